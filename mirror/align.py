@@ -1,0 +1,121 @@
+"""The one alignment of the project, used by training (train/) and the mirror alike.
+
+A similarity transform (rotation, uniform scale, translation) maps the frame onto a canonical
+square head-with-hair crop, FFHQ-style: built from the eye and mouth centres, with room above
+the forehead and at the sides for the hair. The exact inverse warps crop-space images back.
+
+    aligner = Aligner(size=128)
+    aligned = aligner.align(frame_bgr, face)                 # AlignedFace
+    back = warp_to_frame(aligned.crop, aligned.to_crop, frame_bgr.shape)
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from mirror.tracker import LEFT_IRIS, MOUTH_LEFT, MOUTH_RIGHT, RIGHT_IRIS
+from mirror.types import AlignedFace, Face
+
+SIZES = (64, 96, 128, 192, 256)
+
+
+class Aligner:
+    """Crops faces into the canonical frame.
+
+    Args:
+        size: side of the square crop in pixels (one of SIZES).
+        zoom: >1 shows more around the head, <1 less. 1.0 holds the whole hair of most people.
+        lift: how far the crop centre sits above FFHQ's, in eye-to-mouth lengths (more headroom).
+    """
+
+    def __init__(self, size: int = 128, zoom: float = 1.0, lift: float = 0.1):
+        if size not in SIZES:
+            raise ValueError(f"crop size must be one of {SIZES}, got {size}")
+        if not 0.5 <= zoom <= 2.0:
+            raise ValueError(f"zoom must be in [0.5, 2], got {zoom}")
+        self.size = size
+        self.zoom = zoom
+        self.lift = lift
+
+    def matrix(self, landmarks: np.ndarray) -> np.ndarray:
+        """The (2, 3) float64 matrix taking frame pixels to crop pixels.
+
+        Args:
+            landmarks: (478, 2+) face-mesh points in frame pixels.
+        """
+        points = np.asarray(landmarks, dtype=np.float64)[:, :2]
+        eye_left, eye_right = points[LEFT_IRIS], points[RIGHT_IRIS]
+        eye_avg = (eye_left + eye_right) / 2
+        eye_to_eye = eye_right - eye_left
+        eye_to_mouth = (points[MOUTH_LEFT] + points[MOUTH_RIGHT]) / 2 - eye_avg
+        # FFHQ's construction: x points right along the face, y down it, both of half-side length.
+        x = eye_to_eye - np.array([-eye_to_mouth[1], eye_to_mouth[0]])
+        x /= np.hypot(*x)
+        x *= max(np.hypot(*eye_to_eye) * 2.0, np.hypot(*eye_to_mouth) * 1.8) * self.zoom
+        y = np.array([-x[1], x[0]])
+        center = eye_avg + eye_to_mouth * (0.1 - self.lift)
+        source = np.float32([center - x - y, center + x - y, center - x + y])
+        s = float(self.size)
+        target = np.float32([[0, 0], [s, 0], [0, s]])
+        return cv2.getAffineTransform(source, target).astype(np.float64)
+
+    def align(self, image: np.ndarray, face: Face) -> AlignedFace:
+        """Crops ``face`` out of ``image`` (H, W, 3) uint8 BGR into an (S, S, 3) crop."""
+        to_crop = self.matrix(face.landmarks)
+        crop = warp_to_crop(image, to_crop, self.size)
+        return AlignedFace(crop, to_crop, transform_points(face.landmarks[:, :2], to_crop))
+
+
+def transform_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """Applies a (2, 3) affine matrix to (N, 2) points; returns (N, 2) float32."""
+    points = np.asarray(points, dtype=np.float64)[:, :2]
+    return (points @ matrix[:, :2].T + matrix[:, 2]).astype(np.float32)
+
+
+def invert(matrix: np.ndarray) -> np.ndarray:
+    """The exact inverse of a (2, 3) affine matrix."""
+    return cv2.invertAffineTransform(matrix)
+
+
+def warp_to_crop(image: np.ndarray, to_crop: np.ndarray, size: int) -> np.ndarray:
+    """Warps a frame into the (size, size) crop; halves the frame first while it is much larger
+    than the crop, so a 720p face is not aliased. Edges are replicated."""
+    matrix = np.asarray(to_crop, dtype=np.float64).copy()
+    scale = np.hypot(matrix[0, 0], matrix[0, 1])
+    while scale < 0.5 and min(image.shape[:2]) > 2 * size:
+        image = cv2.pyrDown(image)
+        matrix[:, :2] *= 2.0
+        scale *= 2.0  # pyrDown's pixel q is the source's 2q: the translation is unchanged.
+    return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+def frame_roi(to_crop: np.ndarray, size: int, frame_shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1): the part of the frame the crop covers, clipped to the frame."""
+    corners = np.float64([[0, 0], [size, 0], [0, size], [size, size]])
+    points = transform_points(corners, invert(to_crop))
+    height, width = frame_shape[:2]
+    x0, y0 = np.floor(points.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(points.max(axis=0)).astype(int) + 1
+    return max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+
+
+def warp_to_frame(crop: np.ndarray, to_crop: np.ndarray, frame_shape: tuple[int, ...],
+                  roi: tuple[int, int, int, int] | None = None) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """Warps a crop-space image (S, S[, C]) back onto the frame with the exact inverse transform.
+
+    Only the region of interest is produced, for speed.
+
+    Returns:
+        (warped, roi): ``warped`` covers ``frame[y0:y1, x0:x1]`` for roi = (x0, y0, x1, y1);
+        outside the crop it is 0.
+    """
+    size = crop.shape[0]
+    x0, y0, x1, y1 = roi or frame_roi(to_crop, size, frame_shape)
+    if x1 <= x0 or y1 <= y0:
+        return crop[:0, :0], (x0, y0, x0, y0)
+    to_roi = invert(to_crop).copy()
+    to_roi[:, 2] -= (x0, y0)
+    warped = cv2.warpAffine(crop, to_roi, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return warped, (x0, y0, x1, y1)

@@ -1,0 +1,82 @@
+"""Face tracking with MediaPipe Face Mesh (478 refined landmarks).
+
+    with FaceTracker(static=True) as tracker:
+        face = tracker.process(bgr_image)   # Face, or None when no face is found
+"""
+from __future__ import annotations
+
+import os
+
+import cv2
+import numpy as np
+
+from mirror.source import as_bgr
+from mirror.types import Face
+
+os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging: warnings and up only.
+
+# Face-mesh indices used across the package.
+LEFT_IRIS = 468    # iris centre of the eye on the image's left (the person's right eye)
+RIGHT_IRIS = 473   # iris centre of the eye on the image's right
+MOUTH_LEFT = 61
+MOUTH_RIGHT = 291
+FOREHEAD_TOP = 10
+CHIN = 152
+
+
+class FaceTracker:
+    """Finds the largest face in a BGR frame.
+
+    Args:
+        static: True for unrelated photos (detect every time), False for a video stream
+            (track between frames; frames must then come in order).
+        max_faces: how many faces MediaPipe looks for; the largest one is returned.
+        min_confidence: detection and tracking confidence threshold.
+    """
+
+    def __init__(self, static: bool = False, max_faces: int = 2, min_confidence: float = 0.5):
+        import mediapipe as mp
+
+        self.static = static
+        self._mesh = mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=static,
+            max_num_faces=max_faces,
+            refine_landmarks=True,
+            min_detection_confidence=min_confidence,
+            min_tracking_confidence=min_confidence,
+        )
+
+    def process(self, image: np.ndarray) -> Face | None:
+        """Tracks one frame.
+
+        Args:
+            image: (H, W, 3) uint8 BGR (grayscale and BGRA are converted).
+
+        Returns:
+            The largest face, with landmarks in pixels, or None when no face is found.
+        """
+        image = as_bgr(image)
+        height, width = image.shape[:2]
+        result = self._mesh.process(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+        if not result.multi_face_landmarks:
+            return None
+        faces = []
+        for landmarks in result.multi_face_landmarks:
+            points = np.array([(p.x, p.y, p.z) for p in landmarks.landmark], dtype=np.float32)
+            points *= np.array([width, height, width], dtype=np.float32)
+            faces.append(Face(points))
+        return max(faces, key=_area)
+
+    def close(self) -> None:
+        self._mesh.close()
+
+    def __enter__(self) -> "FaceTracker":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _area(face: Face) -> float:
+    x0, y0, x1, y1 = face.box
+    return (x1 - x0) * (y1 - y0)
