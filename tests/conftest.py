@@ -1,0 +1,40 @@
+"""Shared fixtures: the packaged photos, the shared data folder, headless Pygame."""
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+
+SHARED = os.environ.get("HAIR_MIRROR_DATA", os.path.join(ROOT, "..", "shared", "data"))
+CELEBA = os.path.join(SHARED, "celeba")
+VIDEOS = os.path.join(SHARED, "videos")
+
+
+def need(path: str) -> str:
+    """Skips the test with a clear reason when a shared data path is absent."""
+    if not os.path.exists(path):
+        pytest.skip(f"shared data not found at {path} (set HAIR_MIRROR_DATA)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def photos():
+    """[(name, BGR image)] for Grace Hopper and the astronaut."""
+    from mirror.source import demo_images
+
+    return demo_images()
+
+
+@pytest.fixture(scope="session")
+def tracked(photos):
+    """[(name, image, Face)] for the packaged photos, tracked in static mode."""
+    from mirror.tracker import FaceTracker
+
+    with FaceTracker(static=True) as tracker:
+        return [(name, image, tracker.process(image)) for name, image in photos]
