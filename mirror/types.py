@@ -64,9 +64,12 @@ class EditedFace:
     """The hair editor's output in crop space.
 
     Attributes:
-        crop: (S, S, 3) uint8 BGR, the edited crop.
-        hair_mask: (S, S) float32 in [0, 1], where the edit may be blended into the frame.
+        crop: (S, S, 3) uint8 BGR, the edited crop (equal to the aligned crop where nothing changes).
+        hair_mask: (S, S) float32 in [0, 1], where the edit applies (zero on the face interior).
+        replace: (S, S) float32 in [0, 1], where the frame is replaced by the edited crop (hair
+            removed or drawn anew); elsewhere the change is added onto the full-resolution frame.
     """
 
     crop: np.ndarray
     hair_mask: np.ndarray
+    replace: np.ndarray

@@ -1,0 +1,75 @@
+"""ONNX Runtime backend: CPU, or the CUDA provider where present."""
+from __future__ import annotations
+
+import logging
+import os
+
+import numpy as np
+
+from mirror.backends.base import Backend, ModelFiles
+from mirror.errors import MirrorError
+
+log = logging.getLogger(__name__)
+
+
+def cuda_available() -> bool:
+    import onnxruntime
+
+    return "CUDAExecutionProvider" in onnxruntime.get_available_providers()
+
+
+class OnnxRuntimeBackend(Backend):
+    """Encoder and decoder as two ONNX Runtime sessions.
+
+    Args:
+        model: the shipped model's files.
+        cuda: use the CUDA execution provider (CPU otherwise).
+        threads: intra-op threads per session (default: the machine's cores). Thread spinning is
+            off: two sessions run back to back would otherwise fight for the cores.
+    """
+
+    def __init__(self, model: ModelFiles, cuda: bool = False, threads: int | None = None):
+        import onnxruntime
+
+        self.name = "onnxruntime-cuda" if cuda else "onnxruntime"
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.log_severity_level = 3
+        providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if cuda else ["CPUExecutionProvider"]
+        self._encoder = _session(model.encoder, options, providers)
+        self._decoder = _session(model.decoder, options, providers)
+        _check_shapes(model, self._encoder, self._decoder)
+        self._encoder_input = self._encoder.get_inputs()[0].name
+        self._decoder_input = self._decoder.get_inputs()[0].name
+        self._mu = [o.name for o in self._encoder.get_outputs()].index("mu")
+
+    def encode(self, crops: np.ndarray) -> np.ndarray:
+        outputs = self._encoder.run(None, {self._encoder_input: np.ascontiguousarray(crops, np.float32)})
+        return outputs[self._mu]
+
+    def decode(self, latents: np.ndarray) -> np.ndarray:
+        return self._decoder.run(None, {self._decoder_input: np.ascontiguousarray(latents, np.float32)})[0]
+
+
+def _session(path: str, options, providers):
+    import onnxruntime
+
+    try:
+        return onnxruntime.InferenceSession(path, options, providers=providers)
+    except Exception as error:  # ONNX Runtime raises several private exception types.
+        first = str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
+        raise MirrorError(f"corrupt or unreadable model {path}: {first}") from None
+
+
+def _check_shapes(model: ModelFiles, encoder, decoder) -> None:
+    """Raises MirrorError when the ONNX files do not match styles.json's size and latent size."""
+    image = encoder.get_inputs()[0].shape
+    outputs = {o.name: o.shape for o in encoder.get_outputs()}
+    latent = decoder.get_inputs()[0].shape
+    if len(image) != 4 or image[1:] != [3, model.size, model.size] or "mu" not in outputs:
+        raise MirrorError(f"{model.encoder} takes {image}, expected (B, 3, {model.size}, {model.size})"
+                          " with an output named mu")
+    if len(latent) != 2 or latent[1] != model.latent_dim or outputs["mu"][1] != model.latent_dim:
+        raise MirrorError(f"{model.decoder} takes latents {latent}, expected (B, {model.latent_dim})")

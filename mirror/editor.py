@@ -1,0 +1,139 @@
+"""The hair editor: encode the aligned crop, move its latent along a style, decode, and keep
+only the hair change.
+
+    editor = HairEditor(backend, model)
+    edited = editor.edit(aligned, style, strength=1.0, timestamp_ms=frame.timestamp_ms)
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from mirror.backends.base import Backend, ModelFiles
+from mirror.filters import OneEuroFilter
+from mirror.regions import face_interior, face_oval, hair_region
+from mirror.styles import Style, StyleLibrary
+from mirror.types import AlignedFace, EditedFace
+
+CHANGE_FULL = 0.15   # a decoded change this large (in [0, 1] units) takes the decode fully
+COLOR_STYLES = ("blond", "black", "brown", "gray")
+
+
+def to_tensor(crop: np.ndarray) -> np.ndarray:
+    """(S, S, 3) uint8 BGR -> (1, 3, S, S) float32 in [0, 1]."""
+    return (crop.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
+
+
+def from_tensor(images: np.ndarray) -> np.ndarray:
+    """(B, 3, S, S) float in [0, 1] -> (B, S, S, 3) float32."""
+    return np.clip(images, 0.0, 1.0).transpose(0, 2, 3, 1).astype(np.float32)
+
+
+def compose_crop(crop: np.ndarray, recon: np.ndarray, edited: np.ndarray, landmarks: np.ndarray,
+                 person: np.ndarray, keep_texture: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keeps the person and takes the hair from the decode, in crop space.
+
+    Where the decode barely changes, the change is added to the person's own crop (a residual
+    edit: their detail stays). Where it changes a lot (hair drawn anew, hair removed, a new
+    colour), the decode's low frequencies are taken, colour-matched to the frame; the person's
+    fine texture is kept only for colour changes. The face interior is never touched.
+
+    Args:
+        crop: (S, S, 3) float32 BGR in [0, 1], the person's aligned crop.
+        recon: (S, S, 3) float32, decode of the person's latent.
+        edited: (S, S, 3) float32, decode of the edited latent.
+        landmarks: (478, 2) face-mesh points in crop pixels.
+        person: (S, S) selfie-segmentation probability (float in [0, 1] or uint8).
+        keep_texture: keep the person's fine hair texture in changed areas (colour styles).
+
+    Returns:
+        (out, mask, replace): out (S, S, 3) float32 in [0, 1]; mask and replace (S, S) float32.
+    """
+    size = crop.shape[0]
+    interior = face_interior(landmarks, size)
+    # Colour consistency: the decode's global colour cast, measured where it should match (skin).
+    offset = (crop - recon)[interior].mean(axis=0) if interior.sum() > 16 else np.zeros(3, np.float32)
+    sigma = size / 48.0
+    change = np.abs(cv2.GaussianBlur(edited - recon, (0, 0), sigma)).max(axis=2)
+    change = np.clip(change / CHANGE_FULL, 0.0, 1.0)
+    detail = crop - recon - offset
+    low = cv2.GaussianBlur(detail, (0, 0), size / 24.0)
+    high = detail - low
+    keep_low = (1.0 - change)[..., None]
+    keep_high = np.ones_like(keep_low) if keep_texture else keep_low
+    out = edited + offset + keep_low * low + keep_high * high
+    # Where the edit may land: the hair, and the changed areas near the head.
+    hair = hair_region(landmarks, person)
+    radius = max(3, size // 10) | 1
+    head = cv2.dilate((face_oval(landmarks, size) | (hair > 0.5)).astype(np.uint8),
+                      cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (radius, radius)))
+    region = np.maximum(hair, change * head)
+    mask = cv2.GaussianBlur(region, (0, 0), size / 64.0) * ~interior
+    mask = np.clip(mask, 0.0, 1.0).astype(np.float32)
+    replace = (mask * change * (0.0 if keep_texture else 1.0)).astype(np.float32)
+    out = crop + mask[..., None] * (out - crop)
+    return np.clip(out, 0.0, 1.0).astype(np.float32), mask, replace
+
+
+class HairEditor:
+    """Edits the hair of aligned crops with the model and the style library.
+
+    Args:
+        backend: the model backend.
+        model: the shipped model's files (for the style library and crop size).
+        smooth: smooth the latent and the person mask over time (video); off for photos.
+    """
+
+    def __init__(self, backend: Backend, model: ModelFiles, smooth: bool = True):
+        import mediapipe as mp
+
+        self.backend = backend
+        self.size = model.size
+        self.styles = StyleLibrary(model.styles)
+        self.smooth = smooth
+        self._segmenter = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)
+        self._latent_filter = OneEuroFilter(min_cutoff=0.8, beta=0.02)
+        self._person_filter = OneEuroFilter(min_cutoff=1.5, beta=0.5)
+
+    def reset(self) -> None:
+        """Forgets the smoothing state (the face was lost)."""
+        self._latent_filter.reset()
+        self._person_filter.reset()
+
+    def person(self, crop: np.ndarray, timestamp_ms: int = 0) -> np.ndarray:
+        """(S, S) float32 person probability of a BGR crop (selfie segmentation)."""
+        mask = self._segmenter.process(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)).segmentation_mask
+        mask = np.asarray(mask, np.float32)
+        return self._person_filter(mask, timestamp_ms / 1000.0) if self.smooth else mask
+
+    def latent(self, crop: np.ndarray, timestamp_ms: int = 0) -> np.ndarray:
+        """(Z,) float32 latent of a BGR crop, smoothed over time when ``smooth``."""
+        mu = self.backend.encode(to_tensor(crop))[0]
+        return self._latent_filter(mu, timestamp_ms / 1000.0) if self.smooth else mu
+
+    def edit(self, aligned: AlignedFace, style: Style, strength: float = 1.0,
+             timestamp_ms: int = 0) -> EditedFace:
+        """Applies ``style`` at ``strength`` times its default strength to one aligned face."""
+        if aligned.crop.shape[:2] != (self.size, self.size):
+            raise ValueError(f"crop is {aligned.crop.shape[:2]}, the model takes {self.size}x{self.size}")
+        mu = self.latent(aligned.crop, timestamp_ms)
+        amount = strength * style.strength
+        if amount == 0.0 or not style.direction.any():
+            zero = np.zeros((self.size, self.size), np.float32)
+            return EditedFace(aligned.crop, zero, zero)
+        recon, edited = from_tensor(self.backend.decode(np.stack([mu, mu + amount * style.direction])))
+        crop = aligned.crop.astype(np.float32) / 255.0
+        out, mask, replace = compose_crop(crop, recon, edited, aligned.landmarks,
+                                          self.person(aligned.crop, timestamp_ms),
+                                          keep_texture=style.name in COLOR_STYLES)
+        return EditedFace(np.clip(out * 255.0 + 0.5, 0, 255).astype(np.uint8), mask, replace)
+
+    def close(self) -> None:
+        self._segmenter.close()
+        self.backend.close()
+
+    def __enter__(self) -> "HairEditor":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

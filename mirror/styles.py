@@ -1,0 +1,74 @@
+"""The style library: named hairstyles as directions in the model's latent space."""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import numpy as np
+
+from mirror.errors import MirrorError
+
+ORIGINAL = "original"
+
+
+@dataclass
+class Style:
+    """One hairstyle.
+
+    Attributes:
+        name: its key in ``styles.json`` (or ``original``, or a reference photo's name).
+        direction: (Z,) float32 latent direction; the edit is ``mu + strength * direction``.
+        strength: the default strength (the user's strength multiplies it).
+        description: one line for the HUD and ``--list-styles``.
+    """
+
+    name: str
+    direction: np.ndarray
+    strength: float
+    description: str = ""
+
+
+class StyleLibrary:
+    """The styles of ``styles.json`` in a fixed order, ``original`` (no edit) first."""
+
+    def __init__(self, library: dict):
+        latent_dim = int(library["latent_dim"])
+        self.styles = [Style(ORIGINAL, np.zeros(latent_dim, np.float32), 0.0, "your own hair")]
+        for name, entry in library["styles"].items():
+            self.styles.append(Style(name, np.asarray(entry["direction"], np.float32),
+                                     float(entry.get("strength", 1.0)), entry.get("description", "")))
+        self.latent_dim = latent_dim
+
+    @property
+    def names(self) -> list[str]:
+        return [s.name for s in self.styles]
+
+    def __len__(self) -> int:
+        return len(self.styles)
+
+    def get(self, name: str) -> Style:
+        """The style called ``name``; MirrorError listing the choices otherwise."""
+        for style in self.styles:
+            if style.name == name:
+                return style
+        raise MirrorError(f"unknown style {name!r}: choose from {', '.join(self.names)}, random, "
+                          "or give a reference photo")
+
+    def index(self, name: str) -> int:
+        return self.names.index(name)
+
+    def step(self, name: str, offset: int) -> Style:
+        """The style ``offset`` places after ``name`` in the cycle (wrapping around)."""
+        position = self.index(name) if name in self.names else 0
+        return self.styles[(position + offset) % len(self.styles)]
+
+    def random(self, rng: random.Random, exclude: str | None = None) -> Style:
+        """A random style other than ``original`` and ``exclude``."""
+        choices = [s for s in self.styles[1:] if s.name != exclude] or self.styles[1:]
+        return rng.choice(choices)
+
+    def add(self, style: Style) -> None:
+        """Adds (or replaces) a style, e.g. one taken from a reference photo."""
+        if style.direction.shape != (self.latent_dim,):
+            raise ValueError(f"style direction must have shape ({self.latent_dim},)")
+        self.styles = [s for s in self.styles if s.name != style.name] + [style]
