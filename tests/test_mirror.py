@@ -1,0 +1,213 @@
+"""The live mirror: backends, the hair-only edit, steadiness, the preview and run_mirror.py."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import ROOT, VIDEOS, need
+from mirror.align import Aligner
+from mirror.app import Pipeline
+from mirror.backends import BACKENDS, create_backend, load_model_files
+from mirror.backends.tensorrt import available as tensorrt_available, cache_path
+from mirror.errors import MirrorError
+from mirror.filters import OneEuroFilter
+from mirror.regions import face_interior, hair_region
+from mirror.types import Frame
+
+ENGINES = os.environ.get("HAIR_MIRROR_ENGINES", os.path.join(ROOT, "engines"))
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model_files(ENGINES)
+
+
+@pytest.fixture(scope="module")
+def photo_pipeline():
+    with Pipeline(ENGINES, "onnxruntime", static=True) as pipeline:
+        yield pipeline
+
+
+def run_cli(*args, env=None, timeout=300):
+    return subprocess.run([sys.executable, "run_mirror.py", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def one_line_error(result):
+    assert result.returncode == 2, (result.returncode, result.stderr[-1500:])
+    assert result.stderr.startswith("error: ") and result.stderr.strip().count("\n") == 0, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# --- backends -------------------------------------------------------------------------------
+
+def test_every_backend_name_constructs_or_says_why(model):
+    for name in BACKENDS:
+        try:
+            backend, reason = create_backend(name, model)
+        except MirrorError as error:
+            assert name in ("tensorrt", "onnxruntime-cuda"), f"{name}: {error}"
+            continue
+        crops = np.random.default_rng(0).random((2, 3, model.size, model.size), dtype=np.float32)
+        mu = backend.encode(crops)
+        images = backend.decode(mu)
+        assert mu.shape == (2, model.latent_dim) and mu.dtype == np.float32
+        assert images.shape == (2, 3, model.size, model.size) and images.dtype == np.float32
+
+
+def test_auto_picks_onnxruntime_here_and_says_why(model):
+    backend, reason = create_backend("auto", model)
+    assert backend.name == ("tensorrt" if tensorrt_available()[0] else "onnxruntime")
+    assert "auto" in reason and ("tensorrt" in reason)
+    with pytest.raises(MirrorError, match="unknown backend"):
+        create_backend("cuda-magic", model)
+
+
+def test_onnxruntime_and_torch_agree_on_real_crops(model, tracked):
+    onnx_backend, _ = create_backend("onnxruntime", model)
+    torch_backend, _ = create_backend("torch", model)
+    crops = np.concatenate([Aligner(model.size).align(image, face).crop[None] for _, image, face in tracked])
+    x = (crops.astype(np.float32) / 255).transpose(0, 3, 1, 2)
+    np.testing.assert_allclose(onnx_backend.encode(x), torch_backend.encode(x), atol=1e-4, rtol=1e-4)
+    z = onnx_backend.encode(x)
+    np.testing.assert_allclose(onnx_backend.decode(z), torch_backend.decode(z), atol=1e-4, rtol=1e-4)
+
+
+def test_tensorrt_cache_key_and_fallback(model, tmp_path):
+    usable, reason = tensorrt_available()
+    if not usable:
+        with pytest.raises(MirrorError, match="TensorRT"):
+            create_backend("tensorrt", model)
+    a = cache_path(model.encoder, "10.3.0", "NVIDIA GeForce RTX 4090", "fp16")
+    assert a.startswith(os.path.join(ENGINES, "trt")) and a.endswith(".engine")
+    assert "10.3.0" in a and "nvidia-geforce-rtx-4090" in a and "fp16" in a
+    assert a != cache_path(model.encoder, "10.4.0", "NVIDIA GeForce RTX 4090", "fp16")
+    assert a != cache_path(model.encoder, "10.3.0", "NVIDIA A100", "fp16")
+    assert a != cache_path(model.encoder, "10.3.0", "NVIDIA GeForce RTX 4090", "fp32")
+    copy = tmp_path / "encoder.onnx"
+    copy.write_bytes(open(model.encoder, "rb").read() + b"\0")
+    assert os.path.basename(cache_path(str(copy), "10.3.0", "x", "fp16")) != os.path.basename(a)
+    with pytest.raises(ValueError):
+        cache_path(model.encoder, "10.3.0", "x", "int4")
+
+
+def broken_engines(tmp_path, what):
+    folder = tmp_path / what
+    shutil.copytree(ENGINES, folder, ignore=shutil.ignore_patterns("trt", "torch"))
+    if what == "corrupt":
+        data = (folder / "decoder.onnx").read_bytes()
+        (folder / "decoder.onnx").write_bytes(data[: len(data) // 3])
+    elif what == "no_styles":
+        (folder / "styles.json").unlink()
+    elif what == "wrong_shape":
+        styles = json.loads((folder / "styles.json").read_text())
+        styles["size"] = 64
+        (folder / "styles.json").write_text(json.dumps(styles))
+    elif what == "garbage_styles":
+        (folder / "styles.json").write_text("{not json")
+    return str(folder)
+
+
+@pytest.mark.parametrize("what,match", [("corrupt", "decoder.onnx"), ("no_styles", "styles.json"),
+                                        ("wrong_shape", "encoder.onnx"), ("garbage_styles", "styles.json")])
+def test_broken_model_files_are_one_line_errors(tmp_path, what, match):
+    result = run_cli("--source", "demo", "--headless", "--engines", broken_engines(tmp_path, what),
+                     "--output", str(tmp_path / "x.png"))
+    one_line_error(result)
+    assert match in result.stderr
+    assert not (tmp_path / "x.png").exists()
+
+
+# --- the edit: hair changes, the person stays -----------------------------------------------
+
+def face_and_hair_masks(image, face, size=None):
+    """Frame-space masks of the face interior and of the hair region around it."""
+    aligner = Aligner(128)
+    aligned = aligner.align(image, face)
+    interior = face_interior(aligned.landmarks, 128).astype(np.float32)
+    import mediapipe as mp
+
+    with mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as segmenter:
+        person = segmenter.process(cv2.cvtColor(aligned.crop, cv2.COLOR_BGR2RGB)).segmentation_mask
+    hair = hair_region(aligned.landmarks, person)
+    inverse = cv2.invertAffineTransform(aligned.to_crop)
+    shape = (image.shape[1], image.shape[0])
+    interior = cv2.warpAffine(interior, inverse, shape, flags=cv2.INTER_NEAREST) > 0.5
+    interior = cv2.erode(interior.astype(np.uint8), np.ones((3, 3))).astype(bool)
+    hair = cv2.warpAffine(hair, inverse, shape) > 0.5
+    return interior, hair
+
+
+@pytest.mark.parametrize("style", ["bangs", "blond", "bald", "regrowth"])
+def test_edit_changes_hair_and_keeps_the_face(photo_pipeline, tracked, style):
+    for name, image, face in tracked:
+        result = photo_pipeline.process(Frame(0, 0, image), photo_pipeline.styles.get(style), 1.0)
+        assert result.face
+        interior, hair = face_and_hair_masks(image, face)
+        change = np.abs(result.output.astype(np.float32) - image.astype(np.float32)).mean(axis=2)
+        assert change[interior].mean() <= 2.0, f"{name}/{style}: face interior changed {change[interior].mean():.2f}/255"
+        assert change[hair].mean() >= 6.0, f"{name}/{style}: hair barely changed ({change[hair].mean():.2f}/255)"
+
+
+def test_original_style_is_the_plain_mirror(photo_pipeline, tracked):
+    name, image, face = tracked[0]
+    result = photo_pipeline.process(Frame(0, 0, image), photo_pipeline.styles.get("original"), 1.0)
+    assert np.array_equal(result.output, image)
+    result = photo_pipeline.process(Frame(0, 0, image), photo_pipeline.styles.get("blond"), 0.0)
+    assert np.array_equal(result.output, image)
+
+
+def test_no_face_gives_the_plain_image(photo_pipeline):
+    blank = np.full((360, 480, 3), 90, np.uint8)
+    result = photo_pipeline.process(Frame(0, 0, blank), photo_pipeline.styles.get("bald"), 1.0)
+    assert not result.face and np.array_equal(result.output, blank)
+
+
+def test_several_faces_edit_the_largest_only(photo_pipeline, photos):
+    big = photos[1][1]                                    # astronaut, 512 px
+    small = cv2.resize(photos[0][1], (256, 300))          # Grace Hopper, half size
+    canvas = np.full((512, 512 + 256, 3), 128, np.uint8)
+    canvas[:, :512] = big
+    canvas[100:400, 512:] = small
+    result = photo_pipeline.process(Frame(0, 0, canvas), photo_pipeline.styles.get("blond"), 1.0)
+    assert result.face
+    change = np.abs(result.output.astype(int) - canvas.astype(int)).mean(axis=2)
+    assert change[:, :512].mean() > 10 * max(change[:, 540:].mean(), 0.01)
+
+
+# --- steadiness ---------------------------------------------------------------------------
+
+def test_one_euro_filter_steadies_noise_and_follows_motion():
+    rng = np.random.default_rng(0)
+    f = OneEuroFilter(min_cutoff=1.0, beta=0.02)
+    noisy = [f(np.array([5.0]) + rng.normal(0, 0.5, 1), t / 30) for t in range(60)]
+    assert np.std(np.diff(np.ravel(noisy[10:]))) < 0.5 * 0.5
+    f = OneEuroFilter(min_cutoff=1.0, beta=0.5)
+    moving = [f(np.array([t * 10.0]), t / 30)[0] for t in range(60)]
+    assert abs(moving[-1] - 590.0) < 40.0
+
+
+def test_output_is_steady_on_a_still_head():
+    """Mean frame-to-frame change in the hair region: output at most 1.5x the source's."""
+    from mirror.source import VideoSource
+
+    path = os.path.join(need(VIDEOS), "d13.mp4")
+    with Pipeline(ENGINES, "onnxruntime") as pipeline, VideoSource(path) as source:
+        style = pipeline.styles.get("blond")
+        results = [pipeline.process(source.read(), style, 1.0) for _ in range(45)][5:]
+    assert all(r.face for r in results)
+    with Pipeline(ENGINES, "onnxruntime", static=True) as still:
+        face = still.tracker.process(results[0].frame.image)
+    _, hair = face_and_hair_masks(results[0].frame.image, face)
+    source_change = np.mean([np.abs(b.frame.image.astype(np.float32) - a.frame.image)[hair].mean()
+                             for a, b in zip(results, results[1:])])
+    output_change = np.mean([np.abs(b.output.astype(np.float32) - a.output)[hair].mean()
+                             for a, b in zip(results, results[1:])])
+    assert output_change <= 1.5 * source_change, (output_change, source_change)
