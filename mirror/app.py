@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from mirror import hairloss
 from mirror.align import Aligner
 from mirror.backends import create_backend, load_model_files
 from mirror.compositor import Compositor
@@ -156,9 +157,21 @@ class StyleState:
         self.rng = random.Random(seed)
         self.rotate = style == "random"
         self.random_seconds = random_seconds
-        self.style = self.styles.random(self.rng) if self.rotate else self.styles.get(style)
+        self.stage = 0  # the hair-loss scale's stage, when that is the style shown
+        if style == hairloss.NAME:
+            self.style = hairloss.scale_style(self.styles, self.stage)
+        else:
+            self.style = self.styles.random(self.rng) if self.rotate else self.styles.get(style)
         self.strength = strength
         self._changed_ms = None
+
+    @property
+    def hud_lines(self) -> list[str]:
+        """Extra HUD lines: the hair-loss stage when it is shown."""
+        if self.style.name != hairloss.NAME:
+            return []
+        label = hairloss.scale_direction(self.styles, self.stage)[1]
+        return [f"stage {self.stage:+d}: {label}", "[ / ]: along the scale"]
 
     def tick(self, timestamp_ms: int) -> None:
         """Moves to a new random style every ``random_seconds`` while rotating."""
@@ -178,6 +191,12 @@ class StyleState:
         elif action == "original":
             self.rotate = False
             self.style = self.styles.get(ORIGINAL)
+        elif action in ("scale_up", "scale_down"):
+            self.rotate = False
+            step = 1 if action == "scale_up" else -1
+            if self.style.name == hairloss.NAME:
+                self.stage = min(max(self.stage + step, hairloss.FIRST), hairloss.LAST)
+            self.style = hairloss.scale_style(self.styles, self.stage)
         elif action == "stronger":
             self.strength = round(min(self.strength + 0.25, 3.0), 2)
         elif action == "weaker":
@@ -233,9 +252,9 @@ def open_default_source(options: Options) -> Source:
         return open_source("demo", repeat=repeat)
 
 
-def demo_picture(pipeline: Pipeline, images: list[tuple[str, np.ndarray]], styles: list[str],
+def demo_picture(pipeline: Pipeline, images: list[tuple[str, np.ndarray]], styles: list[tuple[str, Style]],
                  strength: float = 1.0, height: int = 256) -> tuple[np.ndarray, int]:
-    """A before/after grid: one row per photo, the original then one column per style.
+    """A before/after grid: one row per photo, the original then one column per (label, style).
 
     Returns:
         (grid, faces): the (H, W, 3) uint8 BGR grid and how many photos had a face.
@@ -243,19 +262,27 @@ def demo_picture(pipeline: Pipeline, images: list[tuple[str, np.ndarray]], style
     rows = []
     faces = 0
     for name, image in images:
-        faces += pipeline.tracker.process(image) is not None
         tiles = []
-        for style_name in [ORIGINAL, *styles]:
-            result = pipeline.process(Frame(0, 0, image), pipeline.styles.get(style_name), strength)
+        for label, style in [("before", pipeline.styles.get(ORIGINAL)), *styles]:
+            result = pipeline.process(Frame(0, 0, image), style, strength)
+            faces += result.face and label == "before"
             tile = cv2.resize(result.output, (int(image.shape[1] * height / image.shape[0]), height),
                               interpolation=cv2.INTER_AREA)
-            label = "before" if style_name == ORIGINAL else style_name
-            cv2.putText(tile, label, (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 0, 0), 3, cv2.LINE_AA)
-            cv2.putText(tile, label, (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 1, cv2.LINE_AA)
+            for color, thickness in (((0, 0, 0), 3), ((255, 255, 255), 1)):
+                cv2.putText(tile, label, (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.7, color, thickness, cv2.LINE_AA)
             tiles.append(tile)
         rows.append(np.hstack(tiles))
     width = max(r.shape[1] for r in rows)
     return np.vstack([np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows]), faces
+
+
+def demo_styles(pipeline: Pipeline, style: str) -> list[tuple[str, Style]]:
+    """The columns of the demo picture for ``--style``: a showcase, one style, or the hair-loss scale."""
+    if style == hairloss.NAME:
+        return [(label.split(" (")[0], hairloss.scale_style(pipeline.styles, stage))
+                for stage, label, _ in hairloss.STAGES if stage != 0]
+    names = list(SHOWCASE) if style in ("random", ORIGINAL) else [style]
+    return [(name, pipeline.styles.get(name)) for name in names if name in pipeline.styles.names]
 
 
 def run(options: Options) -> Stats:
@@ -278,10 +305,9 @@ def run(options: Options) -> Stats:
         log.info("backend: %s", pipeline.backend_reason)
         state = StyleState(pipeline, options.style, options.strength, options.random_seconds)
         if options.headless and source.name == "demo" and options.max_frames is None:
-            styles = [options.style] if options.style not in ("random", ORIGINAL) else list(SHOWCASE)
-            styles = [s for s in styles if s in pipeline.styles.names]
             path = options.output or "demo_before_after.png"
-            grid, stats.faces = demo_picture(pipeline, source.images, styles, options.strength)
+            grid, stats.faces = demo_picture(pipeline, source.images, demo_styles(pipeline, options.style),
+                                             options.strength)
             Writer(path).write(grid)
             stats.outputs.append(path)
             stats.frames = len(source.images)
@@ -325,8 +351,8 @@ def run(options: Options) -> Stats:
                         stats.outputs.append(message[6:])
                     else:
                         state.apply(action)
-                display.show(before, result.output, Hud(state.style.name, state.strength,
-                                                        pipeline.backend, fps, result.face, message))
+                display.show(before, result.output, Hud(state.style.name, state.strength, pipeline.backend,
+                                                        fps, result.face, message, state.hud_lines))
         stats.seconds = time.perf_counter() - start
         if writer:
             stats.outputs.append(options.output)

@@ -1,0 +1,39 @@
+"""The hair-loss preview: a graded scale from fuller hair through today to receding to bald.
+
+A picture of what each stage could look like on this face, not a medical prediction.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from mirror.styles import Style, StyleLibrary
+
+# (stage, label, {style: weight of its default strength})
+STAGES = [
+    (-1, "fuller hair (regrowth)", {"regrowth": 1.0}),
+    (0, "today", {}),
+    (1, "slightly receding", {"receding": 0.5}),
+    (2, "receding", {"receding": 1.0}),
+    (3, "thinning on top", {"receding": 0.75, "bald": 0.5}),
+    (4, "bald", {"bald": 1.0}),
+]
+FIRST, LAST = STAGES[0][0], STAGES[-1][0]
+NAME = "hairloss"
+
+
+def scale_direction(styles: StyleLibrary, stage: int) -> tuple[np.ndarray, str]:
+    """The latent direction (already scaled: use strength 1) and the label of ``stage``."""
+    if not FIRST <= stage <= LAST:
+        raise ValueError(f"hair-loss stage must be in [{FIRST}, {LAST}], got {stage}")
+    _, label, weights = STAGES[stage - FIRST]
+    direction = np.zeros(styles.latent_dim, np.float32)
+    for name, weight in weights.items():
+        style = styles.get(name)
+        direction += weight * style.strength * style.direction
+    return direction, label
+
+
+def scale_style(styles: StyleLibrary, stage: int) -> Style:
+    """The ``hairloss`` style at ``stage`` (strength 1: the direction carries the amount)."""
+    direction, label = scale_direction(styles, stage)
+    return Style(NAME, direction, 1.0, f"hair-loss scale: {label}")
