@@ -12,6 +12,7 @@ import argparse
 import logging
 import sys
 
+from mirror.cli import silence_native_stderr
 from mirror.errors import MirrorError
 
 
@@ -54,6 +55,8 @@ def parse_arguments(argv=None) -> argparse.Namespace:
 
 
 def main(args: argparse.Namespace) -> int:
+    if not args.verbose:
+        silence_native_stderr()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s: %(message)s")
     from mirror.app import Options, run

@@ -242,7 +242,7 @@ class Writer:
 
 def open_default_source(options: Options) -> Source:
     """The asked-for source; with none asked, camera 0 if it opens, else the demo."""
-    repeat = 0 if not options.headless and options.max_frames is None else 1
+    repeat = 1 if options.headless and options.max_frames is None else 0
     if options.source:
         return open_source(options.source, repeat=repeat, loop=options.loop)
     try:

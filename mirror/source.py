@@ -171,20 +171,22 @@ class VideoSource(Source):
 
 
 class ImageSource(Source):
-    """Still images, each shown ``repeat`` times (``repeat=0``: cycle forever)."""
+    """Still images, each given as ``repeat`` frames in a row; ``cycle`` starts again at the end."""
 
-    def __init__(self, images: Sequence[tuple[str, np.ndarray]], repeat: int = 1, fps: float = 30.0):
+    def __init__(self, images: Sequence[tuple[str, np.ndarray]], repeat: int = 1, cycle: bool = False,
+                 fps: float = 30.0):
         if not images:
             raise MirrorError("no images given")
         self.name = ",".join(name for name, _ in images)
         self.images = [(name, as_bgr(image)) for name, image in images]
         self.fps = fps
-        self._repeat = repeat
+        self._repeat = max(repeat, 1)
+        self._cycle = cycle
         self._index = 0
 
     def read(self) -> Frame | None:
-        position = self._index // max(self._repeat, 1)
-        if self._repeat and position >= len(self.images):
+        position = self._index // self._repeat
+        if not self._cycle and position >= len(self.images):
             return None
         image = self.images[position % len(self.images)][1]
         frame = Frame(self._index, int(round(self._index * 1000.0 / self.fps)), image.copy())
@@ -192,14 +194,14 @@ class ImageSource(Source):
         return frame
 
 
-def image_source(paths: Iterable[str], repeat: int = 1) -> ImageSource:
+def image_source(paths: Iterable[str], repeat: int = 1, cycle: bool = False) -> ImageSource:
     """An ``ImageSource`` over image files."""
-    return ImageSource([(os.path.basename(p), read_image(p)) for p in paths], repeat=repeat)
+    return ImageSource([(os.path.basename(p), read_image(p)) for p in paths], repeat, cycle)
 
 
-def demo_source(repeat: int = 1) -> ImageSource:
+def demo_source(repeat: int = 1, cycle: bool = False) -> ImageSource:
     """The built-in demo: the packaged photos (Grace Hopper, the astronaut)."""
-    source = ImageSource(demo_images(), repeat=repeat)
+    source = ImageSource(demo_images(), repeat, cycle)
     source.name = "demo"
     return source
 
@@ -209,14 +211,17 @@ def open_source(spec: str, repeat: int = 1, loop: bool = False) -> Source:
 
     Args:
         spec: ``camera:N``, ``demo``, a video file or an image file.
-        repeat: for images and the demo, how many frames each image gives (0: forever).
+        repeat: for images and the demo, how many frames each image gives in a row; 0 cycles
+            through them forever, 90 frames each.
         loop: for video files, start again at the end.
 
     Raises:
         MirrorError: for an unknown spec, a missing or unreadable file, a camera that won't open.
     """
+    cycle = repeat == 0
+    repeat = repeat or 90
     if spec == "demo":
-        return demo_source(repeat)
+        return demo_source(repeat, cycle)
     if spec.startswith("camera:") or spec == "camera":
         index = spec.partition(":")[2] or "0"
         if not index.isdigit():
@@ -224,7 +229,7 @@ def open_source(spec: str, repeat: int = 1, loop: bool = False) -> Source:
         return CameraSource(int(index))
     extension = os.path.splitext(spec)[1].lower()
     if extension in IMAGE_EXTENSIONS:
-        return image_source([spec], repeat=repeat)
+        return image_source([spec], repeat, cycle)
     if extension in VIDEO_EXTENSIONS or os.path.isfile(spec):
         return VideoSource(spec, loop=loop)
     raise MirrorError(f"unknown source {spec!r}: use camera:N, demo, a video file or an image file")

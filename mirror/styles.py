@@ -51,7 +51,7 @@ class StyleLibrary:
         for style in self.styles:
             if style.name == name:
                 return style
-        raise MirrorError(f"unknown style {name!r}: choose from {', '.join(self.names)}, random, "
+        raise MirrorError(f"unknown style {name!r}: choose from {', '.join(self.names)}, random, hairloss, "
                           "or give a reference photo")
 
     def index(self, name: str) -> int:

@@ -117,6 +117,12 @@ def test_no_camera_is_a_clear_error():
 def test_demo_source_gives_indexed_bgr_frames():
     with open_source("demo", repeat=2) as source:
         frames = list(source)
+    with open_source("demo", repeat=0) as source:
+        cycled = [source.read() for _ in range(200)]
+    assert all(f is not None for f in cycled)
+    assert np.array_equal(cycled[0].image, cycled[89].image)
+    assert not np.array_equal(cycled[0].image, cycled[90].image)
+    assert np.array_equal(cycled[0].image, cycled[180].image)
     assert [f.index for f in frames] == [0, 1, 2, 3]
     assert all(f.image.dtype == np.uint8 and f.image.ndim == 3 for f in frames)
     assert frames[1].timestamp_ms > frames[0].timestamp_ms

@@ -36,6 +36,7 @@ def photo_pipeline():
 
 
 def run_cli(*args, env=None, timeout=300):
+    args = list(args) + ([] if "--engines" in args else ["--engines", ENGINES])
     return subprocess.run([sys.executable, "run_mirror.py", *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=timeout, env={**os.environ, **(env or {})})
 
@@ -211,3 +212,174 @@ def test_output_is_steady_on_a_still_head():
     output_change = np.mean([np.abs(b.output.astype(np.float32) - a.output)[hair].mean()
                              for a, b in zip(results, results[1:])])
     assert output_change <= 1.5 * source_change, (output_change, source_change)
+
+
+# --- the preview ----------------------------------------------------------------------------
+
+def post_key(key):
+    import pygame
+
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0, unicode="", scancode=0))
+
+
+def test_display_mirrors_splits_and_shows_the_hud(tmp_path, photos):
+    import pygame
+
+    from mirror.display import Display, Hud
+
+    before = photos[1][1]
+    after = before.copy()
+    after[:, :, 2] = 255  # a red "edit" everywhere
+    with Display(size=(512, 512)) as display:
+        view = display.compose_view(before, after)
+        assert np.array_equal(view, after[:, ::-1, ::-1])           # mirrored, RGB
+        post_key(pygame.K_b)
+        assert display.events() == ["split"] and display.split
+        view = display.compose_view(before, after)
+        assert np.array_equal(view[:, :256], before[:, ::-1, ::-1][:, :256])   # left: before
+        assert np.array_equal(view[:, 256:], after[:, ::-1, ::-1][:, 256:])    # right: after
+        display.show(before, after, Hud("blond", 1.0, "onnxruntime", 42.0))
+        shot = tmp_path / "screen.png"
+        display.screenshot(str(shot))
+        screen = cv2.imread(str(shot))
+        plain = cv2.resize(display.compose_view(before, after)[..., ::-1], (512, 512))
+        assert np.abs(screen[10:100, 10:230].astype(int) - plain[10:100, 10:230]).mean() > 20  # HUD drawn
+        for key, action in [(pygame.K_RIGHT, "next"), (pygame.K_LEFT, "prev"), (pygame.K_UP, "stronger"),
+                            (pygame.K_DOWN, "weaker"), (pygame.K_r, "random"), (pygame.K_0, "original"),
+                            (pygame.K_s, "snapshot"), (pygame.K_h, "help"), (pygame.K_q, "quit"),
+                            (pygame.K_ESCAPE, "quit"), (pygame.K_RIGHTBRACKET, "scale_up")]:
+            post_key(key)
+            assert display.events() == [action]
+
+
+def test_kiosk_quits_only_with_its_key():
+    import pygame
+
+    from mirror.display import Display
+
+    with Display(size=(320, 240), kiosk=True) as display:
+        post_key(pygame.K_q)
+        post_key(pygame.K_ESCAPE)
+        pygame.event.post(pygame.event.Event(pygame.QUIT))
+        assert display.events() == []
+        post_key(pygame.K_F12)
+        assert display.events() == ["quit"]
+
+
+def test_style_keys_cycle_and_hairloss_moves_along_the_scale(photo_pipeline):
+    from mirror import hairloss
+    from mirror.app import StyleState
+
+    state = StyleState(photo_pipeline, "bangs", 1.0, 4.0, seed=1)
+    names = photo_pipeline.styles.names
+    state.apply("next")
+    assert state.style.name == names[names.index("bangs") + 1]
+    state.apply("prev"), state.apply("prev")
+    assert state.style.name == names[names.index("bangs") - 1]
+    state.apply("original")
+    assert state.style.name == "original"
+    state.apply("stronger")
+    assert state.strength == 1.25
+    state.apply("scale_up")
+    assert state.style.name == "hairloss" and state.stage == 0
+    for _ in range(10):
+        state.apply("scale_up")
+    assert state.stage == hairloss.LAST and "bald" in state.hud_lines[0]
+    for _ in range(10):
+        state.apply("scale_down")
+    assert state.stage == hairloss.FIRST and "fuller" in state.hud_lines[0]
+    rotating = StyleState(photo_pipeline, "random", 1.0, 2.0, seed=3)
+    first = rotating.style.name
+    rotating.tick(0), rotating.tick(1000)
+    assert rotating.style.name == first
+    rotating.tick(2100)
+    assert rotating.style.name != first
+
+
+# --- run_mirror.py --------------------------------------------------------------------------
+
+def test_demo_writes_a_before_after_picture(tmp_path):
+    out = tmp_path / "demo.png"
+    result = run_cli("--source", "demo", "--headless", "--output", str(out))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"wrote {out}" in result.stdout and "2 with a face" in result.stdout
+    grid = cv2.imread(str(out))
+    assert grid is not None and grid.shape[0] == 512 and grid.shape[1] > 5 * 256
+
+
+def test_video_end_to_end_with_output(tmp_path):
+    out = tmp_path / "out.mp4"
+    video = os.path.join(need(VIDEOS), "d12.mp4")
+    result = run_cli("--source", video, "--style", "blond", "--max-frames", "12", "--headless",
+                     "--output", str(out))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "12 frames, 12 with a face" in result.stdout
+    capture = cv2.VideoCapture(str(out))
+    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 12
+
+
+def test_window_under_dummy_sdl_runs_and_snapshots_nothing(tmp_path):
+    result = run_cli("--source", "demo", "--max-frames", "6", "--style", "bangs",
+                     "--snapshot-dir", str(tmp_path / "snaps"), env={"SDL_VIDEODRIVER": "dummy"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "6 frames" in result.stdout and not (tmp_path / "snaps").exists()
+
+
+@pytest.mark.parametrize("args,match", [
+    (["--style", "no-such-style"], "unknown style"),
+    (["--source", "/nonexistent/clip.mp4"], "not found"),
+    (["--source", "camera:7"], "could not be opened"),
+    (["--backend", "tensorrt"], "TensorRT"),
+    (["--engines", "/nonexistent"], "engines folder not found"),
+])
+def test_bad_options_are_one_line_errors(args, match):
+    result = run_cli("--headless", "--max-frames", "1", *(["--source", "demo"] if "--source" not in args else []), *args)
+    one_line_error(result)
+    assert match in result.stderr
+
+
+@pytest.mark.parametrize("args", [["--strength", "9"], ["--backend", "cuda"], ["--max-frames", "0"]])
+def test_bad_option_values_are_usage_errors(args):
+    result = run_cli(*args)
+    assert result.returncode == 2 and "Traceback" not in result.stderr and "usage" in result.stderr
+
+
+def test_list_styles():
+    result = run_cli("--list-styles")
+    assert result.returncode == 0
+    for name in ("original", "bangs", "bald", "receding", "regrowth", "blond", "gray", "wavy"):
+        assert any(line.split()[0] == name for line in result.stdout.splitlines())
+
+
+def test_real_window_under_xvfb(tmp_path):
+    """One run in a real X window, screenshotted from the X server itself."""
+    if not shutil.which("Xvfb") or not shutil.which("import"):
+        pytest.skip("Xvfb and ImageMagick's import are needed (apt-get install xvfb imagemagick)")
+    display = ":97"
+    server = subprocess.Popen(["Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        env = {"DISPLAY": display, "SDL_VIDEODRIVER": "x11"}
+        mirror = subprocess.Popen([sys.executable, "run_mirror.py", "--source", "demo", "--style", "blond",
+                                   "--max-frames", "400", "--engines", ENGINES], cwd=ROOT, env={**os.environ, **env},
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        shot = tmp_path / "xvfb.png"
+        import time
+
+        deadline = time.time() + 90
+        while time.time() < deadline and mirror.poll() is None:
+            time.sleep(2)
+            subprocess.run(["import", "-display", display, "-window", "root", str(shot)],
+                           capture_output=True, timeout=30)
+            image = cv2.imread(str(shot))
+            if image is not None and image[100:600, 100:900].std() > 30:
+                break
+        mirror.kill()
+        out, err = mirror.communicate()
+        image = cv2.imread(str(shot))
+        assert image is not None, err[-1500:]
+        assert image[100:600, 100:900].std() > 30, "the window shows no picture"
+        if os.environ.get("HAIR_MIRROR_SCREENSHOTS"):
+            shutil.copy(shot, os.environ["HAIR_MIRROR_SCREENSHOTS"])
+    finally:
+        server.kill()

@@ -23,6 +23,7 @@ import time
 import numpy as np
 from tqdm import tqdm
 
+from mirror.cli import silence_native_stderr
 from mirror.errors import MirrorError
 
 log = logging.getLogger(__name__)
@@ -150,6 +151,7 @@ def parse_arguments(argv=None) -> argparse.Namespace:
 
 
 def main(args: argparse.Namespace) -> int:
+    silence_native_stderr()
     try:
         summary = prepare(args.data, args.size, args.out, args.limit, max(args.workers, 1))
     except MirrorError as error:
