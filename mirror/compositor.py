@@ -1,9 +1,10 @@
 """Puts the edited hair back onto the full-resolution frame with the exact inverse alignment."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
-from mirror.align import frame_roi, warp_to_frame
+from mirror.align import invert, transform_points
 from mirror.types import AlignedFace, EditedFace
 
 
@@ -12,25 +13,60 @@ class Compositor:
 
     Where the editor changed little, the change is added onto the frame (the person's full
     resolution detail stays); where it replaced content (``replace``), the edited crop is used.
+    Only the part of the frame under the edit mask is touched.
     """
 
     def compose(self, frame: np.ndarray, aligned: AlignedFace, edited: EditedFace) -> np.ndarray:
         """Returns a new (H, W, 3) uint8 BGR frame with the edit; ``frame`` is not modified."""
         out = frame.copy()
-        if not edited.hair_mask.any():
+        roi = mask_roi(edited.hair_mask, aligned.to_crop, frame.shape)
+        if roi is None:
             return out
-        size = edited.crop.shape[0]
-        roi = frame_roi(aligned.to_crop, size, frame.shape)
         x0, y0, x1, y1 = roi
-        if x1 <= x0 or y1 <= y0:
-            return out
-        crop = edited.crop.astype(np.float32)
-        delta = crop - aligned.crop.astype(np.float32)
-        delta_w, _ = warp_to_frame(delta, aligned.to_crop, frame.shape, roi)
-        target = np.dstack([crop, edited.replace * 255.0])
-        target_w, _ = warp_to_frame(target, aligned.to_crop, frame.shape, roi)
-        replace = target_w[..., 3:] / 255.0
-        region = out[y0:y1, x0:x1].astype(np.float32)
-        blended = (region + delta_w) * (1.0 - replace) + target_w[..., :3] * replace
-        out[y0:y1, x0:x1] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+        delta = edited.crop.astype(np.int16) - aligned.crop.astype(np.int16)
+        region = cv2.add(out[y0:y1, x0:x1], warp_back(delta, aligned.to_crop, roi), dtype=cv2.CV_8U)
+        if edited.replace.max() > 1.0 / 255:
+            target = warp_back(edited.crop, aligned.to_crop, roi)
+            weight = warp_back(np.round(edited.replace * 255).astype(np.uint8), aligned.to_crop, roi)
+            weight = cv2.merge([weight, weight, weight])
+            region = cv2.add(cv2.multiply(target, weight, scale=1 / 255),
+                             cv2.multiply(region, 255 - weight, scale=1 / 255))
+        out[y0:y1, x0:x1] = region
         return out
+
+
+def warp_back(image: np.ndarray, to_crop: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
+    """Warps a crop-space image onto the frame box ``roi`` with the inverse alignment.
+
+    A crop holds less detail than a large face in the frame, so it is warped onto a grid of at
+    most twice its own resolution and then resized up: the same picture for a fraction of the cost.
+    """
+    x0, y0, x1, y1 = roi
+    width, height = x1 - x0, y1 - y0
+    to_frame = invert(to_crop)
+    to_frame[:, 2] -= (x0, y0)
+    step = max(1, int(np.hypot(*to_frame[0, :2]) / 2))   # frame pixels per grid pixel
+    if step == 1:
+        return cv2.warpAffine(image, to_frame, (width, height), flags=cv2.INTER_LINEAR)
+    # Grid pixel q sits at frame pixel step * q + (step - 1) / 2, where cv2.resize expects it.
+    offset = (step - 1) / 2.0
+    grid = np.array([[step, 0, offset], [0, step, offset], [0, 0, 1]], np.float64)
+    to_crop_grid = np.vstack([invert(to_frame), [0, 0, 1]]) @ grid
+    small = cv2.warpAffine(image, to_crop_grid[:2], (-(-width // step), -(-height // step)),
+                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def mask_roi(mask: np.ndarray, to_crop: np.ndarray, frame_shape) -> tuple[int, int, int, int] | None:
+    """The frame box (x0, y0, x1, y1) under the non-zero part of a crop-space mask, or None."""
+    ys, xs = np.nonzero(mask > 1.0 / 255)
+    if xs.size == 0:
+        return None
+    corners = np.float64([[xs.min(), ys.min()], [xs.max() + 1, ys.min()],
+                          [xs.min(), ys.max() + 1], [xs.max() + 1, ys.max() + 1]])
+    points = transform_points(corners, invert(to_crop))
+    height, width = frame_shape[:2]
+    x0, y0 = np.floor(points.min(axis=0)).astype(int) - 1
+    x1, y1 = np.ceil(points.max(axis=0)).astype(int) + 2
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+    return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
