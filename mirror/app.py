@@ -285,8 +285,12 @@ def demo_styles(pipeline: Pipeline, style: str) -> list[tuple[str, Style]]:
     return [(name, pipeline.styles.get(name)) for name in names if name in pipeline.styles.names]
 
 
-def run(options: Options) -> Stats:
+def run(options: Options, source: Source | None = None) -> Stats:
     """Runs the mirror until the source ends, ``max_frames`` is reached, or the user quits.
+
+    Args:
+        options: what the user asked for.
+        source: an already open source to use instead of ``options.source``.
 
     Raises:
         MirrorError: for anything the user must fix (bad files, no camera, camera lost).
@@ -298,7 +302,7 @@ def run(options: Options) -> Stats:
         options.headless = True
     stats = Stats()
     with contextlib.ExitStack() as stack:
-        source = stack.enter_context(open_default_source(options))
+        source = stack.enter_context(source or open_default_source(options))
         static = isinstance(source, ImageSource)
         pipeline = stack.enter_context(Pipeline(options.engines, options.backend, static, options.run))
         stats.backend = pipeline.backend
@@ -332,9 +336,10 @@ def run(options: Options) -> Stats:
             try:
                 result = pipeline.process(frame, state.style, state.strength)
                 before = result.frame.image
-            except MirrorError as error:  # one bad frame never ends the mirror
+            except Exception as error:  # one bad frame never ends the mirror
                 stats.bad_frames += 1
-                log.debug("bad frame %d: %s", frame.index, error)
+                log.log(logging.DEBUG if isinstance(error, MirrorError) else logging.WARNING,
+                        "skipped frame %d: %s", frame.index, error)
                 continue
             stats.frames += 1
             stats.faces += result.face
@@ -379,7 +384,7 @@ def _reconnect(source: Source, lost: SourceLost, options: Options, display, back
             display.show(blank, blank, Hud("-", 0.0, backend, 0.0, False,
                                            f"{lost} - retrying for {deadline - time.monotonic():.0f} s"))
         try:
-            return open_source(source.name)
+            return source.reopen()
         except MirrorError:
             time.sleep(0.5)
     raise MirrorError(f"{lost}; gave up after {options.retry_seconds:.0f} s")

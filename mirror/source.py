@@ -89,6 +89,10 @@ class Source:
     def close(self) -> None:
         pass
 
+    def reopen(self) -> "Source":
+        """A fresh source of the same kind (after ``SourceLost``); MirrorError if it won't open."""
+        return open_source(self.name)
+
     def __enter__(self) -> "Source":
         return self
 
