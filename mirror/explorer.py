@@ -1,0 +1,648 @@
+"""The latent explorer: a window over the shipped model's latent space.
+
+    python -m mirror.explorer                                  # engines/, the packaged demo photos
+    python -m mirror.explorer --data data/aligned128           # + dataset indexer, PCA, nearest faces
+    python -m mirror.explorer --data data/aligned128 --photo me.jpg
+    python -m mirror.explorer --camera 0                       # C grabs a camera frame
+    python -m mirror.explorer --data data/aligned128 --do "index 42; slider bangs 1.5" \\
+        --screenshot docs/explorer.png                         # no window: one picture, then exit
+
+What it offers: labelled sliders for the named style directions of ``styles.json`` and for the top
+principal directions of the latents (PCA of the dataset latents with ``--data``, else of the
+packaged photos' latents and re-encoded prior samples: the window says which); Randomize (uniform
+in a range you set: larger values distort); Reset (all zeros: the average face); Invert (negate
+the latent: the opposite in every feature); the hair-loss scale; a dataset indexer (original next
+to its reconstruction); a photo or the camera, reconstructed, with its nearest dataset faces in
+latent space; and interpolation between two faces (A and B are captured from what is shown) or
+two styles, stopped anywhere with a slider.
+
+Keys: Up/Down pick a slider, Left/Right move it, R randomize, X reset, I invert, digits + Enter go
+to a dataset index, PageUp/PageDown (or , .) step through the data set, P next photo, C camera,
+[ ] hair-loss stage, A / B set the interpolation ends, T style ends, J / K move along A->B,
+S screenshot, H help, Q / Esc quit. The mouse drags sliders, clicks buttons, scrolls sliders and
+the index, and clicks a nearest face to open it.
+
+The state (``LatentExplorer``) is a plain class without a window; ``mirror.explorer_view`` draws
+it with Pygame.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import os
+import shlex
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+from mirror import hairloss
+from mirror.backends.base import Backend
+from mirror.editor import from_tensor, to_tensor
+from mirror.errors import MirrorError
+from mirror.styles import ORIGINAL, StyleLibrary
+
+log = logging.getLogger(__name__)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_ENGINES = os.path.join(ROOT, "engines")
+CACHE = os.path.join(os.path.expanduser("~"), ".cache", "hair-mirror", "explorer")
+SPLIT_NAMES = ("train", "val", "test")
+PRIOR_SAMPLES = 256
+BATCH = 64
+
+
+# --- data ------------------------------------------------------------------------------------
+
+class AlignedData:
+    """A prepared aligned set (``python -m train.prepare``), read lazily.
+
+    Args:
+        folder: the prepared folder (crops.npy (N, S, S, 3) uint8 BGR; split.npy, images.txt optional).
+        size: the model's crop side S; the crops must match it.
+
+    Raises:
+        MirrorError: when the folder or its crops are missing, or the crop size differs.
+    """
+
+    def __init__(self, folder: str, size: int):
+        path = os.path.join(folder, "crops.npy")
+        if not os.path.isdir(folder):
+            raise MirrorError(f"data folder not found: {folder}")
+        if not os.path.isfile(path):
+            raise MirrorError(f"{folder} is not a prepared aligned set (no crops.npy): run "
+                              f"python -m train.prepare --data CELEBA --out {folder}")
+        try:
+            self.crops = np.load(path, mmap_mode="r")
+        except (ValueError, OSError) as error:
+            raise MirrorError(f"unreadable {path}: {error}") from None
+        if self.crops.ndim != 4 or self.crops.shape[3] != 3 or self.crops.dtype != np.uint8:
+            raise MirrorError(f"{path} holds {self.crops.dtype} {self.crops.shape}, expected (N, S, S, 3) uint8")
+        if self.crops.shape[1:3] != (size, size):
+            raise MirrorError(f"{folder} holds {self.crops.shape[1]} px crops but the model takes {size} px")
+        if len(self.crops) == 0:
+            raise MirrorError(f"{folder} holds no crops")
+        self.folder = folder
+        split = os.path.join(folder, "split.npy")
+        self.split = np.load(split) if os.path.isfile(split) else None
+        names = os.path.join(folder, "images.txt")
+        self.names = open(names).read().split() if os.path.isfile(names) else None
+
+    def __len__(self) -> int:
+        return len(self.crops)
+
+    def crop(self, index: int) -> np.ndarray:
+        """(S, S, 3) uint8 BGR crop ``index``."""
+        return np.asarray(self.crops[index])
+
+    def label(self, index: int) -> str:
+        """e.g. ``#42 test 000043.jpg``."""
+        parts = [f"#{index}"]
+        if self.split is not None and 0 <= int(self.split[index]) < len(SPLIT_NAMES):
+            parts.append(SPLIT_NAMES[int(self.split[index])])
+        if self.names is not None and index < len(self.names):
+            parts.append(self.names[index])
+        return " ".join(parts)
+
+
+def encode_crops(backend: Backend, crops) -> np.ndarray:
+    """(N, S, S, 3) uint8 BGR crops (any indexable) -> (N, Z) float32 posterior means, in batches."""
+    out = []
+    for start in range(0, len(crops), BATCH):
+        batch = np.asarray(crops[start:start + BATCH], np.float32) / 255.0
+        out.append(backend.encode(np.ascontiguousarray(batch.transpose(0, 3, 1, 2))))
+    return np.concatenate(out).astype(np.float32)
+
+
+def dataset_latents(backend: Backend, data: AlignedData, count: int, encoder_path: str | None = None,
+                    cache: str | None = CACHE) -> tuple[np.ndarray, np.ndarray]:
+    """Latents of ``count`` crops spread evenly over the set, cached per model and data set.
+
+    Returns:
+        (indices (M,) int64 into the set, latents (M, Z) float32).
+    """
+    indices = np.unique(np.linspace(0, len(data) - 1, min(count, len(data))).round().astype(np.int64))
+    path = None
+    if cache and encoder_path and os.path.isfile(encoder_path):
+        digest = hashlib.sha256()
+        with open(encoder_path, "rb") as f:
+            digest.update(f.read())
+        digest.update(os.path.realpath(data.folder).encode())
+        digest.update(f"{len(data)}:{len(indices)}".encode())
+        path = os.path.join(cache, digest.hexdigest()[:20] + ".npy")
+        if os.path.isfile(path):
+            latents = np.load(path)
+            if len(latents) == len(indices):
+                return indices, latents
+    log.info("encoding %d faces of %s (cached afterwards)", len(indices), data.folder)
+    latents = encode_crops(backend, _Rows(data.crops, indices))
+    if path:
+        try:
+            os.makedirs(cache, exist_ok=True)
+            np.save(path, latents)
+        except OSError as error:
+            log.warning("could not cache latents in %s: %s", cache, error)
+    return indices, latents
+
+
+class _Rows:
+    """Sliceable view of ``array[indices]`` without loading the whole array."""
+
+    def __init__(self, array, indices):
+        self.array, self.indices = array, indices
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, item):
+        return self.array[np.sort(self.indices[item])]
+
+
+def principal_directions(latents: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """PCA of (N, Z) latents.
+
+    Returns:
+        (components (K, Z) unit rows, stds (K,) along them, explained (K,) variance fractions),
+        K = min(count, N, Z); each row's largest entry is positive (a fixed sign).
+    """
+    centered = latents - latents.mean(axis=0)
+    _, singular, vt = np.linalg.svd(centered, full_matrices=False)
+    k = min(count, len(singular))
+    components = vt[:k]
+    signs = np.sign(components[np.arange(k), np.abs(components).argmax(axis=1)])
+    components = components * signs[:, None]
+    variance = singular ** 2 / max(len(latents) - 1, 1)
+    return (components.astype(np.float32), np.sqrt(variance[:k]).astype(np.float32),
+            (variance[:k] / max(variance.sum(), 1e-12)).astype(np.float32))
+
+
+def align_photo(image: np.ndarray, size: int, name: str = "photo") -> np.ndarray:
+    """Tracks the largest face of a BGR image and returns its (S, S, 3) uint8 aligned crop.
+
+    Raises:
+        MirrorError: when no face is found.
+    """
+    from mirror.align import Aligner
+    from mirror.tracker import FaceTracker
+
+    with FaceTracker(static=True) as tracker:
+        face = tracker.process(image)
+    if face is None:
+        raise MirrorError(f"no face found in {name}")
+    return Aligner(size).align(image, face).crop
+
+
+# --- state -----------------------------------------------------------------------------------
+
+@dataclass
+class Control:
+    """One slider: the latent moves by ``value * direction``.
+
+    Attributes:
+        key: unique id, e.g. ``style:bangs`` or ``pc:1``.
+        label: what the window shows.
+        group: ``style`` or ``pca``.
+        direction: (Z,) float32, the latent change for value 1 (a style at its default strength,
+            or one standard deviation along a principal direction).
+        value: current value, within [low, high].
+        note: shown beside the label (e.g. the explained variance).
+    """
+
+    key: str
+    label: str
+    group: str
+    direction: np.ndarray
+    value: float = 0.0
+    low: float = -3.0
+    high: float = 3.0
+    step: float = 0.25
+    note: str = ""
+
+
+class LatentExplorer:
+    """What the explorer shows and every action on it, without a window.
+
+    The shown latent is ``base + sum(control.value * control.direction) + hair-loss direction``.
+    Actions that pick a face (reset, randomize, a dataset item, a photo, an interpolation) set
+    ``base`` and zero the sliders; Invert negates the whole latent (base and sliders).
+
+    Args:
+        backend: the model (encode/decode).
+        styles: the style library of the shipped model.
+        size: crop side S.
+        data: the aligned set for the indexer, PCA and nearest faces (or None).
+        photos: [(name, (S, S, 3) uint8 BGR aligned crop)] to reconstruct.
+        components: how many principal directions get a slider.
+        data_latents: optional (indices, latents) of dataset faces (else encoded here, ``encode`` of them).
+        encode: how many dataset faces to encode for PCA and nearest faces.
+        seed: random seed (Randomize, prior samples).
+        random_range: Randomize draws each dimension uniformly from [-range, range].
+    """
+
+    def __init__(self, backend: Backend, styles: StyleLibrary, size: int,
+                 data: AlignedData | None = None, photos: list[tuple[str, np.ndarray]] | None = None,
+                 components: int = 8, data_latents: tuple[np.ndarray, np.ndarray] | None = None,
+                 encode: int = 2000, seed: int = 0, random_range: float = 2.0,
+                 encoder_path: str | None = None):
+        if components < 0:
+            raise ValueError(f"components must be >= 0, got {components}")
+        self.backend = backend
+        self.styles = styles
+        self.size = size
+        self.latent_dim = styles.latent_dim
+        self.data = data
+        self.photos = list(photos or [])
+        self.rng = np.random.default_rng(seed)
+        self.random_range = float(random_range)
+        self.message = ""
+        self.model_label = ""          # what the window's title bar says about the model
+        self.camera: int | None = None  # camera index for grabbing frames (None: no camera)
+        self._decoded: tuple[bytes, np.ndarray] | None = None
+
+        self.photo_latents = (encode_crops(self.backend, np.stack([c for _, c in self.photos]))
+                              if self.photos else np.zeros((0, self.latent_dim), np.float32))
+        if data is not None:
+            self.data_indices, self.data_latents = data_latents or dataset_latents(
+                backend, data, encode, encoder_path)
+            pca_source = self.data_latents
+            self.pca_label = f"PCA of {len(self.data_latents)} dataset latents"
+        else:
+            self.data_indices = np.zeros(0, np.int64)
+            self.data_latents = np.zeros((0, self.latent_dim), np.float32)
+            prior = self.rng.standard_normal((PRIOR_SAMPLES, self.latent_dim)).astype(np.float32)
+            reencoded = self.backend.encode(self.backend.decode(prior))
+            pca_source = np.concatenate([reencoded, self.photo_latents])
+            self.pca_label = (f"PCA of {PRIOR_SAMPLES} re-encoded prior samples"
+                              f" + {len(self.photos)} photos (no --data)")
+
+        self.controls: list[Control] = []
+        for style in styles.styles:
+            if style.name == ORIGINAL or not style.direction.any():
+                continue
+            self.controls.append(Control(f"style:{style.name}", style.name, "style",
+                                         (style.strength * style.direction).astype(np.float32),
+                                         low=-2.0, high=2.0, step=0.1, note=style.description))
+        vectors, stds, explained = principal_directions(pca_source, components) if components else ([], [], [])
+        for i, (vector, std, share) in enumerate(zip(vectors, stds, explained), 1):
+            self.controls.append(Control(f"pc:{i}", f"PC {i}", "pca", (vector * std).astype(np.float32),
+                                         note=f"{100 * share:.0f}% var"))
+        self.hairloss = all(name in styles.names for name in ("regrowth", "receding", "bald"))
+        self.stage = 0
+        self.selected = 0
+        self.base = np.zeros(self.latent_dim, np.float32)
+        # What the left pane shows: an original crop (dataset item or photo) and its label.
+        self.original: np.ndarray | None = None
+        self.original_label = "average face (all zeros)"
+        self.index: int | None = None
+        self.photo: int | None = None
+        # Interpolation: ends A and B, position t in [0, 1].
+        self.end_a: np.ndarray | None = None
+        self.end_b: np.ndarray | None = None
+        self.end_labels = ["", ""]
+        self.t = 0.0
+        style_names = [c.label for c in self.controls if c.group == "style"]
+        self.style_ends = [style_names[0] if style_names else "",
+                           style_names[min(1, len(style_names) - 1)] if style_names else ""]
+
+    # --- the latent and its picture ---
+
+    @property
+    def latent(self) -> np.ndarray:
+        """(Z,) float32: the latent shown."""
+        latent = self.base.copy()
+        for control in self.controls:
+            if control.value:
+                latent += control.value * control.direction
+        if self.stage:
+            latent += hairloss.scale_direction(self.styles, self.stage)[0]
+        return latent.astype(np.float32)
+
+    def decode(self, latents: np.ndarray) -> np.ndarray:
+        """(B, Z) latents -> (B, S, S, 3) uint8 BGR."""
+        images = from_tensor(self.backend.decode(np.asarray(latents, np.float32).reshape(-1, self.latent_dim)))
+        return np.clip(images * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+    def image(self) -> np.ndarray:
+        """(S, S, 3) uint8 BGR decode of the shown latent (cached while the latent is unchanged)."""
+        latent = self.latent
+        key = latent.tobytes()
+        if self._decoded is None or self._decoded[0] != key:
+            self._decoded = (key, self.decode(latent[None])[0])
+        return self._decoded[1]
+
+    def end_images(self) -> list[np.ndarray | None]:
+        """Decodes of the interpolation ends A and B (None where unset)."""
+        ends = [e for e in (self.end_a, self.end_b) if e is not None]
+        decoded = iter(self.decode(np.stack(ends))) if ends else iter(())
+        return [next(decoded) if e is not None else None for e in (self.end_a, self.end_b)]
+
+    # --- actions ---
+
+    def _set_base(self, latent: np.ndarray, clear_original: bool = True) -> None:
+        self.base = np.asarray(latent, np.float32).copy()
+        for control in self.controls:
+            control.value = 0.0
+        self.stage = 0
+        if clear_original:
+            self.original, self.index, self.photo = None, None, None
+
+    def reset(self) -> None:
+        """All zeros: the average face."""
+        self._set_base(np.zeros(self.latent_dim, np.float32))
+        self.original_label = "average face (all zeros)"
+        self.message = "reset: the average face"
+
+    def randomize(self) -> None:
+        """Each dimension uniform in [-range, range]."""
+        r = self.random_range
+        self._set_base(self.rng.uniform(-r, r, self.latent_dim).astype(np.float32))
+        self.original_label = f"random latent, uniform in [-{r:g}, {r:g}]"
+        self.message = "randomized" + (" (large ranges distort)" if r > 2.5 else "")
+
+    def set_range(self, value: float) -> None:
+        self.random_range = float(np.clip(value, 0.1, 5.0))
+
+    def invert(self) -> None:
+        """Negates the shown latent (base, sliders and hair-loss stage alike)."""
+        self.base = -self.base
+        for control in self.controls:
+            control.value = -control.value
+        if self.hairloss and self.stage:
+            # The scale is not symmetric: fold the stage's direction into the base instead.
+            self.base -= 2 * hairloss.scale_direction(self.styles, self.stage)[0]
+        self.message = "inverted: the opposite in every feature"
+
+    def control(self, key: str) -> Control:
+        for control in self.controls:
+            if control.key == key or control.label == key:
+                return control
+        raise MirrorError(f"unknown slider {key!r}: choose from {', '.join(c.label for c in self.controls)}")
+
+    def set_value(self, key: str, value: float) -> None:
+        """Sets a slider (clipped to its range)."""
+        control = self.control(key)
+        control.value = float(np.clip(value, control.low, control.high))
+
+    def select(self, offset: int) -> None:
+        """Moves the keyboard focus ``offset`` sliders down (wrapping)."""
+        if self.controls:
+            self.selected = (self.selected + offset) % len(self.controls)
+
+    def nudge(self, steps: int, key: str | None = None) -> None:
+        """Moves a slider (the selected one by default) by ``steps`` of its step."""
+        if not self.controls:
+            return
+        control = self.control(key) if key else self.controls[self.selected]
+        self.set_value(control.key, round((control.value + steps * control.step) / control.step) * control.step)
+
+    def set_stage(self, stage: int) -> None:
+        """Hair-loss stage in [hairloss.FIRST, hairloss.LAST] (0: today)."""
+        if not self.hairloss:
+            self.message = "this model has no regrowth/receding/bald styles"
+            return
+        self.stage = int(np.clip(stage, hairloss.FIRST, hairloss.LAST))
+        self.message = f"hair loss: {self.stage_label}"
+
+    @property
+    def stage_label(self) -> str:
+        return hairloss.scale_direction(self.styles, self.stage)[1] if self.hairloss else "n/a"
+
+    # dataset
+
+    def show_item(self, index: int) -> None:
+        """Shows dataset item ``index``: the original next to its reconstruction."""
+        if self.data is None:
+            self.message = "no data set: start with --data DIR"
+            return
+        if not 0 <= index < len(self.data):
+            self.message = f"index {index} out of range 0..{len(self.data) - 1}"
+            return
+        crop = self.data.crop(index)
+        self._set_base(self.backend.encode(to_tensor(crop))[0])
+        self.original, self.index = crop, index
+        self.original_label = self.data.label(index)
+        self.message = f"data set item {index}"
+
+    def step_item(self, offset: int) -> None:
+        if self.data is not None:
+            start = -1 if self.index is None and offset > 0 else (self.index or 0)
+            self.show_item((start + offset) % len(self.data))
+        else:
+            self.show_item(0)
+
+    # photos
+
+    def show_photo(self, which: int) -> None:
+        """Shows photo ``which`` (wrapping): its aligned crop next to its reconstruction."""
+        if not self.photos:
+            self.message = "no photos"
+            return
+        which %= len(self.photos)
+        name, crop = self.photos[which]
+        self._set_base(self.photo_latents[which])
+        self.original, self.photo = crop, which
+        self.original_label = f"photo: {name}"
+        self.message = f"photo {name}"
+
+    def next_photo(self) -> None:
+        self.show_photo(0 if self.photo is None else self.photo + 1)
+
+    def add_photo(self, name: str, crop: np.ndarray) -> None:
+        """Adds an aligned crop (e.g. a camera frame) and shows it."""
+        self.photos.append((name, crop))
+        self.photo_latents = np.concatenate([self.photo_latents, self.backend.encode(to_tensor(crop))])
+        self.show_photo(len(self.photos) - 1)
+
+    def nearest(self, count: int = 6) -> list[tuple[int, float]]:
+        """The ``count`` dataset faces nearest the shown latent: [(dataset index, L2 distance)].
+        The shown dataset item itself is left out."""
+        if not len(self.data_latents):
+            return []
+        distances = np.linalg.norm(self.data_latents - self.latent, axis=1)
+        order = np.argsort(distances)
+        rows = [r for r in order[:count + 1] if self.data_indices[r] != self.index][:count]
+        return [(int(self.data_indices[r]), float(distances[r])) for r in rows]
+
+    # interpolation
+
+    def set_end(self, which: str) -> None:
+        """Captures the shown latent as interpolation end ``a`` or ``b``."""
+        if which not in ("a", "b"):
+            raise ValueError(f"interpolation end must be 'a' or 'b', got {which!r}")
+        label = self.original_label if not any(c.value for c in self.controls) and not self.stage \
+            else self.original_label + " (edited)"
+        if which == "a":
+            self.end_a, self.end_labels[0] = self.latent, label
+        else:
+            self.end_b, self.end_labels[1] = self.latent, label
+        self.message = f"interpolation end {which.upper()} set"
+
+    def cycle_style_end(self, which: int, offset: int) -> None:
+        names = [c.label for c in self.controls if c.group == "style"]
+        if names:
+            current = names.index(self.style_ends[which]) if self.style_ends[which] in names else 0
+            self.style_ends[which] = names[(current + offset) % len(names)]
+
+    def set_style_ends(self, name_a: str | None = None, name_b: str | None = None) -> None:
+        """Ends A and B: the shown face with style ``name_a`` and with ``name_b`` (default
+        strengths), so the t slider blends one style into the other."""
+        self.style_ends = [name_a or self.style_ends[0], name_b or self.style_ends[1]]
+        face = self.latent
+        ends = [face + self.control(f"style:{n}").direction for n in self.style_ends]
+        self.end_a, self.end_b = ends
+        self.end_labels = [f"{self.style_ends[0]} style", f"{self.style_ends[1]} style"]
+        self.interpolate(0.0)
+        self.message = f"interpolating {self.style_ends[0]} -> {self.style_ends[1]}"
+
+    def interpolate(self, t: float) -> None:
+        """Shows (1 - t) A + t B (needs both ends)."""
+        if self.end_a is None or self.end_b is None:
+            self.message = "set both ends first (A and B)"
+            return
+        self.t = float(np.clip(t, 0.0, 1.0))
+        original, label, index, photo = self.original, self.original_label, self.index, self.photo
+        self._set_base((1.0 - self.t) * self.end_a + self.t * self.end_b, clear_original=False)
+        self.original, self.index, self.photo = original, index, photo
+        self.original_label = label
+        self.message = f"A -> B at t = {self.t:.2f}"
+
+    # scripted commands (--do, tests)
+
+    def run(self, commands: str) -> None:
+        """Runs ``;``-separated commands: reset, randomize, invert, index N, next, prev, photo N,
+        slider NAME VALUE, stage N, range R, a, b, t T, styles NAME NAME, select N.
+
+        Raises:
+            MirrorError: for an unknown command or a bad argument.
+        """
+        for command in filter(None, (c.strip() for c in commands.split(";"))):
+            words = shlex.split(command)
+            name, args = words[0].lower(), words[1:]
+            try:
+                if name in ("reset", "randomize", "invert") and not args:
+                    {"reset": self.reset, "randomize": self.randomize, "invert": self.invert}[name]()
+                elif name == "index" and len(args) == 1:
+                    self.show_item(int(args[0]))
+                elif name in ("next", "prev") and not args:
+                    self.step_item(1 if name == "next" else -1)
+                elif name == "photo" and len(args) == 1:
+                    self.show_photo(int(args[0]))
+                elif name == "slider" and len(args) == 2:
+                    self.set_value(args[0], float(args[1]))
+                elif name == "stage" and len(args) == 1:
+                    self.set_stage(int(args[0]))
+                elif name == "range" and len(args) == 1:
+                    self.set_range(float(args[0]))
+                elif name in ("a", "b") and not args:
+                    self.set_end(name)
+                elif name == "t" and len(args) == 1:
+                    self.interpolate(float(args[0]))
+                elif name == "styles" and len(args) == 2:
+                    self.set_style_ends(*args)
+                elif name == "select" and len(args) == 1:
+                    self.selected = int(args[0]) % max(len(self.controls), 1)
+                else:
+                    raise MirrorError(f"unknown command {command!r}: use reset, randomize, invert, "
+                                      "index N, next, prev, photo N, slider NAME VALUE, stage N, "
+                                      "range R, a, b, t T, styles NAME NAME, select N")
+            except ValueError:
+                raise MirrorError(f"bad argument in command {command!r}") from None
+
+
+# --- command line ----------------------------------------------------------------------------
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, like every other error of the project
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+def parse_arguments(argv=None) -> argparse.Namespace:
+    from mirror.backends import CHOICES
+
+    parser = _Parser(prog="python -m mirror.explorer", description=__doc__,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--engines", default=DEFAULT_ENGINES, help="folder of the shipped model (default: engines/)")
+    parser.add_argument("--backend", default="onnxruntime", choices=CHOICES, help="model backend (default: onnxruntime)")
+    parser.add_argument("--data", help="prepared aligned set (python -m train.prepare): indexer, PCA, nearest faces")
+    parser.add_argument("--encode", type=int, default=2000,
+                        help="dataset faces encoded for PCA and nearest faces (default: 2000; cached)")
+    parser.add_argument("--photo", action="append", default=[],
+                        help="a photo to reconstruct (repeatable; default: the packaged demo photos)")
+    parser.add_argument("--camera", type=int, help="camera index: C grabs a frame")
+    parser.add_argument("--components", type=int, default=8, help="principal-direction sliders (default: 8)")
+    parser.add_argument("--range", type=float, default=2.0, help="Randomize range, 0.1 to 5 (default: 2)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--window", default="1280x800", help="window size WxH (default: 1280x800)")
+    parser.add_argument("--do", default="", help="commands run at start, ';'-separated (see LatentExplorer.run)")
+    parser.add_argument("--screenshot", help="no window: draw once (after --do), save this PNG, exit")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    args = parser.parse_args(argv)
+    if not 0.1 <= args.range <= 5.0:
+        parser.error("--range must be between 0.1 and 5")
+    if not 0 <= args.components <= 64:
+        parser.error("--components must be between 0 and 64")
+    if args.encode < 1:
+        parser.error("--encode must be at least 1")
+    try:
+        width, height = (int(v) for v in args.window.lower().split("x"))
+        if width < 640 or height < 480:
+            raise ValueError
+    except ValueError:
+        parser.error(f"--window must be WxH, at least 640x480, got {args.window!r}")
+    args.window = (width, height)
+    return args
+
+
+def build(args: argparse.Namespace) -> LatentExplorer:
+    """The explorer state for the command line's options (loads the model, data and photos)."""
+    from mirror.backends import create_backend, load_model_files
+    from mirror.source import demo_images, read_image
+
+    model = load_model_files(args.engines)
+    data = AlignedData(args.data, model.size) if args.data else None
+    images = [(os.path.basename(p), read_image(p)) for p in args.photo] if args.photo else demo_images()
+    photos = [(name, align_photo(image, model.size, name)) for name, image in images]
+    backend, reason = create_backend(args.backend, model)
+    log.info("backend: %s", reason)
+    explorer = LatentExplorer(backend, StyleLibrary(model.styles), model.size, data, photos,
+                              components=args.components, encode=args.encode, seed=args.seed,
+                              random_range=args.range, encoder_path=model.encoder)
+    explorer.model_label = f"{os.path.basename(os.path.normpath(args.engines))}: " \
+                           f"{model.size} px, Z = {model.latent_dim}, {backend.name}"
+    explorer.camera = args.camera
+    if data is not None:
+        explorer.show_item(0)
+    elif photos:
+        explorer.show_photo(0)
+    explorer.run(args.do)
+    return explorer
+
+
+def main(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s: %(message)s")
+    if args.screenshot:
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    try:
+        from mirror.explorer_view import ExplorerWindow
+
+        explorer = build(args)
+        with ExplorerWindow(explorer, args.window) as window:
+            if args.screenshot:
+                window.draw()
+                window.screenshot(args.screenshot)
+                print(f"wrote {args.screenshot}")
+            else:
+                window.loop()
+    except MirrorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(parse_arguments()))
