@@ -42,6 +42,8 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--random-seconds", type=float, default=4.0,
                         help="with --style random, seconds between styles (default: 4)")
     parser.add_argument("--snapshot-dir", default="snapshots", help="where S saves snapshots")
+    parser.add_argument("--retry-seconds", type=float, default=10.0,
+                        help="how long to retry a camera that stops delivering (default: 10)")
     parser.add_argument("--loop", action="store_true", help="loop a video file")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     args = parser.parse_args(argv)

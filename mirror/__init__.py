@@ -7,3 +7,8 @@ backends/) -> Compositor (compositor.py) -> Display (display.py); wired in app.p
 Colour order: every image inside the package is BGR uint8 (OpenCV's order). Conversion to RGB
 happens only at the edges (MediaPipe input, Pygame output).
 """
+import os as _os
+
+# Privacy: ONNX Runtime's Linux builds keep a device id and may send usage events to Microsoft
+# unless told not to before they load. The mirror sends nothing anywhere.
+_os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
