@@ -625,6 +625,10 @@ def main(args: argparse.Namespace) -> int:
                         format="%(levelname)s: %(message)s")
     if args.screenshot:
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    if not args.verbose:
+        from mirror.cli import silence_native_stderr
+
+        silence_native_stderr()
     try:
         from mirror.explorer_view import ExplorerWindow
 

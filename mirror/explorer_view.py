@@ -65,7 +65,7 @@ class ExplorerWindow:
         pygame.display.set_caption("Hair Mirror - latent explorer")
         self.fonts = {n: _font(pygame, s, b) for n, s, b in
                       (("title", 22, True), ("body", 16, False), ("bold", 16, True), ("small", 13, False))}
-        self.hits: list[tuple[object, str, object]] = []
+        self.hits: list[tuple[object, str, object, str]] = []  # (rect, kind, payload, name)
         self.drag: Callable[[float], None] | None = None
         self.drag_rect = None
         self.typed = ""
@@ -140,12 +140,19 @@ class ExplorerWindow:
         if key in actions:
             actions[key]()
 
+    def hit(self, name: str):
+        """The clickable rectangle called ``name`` in the last drawn frame (tests, scripts)."""
+        for rect, _, _, hit_name in self.hits:
+            if hit_name == name:
+                return rect
+        raise KeyError(f"nothing called {name!r} on screen")
+
     def click(self, pos) -> None:
-        for rect, kind, payload in reversed(self.hits):
+        for rect, kind, payload, _ in reversed(self.hits):
             if not rect.collidepoint(pos) or kind == "row":
                 continue
             if kind == "slider":
-                self.drag, self.drag_rect = payload, rect
+                self.drag, self.drag_rect = payload
                 self._drag_to(pos)
             elif kind == "button":
                 payload()
@@ -154,10 +161,10 @@ class ExplorerWindow:
             return
 
     def wheel(self, pos, amount: int) -> None:
-        for rect, kind, payload in reversed(self.hits):
+        for rect, kind, payload, _ in reversed(self.hits):
             if rect.collidepoint(pos):
                 if kind == "row":
-                    payload[1](amount)
+                    payload(amount)
                     return
                 if kind == "index":
                     self.state.step_item(-amount)
@@ -251,15 +258,15 @@ class ExplorerWindow:
         # data set and photo row
         x = area.x
         if s.data is not None:
-            self.button(pg.Rect(x, y, 30, 28), "<", lambda: s.step_item(-1))
+            self.button(pg.Rect(x, y, 30, 28), "<", lambda: s.step_item(-1), name="previous item")
             box = pg.Rect(x + 36, y, 92, 28)
             pg.draw.rect(self.screen, PANEL_HI, box, border_radius=5)
             pg.draw.rect(self.screen, ACCENT if self.typed else LINE, box, 1, border_radius=5)
             shown_index = self.typed or ("-" if s.index is None else str(s.index))
             self.text(shown_index + ("|" if self.typed else ""), (box.x + 8, box.y + 6), "bold",
                       ACCENT if self.typed else TEXT)
-            self.hits.append((box, "index", None))
-            self.button(pg.Rect(x + 134, y, 30, 28), ">", lambda: s.step_item(1))
+            self.hits.append((box, "index", None, "index"))
+            self.button(pg.Rect(x + 134, y, 30, 28), ">", lambda: s.step_item(1), name="next item")
             self.text(f"of {len(s.data)} aligned faces", (x + 172, y + 6), "body", MUTED)
             x += 390
         else:
@@ -282,7 +289,7 @@ class ExplorerWindow:
                 self.image(s.data.crop(index), rect)
                 pg.draw.rect(self.screen, LINE, rect, 1)
                 self.text(f"#{index}  d={distance:.1f}", (rect.x, rect.bottom + 3), "small", MUTED)
-                self.hits.append((rect, "button", lambda index=index: s.show_item(index)))
+                self.hits.append((rect, "button", lambda index=index: s.show_item(index), f"nearest:{i}"))
         else:
             self.text("nearest data set faces: start with --data DIR", (area.x, y), "body", MUTED)
         y += thumb + 48
@@ -313,7 +320,7 @@ class ExplorerWindow:
         y = area.y + 34
         track = pg.Rect(inner_x + 8, y + 8, inner_w - 70, 10)
         ready = s.end_a is not None and s.end_b is not None
-        self.track(track, s.t, 0.0, 1.0, s.interpolate, zero=0.0, enabled=ready)
+        self.track(track, s.t, 0.0, 1.0, s.interpolate, zero=0.0, enabled=ready, name="t")
         self.text(f"t = {s.t:.2f}", (track.right + 10, y + 4), "body", TEXT if ready else MUTED)
         y += 30
         bw = (inner_w - 24) // 2
@@ -324,9 +331,10 @@ class ExplorerWindow:
             sw = (inner_w - 40) // 3
             for i in range(2):
                 x = inner_x + 8 + i * (sw + 8)
-                self.button(pg.Rect(x, y, 22, 26), "<", lambda i=i: s.cycle_style_end(i, -1))
+                self.button(pg.Rect(x, y, 22, 26), "<", lambda i=i: s.cycle_style_end(i, -1), name=f"style end {i} <")
                 self.text(s.style_ends[i], (x + 28, y + 5), "body", TEXT)
-                self.button(pg.Rect(x + sw - 22, y, 22, 26), ">", lambda i=i: s.cycle_style_end(i, 1))
+                self.button(pg.Rect(x + sw - 22, y, 22, 26), ">", lambda i=i: s.cycle_style_end(i, 1),
+                            name=f"style end {i} >")
             self.button(pg.Rect(inner_x + 8 + 2 * (sw + 8), y, sw, 26), "styles as ends",
                         lambda: s.set_style_ends())
         labels = [l or "-" for l in s.end_labels]
@@ -364,19 +372,19 @@ class ExplorerWindow:
                 track = pg.Rect(x + label_w, y + row_h // 2 - 4, w - label_w - 64, 8)
                 if kind == "range":
                     self.text("range r", (x, y + row_h // 2 - 9), "body", TEXT)
-                    self.track(track, s.random_range, 0.1, 5.0, lambda f: s.set_range(0.1 + 4.9 * f), zero=0.1)
+                    self.track(track, s.random_range, 0.1, 5.0, lambda f: s.set_range(0.1 + 4.9 * f), zero=0.1, name="range")
                     self.text(f"{s.random_range:.2f}", (track.right + 12, y + row_h // 2 - 9), "body", TEXT)
-                    self.hits.append((row, "row", (None, lambda a: s.set_range(s.random_range + 0.25 * a))))
+                    self.hits.append((row, "row", lambda a: s.set_range(s.random_range + 0.25 * a), "row:range"))
                 elif kind == "hairloss":
                     steps = hairloss.LAST - hairloss.FIRST
                     self.text("stage", (x, y + row_h // 2 - 9), "body", TEXT if s.hairloss else MUTED)
                     self.track(track, s.stage, hairloss.FIRST, hairloss.LAST,
                                lambda f: s.set_stage(round(hairloss.FIRST + f * steps)), zero=0,
-                               ticks=steps, enabled=s.hairloss)
+                               ticks=steps, enabled=s.hairloss, name="hairloss")
                     self.text(f"{s.stage:+d}" if s.stage else "0", (track.right + 12, y + row_h // 2 - 9),
                               "body", TEXT)
                     self.text(s.stage_label, (x + 52, y + row_h // 2 - 8), "small", WARM)
-                    self.hits.append((row, "row", (None, lambda a: s.set_stage(s.stage + a))))
+                    self.hits.append((row, "row", lambda a: s.set_stage(s.stage + a), "row:hairloss"))
                 else:
                     index = s.controls.index(item)
                     if index == s.selected:
@@ -389,12 +397,13 @@ class ExplorerWindow:
                         s.selected = i
                         s.set_value(c.key, c.low + f * (c.high - c.low))
 
-                    self.track(track, item.value, item.low, item.high, set_fraction)
+                    self.track(track, item.value, item.low, item.high, set_fraction, name=item.key)
                     self.text(f"{item.value:+.2f}" if item.value else "0", (track.right + 12, y + row_h // 2 - 9),
                               "body", TEXT if item.value else MUTED)
-                    self.hits.append((row, "row", (item, lambda a, c=item: s.nudge(a, c.key))))
+                    self.hits.append((row, "row", lambda a, c=item: s.nudge(a, c.key), f"row:{item.key}"))
                     label_rect = pg.Rect(row.x, row.y, label_w, row.h)
-                    self.hits.append((label_rect, "button", lambda i=index: setattr(s, "selected", i)))
+                    self.hits.append((label_rect, "button", lambda i=index: setattr(s, "selected", i),
+                                      f"select:{item.key}"))
             y += row_h
 
     def draw_help(self) -> None:
@@ -434,7 +443,8 @@ class ExplorerWindow:
             self.text("no original for a generated face", (inner.x + 16, inner.centery - 8), "body", MUTED)
         self.text(_fit(self.fonts["small"], caption, rect.w - 12), (rect.x + 6, inner.bottom + 6), "small", MUTED)
 
-    def button(self, rect, label: str, action, primary: bool = False, enabled: bool = True) -> None:
+    def button(self, rect, label: str, action, primary: bool = False, enabled: bool = True,
+               name: str | None = None) -> None:
         pg = self.pg
         hover = enabled and rect.collidepoint(pg.mouse.get_pos()) and pg.mouse.get_focused()
         color = (ACCENT if primary else PANEL_HI) if enabled else PANEL
@@ -446,10 +456,10 @@ class ExplorerWindow:
         surface = font.render(label, True, (12, 14, 18) if primary and enabled else (TEXT if enabled else MUTED))
         self.screen.blit(surface, surface.get_rect(center=rect.center))
         if enabled:
-            self.hits.append((rect, "button", action))
+            self.hits.append((rect, "button", action, name or label))
 
     def track(self, rect, value: float, low: float, high: float, setter, zero: float = 0.0,
-              ticks: int = 0, enabled: bool = True) -> None:
+              ticks: int = 0, enabled: bool = True, name: str = "") -> None:
         pg = self.pg
         span = max(high - low, 1e-9)
         fx = lambda v: rect.x + (min(max(v, low), high) - low) / span * rect.w  # noqa: E731
@@ -467,7 +477,7 @@ class ExplorerWindow:
         pg.draw.circle(self.screen, TEXT if enabled else MUTED, (int(v), rect.centery), rect.h // 2 + 4)
         if enabled:
             hit = rect.inflate(12, 14)
-            self.hits.append((hit, "slider", setter))
+            self.hits.append((hit, "slider", (setter, rect), name))
 
     def close(self) -> None:
         self.pg.display.quit()
