@@ -18,10 +18,10 @@ from mirror import hairloss
 from mirror.align import Aligner
 from mirror.backends import create_backend, load_model_files
 from mirror.compositor import Compositor
-from mirror.editor import HairEditor
+from mirror.editor import HairEditor, to_tensor
 from mirror.errors import MirrorError
 from mirror.filters import OneEuroFilter
-from mirror.source import ImageSource, Source, SourceLost, as_bgr, open_source
+from mirror.source import IMAGE_EXTENSIONS, ImageSource, Source, SourceLost, as_bgr, open_source, read_image
 from mirror.styles import ORIGINAL, Style
 from mirror.tracker import FaceTracker
 from mirror.types import Frame
@@ -134,6 +134,21 @@ class Pipeline:
         timings["composite"] = _lap(start)
         return Result(frame, output, True, timings)
 
+    def reference_style(self, path: str) -> Style:
+        """An exemplar style: the hair of the face in the photo at ``path``.
+
+        Raises:
+            MirrorError: if the photo is unreadable or shows no face.
+        """
+        image = read_image(path)
+        with FaceTracker(static=True) as tracker:
+            face = tracker.process(image)
+        if face is None:
+            raise MirrorError(f"no face found in the reference photo {path}")
+        crop = self.aligner.align(image, face).crop
+        latent = self.editor.backend.encode(to_tensor(crop))[0]
+        return self.styles.exemplar(os.path.basename(path), latent)
+
     def close(self) -> None:
         self._stack.close()
 
@@ -160,6 +175,9 @@ class StyleState:
         self.stage = 0  # the hair-loss scale's stage, when that is the style shown
         if style == hairloss.NAME:
             self.style = hairloss.scale_style(self.styles, self.stage)
+        elif os.path.splitext(style)[1].lower() in IMAGE_EXTENSIONS:
+            self.style = pipeline.reference_style(style)
+            self.styles.add(self.style)
         else:
             self.style = self.styles.random(self.rng) if self.rotate else self.styles.get(style)
         self.strength = strength
@@ -276,13 +294,14 @@ def demo_picture(pipeline: Pipeline, images: list[tuple[str, np.ndarray]], style
     return np.vstack([np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows]), faces
 
 
-def demo_styles(pipeline: Pipeline, style: str) -> list[tuple[str, Style]]:
-    """The columns of the demo picture for ``--style``: a showcase, one style, or the hair-loss scale."""
-    if style == hairloss.NAME:
+def demo_styles(pipeline: Pipeline, state: "StyleState") -> list[tuple[str, Style]]:
+    """The demo picture's columns: a showcase (random), the hair-loss scale, or the one style."""
+    if state.style.name == hairloss.NAME:
         return [(label.split(" (")[0], hairloss.scale_style(pipeline.styles, stage))
                 for stage, label, _ in hairloss.STAGES if stage != 0]
-    names = list(SHOWCASE) if style in ("random", ORIGINAL) else [style]
-    return [(name, pipeline.styles.get(name)) for name in names if name in pipeline.styles.names]
+    if state.rotate or state.style.name == ORIGINAL:
+        return [(name, pipeline.styles.get(name)) for name in SHOWCASE if name in pipeline.styles.names]
+    return [(state.style.name, state.style)]
 
 
 def run(options: Options, source: Source | None = None) -> Stats:
@@ -310,7 +329,7 @@ def run(options: Options, source: Source | None = None) -> Stats:
         state = StyleState(pipeline, options.style, options.strength, options.random_seconds)
         if options.headless and source.name == "demo" and options.max_frames is None:
             path = options.output or "demo_before_after.png"
-            grid, stats.faces = demo_picture(pipeline, source.images, demo_styles(pipeline, options.style),
+            grid, stats.faces = demo_picture(pipeline, source.images, demo_styles(pipeline, state),
                                              options.strength)
             Writer(path).write(grid)
             stats.outputs.append(path)

@@ -118,10 +118,11 @@ class HairEditor:
             raise ValueError(f"crop is {aligned.crop.shape[:2]}, the model takes {self.size}x{self.size}")
         mu = self.latent(aligned.crop, timestamp_ms)
         amount = strength * style.strength
-        if amount == 0.0 or not style.direction.any():
+        offset = style.offset(mu)
+        if amount == 0.0 or not offset.any():
             zero = np.zeros((self.size, self.size), np.float32)
             return EditedFace(aligned.crop, zero, zero)
-        recon, edited = from_tensor(self.backend.decode(np.stack([mu, mu + amount * style.direction])))
+        recon, edited = from_tensor(self.backend.decode(np.stack([mu, mu + amount * offset])))
         crop = aligned.crop.astype(np.float32) / 255.0
         out, mask, replace = compose_crop(crop, recon, edited, aligned.landmarks,
                                           self.person(aligned.crop, timestamp_ms),

@@ -26,6 +26,18 @@ class Style:
     direction: np.ndarray
     strength: float
     description: str = ""
+    target: np.ndarray | None = None   # exemplar styles: the reference's latent
+    basis: np.ndarray | None = None    # exemplar styles: (K, Z) orthonormal hair subspace
+
+    def offset(self, latent: np.ndarray) -> np.ndarray:
+        """The (Z,) latent change at strength 1 for a face whose latent is ``latent``.
+
+        Named styles move every face the same way; an exemplar moves the face's hair part
+        (its projection on the hair subspace) to the reference's.
+        """
+        if self.target is None:
+            return self.direction
+        return self.basis.T @ (self.basis @ (self.target - latent))
 
 
 class StyleLibrary:
@@ -66,6 +78,18 @@ class StyleLibrary:
         """A random style other than ``original`` and ``exclude``."""
         choices = [s for s in self.styles[1:] if s.name != exclude] or self.styles[1:]
         return rng.choice(choices)
+
+    def hair_basis(self) -> np.ndarray:
+        """(K, Z) orthonormal basis of the span of the library's style directions."""
+        directions = np.stack([s.direction for s in self.styles if s.target is None and s.direction.any()])
+        q, r = np.linalg.qr(directions.T.astype(np.float64))
+        keep = np.abs(np.diag(r)) > 1e-6 * np.abs(np.diag(r)).max()
+        return q[:, keep].T.astype(np.float32)
+
+    def exemplar(self, name: str, reference_latent: np.ndarray) -> Style:
+        """A style that gives any face the hair of a reference face (its latent)."""
+        return Style(name, np.zeros(self.latent_dim, np.float32), 1.0, f"the hair of {name}",
+                     target=np.asarray(reference_latent, np.float32), basis=self.hair_basis())
 
     def add(self, style: Style) -> None:
         """Adds (or replaces) a style, e.g. one taken from a reference photo."""

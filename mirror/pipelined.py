@@ -1,0 +1,415 @@
+"""The pipelined mirror loop: capture, tracking, editing and compositing overlap in threads.
+
+    with PipelinedRunner(pipeline, source, style=lambda frame: (style, 1.0)) as runner:
+        while (result := runner.next()) is not None:   # Results in capture order
+            show(result.output)
+
+Threads (MediaPipe, ONNX Runtime, OpenCV and NumPy's large-array loops release the GIL, so they
+run at once on different cores)::
+
+    capture (live sources only) -> track + align -> edit -> composite -> next() in the caller
+
+Each stage is one thread and every hand-over is a FIFO of one slot, so frames come out in the
+order they were captured, and MediaPipe's video-mode graphs (face mesh in the track thread,
+selfie segmentation in the edit thread) each see one thread and increasing timestamps. A stage
+takes its next frame only once the following stage has room: nothing queues up behind a slow
+stage, so latency stays near the sum of the stages while throughput approaches 1 / (slowest
+stage).
+
+Files and still images never drop a frame: the track thread reads the source itself when it is
+ready for the next frame. A live camera is read without pause by its own thread into a one-frame
+mailbox: while the pipeline is busy the newest frame replaces the waiting one (the dropped one is
+counted), so the preview never lags behind the person (DeepFaceLive's rule).
+"""
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from mirror.errors import MirrorError
+from mirror.source import Source, as_bgr
+from mirror.styles import Style
+from mirror.types import AlignedFace, EditedFace, Face, Frame
+
+log = logging.getLogger(__name__)
+
+_local = threading.local()
+
+
+def stage_timings() -> dict[str, float]:
+    """The timings dict of the frame this thread is working on (a throwaway dict outside one).
+
+    Lets code deep inside a stage add finer timings to the frame's record, e.g. the bench's
+    timed backend adds ``encode`` and ``decode`` from inside the editor.
+    """
+    timings = getattr(_local, "timings", None)
+    return timings if timings is not None else {}
+
+
+class timing_scope:
+    """``with timing_scope(timings):`` makes ``stage_timings()`` return ``timings`` in this thread."""
+
+    def __init__(self, timings: dict[str, float]):
+        self._timings = timings
+
+    def __enter__(self) -> dict[str, float]:
+        self._previous = getattr(_local, "timings", None)
+        _local.timings = self._timings
+        return self._timings
+
+    def __exit__(self, *exc) -> None:
+        _local.timings = self._previous
+
+
+def add_timing(name: str, start: float) -> float:
+    """Adds the milliseconds since ``start`` (a ``perf_counter()``) to this frame's ``name``."""
+    ms = (time.perf_counter() - start) * 1000.0
+    timings = stage_timings()
+    timings[name] = timings.get(name, 0.0) + ms
+    return ms
+
+
+@dataclass
+class _Item:
+    """One frame on its way through the threads."""
+
+    frame: Frame | None = None
+    captured: float = 0.0                 # perf_counter() when the frame was in hand
+    timings: dict[str, float] = field(default_factory=dict)
+    face: Face | None = None
+    aligned: AlignedFace | None = None
+    edited: EditedFace | None = None
+    output: np.ndarray | None = None
+    error: BaseException | None = None    # raised by next() in this frame's place
+    end: bool = False                     # the stream ended (or stopped): nothing follows
+
+    @property
+    def last(self) -> bool:
+        """Nothing follows this item: the end, a lost source, or a failure that stops the loop."""
+        return self.end or (self.error is not None and not _is_bad_frame(self.error))
+
+
+def _is_bad_frame(error: BaseException) -> bool:
+    """A MirrorError about one frame: skipped, the loop goes on (a lost source ends the loop)."""
+    from mirror.source import SourceLost
+
+    return isinstance(error, MirrorError) and not isinstance(error, SourceLost)
+
+
+class _Closed(Exception):
+    """The runner is shutting down."""
+
+
+class _Channel:
+    """A FIFO hand-over of at most ``size`` items between two threads.
+
+    ``wait_room()`` blocks until a ``put()`` would not, so a producer can wait *before* taking on
+    new work. ``latest=True`` makes ``put()`` never block: it replaces the oldest waiting item
+    (a live camera's mailbox) and counts it in ``dropped``.
+    """
+
+    def __init__(self, size: int = 1, latest: bool = False):
+        self._items: collections.deque = collections.deque()
+        self._size = size
+        self._latest = latest
+        self._closed = False
+        self._cond = threading.Condition()
+        self.dropped = 0
+
+    def put(self, item) -> None:
+        with self._cond:
+            if self._latest:
+                while len(self._items) >= self._size and not self._items[0].last:
+                    self._items.popleft()
+                    self.dropped += 1
+            else:
+                while len(self._items) >= self._size and not self._closed:
+                    self._cond.wait()
+            if self._closed:
+                raise _Closed
+            self._items.append(item)
+            self._cond.notify_all()
+
+    def wait_room(self) -> None:
+        with self._cond:
+            while len(self._items) >= self._size and not self._closed and not self._latest:
+                self._cond.wait()
+            if self._closed:
+                raise _Closed
+
+    def get(self, timeout: float | None = None):
+        with self._cond:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while not self._items and not self._closed:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise TimeoutError
+                self._cond.wait(remaining)
+            if self._closed:
+                raise _Closed
+            item = self._items.popleft()
+            self._cond.notify_all()
+            return item
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+
+StyleFn = Callable[[Frame], tuple[Style, float]]
+
+
+class PipelinedRunner:
+    """Runs a ``mirror.app.Pipeline`` over a ``Source`` with its stages in threads.
+
+    Args:
+        pipeline: an open ``mirror.app.Pipeline`` (its tracker, aligner, editor and compositor
+            are driven here, one thread each; do not call ``pipeline.process`` meanwhile).
+        source: an open source; it stays the caller's to close.
+        style: called in the edit thread with each frame, returns (style, strength) for it.
+        max_frames: process at most this many frames (None: until the source ends).
+        composite_thread: composite in a thread of its own (else in the caller, inside
+            ``next()``).
+
+    Attributes:
+        dropped: frames a live source delivered that were never processed (the pipeline was
+            busy). Always 0 for files and images.
+    """
+
+    def __init__(self, pipeline, source: Source, style: StyleFn, max_frames: int | None = None,
+                 composite_thread: bool = True):
+        if max_frames is not None and max_frames < 0:
+            raise ValueError(f"max_frames must be >= 0, got {max_frames}")
+        self.pipeline = pipeline
+        self.style = style
+        self.max_frames = max_frames
+        self.composite_thread = composite_thread
+        self.taken = 0  # frames handed to the track stage
+        self._dropped_before = 0
+        self._threads: list[threading.Thread] = []
+        self._channels: list[_Channel] = []
+        self._start(source)
+
+    @property
+    def dropped(self) -> int:
+        return self._dropped_before + (self._mailbox.dropped if self._mailbox else 0)
+
+    # --- life cycle ---------------------------------------------------------------------------
+
+    def _start(self, source: Source) -> None:
+        self.source = source
+        self._stop = threading.Event()
+        self._mailbox = _Channel(1, latest=True) if source.live else None
+        self._tracked = _Channel(1)
+        self._edited = _Channel(1)
+        self._done = _Channel(1) if self.composite_thread else None
+        self._channels = [c for c in (self._mailbox, self._tracked, self._edited, self._done) if c]
+        self._finished = False
+        workers = [("track", self._track_loop), ("edit", self._edit_loop)]
+        if self._mailbox:
+            workers.insert(0, ("capture", self._capture_loop))
+        if self.composite_thread:
+            workers.append(("composite", self._composite_loop))
+        self._threads = [threading.Thread(target=fn, name=f"mirror-{name}", daemon=True) for name, fn in workers]
+        for thread in self._threads:
+            thread.start()
+
+    def restart(self, source: Source) -> None:
+        """Carries on with a new source (after ``next()`` raised ``SourceLost``)."""
+        self._shutdown()
+        self._dropped_before = self.dropped
+        self.pipeline._landmarks.reset()
+        self.pipeline.editor.reset()
+        self._start(source)
+
+    def _shutdown(self) -> None:
+        self._stop.set()
+        for channel in self._channels:
+            channel.close()
+        for thread in self._threads:
+            thread.join(timeout=5.0)
+            if thread.is_alive():
+                log.warning("thread %s did not stop within 5 s", thread.name)
+        self._threads = []
+
+    def close(self) -> None:
+        """Stops the threads (frames in flight are discarded). The source stays open."""
+        if self._mailbox:
+            self._dropped_before += self._mailbox.dropped
+            self._mailbox = None
+        self._shutdown()
+
+    def __enter__(self) -> "PipelinedRunner":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- the caller's side ----------------------------------------------------------------------
+
+    def next(self):
+        """The next processed frame, in capture order: a ``mirror.app.Result``.
+
+        Its ``timings`` hold the stages' milliseconds (``capture``, ``track``, ``align``,
+        ``edit``, ``composite``, and whatever the stages added) and ``latency``: from the frame
+        in hand to the composited output here.
+
+        Returns:
+            None once the source has ended (or ``max_frames`` were read).
+
+        Raises:
+            SourceLost: the live source stopped; ``restart()`` with a new one to go on.
+            MirrorError: one bad frame (skipped; call ``next()`` again to go on).
+        """
+        from mirror.app import Result
+
+        if self._finished:
+            return None
+        item = (self._done or self._edited).get()
+        if not self.composite_thread and item.error is None and not item.end:
+            self._composite(item)
+        if item.end:
+            self._finished = True
+            return None
+        if item.error is not None:
+            if item.last:
+                self._finished = True
+            raise item.error
+        item.timings["latency"] = (time.perf_counter() - item.captured) * 1000.0
+        return Result(item.frame, item.output, item.face is not None, item.timings)
+
+    def __iter__(self):
+        while (result := self.next()) is not None:
+            yield result
+
+    # --- the threads ----------------------------------------------------------------------------
+
+    def _capture_loop(self) -> None:
+        """Live sources: read without pause; the mailbox keeps only the newest frame."""
+        try:
+            while not self._stop.is_set():
+                start = time.perf_counter()
+                try:
+                    frame = self.source.read()
+                except BaseException as error:  # noqa: BLE001 - handed to the caller, in order
+                    self._mailbox.put(_Item(error=error, captured=time.perf_counter()))
+                    return
+                item = _Item(frame, time.perf_counter(), end=frame is None)
+                item.timings["capture"] = (item.captured - start) * 1000.0
+                self._mailbox.put(item)
+                if frame is None:
+                    return
+        except _Closed:
+            pass
+
+    def _take(self) -> _Item:
+        """The track thread's next frame: the newest from the mailbox (live) or read now (files)."""
+        if self.max_frames is not None and self.taken >= self.max_frames:
+            return _Item(end=True)
+        if self._mailbox:
+            item = self._mailbox.get()
+        else:
+            start = time.perf_counter()
+            try:
+                frame = self.source.read()
+            except BaseException as error:  # noqa: BLE001 - handed to the caller, in order
+                return _Item(error=error, captured=time.perf_counter())
+            item = _Item(frame, time.perf_counter(), end=frame is None)
+            item.timings["capture"] = (item.captured - start) * 1000.0
+        if item.frame is not None:
+            self.taken += 1
+        return item
+
+    def _track_loop(self) -> None:
+        pipeline = self.pipeline
+        try:
+            while not self._stop.is_set():
+                self._tracked.wait_room()  # take a frame only when the editor can take it next
+                item = self._take()
+                if item.frame is not None and item.error is None:
+                    with timing_scope(item.timings):
+                        self._track(item)
+                self._tracked.put(item)
+                if item.last:
+                    return
+        except _Closed:
+            pass
+
+    def _track(self, item: _Item) -> None:
+        """Mirrors the first half of ``Pipeline.process``: track, smooth landmarks, align."""
+        pipeline = self.pipeline
+        try:
+            start = time.perf_counter()
+            image = as_bgr(item.frame.image)
+            item.frame = Frame(item.frame.index, item.frame.timestamp_ms, image)
+            item.face = pipeline.tracker.process(image)
+            add_timing("track", start)
+            if item.face is None:
+                pipeline._landmarks.reset()
+                return
+            if not pipeline.static:
+                item.face.landmarks = pipeline._landmarks(item.face.landmarks, item.frame.timestamp_ms / 1000.0)
+            start = time.perf_counter()
+            item.aligned = pipeline.aligner.align(image, item.face)
+            add_timing("align", start)
+        except BaseException as error:  # noqa: BLE001 - a bad frame is the caller's to count
+            item.error = error
+
+    def _edit_loop(self) -> None:
+        editor = self.pipeline.editor
+        try:
+            while not self._stop.is_set():
+                item = self._edited_wait_and_get()
+                if item.error is None and not item.end:
+                    with timing_scope(item.timings):
+                        try:
+                            if item.face is None:
+                                editor.reset()
+                            else:
+                                style, strength = self.style(item.frame)
+                                start = time.perf_counter()
+                                item.edited = editor.edit(item.aligned, style, strength, item.frame.timestamp_ms)
+                                add_timing("edit", start)
+                        except BaseException as error:  # noqa: BLE001
+                            item.error = error
+                self._edited.put(item)
+                if item.last:
+                    return
+        except _Closed:
+            pass
+
+    def _edited_wait_and_get(self) -> _Item:
+        self._edited.wait_room()  # take a frame only when the compositor can take it next
+        return self._tracked.get()
+
+    def _composite_loop(self) -> None:
+        try:
+            while not self._stop.is_set():
+                self._done.wait_room()
+                item = self._edited.get()
+                if item.error is None and not item.end:
+                    self._composite(item)
+                self._done.put(item)
+                if item.last:
+                    return
+        except _Closed:
+            pass
+
+    def _composite(self, item: _Item) -> None:
+        with timing_scope(item.timings):
+            try:
+                if item.edited is None:
+                    item.output = item.frame.image
+                else:
+                    start = time.perf_counter()
+                    item.output = self.pipeline.compositor.compose(item.frame.image, item.aligned, item.edited)
+                    add_timing("composite", start)
+            except BaseException as error:  # noqa: BLE001
+                item.error = error
