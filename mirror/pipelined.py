@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -38,6 +39,10 @@ from mirror.styles import Style
 from mirror.types import AlignedFace, EditedFace, Face, Frame
 
 log = logging.getLogger(__name__)
+
+# Thread counts for the pipelined loop on a small CPU (see configure_threads and docs/SPEED.md).
+PIPELINED_ONNXRUNTIME_THREADS = 1
+PIPELINED_OPENCV_THREADS = 1
 
 _local = threading.local()
 
@@ -413,3 +418,41 @@ class PipelinedRunner:
                     add_timing("composite", start)
             except BaseException as error:  # noqa: BLE001
                 item.error = error
+
+
+def configure_threads(pipeline, model_dir: str, onnxruntime_threads: int | None = None,
+                      opencv_threads: int | None = None, sequential: bool = False) -> dict:
+    """Sets the thread counts for this machine; returns what is in use.
+
+    In the pipelined loop the stages already keep the cores busy side by side, so a library
+    splitting one small job over every core only makes threads wait for each other. Defaults
+    (pipelined): ONNX Runtime 1 intra-op thread per session, OpenCV 1 thread. ``sequential``
+    leaves the libraries' own defaults unless counts are given.
+
+    Args:
+        pipeline: an open ``mirror.app.Pipeline``; an ONNX Runtime backend is rebuilt with the
+            new count (sessions cannot change it once made).
+        model_dir: the engines folder the pipeline was built from.
+    """
+    import cv2
+
+    cores = os.cpu_count() or 1
+    if onnxruntime_threads is None and not sequential:
+        onnxruntime_threads = PIPELINED_ONNXRUNTIME_THREADS
+    if opencv_threads is None and not sequential:
+        opencv_threads = PIPELINED_OPENCV_THREADS
+    if opencv_threads is not None:
+        cv2.setNumThreads(opencv_threads)
+    used = {"opencv": cv2.getNumThreads(), "onnxruntime": None}
+    if pipeline.backend in ("onnxruntime", "onnxruntime-cuda"):
+        if onnxruntime_threads is not None:
+            from mirror.backends import load_model_files
+            from mirror.backends.onnxruntime import OnnxRuntimeBackend
+
+            old = pipeline.editor.backend
+            pipeline.editor.backend = OnnxRuntimeBackend(load_model_files(model_dir),
+                                                         cuda=pipeline.backend == "onnxruntime-cuda",
+                                                         threads=onnxruntime_threads)
+            old.close()
+        used["onnxruntime"] = onnxruntime_threads or cores
+    return used
