@@ -37,6 +37,7 @@ import logging
 import math
 import os
 import sys
+import textwrap
 
 import numpy as np
 
@@ -242,7 +243,7 @@ def mosaic(tiles: np.ndarray, gap: int = 2, background: int = 255) -> np.ndarray
 
 
 def tile_figure(tiles: np.ndarray, title: str, row_labels=None, col_labels=None, xlabel: str = "",
-                ylabel: str = "", tile_inches: float = 0.62, gap: int = 2):
+                ylabel: str = "", tile_inches: float = 0.8, gap: int = 2):
     """A figure showing a mosaic of tiles with optional row and column labels."""
     import matplotlib.pyplot as plt
 
@@ -264,7 +265,7 @@ def tile_figure(tiles: np.ndarray, title: str, row_labels=None, col_labels=None,
         spine.set_visible(False)
     ax.set_xlabel(xlabel, fontsize=9)
     ax.set_ylabel(ylabel, fontsize=9)
-    ax.set_title(title, fontsize=10, loc="left")
+    ax.set_title(textwrap.fill(title, max(40, int((width - left) * 14))), fontsize=10, loc="left")
     fig.tight_layout()
     return fig
 
