@@ -1,0 +1,333 @@
+"""Tests of the training package on a 200-image slice of the shared CelebA photos.
+
+    python -m pytest tests/test_train.py -q
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import CELEBA, ROOT, need
+
+from mirror.errors import MirrorError
+from train.losses import LOSSES, RECONSTRUCTIONS, get_loss, kl_per_dimension, reconstruction_loss
+
+TINY = ["--width", "8", "--max-width", "32", "--blocks", "0", "--latent-dim", "16"]
+
+
+def run_cli(*args, timeout=120, env=None):
+    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+@pytest.fixture(scope="session")
+def slice_dir(tmp_path_factory):
+    """A 200-image aligned set at 128 px (train.prepare; about 3 s)."""
+    need(CELEBA)
+    out = str(tmp_path_factory.mktemp("aligned") / "a128")
+    result = run_cli("-m", "train.prepare", "--data", CELEBA, "--out", out, "--limit", "200")
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_run(slice_dir, tmp_path_factory):
+    """A tiny model trained for 4 steps on the slice."""
+    from train.__main__ import build_config, parse_arguments
+    from train.training import train
+
+    run = str(tmp_path_factory.mktemp("runs") / "tiny")
+    args = parse_arguments(["--data", slice_dir, "--run", run, *TINY, "--batch-size", "16",
+                            "--max-steps", "4", "--log-every", "1", "--val-images", "16"])
+    train(build_config(args))
+    return run
+
+
+# --- losses -------------------------------------------------------------------------------
+
+def _pair():
+    data = torch.tensor([0.0, 0.5, 1.0, 0.25]).view(1, 1, 2, 2).repeat(2, 1, 1, 1)
+    recon = torch.tensor([0.5, 0.5, 0.75, 0.5]).view(1, 1, 2, 2).repeat(2, 1, 1, 1)
+    return data, recon
+
+
+def test_reconstruction_losses_by_name_have_the_expected_values():
+    data, recon = _pair()
+    # per image: |d| = (0.5, 0, 0.25, 0.25): sum 1.0 -> laplace 3.0
+    assert reconstruction_loss(data, recon, "laplace").item() == pytest.approx(3.0)
+    # squared: 0.25 + 0 + 0.0625 + 0.0625 = 0.375 -> 255 * 0.375
+    assert reconstruction_loss(data, recon, "gaussian").item() == pytest.approx(95.625, rel=1e-6)
+    # BCE: -[x log p + (1-x) log(1-p)]
+    x, p = data[0].flatten().double(), recon[0].flatten().double()
+    bce = float(-(x * torch.log(p) + (1 - x) * torch.log(1 - p)).sum())
+    assert reconstruction_loss(data, recon, "bernoulli").item() == pytest.approx(bce, rel=1e-5)
+    assert bce == pytest.approx(3 * np.log(2) - np.log(0.75), rel=1e-6)  # three log 2 terms
+    weight = torch.ones(2, 1, 2, 2)
+    weight[:, :, 0, 0] = 3.0  # the 0.5 error pixel counts three times: |d| sum 2.0
+    assert reconstruction_loss(data, recon, "laplace", weight).item() == pytest.approx(6.0)
+    with pytest.raises(ValueError, match="unknown reconstruction"):
+        reconstruction_loss(data, recon, "cauchy")
+
+
+def test_kl_and_objectives_by_name_have_the_expected_values():
+    data, recon = _pair()
+    mu = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
+    logvar = torch.tensor([[0.0, np.log(2.0)], [0.0, np.log(2.0)]], dtype=torch.float32)
+    # KL per dim: 0.5 * (mu^2 + var - log var - 1) = 0.5 and 0.5 * (1 - ln 2)
+    kl = kl_per_dimension(mu, logvar)
+    np.testing.assert_allclose(kl.numpy(), [0.5, 0.5 * (1 - np.log(2))], rtol=1e-6)
+    total_kl = 0.5 + 0.5 * (1 - np.log(2))
+    assert get_loss("vae", "laplace")(data, recon, mu, logvar)["loss"].item() == pytest.approx(3.0 + total_kl, rel=1e-6)
+    assert get_loss("betaH", "laplace", beta=4)(data, recon, mu, logvar)["loss"].item() == \
+        pytest.approx(3.0 + 4 * total_kl, rel=1e-6)
+    warm = get_loss("betaH", "laplace", beta=4, warmup_steps=10)
+    assert warm(data, recon, mu, logvar, step=5)["loss"].item() == pytest.approx(3.0 + 2 * total_kl, rel=1e-6)
+    b = get_loss("betaB", "laplace", c_init=0.0, c_max=10.0, gamma=100.0, anneal_steps=100)
+    # at step 50 the capacity is 5 nats: 3 + 100 * |0.8466 - 5|
+    assert b(data, recon, mu, logvar, step=50)["loss"].item() == pytest.approx(3.0 + 100 * (5 - total_kl), rel=1e-6)
+    assert b(data, recon, mu, logvar, step=1000)["loss"].item() == pytest.approx(3.0 + 100 * (10 - total_kl), rel=1e-6)
+    with pytest.raises(ValueError, match="unknown loss"):
+        get_loss("betaX")
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+@pytest.mark.parametrize("distribution", RECONSTRUCTIONS)
+def test_every_registry_name_constructs(name, distribution):
+    data, recon = _pair()
+    terms = get_loss(name, distribution)(data, recon, torch.zeros(2, 3), torch.zeros(2, 3), step=1)
+    assert torch.isfinite(terms["loss"]) and terms["kl"].item() == 0.0
+
+
+def test_parse_arguments_choices_come_from_the_registries(capsys):
+    from train.__main__ import parse_arguments
+
+    args = parse_arguments(["--loss", "betaB", "--rec-dist", "gaussian", "--epochs", "3"])
+    assert (args.loss, args.rec_dist, args.epochs, args.beta) == ("betaB", "gaussian", 3, None)
+    with pytest.raises(SystemExit):
+        parse_arguments(["--loss", "nope"])
+    assert "vae,betaH,betaB" in capsys.readouterr().err
+
+
+# --- model and training -------------------------------------------------------------------
+
+def test_model_shapes_and_bad_sizes():
+    from train.models import VAE
+
+    model = VAE(size=64, latent_dim=8, width=8, max_width=32, blocks=1)
+    recon, mu, logvar, z = model(torch.rand(3, 3, 64, 64))
+    assert recon.shape == (3, 3, 64, 64) and mu.shape == logvar.shape == z.shape == (3, 8)
+    assert 0 <= recon.min() and recon.max() <= 1
+    with pytest.raises(ValueError, match="image size"):
+        VAE(size=100)
+
+
+def test_one_training_step_lowers_the_loss_on_real_crops(slice_dir):
+    from train.data import AlignedSet
+    from train.models import VAE
+
+    torch.manual_seed(0)
+    data = AlignedSet(slice_dir, "train", limit=32)
+    images, weights = data.batch(np.arange(32), hair_weight=1.0)
+    assert weights.shape == (32, 1, 128, 128) and weights.max() > 1.5  # the hair counts double
+    model = VAE(128, latent_dim=16, width=8, max_width=32, blocks=0)
+    loss_fn = get_loss("vae", "laplace")
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def loss_now():
+        torch.manual_seed(1)  # same reparameterisation noise for both measurements
+        recon, mu, logvar, _ = model(images)
+        return loss_fn(images, recon, mu, logvar, 0, weights)["loss"]
+
+    before = loss_now()
+    optimizer.zero_grad()
+    before.backward()
+    optimizer.step()
+    after = loss_now().item()
+    assert after < before.item() - 1.0
+
+
+def test_run_folder_and_specs_round_trip(tiny_run):
+    from train.models import load_model, read_specs
+    from train.training import Config
+
+    names = set(os.listdir(tiny_run))
+    assert {"specs.json", "model.pt", "history.json", "history.csv"} <= names
+    assert any(n.startswith("events.out.tfevents") for n in names)
+    with open(os.path.join(tiny_run, "specs.json")) as f:
+        text = f.read()
+    specs = json.loads(text)
+    assert text.rstrip() == json.dumps(specs, indent=4, sort_keys=True)
+    config = Config.from_specs(specs)
+    assert config.to_specs() == specs
+    assert (config.width, config.latent_dim, config.max_steps) == (8, 16, 4)
+    model = load_model(tiny_run)
+    assert model.latent_dim == 16 and not model.training
+    assert read_specs(tiny_run)["model"] == {"size": 128, "latent_dim": 16, "width": 8,
+                                            "max_width": 32, "blocks": 0}
+
+
+def test_resume_continues_step_count_and_history(tiny_run, tmp_path):
+    import shutil
+
+    from train.__main__ import build_config, parse_arguments
+    from train.models import load_checkpoint
+    from train.training import train
+
+    run = str(tmp_path / "resumed")
+    shutil.copytree(tiny_run, run)
+    assert load_checkpoint(os.path.join(run, "model.pt"))["step"] == 4
+    # Without --resume an existing run is refused; with it, typed flags win over specs.json.
+    with pytest.raises(MirrorError, match="--resume"):
+        train(build_config(parse_arguments(["--run", run, "--data", read_data(run), *TINY])))
+    args = parse_arguments(["--run", run, "--resume", "--max-steps", "7"])
+    config = build_config(args)
+    assert (config.max_steps, config.width, config.log_every) == (7, 8, 1)
+    train(config, resume=True)
+    checkpoint = load_checkpoint(os.path.join(run, "model.pt"))
+    assert checkpoint["step"] == 7
+    with open(os.path.join(run, "history.json")) as f:
+        steps = [row["step"] for row in json.load(f)]
+    assert steps == list(range(1, 8))
+    with pytest.raises(MirrorError, match="model shape"):
+        build_config(parse_arguments(["--run", run, "--resume", "--latent-dim", "32"]))
+
+
+def read_data(run):
+    with open(os.path.join(run, "specs.json")) as f:
+        return json.load(f)["data"]
+
+
+def test_ddp_two_processes_end_a_step_with_identical_weights(slice_dir, tmp_path):
+    worker = tmp_path / "worker.py"
+    worker.write_text(textwrap.dedent(f"""
+        import sys, torch
+        sys.path.insert(0, {ROOT!r})
+        from train.training import Config, train
+        def dump(model, rank):
+            torch.save(model.state_dict(), {str(tmp_path)!r} + f"/rank{{rank}}.pt")
+        config = Config(data={slice_dir!r}, run={str(tmp_path / 'run')!r}, width=8, max_width=32,
+                        blocks=0, latent_dim=16, batch_size=8, max_steps=2, threads=1,
+                        val_images=8, log_every=1)
+        train(config, on_end=dump)
+    """))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                             "--master_port", "29517", str(worker)], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    a = torch.load(tmp_path / "rank0.pt")
+    b = torch.load(tmp_path / "rank1.pt")
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)
+    with open(tmp_path / "run" / "specs.json") as f:
+        assert json.load(f)["world_size"] == 2
+
+
+# --- export, engines, errors ----------------------------------------------------------------
+
+def test_export_parity_onnx_runtime_vs_pytorch_on_real_crops(tiny_run, slice_dir, tmp_path):
+    import onnx
+
+    from train.data import AlignedSet
+    from train.engine import OnnxEngine, TorchEngine
+    from train.export import export_onnx
+
+    out = str(tmp_path / "engines")
+    report = export_onnx(tiny_run, out)
+    assert set(report) == {"encoder.onnx", "decoder.onnx", "encoder_b1.onnx", "decoder_b1.onnx"}
+    for name in report:
+        onnx.checker.check_model(onnx.load(os.path.join(out, name)))
+    crops = AlignedSet(slice_dir, "test", masks=False).crops[:5]
+    ort_engine, torch_engine = OnnxEngine(out), TorchEngine(tiny_run)
+    for batch in (crops[:1], crops):
+        mu_o, logvar_o = ort_engine.encode_crops(batch)
+        mu_t, logvar_t = torch_engine.encode_crops(batch)
+        np.testing.assert_allclose(mu_o, mu_t, atol=1e-4, rtol=0)
+        np.testing.assert_allclose(logvar_o, logvar_t, atol=1e-4, rtol=0)
+        np.testing.assert_allclose(ort_engine.decode(mu_t), torch_engine.decode(mu_t), atol=1e-4, rtol=0)
+    # the batch-1 variant agrees too, and refuses batch 2
+    from train.export import session
+    b1 = session(os.path.join(out, "decoder_b1.onnx"))
+    np.testing.assert_allclose(b1.run(None, {"z": mu_t[:1]})[0], torch_engine.decode(mu_t[:1]), atol=1e-4)
+    assert b1.get_inputs()[0].shape == [1, 16]
+    assert ort_engine.encoder.get_inputs()[0].shape[0] == "batch"
+
+
+def test_styles_exemplar_direction_moves_only_inside_the_hair_subspace():
+    from train.styles import exemplar_direction, orthonormal
+
+    rng = np.random.default_rng(0)
+    basis = orthonormal(rng.normal(size=(3, 10)))
+    styles = {"hair_basis": basis.tolist(), "latent_mean": np.zeros(10).tolist()}
+    reference, user = rng.normal(size=10), rng.normal(size=10)
+    d = exemplar_direction(reference, styles, user)
+    edited = user + d
+    np.testing.assert_allclose(basis @ edited, basis @ reference, atol=1e-5)     # hair: reference's
+    rest = np.eye(10) - basis.T @ basis
+    np.testing.assert_allclose(rest @ edited, rest @ user, atol=1e-5)            # the rest: user's
+    assert d.dtype == np.float32 and d.shape == (10,)
+    with pytest.raises(ValueError, match="dims"):
+        exemplar_direction(np.zeros(5), styles)
+
+
+def test_style_directions_are_stratified_and_keep_the_protected_attributes():
+    from train.styles import KEEP, STYLES, style_directions
+
+    rng = np.random.default_rng(1)
+    names = ["Male", "Smiling", "Eyeglasses", "Bangs", "Bald", "Receding_Hairline", "Blond_Hair",
+             "Black_Hair", "Brown_Hair", "Gray_Hair", "Wavy_Hair", "Straight_Hair"]
+    n = 4000
+    attributes = np.where(rng.random((n, len(names))) < 0.3, 1, -1).astype(np.int8)
+    mu = rng.normal(size=(n, 12)) * 0.1
+    mu += (attributes > 0).astype(float)   # attribute k lives on axis k
+    directions, basis = style_directions(mu, attributes, names)
+    assert set(directions) == set(STYLES)
+    assert directions["bangs"][names.index("Bangs")] == pytest.approx(1.0, abs=0.05)
+    assert directions["no_bangs"][names.index("Bangs")] == pytest.approx(-1.0, abs=0.05)
+    for d in directions.values():
+        np.testing.assert_allclose(basis @ d, 0, atol=1e-9)   # nothing along Male/Smiling/Eyeglasses
+    assert len(basis) == len(KEEP)
+
+
+def _one_line_error(result):
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_corrupt_checkpoint_and_corrupt_onnx_give_a_one_line_error(tiny_run, slice_dir, tmp_path):
+    import shutil
+
+    run = tmp_path / "broken"
+    shutil.copytree(tiny_run, run)
+    (run / "model.pt").write_bytes(b"not a checkpoint" * 10)
+    result = run_cli("-m", "train.export", str(run), str(tmp_path / "out"))
+    _one_line_error(result)
+    assert "corrupt checkpoint" in result.stderr
+    result = run_cli("-m", "train", "--run", str(run), "--resume")
+    _one_line_error(result)
+
+    engines = tmp_path / "engines"
+    engines.mkdir()
+    (engines / "encoder.onnx").write_bytes(b"\x08\x07garbage" * 50)
+    (engines / "decoder.onnx").write_bytes(b"")
+    result = run_cli("-m", "train.evaluate", "--engines", str(engines), "--data", slice_dir)
+    _one_line_error(result)
+    assert "corrupt ONNX model" in result.stderr
+    with pytest.raises(MirrorError, match="corrupt ONNX"):
+        from train.engine import OnnxEngine
+        OnnxEngine(str(engines))
+
+
+def test_missing_data_folder_gives_a_one_line_error(tmp_path):
+    result = run_cli("-m", "train", "--data", str(tmp_path / "nowhere"), "--run", str(tmp_path / "r"))
+    _one_line_error(result)
+    assert "not a prepared aligned set" in result.stderr

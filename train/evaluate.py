@@ -1,0 +1,267 @@
+"""Evaluate shipped engines on the held-out test split.
+
+    python -m train.evaluate --engines engines --data data/aligned128 --json runs/vae128/eval.json
+    python -m train.evaluate --engines engines --data data/aligned128 --limit 300 --json /tmp/e.json
+
+Needs in ENGINES: encoder.onnx, decoder.onnx, styles.json and classifier.onnx
+(``python -m train.classifier``; or pass --classifier).
+
+Reports (JSON):
+    psnr, ssim            reconstruction (z = mu) of the test crops, mean over images
+    active_units          latent dims whose mu varies over the test set (Var > 0.01, Burda et al.)
+    kl_per_dim            mean KL per latent dimension, in nats (sorted, largest first)
+    classifier_accuracy   the attribute classifier on the real test crops, per attribute
+    edit_success          per style: share of test faces without the style whose edit, as the
+                          mirror shows it (composited onto the person's own crop), the classifier
+                          judges as having it
+    edit_success_decoded  the same on the plain decode of the edited latent
+    kept                  per style: the lowest over Male, Smiling, Eyeglasses of the share of
+                          edited faces (composited) that keep the class the classifier gave the
+                          original crop; kept_detail has all three, kept_decoded the plain decode
+    latency_ms            ONNX Runtime CPU, 2 intra-op threads, no spinning: encode + decode of
+                          a batch of 2 (median)
+    edit_composite        what composited the edits (the mirror's compositor, or the stand-in)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+
+import cv2
+import numpy as np
+
+from mirror.errors import MirrorError
+from mirror.regions import face_interior, face_oval, hair_region
+from train.styles import KEEP, STYLES, has_style, load_styles
+
+log = logging.getLogger(__name__)
+
+STANDIN = ("stand-in: the full decode of the edited latent, blended into the crop through a mask "
+           "= hair_region (selfie silhouette outside the face oval, above the chin) + the forehead "
+           "(face oval above the brows), dilated 5 px, face interior (below the brows) removed, "
+           "Gaussian-feathered (sigma 3 px at 128); the face interior and everything else from "
+           "the original crop")
+
+
+def edit_mask(landmarks: np.ndarray, person: np.ndarray) -> np.ndarray:
+    """(S, S) float32 in [0, 1]: where the stand-in compositor shows the decoded edit."""
+    size = person.shape[0]
+    scale = size / 128
+    interior = face_interior(landmarks, size)
+    forehead = face_oval(landmarks, size) & ~interior
+    mask = np.maximum(hair_region(landmarks, person), forehead.astype(np.float32))
+    radius = max(1, int(round(5 * scale)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    mask = cv2.dilate(mask, kernel)
+    mask[interior] = 0
+    return cv2.GaussianBlur(mask, (0, 0), 3 * scale)
+
+
+def standin_composite(crops: np.ndarray, decoded: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """Blends decodes into crops.
+
+    Args:
+        crops: (N, 3, S, S) float32 originals in [0, 1]; decoded: the same shape, edited decodes;
+        masks: (N, S, S) float32 from edit_mask.
+
+    Returns:
+        (N, 3, S, S) float32.
+    """
+    m = masks[:, None]
+    return m * decoded + (1 - m) * crops
+
+
+class Compositor:
+    """How edits reach the screen in the evaluation: the stand-in (see STANDIN)."""
+
+    description = STANDIN
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+        self._masks = {}
+
+    def masks(self, rows: np.ndarray) -> np.ndarray:
+        for r in rows:
+            if r not in self._masks:
+                self._masks[r] = edit_mask(self.dataset.landmarks[r], self.dataset.person[r])
+        return np.stack([self._masks[r] for r in rows])
+
+    def compose(self, rows: np.ndarray, crops: np.ndarray, mu: np.ndarray, z: np.ndarray,
+                engine) -> np.ndarray:
+        """Edited (N, 3, S, S) images as the mirror shows them."""
+        return standin_composite(crops, engine.decode(z), self.masks(rows))
+
+
+def _success(probs: np.ndarray, classifier, style: str) -> np.ndarray:
+    columns, target, _, _ = STYLES[style]
+    present = np.stack([probs[:, classifier.column(c)] > 0.5 for c in columns])
+    return present.any(axis=0) if target > 0 else ~present.any(axis=0)
+
+
+def _original_probs(dataset, classifier) -> np.ndarray:
+    cache = getattr(dataset, "_classifier_probs", None)
+    if cache is None:
+        cache = classifier.predict_crops(dataset.crops)
+        dataset._classifier_probs = cache
+    return cache
+
+
+def score_style(engine, classifier, dataset, mu: np.ndarray, style: str, direction: np.ndarray,
+                strength: float, max_faces: int | None = None, compositor: Compositor | None = None) -> dict:
+    """Edit success and kept shares of one style at one strength on faces without it.
+
+    Args:
+        engine: train.engine.Engine; classifier: train.classifier.Classifier;
+        dataset: train.data.AlignedSet (with masks); mu: (N, Z) its latents.
+        max_faces: only the first N faces without the style.
+
+    Returns:
+        {"faces", "success", "success_decoded", "kept", "kept_decoded", "kept_detail"}.
+    """
+    compositor = compositor or getattr(dataset, "_compositor", None) or Compositor(dataset)
+    dataset._compositor = compositor
+    rows = np.flatnonzero(~has_style(dataset.attributes, dataset.names, style))[:max_faces]
+    if len(rows) == 0:
+        return {"faces": 0, "success": None, "success_decoded": None, "kept": None,
+                "kept_decoded": None, "kept_detail": {}}
+    z = mu[rows] + strength * np.asarray(direction, np.float32)[None]
+    crops = dataset.images(rows).numpy()
+    decoded = engine.decode(z)
+    shown = compositor.compose(rows, crops, mu[rows], z, engine)
+    probs_shown = classifier.predict(shown)
+    probs_decoded = classifier.predict(decoded)
+    before = _original_probs(dataset, classifier)[rows]
+    detail, detail_decoded = {}, {}
+    for name in KEEP:
+        c = classifier.column(name)
+        detail[name] = round(float(((probs_shown[:, c] > 0.5) == (before[:, c] > 0.5)).mean()), 4)
+        detail_decoded[name] = round(float(((probs_decoded[:, c] > 0.5) == (before[:, c] > 0.5)).mean()), 4)
+    return {"faces": int(len(rows)),
+            "success": round(float(_success(probs_shown, classifier, style).mean()), 4),
+            "success_decoded": round(float(_success(probs_decoded, classifier, style).mean()), 4),
+            "kept": min(detail.values()), "kept_decoded": min(detail_decoded.values()),
+            "kept_detail": detail}
+
+
+def ssim(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean SSIM of (N, S, S, 3) uint8 image pairs."""
+    from skimage.metrics import structural_similarity
+
+    return float(np.mean([structural_similarity(x, y, channel_axis=2, data_range=255)
+                          for x, y in zip(a, b)]))
+
+
+def latency_ms(folder: str, repeats: int = 200) -> dict:
+    """Median ms of encode + decode of a batch of 2 at the engine's size (ORT, 2 threads)."""
+    from train.export import session
+
+    enc = session(os.path.join(folder, "encoder.onnx"))
+    dec = session(os.path.join(folder, "decoder.onnx"))
+    size = int(enc.get_inputs()[0].shape[-1])
+    image = np.random.default_rng(0).random((2, 3, size, size), dtype=np.float32)
+    times = {"encode": [], "decode": [], "total": []}
+    for i in range(repeats + 20):
+        t0 = time.perf_counter()
+        mu = enc.run(["mu"], {"image": image})[0]
+        t1 = time.perf_counter()
+        dec.run(["image"], {"z": mu})
+        t2 = time.perf_counter()
+        if i >= 20:
+            times["encode"].append(t1 - t0)
+            times["decode"].append(t2 - t1)
+            times["total"].append(t2 - t0)
+    return {k: round(float(np.median(v)) * 1000, 2) for k, v in times.items()}
+
+
+def evaluate(engines: str, data: str, limit: int | None = None, classifier_path: str | None = None) -> dict:
+    """Runs every measurement of the module docstring; returns the JSON-ready dict."""
+    from train.classifier import Classifier
+    from train.data import AlignedSet
+    from train.engine import OnnxEngine
+
+    start = time.time()
+    engine = OnnxEngine(engines)
+    styles = load_styles(os.path.join(engines, "styles.json"))
+    classifier = Classifier(classifier_path or os.path.join(engines, "classifier.onnx"))
+    test = AlignedSet(data, "test", limit, masks=True)
+    if test.size != engine.size:
+        raise MirrorError(f"{data} holds {test.size} px crops, the engines want {engine.size}")
+    mu, logvar = engine.encode_crops(test.crops)
+    recon = engine.decode(mu)
+    images = test.images(np.arange(len(test))).numpy()
+    mse = ((recon - images) ** 2).reshape(len(test), -1).mean(1)
+    psnr = float(np.mean(-10 * np.log10(np.maximum(mse, 1e-10))))
+    from train.data import to_crops
+    ssim_value = ssim(to_crops(recon), test.crops)
+    kl = (0.5 * (mu ** 2 + np.exp(logvar) - logvar - 1)).mean(0)
+    probs = _original_probs(test, classifier)
+    truth = test.attributes > 0
+    accuracy = {name: round(float(((probs[:, classifier.column(name)] > 0.5) == truth[:, i]).mean()), 4)
+                for i, name in enumerate(test.names)}
+    compositor = Compositor(test)
+    result = {
+        "psnr": round(psnr, 3), "ssim": round(ssim_value, 4),
+        "active_units": int((mu.var(0) > 0.01).sum()),
+        "active_units_kl": int((kl > 0.01).sum()),
+        "kl_total": round(float(kl.sum()), 2),
+        "kl_per_dim": [round(float(v), 4) for v in np.sort(kl)[::-1]],
+        "classifier_accuracy": accuracy,
+        "classifier_mean_accuracy": round(float(np.mean(list(accuracy.values()))), 4),
+        "edit_success": {}, "edit_success_decoded": {}, "kept": {}, "kept_decoded": {},
+        "kept_detail": {}, "strength": {}, "faces": {},
+        "edit_composite": compositor.description,
+    }
+    for name, style in styles["styles"].items():
+        if name not in STYLES:
+            continue
+        score = score_style(engine, classifier, test, mu, name, style["direction"],
+                            style["strength"], compositor=compositor)
+        result["edit_success"][name] = score["success"]
+        result["edit_success_decoded"][name] = score["success_decoded"]
+        result["kept"][name] = score["kept"]
+        result["kept_decoded"][name] = score["kept_decoded"]
+        result["kept_detail"][name] = score["kept_detail"]
+        result["strength"][name] = style["strength"]
+        result["faces"][name] = score["faces"]
+        log.info("%s: %s", name, score)
+    result["latency_ms"] = latency_ms(engines)
+    result["test_images"] = len(test)
+    result["data"] = os.path.abspath(data)
+    result["seconds"] = round(time.time() - start, 1)
+    return result
+
+
+def parse_arguments(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m train.evaluate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--engines", required=True, help="folder with encoder/decoder.onnx + styles.json")
+    parser.add_argument("--data", required=True, help="prepared aligned folder (its test split is used)")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N test images")
+    parser.add_argument("--classifier", default=None, help="classifier.onnx (default: ENGINES/classifier.onnx)")
+    parser.add_argument("--json", default=None, help="write the results here too")
+    return parser.parse_args(argv)
+
+
+def main(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        result = evaluate(args.engines, args.data, args.limit, args.classifier)
+    except MirrorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    text = json.dumps(result, indent=4, sort_keys=True)
+    if args.json:
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        with open(args.json, "w") as f:
+            f.write(text + "\n")
+    summary = {k: v for k, v in result.items() if k not in ("kl_per_dim", "classifier_accuracy", "kept_detail")}
+    print(json.dumps(summary, indent=4, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(parse_arguments()))

@@ -1,0 +1,124 @@
+"""Export a run's encoder and decoder to single-file ONNX for the mirror.
+
+    python -m train.export runs/vae128 engines
+    python -m train.export runs/vae128 /tmp/out --no-static
+
+Writes into OUT_DIR:
+    encoder.onnx      image (B, 3, S, S) float32 BGR in [0, 1] -> mu (B, Z), logvar (B, Z)
+    decoder.onnx      z (B, Z) float32 -> image (B, 3, S, S) float32 BGR in [0, 1]
+    encoder_b1.onnx, decoder_b1.onnx   the same with the batch fixed at 1 (for builders such as
+                      TensorRT that want static shapes; skip with --no-static)
+    specs.json        the run's specs (the model part is what the ONNX files were built from)
+
+Every file is checked with onnx.checker, and ONNX Runtime is compared with PyTorch on random
+inputs before the command returns (max abs difference printed).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import sys
+
+import numpy as np
+import torch
+
+from mirror.errors import MirrorError
+from train.models import SPECS, load_model
+
+log = logging.getLogger(__name__)
+
+OPSET = 17
+
+
+class _Encoder(torch.nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.encoder = model.encoder
+
+    def forward(self, image):
+        return self.encoder(image)
+
+
+def export_onnx(run_dir: str, out_dir: str, static: bool = True) -> dict:
+    """Writes the ONNX files; returns {file name: max abs difference ORT vs PyTorch}."""
+    import onnx
+
+    model = load_model(run_dir)
+    size, latent = model.size, model.latent_dim
+    os.makedirs(out_dir, exist_ok=True)
+    jobs = [("encoder", _Encoder(model), torch.rand(2, 3, size, size), ["image"], ["mu", "logvar"]),
+            ("decoder", model.decoder, torch.randn(2, latent), ["z"], ["image"])]
+    report = {}
+    for name, module, example, inputs, outputs in jobs:
+        variants = [(f"{name}.onnx", True)] + ([(f"{name}_b1.onnx", False)] if static else [])
+        for filename, dynamic in variants:
+            path = os.path.join(out_dir, filename)
+            x = example if dynamic else example[:1]
+            axes = {n: {0: "batch"} for n in inputs + outputs} if dynamic else None
+            with torch.no_grad():
+                torch.onnx.export(module, (x,), path, input_names=inputs, output_names=outputs,
+                                  dynamic_axes=axes, opset_version=OPSET, dynamo=False,
+                                  external_data=False)
+            onnx.checker.check_model(onnx.load(path), full_check=True)
+            report[filename] = parity(path, module, x)
+            log.info("wrote %s (%.1f MB), ORT vs torch max abs diff %.2e", path,
+                     os.path.getsize(path) / 1e6, report[filename])
+    shutil.copy(os.path.join(run_dir, SPECS), os.path.join(out_dir, SPECS))
+    return report
+
+
+def session(path: str, threads: int = 2):
+    """An ONNX Runtime CPU session as the mirror makes it; MirrorError for a bad file."""
+    import onnxruntime as ort
+
+    if not os.path.isfile(path):
+        raise MirrorError(f"model file not found: {path}")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3
+    try:
+        return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    except Exception as error:  # ORT raises its own exception types for damaged files
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise MirrorError(f"corrupt ONNX model {path}: {message[:200]}") from None
+
+
+def parity(path: str, module: torch.nn.Module, x: torch.Tensor) -> float:
+    """Max abs difference between ONNX Runtime and PyTorch on ``x`` over all outputs."""
+    sess = session(path)
+    got = sess.run(None, {sess.get_inputs()[0].name: x.numpy()})
+    with torch.no_grad():
+        want = module(x)
+    want = want if isinstance(want, tuple) else (want,)
+    return float(max(np.abs(g - w.numpy()).max() for g, w in zip(got, want)))
+
+
+def parse_arguments(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m train.export", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("run_dir", help="run folder (specs.json + model.pt)")
+    parser.add_argument("out_dir", help="where to write the ONNX files (e.g. engines)")
+    parser.add_argument("--no-static", dest="static", action="store_false",
+                        help="skip the batch-1 variants")
+    return parser.parse_args(argv)
+
+
+def main(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    torch.set_num_threads(2)
+    try:
+        report = export_onnx(args.run_dir, args.out_dir, args.static)
+    except MirrorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(report, indent=4))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(parse_arguments()))
