@@ -266,7 +266,7 @@ class LatentExplorer:
             self.data_indices, self.data_latents = data_latents or dataset_latents(
                 backend, data, encode, encoder_path)
             pca_source = self.data_latents
-            self.pca_label = f"PCA of {len(self.data_latents)} dataset latents"
+            self.pca_label = f"PCA of {len(self.data_latents)} data set latents (--data)"
         else:
             self.data_indices = np.zeros(0, np.int64)
             self.data_latents = np.zeros((0, self.latent_dim), np.float32)
@@ -301,6 +301,7 @@ class LatentExplorer:
         self.end_b: np.ndarray | None = None
         self.end_labels = ["", ""]
         self.t = 0.0
+        self.interpolating = False   # the shown base is (1 - t) A + t B
         style_names = [c.label for c in self.controls if c.group == "style"]
         self.style_ends = [style_names[0] if style_names else "",
                            style_names[min(1, len(style_names) - 1)] if style_names else ""]
@@ -331,6 +332,18 @@ class LatentExplorer:
             self._decoded = (key, self.decode(latent[None])[0])
         return self._decoded[1]
 
+    @property
+    def title(self) -> str:
+        """What the decoded picture is, for the window."""
+        if self.interpolating:
+            title = f"A -> B at t = {self.t:.2f}"
+        elif self.original is not None:
+            title = "reconstruction"
+        else:
+            title = "decoded latent"
+        edited = any(c.value for c in self.controls) or self.stage
+        return title + (" (edited)" if edited else "")
+
     def end_images(self) -> list[np.ndarray | None]:
         """Decodes of the interpolation ends A and B (None where unset)."""
         ends = [e for e in (self.end_a, self.end_b) if e is not None]
@@ -341,6 +354,7 @@ class LatentExplorer:
 
     def _set_base(self, latent: np.ndarray, clear_original: bool = True) -> None:
         self.base = np.asarray(latent, np.float32).copy()
+        self.interpolating = False
         for control in self.controls:
             control.value = 0.0
         self.stage = 0
@@ -505,6 +519,7 @@ class LatentExplorer:
         self._set_base((1.0 - self.t) * self.end_a + self.t * self.end_b, clear_original=False)
         self.original, self.index, self.photo = original, index, photo
         self.original_label = label
+        self.interpolating = True
         self.message = f"A -> B at t = {self.t:.2f}"
 
     # scripted commands (--do, tests)

@@ -244,10 +244,7 @@ class ExplorerWindow:
         side = int(min((area.w - gap) / 2 - 8, area.h * 0.46))
         y = area.y + 26
         shown = s.image()
-        recon_title = "reconstruction" if s.original is not None else "decoded latent"
-        edited = any(c.value for c in s.controls) or s.stage
-        if edited:
-            recon_title += " (edited)"
+        recon_title = s.title
         self.card(pg.Rect(area.x, area.y, side + 8, side + 52), "original", s.original,
                   s.original_label if s.original is not None else "none: " + s.original_label)
         latent = s.latent
@@ -314,7 +311,9 @@ class ExplorerWindow:
                 pg.draw.rect(self.screen, PANEL_HI, rect)
                 self.text("press " + name, (rect.x + 8, rect.centery - 8), "small", MUTED)
             pg.draw.rect(self.screen, LINE, rect, 1)
-            self.text(name, (rect.x + 4, rect.y + 2), "bold", WARM)
+            badge = pg.Rect(rect.x, rect.y, 20, 20)
+            pg.draw.rect(self.screen, BG, badge, border_bottom_right_radius=6)
+            self.text(name, (rect.x + 5, rect.y + 1), "bold", WARM)
         inner_x = area.x + 24 + thumb
         inner_w = area.w - 2 * (24 + thumb)
         y = area.y + 34
@@ -360,13 +359,16 @@ class ExplorerWindow:
         rows.append(("header", "Hair-loss scale (a picture, not a prediction)"))
         rows.append(("hairloss", None))
         if pcs:
-            rows.append(("header", f"Top directions by variance (sd): {s.pca_label}"))
+            rows.append(("header", "Top directions by variance (in sd)"))
+            rows.append(("note", s.pca_label))
             rows += [("control", c) for c in pcs]
         row_h = int(min(27, (area.bottom - y - 8) / max(len(rows), 1)))
         label_w = 118
         for kind, item in rows:
             if kind == "header":
                 self.text(_fit(self.fonts["bold"], item, w), (x, y + row_h - 19), "bold", ACCENT)
+            elif kind == "note":
+                self.text(_fit(self.fonts["small"], item, w), (x, y + row_h // 2 - 9), "small", MUTED)
             else:
                 row = pg.Rect(x - 6, y, w + 12, row_h)
                 track = pg.Rect(x + label_w, y + row_h // 2 - 4, w - label_w - 64, 8)

@@ -404,6 +404,8 @@ def plot_correlation(mu: np.ndarray, order: np.ndarray, kl: np.ndarray, path: st
         ax.set_xticklabels([str(d) for d in dims], fontsize=7, rotation=90)
         ax.set_yticklabels([str(d) for d in dims], fontsize=7)
     which = f"the {len(dims)} active dimensions (KL > 0.1)" if dims is active else f"all {len(dims)} dimensions"
+    ax.set_xlabel("rank by KL" + (" (tick: dimension)" if len(dims) <= 32 else ""), fontsize=9)
+    ax.set_ylabel("rank by KL", fontsize=9)
     ax.set_title(f"correlation of posterior means, {which}, by KL\n"
                  f"mean |r| off the diagonal {off.mean():.3f}, max {off.max():.2f}", fontsize=10, loc="left")
     fig.tight_layout()
