@@ -302,6 +302,7 @@ class LatentExplorer:
         self.end_labels = ["", ""]
         self.t = 0.0
         self.interpolating = False   # the shown base is (1 - t) A + t B
+        self.inverted = False        # the shown latent is the negation of what was picked
         style_names = [c.label for c in self.controls if c.group == "style"]
         self.style_ends = [style_names[0] if style_names else "",
                            style_names[min(1, len(style_names) - 1)] if style_names else ""]
@@ -341,6 +342,8 @@ class LatentExplorer:
             title = "reconstruction"
         else:
             title = "decoded latent"
+        if self.inverted:
+            title = "inverse of the " + title
         edited = any(c.value for c in self.controls) or self.stage
         return title + (" (edited)" if edited else "")
 
@@ -354,7 +357,7 @@ class LatentExplorer:
 
     def _set_base(self, latent: np.ndarray, clear_original: bool = True) -> None:
         self.base = np.asarray(latent, np.float32).copy()
-        self.interpolating = False
+        self.interpolating = self.inverted = False
         for control in self.controls:
             control.value = 0.0
         self.stage = 0
@@ -385,6 +388,7 @@ class LatentExplorer:
         if self.hairloss and self.stage:
             # The scale is not symmetric: fold the stage's direction into the base instead.
             self.base -= 2 * hairloss.scale_direction(self.styles, self.stage)[0]
+        self.inverted = not self.inverted
         self.message = "inverted: the opposite in every feature"
 
     def control(self, key: str) -> Control:

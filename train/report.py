@@ -369,12 +369,13 @@ def plot_histograms(mu: np.ndarray, kl: np.ndarray, dims: np.ndarray, total: int
     cols = min(6, len(dims))
     rows = math.ceil(len(dims) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(2.3 * cols, 1.9 * rows + 0.6), squeeze=False)
-    grid = np.linspace(-4, 4, 200)
-    normal = np.exp(-grid ** 2 / 2) / np.sqrt(2 * np.pi)
     for ax, d in zip(axes.flat, dims):
         values = mu[:, d]
-        ax.hist(np.clip(values, -4, 4), bins=30, range=(-4, 4), density=True, color="#1f77b4", alpha=0.75)
-        ax.plot(grid, normal, color="#d62728", lw=1.2)
+        limit = max(4.0, float(np.ceil(np.percentile(np.abs(values), 99.5))))
+        grid = np.linspace(-limit, limit, 200)
+        ax.hist(np.clip(values, -limit, limit), bins=36, range=(-limit, limit), density=True,
+                color="#1f77b4", alpha=0.75)
+        ax.plot(grid, np.exp(-grid ** 2 / 2) / np.sqrt(2 * np.pi), color="#d62728", lw=1.2)
         ax.set_title(f"z{d}: KL {kl[d]:.2f}\nmean {values.mean():+.2f} sd {values.std():.2f}", fontsize=8)
         ax.set_yticks([])
         ax.tick_params(labelsize=7)
