@@ -33,7 +33,6 @@ from typing import Callable
 
 import numpy as np
 
-from mirror.errors import MirrorError
 from mirror.source import Source, as_bgr
 from mirror.styles import Style
 from mirror.types import AlignedFace, EditedFace, Face, Frame
@@ -43,6 +42,9 @@ log = logging.getLogger(__name__)
 # Thread counts for the pipelined loop on a small CPU (see configure_threads and docs/SPEED.md).
 PIPELINED_ONNXRUNTIME_THREADS = 1
 PIPELINED_OPENCV_THREADS = 1
+
+# A live source whose frames run this far ahead of the wall clock is not real time: not dropped.
+REALTIME_SLACK_MS = 20.0
 
 _local = threading.local()
 
@@ -93,18 +95,13 @@ class _Item:
     output: np.ndarray | None = None
     error: BaseException | None = None    # raised by next() in this frame's place
     end: bool = False                     # the stream ended (or stopped): nothing follows
+    fatal: bool = False                   # reading the source failed (e.g. SourceLost): nothing follows
 
     @property
     def last(self) -> bool:
-        """Nothing follows this item: the end, a lost source, or a failure that stops the loop."""
-        return self.end or (self.error is not None and not _is_bad_frame(self.error))
-
-
-def _is_bad_frame(error: BaseException) -> bool:
-    """A MirrorError about one frame: skipped, the loop goes on (a lost source ends the loop)."""
-    from mirror.source import SourceLost
-
-    return isinstance(error, MirrorError) and not isinstance(error, SourceLost)
+        """Nothing follows this item: the end, or the source failed. A stage's error on one
+        frame (a bad frame) is not last: the loop goes on."""
+        return self.end or self.fatal
 
 
 class _Closed(Exception):
@@ -114,26 +111,26 @@ class _Closed(Exception):
 class _Channel:
     """A FIFO hand-over of at most ``size`` items between two threads.
 
-    ``wait_room()`` blocks until a ``put()`` would not, so a producer can wait *before* taking on
-    new work. ``latest=True`` makes ``put()`` never block: it replaces the oldest waiting item
-    (a live camera's mailbox) and counts it in ``dropped``.
+    ``put()`` blocks while the channel is full; ``put(item, drop=True)`` instead replaces the
+    oldest waiting item (a live camera's mailbox) and counts it in ``dropped``. A last item (the
+    end, a lost source) never waits and never replaces a frame. ``wait_room()`` blocks until a
+    ``put()`` would not, so a producer can wait *before* taking on new work.
     """
 
-    def __init__(self, size: int = 1, latest: bool = False):
+    def __init__(self, size: int = 1):
         self._items: collections.deque = collections.deque()
         self._size = size
-        self._latest = latest
         self._closed = False
         self._cond = threading.Condition()
         self.dropped = 0
 
-    def put(self, item) -> None:
+    def put(self, item, drop: bool = False) -> None:
         with self._cond:
-            if self._latest:
-                while len(self._items) >= self._size and not self._items[0].last:
-                    self._items.popleft()
-                    self.dropped += 1
-            else:
+            if not item.last:
+                if drop:
+                    while len(self._items) >= self._size and not self._items[0].last:
+                        self._items.popleft()
+                        self.dropped += 1
                 while len(self._items) >= self._size and not self._closed:
                     self._cond.wait()
             if self._closed:
@@ -143,7 +140,7 @@ class _Channel:
 
     def wait_room(self) -> None:
         with self._cond:
-            while len(self._items) >= self._size and not self._closed and not self._latest:
+            while len(self._items) >= self._size and not self._closed:
                 self._cond.wait()
             if self._closed:
                 raise _Closed
@@ -169,6 +166,17 @@ class _Channel:
 
 
 StyleFn = Callable[[Frame], tuple[Style, float]]
+
+
+def follow(state) -> StyleFn:
+    """The style function for a ``mirror.app.StyleState``: ticks its random rotation with each
+    frame's timestamp, then gives its style and strength (called in the edit thread)."""
+
+    def style(frame: Frame) -> tuple[Style, float]:
+        state.tick(frame.timestamp_ms)
+        return state.style, state.strength
+
+    return style
 
 
 class PipelinedRunner:
@@ -211,7 +219,7 @@ class PipelinedRunner:
     def _start(self, source: Source) -> None:
         self.source = source
         self._stop = threading.Event()
-        self._mailbox = _Channel(1, latest=True) if source.live else None
+        self._mailbox = _Channel(1) if source.live else None
         self._tracked = _Channel(1)
         self._edited = _Channel(1)
         self._done = _Channel(1) if self.composite_thread else None
@@ -270,8 +278,10 @@ class PipelinedRunner:
             None once the source has ended (or ``max_frames`` were read).
 
         Raises:
-            SourceLost: the live source stopped; ``restart()`` with a new one to go on.
-            MirrorError: one bad frame (skipped; call ``next()`` again to go on).
+            SourceLost: the live source stopped; ``restart()`` with a new one to go on. Any other
+                error reading the source also ends the loop (``next()`` then returns None).
+            Exception: whatever a stage raised on one bad frame (MirrorError for a bad image);
+                the frame is skipped and ``next()`` goes on with the following one.
         """
         from mirror.app import Result
 
@@ -297,18 +307,30 @@ class PipelinedRunner:
     # --- the threads ----------------------------------------------------------------------------
 
     def _capture_loop(self) -> None:
-        """Live sources: read without pause; the mailbox keeps only the newest frame."""
+        """Live sources: read without pause; the mailbox keeps only the newest frame.
+
+        Only a source that delivers in real time is drained this way. One whose frames come
+        faster than their timestamps advance (a test double, a file played as a camera that
+        has fallen behind nothing) is waited for instead, like a file: dropping its frames
+        would lose content, not lag.
+        """
+        first = None  # (timestamp_ms, perf_counter) of the first frame
         try:
             while not self._stop.is_set():
                 start = time.perf_counter()
                 try:
                     frame = self.source.read()
                 except BaseException as error:  # noqa: BLE001 - handed to the caller, in order
-                    self._mailbox.put(_Item(error=error, captured=time.perf_counter()))
+                    self._mailbox.put(_Item(error=error, captured=time.perf_counter(), fatal=True))
                     return
                 item = _Item(frame, time.perf_counter(), end=frame is None)
                 item.timings["capture"] = (item.captured - start) * 1000.0
-                self._mailbox.put(item)
+                realtime = True
+                if frame is not None:
+                    first = first or (frame.timestamp_ms, item.captured)
+                    ahead_ms = (frame.timestamp_ms - first[0]) - (item.captured - first[1]) * 1000.0
+                    realtime = ahead_ms <= REALTIME_SLACK_MS
+                self._mailbox.put(item, drop=realtime)
                 if frame is None:
                     return
         except _Closed:
@@ -325,7 +347,7 @@ class PipelinedRunner:
             try:
                 frame = self.source.read()
             except BaseException as error:  # noqa: BLE001 - handed to the caller, in order
-                return _Item(error=error, captured=time.perf_counter())
+                return _Item(error=error, captured=time.perf_counter(), fatal=True)
             item = _Item(frame, time.perf_counter(), end=frame is None)
             item.timings["capture"] = (item.captured - start) * 1000.0
         if item.frame is not None:
@@ -333,7 +355,6 @@ class PipelinedRunner:
         return item
 
     def _track_loop(self) -> None:
-        pipeline = self.pipeline
         try:
             while not self._stop.is_set():
                 self._tracked.wait_room()  # take a frame only when the editor can take it next
