@@ -315,6 +315,7 @@ def run(options: Options, source: Source | None = None) -> Stats:
         MirrorError: for anything the user must fix (bad files, no camera, camera lost).
     """
     from mirror.display import Display, Hud, has_display
+    from mirror.pipelined import PipelinedRunner, configure_threads, follow
 
     if not options.headless and not has_display():
         log.warning("no display found: running headless (--headless to silence this)")
@@ -339,27 +340,29 @@ def run(options: Options, source: Source | None = None) -> Stats:
             if options.output else None
         display = None if options.headless else stack.enter_context(
             Display(fullscreen=options.fullscreen, kiosk=options.kiosk))
+        # Capture, tracking, editing and compositing overlap in threads (mirror/pipelined.py).
+        configure_threads(pipeline, options.engines)
+        runner = stack.enter_context(PipelinedRunner(pipeline, source, follow(state), options.max_frames))
         start = time.perf_counter()
         fps = 0.0
         message = ""
         while options.max_frames is None or stats.frames < options.max_frames:
             try:
-                frame = source.read()
+                result = runner.next()
             except SourceLost as lost:
                 source = _reconnect(source, lost, options, display, pipeline.backend)
                 stack.callback(source.close)
+                runner.restart(source)
+                stack.callback(runner.close)  # its threads stop before the new source closes
                 continue
-            if frame is None:
-                break
-            state.tick(frame.timestamp_ms)
-            try:
-                result = pipeline.process(frame, state.style, state.strength)
-                before = result.frame.image
             except Exception as error:  # one bad frame never ends the mirror
                 stats.bad_frames += 1
                 log.log(logging.DEBUG if isinstance(error, MirrorError) else logging.WARNING,
-                        "skipped frame %d: %s", frame.index, error)
+                        "skipped a frame: %s", error)
                 continue
+            if result is None:
+                break
+            before = result.frame.image
             stats.frames += 1
             stats.faces += result.face
             elapsed = time.perf_counter() - start
