@@ -205,12 +205,18 @@ class ExplorerWindow:
         self.screenshot(path)
         self.state.message = f"saved {path}"
 
-    def screenshot(self, path: str) -> None:
-        """Saves what the window shows."""
+    def screenshot(self, path: str, max_bytes: int = 290_000) -> None:
+        """Saves what the window shows; a PNG larger than ``max_bytes`` is quantized to 256 colours."""
         folder = os.path.dirname(path)
         if folder:
             os.makedirs(folder, exist_ok=True)
         self.pg.image.save(self.screen, path)
+        if path.lower().endswith(".png") and os.path.getsize(path) > max_bytes:
+            from PIL import Image
+
+            with Image.open(path) as image:
+                small = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+            small.save(path, optimize=True)
 
     # --- drawing ---
 
@@ -356,8 +362,9 @@ class ExplorerWindow:
         if styles:
             rows.append(("header", "Styles (x default strength)"))
             rows += [("control", c) for c in styles]
-        rows.append(("header", "Hair-loss scale (a picture, not a prediction)"))
+        rows.append(("header", f"Hair-loss scale: {s.stage_label}"))
         rows.append(("hairloss", None))
+        rows.append(("note", "fuller hair (-1), today (0) ... bald (+4): a picture, not a medical prediction"))
         if pcs:
             rows.append(("header", "Top directions by variance (in sd)"))
             rows.append(("note", s.pca_label))
@@ -385,7 +392,6 @@ class ExplorerWindow:
                                ticks=steps, enabled=s.hairloss, name="hairloss")
                     self.text(f"{s.stage:+d}" if s.stage else "0", (track.right + 12, y + row_h // 2 - 9),
                               "body", TEXT)
-                    self.text(s.stage_label, (x + 52, y + row_h // 2 - 8), "small", WARM)
                     self.hits.append((row, "row", lambda a: s.set_stage(s.stage + a), "row:hairloss"))
                 else:
                     index = s.controls.index(item)
