@@ -135,7 +135,8 @@ def dataset_latents(backend: Backend, data: AlignedData, count: int, encoder_pat
             latents = np.load(path)
             if len(latents) == len(indices):
                 return indices, latents
-    log.info("encoding %d faces of %s (cached afterwards)", len(indices), data.folder)
+    log.info("encoding %d faces of %s for PCA and nearest faces (once: cached in %s)",
+             len(indices), data.folder, cache or "memory")
     latents = encode_crops(backend, _Rows(data.crops, indices))
     if path:
         try:
@@ -642,6 +643,7 @@ def build(args: argparse.Namespace) -> LatentExplorer:
 def main(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s: %(message)s")
+    log.setLevel(logging.INFO)  # say what takes a while at start (encoding the data set)
     if args.screenshot:
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     if not args.verbose:
