@@ -331,3 +331,35 @@ def test_missing_data_folder_gives_a_one_line_error(tmp_path):
     result = run_cli("-m", "train", "--data", str(tmp_path / "nowhere"), "--run", str(tmp_path / "r"))
     _one_line_error(result)
     assert "not a prepared aligned set" in result.stderr
+
+
+def test_classifier_styles_and_evaluate_end_to_end(tiny_run, slice_dir, tmp_path):
+    from train.classifier import Classifier, train_classifier
+    from train.evaluate import evaluate
+    from train.export import export_onnx
+    from train.styles import STYLES, build_library, load_styles
+    from train.engine import OnnxEngine
+
+    engines = str(tmp_path / "engines")
+    export_onnx(tiny_run, engines, static=False)
+    report = train_classifier(slice_dir, os.path.join(engines, "classifier.onnx"), epochs=1,
+                              batch_size=64)
+    assert set(report["test_accuracy"]) == set(report["attributes"]) and len(report["attributes"]) == 40
+    classifier = Classifier(os.path.join(engines, "classifier.onnx"))
+    library = build_library(OnnxEngine(engines), slice_dir, classifier=classifier)
+    assert set(library["styles"]) == set(STYLES)
+    assert (library["size"], library["latent_dim"], library["channel_order"]) == (128, 16, "BGR")
+    for style in library["styles"].values():
+        assert len(style["direction"]) == 16 and style["strength"] > 0
+        assert style["kind"] in ("add", "remove", "color", "texture")
+    basis = np.asarray(library["hair_basis"])
+    np.testing.assert_allclose(basis @ basis.T, np.eye(len(basis)), atol=1e-4)
+    with open(os.path.join(engines, "styles.json"), "w") as f:
+        json.dump(library, f)
+    assert load_styles(os.path.join(engines, "styles.json"))["latent_dim"] == 16
+    result = evaluate(engines, slice_dir, limit=12)
+    for key in ("psnr", "ssim", "active_units", "classifier_accuracy", "edit_success",
+                "edit_success_decoded", "kept", "edit_composite", "latency_ms"):
+        assert key in result
+    assert set(result["edit_success"]) == set(STYLES)
+    assert 5 < result["psnr"] < 40 and 0 < result["ssim"] <= 1

@@ -21,6 +21,7 @@ Reports (JSON):
     latency_ms            ONNX Runtime CPU, 2 intra-op threads, no spinning: encode + decode of
                           a batch of 2 (median)
     edit_composite        what composited the edits (the mirror's compositor, or the stand-in)
+    edit_success_standin, kept_standin   the same with the stand-in compositor, for comparison
 """
 from __future__ import annotations
 
@@ -75,14 +76,27 @@ def standin_composite(crops: np.ndarray, decoded: np.ndarray, masks: np.ndarray)
     return m * decoded + (1 - m) * crops
 
 
+MIRROR = ("the mirror's own compositor: mirror.editor.compose_crop(crop, recon, edited, landmarks, "
+          "person, keep_texture=<colour style>) in crop space (residual where the decode changes "
+          "little, the decode's low frequencies where it changes a lot, face interior untouched); "
+          "the frame composite is that crop warped back")
+
+
 class Compositor:
-    """How edits reach the screen in the evaluation: the stand-in (see STANDIN)."""
+    """How edits reach the screen in the evaluation: the mirror's ``compose_crop`` when the
+    mirror package has it, else the stand-in (see STANDIN)."""
 
-    description = STANDIN
-
-    def __init__(self, dataset):
+    def __init__(self, dataset, standin: bool = False):
         self.dataset = dataset
         self._masks = {}
+        self._compose = None
+        if not standin:
+            try:
+                from mirror.editor import COLOR_STYLES, compose_crop
+                self._compose, self._colour = compose_crop, COLOR_STYLES
+            except ImportError:
+                pass
+        self.description = MIRROR if self._compose else STANDIN
 
     def masks(self, rows: np.ndarray) -> np.ndarray:
         for r in rows:
@@ -91,9 +105,24 @@ class Compositor:
         return np.stack([self._masks[r] for r in rows])
 
     def compose(self, rows: np.ndarray, crops: np.ndarray, mu: np.ndarray, z: np.ndarray,
-                engine) -> np.ndarray:
-        """Edited (N, 3, S, S) images as the mirror shows them."""
-        return standin_composite(crops, engine.decode(z), self.masks(rows))
+                engine, style: str = "", decoded: np.ndarray | None = None) -> np.ndarray:
+        """Edited (N, 3, S, S) float32 images as the mirror shows them.
+
+        Args:
+            rows: row numbers into the dataset; crops: (N, 3, S, S) float32 originals;
+            mu: (N, Z) their latents; z: (N, Z) edited latents; style: the style's name.
+        """
+        decoded = engine.decode(z) if decoded is None else decoded
+        if self._compose is None:
+            return standin_composite(crops, decoded, self.masks(rows))
+        recon = engine.decode(mu).transpose(0, 2, 3, 1)
+        edited = decoded.transpose(0, 2, 3, 1)
+        originals = crops.transpose(0, 2, 3, 1)
+        out = [self._compose(np.ascontiguousarray(c), np.ascontiguousarray(r), np.ascontiguousarray(e),
+                             self.dataset.landmarks[i], self.dataset.person[i],
+                             keep_texture=style in self._colour)[0]
+               for c, r, e, i in zip(originals, recon, edited, rows)]
+        return np.stack(out).transpose(0, 3, 1, 2)
 
 
 def _success(probs: np.ndarray, classifier, style: str) -> np.ndarray:
@@ -122,8 +151,9 @@ def score_style(engine, classifier, dataset, mu: np.ndarray, style: str, directi
     Returns:
         {"faces", "success", "success_decoded", "kept", "kept_decoded", "kept_detail"}.
     """
-    compositor = compositor or getattr(dataset, "_compositor", None) or Compositor(dataset)
-    dataset._compositor = compositor
+    if compositor is None:
+        compositor = getattr(dataset, "_compositor", None) or Compositor(dataset)
+        dataset._compositor = compositor
     rows = np.flatnonzero(~has_style(dataset.attributes, dataset.names, style))[:max_faces]
     if len(rows) == 0:
         return {"faces": 0, "success": None, "success_decoded": None, "kept": None,
@@ -131,7 +161,7 @@ def score_style(engine, classifier, dataset, mu: np.ndarray, style: str, directi
     z = mu[rows] + strength * np.asarray(direction, np.float32)[None]
     crops = dataset.images(rows).numpy()
     decoded = engine.decode(z)
-    shown = compositor.compose(rows, crops, mu[rows], z, engine)
+    shown = compositor.compose(rows, crops, mu[rows], z, engine, style, decoded)
     probs_shown = classifier.predict(shown)
     probs_decoded = classifier.predict(decoded)
     before = _original_probs(dataset, classifier)[rows]
@@ -203,6 +233,8 @@ def evaluate(engines: str, data: str, limit: int | None = None, classifier_path:
     accuracy = {name: round(float(((probs[:, classifier.column(name)] > 0.5) == truth[:, i]).mean()), 4)
                 for i, name in enumerate(test.names)}
     compositor = Compositor(test)
+    # With the mirror's compositor in use, the stand-in is scored too, for comparison.
+    standin = Compositor(test, standin=True) if compositor.description != STANDIN else None
     result = {
         "psnr": round(psnr, 3), "ssim": round(ssim_value, 4),
         "active_units": int((mu.var(0) > 0.01).sum()),
@@ -215,6 +247,8 @@ def evaluate(engines: str, data: str, limit: int | None = None, classifier_path:
         "kept_detail": {}, "strength": {}, "faces": {},
         "edit_composite": compositor.description,
     }
+    if standin is not None:
+        result["edit_composite_standin"] = STANDIN
     for name, style in styles["styles"].items():
         if name not in STYLES:
             continue
@@ -228,6 +262,11 @@ def evaluate(engines: str, data: str, limit: int | None = None, classifier_path:
         result["strength"][name] = style["strength"]
         result["faces"][name] = score["faces"]
         log.info("%s: %s", name, score)
+        if standin is not None:
+            alt = score_style(engine, classifier, test, mu, name, style["direction"],
+                              style["strength"], compositor=standin)
+            result.setdefault("edit_success_standin", {})[name] = alt["success"]
+            result.setdefault("kept_standin", {})[name] = alt["kept"]
     result["latency_ms"] = latency_ms(engines)
     result["test_images"] = len(test)
     result["data"] = os.path.abspath(data)
