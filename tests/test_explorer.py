@@ -367,3 +367,14 @@ def test_parse_arguments_defaults():
     args = parse_arguments([])
     assert args.engines.endswith("engines") and args.data is None and args.photo == []
     assert args.window == (1280, 800) and args.range == 2.0 and args.components == 8
+
+
+def test_the_event_loop_runs_until_quit(window):
+    import pygame
+
+    for name in ("r", "x", "down", "right"):
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.key.key_code(name), unicode=name[:1]))
+    pygame.event.post(pygame.event.Event(pygame.QUIT))
+    window.loop()
+    assert not window.running and window.state.selected == 1
+    assert window.state.controls[1].value == window.state.controls[1].step
