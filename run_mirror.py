@@ -46,6 +46,9 @@ def parse_arguments(argv=None) -> argparse.Namespace:
                         help="how long to retry a camera that stops delivering (default: 10)")
     parser.add_argument("--loop", action="store_true", help="loop a video file")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    from mirror.config import run_defaults
+
+    parser.set_defaults(**run_defaults(CHOICES))  # calibrate.py's config; flags typed here win
     args = parser.parse_args(argv)
     if not 0.0 <= args.strength <= 3.0:
         parser.error("--strength must be between 0 and 3")
@@ -72,7 +75,9 @@ def main(args: argparse.Namespace) -> int:
                 print(f"{style.name:12s} {style.description}")
             return 0
         options = Options(**{k: v for k, v in vars(args).items() if k not in ("list_styles", "verbose")})
-        stats = run(options)
+        from mirror.config import configured_camera
+
+        stats = run(options, configured_camera(options.source))  # the calibrated camera resolution
     except MirrorError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
