@@ -274,9 +274,10 @@ def bench_mirror(pipeline, source, style, frames: int, warmup: int, sequential: 
             crops.append(aligned.crop)
 
     def finish(result, latency_start_ms: float) -> float:
+        if preview is None:
+            return latency_start_ms
         start = time.perf_counter()
-        if preview is not None:
-            preview.show(result.frame.image, result.output, 0.0, result.face, pipeline.backend)
+        preview.show(result.frame.image, result.output, 0.0, result.face, pipeline.backend)
         result.timings["display"] = (time.perf_counter() - start) * 1000.0
         return latency_start_ms + result.timings["display"]
 

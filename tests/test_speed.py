@@ -1,0 +1,262 @@
+"""Speed tooling: mirror.bench, the pipelined loop, calibrate.py and its config. No timing is
+asserted (the machine may be busy); what is asserted is what the tools write and what the loop
+keeps: every frame, in order, and the same pictures as the one-frame-at-a-time loop."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, VIDEOS, need
+from mirror.app import Pipeline
+from mirror.errors import MirrorError
+from mirror.pipelined import PipelinedRunner
+from mirror.source import ImageSource, Source, VideoSource
+from mirror.types import Frame
+
+ENGINES = os.environ.get("HAIR_MIRROR_ENGINES", os.path.join(ROOT, "engines"))
+STAGES = ("capture", "track", "align", "encode", "segment", "decode", "edit", "composite", "display")
+
+
+def clip(name: str = "d12.mp4") -> str:
+    return os.path.join(need(VIDEOS), name)
+
+
+def run_tool(*args, env=None, timeout=300):
+    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def one_line_error(result):
+    assert result.returncode == 2, (result.returncode, result.stderr[-1500:])
+    assert result.stderr.startswith("error: ") and result.stderr.strip().count("\n") == 0, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.fixture(scope="module")
+def video_pipeline():
+    with Pipeline(ENGINES, "onnxruntime") as pipeline:
+        yield pipeline
+
+
+# --- mirror.bench -------------------------------------------------------------------------------
+
+def test_bench_writes_every_key(tmp_path):
+    path = tmp_path / "bench.json"
+    result = run_tool("-m", "mirror.bench", "--source", clip(), "--frames", "20", "--warmup", "5",
+                      "--floor-frames", "20", "--engines", ENGINES, "--json", str(path), "-q")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "throughput_fps" in result.stdout and "latency" in result.stdout
+    report = json.loads(path.read_text())
+    for key in ("throughput_fps", "latency_ms", "floor_fps", "ratio_to_floor", "speedup_vs_torch",
+                "rss_mb", "stages", "machine", "targets", "threads"):
+        assert key in report, key
+    assert report["mode"] == "pipelined" and report["frames"] == 20 and report["dropped"] == 0
+    assert set(report["latency_ms"]) == {"p50", "p95"} and report["latency_ms"]["p50"] > 0
+    assert report["throughput_fps"] > 0 and report["floor_fps"] > 0 and report["rss_mb"] > 0
+    assert report["ratio_to_floor"] == pytest.approx(report["throughput_fps"] / report["floor_fps"], rel=0.01)
+    for stage in STAGES:
+        assert set(report["stages"][stage]) == {"p50", "p95"}, stage
+        assert report["stages"][stage]["p95"] >= report["stages"][stage]["p50"] >= 0, stage
+    if report["speedup_vs_torch"] is None:  # no engines/torch: said why
+        assert report["speedup_vs_torch_reason"]
+    else:
+        assert report["speedup_vs_torch"] > 0 and report["model_ms"]["torch"] > 0
+    machine = report["machine"]
+    assert machine["cores"] >= 1 and machine["cpu"] and machine["backend"] == "onnxruntime"
+    assert machine["versions"]["onnxruntime"] and machine["versions"]["mediapipe"]
+
+
+def test_bench_runs_the_sequential_loop_too():
+    from mirror.bench import bench, format_table, parse_arguments
+
+    args = parse_arguments(["--source", clip(), "--frames", "8", "--warmup", "2", "--floor-frames", "5",
+                            "--engines", ENGINES, "--sequential", "--no-torch", "--no-display", "-q"])
+    report = bench(args)
+    assert report["mode"] == "sequential" and report["frames"] == 8
+    assert report["speedup_vs_torch"] is None and "skipped" in report["speedup_vs_torch_reason"]
+    assert "display" not in report["stages"] and "track" in report["stages"]
+    assert "sequential mirror" in format_table(report)
+
+
+def test_bench_options_parse_as_documented():
+    from mirror.bench import parse_arguments
+
+    args = parse_arguments(["--source", "x.mp4", "--frames", "50", "--json", "out.json", "--backend", "torch"])
+    assert (args.source, args.frames, args.json, args.backend, args.floor_frames) == ("x.mp4", 50, "out.json",
+                                                                                     "torch", 50)
+    with pytest.raises(SystemExit):
+        parse_arguments(["--frames", "0"])
+
+
+# --- the pipelined loop ---------------------------------------------------------------------------
+
+def test_pipelined_loop_keeps_every_frame_in_order_and_matches_the_plain_loop(video_pipeline):
+    style = video_pipeline.styles.get("blond")
+    with VideoSource(clip()) as source:
+        with PipelinedRunner(video_pipeline, source, lambda frame: (style, 1.0), max_frames=24) as runner:
+            piped = list(runner)
+            assert runner.dropped == 0
+    assert [r.frame.index for r in piped] == list(range(24))
+    assert all({"capture", "track", "latency"} <= set(r.timings) for r in piped)
+    video_pipeline.editor.reset()
+    with Pipeline(ENGINES, "onnxruntime") as fresh, VideoSource(clip()) as source:
+        plain = [fresh.process(source.read(), fresh.styles.get("blond"), 1.0) for _ in range(24)]
+    assert [r.face for r in piped] == [r.face for r in plain]
+    for a, b in zip(piped, plain):
+        assert a.output.shape == b.output.shape
+        assert np.abs(a.output.astype(np.int16) - b.output).mean() < 1.0, a.frame.index
+
+
+def test_pipelined_loop_skips_bad_frames_in_place(video_pipeline, photos):
+    good = photos[0][1]
+    images = [good, np.zeros((8, 8, 3), np.float32), good, np.zeros((0, 0, 3), np.uint8), good]
+
+    class Mixed(Source):
+        name = "mixed"
+
+        def __init__(self):
+            self.index = 0
+
+        def read(self):
+            if self.index >= len(images):
+                return None
+            self.index += 1
+            return Frame(self.index - 1, (self.index - 1) * 33, images[self.index - 1])
+
+    style = video_pipeline.styles.get("bangs")
+    seen, bad = [], 0
+    with PipelinedRunner(video_pipeline, Mixed(), lambda frame: (style, 1.0)) as runner:
+        while True:
+            try:
+                result = runner.next()
+            except MirrorError:
+                bad += 1
+                continue
+            if result is None:
+                break
+            seen.append(result.frame.index)
+    assert seen == [0, 2, 4] and bad == 2
+
+
+class RealTimeCamera(Source):
+    """A live source delivering a photo in real time at ``fps`` (wall-clock timestamps)."""
+
+    live = True
+
+    def __init__(self, image, frames: int, fps: float):
+        self.name, self.image, self.frames, self.fps = "camera:test", image, frames, fps
+        self.index = 0
+        self.start = time.perf_counter()
+
+    def read(self):
+        if self.index >= self.frames:
+            return None
+        due = self.start + self.index / self.fps
+        time.sleep(max(0.0, due - time.perf_counter()))
+        frame = Frame(self.index, int((time.perf_counter() - self.start) * 1000), self.image)
+        self.index += 1
+        return frame
+
+
+def test_live_camera_drops_frames_when_busy_but_never_reorders(video_pipeline, photos):
+    style = video_pipeline.styles.get("blond")
+    camera = RealTimeCamera(photos[0][1], frames=60, fps=400.0)  # far faster than the mirror
+    with PipelinedRunner(video_pipeline, camera, lambda frame: (style, 1.0)) as runner:
+        indexes = [r.frame.index for r in runner]
+        dropped = runner.dropped
+    assert dropped > 0 and len(indexes) + dropped == 60
+    assert indexes == sorted(indexes) and len(set(indexes)) == len(indexes)
+    assert indexes[-1] == 59  # the newest frame is the one shown
+
+
+def test_still_images_never_drop(video_pipeline, photos):
+    with Pipeline(ENGINES, "onnxruntime", static=True) as still:
+        style = still.styles.get("bald")
+        source = ImageSource(photos, repeat=3)
+        with PipelinedRunner(still, source, lambda frame: (style, 1.0)) as runner:
+            results = list(runner)
+    assert [r.frame.index for r in results] == list(range(6)) and all(r.face for r in results)
+
+
+# --- calibrate.py and the config --------------------------------------------------------------------
+
+def test_calibrate_writes_a_config_run_mirror_reads(tmp_path, monkeypatch):
+    config = tmp_path / "hair-mirror" / "config.json"
+    env = {"HAIR_MIRROR_CONFIG": str(config)}
+    result = run_tool("calibrate.py", "--source", clip(), "--engines", ENGINES, "--frames", "10", "--warmup", "3",
+                      "--backend", "onnxruntime", "--no-progress", env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"wrote {config}" in result.stdout and "chose onnxruntime" in result.stdout
+    settings = json.loads(config.read_text())
+    assert settings["backend"] == "onnxruntime" and settings["camera"] is None  # a video is no camera
+    assert settings["resolution"]["width"] > 0 and settings["measured"]["runs"][0]["fps"] > 0
+
+    import run_mirror
+
+    monkeypatch.setenv("HAIR_MIRROR_CONFIG", str(config))
+    assert run_mirror.parse_arguments([]).backend == "onnxruntime"          # the config's, not auto
+    assert run_mirror.parse_arguments(["--backend", "torch"]).backend == "torch"  # typed flags win
+    monkeypatch.setenv("HAIR_MIRROR_CONFIG", str(tmp_path / "none.json"))
+    assert run_mirror.parse_arguments([]).backend == "auto"
+
+    ran = run_tool("run_mirror.py", "--source", clip(), "--headless", "--max-frames", "3", "--engines", ENGINES,
+                   "--style", "blond", env=env)
+    assert ran.returncode == 0 and "3 frames" in ran.stdout and "backend onnxruntime" in ran.stdout, ran.stderr
+
+    dry = run_tool("calibrate.py", "--reset", "--dry-run", env=env)
+    assert dry.returncode == 0 and config.exists()
+    reset = run_tool("calibrate.py", "--reset", env=env)
+    assert reset.returncode == 0 and f"removed {config}" in reset.stdout and not config.exists()
+    again = run_tool("calibrate.py", "--reset", env=env)
+    assert again.returncode == 0 and "no config" in again.stdout
+
+
+def test_calibrate_dry_run_writes_nothing(tmp_path):
+    from mirror.calibration import calibrate
+
+    report = calibrate(clip(), ENGINES, target_fps=1.0, frames=6, warmup=2, backends=["onnxruntime"],
+                       progress=False)
+    assert report.backend == "onnxruntime" and report.meets_target
+    assert report.settings["target_fps"] == 1.0 and any("chose onnxruntime" in line for line in report.lines())
+    config = tmp_path / "config.json"
+    result = run_tool("calibrate.py", "--source", clip(), "--engines", ENGINES, "--frames", "6", "--warmup", "2",
+                      "--backend", "onnxruntime", "--dry-run", "--no-progress",
+                      env={"HAIR_MIRROR_CONFIG": str(config)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "dry run: nothing written" in result.stdout and not config.exists()
+
+
+def test_calibrate_without_a_camera_is_one_line(tmp_path):
+    result = run_tool("calibrate.py", "--source", "camera:9", "--engines", ENGINES,
+                      env={"HAIR_MIRROR_CONFIG": str(tmp_path / "c.json")})
+    one_line_error(result)
+    assert "camera 9" in result.stderr and not (tmp_path / "c.json").exists()
+
+
+def test_config_read_write_reset_and_bad_files(tmp_path, monkeypatch):
+    from mirror import config
+
+    path = tmp_path / "sub" / "config.json"
+    monkeypatch.setenv("HAIR_MIRROR_CONFIG", str(path))
+    assert config.config_path() == str(path) and config.read_config() == {}
+    assert config.write_config({"backend": "torch", "camera": {"index": 9, "width": 640, "height": 480}}) == str(path)
+    assert config.read_config()["backend"] == "torch" and config.read_config()["version"] == config.VERSION
+    assert config.run_defaults(("auto", "torch")) == {"backend": "torch"}
+    assert config.run_defaults(("auto", "onnxruntime")) == {}  # a backend the parser would refuse
+    assert config.configured_camera(None) is None                # camera 9 does not open: usual source
+    assert config.configured_camera("demo") is None
+    assert config.reset_config() and not config.reset_config()
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("{not json")
+    with pytest.raises(MirrorError, match="calibrate.py --reset"):
+        config.read_config()
+    assert config.run_defaults(("auto",)) == {}  # a broken config never stops the mirror
+    monkeypatch.delenv("HAIR_MIRROR_CONFIG")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    assert config.config_path() == str(tmp_path / "xdg" / "hair-mirror" / "config.json")
