@@ -254,6 +254,7 @@ class RunTimings:
     bad_frames: int = 0
     dropped: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0   # this process's CPU time (all threads) while measuring
     crops: list[np.ndarray] = field(default_factory=list)
 
     def add(self, timings: dict[str, float]) -> None:
@@ -290,6 +291,8 @@ def bench_mirror(pipeline, source, style, frames: int, warmup: int, sequential: 
         return aligned
 
     pipeline.aligner.align = align
+    if warmup == 0:
+        run.cpu_seconds = -_cpu_seconds()
     try:
         if sequential:
             done, start = _sequential(pipeline, source, style, total, warmup, run, finish, progress)
@@ -299,8 +302,14 @@ def bench_mirror(pipeline, source, style, frames: int, warmup: int, sequential: 
         del pipeline.aligner.align
     run.frames = max(0, done - warmup)
     run.seconds = time.perf_counter() - start if start is not None else 0.0
+    run.cpu_seconds += _cpu_seconds()
     run.crops = crops
     return run
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _measured(run: RunTimings, done: int, warmup: int, result, latency: float, progress) -> float | None:
@@ -308,6 +317,7 @@ def _measured(run: RunTimings, done: int, warmup: int, result, latency: float, p
     if progress:
         progress.update(1)
     if done == warmup:
+        run.cpu_seconds = -_cpu_seconds()
         return time.perf_counter()
     if done > warmup:
         run.latency.append(latency)
@@ -493,6 +503,8 @@ def bench(args: argparse.Namespace) -> dict:
                      "threads": torch_info["threads"], "torch_threads": torch_info["torch_threads"],
                      "torch_by_threads": torch_info["torch_ms_by_threads"]},
         "rss_mb": rss,
+        "cpu_ms_per_frame": round(run.cpu_seconds * 1000.0 / run.frames, 2) if run.frames else None,
+        "cpu_cores_used": round(run.cpu_seconds / run.seconds, 2) if run.seconds > 0 else None,
         "stages": {name: percentiles(run.stages[name]) for name in (*STAGES, "edit_total") if name in run.stages},
         "threads": threads,
         "machine": {**machine_info(backend_name), "other_processes_cores_busy": cpu.other_cores()},
@@ -530,6 +542,7 @@ def format_table(report: dict) -> str:
         value = "-" if target["value"] is None else f"{target['value']:g}"
         lines.append(f"{name:<18}{value:>10}  (target {target['target']}) {mark}")
     lines.append(f"{'floor_fps':<18}{report['floor_fps']:>10g}")
+    lines.append(f"{'cpu per frame':<18}{report['cpu_ms_per_frame']:>10g} ms  ({report['cpu_cores_used']:g} cores busy)")
     if report["speedup_vs_torch"] is None:
         lines.append(f"speedup_vs_torch: {report['speedup_vs_torch_reason']}")
     else:
