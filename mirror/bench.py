@@ -379,11 +379,12 @@ def _pipelined(pipeline, source, style, total, warmup, run, finish, progress):
     return done, (start if start is not None and done > warmup else None)
 
 
-def bench_floor(spec: str, static: bool, frames: int, warmup: int, progress=None) -> float:
-    """Frames per second of capture + MediaPipe face mesh alone (the tracker-only floor)."""
-    from mirror.tracker import FaceTracker
+def bench_floor(spec: str, tracker, frames: int, warmup: int, progress=None) -> float:
+    """Frames per second of capture + MediaPipe face mesh alone (the tracker-only floor).
 
-    with open_bench_source(spec, frames + warmup) as source, FaceTracker(static=static) as tracker:
+    Uses the mirror's own tracker (same settings), on a freshly opened ``spec``.
+    """
+    with open_bench_source(spec, frames + warmup) as source:
         start = None
         for i in range(frames + warmup):
             if i == warmup:
@@ -467,7 +468,7 @@ def bench(args: argparse.Namespace) -> dict:
         rss = peak_rss_mb()
         if progress:
             progress.set_description("tracker floor")
-        floor = bench_floor(args.source, static, args.floor_frames, min(args.warmup, 10), progress)
+        floor = bench_floor(args.source, pipeline.tracker, args.floor_frames, min(args.warmup, 10), progress)
         if progress:
             progress.set_description("model vs torch")
         model = load_model_files(args.engines)
