@@ -264,8 +264,11 @@ class RunTimings:
 
 
 def bench_mirror(pipeline, source, style, frames: int, warmup: int, sequential: bool,
-                 preview: Preview | None, progress=None) -> RunTimings:
-    """Runs the mirror on ``source``: ``warmup`` frames, then ``frames`` measured ones."""
+                 preview: Preview | None, progress=None, runner_options: dict | None = None) -> RunTimings:
+    """Runs the mirror on ``source``: ``warmup`` frames, then ``frames`` measured ones.
+
+    ``runner_options`` go to ``PipelinedRunner`` (``pace``, ``composite_thread``).
+    """
     run = RunTimings()
     total = warmup + frames
     crops = []
@@ -297,7 +300,7 @@ def bench_mirror(pipeline, source, style, frames: int, warmup: int, sequential: 
         if sequential:
             done, start = _sequential(pipeline, source, style, total, warmup, run, finish, progress)
         else:
-            done, start = _pipelined(pipeline, source, style, total, warmup, run, finish, progress)
+            done, start = _pipelined(pipeline, source, style, total, warmup, run, finish, progress, runner_options)
     finally:
         del pipeline.aligner.align
     run.frames = max(0, done - warmup)
@@ -355,13 +358,14 @@ def _sequential(pipeline, source, style, total, warmup, run, finish, progress):
     return done, (start if start is not None and done > warmup else None)
 
 
-def _pipelined(pipeline, source, style, total, warmup, run, finish, progress):
+def _pipelined(pipeline, source, style, total, warmup, run, finish, progress, options=None):
     """The pipelined loop of ``mirror.pipelined``, the preview drawn on this thread."""
     from mirror.pipelined import PipelinedRunner
     from mirror.source import SourceLost
 
     done, start = 0, (time.perf_counter() if warmup == 0 else None)
-    with PipelinedRunner(pipeline, source, lambda frame: (style, 1.0), max_frames=total) as runner:
+    with PipelinedRunner(pipeline, source, lambda frame: (style, 1.0), max_frames=total,
+                         **(options or {})) as runner:
         while True:
             try:
                 result = runner.next()
@@ -464,7 +468,11 @@ def bench(args: argparse.Namespace) -> dict:
         preview = stack.enter_context(_closing(Preview())) if not args.no_display else None
         if progress:
             progress.set_description("mirror")
-        run = bench_mirror(pipeline, source, style, args.frames, args.warmup, args.sequential, preview, progress)
+        runner_options = {"composite_thread": not args.composite_in_caller}
+        if args.pace is not None:
+            runner_options["pace"] = args.pace == "on"
+        run = bench_mirror(pipeline, source, style, args.frames, args.warmup, args.sequential, preview, progress,
+                           runner_options)
         rss = peak_rss_mb()
         if progress:
             progress.set_description("tracker floor")
@@ -508,6 +516,7 @@ def bench(args: argparse.Namespace) -> dict:
         "cpu_cores_used": round(run.cpu_seconds / run.seconds, 2) if run.seconds > 0 else None,
         "stages": {name: percentiles(run.stages[name]) for name in (*STAGES, "edit_total") if name in run.stages},
         "threads": threads,
+        "runner": None if args.sequential else runner_options,
         "machine": {**machine_info(backend_name), "other_processes_cores_busy": cpu.other_cores()},
     }
     report["targets"] = check_targets(report)
@@ -597,6 +606,10 @@ def parse_arguments(argv=None) -> argparse.Namespace:
                         help="one frame at a time through Pipeline.process (the loop before pipelining)")
     parser.add_argument("--threads", type=int, default=None,
                         help="ONNX Runtime intra-op threads (default: chosen for the machine and mode)")
+    parser.add_argument("--pace", choices=("on", "off"), default=None,
+                        help="just-in-time tracking in the pipelined loop (default: the runner's default)")
+    parser.add_argument("--composite-in-caller", action="store_true",
+                        help="composite on the preview's thread rather than a thread of its own")
     parser.add_argument("--live", action="store_true",
                         help="play a video in real time like a camera (frames may be dropped)")
     parser.add_argument("--no-display", action="store_true", help="skip the offscreen preview drawing")
