@@ -181,6 +181,25 @@ def follow(state) -> StyleFn:
     return style
 
 
+class _Run:
+    """One source's threads and channels (a new one after ``restart``)."""
+
+    def __init__(self, source: Source, composite_thread: bool):
+        self.source = source
+        self.stop = threading.Event()
+        self.mailbox = _Channel(1) if source.live else None
+        self.tracked = _Channel(1)
+        self.edited = _Channel(1)
+        self.done = _Channel(1) if composite_thread else None
+        self.channels = [c for c in (self.mailbox, self.tracked, self.edited, self.done) if c]
+        self.threads: list[threading.Thread] = []
+        # Just-in-time tracking (PipelinedRunner._pace): stage times in ms, and the editor's state.
+        self.track_ms: float | None = None
+        self.edit_period_ms: float | None = None
+        self.edit_taken: float | None = None
+        self.edit_saturated = False
+
+
 class PipelinedRunner:
     """Runs a ``mirror.app.Pipeline`` over a ``Source`` with its stages in threads.
 
@@ -211,59 +230,56 @@ class PipelinedRunner:
         self.pace = pace
         self.taken = 0  # frames handed to the track stage
         self._dropped_before = 0
-        self._threads: list[threading.Thread] = []
-        self._channels: list[_Channel] = []
         self._start(source)
 
     @property
     def dropped(self) -> int:
-        return self._dropped_before + (self._mailbox.dropped if self._mailbox else 0)
+        return self._dropped_before + (self._run.mailbox.dropped if self._run.mailbox else 0)
+
+    @property
+    def source(self) -> Source:
+        return self._run.source
 
     # --- life cycle ---------------------------------------------------------------------------
 
     def _start(self, source: Source) -> None:
-        self.source = source
-        self._stop = threading.Event()
-        self._mailbox = _Channel(1) if source.live else None
-        self._tracked = _Channel(1)
-        self._edited = _Channel(1)
-        self._done = _Channel(1) if self.composite_thread else None
-        self._channels = [c for c in (self._mailbox, self._tracked, self._edited, self._done) if c]
+        run = self._run = _Run(source, composite_thread=self.composite_thread)
         self._finished = False
-        self._track_ms = self._edit_period_ms = self._edit_taken = None  # for _pace
-        self._edit_saturated = False
         workers = [("track", self._track_loop), ("edit", self._edit_loop)]
-        if self._mailbox:
+        if run.mailbox:
             workers.insert(0, ("capture", self._capture_loop))
         if self.composite_thread:
             workers.append(("composite", self._composite_loop))
-        self._threads = [threading.Thread(target=fn, name=f"mirror-{name}", daemon=True) for name, fn in workers]
-        for thread in self._threads:
+        run.threads = [threading.Thread(target=fn, args=(run,), name=f"mirror-{name}", daemon=True)
+                       for name, fn in workers]
+        for thread in run.threads:
             thread.start()
 
     def restart(self, source: Source) -> None:
         """Carries on with a new source (after ``next()`` raised ``SourceLost``)."""
         self._shutdown()
-        self._dropped_before = self.dropped
         self.pipeline._landmarks.reset()
         self.pipeline.editor.reset()
         self._start(source)
 
     def _shutdown(self) -> None:
-        self._stop.set()
-        for channel in self._channels:
+        """Stops this run's threads; a thread that does not stop keeps only its own run's
+        (closed) channels, never the next run's."""
+        run = self._run
+        run.stop.set()
+        for channel in run.channels:
             channel.close()
-        for thread in self._threads:
+        for thread in run.threads:
             thread.join(timeout=5.0)
             if thread.is_alive():
                 log.warning("thread %s did not stop within 5 s", thread.name)
-        self._threads = []
+        run.threads = []
+        if run.mailbox:
+            self._dropped_before += run.mailbox.dropped
+            run.mailbox.dropped = 0
 
     def close(self) -> None:
         """Stops the threads (frames in flight are discarded). The source stays open."""
-        if self._mailbox:
-            self._dropped_before += self._mailbox.dropped
-            self._mailbox = None
         self._shutdown()
 
     def __enter__(self) -> "PipelinedRunner":
@@ -294,7 +310,8 @@ class PipelinedRunner:
 
         if self._finished:
             return None
-        item = (self._done or self._edited).get()
+        run = self._run
+        item = (run.done or run.edited).get()
         if not self.composite_thread and item.error is None and not item.end:
             self._composite(item)
         if item.end:
@@ -313,7 +330,7 @@ class PipelinedRunner:
 
     # --- the threads ----------------------------------------------------------------------------
 
-    def _capture_loop(self) -> None:
+    def _capture_loop(self, run: "_Run") -> None:
         """Live sources: read without pause; the mailbox keeps only the newest frame.
 
         Only a source that delivers in real time is drained this way. One whose frames come
@@ -323,12 +340,12 @@ class PipelinedRunner:
         """
         first = None  # (timestamp_ms, perf_counter) of the first frame
         try:
-            while not self._stop.is_set():
+            while not run.stop.is_set():
                 start = time.perf_counter()
                 try:
-                    frame = self.source.read()
+                    frame = run.source.read()
                 except BaseException as error:  # noqa: BLE001 - handed to the caller, in order
-                    self._mailbox.put(_Item(error=error, captured=time.perf_counter(), fatal=True))
+                    run.mailbox.put(_Item(error=error, captured=time.perf_counter(), fatal=True))
                     return
                 item = _Item(frame, time.perf_counter(), end=frame is None)
                 item.timings["capture"] = (item.captured - start) * 1000.0
@@ -337,22 +354,22 @@ class PipelinedRunner:
                     first = first or (frame.timestamp_ms, item.captured)
                     ahead_ms = (frame.timestamp_ms - first[0]) - (item.captured - first[1]) * 1000.0
                     realtime = ahead_ms <= REALTIME_SLACK_MS
-                self._mailbox.put(item, drop=realtime)
+                run.mailbox.put(item, drop=realtime)
                 if frame is None:
                     return
         except _Closed:
             pass
 
-    def _take(self) -> _Item:
+    def _take(self, run: "_Run") -> _Item:
         """The track thread's next frame: the newest from the mailbox (live) or read now (files)."""
         if self.max_frames is not None and self.taken >= self.max_frames:
             return _Item(end=True)
-        if self._mailbox:
-            item = self._mailbox.get()
+        if run.mailbox:
+            item = run.mailbox.get()
         else:
             start = time.perf_counter()
             try:
-                frame = self.source.read()
+                frame = run.source.read()
             except BaseException as error:  # noqa: BLE001 - handed to the caller, in order
                 return _Item(error=error, captured=time.perf_counter(), fatal=True)
             item = _Item(frame, time.perf_counter(), end=frame is None)
@@ -361,32 +378,32 @@ class PipelinedRunner:
             self.taken += 1
         return item
 
-    def _track_loop(self) -> None:
+    def _track_loop(self, run: "_Run") -> None:
         try:
-            while not self._stop.is_set():
-                self._tracked.wait_room()  # take a frame only when the editor can take it next
-                self._pace()
-                item = self._take()
+            while not run.stop.is_set():
+                run.tracked.wait_room()  # take a frame only when the editor can take it next
+                self._pace(run)
+                item = self._take(run)
                 start = time.perf_counter()
                 if item.frame is not None and item.error is None:
                     with timing_scope(item.timings):
                         self._track(item)
-                    self._track_ms = _ema(self._track_ms, (time.perf_counter() - start) * 1000.0)
-                self._tracked.put(item)
+                    run.track_ms = _ema(run.track_ms, (time.perf_counter() - start) * 1000.0)
+                run.tracked.put(item)
                 if item.last:
                     return
         except _Closed:
             pass
 
-    def _pace(self) -> None:
+    def _pace(self, run: "_Run") -> None:
         """Just-in-time capture: while the editor is the bottleneck, a frame tracked at once
         would only wait for it. Start the next one so it is ready as the editor frees up: the
         same throughput, less latency (and, from a camera, a fresher frame)."""
-        if not self.pace or not self._edit_saturated or self._edit_period_ms is None or self._track_ms is None:
+        if not self.pace or not run.edit_saturated or run.edit_period_ms is None or run.track_ms is None:
             return
-        delay_ms = self._edit_period_ms - self._track_ms * 1.15 - PACE_MARGIN_MS
+        delay_ms = run.edit_period_ms - run.track_ms * 1.15 - PACE_MARGIN_MS
         if delay_ms > 0.5:
-            self._stop.wait(delay_ms / 1000.0)
+            run.stop.wait(delay_ms / 1000.0)
 
     def _track(self, item: _Item) -> None:
         """Mirrors the first half of ``Pipeline.process``: track, smooth landmarks, align."""
@@ -408,11 +425,11 @@ class PipelinedRunner:
         except BaseException as error:  # noqa: BLE001 - a bad frame is the caller's to count
             item.error = error
 
-    def _edit_loop(self) -> None:
+    def _edit_loop(self, run: "_Run") -> None:
         editor = self.pipeline.editor
         try:
-            while not self._stop.is_set():
-                item = self._edited_wait_and_get()
+            while not run.stop.is_set():
+                item = self._edited_wait_and_get(run)
                 if item.error is None and not item.end:
                     with timing_scope(item.timings):
                         try:
@@ -425,33 +442,33 @@ class PipelinedRunner:
                                 add_timing("edit", start)
                         except BaseException as error:  # noqa: BLE001
                             item.error = error
-                self._edited.put(item)
+                run.edited.put(item)
                 if item.last:
                     return
         except _Closed:
             pass
 
-    def _edited_wait_and_get(self) -> _Item:
-        self._edited.wait_room()  # take a frame only when the compositor can take it next
+    def _edited_wait_and_get(self, run: "_Run") -> _Item:
+        run.edited.wait_room()  # take a frame only when the compositor can take it next
         asked = time.perf_counter()
-        item = self._tracked.get()
+        item = run.tracked.get()
         now = time.perf_counter()
         # Saturated: the next frame was already waiting. The period between takes is then the
         # pace the track thread can keep to (see _pace).
-        self._edit_saturated = (now - asked) * 1000.0 < 0.3
-        if self._edit_saturated and self._edit_taken is not None:
-            self._edit_period_ms = _ema(self._edit_period_ms, (now - self._edit_taken) * 1000.0)
-        self._edit_taken = now
+        run.edit_saturated = (now - asked) * 1000.0 < 0.3
+        if run.edit_saturated and run.edit_taken is not None:
+            run.edit_period_ms = _ema(run.edit_period_ms, (now - run.edit_taken) * 1000.0)
+        run.edit_taken = now
         return item
 
-    def _composite_loop(self) -> None:
+    def _composite_loop(self, run: "_Run") -> None:
         try:
-            while not self._stop.is_set():
-                self._done.wait_room()
-                item = self._edited.get()
+            while not run.stop.is_set():
+                run.done.wait_room()
+                item = run.edited.get()
                 if item.error is None and not item.end:
                     self._composite(item)
-                self._done.put(item)
+                run.done.put(item)
                 if item.last:
                     return
         except _Closed:
