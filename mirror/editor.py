@@ -16,7 +16,6 @@ from mirror.styles import Style, StyleLibrary
 from mirror.types import AlignedFace, EditedFace
 
 CHANGE_FULL = 0.15   # a decoded change this large (in [0, 1] units) takes the decode fully
-COLOR_STYLES = ("blond", "black", "brown", "gray")
 
 
 def to_tensor(crop: np.ndarray) -> np.ndarray:
@@ -30,7 +29,7 @@ def from_tensor(images: np.ndarray) -> np.ndarray:
 
 
 def compose_crop(crop: np.ndarray, recon: np.ndarray, edited: np.ndarray, landmarks: np.ndarray,
-                 person: np.ndarray, keep_texture: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 person: np.ndarray, recolor: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Keeps the person and takes the hair from the decode, in crop space.
 
     Where the decode barely changes, the change is added to the person's own crop (a residual
@@ -44,7 +43,7 @@ def compose_crop(crop: np.ndarray, recon: np.ndarray, edited: np.ndarray, landma
         edited: (S, S, 3) float32, decode of the edited latent.
         landmarks: (478, 2) face-mesh points in crop pixels.
         person: (S, S) selfie-segmentation probability (float in [0, 1] or uint8).
-        keep_texture: keep the person's fine hair texture in changed areas (colour styles).
+        recolor: a colour-only style (keep texture and silhouette).
 
     Returns:
         (out, mask, replace): out (S, S, 3) float32 in [0, 1]; mask and replace (S, S) float32.
@@ -60,17 +59,17 @@ def compose_crop(crop: np.ndarray, recon: np.ndarray, edited: np.ndarray, landma
     low = cv2.GaussianBlur(detail, (0, 0), size / 24.0)
     high = detail - low
     keep_low = (1.0 - change)[..., None]
-    keep_high = np.ones_like(keep_low) if keep_texture else keep_low
+    keep_high = np.ones_like(keep_low) if recolor else keep_low
     out = edited + offset + keep_low * low + keep_high * high
     # Where the edit may land: the hair, and the changed areas near the head.
     hair = hair_region(landmarks, person)
     radius = max(3, size // 10) | 1
     head = cv2.dilate((face_oval(landmarks, size) | (hair > 0.5)).astype(np.uint8),
                       cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (radius, radius)))
-    region = np.maximum(hair, change * head)
+    region = hair if recolor else np.maximum(hair, change * head)
     mask = cv2.GaussianBlur(region, (0, 0), size / 64.0) * ~interior
     mask = np.clip(mask, 0.0, 1.0).astype(np.float32)
-    replace = (mask * change * (0.0 if keep_texture else 1.0)).astype(np.float32)
+    replace = (mask * change * (0.0 if recolor else 1.0)).astype(np.float32)
     out = crop + mask[..., None] * (out - crop)
     return np.clip(out, 0.0, 1.0).astype(np.float32), mask, replace
 
@@ -126,7 +125,7 @@ class HairEditor:
         crop = aligned.crop.astype(np.float32) / 255.0
         out, mask, replace = compose_crop(crop, recon, edited, aligned.landmarks,
                                           self.person(aligned.crop, timestamp_ms),
-                                          keep_texture=style.name in COLOR_STYLES)
+                                          recolor=style.kind == "color")
         return EditedFace(np.clip(out * 255.0 + 0.5, 0, 255).astype(np.uint8), mask, replace)
 
     def close(self) -> None:

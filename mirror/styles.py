@@ -26,6 +26,7 @@ class Style:
     direction: np.ndarray
     strength: float
     description: str = ""
+    kind: str = "add"                  # add, remove, color or texture (styles.json)
     target: np.ndarray | None = None   # exemplar styles: the reference's latent
     basis: np.ndarray | None = None    # exemplar styles: (K, Z) orthonormal hair subspace
 
@@ -48,8 +49,11 @@ class StyleLibrary:
         self.styles = [Style(ORIGINAL, np.zeros(latent_dim, np.float32), 0.0, "your own hair")]
         for name, entry in library["styles"].items():
             self.styles.append(Style(name, np.asarray(entry["direction"], np.float32),
-                                     float(entry.get("strength", 1.0)), entry.get("description", "")))
+                                     float(entry.get("strength", 1.0)), entry.get("description", ""),
+                                     entry.get("kind", "add")))
         self.latent_dim = latent_dim
+        basis = library.get("hair_basis")
+        self._basis = np.asarray(basis, np.float32) if basis else None
 
     @property
     def names(self) -> list[str]:
@@ -80,7 +84,10 @@ class StyleLibrary:
         return rng.choice(choices)
 
     def hair_basis(self) -> np.ndarray:
-        """(K, Z) orthonormal basis of the span of the library's style directions."""
+        """(K, Z) orthonormal basis of the hair subspace: the library's own (``hair_basis`` in
+        styles.json), else the span of its style directions."""
+        if self._basis is not None:
+            return self._basis
         directions = np.stack([s.direction for s in self.styles if s.target is None and s.direction.any()])
         q, r = np.linalg.qr(directions.T.astype(np.float64))
         keep = np.abs(np.diag(r)) > 1e-6 * np.abs(np.diag(r)).max()

@@ -77,7 +77,7 @@ def standin_composite(crops: np.ndarray, decoded: np.ndarray, masks: np.ndarray)
 
 
 MIRROR = ("the mirror's own compositor: mirror.editor.compose_crop(crop, recon, edited, landmarks, "
-          "person, keep_texture=<colour style>) in crop space (residual where the decode changes "
+          "person, recolor=<colour style>) in crop space (residual where the decode changes "
           "little, the decode's low frequencies where it changes a lot, face interior untouched); "
           "the frame composite is that crop warped back")
 
@@ -92,8 +92,8 @@ class Compositor:
         self._compose = None
         if not standin:
             try:
-                from mirror.editor import COLOR_STYLES, compose_crop
-                self._compose, self._colour = compose_crop, COLOR_STYLES
+                from mirror.editor import compose_crop
+                self._compose = compose_crop
             except ImportError:
                 pass
         self.description = MIRROR if self._compose else STANDIN
@@ -120,7 +120,7 @@ class Compositor:
         originals = crops.transpose(0, 2, 3, 1)
         out = [self._compose(np.ascontiguousarray(c), np.ascontiguousarray(r), np.ascontiguousarray(e),
                              self.dataset.landmarks[i], self.dataset.person[i],
-                             keep_texture=style in self._colour)[0]
+                             recolor=style in STYLES and STYLES[style][2] == "color")[0]
                for c, r, e, i in zip(originals, recon, edited, rows)]
         return np.stack(out).transpose(0, 3, 1, 2)
 

@@ -34,11 +34,6 @@ class ModelFiles:
     def decoder(self) -> str:
         return os.path.join(self.folder, "decoder.onnx")
 
-    @property
-    def torch_run(self) -> str:
-        """A training-run folder (specs.json + weights) shipped beside the ONNX files."""
-        return os.path.join(self.folder, "torch")
-
 
 def load_model_files(folder: str) -> ModelFiles:
     """Reads and checks ``styles.json`` and the presence of both ONNX files in ``folder``.

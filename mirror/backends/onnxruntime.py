@@ -71,5 +71,6 @@ def _check_shapes(model: ModelFiles, encoder, decoder) -> None:
     if len(image) != 4 or image[1:] != [3, model.size, model.size] or "mu" not in outputs:
         raise MirrorError(f"{model.encoder} takes {image}, expected (B, 3, {model.size}, {model.size})"
                           " with an output named mu")
-    if len(latent) != 2 or latent[1] != model.latent_dim or outputs["mu"][1] != model.latent_dim:
+    mu_dim = outputs["mu"][1] if len(outputs["mu"]) == 2 else None
+    if len(latent) != 2 or latent[1] != model.latent_dim or (isinstance(mu_dim, int) and mu_dim != model.latent_dim):
         raise MirrorError(f"{model.decoder} takes latents {latent}, expected (B, {model.latent_dim})")

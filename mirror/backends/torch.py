@@ -1,6 +1,8 @@
-"""PyTorch eager backend, from a training run's folder (specs.json + weights)."""
+"""PyTorch eager backend: the training code's own model, from a training run's folder, or rebuilt
+from the shipped ONNX files (their weights carry the PyTorch parameter names) and specs.json."""
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
@@ -9,11 +11,40 @@ from mirror.backends.base import Backend, ModelFiles
 from mirror.errors import MirrorError
 
 
+def model_from_engines(model: ModelFiles):
+    """The VAE rebuilt from ``specs.json`` with its weights read out of the ONNX files."""
+    import onnx
+    import torch
+    from onnx import numpy_helper
+
+    from train.models import model_from_specs
+
+    path = os.path.join(model.folder, "specs.json")
+    try:
+        with open(path) as f:
+            specs = json.load(f)
+        vae = model_from_specs(specs["model"])
+    except (OSError, KeyError, TypeError, ValueError) as error:
+        raise MirrorError(f"the torch backend needs the model's specs.json: {path} ({error})") from None
+    for part, onnx_path in (("encoder", model.encoder), ("decoder", model.decoder)):
+        try:
+            graph = onnx.load(onnx_path).graph
+        except Exception:  # protobuf raises several private types on a damaged file
+            raise MirrorError(f"corrupt or unreadable model {onnx_path}") from None
+        weights = {t.name.removeprefix(part + "."): numpy_helper.to_array(t) for t in graph.initializer}
+        module = getattr(vae, part)
+        missing = [name for name in module.state_dict() if name not in weights]
+        if missing:
+            raise MirrorError(f"{onnx_path} lacks the PyTorch weight {part}.{missing[0]}: use --run RUN_DIR")
+        module.load_state_dict({name: torch.from_numpy(weights[name].copy()) for name in module.state_dict()})
+    return vae
+
+
 class TorchBackend(Backend):
     """The training code's own model, run eagerly on the CPU (or CUDA where present).
 
     Args:
-        model: the shipped model's files; its ``torch/`` folder is used unless ``run`` is given.
+        model: the shipped model's files (the model is rebuilt from them unless ``run`` is given).
         run: a training-run folder written by ``python -m train``.
         threads: torch intra-op threads (default: the machine's cores).
     """
@@ -25,13 +56,11 @@ class TorchBackend(Backend):
 
         from train.models import load_model
 
-        run = run or model.torch_run
-        if not os.path.isdir(run):
-            raise MirrorError(f"no PyTorch run folder at {run}")
         torch.set_num_threads(threads or os.cpu_count() or 1)
         self._torch = torch
         self._device = "cuda" if torch.cuda.is_available() else "cpu"
-        self._model = load_model(run).to(self._device).eval()
+        vae = load_model(run) if run else model_from_engines(model)
+        self._model = vae.to(self._device).eval()
 
     def encode(self, crops: np.ndarray) -> np.ndarray:
         with self._torch.inference_mode():
