@@ -16,10 +16,14 @@ class OneEuroFilter:
         min_cutoff: cutoff frequency (Hz) at rest; lower is steadier.
         beta: how fast the cutoff rises with speed; higher follows fast motion more closely.
         d_cutoff: cutoff (Hz) for the speed estimate.
+        shared_speed: one cutoff for the whole array, from its mean speed (for points that move
+            together, like a face's landmarks: their own jitter averages out, a real move does not).
     """
 
-    def __init__(self, min_cutoff: float = 1.0, beta: float = 0.05, d_cutoff: float = 1.0):
+    def __init__(self, min_cutoff: float = 1.0, beta: float = 0.05, d_cutoff: float = 1.0,
+                 shared_speed: bool = False):
         self.min_cutoff, self.beta, self.d_cutoff = min_cutoff, beta, d_cutoff
+        self.shared_speed = shared_speed
         self.reset()
 
     def reset(self) -> None:
@@ -41,7 +45,8 @@ class OneEuroFilter:
         dx = (x - self._x) / dt
         a_d = self._alpha(self.d_cutoff, dt)
         self._dx = a_d * dx + (1 - a_d) * self._dx
-        cutoff = self.min_cutoff + self.beta * np.abs(self._dx)
+        speed = np.abs(self._dx).mean() if self.shared_speed else np.abs(self._dx)
+        cutoff = self.min_cutoff + self.beta * speed
         a = self._alpha(cutoff, dt)
         self._x = (a * x + (1 - a) * self._x).astype(np.float32)
         self._t = t_seconds
