@@ -158,7 +158,8 @@ class Display:
         if not hud.face:
             lines.append("no face: plain mirror")
         box_h = 24 * len(lines) + 12
-        panel = self._pg.Surface((230, box_h), self._pg.SRCALPHA)
+        box_w = max(self._font.size(line)[0] for line in lines) + 16
+        panel = self._pg.Surface((box_w, box_h), self._pg.SRCALPHA)
         panel.fill((0, 0, 0, 140))
         self.screen.blit(panel, (8, 8))
         for i, line in enumerate(lines):
