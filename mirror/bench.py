@@ -20,6 +20,9 @@ Stages (milliseconds per frame): ``capture`` (reading/decoding the frame), ``tra
 mesh), ``align``, ``encode``, ``segment`` (selfie segmentation), ``decode``, ``edit`` (the rest
 of the editor: latent move, crop blend), ``composite``, ``display`` (preview drawing). Latency:
 from the frame in hand to the preview drawn. Throughput: frames out per second of wall time.
+The main run feeds frames as fast as the mirror takes them (its latency includes the wait of a
+saturated pipeline); ``as_camera`` then plays the video in real time, as a camera would deliver
+it, and reports the latency a person in front of the mirror sees.
 """
 from __future__ import annotations
 
@@ -37,6 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mirror.errors import MirrorError
+from mirror.source import Source
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +143,7 @@ class Preview:
 
 # --- sources ------------------------------------------------------------------------------------
 
-class PacedSource:
+class PacedSource(Source):
     """Plays a source in real time like a camera (``live``: the pipelined loop may drop frames)."""
 
     live = True
@@ -161,6 +165,14 @@ class PacedSource:
 
     def close(self) -> None:
         self.inner.close()
+
+
+def _camera_index(spec: str) -> int | None:
+    if spec == "camera":
+        return 0
+    if spec.startswith("camera:") and spec.partition(":")[2].isdigit():
+        return int(spec.partition(":")[2])
+    return None
 
 
 def open_bench_source(spec: str, frames: int, live: bool = False):
@@ -473,6 +485,16 @@ def bench(args: argparse.Namespace) -> dict:
             runner_options["pace"] = args.pace == "on"
         run = bench_mirror(pipeline, source, style, args.frames, args.warmup, args.sequential, preview, progress,
                            runner_options)
+        live = None
+        if args.live_frames and not args.live and not static and _camera_index(args.source) is None:
+            if progress:
+                progress.set_description("as a camera")
+            with open_bench_source(args.source, args.live_frames, live=True) as paced:
+                played = bench_mirror(pipeline, paced, style, args.live_frames, 10, args.sequential, preview,
+                                      progress, runner_options)
+            live = {"source_fps": paced.fps, "frames": played.frames, "dropped": played.dropped,
+                    "throughput_fps": round(played.frames / played.seconds, 2) if played.seconds > 0 else 0.0,
+                    "latency_ms": percentiles(played.latency)}
         rss = peak_rss_mb()
         if progress:
             progress.set_description("tracker floor")
@@ -511,6 +533,7 @@ def bench(args: argparse.Namespace) -> dict:
         "model_ms": {"backend": torch_info["backend_ms"], "torch": torch_info["torch_ms"],
                      "threads": torch_info["threads"], "torch_threads": torch_info["torch_threads"],
                      "torch_by_threads": torch_info["torch_ms_by_threads"]},
+        "as_camera": live,
         "rss_mb": rss,
         "cpu_ms_per_frame": round(run.cpu_seconds * 1000.0 / run.frames, 2) if run.frames else None,
         "cpu_cores_used": round(run.cpu_seconds / run.seconds, 2) if run.seconds > 0 else None,
@@ -551,6 +574,11 @@ def format_table(report: dict) -> str:
         mark = {True: "ok", False: "MISSED", None: "n/a"}[target["met"]]
         value = "-" if target["value"] is None else f"{target['value']:g}"
         lines.append(f"{name:<18}{value:>10}  (target {target['target']}) {mark}")
+    if report.get("as_camera"):
+        live = report["as_camera"]
+        lines.append(f"{'as a camera':<18}{live['throughput_fps']:>10g} fps at {live['source_fps']:g} fps in, "
+                     f"latency p50 {live['latency_ms']['p50']} ms, p95 {live['latency_ms']['p95']} ms, "
+                     f"{live['dropped']} dropped")
     lines.append(f"{'floor_fps':<18}{report['floor_fps']:>10g}")
     lines.append(f"{'cpu per frame':<18}{report['cpu_ms_per_frame']:>10g} ms  ({report['cpu_cores_used']:g} cores busy)")
     if report["speedup_vs_torch"] is None:
@@ -582,7 +610,7 @@ def _progress(args):
         return None
     from tqdm import tqdm
 
-    return tqdm(total=args.frames + args.warmup + args.floor_frames + min(args.warmup, 10),
+    return tqdm(total=args.frames + args.warmup + args.floor_frames + min(args.warmup, 10) + args.live_frames + 10,
                 unit="frame", file=sys.stderr, leave=False)
 
 
@@ -612,6 +640,9 @@ def parse_arguments(argv=None) -> argparse.Namespace:
                         help="composite on the preview's thread rather than a thread of its own")
     parser.add_argument("--live", action="store_true",
                         help="play a video in real time like a camera (frames may be dropped)")
+    parser.add_argument("--live-frames", type=int, default=150,
+                        help="then play the video in real time like a camera for N frames and report that "
+                             "latency too (0: skip; default: 150)")
     parser.add_argument("--no-display", action="store_true", help="skip the offscreen preview drawing")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -621,6 +652,8 @@ def parse_arguments(argv=None) -> argparse.Namespace:
         parser.error("--frames must be at least 1")
     if args.warmup < 0:
         parser.error("--warmup must be at least 0")
+    if args.live_frames < 0:
+        parser.error("--live-frames must be at least 0")
     if args.threads is not None and args.threads < 1:
         parser.error("--threads must be at least 1")
     if args.floor_frames is None:

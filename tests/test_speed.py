@@ -49,7 +49,7 @@ def video_pipeline():
 def test_bench_writes_every_key(tmp_path):
     path = tmp_path / "bench.json"
     result = run_tool("-m", "mirror.bench", "--source", clip(), "--frames", "20", "--warmup", "5",
-                      "--floor-frames", "20", "--engines", ENGINES, "--json", str(path), "-q")
+                      "--floor-frames", "20", "--live-frames", "20", "--engines", ENGINES, "--json", str(path), "-q")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "throughput_fps" in result.stdout and "latency" in result.stdout
     report = json.loads(path.read_text())
@@ -60,6 +60,8 @@ def test_bench_writes_every_key(tmp_path):
     assert set(report["latency_ms"]) == {"p50", "p95"} and report["latency_ms"]["p50"] > 0
     assert report["throughput_fps"] > 0 and report["floor_fps"] > 0 and report["rss_mb"] > 0
     assert report["ratio_to_floor"] == pytest.approx(report["throughput_fps"] / report["floor_fps"], rel=0.01)
+    camera = report["as_camera"]  # the clip played in real time, as a camera delivers it
+    assert camera["frames"] + camera["dropped"] == 20 and camera["latency_ms"]["p95"] >= camera["latency_ms"]["p50"] > 0
     for stage in STAGES:
         assert set(report["stages"][stage]) == {"p50", "p95"}, stage
         assert report["stages"][stage]["p95"] >= report["stages"][stage]["p50"] >= 0, stage
@@ -76,9 +78,10 @@ def test_bench_runs_the_sequential_loop_too():
     from mirror.bench import bench, format_table, parse_arguments
 
     args = parse_arguments(["--source", clip(), "--frames", "8", "--warmup", "2", "--floor-frames", "5",
-                            "--engines", ENGINES, "--sequential", "--no-torch", "--no-display", "-q"])
+                            "--live-frames", "0", "--engines", ENGINES, "--sequential", "--no-torch",
+                            "--no-display", "-q"])
     report = bench(args)
-    assert report["mode"] == "sequential" and report["frames"] == 8
+    assert report["mode"] == "sequential" and report["frames"] == 8 and report["as_camera"] is None
     assert report["speedup_vs_torch"] is None and "skipped" in report["speedup_vs_torch_reason"]
     assert "display" not in report["stages"] and "track" in report["stages"]
     assert "sequential mirror" in format_table(report)
