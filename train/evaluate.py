@@ -18,8 +18,12 @@ Reports (JSON):
     kept                  per style: the lowest over Male, Smiling, Eyeglasses of the share of
                           edited faces (composited) that keep the class the classifier gave the
                           original crop; kept_detail has all three, kept_decoded the plain decode
+    exemplar              exemplar styles (train.styles.exemplar_direction) on random test pairs:
+                          mean |decode - reference decode| in the user's hair region before
+                          and after the edit, and the change of the user's face interior
+                          (beside the reference's difference there, for scale)
     latency_ms            ONNX Runtime CPU, 2 intra-op threads, no spinning: encode + decode of
-                          a batch of 2 (median)
+                          a batch of 2 (median of 100, the lowest of 3 rounds)
     edit_composite        what composited the edits (the mirror's compositor, or the stand-in)
     edit_success_standin, kept_standin   the same with the stand-in compositor, for comparison
 """
@@ -177,6 +181,35 @@ def score_style(engine, classifier, dataset, mu: np.ndarray, style: str, directi
             "kept_detail": detail}
 
 
+def exemplar_score(engine, dataset, mu: np.ndarray, styles: dict, pairs: int = 300, seed: int = 0) -> dict:
+    """How well ``exemplar_direction`` carries a reference's hair to another face.
+
+    For random (user, reference) pairs of the dataset: the mean absolute per-pixel difference
+    (in [0, 1] units) between the decode of the user's edited latent and the decode of the
+    reference, in the user's hair region (before: the user's own decode), and how much the
+    user's face interior (below the brows) changes.
+    """
+    from train.styles import exemplar_direction
+
+    rng = np.random.default_rng(seed)
+    n = len(mu)
+    users = rng.integers(0, n, pairs)
+    refs = (users + rng.integers(1, n, pairs)) % n
+    z = np.stack([mu[u] + exemplar_direction(mu[r], styles, mu[u]) for u, r in zip(users, refs)])
+    edited, own, ref = engine.decode(z), engine.decode(mu[users]), engine.decode(mu[refs])
+    hair = np.stack([hair_region(dataset.landmarks[u], dataset.person[u]) for u in users])[:, None]
+    interior = np.stack([face_interior(dataset.landmarks[u], dataset.size) for u in users])[:, None]
+
+    def mean_in(diff, mask):
+        return float((np.abs(diff) * mask).sum() / (mask.sum() * diff.shape[1]))
+
+    return {"pairs": pairs,
+            "hair_to_reference_before": round(mean_in(own - ref, hair), 4),
+            "hair_to_reference_after": round(mean_in(edited - ref, hair), 4),
+            "interior_change": round(mean_in(edited - own, interior), 4),
+            "interior_to_reference": round(mean_in(ref - own, interior), 4)}
+
+
 def ssim(a: np.ndarray, b: np.ndarray) -> float:
     """Mean SSIM of (N, S, S, 3) uint8 image pairs."""
     from skimage.metrics import structural_similarity
@@ -185,26 +218,35 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
                           for x, y in zip(a, b)]))
 
 
-def latency_ms(folder: str, repeats: int = 200) -> dict:
-    """Median ms of encode + decode of a batch of 2 at the engine's size (ORT, 2 threads)."""
+def latency_ms(folder: str, repeats: int = 100, rounds: int = 3) -> dict:
+    """ms of encode + decode of a batch of 2 at the engine's size (ORT, 2 threads, no spinning).
+
+    The median of ``repeats`` runs, the lowest of ``rounds`` such medians: other processes on a
+    shared machine only ever add time, so the quietest round is the model's own cost.
+    """
     from train.export import session
 
     enc = session(os.path.join(folder, "encoder.onnx"))
     dec = session(os.path.join(folder, "decoder.onnx"))
     size = int(enc.get_inputs()[0].shape[-1])
     image = np.random.default_rng(0).random((2, 3, size, size), dtype=np.float32)
-    times = {"encode": [], "decode": [], "total": []}
-    for i in range(repeats + 20):
-        t0 = time.perf_counter()
-        mu = enc.run(["mu"], {"image": image})[0]
-        t1 = time.perf_counter()
-        dec.run(["image"], {"z": mu})
-        t2 = time.perf_counter()
-        if i >= 20:
-            times["encode"].append(t1 - t0)
-            times["decode"].append(t2 - t1)
-            times["total"].append(t2 - t0)
-    return {k: round(float(np.median(v)) * 1000, 2) for k, v in times.items()}
+    best = None
+    for _ in range(rounds):
+        times = {"encode": [], "decode": [], "total": []}
+        for i in range(repeats + 10):
+            t0 = time.perf_counter()
+            mu = enc.run(["mu"], {"image": image})[0]
+            t1 = time.perf_counter()
+            dec.run(["image"], {"z": mu})
+            t2 = time.perf_counter()
+            if i >= 10:
+                times["encode"].append(t1 - t0)
+                times["decode"].append(t2 - t1)
+                times["total"].append(t2 - t0)
+        medians = {k: round(float(np.median(v)) * 1000, 2) for k, v in times.items()}
+        if best is None or medians["total"] < best["total"]:
+            best = medians
+    return best
 
 
 def evaluate(engines: str, data: str, limit: int | None = None, classifier_path: str | None = None) -> dict:
@@ -267,6 +309,8 @@ def evaluate(engines: str, data: str, limit: int | None = None, classifier_path:
                               style["strength"], compositor=standin)
             result.setdefault("edit_success_standin", {})[name] = alt["success"]
             result.setdefault("kept_standin", {})[name] = alt["kept"]
+    if "hair_basis" in styles:
+        result["exemplar"] = exemplar_score(engine, test, mu, styles)
     result["latency_ms"] = latency_ms(engines)
     result["test_images"] = len(test)
     result["data"] = os.path.abspath(data)
