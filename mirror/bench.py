@@ -483,6 +483,8 @@ def bench(args: argparse.Namespace) -> dict:
         runner_options = {"composite_thread": not args.composite_in_caller}
         if args.pace is not None:
             runner_options["pace"] = args.pace == "on"
+        if args.in_flight is not None:
+            runner_options["max_in_flight"] = args.in_flight or None
         run = bench_mirror(pipeline, source, style, args.frames, args.warmup, args.sequential, preview, progress,
                            runner_options)
         live = None
@@ -636,6 +638,8 @@ def parse_arguments(argv=None) -> argparse.Namespace:
                         help="ONNX Runtime intra-op threads (default: chosen for the machine and mode)")
     parser.add_argument("--pace", choices=("on", "off"), default=None,
                         help="just-in-time tracking in the pipelined loop (default: the runner's default)")
+    parser.add_argument("--in-flight", type=int, default=None,
+                        help="most frames in flight in the pipelined loop (0: no limit; default: the runner's)")
     parser.add_argument("--composite-in-caller", action="store_true",
                         help="composite on the preview's thread rather than a thread of its own")
     parser.add_argument("--live", action="store_true",

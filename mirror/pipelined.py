@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 PIPELINED_ONNXRUNTIME_THREADS = 1
 PIPELINED_OPENCV_THREADS = 1
 
+# Frames in flight: as many as the cores that can work on them at once (see PipelinedRunner).
+MAX_IN_FLIGHT = max(2, os.cpu_count() or 1)
 # Just-in-time tracking (PipelinedRunner._pace) aims to finish this early.
 PACE_MARGIN_MS = 1.5
 # A live source whose frames run this far ahead of the wall clock is not real time: not dropped.
@@ -184,8 +186,12 @@ def follow(state) -> StyleFn:
 class _Run:
     """One source's threads and channels (a new one after ``restart``)."""
 
-    def __init__(self, source: Source, composite_thread: bool):
+    def __init__(self, source: Source, composite_thread: bool, max_in_flight: int | None):
         self.source = source
+        # Frames taken from the source and not yet shown (a shown frame's slot is freed when the
+        # caller asks for the next one).
+        self.in_flight = threading.Semaphore(max_in_flight or 1_000_000)
+        self.shown = False
         self.stop = threading.Event()
         self.mailbox = _Channel(1) if source.live else None
         self.tracked = _Channel(1)
@@ -213,6 +219,9 @@ class PipelinedRunner:
             ``next()``).
         pace: while the editor is the bottleneck, start tracking a frame just in time for it
             rather than at once (same throughput, lower latency).
+        max_in_flight: at most this many frames between capture and the caller being done
+            with them (None: no limit but the one-frame hand-overs). More frames in flight than
+            cores only queue up: latency, no throughput.
 
     Attributes:
         dropped: frames a live source delivered that were never processed (the pipeline was
@@ -220,7 +229,8 @@ class PipelinedRunner:
     """
 
     def __init__(self, pipeline, source: Source, style: StyleFn, max_frames: int | None = None,
-                 composite_thread: bool = True, pace: bool = False):
+                 composite_thread: bool = True, pace: bool = False,
+                 max_in_flight: int | None = MAX_IN_FLIGHT):
         if max_frames is not None and max_frames < 0:
             raise ValueError(f"max_frames must be >= 0, got {max_frames}")
         self.pipeline = pipeline
@@ -228,6 +238,9 @@ class PipelinedRunner:
         self.max_frames = max_frames
         self.composite_thread = composite_thread
         self.pace = pace
+        if max_in_flight is not None and max_in_flight < 1:
+            raise ValueError(f"max_in_flight must be >= 1, got {max_in_flight}")
+        self.max_in_flight = max_in_flight
         self.taken = 0  # frames handed to the track stage
         self._dropped_before = 0
         self._start(source)
@@ -243,7 +256,7 @@ class PipelinedRunner:
     # --- life cycle ---------------------------------------------------------------------------
 
     def _start(self, source: Source) -> None:
-        run = self._run = _Run(source, composite_thread=self.composite_thread)
+        run = self._run = _Run(source, self.composite_thread, self.max_in_flight)
         self._finished = False
         workers = [("track", self._track_loop), ("edit", self._edit_loop)]
         if run.mailbox:
@@ -311,7 +324,11 @@ class PipelinedRunner:
         if self._finished:
             return None
         run = self._run
+        if run.shown:  # the caller is done with the previous frame: its slot is free
+            run.shown = False
+            run.in_flight.release()
         item = (run.done or run.edited).get()
+        run.shown = True
         if not self.composite_thread and item.error is None and not item.end:
             self._composite(item)
         if item.end:
@@ -382,6 +399,9 @@ class PipelinedRunner:
         try:
             while not run.stop.is_set():
                 run.tracked.wait_room()  # take a frame only when the editor can take it next
+                while not run.in_flight.acquire(timeout=0.05):  # and only while few are in flight
+                    if run.stop.is_set():
+                        return
                 self._pace(run)
                 item = self._take(run)
                 start = time.perf_counter()
