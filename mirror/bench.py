@@ -432,19 +432,28 @@ def model_ms(backend, crops: list[np.ndarray], direction: np.ndarray, repeats: i
 
 def bench_torch(model, backend, run_dir: str | None, crops: list[np.ndarray], direction: np.ndarray,
                 threads: int) -> dict:
-    """The chosen backend against PyTorch eager on the same model and crops.
+    """The chosen backend against PyTorch eager on the same model and crops, both at the thread
+    count the mirror runs the backend with (``threads``) and at every core.
 
-    PyTorch runs at ``threads`` (the backend's count) and at every core; its faster time counts,
-    so the speed-up is never flattered by a bad thread count.
+    ``speedup`` compares them at ``threads`` (like with like); ``speedup_best`` each at its
+    own best thread count.
     """
+    from mirror.backends.onnxruntime import OnnxRuntimeBackend
     from mirror.backends.torch import TorchBackend
 
-    out = {"backend_ms": None, "torch_ms": None, "threads": threads, "torch_threads": None, "reason": None,
-           "torch_ms_by_threads": {}}
+    cores = os.cpu_count() or 1
+    counts = sorted({threads, cores})
+    out = {"backend_ms": {}, "torch_ms": {}, "threads": threads, "speedup": None, "speedup_best": None,
+           "reason": None}
     if not crops:
         out["reason"] = "no face found in the source: no crops to time the model on"
         return out
-    out["backend_ms"] = round(model_ms(backend, crops, direction), 3)
+    for count in counts:
+        if count == threads or not isinstance(backend, OnnxRuntimeBackend):
+            timed = backend
+        else:
+            timed = OnnxRuntimeBackend(model, cuda=backend.name == "onnxruntime-cuda", threads=count)
+        out["backend_ms"][str(count)] = round(model_ms(timed, crops, direction), 3)
     try:
         torch_backend = TorchBackend(model, run_dir, threads=threads)
     except (MirrorError, ImportError) as error:
@@ -452,11 +461,11 @@ def bench_torch(model, backend, run_dir: str | None, crops: list[np.ndarray], di
         return out
     import torch
 
-    for count in sorted({threads, os.cpu_count() or 1}):
+    for count in counts:
         torch.set_num_threads(count)
-        out["torch_ms_by_threads"][str(count)] = round(model_ms(torch_backend, crops, direction, repeats=20), 3)
-    best = min(out["torch_ms_by_threads"], key=out["torch_ms_by_threads"].get)
-    out["torch_ms"], out["torch_threads"] = out["torch_ms_by_threads"][best], int(best)
+        out["torch_ms"][str(count)] = round(model_ms(torch_backend, crops, direction, repeats=20), 3)
+    out["speedup"] = round(out["torch_ms"][str(threads)] / out["backend_ms"][str(threads)], 2)
+    out["speedup_best"] = round(min(out["torch_ms"].values()) / min(out["backend_ms"].values()), 2)
     return out
 
 
@@ -504,18 +513,14 @@ def bench(args: argparse.Namespace) -> dict:
         if progress:
             progress.set_description("model vs torch")
         model = load_model_files(args.engines)
-        torch_info = {"backend_ms": None, "torch_ms": None, "threads": None, "torch_threads": None,
-                      "torch_ms_by_threads": {}, "reason": "skipped (--no-torch)"} if args.no_torch else \
+        torch_info = {"backend_ms": {}, "torch_ms": {}, "threads": None, "speedup": None, "speedup_best": None,
+                      "reason": "skipped (--no-torch)"} if args.no_torch else \
             bench_torch(model, pipeline.editor.backend.inner, args.run, run.crops, style.direction,
                         threads.get("onnxruntime") or os.cpu_count() or 1)
         backend_name = pipeline.backend
     if progress:
         progress.close()
     throughput = run.frames / run.seconds if run.seconds > 0 else 0.0
-    if torch_info["torch_ms"] and torch_info["backend_ms"]:
-        speedup = round(torch_info["torch_ms"] / torch_info["backend_ms"], 2)
-    else:
-        speedup = None
     latency = percentiles(run.latency)
     report = {
         "source": args.source,
@@ -530,11 +535,10 @@ def bench(args: argparse.Namespace) -> dict:
         "latency_ms": latency,
         "floor_fps": floor,
         "ratio_to_floor": round(throughput / floor, 3) if floor > 0 else None,
-        "speedup_vs_torch": speedup,
+        "speedup_vs_torch": torch_info["speedup"],
         "speedup_vs_torch_reason": torch_info["reason"],
-        "model_ms": {"backend": torch_info["backend_ms"], "torch": torch_info["torch_ms"],
-                     "threads": torch_info["threads"], "torch_threads": torch_info["torch_threads"],
-                     "torch_by_threads": torch_info["torch_ms_by_threads"]},
+        "model_ms": {"threads": torch_info["threads"], "backend_by_threads": torch_info["backend_ms"],
+                     "torch_by_threads": torch_info["torch_ms"], "speedup_best": torch_info["speedup_best"]},
         "as_camera": live,
         "rss_mb": rss,
         "cpu_ms_per_frame": round(run.cpu_seconds * 1000.0 / run.frames, 2) if run.frames else None,
@@ -587,9 +591,10 @@ def format_table(report: dict) -> str:
         lines.append(f"speedup_vs_torch: {report['speedup_vs_torch_reason']}")
     else:
         model = report["model_ms"]
-        lines.append(f"model per frame (encode 1 + decode 2): {model['backend']:.2f} ms on "
-                     f"{report['machine']['backend']} ({model['threads']} threads), {model['torch']:.2f} ms on "
-                     f"torch eager (best of {model['torch_by_threads']} ms by threads)")
+        lines.append(f"model per frame (encode 1 + decode 2), ms by threads: {report['machine']['backend']} "
+                     f"{model['backend_by_threads']}, torch eager {model['torch_by_threads']}; "
+                     f"speed-up {report['speedup_vs_torch']}x at {model['threads']} thread(s), "
+                     f"{model['speedup_best']}x each at its best")
     machine = report["machine"]
     lines.append(f"machine: {machine['cpu']}, {machine['cores']} cores, threads {report['threads']}, "
                  f"other processes kept {machine['other_processes_cores_busy']} cores busy")

@@ -68,7 +68,9 @@ def test_bench_writes_every_key(tmp_path):
     if report["speedup_vs_torch"] is None:  # no engines/torch: said why
         assert report["speedup_vs_torch_reason"]
     else:
-        assert report["speedup_vs_torch"] > 0 and report["model_ms"]["torch"] > 0
+        model = report["model_ms"]
+        assert report["speedup_vs_torch"] > 0 and model["speedup_best"] > 0
+        assert str(model["threads"]) in model["torch_by_threads"] and str(model["threads"]) in model["backend_by_threads"]
     machine = report["machine"]
     assert machine["cores"] >= 1 and machine["cpu"] and machine["backend"] == "onnxruntime"
     assert machine["versions"]["onnxruntime"] and machine["versions"]["mediapipe"]
