@@ -15,7 +15,7 @@ from mirror.regions import face_interior, face_oval, hair_region
 from mirror.styles import Style, StyleLibrary
 from mirror.types import AlignedFace, EditedFace
 
-CHANGE_FULL = 0.15   # a decoded change this large (in [0, 1] units) takes the decode fully
+CHANGE_FULL = 0.10   # a decoded change this large (in [0, 1] units) takes the decode fully
 
 
 def to_tensor(crop: np.ndarray) -> np.ndarray:
@@ -52,17 +52,20 @@ def compose_crop(crop: np.ndarray, recon: np.ndarray, edited: np.ndarray, landma
     interior = face_interior(landmarks, size)
     # Colour consistency: the decode's global colour cast, measured where it should match (skin).
     offset = (crop - recon)[interior].mean(axis=0) if interior.sum() > 16 else np.zeros(3, np.float32)
-    sigma = size / 48.0
-    change = np.abs(cv2.GaussianBlur(edited - recon, (0, 0), sigma)).max(axis=2)
+    change = np.abs(cv2.GaussianBlur(edited - recon, (0, 0), size / 48.0)).max(axis=2)
     change = np.clip(change / CHANGE_FULL, 0.0, 1.0)
+    # Where hair is or may be: selfie segmentation misses wisps and volume, so grow it a little,
+    # and add the forehead (above the eyebrows), where bangs fall and hairlines recede.
+    grow = max(3, size // 14) | 1
+    hair = cv2.dilate(hair_region(landmarks, person), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    hair = np.maximum(hair, (face_oval(landmarks, size) & ~interior).astype(np.float32))
     detail = crop - recon - offset
     low = cv2.GaussianBlur(detail, (0, 0), size / 24.0)
     high = detail - low
-    keep_low = (1.0 - change)[..., None]
-    keep_high = np.ones_like(keep_low) if recolor else keep_low
+    keep_low = ((1.0 - change) * (1.0 - hair))[..., None]   # hair takes the decode's colours
+    keep_high = np.ones_like(keep_low) if recolor else (1.0 - change)[..., None]
     out = edited + offset + keep_low * low + keep_high * high
-    # Where the edit may land: the hair, and the changed areas near the head.
-    hair = hair_region(landmarks, person)
+    # Where the edit may land: the hair, and (except for a recolouring) changed areas near the head.
     radius = max(3, size // 10) | 1
     head = cv2.dilate((face_oval(landmarks, size) | (hair > 0.5)).astype(np.uint8),
                       cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (radius, radius)))
