@@ -8,14 +8,15 @@ import numpy as np
 
 from mirror.styles import Style, StyleLibrary
 
-# (stage, label, {style: weight of its default strength})
+# (stage, label, {style: weight of its default strength}). The weights were chosen so that the
+# attribute classifier's Bald + Receding_Hairline score rises with every stage (tests/test_mirror.py).
 STAGES = [
     (-1, "fuller hair (regrowth)", {"regrowth": 1.0}),
     (0, "today", {}),
-    (1, "slightly receding", {"receding": 0.5}),
-    (2, "receding", {"receding": 1.0}),
-    (3, "thinning on top", {"receding": 0.75, "bald": 0.5}),
-    (4, "bald", {"bald": 1.0}),
+    (1, "slightly receding", {"receding": 0.35}),
+    (2, "receding", {"receding": 0.7}),
+    (3, "deeply receding", {"receding": 1.0}),
+    (4, "thin on top, balding", {"receding": 0.6, "bald": 0.6}),
 ]
 FIRST, LAST = STAGES[0][0], STAGES[-1][0]
 NAME = "hairloss"

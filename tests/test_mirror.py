@@ -383,3 +383,34 @@ def test_real_window_under_xvfb(tmp_path):
             shutil.copy(shot, os.environ["HAIR_MIRROR_SCREENSHOTS"])
     finally:
         server.kill()
+
+
+def test_hairloss_scale_is_monotone_in_the_classifiers_score():
+    """Mean Bald + Receding_Hairline logit of the project's classifier over real CelebA faces,
+    as the mirror shows them, rises with every stage of the scale."""
+    import glob
+
+    import onnxruntime
+
+    from conftest import CELEBA
+    from mirror import hairloss
+    from mirror.source import read_image
+
+    paths = sorted(glob.glob(os.path.join(need(CELEBA), "img", "18*.jpg")))[:30]
+    classifier = onnxruntime.InferenceSession(os.path.join(ENGINES, "classifier.onnx"))
+    names = json.load(open(os.path.join(ENGINES, "classifier.json")))["attributes"]
+    columns = [names.index("Bald"), names.index("Receding_Hairline")]
+    scores = np.zeros(len(hairloss.STAGES))
+    with Pipeline(ENGINES, "onnxruntime", static=True) as pipeline:
+        for path in paths:
+            image = read_image(path)
+            face = pipeline.tracker.process(image)
+            if face is None:
+                continue
+            for i, (stage, _, _) in enumerate(hairloss.STAGES):
+                output = pipeline.process(Frame(0, 0, image), hairloss.scale_style(pipeline.styles, stage)).output
+                crop = pipeline.aligner.align(output, face).crop
+                logits = classifier.run(None, {classifier.get_inputs()[0].name:
+                                               (crop.astype(np.float32) / 255).transpose(2, 0, 1)[None]})[0][0]
+                scores[i] += logits[columns].sum()
+    assert np.all(np.diff(scores) > 0), scores / len(paths)
