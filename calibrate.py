@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 
 from mirror.errors import MirrorError
@@ -49,12 +48,9 @@ def parse_arguments(argv=None) -> argparse.Namespace:
 
 
 def main(args: argparse.Namespace) -> int:
-    from mirror.cli import silence_native_stderr
+    from mirror.cli import setup_logging
 
-    if not args.verbose:
-        silence_native_stderr()
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s: %(message)s")
+    setup_logging(args.verbose)
     from mirror.config import config_path, reset_config, write_config
 
     path = config_path()

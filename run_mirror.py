@@ -9,10 +9,9 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
-from mirror.cli import silence_native_stderr
+from mirror.cli import setup_logging
 from mirror.errors import MirrorError
 
 
@@ -60,10 +59,7 @@ def parse_arguments(argv=None) -> argparse.Namespace:
 
 
 def main(args: argparse.Namespace) -> int:
-    if not args.verbose:
-        silence_native_stderr()
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s: %(message)s")
+    setup_logging(args.verbose)
     from mirror.app import Options, run
 
     try:

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mirror.errors import MirrorError
-from mirror.source import Source
+from mirror.source import Source, camera_index
 
 log = logging.getLogger(__name__)
 
@@ -165,14 +165,6 @@ class PacedSource(Source):
 
     def close(self) -> None:
         self.inner.close()
-
-
-def _camera_index(spec: str) -> int | None:
-    if spec == "camera":
-        return 0
-    if spec.startswith("camera:") and spec.partition(":")[2].isdigit():
-        return int(spec.partition(":")[2])
-    return None
 
 
 def open_bench_source(spec: str, frames: int, live: bool = False):
@@ -497,7 +489,7 @@ def bench(args: argparse.Namespace) -> dict:
         run = bench_mirror(pipeline, source, style, args.frames, args.warmup, args.sequential, preview, progress,
                            runner_options)
         live = None
-        if args.live_frames and not args.live and not static and _camera_index(args.source) is None:
+        if args.live_frames and not args.live and not static and camera_index(args.source) is None:
             if progress:
                 progress.set_description("as a camera")
             with open_bench_source(args.source, args.live_frames, live=True) as paced:

@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from mirror.errors import MirrorError
-from mirror.source import CameraSource, Source, open_source
+from mirror.source import CameraSource, Source, camera_index, open_source
 from mirror.types import Frame
 
 log = logging.getLogger(__name__)
@@ -189,21 +189,13 @@ def check_camera(source: Source, images: list[np.ndarray], delivered_fps: float 
     return check
 
 
-def _camera_index(spec: str) -> int | None:
-    if spec == "camera":
-        return 0
-    if spec.startswith("camera:") and spec.partition(":")[2].isdigit():
-        return int(spec.partition(":")[2])
-    return None
-
-
 def candidate_frames(spec: str, count: int, progress=None) -> list[tuple[int, int, list[np.ndarray], float | None]]:
     """[(width, height, frames, delivered fps)] per resolution to try, largest first.
 
     Cameras are reopened at each of ``CAMERA_RESOLUTIONS`` (duplicates of what the camera
     really gives are dropped); a video's frames are scaled by ``VIDEO_SCALES``.
     """
-    index = _camera_index(spec)
+    index = camera_index(spec)
     out = []
     if index is None:
         with open_source(spec, repeat=count, loop=True) as source:
@@ -295,7 +287,7 @@ def calibrate(spec: str = "camera:0", engines: str | None = None, target_fps: fl
     engines = engines or DEFAULT_ENGINES
     load_model_files(engines)  # a missing or broken model fails here, before any measuring
     names = list(backends or BACKENDS)
-    index = _camera_index(spec)
+    index = camera_index(spec)
     resolutions_to_try = len(CAMERA_RESOLUTIONS) if index is not None else len(VIDEO_SCALES)
     log.info("calibrating: camera check")
     with open_source(spec, repeat=frames, loop=True) as source:  # no camera: MirrorError here

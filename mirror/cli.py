@@ -16,3 +16,13 @@ def silence_native_stderr() -> None:
         sys.stderr = os.fdopen(real, "w", buffering=1)
     except OSError:
         pass
+
+
+def setup_logging(verbose: bool) -> None:
+    """Quiet native logs unless ``verbose``; log warnings (or info when verbose) as one line."""
+    import logging
+
+    if not verbose:
+        silence_native_stderr()
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s: %(message)s")

@@ -87,7 +87,7 @@ class ExplorerWindow:
 
     def handle(self, event) -> None:
         """One Pygame event -> explorer actions."""
-        pg, s = self.pg, self.state
+        pg = self.pg
         if event.type == pg.QUIT:
             self.running = False
         elif event.type == pg.VIDEORESIZE:
@@ -104,6 +104,7 @@ class ExplorerWindow:
             self.wheel(pg.mouse.get_pos(), event.y)
 
     def key(self, key: int, char: str = "") -> None:
+        """A key press: digits type an item index, Enter shows it, other keys act (see help)."""
         pg, s = self.pg, self.state
         if char.isdigit():
             self.typed = (self.typed + char)[-7:]

@@ -210,6 +210,15 @@ def demo_source(repeat: int = 1, cycle: bool = False) -> ImageSource:
     return source
 
 
+def camera_index(spec: str) -> int | None:
+    """The camera number of a ``camera`` / ``camera:N`` spec, or None for any other source."""
+    if spec == "camera":
+        return 0
+    if spec.startswith("camera:") and spec.partition(":")[2].isdigit():
+        return int(spec.partition(":")[2])
+    return None
+
+
 def open_source(spec: str, repeat: int = 1, loop: bool = False) -> Source:
     """Opens a source from its command-line spec.
 

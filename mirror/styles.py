@@ -1,8 +1,8 @@
 """The style library: named hairstyles as directions in the model's latent space."""
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
+from random import Random
 
 import numpy as np
 
@@ -78,7 +78,7 @@ class StyleLibrary:
         position = self.index(name) if name in self.names else 0
         return self.styles[(position + offset) % len(self.styles)]
 
-    def random(self, rng: random.Random, exclude: str | None = None) -> Style:
+    def random(self, rng: Random, exclude: str | None = None) -> Style:
         """A random style other than ``original`` and ``exclude``."""
         choices = [s for s in self.styles[1:] if s.name != exclude] or self.styles[1:]
         return rng.choice(choices)

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from conftest import ROOT, VIDEOS, need
 from mirror.app import Options, Pipeline, run
 from mirror.errors import MirrorError
-from mirror.source import ImageSource, Source, SourceLost
+from mirror.source import Source, SourceLost
 from mirror.types import Frame
 
 ENGINES = os.environ.get("HAIR_MIRROR_ENGINES", os.path.join(ROOT, "engines"))
