@@ -1,4 +1,5 @@
-"""The mirror's wiring: Source -> FaceTracker -> Aligner -> HairEditor -> Compositor -> Display.
+"""The mirror's wiring: Source -> FaceTracker -> Aligner -> PersonSegmenter -> HairEditor -> Compositor
+-> Display.
 
     python run_mirror.py --source demo --style blond
 """
@@ -22,9 +23,11 @@ from mirror.editor import HairEditor, to_tensor
 from mirror.errors import MirrorError
 from mirror.filters import OneEuroFilter
 from mirror.source import IMAGE_EXTENSIONS, ImageSource, Source, SourceLost, as_bgr, open_source, read_image
+from mirror.segment import PersonSegmenter
 from mirror.styles import ORIGINAL, Style
+from mirror.timing import add_timing, timing_scope
 from mirror.tracker import FaceTracker
-from mirror.types import Frame
+from mirror.types import AlignedFace, EditedFace, Frame
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +103,7 @@ class Pipeline:
             self.backend = backend_impl.name
             self.editor = self._stack.enter_context(HairEditor(backend_impl, model, smooth=not static))
             self.tracker = self._stack.enter_context(FaceTracker(static=static))
+            self.segmenter = self._stack.enter_context(PersonSegmenter(video=not static))
         except BaseException:
             self._stack.close()
             raise
@@ -112,28 +116,62 @@ class Pipeline:
 
     def process(self, frame: Frame, style: Style, strength: float = 1.0) -> Result:
         """Edits one frame; with no face, the output is the plain frame."""
-        timings = {}
+        with timing_scope({}) as timings:
+            frame, aligned = self.track(frame)
+            edited = self.edit(frame, aligned, style, strength)
+            output = self.compose(frame, aligned, edited)
+        return Result(frame, output, aligned is not None, timings)
+
+    # The three halves of ``process``; the pipelined loop runs each in its own thread, so each
+    # keeps to its own stages' state. Timings go to the frame's ``timing_scope``.
+
+    def track(self, frame: Frame) -> tuple[Frame, AlignedFace | None]:
+        """Face mesh, landmark smoothing, alignment and the person mask: (BGR frame, aligned face
+        or None when no face is found)."""
         start = time.perf_counter()
         image = as_bgr(frame.image)
         frame = Frame(frame.index, frame.timestamp_ms, image)
         face = self.tracker.process(image)
-        timings["track"] = _lap(start)
+        add_timing("track", start)
         if face is None:
             self._landmarks.reset()
-            self.editor.reset()
-            return Result(frame, image, False, timings)
+            self.segmenter.reset()
+            return frame, None
         if not self.static:
             face.landmarks = self._landmarks(face.landmarks, frame.timestamp_ms / 1000.0)
         start = time.perf_counter()
         aligned = self.aligner.align(image, face)
-        timings["align"] = _lap(start)
+        add_timing("align", start)
+        start = time.perf_counter()
+        aligned.person = self.segmenter(aligned.crop, frame.timestamp_ms)
+        add_timing("segment", start)
+        return frame, aligned
+
+    def edit(self, frame: Frame, aligned: AlignedFace | None, style: Style, strength: float = 1.0
+             ) -> EditedFace | None:
+        """The hair edit of a tracked face (None, and the editor's memory reset, without one)."""
+        if aligned is None:
+            self.editor.reset()
+            return None
         start = time.perf_counter()
         edited = self.editor.edit(aligned, style, strength, frame.timestamp_ms)
-        timings["edit"] = _lap(start)
+        add_timing("edit", start)
+        return edited
+
+    def compose(self, frame: Frame, aligned: AlignedFace | None, edited: EditedFace | None) -> np.ndarray:
+        """The output picture: the edit warped back onto the frame, or the plain frame."""
+        if edited is None:
+            return frame.image
         start = time.perf_counter()
-        output = self.compositor.compose(image, aligned, edited)
-        timings["composite"] = _lap(start)
-        return Result(frame, output, True, timings)
+        output = self.compositor.compose(frame.image, aligned, edited)
+        add_timing("composite", start)
+        return output
+
+    def reset(self) -> None:
+        """Forgets every stage's memory of past frames (a new stream starts)."""
+        self._landmarks.reset()
+        self.segmenter.reset()
+        self.editor.reset()
 
     def reference_style(self, path: str) -> Style:
         """An exemplar style: the hair of the face in the photo at ``path``.
@@ -158,10 +196,6 @@ class Pipeline:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def _lap(start: float) -> float:
-    return (time.perf_counter() - start) * 1000.0
 
 
 class StyleState:

@@ -41,6 +41,7 @@ import numpy as np
 
 from mirror.errors import MirrorError
 from mirror.source import Source, camera_index
+from mirror.timing import add_timing, timing_scope
 
 log = logging.getLogger(__name__)
 
@@ -63,16 +64,12 @@ class TimedBackend:
         self.name = inner.name
 
     def encode(self, crops: np.ndarray) -> np.ndarray:
-        from mirror.pipelined import add_timing
-
         start = time.perf_counter()
         out = self.inner.encode(crops)
         add_timing("encode", start)
         return out
 
     def decode(self, latents: np.ndarray) -> np.ndarray:
-        from mirror.pipelined import add_timing
-
         start = time.perf_counter()
         out = self.inner.decode(latents)
         add_timing("decode", start)
@@ -83,28 +80,16 @@ class TimedBackend:
 
 
 def instrument(pipeline) -> None:
-    """Times the editor's model calls and selfie segmentation inside the frame's timings."""
-    from mirror.pipelined import add_timing
-
-    editor = pipeline.editor
-    editor.backend = TimedBackend(editor.backend)
-    person = editor.person
-
-    def timed_person(crop, timestamp_ms=0):
-        start = time.perf_counter()
-        out = person(crop, timestamp_ms)
-        add_timing("segment", start)
-        return out
-
-    editor.person = timed_person
+    """Times the editor's model calls inside the frame's timings."""
+    pipeline.editor.backend = TimedBackend(pipeline.editor.backend)
 
 
 def split_edit(timings: dict[str, float]) -> dict[str, float]:
-    """Turns the editor's total ``edit`` into ``edit`` = what is left after encode, segment, decode."""
+    """Turns the editor's total ``edit`` into ``edit`` = what is left after encode and decode."""
     out = dict(timings)
     if "edit" in out:
         out["edit_total"] = out["edit"]
-        out["edit"] = max(0.0, out["edit"] - sum(out.get(k, 0.0) for k in ("encode", "segment", "decode")))
+        out["edit"] = max(0.0, out["edit"] - sum(out.get(k, 0.0) for k in ("encode", "decode")))
     return out
 
 
@@ -335,7 +320,6 @@ def _measured(run: RunTimings, done: int, warmup: int, result, latency: float, p
 
 def _sequential(pipeline, source, style, total, warmup, run, finish, progress):
     """The loop before pipelining: read, ``Pipeline.process``, preview, one frame at a time."""
-    from mirror.pipelined import timing_scope
     from mirror.source import SourceLost
 
     done, start = 0, (time.perf_counter() if warmup == 0 else None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 HELP = [
@@ -129,15 +130,18 @@ class Display:
     def show(self, before: np.ndarray, after: np.ndarray, hud: Hud) -> None:
         """Draws one frame: BGR ``before`` and ``after`` of the same size, and the HUD."""
         pg = self._pg
-        rgb = self.compose_view(before, after)
-        height, width = rgb.shape[:2]
-        surface = pg.image.frombuffer(rgb.tobytes(), (width, height), "RGB")
+        height, width = after.shape[:2]
         screen_w, screen_h = self.screen.get_size()
         scale = min(screen_w / width, screen_h / height)
         target = (max(1, int(width * scale)), max(1, int(height * scale)))
         offset = ((screen_w - target[0]) // 2, (screen_h - target[1]) // 2)
+        if target != (width, height):  # scale first: flipping and colour order then cost little
+            interpolation = cv2.INTER_AREA if scale < 0.5 else cv2.INTER_LINEAR
+            after = cv2.resize(after, target, interpolation=interpolation)
+            before = cv2.resize(before, target, interpolation=interpolation) if self.split else after
+        rgb = self.compose_view(before, after)
         self.screen.fill((0, 0, 0))
-        self.screen.blit(pg.transform.smoothscale(surface, target), offset)
+        self.screen.blit(pg.image.frombuffer(rgb, target, "RGB"), offset)
         if self.split:
             x = offset[0] + target[0] // 2
             pg.draw.line(self.screen, (255, 255, 255), (x, offset[1]), (x, offset[1] + target[1]), 2)

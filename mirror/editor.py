@@ -2,6 +2,7 @@
 only the hair change.
 
     editor = HairEditor(backend, model)
+    aligned.person = segmenter(aligned.crop, frame.timestamp_ms)     # mirror.segment
     edited = editor.edit(aligned, style, strength=1.0, timestamp_ms=frame.timestamp_ms)
 """
 from __future__ import annotations
@@ -83,30 +84,19 @@ class HairEditor:
     Args:
         backend: the model backend.
         model: the shipped model's files (for the style library and crop size).
-        smooth: smooth the latent and the person mask over time (video); off for photos.
+        smooth: smooth the latent over time (video); off for photos.
     """
 
     def __init__(self, backend: Backend, model: ModelFiles, smooth: bool = True):
-        import mediapipe as mp
-
         self.backend = backend
         self.size = model.size
         self.styles = StyleLibrary(model.styles)
         self.smooth = smooth
-        self._segmenter = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)
         self._latent_filter = OneEuroFilter(min_cutoff=0.8, beta=0.02)
-        self._person_filter = OneEuroFilter(min_cutoff=1.5, beta=0.5)
 
     def reset(self) -> None:
         """Forgets the smoothing state (the face was lost)."""
         self._latent_filter.reset()
-        self._person_filter.reset()
-
-    def person(self, crop: np.ndarray, timestamp_ms: int = 0) -> np.ndarray:
-        """(S, S) float32 person probability of a BGR crop (selfie segmentation)."""
-        mask = self._segmenter.process(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)).segmentation_mask
-        mask = np.asarray(mask, np.float32)
-        return self._person_filter(mask, timestamp_ms / 1000.0) if self.smooth else mask
 
     def latent(self, crop: np.ndarray, timestamp_ms: int = 0) -> np.ndarray:
         """(Z,) float32 latent of a BGR crop, smoothed over time when ``smooth``."""
@@ -115,9 +105,11 @@ class HairEditor:
 
     def edit(self, aligned: AlignedFace, style: Style, strength: float = 1.0,
              timestamp_ms: int = 0) -> EditedFace:
-        """Applies ``style`` at ``strength`` times its default strength to one aligned face."""
+        """Applies ``style`` at ``strength`` times its default strength to one aligned, segmented face."""
         if aligned.crop.shape[:2] != (self.size, self.size):
             raise ValueError(f"crop is {aligned.crop.shape[:2]}, the model takes {self.size}x{self.size}")
+        if aligned.person is None:
+            raise ValueError("the crop is not segmented: set aligned.person (mirror.segment.PersonSegmenter)")
         mu = self.latent(aligned.crop, timestamp_ms)
         amount = strength * style.strength
         offset = style.offset(mu)
@@ -127,12 +119,11 @@ class HairEditor:
         recon, edited = from_tensor(self.backend.decode(np.stack([mu, mu + amount * offset])))
         crop = aligned.crop.astype(np.float32) / 255.0
         out, mask, replace = compose_crop(crop, recon, edited, aligned.landmarks,
-                                          self.person(aligned.crop, timestamp_ms),
+                                          aligned.person,
                                           recolor=style.kind == "color")
         return EditedFace(np.clip(out * 255.0 + 0.5, 0, 255).astype(np.uint8), mask, replace)
 
     def close(self) -> None:
-        self._segmenter.close()
         self.backend.close()
 
     def __enter__(self) -> "HairEditor":

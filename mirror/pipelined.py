@@ -7,12 +7,12 @@
 Threads (MediaPipe, ONNX Runtime, OpenCV and NumPy's large-array loops release the GIL, so they
 run at once on different cores)::
 
-    capture (live sources only) -> track + align -> edit -> composite -> next() in the caller
+    capture (live sources only) -> track + align + segment -> edit -> composite -> next() in the caller
 
+The three middle stages are ``Pipeline.track``, ``Pipeline.edit`` and ``Pipeline.compose``.
 Each stage is one thread and every hand-over is a FIFO of one slot, so frames come out in the
-order they were captured, and MediaPipe's video-mode graphs (face mesh in the track thread,
-selfie segmentation in the edit thread) each see one thread and increasing timestamps. A stage
-takes its next frame only once the following stage has room: nothing queues up behind a slow
+order they were captured, and MediaPipe's video-mode graphs (face mesh and selfie segmentation,
+both in the track thread) see one thread and increasing timestamps. A stage takes its next frame only once the following stage has room: nothing queues up behind a slow
 stage, so latency stays near the sum of the stages while throughput approaches 1 / (slowest
 stage).
 
@@ -33,9 +33,10 @@ from typing import Callable
 
 import numpy as np
 
-from mirror.source import Source, as_bgr
+from mirror.source import Source
 from mirror.styles import Style
-from mirror.types import AlignedFace, EditedFace, Face, Frame
+from mirror.timing import timing_scope
+from mirror.types import AlignedFace, EditedFace, Frame
 
 log = logging.getLogger(__name__)
 
@@ -50,42 +51,6 @@ PACE_MARGIN_MS = 1.5
 # A live source whose frames run this far ahead of the wall clock is not real time: not dropped.
 REALTIME_SLACK_MS = 20.0
 
-_local = threading.local()
-
-
-def stage_timings() -> dict[str, float]:
-    """The timings dict of the frame this thread is working on (a throwaway dict outside one).
-
-    Lets code deep inside a stage add finer timings to the frame's record, e.g. the bench's
-    timed backend adds ``encode`` and ``decode`` from inside the editor.
-    """
-    timings = getattr(_local, "timings", None)
-    return timings if timings is not None else {}
-
-
-class timing_scope:
-    """``with timing_scope(timings):`` makes ``stage_timings()`` return ``timings`` in this thread."""
-
-    def __init__(self, timings: dict[str, float]):
-        self._timings = timings
-
-    def __enter__(self) -> dict[str, float]:
-        self._previous = getattr(_local, "timings", None)
-        _local.timings = self._timings
-        return self._timings
-
-    def __exit__(self, *exc) -> None:
-        _local.timings = self._previous
-
-
-def add_timing(name: str, start: float) -> float:
-    """Adds the milliseconds since ``start`` (a ``perf_counter()``) to this frame's ``name``."""
-    ms = (time.perf_counter() - start) * 1000.0
-    timings = stage_timings()
-    timings[name] = timings.get(name, 0.0) + ms
-    return ms
-
-
 @dataclass
 class _Item:
     """One frame on its way through the threads."""
@@ -93,8 +58,7 @@ class _Item:
     frame: Frame | None = None
     captured: float = 0.0                 # perf_counter() when the frame was in hand
     timings: dict[str, float] = field(default_factory=dict)
-    face: Face | None = None
-    aligned: AlignedFace | None = None
+    aligned: AlignedFace | None = None    # None: no face
     edited: EditedFace | None = None
     output: np.ndarray | None = None
     error: BaseException | None = None    # raised by next() in this frame's place
@@ -271,8 +235,7 @@ class PipelinedRunner:
     def restart(self, source: Source) -> None:
         """Carries on with a new source (after ``next()`` raised ``SourceLost``)."""
         self._shutdown()
-        self.pipeline._landmarks.reset()
-        self.pipeline.editor.reset()
+        self.pipeline.reset()
         self._start(source)
 
     def _shutdown(self) -> None:
@@ -339,7 +302,7 @@ class PipelinedRunner:
                 self._finished = True
             raise item.error
         item.timings["latency"] = (time.perf_counter() - item.captured) * 1000.0
-        return Result(item.frame, item.output, item.face is not None, item.timings)
+        return Result(item.frame, item.output, item.aligned is not None, item.timings)
 
     def __iter__(self):
         while (result := self.next()) is not None:
@@ -426,40 +389,20 @@ class PipelinedRunner:
             run.stop.wait(delay_ms / 1000.0)
 
     def _track(self, item: _Item) -> None:
-        """Mirrors the first half of ``Pipeline.process``: track, smooth landmarks, align."""
-        pipeline = self.pipeline
         try:
-            start = time.perf_counter()
-            image = as_bgr(item.frame.image)
-            item.frame = Frame(item.frame.index, item.frame.timestamp_ms, image)
-            item.face = pipeline.tracker.process(image)
-            add_timing("track", start)
-            if item.face is None:
-                pipeline._landmarks.reset()
-                return
-            if not pipeline.static:
-                item.face.landmarks = pipeline._landmarks(item.face.landmarks, item.frame.timestamp_ms / 1000.0)
-            start = time.perf_counter()
-            item.aligned = pipeline.aligner.align(image, item.face)
-            add_timing("align", start)
+            item.frame, item.aligned = self.pipeline.track(item.frame)
         except BaseException as error:  # noqa: BLE001 - a bad frame is the caller's to count
             item.error = error
 
     def _edit_loop(self, run: "_Run") -> None:
-        editor = self.pipeline.editor
         try:
             while not run.stop.is_set():
                 item = self._edited_wait_and_get(run)
                 if item.error is None and not item.end:
                     with timing_scope(item.timings):
                         try:
-                            if item.face is None:
-                                editor.reset()
-                            else:
-                                style, strength = self.style(item.frame)
-                                start = time.perf_counter()
-                                item.edited = editor.edit(item.aligned, style, strength, item.frame.timestamp_ms)
-                                add_timing("edit", start)
+                            style, strength = self.style(item.frame)
+                            item.edited = self.pipeline.edit(item.frame, item.aligned, style, strength)
                         except BaseException as error:  # noqa: BLE001
                             item.error = error
                 run.edited.put(item)
@@ -497,12 +440,7 @@ class PipelinedRunner:
     def _composite(self, item: _Item) -> None:
         with timing_scope(item.timings):
             try:
-                if item.edited is None:
-                    item.output = item.frame.image
-                else:
-                    start = time.perf_counter()
-                    item.output = self.pipeline.compositor.compose(item.frame.image, item.aligned, item.edited)
-                    add_timing("composite", start)
+                item.output = self.pipeline.compose(item.frame, item.aligned, item.edited)
             except BaseException as error:  # noqa: BLE001
                 item.error = error
 

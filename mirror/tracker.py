@@ -30,14 +30,17 @@ class FaceTracker:
     Args:
         static: True for unrelated photos (detect every time), False for a video stream
             (track between frames; frames must then come in order).
-        max_faces: how many faces MediaPipe looks for; the largest one is returned.
+        max_faces: how many faces MediaPipe looks for; the largest one is returned. Default: 2 for
+            photos, 1 for video (with 1 MediaPipe only tracks once it has a face; with more it
+            runs its detector on every frame that shows fewer: 5.3 ms -> 3.6 ms a frame on d13).
         min_confidence: detection and tracking confidence threshold.
     """
 
-    def __init__(self, static: bool = False, max_faces: int = 2, min_confidence: float = 0.5):
+    def __init__(self, static: bool = False, max_faces: int | None = None, min_confidence: float = 0.5):
         import mediapipe as mp
 
         self.static = static
+        max_faces = max_faces or (2 if static else 1)
         self._mesh = mp.solutions.face_mesh.FaceMesh(
             static_image_mode=static,
             max_num_faces=max_faces,

@@ -52,11 +52,14 @@ class AlignedFace:
         crop: (S, S, 3) uint8 BGR.
         to_crop: (2, 3) float64 similarity matrix mapping frame pixels to crop pixels.
         landmarks: (478, 2) float32 landmarks in crop pixels.
+        person: (S, S) float32 person probability in [0, 1] (``PersonSegmenter``); None until
+            segmented. The editor needs it to tell hair from background.
     """
 
     crop: np.ndarray
     to_crop: np.ndarray
     landmarks: np.ndarray
+    person: np.ndarray | None = None
 
 
 @dataclass

@@ -13,6 +13,7 @@ import pytest
 
 from conftest import ROOT, VIDEOS, need
 from mirror.align import Aligner
+from mirror.segment import PersonSegmenter
 from mirror.app import Pipeline
 from mirror.backends import BACKENDS, create_backend, load_model_files
 from mirror.backends.tensorrt import available as tensorrt_available, cache_path
@@ -133,10 +134,8 @@ def face_and_hair_masks(image, face, size=None):
     aligner = Aligner(128)
     aligned = aligner.align(image, face)
     interior = face_interior(aligned.landmarks, 128).astype(np.float32)
-    import mediapipe as mp
-
-    with mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0) as segmenter:
-        person = segmenter.process(cv2.cvtColor(aligned.crop, cv2.COLOR_BGR2RGB)).segmentation_mask
+    with PersonSegmenter() as segmenter:
+        person = segmenter(aligned.crop)
     hair = hair_region(aligned.landmarks, person)
     inverse = cv2.invertAffineTransform(aligned.to_crop)
     shape = (image.shape[1], image.shape[0])

@@ -62,12 +62,11 @@ _worker = None
 
 def _init_worker(size: int) -> None:
     global _worker
-    import mediapipe as mp
-
     from mirror.align import Aligner
+    from mirror.segment import PersonSegmenter
     from mirror.tracker import FaceTracker
 
-    segmenter = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)
+    segmenter = PersonSegmenter(video=False)
     _worker = (FaceTracker(static=True, max_faces=1), Aligner(size), segmenter)
 
 
@@ -91,8 +90,7 @@ def _process(path: str):
             return None
         face.landmarks[:, :3] /= 2
     aligned = aligner.align(image, face)
-    person = segmenter.process(cv2.cvtColor(aligned.crop, cv2.COLOR_BGR2RGB)).segmentation_mask
-    person = np.clip(person * 255 + 0.5, 0, 255).astype(np.uint8)
+    person = np.clip(segmenter(aligned.crop) * 255 + 0.5, 0, 255).astype(np.uint8)
     return aligned.crop, person, aligned.landmarks
 
 

@@ -1,0 +1,47 @@
+"""Per-frame stage timings, added from wherever a stage runs (any thread).
+
+    timings = {}
+    with timing_scope(timings):
+        start = time.perf_counter()
+        ...
+        add_timing("track", start)      # timings["track"] += elapsed ms
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+_local = threading.local()
+
+
+def stage_timings() -> dict[str, float]:
+    """The timings dict of the frame this thread is working on (a throwaway dict outside one).
+
+    Lets code deep inside a stage add finer timings to the frame's record, e.g. the bench's
+    timed backend adds ``encode`` and ``decode`` from inside the editor.
+    """
+    timings = getattr(_local, "timings", None)
+    return timings if timings is not None else {}
+
+
+class timing_scope:
+    """``with timing_scope(timings):`` makes ``stage_timings()`` return ``timings`` in this thread."""
+
+    def __init__(self, timings: dict[str, float]):
+        self._timings = timings
+
+    def __enter__(self) -> dict[str, float]:
+        self._previous = getattr(_local, "timings", None)
+        _local.timings = self._timings
+        return self._timings
+
+    def __exit__(self, *exc) -> None:
+        _local.timings = self._previous
+
+
+def add_timing(name: str, start: float) -> float:
+    """Adds the milliseconds since ``start`` (a ``perf_counter()``) to this frame's ``name``."""
+    ms = (time.perf_counter() - start) * 1000.0
+    timings = stage_timings()
+    timings[name] = timings.get(name, 0.0) + ms
+    return ms
