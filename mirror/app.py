@@ -376,7 +376,7 @@ def run(options: Options, source: Source | None = None) -> Stats:
         display = None if options.headless else stack.enter_context(
             Display(fullscreen=options.fullscreen, kiosk=options.kiosk))
         # Capture, tracking, editing and compositing overlap in threads (mirror/pipelined.py).
-        configure_threads(pipeline, options.engines)
+        configure_threads(pipeline)
         runner = stack.enter_context(PipelinedRunner(pipeline, source, follow(state), options.max_frames))
         start = time.perf_counter()
         fps = 0.0

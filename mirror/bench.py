@@ -428,7 +428,7 @@ def bench_torch(model, backend, run_dir: str | None, crops: list[np.ndarray], di
         if count == threads or not isinstance(backend, OnnxRuntimeBackend):
             timed = backend
         else:
-            timed = OnnxRuntimeBackend(model, cuda=backend.name == "onnxruntime-cuda", threads=count)
+            timed = backend.with_threads(count)
         out["backend_ms"][str(count)] = round(model_ms(timed, crops, direction), 3)
     try:
         torch_backend = TorchBackend(model, run_dir, threads=threads)
@@ -459,7 +459,7 @@ def bench(args: argparse.Namespace) -> dict:
         pipeline = stack.enter_context(Pipeline(args.engines, args.backend, static, args.run))
         from mirror.pipelined import configure_threads
 
-        threads = configure_threads(pipeline, args.engines, args.threads, sequential=args.sequential)
+        threads = configure_threads(pipeline, args.threads, sequential=args.sequential)
         instrument(pipeline)
         style = pipeline.styles.get(args.style)
         preview = stack.enter_context(_closing(Preview())) if not args.no_display else None

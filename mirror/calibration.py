@@ -238,7 +238,7 @@ def measure(engines: str, backend: str, images: list[np.ndarray], frames: int, w
     result = Measurement(backend, width, height)
     try:
         with Pipeline(engines, backend) as pipeline:
-            configure_threads(pipeline, engines)
+            configure_threads(pipeline)
             style = pipeline.styles.styles[min(1, len(pipeline.styles) - 1)]
             source = MemorySource(images, warmup + frames)
             done, start, crops = 0, None, []

@@ -449,7 +449,7 @@ def _ema(previous: float | None, value: float, weight: float = 0.1) -> float:
     return value if previous is None else previous + weight * (value - previous)
 
 
-def configure_threads(pipeline, model_dir: str, onnxruntime_threads: int | None = None,
+def configure_threads(pipeline, onnxruntime_threads: int | None = None,
                       opencv_threads: int | None = None, sequential: bool = False) -> dict:
     """Sets the thread counts for this machine; returns what is in use.
 
@@ -461,7 +461,6 @@ def configure_threads(pipeline, model_dir: str, onnxruntime_threads: int | None 
     Args:
         pipeline: an open ``mirror.app.Pipeline``; an ONNX Runtime backend is rebuilt with the
             new count (sessions cannot change it once made).
-        model_dir: the engines folder the pipeline was built from.
     """
     import cv2
 
@@ -473,15 +472,10 @@ def configure_threads(pipeline, model_dir: str, onnxruntime_threads: int | None 
     if opencv_threads is not None:
         cv2.setNumThreads(opencv_threads)
     used = {"opencv": cv2.getNumThreads(), "onnxruntime": None}
-    if pipeline.backend in ("onnxruntime", "onnxruntime-cuda"):
+    if pipeline.backend.startswith("onnxruntime"):
         if onnxruntime_threads is not None:
-            from mirror.backends import load_model_files
-            from mirror.backends.onnxruntime import OnnxRuntimeBackend
-
             old = pipeline.editor.backend
-            pipeline.editor.backend = OnnxRuntimeBackend(load_model_files(model_dir),
-                                                         cuda=pipeline.backend == "onnxruntime-cuda",
-                                                         threads=onnxruntime_threads)
+            pipeline.editor.backend = old.with_threads(onnxruntime_threads)
             old.close()
         used["onnxruntime"] = onnxruntime_threads or cores
     if pipeline.backend == "torch" and not sequential:

@@ -13,13 +13,13 @@ import pytest
 
 from conftest import ROOT, VIDEOS, need
 from mirror.align import Aligner
-from mirror.segment import PersonSegmenter
 from mirror.app import Pipeline
 from mirror.backends import BACKENDS, create_backend, load_model_files
 from mirror.backends.tensorrt import available as tensorrt_available, cache_path
 from mirror.errors import MirrorError
 from mirror.filters import OneEuroFilter
 from mirror.regions import face_interior, hair_region
+from mirror.segment import PersonSegmenter
 from mirror.types import Frame
 
 ENGINES = os.environ.get("HAIR_MIRROR_ENGINES", os.path.join(ROOT, "engines"))
@@ -64,10 +64,16 @@ def test_every_backend_name_constructs_or_says_why(model):
         assert images.shape == (2, 3, model.size, model.size) and images.dtype == np.float32
 
 
-def test_auto_picks_onnxruntime_here_and_says_why(model):
+def test_auto_picks_onnxruntime_int8_here_and_says_why(model, tmp_path):
     backend, reason = create_backend("auto", model)
-    assert backend.name == ("tensorrt" if tensorrt_available()[0] else "onnxruntime")
+    assert backend.name == ("tensorrt" if tensorrt_available()[0] else "onnxruntime-int8")
     assert "auto" in reason and ("tensorrt" in reason)
+    # Without the INT8 copies, auto falls back to the float model and says why.
+    for name in ("encoder.onnx", "decoder.onnx", "styles.json"):
+        shutil.copy(os.path.join(ENGINES, name), tmp_path / name)
+    backend, reason = create_backend("auto", load_model_files(str(tmp_path)))
+    assert backend.name == ("tensorrt" if tensorrt_available()[0] else "onnxruntime")
+    assert "no INT8 model" in reason
     with pytest.raises(MirrorError, match="unknown backend"):
         create_backend("cuda-magic", model)
 
@@ -80,6 +86,20 @@ def test_onnxruntime_and_torch_agree_on_real_crops(model, tracked):
     np.testing.assert_allclose(onnx_backend.encode(x), torch_backend.encode(x), atol=1e-4, rtol=1e-4)
     z = onnx_backend.encode(x)
     np.testing.assert_allclose(onnx_backend.decode(z), torch_backend.decode(z), atol=1e-4, rtol=1e-4)
+
+
+def test_int8_model_decodes_what_the_float_model_decodes(model, tracked):
+    """The shipped INT8 copies (train.quantize) stay within 35 dB of the float model on real crops."""
+    float_backend, _ = create_backend("onnxruntime", model)
+    int8_backend, _ = create_backend("onnxruntime-int8", model)
+    crops = np.concatenate([Aligner(model.size).align(image, face).crop[None] for _, image, face in tracked])
+    x = (crops.astype(np.float32) / 255).transpose(0, 3, 1, 2)
+    mu, mu8 = float_backend.encode(x), int8_backend.encode(x)
+    assert not np.array_equal(mu, mu8)                          # really another model
+    assert np.abs(mu - mu8).max() < 0.25 * np.abs(mu).max()
+    decoded, decoded8 = float_backend.decode(mu), int8_backend.decode(mu8)
+    psnr = 10 * np.log10(1 / np.mean((decoded - decoded8) ** 2))
+    assert psnr > 35, psnr
 
 
 def test_tensorrt_cache_key_and_fallback(model, tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -258,6 +259,28 @@ def test_export_parity_onnx_runtime_vs_pytorch_on_real_crops(tiny_run, slice_dir
     np.testing.assert_allclose(b1.run(None, {"z": mu_t[:1]})[0], torch_engine.decode(mu_t[:1]), atol=1e-4)
     assert b1.get_inputs()[0].shape == [1, 16]
     assert ort_engine.encoder.get_inputs()[0].shape[0] == "batch"
+
+
+def test_quantize_writes_int8_copies_close_to_the_float_model(slice_dir, tmp_path):
+    import onnx
+
+    from train.quantize import quantize
+
+    engines = tmp_path / "engines"
+    engines.mkdir()
+    for name in ("encoder.onnx", "decoder.onnx", "styles.json"):
+        shutil.copy(os.path.join(ROOT, "engines", name), engines / name)
+    report = quantize(str(engines), slice_dir, limit=48)
+    for name in ("encoder", "decoder"):
+        graph = onnx.load(str(engines / f"{name}.int8.onnx")).graph
+        onnx.checker.check_model(onnx.load(str(engines / f"{name}.int8.onnx")))
+        ops = [node.op_type for node in graph.node]
+        int8_weights = [i for i in graph.initializer if i.data_type == onnx.TensorProto.INT8]
+        assert "DequantizeLinear" in ops and len(int8_weights) >= 5, name
+    assert report["images"] > 0 and report["psnr_int8_vs_float"] > 35, report
+    assert abs(report["psnr_int8"] - report["psnr_float"]) < 0.5, report
+    result = run_cli("-m", "train.quantize", str(tmp_path / "missing"), "--data", slice_dir)
+    assert result.returncode == 1 and result.stderr.startswith("error: ") and "Traceback" not in result.stderr
 
 
 def test_styles_exemplar_direction_moves_only_inside_the_hair_subspace():

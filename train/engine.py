@@ -58,13 +58,15 @@ class Engine:
 
 
 class OnnxEngine(Engine):
-    """encoder.onnx + decoder.onnx in a folder, on ONNX Runtime CPU."""
+    """encoder.onnx + decoder.onnx in a folder (or with ``int8`` their ``train.quantize``
+    copies, encoder.int8.onnx + decoder.int8.onnx), on ONNX Runtime CPU."""
 
-    def __init__(self, folder: str, threads: int = 2):
+    def __init__(self, folder: str, threads: int = 2, int8: bool = False):
         from train.export import session
 
-        self.encoder = session(os.path.join(folder, "encoder.onnx"), threads)
-        self.decoder = session(os.path.join(folder, "decoder.onnx"), threads)
+        suffix = ".int8.onnx" if int8 else ".onnx"
+        self.encoder = session(os.path.join(folder, "encoder" + suffix), threads)
+        self.decoder = session(os.path.join(folder, "decoder" + suffix), threads)
         self.size = int(self.encoder.get_inputs()[0].shape[-1])
         self.latent_dim = int(self.decoder.get_inputs()[0].shape[-1])
         self.specs = {}
@@ -104,10 +106,13 @@ class TorchEngine(Engine):
             return self.model.decoder(self.torch.from_numpy(z)).numpy()
 
 
-def open_engine(path: str) -> Engine:
-    """An OnnxEngine if ``path`` holds encoder.onnx, else a TorchEngine for a run folder."""
+def open_engine(path: str, int8: bool = False) -> Engine:
+    """An OnnxEngine if ``path`` holds encoder.onnx (its INT8 copies with ``int8``), else a
+    TorchEngine for a run folder."""
     if os.path.isfile(os.path.join(path, "encoder.onnx")):
-        return OnnxEngine(path)
+        return OnnxEngine(path, int8=int8)
+    if int8:
+        raise MirrorError(f"{path} holds no ONNX files to take INT8 copies of")
     if os.path.isfile(os.path.join(path, "model.pt")):
         return TorchEngine(path)
     raise MirrorError(f"{path} holds neither encoder.onnx + decoder.onnx nor a run (model.pt)")

@@ -218,7 +218,7 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
                           for x, y in zip(a, b)]))
 
 
-def latency_ms(folder: str, repeats: int = 100, rounds: int = 3) -> dict:
+def latency_ms(folder: str, repeats: int = 100, rounds: int = 3, int8: bool = False) -> dict:
     """ms of encode + decode of a batch of 2 at the engine's size (ORT, 2 threads, no spinning).
 
     The median of ``repeats`` runs, the lowest of ``rounds`` such medians: other processes on a
@@ -226,8 +226,9 @@ def latency_ms(folder: str, repeats: int = 100, rounds: int = 3) -> dict:
     """
     from train.export import session
 
-    enc = session(os.path.join(folder, "encoder.onnx"))
-    dec = session(os.path.join(folder, "decoder.onnx"))
+    suffix = ".int8.onnx" if int8 else ".onnx"
+    enc = session(os.path.join(folder, "encoder" + suffix))
+    dec = session(os.path.join(folder, "decoder" + suffix))
     size = int(enc.get_inputs()[0].shape[-1])
     image = np.random.default_rng(0).random((2, 3, size, size), dtype=np.float32)
     best = None
@@ -249,14 +250,16 @@ def latency_ms(folder: str, repeats: int = 100, rounds: int = 3) -> dict:
     return best
 
 
-def evaluate(engines: str, data: str, limit: int | None = None, classifier_path: str | None = None) -> dict:
-    """Runs every measurement of the module docstring; returns the JSON-ready dict."""
+def evaluate(engines: str, data: str, limit: int | None = None, classifier_path: str | None = None,
+             int8: bool = False) -> dict:
+    """Runs every measurement of the module docstring (on the INT8 copies of the model with
+    ``int8``); returns the JSON-ready dict."""
     from train.classifier import Classifier
     from train.data import AlignedSet
     from train.engine import OnnxEngine
 
     start = time.time()
-    engine = OnnxEngine(engines)
+    engine = OnnxEngine(engines, int8=int8)
     styles = load_styles(os.path.join(engines, "styles.json"))
     classifier = Classifier(classifier_path or os.path.join(engines, "classifier.onnx"))
     test = AlignedSet(data, "test", limit, masks=True)
@@ -278,6 +281,7 @@ def evaluate(engines: str, data: str, limit: int | None = None, classifier_path:
     # With the mirror's compositor in use, the stand-in is scored too, for comparison.
     standin = Compositor(test, standin=True) if compositor.description != STANDIN else None
     result = {
+        "model": "int8 (encoder.int8.onnx, decoder.int8.onnx)" if int8 else "float (encoder.onnx, decoder.onnx)",
         "psnr": round(psnr, 3), "ssim": round(ssim_value, 4),
         "active_units": int((mu.var(0) > 0.01).sum()),
         "active_units_kl": int((kl > 0.01).sum()),
@@ -311,7 +315,7 @@ def evaluate(engines: str, data: str, limit: int | None = None, classifier_path:
             result.setdefault("kept_standin", {})[name] = alt["kept"]
     if "hair_basis" in styles:
         result["exemplar"] = exemplar_score(engine, test, mu, styles)
-    result["latency_ms"] = latency_ms(engines)
+    result["latency_ms"] = latency_ms(engines, int8=int8)
     result["test_images"] = len(test)
     result["data"] = os.path.abspath(data)
     result["seconds"] = round(time.time() - start, 1)
@@ -325,6 +329,7 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--data", required=True, help="prepared aligned folder (its test split is used)")
     parser.add_argument("--limit", type=int, default=None, help="only the first N test images")
     parser.add_argument("--classifier", default=None, help="classifier.onnx (default: ENGINES/classifier.onnx)")
+    parser.add_argument("--int8", action="store_true", help="evaluate the INT8 copies (python -m train.quantize)")
     parser.add_argument("--json", default=None, help="write the results here too")
     return parser.parse_args(argv)
 
@@ -332,7 +337,7 @@ def parse_arguments(argv=None) -> argparse.Namespace:
 def main(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
-        result = evaluate(args.engines, args.data, args.limit, args.classifier)
+        result = evaluate(args.engines, args.data, args.limit, args.classifier, args.int8)
     except MirrorError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -27,6 +27,12 @@ def _onnxruntime_cuda(model: ModelFiles, run: str | None) -> Backend:
     return OnnxRuntimeBackend(model, cuda=True)
 
 
+def _onnxruntime_int8(model: ModelFiles, run: str | None) -> Backend:
+    from mirror.backends.onnxruntime import OnnxRuntimeBackend
+
+    return OnnxRuntimeBackend(model, int8=True)
+
+
 def _onnxruntime(model: ModelFiles, run: str | None) -> Backend:
     from mirror.backends.onnxruntime import OnnxRuntimeBackend
 
@@ -43,6 +49,7 @@ def _torch(model: ModelFiles, run: str | None) -> Backend:
 BACKENDS: dict[str, Callable[[ModelFiles, str | None], Backend]] = {
     "tensorrt": _tensorrt,
     "onnxruntime-cuda": _onnxruntime_cuda,
+    "onnxruntime-int8": _onnxruntime_int8,
     "onnxruntime": _onnxruntime,
     "torch": _torch,
 }

@@ -34,6 +34,15 @@ class ModelFiles:
     def decoder(self) -> str:
         return os.path.join(self.folder, "decoder.onnx")
 
+    @property
+    def encoder_int8(self) -> str:
+        """INT8 copy for the CPU (``python -m train.quantize``); optional."""
+        return os.path.join(self.folder, "encoder.int8.onnx")
+
+    @property
+    def decoder_int8(self) -> str:
+        return os.path.join(self.folder, "decoder.int8.onnx")
+
 
 def load_model_files(folder: str) -> ModelFiles:
     """Reads and checks ``styles.json`` and the presence of both ONNX files in ``folder``.

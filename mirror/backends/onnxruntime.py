@@ -26,24 +26,33 @@ class OnnxRuntimeBackend(Backend):
         cuda: use the CUDA execution provider (CPU otherwise).
         threads: intra-op threads per session (default: the machine's cores). Thread spinning is
             off: two sessions run back to back would otherwise fight for the cores.
+        int8: run the INT8 copies (``encoder.int8.onnx``, ``decoder.int8.onnx``) on the CPU.
     """
 
-    def __init__(self, model: ModelFiles, cuda: bool = False, threads: int | None = None):
+    def __init__(self, model: ModelFiles, cuda: bool = False, threads: int | None = None, int8: bool = False):
         import onnxruntime
 
-        self.name = "onnxruntime-cuda" if cuda else "onnxruntime"
+        if int8 and not (os.path.isfile(model.encoder_int8) and os.path.isfile(model.decoder_int8)):
+            raise MirrorError(f"no INT8 model in {model.folder} (make one: python -m train.quantize)")
+        self.name = "onnxruntime-cuda" if cuda else "onnxruntime-int8" if int8 else "onnxruntime"
+        self._settings = (model, cuda, int8)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
         providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if cuda else ["CPUExecutionProvider"]
-        self._encoder = _session(model.encoder, options, providers)
-        self._decoder = _session(model.decoder, options, providers)
+        self._encoder = _session(model.encoder_int8 if int8 else model.encoder, options, providers)
+        self._decoder = _session(model.decoder_int8 if int8 else model.decoder, options, providers)
         _check_shapes(model, self._encoder, self._decoder)
         self._encoder_input = self._encoder.get_inputs()[0].name
         self._decoder_input = self._decoder.get_inputs()[0].name
         self._mu = [o.name for o in self._encoder.get_outputs()].index("mu")
+
+    def with_threads(self, threads: int) -> "OnnxRuntimeBackend":
+        """The same model and provider in new sessions with ``threads`` intra-op threads."""
+        model, cuda, int8 = self._settings
+        return OnnxRuntimeBackend(model, cuda=cuda, threads=threads, int8=int8)
 
     def encode(self, crops: np.ndarray) -> np.ndarray:
         outputs = self._encoder.run(None, {self._encoder_input: np.ascontiguousarray(crops, np.float32)})

@@ -1,0 +1,138 @@
+"""INT8 copies of the shipped encoder and decoder for the CPU (ONNX Runtime static quantization).
+
+    python -m train.quantize engines --data data/aligned128
+
+Writes ``encoder.int8.onnx`` and ``decoder.int8.onnx`` beside the float files. Weights are int8
+per output channel, activations uint8 with ranges calibrated on train-split crops (the decoder on
+the encoder's latents of the same crops); the decoder's transposed convolutions stay in float,
+since ONNX Runtime's CPU provider has no int8 kernel for them (quantizing them only adds
+conversions). Before it returns, the command compares the INT8 pair with the float pair on
+val-split crops (PSNR of the INT8 decode against the float decode, and each against the input)
+and times both; ``mirror.backends`` then offers the pair as the ``onnxruntime-int8`` backend.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+
+import numpy as np
+
+from mirror.errors import MirrorError
+
+log = logging.getLogger(__name__)
+
+# Operators quantized in each graph (see the module docstring for ConvTranspose).
+QUANTIZED_OPS = {"encoder": ["Conv", "Gemm"], "decoder": ["Conv", "Gemm"]}
+
+
+class _Feed:
+    """ONNX Runtime calibration reader: one input array per call, batch 1."""
+
+    def __init__(self, name: str, arrays: np.ndarray):
+        self._items = iter([{name: a[None]} for a in arrays])
+
+    def get_next(self):
+        return next(self._items, None)
+
+
+def quantize(engines: str, data: str, limit: int = 512) -> dict:
+    """Writes the INT8 files into ``engines``; returns the comparison report."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    from train.data import AlignedSet
+    from train.engine import OnnxEngine
+
+    CalibrationDataReader.register(_Feed)
+    float_engine = OnnxEngine(engines)
+    train_set = AlignedSet(data, "train", limit)
+    if train_set.size != float_engine.size:
+        raise MirrorError(f"{data} holds {train_set.size} px crops, the model wants {float_engine.size}")
+    images = to_images(train_set.crops)
+    mu, _ = float_engine.encode(images)
+    feeds = {"encoder": ("image", images), "decoder": ("z", mu)}
+    for name, (input_name, arrays) in feeds.items():
+        source = os.path.join(engines, f"{name}.onnx")
+        target = os.path.join(engines, f"{name}.int8.onnx")
+        quantize_static(source, target, _Feed(input_name, arrays), quant_format=QuantFormat.QDQ,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True,
+                        op_types_to_quantize=QUANTIZED_OPS[name])
+        log.info("wrote %s", target)
+    return compare(engines, data, limit=min(limit, 256))
+
+
+def to_images(crops: np.ndarray) -> np.ndarray:
+    """(N, S, S, 3) uint8 BGR -> (N, 3, S, S) float32 in [0, 1]."""
+    return np.ascontiguousarray(np.transpose(crops, (0, 3, 1, 2)), np.float32) / 255
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean per-image PSNR (dB) of two (N, 3, S, S) arrays in [0, 1]."""
+    mse = np.mean((a.astype(np.float64) - b) ** 2, axis=(1, 2, 3))
+    return float(np.mean(10 * np.log10(1.0 / np.maximum(mse, 1e-12))))
+
+
+def compare(engines: str, data: str, limit: int = 256) -> dict:
+    """INT8 against float on val crops: quality (PSNR) and speed (one encode + a two-latent decode,
+    batch 1, one thread: the mirror's work per frame)."""
+    from train.data import AlignedSet
+    from train.engine import OnnxEngine
+
+    images = to_images(AlignedSet(data, "val", limit).crops)
+    report = {"images": len(images)}
+    decodes = {}
+    for label, int8 in (("float", False), ("int8", True)):
+        engine = OnnxEngine(engines, threads=1, int8=int8)
+        mu, _ = engine.encode(images)
+        decodes[label] = engine.decode(mu)
+        report[f"psnr_{label}"] = round(psnr(decodes[label], images), 3)
+        report[f"ms_per_frame_{label}"] = round(_time_frame(engine, images[:1], mu[:1]), 3)
+    report["psnr_int8_vs_float"] = round(psnr(decodes["int8"], decodes["float"]), 2)
+    report["speedup"] = round(report["ms_per_frame_float"] / report["ms_per_frame_int8"], 2)
+    return report
+
+
+def _time_frame(engine, image: np.ndarray, mu: np.ndarray, repeats: int = 100) -> float:
+    pair = np.concatenate([mu, mu])
+    for _ in range(10):
+        engine.encode(image), engine.decode(pair)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        engine.encode(image)
+        engine.decode(pair)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times) * 1000.0)
+
+
+def parse_arguments(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m train.quantize", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("engines", help="folder with encoder.onnx and decoder.onnx")
+    parser.add_argument("--data", required=True, help="prepared aligned folder (python -m train.prepare)")
+    parser.add_argument("--limit", type=int, default=512, help="train crops used to calibrate (default 512)")
+    parser.add_argument("--json", help="also write the comparison report here")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_arguments(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        report = quantize(args.engines, args.data, args.limit)
+    except MirrorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    text = json.dumps(report, indent=4)
+    print(text)
+    if args.json:
+        with open(args.json, "w") as f:
+            f.write(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
