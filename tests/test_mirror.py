@@ -123,9 +123,13 @@ def test_tensorrt_cache_key_and_fallback(model, tmp_path):
 def broken_engines(tmp_path, what):
     folder = tmp_path / what
     shutil.copytree(ENGINES, folder, ignore=shutil.ignore_patterns("trt", "torch"))
-    if what == "corrupt":
-        data = (folder / "decoder.onnx").read_bytes()
-        (folder / "decoder.onnx").write_bytes(data[: len(data) // 3])
+    if what.startswith("corrupt"):
+        name = "decoder.int8.onnx" if what == "corrupt_int8" else "decoder.onnx"
+        if what == "corrupt":  # the float model: auto runs it where there is no INT8 copy
+            for int8 in folder.glob("*.int8.onnx"):
+                int8.unlink()
+        data = (folder / name).read_bytes()
+        (folder / name).write_bytes(data[: len(data) // 3])
     elif what == "no_styles":
         (folder / "styles.json").unlink()
     elif what == "wrong_shape":
@@ -137,8 +141,9 @@ def broken_engines(tmp_path, what):
     return str(folder)
 
 
-@pytest.mark.parametrize("what,match", [("corrupt", "decoder.onnx"), ("no_styles", "styles.json"),
-                                        ("wrong_shape", "encoder.onnx"), ("garbage_styles", "styles.json")])
+@pytest.mark.parametrize("what,match", [("corrupt", "decoder.onnx"), ("corrupt_int8", "decoder.int8.onnx"),
+                                        ("no_styles", "styles.json"), ("wrong_shape", "expected (B, 3, 64, 64)"),
+                                        ("garbage_styles", "styles.json")])
 def test_broken_model_files_are_one_line_errors(tmp_path, what, match):
     result = run_cli("--source", "demo", "--headless", "--engines", broken_engines(tmp_path, what),
                      "--output", str(tmp_path / "x.png"))

@@ -72,7 +72,7 @@ def test_bench_writes_every_key(tmp_path):
         assert report["speedup_vs_torch"] > 0 and model["speedup_best"] > 0
         assert str(model["threads"]) in model["torch_by_threads"] and str(model["threads"]) in model["backend_by_threads"]
     machine = report["machine"]
-    assert machine["cores"] >= 1 and machine["cpu"] and machine["backend"] == "onnxruntime"
+    assert machine["cores"] >= 1 and machine["cpu"] and machine["backend"] == "onnxruntime-int8"  # auto, here
     assert machine["versions"]["onnxruntime"] and machine["versions"]["mediapipe"]
 
 

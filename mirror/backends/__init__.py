@@ -8,7 +8,7 @@ import logging
 from typing import Callable
 
 from mirror.backends.base import Backend, ModelFiles, load_model_files
-from mirror.errors import MirrorError
+from mirror.errors import BrokenModel, MirrorError
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +73,9 @@ def create_backend(name: str, model: ModelFiles, run: str | None = None) -> tupl
     for candidate, make in BACKENDS.items():
         try:
             backend = make(model, run)
+        except BrokenModel:
+            raise  # a broken model file is the user's problem to fix, not a reason to fall back
         except MirrorError as error:
-            if "corrupt" in str(error) or "expected" in str(error):
-                raise  # a broken model file is the user's problem to fix, not a reason to fall back
             skipped.append(f"{candidate}: {error}")
             continue
         reason = f"{candidate} (auto: first available" + (f"; skipped {'; '.join(skipped)})" if skipped else ")")

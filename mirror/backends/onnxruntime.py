@@ -7,7 +7,7 @@ import os
 import numpy as np
 
 from mirror.backends.base import Backend, ModelFiles
-from mirror.errors import MirrorError
+from mirror.errors import BrokenModel, MirrorError
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +42,10 @@ class OnnxRuntimeBackend(Backend):
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
         providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if cuda else ["CPUExecutionProvider"]
-        self._encoder = _session(model.encoder_int8 if int8 else model.encoder, options, providers)
-        self._decoder = _session(model.decoder_int8 if int8 else model.decoder, options, providers)
-        _check_shapes(model, self._encoder, self._decoder)
+        paths = (model.encoder_int8, model.decoder_int8) if int8 else (model.encoder, model.decoder)
+        self._encoder = _session(paths[0], options, providers)
+        self._decoder = _session(paths[1], options, providers)
+        _check_shapes(model, paths, self._encoder, self._decoder)
         self._encoder_input = self._encoder.get_inputs()[0].name
         self._decoder_input = self._decoder.get_inputs()[0].name
         self._mu = [o.name for o in self._encoder.get_outputs()].index("mu")
@@ -69,17 +70,17 @@ def _session(path: str, options, providers):
         return onnxruntime.InferenceSession(path, options, providers=providers)
     except Exception as error:  # ONNX Runtime raises several private exception types.
         first = str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
-        raise MirrorError(f"corrupt or unreadable model {path}: {first}") from None
+        raise BrokenModel(f"corrupt or unreadable model {path}: {first}") from None
 
 
-def _check_shapes(model: ModelFiles, encoder, decoder) -> None:
-    """Raises MirrorError when the ONNX files do not match styles.json's size and latent size."""
+def _check_shapes(model: ModelFiles, paths: tuple[str, str], encoder, decoder) -> None:
+    """Raises BrokenModel when the ONNX files do not match styles.json's size and latent size."""
     image = encoder.get_inputs()[0].shape
     outputs = {o.name: o.shape for o in encoder.get_outputs()}
     latent = decoder.get_inputs()[0].shape
     if len(image) != 4 or image[1:] != [3, model.size, model.size] or "mu" not in outputs:
-        raise MirrorError(f"{model.encoder} takes {image}, expected (B, 3, {model.size}, {model.size})"
+        raise BrokenModel(f"{paths[0]} takes {image}, expected (B, 3, {model.size}, {model.size})"
                           " with an output named mu")
     mu_dim = outputs["mu"][1] if len(outputs["mu"]) == 2 else None
     if len(latent) != 2 or latent[1] != model.latent_dim or (isinstance(mu_dim, int) and mu_dim != model.latent_dim):
-        raise MirrorError(f"{model.decoder} takes latents {latent}, expected (B, {model.latent_dim})")
+        raise BrokenModel(f"{paths[1]} takes latents {latent}, expected (B, {model.latent_dim})")

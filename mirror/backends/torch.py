@@ -8,7 +8,7 @@ import os
 import numpy as np
 
 from mirror.backends.base import Backend, ModelFiles
-from mirror.errors import MirrorError
+from mirror.errors import BrokenModel, MirrorError
 
 
 def model_from_engines(model: ModelFiles):
@@ -30,7 +30,7 @@ def model_from_engines(model: ModelFiles):
         try:
             graph = onnx.load(onnx_path).graph
         except Exception:  # protobuf raises several private types on a damaged file
-            raise MirrorError(f"corrupt or unreadable model {onnx_path}") from None
+            raise BrokenModel(f"corrupt or unreadable model {onnx_path}") from None
         weights = {t.name.removeprefix(part + "."): numpy_helper.to_array(t) for t in graph.initializer}
         module = getattr(vae, part)
         missing = [name for name in module.state_dict() if name not in weights]
