@@ -12,7 +12,7 @@ import numpy as np
 
 from mirror.backends.base import Backend, ModelFiles
 from mirror.filters import OneEuroFilter
-from mirror.regions import face_interior, face_oval, hair_region
+from mirror.regions import edit_limit, face_interior, face_oval, hair_region
 from mirror.styles import Style, StyleLibrary
 from mirror.types import AlignedFace, EditedFace
 
@@ -37,7 +37,8 @@ def compose_crop(crop: np.ndarray, recon: np.ndarray, edited: np.ndarray, landma
     Where the decode barely changes, the change is added to the person's own crop (a residual
     edit: their detail stays). Where it changes a lot (hair drawn anew, hair removed, a new
     colour), the decode's low frequencies are taken, colour-matched to the frame; the person's
-    fine texture is kept only for colour changes. The face interior is never touched.
+    fine texture is kept only for colour changes. The face interior is never touched, nor is
+    anything below the chin (``edit_limit``).
 
     Args:
         crop: (S, S, 3) float32 BGR in [0, 1], the person's aligned crop.
@@ -72,7 +73,7 @@ def compose_crop(crop: np.ndarray, recon: np.ndarray, edited: np.ndarray, landma
     head = cv2.dilate((face_oval(landmarks, size) | (hair > 0.5)).astype(np.uint8),
                       cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (radius, radius)))
     region = hair if recolor else np.maximum(hair, change * head)
-    mask = cv2.GaussianBlur(region, (0, 0), size / 64.0) * ~interior
+    mask = cv2.GaussianBlur(region, (0, 0), size / 64.0) * ~interior * edit_limit(landmarks, size)
     mask = np.clip(mask, 0.0, 1.0).astype(np.float32)
     replace = (mask * change * (0.0 if recolor else 1.0)).astype(np.float32)
     out = crop + mask[..., None] * (out - crop)

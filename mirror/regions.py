@@ -14,6 +14,7 @@ FACE_OVAL = [10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365
 # Eyebrow tops, left and right: the face interior starts below them.
 BROWS = [70, 63, 105, 66, 107, 336, 296, 334, 293, 300]
 CHIN = 152
+MOUTH = 14   # the lower lip's inner edge
 
 
 def face_interior(landmarks: np.ndarray, size: int) -> np.ndarray:
@@ -46,3 +47,18 @@ def hair_region(landmarks: np.ndarray, person: np.ndarray) -> np.ndarray:
     chin = int(np.clip(landmarks[CHIN, 1], 0, size))
     region[chin:] = 0
     return region
+
+
+def edit_limit(landmarks: np.ndarray, size: int) -> np.ndarray:
+    """(S, S) float32 in [0, 1]: how far an edit may reach in the crop.
+
+    1 down to the mouth, fading to 0 at the chin: below it lie the neck and, in a close-up, the
+    shoulders, which selfie segmentation cannot tell from hair. Also fading to 0 over the crop's
+    outer 4 %, so no seam shows where the crop ends in the frame.
+    """
+    rows = np.arange(size, dtype=np.float32)
+    mouth, chin = float(landmarks[MOUTH, 1]), float(landmarks[CHIN, 1])
+    vertical = np.clip((chin - rows) / max(chin - mouth, 1.0), 0.0, 1.0)
+    margin = max(2, size // 25)
+    edge = np.clip((np.minimum(rows, size - 1 - rows) + 0.5) / margin, 0.0, 1.0)
+    return (np.minimum(vertical, edge)[:, None] * edge[None, :]).astype(np.float32)

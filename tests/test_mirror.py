@@ -181,6 +181,28 @@ def test_edit_changes_hair_and_keeps_the_face(photo_pipeline, tracked, style):
         assert change[hair].mean() >= 6.0, f"{name}/{style}: hair barely changed ({change[hair].mean():.2f}/255)"
 
 
+def test_nothing_below_the_chin_changes_in_a_close_up():
+    """A selfie close-up (shoulders up to the chin): neck and shoulders stay as they are, while
+    the hair changes. (Selfie segmentation counts shoulders as person, like hair.)"""
+    capture = cv2.VideoCapture(os.path.join(need(VIDEOS), "d13.mp4"))
+    with Pipeline(ENGINES, "onnxruntime") as pipeline:
+        for index in range(20):
+            ok, image = capture.read()
+            assert ok
+            frame, aligned = pipeline.track(Frame(index, index * 33, image))
+            edited = pipeline.edit(frame, aligned, pipeline.styles.get("bangs"))
+            output = pipeline.compose(frame, aligned, edited)
+    capture.release()
+    height, width = image.shape[:2]
+    ys, xs = np.mgrid[0:height, 0:width]
+    crop_y = aligned.to_crop[1, 0] * xs + aligned.to_crop[1, 1] * ys + aligned.to_crop[1, 2]
+    below_chin = crop_y > aligned.landmarks[152, 1] + 1
+    change = np.abs(output.astype(np.int16) - image.astype(np.int16)).max(axis=2)
+    assert below_chin.sum() > 0.2 * height * width
+    assert change[below_chin].max() <= 1, change[below_chin].max()
+    assert (change[~below_chin] > 20).sum() > 0.02 * height * width   # the hair did change
+
+
 def test_original_style_is_the_plain_mirror(photo_pipeline, tracked):
     name, image, face = tracked[0]
     result = photo_pipeline.process(Frame(0, 0, image), photo_pipeline.styles.get("original"), 1.0)
