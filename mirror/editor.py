@@ -17,7 +17,6 @@ from mirror.styles import Style, StyleLibrary
 from mirror.types import AlignedFace, EditedFace
 
 CHANGE_FULL = 0.10   # a decoded change this large (in [0, 1] units) takes the decode fully
-RECOLOR_TEXTURE = 1.0  # share of the person's fine hair texture kept under a new colour
 
 
 def to_tensor(crop: np.ndarray) -> np.ndarray:
@@ -66,7 +65,7 @@ def compose_crop(crop: np.ndarray, recon: np.ndarray, edited: np.ndarray, landma
     low = cv2.GaussianBlur(detail, (0, 0), size / 24.0)
     high = detail - low
     keep_low = ((1.0 - change) * (1.0 - hair))[..., None]   # hair takes the decode's colours
-    keep_high = (1.0 - (1.0 - RECOLOR_TEXTURE) * hair)[..., None] if recolor else (1.0 - change)[..., None]
+    keep_high = np.ones_like(keep_low) if recolor else (1.0 - change)[..., None]
     out = edited + offset + keep_low * low + keep_high * high
     # Where the edit may land: the hair, and (except for a recolouring) changed areas near the head.
     radius = max(3, size // 10) | 1

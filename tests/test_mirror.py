@@ -203,6 +203,20 @@ def test_nothing_below_the_chin_changes_in_a_close_up():
     assert (change[~below_chin] > 20).sum() > 0.02 * height * width   # the hair did change
 
 
+def test_segmenter_reuses_its_mask_every_other_video_frame(model, tracked):
+    crops = [Aligner(model.size).align(image, face).crop for _, image, face in tracked]
+    with PersonSegmenter(video=True) as video, PersonSegmenter() as photo:
+        first = video(crops[0], 0)
+        assert video(crops[1], 33) is first                     # reused
+        third = video(crops[1], 66)
+        assert third is not first and np.abs(third - first).max() > 0.05   # computed anew
+        video.reset()
+        assert video(crops[1], 100) is not third
+        person = photo(crops[0])
+        assert photo(crops[0]) is not person and person.shape == (model.size, model.size)
+        assert 0.2 < person.mean() < 0.9                        # a real silhouette, not empty or full
+
+
 def test_original_style_is_the_plain_mirror(photo_pipeline, tracked):
     name, image, face = tracked[0]
     result = photo_pipeline.process(Frame(0, 0, image), photo_pipeline.styles.get("original"), 1.0)

@@ -62,11 +62,12 @@ class OnnxEngine(Engine):
     copies, encoder.int8.onnx + decoder.int8.onnx), on ONNX Runtime CPU."""
 
     def __init__(self, folder: str, threads: int = 2, int8: bool = False):
+        from mirror.backends.base import onnx_paths
         from train.export import session
 
-        suffix = ".int8.onnx" if int8 else ".onnx"
-        self.encoder = session(os.path.join(folder, "encoder" + suffix), threads)
-        self.decoder = session(os.path.join(folder, "decoder" + suffix), threads)
+        encoder, decoder = onnx_paths(folder, int8)
+        self.encoder = session(encoder, threads)
+        self.decoder = session(decoder, threads)
         self.size = int(self.encoder.get_inputs()[0].shape[-1])
         self.latent_dim = int(self.decoder.get_inputs()[0].shape[-1])
         self.specs = {}

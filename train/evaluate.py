@@ -39,6 +39,7 @@ import time
 import cv2
 import numpy as np
 
+from mirror.backends.base import onnx_paths
 from mirror.errors import MirrorError
 from mirror.regions import face_interior, face_oval, hair_region
 from train.styles import KEEP, STYLES, has_style, load_styles
@@ -226,9 +227,7 @@ def latency_ms(folder: str, repeats: int = 100, rounds: int = 3, int8: bool = Fa
     """
     from train.export import session
 
-    suffix = ".int8.onnx" if int8 else ".onnx"
-    enc = session(os.path.join(folder, "encoder" + suffix))
-    dec = session(os.path.join(folder, "decoder" + suffix))
+    enc, dec = (session(path) for path in onnx_paths(folder, int8))
     size = int(enc.get_inputs()[0].shape[-1])
     image = np.random.default_rng(0).random((2, 3, size, size), dtype=np.float32)
     best = None

@@ -15,12 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 import time
 
 import numpy as np
 
+from mirror.backends.base import onnx_paths
 from mirror.errors import MirrorError
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def quantize(engines: str, data: str, limit: int = 512) -> dict:
     """Writes the INT8 files into ``engines``; returns the comparison report."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
-    from train.data import AlignedSet
+    from train.data import AlignedSet, to_tensor
     from train.engine import OnnxEngine
 
     CalibrationDataReader.register(_Feed)
@@ -51,22 +51,15 @@ def quantize(engines: str, data: str, limit: int = 512) -> dict:
     train_set = AlignedSet(data, "train", limit)
     if train_set.size != float_engine.size:
         raise MirrorError(f"{data} holds {train_set.size} px crops, the model wants {float_engine.size}")
-    images = to_images(train_set.crops)
+    images = to_tensor(train_set.crops).numpy()
     mu, _ = float_engine.encode(images)
-    feeds = {"encoder": ("image", images), "decoder": ("z", mu)}
-    for name, (input_name, arrays) in feeds.items():
-        source = os.path.join(engines, f"{name}.onnx")
-        target = os.path.join(engines, f"{name}.int8.onnx")
+    feeds = [("encoder", "image", images), ("decoder", "z", mu)]
+    for (name, input_name, arrays), source, target in zip(feeds, onnx_paths(engines), onnx_paths(engines, int8=True)):
         quantize_static(source, target, _Feed(input_name, arrays), quant_format=QuantFormat.QDQ,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True,
                         op_types_to_quantize=QUANTIZED_OPS[name])
         log.info("wrote %s", target)
     return compare(engines, data, limit=min(limit, 256))
-
-
-def to_images(crops: np.ndarray) -> np.ndarray:
-    """(N, S, S, 3) uint8 BGR -> (N, 3, S, S) float32 in [0, 1]."""
-    return np.ascontiguousarray(np.transpose(crops, (0, 3, 1, 2)), np.float32) / 255
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -78,10 +71,10 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 def compare(engines: str, data: str, limit: int = 256) -> dict:
     """INT8 against float on val crops: quality (PSNR) and speed (one encode + a two-latent decode,
     batch 1, one thread: the mirror's work per frame)."""
-    from train.data import AlignedSet
+    from train.data import AlignedSet, to_tensor
     from train.engine import OnnxEngine
 
-    images = to_images(AlignedSet(data, "val", limit).crops)
+    images = to_tensor(AlignedSet(data, "val", limit).crops).numpy()
     report = {"images": len(images)}
     decodes = {}
     for label, int8 in (("float", False), ("int8", True)):

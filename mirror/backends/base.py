@@ -28,20 +28,19 @@ class ModelFiles:
 
     @property
     def encoder(self) -> str:
-        return os.path.join(self.folder, "encoder.onnx")
+        return onnx_paths(self.folder)[0]
 
     @property
     def decoder(self) -> str:
-        return os.path.join(self.folder, "decoder.onnx")
+        return onnx_paths(self.folder)[1]
 
-    @property
-    def encoder_int8(self) -> str:
-        """INT8 copy for the CPU (``python -m train.quantize``); optional."""
-        return os.path.join(self.folder, "encoder.int8.onnx")
 
-    @property
-    def decoder_int8(self) -> str:
-        return os.path.join(self.folder, "decoder.int8.onnx")
+def onnx_paths(folder: str, int8: bool = False) -> tuple[str, str]:
+    """(encoder, decoder) ONNX files in an engines folder: ``encoder.onnx`` / ``decoder.onnx``, or
+    with ``int8`` their optional CPU copies ``encoder.int8.onnx`` / ``decoder.int8.onnx``
+    (``python -m train.quantize``)."""
+    suffix = ".int8.onnx" if int8 else ".onnx"
+    return os.path.join(folder, "encoder" + suffix), os.path.join(folder, "decoder" + suffix)
 
 
 def load_model_files(folder: str) -> ModelFiles:

@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from mirror.backends.base import Backend, ModelFiles
+from mirror.backends.base import Backend, ModelFiles, onnx_paths
 from mirror.errors import BrokenModel, MirrorError
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,8 @@ class OnnxRuntimeBackend(Backend):
     def __init__(self, model: ModelFiles, cuda: bool = False, threads: int | None = None, int8: bool = False):
         import onnxruntime
 
-        if int8 and not (os.path.isfile(model.encoder_int8) and os.path.isfile(model.decoder_int8)):
+        paths = onnx_paths(model.folder, int8)
+        if int8 and not all(os.path.isfile(path) for path in paths):
             raise MirrorError(f"no INT8 model in {model.folder} (make one: python -m train.quantize)")
         self.name = "onnxruntime-cuda" if cuda else "onnxruntime-int8" if int8 else "onnxruntime"
         self._settings = (model, cuda, int8)
@@ -42,7 +43,6 @@ class OnnxRuntimeBackend(Backend):
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
         providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if cuda else ["CPUExecutionProvider"]
-        paths = (model.encoder_int8, model.decoder_int8) if int8 else (model.encoder, model.decoder)
         self._encoder = _session(paths[0], options, providers)
         self._decoder = _session(paths[1], options, providers)
         _check_shapes(model, paths, self._encoder, self._decoder)
