@@ -59,11 +59,13 @@ class Aligner:
         target = np.float32([[0, 0], [s, 0], [0, s]])
         return cv2.getAffineTransform(source, target).astype(np.float64)
 
-    def align(self, image: np.ndarray, face: Face) -> AlignedFace:
-        """Crops ``face`` out of ``image`` (H, W, 3) uint8 BGR into an (S, S, 3) crop."""
+    def align(self, image: np.ndarray, face: Face, detail: int = 1) -> AlignedFace:
+        """Crops ``face`` out of ``image`` (H, W, 3) uint8 BGR into an (S, S, 3) crop, and with
+        ``detail`` > 1 also into a (detail x S)-pixel crop of the same square for the renderer."""
         to_crop = self.matrix(face.landmarks)
         crop = warp_to_crop(image, to_crop, self.size)
-        return AlignedFace(crop, to_crop, transform_points(face.landmarks[:, :2], to_crop))
+        large = warp_to_crop(image, to_crop * detail, self.size * detail) if detail > 1 else None
+        return AlignedFace(crop, to_crop, transform_points(face.landmarks[:, :2], to_crop), large)
 
 
 def transform_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:

@@ -1,5 +1,5 @@
-"""The mirror's wiring: Source -> FaceTracker -> Aligner -> PersonSegmenter -> HairEditor -> Compositor
--> Display.
+"""The mirror's wiring: Source -> FaceTracker -> Aligner -> HairSegmenter -> HairEditor -> HairRenderer
+-> Compositor -> Display.
 
     python run_mirror.py --source demo --style blond
 """
@@ -22,8 +22,10 @@ from mirror.compositor import Compositor
 from mirror.editor import HairEditor, to_tensor
 from mirror.errors import MirrorError
 from mirror.filters import OneEuroFilter
+from mirror.plate import BackgroundPlate
+from mirror.render import DETAIL, HairRenderer
 from mirror.source import IMAGE_EXTENSIONS, ImageSource, Source, SourceLost, as_bgr, open_source, read_image
-from mirror.segment import PersonSegmenter
+from mirror.segment import HairSegmenter
 from mirror.styles import ORIGINAL, Style
 from mirror.timing import add_timing, timing_scope
 from mirror.tracker import FaceTracker
@@ -101,14 +103,18 @@ class Pipeline:
             model = load_model_files(model_dir)
             backend_impl, self.backend_reason = create_backend(backend, model, run)
             self.backend = backend_impl.name
-            self.editor = self._stack.enter_context(HairEditor(backend_impl, model, smooth=not static))
+            self.segmenter = self._stack.enter_context(HairSegmenter(model.segmenter, video=not static))
+            self.editor = self._stack.enter_context(HairEditor(backend_impl, model, self.segmenter,
+                                                              smooth=not static))
             self.tracker = self._stack.enter_context(FaceTracker(static=static))
-            self.segmenter = self._stack.enter_context(PersonSegmenter(video=not static))
         except BaseException:
             self._stack.close()
             raise
         self.static = static
         self.aligner = Aligner(model.size)
+        self.renderer = HairRenderer(video=not static)
+        # A photo has no wall to learn: the renderer fills it in from around.
+        self.plate = None if static else BackgroundPlate()
         self.compositor = Compositor()
         self.styles = self.editor.styles
         # Steady at rest, quick on a real move (measured on d13.mp4: hair flicker 1.4x the source's).
@@ -126,8 +132,8 @@ class Pipeline:
     # keeps to its own stages' state. Timings go to the frame's ``timing_scope``.
 
     def track(self, frame: Frame) -> tuple[Frame, AlignedFace | None]:
-        """Face mesh, landmark smoothing, alignment and the person mask: (BGR frame, aligned face
-        or None when no face is found)."""
+        """Face mesh, landmark smoothing, alignment and the hair and person masks: (BGR frame,
+        aligned face or None when no face is found)."""
         start = time.perf_counter()
         image = as_bgr(frame.image)
         frame = Frame(frame.index, frame.timestamp_ms, image)
@@ -140,22 +146,29 @@ class Pipeline:
         if not self.static:
             face.landmarks = self._landmarks(face.landmarks, frame.timestamp_ms / 1000.0)
         start = time.perf_counter()
-        aligned = self.aligner.align(image, face)
+        aligned = self.aligner.align(image, face, DETAIL)
         add_timing("align", start)
         start = time.perf_counter()
-        aligned.person = self.segmenter(aligned.crop, frame.timestamp_ms)
+        aligned.hair, aligned.person = self.segmenter(aligned.crop, frame.timestamp_ms)
         add_timing("segment", start)
         return frame, aligned
 
     def edit(self, frame: Frame, aligned: AlignedFace | None, style: Style, strength: float = 1.0
              ) -> EditedFace | None:
-        """The hair edit of a tracked face (None, and the editor's memory reset, without one)."""
+        """The hair edit of a tracked face, planned and rendered (None, and the editor's and
+        renderer's memory reset, without one)."""
         if aligned is None:
             self.editor.reset()
+            self.renderer.reset()
             return None
         start = time.perf_counter()
-        edited = self.editor.edit(aligned, style, strength, frame.timestamp_ms)
+        plan = self.editor.edit(aligned, style, strength, frame.timestamp_ms)
         add_timing("edit", start)
+        start = time.perf_counter()
+        if self.plate is not None:
+            self.plate.update(frame.image, aligned.to_crop, aligned.person)
+        edited = self.renderer.render(aligned, plan, self.plate)
+        add_timing("render", start)
         return edited
 
     def compose(self, frame: Frame, aligned: AlignedFace | None, edited: EditedFace | None) -> np.ndarray:
@@ -172,6 +185,9 @@ class Pipeline:
         self._landmarks.reset()
         self.segmenter.reset()
         self.editor.reset()
+        self.renderer.reset()
+        if self.plate is not None:
+            self.plate.reset()
 
     def reference_style(self, path: str) -> Style:
         """An exemplar style: the hair of the face in the photo at ``path``.

@@ -9,25 +9,26 @@ from mirror.types import AlignedFace, EditedFace
 
 
 class Compositor:
-    """Blends an ``EditedFace`` into its frame.
+    """Blends an ``EditedFace`` (in the detail crop's space) into its frame.
 
-    Where the editor changed little, the change is added onto the frame (the person's full
-    resolution detail stays); where it replaced content (``replace``), the edited crop is used.
+    Where the renderer recoloured, the change is added onto the frame (the person's full
+    resolution detail stays); where it drew anew (``replace``), the rendered crop is used.
     Only the part of the frame under the edit mask is touched.
     """
 
     def compose(self, frame: np.ndarray, aligned: AlignedFace, edited: EditedFace) -> np.ndarray:
         """Returns a new (H, W, 3) uint8 BGR frame with the edit; ``frame`` is not modified."""
         out = frame.copy()
-        roi = mask_roi(edited.hair_mask, aligned.to_crop, frame.shape)
+        to_crop = aligned.detail_to_crop
+        roi = mask_roi(edited.hair_mask, to_crop, frame.shape)
         if roi is None:
             return out
         x0, y0, x1, y1 = roi
-        delta = edited.crop.astype(np.int16) - aligned.crop.astype(np.int16)
-        region = cv2.add(out[y0:y1, x0:x1], warp_back(delta, aligned.to_crop, roi), dtype=cv2.CV_8U)
+        delta = edited.crop.astype(np.int16) - aligned.detail.astype(np.int16)
+        region = cv2.add(out[y0:y1, x0:x1], warp_back(delta, to_crop, roi), dtype=cv2.CV_8U)
         if edited.replace.max() > 1.0 / 255:
-            target = warp_back(edited.crop, aligned.to_crop, roi)
-            weight = warp_back(np.round(edited.replace * 255).astype(np.uint8), aligned.to_crop, roi)
+            target = warp_back(edited.crop, to_crop, roi)
+            weight = warp_back(np.round(edited.replace * 255).astype(np.uint8), to_crop, roi)
             weight = cv2.merge([weight, weight, weight])
             region = cv2.add(cv2.multiply(target, weight, scale=1 / 255),
                              cv2.multiply(region, 255 - weight, scale=1 / 255))

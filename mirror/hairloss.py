@@ -37,4 +37,5 @@ def scale_direction(styles: StyleLibrary, stage: int) -> tuple[np.ndarray, str]:
 def scale_style(styles: StyleLibrary, stage: int) -> Style:
     """The ``hairloss`` style at ``stage`` (strength 1: the direction carries the amount)."""
     direction, label = scale_direction(styles, stage)
-    return Style(NAME, direction, 1.0, f"hair-loss scale: {label}")
+    weights = STAGES[stage - FIRST][2]
+    return Style(NAME, direction, 1.0, f"hair-loss scale: {label}", "shape", mix=dict(weights))

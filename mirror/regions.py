@@ -1,6 +1,8 @@
-"""Face and hair regions in crop space, from face-mesh landmarks and selfie segmentation.
+"""Face and hair regions in crop space, from face-mesh landmarks and segmentation.
 
-Used by the compositor (where the edit may land) and by training (the hair-weighted loss).
+Used by the renderer (where an edit may land, where the scalp is) and by training and evaluation.
+Every function takes landmarks in the pixels of the crop it draws in, so the same regions serve
+the model's crop and the renderer's larger one.
 """
 from __future__ import annotations
 
@@ -15,15 +17,51 @@ FACE_OVAL = [10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365
 BROWS = [70, 63, 105, 66, 107, 336, 296, 334, 293, 300]
 CHIN = 152
 MOUTH = 14   # the lower lip's inner edge
+EARS = (234, 454)   # the face oval's outermost points, at the ears
+FOREHEAD_TOP = 10   # the face oval's top, about the hairline
+NOSE_TIP = 1
+# The skull seen from the front, an ellipse: as wide as the face at the ears times SKULL_WIDTH,
+# its top SKULL_HEIGHT times the ears-to-hairline height above the ears (measured on CelebA
+# crops: the crown sits about 0.6 of that height above the hairline).
+SKULL_WIDTH = 1.02
+SKULL_HEIGHT = 1.6
+
+
+def brow_line(landmarks: np.ndarray, size: int) -> np.ndarray:
+    """(S,) float32: for each column, the row where the face interior starts: along the eyebrows'
+    tops (an arc, not a straight cut), held flat beyond the brows' ends."""
+    brows = landmarks[BROWS, :2]
+    order = np.argsort(brows[:, 0])
+    return np.interp(np.arange(size, dtype=np.float32), brows[order, 0], brows[order, 1]).astype(np.float32)
 
 
 def face_interior(landmarks: np.ndarray, size: int) -> np.ndarray:
-    """(S, S) bool: inside the face oval and below the eyebrows, the part the edit must keep."""
-    mask = np.zeros((size, size), np.uint8)
-    cv2.fillPoly(mask, [np.round(landmarks[FACE_OVAL, :2]).astype(np.int32)], 1)
-    brow = int(np.ceil(landmarks[BROWS, 1].max()))
-    mask[: max(brow, 0)] = 0
-    return mask.astype(bool)
+    """(S, S) bool: inside the face oval and below the eyebrows' arc, the part the edit must keep."""
+    rows = np.arange(size, dtype=np.float32)[:, None]
+    return face_oval(landmarks, size) & (rows >= brow_line(landmarks, size)[None, :])
+
+
+def soft_interior(landmarks: np.ndarray, size: int, feather: float) -> np.ndarray:
+    """(S, S) float32 in [0, 1]: the face interior, 1 from ``feather`` pixels inside its edge and
+    fading to 0 at the edge, so an edit meets the protected face in a gradient, not a line."""
+    inside = face_interior(landmarks, size).astype(np.uint8)
+    depth = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
+    return np.clip(depth / max(feather, 1e-3), 0.0, 1.0).astype(np.float32)
+
+
+def skull(landmarks: np.ndarray, size: int, edge: float = 0.02) -> np.ndarray:
+    """(S, S) float32 in [0, 1]: the skull outline (an ellipse above the ears, the face oval
+    below), softened over ``edge`` of the crop. Where removed hair lies inside it, scalp shows;
+    outside it, what was behind the hair."""
+    (x0, y0), (x1, y1) = landmarks[EARS[0], :2], landmarks[EARS[1], :2]
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    half_width = max(abs(x1 - x0) / 2 * SKULL_WIDTH, 1.0)
+    height = max((cy - landmarks[FOREHEAD_TOP, 1]) * SKULL_HEIGHT, 1.0)
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+    radius = np.sqrt(((xs - cx) / half_width) ** 2 + ((ys - cy) / height) ** 2)
+    inside = np.clip((1.0 - radius) * min(half_width, height) / max(size * edge, 1.0) + 0.5, 0, 1)
+    inside[ys > cy] = 0.0
+    return np.maximum(inside, face_oval(landmarks, size)).astype(np.float32)
 
 
 def face_oval(landmarks: np.ndarray, size: int) -> np.ndarray:

@@ -1,21 +1,86 @@
-"""Person segmentation of the aligned crop (MediaPipe selfie segmentation): the silhouette that
-tells the hair from the background.
+"""Segmentation of the aligned crop: where the hair is, and the person's silhouette.
 
-    segmenter = PersonSegmenter(video=True)
-    aligned.person = segmenter(aligned.crop, frame.timestamp_ms)
+The mirror runs ``HairSegmenter``, the project's student of a face-parsing teacher
+(``engines/segmenter.onnx``, made by ``python -m train.segmenter``): hair and person
+probabilities in one pass of a few milliseconds. ``PersonSegmenter`` (MediaPipe's selfie
+segmentation) labels the training set's silhouettes (``train.prepare``).
+
+    segmenter = HairSegmenter("engines/segmenter.onnx", video=True)
+    aligned.hair, aligned.person = segmenter(aligned.crop, frame.timestamp_ms)
 """
 from __future__ import annotations
+
+import os
 
 import cv2
 import numpy as np
 
+from mirror.errors import MirrorError
 from mirror.filters import OneEuroFilter
 
-# In video the mask is computed on every VIDEO_EVERY-th frame and reused in between: the crop is
-# aligned to the face, so the silhouette in it barely moves between frames, and the mask is
-# smoothed over time anyway (measured on d13 crops, one thread, 2-core AMD EPYC: 4.3-4.4 ms a
-# frame on average -> 2.1-2.2 ms).
+# In video the masks are computed on every VIDEO_EVERY-th frame and reused in between: the crop is
+# aligned to the face, so hair and silhouette barely move in it between frames, and the masks are
+# smoothed over time anyway (docs/SPEED.md).
 VIDEO_EVERY = 2
+HAIR, PERSON = 0, 1   # the student's output channels
+
+
+class HairSegmenter:
+    """Hair and person probabilities of aligned BGR crops (the student segmenter, ONNX Runtime).
+
+    Args:
+        path: ``segmenter.onnx``.
+        video: frames of one stream, in order: the masks are smoothed over time and computed on
+            every ``every``-th frame only. False for unrelated photos.
+        every: see ``video``.
+        threads: ONNX Runtime intra-op threads (default: the machine's cores).
+
+    Raises:
+        MirrorError: if the model file is missing; BrokenModel if it is unreadable.
+    """
+
+    def __init__(self, path: str, video: bool = False, every: int = VIDEO_EVERY, threads: int | None = None):
+        from mirror.backends.onnxruntime import open_session
+
+        if not os.path.isfile(path):
+            raise MirrorError(f"model file not found: {path}")
+        self.video = video
+        self.every = max(1, every) if video else 1
+        self._session = open_session(path, threads)
+        self._input = self._session.get_inputs()[0].name
+        self._filter = OneEuroFilter(min_cutoff=1.5, beta=0.5)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forgets the past (the face was lost)."""
+        self._filter.reset()
+        self._last = None
+        self._count = 0
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        """(B, 3, S, S) float32 BGR in [0, 1] -> (B, 2, S, S) float32 (hair, person) probabilities,
+        with no memory of earlier calls (used on the model's decodes too)."""
+        return self._session.run(None, {self._input: np.ascontiguousarray(images, np.float32)})[0]
+
+    def __call__(self, crop: np.ndarray, timestamp_ms: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """((S, S) hair, (S, S) person) float32 probabilities of the (S, S, 3) uint8 BGR ``crop``."""
+        self._count += 1
+        if self._last is not None and self._last.shape[1:] == crop.shape[:2] and (self._count - 1) % self.every:
+            return self._last[HAIR], self._last[PERSON]
+        masks = self.predict((crop.astype(np.float32) / 255.0).transpose(2, 0, 1)[None])[0]
+        if self.video:
+            masks = self._filter(masks, timestamp_ms / 1000.0)
+            self._last = masks
+        return masks[HAIR], masks[PERSON]
+
+    def close(self) -> None:
+        self._session = None
+
+    def __enter__(self) -> "HairSegmenter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 class PersonSegmenter:

@@ -7,8 +7,10 @@ from random import Random
 import numpy as np
 
 from mirror.errors import MirrorError
+from mirror.shapes import ADD, REMOVE
 
 ORIGINAL = "original"
+SHAPES = ADD + REMOVE
 
 
 @dataclass
@@ -26,9 +28,11 @@ class Style:
     direction: np.ndarray
     strength: float
     description: str = ""
-    kind: str = "add"                  # add, remove, color or texture (styles.json)
+    kind: str = "add"                  # add, remove, shape, color, texture (styles.json) or exemplar
     target: np.ndarray | None = None   # exemplar styles: the reference's latent
     basis: np.ndarray | None = None    # exemplar styles: (K, Z) orthonormal hair subspace
+    color: np.ndarray | None = None    # colour styles: (2, 3) CIELAB mean and spread of the hair
+    mix: dict | None = None            # shape styles: {named shape: weight} (mirror.shapes)
 
     def offset(self, latent: np.ndarray) -> np.ndarray:
         """The (Z,) latent change at strength 1 for a face whose latent is ``latent``.
@@ -50,7 +54,8 @@ class StyleLibrary:
         for name, entry in library["styles"].items():
             self.styles.append(Style(name, np.asarray(entry["direction"], np.float32),
                                      float(entry.get("strength", 1.0)), entry.get("description", ""),
-                                     entry.get("kind", "add")))
+                                     entry.get("kind", "add"), color=_color(entry),
+                                     mix={name: 1.0} if name in SHAPES else None))
         self.latent_dim = latent_dim
         basis = library.get("hair_basis")
         self._basis = np.asarray(basis, np.float32) if basis else None
@@ -95,7 +100,7 @@ class StyleLibrary:
 
     def exemplar(self, name: str, reference_latent: np.ndarray) -> Style:
         """A style that gives any face the hair of a reference face (its latent)."""
-        return Style(name, np.zeros(self.latent_dim, np.float32), 1.0, f"the hair of {name}",
+        return Style(name, np.zeros(self.latent_dim, np.float32), 1.0, f"the hair of {name}", "exemplar",
                      target=np.asarray(reference_latent, np.float32), basis=self.hair_basis())
 
     def add(self, style: Style) -> None:
@@ -103,3 +108,11 @@ class StyleLibrary:
         if style.direction.shape != (self.latent_dim,):
             raise ValueError(f"style direction must have shape ({self.latent_dim},)")
         self.styles = [s for s in self.styles if s.name != style.name] + [style]
+
+
+def _color(entry: dict) -> np.ndarray | None:
+    """A colour style's (2, 3) CIELAB target from its ``color`` entry ({"mean", "spread"})."""
+    color = entry.get("color")
+    if color is None:
+        return None
+    return np.float32([color["mean"], color["spread"]])

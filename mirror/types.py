@@ -49,28 +49,68 @@ class AlignedFace:
     """A face cropped into the canonical head-with-hair frame.
 
     Attributes:
-        crop: (S, S, 3) uint8 BGR.
+        crop: (S, S, 3) uint8 BGR, the model's crop.
         to_crop: (2, 3) float64 similarity matrix mapping frame pixels to crop pixels.
         landmarks: (478, 2) float32 landmarks in crop pixels.
-        person: (S, S) float32 person probability in [0, 1] (``PersonSegmenter``); None until
-            segmented. The editor needs it to tell hair from background.
+        detail: (R, R, 3) uint8 BGR, the same crop at the renderer's resolution R (a multiple of
+            S): the renderer draws at the face's own detail, not the model's.
+        person: (S, S) float32 person probability in [0, 1]; None until segmented.
+        hair: (S, S) float32 hair probability in [0, 1]; None until segmented.
     """
 
     crop: np.ndarray
     to_crop: np.ndarray
     landmarks: np.ndarray
+    detail: np.ndarray | None = None
     person: np.ndarray | None = None
+    hair: np.ndarray | None = None
+
+    @property
+    def scale(self) -> int:
+        """R / S, how many detail pixels a crop pixel spans."""
+        return 1 if self.detail is None else self.detail.shape[0] // self.crop.shape[0]
+
+    @property
+    def detail_to_crop(self) -> np.ndarray:
+        """(2, 3) float64: frame pixels -> detail-crop pixels."""
+        return self.to_crop * self.scale
+
+
+@dataclass
+class EditPlan:
+    """The model's answer for one face (``HairEditor``), in the model's crop space.
+
+    Attributes:
+        kind: ``none`` (show the person as they are), ``color`` (recolour their own hair),
+            ``add`` / ``remove`` / ``shape`` (hair drawn where the model adds it, scalp or wall
+            where it removes it; ``shape`` does both), ``exemplar`` (``shape``, and the hair
+            recoloured as the decodes' hair changes colour), or ``texture`` (the decodes' change
+            laid on the hair).
+        amount: how far to go, 1 at the style's default.
+        color: (2, 3) float32 target hair colour, CIELAB mean and spread (colour styles).
+        hair_change: (S, S) float32 in [-1, 1], the hair probability of the edited decode minus
+            that of the plain decode: where hair appears (> 0) or goes (< 0).
+        recon, edited: (S, S, 3) float32 BGR in [0, 1], the plain and the edited decodes.
+    """
+
+    kind: str
+    amount: float = 0.0
+    color: np.ndarray | None = None
+    hair_change: np.ndarray | None = None
+    recon: np.ndarray | None = None
+    edited: np.ndarray | None = None
 
 
 @dataclass
 class EditedFace:
-    """The hair editor's output in crop space.
+    """The renderer's output in the detail crop's space (``AlignedFace.detail``).
 
     Attributes:
-        crop: (S, S, 3) uint8 BGR, the edited crop (equal to the aligned crop where nothing changes).
-        hair_mask: (S, S) float32 in [0, 1], where the edit applies (zero on the face interior).
-        replace: (S, S) float32 in [0, 1], where the frame is replaced by the edited crop (hair
-            removed or drawn anew); elsewhere the change is added onto the full-resolution frame.
+        crop: (R, R, 3) uint8 BGR, the rendered crop (equal to ``detail`` where nothing changes).
+        hair_mask: (R, R) float32 in [0, 1], where the edit applies.
+        replace: (R, R) float32 in [0, 1], where the frame is replaced by the rendered crop (hair
+            or scalp drawn anew, wall shown); elsewhere the change is added onto the
+            full-resolution frame (a recolouring keeps the frame's own detail).
     """
 
     crop: np.ndarray

@@ -24,8 +24,7 @@ Reports (JSON):
                           (beside the reference's difference there, for scale)
     latency_ms            ONNX Runtime CPU, 2 intra-op threads, no spinning: encode + decode of
                           a batch of 2 (median of 100, the lowest of 3 rounds)
-    edit_composite        what composited the edits (the mirror's compositor, or the stand-in)
-    edit_success_standin, kept_standin   the same with the stand-in compositor, for comparison
+    edit_composite        how the edits were drawn (the mirror's own segmenter, editor and renderer)
 """
 from __future__ import annotations
 
@@ -41,93 +40,58 @@ import numpy as np
 
 from mirror.backends.base import onnx_paths
 from mirror.errors import MirrorError
-from mirror.regions import face_interior, face_oval, hair_region
+from mirror.regions import face_interior, hair_region
+from mirror.types import AlignedFace
 from train.styles import KEEP, STYLES, has_style, load_styles
 
 log = logging.getLogger(__name__)
 
-STANDIN = ("stand-in: the full decode of the edited latent, blended into the crop through a mask "
-           "= hair_region (selfie silhouette outside the face oval, above the chin) + the forehead "
-           "(face oval above the brows), dilated 5 px, face interior (below the brows) removed, "
-           "Gaussian-feathered (sigma 3 px at 128); the face interior and everything else from "
-           "the original crop")
-
-
-def edit_mask(landmarks: np.ndarray, person: np.ndarray) -> np.ndarray:
-    """(S, S) float32 in [0, 1]: where the stand-in compositor shows the decoded edit."""
-    size = person.shape[0]
-    scale = size / 128
-    interior = face_interior(landmarks, size)
-    forehead = face_oval(landmarks, size) & ~interior
-    mask = np.maximum(hair_region(landmarks, person), forehead.astype(np.float32))
-    radius = max(1, int(round(5 * scale)))
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    mask = cv2.dilate(mask, kernel)
-    mask[interior] = 0
-    return cv2.GaussianBlur(mask, (0, 0), 3 * scale)
-
-
-def standin_composite(crops: np.ndarray, decoded: np.ndarray, masks: np.ndarray) -> np.ndarray:
-    """Blends decodes into crops.
+class MirrorView:
+    """The test crops edited as the mirror shows them: the shipped segmenter, ``HairEditor`` and
+    ``HairRenderer`` on each crop, rendered at the crop's own size (in the mirror the compositor
+    then warps the render back onto the frame; here that warp is the identity).
 
     Args:
-        crops: (N, 3, S, S) float32 originals in [0, 1]; decoded: the same shape, edited decodes;
-        masks: (N, S, S) float32 from edit_mask.
-
-    Returns:
-        (N, 3, S, S) float32.
+        engines: the engines folder; dataset: train.data.AlignedSet; int8: the INT8 model copies.
     """
-    m = masks[:, None]
-    return m * decoded + (1 - m) * crops
 
+    description = ("the mirror's own path: mirror.segment.HairSegmenter -> mirror.editor.HairEditor "
+                   "-> mirror.render.HairRenderer on each aligned test crop (rendered at the crop's "
+                   "size; no background plate: photos)")
 
-MIRROR = ("the mirror's own compositor: mirror.editor.compose_crop(crop, recon, edited, landmarks, "
-          "person, recolor=<colour style>) in crop space (residual where the decode changes "
-          "little, the decode's low frequencies where it changes a lot, face interior untouched); "
-          "the frame composite is that crop warped back")
+    def __init__(self, engines: str, dataset, int8: bool = False):
+        from mirror.backends import create_backend, load_model_files
+        from mirror.editor import HairEditor
+        from mirror.render import HairRenderer
+        from mirror.segment import HairSegmenter
 
-
-class Compositor:
-    """How edits reach the screen in the evaluation: the mirror's ``compose_crop`` when the
-    mirror package has it, else the stand-in (see STANDIN)."""
-
-    def __init__(self, dataset, standin: bool = False):
+        model = load_model_files(engines)
+        backend, _ = create_backend("onnxruntime-int8" if int8 else "onnxruntime", model)
+        self.segmenter = HairSegmenter(model.segmenter)
+        self.editor = HairEditor(backend, model, self.segmenter, smooth=False)
+        self.renderer = HairRenderer()
+        self.styles = self.editor.styles
         self.dataset = dataset
-        self._masks = {}
-        self._compose = None
-        if not standin:
-            try:
-                from mirror.editor import compose_crop
-                self._compose = compose_crop
-            except ImportError:
-                pass
-        self.description = MIRROR if self._compose else STANDIN
+        self._faces: dict[int, AlignedFace] = {}
 
-    def masks(self, rows: np.ndarray) -> np.ndarray:
+    def face(self, row: int) -> AlignedFace:
+        """The aligned, segmented test face of dataset row ``row``."""
+        if row not in self._faces:
+            crop = self.dataset.crops[row]
+            face = AlignedFace(crop, np.float64([[1, 0, 0], [0, 1, 0]]), self.dataset.landmarks[row], crop)
+            face.hair, face.person = self.segmenter(crop)
+            self._faces[row] = face
+        return self._faces[row]
+
+    def show(self, rows: np.ndarray, style: str, strength: float = 1.0) -> np.ndarray:
+        """(N, 3, S, S) float32 BGR in [0, 1]: the rows edited with ``style`` as the mirror shows them."""
+        chosen = self.styles.get(style)
+        out = []
         for r in rows:
-            if r not in self._masks:
-                self._masks[r] = edit_mask(self.dataset.landmarks[r], self.dataset.person[r])
-        return np.stack([self._masks[r] for r in rows])
-
-    def compose(self, rows: np.ndarray, crops: np.ndarray, mu: np.ndarray, z: np.ndarray,
-                engine, style: str = "", decoded: np.ndarray | None = None) -> np.ndarray:
-        """Edited (N, 3, S, S) float32 images as the mirror shows them.
-
-        Args:
-            rows: row numbers into the dataset; crops: (N, 3, S, S) float32 originals;
-            mu: (N, Z) their latents; z: (N, Z) edited latents; style: the style's name.
-        """
-        decoded = engine.decode(z) if decoded is None else decoded
-        if self._compose is None:
-            return standin_composite(crops, decoded, self.masks(rows))
-        recon = engine.decode(mu).transpose(0, 2, 3, 1)
-        edited = decoded.transpose(0, 2, 3, 1)
-        originals = crops.transpose(0, 2, 3, 1)
-        out = [self._compose(np.ascontiguousarray(c), np.ascontiguousarray(r), np.ascontiguousarray(e),
-                             self.dataset.landmarks[i], self.dataset.person[i],
-                             recolor=style in STYLES and STYLES[style][2] == "color")[0]
-               for c, r, e, i in zip(originals, recon, edited, rows)]
-        return np.stack(out).transpose(0, 3, 1, 2)
+            face = self.face(int(r))
+            plan = self.editor.edit(face, chosen, strength)
+            out.append(self.renderer.render(face, plan).crop)
+        return np.stack(out).astype(np.float32).transpose(0, 3, 1, 2) / 255.0
 
 
 def _success(probs: np.ndarray, classifier, style: str) -> np.ndarray:
@@ -145,20 +109,19 @@ def _original_probs(dataset, classifier) -> np.ndarray:
 
 
 def score_style(engine, classifier, dataset, mu: np.ndarray, style: str, direction: np.ndarray,
-                strength: float, max_faces: int | None = None, compositor: Compositor | None = None) -> dict:
+                strength: float, view: MirrorView | None = None, max_faces: int | None = None) -> dict:
     """Edit success and kept shares of one style at one strength on faces without it.
 
     Args:
         engine: train.engine.Engine; classifier: train.classifier.Classifier;
         dataset: train.data.AlignedSet (with masks); mu: (N, Z) its latents.
+        view: the mirror's rendering of the edits; None: judge the plain decodes only (the
+            latent direction's own effect, as the style calibration does).
         max_faces: only the first N faces without the style.
 
     Returns:
         {"faces", "success", "success_decoded", "kept", "kept_decoded", "kept_detail"}.
     """
-    if compositor is None:
-        compositor = getattr(dataset, "_compositor", None) or Compositor(dataset)
-        dataset._compositor = compositor
     rows = np.flatnonzero(~has_style(dataset.attributes, dataset.names, style))[:max_faces]
     if len(rows) == 0:
         return {"faces": 0, "success": None, "success_decoded": None, "kept": None,
@@ -166,7 +129,7 @@ def score_style(engine, classifier, dataset, mu: np.ndarray, style: str, directi
     z = mu[rows] + strength * np.asarray(direction, np.float32)[None]
     crops = dataset.images(rows).numpy()
     decoded = engine.decode(z)
-    shown = compositor.compose(rows, crops, mu[rows], z, engine, style, decoded)
+    shown = decoded if view is None else view.show(rows, style)
     probs_shown = classifier.predict(shown)
     probs_decoded = classifier.predict(decoded)
     before = _original_probs(dataset, classifier)[rows]
@@ -276,9 +239,7 @@ def evaluate(engines: str, data: str, limit: int | None = None, classifier_path:
     truth = test.attributes > 0
     accuracy = {name: round(float(((probs[:, classifier.column(name)] > 0.5) == truth[:, i]).mean()), 4)
                 for i, name in enumerate(test.names)}
-    compositor = Compositor(test)
-    # With the mirror's compositor in use, the stand-in is scored too, for comparison.
-    standin = Compositor(test, standin=True) if compositor.description != STANDIN else None
+    view = MirrorView(engines, test, int8)
     result = {
         "model": "int8 (encoder.int8.onnx, decoder.int8.onnx)" if int8 else "float (encoder.onnx, decoder.onnx)",
         "psnr": round(psnr, 3), "ssim": round(ssim_value, 4),
@@ -290,15 +251,13 @@ def evaluate(engines: str, data: str, limit: int | None = None, classifier_path:
         "classifier_mean_accuracy": round(float(np.mean(list(accuracy.values()))), 4),
         "edit_success": {}, "edit_success_decoded": {}, "kept": {}, "kept_decoded": {},
         "kept_detail": {}, "strength": {}, "faces": {},
-        "edit_composite": compositor.description,
+        "edit_composite": view.description,
     }
-    if standin is not None:
-        result["edit_composite_standin"] = STANDIN
     for name, style in styles["styles"].items():
         if name not in STYLES:
             continue
         score = score_style(engine, classifier, test, mu, name, style["direction"],
-                            style["strength"], compositor=compositor)
+                            style["strength"], view)
         result["edit_success"][name] = score["success"]
         result["edit_success_decoded"][name] = score["success_decoded"]
         result["kept"][name] = score["kept"]
@@ -307,11 +266,6 @@ def evaluate(engines: str, data: str, limit: int | None = None, classifier_path:
         result["strength"][name] = style["strength"]
         result["faces"][name] = score["faces"]
         log.info("%s: %s", name, score)
-        if standin is not None:
-            alt = score_style(engine, classifier, test, mu, name, style["direction"],
-                              style["strength"], compositor=standin)
-            result.setdefault("edit_success_standin", {})[name] = alt["success"]
-            result.setdefault("kept_standin", {})[name] = alt["kept"]
     if "hair_basis" in styles:
         result["exemplar"] = exemplar_score(engine, test, mu, styles)
     result["latency_ms"] = latency_ms(engines, int8=int8)

@@ -34,6 +34,11 @@ class ModelFiles:
     def decoder(self) -> str:
         return onnx_paths(self.folder)[1]
 
+    @property
+    def segmenter(self) -> str:
+        """The student hair segmenter (``python -m train.segmenter``)."""
+        return os.path.join(self.folder, "segmenter.onnx")
+
 
 def onnx_paths(folder: str, int8: bool = False) -> tuple[str, str]:
     """(encoder, decoder) ONNX files in an engines folder: ``encoder.onnx`` / ``decoder.onnx``, or
@@ -64,7 +69,7 @@ def load_model_files(folder: str) -> ModelFiles:
     except (ValueError, KeyError, TypeError, json.JSONDecodeError):
         raise MirrorError(f"broken style library: {path}") from None
     files = ModelFiles(folder, size, latent_dim, styles)
-    for onnx_path in (files.encoder, files.decoder):
+    for onnx_path in (files.encoder, files.decoder, files.segmenter):
         if not os.path.isfile(onnx_path):
             raise MirrorError(f"model file not found: {onnx_path}")
     return files

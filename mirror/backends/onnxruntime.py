@@ -37,14 +37,8 @@ class OnnxRuntimeBackend(Backend):
             raise MirrorError(f"no INT8 model in {model.folder} (make one: python -m train.quantize)")
         self.name = "onnxruntime-cuda" if cuda else "onnxruntime-int8" if int8 else "onnxruntime"
         self._settings = (model, cuda, int8)
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads or os.cpu_count() or 1
-        options.inter_op_num_threads = 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.log_severity_level = 3
-        providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if cuda else ["CPUExecutionProvider"]
-        self._encoder = _session(paths[0], options, providers)
-        self._decoder = _session(paths[1], options, providers)
+        self._encoder = open_session(paths[0], threads, cuda)
+        self._decoder = open_session(paths[1], threads, cuda)
         _check_shapes(model, paths, self._encoder, self._decoder)
         self._encoder_input = self._encoder.get_inputs()[0].name
         self._decoder_input = self._decoder.get_inputs()[0].name
@@ -63,9 +57,22 @@ class OnnxRuntimeBackend(Backend):
         return self._decoder.run(None, {self._decoder_input: np.ascontiguousarray(latents, np.float32)})[0]
 
 
-def _session(path: str, options, providers):
+def open_session(path: str, threads: int | None = None, cuda: bool = False):
+    """An ONNX Runtime session of the model at ``path``: ``threads`` intra-op threads (default: the
+    machine's cores) without spinning (sessions run back to back would otherwise fight for the
+    cores), on the CUDA provider with ``cuda``.
+
+    Raises:
+        BrokenModel: if the file cannot be loaded.
+    """
     import onnxruntime
 
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads or os.cpu_count() or 1
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3
+    providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if cuda else ["CPUExecutionProvider"]
     try:
         return onnxruntime.InferenceSession(path, options, providers=providers)
     except Exception as error:  # ONNX Runtime raises several private exception types.

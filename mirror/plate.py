@@ -1,0 +1,122 @@
+"""What lies behind the head: a background plate learnt from video frames, and hole filling.
+
+A kiosk's camera does not move, so every pixel of the wall that the person's silhouette has left
+free once is known from then on. Where hair is removed, the renderer shows the plate; where the
+plate has never seen the wall, it fills the hole from the wall around it (``fill_holes``).
+
+    plate = BackgroundPlate()
+    plate.update(frame_bgr, to_crop, person)      # person: crop-space probability
+    image, known = plate.crop(to_crop, size)      # the plate in a crop, and where it is known
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from mirror.align import invert
+
+# The plate is kept at this fraction of the frame's resolution: a wall has no fine detail, and a
+# quarter of the pixels costs a quarter of the time.
+PLATE_SCALE = 0.5
+# A pixel counts as wall where the person probability, grown by GROW of the crop, is below this.
+WALL = 0.2
+GROW = 0.03
+# How fast the plate follows the wall (light changes): the weight of each new frame.
+RATE = 0.2
+
+
+def fill_holes(image: np.ndarray, known: np.ndarray, levels: int = 6) -> np.ndarray:
+    """Fills where ``known`` is 0 from the known pixels around, smoothly (pull-push pyramid).
+
+    Args:
+        image: (H, W, 3) float32.
+        known: (H, W) float32 in [0, 1], how much each pixel is to be trusted.
+
+    Returns:
+        (H, W, 3) float32: ``image`` where known is 1, filled where it is 0, blended between.
+    """
+    weight = known.astype(np.float32)
+    values = [image * weight[..., None]]
+    weights = [weight]
+    for _ in range(levels):
+        if min(values[-1].shape[:2]) < 4:
+            break
+        values.append(cv2.pyrDown(values[-1]))
+        weights.append(cv2.pyrDown(weights[-1]))
+    filled = values[-1] / np.maximum(weights[-1], 1e-6)[..., None]
+    for value, w in zip(reversed(values[:-1]), reversed(weights[:-1])):
+        up = cv2.pyrUp(filled, dstsize=(value.shape[1], value.shape[0]))
+        own = value / np.maximum(w, 1e-6)[..., None]
+        trust = np.clip(w * 4.0, 0.0, 1.0)[..., None]
+        filled = own * trust + up * (1.0 - trust)
+    trust = known[..., None].astype(np.float32)
+    return image * trust + filled * (1.0 - trust)
+
+
+class BackgroundPlate:
+    """The wall behind a person in a fixed camera's video, in frame coordinates.
+
+    Only the part of the frame under the face's crop is ever updated or read, so its cost follows
+    the face, not the frame.
+    """
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        """Forgets the wall (a new stream, or the camera moved)."""
+        self._image: np.ndarray | None = None
+        self._known: np.ndarray | None = None
+
+    def _matrix(self, to_crop: np.ndarray) -> np.ndarray:
+        """Plate pixels -> crop pixels."""
+        matrix = np.asarray(to_crop, np.float64).copy()
+        matrix[:, :2] /= PLATE_SCALE
+        return matrix
+
+    def update(self, frame: np.ndarray, to_crop: np.ndarray, person: np.ndarray) -> None:
+        """Learns the wall from one frame.
+
+        Args:
+            frame: (H, W, 3) uint8 BGR.
+            to_crop: (2, 3) frame -> crop matrix of the person's crop.
+            person: (S, S) float32 person probability in that crop.
+        """
+        height, width = frame.shape[:2]
+        shape = (max(1, int(round(height * PLATE_SCALE))), max(1, int(round(width * PLATE_SCALE))))
+        if self._image is None or self._image.shape[:2] != shape:
+            self._image = np.zeros(shape + (3,), np.float32)
+            self._known = np.zeros(shape, np.float32)
+        size = person.shape[0]
+        matrix = self._matrix(to_crop)
+        corners = cv2.transform(np.float32([[[0, 0], [size, 0], [0, size], [size, size]]]), invert(matrix))[0]
+        x0, y0 = np.maximum(np.floor(corners.min(0)).astype(int), 0)
+        x1, y1 = np.minimum(np.ceil(corners.max(0)).astype(int) + 1, (shape[1], shape[0]))
+        if x1 <= x0 or y1 <= y0:
+            return
+        grow = max(3, int(size * GROW) * 2 + 1)
+        body = cv2.dilate(person.astype(np.float32), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+        to_roi = invert(matrix)
+        to_roi[:, 2] -= (x0, y0)
+        # Outside the crop the person is unknown: count it as person (never learnt from).
+        body = cv2.warpAffine(body, to_roi, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=1.0)
+        wall = (body < WALL).astype(np.float32)
+        small = cv2.resize(frame[int(y0 / PLATE_SCALE):int(np.ceil(y1 / PLATE_SCALE)),
+                                 int(x0 / PLATE_SCALE):int(np.ceil(x1 / PLATE_SCALE))],
+                           (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+        known = self._known[y0:y1, x0:x1]
+        rate = np.where(known > 0, RATE, 1.0).astype(np.float32) * wall
+        self._image[y0:y1, x0:x1] += rate[..., None] * (small - self._image[y0:y1, x0:x1])
+        self._known[y0:y1, x0:x1] = np.maximum(known, wall)
+
+    def crop(self, to_crop: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """The plate seen through a crop: ((S, S, 3) float32 BGR in [0, 1], (S, S) float32 known)."""
+        if self._image is None:
+            return np.zeros((size, size, 3), np.float32), np.zeros((size, size), np.float32)
+        matrix = self._matrix(to_crop)
+        image = cv2.warpAffine(self._image, matrix, (size, size), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)
+        known = cv2.warpAffine(self._known, matrix, (size, size), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+        return image, known

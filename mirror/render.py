@@ -1,0 +1,304 @@
+"""The hair renderer: draws the model's plan with the person's own pixels, in the detail crop.
+
+    renderer = HairRenderer()
+    edited = renderer.render(aligned, plan, plate)       # EditedFace at the detail crop's size
+
+- colour: the person's own hair, recoloured in CIELAB inside the hair mask: its lightness
+  pattern (strands, highlights) is kept and stretched to the target's spread, its mean moved to
+  the target's. Nothing outside the hair mask changes.
+- add: new hair where the model's decode grows it, drawn from the person's own hair (its
+  texture reflected across the hair's edge into the new region), with a soft edge.
+- remove: where the model's decode takes hair away, scalp inside the skull outline (the
+  person's own skin colour and texture, the decode's shading), and outside it the wall behind
+  (the video's background plate, or the wall around filled in).
+- texture: the decode's change laid onto the hair, nowhere else.
+
+The face below the brows' arc is never drawn on; an edit fades into it over ``FEATHER`` of the
+crop, and fades out below the mouth and at the crop's border (``regions.edit_limit``).
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from mirror.plate import BackgroundPlate, fill_holes
+from mirror.regions import (NOSE_TIP, MOUTH, brow_line, edit_limit, face_oval, skull, soft_interior)
+from mirror.types import AlignedFace, EditedFace, EditPlan
+
+# The renderer's crop side as a multiple of the model's: 2 x 128 px is about the face's own
+# resolution in a 720p webcam frame, so drawn hair is not a blurred upscale.
+DETAIL = 2
+# Fractions of the crop side:
+FEATHER = 0.015        # the protected face interior fades in over this
+GUIDE_RADIUS = 0.012   # the guided filter's window: the hair mask's edge snaps to strands this close
+FOLD = 0.06            # new hair / scalp texture comes from a band this deep inside its source
+DETAIL_SIGMA = 0.012   # scalp texture: detail finer than this (Gaussian sigma) is the skin's own
+GUIDE_EPS = 2e-3       # guided filter regulariser (intensity^2 in [0, 1] units): edges above ~0.05
+# The segmented hair change of the decodes below this counts as noise, above CHANGE_FULL as sure.
+CHANGE_MIN, CHANGE_FULL = 0.15, 0.55
+# Colour: the hair's spread may grow or shrink at most this much (a dark head's noise is not
+# stretched into speckle), per channel (L, a, b).
+SPREAD_LIMITS = ((0.6, 2.2), (0.5, 1.6), (0.5, 1.6))
+SOFT = 0.012           # drawn regions' edges are feathered over this (Gaussian sigma)
+STRANDS = 0.03         # new hair is streaked along its fall over this length (strands)
+STRAND_CONTRAST = 0.12  # new hair's strand-to-strand lightness variation (fraction of its lightness)
+SHADOW = 0.02          # new hair shades the skin below it over this, by SHADOW_DEPTH
+SHADOW_DEPTH = 0.25
+SHADE_GAIN = 0.3       # how much of the edited decode's lightness relief shades the scalp
+SHADE_LIMIT = 12.0     # at most this many L* units
+DOME = 14.0            # a bare scalp is this many L* units darker at the skull's edge than on top
+COLOR_RATE = 0.25      # video: how fast the person's measured hair colour follows each frame
+SKIN_MIN = 0.002       # share of the crop a skin sample needs before it is trusted
+
+
+def to_lab(image: np.ndarray) -> np.ndarray:
+    """(H, W, 3) float32 BGR in [0, 1] -> float32 CIELAB (L in [0, 100])."""
+    return cv2.cvtColor(np.ascontiguousarray(image, np.float32), cv2.COLOR_BGR2LAB)
+
+
+def from_lab(lab: np.ndarray) -> np.ndarray:
+    """Float32 CIELAB -> (H, W, 3) float32 BGR, clipped to [0, 1]."""
+    return np.clip(cv2.cvtColor(np.ascontiguousarray(lab, np.float32), cv2.COLOR_LAB2BGR), 0.0, 1.0)
+
+
+def color_stats(lab: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
+    """(2, 3) float32 weighted mean and spread of CIELAB pixels, or None with too little weight."""
+    w = weight.astype(np.float32)
+    total = float(w.sum())
+    if total < 4.0:
+        return None
+    mean = (lab * w[..., None]).reshape(-1, 3).sum(0) / total
+    spread = np.sqrt(((lab - mean) ** 2 * w[..., None]).reshape(-1, 3).sum(0) / total)
+    return np.stack([mean, np.maximum(spread, 1.0)]).astype(np.float32)
+
+
+def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float = 1.0) -> np.ndarray:
+    """Moves pixels of colour statistics ``own`` to ``target`` (both (2, 3) CIELAB mean, spread):
+    each pixel keeps its place in its hair's spread, so strands and highlights stay.
+
+    Returns:
+        (H, W, 3) float32 BGR in [0, 1].
+    """
+    limits = np.float32(SPREAD_LIMITS)
+    ratio = np.clip(target[1] / own[1], limits[:, 0], limits[:, 1]) ** amount
+    mean = own[0] + amount * (target[0] - own[0])
+    return from_lab(mean + (lab - own[0]) * ratio)
+
+
+def refine(mask: np.ndarray, guide: np.ndarray) -> np.ndarray:
+    """Upsizes a crop-space probability to the guide's size and snaps its edge to the guide's own
+    edges (a guided filter), so it follows strands rather than the model crop's pixels.
+
+    Args:
+        mask: (S, S) float32 in [0, 1]; guide: (R, R, 3) float32 BGR in [0, 1].
+    """
+    size = guide.shape[0]
+    up = cv2.resize(mask, (size, size), interpolation=cv2.INTER_LINEAR)
+    gray = cv2.cvtColor(guide, cv2.COLOR_BGR2GRAY)
+    radius = max(1, int(round(GUIDE_RADIUS * size)))
+    return np.clip(cv2.ximgproc.guidedFilter(gray, up, radius, GUIDE_EPS), 0.0, 1.0)
+
+
+def reflect_from(source: np.ndarray, depth: float) -> tuple[np.ndarray, np.ndarray]:
+    """A sampling map that fills everything outside ``source`` with ``source``'s own pixels:
+    each pixel takes the source pixel as far inside the source's edge as it is outside it,
+    folded back every ``depth`` pixels (a mirror, then a mirror of the mirror, ...), so texture
+    continues across the edge without smearing.
+
+    Args:
+        source: (H, W) bool, at least one True.
+
+    Returns:
+        (map_x, map_y), each (H, W) float32, for ``cv2.remap``.
+    """
+    height, width = source.shape
+    _, labels = cv2.distanceTransformWithLabels((~source).astype(np.uint8), cv2.DIST_L2, 3,
+                                                labelType=cv2.DIST_LABEL_PIXEL)
+    ys, xs = np.nonzero(source)   # row-major, the order of DIST_LABEL_PIXEL's labels
+    near = labels.astype(np.int64) - 1
+    px, py = xs[near].astype(np.float32), ys[near].astype(np.float32)
+    gy, gx = np.mgrid[0:height, 0:width].astype(np.float32)
+    dx, dy = px - gx, py - gy
+    dist = np.sqrt(dx * dx + dy * dy)
+    fold = depth - np.abs(np.mod(dist, 2 * depth) - depth)
+    scale = np.where(dist > 0, fold / np.maximum(dist, 1e-6), 0.0).astype(np.float32)
+    return px + dx * scale, py + dy * scale
+
+
+def skin_sample(lab: np.ndarray, landmarks: np.ndarray, hair: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the person's bare skin to draw scalp from: the forehead under the hairline,
+    or where bangs cover it, the cheeks and nose between the nose tip and the mouth."""
+    size = lab.shape[0]
+    rows = np.arange(size, dtype=np.float32)[:, None]
+    bare = face_oval(landmarks, size) & (hair < 0.2)
+    forehead = bare & (rows < brow_line(landmarks, size)[None, :] - 0.01 * size)
+    if forehead.sum() >= SKIN_MIN * size * size:
+        return forehead
+    return bare & (rows > landmarks[NOSE_TIP, 1]) & (rows < landmarks[MOUTH, 1])
+
+
+_PATTERNS: dict[int, np.ndarray] = {}
+
+
+def _strand_pattern(size: int) -> np.ndarray:
+    """(size, size) float32, zero-mean unit-spread noise streaked vertically: strand-to-strand
+    variation of drawn hair. Fixed per size, so it does not flicker from frame to frame."""
+    if size not in _PATTERNS:
+        noise = np.random.default_rng(0).standard_normal((size, size)).astype(np.float32)
+        noise = cv2.GaussianBlur(noise, (0, 0), sigmaX=0.6, sigmaY=STRANDS * size)
+        _PATTERNS[size] = (noise - noise.mean()) / max(float(noise.std()), 1e-6)
+    return _PATTERNS[size]
+
+
+class HairRenderer:
+    """Renders ``EditPlan``s onto aligned faces; remembers the person's hair colour in video.
+
+    Args:
+        video: frames of one stream (the measured hair colour is smoothed over time).
+    """
+
+    def __init__(self, video: bool = False):
+        self.video = video
+        self.reset()
+
+    def reset(self) -> None:
+        """Forgets the person (the face was lost)."""
+        self._own_color: np.ndarray | None = None
+
+    def render(self, aligned: AlignedFace, plan: EditPlan, plate: BackgroundPlate | None = None) -> EditedFace:
+        """Draws ``plan`` on ``aligned`` (segmented, with its detail crop).
+
+        Args:
+            plate: the video's background plate (None: a photo; the wall is filled in).
+        """
+        if aligned.detail is None or aligned.hair is None or aligned.person is None:
+            raise ValueError("the face needs its detail crop and its hair and person masks")
+        size = aligned.detail.shape[0]
+        zero = np.zeros((size, size), np.float32)
+        if plan.kind == "none":
+            return EditedFace(aligned.detail, zero, zero)
+        detail = aligned.detail.astype(np.float32) / 255.0
+        landmarks = aligned.landmarks * aligned.scale
+        hair = refine(aligned.hair, detail)
+        lab = to_lab(detail)
+        own = color_stats(lab, hair > 0.5)
+        if own is not None and self.video and self._own_color is not None:
+            own = self._own_color + COLOR_RATE * (own - self._own_color)
+        self._own_color = own
+        keep_out = (1.0 - soft_interior(landmarks, size, FEATHER * size)) * edit_limit(landmarks, size)
+        if own is None and plan.kind == "color":
+            return EditedFace(aligned.detail, zero, zero)
+        if plan.kind == "color":
+            out = recolor(lab, own, plan.color, plan.amount)
+            return self._finish(detail, out, hair * keep_out, zero)
+        change = cv2.resize(plan.hair_change, (size, size), interpolation=cv2.INTER_LINEAR)
+        if plan.kind == "texture":
+            delta = cv2.resize(plan.edited - plan.recon, (size, size), interpolation=cv2.INTER_LINEAR)
+            return self._finish(detail, detail + delta, hair * keep_out, zero)
+        soft = SOFT * size
+        grow = np.clip((change - CHANGE_MIN) / (CHANGE_FULL - CHANGE_MIN), 0, 1) if plan.kind != "remove" else zero
+        loss = np.clip((-change - CHANGE_MIN) / (CHANGE_FULL - CHANGE_MIN), 0, 1) if plan.kind != "add" else zero
+        # A pixel whose hair goes is wholly redrawn, its strands' fringe against the wall too.
+        loss = cv2.GaussianBlur(loss * np.clip(hair * 3.0, 0.0, 1.0), (0, 0), soft)
+        grow = cv2.GaussianBlur(grow, (0, 0), soft * 0.5)
+        out = detail
+        recolored = zero
+        shift = self._decoded_shift(plan, aligned) if own is not None and plan.kind == "exemplar" else None
+        if shift is not None:
+            # An exemplar may change the colour too: by the decodes' own change of hair colour.
+            target = np.stack([own[0] + shift, own[1]])
+            out = detail + hair[..., None] * (recolor(lab, own, target, plan.amount) - detail)
+            recolored = hair * keep_out
+        if loss.max() > 0:
+            wall = self._wall(detail, aligned, hair, plate)
+            scalp = self._scalp(detail, lab, landmarks, hair, plan, aligned.scale)
+            inside = skull(landmarks, size)[..., None]
+            fill = scalp * inside + wall * (1 - inside)
+            out = out + loss[..., None] * (fill - out)
+        if grow.max() > 0 and (hair > 0.5).any():
+            strands = self._strands(out, hair > 0.6, FOLD * size)
+            # New hair casts a soft shadow on the skin just below it.
+            below = np.roll(grow, int(SHADOW * size), axis=0)
+            below[:int(SHADOW * size)] = 0
+            shadow = cv2.GaussianBlur(np.clip(below - grow, 0, 1), (0, 0), SHADOW * size)
+            out = out * (1.0 - SHADOW_DEPTH * shadow[..., None])
+            loss = np.maximum(loss, shadow * SHADOW_DEPTH)
+            out = out + grow[..., None] * (strands - out)
+        drawn = np.maximum(grow, loss) * keep_out
+        return self._finish(detail, out, np.maximum(drawn, recolored), drawn)
+
+    @staticmethod
+    def _strands(image: np.ndarray, source: np.ndarray, depth: float) -> np.ndarray:
+        """(R, R, 3) float32: hair continued downward from ``source`` (R, R) bool: below each
+        column's hair, that hair reflected about its lower edge (folded every ``depth`` pixels),
+        streaked along the fall; elsewhere, the nearest hair reflected across its edge."""
+        size = image.shape[0]
+        rows = np.arange(size, dtype=np.float32)[:, None]
+        above = np.maximum.accumulate(np.where(source, rows, -1.0), axis=0)   # last hair row above
+        dist = rows - above
+        fold = depth - np.abs(np.mod(dist, 2 * depth) - depth)
+        map_x, map_y = reflect_from(source, depth)
+        vertical = (above >= 0) & (dist <= 4 * depth)
+        map_y = np.where(vertical, above - fold, map_y).astype(np.float32)
+        map_x = np.where(vertical, np.broadcast_to(np.arange(size, dtype=np.float32), (size, size)), map_x)
+        drawn = cv2.remap(image, map_x.astype(np.float32), map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        length = max(3, int(STRANDS * size) | 1)
+        streaked = cv2.blur(drawn, (1, length)) * 0.7 + drawn * 0.3
+        return np.clip(streaked * (1.0 + STRAND_CONTRAST * _strand_pattern(size))[..., None], 0.0, 1.0)
+
+    @staticmethod
+    def _finish(detail: np.ndarray, out: np.ndarray, mask: np.ndarray, replace: np.ndarray) -> EditedFace:
+        """Blends ``out`` into ``detail`` through ``mask``: the EditedFace the compositor takes."""
+        mask = np.clip(mask, 0.0, 1.0).astype(np.float32)
+        blended = detail + mask[..., None] * (out - detail)
+        return EditedFace(np.clip(blended * 255.0 + 0.5, 0, 255).astype(np.uint8), mask,
+                          np.clip(replace, 0.0, 1.0).astype(np.float32))
+
+    @staticmethod
+    def _decoded_shift(plan: EditPlan, aligned: AlignedFace) -> np.ndarray | None:
+        """(3,) change of the hair's CIELAB mean from the plain to the edited decode, or None
+        without hair."""
+        weight = aligned.hair > 0.5
+        before, after = color_stats(to_lab(plan.recon), weight), color_stats(to_lab(plan.edited), weight)
+        if before is None or after is None:
+            return None
+        return after[0] - before[0]
+
+    @staticmethod
+    def _wall(detail: np.ndarray, aligned: AlignedFace, hair: np.ndarray,
+              plate: BackgroundPlate | None) -> np.ndarray:
+        """(R, R, 3) float32: what is behind the person: the plate where it has seen the wall, the
+        wall visible in this crop elsewhere, filled in where neither knows."""
+        size = detail.shape[0]
+        person = cv2.resize(aligned.person, (size, size), interpolation=cv2.INTER_LINEAR)
+        visible = np.clip(1.0 - 2.0 * np.maximum(person, hair), 0.0, 1.0)
+        base = detail
+        if plate is not None:
+            seen, known = plate.crop(aligned.detail_to_crop, size)
+            base = seen * known[..., None] + detail * (1 - known[..., None])
+            visible = np.maximum(visible, known)
+        return fill_holes(base, visible)
+
+    @staticmethod
+    def _scalp(detail: np.ndarray, lab: np.ndarray, landmarks: np.ndarray, hair: np.ndarray,
+               plan: EditPlan, scale: int) -> np.ndarray:
+        """(R, R, 3) float32: bare scalp: the person's skin colour, shaded as the edited decode
+        is, with the skin's own fine texture reflected in from where it is bare."""
+        size = detail.shape[0]
+        skin = skin_sample(lab, landmarks, hair)
+        if not skin.any():
+            skin = face_oval(landmarks, size)
+        tone = np.median(lab[skin], axis=0)
+        decoded = to_lab(plan.edited)[..., 0]
+        decoded = cv2.GaussianBlur(decoded, (0, 0), 1.0)
+        small_skin = cv2.resize(skin.astype(np.uint8), decoded.shape[::-1], interpolation=cv2.INTER_NEAREST) > 0
+        reference = np.median(decoded[small_skin]) if small_skin.any() else float(decoded.mean())
+        shade = np.clip((decoded - reference) * SHADE_GAIN, -SHADE_LIMIT, SHADE_LIMIT)
+        shade = cv2.resize(shade, (size, size), interpolation=cv2.INTER_LINEAR)
+        base = np.empty_like(lab)
+        base[...] = tone
+        base[..., 0] += shade - DOME * (1.0 - skull(landmarks, size, edge=0.25))
+        fine = detail - cv2.GaussianBlur(detail, (0, 0), DETAIL_SIGMA * size)
+        map_x, map_y = reflect_from(skin, FOLD * size)
+        texture = cv2.remap(fine, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        return np.clip(from_lab(base) + texture, 0.0, 1.0)

@@ -1,0 +1,107 @@
+"""Where a named shape style grows or takes away hair, drawn from the face's own geometry.
+
+Each style is a region in crop space built from the face-mesh landmarks (the hairline along
+the face oval's top, the eyebrows' arc, the skull outline) and scaled by the amount:
+
+- ``bangs``: a fringe from the hairline down over the forehead (85 % of the way to the brows at
+  amount 1), its lower edge broken into strand ends;
+- ``no_bangs``: the hair over the forehead goes;
+- ``receding``: the hairline moves back, furthest at the temples (an M);
+- ``bald``: the hair on top goes, from the crown outward as the amount grows, leaving the sides
+  below the temples (a horseshoe) at amount 1;
+- ``regrowth``: the skull above the hairline fills, and the hairline comes down, most at the
+  temples.
+
+The hair-loss scale mixes these (``Style.mix``). Exemplar styles have no region: their change is
+the one the model's decodes show (``mirror.editor``).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from mirror.regions import EARS, FACE_OVAL, FOREHEAD_TOP, SKULL_HEIGHT, brow_line, face_oval, skull
+
+ADD = ("bangs", "regrowth")
+REMOVE = ("no_bangs", "receding", "bald")
+# Fractions of the skull's height (ear line to crown) unless said otherwise.
+FRINGE = 0.85        # bangs reach this share of the way from hairline to brows
+STRAND_ENDS = 0.015  # bangs' lower edge wavers by this much, every STRAND_PERIOD of the crop
+STRAND_PERIOD = 0.05
+RECEDE_CENTRE, RECEDE_TEMPLES = 0.12, 0.42   # receding: hairline moves back this far, centre / temples
+REGROW_CENTRE, REGROW_TEMPLES = 0.06, 0.16   # regrowth: hairline comes down this far
+HORSESHOE = 0.3      # bald at amount 1 keeps the sides below this height above the ear line
+EDGE = 0.02          # soft edge of every region, share of the crop
+
+
+def _geometry(landmarks: np.ndarray, size: int) -> dict:
+    """Column-wise measures of the face in crop pixels."""
+    (x0, y0), (x1, y1) = landmarks[EARS[0], :2], landmarks[EARS[1], :2]
+    oval = face_oval(landmarks, size)
+    has = oval.any(axis=0)
+    top = np.where(has, oval.argmax(axis=0), np.nan).astype(np.float32)   # hairline per column
+    cols = np.arange(size, dtype=np.float32)
+    top = np.interp(cols, cols[has], top[has]) if has.any() else np.full(size, landmarks[FOREHEAD_TOP, 1])
+    ears = (y0 + y1) / 2
+    height = max(ears - landmarks[FOREHEAD_TOP, 1], 1.0) * SKULL_HEIGHT
+    half = max(abs(x1 - x0) / 2, 1.0)
+    centre = (x0 + x1) / 2
+    oval_x = landmarks[FACE_OVAL, 0]
+    return {"top": top.astype(np.float32), "brow": brow_line(landmarks, size), "ears": ears,
+            "height": height, "u": np.clip((cols - centre) / half, -1.5, 1.5),
+            "inside": (cols >= oval_x.min()) & (cols <= oval_x.max()), "centre": centre, "half": half}
+
+
+def _band(rows: np.ndarray, upper: np.ndarray, lower: np.ndarray, edge: float) -> np.ndarray:
+    """(S, S) soft 1 between the per-column rows ``upper`` < ``lower``."""
+    return np.clip(np.minimum(rows - upper[None, :], lower[None, :] - rows) / edge + 0.5, 0.0, 1.0)
+
+
+def region(style: str, landmarks: np.ndarray, size: int, amount: float) -> np.ndarray:
+    """(S, S) float32 in [0, 1]: where ``style`` at ``amount`` puts hair (ADD) or takes it (REMOVE)."""
+    g = _geometry(landmarks, size)
+    rows = np.arange(size, dtype=np.float32)[:, None]
+    edge = max(EDGE * size, 1.0)
+    amount = float(np.clip(amount, 0.0, 2.0))
+    top, brow, height, u = g["top"], g["brow"], g["height"], g["u"]
+    if style == "bangs":
+        cols = np.arange(size, dtype=np.float32) * 2 * np.pi / (STRAND_PERIOD * size)
+        ends = STRAND_ENDS * size * (0.5 + 0.3 * np.sin(cols) + 0.2 * np.sin(2.7 * cols + 1.3))
+        lower = top + min(amount, 1.15) * FRINGE * (brow - top) - ends
+        out = _band(rows, top - 0.1 * height, lower, edge) * g["inside"][None, :]
+    elif style == "no_bangs":
+        out = _band(rows, top - 0.05 * height, brow - 0.01 * size, edge) * g["inside"][None, :]
+    elif style == "receding":
+        depth = amount * height * (RECEDE_CENTRE + (RECEDE_TEMPLES - RECEDE_CENTRE) * np.clip(u, -1, 1) ** 2)
+        out = _band(rows, top - depth, top + 0.02 * size, edge) * (np.abs(u) < 1.1)[None, :]
+        out = out * skull(landmarks, size)
+    elif style == "bald":
+        crown = g["ears"] - height   # the skull's top
+        cut = g["ears"] - HORSESHOE * height
+        ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+        # An ellipse from the crown that grows with the amount to cover the top down to ``cut``.
+        reach = amount * (cut - crown + 0.5 * height)
+        dist = np.sqrt(((xs - g["centre"]) / (g["half"] * 1.3)) ** 2 + ((ys - crown) / max(reach, 1e-3)) ** 2)
+        out = np.clip((1.0 - dist) * reach / edge + 0.5, 0.0, 1.0) * np.clip((cut - ys) / edge + 0.5, 0.0, 1.0)
+    elif style == "regrowth":
+        depth = amount * height * (REGROW_CENTRE + (REGROW_TEMPLES - REGROW_CENTRE) * np.clip(u, -1, 1) ** 2)
+        out = np.maximum(_band(rows, top - 2 * height, top + depth, edge) * skull(landmarks, size),
+                         0.0) * (np.abs(u) < 1.2)[None, :]
+    else:
+        raise ValueError(f"no shape region for style {style!r}")
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def hair_change(mix: dict[str, float], landmarks: np.ndarray, hair: np.ndarray, amount: float) -> np.ndarray:
+    """(S, S) float32 in [-1, 1]: the hair probability added (> 0) or taken (< 0) by a mix of
+    shape styles ({name: weight}) at ``amount``, on a face whose hair is ``hair`` (S, S)."""
+    size = hair.shape[0]
+    grow = np.zeros((size, size), np.float32)
+    loss = np.zeros((size, size), np.float32)
+    for name, weight in mix.items():
+        if weight <= 0:
+            continue
+        if name in ADD:
+            grow = np.maximum(grow, region(name, landmarks, size, weight * amount))
+        elif name in REMOVE:
+            loss = np.maximum(loss, region(name, landmarks, size, weight * amount))
+    return np.clip((grow - loss) * np.where(grow > loss, 1.0 - hair, hair), -1.0, 1.0)

@@ -1,0 +1,196 @@
+"""The renderer: a real hair mask, colour only on the hair, new hair and scalp from the person's
+own pixels, the wall behind removed hair, no seam at the brows."""
+from __future__ import annotations
+
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from mirror import shapes
+from mirror.app import Pipeline
+from mirror.compositor import warp_back
+from mirror.plate import BackgroundPlate, fill_holes
+from mirror.regions import face_interior, face_oval, skull
+from mirror.render import HairRenderer, color_stats, recolor, reflect_from, to_lab
+from mirror.types import EditPlan, Frame
+
+ENGINES = os.environ.get("HAIR_MIRROR_ENGINES", os.path.join(ROOT, "engines"))
+
+
+@pytest.fixture(scope="module")
+def pipeline():
+    with Pipeline(ENGINES, "onnxruntime", static=True) as pipeline:
+        yield pipeline
+
+
+@pytest.fixture(scope="module")
+def faces(pipeline, photos):
+    """[(name, image, AlignedFace)] of the packaged photos, segmented."""
+    return [(name, image, pipeline.track(Frame(0, 0, image))[1]) for name, image in photos]
+
+
+def test_hair_mask_covers_the_hair_and_not_the_face(faces):
+    for name, _, aligned in faces:
+        size = aligned.crop.shape[0]
+        interior = face_interior(aligned.landmarks, size)
+        assert aligned.hair[interior].mean() < 0.08, f"{name}: hair inside the face"
+        assert aligned.person[interior].mean() > 0.9, f"{name}: the face is not the person"
+    # The astronaut's hair: the top of her head above the face oval, inside her silhouette.
+    _, _, astronaut = faces[1]
+    size = astronaut.crop.shape[0]
+    above = skull(astronaut.landmarks, size) > 0.5
+    above &= ~face_oval(astronaut.landmarks, size)
+    above[int(astronaut.landmarks[10, 1]):] = False
+    assert above.sum() > 200 and astronaut.hair[above].mean() > 0.7
+    # Grace Hopper's hat is not hair.
+    _, _, hopper = faces[0]
+    hat = np.zeros_like(hopper.hair, bool)
+    hat[: int(hopper.landmarks[10, 1]) - 4, 40:88] = True
+    assert hopper.hair[hat].mean() < 0.3
+
+
+def frame_mask(mask, aligned, shape, grow=2):
+    """A detail-crop mask warped onto the whole frame, grown by ``grow`` frame pixels."""
+    roi = (0, 0, shape[1], shape[0])
+    warped = warp_back(mask.astype(np.float32), aligned.detail_to_crop, roi) > 1e-3
+    return cv2.dilate(warped.astype(np.uint8), np.ones((2 * grow + 1,) * 2, np.uint8)).astype(bool)
+
+
+@pytest.mark.parametrize("style", ["blond", "black", "gray"])
+def test_colour_changes_nothing_outside_the_hair_mask(pipeline, faces, style):
+    name, image, aligned = faces[1]
+    result = pipeline.process(Frame(0, 0, image), pipeline.styles.get(style), 1.0)
+    edited = pipeline.edit(Frame(0, 0, image), aligned, pipeline.styles.get(style))
+    hair = frame_mask(edited.hair_mask, aligned, image.shape)
+    changed = np.abs(result.output.astype(int) - image.astype(int)).max(axis=2) > 0
+    assert changed.sum() > 2000, "the hair did not change"
+    assert not (changed & ~hair).any(), f"{(changed & ~hair).sum()} pixels changed outside the hair"
+    assert edited.replace.max() == 0   # a recolouring keeps the frame's own detail
+
+
+def test_recolour_keeps_the_hairs_own_pattern():
+    rng = np.random.default_rng(0)
+    lab = np.stack([rng.normal(25, 6, (32, 32)), rng.normal(3, 2, (32, 32)), rng.normal(5, 2, (32, 32))], -1)
+    lab = lab.astype(np.float32)
+    own = color_stats(lab, np.ones((32, 32), bool))
+    target = np.float32([[60, 8, 25], [12, 4, 6]])
+    out = to_lab(recolor(lab, own, target))
+    assert np.allclose(out.reshape(-1, 3).mean(0), target[0], atol=1.5)
+    # Lighter where it was lighter: the strands' order is kept.
+    assert np.corrcoef(out[..., 0].ravel(), lab[..., 0].ravel())[0, 1] > 0.98
+    assert np.abs(to_lab(recolor(lab, own, target, amount=0.0)) - lab).mean() < 0.3   # no change
+
+
+def test_reflection_fills_from_the_source_only():
+    source = np.zeros((40, 40), bool)
+    source[:10] = True
+    map_x, map_y = reflect_from(source, depth=6)
+    assert map_y.max() < 10 and map_y[25].max() <= 6 + 1e-3       # samples inside the source band
+    assert np.allclose(map_y[12], 10 - 1 - 3 + 0, atol=1.01)      # 3 px outside -> ~3 px inside
+    assert np.allclose(map_x[20], np.arange(40), atol=1e-3)       # straight up, no sideways smear
+
+
+def test_fill_holes_takes_the_wall_around():
+    wall = np.zeros((64, 64, 3), np.float32)
+    wall[:, :32] = (0.2, 0.4, 0.6)
+    wall[:, 32:] = (0.6, 0.4, 0.2)
+    known = np.ones((64, 64), np.float32)
+    known[20:44, 4:28] = 0
+    filled = fill_holes(wall * known[..., None], known)
+    assert np.abs(filled[24:40, 8:24] - (0.2, 0.4, 0.6)).mean() < 0.03
+    assert np.array_equal(filled[known > 0], wall[known > 0])
+
+
+def test_background_plate_learns_the_wall_the_person_uncovers():
+    """A person (a disc) walks across a fixed wall: the plate knows the wall where they stood."""
+    rng = np.random.default_rng(1)
+    wall = cv2.GaussianBlur(rng.uniform(0, 255, (240, 320, 3)).astype(np.uint8), (0, 0), 3)
+    plate = BackgroundPlate()
+    size = 64
+    for x in (80, 120, 160, 200, 240):
+        frame = wall.copy()
+        cv2.circle(frame, (x, 120), 40, (20, 200, 20), -1)
+        to_crop = np.float64([[size / 200, 0, -(x - 100) * size / 200], [0, size / 200, -20 * size / 200]])
+        person = cv2.warpAffine((np.all(frame == (20, 200, 20), axis=2)).astype(np.float32), to_crop, (size, size))
+        plate.update(frame, to_crop, person)
+    # Where the person stood first (x = 80) the wall has been seen since.
+    to_crop = np.float64([[size / 200, 0, 0], [0, size / 200, -20 * size / 200]])
+    image, known = plate.crop(to_crop, size)
+    truth = cv2.warpAffine(wall, to_crop, (size, size)).astype(np.float32) / 255
+    centre = np.zeros((size, size), bool)
+    centre[size // 2 - 6:size // 2 + 6, 24 - 6:24 + 6] = True   # frame (80, 120)
+    assert known[centre].min() > 0.99
+    assert np.abs(image[centre] - truth[centre]).mean() < 0.03
+
+
+def test_removed_hair_outside_the_skull_shows_the_plate(pipeline, faces):
+    """Bald on the astronaut with a plate that saw a green wall: beside her head, where her hair
+    was, the picture turns to that wall; inside the skull, skin-coloured scalp."""
+    name, image, aligned = faces[1]
+    wall = np.zeros_like(image)
+    wall[...] = (40, 180, 40)
+    plate = BackgroundPlate()
+    plate.update(wall, aligned.to_crop, np.zeros_like(aligned.person))
+    style = pipeline.styles.get("bald")
+    plan = pipeline.editor.edit(aligned, style, 1.0)
+    edited = HairRenderer().render(aligned, plan, plate)
+    size = edited.crop.shape[0]
+    landmarks = aligned.landmarks * aligned.scale
+    hair = cv2.resize(aligned.hair, (size, size)) > 0.8
+    outside = hair & (skull(landmarks, size) < 0.05) & (edited.replace > 0.95)
+    inside = hair & (skull(landmarks, size) > 0.95) & (edited.replace > 0.95) & ~face_oval(landmarks, size)
+    assert outside.sum() > 100 and inside.sum() > 100
+    green = edited.crop[outside].astype(int)
+    assert np.abs(green - (40, 180, 40)).mean() < 25
+    scalp = to_lab(edited.crop[inside][None].astype(np.float32) / 255)[0].mean(0)
+    skin = to_lab(aligned.detail[cv2.resize(face_interior(aligned.landmarks, 128).astype(np.uint8),
+                                            (size, size)) > 0][None].astype(np.float32) / 255)[0].mean(0)
+    assert abs(scalp[1] - skin[1]) < 8 and abs(scalp[2] - skin[2]) < 8    # the person's own skin hue
+
+
+@pytest.mark.parametrize("style", ["bangs", "bald", "receding", "regrowth", "blond"])
+def test_no_seam_at_the_brows(pipeline, faces, style):
+    """Across the protected face's upper edge, the edit's change steps no more than the photo's
+    own edges do there (at 95th percentiles)."""
+    for name, image, aligned in faces:
+        edited = pipeline.edit(Frame(0, 0, image), aligned, pipeline.styles.get(style))
+        size = edited.crop.shape[0]
+        landmarks = aligned.landmarks * aligned.scale
+        interior = face_interior(landmarks, size).astype(np.uint8)
+        band = (cv2.dilate(interior, np.ones((5, 5), np.uint8)) - cv2.erode(interior, np.ones((5, 5), np.uint8))) > 0
+        band[int(landmarks[6, 1]):] = False          # the upper edge: brows and temples
+        change = cv2.cvtColor(edited.crop, cv2.COLOR_BGR2GRAY).astype(np.float32) - \
+            cv2.cvtColor(aligned.detail, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        photo = cv2.cvtColor(aligned.detail, cv2.COLOR_BGR2GRAY).astype(np.float32)
+
+        def step(img):
+            return np.hypot(cv2.Sobel(img, cv2.CV_32F, 1, 0), cv2.Sobel(img, cv2.CV_32F, 0, 1))[band]
+
+        assert np.percentile(step(change), 95) <= np.percentile(step(photo), 95) + 1.0, name
+
+
+def test_shape_regions_grow_with_the_amount(faces):
+    _, _, aligned = faces[1]
+    for style in shapes.ADD + shapes.REMOVE:
+        areas = [shapes.region(style, aligned.landmarks, 128, a).sum() for a in (0.3, 0.7, 1.0)]
+        assert areas[2] > 40, (style, areas)
+        if style != "no_bangs":    # the fringe goes whole
+            assert areas[0] < areas[1] < areas[2], (style, areas)
+    # Removing takes only hair that is there; adding only where there is none.
+    change = shapes.hair_change({"bald": 1.0}, aligned.landmarks, aligned.hair, 1.0)
+    assert change.max() <= 0 and (change < -0.5).sum() > 300
+    assert (-change <= aligned.hair + 1e-6).all()
+
+
+def test_plan_kinds(pipeline, faces):
+    _, _, aligned = faces[1]
+    assert pipeline.editor.edit(aligned, pipeline.styles.get("blond")).kind == "color"
+    assert pipeline.editor.edit(aligned, pipeline.styles.get("blond"), 0.0).kind == "none"
+    bangs = pipeline.editor.edit(aligned, pipeline.styles.get("bangs"))
+    assert bangs.kind == "add" and bangs.edited is None and bangs.hair_change.max() > 0.5
+    bald = pipeline.editor.edit(aligned, pipeline.styles.get("bald"))
+    assert bald.kind == "remove" and bald.edited is not None and bald.hair_change.min() < -0.5
+    assert HairRenderer().render(aligned, EditPlan("none")).hair_mask.max() == 0

@@ -1,0 +1,101 @@
+"""Target colours of the colour styles: the hair of the training faces that have the colour.
+
+    python -m train.colors --data data/aligned128 --engines engines
+
+For each colour style (``train.styles.STYLES`` of kind ``color``), the CIELAB mean and spread of
+the hair (the teacher's mask, ``python -m train.teacher``) of every labelled training face with
+that attribute, averaged over faces; written into ``ENGINES/styles.json`` as the style's
+``color``. The mirror recolours a person's own hair to these statistics (``mirror.render``).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+
+import numpy as np
+
+from mirror.cli import setup_logging
+from mirror.errors import MirrorError
+from mirror.render import color_stats, to_lab
+from train.data import attribute_names
+from train.styles import STYLES, has_style
+
+log = logging.getLogger(__name__)
+
+HAIR_SURE = 0.6 * 255   # the teacher's hair probability (x 255) that counts as hair
+MIN_HAIR = 0.03         # a face counts when at least this share of its crop is hair
+
+
+def hair_colors(crops: np.ndarray, hair: np.ndarray, attributes: np.ndarray, names: list[str],
+                faces: int = 400) -> dict:
+    """{style: {"mean": [L, a, b], "spread": [L, a, b], "faces": n}} of the colour styles.
+
+    Args:
+        crops: (N, S, S, 3) uint8 BGR; hair: (N, S, S) uint8 teacher probability x 255;
+        attributes: (N, 40) +1/-1 CelebA labels named by ``names``.
+        faces: at most this many faces per style (the first ones).
+    """
+    result = {}
+    for name, (_, _, kind, _) in STYLES.items():
+        if kind != "color":
+            continue
+        rows = np.flatnonzero(has_style(attributes, names, name))
+        stats = []
+        for r in rows:
+            mask = hair[r] > HAIR_SURE
+            if mask.mean() < MIN_HAIR:
+                continue
+            stats.append(color_stats(to_lab(crops[r].astype(np.float32) / 255.0), mask))
+            if len(stats) == faces:
+                break
+        if not stats:
+            raise MirrorError(f"no labelled training face shows {name}")
+        mean = np.mean(stats, axis=0)
+        result[name] = {"mean": [round(float(v), 3) for v in mean[0]],
+                        "spread": [round(float(v), 3) for v in mean[1]], "faces": len(stats)}
+        log.info("%s: %s", name, result[name])
+    return result
+
+
+def parse_arguments(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m train.colors", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", required=True, help="a prepared folder with teacher labels")
+    parser.add_argument("--engines", required=True, help="the engines folder whose styles.json gets the colours")
+    parser.add_argument("--faces", type=int, default=400, help="at most this many faces per style")
+    return parser.parse_args(argv)
+
+
+def main(args: argparse.Namespace) -> int:
+    setup_logging(True)
+    path = os.path.join(args.engines, "styles.json")
+    try:
+        teacher = os.path.join(args.data, "teacher.npy")
+        if not os.path.isfile(teacher):
+            raise MirrorError(f"no teacher labels in {args.data}: run python -m train.teacher --data {args.data}")
+        if not os.path.isfile(path):
+            raise MirrorError(f"style library not found: {path}")
+        split = np.load(os.path.join(args.data, "split.npy"))
+        rows = np.flatnonzero((split == 0) & np.load(os.path.join(args.data, "teacher_rows.npy")))
+        crops = np.load(os.path.join(args.data, "crops.npy"), mmap_mode="r")
+        colors = hair_colors(crops[rows], np.load(teacher, mmap_mode="r")[rows],
+                             np.load(os.path.join(args.data, "attributes.npy"))[rows],
+                             attribute_names(args.data), args.faces)
+    except MirrorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    with open(path) as f:
+        library = json.load(f)
+    for name, color in colors.items():
+        library["styles"][name]["color"] = color
+    with open(path, "w") as f:
+        json.dump(library, f, indent=1)
+        f.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(parse_arguments()))
