@@ -17,8 +17,10 @@ What it runs, in one process:
    crops from the run, on the chosen backend and on PyTorch eager (``engines/torch``).
 
 Stages (milliseconds per frame): ``capture`` (reading/decoding the frame), ``track`` (face
-mesh), ``align``, ``encode``, ``segment`` (selfie segmentation), ``decode``, ``edit`` (the rest
-of the editor: latent move, crop blend), ``composite``, ``display`` (preview drawing). Latency:
+mesh), ``align`` (the model's crop and the renderer's detail crop), ``encode``, ``segment``
+(the student hair and person segmenter), ``decode``, ``edit`` (the rest of the editor: latent
+move, segmenting the decodes, shape regions), ``render`` (the renderer and the background
+plate), ``composite``, ``display`` (preview drawing). Latency:
 from the frame in hand to the preview drawn. Throughput: frames out per second of wall time.
 The main run feeds frames as fast as the mirror takes them (its latency includes the wait of a
 saturated pipeline); ``as_camera`` then plays the video in real time, as a camera would deliver
@@ -45,7 +47,7 @@ from mirror.timing import add_timing, timing_scope
 
 log = logging.getLogger(__name__)
 
-STAGES = ("capture", "track", "align", "encode", "segment", "decode", "edit", "composite", "display")
+STAGES = ("capture", "track", "align", "encode", "segment", "decode", "edit", "render", "composite", "display")
 # The targets for this 2-core CPU machine.
 TARGETS = {"throughput_fps": 60.0, "latency_p95_ms": 25.0, "ratio_to_floor": 0.4,
            "speedup_vs_torch": 1.5, "rss_mb": 1024.0}

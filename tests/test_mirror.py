@@ -18,8 +18,8 @@ from mirror.backends import BACKENDS, create_backend, load_model_files
 from mirror.backends.tensorrt import available as tensorrt_available, cache_path
 from mirror.errors import MirrorError
 from mirror.filters import OneEuroFilter
-from mirror.regions import face_interior, hair_region
-from mirror.segment import PersonSegmenter
+from mirror.regions import face_interior, skull
+from mirror.segment import HairSegmenter
 from mirror.types import Frame
 
 ENGINES = os.environ.get("HAIR_MIRROR_ENGINES", os.path.join(ROOT, "engines"))
@@ -155,13 +155,14 @@ def test_broken_model_files_are_one_line_errors(tmp_path, what, match):
 # --- the edit: hair changes, the person stays -----------------------------------------------
 
 def face_and_hair_masks(image, face, size=None):
-    """Frame-space masks of the face interior and of the hair region around it."""
+    """Frame-space masks of the face interior and of the head around it: the hair (the shipped
+    segmenter's) and the skull, where hair may be drawn, recoloured or taken away."""
     aligner = Aligner(128)
     aligned = aligner.align(image, face)
     interior = face_interior(aligned.landmarks, 128).astype(np.float32)
-    with PersonSegmenter() as segmenter:
-        person = segmenter(aligned.crop)
-    hair = hair_region(aligned.landmarks, person)
+    with HairSegmenter(load_model_files(ENGINES).segmenter) as segmenter:
+        hair, _ = segmenter(aligned.crop)
+    hair = np.maximum(hair, skull(aligned.landmarks, 128)) * (1 - interior)
     inverse = cv2.invertAffineTransform(aligned.to_crop)
     shape = (image.shape[1], image.shape[0])
     interior = cv2.warpAffine(interior, inverse, shape, flags=cv2.INTER_NEAREST) > 0.5
@@ -205,16 +206,17 @@ def test_nothing_below_the_chin_changes_in_a_close_up():
 
 def test_segmenter_reuses_its_mask_every_other_video_frame(model, tracked):
     crops = [Aligner(model.size).align(image, face).crop for _, image, face in tracked]
-    with PersonSegmenter(video=True) as video, PersonSegmenter() as photo:
-        first = video(crops[0], 0)
-        assert video(crops[1], 33) is first                     # reused
-        third = video(crops[1], 66)
+    with HairSegmenter(model.segmenter, video=True) as video, HairSegmenter(model.segmenter) as photo:
+        first, _ = video(crops[0], 0)
+        assert video(crops[1], 33)[0] is first                  # reused
+        third, _ = video(crops[1], 66)
         assert third is not first and np.abs(third - first).max() > 0.05   # computed anew
         video.reset()
-        assert video(crops[1], 100) is not third
-        person = photo(crops[0])
-        assert photo(crops[0]) is not person and person.shape == (model.size, model.size)
+        assert video(crops[1], 100)[0] is not third
+        hair, person = photo(crops[0])
+        assert photo(crops[0])[1] is not person and person.shape == (model.size, model.size)
         assert 0.2 < person.mean() < 0.9                        # a real silhouette, not empty or full
+        assert 0.02 < hair.mean() < person.mean()               # some hair, all of it on the person
 
 
 def test_original_style_is_the_plain_mirror(photo_pipeline, tracked):

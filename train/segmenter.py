@@ -233,7 +233,7 @@ def train(config: Config) -> dict:
             loss.backward()
             optimizer.step()
             schedule.step()
-            total += float(loss)
+            total += float(loss.detach())
             step += 1
         pred = predict(model, val_crops)
         history.append({"epoch": epoch, "loss": round(total / max(1, len(crops) // config.batch_size), 4),

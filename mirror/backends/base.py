@@ -69,7 +69,7 @@ def load_model_files(folder: str) -> ModelFiles:
     except (ValueError, KeyError, TypeError, json.JSONDecodeError):
         raise MirrorError(f"broken style library: {path}") from None
     files = ModelFiles(folder, size, latent_dim, styles)
-    for onnx_path in (files.encoder, files.decoder, files.segmenter):
+    for onnx_path in (files.encoder, files.decoder):
         if not os.path.isfile(onnx_path):
             raise MirrorError(f"model file not found: {onnx_path}")
     return files
