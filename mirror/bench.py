@@ -598,7 +598,7 @@ def _progress(args):
 
 
 def parse_arguments(argv=None) -> argparse.Namespace:
-    from mirror.app import DEFAULT_ENGINES
+    from mirror.paths import DEFAULT_ENGINES
     from mirror.backends import CHOICES
 
     parser = argparse.ArgumentParser(prog="python -m mirror.bench", description=__doc__,

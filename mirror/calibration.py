@@ -281,7 +281,7 @@ def calibrate(spec: str = "camera:0", engines: str | None = None, target_fps: fl
     Raises:
         MirrorError: no camera, an unreadable video, or a broken model (one line each).
     """
-    from mirror.app import DEFAULT_ENGINES
+    from mirror.paths import DEFAULT_ENGINES
     from mirror.backends import BACKENDS, load_model_files
 
     engines = engines or DEFAULT_ENGINES

@@ -36,7 +36,7 @@ import numpy as np
 from mirror.source import Source
 from mirror.styles import Style
 from mirror.timing import timing_scope
-from mirror.types import AlignedFace, EditedFace, Frame
+from mirror.types import AlignedFace, EditedFace, Frame, Result
 
 log = logging.getLogger(__name__)
 
@@ -267,7 +267,7 @@ class PipelinedRunner:
     # --- the caller's side ----------------------------------------------------------------------
 
     def next(self):
-        """The next processed frame, in capture order: a ``mirror.app.Result``.
+        """The next processed frame, in capture order: a ``mirror.types.Result``.
 
         Its ``timings`` hold the stages' milliseconds (``capture``, ``track``, ``align``,
         ``edit``, ``composite``, and whatever the stages added) and ``latency``: from the frame
@@ -282,8 +282,6 @@ class PipelinedRunner:
             Exception: whatever a stage raised on one bad frame (MirrorError for a bad image);
                 the frame is skipped and ``next()`` goes on with the following one.
         """
-        from mirror.app import Result
-
         if self._finished:
             return None
         run = self._run

@@ -321,14 +321,56 @@ def test_kiosk_quits_only_with_its_key():
         post_key(pygame.K_q)
         post_key(pygame.K_ESCAPE)
         pygame.event.post(pygame.event.Event(pygame.QUIT))
-        assert display.events() == []
+        assert display.events() == ["wake", "wake"]  # someone is there, but they do not quit
+        post_key(pygame.K_RIGHT)
+        assert display.events() == ["next"]
         post_key(pygame.K_F12)
         assert display.events() == ["quit"]
 
 
+def test_kiosk_goes_idle_cycles_random_styles_and_a_key_returns_control(photo_pipeline):
+    """Synthetic key presses through a real (dummy-driver) Pygame window, on the frame clock."""
+    import pygame
+
+    from mirror.display import Display
+    from mirror.style_state import IDLE_HUD, StyleState
+
+    state = StyleState(photo_pipeline, "bangs", 1.0, random_seconds=2.0, seed=5, idle_seconds=10.0)
+    with Display(size=(320, 240), kiosk=True) as display:
+        def frames(start_ms, end_ms, step_ms=500):
+            shown = []
+            for t in range(start_ms, end_ms, step_ms):
+                state.tick(t)
+                for action in display.events():
+                    state.apply(action)
+                shown.append(state.style.name)
+            return shown
+
+        assert set(frames(0, 9500)) == {"bangs"} and not state.idle and IDLE_HUD not in state.hud_lines
+        post_key(pygame.K_RIGHT)  # a key before the limit: the clock starts again
+        chosen = frames(9500, 10000)[-1]
+        assert chosen != "bangs" and set(frames(10000, 19000)) == {chosen} and not state.idle
+        idle = frames(19000, 30000)  # 10 s after the key: idle, a new random style every 2 s
+        assert state.idle and state.rotate and IDLE_HUD in state.hud_lines
+        assert idle[0] == chosen and idle[1] != chosen and len(set(idle)) >= 4  # at once, then every 2 s
+        post_key(pygame.K_a)  # any key returns control: no more rotation, the HUD says nothing
+        after = frames(30000, 39500)
+        assert not state.idle and not state.rotate and IDLE_HUD not in state.hud_lines
+        assert len(set(after)) == 1
+        frames(39500, 41000)
+        assert state.idle  # idle again 10 s after that key
+
+
+def test_style_state_idle_needs_a_positive_limit(photo_pipeline):
+    from mirror.style_state import StyleState
+
+    with pytest.raises(ValueError, match="idle_seconds must be positive"):
+        StyleState(photo_pipeline, "bangs", 1.0, 2.0, idle_seconds=0)
+
+
 def test_style_keys_cycle_and_hairloss_moves_along_the_scale(photo_pipeline):
     from mirror import hairloss
-    from mirror.app import StyleState
+    from mirror.style_state import StyleState
 
     state = StyleState(photo_pipeline, "bangs", 1.0, 4.0, seed=1)
     names = photo_pipeline.styles.names

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import ROOT, VIDEOS, need
-from mirror.app import Options, Pipeline, run
+from mirror.app import Pipeline
+from mirror.loop import Options, run
 from mirror.errors import MirrorError
 from mirror.source import Source, SourceLost
 from mirror.types import Frame
@@ -103,12 +104,12 @@ def test_camera_that_comes_back_carries_on(photos):
 
 
 def test_lost_camera_from_the_command_line_is_one_line():
-    code = ("import sys, run_mirror; from mirror import app, source as s\n"
+    code = ("import sys, run_mirror; from mirror import loop, source as s\n"
             "class Gone(s.Source):\n"
             "    name = 'camera:0'\n"
             "    def read(self): raise s.SourceLost('camera:0 stopped delivering frames')\n"
             "    def reopen(self): raise s.MirrorError('camera 0 could not be opened')\n"
-            "app.open_default_source = lambda options: Gone()\n"
+            "loop.open_default_source = lambda options: Gone()\n"
             "sys.exit(run_mirror.main(run_mirror.parse_arguments(['--headless', '--retry-seconds', '1',\n"
             "                                                     '--engines', sys.argv[1]])))\n")
     result = subprocess.run([sys.executable, "-c", code, ENGINES], cwd=ROOT, capture_output=True, text=True,
