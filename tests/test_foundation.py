@@ -25,7 +25,7 @@ def test_landmarks_found_on_packaged_photos(tracked):
         assert 0 <= x0 < x1 <= image.shape[1] and 0 <= y0 < y1 <= image.shape[0]
 
 
-@pytest.mark.parametrize("size", [64, 96, 128])
+@pytest.mark.parametrize("size", [64, 128, 256])
 def test_align_inverse_round_trip_under_one_pixel(tracked, size):
     aligner = Aligner(size)
     for name, image, face in tracked:

@@ -21,9 +21,10 @@ import logging
 import os
 import sys
 
+from mirror.align import SIZES
 from mirror.errors import MirrorError
+from mirror.vae import MODEL_KEYS, read_specs
 from train.losses import LOSSES, RECONSTRUCTIONS
-from train.models import MODEL_KEYS, SIZES, read_specs
 from train.training import Config, train
 
 DEFAULTS = Config()

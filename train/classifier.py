@@ -142,9 +142,9 @@ class Classifier:
     """classifier.onnx on ONNX Runtime: attribute probabilities of crops."""
 
     def __init__(self, path: str, threads: int = 2):
-        from train.export import session
+        from mirror.backends.onnxruntime import open_session
 
-        self.session = session(path, threads)
+        self.session = open_session(path, threads)
         meta = self.session.get_modelmeta().custom_metadata_map
         try:
             self.names = json.loads(meta["attributes"])

@@ -41,7 +41,9 @@ import textwrap
 
 import numpy as np
 
+from mirror.backends import decode_crops, encode_crops
 from mirror.errors import MirrorError
+from train.metrics import kl_per_dimension, psnr
 
 log = logging.getLogger(__name__)
 
@@ -175,56 +177,18 @@ def attribute_styles(mu: np.ndarray, attributes: np.ndarray, names: list[str]) -
 
 # --- the model -------------------------------------------------------------------------------
 
-class Model:
-    """The run's VAE on NumPy arrays: (B, S, S, 3) uint8 BGR crops <-> (B, Z) latents."""
+def decoder_sensitivity(model, rng: np.random.Generator, samples: int = 8) -> np.ndarray:
+    """(Z,) mean absolute change of the decode when one dimension goes from -2 to +2 (no data).
 
-    def __init__(self, run: str):
-        import torch
-
-        from train.models import load_model
-
-        self.torch = torch
-        self.vae = load_model(run)
-        self.size, self.latent_dim = self.vae.size, self.vae.latent_dim
-
-    def encode(self, crops: np.ndarray, batch: int = 128) -> tuple[np.ndarray, np.ndarray]:
-        """-> (mu (B, Z), logvar (B, Z)) float32."""
-        from train.data import to_tensor
-
-        mus, logvars = [], []
-        with self.torch.no_grad():
-            for start in range(0, len(crops), batch):
-                mu, logvar = self.vae.encoder(to_tensor(crops[start:start + batch]))
-                mus.append(mu.numpy())
-                logvars.append(logvar.numpy())
-        return np.concatenate(mus), np.concatenate(logvars)
-
-    def decode(self, latents: np.ndarray, batch: int = 128) -> np.ndarray:
-        """(..., Z) -> (..., S, S, 3) uint8 BGR."""
-        from train.data import to_crops
-
-        latents = np.asarray(latents, np.float32)
-        flat = latents.reshape(-1, self.latent_dim)
-        out = []
-        with self.torch.no_grad():
-            for start in range(0, len(flat), batch):
-                out.append(to_crops(self.vae.decoder(self.torch.from_numpy(flat[start:start + batch]))))
-        return np.concatenate(out).reshape(*latents.shape[:-1], self.size, self.size, 3)
-
-
-def kl_per_dimension(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
-    """(Z,) mean KL(q(z|x) || N(0, 1)) per dimension, in nats."""
-    return (0.5 * (-1.0 - logvar + mu ** 2 + np.exp(logvar))).mean(axis=0)
-
-
-def decoder_sensitivity(model: Model, rng: np.random.Generator, samples: int = 8) -> np.ndarray:
-    """(Z,) mean absolute change of the decode when one dimension goes from -2 to +2 (no data)."""
+    Args:
+        model: a ``mirror.backends.Backend``.
+    """
     base = rng.standard_normal((samples, model.latent_dim)).astype(np.float32)
     scores = np.zeros(model.latent_dim)
     for d in range(model.latent_dim):
         low, high = base.copy(), base.copy()
         low[:, d], high[:, d] = -2.0, 2.0
-        images = model.decode(np.concatenate([low, high])).astype(np.float32)
+        images = decode_crops(model, np.concatenate([low, high])).astype(np.float32)
         scores[d] = np.abs(images[:samples] - images[samples:]).mean()
     return scores
 
@@ -443,17 +407,15 @@ def report(run: str, out: str, data: str | None = None, styles_path: str | None 
     import matplotlib
 
     matplotlib.use("Agg")
-    import torch
-
-    from train.models import read_specs
+    from mirror.backends.torch import TorchBackend
+    from mirror.vae import read_specs
 
     if not os.path.isdir(run):
         raise MirrorError(f"run folder not found: {run}")
     if images < 10 or top < 2:
         raise ValueError("images must be >= 10 and top >= 2")
-    torch.set_num_threads(max(1, threads))
     specs = read_specs(run)
-    model = Model(run)
+    model = TorchBackend(None, run=run, threads=max(1, threads), device="cpu")
     os.makedirs(out, exist_ok=True)
     rng = np.random.default_rng(seed)
     z_dim = model.latent_dim
@@ -469,7 +431,7 @@ def report(run: str, out: str, data: str | None = None, styles_path: str | None 
     faces = mu = logvar = None
     if folder:
         faces, split = test_faces(folder, model.size, images)
-        mu, logvar = model.encode(faces.crops)
+        mu, logvar = encode_crops(model, faces.crops)
         kl = kl_per_dimension(mu, logvar)
         ranking = f"KL on {len(mu)} {split} faces"
         summary.update(faces=len(mu), split=split, kl_total=round(float(kl.sum()), 3),
@@ -490,10 +452,9 @@ def report(run: str, out: str, data: str | None = None, styles_path: str | None 
     if faces is not None:
         count = min(12, len(faces))
         pick = np.linspace(0, len(faces) - 1, count).round().astype(int)
-        recon = model.decode(mu[pick])
+        recon = decode_crops(model, mu[pick])
         crops = faces.crops[pick]
-        error = np.abs(recon.astype(np.float32) - crops.astype(np.float32)) / 255.0
-        psnr = -10 * np.log10(np.maximum((error ** 2).reshape(count, -1).mean(1), 1e-10))
+        scores = psnr(recon / 255.0, crops / 255.0)
         rows = []
         for half in range(0, count, 6):
             part = slice(half, min(half + 6, count))
@@ -501,14 +462,14 @@ def report(run: str, out: str, data: str | None = None, styles_path: str | None 
         width = max(len(r) for r in rows)
         rows = [np.concatenate([r, np.full((width - len(r),) + r.shape[1:], 255, np.uint8)]) for r in rows]
         labels = ["original", "reconstruction"] * (len(rows) // 2)
-        summary["reconstruction_psnr"] = round(float(psnr.mean()), 2)
+        summary["reconstruction_psnr"] = round(float(scores.mean()), 2)
         written.append(save(tile_figure(
             np.stack(rows), f"{split} faces and their reconstructions (decode of the posterior mean); "
-            f"PSNR {psnr.mean():.1f} dB", labels, tile_inches=1.1), os.path.join(out, "reconstructions.png")))
+            f"PSNR {scores.mean():.1f} dB", labels, tile_inches=1.1), os.path.join(out, "reconstructions.png")))
 
     # samples from the prior
     prior = rng.standard_normal((6, 10, z_dim)).astype(np.float32)
-    written.append(save(tile_figure(model.decode(prior), "random samples from the prior N(0, I)",
+    written.append(save(tile_figure(decode_crops(model, prior), "random samples from the prior N(0, I)",
                                     tile_inches=0.95), os.path.join(out, "samples.png")))
 
     # traversals from one prior sample (disentangling-vae's plot)
@@ -518,7 +479,7 @@ def report(run: str, out: str, data: str | None = None, styles_path: str | None 
     for r, d in enumerate(shown):
         latents[r, :, d] = values
     written.append(save(tile_figure(
-        model.decode(latents), f"latent traversals from one prior sample: {dims_note}",
+        decode_crops(model, latents), f"latent traversals from one prior sample: {dims_note}",
         [f"z{d}  {score_name} {kl[d]:.2f}" for d in shown], [f"{v:+.2f}" for v in values],
         xlabel="value of the dimension (prior 2.5% .. 97.5%)"), os.path.join(out, "traversals.png")))
 
@@ -536,7 +497,7 @@ def report(run: str, out: str, data: str | None = None, styles_path: str | None 
         latents = np.stack([base + amounts[:, None] * (strength * direction)[None]
                             for direction, strength in styles.values()])
         written.append(save(tile_figure(
-            model.decode(latents), f"style traversals from the same prior sample ({source})",
+            decode_crops(model, latents), f"style traversals from the same prior sample ({source})",
             [f"{name}" for name in styles], [f"{a:+.1f}" for a in amounts],
             xlabel="times the style's default strength"), os.path.join(out, "style_traversals.png")))
         summary["styles"] = {"source": source, "names": list(styles)}
@@ -548,7 +509,7 @@ def report(run: str, out: str, data: str | None = None, styles_path: str | None 
     latents[:, :, second] = grid_values[::-1, None]
     latents[:, :, first] = grid_values[None, :]
     written.append(save(tile_figure(
-        model.decode(latents), f"10 x 10 grid over the two most informative dimensions by {ranking} "
+        decode_crops(model, latents), f"10 x 10 grid over the two most informative dimensions by {ranking} "
         "(all others 0)", [f"{v:+.2f}" for v in grid_values[::-1]], [f"{v:+.2f}" for v in grid_values],
         xlabel=f"z{first}  ({score_name} {kl[first]:.2f})", ylabel=f"z{second}  ({score_name} {kl[second]:.2f})",
         tile_inches=0.8), os.path.join(out, "grid.png")))
