@@ -40,6 +40,7 @@ import cv2
 import numpy as np
 
 from mirror.backends.base import onnx_paths
+from mirror.cli import setup_logging
 from mirror.errors import MirrorError
 from mirror.regions import face_interior, face_oval, hair_region
 from train.directions import KEEP, STYLES, has_style, load_styles
@@ -334,7 +335,7 @@ def parse_arguments(argv=None) -> argparse.Namespace:
 
 
 def main(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging(False, logging.INFO, native=True)
     try:
         result = evaluate(args.engines, args.data, args.limit, args.classifier, args.int8)
     except MirrorError as error:

@@ -25,6 +25,7 @@ import sys
 import numpy as np
 import torch
 
+from mirror.cli import setup_logging
 from mirror.errors import MirrorError
 from mirror.vae import SPECS, load_model
 
@@ -93,7 +94,7 @@ def parse_arguments(argv=None) -> argparse.Namespace:
 
 
 def main(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging(False, logging.INFO, native=True)
     torch.set_num_threads(2)
     try:
         report = export_onnx(args.run_dir, args.out_dir, args.static)

@@ -21,6 +21,7 @@ import time
 import numpy as np
 
 from mirror.backends.base import onnx_paths
+from mirror.cli import setup_logging
 from mirror.errors import MirrorError
 
 log = logging.getLogger(__name__)
@@ -110,7 +111,7 @@ def parse_arguments(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_arguments(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    setup_logging(False, logging.INFO, native=True)
     try:
         report = quantize(args.engines, args.data, args.limit)
     except MirrorError as error:

@@ -36,6 +36,7 @@ import time
 
 import numpy as np
 
+from mirror.cli import setup_logging
 from mirror.errors import MirrorError
 from train.directions import STYLES, hair_subspace, style_directions
 
@@ -146,7 +147,7 @@ def parse_arguments(argv=None) -> argparse.Namespace:
 
 
 def main(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging(False, logging.INFO, native=True)
     from mirror.backends import open_backend
     from mirror.vae import SPECS, read_specs
 
