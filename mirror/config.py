@@ -6,7 +6,8 @@
     reset_config()              # removes it
 
 ``run_mirror.py`` takes the config's values as its defaults: flags the user typed always win.
-Only a few keys are applied (``APPLIED``); the rest records what calibration measured.
+Only the model backend (``run_defaults``) and the camera with its resolution (``configured_camera``)
+are applied; the rest records what calibration measured.
 """
 from __future__ import annotations
 
@@ -20,8 +21,6 @@ log = logging.getLogger(__name__)
 
 ENV = "HAIR_MIRROR_CONFIG"
 VERSION = 1
-# Keys run_mirror.py applies: the model backend and the camera (index and resolution).
-APPLIED = ("backend", "camera")
 
 
 def config_path() -> str:

@@ -433,7 +433,7 @@ def configure_threads(pipeline, onnxruntime_threads: int | None = None,
         import torch
 
         # PyTorch's OpenMP threads spin while they wait: with the other stages on the other
-        # cores, two threads cost far more than one (measured: 650 ms vs 10 ms a frame).
+        # cores, two threads cost far more than one (figures in docs/SPEED.md).
         torch.set_num_threads(onnxruntime_threads or 1)
         used["torch"] = torch.get_num_threads()
     return used

@@ -67,7 +67,7 @@ def test_bench_writes_every_key(tmp_path):
     for stage in STAGES:
         assert set(report["stages"][stage]) == {"p50", "p95"}, stage
         assert report["stages"][stage]["p95"] >= report["stages"][stage]["p50"] >= 0, stage
-    if report["speedup_vs_torch"] is None:  # no engines/torch: said why
+    if report["speedup_vs_torch"] is None:  # no PyTorch model to compare with: said why
         assert report["speedup_vs_torch_reason"]
     else:
         model = report["model_ms"]
