@@ -78,10 +78,13 @@ def test_grayscale_and_rgba_frames_are_handled(photos):
         assert tracker.process(cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)) is not None
 
 
-@pytest.mark.parametrize("bad", [np.zeros((0, 0, 3), np.uint8), np.zeros((8, 8, 3), np.float32),
-                                 np.zeros((8, 8, 2), np.uint8), np.zeros((2, 8, 8, 3), np.uint8)])
-def test_bad_frames_get_a_clear_error(bad):
-    with pytest.raises(MirrorError):
+@pytest.mark.parametrize("bad, message", [
+    (np.zeros((0, 0, 3), np.uint8), "empty frame"),
+    (np.zeros((8, 8, 3), np.float32), "frame has dtype float32, expected uint8"),
+    (np.zeros((8, 8, 2), np.uint8), r"frame has shape \(8, 8, 2\), expected \(H, W\), \(H, W, 3\) or \(H, W, 4\)"),
+    (np.zeros((2, 8, 8, 3), np.uint8), r"frame has shape \(2, 8, 8, 3\)")])
+def test_bad_frames_get_a_clear_error(bad, message):
+    with pytest.raises(MirrorError, match=message):
         as_bgr(bad)
 
 
@@ -92,7 +95,7 @@ def test_missing_and_corrupt_images(tmp_path):
     corrupt.write_bytes(b"\xff\xd8\xff\xe0 this is not a jpeg")
     with pytest.raises(MirrorError, match="not a readable image"):
         read_image(str(corrupt))
-    with pytest.raises(MirrorError):
+    with pytest.raises(MirrorError, match="not a readable image"):
         open_source(str(corrupt))
 
 
@@ -139,7 +142,7 @@ def test_video_source_reads_in_order():
 
 
 def test_image_source_rejects_empty():
-    with pytest.raises(MirrorError):
+    with pytest.raises(MirrorError, match="no images given"):
         ImageSource([])
 
 

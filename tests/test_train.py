@@ -338,6 +338,7 @@ def test_corrupt_checkpoint_and_corrupt_onnx_give_a_one_line_error(tiny_run, sli
     assert "corrupt checkpoint" in result.stderr
     result = run_cli("-m", "train", "--run", str(run), "--resume")
     _one_line_error(result)
+    assert "corrupt checkpoint" in result.stderr
 
     engines = tmp_path / "engines"
     engines.mkdir()
