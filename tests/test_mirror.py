@@ -248,8 +248,14 @@ def test_one_euro_filter_steadies_noise_and_follows_motion():
     assert abs(moving[-1] - 590.0) < 40.0
 
 
+# The smallest change a display shows: one 8-bit grey level.
+VISIBLE_STEP = 1.0
+
+
 def test_output_is_steady_on_a_still_head():
-    """Mean frame-to-frame change in the hair region: output at most 1.5x the source's."""
+    """The goal: the edit adds no flicker one could see. On a still head the hair region's mean
+    frame-to-frame change in the output exceeds the camera's own (its noise) by less than one
+    grey level, the smallest step the screen can show."""
     from mirror.source import VideoSource
 
     path = os.path.join(need(VIDEOS), "d13.mp4")
@@ -264,7 +270,7 @@ def test_output_is_steady_on_a_still_head():
                              for a, b in zip(results, results[1:])])
     output_change = np.mean([np.abs(b.output.astype(np.float32) - a.output)[hair].mean()
                              for a, b in zip(results, results[1:])])
-    assert output_change <= 1.5 * source_change, (output_change, source_change)
+    assert output_change - source_change <= VISIBLE_STEP, (output_change, source_change)
 
 
 # --- the preview ----------------------------------------------------------------------------
@@ -482,7 +488,11 @@ def test_real_window_under_xvfb(tmp_path):
 
 def test_hairloss_scale_is_monotone_in_the_classifiers_score():
     """Mean Bald + Receding_Hairline logit of the project's classifier over real CelebA faces,
-    as the mirror shows them, rises with every stage of the scale."""
+    as the mirror shows them, rises with every stage of the scale.
+
+    Held-out faces: the stage weights (``mirror.hairloss.STAGES``) were chosen on the first 30
+    whole-head photos (``hairloss.FIT_FACES``); these are 30 others, from the test split that no
+    training tool uses."""
     import glob
 
     import onnxruntime
@@ -490,8 +500,12 @@ def test_hairloss_scale_is_monotone_in_the_classifiers_score():
     from conftest import CELEBA
     from mirror import hairloss
     from mirror.source import read_image
+    from train.prepare import split_of
 
-    paths = sorted(glob.glob(os.path.join(need(CELEBA), "img", "18*.jpg")))[:30]
+    paths = sorted(glob.glob(os.path.join(need(CELEBA), "img", "18*.jpg")))
+    fitted = set(paths[:hairloss.FIT_FACES])
+    paths = [p for p in paths if p not in fitted and split_of(os.path.basename(p)) == 2][:30]
+    assert len(paths) == 30
     classifier = onnxruntime.InferenceSession(os.path.join(ENGINES, "classifier.onnx"))
     names = json.load(open(os.path.join(ENGINES, "classifier.json")))["attributes"]
     columns = [names.index("Bald"), names.index("Receding_Hairline")]
