@@ -455,7 +455,10 @@ def test_list_styles():
 def test_real_window_under_xvfb(tmp_path):
     """One run in a real X window, screenshotted from the X server itself."""
     if not shutil.which("Xvfb") or not shutil.which("import"):
-        pytest.skip("Xvfb and ImageMagick's import are needed (apt-get install xvfb imagemagick)")
+        why = "Xvfb and ImageMagick's import are needed (apt-get install xvfb imagemagick)"
+        if os.environ.get("CI"):  # CI must show a real window once: a silent skip hides a broken display path
+            pytest.fail(f"on CI the real-window test must run: {why}")
+        pytest.skip(why)
     display = ":97"
     server = subprocess.Popen(["Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
