@@ -90,5 +90,10 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
+def console() -> int:
+    """The ``hair-mirror`` command of an installed package (``pip install .``)."""
+    return main(parse_arguments())
+
+
 if __name__ == "__main__":
-    sys.exit(main(parse_arguments()))
+    sys.exit(console())
