@@ -112,6 +112,14 @@ def test_unreadable_video(tmp_path):
         open_source("camera:x")
 
 
+def test_camera_specs_parse_one_way():
+    from mirror.source import camera_index
+
+    assert [camera_index(s) for s in ("camera", "camera:0", "camera:3", "demo", "clip.mp4")] == [0, 0, 3, None, None]
+    with pytest.raises(MirrorError, match="bad camera index in 'camera:front'"):
+        camera_index("camera:front")
+
+
 def test_no_camera_is_a_clear_error():
     with pytest.raises(MirrorError, match="could not be opened"):
         open_source("camera:9")
