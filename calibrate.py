@@ -19,7 +19,7 @@ from mirror.errors import MirrorError
 
 
 def parse_arguments(argv=None) -> argparse.Namespace:
-    from mirror.app import DEFAULT_ENGINES
+    from mirror.paths import DEFAULT_ENGINES
     from mirror.backends import BACKENDS
 
     parser = argparse.ArgumentParser(prog="calibrate.py", description=__doc__,

@@ -16,7 +16,7 @@ from mirror.errors import MirrorError
 
 
 def parse_arguments(argv=None) -> argparse.Namespace:
-    from mirror.app import DEFAULT_ENGINES
+    from mirror.paths import DEFAULT_ENGINES
     from mirror.backends import CHOICES
 
     parser = argparse.ArgumentParser(prog="run_mirror.py", description=__doc__,
@@ -37,6 +37,8 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--list-styles", action="store_true", help="list the styles and exit")
     parser.add_argument("--kiosk", action="store_true",
                         help="fullscreen, no cursor, random styles while idle, quit only with F12")
+    parser.add_argument("--idle-seconds", type=float, default=30.0,
+                        help="with --kiosk, random styles after this long without a key press (default: 30)")
     parser.add_argument("--fullscreen", action="store_true", help="start fullscreen")
     parser.add_argument("--random-seconds", type=float, default=4.0,
                         help="with --style random, seconds between styles (default: 4)")
@@ -55,12 +57,14 @@ def parse_arguments(argv=None) -> argparse.Namespace:
         parser.error("--max-frames must be at least 1")
     if args.random_seconds <= 0:
         parser.error("--random-seconds must be positive")
+    if args.idle_seconds <= 0:
+        parser.error("--idle-seconds must be positive")
     return args
 
 
 def main(args: argparse.Namespace) -> int:
     setup_logging(args.verbose)
-    from mirror.app import Options, run
+    from mirror.loop import Options, run
 
     try:
         if args.list_styles:
@@ -86,5 +90,10 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
+def console() -> int:
+    """The ``hair-mirror`` command of an installed package (``pip install .``)."""
+    return main(parse_arguments())
+
+
 if __name__ == "__main__":
-    sys.exit(main(parse_arguments()))
+    sys.exit(console())

@@ -16,7 +16,9 @@ import numpy as np
 from mirror.tracker import LEFT_IRIS, MOUTH_LEFT, MOUTH_RIGHT, RIGHT_IRIS
 from mirror.types import AlignedFace, Face
 
-SIZES = (64, 96, 128, 192, 256)
+# Crop sides in pixels, the same for training and the mirror: the VAE (mirror/vae.py) halves the
+# side with stride-2 convolutions down to 4x4, so it takes these and no others.
+SIZES = (64, 128, 256)
 
 
 class Aligner:

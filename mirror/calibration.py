@@ -231,7 +231,7 @@ def measure(engines: str, backend: str, images: list[np.ndarray], frames: int, w
             progress=None) -> Measurement:
     """The pipelined mirror's throughput with ``backend`` on ``images`` replayed from memory."""
     from mirror.app import Pipeline
-    from mirror.bench import model_ms
+    from mirror.bench.runs import model_ms
     from mirror.pipelined import PipelinedRunner, configure_threads
 
     height, width = images[0].shape[:2]
@@ -281,7 +281,7 @@ def calibrate(spec: str = "camera:0", engines: str | None = None, target_fps: fl
     Raises:
         MirrorError: no camera, an unreadable video, or a broken model (one line each).
     """
-    from mirror.app import DEFAULT_ENGINES
+    from mirror.paths import DEFAULT_ENGINES
     from mirror.backends import BACKENDS, load_model_files
 
     engines = engines or DEFAULT_ENGINES

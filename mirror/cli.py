@@ -18,11 +18,21 @@ def silence_native_stderr() -> None:
         pass
 
 
-def setup_logging(verbose: bool) -> None:
-    """Quiet native logs unless ``verbose``; log warnings (or info when verbose) as one line."""
+def setup_logging(verbose: bool, level: int | None = None, native: bool = False) -> None:
+    """The one logging setup of every command-line tool: one line per record.
+
+    Args:
+        verbose: log one level more (INFO, or DEBUG where ``level`` is INFO already) and keep what
+            native libraries print.
+        level: what is logged otherwise (default: warnings; training tools report progress at INFO).
+        native: keep native libraries' stderr (MediaPipe, TFLite) even when not verbose.
+    """
     import logging
 
-    if not verbose:
+    level = logging.WARNING if level is None else level
+    if not verbose and not native:
         silence_native_stderr()
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(levelname)s: %(message)s")
+    if verbose:
+        level = logging.DEBUG if level <= logging.INFO else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s" if level <= logging.DEBUG
+                        else "%(levelname)s: %(message)s")

@@ -6,7 +6,8 @@
     reset_config()              # removes it
 
 ``run_mirror.py`` takes the config's values as its defaults: flags the user typed always win.
-Only a few keys are applied (``APPLIED``); the rest records what calibration measured.
+Only the model backend (``run_defaults``) and the camera with its resolution (``configured_camera``)
+are applied; the rest records what calibration measured.
 """
 from __future__ import annotations
 
@@ -20,8 +21,6 @@ log = logging.getLogger(__name__)
 
 ENV = "HAIR_MIRROR_CONFIG"
 VERSION = 1
-# Keys run_mirror.py applies: the model backend and the camera (index and resolution).
-APPLIED = ("backend", "camera")
 
 
 def config_path() -> str:
@@ -120,7 +119,7 @@ def configured_camera(source: str | None, path: str | None = None):
         An open ``CameraSource``, or None when the config has no camera, the user chose another
         source, or the camera does not open (the mirror then opens its source as usual).
     """
-    from mirror.source import CameraSource
+    from mirror.source import CameraSource, camera_index
 
     try:
         camera = read_config(path).get("camera")
@@ -133,7 +132,10 @@ def configured_camera(source: str | None, path: str | None = None):
     except (KeyError, TypeError, ValueError):
         log.warning("config %s: bad camera entry %r: ignored", path or config_path(), camera)
         return None
-    if source not in (None, f"camera:{index}") and not (source == "camera" and index == 0):
+    try:
+        if source is not None and camera_index(source) != index:
+            return None
+    except MirrorError:  # a bad camera spec: opening the source says so
         return None
     try:
         return CameraSource(index, width, height)

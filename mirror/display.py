@@ -1,7 +1,8 @@
 """The Pygame preview: mirrored view, before/after split, HUD and key help.
 
 Keys: Left/Right style, Up/Down strength, R random style, 0 original, B before/after, F
-fullscreen, S snapshot, H help, Q/Esc quit (in kiosk mode only the kiosk quit key quits).
+fullscreen, S snapshot, H help, Q/Esc quit (in kiosk mode only the kiosk quit key quits, and the
+other keys work as usual: any key ends the kiosk's idle mode).
 """
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ class Display:
     Args:
         size: initial window size (width, height).
         fullscreen: start fullscreen.
-        kiosk: fullscreen, no cursor, only ``quit_key`` quits.
+        kiosk: fullscreen (F does not leave it), no cursor, only ``quit_key`` quits.
         quit_key: the kiosk's quit key, a Pygame key name (default ``f12``).
         mirror: flip the image left-right, as a mirror does.
     """
@@ -84,7 +85,9 @@ class Display:
 
     def events(self) -> list[str]:
         """Drains Pygame's events into actions: next, prev, stronger, weaker, random, original,
-        split, fullscreen, snapshot, help, scale_up, scale_down, quit."""
+        split, fullscreen, snapshot, help, scale_up, scale_down, quit, and ``wake`` for any other
+        key (someone is there: the kiosk's idle mode ends). In kiosk mode only the kiosk's quit
+        key quits; every other key works as usual."""
         pg = self._pg
         keys = {pg.K_RIGHT: "next", pg.K_LEFT: "prev", pg.K_UP: "stronger", pg.K_DOWN: "weaker",
                 pg.K_r: "random", pg.K_0: "original", pg.K_KP0: "original", pg.K_b: "split",
@@ -95,14 +98,12 @@ class Display:
             if event.type == pg.QUIT and not self.kiosk:
                 actions.append("quit")
             elif event.type == pg.KEYDOWN:
-                if self.kiosk:
-                    if event.key == self._quit_key:
-                        actions.append("quit")
-                    continue
-                if event.key in (pg.K_q, pg.K_ESCAPE):
+                quit_keys = (self._quit_key,) if self.kiosk else (pg.K_q, pg.K_ESCAPE)
+                if event.key in quit_keys:
                     actions.append("quit")
-                elif event.key in keys:
-                    actions.append(keys[event.key])
+                else:
+                    action = keys.get(event.key, "wake")
+                    actions.append("wake" if self.kiosk and action == "fullscreen" else action)
         for action in actions:
             if action == "split":
                 self.split = not self.split

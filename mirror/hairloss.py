@@ -9,7 +9,10 @@ import numpy as np
 from mirror.styles import Style, StyleLibrary
 
 # (stage, label, {style: weight of its default strength}). The weights were chosen so that the
-# attribute classifier's Bald + Receding_Hairline score rises with every stage (tests/test_mirror.py).
+# attribute classifier's Bald + Receding_Hairline score rises with every stage on the first
+# FIT_FACES of CelebA's whole-head photos (sorted 18*.jpg); tests/test_mirror.py checks that order
+# on 30 other faces, from the test split.
+FIT_FACES = 30
 STAGES = [
     (-1, "fuller hair (regrowth)", {"regrowth": 1.0}),
     (0, "today", {}),

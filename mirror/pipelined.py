@@ -36,7 +36,7 @@ import numpy as np
 from mirror.source import Source
 from mirror.styles import Style
 from mirror.timing import timing_scope
-from mirror.types import AlignedFace, EditedFace, Frame
+from mirror.types import AlignedFace, EditedFace, Frame, Result
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +46,6 @@ PIPELINED_OPENCV_THREADS = 1
 
 # Frames in flight: as many as the cores that can work on them at once (see PipelinedRunner).
 MAX_IN_FLIGHT = max(2, os.cpu_count() or 1)
-# Just-in-time tracking (PipelinedRunner._pace) aims to finish this early.
-PACE_MARGIN_MS = 1.5
 # A live source whose frames run this far ahead of the wall clock is not real time: not dropped.
 REALTIME_SLACK_MS = 20.0
 
@@ -150,7 +148,7 @@ def follow(state) -> StyleFn:
 class _Run:
     """One source's threads and channels (a new one after ``restart``)."""
 
-    def __init__(self, source: Source, composite_thread: bool, max_in_flight: int | None):
+    def __init__(self, source: Source, max_in_flight: int | None):
         self.source = source
         # Frames taken from the source and not yet shown (a shown frame's slot is freed when the
         # caller asks for the next one).
@@ -160,14 +158,9 @@ class _Run:
         self.mailbox = _Channel(1) if source.live else None
         self.tracked = _Channel(1)
         self.edited = _Channel(1)
-        self.done = _Channel(1) if composite_thread else None
+        self.done = _Channel(1)
         self.channels = [c for c in (self.mailbox, self.tracked, self.edited, self.done) if c]
         self.threads: list[threading.Thread] = []
-        # Just-in-time tracking (PipelinedRunner._pace): stage times in ms, and the editor's state.
-        self.track_ms: float | None = None
-        self.edit_period_ms: float | None = None
-        self.edit_taken: float | None = None
-        self.edit_saturated = False
 
 
 class PipelinedRunner:
@@ -179,10 +172,6 @@ class PipelinedRunner:
         source: an open source; it stays the caller's to close.
         style: called in the edit thread with each frame, returns (style, strength) for it.
         max_frames: process at most this many frames (None: until the source ends).
-        composite_thread: composite in a thread of its own (else in the caller, inside
-            ``next()``).
-        pace: while the editor is the bottleneck, start tracking a frame just in time for it
-            rather than at once (same throughput, lower latency).
         max_in_flight: at most this many frames between capture and the caller being done
             with them (None: no limit but the one-frame hand-overs). More frames in flight than
             cores only queue up: latency, no throughput.
@@ -193,15 +182,12 @@ class PipelinedRunner:
     """
 
     def __init__(self, pipeline, source: Source, style: StyleFn, max_frames: int | None = None,
-                 composite_thread: bool = True, pace: bool = False,
                  max_in_flight: int | None = MAX_IN_FLIGHT):
         if max_frames is not None and max_frames < 0:
             raise ValueError(f"max_frames must be >= 0, got {max_frames}")
         self.pipeline = pipeline
         self.style = style
         self.max_frames = max_frames
-        self.composite_thread = composite_thread
-        self.pace = pace
         if max_in_flight is not None and max_in_flight < 1:
             raise ValueError(f"max_in_flight must be >= 1, got {max_in_flight}")
         self.max_in_flight = max_in_flight
@@ -220,13 +206,11 @@ class PipelinedRunner:
     # --- life cycle ---------------------------------------------------------------------------
 
     def _start(self, source: Source) -> None:
-        run = self._run = _Run(source, self.composite_thread, self.max_in_flight)
+        run = self._run = _Run(source, self.max_in_flight)
         self._finished = False
-        workers = [("track", self._track_loop), ("edit", self._edit_loop)]
+        workers = [("track", self._track_loop), ("edit", self._edit_loop), ("composite", self._composite_loop)]
         if run.mailbox:
             workers.insert(0, ("capture", self._capture_loop))
-        if self.composite_thread:
-            workers.append(("composite", self._composite_loop))
         run.threads = [threading.Thread(target=fn, args=(run,), name=f"mirror-{name}", daemon=True)
                        for name, fn in workers]
         for thread in run.threads:
@@ -267,7 +251,7 @@ class PipelinedRunner:
     # --- the caller's side ----------------------------------------------------------------------
 
     def next(self):
-        """The next processed frame, in capture order: a ``mirror.app.Result``.
+        """The next processed frame, in capture order: a ``mirror.types.Result``.
 
         Its ``timings`` hold the stages' milliseconds (``capture``, ``track``, ``align``,
         ``edit``, ``composite``, and whatever the stages added) and ``latency``: from the frame
@@ -282,18 +266,14 @@ class PipelinedRunner:
             Exception: whatever a stage raised on one bad frame (MirrorError for a bad image);
                 the frame is skipped and ``next()`` goes on with the following one.
         """
-        from mirror.app import Result
-
         if self._finished:
             return None
         run = self._run
         if run.shown:  # the caller is done with the previous frame: its slot is free
             run.shown = False
             run.in_flight.release()
-        item = (run.done or run.edited).get()
+        item = run.done.get()
         run.shown = True
-        if not self.composite_thread and item.error is None and not item.end:
-            self._composite(item)
         if item.end:
             self._finished = True
             return None
@@ -365,28 +345,15 @@ class PipelinedRunner:
                 while not run.in_flight.acquire(timeout=0.05):  # and only while few are in flight
                     if run.stop.is_set():
                         return
-                self._pace(run)
                 item = self._take(run)
-                start = time.perf_counter()
                 if item.frame is not None and item.error is None:
                     with timing_scope(item.timings):
                         self._track(item)
-                    run.track_ms = _ema(run.track_ms, (time.perf_counter() - start) * 1000.0)
                 run.tracked.put(item)
                 if item.last:
                     return
         except _Closed:
             pass
-
-    def _pace(self, run: "_Run") -> None:
-        """Just-in-time capture: while the editor is the bottleneck, a frame tracked at once
-        would only wait for it. Start the next one so it is ready as the editor frees up: the
-        same throughput, less latency (and, from a camera, a fresher frame)."""
-        if not self.pace or not run.edit_saturated or run.edit_period_ms is None or run.track_ms is None:
-            return
-        delay_ms = run.edit_period_ms - run.track_ms * 1.15 - PACE_MARGIN_MS
-        if delay_ms > 0.5:
-            run.stop.wait(delay_ms / 1000.0)
 
     def _track(self, item: _Item) -> None:
         try:
@@ -397,7 +364,8 @@ class PipelinedRunner:
     def _edit_loop(self, run: "_Run") -> None:
         try:
             while not run.stop.is_set():
-                item = self._edited_wait_and_get(run)
+                run.edited.wait_room()  # take a frame only when the compositor can take it next
+                item = run.tracked.get()
                 if item.error is None and not item.end:
                     with timing_scope(item.timings):
                         try:
@@ -410,19 +378,6 @@ class PipelinedRunner:
                     return
         except _Closed:
             pass
-
-    def _edited_wait_and_get(self, run: "_Run") -> _Item:
-        run.edited.wait_room()  # take a frame only when the compositor can take it next
-        asked = time.perf_counter()
-        item = run.tracked.get()
-        now = time.perf_counter()
-        # Saturated: the next frame was already waiting. The period between takes is then the
-        # pace the track thread can keep to (see _pace).
-        run.edit_saturated = (now - asked) * 1000.0 < 0.3
-        if run.edit_saturated and run.edit_taken is not None:
-            run.edit_period_ms = _ema(run.edit_period_ms, (now - run.edit_taken) * 1000.0)
-        run.edit_taken = now
-        return item
 
     def _composite_loop(self, run: "_Run") -> None:
         try:
@@ -443,10 +398,6 @@ class PipelinedRunner:
                 item.output = self.pipeline.compose(item.frame, item.aligned, item.edited)
             except BaseException as error:  # noqa: BLE001
                 item.error = error
-
-
-def _ema(previous: float | None, value: float, weight: float = 0.1) -> float:
-    return value if previous is None else previous + weight * (value - previous)
 
 
 def configure_threads(pipeline, onnxruntime_threads: int | None = None,
@@ -482,7 +433,7 @@ def configure_threads(pipeline, onnxruntime_threads: int | None = None,
         import torch
 
         # PyTorch's OpenMP threads spin while they wait: with the other stages on the other
-        # cores, two threads cost far more than one (measured: 650 ms vs 10 ms a frame).
+        # cores, two threads cost far more than one (figures in docs/SPEED.md).
         torch.set_num_threads(onnxruntime_threads or 1)
         used["torch"] = torch.get_num_threads()
     return used

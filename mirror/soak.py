@@ -19,7 +19,8 @@ import time
 
 import numpy as np
 
-from mirror.app import DEFAULT_ENGINES, Pipeline
+from mirror.app import Pipeline
+from mirror.paths import DEFAULT_ENGINES
 from mirror.cli import silence_native_stderr
 from mirror.errors import MirrorError
 from mirror.source import VideoSource

@@ -211,12 +211,19 @@ def demo_source(repeat: int = 1, cycle: bool = False) -> ImageSource:
 
 
 def camera_index(spec: str) -> int | None:
-    """The camera number of a ``camera`` / ``camera:N`` spec, or None for any other source."""
+    """The camera number of a ``camera`` (0) / ``camera:N`` spec, or None for any other source.
+
+    Raises:
+        MirrorError: for ``camera:`` followed by anything but a number.
+    """
     if spec == "camera":
         return 0
-    if spec.startswith("camera:") and spec.partition(":")[2].isdigit():
-        return int(spec.partition(":")[2])
-    return None
+    if not spec.startswith("camera:"):
+        return None
+    index = spec.partition(":")[2]
+    if not index.isdigit():
+        raise MirrorError(f"bad camera index in {spec!r}: expected camera:N with N a number")
+    return int(index)
 
 
 def open_source(spec: str, repeat: int = 1, loop: bool = False) -> Source:
@@ -235,11 +242,9 @@ def open_source(spec: str, repeat: int = 1, loop: bool = False) -> Source:
     repeat = repeat or 90
     if spec == "demo":
         return demo_source(repeat, cycle)
-    if spec.startswith("camera:") or spec == "camera":
-        index = spec.partition(":")[2] or "0"
-        if not index.isdigit():
-            raise MirrorError(f"bad camera index in {spec!r}: expected camera:N with N a number")
-        return CameraSource(int(index))
+    index = camera_index(spec)
+    if index is not None:
+        return CameraSource(index)
     extension = os.path.splitext(spec)[1].lower()
     if extension in IMAGE_EXTENSIONS:
         return image_source([spec], repeat, cycle)

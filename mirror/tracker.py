@@ -21,7 +21,6 @@ RIGHT_IRIS = 473   # iris centre of the eye on the image's right
 MOUTH_LEFT = 61
 MOUTH_RIGHT = 291
 FOREHEAD_TOP = 10
-CHIN = 152
 
 
 class FaceTracker:
@@ -32,8 +31,7 @@ class FaceTracker:
             (track between frames; frames must then come in order).
         max_faces: how many faces MediaPipe looks for; the largest one is returned. Default: 2 for
             photos, 1 for video (with 1 MediaPipe only tracks once it has a face; with more it
-            runs its detector on every frame that shows fewer: median 5.9 -> 3.9-4.2 ms a frame on d13,
-            one thread, 2-core AMD EPYC).
+            runs its detector on every frame that shows fewer, a cost measured in docs/SPEED.md).
         min_confidence: detection and tracking confidence threshold.
     """
 

@@ -4,7 +4,7 @@ All images are BGR uint8 arrays of shape (H, W, 3). "No face" is ``None``, never
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -116,3 +116,20 @@ class EditedFace:
     crop: np.ndarray
     hair_mask: np.ndarray
     replace: np.ndarray
+
+
+@dataclass
+class Result:
+    """One processed frame.
+
+    Attributes:
+        frame: the frame as captured (BGR).
+        output: (H, W, 3) uint8 BGR, the picture shown.
+        face: whether a face was found (and edited).
+        timings: milliseconds per stage (``mirror.timing``), and ``latency`` in the pipelined loop.
+    """
+
+    frame: Frame
+    output: np.ndarray
+    face: bool
+    timings: dict[str, float] = field(default_factory=dict)

@@ -14,7 +14,9 @@ from mirror import hairloss
 from mirror.align import Aligner
 from mirror.backends import create_backend, load_model_files
 from mirror.editor import to_tensor
-from mirror.explorer import AlignedData, LatentExplorer, parse_arguments, principal_directions
+from mirror.explorer.cli import parse_arguments
+from mirror.explorer.data import AlignedData, principal_directions
+from mirror.explorer.state import LatentExplorer
 from mirror.styles import StyleLibrary
 
 ENGINES = os.environ.get("HAIR_MIRROR_ENGINES", os.path.join(ROOT, "engines"))
@@ -222,7 +224,7 @@ def test_commands_drive_the_state_and_reject_nonsense(explorer):
 
 @pytest.fixture()
 def window(explorer):
-    from mirror.explorer_view import ExplorerWindow
+    from mirror.explorer.view import ExplorerWindow
 
     with ExplorerWindow(explorer, (1280, 800)) as window:
         window.draw()

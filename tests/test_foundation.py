@@ -25,7 +25,7 @@ def test_landmarks_found_on_packaged_photos(tracked):
         assert 0 <= x0 < x1 <= image.shape[1] and 0 <= y0 < y1 <= image.shape[0]
 
 
-@pytest.mark.parametrize("size", [64, 96, 128])
+@pytest.mark.parametrize("size", [64, 128, 256])
 def test_align_inverse_round_trip_under_one_pixel(tracked, size):
     aligner = Aligner(size)
     for name, image, face in tracked:
@@ -78,10 +78,13 @@ def test_grayscale_and_rgba_frames_are_handled(photos):
         assert tracker.process(cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)) is not None
 
 
-@pytest.mark.parametrize("bad", [np.zeros((0, 0, 3), np.uint8), np.zeros((8, 8, 3), np.float32),
-                                 np.zeros((8, 8, 2), np.uint8), np.zeros((2, 8, 8, 3), np.uint8)])
-def test_bad_frames_get_a_clear_error(bad):
-    with pytest.raises(MirrorError):
+@pytest.mark.parametrize("bad, message", [
+    (np.zeros((0, 0, 3), np.uint8), "empty frame"),
+    (np.zeros((8, 8, 3), np.float32), "frame has dtype float32, expected uint8"),
+    (np.zeros((8, 8, 2), np.uint8), r"frame has shape \(8, 8, 2\), expected \(H, W\), \(H, W, 3\) or \(H, W, 4\)"),
+    (np.zeros((2, 8, 8, 3), np.uint8), r"frame has shape \(2, 8, 8, 3\)")])
+def test_bad_frames_get_a_clear_error(bad, message):
+    with pytest.raises(MirrorError, match=message):
         as_bgr(bad)
 
 
@@ -92,7 +95,7 @@ def test_missing_and_corrupt_images(tmp_path):
     corrupt.write_bytes(b"\xff\xd8\xff\xe0 this is not a jpeg")
     with pytest.raises(MirrorError, match="not a readable image"):
         read_image(str(corrupt))
-    with pytest.raises(MirrorError):
+    with pytest.raises(MirrorError, match="not a readable image"):
         open_source(str(corrupt))
 
 
@@ -107,6 +110,14 @@ def test_unreadable_video(tmp_path):
         open_source("nonsense")
     with pytest.raises(MirrorError, match="camera index"):
         open_source("camera:x")
+
+
+def test_camera_specs_parse_one_way():
+    from mirror.source import camera_index
+
+    assert [camera_index(s) for s in ("camera", "camera:0", "camera:3", "demo", "clip.mp4")] == [0, 0, 3, None, None]
+    with pytest.raises(MirrorError, match="bad camera index in 'camera:front'"):
+        camera_index("camera:front")
 
 
 def test_no_camera_is_a_clear_error():
@@ -139,7 +150,7 @@ def test_video_source_reads_in_order():
 
 
 def test_image_source_rejects_empty():
-    with pytest.raises(MirrorError):
+    with pytest.raises(MirrorError, match="no images given"):
         ImageSource([])
 
 

@@ -15,7 +15,6 @@ from conftest import ROOT, VIDEOS, need
 from mirror.align import Aligner
 from mirror.app import Pipeline
 from mirror.backends import BACKENDS, create_backend, load_model_files
-from mirror.backends.tensorrt import available as tensorrt_available, cache_path
 from mirror.errors import MirrorError
 from mirror.filters import OneEuroFilter
 from mirror.regions import face_interior, skull
@@ -51,12 +50,15 @@ def one_line_error(result):
 # --- backends -------------------------------------------------------------------------------
 
 def test_every_backend_name_constructs_or_says_why(model):
+    why = {"tensorrt": "the TensorRT backend needs TensorRT and a CUDA GPU: ",
+           "onnxruntime-cuda": "ONNX Runtime has no CUDA provider here"}
     for name in BACKENDS:
         try:
             backend, reason = create_backend(name, model)
         except MirrorError as error:
-            assert name in ("tensorrt", "onnxruntime-cuda"), f"{name}: {error}"
+            assert name in why and str(error).startswith(why[name]), f"{name}: {error}"
             continue
+        assert backend.name == name and reason == f"{name} (asked for)"
         crops = np.random.default_rng(0).random((2, 3, model.size, model.size), dtype=np.float32)
         mu = backend.encode(crops)
         images = backend.decode(mu)
@@ -64,17 +66,26 @@ def test_every_backend_name_constructs_or_says_why(model):
         assert images.shape == (2, 3, model.size, model.size) and images.dtype == np.float32
 
 
-def test_auto_picks_onnxruntime_int8_here_and_says_why(model, tmp_path):
+def test_auto_takes_the_first_backend_that_starts_and_says_why_it_skipped_the_others(model, tmp_path):
+    """The rule, on whatever this machine has (a GPU machine picks an earlier backend)."""
+    names = list(BACKENDS)
     backend, reason = create_backend("auto", model)
-    assert backend.name == ("tensorrt" if tensorrt_available()[0] else "onnxruntime-int8")
-    assert "auto" in reason and ("tensorrt" in reason)
-    # Without the INT8 copies, auto falls back to the float model and says why.
+    picked = names.index(backend.name)
+    assert reason.startswith(f"{backend.name} (auto: first available")
+    for skipped in names[:picked]:  # every faster backend was tried and says why not
+        assert f"{skipped}: " in reason
+    for later in names[picked + 1:]:
+        assert f"{later}: " not in reason
+    # Without the INT8 copies, onnxruntime-int8 cannot start: auto says so and takes the next one.
     for name in ("encoder.onnx", "decoder.onnx", "styles.json"):
         shutil.copy(os.path.join(ENGINES, name), tmp_path / name)
-    backend, reason = create_backend("auto", load_model_files(str(tmp_path)))
-    assert backend.name == ("tensorrt" if tensorrt_available()[0] else "onnxruntime")
-    assert "no INT8 model" in reason
-    with pytest.raises(MirrorError, match="unknown backend"):
+    float_only, reason = create_backend("auto", load_model_files(str(tmp_path)))
+    if backend.name == "onnxruntime-int8":
+        assert float_only.name == "onnxruntime"
+        assert "onnxruntime-int8: no INT8 model in" in reason and "python -m train.quantize" in reason
+    else:
+        assert float_only.name == backend.name
+    with pytest.raises(MirrorError, match="unknown backend 'cuda-magic': choose from auto, tensorrt"):
         create_backend("cuda-magic", model)
 
 
@@ -100,24 +111,6 @@ def test_int8_model_decodes_what_the_float_model_decodes(model, tracked):
     decoded, decoded8 = float_backend.decode(mu), int8_backend.decode(mu8)
     psnr = 10 * np.log10(1 / np.mean((decoded - decoded8) ** 2))
     assert psnr > 35, psnr
-
-
-def test_tensorrt_cache_key_and_fallback(model, tmp_path):
-    usable, reason = tensorrt_available()
-    if not usable:
-        with pytest.raises(MirrorError, match="TensorRT"):
-            create_backend("tensorrt", model)
-    a = cache_path(model.encoder, "10.3.0", "NVIDIA GeForce RTX 4090", "fp16")
-    assert a.startswith(os.path.join(ENGINES, "trt")) and a.endswith(".engine")
-    assert "10.3.0" in a and "nvidia-geforce-rtx-4090" in a and "fp16" in a
-    assert a != cache_path(model.encoder, "10.4.0", "NVIDIA GeForce RTX 4090", "fp16")
-    assert a != cache_path(model.encoder, "10.3.0", "NVIDIA A100", "fp16")
-    assert a != cache_path(model.encoder, "10.3.0", "NVIDIA GeForce RTX 4090", "fp32")
-    copy = tmp_path / "encoder.onnx"
-    copy.write_bytes(open(model.encoder, "rb").read() + b"\0")
-    assert os.path.basename(cache_path(str(copy), "10.3.0", "x", "fp16")) != os.path.basename(a)
-    with pytest.raises(ValueError):
-        cache_path(model.encoder, "10.3.0", "x", "int4")
 
 
 def broken_engines(tmp_path, what):
@@ -257,8 +250,14 @@ def test_one_euro_filter_steadies_noise_and_follows_motion():
     assert abs(moving[-1] - 590.0) < 40.0
 
 
+# The smallest change a display shows: one 8-bit grey level.
+VISIBLE_STEP = 1.0
+
+
 def test_output_is_steady_on_a_still_head():
-    """Mean frame-to-frame change in the hair region: output at most 1.5x the source's."""
+    """The goal: the edit adds no flicker one could see. On a still head the hair region's mean
+    frame-to-frame change in the output exceeds the camera's own (its noise) by less than one
+    grey level, the smallest step the screen can show."""
     from mirror.source import VideoSource
 
     path = os.path.join(need(VIDEOS), "d13.mp4")
@@ -273,7 +272,7 @@ def test_output_is_steady_on_a_still_head():
                              for a, b in zip(results, results[1:])])
     output_change = np.mean([np.abs(b.output.astype(np.float32) - a.output)[hair].mean()
                              for a, b in zip(results, results[1:])])
-    assert output_change <= 1.5 * source_change, (output_change, source_change)
+    assert output_change - source_change <= VISIBLE_STEP, (output_change, source_change)
 
 
 # --- the preview ----------------------------------------------------------------------------
@@ -323,14 +322,56 @@ def test_kiosk_quits_only_with_its_key():
         post_key(pygame.K_q)
         post_key(pygame.K_ESCAPE)
         pygame.event.post(pygame.event.Event(pygame.QUIT))
-        assert display.events() == []
+        assert display.events() == ["wake", "wake"]  # someone is there, but they do not quit
+        post_key(pygame.K_RIGHT)
+        assert display.events() == ["next"]
         post_key(pygame.K_F12)
         assert display.events() == ["quit"]
 
 
+def test_kiosk_goes_idle_cycles_random_styles_and_a_key_returns_control(photo_pipeline):
+    """Synthetic key presses through a real (dummy-driver) Pygame window, on the frame clock."""
+    import pygame
+
+    from mirror.display import Display
+    from mirror.style_state import IDLE_HUD, StyleState
+
+    state = StyleState(photo_pipeline, "bangs", 1.0, random_seconds=2.0, seed=5, idle_seconds=10.0)
+    with Display(size=(320, 240), kiosk=True) as display:
+        def frames(start_ms, end_ms, step_ms=500):
+            shown = []
+            for t in range(start_ms, end_ms, step_ms):
+                state.tick(t)
+                for action in display.events():
+                    state.apply(action)
+                shown.append(state.style.name)
+            return shown
+
+        assert set(frames(0, 9500)) == {"bangs"} and not state.idle and IDLE_HUD not in state.hud_lines
+        post_key(pygame.K_RIGHT)  # a key before the limit: the clock starts again
+        chosen = frames(9500, 10000)[-1]
+        assert chosen != "bangs" and set(frames(10000, 19000)) == {chosen} and not state.idle
+        idle = frames(19000, 30000)  # 10 s after the key: idle, a new random style every 2 s
+        assert state.idle and state.rotate and IDLE_HUD in state.hud_lines
+        assert idle[0] == chosen and idle[1] != chosen and len(set(idle)) >= 4  # at once, then every 2 s
+        post_key(pygame.K_a)  # any key returns control: no more rotation, the HUD says nothing
+        after = frames(30000, 39500)
+        assert not state.idle and not state.rotate and IDLE_HUD not in state.hud_lines
+        assert len(set(after)) == 1
+        frames(39500, 41000)
+        assert state.idle  # idle again 10 s after that key
+
+
+def test_style_state_idle_needs_a_positive_limit(photo_pipeline):
+    from mirror.style_state import StyleState
+
+    with pytest.raises(ValueError, match="idle_seconds must be positive"):
+        StyleState(photo_pipeline, "bangs", 1.0, 2.0, idle_seconds=0)
+
+
 def test_style_keys_cycle_and_hairloss_moves_along_the_scale(photo_pipeline):
     from mirror import hairloss
-    from mirror.app import StyleState
+    from mirror.style_state import StyleState
 
     state = StyleState(photo_pipeline, "bangs", 1.0, 4.0, seed=1)
     names = photo_pipeline.styles.names
@@ -416,7 +457,10 @@ def test_list_styles():
 def test_real_window_under_xvfb(tmp_path):
     """One run in a real X window, screenshotted from the X server itself."""
     if not shutil.which("Xvfb") or not shutil.which("import"):
-        pytest.skip("Xvfb and ImageMagick's import are needed (apt-get install xvfb imagemagick)")
+        why = "Xvfb and ImageMagick's import are needed (apt-get install xvfb imagemagick)"
+        if os.environ.get("CI"):  # CI must show a real window once: a silent skip hides a broken display path
+            pytest.fail(f"on CI the real-window test must run: {why}")
+        pytest.skip(why)
     display = ":97"
     server = subprocess.Popen(["Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -449,7 +493,11 @@ def test_real_window_under_xvfb(tmp_path):
 
 def test_hairloss_scale_is_monotone_in_the_classifiers_score():
     """Mean Bald + Receding_Hairline logit of the project's classifier over real CelebA faces,
-    as the mirror shows them, rises with every stage of the scale."""
+    as the mirror shows them, rises with every stage of the scale.
+
+    Held-out faces: the stage weights (``mirror.hairloss.STAGES``) were chosen on the first 30
+    whole-head photos (``hairloss.FIT_FACES``); these are 30 others, from the test split that no
+    training tool uses."""
     import glob
 
     import onnxruntime
@@ -457,8 +505,12 @@ def test_hairloss_scale_is_monotone_in_the_classifiers_score():
     from conftest import CELEBA
     from mirror import hairloss
     from mirror.source import read_image
+    from train.prepare import split_of
 
-    paths = sorted(glob.glob(os.path.join(need(CELEBA), "img", "18*.jpg")))[:30]
+    paths = sorted(glob.glob(os.path.join(need(CELEBA), "img", "18*.jpg")))
+    fitted = set(paths[:hairloss.FIT_FACES])
+    paths = [p for p in paths if p not in fitted and split_of(os.path.basename(p)) == 2][:30]
+    assert len(paths) == 30
     classifier = onnxruntime.InferenceSession(os.path.join(ENGINES, "classifier.onnx"))
     names = json.load(open(os.path.join(ENGINES, "classifier.json")))["attributes"]
     columns = [names.index("Bald"), names.index("Receding_Hairline")]

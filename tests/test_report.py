@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from conftest import CELEBA, ROOT, need
-from train.report import FIGURES, MAX_BYTES, extreme_faces, read_history, report
+from train.figures import MAX_BYTES
+from train.report import FIGURES, extreme_faces, report
+from train.report_inputs import read_history
 
 
 def run(*args, timeout=300):

@@ -61,23 +61,29 @@ def test_bench_writes_every_key(tmp_path):
     assert report["throughput_fps"] > 0 and report["floor_fps"] > 0 and report["rss_mb"] > 0
     assert report["ratio_to_floor"] == pytest.approx(report["throughput_fps"] / report["floor_fps"], rel=0.01)
     camera = report["as_camera"]  # the clip played in real time, as a camera delivers it
-    assert camera["frames"] + camera["dropped"] == 20 and camera["latency_ms"]["p95"] >= camera["latency_ms"]["p50"] > 0
+    # 20 shown; a loaded machine may drop some delivered frames meanwhile, as a camera would
+    assert camera["frames"] == 20 and camera["dropped"] >= 0
+    assert camera["latency_ms"]["p95"] >= camera["latency_ms"]["p50"] > 0
     for stage in STAGES:
         assert set(report["stages"][stage]) == {"p50", "p95"}, stage
         assert report["stages"][stage]["p95"] >= report["stages"][stage]["p50"] >= 0, stage
-    if report["speedup_vs_torch"] is None:  # no engines/torch: said why
+    if report["speedup_vs_torch"] is None:  # no PyTorch model to compare with: said why
         assert report["speedup_vs_torch_reason"]
     else:
         model = report["model_ms"]
         assert report["speedup_vs_torch"] > 0 and model["speedup_best"] > 0
         assert str(model["threads"]) in model["torch_by_threads"] and str(model["threads"]) in model["backend_by_threads"]
     machine = report["machine"]
-    assert machine["cores"] >= 1 and machine["cpu"] and machine["backend"] == "onnxruntime-int8"  # auto, here
+    assert machine["cores"] >= 1 and machine["cpu"]
+    from mirror.backends import create_backend, load_model_files
+
+    assert machine["backend"] == create_backend("auto", load_model_files(ENGINES))[0].name  # what auto picks
     assert machine["versions"]["onnxruntime"] and machine["versions"]["mediapipe"]
 
 
 def test_bench_runs_the_sequential_loop_too():
-    from mirror.bench import bench, format_table, parse_arguments
+    from mirror.bench.cli import parse_arguments
+    from mirror.bench.report import bench, format_table
 
     args = parse_arguments(["--source", clip(), "--frames", "8", "--warmup", "2", "--floor-frames", "5",
                             "--live-frames", "0", "--engines", ENGINES, "--sequential", "--no-torch",
@@ -90,7 +96,7 @@ def test_bench_runs_the_sequential_loop_too():
 
 
 def test_bench_options_parse_as_documented():
-    from mirror.bench import parse_arguments
+    from mirror.bench.cli import parse_arguments
 
     args = parse_arguments(["--source", "x.mp4", "--frames", "50", "--json", "out.json", "--backend", "torch"])
     assert (args.source, args.frames, args.json, args.backend, args.floor_frames) == ("x.mp4", 50, "out.json",

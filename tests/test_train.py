@@ -119,7 +119,7 @@ def test_parse_arguments_choices_come_from_the_registries(capsys):
 # --- model and training -------------------------------------------------------------------
 
 def test_model_shapes_and_bad_sizes():
-    from train.models import VAE
+    from mirror.vae import VAE
 
     model = VAE(size=64, latent_dim=8, width=8, max_width=32, blocks=1)
     recon, mu, logvar, z = model(torch.rand(3, 3, 64, 64))
@@ -131,7 +131,7 @@ def test_model_shapes_and_bad_sizes():
 
 def test_one_training_step_lowers_the_loss_on_real_crops(slice_dir):
     from train.data import AlignedSet
-    from train.models import VAE
+    from mirror.vae import VAE
 
     torch.manual_seed(0)
     data = AlignedSet(slice_dir, "train", limit=32)
@@ -155,7 +155,7 @@ def test_one_training_step_lowers_the_loss_on_real_crops(slice_dir):
 
 
 def test_run_folder_and_specs_round_trip(tiny_run):
-    from train.models import load_model, read_specs
+    from mirror.vae import load_model, read_specs
     from train.training import Config
 
     names = set(os.listdir(tiny_run))
@@ -178,7 +178,7 @@ def test_resume_continues_step_count_and_history(tiny_run, tmp_path):
     import shutil
 
     from train.__main__ import build_config, parse_arguments
-    from train.models import load_checkpoint
+    from mirror.vae import load_checkpoint
     from train.training import train
 
     run = str(tmp_path / "resumed")
@@ -236,8 +236,9 @@ def test_ddp_two_processes_end_a_step_with_identical_weights(slice_dir, tmp_path
 def test_export_parity_onnx_runtime_vs_pytorch_on_real_crops(tiny_run, slice_dir, tmp_path):
     import onnx
 
+    from mirror.backends import encode_crops, open_backend
+    from mirror.backends.onnxruntime import open_session
     from train.data import AlignedSet
-    from train.engine import OnnxEngine, TorchEngine
     from train.export import export_onnx
 
     out = str(tmp_path / "engines")
@@ -246,19 +247,19 @@ def test_export_parity_onnx_runtime_vs_pytorch_on_real_crops(tiny_run, slice_dir
     for name in report:
         onnx.checker.check_model(onnx.load(os.path.join(out, name)))
     crops = AlignedSet(slice_dir, "test", masks=False).crops[:5]
-    ort_engine, torch_engine = OnnxEngine(out), TorchEngine(tiny_run)
+    ort_backend, torch_backend = open_backend(out), open_backend(tiny_run)
+    assert (ort_backend.name, torch_backend.name) == ("onnxruntime", "torch")
     for batch in (crops[:1], crops):
-        mu_o, logvar_o = ort_engine.encode_crops(batch)
-        mu_t, logvar_t = torch_engine.encode_crops(batch)
+        mu_o, logvar_o = encode_crops(ort_backend, batch)
+        mu_t, logvar_t = encode_crops(torch_backend, batch)
         np.testing.assert_allclose(mu_o, mu_t, atol=1e-4, rtol=0)
         np.testing.assert_allclose(logvar_o, logvar_t, atol=1e-4, rtol=0)
-        np.testing.assert_allclose(ort_engine.decode(mu_t), torch_engine.decode(mu_t), atol=1e-4, rtol=0)
+        np.testing.assert_allclose(ort_backend.decode(mu_t), torch_backend.decode(mu_t), atol=1e-4, rtol=0)
     # the batch-1 variant agrees too, and refuses batch 2
-    from train.export import session
-    b1 = session(os.path.join(out, "decoder_b1.onnx"))
-    np.testing.assert_allclose(b1.run(None, {"z": mu_t[:1]})[0], torch_engine.decode(mu_t[:1]), atol=1e-4)
+    b1 = open_session(os.path.join(out, "decoder_b1.onnx"))
+    np.testing.assert_allclose(b1.run(None, {"z": mu_t[:1]})[0], torch_backend.decode(mu_t[:1]), atol=1e-4)
     assert b1.get_inputs()[0].shape == [1, 16]
-    assert ort_engine.encoder.get_inputs()[0].shape[0] == "batch"
+    assert open_session(os.path.join(out, "encoder.onnx")).get_inputs()[0].shape[0] == "batch"
 
 
 def test_quantize_writes_int8_copies_close_to_the_float_model(slice_dir, tmp_path):
@@ -284,7 +285,7 @@ def test_quantize_writes_int8_copies_close_to_the_float_model(slice_dir, tmp_pat
 
 
 def test_styles_exemplar_direction_moves_only_inside_the_hair_subspace():
-    from train.styles import exemplar_direction, orthonormal
+    from train.directions import exemplar_direction, orthonormal
 
     rng = np.random.default_rng(0)
     basis = orthonormal(rng.normal(size=(3, 10)))
@@ -301,7 +302,7 @@ def test_styles_exemplar_direction_moves_only_inside_the_hair_subspace():
 
 
 def test_style_directions_are_stratified_and_keep_the_protected_attributes():
-    from train.styles import KEEP, STYLES, style_directions
+    from train.directions import KEEP, STYLES, style_directions
 
     rng = np.random.default_rng(1)
     names = ["Male", "Smiling", "Eyeglasses", "Bangs", "Bald", "Receding_Hairline", "Blond_Hair",
@@ -337,6 +338,7 @@ def test_corrupt_checkpoint_and_corrupt_onnx_give_a_one_line_error(tiny_run, sli
     assert "corrupt checkpoint" in result.stderr
     result = run_cli("-m", "train", "--run", str(run), "--resume")
     _one_line_error(result)
+    assert "corrupt checkpoint" in result.stderr
 
     engines = tmp_path / "engines"
     engines.mkdir()
@@ -344,10 +346,11 @@ def test_corrupt_checkpoint_and_corrupt_onnx_give_a_one_line_error(tiny_run, sli
     (engines / "decoder.onnx").write_bytes(b"")
     result = run_cli("-m", "train.evaluate", "--engines", str(engines), "--data", slice_dir)
     _one_line_error(result)
-    assert "corrupt ONNX model" in result.stderr
-    with pytest.raises(MirrorError, match="corrupt ONNX"):
-        from train.engine import OnnxEngine
-        OnnxEngine(str(engines))
+    assert "corrupt or unreadable model" in result.stderr
+    from mirror.backends import open_backend
+
+    with pytest.raises(MirrorError, match="corrupt or unreadable model"):
+        open_backend(str(engines))
 
 
 def test_missing_data_folder_gives_a_one_line_error(tmp_path):
@@ -360,8 +363,10 @@ def test_classifier_styles_and_evaluate_end_to_end(tiny_run, slice_dir, tmp_path
     from train.classifier import Classifier, train_classifier
     from train.evaluate import evaluate
     from train.export import export_onnx
-    from train.styles import STYLES, build_library, load_styles
-    from train.engine import OnnxEngine
+    from mirror.backends import open_backend
+    from mirror.vae import read_specs
+    from train.directions import STYLES, load_styles
+    from train.styles import build_library
 
     engines = str(tmp_path / "engines")
     export_onnx(tiny_run, engines, static=False)
@@ -369,7 +374,8 @@ def test_classifier_styles_and_evaluate_end_to_end(tiny_run, slice_dir, tmp_path
                               batch_size=64)
     assert set(report["test_accuracy"]) == set(report["attributes"]) and len(report["attributes"]) == 40
     classifier = Classifier(os.path.join(engines, "classifier.onnx"))
-    library = build_library(OnnxEngine(engines), slice_dir, classifier=classifier)
+    library = build_library(open_backend(engines), slice_dir, classifier=classifier, specs=read_specs(engines))
+    assert library["model"]["latent_dim"] == 16
     assert set(library["styles"]) == set(STYLES)
     assert (library["size"], library["latent_dim"], library["channel_order"]) == (128, 16, "BGR")
     for style in library["styles"].values():

@@ -21,9 +21,11 @@ import logging
 import os
 import sys
 
+from mirror.align import SIZES
+from mirror.cli import setup_logging
 from mirror.errors import MirrorError
+from mirror.vae import MODEL_KEYS, read_specs
 from train.losses import LOSSES, RECONSTRUCTIONS
-from train.models import MODEL_KEYS, SIZES, read_specs
 from train.training import Config, train
 
 DEFAULTS = Config()
@@ -98,8 +100,7 @@ def build_config(args: argparse.Namespace) -> Config:
 
 
 def main(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(args.verbose, logging.INFO, native=True)
     rank = int(os.environ.get("RANK", "0"))
     try:
         config = build_config(args)

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from mirror.cli import setup_logging
 from mirror.errors import MirrorError
 
 log = logging.getLogger(__name__)
@@ -142,9 +143,9 @@ class Classifier:
     """classifier.onnx on ONNX Runtime: attribute probabilities of crops."""
 
     def __init__(self, path: str, threads: int = 2):
-        from train.export import session
+        from mirror.backends.onnxruntime import open_session
 
-        self.session = session(path, threads)
+        self.session = open_session(path, threads)
         meta = self.session.get_modelmeta().custom_metadata_map
         try:
             self.names = json.loads(meta["attributes"])
@@ -181,7 +182,7 @@ def parse_arguments(argv=None) -> argparse.Namespace:
 
 
 def main(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging(False, logging.INFO, native=True)
     torch.set_num_threads(args.threads)
     try:
         report = train_classifier(args.data, args.out, args.epochs, args.batch_size, args.lr, args.limit)

@@ -21,7 +21,7 @@ from mirror.cli import setup_logging
 from mirror.errors import MirrorError
 from mirror.render import color_stats, to_lab
 from train.data import attribute_names
-from train.styles import STYLES, has_style
+from train.directions import STYLES, has_style
 
 log = logging.getLogger(__name__)
 

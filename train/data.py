@@ -17,6 +17,7 @@ import os
 import numpy as np
 import torch
 
+from mirror.backends.base import crops_to_images, images_to_crops
 from mirror.errors import MirrorError
 from mirror.regions import hair_region
 
@@ -128,12 +129,13 @@ class AlignedSet:
 
 
 def to_tensor(crops: np.ndarray) -> torch.Tensor:
-    """(B, S, S, 3) uint8 BGR -> (B, 3, S, S) float32 in [0, 1] (still BGR)."""
-    return torch.from_numpy(np.ascontiguousarray(crops)).permute(0, 3, 1, 2).float().div_(255)
+    """(B, S, S, 3) uint8 BGR -> (B, 3, S, S) float32 in [0, 1] (still BGR), as the backends take
+    them (``mirror.backends.base.crops_to_images``), for PyTorch."""
+    return torch.from_numpy(crops_to_images(crops))
 
 
 def to_crops(images: torch.Tensor | np.ndarray) -> np.ndarray:
-    """(B, 3, S, S) float in [0, 1] -> (B, S, S, 3) uint8."""
+    """(B, 3, S, S) float in [0, 1] -> (B, S, S, 3) uint8 (``mirror.backends.base.images_to_crops``)."""
     if isinstance(images, torch.Tensor):
         images = images.detach().cpu().numpy()
-    return np.clip(np.transpose(images, (0, 2, 3, 1)) * 255 + 0.5, 0, 255).astype(np.uint8)
+    return images_to_crops(images)

@@ -18,7 +18,7 @@ Reports (JSON):
     kept                  per style: the lowest over Male, Smiling, Eyeglasses of the share of
                           edited faces (composited) that keep the class the classifier gave the
                           original crop; kept_detail has all three, kept_decoded the plain decode
-    exemplar              exemplar styles (train.styles.exemplar_direction) on random test pairs:
+    exemplar              exemplar styles (train.directions.exemplar_direction) on random test pairs:
                           mean |decode - reference decode| in the user's hair region before
                           and after the edit, and the change of the user's face interior
                           (beside the reference's difference there, for scale)
@@ -39,10 +39,11 @@ import cv2
 import numpy as np
 
 from mirror.backends.base import onnx_paths
+from mirror.cli import setup_logging
 from mirror.errors import MirrorError
 from mirror.regions import face_interior, hair_region
 from mirror.types import AlignedFace
-from train.styles import KEEP, STYLES, has_style, load_styles
+from train.directions import KEEP, STYLES, has_style, load_styles
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ def score_style(engine, classifier, dataset, mu: np.ndarray, style: str, directi
     """Edit success and kept shares of one style at one strength on faces without it.
 
     Args:
-        engine: train.engine.Engine; classifier: train.classifier.Classifier;
+        engine: a mirror.backends.Backend; classifier: train.classifier.Classifier;
         dataset: train.data.AlignedSet (with masks); mu: (N, Z) its latents.
         view: the mirror's rendering of the edits; None: judge the plain decodes only (the
             latent direction's own effect, as the style calibration does).
@@ -153,7 +154,7 @@ def exemplar_score(engine, dataset, mu: np.ndarray, styles: dict, pairs: int = 3
     reference, in the user's hair region (before: the user's own decode), and how much the
     user's face interior (below the brows) changes.
     """
-    from train.styles import exemplar_direction
+    from train.directions import exemplar_direction
 
     rng = np.random.default_rng(seed)
     n = len(mu)
@@ -188,9 +189,9 @@ def latency_ms(folder: str, repeats: int = 100, rounds: int = 3, int8: bool = Fa
     The median of ``repeats`` runs, the lowest of ``rounds`` such medians: other processes on a
     shared machine only ever add time, so the quietest round is the model's own cost.
     """
-    from train.export import session
+    from mirror.backends.onnxruntime import open_session
 
-    enc, dec = (session(path) for path in onnx_paths(folder, int8))
+    enc, dec = (open_session(path, threads=2) for path in onnx_paths(folder, int8))
     size = int(enc.get_inputs()[0].shape[-1])
     image = np.random.default_rng(0).random((2, 3, size, size), dtype=np.float32)
     best = None
@@ -218,23 +219,23 @@ def evaluate(engines: str, data: str, limit: int | None = None, classifier_path:
     ``int8``); returns the JSON-ready dict."""
     from train.classifier import Classifier
     from train.data import AlignedSet
-    from train.engine import OnnxEngine
+    from mirror.backends import encode_crops, open_backend
+    from train.metrics import kl_per_dimension, psnr
 
     start = time.time()
-    engine = OnnxEngine(engines, int8=int8)
+    engine = open_backend(engines, "onnxruntime-int8" if int8 else "onnxruntime", threads=2)
     styles = load_styles(os.path.join(engines, "styles.json"))
     classifier = Classifier(classifier_path or os.path.join(engines, "classifier.onnx"))
     test = AlignedSet(data, "test", limit, masks=True)
     if test.size != engine.size:
         raise MirrorError(f"{data} holds {test.size} px crops, the engines want {engine.size}")
-    mu, logvar = engine.encode_crops(test.crops)
+    mu, logvar = encode_crops(engine, test.crops)
     recon = engine.decode(mu)
     images = test.images(np.arange(len(test))).numpy()
-    mse = ((recon - images) ** 2).reshape(len(test), -1).mean(1)
-    psnr = float(np.mean(-10 * np.log10(np.maximum(mse, 1e-10))))
+    psnr_value = float(psnr(recon, images).mean())
     from train.data import to_crops
     ssim_value = ssim(to_crops(recon), test.crops)
-    kl = (0.5 * (mu ** 2 + np.exp(logvar) - logvar - 1)).mean(0)
+    kl = kl_per_dimension(mu, logvar)
     probs = _original_probs(test, classifier)
     truth = test.attributes > 0
     accuracy = {name: round(float(((probs[:, classifier.column(name)] > 0.5) == truth[:, i]).mean()), 4)
@@ -242,7 +243,7 @@ def evaluate(engines: str, data: str, limit: int | None = None, classifier_path:
     view = MirrorView(engines, test, int8)
     result = {
         "model": "int8 (encoder.int8.onnx, decoder.int8.onnx)" if int8 else "float (encoder.onnx, decoder.onnx)",
-        "psnr": round(psnr, 3), "ssim": round(ssim_value, 4),
+        "psnr": round(psnr_value, 3), "ssim": round(ssim_value, 4),
         "active_units": int((mu.var(0) > 0.01).sum()),
         "active_units_kl": int((kl > 0.01).sum()),
         "kl_total": round(float(kl.sum()), 2),
@@ -288,7 +289,7 @@ def parse_arguments(argv=None) -> argparse.Namespace:
 
 
 def main(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging(False, logging.INFO, native=True)
     try:
         result = evaluate(args.engines, args.data, args.limit, args.classifier, args.int8)
     except MirrorError as error:

@@ -25,8 +25,9 @@ import sys
 import numpy as np
 import torch
 
+from mirror.cli import setup_logging
 from mirror.errors import MirrorError
-from train.models import SPECS, load_model
+from mirror.vae import SPECS, load_model
 
 log = logging.getLogger(__name__)
 
@@ -70,27 +71,11 @@ def export_onnx(run_dir: str, out_dir: str, static: bool = True) -> dict:
     return report
 
 
-def session(path: str, threads: int = 2):
-    """An ONNX Runtime CPU session as the mirror makes it; MirrorError for a bad file."""
-    import onnxruntime as ort
-
-    if not os.path.isfile(path):
-        raise MirrorError(f"model file not found: {path}")
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.log_severity_level = 3
-    try:
-        return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-    except Exception as error:  # ORT raises its own exception types for damaged files
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise MirrorError(f"corrupt ONNX model {path}: {message[:200]}") from None
-
-
 def parity(path: str, module: torch.nn.Module, x: torch.Tensor) -> float:
     """Max abs difference between ONNX Runtime and PyTorch on ``x`` over all outputs."""
-    sess = session(path)
+    from mirror.backends.onnxruntime import open_session
+
+    sess = open_session(path, threads=2)
     got = sess.run(None, {sess.get_inputs()[0].name: x.numpy()})
     with torch.no_grad():
         want = module(x)
@@ -109,7 +94,7 @@ def parse_arguments(argv=None) -> argparse.Namespace:
 
 
 def main(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    setup_logging(False, logging.INFO, native=True)
     torch.set_num_threads(2)
     try:
         report = export_onnx(args.run_dir, args.out_dir, args.static)

@@ -21,6 +21,7 @@ import time
 import numpy as np
 
 from mirror.backends.base import onnx_paths
+from mirror.cli import setup_logging
 from mirror.errors import MirrorError
 
 log = logging.getLogger(__name__)
@@ -43,16 +44,17 @@ def quantize(engines: str, data: str, limit: int = 512) -> dict:
     """Writes the INT8 files into ``engines``; returns the comparison report."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
-    from train.data import AlignedSet, to_tensor
-    from train.engine import OnnxEngine
+    from mirror.backends import open_backend
+    from mirror.backends.base import crops_to_images
+    from train.data import AlignedSet
 
     CalibrationDataReader.register(_Feed)
-    float_engine = OnnxEngine(engines)
+    float_backend = open_backend(engines)
     train_set = AlignedSet(data, "train", limit)
-    if train_set.size != float_engine.size:
-        raise MirrorError(f"{data} holds {train_set.size} px crops, the model wants {float_engine.size}")
-    images = to_tensor(train_set.crops).numpy()
-    mu, _ = float_engine.encode(images)
+    if train_set.size != float_backend.size:
+        raise MirrorError(f"{data} holds {train_set.size} px crops, the model wants {float_backend.size}")
+    images = crops_to_images(train_set.crops)
+    mu = float_backend.encode(images)
     feeds = [("encoder", "image", images), ("decoder", "z", mu)]
     for (name, input_name, arrays), source, target in zip(feeds, onnx_paths(engines), onnx_paths(engines, int8=True)):
         quantize_static(source, target, _Feed(input_name, arrays), quant_format=QuantFormat.QDQ,
@@ -62,41 +64,37 @@ def quantize(engines: str, data: str, limit: int = 512) -> dict:
     return compare(engines, data, limit=min(limit, 256))
 
 
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean per-image PSNR (dB) of two (N, 3, S, S) arrays in [0, 1]."""
-    mse = np.mean((a.astype(np.float64) - b) ** 2, axis=(1, 2, 3))
-    return float(np.mean(10 * np.log10(1.0 / np.maximum(mse, 1e-12))))
-
-
 def compare(engines: str, data: str, limit: int = 256) -> dict:
     """INT8 against float on val crops: quality (PSNR) and speed (one encode + a two-latent decode,
     batch 1, one thread: the mirror's work per frame)."""
-    from train.data import AlignedSet, to_tensor
-    from train.engine import OnnxEngine
+    from mirror.backends import open_backend
+    from mirror.backends.base import crops_to_images
+    from train.data import AlignedSet
+    from train.metrics import psnr
 
-    images = to_tensor(AlignedSet(data, "val", limit).crops).numpy()
+    images = crops_to_images(AlignedSet(data, "val", limit).crops)
     report = {"images": len(images)}
     decodes = {}
     for label, int8 in (("float", False), ("int8", True)):
-        engine = OnnxEngine(engines, threads=1, int8=int8)
-        mu, _ = engine.encode(images)
-        decodes[label] = engine.decode(mu)
-        report[f"psnr_{label}"] = round(psnr(decodes[label], images), 3)
-        report[f"ms_per_frame_{label}"] = round(_time_frame(engine, images[:1], mu[:1]), 3)
-    report["psnr_int8_vs_float"] = round(psnr(decodes["int8"], decodes["float"]), 2)
+        backend = open_backend(engines, "onnxruntime-int8" if int8 else "onnxruntime", threads=1)
+        mu = backend.encode(images)
+        decodes[label] = backend.decode(mu)
+        report[f"psnr_{label}"] = round(float(psnr(decodes[label], images).mean()), 3)
+        report[f"ms_per_frame_{label}"] = round(_time_frame(backend, images[:1], mu[:1]), 3)
+    report["psnr_int8_vs_float"] = round(float(psnr(decodes["int8"], decodes["float"]).mean()), 2)
     report["speedup"] = round(report["ms_per_frame_float"] / report["ms_per_frame_int8"], 2)
     return report
 
 
-def _time_frame(engine, image: np.ndarray, mu: np.ndarray, repeats: int = 100) -> float:
+def _time_frame(backend, image: np.ndarray, mu: np.ndarray, repeats: int = 100) -> float:
     pair = np.concatenate([mu, mu])
     for _ in range(10):
-        engine.encode(image), engine.decode(pair)
+        backend.encode(image), backend.decode(pair)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        engine.encode(image)
-        engine.decode(pair)
+        backend.encode(image)
+        backend.decode(pair)
         times.append(time.perf_counter() - start)
     return float(np.median(times) * 1000.0)
 
@@ -113,7 +111,7 @@ def parse_arguments(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_arguments(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    setup_logging(False, logging.INFO, native=True)
     try:
         report = quantize(args.engines, args.data, args.limit)
     except MirrorError as error:

@@ -30,387 +30,44 @@ matches), else from the test faces' CelebA attributes (mean latent difference).
 from __future__ import annotations
 
 import argparse
-import csv
-import glob
 import json
-import logging
 import math
 import os
 import sys
-import textwrap
 
 import numpy as np
 
+from mirror.backends import decode_crops, encode_crops
+from mirror.cli import setup_logging
 from mirror.errors import MirrorError
+from train.figures import plot_correlation, plot_histograms, plot_kl, plot_loss, save, tile_figure
+from train.metrics import kl_per_dimension, psnr
+from train.report_inputs import ROOT, attribute_styles, find_data, find_styles, read_history, test_faces
 
-log = logging.getLogger(__name__)
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MAX_BYTES = 290_000          # each PNG stays under this (quantized, then shrunk if needed)
 TRAVERSAL_STEPS = 9
 TRAVERSAL_LIMIT = 1.96       # disentangling-vae: the prior's 2.5%..97.5% quantiles
 EXTREME_SHARE = 0.01         # bottom and top 1%
 EXTREME_FACES = 6            # faces shown per side
-# CelebA attributes behind the styles, for a run without a style library (mean differences).
-ATTRIBUTE_STYLES = {"bangs": "Bangs", "bald": "Bald", "receding": "Receding_Hairline",
-                    "blond": "Blond_Hair", "black": "Black_Hair", "brown": "Brown_Hair",
-                    "gray": "Gray_Hair", "wavy": "Wavy_Hair", "straight": "Straight_Hair"}
 FIGURES = ("loss.png", "reconstructions.png", "samples.png", "traversals.png", "style_traversals.png",
            "grid.png", "latent_kl.png", "latent_histograms.png", "latent_correlation.png", "extremes.png")
 
 
-# --- inputs ----------------------------------------------------------------------------------
-
-def read_history(run: str) -> tuple[list[dict], list[dict]]:
-    """The run's step rows (step, loss, rec, kl, ...) and epoch rows (step, val_loss, val_rec,
-    val_kl, val_psnr): from history.json/epochs.json, else history.csv, else TensorBoard events.
-
-    Raises:
-        MirrorError: when the run folder holds no loss history at all.
-    """
-    def load(name):
-        path = os.path.join(run, name)
-        if os.path.isfile(path):
-            try:
-                with open(path) as f:
-                    return json.load(f)
-            except ValueError:
-                log.warning("unreadable %s, ignored", path)
-        return None
-
-    steps, epochs = load("history.json"), load("epochs.json")
-    if not steps and os.path.isfile(os.path.join(run, "history.csv")):
-        with open(os.path.join(run, "history.csv"), newline="") as f:
-            steps = [{k: float(v) for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(f)]
-    if not steps or epochs is None:
-        tb_steps, tb_epochs = _tensorboard_history(run)
-        steps, epochs = steps or tb_steps, epochs if epochs is not None else tb_epochs
-    if not steps:
-        raise MirrorError(f"no loss history in {run} (history.json, history.csv or TensorBoard events)")
-    return steps, epochs or []
-
-
-def _tensorboard_history(run: str) -> tuple[list[dict], list[dict]]:
-    if not glob.glob(os.path.join(run, "events.out.tfevents.*")):
-        return [], []
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
-    events = EventAccumulator(run, size_guidance={"scalars": 0})
-    events.Reload()
-    tags = events.Tags().get("scalars", [])
-
-    def rows(prefix, rename):
-        table: dict[int, dict] = {}
-        for tag in tags:
-            if tag.startswith(prefix):
-                key = rename(tag[len(prefix):])
-                for event in events.Scalars(tag):
-                    table.setdefault(event.step, {"step": event.step})[key] = event.value
-        return [table[s] for s in sorted(table)]
-
-    return rows("train/", lambda k: k), rows("val/", lambda k: "val_" + k)
-
-
-def find_data(folder: str | None, specs: dict) -> str | None:
-    """The prepared data folder: the one given, else specs' ``data`` (as is, or under the repo)."""
-    if folder:
-        if not os.path.isfile(os.path.join(folder, "crops.npy")):
-            raise MirrorError(f"{folder} is not a prepared aligned set (no crops.npy)")
-        return folder
-    data = specs.get("data")
-    for candidate in (data, os.path.join(ROOT, data or "")):
-        if data and os.path.isfile(os.path.join(candidate, "crops.npy")):
-            return candidate
-    log.warning("no data folder (%s not found): figures of real faces are skipped", data)
-    return None
-
-
-def test_faces(folder: str, size: int, limit: int):
-    """Up to ``limit`` faces of the test split (else val, else all) as an AlignedSet."""
-    from train.data import AlignedSet
-
-    for split in ("test", "val", "all"):
-        try:
-            faces = AlignedSet(folder, split, limit, masks=False)
-        except MirrorError:
-            continue
-        if faces.size != size:
-            raise MirrorError(f"{folder} holds {faces.size} px crops but the run's model takes {size} px")
-        return faces, split
-    raise MirrorError(f"no faces in {folder}")
-
-
-def find_styles(path: str | None, run: str, latent_dim: int) -> tuple[dict, str] | None:
-    """({name: (direction (Z,), strength)}, source) from a styles.json, or None."""
-    candidates = [path] if path else [os.path.join(run, "styles.json"), os.path.join(ROOT, "engines", "styles.json")]
-    for candidate in candidates:
-        if not candidate or not os.path.isfile(candidate):
-            if path:
-                raise MirrorError(f"style library not found: {path}")
-            continue
-        try:
-            with open(candidate) as f:
-                library = json.load(f)
-            styles = {name: (np.asarray(s["direction"], np.float32), float(s.get("strength", 1.0)))
-                      for name, s in library["styles"].items()}
-        except (ValueError, KeyError, TypeError):
-            raise MirrorError(f"broken style library: {candidate}") from None
-        if all(d.shape == (latent_dim,) for d, _ in styles.values()):
-            return styles, candidate
-        if path:
-            raise MirrorError(f"{path} is for a latent of another size than this run's {latent_dim}")
-    return None
-
-
-def attribute_styles(mu: np.ndarray, attributes: np.ndarray, names: list[str]) -> dict:
-    """{style: (direction, 1.0)}: mean latent with the CelebA attribute minus mean without."""
-    styles = {}
-    for style, attribute in ATTRIBUTE_STYLES.items():
-        if attribute in names:
-            positive = attributes[:, names.index(attribute)] > 0
-            if positive.sum() >= 2 and (~positive).sum() >= 2:
-                styles[style] = ((mu[positive].mean(0) - mu[~positive].mean(0)).astype(np.float32), 1.0)
-    return styles
-
-
 # --- the model -------------------------------------------------------------------------------
 
-class Model:
-    """The run's VAE on NumPy arrays: (B, S, S, 3) uint8 BGR crops <-> (B, Z) latents."""
+def decoder_sensitivity(model, rng: np.random.Generator, samples: int = 8) -> np.ndarray:
+    """(Z,) mean absolute change of the decode when one dimension goes from -2 to +2 (no data).
 
-    def __init__(self, run: str):
-        import torch
-
-        from train.models import load_model
-
-        self.torch = torch
-        self.vae = load_model(run)
-        self.size, self.latent_dim = self.vae.size, self.vae.latent_dim
-
-    def encode(self, crops: np.ndarray, batch: int = 128) -> tuple[np.ndarray, np.ndarray]:
-        """-> (mu (B, Z), logvar (B, Z)) float32."""
-        from train.data import to_tensor
-
-        mus, logvars = [], []
-        with self.torch.no_grad():
-            for start in range(0, len(crops), batch):
-                mu, logvar = self.vae.encoder(to_tensor(crops[start:start + batch]))
-                mus.append(mu.numpy())
-                logvars.append(logvar.numpy())
-        return np.concatenate(mus), np.concatenate(logvars)
-
-    def decode(self, latents: np.ndarray, batch: int = 128) -> np.ndarray:
-        """(..., Z) -> (..., S, S, 3) uint8 BGR."""
-        from train.data import to_crops
-
-        latents = np.asarray(latents, np.float32)
-        flat = latents.reshape(-1, self.latent_dim)
-        out = []
-        with self.torch.no_grad():
-            for start in range(0, len(flat), batch):
-                out.append(to_crops(self.vae.decoder(self.torch.from_numpy(flat[start:start + batch]))))
-        return np.concatenate(out).reshape(*latents.shape[:-1], self.size, self.size, 3)
-
-
-def kl_per_dimension(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
-    """(Z,) mean KL(q(z|x) || N(0, 1)) per dimension, in nats."""
-    return (0.5 * (-1.0 - logvar + mu ** 2 + np.exp(logvar))).mean(axis=0)
-
-
-def decoder_sensitivity(model: Model, rng: np.random.Generator, samples: int = 8) -> np.ndarray:
-    """(Z,) mean absolute change of the decode when one dimension goes from -2 to +2 (no data)."""
+    Args:
+        model: a ``mirror.backends.Backend``.
+    """
     base = rng.standard_normal((samples, model.latent_dim)).astype(np.float32)
     scores = np.zeros(model.latent_dim)
     for d in range(model.latent_dim):
         low, high = base.copy(), base.copy()
         low[:, d], high[:, d] = -2.0, 2.0
-        images = model.decode(np.concatenate([low, high])).astype(np.float32)
+        images = decode_crops(model, np.concatenate([low, high])).astype(np.float32)
         scores[d] = np.abs(images[:samples] - images[samples:]).mean()
     return scores
-
-
-# --- drawing ---------------------------------------------------------------------------------
-
-def mosaic(tiles: np.ndarray, gap: int = 2, background: int = 255) -> np.ndarray:
-    """(R, C, S, S, 3) uint8 BGR tiles -> one (H, W, 3) RGB image with ``gap`` pixels between."""
-    rows, cols, size = tiles.shape[0], tiles.shape[1], tiles.shape[2]
-    out = np.full((rows * (size + gap) - gap, cols * (size + gap) - gap, 3), background, np.uint8)
-    for r in range(rows):
-        for c in range(cols):
-            out[r * (size + gap):r * (size + gap) + size, c * (size + gap):c * (size + gap) + size] = \
-                tiles[r, c, :, :, ::-1]
-    return out
-
-
-def tile_figure(tiles: np.ndarray, title: str, row_labels=None, col_labels=None, xlabel: str = "",
-                ylabel: str = "", tile_inches: float = 0.8, gap: int = 2):
-    """A figure showing a mosaic of tiles with optional row and column labels."""
-    import matplotlib.pyplot as plt
-
-    rows, cols, size = tiles.shape[:3]
-    image = mosaic(tiles, gap)
-    left = 1.7 if row_labels is not None else 0.25
-    width, height = cols * tile_inches + left + 0.25, rows * tile_inches + 0.9 + (0.35 if col_labels else 0)
-    fig, ax = plt.subplots(figsize=(width, height))
-    ax.imshow(image, interpolation="lanczos")
-    step = size + gap
-    ax.set_xticks([c * step + size / 2 for c in range(cols)] if col_labels else [])
-    ax.set_yticks([r * step + size / 2 for r in range(rows)] if row_labels is not None else [])
-    if col_labels:
-        ax.set_xticklabels(col_labels, fontsize=8)
-    if row_labels is not None:
-        ax.set_yticklabels(row_labels, fontsize=8)
-    ax.tick_params(length=0)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    ax.set_xlabel(xlabel, fontsize=9)
-    ax.set_ylabel(ylabel, fontsize=9)
-    ax.set_title(textwrap.fill(title, max(40, int((width - left) * 14))), fontsize=10, loc="left")
-    fig.tight_layout()
-    return fig
-
-
-def save(fig, path: str, dpi: int = 100) -> str:
-    """Saves a figure as PNG, quantized (and shrunk if needed) to stay under MAX_BYTES."""
-    import matplotlib.pyplot as plt
-    from PIL import Image
-
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
-    if os.path.getsize(path) > MAX_BYTES:
-        image = Image.open(path).convert("RGB")
-        scale = 1.0
-        while True:
-            small = image if scale == 1.0 else image.resize(
-                (int(image.width * scale), int(image.height * scale)), Image.LANCZOS)
-            small.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
-            if os.path.getsize(path) <= MAX_BYTES or scale < 0.3:
-                break
-            scale *= 0.85
-    log.info("wrote %s (%d KB)", path, os.path.getsize(path) // 1024)
-    return path
-
-
-def smooth(values: np.ndarray, window: int) -> np.ndarray:
-    if window <= 1 or len(values) < window:
-        return values
-    kernel = np.ones(window) / window
-    padded = np.concatenate([np.full(window // 2, values[0]), values, np.full(window - 1 - window // 2, values[-1])])
-    return np.convolve(padded, kernel, mode="valid")
-
-
-def plot_loss(steps: list[dict], epochs: list[dict], specs: dict, path: str) -> str:
-    import matplotlib.pyplot as plt
-
-    x = np.array([r["step"] for r in steps], float)
-    panels = [("loss", "total loss (negative ELBO variant)"), ("rec", "reconstruction"), ("kl", "KL (nats)")]
-    has_psnr = any("val_psnr" in r for r in epochs)
-    fig, axes = plt.subplots(1, 3 + has_psnr, figsize=(4.2 * (3 + has_psnr), 3.6))
-    window = max(1, len(x) // 60)
-    for ax, (key, name) in zip(axes, panels):
-        y = np.array([r.get(key, np.nan) for r in steps], float)
-        ax.plot(x, y, color="#9ecae1", lw=0.8, label="train (logged)")
-        if window > 1:
-            ax.plot(x, smooth(y, window), color="#1f77b4", lw=1.5, label=f"train ({window}-row mean)")
-        vx = [r["step"] for r in epochs if "val_" + key in r]
-        if vx:
-            ax.plot(vx, [r["val_" + key] for r in epochs if "val_" + key in r], "o-", color="#d62728",
-                    lw=1.5, ms=4, label="validation (per epoch)")
-        if key in ("loss", "rec") and np.nanmin(y) > 0 and np.nanmax(y) / max(np.nanmin(y), 1e-9) > 5:
-            ax.set_yscale("log")
-        ax.set_title(name, fontsize=10)
-        ax.set_xlabel("step")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    if has_psnr:
-        ax = axes[-1]
-        ax.plot([r["step"] for r in epochs if "val_psnr" in r], [r["val_psnr"] for r in epochs if "val_psnr" in r],
-                "o-", color="#2ca02c", ms=4)
-        ax.set_title("validation PSNR (dB)", fontsize=10)
-        ax.set_xlabel("step")
-        ax.grid(alpha=0.3)
-    loss = specs.get("loss", "?")
-    detail = {"betaH": f"beta={specs.get('beta')}", "betaB": f"C_max={specs.get('c_max')}, gamma={specs.get('gamma')}"}
-    fig.suptitle(f"{os.path.basename(os.path.normpath(specs.get('run', 'run')))}: {loss} "
-                 f"{detail.get(loss, '')}, {specs.get('rec_dist', '?')} reconstruction, "
-                 f"Z={specs.get('latent_dim', '?')}, {specs.get('size', '?')} px", fontsize=10)
-    fig.tight_layout()
-    return save(fig, path)
-
-
-def plot_kl(kl: np.ndarray, logvar: np.ndarray, order: np.ndarray, path: str) -> str:
-    import matplotlib.pyplot as plt
-
-    sigma = np.exp(0.5 * logvar).mean(axis=0)
-    z = len(kl)
-    fig, axes = plt.subplots(2, 1, figsize=(max(6.0, min(0.09 * z + 2, 14)), 5.2), sharex=True)
-    axes[0].bar(np.arange(z), kl[order], color="#1f77b4")
-    axes[0].axhline(0.1, color="gray", lw=0.8, ls="--")
-    axes[0].set_ylabel("KL (nats)")
-    active = int((kl > 0.1).sum())
-    axes[0].set_title(f"KL per dimension, sorted: {active} of {z} dimensions carry > 0.1 nat "
-                      f"(total {kl.sum():.1f} nats)", fontsize=10, loc="left")
-    axes[1].bar(np.arange(z), sigma[order], color="#ff7f0e")
-    axes[1].axhline(1.0, color="gray", lw=0.8, ls="--")
-    axes[1].set_ylabel("mean posterior sigma")
-    axes[1].set_xlabel("dimensions, by KL (sigma near 1: unused, the prior)")
-    if z <= 40:
-        axes[1].set_xticks(np.arange(z))
-        axes[1].set_xticklabels([str(d) for d in order], fontsize=7)
-    for ax in axes:
-        ax.grid(alpha=0.3, axis="y")
-    fig.tight_layout()
-    return save(fig, path)
-
-
-def plot_histograms(mu: np.ndarray, kl: np.ndarray, dims: np.ndarray, total: int, path: str) -> str:
-    import matplotlib.pyplot as plt
-
-    cols = min(6, len(dims))
-    rows = math.ceil(len(dims) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.3 * cols, 1.9 * rows + 0.6), squeeze=False)
-    for ax, d in zip(axes.flat, dims):
-        values = mu[:, d]
-        limit = max(4.0, float(np.ceil(np.percentile(np.abs(values), 99.5))))
-        grid = np.linspace(-limit, limit, 200)
-        ax.hist(np.clip(values, -limit, limit), bins=36, range=(-limit, limit), density=True,
-                color="#1f77b4", alpha=0.75)
-        ax.plot(grid, np.exp(-grid ** 2 / 2) / np.sqrt(2 * np.pi), color="#d62728", lw=1.2)
-        ax.set_title(f"z{d}: KL {kl[d]:.2f}\nmean {values.mean():+.2f} sd {values.std():.2f}", fontsize=8)
-        ax.set_yticks([])
-        ax.tick_params(labelsize=7)
-    for ax in list(axes.flat)[len(dims):]:
-        ax.axis("off")
-    shown = "every dimension" if len(dims) == total else f"the top {len(dims)} of {total} dimensions by KL"
-    fig.suptitle(f"posterior means of {len(mu)} test faces against N(0, 1) (red): {shown}", fontsize=10)
-    fig.tight_layout()
-    return save(fig, path)
-
-
-def plot_correlation(mu: np.ndarray, order: np.ndarray, kl: np.ndarray, path: str) -> str:
-    import matplotlib.pyplot as plt
-
-    active = order[kl[order] > 0.1]
-    dims = active if len(active) >= 2 else order
-    corr = np.corrcoef(mu[:, dims].T) if len(mu) > 1 else np.eye(len(dims))
-    corr = np.nan_to_num(corr)
-    off = np.abs(corr[~np.eye(len(dims), dtype=bool)]) if len(dims) > 1 else np.zeros(1)
-    size = min(9.0, 3.5 + 0.06 * len(dims))
-    fig, ax = plt.subplots(figsize=(size + 1.2, size))
-    image = ax.imshow(corr, cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
-    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-    if len(dims) <= 32:
-        ax.set_xticks(range(len(dims)))
-        ax.set_yticks(range(len(dims)))
-        ax.set_xticklabels([str(d) for d in dims], fontsize=7, rotation=90)
-        ax.set_yticklabels([str(d) for d in dims], fontsize=7)
-    which = f"the {len(dims)} active dimensions (KL > 0.1)" if dims is active else f"all {len(dims)} dimensions"
-    ax.set_xlabel("rank by KL" + (" (tick: dimension)" if len(dims) <= 32 else ""), fontsize=9)
-    ax.set_ylabel("rank by KL", fontsize=9)
-    ax.set_title(f"correlation of posterior means, {which}, by KL\n"
-                 f"mean |r| off the diagonal {off.mean():.3f}, max {off.max():.2f}", fontsize=10, loc="left")
-    fig.tight_layout()
-    return save(fig, path)
 
 
 def extreme_faces(mu: np.ndarray, d: int, count: int, share: float = EXTREME_SHARE) -> tuple[np.ndarray, np.ndarray, int]:
@@ -443,17 +100,15 @@ def report(run: str, out: str, data: str | None = None, styles_path: str | None 
     import matplotlib
 
     matplotlib.use("Agg")
-    import torch
-
-    from train.models import read_specs
+    from mirror.backends.torch import TorchBackend
+    from mirror.vae import read_specs
 
     if not os.path.isdir(run):
         raise MirrorError(f"run folder not found: {run}")
     if images < 10 or top < 2:
         raise ValueError("images must be >= 10 and top >= 2")
-    torch.set_num_threads(max(1, threads))
     specs = read_specs(run)
-    model = Model(run)
+    model = TorchBackend(None, run=run, threads=max(1, threads), device="cpu")
     os.makedirs(out, exist_ok=True)
     rng = np.random.default_rng(seed)
     z_dim = model.latent_dim
@@ -469,7 +124,7 @@ def report(run: str, out: str, data: str | None = None, styles_path: str | None 
     faces = mu = logvar = None
     if folder:
         faces, split = test_faces(folder, model.size, images)
-        mu, logvar = model.encode(faces.crops)
+        mu, logvar = encode_crops(model, faces.crops)
         kl = kl_per_dimension(mu, logvar)
         ranking = f"KL on {len(mu)} {split} faces"
         summary.update(faces=len(mu), split=split, kl_total=round(float(kl.sum()), 3),
@@ -490,10 +145,9 @@ def report(run: str, out: str, data: str | None = None, styles_path: str | None 
     if faces is not None:
         count = min(12, len(faces))
         pick = np.linspace(0, len(faces) - 1, count).round().astype(int)
-        recon = model.decode(mu[pick])
+        recon = decode_crops(model, mu[pick])
         crops = faces.crops[pick]
-        error = np.abs(recon.astype(np.float32) - crops.astype(np.float32)) / 255.0
-        psnr = -10 * np.log10(np.maximum((error ** 2).reshape(count, -1).mean(1), 1e-10))
+        scores = psnr(recon / 255.0, crops / 255.0)
         rows = []
         for half in range(0, count, 6):
             part = slice(half, min(half + 6, count))
@@ -501,14 +155,14 @@ def report(run: str, out: str, data: str | None = None, styles_path: str | None 
         width = max(len(r) for r in rows)
         rows = [np.concatenate([r, np.full((width - len(r),) + r.shape[1:], 255, np.uint8)]) for r in rows]
         labels = ["original", "reconstruction"] * (len(rows) // 2)
-        summary["reconstruction_psnr"] = round(float(psnr.mean()), 2)
+        summary["reconstruction_psnr"] = round(float(scores.mean()), 2)
         written.append(save(tile_figure(
             np.stack(rows), f"{split} faces and their reconstructions (decode of the posterior mean); "
-            f"PSNR {psnr.mean():.1f} dB", labels, tile_inches=1.1), os.path.join(out, "reconstructions.png")))
+            f"PSNR {scores.mean():.1f} dB", labels, tile_inches=1.1), os.path.join(out, "reconstructions.png")))
 
     # samples from the prior
     prior = rng.standard_normal((6, 10, z_dim)).astype(np.float32)
-    written.append(save(tile_figure(model.decode(prior), "random samples from the prior N(0, I)",
+    written.append(save(tile_figure(decode_crops(model, prior), "random samples from the prior N(0, I)",
                                     tile_inches=0.95), os.path.join(out, "samples.png")))
 
     # traversals from one prior sample (disentangling-vae's plot)
@@ -518,7 +172,7 @@ def report(run: str, out: str, data: str | None = None, styles_path: str | None 
     for r, d in enumerate(shown):
         latents[r, :, d] = values
     written.append(save(tile_figure(
-        model.decode(latents), f"latent traversals from one prior sample: {dims_note}",
+        decode_crops(model, latents), f"latent traversals from one prior sample: {dims_note}",
         [f"z{d}  {score_name} {kl[d]:.2f}" for d in shown], [f"{v:+.2f}" for v in values],
         xlabel="value of the dimension (prior 2.5% .. 97.5%)"), os.path.join(out, "traversals.png")))
 
@@ -536,7 +190,7 @@ def report(run: str, out: str, data: str | None = None, styles_path: str | None 
         latents = np.stack([base + amounts[:, None] * (strength * direction)[None]
                             for direction, strength in styles.values()])
         written.append(save(tile_figure(
-            model.decode(latents), f"style traversals from the same prior sample ({source})",
+            decode_crops(model, latents), f"style traversals from the same prior sample ({source})",
             [f"{name}" for name in styles], [f"{a:+.1f}" for a in amounts],
             xlabel="times the style's default strength"), os.path.join(out, "style_traversals.png")))
         summary["styles"] = {"source": source, "names": list(styles)}
@@ -548,7 +202,7 @@ def report(run: str, out: str, data: str | None = None, styles_path: str | None 
     latents[:, :, second] = grid_values[::-1, None]
     latents[:, :, first] = grid_values[None, :]
     written.append(save(tile_figure(
-        model.decode(latents), f"10 x 10 grid over the two most informative dimensions by {ranking} "
+        decode_crops(model, latents), f"10 x 10 grid over the two most informative dimensions by {ranking} "
         "(all others 0)", [f"{v:+.2f}" for v in grid_values[::-1]], [f"{v:+.2f}" for v in grid_values],
         xlabel=f"z{first}  ({score_name} {kl[first]:.2f})", ylabel=f"z{second}  ({score_name} {kl[second]:.2f})",
         tile_inches=0.8), os.path.join(out, "grid.png")))
@@ -604,8 +258,7 @@ def parse_arguments(argv=None) -> argparse.Namespace:
 
 
 def main(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s: %(message)s")
+    setup_logging(args.verbose, native=True)
     try:
         summary = report(args.run, args.out, args.data, args.styles, args.images, args.top, args.seed,
                          args.threads)

@@ -36,169 +36,51 @@ import time
 
 import numpy as np
 
+from mirror.cli import setup_logging
 from mirror.errors import MirrorError
+from train.directions import STYLES, hair_subspace, style_directions
 
 log = logging.getLogger(__name__)
 
-# name: (attributes, target, kind, description). target +1: move toward having the attribute;
-# -1: toward not having it (for several attributes: having none of them).
-STYLES = {
-    "bangs": (["Bangs"], 1, "add", "a fringe of hair over the forehead"),
-    "no_bangs": (["Bangs"], -1, "remove", "the fringe swept away, forehead uncovered"),
-    "bald": (["Bald"], 1, "remove", "no hair on top of the head"),
-    "receding": (["Receding_Hairline"], 1, "remove", "the hairline pulled back at the temples"),
-    "regrowth": (["Bald", "Receding_Hairline"], -1, "add",
-                 "fuller hair: the way back from bald or a receding hairline"),
-    "blond": (["Blond_Hair"], 1, "color", "blond hair"),
-    "black": (["Black_Hair"], 1, "color", "black hair"),
-    "brown": (["Brown_Hair"], 1, "color", "brown hair"),
-    "gray": (["Gray_Hair"], 1, "color", "gray hair"),
-    "wavy": (["Wavy_Hair"], 1, "texture", "wavy hair"),
-    "straight": (["Straight_Hair"], 1, "texture", "straight hair"),
-}
-KEEP = ("Male", "Smiling", "Eyeglasses")
 STRENGTHS = (1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0)
 DEFAULT_STRENGTH = 2.0
-MIN_GROUP = 20          # a sex group with fewer positives is left out of the stratified mean
 
 
-def has_style(attributes: np.ndarray, names: list[str], style: str) -> np.ndarray:
-    """(N,) bool: which faces already show ``style`` according to (N, 40) +1/-1 labels."""
-    columns, target, _, _ = STYLES[style]
-    present = np.stack([attributes[:, names.index(c)] > 0 for c in columns])
-    return present.any(axis=0) if target > 0 else ~present.any(axis=0)
-
-
-def mean_difference(mu: np.ndarray, positive: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
-    """Mean latent of ``positive`` rows minus mean of the others, stratified by ``groups``.
-
-    Args:
-        mu: (N, Z) latents; positive: (N,) bool; groups: (N,) bool (e.g. Male) or None.
-
-    Returns:
-        (Z,) float64.
-    """
-    if groups is None:
-        return mu[positive].mean(0) - mu[~positive].mean(0)
-    parts, weights = [], []
-    for g in (False, True):
-        pos, neg = positive & (groups == g), ~positive & (groups == g)
-        if pos.sum() >= MIN_GROUP and neg.sum() >= MIN_GROUP:
-            parts.append(mu[pos].mean(0) - mu[neg].mean(0))
-            weights.append(pos.sum())
-    if not parts:
-        return mu[positive].mean(0) - mu[~positive].mean(0)
-    return np.average(np.stack(parts), axis=0, weights=np.asarray(weights, float))
-
-
-def orthonormal(vectors: np.ndarray) -> np.ndarray:
-    """(K, Z) rows -> orthonormal rows spanning the same space (tiny components dropped)."""
-    u, s, vt = np.linalg.svd(np.asarray(vectors, np.float64), full_matrices=False)
-    return vt[s > 1e-6 * s.max()]
-
-
-def style_directions(mu: np.ndarray, attributes: np.ndarray, names: list[str],
-                     project_keep: bool = True) -> tuple[dict, np.ndarray]:
-    """Directions of all STYLES; returns ({style: (Z,)}, keep basis (3, Z))."""
-    male = attributes[:, names.index("Male")] > 0
-    keep = np.stack([mean_difference(mu, attributes[:, names.index(a)] > 0) for a in KEEP])
-    basis = orthonormal(keep)
-    directions = {}
-    for style in STYLES:
-        d = mean_difference(mu, has_style(attributes, names, style), male)
-        if project_keep:
-            d = d - basis.T @ (basis @ d)
-        directions[style] = d
-    return directions, basis
-
-
-def hair_subspace(directions: dict, mu: np.ndarray, decode, hair: np.ndarray, interior: np.ndarray,
-                  components: int = 32, ratio: float = 1.5) -> np.ndarray:
-    """Orthonormal (K, Z) basis of the hair part of the latent space.
-
-    The style directions, plus those of the first ``components`` principal components of ``mu``
-    whose decoded change (mean latent +- 2 standard deviations) is ``ratio`` times stronger per
-    pixel in the hair region than in the face interior.
-
-    Args:
-        decode: (B, Z) float32 -> (B, 3, S, S) float32.
-        hair, interior: (S, S) float masks (averages over the train split).
-    """
-    mean = mu.mean(0)
-    centred = mu - mean
-    _, s, vt = np.linalg.svd(centred[:4000], full_matrices=False)
-    std = s / np.sqrt(min(len(centred), 4000) - 1)
-    k = min(components, len(vt))
-    z = np.concatenate([mean + 2 * std[:k, None] * vt[:k], mean - 2 * std[:k, None] * vt[:k]])
-    images = decode(z.astype(np.float32))
-    change = np.abs(images[:k] - images[k:]).mean(1)                      # (k, S, S)
-    in_hair = (change * hair).sum((1, 2)) / hair.sum()
-    in_face = (change * interior).sum((1, 2)) / interior.sum()
-    chosen = vt[:k][in_hair > ratio * in_face]
-    log.info("hair subspace: %d of %d principal components are hair-dominant", len(chosen), k)
-    return orthonormal(np.concatenate([np.stack(list(directions.values())), chosen]))
-
-
-def exemplar_direction(reference_mu: np.ndarray, styles: dict, user_mu: np.ndarray | None = None,
-                       amount: float = 1.0) -> np.ndarray:
-    """The direction that gives the user the hair of a reference photo.
-
-    The mirror applies it like any style: ``z = user_mu + strength * direction`` with
-    strength 1.0. With ``user_mu`` (the user's current latent, recomputed per frame: it is one
-    small matrix product) the user's latent is moved exactly onto the reference's inside the hair
-    subspace, and left alone outside it. Without it, the reference's hair offset from the
-    average face (``latent_mean``) is added, a direction that can be computed once per reference.
-
-    Args:
-        reference_mu: (Z,) the encoder's ``mu`` of the aligned reference crop.
-        styles: the parsed styles.json (needs ``hair_basis`` and ``latent_mean``).
-        user_mu: optional (Z,) the user's ``mu``.
-        amount: scales the result (1.0 = all of the reference's hair).
-
-    Returns:
-        (Z,) float32 direction.
-    """
-    basis = np.asarray(styles["hair_basis"], np.float64)
-    reference = np.asarray(reference_mu, np.float64).reshape(-1)
-    if reference.shape[0] != basis.shape[1]:
-        raise ValueError(f"reference_mu has {reference.shape[0]} dims, the library {basis.shape[1]}")
-    base = np.asarray(styles["latent_mean"] if user_mu is None else user_mu, np.float64).reshape(-1)
-    return (amount * basis.T @ (basis @ (reference - base))).astype(np.float32)
-
-
-def build_library(engine, data: str, limit: int | None = None, classifier=None,
-                  project_keep: bool = True) -> dict:
+def build_library(backend, data: str, limit: int | None = None, classifier=None,
+                  project_keep: bool = True, specs: dict | None = None) -> dict:
     """Computes styles.json's content.
 
     Args:
-        engine: a train.engine.Engine (encode / decode).
+        backend: a ``mirror.backends.Backend`` running the model (``open_backend``).
         data: prepared aligned folder; the train split makes the directions, val calibrates.
         limit: only the first N train (and N val) images.
         classifier: optional train.classifier.Classifier for strength calibration.
+        specs: the model's specs.json, summarised in the library (``model_summary``).
     """
     from mirror.regions import face_interior
+    from mirror.backends import encode_crops
     from train.data import AlignedSet
 
     start = time.time()
     train_set = AlignedSet(data, "train", limit, masks=True)
-    if train_set.size != engine.size:
-        raise MirrorError(f"{data} holds {train_set.size} px crops, the model wants {engine.size}")
-    mu, _ = engine.encode_crops(train_set.crops)
+    if train_set.size != backend.size:
+        raise MirrorError(f"{data} holds {train_set.size} px crops, the model wants {backend.size}")
+    mu, _ = encode_crops(backend, train_set.crops)
     directions, _ = style_directions(mu, train_set.attributes, train_set.names, project_keep)
     hair = train_set.hair.astype(np.float32).mean(0) / 255
-    interior = np.mean([face_interior(lm, engine.size) for lm in train_set.landmarks[:2000]], 0)
-    basis = hair_subspace(directions, mu, engine.decode, hair, interior)
+    interior = np.mean([face_interior(lm, backend.size) for lm in train_set.landmarks[:2000]], 0)
+    basis = hair_subspace(directions, mu, backend.decode, hair, interior)
     strengths = {s: DEFAULT_STRENGTH for s in STYLES}
     calibration = None
     if classifier is not None:
         from train.evaluate import score_style
         val = AlignedSet(data, "val", limit, masks=True)
-        val_mu, _ = engine.encode_crops(val.crops)
+        val_mu, _ = encode_crops(backend, val.crops)
         calibration = {}
         for style, d in directions.items():
             rows = {}
             for s in STRENGTHS:
-                score = score_style(engine, classifier, val, val_mu, style, d, s, max_faces=300)
+                score = score_style(backend, classifier, val, val_mu, style, d, s, max_faces=300)
                 rows[s] = score
                 if (score["success"] is None or score["kept"] < 0.85
                         or (score["success"] >= 0.85 and score["kept"] >= 0.92)):
@@ -206,8 +88,8 @@ def build_library(engine, data: str, limit: int | None = None, classifier=None,
             strengths[style], calibration[style] = choose_strength(rows)
             log.info("%s: strength %.1f %s", style, strengths[style], calibration[style])
     library = {
-        "size": engine.size, "latent_dim": engine.latent_dim, "channel_order": "BGR",
-        "model": engine.specs_summary(),
+        "size": backend.size, "latent_dim": backend.latent_dim, "channel_order": "BGR",
+        "model": model_summary(specs or {}),
         "styles": {
             name: {"direction": [round(float(v), 6) for v in directions[name]],
                    "strength": strengths[name], "attribute": STYLES[name][0][0],
@@ -227,6 +109,14 @@ def build_library(engine, data: str, limit: int | None = None, classifier=None,
     return library
 
 
+def model_summary(specs: dict) -> dict:
+    """The settings of a run's specs.json that describe the model and its training."""
+    keys = ("size", "latent_dim", "width", "max_width", "blocks", "loss", "rec_dist", "beta",
+            "hair_weight", "epochs", "batch_size", "lr")
+    model = specs.get("model", {})
+    return {k: specs.get(k, model.get(k)) for k in keys if k in specs or k in model}
+
+
 def choose_strength(rows: dict) -> tuple[float, dict]:
     """Picks a strength from {strength: {"success", "kept"}} (see the module docstring)."""
     rows = {s: r for s, r in rows.items() if r["success"] is not None} or {DEFAULT_STRENGTH: {
@@ -240,20 +130,6 @@ def choose_strength(rows: dict) -> tuple[float, dict]:
     pool = ok or rows
     best = max(pool, key=lambda s: (pool[s]["success"] + (0 if ok else pool[s]["kept"]), -s))
     return best, pool[best]
-
-
-def load_styles(path: str) -> dict:
-    """Reads styles.json; MirrorError when missing or malformed."""
-    try:
-        with open(path) as f:
-            styles = json.load(f)
-        for key in ("size", "latent_dim", "styles"):
-            styles[key]
-    except FileNotFoundError:
-        raise MirrorError(f"style library not found: {path}") from None
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise MirrorError(f"corrupt style library {path}: {error}") from None
-    return styles
 
 
 def parse_arguments(argv=None) -> argparse.Namespace:
@@ -271,15 +147,18 @@ def parse_arguments(argv=None) -> argparse.Namespace:
 
 
 def main(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from train.engine import open_engine
+    setup_logging(False, logging.INFO, native=True)
+    from mirror.backends import open_backend
+    from mirror.vae import SPECS, read_specs
+
     try:
-        engine = open_engine(args.engines)
+        backend = open_backend(args.engines)
         classifier = None
         if args.classifier:
             from train.classifier import Classifier
             classifier = Classifier(args.classifier)
-        library = build_library(engine, args.data, args.limit, classifier, args.project_keep)
+        library = build_library(backend, args.data, args.limit, classifier, args.project_keep,
+                                read_specs(args.engines) if os.path.isfile(os.path.join(args.engines, SPECS)) else {})
     except MirrorError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

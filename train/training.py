@@ -27,9 +27,10 @@ import numpy as np
 import torch
 
 from mirror.errors import MirrorError
+from mirror.vae import CHECKPOINT, MODEL_KEYS, load_checkpoint, model_from_specs, write_specs
 from train.data import AlignedSet
 from train.losses import get_loss
-from train.models import CHECKPOINT, MODEL_KEYS, load_checkpoint, model_from_specs, write_specs
+from train.metrics import psnr
 
 log = logging.getLogger(__name__)
 
@@ -85,12 +86,6 @@ class Config:
     def from_specs(cls, specs: dict) -> "Config":
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in specs.items() if k in names})
-
-
-def psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Per-image PSNR in dB of images in [0, 1]: (B,)."""
-    mse = ((a - b) ** 2).flatten(1).mean(1).clamp_min(1e-10)
-    return -10 * torch.log10(mse)
 
 
 class Distributed:
@@ -194,7 +189,7 @@ def validate(model, data: AlignedSet, config: Config, loss_fn, step: int) -> dic
         terms = loss_fn(images, recon, mu, logvar, step, weights)
         for key in ("loss", "rec", "kl"):
             totals["val_" + key] += float(terms[key]) * len(rows)
-        totals["val_psnr"] += float(psnr(recon, images).sum())
+        totals["val_psnr"] += float(psnr(recon.cpu().numpy(), images.cpu().numpy()).sum())
     model.train()
     return {k: round(v / count, 4) for k, v in totals.items()}
 

@@ -30,8 +30,6 @@ class OnnxRuntimeBackend(Backend):
     """
 
     def __init__(self, model: ModelFiles, cuda: bool = False, threads: int | None = None, int8: bool = False):
-        import onnxruntime
-
         paths = onnx_paths(model.folder, int8)
         if int8 and not all(os.path.isfile(path) for path in paths):
             raise MirrorError(f"no INT8 model in {model.folder} (make one: python -m train.quantize)")
@@ -39,31 +37,53 @@ class OnnxRuntimeBackend(Backend):
         self._settings = (model, cuda, int8)
         self._encoder = open_session(paths[0], threads, cuda)
         self._decoder = open_session(paths[1], threads, cuda)
+        if model.size is None:  # a bare export: the files say what they take
+            model = ModelFiles(model.folder, int(self._encoder.get_inputs()[0].shape[-1]),
+                               int(self._decoder.get_inputs()[0].shape[-1]), model.styles)
         _check_shapes(model, paths, self._encoder, self._decoder)
+        self.size, self.latent_dim = model.size, model.latent_dim
         self._encoder_input = self._encoder.get_inputs()[0].name
         self._decoder_input = self._decoder.get_inputs()[0].name
-        self._mu = [o.name for o in self._encoder.get_outputs()].index("mu")
+        outputs = [o.name for o in self._encoder.get_outputs()]
+        self._outputs = ["mu", "logvar"] if "logvar" in outputs else ["mu"]
 
     def with_threads(self, threads: int) -> "OnnxRuntimeBackend":
         """The same model and provider in new sessions with ``threads`` intra-op threads."""
         model, cuda, int8 = self._settings
         return OnnxRuntimeBackend(model, cuda=cuda, threads=threads, int8=int8)
 
-    def encode(self, crops: np.ndarray) -> np.ndarray:
-        outputs = self._encoder.run(None, {self._encoder_input: np.ascontiguousarray(crops, np.float32)})
-        return outputs[self._mu]
+    def posterior(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if len(self._outputs) == 1:
+            raise MirrorError("this encoder has no logvar output (an old export): use encode()")
+        mu, logvar = _chunked(lambda x: self._encoder.run(self._outputs, {self._encoder_input: x}), images)
+        return mu, logvar
+
+    def encode(self, images: np.ndarray) -> np.ndarray:
+        return _chunked(lambda x: self._encoder.run(["mu"], {self._encoder_input: x}), images)[0]
 
     def decode(self, latents: np.ndarray) -> np.ndarray:
-        return self._decoder.run(None, {self._decoder_input: np.ascontiguousarray(latents, np.float32)})[0]
+        return _chunked(lambda z: self._decoder.run(None, {self._decoder_input: z}), latents)[0]
+
+
+MAX_RUN_BATCH = 256  # larger inputs run in chunks: a whole data set at once would hold GBs of activations
+
+
+def _chunked(run, array: np.ndarray) -> list[np.ndarray]:
+    """``run``'s outputs for ``array`` as float32, ``MAX_RUN_BATCH`` rows at a time."""
+    array = np.ascontiguousarray(array, np.float32)
+    if len(array) <= MAX_RUN_BATCH:
+        return run(array)
+    parts = [run(array[i:i + MAX_RUN_BATCH]) for i in range(0, len(array), MAX_RUN_BATCH)]
+    return [np.concatenate([p[k] for p in parts]) for k in range(len(parts[0]))]
 
 
 def open_session(path: str, threads: int | None = None, cuda: bool = False):
-    """An ONNX Runtime session of the model at ``path``: ``threads`` intra-op threads (default: the
-    machine's cores) without spinning (sessions run back to back would otherwise fight for the
-    cores), on the CUDA provider with ``cuda``.
+    """An ONNX Runtime session as the mirror makes them; BrokenModel for a damaged file.
 
-    Raises:
-        BrokenModel: if the file cannot be loaded.
+    Args:
+        threads: intra-op threads (default: the machine's cores); spinning is off, so sessions
+            run back to back (encoder, decoder) do not fight for the cores.
+        cuda: the CUDA execution provider first (CPU otherwise).
     """
     import onnxruntime
 
@@ -73,6 +93,8 @@ def open_session(path: str, threads: int | None = None, cuda: bool = False):
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3
     providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if cuda else ["CPUExecutionProvider"]
+    if not os.path.isfile(path):
+        raise MirrorError(f"model file not found: {path}")
     try:
         return onnxruntime.InferenceSession(path, options, providers=providers)
     except Exception as error:  # ONNX Runtime raises several private exception types.

@@ -1,5 +1,5 @@
-"""PyTorch eager backend: the training code's own model, from a training run's folder, or rebuilt
-from the shipped ONNX files (their weights carry the PyTorch parameter names) and specs.json."""
+"""PyTorch eager backend: the VAE (``mirror/vae.py``) from a training run's folder, or rebuilt from
+the shipped ONNX files (their weights carry the PyTorch parameter names) and specs.json."""
 from __future__ import annotations
 
 import json
@@ -17,7 +17,7 @@ def model_from_engines(model: ModelFiles):
     import torch
     from onnx import numpy_helper
 
-    from train.models import model_from_specs
+    from mirror.vae import model_from_specs
 
     path = os.path.join(model.folder, "specs.json")
     try:
@@ -41,32 +41,38 @@ def model_from_engines(model: ModelFiles):
 
 
 class TorchBackend(Backend):
-    """The training code's own model, run eagerly on the CPU (or CUDA where present).
+    """The VAE run eagerly in PyTorch on the CPU (or CUDA where present).
 
     Args:
-        model: the shipped model's files (the model is rebuilt from them unless ``run`` is given).
-        run: a training-run folder written by ``python -m train``.
+        model: the shipped model's files (the model is rebuilt from them unless ``run`` is given;
+            None with a ``run``).
+        run: a training-run folder written by ``python -m train`` (specs.json + model.pt).
         threads: torch intra-op threads (default: the machine's cores).
+        device: ``cpu`` or ``cuda`` (default: CUDA where present).
     """
 
     name = "torch"
 
-    def __init__(self, model: ModelFiles, run: str | None = None, threads: int | None = None):
+    def __init__(self, model: ModelFiles | None, run: str | None = None, threads: int | None = None,
+                 device: str | None = None):
         import torch
 
-        from train.models import load_model
+        from mirror.vae import load_model
 
+        if model is None and run is None:
+            raise ValueError("TorchBackend needs the model's files or a run folder")
         torch.set_num_threads(threads or os.cpu_count() or 1)
         self._torch = torch
-        self._device = "cuda" if torch.cuda.is_available() else "cpu"
+        self._device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         vae = load_model(run) if run else model_from_engines(model)
+        self.size, self.latent_dim = vae.size, vae.latent_dim
         self._model = vae.to(self._device).eval()
 
-    def encode(self, crops: np.ndarray) -> np.ndarray:
+    def posterior(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         with self._torch.inference_mode():
-            x = self._torch.from_numpy(np.ascontiguousarray(crops, np.float32)).to(self._device)
-            mu = self._model.encoder(x)[0]
-        return mu.cpu().numpy()
+            x = self._torch.from_numpy(np.ascontiguousarray(images, np.float32)).to(self._device)
+            mu, logvar = self._model.encoder(x)
+        return mu.cpu().numpy(), logvar.cpu().numpy()
 
     def decode(self, latents: np.ndarray) -> np.ndarray:
         with self._torch.inference_mode():

@@ -1,197 +1,19 @@
-"""The latent explorer: a window over the shipped model's latent space.
-
-    python -m mirror.explorer                                  # engines/, the packaged demo photos
-    python -m mirror.explorer --data data/aligned128           # + dataset indexer, PCA, nearest faces
-    python -m mirror.explorer --data data/aligned128 --photo me.jpg
-    python -m mirror.explorer --camera 0                       # C grabs a camera frame
-    python -m mirror.explorer --data data/aligned128 --do "index 42; slider bangs 1.5" \\
-        --screenshot docs/explorer.png                         # no window: one picture, then exit
-
-What it offers: labelled sliders for the named style directions of ``styles.json`` and for the top
-principal directions of the latents (PCA of the dataset latents with ``--data``, else of the
-packaged photos' latents and re-encoded prior samples: the window says which); Randomize (uniform
-in a range you set: larger values distort); Reset (all zeros: the average face); Invert (negate
-the latent: the opposite in every feature); the hair-loss scale; a dataset indexer (original next
-to its reconstruction); a photo or the camera, reconstructed, with its nearest dataset faces in
-latent space; and interpolation between two faces (A and B are captured from what is shown) or
-two styles, stopped anywhere with a slider.
-
-Keys: Up/Down pick a slider, Left/Right move it, R randomize, X reset, I invert, digits + Enter go
-to a dataset index, PageUp/PageDown (or , .) step through the data set, P next photo, C camera,
-[ ] hair-loss stage, A / B set the interpolation ends, T style ends, J / K move along A->B,
-S screenshot, H help, Q / Esc quit. The mouse drags sliders, clicks buttons, scrolls sliders and
-the index, and clicks a nearest face to open it.
-
-The state (``LatentExplorer``) is a plain class without a window; ``mirror.explorer_view`` draws
-it with Pygame.
+"""The explorer's state and every action on it, without a window (``LatentExplorer``).
 """
 from __future__ import annotations
 
-import argparse
-import hashlib
-import logging
-import os
 import shlex
-import sys
 from dataclasses import dataclass
 
 import numpy as np
 
 from mirror import hairloss
-from mirror.backends.base import Backend
-from mirror.editor import from_tensor, to_tensor
+from mirror.backends.base import Backend, crops_to_images, decode_crops, encode_crops
 from mirror.errors import MirrorError
+from mirror.explorer.data import AlignedData, dataset_latents, principal_directions
 from mirror.styles import ORIGINAL, StyleLibrary
 
-log = logging.getLogger(__name__)
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_ENGINES = os.path.join(ROOT, "engines")
-CACHE = os.path.join(os.path.expanduser("~"), ".cache", "hair-mirror", "explorer")
-SPLIT_NAMES = ("train", "val", "test")
-PRIOR_SAMPLES = 256
-BATCH = 64
-
-
-# --- data ------------------------------------------------------------------------------------
-
-class AlignedData:
-    """A prepared aligned set (``python -m train.prepare``), read lazily.
-
-    Args:
-        folder: the prepared folder (crops.npy (N, S, S, 3) uint8 BGR; split.npy, images.txt optional).
-        size: the model's crop side S; the crops must match it.
-
-    Raises:
-        MirrorError: when the folder or its crops are missing, or the crop size differs.
-    """
-
-    def __init__(self, folder: str, size: int):
-        path = os.path.join(folder, "crops.npy")
-        if not os.path.isdir(folder):
-            raise MirrorError(f"data folder not found: {folder}")
-        if not os.path.isfile(path):
-            raise MirrorError(f"{folder} is not a prepared aligned set (no crops.npy): run "
-                              f"python -m train.prepare --data CELEBA --out {folder}")
-        try:
-            self.crops = np.load(path, mmap_mode="r")
-        except (ValueError, OSError) as error:
-            raise MirrorError(f"unreadable {path}: {error}") from None
-        if self.crops.ndim != 4 or self.crops.shape[3] != 3 or self.crops.dtype != np.uint8:
-            raise MirrorError(f"{path} holds {self.crops.dtype} {self.crops.shape}, expected (N, S, S, 3) uint8")
-        if self.crops.shape[1:3] != (size, size):
-            raise MirrorError(f"{folder} holds {self.crops.shape[1]} px crops but the model takes {size} px")
-        if len(self.crops) == 0:
-            raise MirrorError(f"{folder} holds no crops")
-        self.folder = folder
-        split = os.path.join(folder, "split.npy")
-        self.split = np.load(split) if os.path.isfile(split) else None
-        names = os.path.join(folder, "images.txt")
-        self.names = open(names).read().split() if os.path.isfile(names) else None
-
-    def __len__(self) -> int:
-        return len(self.crops)
-
-    def crop(self, index: int) -> np.ndarray:
-        """(S, S, 3) uint8 BGR crop ``index``."""
-        return np.asarray(self.crops[index])
-
-    def label(self, index: int) -> str:
-        """e.g. ``#42 test 000043.jpg``."""
-        parts = [f"#{index}"]
-        if self.split is not None and 0 <= int(self.split[index]) < len(SPLIT_NAMES):
-            parts.append(SPLIT_NAMES[int(self.split[index])])
-        if self.names is not None and index < len(self.names):
-            parts.append(self.names[index])
-        return " ".join(parts)
-
-
-def encode_crops(backend: Backend, crops) -> np.ndarray:
-    """(N, S, S, 3) uint8 BGR crops (any indexable) -> (N, Z) float32 posterior means, in batches."""
-    out = []
-    for start in range(0, len(crops), BATCH):
-        batch = np.asarray(crops[start:start + BATCH], np.float32) / 255.0
-        out.append(backend.encode(np.ascontiguousarray(batch.transpose(0, 3, 1, 2))))
-    return np.concatenate(out).astype(np.float32)
-
-
-def dataset_latents(backend: Backend, data: AlignedData, count: int, encoder_path: str | None = None,
-                    cache: str | None = CACHE) -> tuple[np.ndarray, np.ndarray]:
-    """Latents of ``count`` crops spread evenly over the set, cached per model and data set.
-
-    Returns:
-        (indices (M,) int64 into the set, latents (M, Z) float32).
-    """
-    indices = np.unique(np.linspace(0, len(data) - 1, min(count, len(data))).round().astype(np.int64))
-    path = None
-    if cache and encoder_path and os.path.isfile(encoder_path):
-        digest = hashlib.sha256()
-        with open(encoder_path, "rb") as f:
-            digest.update(f.read())
-        digest.update(os.path.realpath(data.folder).encode())
-        digest.update(f"{len(data)}:{len(indices)}".encode())
-        path = os.path.join(cache, digest.hexdigest()[:20] + ".npy")
-        if os.path.isfile(path):
-            latents = np.load(path)
-            if len(latents) == len(indices):
-                return indices, latents
-    log.info("encoding %d faces of %s for PCA and nearest faces (once: cached in %s)",
-             len(indices), data.folder, cache or "memory")
-    latents = encode_crops(backend, _Rows(data.crops, indices))
-    if path:
-        try:
-            os.makedirs(cache, exist_ok=True)
-            np.save(path, latents)
-        except OSError as error:
-            log.warning("could not cache latents in %s: %s", cache, error)
-    return indices, latents
-
-
-class _Rows:
-    """Sliceable view of ``array[indices]`` without loading the whole array."""
-
-    def __init__(self, array, indices):
-        self.array, self.indices = array, indices
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def __getitem__(self, item):
-        return self.array[np.sort(self.indices[item])]
-
-
-def principal_directions(latents: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """PCA of (N, Z) latents.
-
-    Returns:
-        (components (K, Z) unit rows, stds (K,) along them, explained (K,) variance fractions),
-        K = min(count, N, Z); each row's largest entry is positive (a fixed sign).
-    """
-    centered = latents - latents.mean(axis=0)
-    _, singular, vt = np.linalg.svd(centered, full_matrices=False)
-    k = min(count, len(singular))
-    components = vt[:k]
-    signs = np.sign(components[np.arange(k), np.abs(components).argmax(axis=1)])
-    components = components * signs[:, None]
-    variance = singular ** 2 / max(len(latents) - 1, 1)
-    return (components.astype(np.float32), np.sqrt(variance[:k]).astype(np.float32),
-            (variance[:k] / max(variance.sum(), 1e-12)).astype(np.float32))
-
-
-def align_photo(image: np.ndarray, size: int, name: str = "photo") -> np.ndarray:
-    """Tracks the largest face of a BGR image and returns its (S, S, 3) uint8 aligned crop.
-
-    Raises:
-        MirrorError: when no face is found.
-    """
-    from mirror.align import Aligner
-    from mirror.tracker import FaceTracker
-
-    with FaceTracker(static=True) as tracker:
-        face = tracker.process(image)
-    if face is None:
-        raise MirrorError(f"no face found in {name}")
-    return Aligner(size).align(image, face).crop
+PRIOR_SAMPLES = 256   # prior samples re-encoded for the PCA sliders when there is no data set
 
 
 # --- state -----------------------------------------------------------------------------------
@@ -261,7 +83,7 @@ class LatentExplorer:
         self.camera: int | None = None  # camera index for grabbing frames (None: no camera)
         self._decoded: tuple[bytes, np.ndarray] | None = None
 
-        self.photo_latents = (encode_crops(self.backend, np.stack([c for _, c in self.photos]))
+        self.photo_latents = (encode_crops(self.backend, np.stack([c for _, c in self.photos]))[0]
                               if self.photos else np.zeros((0, self.latent_dim), np.float32))
         if data is not None:
             self.data_indices, self.data_latents = data_latents or dataset_latents(
@@ -323,8 +145,7 @@ class LatentExplorer:
 
     def decode(self, latents: np.ndarray) -> np.ndarray:
         """(B, Z) latents -> (B, S, S, 3) uint8 BGR."""
-        images = from_tensor(self.backend.decode(np.asarray(latents, np.float32).reshape(-1, self.latent_dim)))
-        return np.clip(images * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return decode_crops(self.backend, np.asarray(latents, np.float32).reshape(-1, self.latent_dim))
 
     def image(self) -> np.ndarray:
         """(S, S, 3) uint8 BGR decode of the shown latent (cached while the latent is unchanged)."""
@@ -438,7 +259,7 @@ class LatentExplorer:
             self.message = f"index {index} out of range 0..{len(self.data) - 1}"
             return
         crop = self.data.crop(index)
-        self._set_base(self.backend.encode(to_tensor(crop))[0])
+        self._set_base(self.backend.encode(crops_to_images(crop[None]))[0])
         self.original, self.index = crop, index
         self.original_label = self.data.label(index)
         self.message = f"data set item {index}"
@@ -470,7 +291,7 @@ class LatentExplorer:
     def add_photo(self, name: str, crop: np.ndarray) -> None:
         """Adds an aligned crop (e.g. a camera frame) and shows it."""
         self.photos.append((name, crop))
-        self.photo_latents = np.concatenate([self.photo_latents, self.backend.encode(to_tensor(crop))])
+        self.photo_latents = np.concatenate([self.photo_latents, self.backend.encode(crops_to_images(crop[None]))])
         self.show_photo(len(self.photos) - 1)
 
     def nearest(self, count: int = 6) -> list[tuple[int, float]]:
@@ -568,106 +389,3 @@ class LatentExplorer:
                                       "range R, a, b, t T, styles NAME NAME, select N")
             except ValueError:
                 raise MirrorError(f"bad argument in command {command!r}") from None
-
-
-# --- command line ----------------------------------------------------------------------------
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, like every other error of the project
-        print(f"error: {message}", file=sys.stderr)
-        sys.exit(2)
-
-
-def parse_arguments(argv=None) -> argparse.Namespace:
-    from mirror.backends import CHOICES
-
-    parser = _Parser(prog="python -m mirror.explorer", description=__doc__,
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--engines", default=DEFAULT_ENGINES, help="folder of the shipped model (default: engines/)")
-    parser.add_argument("--backend", default="onnxruntime", choices=CHOICES, help="model backend (default: onnxruntime)")
-    parser.add_argument("--data", help="prepared aligned set (python -m train.prepare): indexer, PCA, nearest faces")
-    parser.add_argument("--encode", type=int, default=2000,
-                        help="dataset faces encoded for PCA and nearest faces (default: 2000; cached)")
-    parser.add_argument("--photo", action="append", default=[],
-                        help="a photo to reconstruct (repeatable; default: the packaged demo photos)")
-    parser.add_argument("--camera", type=int, help="camera index: C grabs a frame")
-    parser.add_argument("--components", type=int, default=8, help="principal-direction sliders (default: 8)")
-    parser.add_argument("--range", type=float, default=2.0, help="Randomize range, 0.1 to 5 (default: 2)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument("--window", default="1280x800", help="window size WxH (default: 1280x800)")
-    parser.add_argument("--do", default="", help="commands run at start, ';'-separated (see LatentExplorer.run)")
-    parser.add_argument("--screenshot", help="no window: draw once (after --do), save this PNG, exit")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
-    args = parser.parse_args(argv)
-    if not 0.1 <= args.range <= 5.0:
-        parser.error("--range must be between 0.1 and 5")
-    if not 0 <= args.components <= 64:
-        parser.error("--components must be between 0 and 64")
-    if args.encode < 1:
-        parser.error("--encode must be at least 1")
-    try:
-        width, height = (int(v) for v in args.window.lower().split("x"))
-        if width < 640 or height < 480:
-            raise ValueError
-    except ValueError:
-        parser.error(f"--window must be WxH, at least 640x480, got {args.window!r}")
-    args.window = (width, height)
-    return args
-
-
-def build(args: argparse.Namespace) -> LatentExplorer:
-    """The explorer state for the command line's options (loads the model, data and photos)."""
-    from mirror.backends import create_backend, load_model_files
-    from mirror.source import demo_images, read_image
-
-    model = load_model_files(args.engines)
-    data = AlignedData(args.data, model.size) if args.data else None
-    images = [(os.path.basename(p), read_image(p)) for p in args.photo] if args.photo else demo_images()
-    photos = [(name, align_photo(image, model.size, name)) for name, image in images]
-    backend, reason = create_backend(args.backend, model)
-    log.info("backend: %s", reason)
-    explorer = LatentExplorer(backend, StyleLibrary(model.styles), model.size, data, photos,
-                              components=args.components, encode=args.encode, seed=args.seed,
-                              random_range=args.range, encoder_path=model.encoder)
-    explorer.model_label = f"{os.path.basename(os.path.normpath(args.engines))}: " \
-                           f"{model.size} px, Z = {model.latent_dim}, {backend.name}"
-    explorer.camera = args.camera
-    if data is not None:
-        explorer.show_item(0)
-    elif photos:
-        explorer.show_photo(0)
-    explorer.run(args.do)
-    return explorer
-
-
-def main(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s: %(message)s")
-    log.setLevel(logging.INFO)  # say what takes a while at start (encoding the data set)
-    if args.screenshot:
-        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-    if not args.verbose:
-        from mirror.cli import silence_native_stderr
-
-        silence_native_stderr()
-    try:
-        from mirror.explorer_view import ExplorerWindow
-
-        explorer = build(args)
-        with ExplorerWindow(explorer, args.window) as window:
-            if args.screenshot:
-                window.draw()
-                window.screenshot(args.screenshot)
-                print(f"wrote {args.screenshot}")
-            else:
-                window.loop()
-    except MirrorError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(parse_arguments()))

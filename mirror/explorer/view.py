@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 
 from mirror import hairloss
-from mirror.explorer import LatentExplorer
+from mirror.explorer.state import LatentExplorer
 
 BG = (22, 24, 29)
 PANEL = (33, 36, 43)
@@ -23,7 +23,6 @@ TEXT = (232, 234, 238)
 MUTED = (150, 156, 168)
 ACCENT = (88, 166, 255)
 WARM = (255, 178, 84)
-GOOD = (120, 210, 140)
 
 HELP = [
     ("Up / Down", "pick a slider"),
@@ -188,7 +187,7 @@ class ExplorerWindow:
             s.message = "no camera: start with --camera N"
             return
         from mirror.errors import MirrorError
-        from mirror.explorer import align_photo
+        from mirror.explorer.data import align_photo
         from mirror.source import CameraSource
 
         try:
