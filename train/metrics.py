@@ -26,6 +26,8 @@ HALO_GROW = 0.08        # the silhouette is grown by this share of the crop befo
 CHANGED = 12            # grey levels: a pixel the edit changed (texture)
 SEAM_BAND = 2           # px each side of the protected boundary (seam)
 SEAM_PERCENTILE = 95
+DETECT_MAX = 300        # images per class the detectability test uses at most
+DETECT_MIN = 10         # fewer real photos with the style than this: no detectability figure
 GREY = np.array([0.114, 0.587, 0.299])   # B, G, R weights of OpenCV's BGR2GRAY
 
 
@@ -215,7 +217,7 @@ def _detector(width: int = 16):
 
 
 def detectability(fakes: np.ndarray, reals: np.ndarray, folds: int = 5, seed: int = 0,
-                  epochs: int = 6, batch_size: int = 32, max_per_class: int | None = 300) -> float:
+                  epochs: int = 6, batch_size: int = 32, max_per_class: int | None = DETECT_MAX) -> float:
     """Can a small CNN tell composited edits from real photos? Cross-validated ROC AUC.
 
     A two-sample test. The larger set is randomly cut down to the size of the smaller (and both
@@ -284,3 +286,33 @@ def detectability(fakes: np.ndarray, reals: np.ndarray, folds: int = 5, seed: in
     log.debug("detectability: %d vs %d, folds %s, %.1f s", n, n, np.round(aucs, 3),
               time.perf_counter() - start)
     return float(np.mean(aucs))
+
+
+def photo_metrics(edited: np.ndarray, original: np.ndarray, person: np.ndarray, interiors: np.ndarray,
+                  reals: np.ndarray | None = None, seed: int = 0) -> dict:
+    """All four measurements of one set of edits, rounded for a report.
+
+    Args:
+        edited, original: (N, S, S, 3) uint8 BGR, the edits as shown and the crops they edit.
+        person: (N, S, S) selfie-segmentation probability; interiors: (N, S, S) bool protected face.
+        reals: (M, S, S, 3) uint8 real crops that have the style, for ``detectability`` (None: skip it).
+
+    Returns:
+        {"halo", "texture", "seam", "detectability", "detectability_faces"}; a value is None where
+        it cannot be measured (``detectability_faces``: the images per class it used, 0 if none).
+    """
+    def rounded(value, digits=4):
+        return None if value is None else round(value, digits)
+
+    result = {"halo": rounded(halo(edited, original, person)), "texture": rounded(texture(edited, original)),
+              "seam": rounded(seam(edited, original, interiors)), "detectability": None,
+              "detectability_faces": 0}
+    if reals is not None:
+        faces = min(len(edited), len(reals), DETECT_MAX)
+        if faces >= DETECT_MIN:
+            result["detectability"] = rounded(detectability(edited, reals, seed=seed, max_per_class=faces))
+            result["detectability_faces"] = faces
+        else:
+            log.warning("detectability skipped: %d edits, %d real photos with the style (%d needed)",
+                        len(edited), len(reals), DETECT_MIN)
+    return result
