@@ -3,7 +3,8 @@
     python -m train.sheets --data ../shared/data --out docs/sheets
     python -m train.sheets --data ../shared/data --out docs/sheets --suffix after --sheets photos,video
 
-Writes, in OUT, one PNG per sheet named SHEET_SUFFIX.png (``photos_before.png``, ...):
+Writes, in OUT, PNGs named SHEET_SUFFIX.png (``photos_before.png``, ...; a sheet of more than six
+rows is split into SHEET1_SUFFIX.png, SHEET2_SUFFIX.png, ...):
     photos   the two packaged photos (Grace Hopper, the astronaut)
     celeba   12 CelebA test-split photos (loose crops; men and women, several hair colours, one
              bald, one with bangs), from DATA/celeba
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 SHEETS = ("photos", "celeba", "video")
 CLIPS = ("d13.mp4", "d0.mp4")
 MAX_BYTES = 600_000
+ROWS_PER_SHEET = 6        # 12 CelebA rows of 12 tiles make a 1 MB sheet even palette-quantised
 # The CelebA faces: (attribute, male) wishes, in order; each takes the first test-split loose crop
 # (by file name) that has the attribute, the sex, a tracked face and no hat.
 CELEBA_WISHES = (("Bald", True), ("Bangs", False), ("Blond_Hair", False), ("Black_Hair", True),
@@ -45,18 +47,22 @@ CELEBA_WISHES = (("Bald", True), ("Bangs", False), ("Blond_Hair", False), ("Blac
 LOOSE_FIRST = 182638      # CelebA files from this number on are loose crops of the whole head
 
 
-def style_columns(pipeline: Pipeline) -> list[tuple[str, object]]:
-    """[(name, Style)] for every style of the pipeline's library but ``original``."""
-    return [(name, pipeline.styles.get(name)) for name in pipeline.styles.names if name != ORIGINAL]
+def style_columns(pipeline: Pipeline, names: list[str] | None = None) -> list[tuple[str, object]]:
+    """[(name, Style)] for ``names`` (default: every style of the pipeline's library but ``original``)."""
+    names = [n for n in pipeline.styles.names if n != ORIGINAL] if names is None else names
+    return [(name, pipeline.styles.get(name)) for name in names]
 
 
-def photo_row(pipeline: Pipeline, image: np.ndarray, height: int = 160) -> np.ndarray:
-    """(height, W, 3) uint8 BGR: a photo before and in every style (``sheet_row``).
+def photo_row(pipeline: Pipeline, image: np.ndarray, height: int = 160, styles: list[str] | None = None
+              ) -> np.ndarray:
+    """(height, W, 3) uint8 BGR: a photo before and in each style (``sheet_row``).
 
     Args:
         pipeline: a ``Pipeline(static=True)``.
+        styles: style names (default: all but ``original``).
     """
-    outputs = [(name, pipeline.process(Frame(0, 0, image), style).output) for name, style in style_columns(pipeline)]
+    outputs = [(name, pipeline.process(Frame(0, 0, image), style).output)
+               for name, style in style_columns(pipeline, styles)]
     return sheet_row(image, outputs, height)
 
 
@@ -102,7 +108,8 @@ def celeba_faces(celeba: str, count: int = 12, min_side: int = 150) -> list[tupl
     return chosen
 
 
-def video_row(pipeline: Pipeline, path: str, frames: int = 60, height: int = 160) -> np.ndarray:
+def video_row(pipeline: Pipeline, path: str, frames: int = 60, height: int = 160,
+              styles: list[str] | None = None) -> np.ndarray:
     """(height, W, 3) uint8 BGR: frame ``frames - 1`` of a clip, before and in every style
     (``sheet_row``).
 
@@ -111,6 +118,7 @@ def video_row(pipeline: Pipeline, path: str, frames: int = 60, height: int = 160
 
     Args:
         pipeline: a ``Pipeline(static=False)``.
+        styles: style names (default: all but ``original``).
     """
     from mirror.source import VideoSource
 
@@ -124,7 +132,7 @@ def video_row(pipeline: Pipeline, path: str, frames: int = 60, height: int = 160
     if not clip:
         raise MirrorError(f"no frames in {path}")
     outputs = []
-    for name, style in style_columns(pipeline):
+    for name, style in style_columns(pipeline, styles):
         pipeline.reset()
         for frame in clip:
             result = pipeline.process(frame, style)
@@ -169,15 +177,25 @@ def save_sheet(sheet: np.ndarray, path: str, max_bytes: int = MAX_BYTES) -> str:
     return path
 
 
+def save_rows(rows: list[np.ndarray], out: str, name: str, suffix: str, per_sheet: int = ROWS_PER_SHEET
+              ) -> list[str]:
+    """Saves rows as OUT/NAME_SUFFIX.png, or, beyond ``per_sheet`` rows, as NAME1_SUFFIX.png,
+    NAME2_SUFFIX.png, ... of ``per_sheet`` rows each (so that each stays a small file)."""
+    chunks = [rows[i:i + per_sheet] for i in range(0, len(rows), per_sheet)]
+    names = [name] if len(chunks) == 1 else [f"{name}{i + 1}" for i in range(len(chunks))]
+    return [save_sheet(stack_rows(chunk), os.path.join(out, f"{n}_{suffix}.png")) for n, chunk in zip(names, chunks)]
+
+
 def make_sheets(data: str, out: str, engines: str = DEFAULT_ENGINES, backend: str = "auto",
                 sheets: tuple[str, ...] = SHEETS, suffix: str = "before", height: int = 160,
-                frames: int = 60) -> list[str]:
+                frames: int = 60, styles: list[str] | None = None) -> list[str]:
     """Writes the asked-for sheets (``SHEETS``) to ``out``; returns their paths.
 
     Args:
         data: the shared data folder (``celeba/``, ``videos/``); not needed for "photos".
         engines, backend: the model, as for ``run_mirror.py``.
         suffix: the file names' suffix, e.g. "before" or "after".
+        styles: the columns' style names (default: every style but ``original``).
     """
     from mirror.source import demo_images
 
@@ -192,14 +210,15 @@ def make_sheets(data: str, out: str, engines: str = DEFAULT_ENGINES, backend: st
             for name in still:
                 start = time.perf_counter()
                 images = demo_images() if name == "photos" else celeba_faces(os.path.join(data, "celeba"))
-                sheet = stack_rows([photo_row(pipeline, image, height) for _, image in images])
-                paths.append(save_sheet(sheet, os.path.join(out, f"{name}_{suffix}.png")))
+                rows = [photo_row(pipeline, image, height, styles) for _, image in images]
+                paths += save_rows(rows, out, name, suffix)
                 log.info("%s: %.0f s", name, time.perf_counter() - start)
     if "video" in sheets:
         start = time.perf_counter()
         with Pipeline(engines, backend, static=False) as pipeline:
-            rows = [video_row(pipeline, os.path.join(data, "videos", clip), frames, height) for clip in CLIPS]
-        paths.append(save_sheet(stack_rows(rows), os.path.join(out, f"video_{suffix}.png")))
+            rows = [video_row(pipeline, os.path.join(data, "videos", clip), frames, height, styles)
+                    for clip in CLIPS]
+        paths += save_rows(rows, out, "video", suffix)
         log.info("video: %.0f s", time.perf_counter() - start)
     return paths
 
@@ -217,6 +236,8 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--suffix", default="before", help="file names are SHEET_SUFFIX.png (default: before)")
     parser.add_argument("--height", type=int, default=160, help="tile height in px (default: 160)")
     parser.add_argument("--frames", type=int, default=60, help="video frames run per style (default: 60)")
+    parser.add_argument("--styles", default=None, type=lambda t: t.split(","),
+                        help="comma-separated style names for the columns (default: all but original)")
     args = parser.parse_args(argv)
     unknown = [s for s in args.sheets if s not in SHEETS]
     if unknown:
@@ -228,7 +249,7 @@ def main(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         paths = make_sheets(args.data, args.out, args.engines, args.backend, args.sheets, args.suffix,
-                            args.height, args.frames)
+                            args.height, args.frames, args.styles)
     except MirrorError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
