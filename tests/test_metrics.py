@@ -130,3 +130,17 @@ def test_detectability_rejects_too_few_images_and_mixed_sizes():
         detectability(small_faces(2, 0), small_faces(10, 1), folds=5)
     with pytest.raises(ValueError, match="shape"):
         detectability(small_faces(10, 0), photo(10), folds=2)
+
+
+def test_photo_metrics_reports_all_four_and_skips_detectability_without_reals():
+    from train.metrics import photo_metrics
+
+    original = photo(12)
+    edited = shifted(original, 10.0 * (person_disk(12) == 0))
+    interior = np.zeros((12, S, S), bool)
+    interior[:, 24:40, 24:40] = True
+    result = photo_metrics(edited, original, person_disk(12), interior)
+    assert result["halo"] == pytest.approx(10, abs=0.1) and result["detectability"] is None
+    assert set(result) == {"halo", "texture", "seam", "detectability", "detectability_faces"}
+    with_reals = photo_metrics(edited[:4], original[:4], person_disk(4), interior[:4], reals=original)
+    assert with_reals["detectability"] is None and with_reals["detectability_faces"] == 0   # too few
