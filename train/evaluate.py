@@ -31,7 +31,7 @@ Reports (JSON):
                           composited edits from real test-split crops of other people who have the
                           style (all of the test split, not only the first --limit; up to 300 per
                           class, balanced); 0.5 = indistinguishable. Only for --detect-styles
-                          (default: bangs, blond, bald, gray, receding: about half a minute each);
+                          (default: bangs, blond, bald, gray, receding: 10 s to a minute each);
                           detectability_faces: the images per class it used
     exemplar              exemplar styles (train.styles.exemplar_direction) on random test pairs:
                           mean |decode - reference decode| in the user's hair region before
