@@ -34,14 +34,23 @@ def demo_picture(pipeline, images: list[tuple[str, np.ndarray]], styles: list[tu
         for label, style in [("before", pipeline.styles.get(ORIGINAL)), *styles]:
             result = pipeline.process(Frame(0, 0, image), style, strength)
             faces += result.face and label == "before"
-            tile = cv2.resize(result.output, (int(image.shape[1] * height / image.shape[0]), height),
-                              interpolation=cv2.INTER_AREA)
-            for color, thickness in (((0, 0, 0), 3), ((255, 255, 255), 1)):
-                cv2.putText(tile, label, (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.7, color, thickness, cv2.LINE_AA)
-            tiles.append(tile)
+            tiles.append(labelled_tile(result.output, label, height))
         rows.append(np.hstack(tiles))
+    return stack_rows(rows), faces
+
+
+def labelled_tile(image: np.ndarray, label: str, height: int) -> np.ndarray:
+    """``image`` (H, W, 3) uint8 resized to ``height`` px tall, ``label`` written at its top left."""
+    tile = cv2.resize(image, (int(image.shape[1] * height / image.shape[0]), height), interpolation=cv2.INTER_AREA)
+    for color, thickness in (((0, 0, 0), 3), ((255, 255, 255), 1)):
+        cv2.putText(tile, label, (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.7, color, thickness, cv2.LINE_AA)
+    return tile
+
+
+def stack_rows(rows: list[np.ndarray]) -> np.ndarray:
+    """Stacks image rows of different widths, padding the narrower ones with black on the right."""
     width = max(r.shape[1] for r in rows)
-    return np.vstack([np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows]), faces
+    return np.vstack([np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows])
 
 
 def demo_styles(pipeline, state) -> list[tuple[str, Style]]:

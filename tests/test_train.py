@@ -388,8 +388,10 @@ def test_classifier_styles_and_evaluate_end_to_end(tiny_run, slice_dir, tmp_path
     assert load_styles(os.path.join(engines, "styles.json"))["latent_dim"] == 16
     result = evaluate(engines, slice_dir, limit=12)
     for key in ("psnr", "ssim", "active_units", "classifier_accuracy", "edit_success",
-                "edit_success_decoded", "kept", "edit_composite", "latency_ms", "exemplar"):
+                "edit_success_decoded", "kept", "edit_composite", "latency_ms", "exemplar",
+                "halo", "texture", "seam", "detectability"):
         assert key in result
+    assert set(result["halo"]) == set(STYLES) and all(v is None or v >= 0 for v in result["halo"].values())
     assert result["exemplar"]["hair_to_reference_after"] <= result["exemplar"]["hair_to_reference_before"]
     assert set(result["edit_success"]) == set(STYLES)
     assert 5 < result["psnr"] < 40 and 0 < result["ssim"] <= 1

@@ -2,6 +2,7 @@
 
     python -m train.evaluate --engines engines --data data/aligned128 --json runs/vae128/eval.json
     python -m train.evaluate --engines engines --data data/aligned128 --limit 300 --json /tmp/e.json
+    python -m train.evaluate --engines engines --data data/aligned128 --detect-styles all
 
 Needs in ENGINES: encoder.onnx, decoder.onnx, styles.json and classifier.onnx
 (``python -m train.classifier``; or pass --classifier).
@@ -18,6 +19,20 @@ Reports (JSON):
     kept                  per style: the lowest over Male, Smiling, Eyeglasses of the share of
                           edited faces (composited) that keep the class the classifier gave the
                           original crop; kept_detail has all three, kept_decoded the plain decode
+    halo, texture, seam   per style, does the edit (composited, as above) look like a photo
+                          (train.metrics, on the same faces): halo = mean |edited - original| in
+                          grey levels on the background (outside the person's silhouette grown by
+                          8% of the crop); texture = variance of the edited Laplacian over the
+                          original's where the edit changed the crop by > 12 grey levels (1 is a
+                          photo's detail, below 1 a smear); seam = 95th percentile of the change's
+                          gradient over that of the photo's own gradient on a 2 px band either side
+                          of the protected face interior's boundary (<= 1: no visible step)
+    detectability         per style: cross-validated ROC AUC of a small CNN trained to tell the
+                          composited edits from real test-split crops of other people who have the
+                          style (all of the test split, not only the first --limit; up to 300 per
+                          class, balanced); 0.5 = indistinguishable. Only for --detect-styles
+                          (default: bangs, blond, bald, gray, receding: 10 s to a minute each);
+                          detectability_faces: the images per class it used
     exemplar              exemplar styles (train.directions.exemplar_direction) on random test pairs:
                           mean |decode - reference decode| in the user's hair region before
                           and after the edit, and the change of the user's face interior
@@ -44,8 +59,14 @@ from mirror.errors import MirrorError
 from mirror.regions import face_interior, hair_region
 from mirror.types import AlignedFace
 from train.directions import KEEP, STYLES, has_style, load_styles
+from train.metrics import photo_metrics
 
 log = logging.getLogger(__name__)
+
+# The styles whose look issue 12 sets goals for; detectability is measured for these by default.
+DETECT_STYLES = ("bangs", "blond", "bald", "gray", "receding")
+LOOK = ("halo", "texture", "seam", "detectability", "detectability_faces")
+
 
 class MirrorView:
     """The test crops edited as the mirror shows them: the shipped segmenter, ``HairEditor`` and
@@ -110,8 +131,10 @@ def _original_probs(dataset, classifier) -> np.ndarray:
 
 
 def score_style(engine, classifier, dataset, mu: np.ndarray, style: str, direction: np.ndarray,
-                strength: float, view: MirrorView | None = None, max_faces: int | None = None) -> dict:
-    """Edit success and kept shares of one style at one strength on faces without it.
+                strength: float, view: MirrorView | None = None, max_faces: int | None = None,
+                reals: np.ndarray | None = None) -> dict:
+    """Edit success and kept shares of one style at one strength on faces without it, and how
+    much the edits look like photos (train.metrics; None for the plain decodes).
 
     Args:
         engine: a mirror.backends.Backend; classifier: train.classifier.Classifier;
@@ -119,16 +142,17 @@ def score_style(engine, classifier, dataset, mu: np.ndarray, style: str, directi
         view: the mirror's rendering of the edits; None: judge the plain decodes only (the
             latent direction's own effect, as the style calibration does).
         max_faces: only the first N faces without the style.
+        reals: (M, S, S, 3) uint8 real crops with the style, for detectability (None: not measured).
 
     Returns:
-        {"faces", "success", "success_decoded", "kept", "kept_decoded", "kept_detail"}.
+        {"faces", "success", "success_decoded", "kept", "kept_decoded", "kept_detail", "halo",
+        "texture", "seam", "detectability", "detectability_faces"}.
     """
     rows = np.flatnonzero(~has_style(dataset.attributes, dataset.names, style))[:max_faces]
     if len(rows) == 0:
         return {"faces": 0, "success": None, "success_decoded": None, "kept": None,
-                "kept_decoded": None, "kept_detail": {}}
+                "kept_decoded": None, "kept_detail": {}, **{k: None for k in LOOK}}
     z = mu[rows] + strength * np.asarray(direction, np.float32)[None]
-    crops = dataset.images(rows).numpy()
     decoded = engine.decode(z)
     shown = decoded if view is None else view.show(rows, style)
     probs_shown = classifier.predict(shown)
@@ -143,7 +167,31 @@ def score_style(engine, classifier, dataset, mu: np.ndarray, style: str, directi
             "success": round(float(_success(probs_shown, classifier, style).mean()), 4),
             "success_decoded": round(float(_success(probs_decoded, classifier, style).mean()), 4),
             "kept": min(detail.values()), "kept_decoded": min(detail_decoded.values()),
-            "kept_detail": detail}
+            "kept_detail": detail,
+            **(look(dataset, rows, shown, reals) if view is not None else {k: None for k in LOOK})}
+
+
+def look(dataset, rows: np.ndarray, shown: np.ndarray, reals: np.ndarray | None = None) -> dict:
+    """train.metrics.photo_metrics of edits (N, 3, S, S) float in [0, 1] of the dataset's ``rows``,
+    rounded to uint8 as the mirror shows them; the protected interior is the face below the brows."""
+    from train.data import to_crops
+
+    interiors = np.stack([face_interior(dataset.landmarks[r], dataset.size) for r in rows])
+    return photo_metrics(to_crops(shown), dataset.crops[rows], dataset.person[rows], interiors, reals)
+
+
+def real_crops(dataset, style: str) -> np.ndarray:
+    """(M, S, S, 3) uint8: every test-split crop of the dataset's folder that has ``style`` (by its
+    CelebA labels), also beyond the dataset's limit; none of the dataset's faces without it."""
+    from train.data import SPLITS
+
+    folder = dataset.folder
+    rows = np.flatnonzero(np.load(os.path.join(folder, "split.npy")) == SPLITS["test"])
+    attributes = np.load(os.path.join(folder, "attributes.npy"))[rows]
+    rows = rows[has_style(attributes, dataset.names, style)]
+    edited = dataset.indices[~has_style(dataset.attributes, dataset.names, style)]
+    rows = np.setdiff1d(rows, edited)
+    return np.load(os.path.join(folder, "crops.npy"), mmap_mode="r")[rows]
 
 
 def exemplar_score(engine, dataset, mu: np.ndarray, styles: dict, pairs: int = 300, seed: int = 0) -> dict:
@@ -214,9 +262,9 @@ def latency_ms(folder: str, repeats: int = 100, rounds: int = 3, int8: bool = Fa
 
 
 def evaluate(engines: str, data: str, limit: int | None = None, classifier_path: str | None = None,
-             int8: bool = False) -> dict:
+             int8: bool = False, detect_styles: tuple[str, ...] = DETECT_STYLES) -> dict:
     """Runs every measurement of the module docstring (on the INT8 copies of the model with
-    ``int8``); returns the JSON-ready dict."""
+    ``int8``; detectability only for ``detect_styles``); returns the JSON-ready dict."""
     from train.classifier import Classifier
     from train.data import AlignedSet
     from mirror.backends import encode_crops, open_backend
@@ -251,14 +299,17 @@ def evaluate(engines: str, data: str, limit: int | None = None, classifier_path:
         "classifier_accuracy": accuracy,
         "classifier_mean_accuracy": round(float(np.mean(list(accuracy.values()))), 4),
         "edit_success": {}, "edit_success_decoded": {}, "kept": {}, "kept_decoded": {},
-        "kept_detail": {}, "strength": {}, "faces": {},
+        "kept_detail": {}, "strength": {}, "faces": {}, **{k: {} for k in LOOK},
         "edit_composite": view.description,
     }
     for name, style in styles["styles"].items():
         if name not in STYLES:
             continue
+        reals = real_crops(test, name) if name in detect_styles else None
         score = score_style(engine, classifier, test, mu, name, style["direction"],
-                            style["strength"], view)
+                            style["strength"], view, reals=reals)
+        for key in LOOK:
+            result[key][name] = score[key]
         result["edit_success"][name] = score["success"]
         result["edit_success_decoded"][name] = score["success_decoded"]
         result["kept"][name] = score["kept"]
@@ -285,13 +336,28 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--classifier", default=None, help="classifier.onnx (default: ENGINES/classifier.onnx)")
     parser.add_argument("--int8", action="store_true", help="evaluate the INT8 copies (python -m train.quantize)")
     parser.add_argument("--json", default=None, help="write the results here too")
+    parser.add_argument("--detect-styles", default=",".join(DETECT_STYLES), type=style_list,
+                        help="styles whose detectability is measured: comma-separated names, all or "
+                             f"none (default: {','.join(DETECT_STYLES)})")
     return parser.parse_args(argv)
+
+
+def style_list(text: str) -> tuple[str, ...]:
+    """--detect-styles: "all", "none" or comma-separated STYLES names."""
+    if text == "all":
+        return tuple(STYLES)
+    names = tuple(n for n in text.split(",") if n and n != "none")
+    unknown = [n for n in names if n not in STYLES]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown style(s) {', '.join(unknown)}: choose from "
+                                         f"{', '.join(STYLES)}, all or none")
+    return names
 
 
 def main(args: argparse.Namespace) -> int:
     setup_logging(False, logging.INFO, native=True)
     try:
-        result = evaluate(args.engines, args.data, args.limit, args.classifier, args.int8)
+        result = evaluate(args.engines, args.data, args.limit, args.classifier, args.int8, args.detect_styles)
     except MirrorError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

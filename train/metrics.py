@@ -1,8 +1,324 @@
-"""The numbers every training tool reports, computed one way: reconstruction PSNR and the
-posterior's KL per latent dimension."""
+"""The numbers the training tools report, each computed one way: reconstruction PSNR, the
+posterior's KL per latent dimension, and whether an edit looks like a photo (four measurements of
+composited edits against their originals).
+
+    from train.metrics import halo, texture, seam, detectability
+    halo(edited, original, person)           # grey levels changed on the background, 0 is best
+    texture(edited, original)                # edited / original detail where the edit changed the crop, 1 is a photo's
+    seam(edited, original, interiors)        # the edit's step at the protected face boundary / the photo's edges there
+    detectability(fakes, reals)              # cross-validated ROC AUC of a small CNN, 0.5 is indistinguishable
+
+All images are (N, S, S, 3) uint8 BGR crops, the edited ones exactly as the mirror shows them
+(``train.evaluate`` rounds its composites to uint8 first). Differences are in grey levels
+(0..255). "Grey" is OpenCV's BGR-to-grey luminance (0.114 B + 0.587 G + 0.299 R) in float64.
+The figures pool all pixels of all faces (no per-face mean), so a face with more background
+or more changed hair weighs more.
+"""
 from __future__ import annotations
 
+import logging
+import time
+
+import cv2
 import numpy as np
+
+log = logging.getLogger(__name__)
+
+HALO_GROW = 0.08        # the silhouette is grown by this share of the crop before "background"
+CHANGED = 12            # grey levels: a pixel the edit changed (texture)
+SEAM_BAND = 2           # px each side of the protected boundary (seam)
+SEAM_PERCENTILE = 95
+DETECT_MAX = 300        # images per class the detectability test uses at most
+DETECT_MIN = 10         # fewer real photos with the style than this: no detectability figure
+GREY = np.array([0.114, 0.587, 0.299])   # B, G, R weights of OpenCV's BGR2GRAY
+
+
+def _check_pair(edited: np.ndarray, original: np.ndarray) -> None:
+    for name, images in (("edited", edited), ("original", original)):
+        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
+            raise ValueError(f"{name} must be (N, S, S, 3) uint8 BGR, got {images.shape} {images.dtype}")
+    if edited.shape != original.shape:
+        raise ValueError(f"edited {edited.shape} and original {original.shape} differ in shape")
+
+
+def _check_masks(masks: np.ndarray, images: np.ndarray, name: str) -> None:
+    if masks.shape != images.shape[:3]:
+        raise ValueError(f"{name} must be (N, S, S) like the images {images.shape[:3]}, got {masks.shape}")
+
+
+def grey(images: np.ndarray) -> np.ndarray:
+    """(N, S, S, 3) uint8 BGR -> (N, S, S) float64 grey levels."""
+    return np.asarray(images, np.float64) @ GREY
+
+
+def _disk(radius: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+
+
+def background(person: np.ndarray, grow: float = HALO_GROW) -> np.ndarray:
+    """(N, S, S) bool: outside the person's silhouette grown by ``grow`` of the crop.
+
+    Args:
+        person: (N, S, S) selfie-segmentation probability, uint8 (0..255) or float in [0, 1];
+            the silhouette is where it is at least 0.5.
+        grow: the dilation radius as a share of the crop side S (0.08: 10 px at 128).
+    """
+    person = np.asarray(person)
+    threshold = 127.5 if person.dtype == np.uint8 else 0.5
+    radius = int(round(grow * person.shape[-1]))
+    silhouette = (person >= threshold).astype(np.uint8)
+    if radius > 0:
+        silhouette = np.stack([cv2.dilate(s, _disk(radius)) for s in silhouette])
+    return silhouette == 0
+
+
+def halo(edited: np.ndarray, original: np.ndarray, person: np.ndarray, grow: float = HALO_GROW
+         ) -> float | None:
+    """Mean |edited - original| on the background, in grey levels (0..255).
+
+    The mean over the three colour channels of the absolute difference, over every background
+    pixel (``background(person, grow)``) of every face. 0 when the edit leaves the wall alone.
+
+    Args:
+        edited, original: (N, S, S, 3) uint8 BGR.
+        person: (N, S, S) selfie-segmentation probability (uint8 or float in [0, 1]).
+
+    Returns:
+        The mean, or None when no face has any background.
+    """
+    _check_pair(edited, original)
+    _check_masks(np.asarray(person), edited, "person")
+    outside = background(person, grow)
+    if not outside.any():
+        return None
+    diff = np.abs(edited.astype(np.int16) - original.astype(np.int16))
+    return float(diff[outside].mean())
+
+
+def laplacian(images: np.ndarray) -> np.ndarray:
+    """(N, S, S) float64 grey images -> their 4-neighbour Laplacian (cv2, ksize 1, reflected border)."""
+    return np.stack([cv2.Laplacian(g, cv2.CV_64F, ksize=1) for g in images])
+
+
+def texture(edited: np.ndarray, original: np.ndarray, threshold: float = CHANGED) -> float | None:
+    """How much fine detail the edit leaves where it changed the crop: 1 is the photo's own.
+
+    Changed pixels: where some colour channel differs by more than ``threshold`` grey levels.
+    On the grey images, the 4-neighbour Laplacian (``laplacian``) of the edited and of the
+    original crop is taken at the changed pixels of all faces together; the figure is
+    ``var(edited Laplacian) / var(original Laplacian)`` over those pooled pixels. Below 1 the edit
+    is smoother than the photo there (a smear), above 1 noisier.
+
+    Args:
+        edited, original: (N, S, S, 3) uint8 BGR.
+        threshold: grey levels.
+
+    Returns:
+        The ratio, or None when no pixel changed (or the original is flat where it did).
+    """
+    _check_pair(edited, original)
+    diff = np.abs(edited.astype(np.int16) - original.astype(np.int16)).max(axis=-1)
+    changed = diff > threshold
+    if not changed.any():
+        return None
+    before = laplacian(grey(original))[changed]
+    after = laplacian(grey(edited))[changed]
+    spread = before.var()
+    return float(after.var() / spread) if spread > 0 else None
+
+
+def boundary_band(interiors: np.ndarray, width: int = SEAM_BAND) -> np.ndarray:
+    """(N, S, S) bool: pixels within ``width`` px of the interior's boundary, on either side."""
+    interiors = np.asarray(interiors).astype(np.uint8)
+    kernel = _disk(width)
+    return np.stack([(cv2.dilate(m, kernel) > 0) & ~(cv2.erode(m, kernel, borderValue=1) > 0)
+                     for m in interiors])
+
+
+def gradient(images: np.ndarray) -> np.ndarray:
+    """(N, S, S) float64 -> gradient magnitude per pixel, in grey levels per pixel (Sobel / 8)."""
+    out = []
+    for g in images:
+        gx = cv2.Sobel(g, cv2.CV_64F, 1, 0, ksize=3) / 8
+        gy = cv2.Sobel(g, cv2.CV_64F, 0, 1, ksize=3) / 8
+        out.append(np.hypot(gx, gy))
+    return np.stack(out)
+
+
+def seam(edited: np.ndarray, original: np.ndarray, interiors: np.ndarray, width: int = SEAM_BAND,
+         percentile: float = SEAM_PERCENTILE) -> float | None:
+    """The edit's strongest step at the protected face boundary, against the photo's own edges there.
+
+    The band is every pixel within ``width`` px of the boundary of the protected interior
+    (inside or outside, ``boundary_band``). On it, pooled over all faces: the ``percentile``
+    (95th) of the gradient magnitude (``gradient``: Sobel / 8, grey levels per pixel) of the
+    CHANGE image ``grey(edited) - grey(original)``, divided by the same percentile of the
+    gradient magnitude of the ORIGINAL photo ``grey(original)``. At most about 1: the seam is no
+    stronger than the edges the photo already has there (brows, hairline, jaw); well above 1: a
+    visible step where the untouched face meets the edit.
+
+    Args:
+        edited, original: (N, S, S, 3) uint8 BGR.
+        interiors: (N, S, S) bool, the part of each face the edit must keep (today
+            ``mirror.regions.face_interior``: the face oval below the brows).
+
+    Returns:
+        The ratio, or None when the band is empty or the photo is flat on it.
+    """
+    _check_pair(edited, original)
+    _check_masks(np.asarray(interiors), edited, "interiors")
+    band = boundary_band(interiors, width)
+    if not band.any():
+        return None
+    before = grey(original)
+    change = gradient(grey(edited) - before)[band]
+    photo = gradient(before)[band]
+    scale = np.percentile(photo, percentile)
+    return float(np.percentile(change, percentile) / scale) if scale > 0 else None
+
+
+def roc_auc(positive: np.ndarray, negative: np.ndarray) -> float:
+    """ROC AUC of scores by the rank (Mann-Whitney U) formula, ties counted half."""
+    from scipy.stats import rankdata
+
+    positive, negative = np.ravel(positive), np.ravel(negative)
+    if len(positive) == 0 or len(negative) == 0:
+        raise ValueError("roc_auc needs at least one score of each class")
+    ranks = rankdata(np.concatenate([positive, negative]))
+    u = ranks[:len(positive)].sum() - len(positive) * (len(positive) + 1) / 2
+    return float(u / (len(positive) * len(negative)))
+
+
+def _detector(width: int = 16):
+    """A small CNN: (B, 3, S, S) float in [0, 1] -> (B,) logits "composited edit".
+
+    The crop is first folded 2x2 into channels (pixel unshuffle: no detail is lost, a quarter of
+    the cost), then four stride-2 3x3 conv layers with ReLU (no batch norm: it doubles the cost on
+    a CPU), then average and max
+    pooling (the overall look, and the one strongest local artefact) and a linear head.
+    """
+    import torch
+    from torch import nn
+
+    layers, channels = [nn.PixelUnshuffle(2)], 12
+    for out in (width, width * 2, width * 4, width * 4):
+        layers += [nn.Conv2d(channels, out, 3, stride=2, padding=1), nn.ReLU(inplace=True)]
+        channels = out
+
+    class Detector(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = nn.Sequential(*layers)
+            self.head = nn.Linear(2 * channels, 1)
+
+        def forward(self, image):
+            x = self.features(image * 2 - 1)
+            return self.head(torch.cat([x.mean((2, 3)), x.amax((2, 3))], 1))[:, 0]
+
+    return Detector()
+
+
+def detectability(fakes: np.ndarray, reals: np.ndarray, folds: int = 5, seed: int = 0,
+                  epochs: int = 6, batch_size: int = 32, max_per_class: int | None = DETECT_MAX) -> float:
+    """Can a small CNN tell composited edits from real photos? Cross-validated ROC AUC.
+
+    A two-sample test. The larger set is randomly cut down to the size of the smaller (and both
+    to ``max_per_class``), so the classes are balanced. Each set is shuffled and split into
+    ``folds`` folds; for each fold a fresh CNN (``_detector``: a 2x2 pixel unshuffle, four stride-2
+    3x3 conv layers of 16-64 channels, average and max pooling, a linear head) is trained from scratch on the other
+    folds (Adam, ``epochs`` epochs, random left-right flips) and scores the held-out fold. The
+    result is the mean over folds of the held-out ROC AUC (``roc_auc``). 0.5: the edits cannot be
+    told from the photos; 1.0: always told apart. Deterministic for a given seed (and number of
+    torch threads).
+
+    Args:
+        fakes: (N, S, S, 3) uint8 BGR composited edits.
+        reals: (M, S, S, 3) uint8 BGR real crops (of other people, who really have the style).
+        folds: at least 2, and at most the size of the smaller set.
+
+    Returns:
+        The mean held-out AUC in [0, 1].
+    """
+    import torch
+    import torch.nn.functional as F
+
+    from train.data import to_tensor
+
+    for name, images in (("fakes", fakes), ("reals", reals)):
+        if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
+            raise ValueError(f"{name} must be (N, S, S, 3) uint8 BGR, got {images.shape} {images.dtype}")
+    if fakes.shape[1:] != reals.shape[1:]:
+        raise ValueError(f"fakes {fakes.shape[1:]} and reals {reals.shape[1:]} differ in image shape")
+    n = min(len(fakes), len(reals), max_per_class or len(fakes))
+    if folds < 2 or n < folds:
+        raise ValueError(f"detectability needs folds >= 2 and at least {folds} images of each class, "
+                         f"got folds={folds}, {len(fakes)} fakes, {len(reals)} reals")
+    start = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    fakes = fakes[np.sort(rng.permutation(len(fakes))[:n])]
+    reals = reals[np.sort(rng.permutation(len(reals))[:n])]
+    images = to_tensor(np.concatenate([fakes, reals]))
+    labels = torch.cat([torch.ones(n), torch.zeros(n)])
+    fold_of = np.concatenate([rng.permutation(n) % folds, rng.permutation(n) % folds])
+    aucs = []
+    for fold in range(folds):
+        torch.manual_seed(seed * 1000 + fold)
+        train, test = np.flatnonzero(fold_of != fold), np.flatnonzero(fold_of == fold)
+        model = _detector()
+        optimizer = torch.optim.Adam(model.parameters(), lr=2e-3, weight_decay=1e-4)
+        model.train()
+        for _ in range(epochs):
+            order = train[rng.permutation(len(train))]
+            for i in range(0, len(order), batch_size):
+                rows = order[i:i + batch_size]
+                if len(rows) < 2:
+                    continue
+                batch = images[rows]
+                flip = torch.from_numpy(rng.random(len(rows)) < 0.5)
+                batch[flip] = batch[flip].flip(-1)
+                loss = F.binary_cross_entropy_with_logits(model(batch), labels[rows])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+        model.eval()
+        with torch.no_grad():
+            scores = torch.cat([model(images[test[i:i + 128]]) for i in range(0, len(test), 128)]).numpy()
+        held = labels[test].numpy() > 0.5
+        aucs.append(roc_auc(scores[held], scores[~held]))
+    log.debug("detectability: %d vs %d, folds %s, %.1f s", n, n, np.round(aucs, 3),
+              time.perf_counter() - start)
+    return float(np.mean(aucs))
+
+
+def photo_metrics(edited: np.ndarray, original: np.ndarray, person: np.ndarray, interiors: np.ndarray,
+                  reals: np.ndarray | None = None, seed: int = 0) -> dict:
+    """All four measurements of one set of edits, rounded for a report.
+
+    Args:
+        edited, original: (N, S, S, 3) uint8 BGR, the edits as shown and the crops they edit.
+        person: (N, S, S) selfie-segmentation probability; interiors: (N, S, S) bool protected face.
+        reals: (M, S, S, 3) uint8 real crops that have the style, for ``detectability`` (None: skip it).
+
+    Returns:
+        {"halo", "texture", "seam", "detectability", "detectability_faces"}; a value is None where
+        it cannot be measured (``detectability_faces``: the images per class it used, 0 if none).
+    """
+    def rounded(value, digits=4):
+        return None if value is None else round(value, digits)
+
+    result = {"halo": rounded(halo(edited, original, person)), "texture": rounded(texture(edited, original)),
+              "seam": rounded(seam(edited, original, interiors)), "detectability": None,
+              "detectability_faces": 0}
+    if reals is not None:
+        faces = min(len(edited), len(reals), DETECT_MAX)
+        if faces >= DETECT_MIN:
+            result["detectability"] = rounded(detectability(edited, reals, seed=seed, max_per_class=faces))
+            result["detectability_faces"] = faces
+        else:
+            log.warning("detectability skipped: %d edits, %d real photos with the style (%d needed)",
+                        len(edited), len(reals), DETECT_MIN)
+    return result
+
 
 MIN_MSE = 1e-10   # a perfect reconstruction scores 100 dB rather than infinity
 

@@ -1,0 +1,65 @@
+"""train.sheets: before/after sheets through the mirror's own pipeline."""
+from __future__ import annotations
+
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+from train.sheets import SHEETS, parse_arguments, save_sheet, sheet_row
+
+
+def test_one_packaged_photo_in_two_styles(tmp_path, photos):
+    from mirror.app import Pipeline
+    from train.sheets import make_sheets, photo_row
+
+    name, image = photos[0]
+    with Pipeline(backend="onnxruntime", static=True) as pipeline:
+        row = photo_row(pipeline, image, height=96, styles=["blond", "bald"])
+    assert row.shape[0] == 96 and row.dtype == np.uint8
+    width = row.shape[1] // 3
+    assert row.shape[1] == 3 * width                        # before, blond, bald: one crop box
+    before, blond, bald = (row[:, i * width:(i + 1) * width].astype(int) for i in range(3))
+    # Below the labels, each style changes the picture, and the two differently.
+    assert np.abs(blond - before)[30:].mean() > 2 and np.abs(bald - before)[30:].mean() > 2
+    assert np.abs(blond - bald)[30:].mean() > 2
+
+    paths = make_sheets("unused", str(tmp_path), backend="onnxruntime", sheets=("photos",),
+                        suffix="after", height=64, styles=["gray"])
+    assert paths == [str(tmp_path / "photos_after.png")]
+    sheet = cv2.imread(paths[0])
+    assert sheet.shape[0] == 2 * 64                          # both packaged photos, one row each
+
+
+def test_sheet_row_crops_every_tile_to_what_changed():
+    before = np.zeros((200, 300, 3), np.uint8)
+    changed = before.copy()
+    changed[50:100, 100:150] = 200
+    row = sheet_row(before, [("a", changed), ("b", before)], height=50, margin=0.0)
+    assert row.shape == (50, 150, 3)                         # three 50x50 tiles of the 50 px box
+    assert row[40:, 50:100].mean() > 150 and row[40:, :50].max() == 0
+    # Nothing changed: the whole picture, scaled.
+    assert sheet_row(before, [("b", before)], height=100).shape == (100, 300, 3)
+
+
+def test_large_sheets_are_palette_quantised(tmp_path):
+    noise = np.random.default_rng(0).integers(0, 256, (200, 200, 3), dtype=np.uint8)
+    path = save_sheet(noise, str(tmp_path / "a" / "s.png"), max_bytes=10_000)
+    from PIL import Image
+
+    with Image.open(path) as image:
+        assert image.mode == "P" and image.size == (200, 200)
+    small = save_sheet(np.zeros((20, 20, 3), np.uint8), str(tmp_path / "t.png"))
+    with Image.open(small) as image:
+        assert image.mode == "RGB"
+    assert os.path.getsize(small) < 1000
+
+
+def test_parse_arguments():
+    args = parse_arguments(["--out", "docs/sheets"])
+    assert args.sheets == SHEETS and args.suffix == "before" and args.height == 160 and args.frames == 60
+    args = parse_arguments(["--out", "o", "--sheets", "photos,video", "--suffix", "after", "--styles", "bald,blond"])
+    assert args.sheets == ("photos", "video") and args.suffix == "after" and args.styles == ["bald", "blond"]
+    with pytest.raises(SystemExit):
+        parse_arguments(["--out", "o", "--sheets", "everything"])
