@@ -33,6 +33,7 @@ FEATHER = 0.015        # the protected face interior fades in over this
 GUIDE_RADIUS = 0.012   # the guided filter's window: the hair mask's edge snaps to strands this close
 FOLD = 0.06            # new hair / scalp texture comes from a band this deep inside its source
 DETAIL_SIGMA = 0.012   # scalp texture: detail finer than this (Gaussian sigma) is the skin's own
+HAIR_EDGE = (0.3, 0.7)  # the segmenter's hair probability from "not hair" to "hair"
 GUIDE_EPS = 2e-3       # guided filter regulariser (intensity^2 in [0, 1] units): edges above ~0.05
 # The segmented hair change of the decodes below this counts as noise, above CHANGE_FULL as sure.
 CHANGE_MIN, CHANGE_FULL = 0.15, 0.55
@@ -41,6 +42,7 @@ CHANGE_MIN, CHANGE_FULL = 0.15, 0.55
 SPREAD_LIMITS = ((0.6, 2.2), (0.5, 1.6), (0.5, 1.6))
 SOFT = 0.012           # drawn regions' edges are feathered over this (Gaussian sigma)
 STRANDS = 0.03         # new hair is streaked along its fall over this length (strands)
+STRETCH = 2.5          # new hair below a hairline is its hair above, stretched this much downward
 STRAND_CONTRAST = 0.12  # new hair's strand-to-strand lightness variation (fraction of its lightness)
 SHADOW = 0.02          # new hair shades the skin below it over this, by SHADOW_DEPTH
 SHADOW_DEPTH = 0.25
@@ -188,7 +190,9 @@ class HairRenderer:
             return EditedFace(aligned.detail, zero, zero)
         detail = aligned.detail.astype(np.float32) / 255.0
         landmarks = aligned.landmarks * aligned.scale
-        hair = refine(aligned.hair, detail)
+        # Hair only on the person, and a sure edge: a soft mask would tint the wall beside it.
+        sure = np.clip((aligned.hair - HAIR_EDGE[0]) / (HAIR_EDGE[1] - HAIR_EDGE[0]), 0, 1)
+        hair = refine(sure * np.clip(aligned.person * 2.0 - 0.5, 0.0, 1.0), detail)
         own = color_stats(to_lab(aligned.crop), aligned.hair > 0.5)
         if own is not None and self.video and self._own_color is not None:
             own = self._own_color + COLOR_RATE * (own - self._own_color)
@@ -250,9 +254,11 @@ class HairRenderer:
         rows = np.arange(size, dtype=np.float32)[:, None]
         above = np.maximum.accumulate(np.where(source, rows, -1.0), axis=0)   # last hair row above
         dist = rows - above
-        fold = depth - np.abs(np.mod(dist, 2 * depth) - depth)
+        # Hair above the edge, stretched downward STRETCH times: strands, not a mirror image.
+        reach = 3 * depth
+        fold = reach - np.abs(np.mod(dist / STRETCH, 2 * reach) - reach)
         map_x, map_y = reflect_from(source, depth)
-        vertical = (above >= 0) & (dist <= 4 * depth)
+        vertical = (above >= 0) & (dist <= 2 * STRETCH * reach)
         map_y = np.where(vertical, above - fold, map_y).astype(np.float32)
         map_x = np.where(vertical, np.broadcast_to(np.arange(size, dtype=np.float32), (size, size)), map_x)
         drawn = cv2.remap(image, map_x.astype(np.float32), map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
