@@ -66,6 +66,9 @@ class HairEditor:
             raise ValueError(f"crop is {aligned.crop.shape[:2]}, the model takes {self.size}x{self.size}")
         if style.kind == "color" and style.color is not None:
             return EditPlan("color" if strength > 0 else "none", float(strength), color=style.color)
+        # A colour style without a measured target colour (train.colors) moves the hair's colour
+        # as the decodes' hair moves: the exemplar path, with no change of shape.
+        kind = "exemplar" if style.kind == "color" else style.kind
         if style.kind == "add" and style.mix is not None and strength > 0:
             # Hair added where the geometry says: drawn from the person's own hair, no decode needed.
             return EditPlan(style.kind, float(strength),
@@ -78,10 +81,12 @@ class HairEditor:
         recon, edited = from_tensor(self.backend.decode(np.stack([mu, mu + amount * offset])))
         if style.mix is not None:
             change = shapes.hair_change(style.mix, aligned.landmarks, aligned.hair, strength)
+        elif style.kind == "color":
+            change = np.zeros((self.size, self.size), np.float32)
         else:
             hair = self.segmenter.predict(np.stack([recon, edited]).transpose(0, 3, 1, 2))[:, HAIR]
             change = hair[1] - hair[0]
-        return EditPlan(style.kind, float(strength), hair_change=change, recon=recon, edited=edited)
+        return EditPlan(kind, float(strength), hair_change=change, recon=recon, edited=edited)
 
     def close(self) -> None:
         self.backend.close()

@@ -386,6 +386,8 @@ def test_classifier_styles_and_evaluate_end_to_end(tiny_run, slice_dir, tmp_path
     with open(os.path.join(engines, "styles.json"), "w") as f:
         json.dump(library, f)
     assert load_styles(os.path.join(engines, "styles.json"))["latent_dim"] == 16
+    # The renderer's segmenter does not depend on the VAE: the shipped one serves.
+    shutil.copy(os.path.join(ROOT, "engines", "segmenter.onnx"), engines)
     result = evaluate(engines, slice_dir, limit=12)
     for key in ("psnr", "ssim", "active_units", "classifier_accuracy", "edit_success",
                 "edit_success_decoded", "kept", "edit_composite", "latency_ms", "exemplar",

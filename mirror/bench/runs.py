@@ -63,8 +63,8 @@ def bench_mirror(pipeline, source, style, frames: int, warmup: int, sequential: 
     # Keep a few crops for the model comparison: align() is wrapped where the loop calls it.
     aligner_align = pipeline.aligner.align
 
-    def align(image, face):
-        aligned = aligner_align(image, face)
+    def align(image, face, *args):
+        aligned = aligner_align(image, face, *args)
         keep_crop(aligned)
         return aligned
 
