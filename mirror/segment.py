@@ -84,46 +84,18 @@ class HairSegmenter:
 
 
 class PersonSegmenter:
-    """(S, S) person probability of aligned BGR crops.
+    """(S, S) person probability of unrelated aligned BGR photos (MediaPipe selfie segmentation):
+    the silhouettes ``train.prepare`` stores and the student segmenter learns the person from."""
 
-    Args:
-        video: frames of one stream, in order: the mask is smoothed over time and computed
-            on every ``every``-th frame only. False for unrelated photos.
-        every: see ``video``.
-    """
-
-    def __init__(self, video: bool = False, every: int = VIDEO_EVERY):
+    def __init__(self):
         import mediapipe as mp
 
-        self.video = video
-        self.every = max(1, every) if video else 1
         self._segmenter = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)
-        self._filter = OneEuroFilter(min_cutoff=1.5, beta=0.5)
-        self.reset()
 
-    def reset(self) -> None:
-        """Forgets the past (the face was lost)."""
-        self._filter.reset()
-        self._last = None
-        self._count = 0
-
-    def __call__(self, crop: np.ndarray, timestamp_ms: int = 0) -> np.ndarray:
+    def __call__(self, crop: np.ndarray) -> np.ndarray:
         """(S, S) float32 in [0, 1]: how likely each pixel of the BGR ``crop`` is the person."""
-        self._count += 1
-        if self._last is not None and self._last.shape == crop.shape[:2] and (self._count - 1) % self.every:
-            return self._last
         mask = self._segmenter.process(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)).segmentation_mask
-        mask = np.asarray(mask, np.float32)
-        if self.video:
-            mask = self._filter(mask, timestamp_ms / 1000.0)
-            self._last = mask
-        return mask
+        return np.asarray(mask, np.float32)
 
     def close(self) -> None:
         self._segmenter.close()
-
-    def __enter__(self) -> "PersonSegmenter":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()

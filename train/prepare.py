@@ -66,7 +66,7 @@ def _init_worker(size: int) -> None:
     from mirror.segment import PersonSegmenter
     from mirror.tracker import FaceTracker
 
-    segmenter = PersonSegmenter(video=False)
+    segmenter = PersonSegmenter()
     _worker = (FaceTracker(static=True, max_faces=1), Aligner(size), segmenter)
 
 
