@@ -6,7 +6,7 @@ the forehead and at the sides for the hair. The exact inverse warps crop-space i
 
     aligner = Aligner(size=128)
     aligned = aligner.align(frame_bgr, face)                 # AlignedFace
-    back = warp_to_frame(aligned.crop, aligned.to_crop, frame_bgr.shape)
+    # mirror.compositor.warp_back puts crop-space images back with the exact inverse.
 """
 from __future__ import annotations
 
@@ -92,34 +92,3 @@ def warp_to_crop(image: np.ndarray, to_crop: np.ndarray, size: int) -> np.ndarra
         scale *= 2.0  # pyrDown's pixel q is the source's 2q: the translation is unchanged.
     return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_REPLICATE)
-
-
-def frame_roi(to_crop: np.ndarray, size: int, frame_shape: tuple[int, ...]) -> tuple[int, int, int, int]:
-    """(x0, y0, x1, y1): the part of the frame the crop covers, clipped to the frame."""
-    corners = np.float64([[0, 0], [size, 0], [0, size], [size, size]])
-    points = transform_points(corners, invert(to_crop))
-    height, width = frame_shape[:2]
-    x0, y0 = np.floor(points.min(axis=0)).astype(int)
-    x1, y1 = np.ceil(points.max(axis=0)).astype(int) + 1
-    return max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
-
-
-def warp_to_frame(crop: np.ndarray, to_crop: np.ndarray, frame_shape: tuple[int, ...],
-                  roi: tuple[int, int, int, int] | None = None) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """Warps a crop-space image (S, S[, C]) back onto the frame with the exact inverse transform.
-
-    Only the region of interest is produced, for speed.
-
-    Returns:
-        (warped, roi): ``warped`` covers ``frame[y0:y1, x0:x1]`` for roi = (x0, y0, x1, y1);
-        outside the crop it is 0.
-    """
-    size = crop.shape[0]
-    x0, y0, x1, y1 = roi or frame_roi(to_crop, size, frame_shape)
-    if x1 <= x0 or y1 <= y0:
-        return crop[:0, :0], (x0, y0, x0, y0)
-    to_roi = invert(to_crop).copy()
-    to_roi[:, 2] -= (x0, y0)
-    warped = cv2.warpAffine(crop, to_roi, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    return warped, (x0, y0, x1, y1)

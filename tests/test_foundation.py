@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from conftest import CELEBA, ROOT, VIDEOS, need
-from mirror.align import Aligner, frame_roi, invert, transform_points, warp_to_frame
+from mirror.align import Aligner, invert, transform_points
+from mirror.compositor import mask_roi, warp_back
 from mirror.errors import MirrorError
 from mirror.source import ImageSource, VideoSource, as_bgr, open_source, read_image
 from mirror.tracker import FOREHEAD_TOP, FaceTracker
@@ -53,11 +54,12 @@ def test_crop_is_upright_and_centred(tracked):
         assert abs(left[1] - right[1]) < 1.0 and left[0] < 64 < right[0], name
 
 
-def test_warp_to_frame_puts_the_crop_back(tracked):
+def test_warp_back_puts_the_crop_back(tracked):
     name, image, face = tracked[0]
     aligned = Aligner(128).align(image, face)
-    warped, (x0, y0, x1, y1) = warp_to_frame(aligned.crop, aligned.to_crop, image.shape)
-    assert (x0, y0, x1, y1) == frame_roi(aligned.to_crop, 128, image.shape)
+    x0, y0, x1, y1 = mask_roi(np.ones((128, 128), np.float32), aligned.to_crop, image.shape)
+    warped = warp_back(aligned.crop, aligned.to_crop, (x0, y0, x1, y1))
+    assert warped.shape == (y1 - y0, x1 - x0, 3)
     inside = cv2.warpAffine(np.full((128, 128), 255, np.uint8), invert(aligned.to_crop)
                             - [[0, 0, x0], [0, 0, y0]], (x1 - x0, y1 - y0)) == 255
     inside = cv2.erode(inside.astype(np.uint8), np.ones((5, 5))).astype(bool)
