@@ -11,10 +11,10 @@ run at once on different cores)::
 
 The three middle stages are ``Pipeline.track``, ``Pipeline.edit`` and ``Pipeline.compose``.
 Each stage is one thread and every hand-over is a FIFO of one slot, so frames come out in the
-order they were captured, and MediaPipe's video-mode graphs (face mesh and selfie segmentation,
-both in the track thread) see one thread and increasing timestamps. A stage takes its next frame only once the following stage has room: nothing queues up behind a slow
-stage, so latency stays near the sum of the stages while throughput approaches 1 / (slowest
-stage).
+order they were captured, and the video-mode stages (face mesh and the hair segmenter,
+both in the track thread) see one thread and increasing timestamps. A stage takes its next
+frame only once the following stage has room: nothing queues up behind a slow stage, so
+latency stays near the sum of the stages while throughput approaches 1 / (slowest stage).
 
 Files and still images never drop a frame: the track thread reads the source itself when it is
 ready for the next frame. A live camera is read without pause by its own thread into a one-frame

@@ -77,7 +77,7 @@ def hair_region(landmarks: np.ndarray, person: np.ndarray) -> np.ndarray:
 
     Args:
         landmarks: (478, 2) landmarks in crop pixels.
-        person: (S, S) person probability from selfie segmentation, float in [0, 1] or uint8.
+        person: (S, S) person probability (the segmenter's, or selfie segmentation's in training), float in [0, 1] or uint8.
     """
     size = person.shape[0]
     person = person.astype(np.float32) / (255.0 if person.dtype == np.uint8 else 1.0)
@@ -91,7 +91,7 @@ def edit_limit(landmarks: np.ndarray, size: int) -> np.ndarray:
     """(S, S) float32 in [0, 1]: how far an edit may reach in the crop.
 
     1 down to the mouth, fading to 0 at the chin: below it lie the neck and, in a close-up, the
-    shoulders, which selfie segmentation cannot tell from hair. Also fading to 0 over the crop's
+    shoulders, which a person segmentation cannot tell from hair. Also fading to 0 over the crop's
     outer 4 %, so no seam shows where the crop ends in the frame.
     """
     rows = np.arange(size, dtype=np.float32)

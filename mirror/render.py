@@ -22,7 +22,8 @@ import cv2
 import numpy as np
 
 from mirror.plate import BackgroundPlate, fill_holes
-from mirror.regions import (NOSE_TIP, MOUTH, brow_line, edit_limit, face_oval, skull, soft_interior)
+from mirror.regions import (NOSE_TIP, MOUTH, brow_line, edit_limit, face_interior, face_oval, skull,
+                            soft_interior)
 from mirror.types import AlignedFace, EditedFace, EditPlan
 
 # The renderer's crop side as a multiple of the model's: 2 x 128 px is about the face's own
@@ -43,7 +44,9 @@ SPREAD_LIMITS = ((0.6, 2.2), (0.5, 1.6), (0.5, 1.6))
 SOFT = 0.012           # drawn regions' edges are feathered over this (Gaussian sigma)
 STRANDS = 0.03         # new hair is streaked along its fall over this length (strands)
 STRETCH = 2.5          # new hair below a hairline is its hair above, stretched this much downward
-STRAND_CONTRAST = 0.12  # new hair's strand-to-strand lightness variation (fraction of its lightness)
+STRAND_CONTRAST = 0.06  # new hair's strand-to-strand lightness variation (fraction of its lightness)
+NOT_SKIN = (6.0, 16.0)  # recolouring: a pixel this far (CIELAB) from the face's skin is not / is hair
+ALREADY = (8.0, 20.0)  # recolouring: hair this close to the target (CIELAB distance) is left / fully moved
 SHADOW = 0.02          # new hair shades the skin below it over this, by SHADOW_DEPTH
 SHADOW_DEPTH = 0.25
 SHADE_GAIN = 0.3       # how much of the edited decode's lightness relief shades the scalp
@@ -91,6 +94,9 @@ def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float 
         (H, W, 3) float32 BGR in [0, 1].
     """
     limits = np.float32(SPREAD_LIMITS)
+    # Hair already of the target colour stays as it is; the full move from ALREADY[1] CIELAB units on.
+    distance = float(np.linalg.norm(target[0] - own[0]))
+    amount *= float(np.clip((distance - ALREADY[0]) / (ALREADY[1] - ALREADY[0]), 0.0, 1.0))
     ratio = np.clip(target[1] / own[1], limits[:, 0], limits[:, 1]) ** amount
     mean = own[0] + amount * (target[0] - own[0])
     return from_lab(mean + (lab - own[0]) * ratio)
@@ -105,9 +111,9 @@ def refine(mask: np.ndarray, guide: np.ndarray) -> np.ndarray:
     """
     size = guide.shape[0]
     up = cv2.resize(mask, (size, size), interpolation=cv2.INTER_LINEAR)
-    gray = cv2.cvtColor(guide, cv2.COLOR_BGR2GRAY)
     radius = max(1, int(round(GUIDE_RADIUS * size)))
-    return np.clip(cv2.ximgproc.guidedFilter(gray, up, radius, GUIDE_EPS), 0.0, 1.0)
+    # A colour guide: blond hair and skin can share a grey level, not a hue.
+    return np.clip(cv2.ximgproc.guidedFilter(guide, up, radius, GUIDE_EPS), 0.0, 1.0)
 
 
 def reflect_from(source: np.ndarray, depth: float) -> tuple[np.ndarray, np.ndarray]:
@@ -193,10 +199,12 @@ class HairRenderer:
         # Hair only on the person, and a sure edge: a soft mask would tint the wall beside it.
         sure = np.clip((aligned.hair - HAIR_EDGE[0]) / (HAIR_EDGE[1] - HAIR_EDGE[0]), 0, 1)
         hair = refine(sure * np.clip(aligned.person * 2.0 - 0.5, 0.0, 1.0), detail)
-        own = color_stats(to_lab(aligned.crop), aligned.hair > 0.5)
-        if own is not None and self.video and self._own_color is not None:
-            own = self._own_color + COLOR_RATE * (own - self._own_color)
-        self._own_color = own
+        own = None
+        if plan.kind in ("color", "exemplar"):   # only these move the person's own hair colour
+            own = color_stats(to_lab(aligned.crop), aligned.hair > 0.5)
+            if own is not None and self.video and self._own_color is not None:
+                own = self._own_color + COLOR_RATE * (own - self._own_color)
+            self._own_color = own
         keep_out = (1.0 - soft_interior(landmarks, size, FEATHER * size)) * edit_limit(landmarks, size)
         if plan.kind == "color":
             mask = hair * keep_out
@@ -205,10 +213,17 @@ class HairRenderer:
             # Only the hair's box is recoloured: the rest of the crop stays as it is.
             ys, xs = np.nonzero(mask > 1.0 / 255)
             box = slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1)
+            lab = to_lab(aligned.detail[box])
+            interior = face_interior(aligned.landmarks, aligned.crop.shape[0])
+            if interior.any():
+                # The segmenter's edge is loose: what looks like the person's own skin is not hair.
+                skin = np.median(to_lab(aligned.crop)[interior], axis=0)
+                distance = np.linalg.norm(lab - skin, axis=2)
+                mask = mask.copy()
+                mask[box] *= np.clip((distance - NOT_SKIN[0]) / (NOT_SKIN[1] - NOT_SKIN[0]), 0.0, 1.0)
             out = detail.copy()
-            out[box] = recolor(to_lab(aligned.detail[box]), own, plan.color, plan.amount)
+            out[box] = recolor(lab, own, plan.color, plan.amount)
             return self._finish(detail, out, mask, zero)
-        lab = to_lab(aligned.detail)
         change = cv2.resize(plan.hair_change, (size, size), interpolation=cv2.INTER_LINEAR)
         if plan.kind == "texture":
             delta = cv2.resize(plan.edited - plan.recon, (size, size), interpolation=cv2.INTER_LINEAR)
@@ -225,11 +240,11 @@ class HairRenderer:
         if shift is not None:
             # An exemplar may change the colour too: by the decodes' own change of hair colour.
             target = np.stack([own[0] + shift, own[1]])
-            out = detail + hair[..., None] * (recolor(lab, own, target, plan.amount) - detail)
+            out = detail + hair[..., None] * (recolor(to_lab(aligned.detail), own, target, plan.amount) - detail)
             recolored = hair * keep_out
         if loss.max() > 0:
             wall = self._wall(detail, aligned, hair, plate)
-            scalp = self._scalp(detail, lab, landmarks, hair, plan, aligned.scale)
+            scalp = self._scalp(aligned.detail, landmarks, hair, plan)
             inside = skull(landmarks, size)[..., None]
             fill = scalp * inside + wall * (1 - inside)
             out = out + loss[..., None] * (fill - out)
@@ -300,11 +315,13 @@ class HairRenderer:
         return fill_holes(base, visible)
 
     @staticmethod
-    def _scalp(detail: np.ndarray, lab: np.ndarray, landmarks: np.ndarray, hair: np.ndarray,
-               plan: EditPlan, scale: int) -> np.ndarray:
-        """(R, R, 3) float32: bare scalp: the person's skin colour, shaded as the edited decode
-        is, with the skin's own fine texture reflected in from where it is bare."""
-        size = detail.shape[0]
+    def _scalp(image: np.ndarray, landmarks: np.ndarray, hair: np.ndarray, plan: EditPlan) -> np.ndarray:
+        """(R, R, 3) float32: bare scalp on the (R, R, 3) uint8 detail crop: the person's skin
+        colour, shaded as the edited decode is, with the skin's own fine texture reflected in
+        from where it is bare."""
+        size = image.shape[0]
+        lab = to_lab(image)
+        detail = image.astype(np.float32) / 255.0
         skin = skin_sample(lab, landmarks, hair)
         if not skin.any():
             skin = face_oval(landmarks, size)

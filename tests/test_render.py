@@ -82,6 +82,8 @@ def test_recolour_keeps_the_hairs_own_pattern():
     # Lighter where it was lighter: the strands' order is kept.
     assert np.corrcoef(out[..., 0].ravel(), lab[..., 0].ravel())[0, 1] > 0.98
     assert np.abs(to_lab(recolor(lab, own, target, amount=0.0)) - lab).mean() < 0.3   # no change
+    near = np.stack([own[0] + 3.0, own[1]])     # hair already of the colour stays as it is
+    assert np.abs(to_lab(recolor(lab, own, near)) - lab).mean() < 0.3
 
 
 def test_reflection_fills_from_the_source_only():
@@ -89,7 +91,7 @@ def test_reflection_fills_from_the_source_only():
     source[:10] = True
     map_x, map_y = reflect_from(source, depth=6)
     assert map_y.max() < 10 and map_y[25].max() <= 6 + 1e-3       # samples inside the source band
-    assert np.allclose(map_y[12], 10 - 1 - 3 + 0, atol=1.01)      # 3 px outside -> ~3 px inside
+    assert np.allclose(map_y[12], 9 - 3, atol=1.01)              # 3 px below the last row (9) -> 3 px above it
     assert np.allclose(map_x[20], np.arange(40), atol=1e-3)       # straight up, no sideways smear
 
 
