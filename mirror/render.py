@@ -35,18 +35,26 @@ GUIDE_RADIUS = 0.012   # the guided filter's window: the hair mask's edge snaps 
 FOLD = 0.06            # new hair / scalp texture comes from a band this deep inside its source
 DETAIL_SIGMA = 0.012   # scalp texture: detail finer than this (Gaussian sigma) is the skin's own
 HAIR_EDGE = (0.3, 0.7)  # the segmenter's hair probability from "not hair" to "hair"
+HAIR_SURE = 0.8        # ... and where its colour is measured
 GUIDE_EPS = 2e-3       # guided filter regulariser (intensity^2 in [0, 1] units): edges above ~0.05
 # The segmented hair change of the decodes below this counts as noise, above CHANGE_FULL as sure.
 CHANGE_MIN, CHANGE_FULL = 0.15, 0.55
 # Colour: the hair's spread may grow or shrink at most this much (a dark head's noise is not
 # stretched into speckle), per channel (L, a, b).
-SPREAD_LIMITS = ((0.6, 2.2), (0.5, 1.6), (0.5, 1.6))
+# Chroma offsets are never stretched: at the hair's edge they are the skin's, not the strands'.
+SPREAD_LIMITS = ((0.6, 3.0), (0.5, 1.0), (0.5, 1.0))
 SOFT = 0.012           # drawn regions' edges are feathered over this (Gaussian sigma)
 STRANDS = 0.03         # new hair is streaked along its fall over this length (strands)
 STRETCH = 2.5          # new hair below a hairline is its hair above, stretched this much downward
 STRAND_CONTRAST = 0.06  # new hair's strand-to-strand lightness variation (fraction of its lightness)
 NOT_SKIN = (6.0, 16.0)  # recolouring: a pixel this far (CIELAB) from the face's skin is not / is hair
+# Recolouring: a pixel within 3 of its hair's spreads (CIELAB, all channels) is stretched as the
+# hair is; from 5 on (skin or wall mixed in at the hair's edge) it only shifts by the hair's change.
+DEVIATION = (3.0, 5.0)
 ALREADY = (8.0, 20.0)  # recolouring: hair this close to the target (CIELAB distance) is left / fully moved
+MATTE_REACH = 0.008    # ... and the recoloured region reaches this far beyond the hair mask
+OTHER_SIGMA = 0.03     # the colour beside the hair (skin, wall) is averaged over this
+MATTE_CONTRAST = (10.0, 20.0)  # hair and what is beside it this far apart (CIELAB): no / a sure matte
 SHADOW = 0.02          # new hair shades the skin below it over this, by SHADOW_DEPTH
 SHADOW_DEPTH = 0.25
 SHADE_GAIN = 0.3       # how much of the edited decode's lightness relief shades the scalp
@@ -86,6 +94,19 @@ def color_stats(lab: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
     return np.stack([mean, np.maximum(spread, 1.0)]).astype(np.float32)
 
 
+def own_color(lab: np.ndarray, hair: np.ndarray) -> np.ndarray | None:
+    """(2, 3) float32 CIELAB median and robust spread (1.4826 x the median absolute deviation,
+    the standard deviation for a normal spread) of the sure hair (``hair`` (H, W) probability
+    above HAIR_SURE), or None with too little of it. Robust: skin and wall pixels at a loose
+    mask's edge neither shift it nor widen it."""
+    pixels = lab[hair > HAIR_SURE]
+    if len(pixels) < 4:
+        return None
+    median = np.median(pixels, axis=0)
+    spread = 1.4826 * np.median(np.abs(pixels - median), axis=0)
+    return np.stack([median, np.maximum(spread, 1.0)]).astype(np.float32)
+
+
 def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float = 1.0) -> np.ndarray:
     """Moves pixels of colour statistics ``own`` to ``target`` (both (2, 3) CIELAB mean, spread):
     each pixel keeps its place in its hair's spread, so strands and highlights stay.
@@ -99,7 +120,36 @@ def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float 
     amount *= float(np.clip((distance - ALREADY[0]) / (ALREADY[1] - ALREADY[0]), 0.0, 1.0))
     ratio = np.clip(target[1] / own[1], limits[:, 0], limits[:, 1]) ** amount
     mean = own[0] + amount * (target[0] - own[0])
-    return from_lab(mean + (lab - own[0]) * ratio)
+    offset = lab - own[0]
+    # Strands are stretched to the target's spread; what lies far outside the hair's own spread
+    # (skin or wall mixed into an edge pixel) keeps its offset: no glowing rim.
+    radius = np.sqrt(((offset / own[1]) ** 2).sum(axis=-1, keepdims=True))
+    inside = np.clip((DEVIATION[1] - radius) / (DEVIATION[1] - DEVIATION[0]), 0.0, 1.0)
+    return from_lab(mean + offset * (1.0 + inside * (ratio - 1.0)))
+
+
+def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndarray | None) -> np.ndarray:
+    """(H, W) float32 share of each pixel's colour that is hair, for recolouring inside a loose
+    mask: a pixel between the hair's colour and the colour beside the hair there (skin, wall) is
+    that much hair; a pixel of the face's own skin colour is none.
+
+    Args:
+        lab: (H, W, 3) CIELAB; own: (2, 3) the hair's colour; hair: (H, W) the hair mask;
+        skin: (3,) the face's skin colour in CIELAB, or None.
+    """
+    sigma = OTHER_SIGMA * max(lab.shape[:2])
+    other = 1.0 - hair
+    weight = cv2.GaussianBlur(other, (0, 0), sigma)
+    beside = cv2.GaussianBlur(lab * other[..., None], (0, 0), sigma) / np.maximum(weight, 1e-3)[..., None]
+    span = own[0] - beside
+    length = np.sqrt((span ** 2).sum(axis=-1))
+    share = np.clip(((lab - beside) * span).sum(axis=-1) / np.maximum(length, 1e-3) ** 2, 0.0, 1.0)
+    sure = np.clip((length - MATTE_CONTRAST[0]) / (MATTE_CONTRAST[1] - MATTE_CONTRAST[0]), 0.0, 1.0)
+    matte = 1.0 - (1.0 - share) * sure * np.clip(weight / 0.05, 0.0, 1.0)
+    if skin is not None:
+        distance = np.linalg.norm(lab - skin, axis=-1)
+        matte = matte * np.clip((distance - NOT_SKIN[0]) / (NOT_SKIN[1] - NOT_SKIN[0]), 0.0, 1.0)
+    return matte.astype(np.float32)
 
 
 def refine(mask: np.ndarray, guide: np.ndarray) -> np.ndarray:
@@ -201,13 +251,15 @@ class HairRenderer:
         hair = refine(sure * np.clip(aligned.person * 2.0 - 0.5, 0.0, 1.0), detail)
         own = None
         if plan.kind in ("color", "exemplar"):   # only these move the person's own hair colour
-            own = color_stats(to_lab(aligned.crop), aligned.hair > 0.5)
+            own = own_color(to_lab(aligned.crop), aligned.hair)
             if own is not None and self.video and self._own_color is not None:
                 own = self._own_color + COLOR_RATE * (own - self._own_color)
             self._own_color = own
         keep_out = (1.0 - soft_interior(landmarks, size, FEATHER * size)) * edit_limit(landmarks, size)
         if plan.kind == "color":
-            mask = hair * keep_out
+            # A little beyond the mask's edge too: the matte below tells hair from wall or skin there.
+            reach = 2 * max(1, int(round(MATTE_REACH * size))) + 1
+            mask = cv2.dilate(hair, np.ones((reach, reach), np.uint8)) * keep_out
             if own is None or mask.max() <= 1.0 / 255:
                 return EditedFace(aligned.detail, zero, zero)
             # Only the hair's box is recoloured: the rest of the crop stays as it is.
@@ -215,12 +267,9 @@ class HairRenderer:
             box = slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1)
             lab = to_lab(aligned.detail[box])
             interior = face_interior(aligned.landmarks, aligned.crop.shape[0])
-            if interior.any():
-                # The segmenter's edge is loose: what looks like the person's own skin is not hair.
-                skin = np.median(to_lab(aligned.crop)[interior], axis=0)
-                distance = np.linalg.norm(lab - skin, axis=2)
-                mask = mask.copy()
-                mask[box] *= np.clip((distance - NOT_SKIN[0]) / (NOT_SKIN[1] - NOT_SKIN[0]), 0.0, 1.0)
+            skin = np.median(to_lab(aligned.crop)[interior], axis=0) if interior.any() else None
+            mask = mask.copy()
+            mask[box] *= hair_matte(lab, own, hair[box], skin)
             out = detail.copy()
             out[box] = recolor(lab, own, plan.color, plan.amount)
             return self._finish(detail, out, mask, zero)

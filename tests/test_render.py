@@ -14,7 +14,7 @@ from mirror.app import Pipeline
 from mirror.compositor import warp_back
 from mirror.plate import BackgroundPlate, fill_holes
 from mirror.regions import face_interior, face_oval, skull
-from mirror.render import HairRenderer, color_stats, recolor, reflect_from, to_lab
+from mirror.render import HairRenderer, color_stats, hair_matte, own_color, recolor, reflect_from, to_lab
 from mirror.types import EditPlan, Frame
 
 ENGINES = os.environ.get("HAIR_MIRROR_ENGINES", os.path.join(ROOT, "engines"))
@@ -84,6 +84,26 @@ def test_recolour_keeps_the_hairs_own_pattern():
     assert np.abs(to_lab(recolor(lab, own, target, amount=0.0)) - lab).mean() < 0.3   # no change
     near = np.stack([own[0] + 3.0, own[1]])     # hair already of the colour stays as it is
     assert np.abs(to_lab(recolor(lab, own, near)) - lab).mean() < 0.3
+
+
+def test_edge_pixels_that_mix_hair_and_skin_are_recoloured_in_part_and_do_not_glow():
+    # Dark hair on the left, skin on the right, one column of pixels half way between them; the
+    # segmenter's mask (a loose one) covers the hair, the mixed column and a little of the skin.
+    skin, dark = np.float32([65, 15, 17]), np.float32([4, 2, 2])
+    lab = np.tile(skin, (128, 128, 1))
+    lab[:, :64] = dark + np.random.default_rng(0).normal(0, 1.0, (128, 64, 3))
+    lab[:, 64] = (dark + skin) / 2
+    mask = np.zeros((128, 128), np.float32)
+    mask[:, :70] = 1.0
+    own = own_color(lab, np.where(np.arange(128) < 64, 1.0, 0.0)[None].repeat(128, axis=0))
+    matte = hair_matte(lab, own, mask, skin)
+    assert matte[:, 10:58].min() > 0.9                                 # hair
+    assert 0.3 < matte[10, 64] < 0.7                                   # half hair, half skin
+    assert matte[:, 66:].max() < 0.05                                  # the face's own skin
+    target = np.float32([[55, 8, 20], [12, 4, 6]])
+    blond = to_lab(recolor(lab, own, target))
+    # The mixed pixel is no lighter than hair moved by the mean change would be: no glowing rim.
+    assert blond[10, 64, 0] <= lab[10, 64, 0] + (target[0, 0] - own[0, 0]) + 1.0
 
 
 def test_reflection_fills_from_the_source_only():
