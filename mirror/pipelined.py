@@ -8,6 +8,8 @@ Threads (MediaPipe, ONNX Runtime, OpenCV and NumPy's large-array loops release t
 run at once on different cores)::
 
     capture (live sources only) -> track + align + segment -> edit -> composite -> next() in the caller
+                                                             |
+                                              render (plan + draw, at its own rate: mirror.lagged)
 
 The three middle stages are ``Pipeline.track``, ``Pipeline.edit`` and ``Pipeline.compose``.
 Each stage is one thread and every hand-over is a FIFO of one slot, so frames come out in the
@@ -33,6 +35,7 @@ from typing import Callable
 
 import numpy as np
 
+from mirror.lagged import LaggedEdit
 from mirror.source import Source
 from mirror.styles import Style
 from mirror.timing import timing_scope
@@ -161,6 +164,7 @@ class _Run:
         self.done = _Channel(1)
         self.channels = [c for c in (self.mailbox, self.tracked, self.edited, self.done) if c]
         self.threads: list[threading.Thread] = []
+        self.edit = None          # the edit stage's call: Pipeline.edit, or a LaggedEdit of it
 
 
 class PipelinedRunner:
@@ -175,6 +179,8 @@ class PipelinedRunner:
         max_in_flight: at most this many frames between capture and the caller being done
             with them (None: no limit but the one-frame hand-overs). More frames in flight than
             cores only queue up: latency, no throughput.
+        lag_edits: plan and render the edit on its own thread at its own rate, each frame
+            showing the newest finished edit (``mirror.lagged``); False: every frame's own edit.
 
     Attributes:
         dropped: frames a live source delivered that were never processed (the pipeline was
@@ -182,7 +188,7 @@ class PipelinedRunner:
     """
 
     def __init__(self, pipeline, source: Source, style: StyleFn, max_frames: int | None = None,
-                 max_in_flight: int | None = MAX_IN_FLIGHT):
+                 max_in_flight: int | None = MAX_IN_FLIGHT, lag_edits: bool = True):
         if max_frames is not None and max_frames < 0:
             raise ValueError(f"max_frames must be >= 0, got {max_frames}")
         self.pipeline = pipeline
@@ -191,6 +197,7 @@ class PipelinedRunner:
         if max_in_flight is not None and max_in_flight < 1:
             raise ValueError(f"max_in_flight must be >= 1, got {max_in_flight}")
         self.max_in_flight = max_in_flight
+        self.lag_edits = lag_edits
         self.taken = 0  # frames handed to the track stage
         self._dropped_before = 0
         self._start(source)
@@ -207,6 +214,7 @@ class PipelinedRunner:
 
     def _start(self, source: Source) -> None:
         run = self._run = _Run(source, self.max_in_flight)
+        run.edit = LaggedEdit(self.pipeline.edit) if self.lag_edits else self.pipeline.edit
         self._finished = False
         workers = [("track", self._track_loop), ("edit", self._edit_loop), ("composite", self._composite_loop)]
         if run.mailbox:
@@ -234,6 +242,8 @@ class PipelinedRunner:
             if thread.is_alive():
                 log.warning("thread %s did not stop within 5 s", thread.name)
         run.threads = []
+        if isinstance(run.edit, LaggedEdit):
+            run.edit.close()
         if run.mailbox:
             self._dropped_before += run.mailbox.dropped
             run.mailbox.dropped = 0
@@ -370,7 +380,7 @@ class PipelinedRunner:
                     with timing_scope(item.timings):
                         try:
                             style, strength = self.style(item.frame)
-                            item.edited = self.pipeline.edit(item.frame, item.aligned, style, strength)
+                            item.edited = run.edit(item.frame, item.aligned, style, strength)
                         except BaseException as error:  # noqa: BLE001
                             item.error = error
                 run.edited.put(item)

@@ -1,0 +1,117 @@
+"""The hair edit on its own thread, at its own rate: every frame shows the newest finished edit.
+
+    lagged = LaggedEdit(pipeline.edit)
+    edited = lagged(frame, aligned, style, strength)     # in the pipelined loop's edit stage
+    lagged.close()
+
+Planning and rendering a shape style (bald, bangs) costs more than a camera frame's time on a
+small CPU. Here it runs on a worker thread as often as it can, and each frame gets the newest
+finished edit, carried over to this frame's crop (``rebase``). The crop is aligned to the face,
+so the edit follows the head; only what it draws updates at the worker's rate. The first frame
+of a style (and of a face) is edited at once, so a style never shows late. A recolouring runs
+no model: it is drawn on every frame (carried over, its colour change would smear on a moving
+head).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+import numpy as np
+
+from mirror.styles import Style
+from mirror.timing import add_timing, stage_timings, timing_scope
+from mirror.types import AlignedFace, EditedFace, Frame
+
+EditFn = Callable[[Frame, "AlignedFace | None", Style, float], "EditedFace | None"]
+
+
+def rebase(edited: EditedFace, then: AlignedFace, now: AlignedFace) -> EditedFace:
+    """An edit of an earlier frame's crop (``then``) carried over to ``now``'s crop: what it
+    drew anew (``replace``) as drawn, what it changed (a recolouring) as that change added onto
+    the new crop."""
+    replace = edited.replace[..., None]
+    change = edited.crop.astype(np.float32) - then.detail
+    crop = replace * edited.crop + (1.0 - replace) * (now.detail + change)
+    return EditedFace(np.clip(crop + 0.5, 0, 255).astype(np.uint8), edited.hair_mask, edited.replace)
+
+
+def drawn_every_frame(style: Style) -> bool:
+    """A recolouring runs no model and follows the strands of every frame: it never lags."""
+    return style.kind == "color" and style.color is not None
+
+
+class LaggedEdit:
+    """Runs ``edit`` (``Pipeline.edit``) on a worker thread; see the module's docstring.
+
+    A worker's error is raised on the next frame that asks, once.
+    """
+
+    def __init__(self, edit: EditFn):
+        self._edit = edit
+        self._busy = threading.Lock()            # held while ``edit`` runs, on either thread
+        self._ready = threading.Condition()
+        self._job: tuple | None = None
+        self._result: tuple | None = None         # (key, aligned, edited, timings) of the newest edit
+        self._error: BaseException | None = None
+        self._closed = False
+        self._thread = threading.Thread(target=self._work, name="mirror-render", daemon=True)
+        self._thread.start()
+
+    def __call__(self, frame: Frame, aligned: AlignedFace | None, style: Style, strength: float
+                 ) -> EditedFace | None:
+        key = (style.name, float(strength))
+        with self._ready:
+            error, self._error = self._error, None
+            result = self._result
+            usable = (aligned is not None and result is not None and result[0] == key
+                      and not drawn_every_frame(style))
+            if usable:
+                if error is None and self._job is None:
+                    self._job = (frame, aligned, style, strength)
+                    self._ready.notify()
+                self._result = result[:3] + ({},)      # a new edit's timings go to one frame only
+        if error is not None:
+            raise error
+        if usable:
+            start = time.perf_counter()
+            stage_timings().update(result[3])
+            edited = rebase(result[2], result[1], aligned)
+            add_timing("rebase", start)
+            return edited
+        # A new style, a recolouring, or no face: edit now (after the worker's edit in flight, if any).
+        with self._busy:
+            edited = self._edit(frame, aligned, style, strength)
+        with self._ready:
+            self._result = None if edited is None else (key, aligned, edited, {})
+        return edited
+
+    def _work(self) -> None:
+        while True:
+            with self._ready:
+                while self._job is None and not self._closed:
+                    self._ready.wait()
+                if self._closed:
+                    return
+                frame, aligned, style, strength = self._job
+            timings: dict[str, float] = {}
+            try:
+                with self._busy, timing_scope(timings):
+                    edited = self._edit(frame, aligned, style, strength)
+            except BaseException as error:  # noqa: BLE001 - raised on the next frame instead
+                with self._ready:
+                    self._error, self._job = error, None
+                continue
+            with self._ready:
+                key = (style.name, float(strength))
+                if edited is not None and self._result is not None and self._result[0] == key:
+                    self._result = (key, aligned, edited, timings)
+                self._job = None
+
+    def close(self) -> None:
+        """Stops the worker (an edit in flight finishes first)."""
+        with self._ready:
+            self._closed = True
+            self._ready.notify()
+        self._thread.join(timeout=5.0)
