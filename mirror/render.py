@@ -120,6 +120,11 @@ def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float 
     amount *= float(np.clip((distance - ALREADY[0]) / (ALREADY[1] - ALREADY[0]), 0.0, 1.0))
     ratio = np.clip(target[1] / own[1], limits[:, 0], limits[:, 1]) ** amount
     mean = own[0] + amount * (target[0] - own[0])
+    if amount > 1.0:
+        # A reach beyond the target may lighten, darken and saturate further, but keeps the
+        # target's hue (overshot, a red-brown head turned blond would come out grey-green).
+        chroma = float(np.linalg.norm(target[0, 1:]))
+        mean[1:] = target[0, 1:] * max(1.0, float(np.linalg.norm(mean[1:])) / max(chroma, 1e-6))
     offset = lab - own[0]
     # Strands are stretched to the target's spread; what lies far outside the hair's own spread
     # (skin or wall mixed into an edge pixel) keeps its offset: no glowing rim.
