@@ -34,6 +34,7 @@ FEATHER = 0.015        # the protected face interior fades in over this
 GUIDE_RADIUS = 0.012   # the guided filter's window: the hair mask's edge snaps to strands this close
 FOLD = 0.06            # new hair / scalp texture comes from a band this deep inside its source
 DETAIL_SIGMA = 0.012   # scalp texture: detail finer than this (Gaussian sigma) is the skin's own
+PORES = 0.02           # ... up to this much (of the intensity range) either way
 HAIR_EDGE = (0.3, 0.7)  # the segmenter's hair probability from "not hair" to "hair"
 HAIR_SURE = 0.8        # ... and where its colour is measured
 GUIDE_EPS = 2e-3       # guided filter regulariser (intensity^2 in [0, 1] units): edges above ~0.05
@@ -55,6 +56,8 @@ ALREADY = (8.0, 20.0)  # recolouring: hair this close to the target (CIELAB dist
 MATTE_REACH = 0.008    # ... and the recoloured region reaches this far beyond the hair mask
 OTHER_SIGMA = 0.03     # the colour beside the hair (skin, wall) is averaged over this
 MATTE_CONTRAST = (10.0, 20.0)  # hair and what is beside it this far apart (CIELAB): no / a sure matte
+TIP_LENGTH = 0.035     # new hair's strands end up to this much above its lower edge
+TIP_TAPER = 0.03       # ... thinning to a point over this
 SHADOW = 0.02          # new hair shades the skin below it over this, by SHADOW_DEPTH
 SHADOW_DEPTH = 0.25
 SHADE_GAIN = 0.3       # how much of the edited decode's lightness relief shades the scalp
@@ -222,6 +225,28 @@ def _strand_pattern(size: int) -> np.ndarray:
     return _PATTERNS[size]
 
 
+_TIPS: dict[int, np.ndarray] = {}
+
+
+def strand_tips(grow: np.ndarray) -> np.ndarray:
+    """(R, R) float32: new hair ``grow`` (R, R) whose lower edge ends in strands of uneven length,
+    clumped, tapering to points, rather than one even line. Fixed per size (no flicker)."""
+    size = grow.shape[0]
+    if size not in _TIPS:
+        noise = np.random.default_rng(1).random((1, size)).astype(np.float32)
+        fine = cv2.GaussianBlur(noise, (0, 0), sigmaX=0.002 * size, sigmaY=0.1)
+        clumps = cv2.GaussianBlur(noise, (0, 0), sigmaX=0.02 * size, sigmaY=0.1)
+        tips = 0.6 * (fine - fine.min()) / np.ptp(fine) + 0.4 * (clumps - clumps.min()) / np.ptp(clumps)
+        _TIPS[size] = tips[0].astype(np.float32)
+    inside = grow > 0.5
+    rows = np.arange(size, dtype=np.float32)[:, None]
+    bottom = np.where(inside.any(axis=0), size - 1 - inside[::-1].argmax(axis=0), -1).astype(np.float32)
+    end = bottom - TIP_LENGTH * size * _TIPS[size]
+    # Each strand thins over TIP_TAPER above its end; above every end, the hair is as it was.
+    taper = np.clip((end[None, :] - rows) / (TIP_TAPER * size) + 1.0, 0.0, 1.0)
+    return (grow * taper).astype(np.float32)
+
+
 class HairRenderer:
     """Renders ``EditPlan``s onto aligned faces; remembers the person's hair colour in video.
 
@@ -303,6 +328,7 @@ class HairRenderer:
             fill = scalp * inside + wall * (1 - inside)
             out = out + loss[..., None] * (fill - out)
         if grow.max() > 0 and (hair > 0.5).any():
+            grow = strand_tips(grow)
             strands = self._strands(out, hair > 0.6, FOLD * size)
             # New hair casts a soft shadow on the skin just below it.
             below = np.roll(grow, int(SHADOW * size), axis=0)
@@ -389,7 +415,8 @@ class HairRenderer:
         base = np.empty_like(lab)
         base[...] = tone
         base[..., 0] += shade - DOME * (1.0 - skull(landmarks, size, edge=0.25))
-        fine = detail - cv2.GaussianBlur(detail, (0, 0), DETAIL_SIGMA * size)
+        # The skin's pores, not its wrinkles or a stray curl: strong detail is cut off.
+        fine = np.clip(detail - cv2.GaussianBlur(detail, (0, 0), DETAIL_SIGMA * size), -PORES, PORES)
         map_x, map_y = reflect_from(skin, FOLD * size)
         texture = cv2.remap(fine, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
         return np.clip(from_lab(base) + texture, 0.0, 1.0)

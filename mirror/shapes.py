@@ -28,7 +28,7 @@ FRINGE = 0.85        # bangs reach this share of the way from hairline to brows
 STRAND_ENDS = 0.015  # bangs' lower edge wavers by this much, every STRAND_PERIOD of the crop
 STRAND_PERIOD = 0.05
 RECEDE_CENTRE, RECEDE_TEMPLES = 0.12, 0.42   # receding: hairline moves back this far, centre / temples
-REGROW_CENTRE, REGROW_TEMPLES = 0.06, 0.16   # regrowth: hairline comes down this far
+REGROW_CENTRE, REGROW_TEMPLES = 0.0, 0.16    # regrowth: hairline comes down this far
 HORSESHOE = 0.3      # bald at amount 1 keeps the sides below this height above the ear line
 EDGE = 0.02          # soft edge of every region, share of the crop
 

@@ -14,7 +14,8 @@ from mirror.app import Pipeline
 from mirror.compositor import warp_back
 from mirror.plate import BackgroundPlate, fill_holes
 from mirror.regions import face_interior, face_oval, skull
-from mirror.render import HairRenderer, color_stats, hair_matte, own_color, recolor, reflect_from, to_lab
+from mirror.render import (HairRenderer, color_stats, hair_matte, own_color, recolor, reflect_from,
+                           strand_tips, to_lab)
 from mirror.types import EditPlan, Frame
 
 ENGINES = os.environ.get("HAIR_MIRROR_ENGINES", os.path.join(ROOT, "engines"))
@@ -104,6 +105,16 @@ def test_edge_pixels_that_mix_hair_and_skin_are_recoloured_in_part_and_do_not_gl
     blond = to_lab(recolor(lab, own, target))
     # The mixed pixel is no lighter than hair moved by the mean change would be: no glowing rim.
     assert blond[10, 64, 0] <= lab[10, 64, 0] + (target[0, 0] - own[0, 0]) + 1.0
+
+
+def test_new_hair_ends_in_strands_of_uneven_length():
+    grow = np.zeros((256, 256), np.float32)
+    grow[40:120, 60:200] = 1.0
+    tipped = strand_tips(grow)
+    assert np.array_equal(tipped[:, :60], grow[:, :60]) and tipped[40:100, 60:200].min() == 1.0
+    ends = (tipped[:, 60:200] > 0.5).sum(axis=0)            # each column's length of hair
+    assert ends.max() <= 80 and ends.min() >= 80 - 0.035 * 256 - 1 and ends.std() > 1.0
+    assert np.array_equal(strand_tips(grow), tipped)         # the same every frame: no flicker
 
 
 def test_reflection_fills_from_the_source_only():
