@@ -145,10 +145,15 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
         lab: (H, W, 3) CIELAB; own: (2, 3) the hair's colour; hair: (H, W) the hair mask;
         skin: (3,) the face's skin colour in CIELAB, or None.
     """
-    sigma = OTHER_SIGMA * max(lab.shape[:2])
-    other = 1.0 - hair
+    # The colour beside the hair is a smooth field: averaged at a quarter of the resolution.
+    height, width = hair.shape
+    small = (max(1, width // 4), max(1, height // 4))
+    other = cv2.resize(1.0 - hair, small, interpolation=cv2.INTER_AREA)
+    sigma = OTHER_SIGMA * max(small)
     weight = cv2.GaussianBlur(other, (0, 0), sigma)
-    beside = cv2.GaussianBlur(lab * other[..., None], (0, 0), sigma) / np.maximum(weight, 1e-3)[..., None]
+    beside = cv2.GaussianBlur(cv2.resize(lab, small, interpolation=cv2.INTER_AREA) * other[..., None], (0, 0), sigma)
+    beside = cv2.resize(beside / np.maximum(weight, 1e-3)[..., None], (width, height), interpolation=cv2.INTER_LINEAR)
+    weight = cv2.resize(weight, (width, height), interpolation=cv2.INTER_LINEAR)
     span = own[0] - beside
     length = np.sqrt((span ** 2).sum(axis=-1))
     share = np.clip(((lab - beside) * span).sum(axis=-1) / np.maximum(length, 1e-3) ** 2, 0.0, 1.0)
