@@ -45,8 +45,8 @@ COLOURS = ("Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair")
 
 @dataclass
 class OptimiseConfig:
-    steps: int = 200            # Adam steps per style
-    batch: int = 24             # train faces without the style per step
+    steps: int = 160            # Adam steps per style
+    batch: int = 16             # train faces without the style per step
     lr: float = 0.1             # Adam learning rate on the direction
     start: float = 2.0          # the mean-difference direction times this is the starting point
     jitter: float = 0.3         # strength drawn from [1 - jitter, 1 + jitter] each step
