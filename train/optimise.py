@@ -90,12 +90,12 @@ class DirectionOptimiser:
         rng = np.random.default_rng(cfg.seed)
         generator = torch.Generator().manual_seed(cfg.seed)
         columns, target, kind, _ = STYLES[style]
-        col = lambda names: torch.tensor([self.names.index(n) for n in names])
-        style_cols, hold_cols = col(columns), col(HOLD)
-        other_cols = col([n for n in self.names if n not in HAIR and n not in HOLD])
-        exclusive = col([c for c in COLOURS if c not in columns]) if kind == "color" else None
+        style_cols, hold_cols = self._columns(columns), self._columns(HOLD)
+        other_cols = self._columns([n for n in self.names if n not in HAIR and n not in HOLD])
+        exclusive = self._columns([c for c in COLOURS if c not in columns]) if kind == "color" else None
         style_target = 0.95 if target > 0 else 0.05
-        size = int(self.decoder(torch.zeros(1, mu.shape[1])).shape[-1])
+        with torch.no_grad():
+            size = int(self.decoder(torch.zeros(1, mu.shape[1])).shape[-1])
         d = torch.tensor(cfg.start * np.asarray(direction, np.float32), requires_grad=True)
         optimizer = torch.optim.Adam([d], lr=cfg.lr)
         for step in range(cfg.steps):
@@ -130,11 +130,14 @@ class DirectionOptimiser:
                          style, step, loss.item(), p, face.item(), d.norm().item())
         return d.detach().double().numpy()
 
-    def refine(self, directions: dict, mu: np.ndarray, dataset, styles=None) -> dict:
-        """{style: (Z,)} mean-difference directions -> optimised ones (``styles``: only these,
-        the others unchanged); ``dataset``: the train.data.AlignedSet ``mu`` encodes."""
-        out = dict(directions)
-        for style in styles or directions:
+    def _columns(self, names) -> torch.Tensor:
+        return torch.tensor([self.names.index(n) for n in names])
+
+    def refine(self, directions: dict, mu: np.ndarray, dataset) -> dict:
+        """{style: (Z,)} mean-difference directions -> optimised ones; ``dataset``: the
+        train.data.AlignedSet that ``mu`` encodes."""
+        out = {}
+        for style in directions:
             rows = np.flatnonzero(~has_style(dataset.attributes, dataset.names, style))
             out[style] = self.optimise(style, directions[style], mu[rows], dataset.landmarks[rows])
         return out
