@@ -397,3 +397,71 @@ def test_classifier_styles_and_evaluate_end_to_end(tiny_run, slice_dir, tmp_path
     assert result["exemplar"]["hair_to_reference_after"] <= result["exemplar"]["hair_to_reference_before"]
     assert set(result["edit_success"]) == set(STYLES)
     assert 5 < result["psnr"] < 40 and 0 < result["ssim"] <= 1
+
+
+# --- optimised style directions -----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def shipped_parts(slice_dir):
+    """The shipped decoder (torch), fused classifier, and mu of 8 slice crops without Bald."""
+    from mirror.backends import encode_crops, load_model_files, open_backend
+    from mirror.backends.torch import model_from_engines
+    from train.classifier import Classifier, fused_classifier
+    from train.data import AlignedSet
+
+    engines = os.path.join(ROOT, "engines")
+    data = AlignedSet(slice_dir, "all", masks=False)
+    rows = np.flatnonzero(~data.attribute("Bald"))[:8]
+    mu, _ = encode_crops(open_backend(engines, "onnxruntime", threads=1), data.crops[rows])
+    decoder = model_from_engines(load_model_files(engines)).decoder.eval()
+    path = os.path.join(engines, "classifier.onnx")
+    return decoder, fused_classifier(path), Classifier(path, threads=1), mu, data.landmarks[rows], data.crops[rows]
+
+
+def test_fused_torch_classifier_matches_onnx_runtime_on_real_crops(shipped_parts):
+    _, fused, classifier, _, _, crops = shipped_parts
+    images = np.transpose(crops, (0, 3, 1, 2)).astype(np.float32) / 255
+    expected = classifier.session.run(["logits"], {"image": images})[0]
+    with torch.no_grad():
+        np.testing.assert_allclose(fused(torch.from_numpy(images)).numpy(), expected, atol=1e-4)
+
+
+def _optimise(shipped_parts, seed, steps=10, keep_weight=2.0):
+    from train.optimise import DirectionOptimiser, OptimiseConfig
+
+    decoder, fused, classifier, mu, landmarks, _ = shipped_parts
+    start = np.zeros(mu.shape[1])
+    config = OptimiseConfig(steps=steps, batch=4, seed=seed, start=1.0, keep_weight=keep_weight)
+    return DirectionOptimiser(decoder, fused, classifier.names, config).optimise("bald", start, mu, landmarks)
+
+
+def test_optimisation_raises_the_style_and_holds_a_kept_attribute(shipped_parts):
+    decoder, fused, classifier, mu, _, _ = shipped_parts
+    torch.set_num_threads(1)
+    d = _optimise(shipped_parts, seed=0, keep_weight=10.0)  # bald alone drifts toward male
+    bald, male = classifier.column("Bald"), classifier.column("Male")
+    with torch.no_grad():
+        z = torch.from_numpy(mu)
+        before = torch.sigmoid(fused(decoder(z))).numpy()
+        after = torch.sigmoid(fused(decoder(z + torch.from_numpy(d).float()))).numpy()
+    assert after[:, bald].mean() > before[:, bald].mean() + 0.05
+    assert ((after[:, male] > 0.5) == (before[:, male] > 0.5)).mean() >= 0.75
+
+
+def test_optimisation_is_deterministic_for_a_seed(shipped_parts):
+    torch.set_num_threads(1)
+    first, again = _optimise(shipped_parts, 0, steps=3), _optimise(shipped_parts, 0, steps=3)
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, _optimise(shipped_parts, 1, steps=3))
+
+
+def test_styles_method_flag_parses_and_optimised_needs_a_classifier(capsys):
+    from train.styles import parse_arguments
+
+    args = parse_arguments(["engines", "--data", "d", "--out", "o.json", "--classifier", "c.onnx",
+                            "--method", "optimised", "--steps", "5", "--seed", "3"])
+    assert (args.method, args.steps, args.seed, args.guide) == ("optimised", 5, 3, None)
+    assert parse_arguments(["engines", "--data", "d", "--out", "o.json"]).method == "mean"
+    with pytest.raises(SystemExit):
+        parse_arguments(["engines", "--data", "d", "--out", "o.json", "--method", "optimised"])
+    assert "needs --classifier" in capsys.readouterr().err

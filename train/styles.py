@@ -3,6 +3,8 @@
     python -m train.styles engines --data data/aligned128 --out engines/styles.json
     python -m train.styles engines --data data/aligned128 --out engines/styles.json \\
         --classifier engines/classifier.onnx          # also calibrates default strengths on val
+    python -m train.styles engines --data data/aligned128 --out engines/styles.json \\
+        --classifier engines/classifier.onnx --method optimised --colors engines/styles.json
 
 ENGINES is a folder with encoder.onnx + decoder.onnx (``python -m train.export``) or a run folder.
 
@@ -13,6 +15,11 @@ faces have the attribute in each group (so "bald" is not "male", nor "blond" "fe
 components along the Male, Smiling and Eyeglasses directions are then removed, so the edit
 leaves those alone. Strength 1.0 is therefore "the average difference"; the mirror computes
 ``z = mu + strength * direction``.
+
+``--method optimised`` (needs ``--classifier``, or ``--guide`` for another classifier to follow)
+then refines each direction through the decoder and the classifier (``train.optimise``): the
+decode of ``mu + d`` should show the style while Male, Smiling, Eyeglasses, Young and the other
+non-hair attributes hold, with the face interior unchanged and a small norm.
 
 Default strengths: 2.0 without a classifier; with ``--classifier`` each style's strength is the
 smallest of STRENGTHS whose edit (composited as in ``train.evaluate``) the classifier judges a
@@ -34,20 +41,24 @@ import os
 import sys
 import time
 
+from dataclasses import asdict
+
 import numpy as np
 
 from mirror.cli import setup_logging
 from mirror.errors import MirrorError
-from train.directions import STYLES, hair_subspace, style_directions
+from train.directions import STYLES, hair_subspace, load_styles, style_directions
+from train.optimise import OptimiseConfig
 
 log = logging.getLogger(__name__)
 
+METHODS = ("mean", "optimised")
 STRENGTHS = (1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0)
 DEFAULT_STRENGTH = 2.0
 
 
 def build_library(backend, data: str, limit: int | None = None, classifier=None,
-                  project_keep: bool = True, specs: dict | None = None) -> dict:
+                  project_keep: bool = True, specs: dict | None = None, optimiser=None) -> dict:
     """Computes styles.json's content.
 
     Args:
@@ -56,6 +67,8 @@ def build_library(backend, data: str, limit: int | None = None, classifier=None,
         limit: only the first N train (and N val) images.
         classifier: optional train.classifier.Classifier for strength calibration.
         specs: the model's specs.json, summarised in the library (``model_summary``).
+        optimiser: a train.optimise.DirectionOptimiser refining the directions (method
+            ``optimised``), or None (``mean``: the mean differences as they are).
     """
     from mirror.regions import face_interior
     from mirror.backends import encode_crops
@@ -67,6 +80,8 @@ def build_library(backend, data: str, limit: int | None = None, classifier=None,
         raise MirrorError(f"{data} holds {train_set.size} px crops, the model wants {backend.size}")
     mu, _ = encode_crops(backend, train_set.crops)
     directions, _ = style_directions(mu, train_set.attributes, train_set.names, project_keep)
+    if optimiser is not None:
+        directions = optimiser.refine(directions, mu, train_set)
     hair = train_set.hair.astype(np.float32).mean(0) / 255
     interior = np.mean([face_interior(lm, backend.size) for lm in train_set.landmarks[:2000]], 0)
     basis = hair_subspace(directions, mu, backend.decode, hair, interior)
@@ -99,14 +114,21 @@ def build_library(backend, data: str, limit: int | None = None, classifier=None,
         "hair_basis": [[round(float(v), 6) for v in row] for row in basis],
         "latent_mean": [round(float(v), 6) for v in mu.mean(0)],
         "built_from": {"data": os.path.abspath(data), "train_images": len(train_set),
-                       "method": "sex-stratified mean difference of mu, Male/Smiling/Eyeglasses "
-                                 "components removed" if project_keep else
-                                 "sex-stratified mean difference of mu",
+                       "method": method_description(project_keep, optimiser),
                        "strengths": "calibrated on val with the attribute classifier"
                                     if classifier is not None else f"default {DEFAULT_STRENGTH}",
                        "calibration": calibration, "seconds": round(time.time() - start, 1)},
     }
     return library
+
+
+def method_description(project_keep: bool, optimiser=None) -> str:
+    """built_from.method of the library: how its directions were made."""
+    text = ("sex-stratified mean difference of mu, Male/Smiling/Eyeglasses components removed"
+            if project_keep else "sex-stratified mean difference of mu")
+    if optimiser is not None:
+        text += f", then optimised through the decoder and the classifier (train.optimise: {asdict(optimiser.config)})"
+    return text
 
 
 def model_summary(specs: dict) -> dict:
@@ -140,10 +162,44 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--out", required=True, help="styles.json to write")
     parser.add_argument("--classifier", default=None,
                         help="classifier.onnx: calibrate default strengths on the val split")
+    parser.add_argument("--method", choices=METHODS, default="mean",
+                        help="mean: stratified mean differences; optimised: refined through the decoder "
+                             "and the classifier (default: mean)")
+    parser.add_argument("--guide", default=None,
+                        help="classifier.onnx the optimisation follows (default: --classifier)")
+    parser.add_argument("--steps", type=int, default=OptimiseConfig.steps,
+                        help=f"optimisation steps per style (default: {OptimiseConfig.steps})")
+    parser.add_argument("--seed", type=int, default=0, help="optimisation seed (default: 0)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default: 1)")
+    parser.add_argument("--colors", default=None,
+                        help="a styles.json whose colour targets (train.colors) the new library keeps")
     parser.add_argument("--limit", type=int, default=None, help="only the first N images per split")
     parser.add_argument("--no-project", dest="project_keep", action="store_false",
                         help="keep the Male/Smiling/Eyeglasses components in the directions")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.method == "optimised" and not (args.guide or args.classifier):
+        parser.error("--method optimised needs --classifier or --guide")
+    return args
+
+
+def open_optimiser(engines: str, guide: str, steps: int, seed: int):
+    """The DirectionOptimiser of ``--method optimised``: the decoder rebuilt in torch from
+    ENGINES, the guide classifier fused into a torch module."""
+    from mirror.backends import load_model_files
+    from mirror.backends.torch import model_from_engines
+    from train.classifier import Classifier, fused_classifier
+    from train.optimise import DirectionOptimiser
+
+    decoder = model_from_engines(load_model_files(engines)).decoder.eval()
+    return DirectionOptimiser(decoder, fused_classifier(guide), Classifier(guide, threads=1).names,
+                              OptimiseConfig(steps=steps, seed=seed))
+
+
+def copy_colors(library: dict, path: str) -> None:
+    """Copies the ``color`` fields of the styles in the styles.json at ``path`` into ``library``."""
+    for name, style in load_styles(path)["styles"].items():
+        if "color" in style and name in library["styles"]:
+            library["styles"][name]["color"] = style["color"]
 
 
 def main(args: argparse.Namespace) -> int:
@@ -157,8 +213,17 @@ def main(args: argparse.Namespace) -> int:
         if args.classifier:
             from train.classifier import Classifier
             classifier = Classifier(args.classifier)
+        optimiser = None
+        if args.method == "optimised":
+            import torch
+
+            torch.set_num_threads(args.threads)
+            optimiser = open_optimiser(args.engines, args.guide or args.classifier, args.steps, args.seed)
         library = build_library(backend, args.data, args.limit, classifier, args.project_keep,
-                                read_specs(args.engines) if os.path.isfile(os.path.join(args.engines, SPECS)) else {})
+                                read_specs(args.engines) if os.path.isfile(os.path.join(args.engines, SPECS)) else {},
+                                optimiser)
+        if args.colors:
+            copy_colors(library, args.colors)
     except MirrorError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
