@@ -43,7 +43,7 @@ CHANGE_MIN, CHANGE_FULL = 0.15, 0.55
 # Colour: the hair's spread may grow or shrink at most this much (a dark head's noise is not
 # stretched into speckle), per channel (L, a, b).
 # Chroma offsets are never stretched: at the hair's edge they are the skin's, not the strands'.
-SPREAD_LIMITS = ((0.6, 3.0), (0.5, 1.0), (0.5, 1.0))
+SPREAD_LIMITS = ((0.6, 2.2), (0.5, 1.0), (0.5, 1.0))
 SOFT = 0.012           # drawn regions' edges are feathered over this (Gaussian sigma)
 STRANDS = 0.03         # new hair is streaked along its fall over this length (strands)
 STRETCH = 2.5          # new hair below a hairline is its hair above, stretched this much downward
