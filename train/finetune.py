@@ -120,6 +120,48 @@ def save_checkpoint(path: str, vae, disc, optimizer, disc_optimizer, epoch: int,
     os.replace(path + ".tmp", path)
 
 
+def train_step(vae, disc, judge, optimizer, disc_optimizer, adversarial, config: FinetuneConfig,
+               images: torch.Tensor, weights: torch.Tensor | None, rec_dist: str, step: int) -> dict:
+    """One decoder step, then one discriminator step, on a batch; returns the terms as floats.
+
+    Args:
+        vae: the VAE (its encoder frozen); disc: the PatchDiscriminator; judge: the
+            FusedClassifier for ``feature == "classifier"`` (else unused, may be None).
+        adversarial: from ``train.losses.get_adversarial``.
+        images: (B, 3, S, S) float32 in [0, 1]; weights: (B, 1, S, S) reconstruction weights or None.
+        step: the global step (the adversarial term is on from ``config.gan_start``).
+    """
+    with torch.no_grad():
+        mu, logvar = vae.encoder(images)
+    recon = vae.decoder(mu if config.latent == "mean" else reparameterize(mu, logvar))
+    rec = reconstruction_loss(images, recon, rec_dist, weights)
+    real_logits, real_features = disc(images)
+    fake_logits, fake_features = disc(recon)
+    if config.feature == "discriminator":
+        feat = feature_matching(real_features, fake_features)
+    elif config.feature == "classifier":
+        with torch.no_grad():
+            real_judged = judge.features(images)
+        feat = feature_matching(real_judged, judge.features(recon))
+    else:
+        feat = torch.zeros(())
+    nll = rec + config.feature_weight * feat
+    adv = adversarial.generator(fake_logits)
+    weight = torch.zeros(())
+    if step >= config.gan_start:
+        weight = adaptive_weight(nll, adv, vae.decoder.conv[-1].weight) if config.adaptive else torch.ones(())
+    loss = nll + config.disc_weight * weight * adv
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward(inputs=list(vae.decoder.parameters()))
+    optimizer.step()
+    disc_loss = adversarial.discriminator(real_logits, disc(recon.detach())[0])
+    disc_optimizer.zero_grad(set_to_none=True)
+    disc_loss.backward()
+    disc_optimizer.step()
+    return {key: float(value.detach()) for key, value in
+            (("loss", loss), ("rec", rec), ("feat", feat), ("adv", adv), ("lambda", weight), ("disc", disc_loss))}
+
+
 def finetune(config: FinetuneConfig, resume: bool = False) -> dict:
     """Runs (or resumes) the fine-tune; returns the last epoch row.
 
@@ -165,6 +207,9 @@ def finetune(config: FinetuneConfig, resume: bool = False) -> dict:
         except (KeyError, RuntimeError, ValueError):
             raise MirrorError(f"{checkpoint_path} is not a fine-tune checkpoint of these settings") from None
         epoch, skip, step = checkpoint["epoch"], checkpoint["batch"], checkpoint["step"]
+        for opt, lr in ((optimizer, config.lr), (disc_optimizer, config.disc_lr)):
+            for group in opt.param_groups:
+                group["lr"] = lr       # a typed --lr / --disc-lr wins over the checkpoint's
         history = History.load(run)
         history.steps = [row for row in history.steps if row["step"] <= step]
         history.epochs = [row for row in history.epochs if row["step"] <= step]
@@ -181,7 +226,6 @@ def finetune(config: FinetuneConfig, resume: bool = False) -> dict:
              run, config.steps - step, config.batch_size, per_epoch,
              sum(p.numel() for p in disc.parameters()) / 1e6)
 
-    last_layer = vae.decoder.conv[-1].weight
     keys = ("loss", "rec", "feat", "adv", "lambda", "disc")
     window = dict.fromkeys(keys, 0.0) | {"n": 0, "t": time.time()}
     last = history.epochs[-1] if history.epochs else {}
@@ -193,36 +237,11 @@ def finetune(config: FinetuneConfig, resume: bool = False) -> dict:
         while b < len(batches) and step < config.steps and time.time() < deadline:
             rows, flips = batches[b]
             images, weights = train_set.batch(rows, hair_weight, flips if config.flip else None)
-            with torch.no_grad():
-                mu, logvar = vae.encoder(images)
-            recon = vae.decoder(mu if config.latent == "mean" else reparameterize(mu, logvar))
-            rec = reconstruction_loss(images, recon, rec_dist, weights)
-            real_logits, real_features = disc(images)
-            fake_logits, fake_features = disc(recon)
-            if config.feature == "discriminator":
-                feat = feature_matching(real_features, fake_features)
-            elif config.feature == "classifier":
-                with torch.no_grad():
-                    real_judged = judge.features(images)
-                feat = feature_matching(real_judged, judge.features(recon))
-            else:
-                feat = torch.zeros(())
-            nll = rec + config.feature_weight * feat
-            adv = adversarial.generator(fake_logits)
-            weight = torch.zeros(())
-            if step >= config.gan_start:
-                weight = adaptive_weight(nll, adv, last_layer) if config.adaptive else torch.ones(())
-            loss = nll + config.disc_weight * weight * adv
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward(inputs=list(vae.decoder.parameters()))
-            optimizer.step()
-            disc_loss = adversarial.discriminator(real_logits, disc(recon.detach())[0])
-            disc_optimizer.zero_grad(set_to_none=True)
-            disc_loss.backward()
-            disc_optimizer.step()
+            terms = train_step(vae, disc, judge, optimizer, disc_optimizer, adversarial, config,
+                               images, weights, rec_dist, step)
             step, b = step + 1, b + 1
-            for key, value in zip(keys, (loss, rec, feat, adv, weight, disc_loss)):
-                window[key] += float(value.detach())
+            for key in keys:
+                window[key] += terms[key]
             window["n"] += 1
             if step % config.log_every == 0 or step == config.steps:
                 seconds = max(time.time() - window["t"], 1e-9)
