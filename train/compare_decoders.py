@@ -14,7 +14,7 @@ Per decoder, on ``--images`` test faces decoded from their posterior means:
 classifier's last convolutional map averaged over space (256 numbers, ``FusedClassifier.embedding``).
 
 ``--sheets DIR`` writes recon_old_new.png (crop / old / new for 8 faces), recon64_new_1.png and
-recon64_new_2.png (64 new reconstructions), prior_old_new.png and fitted_old_new.png (16 samples
+recon64_new_2.png (64 new reconstructions), prior_old_new.png and fitted_old_new.png (8 samples
 each, old above new); each PNG stays under 290 KB.
 """
 from __future__ import annotations
@@ -114,7 +114,7 @@ def compare(engines: str, old: str, new: str, data: str, images: int = 1000, sam
         for part in range(2):
             write(tiles([new_["recon"][32 * part:32 * part + 32]], 8), f"recon64_new_{part + 1}.png")
         for key in ("prior", "fitted"):
-            write(tiles([old_[key][:16], new_[key][:16]], 8), f"{key}_old_new.png")
+            write(tiles([old_[key][:8], new_[key][:8]], 8), f"{key}_old_new.png")
     return report
 
 

@@ -119,7 +119,7 @@ def plot_loss(steps: list[dict], epochs: list[dict], specs: dict, path: str) -> 
     loss = specs.get("loss", "?")
     detail = {"betaH": f"beta={specs.get('beta')}", "betaB": f"C_max={specs.get('c_max')}, gamma={specs.get('gamma')}",
               "finetune": f"of the decoder: {specs.get('adversarial')} x{specs.get('disc_weight')}, "
-                          f"{specs.get('feature')} features x{specs.get('feature_weight')},"}
+                          f"{specs.get('feature')} features x{specs.get('feature_weight')}"}
     fig.suptitle(f"{os.path.basename(os.path.normpath(specs.get('run', 'run')))}: {loss} "
                  f"{detail.get(loss, '')}, {specs.get('rec_dist', '?')} reconstruction, "
                  f"Z={specs.get('latent_dim', '?')}, {specs.get('size', '?')} px", fontsize=10)
