@@ -208,6 +208,65 @@ class Classifier:
         return self.names.index(name)
 
 
+class FusedClassifier(nn.Module):
+    """classifier.onnx rebuilt in PyTorch (its batch norms fused into the convolutions), for
+    gradients through the judge and for its features.
+
+    ``forward`` gives the logits (B, A) like the ONNX file; ``features`` the activations after
+    each ReLU, ``embedding`` (B, 8 x width) their last map averaged over space.
+    """
+
+    def __init__(self, pool: int, convs: list[tuple[np.ndarray, np.ndarray]], head: tuple[np.ndarray, np.ndarray]):
+        super().__init__()
+        self.pool = nn.AvgPool2d(pool) if pool > 1 else nn.Identity()
+        self.convs = nn.ModuleList()
+        for weight, bias in convs:
+            conv = nn.Conv2d(weight.shape[1], weight.shape[0], weight.shape[2], padding=weight.shape[2] // 2)
+            conv.weight.data, conv.bias.data = torch.from_numpy(weight.copy()), torch.from_numpy(bias.copy())
+            self.convs.append(conv)
+        self.head = nn.Linear(head[0].shape[1], head[0].shape[0])
+        self.head.weight.data, self.head.bias.data = torch.from_numpy(head[0].copy()), torch.from_numpy(head[1].copy())
+        self.requires_grad_(False)
+        self.eval()
+
+    def features(self, image: torch.Tensor) -> list[torch.Tensor]:
+        """(B, 3, S, S) in [0, 1] -> post-ReLU maps, full size then halved per layer."""
+        h, out = self.pool(image * 2 - 1), []
+        for i, conv in enumerate(self.convs):
+            h = torch.relu(conv(h if i == 0 else F.max_pool2d(h, 2)))
+            out.append(h)
+        return out
+
+    def embedding(self, image: torch.Tensor) -> torch.Tensor:
+        return self.features(image)[-1].mean(dim=(2, 3))
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.head(F.max_pool2d(self.features(image)[-1], 2).flatten(1))
+
+
+def load_fused_classifier(path: str) -> FusedClassifier:
+    """FusedClassifier from the weights in ``path`` (classifier.onnx as export_classifier writes it).
+
+    Raises:
+        MirrorError: for a missing file or a graph of another shape.
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    if not os.path.isfile(path):
+        raise MirrorError(f"classifier not found: {path}")
+    graph = onnx.load(path).graph
+    weights = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    pools = [n for n in graph.node if n.op_type == "AveragePool"]
+    convs = [n for n in graph.node if n.op_type == "Conv"]
+    gemms = [n for n in graph.node if n.op_type == "Gemm"]
+    if not convs or len(gemms) != 1 or any(len(n.input) != 3 for n in convs):
+        raise MirrorError(f"{path} is not the attribute classifier's graph (fused convs + one Gemm)")
+    pool = next((a.ints[0] for n in pools for a in n.attribute if a.name == "kernel_shape"), 1)
+    return FusedClassifier(pool, [(weights[n.input[1]], weights[n.input[2]]) for n in convs],
+                           (weights[gemms[0].input[1]], weights[gemms[0].input[2]]))
+
+
 def parse_arguments(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m train.classifier", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -86,9 +86,13 @@ def plot_loss(steps: list[dict], epochs: list[dict], specs: dict, path: str) -> 
     import matplotlib.pyplot as plt
 
     x = np.array([r["step"] for r in steps], float)
-    panels = [("loss", "total loss (negative ELBO variant)"), ("rec", "reconstruction"), ("kl", "KL (nats)")]
+    panels = [("loss", "total loss (negative ELBO variant)"), ("rec", "reconstruction"), ("kl", "KL (nats)"),
+              ("feat", "feature matching"), ("adv", "adversarial (decoder)"), ("disc", "discriminator")]
+    panels = [(key, name) for key, name in panels if any(key in r for r in steps)]
     has_psnr = any("val_psnr" in r for r in epochs)
-    fig, axes = plt.subplots(1, 3 + has_psnr, figsize=(4.2 * (3 + has_psnr), 3.6))
+    fig, axes = plt.subplots(1, len(panels) + has_psnr, figsize=(4.2 * (len(panels) + has_psnr), 3.6),
+                             squeeze=False)
+    axes = axes[0]
     window = max(1, len(x) // 60)
     for ax, (key, name) in zip(axes, panels):
         y = np.array([r.get(key, np.nan) for r in steps], float)
@@ -113,7 +117,9 @@ def plot_loss(steps: list[dict], epochs: list[dict], specs: dict, path: str) -> 
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
     loss = specs.get("loss", "?")
-    detail = {"betaH": f"beta={specs.get('beta')}", "betaB": f"C_max={specs.get('c_max')}, gamma={specs.get('gamma')}"}
+    detail = {"betaH": f"beta={specs.get('beta')}", "betaB": f"C_max={specs.get('c_max')}, gamma={specs.get('gamma')}",
+              "finetune": f"of the decoder: {specs.get('adversarial')} x{specs.get('disc_weight')}, "
+                          f"{specs.get('feature')} features x{specs.get('feature_weight')}"}
     fig.suptitle(f"{os.path.basename(os.path.normpath(specs.get('run', 'run')))}: {loss} "
                  f"{detail.get(loss, '')}, {specs.get('rec_dist', '?')} reconstruction, "
                  f"Z={specs.get('latent_dim', '?')}, {specs.get('size', '?')} px", fontsize=10)

@@ -22,6 +22,17 @@ Reconstruction distributions (the per-pixel negative log-likelihood up to a cons
 - ``gaussian``:  255 * (recon - data) ** 2     (= mse(255 recon, 255 data) / 255)
 
 ``weight`` (B, 1, S, S) multiplies the per-pixel term, e.g. 1 + hair_weight * hair_mask.
+
+Adversarial terms for a decoder against a discriminator's logits (``get_adversarial(name)``,
+names in ADVERSARIAL), each a mean over the logits:
+
+- ``hinge``:          D: relu(1 - real) + relu(1 + fake);   G: -fake     (Lim & Ye 2017, VQGAN)
+- ``nonsaturating``:  D: softplus(-real) + softplus(fake);  G: softplus(-fake)   (Goodfellow 2014)
+
+``feature_matching`` is the feature term: the mean absolute difference of a network's features
+of the decode and of the real crop, summed over layers (pix2pixHD on the discriminator's
+features; a perceptual loss on the attribute classifier's). ``adaptive_weight`` balances the
+adversarial gradient against the reconstruction's at the decoder's last layer (VQGAN).
 """
 from __future__ import annotations
 
@@ -142,3 +153,54 @@ def get_loss(name: str, distribution: str = "laplace", beta: float = 4.0, warmup
     if name == "betaB":
         return BetaBLoss(distribution, c_init, c_max, gamma, anneal_steps)
     raise ValueError(f"unknown loss {name!r}; choose one of {tuple(LOSSES)}")
+
+
+class HingeLoss:
+    """Hinge adversarial loss; logits of any shape."""
+
+    def discriminator(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        return F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()
+
+    def generator(self, fake: torch.Tensor) -> torch.Tensor:
+        return -fake.mean()
+
+
+class NonSaturatingLoss:
+    """The non-saturating GAN loss (binary cross-entropy on the logits)."""
+
+    def discriminator(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        return F.softplus(-real).mean() + F.softplus(fake).mean()
+
+    def generator(self, fake: torch.Tensor) -> torch.Tensor:
+        return F.softplus(-fake).mean()
+
+
+ADVERSARIAL = {"hinge": HingeLoss, "nonsaturating": NonSaturatingLoss}
+
+
+def get_adversarial(name: str):
+    """The adversarial loss ``name`` (one of ADVERSARIAL)."""
+    if name not in ADVERSARIAL:
+        raise ValueError(f"unknown adversarial loss {name!r}; choose one of {tuple(ADVERSARIAL)}")
+    return ADVERSARIAL[name]()
+
+
+def feature_matching(real: list[torch.Tensor], fake: list[torch.Tensor]) -> torch.Tensor:
+    """Sum over layers of mean |fake - real| (real features are constants).
+
+    Args:
+        real, fake: the same network's features of the crops and of their decodes, layer by
+            layer, each (B, C, H, W).
+    """
+    if len(real) != len(fake) or not real:
+        raise ValueError(f"need the same non-zero number of layers, got {len(real)} and {len(fake)}")
+    return sum((f - r.detach()).abs().mean() for r, f in zip(real, fake))
+
+
+def adaptive_weight(rec: torch.Tensor, adversarial: torch.Tensor, last_layer: torch.Tensor,
+                    limit: float = 1e4) -> torch.Tensor:
+    """||d rec / d last_layer|| / ||d adversarial / d last_layer||, clamped to [0, limit] and
+    detached (VQGAN's lambda): the adversarial term then pulls as hard as the reconstruction."""
+    rec_grad = torch.autograd.grad(rec, last_layer, retain_graph=True)[0]
+    adv_grad = torch.autograd.grad(adversarial, last_layer, retain_graph=True)[0]
+    return (rec_grad.norm() / (adv_grad.norm() + 1e-4)).clamp(0.0, limit).detach()

@@ -127,6 +127,26 @@ def texture(edited: np.ndarray, original: np.ndarray, threshold: float = CHANGED
     return float(after.var() / spread) if spread > 0 else None
 
 
+def sharpness(decoded: np.ndarray, real: np.ndarray) -> float:
+    """var(Laplacian of the grey decodes) / var(Laplacian of the grey real crops), all pixels of
+    all faces pooled: 1 is a photo's fine detail, below 1 blurrier.
+
+    Args:
+        decoded, real: (N, S, S, 3) uint8 BGR (the same faces or not; any N each).
+    """
+    return float(laplacian(grey(decoded)).var() / laplacian(grey(real)).var())
+
+
+def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Fréchet distance between Gaussians fitted to two (N, D) feature sets (FID's formula)."""
+    from scipy import linalg
+
+    mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    root = linalg.sqrtm(cov_a @ cov_b).real
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * root))
+
+
 def boundary_band(interiors: np.ndarray, width: int = SEAM_BAND) -> np.ndarray:
     """(N, S, S) bool: pixels within ``width`` px of the interior's boundary, on either side."""
     interiors = np.asarray(interiors).astype(np.uint8)

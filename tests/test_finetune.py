@@ -1,0 +1,175 @@
+"""Tests of the decoder fine-tune: the adversarial and feature losses against hand-computed values,
+one step moving both networks, the fused classifier and the exported decoder against their
+references, resume and the one-line errors.
+
+    python -m pytest tests/test_finetune.py -q
+"""
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import ROOT
+from test_train import run_cli, slice_dir, tiny_run  # noqa: F401  (shared fixtures)
+
+from mirror.errors import MirrorError
+from mirror.vae import VAE, load_model
+from train.discriminator import PatchDiscriminator
+from train.finetune import FinetuneConfig, finetune, parse_arguments, train_step
+from train.losses import ADVERSARIAL, adaptive_weight, feature_matching, get_adversarial
+from train.metrics import frechet_distance, sharpness
+
+ENGINES = os.path.join(ROOT, "engines")
+
+
+# --- losses -------------------------------------------------------------------------------
+
+def test_hinge_loss_has_the_hand_computed_values():
+    real, fake = torch.tensor([2.0, 0.5, -1.0]), torch.tensor([-2.0, 0.0, 1.0])
+    loss = get_adversarial("hinge")
+    # relu(1 - real) = 0, 0.5, 2; relu(1 + fake) = 0, 1, 2
+    assert float(loss.discriminator(real, fake)) == pytest.approx(2.5 / 3 + 1.0)
+    assert float(loss.generator(fake)) == pytest.approx(1.0 / 3)
+
+
+def test_nonsaturating_loss_has_the_hand_computed_values():
+    loss = get_adversarial("nonsaturating")
+    real, fake = torch.tensor([0.0, math.log(3.0)]), torch.tensor([0.0, -math.log(3.0)])
+    # softplus(-0) = log 2, softplus(-log 3) = log(4/3); softplus(0) = log 2, softplus(-log 3) = log(4/3)
+    expected = 2 * (math.log(2.0) + math.log(4.0 / 3.0)) / 2
+    assert float(loss.discriminator(real, fake)) == pytest.approx(expected)
+    assert float(loss.generator(torch.tensor([math.log(3.0)]))) == pytest.approx(math.log(4.0 / 3.0))
+
+
+def test_every_adversarial_name_constructs_and_a_bad_name_is_refused():
+    for name in ADVERSARIAL:
+        assert get_adversarial(name).generator(torch.zeros(2)).shape == ()
+    with pytest.raises(ValueError, match="unknown adversarial loss"):
+        get_adversarial("wasserstein")
+
+
+def test_feature_matching_has_the_hand_computed_value_and_real_features_get_no_gradient():
+    real = [torch.ones(1, 1, 2, 2, requires_grad=True), torch.zeros(1, 2, 1, 1)]
+    fake = [torch.zeros(1, 1, 2, 2, requires_grad=True), torch.full((1, 2, 1, 1), 0.5)]
+    value = feature_matching(real, fake)
+    assert float(value.detach()) == pytest.approx(1.0 + 0.5)
+    value.backward()
+    assert real[0].grad is None and fake[0].grad is not None
+    with pytest.raises(ValueError):
+        feature_matching(real, fake[:1])
+
+
+def test_adaptive_weight_is_the_ratio_of_gradient_norms_at_the_last_layer():
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    rec = (w * torch.tensor([3.0, 4.0])).sum()            # gradient norm 5
+    adv = (w * torch.tensor([0.0, 2.0])).sum()            # gradient norm 2
+    assert float(adaptive_weight(rec, adv, w)) == pytest.approx(5.0 / (2.0 + 1e-4))
+    flat = (w * 0.0).sum()
+    assert float(adaptive_weight(rec, flat, w, limit=10.0)) == 10.0
+
+
+def test_sharpness_and_frechet_distance():
+    rng = np.random.default_rng(0)
+    crops = rng.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
+    assert sharpness(crops, crops) == pytest.approx(1.0)
+    flat = np.full_like(crops, 128)
+    assert sharpness(flat, crops) == 0.0
+    a = rng.standard_normal((4000, 3))
+    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    # N(0, I) vs N(2, 4 I) in 3 dims: |2|^2 * 3 + 3 * (1 + 4 - 2 * 2) = 15
+    assert frechet_distance(a, 2 + 2 * rng.standard_normal((4000, 3))) == pytest.approx(15.0, rel=0.1)
+
+
+# --- networks -----------------------------------------------------------------------------
+
+def test_discriminator_gives_patch_logits_and_features():
+    logits, features = PatchDiscriminator(width=8, layers=3)(torch.rand(2, 3, 128, 128))
+    assert logits.shape == (2, 1, 14, 14)
+    assert [f.shape[1] for f in features] == [8, 16, 32, 64]
+    with pytest.raises(ValueError):
+        PatchDiscriminator(width=0)
+
+
+def test_fused_classifier_matches_onnx_runtime():
+    from train.classifier import Classifier, load_fused_classifier
+
+    path = os.path.join(ENGINES, "classifier.onnx")
+    images = np.random.default_rng(1).random((3, 3, 128, 128), dtype=np.float32)
+    fused = load_fused_classifier(path)
+    with torch.no_grad():
+        got = torch.sigmoid(fused(torch.from_numpy(images))).numpy()
+    np.testing.assert_allclose(got, Classifier(path).predict(images), atol=1e-5, rtol=0)
+    assert fused.embedding(torch.from_numpy(images)).shape == (3, 256)
+
+
+@pytest.mark.parametrize("feature", ["discriminator", "classifier", "none"])
+def test_one_step_with_the_adversarial_term_moves_decoder_and_discriminator_not_encoder(feature):
+    from train.classifier import load_fused_classifier
+
+    torch.manual_seed(0)
+    vae = VAE(size=128, latent_dim=8, width=4, max_width=16, blocks=0)
+    vae.encoder.requires_grad_(False)
+    disc = PatchDiscriminator(width=4, layers=2)
+    judge = load_fused_classifier(os.path.join(ENGINES, "classifier.onnx")) if feature == "classifier" else None
+    config = FinetuneConfig(feature=feature, gan_start=0)
+    optimizer = torch.optim.Adam(vae.decoder.parameters(), lr=1e-3)
+    disc_optimizer = torch.optim.Adam(disc.parameters(), lr=1e-3)
+    before = {name: {k: v.clone() for k, v in net.state_dict().items()}
+              for name, net in (("encoder", vae.encoder), ("decoder", vae.decoder), ("disc", disc))}
+    terms = train_step(vae, disc, judge, optimizer, disc_optimizer, get_adversarial("hinge"), config,
+                       torch.rand(2, 3, 128, 128), None, "laplace", step=0)
+    assert terms["lambda"] > 0 and np.isfinite(list(terms.values())).all()
+    assert (terms["feat"] > 0) == (feature != "none")
+    moved = {name: any(not torch.equal(v, net.state_dict()[k]) for k, v in before[name].items())
+             for name, net in (("encoder", vae.encoder), ("decoder", vae.decoder), ("disc", disc))}
+    assert moved == {"encoder": False, "decoder": True, "disc": True}
+
+
+# --- the command --------------------------------------------------------------------------
+
+def test_finetune_resumes_keeps_the_encoder_and_exports_a_decoder_matching_pytorch(tiny_run, slice_dir, tmp_path):
+    from mirror.backends.onnxruntime import open_session
+    from train.export import export_onnx
+
+    engines = str(tmp_path / "engines")
+    export_onnx(tiny_run, engines, static=False)
+    run = str(tmp_path / "ft")
+    config = FinetuneConfig(engines=engines, data=slice_dir, run=run, steps=2, batch_size=4, epoch_images=8,
+                            val_images=8, gan_start=1, log_every=1, save_every=1)
+    assert finetune(config)["step"] == 2                     # one epoch of 2 steps, validated
+    with pytest.raises(MirrorError, match="already holds a run"):
+        finetune(config)
+    config.steps = 3
+    last = finetune(config, resume=True)
+    assert last["step"] == 2 and last["val_psnr"] > 5        # epoch 0 ended at step 2
+    model = load_model(run)
+    original = load_model(tiny_run)
+    for key, value in original.encoder.state_dict().items():
+        torch.testing.assert_close(model.encoder.state_dict()[key], value, rtol=0, atol=0)
+    assert any(not torch.equal(v, model.decoder.state_dict()[k]) for k, v in original.decoder.state_dict().items())
+    out = str(tmp_path / "out")
+    report = export_onnx(run, out, static=False)
+    assert report["decoder.onnx"] < 1e-4
+    z = np.random.default_rng(0).standard_normal((3, model.latent_dim)).astype(np.float32)
+    with torch.no_grad():
+        want = model.decoder(torch.from_numpy(z)).numpy()
+    got = open_session(os.path.join(out, "decoder.onnx")).run(None, {"z": z})[0]
+    np.testing.assert_allclose(got, want, atol=1e-4, rtol=0)
+
+
+def test_parse_arguments_choices_and_one_line_errors(tmp_path):
+    args = parse_arguments(["--engines", "e", "--adversarial", "nonsaturating", "--no-adaptive", "--steps", "5"])
+    assert (args.adversarial, args.adaptive, args.steps, args.lr) == ("nonsaturating", False, 5, None)
+    with pytest.raises(SystemExit):
+        parse_arguments(["--feature", "vgg"])
+    for engines, data, message in ((tmp_path / "nowhere", tmp_path, "engines folder not found"),
+                                   (ENGINES, tmp_path / "nodata", "not a prepared aligned set")):
+        result = run_cli("-m", "train.finetune", "--engines", str(engines), "--data", str(data),
+                         "--run", str(tmp_path / "run"))
+        assert result.returncode == 2
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], result.stderr
