@@ -406,7 +406,7 @@ def shipped_parts(slice_dir):
     """The shipped decoder (torch), fused classifier, and mu of 8 slice crops without Bald."""
     from mirror.backends import encode_crops, load_model_files, open_backend
     from mirror.backends.torch import model_from_engines
-    from train.classifier import Classifier, fused_classifier
+    from train.classifier import Classifier, load_fused_classifier
     from train.data import AlignedSet
 
     engines = os.path.join(ROOT, "engines")
@@ -415,15 +415,7 @@ def shipped_parts(slice_dir):
     mu, _ = encode_crops(open_backend(engines, "onnxruntime", threads=1), data.crops[rows])
     decoder = model_from_engines(load_model_files(engines)).decoder.eval()
     path = os.path.join(engines, "classifier.onnx")
-    return decoder, fused_classifier(path), Classifier(path, threads=1), mu, data.landmarks[rows], data.crops[rows]
-
-
-def test_fused_torch_classifier_matches_onnx_runtime_on_real_crops(shipped_parts):
-    _, fused, classifier, _, _, crops = shipped_parts
-    images = np.transpose(crops, (0, 3, 1, 2)).astype(np.float32) / 255
-    expected = classifier.session.run(["logits"], {"image": images})[0]
-    with torch.no_grad():
-        np.testing.assert_allclose(fused(torch.from_numpy(images)).numpy(), expected, atol=1e-4)
+    return decoder, load_fused_classifier(path), Classifier(path, threads=1), mu, data.landmarks[rows], data.crops[rows]
 
 
 def _optimise(shipped_parts, seed, steps=10, keep_weight=2.0):

@@ -139,46 +139,6 @@ def export_classifier(model: AttributeNet, path: str, size: int, names: list[str
     onnx.save(proto, path)
 
 
-def fused_classifier(path: str) -> nn.Sequential:
-    """classifier.onnx as a differentiable torch module: ``AttributeNet`` at inference, its batch
-    norms fused into the convolutions as in the exported graph; (B, 3, S, S) float32 BGR in [0, 1]
-    -> (B, A) logits. Frozen (no parameter requires grad)."""
-    import onnx
-    from onnx import numpy_helper
-
-    graph = onnx.load(path).graph
-    weights = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in graph.initializer}
-    layers: list[nn.Module] = []
-    for node in graph.node:
-        if node.op_type == "AveragePool":
-            kernel = next(a.ints[0] for a in node.attribute if a.name == "kernel_shape")
-            layers.append(nn.AvgPool2d(kernel))
-        elif node.op_type == "Conv":
-            weight = weights[node.input[1]]
-            conv = nn.Conv2d(weight.shape[1], weight.shape[0], weight.shape[2], padding=weight.shape[2] // 2)
-            conv.weight.data, conv.bias.data = weight, weights[node.input[2]]
-            layers += [conv, nn.ReLU(), nn.MaxPool2d(2)]
-        elif node.op_type == "Gemm":
-            weight = weights[node.input[1]]
-            linear = nn.Linear(weight.shape[1], weight.shape[0])
-            linear.weight.data, linear.bias.data = weight, weights[node.input[2]]
-            layers += [nn.Flatten(), linear]
-    model = _Scaled(nn.Sequential(*layers)).eval()
-    model.requires_grad_(False)
-    return model
-
-
-class _Scaled(nn.Module):
-    """Maps [0, 1] images to [-1, 1] before ``body``, as AttributeNet does."""
-
-    def __init__(self, body: nn.Module):
-        super().__init__()
-        self.body = body
-
-    def forward(self, image):
-        return self.body(image * 2 - 1)
-
-
 class Classifier:
     """classifier.onnx on ONNX Runtime: attribute probabilities of crops."""
 

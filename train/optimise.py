@@ -65,7 +65,7 @@ class DirectionOptimiser:
     Args:
         decoder: (B, Z) float32 -> (B, 3, S, S) float32 in [0, 1] (frozen torch module).
         classifier: (B, 3, S, S) -> (B, 40) logits (frozen torch module, e.g.
-            ``train.classifier.fused_classifier``); names: its 40 attribute names.
+            ``train.classifier.load_fused_classifier``); names: its 40 attribute names.
         config: OptimiseConfig.
     """
 

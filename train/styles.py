@@ -187,11 +187,11 @@ def open_optimiser(engines: str, guide: str, steps: int, seed: int):
     ENGINES, the guide classifier fused into a torch module."""
     from mirror.backends import load_model_files
     from mirror.backends.torch import model_from_engines
-    from train.classifier import Classifier, fused_classifier
+    from train.classifier import Classifier, load_fused_classifier
     from train.optimise import DirectionOptimiser
 
     decoder = model_from_engines(load_model_files(engines)).decoder.eval()
-    return DirectionOptimiser(decoder, fused_classifier(guide), Classifier(guide, threads=1).names,
+    return DirectionOptimiser(decoder, load_fused_classifier(guide), Classifier(guide, threads=1).names,
                               OptimiseConfig(steps=steps, seed=seed))
 
 
