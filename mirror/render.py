@@ -63,6 +63,7 @@ SHADOW_DEPTH = 0.25
 SHADE_GAIN = 0.3       # how much of the edited decode's lightness relief shades the scalp
 SHADE_LIMIT = 12.0     # at most this many L* units
 DOME = 14.0            # a bare scalp is this many L* units darker at the skull's edge than on top
+COLOR_SAMPLE = 1024   # pixels the hair's own colour is measured on
 COLOR_RATE = 0.25      # video: how fast the person's measured hair colour follows each frame
 SKIN_MIN = 0.002       # share of the crop a skin sample needs before it is trusted
 
@@ -105,8 +106,11 @@ def own_color(lab: np.ndarray, hair: np.ndarray) -> np.ndarray | None:
     pixels = lab[hair > HAIR_SURE]
     if len(pixels) < 4:
         return None
-    median = np.median(pixels, axis=0)
-    spread = 1.4826 * np.median(np.abs(pixels - median), axis=0)
+    # Channels as rows, and an even sample of at most COLOR_SAMPLE pixels: a median is no better
+    # for more, and costs a few ms a frame on a whole head of hair.
+    pixels = np.ascontiguousarray(pixels[::max(1, len(pixels) // COLOR_SAMPLE)].T)
+    median = np.median(pixels, axis=1)
+    spread = 1.4826 * np.median(np.abs(pixels - median[:, None]), axis=1)
     return np.stack([median, np.maximum(spread, 1.0)]).astype(np.float32)
 
 
@@ -266,6 +270,8 @@ class HairRenderer:
     def reset(self) -> None:
         """Forgets the person (the face was lost)."""
         self._own_color: np.ndarray | None = None
+        self._color_mask: tuple | None = None     # the last recolouring mask and box (video)
+        self._color_mask_used = False             # ... already carried over once
 
     def render(self, aligned: AlignedFace, plan: EditPlan, plate: BackgroundPlate | None = None) -> EditedFace:
         """Draws ``plan`` on ``aligned`` (segmented, with its detail crop).
@@ -281,33 +287,31 @@ class HairRenderer:
             return EditedFace(aligned.detail, zero, zero)
         detail = aligned.detail.astype(np.float32) / 255.0
         landmarks = aligned.landmarks * aligned.scale
-        # Hair only on the person, and a sure edge: a soft mask would tint the wall beside it.
-        sure = np.clip((aligned.hair - HAIR_EDGE[0]) / (HAIR_EDGE[1] - HAIR_EDGE[0]), 0, 1)
-        hair = refine(sure * np.clip(aligned.person * 2.0 - 0.5, 0.0, 1.0), detail)
         own = None
         if plan.kind in ("color", "exemplar"):   # only these move the person's own hair colour
-            own = own_color(to_lab(aligned.crop), aligned.hair)
+            crop_lab = to_lab(aligned.crop)
+            own = own_color(crop_lab, aligned.hair)
             if own is not None and self.video and self._own_color is not None:
                 own = self._own_color + COLOR_RATE * (own - self._own_color)
             self._own_color = own
-        keep_out = (1.0 - soft_interior(landmarks, size, FEATHER * size)) * edit_limit(landmarks, size)
         if plan.kind == "color":
-            # A little beyond the mask's edge too: the matte below tells hair from wall or skin there.
-            reach = 2 * max(1, int(round(MATTE_REACH * size))) + 1
-            mask = cv2.dilate(hair, np.ones((reach, reach), np.uint8)) * keep_out
-            if own is None or mask.max() <= 1.0 / 255:
+            if own is None:
                 return EditedFace(aligned.detail, zero, zero)
-            # Only the hair's box is recoloured: the rest of the crop stays as it is.
-            ys, xs = np.nonzero(mask > 1.0 / 255)
-            box = slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1)
-            lab = to_lab(aligned.detail[box])
-            interior = face_interior(aligned.landmarks, aligned.crop.shape[0])
-            skin = np.median(to_lab(aligned.crop)[interior], axis=0) if interior.any() else None
-            mask = mask.copy()
-            mask[box] *= hair_matte(lab, own, hair[box], skin)
+            # In video the recolouring's mask is made every other frame and carried over, in
+            # crop coordinates, to the next (as the segmenter's masks are).
+            fresh = not (self.video and self._color_mask is not None and self._color_mask[0].shape == zero.shape
+                         and not self._color_mask_used)
+            if fresh:
+                self._color_mask = self._recolor_mask(aligned, own, crop_lab)
+            self._color_mask_used = not fresh
+            mask, box = self._color_mask
+            if box is None:
+                return EditedFace(aligned.detail, zero, zero)
             out = detail.copy()
-            out[box] = recolor(lab, own, plan.color, plan.amount)
+            out[box] = recolor(to_lab(aligned.detail[box]), own, plan.color, plan.amount)
             return self._finish(detail, out, mask, zero)
+        hair = self._hair(aligned, detail)
+        keep_out = (1.0 - soft_interior(landmarks, size, FEATHER * size)) * edit_limit(landmarks, size)
         change = cv2.resize(plan.hair_change, (size, size), interpolation=cv2.INTER_LINEAR)
         if plan.kind == "texture":
             delta = cv2.resize(plan.edited - plan.recon, (size, size), interpolation=cv2.INTER_LINEAR)
@@ -344,6 +348,35 @@ class HairRenderer:
             out = out + grow[..., None] * (strands - out)
         drawn = np.maximum(grow, loss) * keep_out
         return self._finish(detail, out, np.maximum(drawn, recolored), drawn)
+
+    @staticmethod
+    def _hair(aligned: AlignedFace, detail: np.ndarray) -> np.ndarray:
+        """(R, R) float32: the hair mask at the detail crop's size, on the person only, with a
+        sure edge (a soft one would tint the wall beside it) snapped to the strands."""
+        sure = np.clip((aligned.hair - HAIR_EDGE[0]) / (HAIR_EDGE[1] - HAIR_EDGE[0]), 0, 1)
+        return refine(sure * np.clip(aligned.person * 2.0 - 0.5, 0.0, 1.0), detail)
+
+    def _recolor_mask(self, aligned: AlignedFace, own: np.ndarray, crop_lab: np.ndarray
+                      ) -> tuple[np.ndarray, tuple[slice, slice] | None]:
+        """((R, R) float32 mask, its box or None when empty): where and how much a recolouring
+        of hair of colour ``own`` applies: the hair mask reached a little beyond its edge (the
+        matte tells hair from wall or skin there), outside the protected face."""
+        detail = aligned.detail.astype(np.float32) / 255.0
+        size = detail.shape[0]
+        landmarks = aligned.landmarks * aligned.scale
+        hair = self._hair(aligned, detail)
+        keep_out = (1.0 - soft_interior(landmarks, size, FEATHER * size)) * edit_limit(landmarks, size)
+        reach = 2 * max(1, int(round(MATTE_REACH * size))) + 1
+        mask = cv2.dilate(hair, np.ones((reach, reach), np.uint8)) * keep_out
+        if mask.max() <= 1.0 / 255:
+            return mask, None
+        # Only the hair's box is recoloured: the rest of the crop stays as it is.
+        ys, xs = np.nonzero(mask > 1.0 / 255)
+        box = slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1)
+        interior = face_interior(aligned.landmarks, aligned.crop.shape[0])
+        skin = np.median(crop_lab[interior][::4], axis=0) if interior.any() else None
+        mask[box] *= hair_matte(to_lab(aligned.detail[box]), own, hair[box], skin)
+        return mask, box
 
     @staticmethod
     def _strands(image: np.ndarray, source: np.ndarray, depth: float) -> np.ndarray:
