@@ -315,9 +315,10 @@ class HairRenderer:
         change = cv2.resize(plan.hair_change, (size, size), interpolation=cv2.INTER_LINEAR)
         if plan.kind == "texture":
             delta = cv2.resize(plan.edited - plan.recon, (size, size), interpolation=cv2.INTER_LINEAR)
-            # Texture, not colour: the decodes' mean change over the hair is taken out.
+            # Texture, not colour: only the decodes' change of lightness, less its mean over the hair.
+            delta = delta.mean(axis=2, keepdims=True)
             weight = hair[..., None]
-            delta -= (delta * weight).sum(axis=(0, 1)) / max(float(weight.sum()), 1.0)
+            delta = delta - (delta * weight).sum() / max(float(weight.sum()), 1.0)
             return self._finish(detail, detail + delta, hair * keep_out, zero)
         soft = SOFT * size
         grow = np.clip((change - CHANGE_MIN) / (CHANGE_FULL - CHANGE_MIN), 0, 1) if plan.kind != "remove" else zero
