@@ -77,7 +77,8 @@ def hair_region(landmarks: np.ndarray, person: np.ndarray) -> np.ndarray:
 
     Args:
         landmarks: (478, 2) landmarks in crop pixels.
-        person: (S, S) person probability (the segmenter's, or selfie segmentation's in training), float in [0, 1] or uint8.
+        person: (S, S) person probability (the segmenter's; selfie segmentation's in training),
+            float in [0, 1] or uint8.
     """
     size = person.shape[0]
     person = person.astype(np.float32) / (255.0 if person.dtype == np.uint8 else 1.0)

@@ -55,6 +55,7 @@ DEVIATION = (3.0, 5.0)
 ALREADY = (8.0, 20.0)  # recolouring: hair this close to the target (CIELAB distance) is left / fully moved
 MATTE_REACH = 0.008    # ... and the recoloured region reaches this far beyond the hair mask
 OTHER_SIGMA = 0.03     # the colour beside the hair (skin, wall) is averaged over this
+OTHER_MIN = 0.05       # ... and trusted where that much of the average is not hair
 MATTE_CONTRAST = (10.0, 20.0)  # hair and what is beside it this far apart (CIELAB): no / a sure matte
 TIP_LENGTH = 0.035     # new hair's strands end up to this much above its lower edge
 TIP_TAPER = 0.03       # ... thinning to a point over this
@@ -162,7 +163,7 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
     length = np.sqrt((span ** 2).sum(axis=-1))
     share = np.clip(((lab - beside) * span).sum(axis=-1) / np.maximum(length, 1e-3) ** 2, 0.0, 1.0)
     sure = np.clip((length - MATTE_CONTRAST[0]) / (MATTE_CONTRAST[1] - MATTE_CONTRAST[0]), 0.0, 1.0)
-    matte = 1.0 - (1.0 - share) * sure * np.clip(weight / 0.05, 0.0, 1.0)
+    matte = 1.0 - (1.0 - share) * sure * np.clip(weight / OTHER_MIN, 0.0, 1.0)
     if skin is not None:
         distance = np.linalg.norm(lab - skin, axis=-1)
         matte = matte * np.clip((distance - NOT_SKIN[0]) / (NOT_SKIN[1] - NOT_SKIN[0]), 0.0, 1.0)
@@ -270,8 +271,8 @@ class HairRenderer:
     def reset(self) -> None:
         """Forgets the person (the face was lost)."""
         self._own_color: np.ndarray | None = None
-        self._color_mask: tuple | None = None     # the last recolouring mask and box (video)
-        self._color_mask_used = False             # ... already carried over once
+        # The last frame's recolouring (mask, box, made on that frame): video carries a mask over once.
+        self._color_mask: tuple | None = None
 
     def render(self, aligned: AlignedFace, plan: EditPlan, plate: BackgroundPlate | None = None) -> EditedFace:
         """Draws ``plan`` on ``aligned`` (segmented, with its detail crop).
@@ -283,6 +284,7 @@ class HairRenderer:
             raise ValueError("the face needs its detail crop and its hair and person masks")
         size = aligned.detail.shape[0]
         zero = np.zeros((size, size), np.float32)
+        carried, self._color_mask = self._color_mask, None      # only ever from the frame before
         if plan.kind == "none":
             return EditedFace(aligned.detail, zero, zero)
         detail = aligned.detail.astype(np.float32) / 255.0
@@ -299,19 +301,18 @@ class HairRenderer:
                 return EditedFace(aligned.detail, zero, zero)
             # In video the recolouring's mask is made every other frame and carried over, in
             # crop coordinates, to the next (as the segmenter's masks are).
-            fresh = not (self.video and self._color_mask is not None and self._color_mask[0].shape == zero.shape
-                         and not self._color_mask_used)
-            if fresh:
-                self._color_mask = self._recolor_mask(aligned, own, crop_lab)
-            self._color_mask_used = not fresh
-            mask, box = self._color_mask
+            if self.video and carried is not None and carried[2] and carried[0].shape == zero.shape:
+                mask, box, _ = self._color_mask = carried[:2] + (False,)
+            else:
+                mask, box = self._recolor_mask(aligned, detail, own, crop_lab)
+                self._color_mask = (mask, box, True)
             if box is None:
                 return EditedFace(aligned.detail, zero, zero)
             out = detail.copy()
             out[box] = recolor(to_lab(aligned.detail[box]), own, plan.color, plan.amount)
             return self._finish(detail, out, mask, zero)
         hair = self._hair(aligned, detail)
-        keep_out = (1.0 - soft_interior(landmarks, size, FEATHER * size)) * edit_limit(landmarks, size)
+        keep_out = self._keep_out(landmarks, size)
         change = cv2.resize(plan.hair_change, (size, size), interpolation=cv2.INTER_LINEAR)
         if plan.kind == "texture":
             delta = cv2.resize(plan.edited - plan.recon, (size, size), interpolation=cv2.INTER_LINEAR)
@@ -360,16 +361,21 @@ class HairRenderer:
         sure = np.clip((aligned.hair - HAIR_EDGE[0]) / (HAIR_EDGE[1] - HAIR_EDGE[0]), 0, 1)
         return refine(sure * np.clip(aligned.person * 2.0 - 0.5, 0.0, 1.0), detail)
 
-    def _recolor_mask(self, aligned: AlignedFace, own: np.ndarray, crop_lab: np.ndarray
+    @staticmethod
+    def _keep_out(landmarks: np.ndarray, size: int) -> np.ndarray:
+        """(R, R) float32: where an edit may apply: outside the protected face interior (faded
+        in), above the chin."""
+        return (1.0 - soft_interior(landmarks, size, FEATHER * size)) * edit_limit(landmarks, size)
+
+    @classmethod
+    def _recolor_mask(cls, aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, crop_lab: np.ndarray
                       ) -> tuple[np.ndarray, tuple[slice, slice] | None]:
         """((R, R) float32 mask, its box or None when empty): where and how much a recolouring
         of hair of colour ``own`` applies: the hair mask reached a little beyond its edge (the
         matte tells hair from wall or skin there), outside the protected face."""
-        detail = aligned.detail.astype(np.float32) / 255.0
         size = detail.shape[0]
-        landmarks = aligned.landmarks * aligned.scale
-        hair = self._hair(aligned, detail)
-        keep_out = (1.0 - soft_interior(landmarks, size, FEATHER * size)) * edit_limit(landmarks, size)
+        hair = cls._hair(aligned, detail)
+        keep_out = cls._keep_out(aligned.landmarks * aligned.scale, size)
         reach = 2 * max(1, int(round(MATTE_REACH * size))) + 1
         mask = cv2.dilate(hair, np.ones((reach, reach), np.uint8)) * keep_out
         if mask.max() <= 1.0 / 255:

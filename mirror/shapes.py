@@ -4,7 +4,7 @@ Each style is a region in crop space built from the face-mesh landmarks (the hai
 the face oval's top, the eyebrows' arc, the skull outline) and scaled by the amount:
 
 - ``bangs``: a fringe from the hairline down over the forehead (85 % of the way to the brows at
-  amount 1), its lower edge broken into strand ends;
+  amount 1; the renderer breaks its lower edge into strand ends, ``mirror.render.strand_tips``);
 - ``no_bangs``: the hair over the forehead goes;
 - ``receding``: the hairline moves back, furthest at the temples (an M);
 - ``bald``: the hair on top goes, from the crown outward as the amount grows, leaving the sides
@@ -25,8 +25,6 @@ ADD = ("bangs", "regrowth")
 REMOVE = ("no_bangs", "receding", "bald")
 # Fractions of the skull's height (ear line to crown) unless said otherwise.
 FRINGE = 0.85        # bangs reach this share of the way from hairline to brows
-STRAND_ENDS = 0.015  # bangs' lower edge wavers by this much, every STRAND_PERIOD of the crop
-STRAND_PERIOD = 0.05
 RECEDE_CENTRE, RECEDE_TEMPLES = 0.12, 0.42   # receding: hairline moves back this far, centre / temples
 REGROW_CENTRE, REGROW_TEMPLES = 0.0, 0.16    # regrowth: hairline comes down this far
 HORSESHOE = 0.3      # bald at amount 1 keeps the sides below this height above the ear line
@@ -64,9 +62,7 @@ def region(style: str, landmarks: np.ndarray, size: int, amount: float) -> np.nd
     amount = float(np.clip(amount, 0.0, 2.0))
     top, brow, height, u = g["top"], g["brow"], g["height"], g["u"]
     if style == "bangs":
-        cols = np.arange(size, dtype=np.float32) * 2 * np.pi / (STRAND_PERIOD * size)
-        ends = STRAND_ENDS * size * (0.5 + 0.3 * np.sin(cols) + 0.2 * np.sin(2.7 * cols + 1.3))
-        lower = top + min(amount, 1.15) * FRINGE * (brow - top) - ends
+        lower = top + min(amount, 1.15) * FRINGE * (brow - top)
         out = _band(rows, top - 0.1 * height, lower, edge) * g["inside"][None, :]
     elif style == "no_bangs":
         out = _band(rows, top - 0.05 * height, brow - 0.01 * size, edge) * g["inside"][None, :]

@@ -87,6 +87,28 @@ def test_recolour_keeps_the_hairs_own_pattern():
     assert np.abs(to_lab(recolor(lab, own, near)) - lab).mean() < 0.3
 
 
+def test_video_carries_a_recolouring_mask_over_to_the_next_frame_only(pipeline, faces):
+    (_, _, hopper), (_, _, astronaut) = faces
+    blond, bald = pipeline.styles.get("blond"), pipeline.styles.get("bald")
+
+    def plan(face, style):
+        return pipeline.editor.edit(face, style, 1.0)
+
+    fresh = HairRenderer().render(astronaut, plan(astronaut, blond)).hair_mask
+    video = HairRenderer(video=True)
+    first = video.render(hopper, plan(hopper, blond)).hair_mask
+    # The frame right after reuses the mask (the segmenter's rate); the one after makes its own.
+    assert np.array_equal(video.render(astronaut, plan(astronaut, blond)).hair_mask, first)
+    own = video.render(astronaut, plan(astronaut, blond)).hair_mask
+    assert np.abs(own - fresh).mean() < 0.25 * fresh.mean() < np.abs(own - first).mean()
+    # A mask is never carried across another style's frame, however long ago it was made.
+    video.render(hopper, plan(hopper, blond))                    # carried over
+    video.render(hopper, plan(hopper, blond))                    # made on this frame
+    video.render(hopper, plan(hopper, bald))
+    own = video.render(astronaut, plan(astronaut, blond)).hair_mask
+    assert np.abs(own - fresh).mean() < 0.25 * fresh.mean() < np.abs(own - first).mean()
+
+
 def test_edge_pixels_that_mix_hair_and_skin_are_recoloured_in_part_and_do_not_glow():
     # Dark hair on the left, skin on the right, one column of pixels half way between them; the
     # segmenter's mask (a loose one) covers the hair, the mixed column and a little of the skin.
