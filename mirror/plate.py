@@ -25,16 +25,50 @@ GROW = 0.03
 RATE = 0.2
 
 
-def fill_holes(image: np.ndarray, known: np.ndarray, levels: int = 6) -> np.ndarray:
-    """Fills where ``known`` is 0 from the known pixels around, smoothly (pull-push pyramid).
+def fill_holes(image: np.ndarray, known: np.ndarray, band: int = 4) -> np.ndarray:
+    """Fills where ``known`` is 0 with the wall beside it: along each row, between the wall seen
+    to the left and to the right (weighted by nearness), from one side where only one is seen;
+    rows with no wall at all take a smooth fill from above and below (``smooth_fill``). A wall runs
+    on behind a head, so this keeps its light from one side to the other without averaging in
+    whatever lies farther away (a body, a dark corner).
 
     Args:
         image: (H, W, 3) float32.
-        known: (H, W) float32 in [0, 1], how much each pixel is to be trusted.
+        known: (H, W) float32 in [0, 1], how much each pixel is to be trusted (> 0.5: wall).
+        band: the wall beside a hole is averaged over this many pixels either way along its row.
 
     Returns:
         (H, W, 3) float32: ``image`` where known is 1, filled where it is 0, blended between.
     """
+    height, width = known.shape
+    sure = known > 0.5
+    trust = known[..., None].astype(np.float32)
+    if not sure.any():
+        return image * trust + smooth_fill(image, known) * (1.0 - trust)
+    weight = sure.astype(np.float32)
+    side = (2 * band + 1, 1)
+    wall = cv2.blur(image * weight[..., None], side) / np.maximum(cv2.blur(weight, side), 1e-6)[..., None]
+    cols = np.arange(width)
+    left = np.maximum.accumulate(np.where(sure, cols, -1), axis=1)
+    right = np.minimum.accumulate(np.where(sure, cols, width)[:, ::-1], axis=1)[:, ::-1]
+    has_left, has_right = left >= 0, right < width
+    rows = np.arange(height)[:, None]
+    from_left = wall[rows, np.clip(left, 0, width - 1)]
+    from_right = wall[rows, np.clip(right, 0, width - 1)]
+    gap_left, gap_right = (cols - left).astype(np.float32), (right - cols).astype(np.float32)
+    share = np.where(has_left & has_right, gap_right / np.maximum(gap_left + gap_right, 1.0), has_left * 1.0)
+    across = from_left * share[..., None] + from_right * (1.0 - share[..., None])
+    neither = ~(has_left | has_right)
+    if neither.any():
+        across[neither] = smooth_fill(image, known)[neither]
+    # Rows are filled apart: smooth down the columns so they do not streak.
+    across = cv2.GaussianBlur(across, (1, 0), sigmaX=0.1, sigmaY=float(band))
+    return image * trust + across * (1.0 - trust)
+
+
+def smooth_fill(image: np.ndarray, known: np.ndarray, levels: int = 6) -> np.ndarray:
+    """(H, W, 3) float32: a smooth fill of ``image`` from its ``known`` pixels everywhere
+    (pull-push pyramid)."""
     weight = known.astype(np.float32)
     values = [image * weight[..., None]]
     weights = [weight]
@@ -49,8 +83,7 @@ def fill_holes(image: np.ndarray, known: np.ndarray, levels: int = 6) -> np.ndar
         own = value / np.maximum(w, 1e-6)[..., None]
         trust = np.clip(w * 4.0, 0.0, 1.0)[..., None]
         filled = own * trust + up * (1.0 - trust)
-    trust = known[..., None].astype(np.float32)
-    return image * trust + filled * (1.0 - trust)
+    return filled
 
 
 class BackgroundPlate:

@@ -20,11 +20,13 @@ MOUTH = 14   # the lower lip's inner edge
 EARS = (234, 454)   # the face oval's outermost points, at the ears
 FOREHEAD_TOP = 10   # the face oval's top, about the hairline
 NOSE_TIP = 1
-# The skull seen from the front, an ellipse: as wide as the face at the ears times SKULL_WIDTH,
+# The skull seen from the front, a rounded ellipse (a superellipse of power ROUND): as wide as
+# the face at the ears times SKULL_WIDTH (the skull above the temples is wider than the face),
 # its top SKULL_HEIGHT times the ears-to-hairline height above the ears (measured on CelebA
 # crops: the crown sits about 0.6 of that height above the hairline).
-SKULL_WIDTH = 1.02
+SKULL_WIDTH = 1.1
 SKULL_HEIGHT = 1.6
+ROUND = 2.4          # a skull is rounder than an ellipse: a superellipse of this power
 
 
 def brow_line(landmarks: np.ndarray, size: int) -> np.ndarray:
@@ -49,16 +51,16 @@ def soft_interior(landmarks: np.ndarray, size: int, feather: float) -> np.ndarra
     return np.clip(depth / max(feather, 1e-3), 0.0, 1.0).astype(np.float32)
 
 
-def skull(landmarks: np.ndarray, size: int, edge: float = 0.02) -> np.ndarray:
-    """(S, S) float32 in [0, 1]: the skull outline (an ellipse above the ears, the face oval
+def skull(landmarks: np.ndarray, size: int, edge: float = 0.02, scale: float = 1.0) -> np.ndarray:
+    """(S, S) float32 in [0, 1]: the skull outline (a rounded ellipse above the ears, the face oval
     below), softened over ``edge`` of the crop. Where removed hair lies inside it, scalp shows;
-    outside it, what was behind the hair."""
+    outside it, what was behind the hair. ``scale`` > 1 draws a bigger head's."""
     (x0, y0), (x1, y1) = landmarks[EARS[0], :2], landmarks[EARS[1], :2]
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    half_width = max(abs(x1 - x0) / 2 * SKULL_WIDTH, 1.0)
-    height = max((cy - landmarks[FOREHEAD_TOP, 1]) * SKULL_HEIGHT, 1.0)
+    half_width = max(abs(x1 - x0) / 2 * SKULL_WIDTH * scale, 1.0)
+    height = max((cy - landmarks[FOREHEAD_TOP, 1]) * SKULL_HEIGHT * scale, 1.0)
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
-    radius = np.sqrt(((xs - cx) / half_width) ** 2 + ((ys - cy) / height) ** 2)
+    radius = (np.abs((xs - cx) / half_width) ** ROUND + np.abs((ys - cy) / height) ** ROUND) ** (1.0 / ROUND)
     inside = np.clip((1.0 - radius) * min(half_width, height) / max(size * edge, 1.0) + 0.5, 0, 1)
     inside[ys > cy] = 0.0
     return np.maximum(inside, face_oval(landmarks, size)).astype(np.float32)

@@ -8,9 +8,10 @@
   the target's. Nothing outside the hair mask changes.
 - add: new hair where the model's decode grows it, drawn from the person's own hair (its
   texture reflected across the hair's edge into the new region), with a soft edge.
-- remove: where the model's decode takes hair away, scalp inside the skull outline (the
-  person's own skin colour and texture, the decode's shading), and outside it the wall behind
-  (the video's background plate, or the wall around filled in).
+- remove: where the model's decode takes hair away, scalp inside the skull outline (grown to
+  the person's own outline less a layer of hair; the person's skin colour, blended into the
+  skin it meets, the skin's grain, the decode's shading), and outside it the wall behind (the
+  video's background plate, or the wall beside the head continued across).
 - texture: the decode's change laid onto the hair, nowhere else.
 
 The face below the brows' arc is never drawn on; an edit fades into it over ``FEATHER`` of the
@@ -21,7 +22,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from mirror.plate import BackgroundPlate, fill_holes
+from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
 from mirror.regions import (NOSE_TIP, MOUTH, brow_line, edit_limit, face_interior, face_oval, skull,
                             soft_interior)
 from mirror.types import AlignedFace, EditedFace, EditPlan
@@ -34,12 +35,13 @@ FEATHER = 0.015        # the protected face interior fades in over this
 GUIDE_RADIUS = 0.012   # the guided filter's window: the hair mask's edge snaps to strands this close
 FOLD = 0.06            # new hair / scalp texture comes from a band this deep inside its source
 DETAIL_SIGMA = 0.012   # scalp texture: detail finer than this (Gaussian sigma) is the skin's own
-PORES = 0.02           # ... up to this much (of the intensity range) either way
+PORES = 0.006          # ... up to this much (spread, of the intensity range)
 HAIR_EDGE = (0.3, 0.7)  # the segmenter's hair probability from "not hair" to "hair"
 HAIR_SURE = 0.8        # ... and where its colour is measured
 GUIDE_EPS = 2e-3       # guided filter regulariser (intensity^2 in [0, 1] units): edges above ~0.05
 # The segmented hair change of the decodes below this counts as noise, above CHANGE_FULL as sure.
 CHANGE_MIN, CHANGE_FULL = 0.15, 0.55
+WISPS = 0.04           # bald scalp reaches this far (share of the crop) below the hair that goes
 # Colour: the hair's spread may grow or shrink at most this much (a dark head's noise is not
 # stretched into speckle), per channel (L, a, b).
 # Chroma offsets are never stretched: at the hair's edge they are the skin's, not the strands'.
@@ -62,10 +64,16 @@ TIP_TAPER = 0.03       # ... thinning to a point over this
 SHADOW = 0.02          # new hair shades the skin below it over this, by SHADOW_DEPTH
 SHADOW_DEPTH = 0.25
 SHADE_GAIN = 0.3       # how much of the edited decode's lightness relief shades the scalp
-SHADE_LIMIT = 12.0     # at most this many L* units
-DOME = 14.0            # a bare scalp is this many L* units darker at the skull's edge than on top
+SHADE_LIMIT = (-2.0, 10.0)  # at most this many L* units darker / lighter (a dark blot is hair left in the decode)
+SHADE_BLUR = 3.0       # ... its relief, not its detail: blurred by this (decode pixels)
+HAIR_DEPTH = 0.04      # bald: the scalp lies this far (share of the crop) inside the person's outline
+SKULL_GROWTH = 1.15    # ... and at most this much bigger than the skull from the landmarks
+ROUNDING = 0.04        # ... its outline smoothed over this (share of the crop)
+DOME = 18.0            # a bare scalp is this many L* units darker at the skull's edge than on top,
+DOME_WIDTH = 0.12      # ... darkening over this (share of the crop) either side of its edge
 COLOR_SAMPLE = 1024   # pixels the hair's own colour is measured on
 COLOR_RATE = 0.25      # video: how fast the person's measured hair colour follows each frame
+SKIN_RING = 0.01       # bald: the scalp takes the colour of the skin this close (share of the crop) to its edge
 SKIN_MIN = 0.002       # share of the crop a skin sample needs before it is trusted
 
 
@@ -222,17 +230,23 @@ def skin_sample(lab: np.ndarray, landmarks: np.ndarray, hair: np.ndarray) -> np.
     return bare & (rows > landmarks[NOSE_TIP, 1]) & (rows < landmarks[MOUTH, 1])
 
 
-_PATTERNS: dict[int, np.ndarray] = {}
+_PATTERNS: dict[tuple, np.ndarray] = {}
+
+
+def _pattern(size: int, sigma_x: float, sigma_y: float) -> np.ndarray:
+    """(size, size) float32, zero-mean unit-spread noise blurred by (sigma_x, sigma_y) px. Fixed
+    per size, so what it textures does not flicker from frame to frame."""
+    key = (size, sigma_x, sigma_y)
+    if key not in _PATTERNS:
+        noise = np.random.default_rng(0).standard_normal((size, size)).astype(np.float32)
+        noise = cv2.GaussianBlur(noise, (0, 0), sigmaX=sigma_x, sigmaY=sigma_y)
+        _PATTERNS[key] = (noise - noise.mean()) / max(float(noise.std()), 1e-6)
+    return _PATTERNS[key]
 
 
 def _strand_pattern(size: int) -> np.ndarray:
-    """(size, size) float32, zero-mean unit-spread noise streaked vertically: strand-to-strand
-    variation of drawn hair. Fixed per size, so it does not flicker from frame to frame."""
-    if size not in _PATTERNS:
-        noise = np.random.default_rng(0).standard_normal((size, size)).astype(np.float32)
-        noise = cv2.GaussianBlur(noise, (0, 0), sigmaX=0.6, sigmaY=STRANDS * size)
-        _PATTERNS[size] = (noise - noise.mean()) / max(float(noise.std()), 1e-6)
-    return _PATTERNS[size]
+    """(size, size) float32 noise streaked vertically: strand-to-strand variation of drawn hair."""
+    return _pattern(size, 0.6, STRANDS * size)
 
 
 _TIPS: dict[int, np.ndarray] = {}
@@ -337,8 +351,14 @@ class HairRenderer:
             recolored = hair * keep_out
         if loss.max() > 0:
             wall = self._wall(detail, aligned, hair, plate)
-            scalp = self._scalp(aligned.detail, landmarks, hair, plan)
-            inside = skull(landmarks, size)[..., None]
+            inside = self._skull(landmarks, aligned.person, size)
+            # The wisps at the hairline, which the mask misses, go too: bare scalp reaches a little
+            # further down over what the mask calls skin (where it looks as the skin did).
+            reach = max(1, int(round(WISPS * size)))
+            below = cv2.dilate(loss, np.ones((reach + 1, 1), np.uint8), anchor=(0, reach))
+            loss = np.maximum(loss, below * inside * np.clip((1.0 - hair) * 3.0, 0.0, 1.0))
+            scalp = self._scalp(aligned.detail, landmarks, hair, plan, inside, loss)
+            inside = inside[..., None]
             fill = scalp * inside + wall * (1 - inside)
             out = out + loss[..., None] * (fill - out)
         if grow.max() > 0 and (hair > 0.5).any():
@@ -428,6 +448,19 @@ class HairRenderer:
         return after[0] - before[0]
 
     @staticmethod
+    def _skull(landmarks: np.ndarray, person: np.ndarray, size: int) -> np.ndarray:
+        """(R, R) float32: where a bare scalp shows: the skull from the landmarks, grown out to
+        the person's own outline less a layer of hair (HAIR_DEPTH), by at most SKULL_GROWTH; a
+        bald head fills the outline a short cut had, not a smaller egg inside it."""
+        outline = cv2.resize(person, (size, size), interpolation=cv2.INTER_LINEAR) > 0.5
+        depth = 2 * max(1, int(round(HAIR_DEPTH * size))) + 1
+        under = cv2.erode(outline.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (depth, depth)))
+        # Rounded, as a skull is: the outline's corners and tufts smoothed away.
+        under = cv2.GaussianBlur(under.astype(np.float32), (0, 0), ROUNDING * size)
+        under = cv2.GaussianBlur(np.clip((under - 0.5) * 4.0 + 0.5, 0.0, 1.0), (0, 0), SOFT * size)
+        return np.maximum(skull(landmarks, size), np.minimum(skull(landmarks, size, scale=SKULL_GROWTH), under))
+
+    @staticmethod
     def _wall(detail: np.ndarray, aligned: AlignedFace, hair: np.ndarray,
               plate: BackgroundPlate | None) -> np.ndarray:
         """(R, R, 3) float32: what is behind the person: the plate where it has seen the wall, the
@@ -443,10 +476,13 @@ class HairRenderer:
         return fill_holes(base, visible)
 
     @staticmethod
-    def _scalp(image: np.ndarray, landmarks: np.ndarray, hair: np.ndarray, plan: EditPlan) -> np.ndarray:
+    def _scalp(image: np.ndarray, landmarks: np.ndarray, hair: np.ndarray, plan: EditPlan,
+               inside: np.ndarray, loss: np.ndarray) -> np.ndarray:
         """(R, R, 3) float32: bare scalp on the (R, R, 3) uint8 detail crop: the person's skin
-        colour, shaded as the edited decode is, with the skin's own fine texture reflected in
-        from where it is bare."""
+        colour, shaded as the edited decode is and darker towards the edge of ``inside`` (R, R),
+        the scalp's outline, with the skin's grain; where it meets bare skin (the edge of
+        ``loss`` (R, R), the hair taken away) it takes that skin's colour, and the difference
+        spreads smoothly over the rest (a gradient-domain blend: no colour step)."""
         size = image.shape[0]
         lab = to_lab(image)
         detail = image.astype(np.float32) / 255.0
@@ -455,16 +491,23 @@ class HairRenderer:
             skin = face_oval(landmarks, size)
         tone = np.median(lab[skin], axis=0)
         decoded = to_lab(plan.edited)[..., 0]
-        decoded = cv2.GaussianBlur(decoded, (0, 0), 1.0)
+        decoded = cv2.GaussianBlur(decoded, (0, 0), SHADE_BLUR)
         small_skin = cv2.resize(skin.astype(np.uint8), decoded.shape[::-1], interpolation=cv2.INTER_NEAREST) > 0
         reference = np.median(decoded[small_skin]) if small_skin.any() else float(decoded.mean())
-        shade = np.clip((decoded - reference) * SHADE_GAIN, -SHADE_LIMIT, SHADE_LIMIT)
+        shade = np.clip((decoded - reference) * SHADE_GAIN, *SHADE_LIMIT)
         shade = cv2.resize(shade, (size, size), interpolation=cv2.INTER_LINEAR)
         base = np.empty_like(lab)
         base[...] = tone
-        base[..., 0] += shade - DOME * (1.0 - skull(landmarks, size, edge=0.25))
-        # The skin's pores, not its wrinkles or a stray curl: strong detail is cut off.
-        fine = np.clip(detail - cv2.GaussianBlur(detail, (0, 0), DETAIL_SIGMA * size), -PORES, PORES)
-        map_x, map_y = reflect_from(skin, FOLD * size)
-        texture = cv2.remap(fine, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-        return np.clip(from_lab(base) + texture, 0.0, 1.0)
+        base[..., 0] += shade - DOME * (1.0 - cv2.GaussianBlur(inside, (0, 0), DOME_WIDTH * size))
+        # The skin's grain (as strong as the bare skin's fine detail, at most PORES), not its
+        # wrinkles, brows or a stray curl: a fixed fine noise, not the skin's pixels moved.
+        fine = detail - cv2.GaussianBlur(detail, (0, 0), DETAIL_SIGMA * size)
+        grain = min(0.5 * 1.4826 * float(np.median(np.abs(fine[skin]))), PORES)
+        scalp = from_lab(base)
+        drawn = (loss > 0.5).astype(np.uint8)
+        ring = 2 * max(1, int(round(SKIN_RING * size))) + 1
+        meets = (cv2.dilate(drawn, np.ones((ring, ring), np.uint8)) > drawn) & face_oval(landmarks, size) & (hair < 0.2)
+        if meets.sum() >= SKIN_MIN * size * size:
+            known = meets.astype(np.float32)
+            scalp = scalp + smooth_fill((detail - scalp) * known[..., None], known)
+        return np.clip(scalp + grain * _pattern(size, 0.7, 0.7)[..., None], 0.0, 1.0)

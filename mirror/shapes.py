@@ -29,6 +29,7 @@ RECEDE_CENTRE, RECEDE_TEMPLES = 0.12, 0.42   # receding: hairline moves back thi
 REGROW_CENTRE, REGROW_TEMPLES = 0.0, 0.16    # regrowth: hairline comes down this far
 HORSESHOE = 0.3      # bald at amount 1 keeps the sides below this height above the ear line
 EDGE = 0.02          # soft edge of every region, share of the crop
+SIDE_FADE = 0.2      # receding and regrowth fade out at their sides over this (half face widths)
 
 
 def _geometry(landmarks: np.ndarray, size: int) -> dict:
@@ -54,6 +55,12 @@ def _band(rows: np.ndarray, upper: np.ndarray, lower: np.ndarray, edge: float) -
     return np.clip(np.minimum(rows - upper[None, :], lower[None, :] - rows) / edge + 0.5, 0.0, 1.0)
 
 
+def _sides(u: np.ndarray, reach: float) -> np.ndarray:
+    """(S,) float32: 1 between the columns ``|u| < reach`` (half face widths from the centre),
+    fading to 0 over SIDE_FADE beyond, so a region's sides are never a straight vertical cut."""
+    return np.clip((reach - np.abs(u)) / SIDE_FADE + 0.5, 0.0, 1.0).astype(np.float32)
+
+
 def region(style: str, landmarks: np.ndarray, size: int, amount: float) -> np.ndarray:
     """(S, S) float32 in [0, 1]: where ``style`` at ``amount`` puts hair (ADD) or takes it (REMOVE)."""
     g = _geometry(landmarks, size)
@@ -68,7 +75,8 @@ def region(style: str, landmarks: np.ndarray, size: int, amount: float) -> np.nd
         out = _band(rows, top - 0.05 * height, brow - 0.01 * size, edge) * g["inside"][None, :]
     elif style == "receding":
         depth = amount * height * (RECEDE_CENTRE + (RECEDE_TEMPLES - RECEDE_CENTRE) * np.clip(u, -1, 1) ** 2)
-        out = _band(rows, top - depth, top + 0.02 * size, edge) * (np.abs(u) < 1.1)[None, :]
+        # Down to the brows: a fringe that hung from the old hairline goes with it.
+        out = _band(rows, top - depth, np.maximum(top + 0.02 * size, brow - 0.01 * size), edge) * _sides(u, 1.1)[None, :]
         out = out * skull(landmarks, size)
     elif style == "bald":
         crown = g["ears"] - height   # the skull's top
@@ -81,7 +89,7 @@ def region(style: str, landmarks: np.ndarray, size: int, amount: float) -> np.nd
     elif style == "regrowth":
         depth = amount * height * (REGROW_CENTRE + (REGROW_TEMPLES - REGROW_CENTRE) * np.clip(u, -1, 1) ** 2)
         out = np.maximum(_band(rows, top - 2 * height, top + depth, edge) * skull(landmarks, size),
-                         0.0) * (np.abs(u) < 1.2)[None, :]
+                         0.0) * _sides(u, 1.2)[None, :]
     else:
         raise ValueError(f"no shape region for style {style!r}")
     return np.clip(out, 0.0, 1.0).astype(np.float32)

@@ -159,6 +159,18 @@ def test_fill_holes_takes_the_wall_around():
     assert np.array_equal(filled[known > 0], wall[known > 0])
 
 
+def test_fill_holes_continues_the_wall_beside_not_a_dark_corner():
+    """A light wall left and right of a hole (a head's hair), a dark stripe along the top of the
+    picture: the hole is filled with the wall beside it, not a grey average of the whole wall."""
+    image = np.full((64, 64, 3), 0.9, np.float32)
+    image[:4] = 0.1
+    known = np.ones((64, 64), np.float32)
+    known[10:54, 16:48] = 0                            # the hole
+    image[known == 0] = 0.0
+    filled = fill_holes(image, known)
+    assert np.abs(filled[18:50, 20:44] - 0.9).max() < 0.03
+
+
 def test_background_plate_learns_the_wall_the_person_uncovers():
     """A person (a disc) walks across a fixed wall: the plate knows the wall where they stood."""
     rng = np.random.default_rng(1)
@@ -195,8 +207,9 @@ def test_removed_hair_outside_the_skull_shows_the_plate(pipeline, faces):
     size = edited.crop.shape[0]
     landmarks = aligned.landmarks * aligned.scale
     hair = cv2.resize(aligned.hair, (size, size)) > 0.8
-    outside = hair & (skull(landmarks, size) < 0.05) & (edited.replace > 0.95)
-    inside = hair & (skull(landmarks, size) > 0.95) & (edited.replace > 0.95) & ~face_oval(landmarks, size)
+    scalp_outline = HairRenderer._skull(landmarks, aligned.person, size)
+    outside = hair & (scalp_outline < 0.05) & (edited.replace > 0.95)
+    inside = hair & (scalp_outline > 0.95) & (edited.replace > 0.95) & ~face_oval(landmarks, size)
     assert outside.sum() > 100 and inside.sum() > 100
     green = edited.crop[outside].astype(int)
     assert np.abs(green - (40, 180, 40)).mean() < 25
