@@ -49,6 +49,9 @@ SPREAD_LIMITS = ((0.6, 2.2), (0.5, 1.0), (0.5, 1.0))
 SOFT = 0.012           # drawn regions' edges are feathered over this (Gaussian sigma)
 STRANDS = 0.03         # new hair is streaked along its fall over this length (strands)
 STRETCH = 2.5          # new hair below a hairline is its hair above, stretched this much downward
+DENSE = 0.02           # new hair is drawn from hair this far (share of the crop) inside its edge
+ROOTS = 0.04           # ... and reaches up to this far over the thin hair above it
+BROAD = 0.03           # ... its light and shade varies no faster than this (share of the crop)
 STRAND_CONTRAST = 0.06  # new hair's strand-to-strand lightness variation (fraction of its lightness)
 NOT_SKIN = (6.0, 16.0)  # recolouring: a pixel this far (CIELAB) from the face's skin is not / is hair
 # Recolouring: a pixel within 3 of its hair's spreads (CIELAB, all channels) is stretched as the
@@ -363,7 +366,15 @@ class HairRenderer:
             out = out + loss[..., None] * (fill - out)
         if grow.max() > 0 and (hair > 0.5).any():
             grow = strand_tips(grow)
-            strands = self._strands(out, hair > 0.6, FOLD * size)
+            # Drawn from the dense hair, not the thin hair at its edge that lets the skin through.
+            inset = 2 * max(1, int(round(DENSE * size))) + 1
+            dense = cv2.erode((hair > 0.6).astype(np.uint8), np.ones((inset, inset), np.uint8)) > 0
+            dense = dense if dense.any() else hair > 0.6
+            strands = self._strands(out, dense, FOLD * size)
+            # ... and drawn up to it, over the thin hair between (else a pale gap shows there).
+            reach = max(1, int(round(ROOTS * size)))
+            up = cv2.GaussianBlur(cv2.dilate(grow, np.ones((reach + 1, 1), np.uint8), anchor=(0, 0)), (0, 0), soft)
+            grow = np.maximum(grow, up * (1.0 - dense))
             # New hair casts a soft shadow on the skin just below it.
             below = np.roll(grow, int(SHADOW * size), axis=0)
             below[:int(SHADOW * size)] = 0
@@ -427,7 +438,11 @@ class HairRenderer:
         drawn = cv2.remap(image, map_x.astype(np.float32), map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
         length = max(3, int(STRANDS * size) | 1)
         streaked = cv2.blur(drawn, (1, length)) * 0.7 + drawn * 0.3
-        return np.clip(streaked * (1.0 + STRAND_CONTRAST * _strand_pattern(size))[..., None], 0.0, 1.0)
+        # The hair's light and shade, broad (each column's own would stretch into bars), and its
+        # fine strands, a pixel or two wide.
+        broad = cv2.GaussianBlur(streaked, (0, 0), sigmaX=BROAD * size, sigmaY=BROAD * size)
+        fine = streaked - cv2.GaussianBlur(streaked, (0, 0), sigmaX=1.5, sigmaY=0.1)
+        return np.clip((broad + fine) * (1.0 + STRAND_CONTRAST * _strand_pattern(size))[..., None], 0.0, 1.0)
 
     @staticmethod
     def _finish(detail: np.ndarray, out: np.ndarray, mask: np.ndarray, replace: np.ndarray) -> EditedFace:
