@@ -371,6 +371,10 @@ class HairRenderer:
             dense = cv2.erode((hair > 0.6).astype(np.uint8), np.ones((inset, inset), np.uint8)) > 0
             dense = dense if dense.any() else hair > 0.6
             strands = self._strands(out, dense, FOLD * size)
+            # ... in the dense hair's own shade: a fringe as dark as the hair it falls from.
+            new = grow > 0.5
+            if new.any():
+                strands = np.clip(strands + np.median(out[dense], axis=0) - np.median(strands[new], axis=0), 0.0, 1.0)
             # ... and drawn up to it, over the thin hair between (else a pale gap shows there).
             reach = max(1, int(round(ROOTS * size)))
             up = cv2.GaussianBlur(cv2.dilate(grow, np.ones((reach + 1, 1), np.uint8), anchor=(0, 0)), (0, 0), soft)

@@ -3,7 +3,7 @@
 Each style is a region in crop space built from the face-mesh landmarks (the hairline along
 the face oval's top, the eyebrows' arc, the skull outline) and scaled by the amount:
 
-- ``bangs``: a fringe from the hairline down over the forehead (85 % of the way to the brows at
+- ``bangs``: a fringe from the hairline down over the forehead (to the brows at
   amount 1; the renderer breaks its lower edge into strand ends, ``mirror.render.strand_tips``);
 - ``no_bangs``: the hair over the forehead goes;
 - ``receding``: the hairline moves back, furthest at the temples (an M);
@@ -24,7 +24,8 @@ from mirror.regions import EARS, FACE_OVAL, FOREHEAD_TOP, SKULL_HEIGHT, brow_lin
 ADD = ("bangs", "regrowth")
 REMOVE = ("no_bangs", "receding", "bald")
 # Fractions of the skull's height (ear line to crown) unless said otherwise.
-FRINGE = 0.85        # bangs reach this share of the way from hairline to brows
+FRINGE = 1.0         # bangs reach down to the brows (at amount 1)
+CURTAIN = 0.35       # ... less this share of it at the temples
 RECEDE_CENTRE, RECEDE_TEMPLES = 0.12, 0.42   # receding: hairline moves back this far, centre / temples
 REGROW_CENTRE, REGROW_TEMPLES = 0.0, 0.16    # regrowth: hairline comes down this far
 HORSESHOE = 0.3      # bald at amount 1 keeps the sides below this height above the ear line
@@ -69,8 +70,10 @@ def region(style: str, landmarks: np.ndarray, size: int, amount: float) -> np.nd
     amount = float(np.clip(amount, 0.0, 2.0))
     top, brow, height, u = g["top"], g["brow"], g["height"], g["u"]
     if style == "bangs":
-        lower = top + min(amount, 1.15) * FRINGE * (brow - top)
-        out = _band(rows, top - 0.1 * height, lower, edge) * g["inside"][None, :]
+        # Shorter towards the temples (a fringe parts around the forehead), fading into the hair
+        # at the sides rather than cut off straight.
+        reach = min(amount, 1.15) * FRINGE * (1.0 - CURTAIN * np.clip(u, -1, 1) ** 2)
+        out = _band(rows, top - 0.1 * height, top + reach * (brow - top), edge) * _sides(u, 1.0)[None, :]
     elif style == "no_bangs":
         out = _band(rows, top - 0.05 * height, brow - 0.01 * size, edge) * g["inside"][None, :]
     elif style == "receding":
