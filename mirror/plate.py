@@ -25,7 +25,7 @@ GROW = 0.03
 RATE = 0.2
 
 
-def fill_holes(image: np.ndarray, known: np.ndarray, band: int = 4) -> np.ndarray:
+def fill_holes(image: np.ndarray, known: np.ndarray, band: int = 2, factor: int = 4) -> np.ndarray:
     """Fills where ``known`` is 0 with the wall beside it: along each row, between the wall seen
     to the left and to the right (weighted by nearness), from one side where only one is seen;
     rows with no wall at all take a smooth fill from above and below (``smooth_fill``). A wall runs
@@ -35,16 +35,37 @@ def fill_holes(image: np.ndarray, known: np.ndarray, band: int = 4) -> np.ndarra
     Args:
         image: (H, W, 3) float32.
         known: (H, W) float32 in [0, 1], how much each pixel is to be trusted (> 0.5: wall).
-        band: the wall beside a hole is averaged over this many pixels either way along its row.
+        band: the wall beside a hole is averaged over this many pixels either way along its row
+            (at full resolution; a shrunk pixel already averages ``factor``).
+        factor: the fill is made at 1/factor of the resolution (a wall has no fine detail).
 
     Returns:
         (H, W, 3) float32: ``image`` where known is 1, filled where it is 0, blended between.
     """
+    trust = known[..., None].astype(np.float32)
+    small, small_known = _shrink(image, known, factor)
+    filled = _fill_rows(small, small_known, band // factor)
+    filled = cv2.resize(filled, image.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+    return image * trust + filled * (1.0 - trust)
+
+
+def _shrink(image: np.ndarray, known: np.ndarray, factor: int) -> tuple[np.ndarray, np.ndarray]:
+    """``image`` and ``known`` at 1/factor of their size, each small pixel the mean of the known
+    pixels under it (unknown ones are not mixed in)."""
+    if factor <= 1:
+        return image, known.astype(np.float32)
+    size = (max(1, image.shape[1] // factor), max(1, image.shape[0] // factor))
+    weight = cv2.resize(known.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    small = cv2.resize(image * known[..., None], size, interpolation=cv2.INTER_AREA)
+    return small / np.maximum(weight, 1e-6)[..., None], weight
+
+
+def _fill_rows(image: np.ndarray, known: np.ndarray, band: int) -> np.ndarray:
+    """(H, W, 3) float32: ``fill_holes``'s fill, everywhere, at the image's own resolution."""
     height, width = known.shape
     sure = known > 0.5
-    trust = known[..., None].astype(np.float32)
     if not sure.any():
-        return image * trust + smooth_fill(image, known) * (1.0 - trust)
+        return smooth_fill(image, known, factor=1)
     weight = sure.astype(np.float32)
     side = (2 * band + 1, 1)
     wall = cv2.blur(image * weight[..., None], side) / np.maximum(cv2.blur(weight, side), 1e-6)[..., None]
@@ -60,15 +81,18 @@ def fill_holes(image: np.ndarray, known: np.ndarray, band: int = 4) -> np.ndarra
     across = from_left * share[..., None] + from_right * (1.0 - share[..., None])
     neither = ~(has_left | has_right)
     if neither.any():
-        across[neither] = smooth_fill(image, known)[neither]
+        across[neither] = smooth_fill(image, known, factor=1)[neither]
     # Rows are filled apart: smooth down the columns so they do not streak.
-    across = cv2.GaussianBlur(across, (1, 0), sigmaX=0.1, sigmaY=float(band))
-    return image * trust + across * (1.0 - trust)
+    return cv2.GaussianBlur(across, (1, 0), sigmaX=0.1, sigmaY=max(1.0, float(band)))
 
 
-def smooth_fill(image: np.ndarray, known: np.ndarray, levels: int = 6) -> np.ndarray:
+def smooth_fill(image: np.ndarray, known: np.ndarray, levels: int = 6, factor: int = 4) -> np.ndarray:
     """(H, W, 3) float32: a smooth fill of ``image`` from its ``known`` pixels everywhere
-    (pull-push pyramid)."""
+    (pull-push pyramid, made at 1/factor of the resolution)."""
+    if factor > 1:
+        small, weight = _shrink(image, known, factor)
+        filled = smooth_fill(small, weight, levels, factor=1)
+        return cv2.resize(filled, image.shape[1::-1], interpolation=cv2.INTER_LINEAR)
     weight = known.astype(np.float32)
     values = [image * weight[..., None]]
     weights = [weight]

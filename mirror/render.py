@@ -359,7 +359,7 @@ class HairRenderer:
             # further down over what the mask calls skin (where it looks as the skin did).
             reach = max(1, int(round(WISPS * size)))
             below = cv2.dilate(loss, np.ones((reach + 1, 1), np.uint8), anchor=(0, reach))
-            loss = np.maximum(loss, below * inside * np.clip((1.0 - hair) * 3.0, 0.0, 1.0))
+            loss = np.maximum(loss, below * inside * np.clip((1.0 - hair) * 10.0, 0.0, 1.0))
             scalp = self._scalp(aligned.detail, landmarks, hair, plan, inside, loss)
             inside = inside[..., None]
             fill = scalp * inside + wall * (1 - inside)
@@ -528,5 +528,5 @@ class HairRenderer:
         meets = (cv2.dilate(drawn, np.ones((ring, ring), np.uint8)) > drawn) & face_oval(landmarks, size) & (hair < 0.2)
         if meets.sum() >= SKIN_MIN * size * size:
             known = meets.astype(np.float32)
-            scalp = scalp + smooth_fill((detail - scalp) * known[..., None], known)
+            scalp = scalp + smooth_fill((detail - scalp) * known[..., None], known, factor=2)
         return np.clip(scalp + grain * _pattern(size, 0.7, 0.7)[..., None], 0.0, 1.0)
