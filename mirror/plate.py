@@ -21,8 +21,10 @@ PLATE_SCALE = 0.5
 # A pixel counts as wall where the person probability, grown by GROW of the crop, is below this.
 WALL = 0.2
 GROW = 0.03
-# How fast the plate follows the wall (light changes): the weight of each new frame.
-RATE = 0.2
+# How fast the plate follows the wall (light changes): the weight of each frame it learns from,
+# one in LEARN_EVERY (a wall changes slowly; learning costs a few ms).
+RATE = 0.3
+LEARN_EVERY = 3
 
 
 def fill_holes(image: np.ndarray, known: np.ndarray, band: int = 2, factor: int = 4) -> np.ndarray:
@@ -124,6 +126,7 @@ class BackgroundPlate:
         """Forgets the wall (a new stream, or the camera moved)."""
         self._image: np.ndarray | None = None
         self._known: np.ndarray | None = None
+        self._frames = 0
 
     def _matrix(self, to_crop: np.ndarray) -> np.ndarray:
         """Plate pixels -> crop pixels."""
@@ -132,13 +135,16 @@ class BackgroundPlate:
         return matrix
 
     def update(self, frame: np.ndarray, to_crop: np.ndarray, person: np.ndarray) -> None:
-        """Learns the wall from one frame.
+        """Learns the wall from one frame (from the first of every LEARN_EVERY; the others are skipped).
 
         Args:
             frame: (H, W, 3) uint8 BGR.
             to_crop: (2, 3) frame -> crop matrix of the person's crop.
             person: (S, S) float32 person probability in that crop.
         """
+        self._frames += 1
+        if (self._frames - 1) % LEARN_EVERY:
+            return
         height, width = frame.shape[:2]
         shape = (max(1, int(round(height * PLATE_SCALE))), max(1, int(round(width * PLATE_SCALE))))
         if self._image is None or self._image.shape[:2] != shape:

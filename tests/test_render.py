@@ -12,7 +12,7 @@ from conftest import ROOT
 from mirror import shapes
 from mirror.app import Pipeline
 from mirror.compositor import warp_back
-from mirror.plate import BackgroundPlate, fill_holes
+from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
 from mirror.regions import face_interior, face_oval, skull
 from mirror.render import (HairRenderer, color_stats, hair_matte, own_color, recolor, reflect_from,
                            strand_tips, to_lab)
@@ -172,7 +172,8 @@ def test_fill_holes_continues_the_wall_beside_not_a_dark_corner():
 
 
 def test_background_plate_learns_the_wall_the_person_uncovers():
-    """A person (a disc) walks across a fixed wall: the plate knows the wall where they stood."""
+    """A person (a disc) walks across a fixed wall, a few frames at each place (the plate learns
+    from one frame in LEARN_EVERY): the plate knows the wall where they stood."""
     rng = np.random.default_rng(1)
     wall = cv2.GaussianBlur(rng.uniform(0, 255, (240, 320, 3)).astype(np.uint8), (0, 0), 3)
     plate = BackgroundPlate()
@@ -182,7 +183,8 @@ def test_background_plate_learns_the_wall_the_person_uncovers():
         cv2.circle(frame, (x, 120), 40, (20, 200, 20), -1)
         to_crop = np.float64([[size / 200, 0, -(x - 100) * size / 200], [0, size / 200, -20 * size / 200]])
         person = cv2.warpAffine((np.all(frame == (20, 200, 20), axis=2)).astype(np.float32), to_crop, (size, size))
-        plate.update(frame, to_crop, person)
+        for _ in range(LEARN_EVERY):
+            plate.update(frame, to_crop, person)
     # Where the person stood first (x = 80) the wall has been seen since.
     to_crop = np.float64([[size / 200, 0, 0], [0, size / 200, -20 * size / 200]])
     image, known = plate.crop(to_crop, size)
