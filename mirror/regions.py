@@ -43,12 +43,13 @@ def face_interior(landmarks: np.ndarray, size: int) -> np.ndarray:
     return face_oval(landmarks, size) & (rows >= brow_line(landmarks, size)[None, :])
 
 
-def soft_interior(landmarks: np.ndarray, size: int, feather: float) -> np.ndarray:
-    """(S, S) float32 in [0, 1]: the face interior, 1 from ``feather`` pixels inside its edge and
-    fading to 0 at the edge, so an edit meets the protected face in a gradient, not a line."""
+def soft_interior(landmarks: np.ndarray, size: int, feather: float, inset: float = 0.0) -> np.ndarray:
+    """(S, S) float32 in [0, 1]: the face interior, 1 from ``inset + feather`` pixels inside its
+    edge and fading to 0 at ``inset`` inside it, so an edit meets the protected face in a
+    gradient, not a line."""
     inside = face_interior(landmarks, size).astype(np.uint8)
     depth = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
-    return np.clip(depth / max(feather, 1e-3), 0.0, 1.0).astype(np.float32)
+    return np.clip((depth - inset) / max(feather, 1e-3), 0.0, 1.0).astype(np.float32)
 
 
 def skull(landmarks: np.ndarray, size: int, edge: float = 0.02, scale: float = 1.0) -> np.ndarray:

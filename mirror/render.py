@@ -45,7 +45,7 @@ WISPS = 0.04           # bald scalp reaches this far (share of the crop) below t
 # Colour: the hair's spread may grow or shrink at most this much (a dark head's noise is not
 # stretched into speckle), per channel (L, a, b).
 # Chroma offsets are never stretched: at the hair's edge they are the skin's, not the strands'.
-SPREAD_LIMITS = ((0.6, 2.2), (0.5, 1.0), (0.5, 1.0))
+SPREAD_LIMITS = ((0.6, 1.5), (0.5, 1.0), (0.5, 1.0))
 SOFT = 0.012           # drawn regions' edges are feathered over this (Gaussian sigma)
 STRANDS = 0.03         # new hair is streaked along its fall over this length (strands)
 STRETCH = 2.5          # new hair below a hairline is its hair above, stretched this much downward
@@ -58,6 +58,7 @@ NOT_SKIN = (6.0, 16.0)  # recolouring: a pixel this far (CIELAB) from the face's
 # hair is; from 5 on (skin or wall mixed in at the hair's edge) it only shifts by the hair's change.
 DEVIATION = (3.0, 5.0)
 ALREADY = (8.0, 20.0)  # recolouring: hair this close to the target (CIELAB distance) is left / fully moved
+COLOR_INSET = 0.03     # recolouring reaches this far (share of the crop) into the protected face
 MATTE_REACH = 0.008    # ... and the recoloured region reaches this far beyond the hair mask
 OTHER_SIGMA = 0.03     # the colour beside the hair (skin, wall) is averaged over this
 OTHER_MIN = 0.05       # ... and trusted where that much of the average is not hair
@@ -164,7 +165,7 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
     # The colour beside the hair is a smooth field: averaged at a quarter of the resolution.
     height, width = hair.shape
     small = (max(1, width // 4), max(1, height // 4))
-    other = cv2.resize(1.0 - hair, small, interpolation=cv2.INTER_AREA)
+    other = cv2.resize(np.clip(1.0 - 2.0 * hair, 0.0, 1.0), small, interpolation=cv2.INTER_AREA)
     sigma = OTHER_SIGMA * max(small)
     weight = cv2.GaussianBlur(other, (0, 0), sigma)
     beside = cv2.GaussianBlur(cv2.resize(lab, small, interpolation=cv2.INTER_AREA) * other[..., None], (0, 0), sigma)
@@ -397,10 +398,11 @@ class HairRenderer:
         return refine(sure * np.clip(aligned.person * 2.0 - 0.5, 0.0, 1.0), detail)
 
     @staticmethod
-    def _keep_out(landmarks: np.ndarray, size: int) -> np.ndarray:
+    def _keep_out(landmarks: np.ndarray, size: int, inset: float = 0.0) -> np.ndarray:
         """(R, R) float32: where an edit may apply: outside the protected face interior (faded
-        in), above the chin."""
-        return (1.0 - soft_interior(landmarks, size, FEATHER * size)) * edit_limit(landmarks, size)
+        in; ``inset`` of the crop into it), above the chin."""
+        interior = soft_interior(landmarks, size, FEATHER * size, inset * size)
+        return (1.0 - interior) * edit_limit(landmarks, size)
 
     @classmethod
     def _recolor_mask(cls, aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, crop_lab: np.ndarray
@@ -410,7 +412,8 @@ class HairRenderer:
         matte tells hair from wall or skin there), outside the protected face."""
         size = detail.shape[0]
         hair = cls._hair(aligned, detail)
-        keep_out = cls._keep_out(aligned.landmarks * aligned.scale, size)
+        # Hair that falls just inside the face's outline is recoloured too (the matte keeps the skin).
+        keep_out = cls._keep_out(aligned.landmarks * aligned.scale, size, COLOR_INSET)
         reach = 2 * max(1, int(round(MATTE_REACH * size))) + 1
         mask = cv2.dilate(hair, np.ones((reach, reach), np.uint8)) * keep_out
         if mask.max() <= 1.0 / 255:
