@@ -25,7 +25,7 @@ ADD = ("bangs", "regrowth")
 REMOVE = ("no_bangs", "receding", "bald")
 # Fractions of the skull's height (ear line to crown) unless said otherwise.
 FRINGE = 1.0         # bangs reach down to the brows (at amount 1)
-CURTAIN = 0.35       # ... less this share of it at the temples
+CURTAIN = 0.15       # ... less this share of it at the temples
 RECEDE_CENTRE, RECEDE_TEMPLES = 0.12, 0.42   # receding: hairline moves back this far, centre / temples
 REGROW_CENTRE, REGROW_TEMPLES = 0.0, 0.16    # regrowth: hairline comes down this far
 HORSESHOE = 0.3      # bald at amount 1 keeps the sides below this height above the ear line
