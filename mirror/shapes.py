@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mirror.regions import EARS, FACE_OVAL, FOREHEAD_TOP, SKULL_HEIGHT, brow_line, face_oval, skull
+from mirror.regions import EARS, FOREHEAD_TOP, SKULL_HEIGHT, brow_line, face_oval, skull
 
 ADD = ("bangs", "regrowth")
 REMOVE = ("no_bangs", "receding", "bald")
@@ -45,10 +45,8 @@ def _geometry(landmarks: np.ndarray, size: int) -> dict:
     height = max(ears - landmarks[FOREHEAD_TOP, 1], 1.0) * SKULL_HEIGHT
     half = max(abs(x1 - x0) / 2, 1.0)
     centre = (x0 + x1) / 2
-    oval_x = landmarks[FACE_OVAL, 0]
     return {"top": top.astype(np.float32), "brow": brow_line(landmarks, size), "ears": ears,
-            "height": height, "u": np.clip((cols - centre) / half, -1.5, 1.5),
-            "inside": (cols >= oval_x.min()) & (cols <= oval_x.max()), "centre": centre, "half": half}
+            "height": height, "u": np.clip((cols - centre) / half, -1.5, 1.5), "centre": centre, "half": half}
 
 
 def _band(rows: np.ndarray, upper: np.ndarray, lower: np.ndarray, edge: float) -> np.ndarray:
@@ -75,7 +73,7 @@ def region(style: str, landmarks: np.ndarray, size: int, amount: float) -> np.nd
         reach = min(amount, 1.15) * FRINGE * (1.0 - CURTAIN * np.clip(u, -1, 1) ** 2)
         out = _band(rows, top - 0.1 * height, top + reach * (brow - top), edge) * _sides(u, 1.0)[None, :]
     elif style == "no_bangs":
-        out = _band(rows, top - 0.05 * height, brow - 0.01 * size, edge) * g["inside"][None, :]
+        out = _band(rows, top - 0.05 * height, brow - 0.01 * size, edge) * _sides(u, 1.0)[None, :]
     elif style == "receding":
         depth = amount * height * (RECEDE_CENTRE + (RECEDE_TEMPLES - RECEDE_CENTRE) * np.clip(u, -1, 1) ** 2)
         # Down to the brows: a fringe that hung from the old hairline goes with it.
