@@ -58,7 +58,7 @@ NOT_SKIN = (6.0, 16.0)  # recolouring: a pixel this far (CIELAB) from the face's
 # hair is; from 5 on (skin or wall mixed in at the hair's edge) it only shifts by the hair's change.
 DEVIATION = (3.0, 5.0)
 ALREADY = (8.0, 20.0)  # recolouring: hair this close to the target (CIELAB distance) is left / fully moved
-COLOR_INSET = 0.03     # recolouring reaches this far (share of the crop) into the protected face
+COLOR_INSET = 0.015    # recolouring reaches this far (share of the crop) into the protected face
 MATTE_REACH = 0.008    # ... and the recoloured region reaches this far beyond the hair mask
 OTHER_SIGMA = 0.03     # the colour beside the hair (skin, wall) is averaged over this
 OTHER_MIN = 0.05       # ... and trusted where that much of the average is not hair
