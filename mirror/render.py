@@ -182,6 +182,18 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
     return matte.astype(np.float32)
 
 
+def wide_blur(image: np.ndarray, sigma: float) -> np.ndarray:
+    """A Gaussian blur of ``sigma`` pixels, made at a lower resolution when it is wide (what it
+    keeps is smooth, and a wide kernel at full resolution costs milliseconds)."""
+    factor = int(np.clip(sigma // 3, 1, 8))
+    if factor == 1:
+        return cv2.GaussianBlur(image, (0, 0), sigma)
+    height, width = image.shape[:2]
+    small = cv2.resize(image, (max(1, width // factor), max(1, height // factor)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), sigma / factor)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
 def refine(mask: np.ndarray, guide: np.ndarray) -> np.ndarray:
     """Upsizes a crop-space probability to the guide's size and snaps its edge to the guide's own
     edges (a guided filter), so it follows strands rather than the model crop's pixels.
@@ -447,7 +459,7 @@ class HairRenderer:
         streaked = cv2.blur(drawn, (1, length)) * 0.7 + drawn * 0.3
         # The hair's light and shade, broad (each column's own would stretch into bars), and its
         # fine strands, a pixel or two wide.
-        broad = cv2.GaussianBlur(streaked, (0, 0), sigmaX=BROAD * size, sigmaY=BROAD * size)
+        broad = wide_blur(streaked, BROAD * size)
         fine = streaked - cv2.GaussianBlur(streaked, (0, 0), sigmaX=1.5, sigmaY=0.1)
         return np.clip((broad + fine) * (1.0 + STRAND_CONTRAST * _strand_pattern(size))[..., None], 0.0, 1.0)
 
@@ -478,7 +490,7 @@ class HairRenderer:
         depth = 2 * max(1, int(round(HAIR_DEPTH * size))) + 1
         under = cv2.erode(outline.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (depth, depth)))
         # Rounded, as a skull is: the outline's corners and tufts smoothed away.
-        under = cv2.GaussianBlur(under.astype(np.float32), (0, 0), ROUNDING * size)
+        under = wide_blur(under.astype(np.float32), ROUNDING * size)
         under = cv2.GaussianBlur(np.clip((under - 0.5) * 4.0 + 0.5, 0.0, 1.0), (0, 0), SOFT * size)
         return np.maximum(skull(landmarks, size), np.minimum(skull(landmarks, size, scale=SKULL_GROWTH), under))
 
@@ -520,7 +532,7 @@ class HairRenderer:
         shade = cv2.resize(shade, (size, size), interpolation=cv2.INTER_LINEAR)
         base = np.empty_like(lab)
         base[...] = tone
-        base[..., 0] += shade - DOME * (1.0 - cv2.GaussianBlur(inside, (0, 0), DOME_WIDTH * size))
+        base[..., 0] += shade - DOME * (1.0 - wide_blur(inside, DOME_WIDTH * size))
         # The skin's grain (as strong as the bare skin's fine detail, at most PORES), not its
         # wrinkles, brows or a stray curl: a fixed fine noise, not the skin's pixels moved.
         fine = detail - cv2.GaussianBlur(detail, (0, 0), DETAIL_SIGMA * size)
