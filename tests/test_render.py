@@ -264,3 +264,22 @@ def test_plan_kinds(pipeline, faces):
     bald = pipeline.editor.edit(aligned, pipeline.styles.get("bald"))
     assert bald.kind == "remove" and bald.edited is not None and bald.hair_change.min() < -0.5
     assert HairRenderer().render(aligned, EditPlan("none")).hair_mask.max() == 0
+
+
+@pytest.mark.parametrize("style", ["bald", "receding", "no_bangs"])
+def test_bare_scalp_meets_the_forehead_without_a_colour_step(pipeline, faces, style):
+    """Where drawn scalp meets the astronaut's bare forehead, the two sides are of one colour
+    (CIELAB distance of their means under 6; the scalp's plain skin tone alone is about 7 off)."""
+    _, image, aligned = faces[1]
+    edited = pipeline.edit(Frame(0, 0, image), aligned, pipeline.styles.get(style))
+    size = edited.crop.shape[0]
+    landmarks = aligned.landmarks * aligned.scale
+    hair = cv2.resize(aligned.hair, (size, size))
+    drawn = edited.replace > 0.6
+    skin = (edited.replace < 0.2) & face_oval(landmarks, size) & (hair < 0.2)
+    grow = np.ones((9, 9), np.uint8)
+    scalp_side = drawn & (cv2.dilate(skin.astype(np.uint8), grow) > 0)
+    skin_side = skin & (cv2.dilate(drawn.astype(np.uint8), grow) > 0)
+    assert scalp_side.sum() > 100 and skin_side.sum() > 100
+    lab = to_lab(edited.crop)
+    assert np.linalg.norm(lab[scalp_side].mean(0) - lab[skin_side].mean(0)) < 6.0
