@@ -32,6 +32,23 @@ def test_one_packaged_photo_in_two_styles(tmp_path, photos):
     assert sheet.shape[0] == 2 * 64                          # both packaged photos, one row each
 
 
+def test_hairloss_row_shows_every_stage_but_today(photos):
+    from mirror.app import Pipeline
+    from mirror.hairloss import STAGES
+    from train.sheets import hairloss_row
+
+    _, image = photos[1]                                    # the astronaut: hair to lose
+    with Pipeline(backend="onnxruntime", static=True) as pipeline:
+        row = hairloss_row(pipeline, image, height=96)
+    tiles = len(STAGES)                                     # before + every stage but today
+    width = row.shape[1] // tiles
+    assert row.shape == (96, tiles * width, 3)
+    before = row[30:, :width].astype(int)
+    change = [np.abs(row[30:, i * width:(i + 1) * width].astype(int) - before).mean() for i in range(1, tiles)]
+    # Her full hair cannot get fuller; every later stage takes more of it away.
+    assert all(c > 1 for c in change[1:]) and change[1:] == sorted(change[1:]), change
+
+
 def test_sheet_row_crops_every_tile_to_what_changed():
     before = np.zeros((200, 300, 3), np.uint8)
     changed = before.copy()

@@ -11,6 +11,8 @@ rows is split into SHEET1_SUFFIX.png, SHEET2_SUFFIX.png, ...):
     video    one frame of each of DATA/videos/d13.mp4 and d0.mp4, run as video (temporal
              smoothing and every-other-frame segmentation as in the live mirror) for --frames
              frames per style from the clip's start; the last of them is shown
+    hairloss the hair-loss scale's stages (``mirror.hairloss``) instead of the styles, on the
+             packaged photos and the first four CelebA faces of the celeba sheet
 One row per photo or clip: "before", then one column per style of the engines' library, all
 cropped to the part of the picture any style changed (the head, and any halo around it). Tiles
 are --height px tall; a sheet larger than 600 KB is palette-quantised (256 colours).
@@ -36,7 +38,8 @@ from mirror.types import Frame
 
 log = logging.getLogger(__name__)
 
-SHEETS = ("photos", "celeba", "video")
+SHEETS = ("photos", "celeba", "video", "hairloss")
+HAIRLOSS_FACES = 4        # CelebA faces on the hair-loss sheet, after the packaged photos
 CLIPS = ("d13.mp4", "d0.mp4")
 MAX_BYTES = 600_000
 ROWS_PER_SHEET = 6        # 12 CelebA rows of 12 tiles make a 1 MB sheet even palette-quantised
@@ -65,6 +68,15 @@ def photo_row(pipeline: Pipeline, image: np.ndarray, height: int = 160, styles: 
     """
     outputs = [(name, pipeline.process(Frame(0, 0, image), style).output)
                for name, style in style_columns(pipeline, styles)]
+    return sheet_row(image, outputs, height)
+
+
+def hairloss_row(pipeline: Pipeline, image: np.ndarray, height: int = 160) -> np.ndarray:
+    """(height, W, 3) uint8 BGR: a photo before and at each stage of the hair-loss scale but today."""
+    from mirror.hairloss import STAGES, scale_style
+
+    outputs = [(label, pipeline.process(Frame(0, 0, image), scale_style(pipeline.styles, stage)).output)
+               for stage, label, _ in STAGES if stage != 0]
     return sheet_row(image, outputs, height)
 
 
@@ -211,8 +223,12 @@ def make_sheets(data: str, out: str, engines: str = DEFAULT_ENGINES, backend: st
             log.info("backend: %s", pipeline.backend_reason)
             for name in still:
                 start = time.perf_counter()
-                images = demo_images() if name == "photos" else celeba_faces(os.path.join(data, "celeba"))
-                rows = [photo_row(pipeline, image, height, styles) for _, image in images]
+                if name == "hairloss":
+                    images = demo_images() + celeba_faces(os.path.join(data, "celeba"), HAIRLOSS_FACES)
+                    rows = [hairloss_row(pipeline, image, height) for _, image in images]
+                else:
+                    images = demo_images() if name == "photos" else celeba_faces(os.path.join(data, "celeba"))
+                    rows = [photo_row(pipeline, image, height, styles) for _, image in images]
                 paths += save_rows(rows, out, name, suffix)
                 log.info("%s: %.0f s", name, time.perf_counter() - start)
     if "video" in sheets:
