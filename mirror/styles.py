@@ -1,4 +1,5 @@
-"""The style library: named hairstyles as directions in the model's latent space."""
+"""The style library: named hairstyles as directions in the model's latent space, and the
+latent prior random faces are drawn from."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from mirror.shapes import ADD, REMOVE
 
 ORIGINAL = "original"
 SHAPES = ADD + REMOVE
+DIGITS = 5   # significant digits of the stored prior
 
 
 @dataclass
@@ -45,6 +47,64 @@ class Style:
         return self.basis.T @ (self.basis @ (self.target - latent))
 
 
+@dataclass
+class LatentPrior:
+    """A Gaussian N(mean, L L^T) fitted to the posterior means of real faces.
+
+    The VAE's own prior N(0, I) decodes to colour blobs: real faces fill only part of it. Samples
+    of this Gaussian decode to faces. Stored in styles.json as ``latent_prior``.
+
+    Attributes:
+        mean: (Z,) float64; cholesky: (Z, Z) lower-triangular factor of the covariance.
+        images: how many faces it was fitted to.
+    """
+
+    mean: np.ndarray
+    cholesky: np.ndarray
+    images: int
+
+    @classmethod
+    def fit(cls, latents: np.ndarray) -> "LatentPrior":
+        """The Gaussian of (N, Z) latents, rounded as stored (``to_json``)."""
+        latents = np.asarray(latents, np.float64)
+        prior = cls(latents.mean(0), np.linalg.cholesky(np.cov(latents, rowvar=False)), len(latents))
+        return cls.from_json(prior.to_json(), latents.shape[1])
+
+    @classmethod
+    def from_json(cls, entry: dict, latent_dim: int) -> "LatentPrior":
+        """From styles.json's ``latent_prior`` (rows of the factor's lower triangle).
+
+        Raises:
+            MirrorError: a missing key, a mean not (latent_dim,) or rows not a triangle of that size.
+        """
+        try:
+            mean, rows = np.asarray(entry["mean"], np.float64), entry["cholesky"]
+            if mean.shape != (latent_dim,) or len(rows) != latent_dim or \
+                    any(len(row) != i + 1 for i, row in enumerate(rows)):
+                raise ValueError
+            factor = np.zeros((latent_dim, latent_dim))
+            for i, row in enumerate(rows):
+                factor[i, :i + 1] = row
+            return cls(mean, factor, int(entry["images"]))
+        except (KeyError, TypeError, ValueError):
+            raise MirrorError(f"broken latent_prior in the style library: not a {latent_dim}-d Gaussian") from None
+
+    def to_json(self) -> dict:
+        """styles.json's ``latent_prior``."""
+        return {"mean": _round(self.mean), "images": self.images,
+                "cholesky": [_round(row[:i + 1]) for i, row in enumerate(self.cholesky)]}
+
+    @property
+    def covariance(self) -> np.ndarray:
+        """(Z, Z) float64."""
+        return self.cholesky @ self.cholesky.T
+
+    def sample(self, rng: np.random.Generator, n: int, temperature: float = 1.0) -> np.ndarray:
+        """(n, Z) float32 samples; ``temperature`` scales their spread around the mean."""
+        noise = rng.standard_normal((n, len(self.mean)))
+        return (self.mean + temperature * noise @ self.cholesky.T).astype(np.float32)
+
+
 class StyleLibrary:
     """The styles of ``styles.json`` in a fixed order, ``original`` (no edit) first."""
 
@@ -59,6 +119,8 @@ class StyleLibrary:
         self.latent_dim = latent_dim
         basis = library.get("hair_basis")
         self._basis = np.asarray(basis, np.float32) if basis else None
+        prior = library.get("latent_prior")
+        self.prior = LatentPrior.from_json(prior, latent_dim) if prior else None
 
     @property
     def names(self) -> list[str]:
@@ -88,6 +150,20 @@ class StyleLibrary:
         choices = [s for s in self.styles[1:] if s.name != exclude] or self.styles[1:]
         return rng.choice(choices)
 
+    @property
+    def prior_label(self) -> str:
+        """Where random faces come from, for the user."""
+        if self.prior is None:
+            return "N(0, I): this styles.json has no fitted prior (colour blobs; python -m train.styles --prior-only)"
+        return f"a Gaussian fitted to {self.prior.images} train faces"
+
+    def sample_prior(self, rng: np.random.Generator, n: int, temperature: float = 1.0) -> np.ndarray:
+        """(n, Z) float32 random latents: the fitted prior (``LatentPrior``), else N(0, I) for a
+        styles.json without one; ``temperature`` scales the spread."""
+        if self.prior is None:
+            return (temperature * rng.standard_normal((n, self.latent_dim))).astype(np.float32)
+        return self.prior.sample(rng, n, temperature)
+
     def hair_basis(self) -> np.ndarray:
         """(K, Z) orthonormal basis of the hair subspace: the library's own (``hair_basis`` in
         styles.json), else the span of its style directions."""
@@ -108,6 +184,11 @@ class StyleLibrary:
         if style.direction.shape != (self.latent_dim,):
             raise ValueError(f"style direction must have shape ({self.latent_dim},)")
         self.styles = [s for s in self.styles if s.name != style.name] + [style]
+
+
+def _round(values: np.ndarray) -> list[float]:
+    """Values to DIGITS significant digits, for JSON."""
+    return [float(f"{v:.{DIGITS}g}") for v in values]
 
 
 def _color(entry: dict) -> np.ndarray | None:

@@ -2,6 +2,8 @@
 mouse, and screenshots are written (headless Pygame, SDL_VIDEODRIVER=dummy)."""
 from __future__ import annotations
 
+import json
+import logging
 import os
 import subprocess
 import sys
@@ -91,16 +93,54 @@ def test_invert_negates_the_latent(explorer, backend):
     np.testing.assert_allclose(explorer.latent, before, atol=1e-5)
 
 
-def test_randomize_stays_in_the_range_the_user_sets(explorer):
+def test_randomize_draws_from_the_fitted_prior_with_the_range_as_its_spread(explorer):
+    prior = explorer.styles.prior
+    assert prior is not None
+    explorer.rng = np.random.default_rng(7)
     explorer.set_range(0.5)
     explorer.randomize()
-    assert np.abs(explorer.latent).max() <= 0.5 and np.abs(explorer.latent).max() > 0.2
-    first = explorer.latent
+    first = explorer.styles.sample_prior(np.random.default_rng(7), 1, 0.5)[0]
+    np.testing.assert_allclose(explorer.latent, first, atol=1e-6)
+    assert explorer.original_label.startswith("random face")
+    explorer.rng = np.random.default_rng(7)
     explorer.set_range(3.0)
     explorer.randomize()
-    assert np.abs(explorer.latent).max() > 1.0 and not np.allclose(explorer.latent, first)
+    np.testing.assert_allclose(explorer.latent - prior.mean, 6 * (first - prior.mean), atol=1e-4)
     explorer.set_range(99)
     assert explorer.random_range == 5.0
+    explorer.set_range(1.0)
+    draws = []
+    for _ in range(400):
+        explorer.randomize()
+        draws.append(explorer.latent)
+    spread, axes = np.linalg.eigh(prior.covariance)
+    along = (np.array(draws) - prior.mean) @ axes[:, [0, -1]]   # the narrowest and widest axes
+    assert abs(along[:, 1].var() / spread[-1] - 1) < 0.3 and abs(along[:, 0].var() / spread[0] - 1) < 0.3
+
+
+def test_randomize_without_a_fitted_prior_draws_from_the_standard_normal(backend, model, data, crops):
+    old = {key: value for key, value in model.styles.items() if key != "latent_prior"}
+    explorer = LatentExplorer(backend, StyleLibrary(old), model.size, data, crops, components=0,
+                              encoder_path=None, random_range=2.0)
+    explorer.rng = np.random.default_rng(3)
+    explorer.randomize()
+    np.testing.assert_allclose(explorer.latent, 2 * np.random.default_rng(3).standard_normal(explorer.latent_dim),
+                               atol=1e-5)
+
+
+def test_cli_says_when_there_is_no_fitted_prior(tmp_path, caplog):
+    from mirror.explorer.cli import build
+
+    engines = tmp_path / "engines"
+    engines.mkdir()
+    for name in ("encoder.onnx", "decoder.onnx"):
+        os.symlink(os.path.join(ENGINES, name), engines / name)
+    library = json.loads(open(os.path.join(ENGINES, "styles.json")).read())
+    del library["latent_prior"]
+    (engines / "styles.json").write_text(json.dumps(library))
+    with caplog.at_level(logging.WARNING, logger="mirror.explorer.cli"):
+        explorer = build(parse_arguments(["--engines", str(engines), "--components", "0"]))
+    assert explorer.styles.prior is None and "N(0, I)" in caplog.text and "--prior-only" in caplog.text
 
 
 def test_every_slider_moves_the_latent_along_its_direction(explorer):
@@ -370,7 +410,7 @@ def test_cli_errors_are_one_line(args, message, tmp_path):
 def test_parse_arguments_defaults():
     args = parse_arguments([])
     assert args.engines.endswith("engines") and args.data is None and args.photo == []
-    assert args.window == (1280, 800) and args.range == 2.0 and args.components == 8
+    assert args.window == (1280, 800) and args.range == 1.0 and args.components == 8
 
 
 def test_the_event_loop_runs_until_quit(window):

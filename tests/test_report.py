@@ -59,6 +59,8 @@ def test_report_writes_every_figure(tiny, tmp_path):
     assert len(summary["kl_per_dim"]) == 6 and summary["ranking"].startswith("KL on")
     assert sorted(summary["order"]) == list(range(6))
     assert summary["styles"]["names"]  # attribute directions of the test faces, or a style library
+    # No style library of this latent size: the samples' Gaussian is fitted to the test faces.
+    assert summary["samples_prior"] == f"{summary['faces']} {summary['split']} faces"
 
 
 def test_report_without_data_ranks_by_the_decoder_and_skips_face_figures(tiny, tmp_path):
@@ -70,6 +72,7 @@ def test_report_without_data_ranks_by_the_decoder_and_skips_face_figures(tiny, t
     (copy / "specs.json").write_text(json.dumps(specs))
     summary = report(str(copy), str(tmp_path / "out"), top=3, threads=1)
     assert summary["ranking"].startswith("decoder sensitivity")
+    assert summary["samples_prior"] == "N(0, I) only"
     for name in ("loss.png", "samples.png", "traversals.png", "grid.png"):
         check_png(tmp_path / "out" / name)
     assert not (tmp_path / "out" / "extremes.png").exists()

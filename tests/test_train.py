@@ -457,3 +457,22 @@ def test_styles_method_flag_parses_and_optimised_needs_a_classifier(capsys):
     with pytest.raises(SystemExit):
         parse_arguments(["engines", "--data", "d", "--out", "o.json", "--method", "optimised"])
     assert "needs --classifier" in capsys.readouterr().err
+
+
+def test_prior_only_refits_just_the_latent_prior(slice_dir, tmp_path, capsys):
+    from mirror.styles import StyleLibrary
+    from train.styles import main, parse_arguments
+
+    out = tmp_path / "styles.json"
+    shipped = json.loads(open(os.path.join(ROOT, "engines", "styles.json")).read())
+    old = {key: value for key, value in shipped.items() if key != "latent_prior"}
+    out.write_text(json.dumps(old))
+    args = parse_arguments([os.path.join(ROOT, "engines"), "--data", slice_dir, "--out", str(out), "--prior-only"])
+    assert main(args) == 0
+    library = json.loads(out.read_text())
+    assert {key: value for key, value in library.items() if key != "latent_prior"} == old
+    prior = StyleLibrary(library).prior
+    assert 100 < prior.images < 200 and np.all(np.diag(prior.cholesky) > 0)
+    with pytest.raises(SystemExit):
+        parse_arguments(["engines", "--data", "d", "--out", "o.json", "--prior-only", "--classifier", "c.onnx"])
+    assert "--prior-only takes no" in capsys.readouterr().err

@@ -31,6 +31,7 @@ import torch
 from mirror.backends.base import crops_to_images, images_to_crops
 from mirror.cli import setup_logging
 from mirror.errors import MirrorError
+from mirror.styles import LatentPrior
 from train.data import AlignedSet
 from train.evaluate import ssim
 from train.figures import mosaic
@@ -86,8 +87,7 @@ def compare(engines: str, old: str, new: str, data: str, images: int = 1000, sam
     train_mu = run_session(encoder, crops_to_images(fit.crops))[0]
     rng = np.random.default_rng(seed)
     prior = rng.standard_normal((samples, mu.shape[1])).astype(np.float32)
-    mean, cov = train_mu.mean(axis=0), np.cov(train_mu, rowvar=False)
-    fitted = (mean + rng.standard_normal((samples, mu.shape[1])) @ np.linalg.cholesky(cov).T).astype(np.float32)
+    fitted = LatentPrior.fit(train_mu).sample(rng, samples)
     real = embed(judge, test.crops)
     report = {"images": len(test), "samples": samples, "fd_real": round(frechet_distance(embed(judge, val.crops), real), 3)}
     shown = {}

@@ -8,7 +8,9 @@ Writes into ``--out``:
 
     loss.png                 train and validation curves: total, reconstruction and KL apart
     reconstructions.png      test faces (top of each pair) against their reconstructions
-    samples.png              decodes of random samples from the prior N(0, I)
+    samples.png              decodes of random samples: the top rows from a Gaussian fitted to real
+                             faces' posterior means (the style library's ``latent_prior``, else
+                             fitted to the test faces), the bottom rows from the prior N(0, I)
     traversals.png           each latent dimension traversed from one prior sample, as
                              disentangling-vae draws them (rows sorted by KL; for a large latent the
                              top ``--top`` dimensions, and the title says so)
@@ -40,6 +42,7 @@ import numpy as np
 from mirror.backends import decode_crops, encode_crops
 from mirror.cli import setup_logging
 from mirror.errors import MirrorError
+from mirror.styles import LatentPrior
 from train.figures import plot_correlation, plot_histograms, plot_kl, plot_loss, save, tile_figure
 from train.metrics import kl_per_dimension, psnr
 from train.report_inputs import ROOT, attribute_styles, find_data, find_styles, read_history, test_faces
@@ -48,11 +51,37 @@ TRAVERSAL_STEPS = 9
 TRAVERSAL_LIMIT = 1.96       # disentangling-vae: the prior's 2.5%..97.5% quantiles
 EXTREME_SHARE = 0.01         # bottom and top 1%
 EXTREME_FACES = 6            # faces shown per side
+SAMPLE_ROWS, SAMPLE_COLS = 6, 10
+FITTED_ROWS = 4              # rows of samples.png drawn from the fitted prior (the rest: N(0, I))
 FIGURES = ("loss.png", "reconstructions.png", "samples.png", "traversals.png", "style_traversals.png",
            "grid.png", "latent_kl.png", "latent_histograms.png", "latent_correlation.png", "extremes.png")
 
 
 # --- the model -------------------------------------------------------------------------------
+
+def fitted_prior(found, mu: np.ndarray | None, split: str | None) -> tuple[LatentPrior | None, str]:
+    """(prior, what it was fitted to) for samples.png: the style library's (``find_styles``),
+    else a Gaussian fitted to the faces' ``mu``; (None, "") without either."""
+    if found and found[2] is not None:
+        return found[2], f"{found[2].images} train faces (the style library)"
+    if mu is not None and len(mu) > 2 * mu.shape[1]:
+        return LatentPrior.fit(mu), f"{len(mu)} {split} faces"
+    return None, ""
+
+
+def random_samples(model, rng: np.random.Generator, prior: LatentPrior | None, source: str):
+    """samples.png: FITTED_ROWS rows of decodes of ``prior`` samples (fitted to ``source``), the
+    other rows of N(0, I) samples; all of N(0, I) without a prior."""
+    fitted = FITTED_ROWS if prior is not None else 0
+    latents = rng.standard_normal((SAMPLE_ROWS, SAMPLE_COLS, model.latent_dim)).astype(np.float32)
+    if fitted:
+        latents[:fitted] = prior.sample(rng, fitted * SAMPLE_COLS).reshape(fitted, SAMPLE_COLS, -1)
+    title = (f"random samples: top {fitted} rows from a Gaussian fitted to the posterior means of {source}, "
+             f"bottom {SAMPLE_ROWS - fitted} from the VAE's prior N(0, I)" if fitted else
+             "random samples from the prior N(0, I) (no fitted prior: no style library with one, no faces)")
+    labels = ["fitted Gaussian"] * fitted + ["N(0, I)"] * (SAMPLE_ROWS - fitted)
+    return tile_figure(decode_crops(model, latents), title, labels, tile_inches=0.95)
+
 
 def decoder_sensitivity(model, rng: np.random.Generator, samples: int = 8) -> np.ndarray:
     """(Z,) mean absolute change of the decode when one dimension goes from -2 to +2 (no data).
@@ -121,7 +150,7 @@ def report(run: str, out: str, data: str | None = None, styles_path: str | None 
         summary["last_epoch"] = epochs[-1]
 
     folder = find_data(data, specs)
-    faces = mu = logvar = None
+    faces = mu = logvar = split = None
     if folder:
         faces, split = test_faces(folder, model.size, images)
         mu, logvar = encode_crops(model, faces.crops)
@@ -160,10 +189,11 @@ def report(run: str, out: str, data: str | None = None, styles_path: str | None 
             np.stack(rows), f"{split} faces and their reconstructions (decode of the posterior mean); "
             f"PSNR {scores.mean():.1f} dB", labels, tile_inches=1.1), os.path.join(out, "reconstructions.png")))
 
-    # samples from the prior
-    prior = rng.standard_normal((6, 10, z_dim)).astype(np.float32)
-    written.append(save(tile_figure(decode_crops(model, prior), "random samples from the prior N(0, I)",
-                                    tile_inches=0.95), os.path.join(out, "samples.png")))
+    # random samples: the fitted prior above N(0, I)
+    found = find_styles(styles_path, run, z_dim)
+    prior, fitted_to = fitted_prior(found, mu, split)
+    summary["samples_prior"] = fitted_to or "N(0, I) only"
+    written.append(save(random_samples(model, rng, prior, fitted_to), os.path.join(out, "samples.png")))
 
     # traversals from one prior sample (disentangling-vae's plot)
     base = rng.standard_normal(z_dim).astype(np.float32)
@@ -177,9 +207,8 @@ def report(run: str, out: str, data: str | None = None, styles_path: str | None 
         xlabel="value of the dimension (prior 2.5% .. 97.5%)"), os.path.join(out, "traversals.png")))
 
     # named styles from the same prior sample
-    found = find_styles(styles_path, run, z_dim)
     if found:
-        styles, source = found
+        styles, source = found[:2]
         source = os.path.relpath(source, ROOT) if source.startswith(ROOT) else source
     elif faces is not None:
         styles, source = attribute_styles(mu, faces.attributes, faces.names), f"attribute mean differences on {split} faces"

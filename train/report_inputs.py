@@ -11,6 +11,7 @@ import os
 import numpy as np
 
 from mirror.errors import MirrorError
+from mirror.styles import LatentPrior
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +101,9 @@ def test_faces(folder: str, size: int, limit: int):
     raise MirrorError(f"no faces in {folder}")
 
 
-def find_styles(path: str | None, run: str, latent_dim: int) -> tuple[dict, str] | None:
-    """({name: (direction (Z,), strength)}, source) from a styles.json, or None."""
+def find_styles(path: str | None, run: str, latent_dim: int) -> tuple[dict, str, LatentPrior | None] | None:
+    """({name: (direction (Z,), strength)}, source, its fitted latent prior or None) from a
+    styles.json, or None."""
     candidates = [path] if path else [os.path.join(run, "styles.json"), os.path.join(ROOT, "engines", "styles.json")]
     for candidate in candidates:
         if not candidate or not os.path.isfile(candidate):
@@ -116,7 +118,8 @@ def find_styles(path: str | None, run: str, latent_dim: int) -> tuple[dict, str]
         except (ValueError, KeyError, TypeError):
             raise MirrorError(f"broken style library: {candidate}") from None
         if all(d.shape == (latent_dim,) for d, _ in styles.values()):
-            return styles, candidate
+            prior = library.get("latent_prior")
+            return styles, candidate, LatentPrior.from_json(prior, latent_dim) if prior else None
         if path:
             raise MirrorError(f"{path} is for a latent of another size than this run's {latent_dim}")
     return None

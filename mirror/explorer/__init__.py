@@ -9,8 +9,10 @@
 
 What it offers: labelled sliders for the named style directions of ``styles.json`` and for the top
 principal directions of the latents (PCA of the dataset latents with ``--data``, else of the
-packaged photos' latents and re-encoded prior samples: the window says which); Randomize (uniform
-in a range you set: larger values distort); Reset (all zeros: the average face); Invert (negate
+packaged photos' latents and re-encoded random faces: the window says which); Randomize (a face
+drawn from the Gaussian fitted to real faces' latents, ``latent_prior`` in styles.json, else from
+N(0, I), which decodes to blobs: the window says which; ``--range`` scales its spread, larger
+values distort); Reset (all zeros: the average face); Invert (negate
 the latent: the opposite in every feature); the hair-loss scale; a dataset indexer (original next
 to its reconstruction); a photo or the camera, reconstructed, with its nearest dataset faces in
 latent space; and interpolation between two faces (A and B are captured from what is shown) or

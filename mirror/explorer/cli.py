@@ -39,7 +39,9 @@ def parse_arguments(argv=None) -> argparse.Namespace:
                         help="a photo to reconstruct (repeatable; default: the packaged demo photos)")
     parser.add_argument("--camera", type=int, help="camera index: C grabs a frame")
     parser.add_argument("--components", type=int, default=8, help="principal-direction sliders (default: 8)")
-    parser.add_argument("--range", type=float, default=2.0, help="Randomize range, 0.1 to 5 (default: 2)")
+    parser.add_argument("--range", type=float, default=1.0,
+                        help="Randomize spread, 0.1 to 5: 1 draws faces as varied as real ones from the "
+                             "Gaussian fitted to them (styles.json); larger distorts (default: 1)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--window", default="1280x800", help="window size WxH (default: 1280x800)")
     parser.add_argument("--do", default="", help="commands run at start, ';'-separated (see LatentExplorer.run)")
@@ -73,7 +75,10 @@ def build(args: argparse.Namespace) -> LatentExplorer:
     photos = [(name, align_photo(image, model.size, name)) for name, image in images]
     backend, reason = create_backend(args.backend, model)
     log.info("backend: %s", reason)
-    explorer = LatentExplorer(backend, StyleLibrary(model.styles), model.size, data, photos,
+    styles = StyleLibrary(model.styles)
+    if styles.prior is None:
+        log.warning("random faces from %s", styles.prior_label)
+    explorer = LatentExplorer(backend, styles, model.size, data, photos,
                               components=args.components, encode=args.encode, seed=args.seed,
                               random_range=args.range, encoder_path=model.encoder)
     explorer.model_label = f"{os.path.basename(os.path.normpath(args.engines))}: " \

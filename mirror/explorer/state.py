@@ -13,7 +13,7 @@ from mirror.errors import MirrorError
 from mirror.explorer.data import AlignedData, dataset_latents, principal_directions
 from mirror.styles import ORIGINAL, StyleLibrary
 
-PRIOR_SAMPLES = 256   # prior samples re-encoded for the PCA sliders when there is no data set
+PRIOR_SAMPLES = 256   # random faces re-encoded for the PCA sliders when there is no data set
 
 
 # --- state -----------------------------------------------------------------------------------
@@ -59,14 +59,15 @@ class LatentExplorer:
         components: how many principal directions get a slider.
         data_latents: optional (indices, latents) of dataset faces (else encoded here, ``encode`` of them).
         encode: how many dataset faces to encode for PCA and nearest faces.
-        seed: random seed (Randomize, prior samples).
-        random_range: Randomize draws each dimension uniformly from [-range, range].
+        seed: random seed (Randomize, random faces for the PCA).
+        random_range: Randomize's temperature: it draws from the library's prior
+            (``StyleLibrary.sample_prior``) with the spread scaled by it (1: as real faces vary).
     """
 
     def __init__(self, backend: Backend, styles: StyleLibrary, size: int,
                  data: AlignedData | None = None, photos: list[tuple[str, np.ndarray]] | None = None,
                  components: int = 8, data_latents: tuple[np.ndarray, np.ndarray] | None = None,
-                 encode: int = 2000, seed: int = 0, random_range: float = 2.0,
+                 encode: int = 2000, seed: int = 0, random_range: float = 1.0,
                  encoder_path: str | None = None):
         if components < 0:
             raise ValueError(f"components must be >= 0, got {components}")
@@ -93,10 +94,10 @@ class LatentExplorer:
         else:
             self.data_indices = np.zeros(0, np.int64)
             self.data_latents = np.zeros((0, self.latent_dim), np.float32)
-            prior = self.rng.standard_normal((PRIOR_SAMPLES, self.latent_dim)).astype(np.float32)
+            prior = styles.sample_prior(self.rng, PRIOR_SAMPLES)
             reencoded = self.backend.encode(self.backend.decode(prior))
             pca_source = np.concatenate([reencoded, self.photo_latents])
-            self.pca_label = (f"PCA of {PRIOR_SAMPLES} re-encoded prior samples"
+            self.pca_label = (f"PCA of {PRIOR_SAMPLES} re-encoded random faces"
                               f" + {len(self.photos)} photos (no --data)")
 
         self.controls: list[Control] = []
@@ -193,11 +194,11 @@ class LatentExplorer:
         self.message = "reset: the average face"
 
     def randomize(self) -> None:
-        """Each dimension uniform in [-range, range]."""
+        """A random face: a sample of the library's prior, its spread scaled by the range."""
         r = self.random_range
-        self._set_base(self.rng.uniform(-r, r, self.latent_dim).astype(np.float32))
-        self.original_label = f"random latent, uniform in [-{r:g}, {r:g}]"
-        self.message = "randomized" + (" (large ranges distort)" if r > 2.5 else "")
+        self._set_base(self.styles.sample_prior(self.rng, 1, r)[0])
+        self.original_label = f"random face, spread x {r:g}"
+        self.message = "randomized" + (" (large spreads distort)" if r > 1.5 else "")
 
     def set_range(self, value: float) -> None:
         self.random_range = float(np.clip(value, 0.1, 5.0))

@@ -28,7 +28,7 @@ HELP = [
     ("Up / Down", "pick a slider"),
     ("Left / Right", "move the picked slider"),
     ("R  /  X  /  I", "randomize / reset (zeros) / invert"),
-    ("- / =", "randomize range smaller / larger"),
+    ("- / =", "randomize spread smaller / larger"),
     ("0-9, Enter", "go to a data set index"),
     ("PgUp / PgDn  , .", "previous / next data set face"),
     ("P  /  C", "next photo / grab a camera frame"),
@@ -355,7 +355,8 @@ class ExplorerWindow:
                                              ("Invert", s.invert), ("Screenshot", self.snapshot))):
             self.button(pg.Rect(x + i * (bw + 8), y, bw, 30), label, action, primary=i < 3)
         y += 40
-        rows = [("header", "Randomize range (uniform in [-r, r]; larger distorts)")]
+        rows = [("header", "Randomize spread (x the prior's; larger distorts)")]
+        rows.append(("note", f"random faces from {s.styles.prior_label}"))
         rows.append(("range", None))
         styles = [c for c in s.controls if c.group == "style"]
         pcs = [c for c in s.controls if c.group == "pca"]
@@ -380,7 +381,7 @@ class ExplorerWindow:
                 row = pg.Rect(x - 6, y, w + 12, row_h)
                 track = pg.Rect(x + label_w, y + row_h // 2 - 4, w - label_w - 64, 8)
                 if kind == "range":
-                    self.text("range r", (x, y + row_h // 2 - 9), "body", TEXT)
+                    self.text("spread r", (x, y + row_h // 2 - 9), "body", TEXT)
                     self.track(track, s.random_range, 0.1, 5.0, lambda f: s.set_range(0.1 + 4.9 * f), zero=0.1, name="range")
                     self.text(f"{s.random_range:.2f}", (track.right + 12, y + row_h // 2 - 9), "body", TEXT)
                     self.hits.append((row, "row", lambda a: s.set_range(s.random_range + 0.25 * a), "row:range"))
