@@ -9,8 +9,8 @@ Inputs are aligned crops (B, 3, S, S) float32 BGR in [0, 1]; the output ``masks`
 ``model.pt``, ``specs.json`` and ``metrics.json``; ``--export`` writes ``segmenter.onnx`` there.
 
 Where the teacher fails (it sometimes calls a dark background hair), its labels are cut to the
-selfie silhouette grown a little. Half the crops get a new wall behind the silhouette, with no
-hair on it: plain dark or random colours, dark curly noise with specks, or another crop's hair
+selfie silhouette grown a little. 60 % of the crops get a new wall behind the silhouette, with no
+hair on it: plain dark or random colours, dark curly noise with specks, or the person's own hair
 tiled, so dark texture beside the head is not taken for hair. Crops with a hat are drawn 4x as
 often (a cap is not hair). The student also sees blurred crops and the VAE's own decodes of the
 crops (the mirror segments those to see where an edit adds or removes hair).
@@ -50,7 +50,7 @@ class Config:
     seed: int = 0
     threads: int = 2
     grow: int = 7               # px at 128: the teacher's hair is kept within the silhouette grown this much
-    p_background: float = 0.5   # share of crops whose background is replaced (plain, curly, hair)
+    p_background: float = 0.6   # share of crops whose background is replaced (plain, curly, hair)
     p_blur: float = 0.15        # share blurred (sigma 0.5-1.5 px)
     p_decode: float = 0.25      # share replaced by the VAE's decode of the crop (needs --engines)
     engines: str | None = "engines"
@@ -139,10 +139,10 @@ def curl_backgrounds(n: int, size: int, gen: torch.Generator) -> torch.Tensor:
 
 
 def hair_backgrounds(x: torch.Tensor, hair: torch.Tensor, patch: int = 32) -> torch.Tensor:
-    """(n, 3, S, S) walls tiled from the hairiest ``patch``-px square of the next crop in the
-    batch (mirrored tiles, no seams): hair texture where no head is."""
+    """(n, 3, S, S) walls tiled from the hairiest ``patch``-px square of each crop itself
+    (mirrored tiles, no seams): the person's own hair texture where no head is, so that only the
+    head's shape tells hair from wall."""
     n, _, size, _ = x.shape
-    x, hair = x.roll(1, 0), hair.roll(1, 0)
     stride = patch // 2
     cells = F.avg_pool2d(hair, patch, stride).flatten(1).argmax(1)
     per_row = (size - patch) // stride + 1
