@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import CELEBA, ROOT, need
 from mirror import shapes
 from mirror.app import Pipeline
 from mirror.compositor import warp_back
@@ -16,6 +16,7 @@ from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
 from mirror.regions import face_interior, face_oval, skull
 from mirror.render import (HairRenderer, color_stats, hair_matte, own_color, recolor, reflect_from,
                            strand_tips, to_lab)
+from mirror.source import read_image
 from mirror.types import EditPlan, Frame
 
 ENGINES = os.environ.get("HAIR_MIRROR_ENGINES", os.path.join(ROOT, "engines"))
@@ -46,11 +47,24 @@ def test_hair_mask_covers_the_hair_and_not_the_face(faces):
     above &= ~face_oval(astronaut.landmarks, size)
     above[int(astronaut.landmarks[10, 1]):] = False
     assert above.sum() > 200 and astronaut.hair[above].mean() > 0.7
-    # Grace Hopper's hat is not hair.
+    # Grace Hopper's hat is not hair (0.29 before the segmenter saw hats 4x as often).
     _, _, hopper = faces[0]
     hat = np.zeros_like(hopper.hair, bool)
     hat[: int(hopper.landmarks[10, 1]) - 4, 40:88] = True
-    assert hopper.hair[hat].mean() < 0.3
+    assert hopper.hair[hat].mean() < 0.2
+
+
+def test_a_dark_textured_wall_is_not_hair(pipeline):
+    """CelebA 182721 (the celeba1 sheet's row 2): dark curly hair before a dark, speckled wall,
+    which the teacher and selfie segmentation both take for her. The crop's corners are wall,
+    not hair (0.5 of them was, before the student saw textured walls); her crown is hair."""
+    image = read_image(os.path.join(need(CELEBA), "img", "182721.jpg"))
+    _, aligned = pipeline.track(Frame(0, 0, image))
+    wall = np.zeros_like(aligned.hair, bool)
+    wall[:20, :20] = wall[:20, -20:] = wall[64:, :12] = True
+    top = int(aligned.landmarks[10, 1])
+    assert aligned.hair[wall].mean() < 0.25, f"{aligned.hair[wall].mean():.2f} of the wall is hair"
+    assert aligned.hair[top - 14:top - 4, 50:80].mean() > 0.9
 
 
 def frame_mask(mask, aligned, shape, grow=2):
@@ -88,7 +102,9 @@ def test_recolour_keeps_the_hairs_own_pattern():
 
 
 def test_video_carries_a_recolouring_mask_over_to_the_next_frame_only(pipeline, faces):
-    (_, _, hopper), (_, _, astronaut) = faces
+    _, image, astronaut = faces[1]
+    # Another head of hair (Grace Hopper's is under her cap): the astronaut mirrored.
+    other = pipeline.track(Frame(0, 0, np.ascontiguousarray(image[:, ::-1])))[1]
     blond, bald = pipeline.styles.get("blond"), pipeline.styles.get("bald")
 
     def plan(face, style):
@@ -96,15 +112,15 @@ def test_video_carries_a_recolouring_mask_over_to_the_next_frame_only(pipeline, 
 
     fresh = HairRenderer().render(astronaut, plan(astronaut, blond)).hair_mask
     video = HairRenderer(video=True)
-    first = video.render(hopper, plan(hopper, blond)).hair_mask
+    first = video.render(other, plan(other, blond)).hair_mask
     # The frame right after reuses the mask (the segmenter's rate); the one after makes its own.
     assert np.array_equal(video.render(astronaut, plan(astronaut, blond)).hair_mask, first)
     own = video.render(astronaut, plan(astronaut, blond)).hair_mask
     assert np.abs(own - fresh).mean() < 0.25 * fresh.mean() < np.abs(own - first).mean()
     # A mask is never carried across another style's frame, however long ago it was made.
-    video.render(hopper, plan(hopper, blond))                    # carried over
-    video.render(hopper, plan(hopper, blond))                    # made on this frame
-    video.render(hopper, plan(hopper, bald))
+    video.render(other, plan(other, blond))                    # carried over
+    video.render(other, plan(other, blond))                    # made on this frame
+    video.render(other, plan(other, bald))
     own = video.render(astronaut, plan(astronaut, blond)).hair_mask
     assert np.abs(own - fresh).mean() < 0.25 * fresh.mean() < np.abs(own - first).mean()
 

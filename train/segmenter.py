@@ -9,9 +9,11 @@ Inputs are aligned crops (B, 3, S, S) float32 BGR in [0, 1]; the output ``masks`
 ``model.pt``, ``specs.json`` and ``metrics.json``; ``--export`` writes ``segmenter.onnx`` there.
 
 Where the teacher fails (it sometimes calls a dark background hair), its labels are cut to the
-selfie silhouette grown a little; the student also sees crops whose background was replaced by
-dark or random colours, blurred crops, and the VAE's own decodes of the crops (the mirror
-segments those to see where an edit adds or removes hair).
+selfie silhouette grown a little. 60 % of the crops get a new wall behind the silhouette, with no
+hair on it: plain dark or random colours, dark curly noise with specks, or the person's own hair
+tiled, so dark texture beside the head is not taken for hair. Crops with a hat are drawn 4x as
+often (a cap is not hair). The student also sees blurred crops and the VAE's own decodes of the
+crops (the mirror segments those to see where an edit adds or removes hair).
 """
 from __future__ import annotations
 
@@ -48,10 +50,11 @@ class Config:
     seed: int = 0
     threads: int = 2
     grow: int = 7               # px at 128: the teacher's hair is kept within the silhouette grown this much
-    p_background: float = 0.3   # share of crops whose background is replaced
+    p_background: float = 0.6   # share of crops whose background is replaced (plain, curly, hair)
     p_blur: float = 0.15        # share blurred (sigma 0.5-1.5 px)
     p_decode: float = 0.25      # share replaced by the VAE's decode of the crop (needs --engines)
     engines: str | None = "engines"
+    hat_weight: float = 4.0     # crops with a hat are drawn this many times as often
 
 
 def block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
@@ -115,9 +118,57 @@ def labels(teacher: np.ndarray, person: np.ndarray, grow: int) -> np.ndarray:
     return out
 
 
+def plain_backgrounds(n: int, size: int, gen: torch.Generator) -> torch.Tensor:
+    """(n, 3, S, S) walls of one colour (mostly dark), a ramp and a little noise."""
+    dark = torch.rand(n, 3, 1, 1, generator=gen) * torch.where(torch.rand(n, 1, 1, 1, generator=gen) < 0.6, 0.15, 1.0)
+    ramp = torch.linspace(-1, 1, size).view(1, 1, -1, 1) * (torch.rand(n, 1, 1, 1, generator=gen) - 0.5) * 0.3
+    return (dark + ramp + torch.randn(n, 3, size, size, generator=gen) * 0.03).clamp(0, 1)
+
+
+def curl_backgrounds(n: int, size: int, gen: torch.Generator) -> torch.Tensor:
+    """(n, 3, S, S) dark textured walls: ridged noise of several scales (curl-like lines) and
+    sparse bright specks on a dark colour."""
+    noise = sum(F.interpolate(torch.randn(n, 1, size // s, size // s, generator=gen), (size, size),
+                              mode="bicubic", align_corners=False) / s ** 0.5 for s in (2, 4, 8, 16))
+    ridges = (1 - noise.abs() * 1.5).clamp(0, 1) ** 2
+    specks = (torch.rand(n, 1, size, size, generator=gen) < 0.03 * torch.rand(n, 1, 1, 1, generator=gen)).float()
+    base = torch.rand(n, 3, 1, 1, generator=gen) * 0.2
+    tint = 0.5 + torch.rand(n, 3, 1, 1, generator=gen) * 0.5
+    amount = 0.15 + torch.rand(n, 1, 1, 1, generator=gen) * 0.5
+    return (base + amount * tint * ridges + 0.5 * specks).clamp(0, 1)
+
+
+def hair_backgrounds(x: torch.Tensor, hair: torch.Tensor, patch: int = 32) -> torch.Tensor:
+    """(n, 3, S, S) walls tiled from the hairiest ``patch``-px square of each crop itself
+    (mirrored tiles, no seams): the person's own hair texture where no head is, so that only the
+    head's shape tells hair from wall."""
+    n, _, size, _ = x.shape
+    stride = patch // 2
+    cells = F.avg_pool2d(hair, patch, stride).flatten(1).argmax(1)
+    per_row = (size - patch) // stride + 1
+    out = torch.empty_like(x)
+    for i, cell in enumerate(cells.tolist()):
+        y0, x0 = (cell // per_row) * stride, (cell % per_row) * stride
+        tile = x[i, :, y0:y0 + patch, x0:x0 + patch]
+        tile = torch.cat([tile, tile.flip(2)], 1)
+        tile = torch.cat([tile, tile.flip(2)], 2)
+        out[i] = tile.repeat(1, size // (2 * patch), size // (2 * patch))
+    return out
+
+
+def backgrounds(x: torch.Tensor, hair: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """(n, 3, S, S) walls to put behind the person: plain, curly noise or tiled hair, each a
+    third of the time; textured ones darkened by a random amount."""
+    n, _, size, _ = x.shape
+    kind = torch.randint(0, 3, (n, 1, 1, 1), generator=gen)
+    darken = 0.3 + torch.rand(n, 1, 1, 1, generator=gen) * 0.7
+    out = torch.where(kind == 0, plain_backgrounds(n, size, gen), curl_backgrounds(n, size, gen))
+    return torch.where(kind == 2, hair_backgrounds(x, hair) * darken, out)
+
+
 def augment(x: torch.Tensor, y: torch.Tensor, decodes: torch.Tensor | None, config: Config,
             gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Flips, colour jitter, replaced backgrounds, blur and decodes, batch-wise."""
+    """Flips, colour jitter, replaced backgrounds (no hair there), blur and decodes, batch-wise."""
     n = len(x)
 
     def pick(p):
@@ -128,11 +179,9 @@ def augment(x: torch.Tensor, y: torch.Tensor, decodes: torch.Tensor | None, conf
     flip = pick(0.5)
     x, y = torch.where(flip, x.flip(3), x), torch.where(flip, y.flip(3), y)
     person = y[:, PERSON:PERSON + 1]
-    dark = torch.rand(n, 3, 1, 1, generator=gen) * torch.where(pick(0.6), 0.15, 1.0)
-    ramp = torch.linspace(-1, 1, x.shape[2]).view(1, 1, -1, 1) * (torch.rand(n, 1, 1, 1, generator=gen) - 0.5) * 0.3
-    noise = torch.randn(x.shape, generator=gen) * 0.03
-    background = (dark + ramp + noise).clamp(0, 1)
-    x = torch.where(pick(config.p_background), person * x + (1 - person) * background, x)
+    replaced = pick(config.p_background)
+    x = torch.where(replaced, person * x + (1 - person) * backgrounds(x, y[:, HAIR:HAIR + 1], gen), x)
+    y = torch.where(replaced, torch.cat([y[:, HAIR:HAIR + 1] * person, person], 1), y)
     gain = 1 + (torch.rand(n, 3, 1, 1, generator=gen) - 0.5) * 0.2
     brightness = 1 + (torch.rand(n, 1, 1, 1, generator=gen) - 0.5) * 0.6
     x = (x * gain * brightness).clamp(0, 1)
@@ -177,18 +226,44 @@ def decodes_of(engines: str, crops: np.ndarray) -> np.ndarray:
     return np.concatenate(out)
 
 
+def labelled_rows(folder: str, split: int) -> np.ndarray:
+    """Row numbers of the teacher-labelled crops of one split (0 train, 1 val, 2 test)."""
+    if not os.path.isfile(os.path.join(folder, "teacher.npy")):
+        raise MirrorError(f"no teacher labels in {folder}: run python -m train.teacher --data {folder}")
+    return np.flatnonzero((np.load(os.path.join(folder, "split.npy")) == split)
+                          & np.load(os.path.join(folder, "teacher_rows.npy")))
+
+
 def load_split(folder: str, split: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(crops (N, S, S, 3) uint8, labels (N, 2, S, S) float32, raw teacher (N, S, S) uint8) of the
     teacher-labelled rows of one split (0 train, 1 val, 2 test)."""
-    path = os.path.join(folder, "teacher.npy")
-    if not os.path.isfile(path):
-        raise MirrorError(f"no teacher labels in {folder}: run python -m train.teacher --data {folder}")
-    rows = np.flatnonzero((np.load(os.path.join(folder, "split.npy")) == split)
-                          & np.load(os.path.join(folder, "teacher_rows.npy")))
-    teacher = np.load(path, mmap_mode="r")[rows]
+    rows = labelled_rows(folder, split)
+    teacher = np.load(os.path.join(folder, "teacher.npy"), mmap_mode="r")[rows]
     person = np.load(os.path.join(folder, "person.npy"), mmap_mode="r")[rows]
     crops = np.ascontiguousarray(np.load(os.path.join(folder, "crops.npy"), mmap_mode="r")[rows])
     return crops, labels(teacher, person, Config.grow), np.asarray(teacher)
+
+
+def sampling_weights(folder: str, split: int, hat_weight: float) -> torch.Tensor:
+    """(N,) how often each labelled crop of a split is drawn: crops with a hat ``hat_weight``
+    times as often as the rest (few wear one, and a cap must not pass for hair)."""
+    from train.data import attribute_names
+
+    hat = attribute_names(folder).index("Wearing_Hat")
+    hats = np.load(os.path.join(folder, "attributes.npy"))[labelled_rows(folder, split), hat] > 0
+    return torch.from_numpy(np.where(hats, hat_weight, 1.0))
+
+
+def false_hair(hair: np.ndarray, crops: np.ndarray, person: np.ndarray) -> tuple[float, int]:
+    """(share of background pixels called hair (> 0.5), crops) over the crops with a dark
+    background: beyond the selfie silhouette (person < 0.25) on at least a fifth of the crop,
+    mean grey under 60."""
+    background = person < 0.25
+    share = background.mean((1, 2))
+    grey = (crops.mean(3) * background).sum((1, 2)) / np.maximum(background.sum((1, 2)), 1)
+    dark = (share >= 0.2) & (grey < 60)
+    wrong = ((hair > 0.5) & background)[dark].sum()
+    return float(wrong / max(background[dark].sum(), 1)), int(dark.sum())
 
 
 @torch.no_grad()
@@ -210,6 +285,7 @@ def train(config: Config) -> dict:
     crops, target, _ = load_split(config.data, 0)
     val_crops, val_target, _ = load_split(config.data, 1)
     decodes = torch.from_numpy(decodes_of(config.engines, crops)) if config.engines and config.p_decode > 0 else None
+    weights = sampling_weights(config.data, 0, config.hat_weight)
     x_all = torch.from_numpy(crops.transpose(0, 3, 1, 2).copy())
     y_all = torch.from_numpy(target)
     model = Student(config.width)
@@ -222,7 +298,7 @@ def train(config: Config) -> dict:
     step = 0
     for epoch in range(config.epochs):
         model.train()
-        order = torch.randperm(len(crops), generator=gen)
+        order = torch.multinomial(weights, len(crops), replacement=True, generator=gen)
         total = 0.0
         for b in range(len(crops) // config.batch_size):
             idx = order[b * config.batch_size:(b + 1) * config.batch_size]
@@ -258,16 +334,22 @@ def load_student(run: str) -> Student:
     return model.eval()
 
 
+def scores(pred: np.ndarray, crops: np.ndarray, target: np.ndarray, teacher: np.ndarray) -> dict:
+    """A student's (N, 2, S, S) probabilities against one split's labels (``load_split``)."""
+    wrong, dark = false_hair(pred[:, HAIR], crops, target[:, PERSON])
+    return {"test_crops": len(crops),
+            "hair_iou_vs_labels": round(iou(pred[:, HAIR], target[:, HAIR]), 4),
+            "hair_iou_vs_raw_teacher": round(iou(pred[:, HAIR], teacher / (0.6 * 255)), 4),
+            "person_iou_vs_selfie": round(iou(pred[:, PERSON], target[:, PERSON]), 4),
+            "dark_background_crops": dark,
+            "false_hair_on_dark_backgrounds": round(wrong, 4)}
+
+
 def evaluate(run: str, data: str) -> dict:
     """Student vs teacher on the labelled test crops: IoU against the (silhouette-cut) labels
-    and against the raw teacher, per channel."""
-    model = load_student(run)
+    and against the raw teacher, per channel, and hair called on dark backgrounds."""
     crops, target, teacher = load_split(data, 2)
-    pred = predict(model, crops)
-    result = {"test_crops": len(crops),
-              "hair_iou_vs_labels": round(iou(pred[:, HAIR], target[:, HAIR]), 4),
-              "hair_iou_vs_raw_teacher": round(iou(pred[:, HAIR], teacher / (0.6 * 255)), 4),
-              "person_iou_vs_selfie": round(iou(pred[:, PERSON], target[:, PERSON]), 4)}
+    result = scores(predict(load_student(run), crops), crops, target, teacher)
     with open(os.path.join(run, "metrics.json"), "w") as f:
         json.dump(result, f, indent=4, sort_keys=True)
     return result
@@ -313,6 +395,7 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--run", default=defaults.run)
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--width", type=int, default=defaults.width)
+    parser.add_argument("--threads", type=int, default=defaults.threads)
     parser.add_argument("--engines", default=defaults.engines, help="the VAE whose decodes the student also sees")
     parser.add_argument("--export", metavar="DIR", help="only export the run to DIR/segmenter.onnx")
     parser.add_argument("--sheet", metavar="PNG", help="only draw a contact sheet of 64 test masks")
@@ -329,7 +412,7 @@ def main(args: argparse.Namespace) -> int:
             log.info("wrote %s", contact_sheet(args.run, args.data, args.sheet))
         else:
             config = Config(data=args.data, run=args.run, epochs=args.epochs, width=args.width,
-                            engines=args.engines)
+                            threads=args.threads, engines=args.engines)
             log.info("last epoch: %s", train(config))
             log.info("test: %s", evaluate(args.run, args.data))
     except MirrorError as error:
