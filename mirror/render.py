@@ -50,6 +50,7 @@ SOFT = 0.012           # drawn regions' edges are feathered over this (Gaussian 
 STRANDS = 0.03         # new hair is streaked along its fall over this length (strands)
 STRETCH = 2.5          # new hair below a hairline is its hair above, stretched this much downward
 DENSE = 0.02           # new hair is drawn from hair this far (share of the crop) inside its edge
+SOURCE_MIN = 0.5       # ... if it has at least this much of it (share of the new hair's area)
 ROOTS = 0.04           # ... and reaches up to this far over the thin hair above it
 BROAD = 0.03           # ... its light and shade varies no faster than this (share of the crop)
 STRAND_CONTRAST = 0.06  # new hair's strand-to-strand lightness variation (fraction of its lightness)
@@ -377,12 +378,12 @@ class HairRenderer:
             inside = inside[..., None]
             fill = scalp * inside + wall * (1 - inside)
             out = out + loss[..., None] * (fill - out)
-        if grow.max() > 0 and (hair > 0.5).any():
+        # New hair is drawn from the dense hair, not the thin hair at its edge that lets the skin
+        # through; a head with too little of it (a hat, a bald head) gets none.
+        inset = 2 * max(1, int(round(DENSE * size))) + 1
+        dense = cv2.erode((hair > 0.6).astype(np.uint8), np.ones((inset, inset), np.uint8)) > 0
+        if grow.max() > 0 and dense.sum() >= SOURCE_MIN * (grow > 0.5).sum():
             grow = strand_tips(grow)
-            # Drawn from the dense hair, not the thin hair at its edge that lets the skin through.
-            inset = 2 * max(1, int(round(DENSE * size))) + 1
-            dense = cv2.erode((hair > 0.6).astype(np.uint8), np.ones((inset, inset), np.uint8)) > 0
-            dense = dense if dense.any() else hair > 0.6
             strands = self._strands(out, dense, FOLD * size)
             # ... in the dense hair's own shade: a fringe as dark as the hair it falls from.
             new = grow > 0.5
@@ -399,6 +400,8 @@ class HairRenderer:
             out = out * (1.0 - SHADOW_DEPTH * shadow[..., None])
             loss = np.maximum(loss, shadow * SHADOW_DEPTH)
             out = out + grow[..., None] * (strands - out)
+        else:
+            grow = zero
         drawn = np.maximum(grow, loss) * keep_out
         return self._finish(detail, out, np.maximum(drawn, recolored), drawn)
 
