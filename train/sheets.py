@@ -12,7 +12,8 @@ rows is split into SHEET1_SUFFIX.png, SHEET2_SUFFIX.png, ...):
              smoothing and every-other-frame segmentation as in the live mirror) for --frames
              frames per style from the clip's start; the last of them is shown
     hairloss the hair-loss scale's stages (``mirror.hairloss``) instead of the styles, on the
-             packaged photos and the first four CelebA faces of the celeba sheet
+             astronaut (Grace Hopper's cap hides her hair) and the first four CelebA faces of the
+             celeba sheet
 One row per photo or clip: "before", then one column per style of the engines' library, all
 cropped to the part of the picture any style changed (the head, and any halo around it). Tiles
 are --height px tall; a sheet larger than 600 KB is palette-quantised (256 colours).
@@ -39,7 +40,7 @@ from mirror.types import Frame
 log = logging.getLogger(__name__)
 
 SHEETS = ("photos", "celeba", "video", "hairloss")
-HAIRLOSS_FACES = 4        # CelebA faces on the hair-loss sheet, after the packaged photos
+HAIRLOSS_FACES = 4        # CelebA faces on the hair-loss sheet, after the astronaut
 CLIPS = ("d13.mp4", "d0.mp4")
 MAX_BYTES = 600_000
 ROWS_PER_SHEET = 6        # 12 CelebA rows of 12 tiles make a 1 MB sheet even palette-quantised
@@ -224,7 +225,7 @@ def make_sheets(data: str, out: str, engines: str = DEFAULT_ENGINES, backend: st
             for name in still:
                 start = time.perf_counter()
                 if name == "hairloss":
-                    images = demo_images() + celeba_faces(os.path.join(data, "celeba"), HAIRLOSS_FACES)
+                    images = demo_images()[1:] + celeba_faces(os.path.join(data, "celeba"), HAIRLOSS_FACES)
                     rows = [hairloss_row(pipeline, image, height) for _, image in images]
                 else:
                     images = demo_images() if name == "photos" else celeba_faces(os.path.join(data, "celeba"))
