@@ -23,7 +23,7 @@ from train.discriminator import PatchDiscriminator
 from train.finetune import (FinetuneConfig, cosine_factor, finetune, parse_arguments, set_learning_rates,
                             train_step, update_ema)
 from train.losses import ADVERSARIAL, adaptive_weight, feature_matching, get_adversarial
-from train.metrics import frechet_distance, sharpness
+from train.metrics import frechet_distance, grid_artefact, sharpness
 
 ENGINES = os.path.join(ROOT, "engines")
 
@@ -84,6 +84,14 @@ def test_sharpness_and_frechet_distance():
     assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
     # N(0, I) vs N(2, 4 I) in 3 dims: |2|^2 * 3 + 3 * (1 + 4 - 2 * 2) = 15
     assert frechet_distance(a, 2 + 2 * rng.standard_normal((4000, 3))) == pytest.approx(15.0, rel=0.1)
+
+
+def test_grid_artefact_is_about_one_for_noise_and_large_for_a_checkerboard():
+    rng = np.random.default_rng(0)
+    noise = rng.normal(128, 20, (64, 32, 32, 3))
+    board = 12.0 * (np.indices((32, 32)).sum(axis=0) % 2)[None, :, :, None]          # period 2
+    assert grid_artefact(np.clip(noise, 0, 255).astype(np.uint8)) == pytest.approx(1.0, abs=0.3)
+    assert grid_artefact(np.clip(noise + board, 0, 255).astype(np.uint8)) > 5        # one peak of 28
 
 
 # --- schedule and weight average -----------------------------------------------------------
