@@ -147,8 +147,9 @@ def update_ema(average: torch.nn.Module, model: torch.nn.Module, decay: float) -
 
 def save_checkpoint(path: str, vae, ema, disc, optimizer, disc_optimizer, epoch: int, batch: int,
                     step: int) -> None:
-    """``model``: the averaged VAE (the run's model; ``vae`` itself without EMA); ``decoder``: the trained one."""
-    state = {"model": ema.state_dict(), "decoder": vae.decoder.state_dict(), "discriminator": disc.state_dict(),
+    """``model``: the averaged VAE, the run's model (``vae`` itself without EMA); ``decoder``: the trained."""
+    state = {"model": ema.state_dict(), "decoder": vae.decoder.state_dict(),
+             "discriminator": disc.state_dict(),
              "optimizer": optimizer.state_dict(), "disc_optimizer": disc_optimizer.state_dict(),
              "epoch": epoch, "batch": batch, "step": step}
     torch.save(state, path + ".tmp")
@@ -209,7 +210,8 @@ def finetune(config: FinetuneConfig, resume: bool = False) -> dict:
         if value not in choices:
             raise ValueError(f"unknown {name} {value!r}; choose one of {choices}")
     if not 0.0 <= config.ema < 1.0 or config.lr_min_ratio < 0.0:
-        raise ValueError(f"ema must be in [0, 1) and lr_min_ratio >= 0, got {config.ema}, {config.lr_min_ratio}")
+        raise ValueError(f"ema must be in [0, 1) and lr_min_ratio >= 0, got {config.ema} and "
+                         f"{config.lr_min_ratio}")
     torch.set_num_threads(max(1, config.threads))
     run, checkpoint_path = config.run, os.path.join(config.run, CHECKPOINT)
     if not resume and os.path.isfile(checkpoint_path):
