@@ -1,11 +1,12 @@
-"""Tests of the decoder fine-tune: the adversarial and feature losses against hand-computed values,
-one step moving both networks, the fused classifier and the exported decoder against their
-references, resume and the one-line errors.
+"""Tests of the decoder fine-tune: the adversarial and feature losses, the learning-rate schedule and
+the weight average against hand-computed values, one step moving both networks, the fused
+classifier and the exported decoder against their references, resume and the one-line errors.
 
     python -m pytest tests/test_finetune.py -q
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 
@@ -19,9 +20,10 @@ from test_train import run_cli, slice_dir, tiny_run  # noqa: F401  (shared fixtu
 from mirror.errors import MirrorError
 from mirror.vae import VAE, load_model
 from train.discriminator import PatchDiscriminator
-from train.finetune import FinetuneConfig, finetune, parse_arguments, train_step
+from train.finetune import (FinetuneConfig, cosine_factor, finetune, parse_arguments, set_learning_rates,
+                            train_step, update_ema)
 from train.losses import ADVERSARIAL, adaptive_weight, feature_matching, get_adversarial
-from train.metrics import frechet_distance, sharpness
+from train.metrics import frechet_distance, grid_artefact, sharpness
 
 ENGINES = os.path.join(ROOT, "engines")
 
@@ -84,6 +86,46 @@ def test_sharpness_and_frechet_distance():
     assert frechet_distance(a, 2 + 2 * rng.standard_normal((4000, 3))) == pytest.approx(15.0, rel=0.1)
 
 
+def test_grid_artefact_is_about_one_for_noise_and_large_for_a_checkerboard():
+    rng = np.random.default_rng(0)
+    noise = rng.normal(128, 20, (64, 32, 32, 3))
+    board = 12.0 * (np.indices((32, 32)).sum(axis=0) % 2)[None, :, :, None]          # period 2
+    assert grid_artefact(np.clip(noise, 0, 255).astype(np.uint8)) == pytest.approx(1.0, abs=0.3)
+    assert grid_artefact(np.clip(noise + board, 0, 255).astype(np.uint8)) > 5        # one peak of 28
+
+
+# --- schedule and weight average -----------------------------------------------------------
+
+def test_cosine_factor_runs_from_one_to_the_floor():
+    assert cosine_factor(0, 100, 0.1) == pytest.approx(1.0)
+    assert cosine_factor(50, 100, 0.1) == pytest.approx(0.55)              # 0.1 + 0.9 * (1 + cos(pi / 2)) / 2
+    assert cosine_factor(25, 100, 0.1) == pytest.approx(0.1 + 0.9 * (1 + math.sqrt(0.5)) / 2)
+    assert cosine_factor(100, 100, 0.1) == pytest.approx(0.1)
+    assert cosine_factor(150, 100, 0.1) == pytest.approx(0.1)              # past the end: the floor
+    assert cosine_factor(7, 100, 1.0) == 1.0                               # ratio 1: constant
+
+
+def test_set_learning_rates_moves_both_optimizers():
+    decoder, disc = torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    optimizer, disc_optimizer = torch.optim.Adam(decoder.parameters()), torch.optim.Adam(disc.parameters())
+    config = FinetuneConfig(lr=1e-4, disc_lr=2e-4, steps=10, lr_min_ratio=0.2)
+    assert set_learning_rates(config, 5, optimizer, disc_optimizer) == pytest.approx(0.6e-4)
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.6e-4)
+    assert disc_optimizer.param_groups[0]["lr"] == pytest.approx(1.2e-4)
+
+
+def test_update_ema_has_the_hand_computed_value_and_copies_buffers():
+    average, model = torch.nn.BatchNorm1d(2), torch.nn.BatchNorm1d(2)
+    with torch.no_grad():
+        average.weight.fill_(1.0)
+        model.weight.copy_(torch.tensor([3.0, -1.0]))
+        model.running_mean.fill_(5.0)
+    update_ema(average, model, 0.9)
+    torch.testing.assert_close(average.weight.detach(), torch.tensor([1.2, 0.8]))   # 0.9 * 1 + 0.1 * w
+    torch.testing.assert_close(average.running_mean, torch.full((2,), 5.0))
+    torch.testing.assert_close(model.weight.detach(), torch.tensor([3.0, -1.0]))
+
+
 # --- networks -----------------------------------------------------------------------------
 
 def test_discriminator_gives_patch_logits_and_features():
@@ -139,14 +181,22 @@ def test_finetune_resumes_keeps_the_encoder_and_exports_a_decoder_matching_pytor
     export_onnx(tiny_run, engines, static=False)
     run = str(tmp_path / "ft")
     config = FinetuneConfig(engines=engines, data=slice_dir, run=run, steps=2, batch_size=4, epoch_images=8,
-                            val_images=8, gan_start=1, log_every=1, save_every=1)
+                            val_images=8, gan_start=1, log_every=1, save_every=1, ema=0.5, lr_min_ratio=0.1)
     assert finetune(config)["step"] == 2                     # one epoch of 2 steps, validated
     with pytest.raises(MirrorError, match="already holds a run"):
         finetune(config)
     config.steps = 3
     last = finetune(config, resume=True)
     assert last["step"] == 2 and last["val_psnr"] > 5        # epoch 0 ended at step 2
+    # The schedule goes on from the checkpoint's step (step 3 trains at step index 2 of 3).
+    rates = [row["lr"] for row in json.load(open(os.path.join(run, "history.json")))]
+    assert rates == pytest.approx([1e-4, 1e-4 * cosine_factor(1, 2, 0.1), 1e-4 * cosine_factor(2, 3, 0.1)])
+    # model.pt: the weight average as the run's model, the trained decoder beside it.
+    checkpoint = torch.load(os.path.join(run, "model.pt"), weights_only=True)
     model = load_model(run)
+    for key, value in model.decoder.state_dict().items():
+        torch.testing.assert_close(checkpoint["model"]["decoder." + key], value, rtol=0, atol=0)
+    assert any(not torch.equal(v, checkpoint["decoder"][k]) for k, v in model.decoder.state_dict().items())
     original = load_model(tiny_run)
     for key, value in original.encoder.state_dict().items():
         torch.testing.assert_close(model.encoder.state_dict()[key], value, rtol=0, atol=0)
@@ -166,6 +216,8 @@ def test_parse_arguments_choices_and_one_line_errors(tmp_path):
     assert (args.adversarial, args.adaptive, args.steps, args.lr) == ("nonsaturating", False, 5, None)
     with pytest.raises(SystemExit):
         parse_arguments(["--feature", "vgg"])
+    with pytest.raises(ValueError, match="ema must be"):
+        finetune(FinetuneConfig(ema=1.0))
     for engines, data, message in ((tmp_path / "nowhere", tmp_path, "engines folder not found"),
                                    (ENGINES, tmp_path / "nodata", "not a prepared aligned set")):
         result = run_cli("-m", "train.finetune", "--engines", str(engines), "--data", str(data),

@@ -10,6 +10,8 @@ Per decoder, on ``--images`` test faces decoded from their posterior means:
     fd_recon       Fréchet distance, decodes vs the real test crops
     fd_prior       the same for ``--samples`` decodes of z ~ N(0, I)
     fd_fitted      the same for z ~ N(m, C), a Gaussian fitted to the posterior means of train crops
+    grid           checkerboard of the decodes: spectral peaks of an 8 px grid over their neighbours
+                   (``train.metrics.grid_artefact``; ``grid_real``, the real crops', is about 1)
 ``fd_real`` is the floor: the real val crops against the real test crops. Features: the
 classifier's last convolutional map averaged over space (256 numbers, ``FusedClassifier.embedding``).
 
@@ -35,7 +37,7 @@ from mirror.styles import LatentPrior
 from train.data import AlignedSet
 from train.evaluate import ssim
 from train.figures import mosaic
-from train.metrics import frechet_distance, psnr, sharpness
+from train.metrics import frechet_distance, grid_artefact, psnr, sharpness
 from train.sheets import save_sheet
 
 log = logging.getLogger(__name__)
@@ -89,7 +91,8 @@ def compare(engines: str, old: str, new: str, data: str, images: int = 1000, sam
     prior = rng.standard_normal((samples, mu.shape[1])).astype(np.float32)
     fitted = LatentPrior.fit(train_mu).sample(rng, samples)
     real = embed(judge, test.crops)
-    report = {"images": len(test), "samples": samples, "fd_real": round(frechet_distance(embed(judge, val.crops), real), 3)}
+    report = {"images": len(test), "samples": samples, "fd_real": round(frechet_distance(embed(judge, val.crops), real), 3),
+              "grid_real": round(grid_artefact(test.crops), 2)}
     shown = {}
     for name, session in decoders.items():
         recon = images_to_crops(run_session(session, mu)[0])
@@ -101,7 +104,8 @@ def compare(engines: str, old: str, new: str, data: str, images: int = 1000, sam
             "fd_recon": round(frechet_distance(embed(judge, recon), real), 3),
             "fd_prior": round(frechet_distance(embed(judge, drawn["prior"]), real), 3),
             "fd_fitted": round(frechet_distance(embed(judge, drawn["fitted"]), real), 3),
-            "sharpness_prior": round(sharpness(drawn["prior"], test.crops), 4)}
+            "sharpness_prior": round(sharpness(drawn["prior"], test.crops), 4),
+            "grid": round(grid_artefact(recon), 2)}
         shown[name] = {"recon": recon, **drawn}
         log.info("%s: %s", name, report[name])
     if sheets:

@@ -17,18 +17,25 @@ train crops (``--latent sample``: a posterior sample) and minimises, for the dec
 is feature matching on the discriminator's hidden layers (``--feature discriminator``) or on the
 attribute classifier's (``--feature classifier``, a perceptual loss); ``lambda`` is VQGAN's
 adaptive weight (``--no-adaptive``: 1). The discriminator trains from step 0 with the same
-adversarial loss (``--adversarial hinge|nonsaturating``). An "epoch" is ``epoch_images`` train
-crops; each ends with validation (reconstruction, PSNR, sharpness) and a checkpoint.
+adversarial loss (``--adversarial hinge|nonsaturating``). Both learning rates follow a cosine
+from their value to ``lr_min_ratio`` of it over ``steps`` (a resumed run continues it). With
+``ema`` > 0 an exponential moving average of the decoder's weights (decay ``ema`` per step) is
+validated and saved as the run's model, so ``train.export`` exports it; the trained decoder rides
+along in the checkpoint. An "epoch" is ``epoch_images`` train crops; each ends with validation
+(reconstruction, PSNR, sharpness) and a checkpoint.
 
 The run folder is a ``train`` run folder (``mirror.vae.load_model`` and ``train.export`` read
-it): specs.json, model.pt (+ discriminator and both optimizers), history.json/csv, epochs.json.
+it): specs.json, model.pt (+ trained decoder, discriminator and both optimizers),
+history.json/csv, epochs.json.
 """
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
 import json
 import logging
+import math
 import os
 import sys
 import time
@@ -75,8 +82,10 @@ class FinetuneConfig:
     # optimisation
     steps: int = 4000                  # decoder steps in total
     batch_size: int = 16
-    lr: float = 1e-4                   # Adam (0.5, 0.9), decoder, constant
-    disc_lr: float = 2e-4              # Adam (0.5, 0.9), discriminator, constant
+    lr: float = 1e-4                   # Adam (0.5, 0.9), decoder, at step 0
+    disc_lr: float = 2e-4              # Adam (0.5, 0.9), discriminator, at step 0
+    lr_min_ratio: float = 0.1          # both rates fall on a cosine to this fraction at `steps`
+    ema: float = 0.995                 # decay of the decoder's weight average (the model saved); 0: off
     epoch_images: int = 1024           # train crops per "epoch" (validation + checkpoint)
     flip: bool = True                  # random left-right mirror of half the batch
     seed: int = 0
@@ -112,8 +121,35 @@ def validate(vae, data: AlignedSet, rec_dist: str, hair_weight: float) -> dict:
             "val_sharpness": round(sharpness(to_crops(recon), data.crops), 4)}
 
 
-def save_checkpoint(path: str, vae, disc, optimizer, disc_optimizer, epoch: int, batch: int, step: int) -> None:
-    state = {"model": vae.state_dict(), "discriminator": disc.state_dict(),
+def cosine_factor(step: int, steps: int, min_ratio: float) -> float:
+    """Learning-rate factor at ``step``: 1 at step 0, falling on a cosine to ``min_ratio`` at ``steps``."""
+    progress = min(step, steps) / max(steps, 1)
+    return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def set_learning_rates(config: FinetuneConfig, step: int, optimizer, disc_optimizer) -> float:
+    """Puts both optimizers on the schedule at ``step``; returns the decoder's rate."""
+    factor = cosine_factor(step, config.steps, config.lr_min_ratio)
+    for opt, lr in ((optimizer, config.lr), (disc_optimizer, config.disc_lr)):
+        for group in opt.param_groups:
+            group["lr"] = lr * factor
+    return config.lr * factor
+
+
+@torch.no_grad()
+def update_ema(average: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    """average <- decay * average + (1 - decay) * model, parameter by parameter; buffers copied."""
+    for mean, value in zip(average.parameters(), model.parameters()):
+        mean.lerp_(value, 1.0 - decay)
+    for mean, value in zip(average.buffers(), model.buffers()):
+        mean.copy_(value)
+
+
+def save_checkpoint(path: str, vae, ema, disc, optimizer, disc_optimizer, epoch: int, batch: int,
+                    step: int) -> None:
+    """``model``: the averaged VAE, the run's model (``vae`` itself without EMA); ``decoder``: the trained."""
+    state = {"model": ema.state_dict(), "decoder": vae.decoder.state_dict(),
+             "discriminator": disc.state_dict(),
              "optimizer": optimizer.state_dict(), "disc_optimizer": disc_optimizer.state_dict(),
              "epoch": epoch, "batch": batch, "step": step}
     torch.save(state, path + ".tmp")
@@ -173,6 +209,9 @@ def finetune(config: FinetuneConfig, resume: bool = False) -> dict:
                                  ("feature", FEATURES, config.feature), ("latent", LATENTS, config.latent)):
         if value not in choices:
             raise ValueError(f"unknown {name} {value!r}; choose one of {choices}")
+    if not 0.0 <= config.ema < 1.0 or config.lr_min_ratio < 0.0:
+        raise ValueError(f"ema must be in [0, 1) and lr_min_ratio >= 0, got {config.ema} and "
+                         f"{config.lr_min_ratio}")
     torch.set_num_threads(max(1, config.threads))
     run, checkpoint_path = config.run, os.path.join(config.run, CHECKPOINT)
     if not resume and os.path.isfile(checkpoint_path):
@@ -188,6 +227,7 @@ def finetune(config: FinetuneConfig, resume: bool = False) -> dict:
 
     torch.manual_seed(config.seed)
     vae.encoder.requires_grad_(False)
+    ema = copy.deepcopy(vae).requires_grad_(False) if config.ema > 0 else vae
     disc = PatchDiscriminator(config.disc_width, config.disc_layers)
     optimizer = torch.optim.Adam(vae.decoder.parameters(), lr=config.lr, betas=(0.5, 0.9))
     disc_optimizer = torch.optim.Adam(disc.parameters(), lr=config.disc_lr, betas=(0.5, 0.9))
@@ -200,16 +240,14 @@ def finetune(config: FinetuneConfig, resume: bool = False) -> dict:
     if resume:
         checkpoint = load_checkpoint(checkpoint_path)
         try:
-            vae.load_state_dict(checkpoint["model"])
+            ema.load_state_dict(checkpoint["model"])
+            vae.decoder.load_state_dict(checkpoint["decoder"])
             disc.load_state_dict(checkpoint["discriminator"])
             optimizer.load_state_dict(checkpoint["optimizer"])
             disc_optimizer.load_state_dict(checkpoint["disc_optimizer"])
         except (KeyError, RuntimeError, ValueError):
             raise MirrorError(f"{checkpoint_path} is not a fine-tune checkpoint of these settings") from None
         epoch, skip, step = checkpoint["epoch"], checkpoint["batch"], checkpoint["step"]
-        for opt, lr in ((optimizer, config.lr), (disc_optimizer, config.disc_lr)):
-            for group in opt.param_groups:
-                group["lr"] = lr       # a typed --lr / --disc-lr wins over the checkpoint's
         history = History.load(run)
         history.steps = [row for row in history.steps if row["step"] <= step]
         history.epochs = [row for row in history.epochs if row["step"] <= step]
@@ -237,8 +275,11 @@ def finetune(config: FinetuneConfig, resume: bool = False) -> dict:
         while b < len(batches) and step < config.steps and time.time() < deadline:
             rows, flips = batches[b]
             images, weights = train_set.batch(rows, hair_weight, flips if config.flip else None)
+            lr = set_learning_rates(config, step, optimizer, disc_optimizer)
             terms = train_step(vae, disc, judge, optimizer, disc_optimizer, adversarial, config,
                                images, weights, rec_dist, step)
+            if ema is not vae:
+                update_ema(ema.decoder, vae.decoder, config.ema)
             step, b = step + 1, b + 1
             for key in keys:
                 window[key] += terms[key]
@@ -246,22 +287,22 @@ def finetune(config: FinetuneConfig, resume: bool = False) -> dict:
             if step % config.log_every == 0 or step == config.steps:
                 seconds = max(time.time() - window["t"], 1e-9)
                 row = {"step": step, "epoch": epoch, **{k: round(window[k] / window["n"], 4) for k in keys},
-                       "lr": config.lr, "img_per_s": round(window["n"] * config.batch_size / seconds, 1)}
+                       "lr": lr, "img_per_s": round(window["n"] * config.batch_size / seconds, 1)}
                 history.steps.append(row)
                 log.info("step %d: %s", step, {k: row[k] for k in keys + ("img_per_s",)})
                 window = dict.fromkeys(keys, 0.0) | {"n": 0, "t": time.time()}
             if step % config.save_every == 0 and b < len(batches):
-                save_checkpoint(checkpoint_path, vae, disc, optimizer, disc_optimizer, epoch, b, step)
+                save_checkpoint(checkpoint_path, vae, ema, disc, optimizer, disc_optimizer, epoch, b, step)
                 history.save()
         if b < len(batches):
             # Stopped inside the epoch (steps or time): resume continues at batch b.
-            save_checkpoint(checkpoint_path, vae, disc, optimizer, disc_optimizer, epoch, b, step)
+            save_checkpoint(checkpoint_path, vae, ema, disc, optimizer, disc_optimizer, epoch, b, step)
             break
         epoch, skip = epoch + 1, 0
-        last = {"epoch": epoch - 1, "step": step, **validate(vae, val_set, rec_dist, hair_weight)}
+        last = {"epoch": epoch - 1, "step": step, **validate(ema, val_set, rec_dist, hair_weight)}
         history.epochs.append(last)
         log.info("epoch %d: %s", epoch - 1, last)
-        save_checkpoint(checkpoint_path, vae, disc, optimizer, disc_optimizer, epoch, 0, step)
+        save_checkpoint(checkpoint_path, vae, ema, disc, optimizer, disc_optimizer, epoch, 0, step)
         history.save()
     history.save()
     return last

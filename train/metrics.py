@@ -137,6 +137,25 @@ def sharpness(decoded: np.ndarray, real: np.ndarray) -> float:
     return float(laplacian(grey(decoded)).var() / laplacian(grey(real)).var())
 
 
+def grid_artefact(images: np.ndarray, period: int = 8) -> float:
+    """How strong a periodic (checkerboard) pattern of ``period`` px and its harmonics is.
+
+    In the mean power spectrum of the grey images, the power at each off-axis frequency of the
+    grid (both components nonzero multiples of S / period) over the median of its 8 neighbours,
+    averaged: about 1 for photos, well above for a stride-2 up-sampler's checkerboard.
+
+    Args:
+        images: (N, S, S, 3) uint8 BGR, S a multiple of ``period``.
+    """
+    g = grey(images)
+    power = (np.abs(np.fft.fft2(g - g.mean(axis=(1, 2), keepdims=True))) ** 2).mean(axis=0)
+    size, step = power.shape[0], power.shape[0] // period
+    ratios = [power[fy, fx] / np.median([power[(fy + dy) % size, (fx + dx) % size]
+                                         for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx])
+              for fy in range(step, size // 2 + 1, step) for fx in range(step, size, step)]
+    return float(np.mean(ratios))
+
+
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     """Fréchet distance between Gaussians fitted to two (N, D) feature sets (FID's formula)."""
     from scipy import linalg
