@@ -91,16 +91,17 @@ def hair_region(landmarks: np.ndarray, person: np.ndarray) -> np.ndarray:
     return region
 
 
-def edit_limit(landmarks: np.ndarray, size: int) -> np.ndarray:
+def edit_limit(landmarks: np.ndarray, size: int, below_chin: bool = False) -> np.ndarray:
     """(S, S) float32 in [0, 1]: how far an edit may reach in the crop.
 
-    1 down to the mouth, fading to 0 at the chin: below it lie the neck and, in a close-up, the
-    shoulders, which a person segmentation cannot tell from hair. Also fading to 0 over the crop's
-    outer 4 %, so no seam shows where the crop ends in the frame.
+    1 down to the mouth, fading to 0 at the chin (unless ``below_chin``): below it lie the neck
+    and, in a close-up, the shoulders, which a person segmentation cannot tell from hair (the
+    hair mask can: a recolouring reaches long hair there). Also fading to 0 over the crop's outer
+    4 %, so no seam shows where the crop ends in the frame.
     """
     rows = np.arange(size, dtype=np.float32)
     mouth, chin = float(landmarks[MOUTH, 1]), float(landmarks[CHIN, 1])
-    vertical = np.clip((chin - rows) / max(chin - mouth, 1.0), 0.0, 1.0)
+    vertical = np.ones(size, np.float32) if below_chin else np.clip((chin - rows) / max(chin - mouth, 1.0), 0.0, 1.0)
     margin = max(2, size // 25)
     edge = np.clip((np.minimum(rows, size - 1 - rows) + 0.5) / margin, 0.0, 1.0)
     return (np.minimum(vertical, edge)[:, None] * edge[None, :]).astype(np.float32)

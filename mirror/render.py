@@ -55,9 +55,11 @@ ROOTS = 0.04           # ... and reaches up to this far over the thin hair above
 BROAD = 0.03           # ... its light and shade varies no faster than this (share of the crop)
 STRAND_CONTRAST = 0.06  # new hair's strand-to-strand lightness variation (fraction of its lightness)
 NOT_SKIN = (6.0, 16.0)  # recolouring: a pixel this far (CIELAB) from the face's skin is not / is hair
+SKIN_ZONE = 0.04       # ... within this (share of the crop) of the face's outline; farther out, hair
 # Recolouring: a pixel within 3 of its hair's spreads (CIELAB, all channels) is stretched as the
 # hair is; from 5 on (skin or wall mixed in at the hair's edge) it only shifts by the hair's change.
 DEVIATION = (3.0, 5.0)
+CORE = (0.9, 1.0)       # ... except deep inside the recolouring's mask (from CORE[0], wholly at CORE[1]): hair
 ALREADY = (8.0, 20.0)  # recolouring: hair this close to the target (CIELAB distance) is left / fully moved
 COLOR_INSET = 0.015    # recolouring reaches this far (share of the crop) into the protected face
 MATTE_REACH = 0.008    # ... and the recoloured region reaches this far beyond the hair mask
@@ -128,9 +130,15 @@ def own_color(lab: np.ndarray, hair: np.ndarray) -> np.ndarray | None:
     return np.stack([median, np.maximum(spread, 1.0)]).astype(np.float32)
 
 
-def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float = 1.0) -> np.ndarray:
+def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float = 1.0,
+            core: np.ndarray | None = None) -> np.ndarray:
     """Moves pixels of colour statistics ``own`` to ``target`` (both (2, 3) CIELAB mean, spread):
     each pixel keeps its place in its hair's spread, so strands and highlights stay.
+
+    Args:
+        core: (H, W) in [0, 1], where the pixel is surely hair (deep inside the hair mask): it is
+            moved as the hair is even when its colour is far from ``own`` (light strands of hair
+            whose measured colour is its darker part); None: judged by colour alone.
 
     Returns:
         (H, W, 3) float32 BGR in [0, 1].
@@ -151,10 +159,13 @@ def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float 
     # (skin or wall mixed into an edge pixel) keeps its offset: no glowing rim.
     radius = np.sqrt(((offset / own[1]) ** 2).sum(axis=-1, keepdims=True))
     inside = np.clip((DEVIATION[1] - radius) / (DEVIATION[1] - DEVIATION[0]), 0.0, 1.0)
+    if core is not None:
+        inside = np.maximum(inside, np.clip((core[..., None] - CORE[0]) / (CORE[1] - CORE[0]), 0.0, 1.0))
     return from_lab(mean + offset * (1.0 + inside * (ratio - 1.0)))
 
 
-def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndarray | None) -> np.ndarray:
+def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndarray | None,
+               skin_zone: np.ndarray | None = None) -> np.ndarray:
     """(H, W) float32 share of each pixel's colour that is hair, for recolouring inside a loose
     mask: a pixel between the hair's colour and the colour beside the hair there (skin, wall) is
     that much hair; a pixel of the face's own skin colour is none.
@@ -162,6 +173,8 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
     Args:
         lab: (H, W, 3) CIELAB; own: (2, 3) the hair's colour; hair: (H, W) the hair mask;
         skin: (3,) the face's skin colour in CIELAB, or None.
+        skin_zone: (H, W) in [0, 1], where a pixel of the skin's colour may be skin (None:
+            everywhere).
     """
     # The colour beside the hair is a smooth field: averaged at a quarter of the resolution.
     height, width = hair.shape
@@ -179,7 +192,8 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
     matte = 1.0 - (1.0 - share) * sure * np.clip(weight / OTHER_MIN, 0.0, 1.0)
     if skin is not None:
         distance = np.linalg.norm(lab - skin, axis=-1)
-        matte = matte * np.clip((distance - NOT_SKIN[0]) / (NOT_SKIN[1] - NOT_SKIN[0]), 0.0, 1.0)
+        skinlike = 1.0 - np.clip((distance - NOT_SKIN[0]) / (NOT_SKIN[1] - NOT_SKIN[0]), 0.0, 1.0)
+        matte = matte * (1.0 - skinlike * (1.0 if skin_zone is None else skin_zone))
     return matte.astype(np.float32)
 
 
@@ -340,7 +354,7 @@ class HairRenderer:
             if box is None:
                 return EditedFace(aligned.detail, zero, zero)
             out = detail.copy()
-            out[box] = recolor(to_lab(aligned.detail[box]), own, plan.color, plan.amount)
+            out[box] = recolor(to_lab(aligned.detail[box]), own, plan.color, plan.amount, core=mask[box])
             return self._finish(detail, out, mask, zero)
         hair = self._hair(aligned, detail)
         keep_out = self._keep_out(landmarks, size)
@@ -413,11 +427,11 @@ class HairRenderer:
         return refine(sure * np.clip(aligned.person * 2.0 - 0.5, 0.0, 1.0), detail)
 
     @staticmethod
-    def _keep_out(landmarks: np.ndarray, size: int, inset: float = 0.0) -> np.ndarray:
+    def _keep_out(landmarks: np.ndarray, size: int, inset: float = 0.0, below_chin: bool = False) -> np.ndarray:
         """(R, R) float32: where an edit may apply: outside the protected face interior (faded
-        in; ``inset`` of the crop into it), above the chin."""
+        in; ``inset`` of the crop into it), above the chin unless ``below_chin``."""
         interior = soft_interior(landmarks, size, FEATHER * size, inset * size)
-        return (1.0 - interior) * edit_limit(landmarks, size)
+        return (1.0 - interior) * edit_limit(landmarks, size, below_chin)
 
     @classmethod
     def _recolor_mask(cls, aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, crop_lab: np.ndarray
@@ -427,8 +441,9 @@ class HairRenderer:
         matte tells hair from wall or skin there), outside the protected face."""
         size = detail.shape[0]
         hair = cls._hair(aligned, detail)
-        # Hair that falls just inside the face's outline is recoloured too (the matte keeps the skin).
-        keep_out = cls._keep_out(aligned.landmarks * aligned.scale, size, COLOR_INSET)
+        # Hair that falls just inside the face's outline is recoloured too (the matte keeps the
+        # skin), and long hair below the chin (the hair mask tells it from the shoulders).
+        keep_out = cls._keep_out(aligned.landmarks * aligned.scale, size, COLOR_INSET, below_chin=True)
         reach = 2 * max(1, int(round(MATTE_REACH * size))) + 1
         mask = cv2.dilate(hair, np.ones((reach, reach), np.uint8)) * keep_out
         if mask.max() <= 1.0 / 255:
@@ -438,7 +453,12 @@ class HairRenderer:
         box = slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1)
         interior = face_interior(aligned.landmarks, aligned.crop.shape[0])
         skin = np.median(crop_lab[interior][::4], axis=0) if interior.any() else None
-        mask[box] *= hair_matte(to_lab(aligned.detail[box]), own, hair[box], skin)
+        # Skin is looked for only on and around the face: farther out, skin-coloured hair (blond
+        # on fair skin) is hair.
+        grow = 2 * max(1, int(round(SKIN_ZONE * size))) + 1
+        oval = face_oval(aligned.landmarks * aligned.scale, size).astype(np.uint8)
+        zone = wide_blur(cv2.dilate(oval, np.ones((grow, grow), np.uint8)).astype(np.float32), SOFT * size)
+        mask[box] *= hair_matte(to_lab(aligned.detail[box]), own, hair[box], skin, zone[box])
         return mask, box
 
     @staticmethod

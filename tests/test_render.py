@@ -116,13 +116,13 @@ def test_video_carries_a_recolouring_mask_over_to_the_next_frame_only(pipeline, 
     # The frame right after reuses the mask (the segmenter's rate); the one after makes its own.
     assert np.array_equal(video.render(astronaut, plan(astronaut, blond)).hair_mask, first)
     own = video.render(astronaut, plan(astronaut, blond)).hair_mask
-    assert np.abs(own - fresh).mean() < 0.25 * fresh.mean() < np.abs(own - first).mean()
+    assert np.abs(own - fresh).mean() < 0.1 * fresh.mean() and np.abs(own - first).mean() > 0.15 * fresh.mean()
     # A mask is never carried across another style's frame, however long ago it was made.
     video.render(other, plan(other, blond))                    # carried over
     video.render(other, plan(other, blond))                    # made on this frame
     video.render(other, plan(other, bald))
     own = video.render(astronaut, plan(astronaut, blond)).hair_mask
-    assert np.abs(own - fresh).mean() < 0.25 * fresh.mean() < np.abs(own - first).mean()
+    assert np.abs(own - fresh).mean() < 0.1 * fresh.mean() and np.abs(own - first).mean() > 0.15 * fresh.mean()
 
 
 def test_edge_pixels_that_mix_hair_and_skin_are_recoloured_in_part_and_do_not_glow():
