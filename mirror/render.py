@@ -394,9 +394,8 @@ class HairRenderer:
             out = out + loss[..., None] * (fill - out)
         # New hair is drawn from the dense hair, not the thin hair at its edge that lets the skin
         # through; a head with too little of it (a hat, a bald head) gets none.
-        inset = 2 * max(1, int(round(DENSE * size))) + 1
-        dense = cv2.erode((hair > 0.6).astype(np.uint8), np.ones((inset, inset), np.uint8)) > 0
-        if grow.max() > 0 and dense.sum() >= SOURCE_MIN * (grow > 0.5).sum():
+        dense = self._dense(hair) if grow.max() > 0 else None
+        if dense is not None and dense.sum() >= SOURCE_MIN * (grow > 0.5).sum():
             grow = strand_tips(grow)
             strands = self._strands(out, dense, FOLD * size)
             # ... in the dense hair's own shade: a fringe as dark as the hair it falls from.
@@ -425,6 +424,12 @@ class HairRenderer:
         sure edge (a soft one would tint the wall beside it) snapped to the strands."""
         sure = np.clip((aligned.hair - HAIR_EDGE[0]) / (HAIR_EDGE[1] - HAIR_EDGE[0]), 0, 1)
         return refine(sure * np.clip(aligned.person * 2.0 - 0.5, 0.0, 1.0), detail)
+
+    @staticmethod
+    def _dense(hair: np.ndarray) -> np.ndarray:
+        """(R, R) bool: the hair more than DENSE of the crop inside the hair mask's edge."""
+        inset = 2 * max(1, int(round(DENSE * hair.shape[0]))) + 1
+        return cv2.erode((hair > 0.6).astype(np.uint8), np.ones((inset, inset), np.uint8)) > 0
 
     @staticmethod
     def _keep_out(landmarks: np.ndarray, size: int, inset: float = 0.0, below_chin: bool = False) -> np.ndarray:

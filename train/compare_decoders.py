@@ -122,6 +122,15 @@ def compare(engines: str, old: str, new: str, data: str, images: int = 1000, sam
     return report
 
 
+def write_report(report: dict, path: str | None) -> None:
+    """Prints the figures as JSON, and writes them to ``path`` too when given."""
+    text = json.dumps(report, indent=4, sort_keys=True)
+    if path:
+        with open(path, "w") as f:
+            f.write(text + "\n")
+    print(text)
+
+
 def parse_arguments(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m train.compare_decoders", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -148,11 +157,7 @@ def main(args: argparse.Namespace) -> int:
     except MirrorError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=4, sort_keys=True)
-            f.write("\n")
-    print(json.dumps(report, indent=4, sort_keys=True))
+    write_report(report, args.json)
     return 0
 
 

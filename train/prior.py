@@ -15,7 +15,6 @@ sheet of SHEET_SIDE px tiles (``standard.png``, ``fitted.png``, ``fitted_t0.8.pn
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -27,7 +26,7 @@ from mirror.backends import decode_crops, load_model_files, open_backend
 from mirror.cli import setup_logging
 from mirror.errors import MirrorError
 from mirror.styles import StyleLibrary
-from train.compare_decoders import SHEET_BYTES, embed, tiles
+from train.compare_decoders import SHEET_BYTES, embed, tiles, write_report
 from train.data import AlignedSet
 from train.figures import mosaic
 from train.metrics import frechet_distance
@@ -106,11 +105,7 @@ def main(args: argparse.Namespace) -> int:
     except MirrorError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=4)
-            f.write("\n")
-    print(json.dumps(report, indent=4))
+    write_report(report, args.json)
     return 0
 
 
