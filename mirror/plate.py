@@ -25,6 +25,14 @@ GROW = 0.03
 # one in LEARN_EVERY (a wall changes slowly; learning costs a few ms).
 RATE = 0.3
 LEARN_EVERY = 3
+# A filled hole carries the fine texture of the wall beside it (a smooth fill glows against a
+# structured wall): finer than TEXTURE_SIGMA (share of the image), as strong as its usual grain
+# and at most TEXTURE_LIMIT,
+# mirrored along the row from either side, folded every TEXTURE_FOLD (share of the image) and
+# gone over the second fold from the wall.
+TEXTURE_SIGMA = 0.02
+TEXTURE_LIMIT = 0.08
+TEXTURE_FOLD = 0.06
 
 
 def fill_holes(image: np.ndarray, known: np.ndarray, band: int = 2, factor: int = 4) -> np.ndarray:
@@ -32,7 +40,8 @@ def fill_holes(image: np.ndarray, known: np.ndarray, band: int = 2, factor: int 
     to the left and to the right (weighted by nearness), from one side where only one is seen;
     rows with no wall at all take a smooth fill from above and below (``smooth_fill``). A wall runs
     on behind a head, so this keeps its light from one side to the other without averaging in
-    whatever lies farther away (a body, a dark corner).
+    whatever lies farther away (a body, a dark corner). On that light lies the wall's own fine
+    texture, mirrored in from either side along the row (``_row_texture``).
 
     Args:
         image: (H, W, 3) float32.
@@ -48,7 +57,52 @@ def fill_holes(image: np.ndarray, known: np.ndarray, band: int = 2, factor: int 
     small, small_known = _shrink(image, known, factor)
     filled = _fill_rows(small, small_known, band // factor)
     filled = cv2.resize(filled, image.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+    filled = np.clip(filled + _row_texture(image, known > 0.95), 0.0, 1.0)
     return image * trust + filled * (1.0 - trust)
+
+
+def _row_texture(image: np.ndarray, sure: np.ndarray) -> np.ndarray:
+    """(H, W, 3) float32: the fine texture (detail finer than TEXTURE_SIGMA, clipped to its usual
+    strength and TEXTURE_LIMIT) of the ``sure`` wall, continued into each row's holes: a pixel takes the wall
+    as far beyond the hole's edge as it lies inside it (folded every TEXTURE_FOLD), from the left
+    and the right edge, weighted by nearness, fading out over the second fold; zero where a row has no
+    wall."""
+    height, width = sure.shape
+    # A pixel off the wall's edge (the hair's fringe) is not wall texture.
+    sure = cv2.erode(sure.astype(np.uint8), np.ones((1, 3), np.uint8)) > 0
+    detail = np.zeros_like(image)
+    if not sure.any() or sure.all():
+        return detail
+    cols = np.arange(width, dtype=np.float32)
+    left = np.maximum.accumulate(np.where(sure, cols, -1.0), axis=1)
+    right = np.minimum.accumulate(np.where(sure, cols, float(width))[:, ::-1], axis=1)[:, ::-1]
+    fold_every = max(1.0, TEXTURE_FOLD * width)
+    rows = np.broadcast_to(np.arange(height, dtype=np.float32)[:, None], sure.shape)
+
+    def mirrored(edge: np.ndarray, way: float) -> np.ndarray:
+        gap = np.abs(cols - edge)
+        back = fold_every - np.abs(np.mod(gap, 2 * fold_every) - fold_every)
+        source = np.clip(edge + way * back, 0, width - 1)
+        on_wall = cv2.remap(sure.astype(np.uint8), source, rows, cv2.INTER_NEAREST) > 0
+        source = np.where(on_wall, source, np.clip(edge, 0, width - 1))
+        return cv2.remap(image, source, rows, cv2.INTER_NEAREST)
+
+    has_left, has_right = left >= 0, right < width
+    gap_left, gap_right = cols - left, right - cols
+    share = np.where(has_left & has_right, gap_right / np.maximum(gap_left + gap_right, 1.0), has_left * 1.0)
+    share = share[..., None].astype(np.float32)
+    wall = mirrored(left, -1.0) * share + mirrored(right, 1.0) * (1.0 - share)
+    # Box blurred twice (about a Gaussian of TEXTURE_SIGMA; far cheaper at this width).
+    box = 2 * max(1, int(round(TEXTURE_SIGMA * width * 1.2))) + 1
+    detail = wall - cv2.blur(cv2.blur(wall, (box, box)), (box, box))
+    # ... fading out over the second fold from the wall (repeated, a mirror image shows as a pattern).
+    near = np.minimum(np.where(has_left, gap_left, np.inf), np.where(has_right, gap_right, np.inf))
+    detail *= np.clip(2.0 - near / fold_every, 0.0, 1.0)[..., None]
+    detail[sure] = 0.0
+    # As strong as the wall's usual grain (an edge mirrored in, a door's frame, stays faint).
+    own = (image - cv2.blur(cv2.blur(image, (box, box)), (box, box)))[sure][::7]
+    limit = min(2.5 * 1.4826 * float(np.median(np.abs(own))), TEXTURE_LIMIT)
+    return np.clip(detail, -limit, limit)
 
 
 def _shrink(image: np.ndarray, known: np.ndarray, factor: int) -> tuple[np.ndarray, np.ndarray]:

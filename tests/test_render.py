@@ -187,6 +187,20 @@ def test_fill_holes_continues_the_wall_beside_not_a_dark_corner():
     assert np.abs(filled[18:50, 20:44] - 0.9).max() < 0.03
 
 
+def test_fill_holes_carries_the_walls_texture():
+    """A textured wall (fine noise on grey) with a hole: the fill next to the wall is as grainy as
+    the wall, not a smooth patch that glows against it, and keeps the wall's light."""
+    rng = np.random.default_rng(3)
+    image = np.clip(0.5 + 0.04 * rng.standard_normal((96, 96, 1)), 0, 1).repeat(3, axis=2).astype(np.float32)
+    known = np.ones((96, 96), np.float32)
+    known[20:76, 30:66] = 0
+    filled = fill_holes(image * known[..., None], known)
+    fine = lambda a: float(np.std(a - cv2.GaussianBlur(a, (0, 0), 2.0)))
+    hole, wall = filled[24:72, 31:37], image[24:72, 4:26]      # a fold (6 px) inside the hole
+    assert fine(hole) > 0.6 * fine(wall)
+    assert abs(float(hole.mean()) - 0.5) < 0.02
+
+
 def test_background_plate_learns_the_wall_the_person_uncovers():
     """A person (a disc) walks across a fixed wall, a few frames at each place (the plate learns
     from one frame in LEARN_EVERY): the plate knows the wall where they stood."""
