@@ -47,13 +47,12 @@ WISPS = 0.04           # bald scalp reaches this far (share of the crop) below t
 # Chroma offsets are never stretched: at the hair's edge they are the skin's, not the strands'.
 SPREAD_LIMITS = ((0.6, 1.5), (0.5, 1.0), (0.5, 1.0))
 SOFT = 0.012           # drawn regions' edges are feathered over this (Gaussian sigma)
-STRANDS = 0.03         # new hair is streaked along its fall over this length (strands)
-STRETCH = 2.5          # new hair below a hairline is its hair above, stretched this much downward
+COPY = 0.12            # new hair below a hairline is the hair this far above it (or its own depth) copied down
 DENSE = 0.02           # new hair is drawn from hair this far (share of the crop) inside its edge
 SOURCE_MIN = 0.5       # ... if it has at least this much of it (share of the new hair's area)
 ROOTS = 0.04           # ... and reaches up to this far over the thin hair above it
-BROAD = 0.03           # ... its light and shade varies no faster than this (share of the crop)
-STRAND_CONTRAST = 0.06  # new hair's strand-to-strand lightness variation (fraction of its lightness)
+BROAD = 0.03           # ... its patches of light and shade evened out above this size (share of the crop)
+OUTLIER = 2.0          # ... its colour kept within this many robust spreads of the hair's own (L*; a*, b* halved)
 NOT_SKIN = (6.0, 16.0)  # recolouring: a pixel this far (CIELAB) from the face's skin is not / is hair
 SKIN_ZONE = 0.04       # ... within this (share of the crop) of the face's outline; farther out, hair
 # Recolouring: a pixel within 3 of its hair's spreads (CIELAB, all channels) is stretched as the
@@ -78,6 +77,7 @@ SKULL_GROWTH = 1.15    # ... and at most this much bigger than the skull from th
 ROUNDING = 0.04        # ... its outline smoothed over this (share of the crop)
 DOME = 18.0            # a bare scalp is this many L* units darker at the skull's edge than on top,
 DOME_WIDTH = 0.12      # ... darkening over this (share of the crop) either side of its edge
+SHEEN = 10.0           # ... and this much lighter where light from above catches its front
 COLOR_SAMPLE = 1024   # pixels the hair's own colour is measured on
 COLOR_RATE = 0.25      # video: how fast the person's measured hair colour follows each frame
 SKIN_RING = 0.01       # bald: the scalp takes the colour of the skin this close (share of the crop) to its edge
@@ -275,11 +275,6 @@ def _pattern(size: int, sigma_x: float, sigma_y: float) -> np.ndarray:
     return _PATTERNS[key]
 
 
-def _strand_pattern(size: int) -> np.ndarray:
-    """(size, size) float32 noise streaked vertically: strand-to-strand variation of drawn hair."""
-    return _pattern(size, 0.6, STRANDS * size)
-
-
 _TIPS: dict[int, np.ndarray] = {}
 
 
@@ -300,6 +295,23 @@ def strand_tips(grow: np.ndarray) -> np.ndarray:
     # Each strand thins over TIP_TAPER above its end; above every end, the hair is as it was.
     taper = np.clip((end[None, :] - rows) / (TIP_TAPER * size) + 1.0, 0.0, 1.0)
     return (grow * taper).astype(np.float32)
+
+
+def _sheen(inside: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """(R, R) float32 in [0, 1]: where light falling from above catches a bare scalp ``inside``
+    (R, R): a soft oval on its front, between its top and the brows."""
+    size = inside.shape[0]
+    rows = np.nonzero((inside > 0.5).any(axis=1))[0]
+    if not len(rows):
+        return np.zeros_like(inside)
+    top = float(rows[0])
+    brows = float(np.median(brow_line(landmarks, size)))
+    cx = float(landmarks[:, 0].mean())
+    cy = top + 0.35 * (brows - top)
+    width = 0.5 * float((inside[int(cy)] > 0.5).sum()) if 0 <= int(cy) < size else 0.25 * size
+    ys, xs = np.ogrid[0:size, 0:size]
+    spot = np.exp(-0.5 * (((xs - cx) / max(0.35 * width, 1.0)) ** 2 + ((ys - cy) / max(0.22 * (brows - top), 1.0)) ** 2))
+    return (spot * inside).astype(np.float32)
 
 
 class HairRenderer:
@@ -397,15 +409,18 @@ class HairRenderer:
         dense = self._dense(hair) if grow.max() > 0 else None
         if dense is not None and dense.sum() >= SOURCE_MIN * (grow > 0.5).sum():
             grow = strand_tips(grow)
-            strands = self._strands(out, dense, FOLD * size)
+            # It falls from ROOTS above the dense hair's lower edge (the mask's edge runs a few
+            # pixels into the skin at a hairline: hair drawn from there is pale) ...
+            reach = max(1, int(round(ROOTS * size)))
+            roots = cv2.erode(dense.astype(np.uint8), np.ones((reach + 1, 1), np.uint8), anchor=(0, 0)) > 0
+            strands = self._strands(out, roots, FOLD * size)
             # ... in the dense hair's own shade: a fringe as dark as the hair it falls from.
             new = grow > 0.5
             if new.any():
                 strands = np.clip(strands + np.median(out[dense], axis=0) - np.median(strands[new], axis=0), 0.0, 1.0)
-            # ... and drawn up to it, over the thin hair between (else a pale gap shows there).
-            reach = max(1, int(round(ROOTS * size)))
-            up = cv2.GaussianBlur(cv2.dilate(grow, np.ones((reach + 1, 1), np.uint8), anchor=(0, 0)), (0, 0), soft)
-            grow = np.maximum(grow, up * (1.0 - dense))
+            # ... and is drawn up to there, over the thin hair between (else a pale gap shows).
+            up = cv2.GaussianBlur(cv2.dilate(grow, np.ones((2 * reach + 1, 1), np.uint8), anchor=(0, 0)), (0, 0), soft)
+            grow = np.maximum(grow, up * (1.0 - cv2.GaussianBlur(roots.astype(np.float32), (0, 0), soft)))
             # New hair casts a soft shadow on the skin just below it.
             below = np.roll(grow, int(SHADOW * size), axis=0)
             below[:int(SHADOW * size)] = 0
@@ -469,27 +484,39 @@ class HairRenderer:
     @staticmethod
     def _strands(image: np.ndarray, source: np.ndarray, depth: float) -> np.ndarray:
         """(R, R, 3) float32: hair continued downward from ``source`` (R, R) bool: below each
-        column's hair, that hair reflected about its lower edge (folded every ``depth`` pixels),
-        streaked along the fall; elsewhere, the nearest hair reflected across its edge."""
+        column's hair, that hair copied down (the COPY of the crop above it, or the column's own
+        depth of hair if less, repeated), its own strands and light kept, its patches evened out;
+        elsewhere (no hair above), the nearest hair reflected across its edge, folded every
+        ``depth`` pixels; in the hair's own range of colour."""
         size = image.shape[0]
         rows = np.arange(size, dtype=np.float32)[:, None]
         above = np.maximum.accumulate(np.where(source, rows, -1.0), axis=0)   # last hair row above
-        dist = rows - above
-        # Hair above the edge, stretched downward STRETCH times: strands, not a mirror image.
-        reach = 3 * depth
-        fold = reach - np.abs(np.mod(dist / STRETCH, 2 * reach) - reach)
+        # How deep the hair is that ends there, in each column.
+        run = rows - np.maximum.accumulate(np.where(source, -1.0, rows), axis=0)
+        depth_above = np.take_along_axis(run, np.clip(above, 0, size - 1).astype(np.int64), axis=0)
+        period = np.clip(np.minimum(depth_above, COPY * size), 1.0, None)
+        copied = (above >= 0) & (depth_above >= 3)
         map_x, map_y = reflect_from(source, depth)
-        vertical = (above >= 0) & (dist <= 2 * STRETCH * reach)
-        map_y = np.where(vertical, above - fold, map_y).astype(np.float32)
-        map_x = np.where(vertical, np.broadcast_to(np.arange(size, dtype=np.float32), (size, size)), map_x)
-        drawn = cv2.remap(image, map_x.astype(np.float32), map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-        length = max(3, int(STRANDS * size) | 1)
-        streaked = cv2.blur(drawn, (1, length)) * 0.7 + drawn * 0.3
-        # The hair's light and shade, broad (each column's own would stretch into bars), and its
-        # fine strands, a pixel or two wide.
-        broad = wide_blur(streaked, BROAD * size)
-        fine = streaked - cv2.GaussianBlur(streaked, (0, 0), sigmaX=1.5, sigmaY=0.1)
-        return np.clip((broad + fine) * (1.0 + STRAND_CONTRAST * _strand_pattern(size))[..., None], 0.0, 1.0)
+        map_y = np.where(copied, above - np.mod(rows - above - 1.0, period), map_y).astype(np.float32)
+        map_x = np.where(copied, np.arange(size, dtype=np.float32)[None, :], map_x).astype(np.float32)
+        drawn = cv2.blur(cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT), (1, 3))
+        # Copies of differently lit hair meet in patches: the light is evened out above BROAD
+        # (averaged over the copied hair only: skin or a wall beside it would tint it).
+        weight = copied.astype(np.float32)
+
+        def light(sigma: float) -> np.ndarray:
+            return wide_blur(drawn * weight[..., None], sigma) / np.maximum(wide_blur(weight, sigma), 1e-3)[..., None]
+
+        drawn = np.where(copied[..., None], drawn - light(BROAD * size) + light(3 * BROAD * size), drawn)
+        # What is not hair-coloured in the copy (skin at a hairline, a wall between thin strands)
+        # is pulled to the hair's colour: a copy of it would show as a patch in the new hair.
+        lab = to_lab(drawn)
+        own = lab[source][::3]
+        median = np.median(own, axis=0)
+        spread = np.maximum(1.4826 * np.median(np.abs(own - median), axis=0), 1.0)
+        offset = lab - median
+        offset[..., 1:] *= 0.5
+        return from_lab(median + np.clip(offset, -OUTLIER * spread, OUTLIER * spread))
 
     @staticmethod
     def _finish(detail: np.ndarray, out: np.ndarray, mask: np.ndarray, replace: np.ndarray) -> EditedFace:
@@ -560,7 +587,7 @@ class HairRenderer:
         shade = cv2.resize(shade, (size, size), interpolation=cv2.INTER_LINEAR)
         base = np.empty_like(lab)
         base[...] = tone
-        base[..., 0] += shade - DOME * (1.0 - wide_blur(inside, DOME_WIDTH * size))
+        base[..., 0] += shade - DOME * (1.0 - wide_blur(inside, DOME_WIDTH * size)) + SHEEN * _sheen(inside, landmarks)
         # The skin's grain (as strong as the bare skin's fine detail, at most PORES), not its
         # wrinkles, brows or a stray curl: a fixed fine noise, not the skin's pixels moved.
         fine = detail - cv2.GaussianBlur(detail, (0, 0), DETAIL_SIGMA * size)

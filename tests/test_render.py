@@ -14,7 +14,7 @@ from mirror.app import Pipeline
 from mirror.compositor import warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
 from mirror.regions import face_interior, face_oval, skull
-from mirror.render import (HairRenderer, color_stats, hair_matte, own_color, recolor, reflect_from,
+from mirror.render import (HairRenderer, _sheen, color_stats, hair_matte, own_color, recolor, reflect_from,
                            strand_tips, to_lab)
 from mirror.source import read_image
 from mirror.types import EditPlan, Frame
@@ -294,6 +294,21 @@ def test_plan_kinds(pipeline, faces):
     bald = pipeline.editor.edit(aligned, pipeline.styles.get("bald"))
     assert bald.kind == "remove" and bald.edited is not None and bald.hair_change.min() < -0.5
     assert HairRenderer().render(aligned, EditPlan("none")).hair_mask.max() == 0
+
+
+def test_a_bare_scalp_catches_the_light_on_its_front(faces):
+    """The sheen on a bald head lies on the scalp, between its top and the brows, centred on the
+    face; nothing of it falls outside the scalp."""
+    _, _, aligned = faces[1]
+    size = 256
+    landmarks = aligned.landmarks * (size / aligned.crop.shape[0])
+    inside = skull(landmarks, size)
+    sheen = _sheen(inside, landmarks)
+    y, x = np.unravel_index(np.argmax(sheen), sheen.shape)
+    top = np.nonzero((inside > 0.5).any(axis=1))[0][0]
+    brows = np.median(landmarks[[70, 63, 105, 66, 107, 336, 296, 334, 293, 300], 1])
+    assert top < y < brows and abs(x - landmarks[:, 0].mean()) < 0.05 * size
+    assert sheen.max() > 0.9 and sheen[inside == 0].max() == 0 and (sheen <= inside + 1e-6).all()
 
 
 @pytest.mark.parametrize("style", ["bald", "receding", "no_bangs"])
