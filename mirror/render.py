@@ -297,21 +297,28 @@ def strand_tips(grow: np.ndarray) -> np.ndarray:
     return (grow * taper).astype(np.float32)
 
 
-def _sheen(inside: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+def _sheen(inside: np.ndarray, landmarks: np.ndarray, loss: np.ndarray | None = None) -> np.ndarray:
     """(R, R) float32 in [0, 1]: where light falling from above catches a bare scalp ``inside``
-    (R, R): a soft oval on its front, between its top and the brows."""
+    (R, R): a soft oval on its front, between its top and the brows; only as much as the hair
+    taken away (``loss`` (R, R), if given) bares the crown (a receding hairline has no sheen)."""
     size = inside.shape[0]
     rows = np.nonzero((inside > 0.5).any(axis=1))[0]
     if not len(rows):
         return np.zeros_like(inside)
     top = float(rows[0])
+    bare = 1.0
+    if loss is not None:
+        crown = (inside > 0.5) & (np.arange(size)[:, None] < top + 0.15 * size)
+        bare = float(np.clip(2.0 * loss[crown].mean() - 1.0, 0.0, 1.0)) if crown.any() else 0.0
+        if bare == 0.0:
+            return np.zeros_like(inside)
     brows = float(np.median(brow_line(landmarks, size)))
     cx = float(landmarks[:, 0].mean())
     cy = top + 0.35 * (brows - top)
     width = 0.5 * float((inside[int(cy)] > 0.5).sum()) if 0 <= int(cy) < size else 0.25 * size
     ys, xs = np.ogrid[0:size, 0:size]
     spot = np.exp(-0.5 * (((xs - cx) / max(0.35 * width, 1.0)) ** 2 + ((ys - cy) / max(0.22 * (brows - top), 1.0)) ** 2))
-    return (spot * inside).astype(np.float32)
+    return (bare * spot * inside).astype(np.float32)
 
 
 class HairRenderer:
@@ -587,7 +594,7 @@ class HairRenderer:
         shade = cv2.resize(shade, (size, size), interpolation=cv2.INTER_LINEAR)
         base = np.empty_like(lab)
         base[...] = tone
-        base[..., 0] += shade - DOME * (1.0 - wide_blur(inside, DOME_WIDTH * size)) + SHEEN * _sheen(inside, landmarks)
+        base[..., 0] += shade - DOME * (1.0 - wide_blur(inside, DOME_WIDTH * size)) + SHEEN * _sheen(inside, landmarks, loss)
         # The skin's grain (as strong as the bare skin's fine detail, at most PORES), not its
         # wrinkles, brows or a stray curl: a fixed fine noise, not the skin's pixels moved.
         fine = detail - cv2.GaussianBlur(detail, (0, 0), DETAIL_SIGMA * size)
@@ -595,7 +602,9 @@ class HairRenderer:
         scalp = from_lab(base)
         drawn = (loss > 0.5).astype(np.uint8)
         ring = 2 * max(1, int(round(SKIN_RING * size))) + 1
-        meets = (cv2.dilate(drawn, np.ones((ring, ring), np.uint8)) > drawn) & face_oval(landmarks, size) & (hair < 0.2)
+        # (bare skin: not hair, inside the skull; the face mesh's oval can stop short of a high
+        # forehead)
+        meets = (cv2.dilate(drawn, np.ones((ring, ring), np.uint8)) > drawn) & (inside > 0.5) & (hair < 0.2)
         if meets.sum() >= SKIN_MIN * size * size:
             known = meets.astype(np.float32)
             scalp = scalp + smooth_fill((detail - scalp) * known[..., None], known, factor=2)
