@@ -47,7 +47,8 @@ WISPS = 0.04           # bald scalp reaches this far (share of the crop) below t
 # Chroma offsets are never stretched: at the hair's edge they are the skin's, not the strands'.
 SPREAD_LIMITS = ((0.6, 1.5), (0.5, 1.0), (0.5, 1.0))
 SOFT = 0.012           # drawn regions' edges are feathered over this (Gaussian sigma)
-COPY = 0.12            # new hair below a hairline is the hair this far above it (or its own depth) copied down
+COPY = 0.12            # new hair below a hairline is the hair up to this far above it, mirrored down
+STRETCH = 2.0          # ... and stretched by at most this much to reach its lower end
 DENSE = 0.02           # new hair is drawn from hair this far (share of the crop) inside its edge
 SOURCE_MIN = 0.5       # ... if it has at least this much of it (share of the new hair's area)
 ROOTS = 0.04           # ... and reaches up to this far over the thin hair above it
@@ -420,7 +421,7 @@ class HairRenderer:
             # pixels into the skin at a hairline: hair drawn from there is pale) ...
             reach = max(1, int(round(ROOTS * size)))
             roots = cv2.erode(dense.astype(np.uint8), np.ones((reach + 1, 1), np.uint8), anchor=(0, 0)) > 0
-            strands = self._strands(out, roots, FOLD * size)
+            strands = self._strands(out, roots, grow > 0.5, FOLD * size)
             # ... in the dense hair's own shade: a fringe as dark as the hair it falls from.
             new = grow > 0.5
             if new.any():
@@ -489,22 +490,27 @@ class HairRenderer:
         return mask, box
 
     @staticmethod
-    def _strands(image: np.ndarray, source: np.ndarray, depth: float) -> np.ndarray:
-        """(R, R, 3) float32: hair continued downward from ``source`` (R, R) bool: below each
-        column's hair, that hair copied down (the COPY of the crop above it, or the column's own
-        depth of hair if less, repeated), its own strands and light kept, its patches evened out;
-        elsewhere (no hair above), the nearest hair reflected across its edge, folded every
-        ``depth`` pixels; in the hair's own range of colour."""
+    def _strands(image: np.ndarray, source: np.ndarray, new: np.ndarray, depth: float) -> np.ndarray:
+        """(R, R, 3) float32: hair continued downward from ``source`` (R, R) bool over ``new``
+        (R, R) bool: below each column's hair, that hair mirrored about its lower edge (up to COPY
+        of the crop deep, or the column's own depth of hair if less), stretched to reach the new
+        hair's lower end by at most STRETCH (then folded), its own strands and light kept, its
+        patches evened out; elsewhere (no hair above), the nearest hair reflected across its
+        edge, folded every ``depth`` pixels; in the hair's own range of colour."""
         size = image.shape[0]
         rows = np.arange(size, dtype=np.float32)[:, None]
         above = np.maximum.accumulate(np.where(source, rows, -1.0), axis=0)   # last hair row above
-        # How deep the hair is that ends there, in each column.
+        # How deep the hair is that ends there, and how far down the new hair reaches, per column.
         run = rows - np.maximum.accumulate(np.where(source, -1.0, rows), axis=0)
         depth_above = np.take_along_axis(run, np.clip(above, 0, size - 1).astype(np.int64), axis=0)
-        period = np.clip(np.minimum(depth_above, COPY * size), 1.0, None)
+        bottom = np.where(new.any(axis=0), size - 1 - new[::-1].argmax(axis=0), -1).astype(np.float32)[None, :]
+        reach = np.clip(np.minimum(depth_above, COPY * size), 1.0, None)
+        stretch = np.clip((bottom - above) / reach, 1.0, STRETCH)
+        dist = (rows - above) / stretch
+        fold = reach - np.abs(np.mod(dist, 2 * reach) - reach)
         copied = (above >= 0) & (depth_above >= 3)
         map_x, map_y = reflect_from(source, depth)
-        map_y = np.where(copied, above - np.mod(rows - above - 1.0, period), map_y).astype(np.float32)
+        map_y = np.where(copied, above - fold, map_y).astype(np.float32)
         map_x = np.where(copied, np.arange(size, dtype=np.float32)[None, :], map_x).astype(np.float32)
         drawn = cv2.blur(cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT), (1, 3))
         # Copies of differently lit hair meet in patches: the light is evened out above BROAD
