@@ -495,8 +495,9 @@ class HairRenderer:
         (R, R) bool: below each column's hair, that hair mirrored about its lower edge (up to COPY
         of the crop deep, or the column's own depth of hair if less), stretched to reach the new
         hair's lower end by at most STRETCH (then folded), its own strands and light kept, its
-        patches evened out; elsewhere (no hair above), the nearest hair reflected across its
-        edge, folded every ``depth`` pixels; in the hair's own range of colour."""
+        patches evened out; in a column with no hair above, what the nearest such column drew in
+        that row (in a row with none, the nearest hair reflected across its edge, folded every
+        ``depth`` pixels); in the hair's own range of colour."""
         size = image.shape[0]
         rows = np.arange(size, dtype=np.float32)[:, None]
         above = np.maximum.accumulate(np.where(source, rows, -1.0), axis=0)   # last hair row above
@@ -509,9 +510,28 @@ class HairRenderer:
         dist = (rows - above) / stretch
         fold = reach - np.abs(np.mod(dist, 2 * reach) - reach)
         copied = (above >= 0) & (depth_above >= 3)
-        map_x, map_y = reflect_from(source, depth)
-        map_y = np.where(copied, above - fold, map_y).astype(np.float32)
-        map_x = np.where(copied, np.arange(size, dtype=np.float32)[None, :], map_x).astype(np.float32)
+        cols = np.broadcast_to(np.arange(size, dtype=np.float32)[None, :], (size, size))
+        map_x, map_y = cols, np.where(copied, above - fold, rows).astype(np.float32)
+        if copied.any() and not copied.all():
+            # A column with no hair above (a temple, a bald crown) takes what the nearest column
+            # with hair above drew in that row (its texture, not the skin at a hair's edge) ...
+            index = np.arange(size)
+            left = np.maximum.accumulate(np.where(copied, index, -1), axis=1)
+            right = np.minimum.accumulate(np.where(copied, index, size)[:, ::-1], axis=1)[:, ::-1]
+            near = np.where((left >= 0) & ((right >= size) | (index - left <= right - index)), left, right)
+            has = (left >= 0) | (right < size)
+            near = np.clip(near, 0, size - 1)
+            row_index = np.arange(size)[:, None]
+            map_x = np.where(copied | ~has, cols, near.astype(np.float32))
+            map_y = np.where(copied | ~has, map_y, map_y[row_index, near]).astype(np.float32)
+            # ... and a row with none, the nearest hair reflected across its edge.
+            if not has.all():
+                reflect_x, reflect_y = reflect_from(source, depth)
+                map_x = np.where(has, map_x, reflect_x)
+                map_y = np.where(has, map_y, reflect_y)
+        elif not copied.any():
+            map_x, map_y = reflect_from(source, depth)
+        map_x, map_y = map_x.astype(np.float32), map_y.astype(np.float32)
         drawn = cv2.blur(cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT), (1, 3))
         # Copies of differently lit hair meet in patches: the light is evened out above BROAD
         # (averaged over the copied hair only: skin or a wall beside it would tint it).
