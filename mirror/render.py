@@ -75,6 +75,7 @@ SHADE_LIMIT = (-2.0, 10.0)  # at most this many L* units darker / lighter (a dar
 SHADE_BLUR = 3.0       # ... its relief, not its detail: blurred by this (decode pixels)
 HAIR_DEPTH = 0.04      # bald: the scalp lies this far (share of the crop) inside the person's outline
 SKULL_GROWTH = 1.15    # ... and at most this much bigger than the skull from the landmarks
+SKULL_EDGE = 0.008     # ... its edge against the wall as soft as this (a head's outline is sharp)
 ROUNDING = 0.04        # ... its outline smoothed over this (share of the crop)
 DOME = 18.0            # a bare scalp is this many L* units darker at the skull's edge than on top,
 DOME_WIDTH = 0.12      # ... darkening over this (share of the crop) either side of its edge
@@ -579,8 +580,9 @@ class HairRenderer:
         under = cv2.erode(outline.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (depth, depth)))
         # Rounded, as a skull is: the outline's corners and tufts smoothed away.
         under = wide_blur(under.astype(np.float32), ROUNDING * size)
-        under = cv2.GaussianBlur(np.clip((under - 0.5) * 4.0 + 0.5, 0.0, 1.0), (0, 0), SOFT * size)
-        return np.maximum(skull(landmarks, size), np.minimum(skull(landmarks, size, scale=SKULL_GROWTH), under))
+        under = cv2.GaussianBlur(np.clip((under - 0.5) * 8.0 + 0.5, 0.0, 1.0), (0, 0), SKULL_EDGE * size)
+        return np.maximum(skull(landmarks, size, edge=SKULL_EDGE),
+                          np.minimum(skull(landmarks, size, edge=SKULL_EDGE, scale=SKULL_GROWTH), under))
 
     @staticmethod
     def _wall(detail: np.ndarray, aligned: AlignedFace, hair: np.ndarray,
