@@ -32,10 +32,11 @@ LEARN_EVERY = 3
 # gone over the second fold from the wall.
 TEXTURE_SIGMA = 0.02
 TEXTURE_LIMIT = 0.08
-TEXTURE_FOLD = 0.06
+TEXTURE_FOLD = 0.1
 
 
-def fill_holes(image: np.ndarray, known: np.ndarray, band: int = 2, factor: int = 4) -> np.ndarray:
+def fill_holes(image: np.ndarray, known: np.ndarray, band: int = 2, factor: int = 4,
+               sharp: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Fills where ``known`` is 0 with the wall beside it: along each row, between the wall seen
     to the left and to the right (weighted by nearness), from one side where only one is seen;
     rows with no wall at all take a smooth fill from above and below (``smooth_fill``). A wall runs
@@ -49,16 +50,21 @@ def fill_holes(image: np.ndarray, known: np.ndarray, band: int = 2, factor: int 
         band: the wall beside a hole is averaged over this many pixels either way along its row
             (at full resolution; a shrunk pixel already averages ``factor``).
         factor: the fill is made at 1/factor of the resolution (a wall has no fine detail).
+        sharp: (picture, where) the (H, W, 3) picture with the wall's full detail, and the
+            (H, W) float32 in [0, 1] where it shows the wall; everywhere else, known or not, takes
+            its texture (a background plate, kept at a lower resolution, is known but smooth).
+            Default: ``image`` where it is known.
 
     Returns:
         (H, W, 3) float32: ``image`` where known is 1, filled where it is 0, blended between.
     """
     trust = known[..., None].astype(np.float32)
+    picture, where = (image, known) if sharp is None else sharp
     small, small_known = _shrink(image, known, factor)
     filled = _fill_rows(small, small_known, band // factor)
     filled = cv2.resize(filled, image.shape[1::-1], interpolation=cv2.INTER_LINEAR)
-    filled = np.clip(filled + _row_texture(image, known > 0.95), 0.0, 1.0)
-    return image * trust + filled * (1.0 - trust)
+    texture = _row_texture(picture, where > 0.95) * (1.0 - where[..., None])
+    return np.clip(image * trust + filled * (1.0 - trust) + texture, 0.0, 1.0)
 
 
 def _row_texture(image: np.ndarray, sure: np.ndarray) -> np.ndarray:

@@ -41,6 +41,7 @@ HAIR_SURE = 0.8        # ... and where its colour is measured
 GUIDE_EPS = 2e-3       # guided filter regulariser (intensity^2 in [0, 1] units): edges above ~0.05
 # The segmented hair change of the decodes below this counts as noise, above CHANGE_FULL as sure.
 CHANGE_MIN, CHANGE_FULL = 0.15, 0.55
+FRINGE_REACH = 0.008   # removed hair takes this much (share of the crop) of the wall beside it too (its fringe)
 WISPS = 0.04           # bald scalp reaches this far (share of the crop) below the hair that goes
 # Colour: the hair's spread may grow or shrink at most this much (a dark head's noise is not
 # stretched into speckle), per channel (L, a, b).
@@ -391,7 +392,11 @@ class HairRenderer:
         grow = np.clip((change - CHANGE_MIN) / (CHANGE_FULL - CHANGE_MIN), 0, 1) if plan.kind != "remove" else zero
         loss = np.clip((-change - CHANGE_MIN) / (CHANGE_FULL - CHANGE_MIN), 0, 1) if plan.kind != "add" else zero
         # A pixel whose hair goes is wholly redrawn, its strands' fringe against the wall too.
-        loss = cv2.GaussianBlur(loss * np.clip(hair * 3.0, 0.0, 1.0), (0, 0), soft)
+        fringe = 2 * max(1, int(round(FRINGE_REACH * size))) + 1
+        taken = loss * np.clip(hair * 6.0, 0.0, 1.0)
+        # ... out over the wall (not over the face, whose edge stays as it is).
+        beside = np.where(face_oval(landmarks, size), taken, cv2.dilate(taken, np.ones((fringe, fringe), np.uint8)))
+        loss = cv2.GaussianBlur(beside, (0, 0), soft)
         grow = cv2.GaussianBlur(grow, (0, 0), soft * 0.5)
         out = detail
         recolored = zero
@@ -588,16 +593,19 @@ class HairRenderer:
     def _wall(detail: np.ndarray, aligned: AlignedFace, hair: np.ndarray,
               plate: BackgroundPlate | None) -> np.ndarray:
         """(R, R, 3) float32: what is behind the person: the plate where it has seen the wall, the
-        wall visible in this crop elsewhere, filled in where neither knows."""
+        wall visible in this crop elsewhere, filled in where neither knows; with the grain of the
+        wall seen in this crop."""
         size = detail.shape[0]
         person = cv2.resize(aligned.person, (size, size), interpolation=cv2.INTER_LINEAR)
         visible = np.clip(1.0 - 2.0 * np.maximum(person, hair), 0.0, 1.0)
-        base = detail
-        if plate is not None:
-            seen, known = plate.crop(aligned.detail_to_crop, size)
-            base = seen * known[..., None] + detail * (1 - known[..., None])
-            visible = np.maximum(visible, known)
-        return fill_holes(base, visible)
+        if plate is None:
+            return fill_holes(detail, visible)
+        seen, known = plate.crop(aligned.detail_to_crop, size)
+        # Only where the plate surely knows the wall (half known mixes in the person's edge).
+        known = np.clip(2.0 * known - 1.0, 0.0, 1.0)
+        base = seen * known[..., None] + detail * (1 - known[..., None])
+        # The plate is kept at a lower resolution: the wall seen now lends it its grain.
+        return fill_holes(base, np.maximum(visible, known), sharp=(detail, visible))
 
     @staticmethod
     def _scalp(image: np.ndarray, landmarks: np.ndarray, hair: np.ndarray, plan: EditPlan,
