@@ -22,6 +22,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from mirror.colortable import ColorTable, recolor_box
 from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
 from mirror.regions import (NOSE_TIP, MOUTH, brow_line, edit_limit, face_interior, face_oval, skull,
                             soft_interior)
@@ -130,6 +131,23 @@ def own_color(lab: np.ndarray, hair: np.ndarray) -> np.ndarray | None:
     return np.stack([median, np.maximum(spread, 1.0)]).astype(np.float32)
 
 
+def move(own: np.ndarray, target: np.ndarray, amount: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """``recolor``'s move of hair of colour ``own`` towards ``target`` (both (2, 3) CIELAB mean,
+    spread): ((3,) the new mean, (3,) the factor each channel's spread is stretched by)."""
+    limits = np.float32(SPREAD_LIMITS)
+    # Hair already of the target colour stays as it is; the full move from ALREADY[1] CIELAB units on.
+    distance = float(np.linalg.norm(target[0] - own[0]))
+    amount *= float(np.clip((distance - ALREADY[0]) / (ALREADY[1] - ALREADY[0]), 0.0, 1.0))
+    ratio = np.clip(target[1] / own[1], limits[:, 0], limits[:, 1]) ** amount
+    mean = own[0] + amount * (target[0] - own[0])
+    if amount > 1.0:
+        # A reach beyond the target may lighten, darken and saturate further, but keeps the
+        # target's hue (overshot, a red-brown head turned blond would come out grey-green).
+        chroma = float(np.linalg.norm(target[0, 1:]))
+        mean[1:] = target[0, 1:] * max(1.0, float(np.linalg.norm(mean[1:])) / max(chroma, 1e-6))
+    return mean, ratio
+
+
 def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float = 1.0,
             core: np.ndarray | None = None) -> np.ndarray:
     """Moves pixels of colour statistics ``own`` to ``target`` (both (2, 3) CIELAB mean, spread):
@@ -143,17 +161,7 @@ def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float 
     Returns:
         (H, W, 3) float32 BGR in [0, 1].
     """
-    limits = np.float32(SPREAD_LIMITS)
-    # Hair already of the target colour stays as it is; the full move from ALREADY[1] CIELAB units on.
-    distance = float(np.linalg.norm(target[0] - own[0]))
-    amount *= float(np.clip((distance - ALREADY[0]) / (ALREADY[1] - ALREADY[0]), 0.0, 1.0))
-    ratio = np.clip(target[1] / own[1], limits[:, 0], limits[:, 1]) ** amount
-    mean = own[0] + amount * (target[0] - own[0])
-    if amount > 1.0:
-        # A reach beyond the target may lighten, darken and saturate further, but keeps the
-        # target's hue (overshot, a red-brown head turned blond would come out grey-green).
-        chroma = float(np.linalg.norm(target[0, 1:]))
-        mean[1:] = target[0, 1:] * max(1.0, float(np.linalg.norm(mean[1:])) / max(chroma, 1e-6))
+    mean, ratio = move(own, target, amount)
     offset = lab - own[0]
     # Strands are stretched to the target's spread; what lies far outside the hair's own spread
     # (skin or wall mixed into an edge pixel) keeps its offset: no glowing rim.
@@ -353,9 +361,7 @@ class HairRenderer:
                 self._color_mask = (mask, box, True)
             if box is None:
                 return EditedFace(aligned.detail, zero, zero)
-            out = detail.copy()
-            out[box] = recolor(to_lab(aligned.detail[box]), own, plan.color, plan.amount, core=mask[box])
-            return self._finish(detail, out, mask, zero)
+            return recolor_box(aligned.detail, ColorTable(own, plan.color, plan.amount), mask, box)
         hair = self._hair(aligned, detail)
         keep_out = self._keep_out(landmarks, size)
         change = cv2.resize(plan.hair_change, (size, size), interpolation=cv2.INTER_LINEAR)
