@@ -89,6 +89,7 @@ SKIN_MIN = 0.002       # share of the crop a skin sample needs before it is trus
 # hold L* in steps of 0.4 and a*, b* in steps of 1, finer than hair colour needs.
 _LAB_SCALE = np.float32([100.0 / 255.0, 1.0, 1.0])
 _LAB_OFFSET = np.float32([0.0, 128.0, 128.0])
+_SUM = np.ones((1, 3), np.float32)   # cv2.transform by this: the sum of a pixel's three channels
 
 
 def to_lab(image: np.ndarray) -> np.ndarray:
@@ -185,6 +186,7 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
             everywhere).
     """
     # The colour beside the hair is a smooth field: averaged at a quarter of the resolution.
+    lab = np.asarray(lab, np.float32)
     height, width = hair.shape
     small = (max(1, width // 4), max(1, height // 4))
     other = cv2.resize(np.clip(1.0 - 2.0 * hair, 0.0, 1.0), small, interpolation=cv2.INTER_AREA)
@@ -193,15 +195,20 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
     beside = cv2.GaussianBlur(cv2.resize(lab, small, interpolation=cv2.INTER_AREA) * other[..., None], (0, 0), sigma)
     beside = cv2.resize(beside / np.maximum(weight, 1e-3)[..., None], (width, height), interpolation=cv2.INTER_LINEAR)
     weight = cv2.resize(weight, (width, height), interpolation=cv2.INTER_LINEAR)
-    span = own[0] - beside
-    length = np.sqrt((span ** 2).sum(axis=-1))
-    share = np.clip(((lab - beside) * span).sum(axis=-1) / np.maximum(length, 1e-3) ** 2, 0.0, 1.0)
-    sure = np.clip((length - MATTE_CONTRAST[0]) / (MATTE_CONTRAST[1] - MATTE_CONTRAST[0]), 0.0, 1.0)
-    matte = 1.0 - (1.0 - share) * sure * np.clip(weight / OTHER_MIN, 0.0, 1.0)
+    # Per pixel, in OpenCV's vectorised loops (a channel sum is cv2.transform by _SUM): the
+    # pixel's share of the way from the colour beside it to the hair's, and how sure that is.
+    span = np.subtract(own[0], beside, dtype=np.float32)
+    length2 = cv2.transform(span * span, _SUM)
+    length = cv2.sqrt(length2)
+    dot = cv2.transform(cv2.multiply(cv2.subtract(lab, beside), span), _SUM)
+    share = np.clip(dot / np.maximum(length2, 1e-6), 0.0, 1.0)
+    sure = np.clip((length - MATTE_CONTRAST[0]) * (1.0 / (MATTE_CONTRAST[1] - MATTE_CONTRAST[0])), 0.0, 1.0)
+    matte = 1.0 - (1.0 - share) * sure * np.clip(weight * (1.0 / OTHER_MIN), 0.0, 1.0)
     if skin is not None:
-        distance = np.linalg.norm(lab - skin, axis=-1)
-        skinlike = 1.0 - np.clip((distance - NOT_SKIN[0]) / (NOT_SKIN[1] - NOT_SKIN[0]), 0.0, 1.0)
-        matte = matte * (1.0 - skinlike * (1.0 if skin_zone is None else skin_zone))
+        diff = np.subtract(lab, skin, dtype=np.float32)
+        distance = cv2.sqrt(cv2.transform(diff * diff, _SUM))
+        skinlike = 1.0 - np.clip((distance - NOT_SKIN[0]) * (1.0 / (NOT_SKIN[1] - NOT_SKIN[0])), 0.0, 1.0)
+        matte *= 1.0 - skinlike * (1.0 if skin_zone is None else skin_zone)
     return matte.astype(np.float32)
 
 
@@ -227,8 +234,21 @@ def refine(mask: np.ndarray, guide: np.ndarray) -> np.ndarray:
     size = guide.shape[0]
     up = cv2.resize(mask, (size, size), interpolation=cv2.INTER_LINEAR)
     radius = max(1, int(round(GUIDE_RADIUS * size)))
+    # The filter's output is 0 farther than two windows from where the mask is not 0: it runs
+    # on that box only (the same values, for the hair's share of the crop's cost).
+    out = np.zeros((size, size), np.float32)
+    ys, xs = np.nonzero(mask > 0)
+    if ys.size == 0:
+        return out
+    scale = size / mask.shape[0]
+    margin = 3 * radius + 4 + int(np.ceil(scale))
+    y0, y1 = max(0, int(ys.min() * scale) - margin), min(size, int((ys.max() + 1) * scale) + margin)
+    x0, x1 = max(0, int(xs.min() * scale) - margin), min(size, int((xs.max() + 1) * scale) + margin)
     # A colour guide: blond hair and skin can share a grey level, not a hue.
-    return np.clip(cv2.ximgproc.guidedFilter(guide, up, radius, GUIDE_EPS), 0.0, 1.0)
+    filtered = cv2.ximgproc.guidedFilter(np.ascontiguousarray(guide[y0:y1, x0:x1]),
+                                         np.ascontiguousarray(up[y0:y1, x0:x1]), radius, GUIDE_EPS)
+    out[y0:y1, x0:x1] = np.clip(filtered, 0.0, 1.0)
+    return out
 
 
 def reflect_from(source: np.ndarray, depth: float) -> tuple[np.ndarray, np.ndarray]:
