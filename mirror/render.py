@@ -92,17 +92,27 @@ _LAB_OFFSET = np.float32([0.0, 128.0, 128.0])
 _SUM = np.ones((1, 3), np.float32)   # cv2.transform by this: the sum of a pixel's three channels
 
 
+# The same conversions as table look-ups (cv2.LUT: one vectorised pass, the same float32 values).
+_LAB_VALUES = ((np.arange(256, dtype=np.float32)[:, None] - _LAB_OFFSET) * _LAB_SCALE).reshape(256, 1, 3)
+_UNIT_VALUES = (np.arange(256, dtype=np.float32) * np.float32(1.0 / 255.0)).reshape(256, 1)
+
+
 def to_lab(image: np.ndarray) -> np.ndarray:
     """(H, W, 3) BGR, uint8 or float in [0, 1] -> float32 CIELAB (L* in [0, 100], a*, b* around 0)."""
     if image.dtype != np.uint8:
-        image = np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    return (cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32) - _LAB_OFFSET) * _LAB_SCALE
+        scaled = image * 255.0
+        scaled += 0.5
+        image = np.clip(scaled, 0, 255, out=scaled).astype(np.uint8)
+    return cv2.LUT(cv2.cvtColor(image, cv2.COLOR_BGR2LAB), _LAB_VALUES)
 
 
 def from_lab(lab: np.ndarray) -> np.ndarray:
     """Float32 CIELAB -> (H, W, 3) float32 BGR in [0, 1]."""
-    lab8 = np.clip(lab / _LAB_SCALE + _LAB_OFFSET + 0.5, 0, 255).astype(np.uint8)
-    return cv2.cvtColor(lab8, cv2.COLOR_LAB2BGR).astype(np.float32) * np.float32(1.0 / 255.0)
+    lab8 = lab / _LAB_SCALE
+    lab8 += _LAB_OFFSET
+    lab8 += 0.5
+    lab8 = np.clip(lab8, 0, 255, out=lab8).astype(np.uint8)
+    return cv2.LUT(cv2.cvtColor(lab8, cv2.COLOR_LAB2BGR), _UNIT_VALUES)
 
 
 def color_stats(lab: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
@@ -521,8 +531,12 @@ class HairRenderer:
     def _finish(detail: np.ndarray, out: np.ndarray, mask: np.ndarray, replace: np.ndarray) -> EditedFace:
         """Blends ``out`` into ``detail`` through ``mask``: the EditedFace the compositor takes."""
         mask = np.clip(mask, 0.0, 1.0).astype(np.float32)
-        blended = detail + mask[..., None] * (out - detail)
-        return EditedFace(np.clip(blended * 255.0 + 0.5, 0, 255).astype(np.uint8), mask,
+        blended = out - detail          # detail + mask * (out - detail), in place
+        blended *= mask[..., None]
+        blended += detail
+        blended *= 255.0
+        blended += 0.5
+        return EditedFace(np.clip(blended, 0, 255, out=blended).astype(np.uint8), mask,
                           np.clip(replace, 0.0, 1.0).astype(np.float32))
 
     @staticmethod
