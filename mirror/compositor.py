@@ -28,8 +28,11 @@ class Compositor:
         delta = cv2.subtract(edited.crop, aligned.detail, dtype=cv2.CV_32F)
         region = cv2.add(out[y0:y1, x0:x1], warp_back(delta, to_crop, roi), dtype=cv2.CV_8U)
         if edited.replace.max() > 1.0 / 255:
-            target = warp_back(edited.crop, to_crop, roi)
-            weight = warp_back(np.round(edited.replace * 255).astype(np.uint8), to_crop, roi)
+            # The drawn crop and its weight as one 4-channel image: one warp, the same values.
+            drawn = cv2.merge([edited.crop, np.round(edited.replace * 255).astype(np.uint8)])
+            drawn = warp_back(drawn, to_crop, roi)
+            target = cv2.cvtColor(drawn, cv2.COLOR_BGRA2BGR)
+            weight = cv2.extractChannel(drawn, 3)
             weight = cv2.merge([weight, weight, weight])
             region = cv2.add(cv2.multiply(target, weight, scale=1 / 255),
                              cv2.multiply(region, 255 - weight, scale=1 / 255))
