@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from mirror.colortable import ColorTable, recolor_box
+from mirror.compositor import nonzero_box
 from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
 from mirror.regions import (NOSE_TIP, MOUTH, brow_line, edit_limit, face_interior, face_oval, skull,
                             soft_interior)
@@ -247,13 +248,14 @@ def refine(mask: np.ndarray, guide: np.ndarray) -> np.ndarray:
     # The filter's output is 0 farther than two windows from where the mask is not 0: it runs
     # on that box only (the same values, for the hair's share of the crop's cost).
     out = np.zeros((size, size), np.float32)
-    ys, xs = np.nonzero(mask > 0)
-    if ys.size == 0:
+    support = nonzero_box(mask > 0)
+    if support is None:
         return out
+    (top, bottom), (left, right) = support
     scale = size / mask.shape[0]
     margin = 3 * radius + 4 + int(np.ceil(scale))
-    y0, y1 = max(0, int(ys.min() * scale) - margin), min(size, int((ys.max() + 1) * scale) + margin)
-    x0, x1 = max(0, int(xs.min() * scale) - margin), min(size, int((xs.max() + 1) * scale) + margin)
+    y0, y1 = max(0, int(top * scale) - margin), min(size, int(bottom * scale) + margin)
+    x0, x1 = max(0, int(left * scale) - margin), min(size, int(right * scale) + margin)
     # A colour guide: blond hair and skin can share a grey level, not a hue.
     filtered = cv2.ximgproc.guidedFilter(np.ascontiguousarray(guide[y0:y1, x0:x1]),
                                          np.ascontiguousarray(up[y0:y1, x0:x1]), radius, GUIDE_EPS)
@@ -490,8 +492,8 @@ class HairRenderer:
         if mask.max() <= 1.0 / 255:
             return mask, None
         # Only the hair's box is recoloured: the rest of the crop stays as it is.
-        ys, xs = np.nonzero(mask > 1.0 / 255)
-        box = slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1)
+        (top, bottom), (left, right) = nonzero_box(mask > 1.0 / 255)
+        box = slice(top, bottom), slice(left, right)
         interior = face_interior(aligned.landmarks, aligned.crop.shape[0])
         skin = np.median(crop_lab[interior][::4], axis=0) if interior.any() else None
         # Skin is looked for only on and around the face: farther out, skin-coloured hair (blond
