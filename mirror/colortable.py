@@ -1,7 +1,7 @@
 """The recolouring as lookup tables: ``render.recolor``'s mapping of 8-bit colours, made once per
 frame for the person's hair colour and applied with a few table look-ups per pixel.
 
-    table = ColorTable(own, target, amount)           # (2, 3) CIELAB statistics, as recolor's
+    table = render.color_table(own, target, amount)   # (2, 3) CIELAB statistics, as recolor's
     out = table.apply(bgr, core)                      # (H, W, 3) uint8 BGR, as recolor's output
 
 ``recolor`` moves each pixel's CIELAB offset from the hair's mean by a gain that depends on the
@@ -29,14 +29,15 @@ class ColorTable:
     """``render.recolor(lab, own, target, amount, core)`` for 8-bit BGR pixels.
 
     Args:
-        own, target: (2, 3) float32 CIELAB mean and spread of the hair and of the target colour.
-        amount: how far to move (1: all the way), as ``recolor``'s.
+        own: (2, 3) float32 CIELAB mean and spread of the hair.
+        mean, ratio: (3,) the hair's new mean and each channel's stretch (``render.move``).
+        deviation: ``render.DEVIATION``: a pixel within deviation[0] of the hair's spreads is
+            stretched, from deviation[1] on only shifted.
+        core: ``render.CORE``: the ``core`` mask from which (wholly at which) a pixel is hair.
     """
 
-    def __init__(self, own: np.ndarray, target: np.ndarray, amount: float = 1.0):
-        from mirror.render import CORE, DEVIATION, move
-
-        mean, ratio = move(own, target, amount)
+    def __init__(self, own: np.ndarray, mean: np.ndarray, ratio: np.ndarray,
+                 deviation: tuple[float, float], core: tuple[float, float]):
         values = (np.arange(256, dtype=np.float32)[:, None] - _LAB_OFFSET) * _LAB_SCALE   # (256, 3) CIELAB
         offset = values - own[0]
         # Per channel: the squared share of the distance from the hair's mean, the pixel's new
@@ -45,8 +46,8 @@ class ColorTable:
         self._distance = self._table((offset / own[1]) ** 2)
         self._base = self._table((mean + offset) / _LAB_SCALE + _LAB_OFFSET + 0.5)
         self._gain = self._table(offset * (ratio - 1.0) / _LAB_SCALE)
-        self._deviation = DEVIATION
-        self._core = CORE
+        self._deviation = deviation
+        self._core = core
 
     @staticmethod
     def _table(values: np.ndarray) -> np.ndarray:

@@ -160,6 +160,13 @@ def move(own: np.ndarray, target: np.ndarray, amount: float = 1.0) -> tuple[np.n
     return mean, ratio
 
 
+def color_table(own: np.ndarray, target: np.ndarray, amount: float = 1.0) -> ColorTable:
+    """``recolor(..., own, target, amount, core)`` as lookup tables for 8-bit BGR pixels
+    (``mirror.colortable``): the same output, in a fraction of the time."""
+    mean, ratio = move(own, target, amount)
+    return ColorTable(own, mean, ratio, DEVIATION, CORE)
+
+
 def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float = 1.0,
             core: np.ndarray | None = None) -> np.ndarray:
     """Moves pixels of colour statistics ``own`` to ``target`` (both (2, 3) CIELAB mean, spread):
@@ -393,7 +400,7 @@ class HairRenderer:
                 self._color_mask = (mask, box, True)
             if box is None:
                 return EditedFace(aligned.detail, zero, zero)
-            return recolor_box(aligned.detail, ColorTable(own, plan.color, plan.amount), mask, box)
+            return recolor_box(aligned.detail, color_table(own, plan.color, plan.amount), mask, box)
         hair = self._hair(aligned, detail)
         keep_out = self._keep_out(landmarks, size)
         change = cv2.resize(plan.hair_change, (size, size), interpolation=cv2.INTER_LINEAR)
