@@ -65,8 +65,11 @@ class Aligner:
         """Crops ``face`` out of ``image`` (H, W, 3) uint8 BGR into an (S, S, 3) crop, and with
         ``detail`` > 1 also into a (detail x S)-pixel crop of the same square for the renderer."""
         to_crop = self.matrix(face.landmarks)
-        crop = warp_to_crop(image, to_crop, self.size)
-        large = warp_to_crop(image, to_crop * detail, self.size * detail) if detail > 1 else None
+        # One pyramid of the frame's part under the crop serves both crops (the detail crop's
+        # level is the first step to the model crop's).
+        pyramid = FramePyramid(image, to_crop, self.size)
+        crop = pyramid.warp(to_crop, self.size)
+        large = pyramid.warp(to_crop * detail, self.size * detail) if detail > 1 else None
         return AlignedFace(crop, to_crop, transform_points(face.landmarks[:, :2], to_crop), large)
 
 
@@ -84,11 +87,80 @@ def invert(matrix: np.ndarray) -> np.ndarray:
 def warp_to_crop(image: np.ndarray, to_crop: np.ndarray, size: int) -> np.ndarray:
     """Warps a frame into the (size, size) crop; halves the frame first while it is much larger
     than the crop, so a 720p face is not aliased. Edges are replicated."""
-    matrix = np.asarray(to_crop, dtype=np.float64).copy()
-    scale = np.hypot(matrix[0, 0], matrix[0, 1])
-    while scale < 0.5 and min(image.shape[:2]) > 2 * size:
-        image = cv2.pyrDown(image)
-        matrix[:, :2] *= 2.0
-        scale *= 2.0  # pyrDown's pixel q is the source's 2q: the translation is unchanged.
-    return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)
+    return FramePyramid(image, to_crop, size).warp(to_crop, size)
+
+
+def _levels(shape: tuple[int, ...], scale: float, size: int) -> int:
+    """How often ``warp_to_crop`` halves a frame of ``shape`` for a crop of ``size`` pixels at
+    ``scale`` crop pixels per frame pixel."""
+    height, width = shape[:2]
+    levels = 0
+    while scale < 0.5 and min(height, width) > 2 * size:
+        height, width = (height + 1) // 2, (width + 1) // 2
+        scale *= 2.0
+        levels += 1
+    return levels
+
+
+class FramePyramid:
+    """The halvings (``cv2.pyrDown``) of the part of a frame a crop reads, made on demand and
+    shared by the crops of one square (the model's crop and the renderer's detail crop).
+
+    Only a box around the crop's square is halved, on a grid aligned with the whole frame's
+    and with room for the pyramid's kernel, so every crop is the one the whole frame's pyramid
+    gives, for the cost of the face's part of the frame.
+
+    Args:
+        image: (H, W, C) frame.
+        to_crop: (2, 3) frame -> crop matrix of the square (any multiple of it reads the same part).
+        size: the square's side in crop pixels under ``to_crop``.
+    """
+
+    MARGIN = 8   # pixels of the deepest level of room around the square (the kernels read 3 or so)
+    SHARED = 2   # levels up to this one share one box
+
+    def __init__(self, image: np.ndarray, to_crop: np.ndarray, size: int):
+        self._image = image
+        matrix = np.asarray(to_crop, dtype=np.float64)
+        self._corners = transform_points(np.float64([[0, 0], [size, 0], [0, size], [size, size]]), invert(matrix))
+        self._made: dict[tuple, np.ndarray] = {}   # (box, level) -> the box halved level times
+
+    def _box(self, level: int) -> tuple[int, int, int, int]:
+        """(x0, y0, x1, y1) in frame pixels: the square's part of the frame with room around it,
+        starting on the level's grid (the whole frame if the square lies off it)."""
+        height, width = self._image.shape[:2]
+        unit = 1 << max(level, self.SHARED)
+        margin = self.MARGIN * unit
+        x0 = max(0, (int(np.floor(self._corners[:, 0].min())) - margin) // unit * unit)
+        y0 = max(0, (int(np.floor(self._corners[:, 1].min())) - margin) // unit * unit)
+        x1 = min(width, int(np.ceil(self._corners[:, 0].max())) + margin)
+        y1 = min(height, int(np.ceil(self._corners[:, 1].max())) + margin)
+        if x1 - x0 <= margin or y1 - y0 <= margin:
+            return 0, 0, width, height
+        return x0, y0, x1, y1
+
+    def level(self, level: int) -> tuple[np.ndarray, int, int]:
+        """(image, x0, y0): the box halved ``level`` times, and where the box starts in the frame."""
+        if level == 0:
+            return self._image, 0, 0
+        box = self._box(level)
+        x0, y0, x1, y1 = box
+        base, start = self._image[y0:y1, x0:x1], 0
+        for shallower in range(level, 0, -1):     # from the deepest level made of this box
+            if (box, shallower) in self._made:
+                base, start = self._made[box, shallower], shallower
+                break
+        for depth in range(start + 1, level + 1):
+            base = self._made[box, depth] = cv2.pyrDown(base)
+        return base, x0, y0
+
+    def warp(self, to_crop: np.ndarray, size: int) -> np.ndarray:
+        """(size, size, C) the crop of ``to_crop`` (a multiple of the pyramid's matrix)."""
+        matrix = np.asarray(to_crop, dtype=np.float64).copy()
+        level = _levels(self._image.shape, float(np.hypot(matrix[0, 0], matrix[0, 1])), size)
+        image, x0, y0 = self.level(level)
+        # pyrDown's pixel q is the source's 2q: a level's pixel q is the box's (2^level) q.
+        matrix[:, 2] += matrix[:, :2] @ np.float64([x0, y0])
+        matrix[:, :2] *= float(1 << level)
+        return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_REPLICATE)

@@ -32,9 +32,15 @@ def rebase(edited: EditedFace, then: AlignedFace, now: AlignedFace) -> EditedFac
     drew anew (``replace``) as drawn, what it changed (a recolouring) as that change added onto
     the new crop."""
     replace = edited.replace[..., None]
-    change = edited.crop.astype(np.float32) - then.detail
-    crop = replace * edited.crop + (1.0 - replace) * (now.detail + change)
-    return EditedFace(np.clip(crop + 0.5, 0, 255).astype(np.uint8), edited.hair_mask, edited.replace)
+    # replace * crop + (1 - replace) * (now + change), in place.
+    carried = edited.crop.astype(np.float32)
+    carried -= then.detail
+    carried += now.detail
+    carried *= 1.0 - replace
+    crop = replace * edited.crop
+    crop += carried
+    crop += 0.5
+    return EditedFace(np.clip(crop, 0, 255, out=crop).astype(np.uint8), edited.hair_mask, edited.replace)
 
 
 def drawn_every_frame(style: Style) -> bool:

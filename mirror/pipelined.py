@@ -439,6 +439,10 @@ def configure_threads(pipeline, onnxruntime_threads: int | None = None,
             pipeline.editor.backend = old.with_threads(onnxruntime_threads)
             old.close()
         used["onnxruntime"] = onnxruntime_threads or cores
+    if onnxruntime_threads is not None:
+        # The segmenter is an ONNX Runtime session too, whatever the model's backend: on two
+        # threads it costs 0.5 ms more CPU a call (3.0 against 2.6 ms), for no speed in the loop.
+        pipeline.segmenter.set_threads(onnxruntime_threads)
     if pipeline.backend == "torch" and not sequential:
         import torch
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from mirror.colortable import ColorTable, recolor_box
+from mirror.compositor import nonzero_box
 from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
 from mirror.regions import (NOSE_TIP, MOUTH, brow_line, edit_limit, face_interior, face_oval, skull,
                             soft_interior)
@@ -92,19 +94,30 @@ SKIN_MIN = 0.002       # share of the crop a skin sample needs before it is trus
 # hold L* in steps of 0.4 and a*, b* in steps of 1, finer than hair colour needs.
 _LAB_SCALE = np.float32([100.0 / 255.0, 1.0, 1.0])
 _LAB_OFFSET = np.float32([0.0, 128.0, 128.0])
+_SUM = np.ones((1, 3), np.float32)   # cv2.transform by this: the sum of a pixel's three channels
+
+
+# The same conversions as table look-ups (cv2.LUT: one vectorised pass, the same float32 values).
+_LAB_VALUES = ((np.arange(256, dtype=np.float32)[:, None] - _LAB_OFFSET) * _LAB_SCALE).reshape(256, 1, 3)
+_UNIT_VALUES = (np.arange(256, dtype=np.float32) * np.float32(1.0 / 255.0)).reshape(256, 1)
 
 
 def to_lab(image: np.ndarray) -> np.ndarray:
     """(H, W, 3) BGR, uint8 or float in [0, 1] -> float32 CIELAB (L* in [0, 100], a*, b* around 0)."""
     if image.dtype != np.uint8:
-        image = np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    return (cv2.cvtColor(image, cv2.COLOR_BGR2LAB).astype(np.float32) - _LAB_OFFSET) * _LAB_SCALE
+        scaled = image * 255.0
+        scaled += 0.5
+        image = np.clip(scaled, 0, 255, out=scaled).astype(np.uint8)
+    return cv2.LUT(cv2.cvtColor(image, cv2.COLOR_BGR2LAB), _LAB_VALUES)
 
 
 def from_lab(lab: np.ndarray) -> np.ndarray:
     """Float32 CIELAB -> (H, W, 3) float32 BGR in [0, 1]."""
-    lab8 = np.clip(lab / _LAB_SCALE + _LAB_OFFSET + 0.5, 0, 255).astype(np.uint8)
-    return cv2.cvtColor(lab8, cv2.COLOR_LAB2BGR).astype(np.float32) * np.float32(1.0 / 255.0)
+    lab8 = lab / _LAB_SCALE
+    lab8 += _LAB_OFFSET
+    lab8 += 0.5
+    lab8 = np.clip(lab8, 0, 255, out=lab8).astype(np.uint8)
+    return cv2.LUT(cv2.cvtColor(lab8, cv2.COLOR_LAB2BGR), _UNIT_VALUES)
 
 
 def color_stats(lab: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
@@ -134,6 +147,30 @@ def own_color(lab: np.ndarray, hair: np.ndarray) -> np.ndarray | None:
     return np.stack([median, np.maximum(spread, 1.0)]).astype(np.float32)
 
 
+def move(own: np.ndarray, target: np.ndarray, amount: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """``recolor``'s move of hair of colour ``own`` towards ``target`` (both (2, 3) CIELAB mean,
+    spread): ((3,) the new mean, (3,) the factor each channel's spread is stretched by)."""
+    limits = np.float32(SPREAD_LIMITS)
+    # Hair already of the target colour stays as it is; the full move from ALREADY[1] CIELAB units on.
+    distance = float(np.linalg.norm(target[0] - own[0]))
+    amount *= float(np.clip((distance - ALREADY[0]) / (ALREADY[1] - ALREADY[0]), 0.0, 1.0))
+    ratio = np.clip(target[1] / own[1], limits[:, 0], limits[:, 1]) ** amount
+    mean = own[0] + amount * (target[0] - own[0])
+    if amount > 1.0:
+        # A reach beyond the target may lighten, darken and saturate further, but keeps the
+        # target's hue (overshot, a red-brown head turned blond would come out grey-green).
+        chroma = float(np.linalg.norm(target[0, 1:]))
+        mean[1:] = target[0, 1:] * max(1.0, float(np.linalg.norm(mean[1:])) / max(chroma, 1e-6))
+    return mean, ratio
+
+
+def color_table(own: np.ndarray, target: np.ndarray, amount: float = 1.0) -> ColorTable:
+    """``recolor(..., own, target, amount, core)`` as lookup tables for 8-bit BGR pixels
+    (``mirror.colortable``): the same output, in a fraction of the time."""
+    mean, ratio = move(own, target, amount)
+    return ColorTable(own, mean, ratio, DEVIATION, CORE)
+
+
 def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float = 1.0,
             core: np.ndarray | None = None) -> np.ndarray:
     """Moves pixels of colour statistics ``own`` to ``target`` (both (2, 3) CIELAB mean, spread):
@@ -147,17 +184,7 @@ def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float 
     Returns:
         (H, W, 3) float32 BGR in [0, 1].
     """
-    limits = np.float32(SPREAD_LIMITS)
-    # Hair already of the target colour stays as it is; the full move from ALREADY[1] CIELAB units on.
-    distance = float(np.linalg.norm(target[0] - own[0]))
-    amount *= float(np.clip((distance - ALREADY[0]) / (ALREADY[1] - ALREADY[0]), 0.0, 1.0))
-    ratio = np.clip(target[1] / own[1], limits[:, 0], limits[:, 1]) ** amount
-    mean = own[0] + amount * (target[0] - own[0])
-    if amount > 1.0:
-        # A reach beyond the target may lighten, darken and saturate further, but keeps the
-        # target's hue (overshot, a red-brown head turned blond would come out grey-green).
-        chroma = float(np.linalg.norm(target[0, 1:]))
-        mean[1:] = target[0, 1:] * max(1.0, float(np.linalg.norm(mean[1:])) / max(chroma, 1e-6))
+    mean, ratio = move(own, target, amount)
     offset = lab - own[0]
     # Strands are stretched to the target's spread; what lies far outside the hair's own spread
     # (skin or wall mixed into an edge pixel) keeps its offset: no glowing rim.
@@ -181,6 +208,7 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
             everywhere).
     """
     # The colour beside the hair is a smooth field: averaged at a quarter of the resolution.
+    lab = np.asarray(lab, np.float32)
     height, width = hair.shape
     small = (max(1, width // 4), max(1, height // 4))
     other = cv2.resize(np.clip(1.0 - 2.0 * hair, 0.0, 1.0), small, interpolation=cv2.INTER_AREA)
@@ -189,15 +217,20 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
     beside = cv2.GaussianBlur(cv2.resize(lab, small, interpolation=cv2.INTER_AREA) * other[..., None], (0, 0), sigma)
     beside = cv2.resize(beside / np.maximum(weight, 1e-3)[..., None], (width, height), interpolation=cv2.INTER_LINEAR)
     weight = cv2.resize(weight, (width, height), interpolation=cv2.INTER_LINEAR)
-    span = own[0] - beside
-    length = np.sqrt((span ** 2).sum(axis=-1))
-    share = np.clip(((lab - beside) * span).sum(axis=-1) / np.maximum(length, 1e-3) ** 2, 0.0, 1.0)
-    sure = np.clip((length - MATTE_CONTRAST[0]) / (MATTE_CONTRAST[1] - MATTE_CONTRAST[0]), 0.0, 1.0)
-    matte = 1.0 - (1.0 - share) * sure * np.clip(weight / OTHER_MIN, 0.0, 1.0)
+    # Per pixel, in OpenCV's vectorised loops (a channel sum is cv2.transform by _SUM): the
+    # pixel's share of the way from the colour beside it to the hair's, and how sure that is.
+    span = np.subtract(own[0], beside, dtype=np.float32)
+    length2 = cv2.transform(span * span, _SUM)
+    length = cv2.sqrt(length2)
+    dot = cv2.transform(cv2.multiply(cv2.subtract(lab, beside), span), _SUM)
+    share = np.clip(dot / np.maximum(length2, 1e-6), 0.0, 1.0)
+    sure = np.clip((length - MATTE_CONTRAST[0]) * (1.0 / (MATTE_CONTRAST[1] - MATTE_CONTRAST[0])), 0.0, 1.0)
+    matte = 1.0 - (1.0 - share) * sure * np.clip(weight * (1.0 / OTHER_MIN), 0.0, 1.0)
     if skin is not None:
-        distance = np.linalg.norm(lab - skin, axis=-1)
-        skinlike = 1.0 - np.clip((distance - NOT_SKIN[0]) / (NOT_SKIN[1] - NOT_SKIN[0]), 0.0, 1.0)
-        matte = matte * (1.0 - skinlike * (1.0 if skin_zone is None else skin_zone))
+        diff = np.subtract(lab, skin, dtype=np.float32)
+        distance = cv2.sqrt(cv2.transform(diff * diff, _SUM))
+        skinlike = 1.0 - np.clip((distance - NOT_SKIN[0]) * (1.0 / (NOT_SKIN[1] - NOT_SKIN[0])), 0.0, 1.0)
+        matte *= 1.0 - skinlike * (1.0 if skin_zone is None else skin_zone)
     return matte.astype(np.float32)
 
 
@@ -223,8 +256,22 @@ def refine(mask: np.ndarray, guide: np.ndarray) -> np.ndarray:
     size = guide.shape[0]
     up = cv2.resize(mask, (size, size), interpolation=cv2.INTER_LINEAR)
     radius = max(1, int(round(GUIDE_RADIUS * size)))
+    # The filter's output is 0 farther than two windows from where the mask is not 0: it runs
+    # on that box only (the same values, for the hair's share of the crop's cost).
+    out = np.zeros((size, size), np.float32)
+    support = nonzero_box(mask > 0)
+    if support is None:
+        return out
+    (top, bottom), (left, right) = support
+    scale = size / mask.shape[0]
+    margin = 3 * radius + 4 + int(np.ceil(scale))
+    y0, y1 = max(0, int(top * scale) - margin), min(size, int(bottom * scale) + margin)
+    x0, x1 = max(0, int(left * scale) - margin), min(size, int(right * scale) + margin)
     # A colour guide: blond hair and skin can share a grey level, not a hue.
-    return np.clip(cv2.ximgproc.guidedFilter(guide, up, radius, GUIDE_EPS), 0.0, 1.0)
+    filtered = cv2.ximgproc.guidedFilter(np.ascontiguousarray(guide[y0:y1, x0:x1]),
+                                         np.ascontiguousarray(up[y0:y1, x0:x1]), radius, GUIDE_EPS)
+    out[y0:y1, x0:x1] = np.clip(filtered, 0.0, 1.0)
+    return out
 
 
 def reflect_from(source: np.ndarray, depth: float) -> tuple[np.ndarray, np.ndarray]:
@@ -386,9 +433,7 @@ class HairRenderer:
                 self._color_mask = (mask, box, True)
             if box is None:
                 return EditedFace(aligned.detail, zero, zero)
-            out = detail.copy()
-            out[box] = recolor(to_lab(aligned.detail[box]), own, plan.color, plan.amount, core=mask[box])
-            return self._finish(detail, out, mask, zero)
+            return recolor_box(aligned.detail, color_table(own, plan.color, plan.amount), mask, box)
         hair = self._hair(aligned, detail)
         keep_out = self._keep_out(landmarks, size)
         change = cv2.resize(plan.hair_change, (size, size), interpolation=cv2.INTER_LINEAR)
@@ -514,8 +559,8 @@ class HairRenderer:
         if mask.max() <= 1.0 / 255:
             return mask, None
         # Only the hair's box is recoloured: the rest of the crop stays as it is.
-        ys, xs = np.nonzero(mask > 1.0 / 255)
-        box = slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1)
+        (top, bottom), (left, right) = nonzero_box(mask > 1.0 / 255)
+        box = slice(top, bottom), slice(left, right)
         interior = face_interior(aligned.landmarks, aligned.crop.shape[0])
         skin = np.median(crop_lab[interior][::4], axis=0) if interior.any() else None
         # Skin is looked for only on and around the face: farther out, skin-coloured hair (blond
@@ -589,8 +634,12 @@ class HairRenderer:
     def _finish(detail: np.ndarray, out: np.ndarray, mask: np.ndarray, replace: np.ndarray) -> EditedFace:
         """Blends ``out`` into ``detail`` through ``mask``: the EditedFace the compositor takes."""
         mask = np.clip(mask, 0.0, 1.0).astype(np.float32)
-        blended = detail + mask[..., None] * (out - detail)
-        return EditedFace(np.clip(blended * 255.0 + 0.5, 0, 255).astype(np.uint8), mask,
+        blended = out - detail          # detail + mask * (out - detail), in place
+        blended *= mask[..., None]
+        blended += detail
+        blended *= 255.0
+        blended += 0.5
+        return EditedFace(np.clip(blended, 0, 255, out=blended).astype(np.uint8), mask,
                           np.clip(replace, 0.0, 1.0).astype(np.float32))
 
     @staticmethod

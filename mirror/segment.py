@@ -46,10 +46,17 @@ class HairSegmenter:
             raise MirrorError(f"model file not found: {path}")
         self.video = video
         self.every = max(1, every) if video else 1
+        self._path = path
         self._session = open_session(path, threads)
         self._input = self._session.get_inputs()[0].name
         self._filter = OneEuroFilter(min_cutoff=1.5, beta=0.5)
         self.reset()
+
+    def set_threads(self, threads: int) -> None:
+        """Reopens the model with ``threads`` intra-op threads (a session cannot change them)."""
+        from mirror.backends.onnxruntime import open_session
+
+        self._session = open_session(self._path, threads)
 
     def reset(self) -> None:
         """Forgets the past (the face was lost)."""

@@ -1,0 +1,96 @@
+"""The recolouring as lookup tables: ``render.recolor``'s mapping of 8-bit colours, made once per
+frame for the person's hair colour and applied with a few table look-ups per pixel.
+
+    table = render.color_table(own, target, amount)   # (2, 3) CIELAB statistics, as recolor's
+    out = table.apply(bgr, core)                      # (H, W, 3) uint8 BGR, as recolor's output
+
+``recolor`` moves each pixel's CIELAB offset from the hair's mean by a gain that depends on the
+pixel's normalised distance from that mean (and on the ``core`` mask). Its 8-bit CIELAB input
+takes 256 values per channel, so everything per channel (the offsets, their squared share of
+the distance, the moved value in 8-bit units) is a table of 256 entries: per pixel there is
+one colour conversion there and back (OpenCV's 8-bit tables), three look-ups, a square root and
+a blend, in OpenCV's vectorised loops. The result is ``recolor``'s to within float rounding (at
+most one 8-bit CIELAB step, on a few pixels in a thousand).
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from mirror.types import EditedFace
+
+# The 8-bit CIELAB coding (mirror.render.to_lab / from_lab): L* in [0, 100] as 0..255, a*, b* + 128.
+_LAB_SCALE = np.float32([100.0 / 255.0, 1.0, 1.0])
+_LAB_OFFSET = np.float32([0.0, 128.0, 128.0])
+_SUM = np.ones((1, 3), np.float32)        # cv2.transform: the sum of a pixel's three channels
+
+
+class ColorTable:
+    """``render.recolor(lab, own, target, amount, core)`` for 8-bit BGR pixels.
+
+    Args:
+        own: (2, 3) float32 CIELAB mean and spread of the hair.
+        mean, ratio: (3,) the hair's new mean and each channel's stretch (``render.move``).
+        deviation: ``render.DEVIATION``: a pixel within deviation[0] of the hair's spreads is
+            stretched, from deviation[1] on only shifted.
+        core: ``render.CORE``: the ``core`` mask from which (wholly at which) a pixel is hair.
+    """
+
+    def __init__(self, own: np.ndarray, mean: np.ndarray, ratio: np.ndarray,
+                 deviation: tuple[float, float], core: tuple[float, float]):
+        values = (np.arange(256, dtype=np.float32)[:, None] - _LAB_OFFSET) * _LAB_SCALE   # (256, 3) CIELAB
+        offset = values - own[0]
+        # Per channel: the squared share of the distance from the hair's mean, the pixel's new
+        # 8-bit code if it kept its offset (rounded by the + 0.5 and a truncation), and what a
+        # full stretch to the target's spread adds to it.
+        self._distance = self._table((offset / own[1]) ** 2)
+        self._base = self._table((mean + offset) / _LAB_SCALE + _LAB_OFFSET + 0.5)
+        self._gain = self._table(offset * (ratio - 1.0) / _LAB_SCALE)
+        self._deviation = deviation
+        self._core = core
+
+    @staticmethod
+    def _table(values: np.ndarray) -> np.ndarray:
+        """(256, 3) -> the (256, 1, 3) float32 table cv2.LUT takes for 3-channel images."""
+        return np.ascontiguousarray(values, np.float32).reshape(256, 1, 3)
+
+    def apply(self, bgr: np.ndarray, core: np.ndarray | None = None) -> np.ndarray:
+        """(H, W, 3) uint8 BGR -> (H, W, 3) uint8 BGR recoloured.
+
+        Args:
+            core: (H, W) float32 in [0, 1], ``recolor``'s: where the pixel is surely hair.
+        """
+        lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB)
+        radius = cv2.sqrt(cv2.transform(cv2.LUT(lab, self._distance), _SUM))
+        low, high = self._deviation
+        inside = np.clip((high - radius) * (1.0 / (high - low)), 0.0, 1.0)
+        if core is not None:
+            np.maximum(inside, np.clip((core - self._core[0]) * (1.0 / (self._core[1] - self._core[0])), 0.0, 1.0),
+                       out=inside)
+        moved = cv2.LUT(lab, self._gain)
+        moved *= inside[..., None]
+        moved += cv2.LUT(lab, self._base)
+        np.clip(moved, 0, 255, out=moved)
+        return cv2.cvtColor(moved.astype(np.uint8), cv2.COLOR_LAB2BGR)
+
+
+def blend(base: np.ndarray, over: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8: ``base + weight * (over - base)``, rounded (``weight`` (H, W) float32 in
+    [0, 1]); ``render``'s blend of a drawn crop into the detail crop, in 8 bits."""
+    base32 = base.astype(np.float32)
+    out = cv2.subtract(over.astype(np.float32), base32)
+    out *= weight[..., None]
+    out += base32
+    out += 0.5
+    np.clip(out, 0, 255, out=out)
+    return out.astype(np.uint8)
+
+
+def recolor_box(detail: np.ndarray, table: ColorTable, mask: np.ndarray, box: tuple[slice, slice]) -> EditedFace:
+    """The recolouring of the (R, R, 3) uint8 ``detail`` crop by ``table`` through ``mask``
+    (R, R) float32, within ``box`` (outside it the mask is at most 1/255: nothing changes)."""
+    crop = detail.copy()
+    mask = np.clip(mask, 0.0, 1.0).astype(np.float32)
+    part, weight = np.ascontiguousarray(detail[box]), np.ascontiguousarray(mask[box])
+    crop[box] = blend(part, table.apply(part, weight), weight)
+    return EditedFace(crop, mask, np.zeros_like(mask))

@@ -1,0 +1,94 @@
+"""The speed work's shortcuts give what the plain computations give (docs/SPEED.md)."""
+import cv2
+import numpy as np
+import pytest
+
+from mirror.align import warp_to_crop
+from mirror.compositor import nonzero_box
+from mirror.render import GUIDE_EPS, color_stats, color_table, hair_matte, recolor, refine, to_lab
+
+
+def plain_warp_to_crop(image, to_crop, size):
+    """The whole frame halved while the crop is much smaller (the definition FramePyramid keeps)."""
+    matrix = np.asarray(to_crop, dtype=np.float64).copy()
+    scale = np.hypot(matrix[0, 0], matrix[0, 1])
+    while scale < 0.5 and min(image.shape[:2]) > 2 * size:
+        image = cv2.pyrDown(image)
+        matrix[:, :2] *= 2.0
+        scale *= 2.0
+    return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def test_the_face_box_pyramid_crops_as_the_whole_frame_does():
+    rng = np.random.default_rng(0)
+    for _ in range(60):
+        height, width = (int(v) for v in rng.integers(150, 1300, 2))
+        image = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+        size = int(rng.choice([64, 128, 256]))
+        scale, angle = rng.uniform(0.05, 1.5), rng.uniform(-0.5, 0.5)
+        center = rng.uniform(-0.3, 1.3, 2) * (width, height)     # some squares reach off the frame
+        rotation = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+        to_crop = np.hstack([rotation, (size / 2 - rotation @ center)[:, None]])
+        assert np.array_equal(warp_to_crop(image, to_crop, size), plain_warp_to_crop(image, to_crop, size))
+
+
+@pytest.mark.parametrize("amount", [0.0, 0.5, 1.0, 1.4, 2.5])
+def test_the_colour_table_recolours_as_recolor_does(amount):
+    rng = np.random.default_rng(1)
+    bgr = rng.integers(0, 256, (64, 96, 3), dtype=np.uint8)
+    bgr[:32] = np.clip(rng.normal(40, 12, (32, 96, 3)), 0, 255).astype(np.uint8)   # dark hair
+    core = rng.random((64, 96)).astype(np.float32)
+    own = color_stats(to_lab(bgr[:32]), np.ones((32, 96), bool))
+    for target in (np.float32([[70, 5, 30], [12, 3, 8]]), np.float32([[10, 1, 2], [4, 1, 1]])):
+        table = color_table(own, target, amount)
+        for mask in (None, core):
+            plain = np.round(recolor(to_lab(bgr), own, target, amount, core=mask) * 255).astype(int)
+            fast = table.apply(bgr, mask).astype(int)
+            assert np.abs(fast - plain).max() <= 1
+            assert (fast != plain).mean() < 0.01
+
+
+def test_refine_on_the_masks_box_is_the_whole_crops_guided_filter():
+    rng = np.random.default_rng(2)
+    guide = cv2.GaussianBlur(rng.random((256, 256, 3)).astype(np.float32), (0, 0), 2)
+    mask = np.zeros((128, 128), np.float32)
+    mask[10:60, 30:90] = cv2.GaussianBlur(rng.random((50, 60)).astype(np.float32), (0, 0), 3)
+    up = cv2.resize(mask, (256, 256), interpolation=cv2.INTER_LINEAR)
+    whole = np.clip(cv2.ximgproc.guidedFilter(guide, up, 3, GUIDE_EPS), 0, 1)
+    np.testing.assert_allclose(refine(mask, guide), whole, atol=1e-5)
+    assert not refine(np.zeros((128, 128), np.float32), guide).any()
+
+
+def test_the_vectorised_matte_is_the_plain_one():
+    rng = np.random.default_rng(3)
+    lab = np.stack([rng.normal(40, 15, (80, 80)), rng.normal(5, 5, (80, 80)), rng.normal(10, 8, (80, 80))], -1)
+    lab = lab.astype(np.float32)
+    hair = np.clip(cv2.GaussianBlur(rng.random((80, 80)).astype(np.float32), (0, 0), 4) * 3 - 1, 0, 1)
+    own, skin = np.float32([[20, 3, 5], [5, 2, 2]]), np.float32([65, 12, 15])
+    zone = rng.random((80, 80)).astype(np.float32)
+    matte = hair_matte(lab, own, hair, skin, zone)
+    # The plain computation, pixel by pixel as the matte is defined.
+    from mirror.render import MATTE_CONTRAST, NOT_SKIN, OTHER_MIN, OTHER_SIGMA
+    small = (20, 20)
+    other = cv2.resize(np.clip(1.0 - 2.0 * hair, 0.0, 1.0), small, interpolation=cv2.INTER_AREA)
+    weight = cv2.GaussianBlur(other, (0, 0), OTHER_SIGMA * 20)
+    beside = cv2.GaussianBlur(cv2.resize(lab, small, interpolation=cv2.INTER_AREA) * other[..., None], (0, 0), OTHER_SIGMA * 20)
+    beside = cv2.resize(beside / np.maximum(weight, 1e-3)[..., None], (80, 80), interpolation=cv2.INTER_LINEAR)
+    weight = cv2.resize(weight, (80, 80), interpolation=cv2.INTER_LINEAR)
+    span = own[0] - beside
+    length = np.sqrt((span ** 2).sum(axis=-1))
+    share = np.clip(((lab - beside) * span).sum(axis=-1) / np.maximum(length, 1e-3) ** 2, 0.0, 1.0)
+    sure = np.clip((length - MATTE_CONTRAST[0]) / (MATTE_CONTRAST[1] - MATTE_CONTRAST[0]), 0.0, 1.0)
+    plain = 1.0 - (1.0 - share) * sure * np.clip(weight / OTHER_MIN, 0.0, 1.0)
+    skinlike = 1.0 - np.clip((np.linalg.norm(lab - skin, axis=-1) - NOT_SKIN[0]) / (NOT_SKIN[1] - NOT_SKIN[0]), 0.0, 1.0)
+    plain = plain * (1.0 - skinlike * zone)
+    np.testing.assert_allclose(matte, plain, atol=1e-5)
+
+
+def test_nonzero_box_is_numpys():
+    rng = np.random.default_rng(4)
+    for threshold in (0.5, 0.999, 1.0):
+        mask = rng.random((57, 91)) > threshold
+        ys, xs = np.nonzero(mask)
+        expected = None if ys.size == 0 else ((ys.min(), ys.max() + 1), (xs.min(), xs.max() + 1))
+        assert nonzero_box(mask) == expected
