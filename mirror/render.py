@@ -52,7 +52,6 @@ SPREAD_LIMITS = ((0.6, 1.5), (0.5, 1.0), (0.5, 1.0))
 SOFT = 0.012           # drawn regions' edges are feathered over this (Gaussian sigma)
 COPY = 0.12            # new hair below a hairline is the hair up to this far above it, mirrored down
 STRETCH = 2.0          # ... and stretched by at most this much to reach its lower end
-LENGTH = 3.0           # ... which lies at most this many times that depth below it (short hair, short fringe)
 DENSE = 0.02           # new hair is drawn from hair this far (share of the crop) inside its edge
 SOURCE_MIN = 0.5       # ... if it has at least this much of it (share of the new hair's area)
 ROOTS = 0.04           # ... and reaches up to this far over the thin hair above it
@@ -372,16 +371,6 @@ def _sheen(inside: np.ndarray, landmarks: np.ndarray, loss: np.ndarray | None = 
     return (bare * spot * inside).astype(np.float32)
 
 
-def _fall(source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each pixel of ``source`` (R, R) bool's picture: the last source row above it (or at
-    it; -1 if none) and how deep the source is that ends there (its column's run of rows)."""
-    size = source.shape[0]
-    rows = np.arange(size, dtype=np.float32)[:, None]
-    above = np.maximum.accumulate(np.where(source, rows, -1.0), axis=0)
-    run = rows - np.maximum.accumulate(np.where(source, -1.0, rows), axis=0)
-    return above, np.take_along_axis(run, np.clip(above, 0, size - 1).astype(np.int64), axis=0)
-
-
 class HairRenderer:
     """Renders ``EditPlan``s onto aligned faces; remembers the person's hair colour in video.
 
@@ -478,13 +467,11 @@ class HairRenderer:
         # through; a head with too little of it (a hat, a bald head) gets none.
         dense = self._dense(hair) if grow.max() > 0 else None
         if dense is not None and dense.sum() >= SOURCE_MIN * (grow > 0.5).sum():
+            grow = strand_tips(grow)
             # It falls from ROOTS above the dense hair's lower edge (the mask's edge runs a few
             # pixels into the skin at a hairline: hair drawn from there is pale) ...
             reach = max(1, int(round(ROOTS * size)))
             roots = cv2.erode(dense.astype(np.uint8), np.ones((reach + 1, 1), np.uint8), anchor=(0, 0)) > 0
-            # ... no farther below the hairline than the hair above it is long (short hair, a
-            # short fringe), an even length across the forehead.
-            grow = strand_tips(grow * self._fringe_length(roots, grow > 0.5, soft))
             strands = self._strands(out, roots, grow > 0.5, FOLD * size)
             # ... in the dense hair's own shade: a fringe as dark as the hair it falls from.
             new = grow > 0.5
@@ -511,24 +498,6 @@ class HairRenderer:
         sure edge (a soft one would tint the wall beside it) snapped to the strands."""
         sure = np.clip((aligned.hair - HAIR_EDGE[0]) / (HAIR_EDGE[1] - HAIR_EDGE[0]), 0, 1)
         return refine(sure * np.clip(aligned.person * 2.0 - 0.5, 0.0, 1.0), detail)
-
-    @staticmethod
-    def _fringe_length(roots: np.ndarray, new: np.ndarray, soft: float) -> np.ndarray:
-        """(R, R) float32 in [0, 1]: where new hair (``new`` (R, R) bool) may reach: down to
-        LENGTH times the typical depth of the hair above it (``roots`` (R, R) bool) below the
-        hairline, the hairline smoothed across the columns."""
-        size = roots.shape[0]
-        above, depth = _fall(roots)
-        cols = np.nonzero((new & (above >= 0)).any(axis=0))[0]
-        if not len(cols):
-            return np.ones(roots.shape, np.float32)
-        lowest = size - 1 - roots[::-1].argmax(axis=0)             # each column's hairline
-        has = roots.any(axis=0)
-        line = np.interp(np.arange(size), np.nonzero(has)[0], lowest[has]).astype(np.float32)
-        line = cv2.GaussianBlur(line[None, :], (0, 0), sigmaX=3 * soft, sigmaY=0.1)[0]
-        reach = LENGTH * float(np.median(np.minimum(depth, COPY * size)[new & (above >= 0)]))
-        rows = np.arange(size, dtype=np.float32)[:, None]
-        return np.clip((line[None, :] + reach - rows) / soft + 0.5, 0.0, 1.0).astype(np.float32)
 
     @staticmethod
     def _dense(hair: np.ndarray) -> np.ndarray:
@@ -582,7 +551,10 @@ class HairRenderer:
         ``depth`` pixels); in the hair's own range of colour."""
         size = image.shape[0]
         rows = np.arange(size, dtype=np.float32)[:, None]
-        above, depth_above = _fall(source)
+        above = np.maximum.accumulate(np.where(source, rows, -1.0), axis=0)   # last hair row above
+        # How deep the hair is that ends there, and how far down the new hair reaches, per column.
+        run = rows - np.maximum.accumulate(np.where(source, -1.0, rows), axis=0)
+        depth_above = np.take_along_axis(run, np.clip(above, 0, size - 1).astype(np.int64), axis=0)
         bottom = np.where(new.any(axis=0), size - 1 - new[::-1].argmax(axis=0), -1).astype(np.float32)[None, :]
         reach = np.clip(np.minimum(depth_above, COPY * size), 1.0, None)
         stretch = np.clip((bottom - above) / reach, 1.0, STRETCH)

@@ -296,21 +296,6 @@ def test_plan_kinds(pipeline, faces):
     assert HairRenderer().render(aligned, EditPlan("none")).hair_mask.max() == 0
 
 
-def test_short_hair_makes_a_short_fringe():
-    """New hair reaches no farther below the hairline than LENGTH times the depth of the hair
-    above it, evenly across the forehead."""
-    from mirror.render import LENGTH
-    size = 128
-    for depth in (6, 12):
-        roots = np.zeros((size, size), bool)
-        roots[40 - depth:40, 20:108] = True                 # hair above a straight hairline at row 40
-        new = np.zeros((size, size), bool)
-        new[40:110, 30:98] = True                           # a fringe asked to reach row 110
-        reach = HairRenderer._fringe_length(roots, new, soft=1.5)[:, 30:98] > 0.5
-        ends = reach.shape[0] - 1 - reach[::-1].argmax(axis=0)       # each column's lowest row
-        assert np.all(np.abs(ends - (39 + LENGTH * depth)) <= 2), (depth, ends.min(), ends.max())
-
-
 def test_a_bare_scalp_catches_the_light_on_its_front(faces):
     """The sheen on a bald head lies on the scalp, between its top and the brows, centred on the
     face; nothing of it falls outside the scalp."""
