@@ -43,14 +43,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from torch import nn
 
 from mirror.backends.base import load_model_files
 from mirror.cli import setup_logging
 from mirror.errors import MirrorError
-from mirror.vae import CHECKPOINT, load_checkpoint, read_specs, reparameterize, write_specs
+from mirror.vae import (CHECKPOINT, UPSAMPLES, ResBlock, load_checkpoint, model_from_specs, read_specs, reparameterize,
+                        transposed_to_upsample, write_specs)
 from train.data import AlignedSet, to_crops
 from train.discriminator import PatchDiscriminator
-from train.losses import (ADVERSARIAL, adaptive_weight, feature_matching, get_adversarial,
+from train.losses import (ADVERSARIAL, adaptive_weight, feature_matching, get_adversarial, grid_loss,
                           reconstruction_loss)
 from train.metrics import psnr, sharpness
 from train.training import History, epoch_order
@@ -76,6 +78,10 @@ class FinetuneConfig:
     adaptive: bool = True              # lambda = VQGAN's adaptive weight, else 1
     gan_start: int = 50                # decoder steps before the adversarial term is on
     latent: str = "mean"               # mean | sample: what the decoder decodes in training
+    grid_weight: float = 0.0           # weight of train.losses.grid_loss (checkerboard frequencies)
+    # decoder (issue 13: a checkerboard-free up-sampler)
+    upsample: str = "transposed"       # transposed | nearest | bilinear: the last upsample_layers stages
+    upsample_layers: int = 0           # stages rebuilt as upsample + 3x3 conv (from the shipped weights)
     # discriminator
     disc_width: int = 32               # channels of its first layer
     disc_layers: int = 3               # stride-2 layers after the first (70 px patches)
@@ -100,13 +106,41 @@ class FinetuneConfig:
 DEFAULTS = FinetuneConfig()
 
 
-def build_model(engines: str):
-    """(VAE rebuilt from the ONNX files, the engines' specs.json)."""
+def build_model(engines: str, upsample: str = "transposed", upsample_layers: int = 0):
+    """(VAE rebuilt from the ONNX files, the engines' specs.json with the model part updated).
+
+    With ``upsample_layers`` > 0 the decoder's last stages become ``upsample`` + 3x3 conv
+    (``mirror.vae.Decoder``); their kernels start from the shipped transposed kernels
+    (``transposed_to_upsample``, exact where a transposed kernel can be written so), every other
+    weight is the shipped one.
+    """
     from mirror.backends.torch import model_from_engines
 
     if not os.path.isdir(engines):
         raise MirrorError(f"engines folder not found: {engines}")
-    return model_from_engines(load_model_files(engines, styles=False)), read_specs(engines)
+    shipped, specs = model_from_engines(load_model_files(engines, styles=False)), read_specs(engines)
+    model_specs = specs["model"]
+    if upsample_layers == model_specs.get("upsample_layers", 0) and \
+            upsample == model_specs.get("upsample", "transposed"):
+        return shipped, specs
+    if model_specs.get("upsample_layers", 0):
+        raise MirrorError(f"{engines} already has an upsample decoder; start from a transposed one")
+    model_specs = {**model_specs, "upsample": upsample, "upsample_layers": upsample_layers}
+    vae = model_from_specs(model_specs)
+    vae.encoder.load_state_dict(shipped.encoder.state_dict())
+    vae.decoder.head.load_state_dict(shipped.decoder.head.state_dict())
+
+    def weighted(decoder):
+        return [m for m in decoder.conv if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, ResBlock))]
+
+    for old, new in zip(weighted(shipped.decoder), weighted(vae.decoder), strict=True):
+        if isinstance(old, nn.ConvTranspose2d) and isinstance(new, nn.Conv2d):
+            with torch.no_grad():
+                new.weight.copy_(transposed_to_upsample(old.weight))
+                new.bias.copy_(old.bias)
+        else:
+            new.load_state_dict(old.state_dict())
+    return vae, {**specs, "model": model_specs}
 
 
 @torch.no_grad()
@@ -181,7 +215,8 @@ def train_step(vae, disc, judge, optimizer, disc_optimizer, adversarial, config:
         feat = feature_matching(real_judged, judge.features(recon))
     else:
         feat = torch.zeros(())
-    nll = rec + config.feature_weight * feat
+    grid = grid_loss(recon, images) if config.grid_weight > 0 else torch.zeros(())
+    nll = rec + config.feature_weight * feat + config.grid_weight * grid
     adv = adversarial.generator(fake_logits)
     weight = torch.zeros(())
     if step >= config.gan_start:
@@ -195,7 +230,8 @@ def train_step(vae, disc, judge, optimizer, disc_optimizer, adversarial, config:
     disc_loss.backward()
     disc_optimizer.step()
     return {key: float(value.detach()) for key, value in
-            (("loss", loss), ("rec", rec), ("feat", feat), ("adv", adv), ("lambda", weight), ("disc", disc_loss))}
+            (("loss", loss), ("rec", rec), ("feat", feat), ("grid", grid), ("adv", adv), ("lambda", weight),
+             ("disc", disc_loss))}
 
 
 def finetune(config: FinetuneConfig, resume: bool = False) -> dict:
@@ -206,6 +242,7 @@ def finetune(config: FinetuneConfig, resume: bool = False) -> dict:
             --resume, or a corrupt checkpoint.
     """
     for name, choices, value in (("adversarial", tuple(ADVERSARIAL), config.adversarial),
+                                 ("upsample", UPSAMPLES, config.upsample),
                                  ("feature", FEATURES, config.feature), ("latent", LATENTS, config.latent)):
         if value not in choices:
             raise ValueError(f"unknown {name} {value!r}; choose one of {choices}")
@@ -218,7 +255,7 @@ def finetune(config: FinetuneConfig, resume: bool = False) -> dict:
         raise MirrorError(f"{run} already holds a run; pass --resume to continue it or pick another --run")
     if resume and not os.path.isfile(checkpoint_path):
         raise MirrorError(f"nothing to resume: no {CHECKPOINT} in {run}")
-    vae, engine_specs = build_model(config.engines)
+    vae, engine_specs = build_model(config.engines, config.upsample, config.upsample_layers)
     rec_dist, hair_weight = engine_specs.get("rec_dist", "laplace"), engine_specs.get("hair_weight", 0.0)
     train_set = AlignedSet(config.data, "train", masks=hair_weight > 0)
     if train_set.size != vae.size:
@@ -264,7 +301,7 @@ def finetune(config: FinetuneConfig, resume: bool = False) -> dict:
              run, config.steps - step, config.batch_size, per_epoch,
              sum(p.numel() for p in disc.parameters()) / 1e6)
 
-    keys = ("loss", "rec", "feat", "adv", "lambda", "disc")
+    keys = ("loss", "rec", "feat", "grid", "adv", "lambda", "disc")
     window = dict.fromkeys(keys, 0.0) | {"n": 0, "t": time.time()}
     last = history.epochs[-1] if history.epochs else {}
     vae.train()
@@ -313,7 +350,8 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m train.finetune", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--resume", action="store_true", help="continue the run in --run")
-    choices = {"adversarial": tuple(ADVERSARIAL), "feature": FEATURES, "latent": LATENTS}
+    choices = {"adversarial": tuple(ADVERSARIAL), "feature": FEATURES, "latent": LATENTS,
+               "upsample": UPSAMPLES}
     for f in dataclasses.fields(FinetuneConfig):
         if f.name == "torch_version":
             continue

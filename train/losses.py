@@ -204,3 +204,31 @@ def adaptive_weight(rec: torch.Tensor, adversarial: torch.Tensor, last_layer: to
     rec_grad = torch.autograd.grad(rec, last_layer, retain_graph=True)[0]
     adv_grad = torch.autograd.grad(adversarial, last_layer, retain_graph=True)[0]
     return (rec_grad.norm() / (adv_grad.norm() + 1e-4)).clamp(0.0, limit).detach()
+
+
+def grid_frequencies(size: int, period: int = 8) -> torch.Tensor:
+    """(S, S) bool: the 2-D frequencies of a ``period`` px grid and its harmonics, both components
+    nonzero multiples of S / period (the off-axis peaks that ``train.metrics.grid_artefact`` reads)."""
+    if size % period:
+        raise ValueError(f"image side {size} is not a multiple of the grid period {period}")
+    on = torch.zeros(size, dtype=torch.bool)
+    on[size // period::size // period] = True
+    return on[:, None] & on[None, :]
+
+
+def grid_loss(recon: torch.Tensor, data: torch.Tensor, period: int = 8) -> torch.Tensor:
+    """Power of the decode's error at the grid frequencies, per image (mean over the batch).
+
+    sum over the frequencies f of ``grid_frequencies`` and the three channels of
+    |FFT2(recon - data)(f)|^2 / S^2 (by Parseval, the part of sum (recon - data)^2 that lies at
+    those frequencies). A transposed convolution's checkerboard puts its energy exactly there.
+
+    Args:
+        recon, data: (B, C, S, S) float32 in [0, 1]; ``data`` is a constant.
+    """
+    if recon.shape != data.shape:
+        raise ValueError(f"recon {tuple(recon.shape)} and data {tuple(data.shape)} differ")
+    size = recon.shape[-1]
+    spectrum = torch.fft.fft2(recon - data.detach())
+    mask = grid_frequencies(size, period).to(recon.device)
+    return (spectrum.abs() ** 2)[..., mask].sum(dim=(1, 2)).mean() / size ** 2
