@@ -20,10 +20,10 @@ from test_train import run_cli, slice_dir, tiny_run  # noqa: F401  (shared fixtu
 from mirror.errors import MirrorError
 from mirror.vae import VAE, load_model, model_from_specs, transposed_to_upsample, write_specs
 from train.discriminator import PatchDiscriminator
-from train.finetune import (FinetuneConfig, cosine_factor, finetune, parse_arguments, set_learning_rates,
-                            train_step, update_ema)
+from train.finetune import (FinetuneConfig, build_model, cosine_factor, finetune, hold_inside, interior_masks,
+                            parse_arguments, set_learning_rates, train_step, update_ema)
 from train.losses import (ADVERSARIAL, adaptive_weight, feature_matching, get_adversarial, grid_frequencies,
-                          grid_loss)
+                          grid_loss, r1_penalty, random_shift)
 from train.metrics import frechet_distance, grid_artefact, sharpness
 
 ENGINES = os.path.join(ROOT, "engines")
@@ -93,6 +93,53 @@ def test_grid_loss_has_the_hand_computed_value():
         3 * (1 + 4) / 2 * a * a * 64, rel=1e-5)
     with pytest.raises(ValueError):
         grid_loss(torch.zeros(1, 1, 8, 8), torch.zeros(1, 1, 8, 8), period=3)
+
+
+def test_r1_penalty_has_the_hand_computed_value():
+    # A linear "discriminator" logits = sum(w * x) per image: the gradient is w for every image.
+    w = torch.tensor([[[[1.0, -2.0], [0.5, 0.0]]]], requires_grad=True)
+    real = torch.rand(3, 1, 2, 2).requires_grad_(True)
+    penalty = r1_penalty((real * w).sum(dim=(1, 2, 3)), real)
+    assert float(penalty.detach()) == pytest.approx(1 + 4 + 0.25)
+    penalty.backward()                                        # d/dw sum(w^2) = 2w
+    torch.testing.assert_close(w.grad, 2 * w.detach())
+    with pytest.raises(ValueError):
+        r1_penalty(torch.zeros(3), torch.zeros(3, 1, 2, 2))
+
+
+def test_random_shift_moves_each_image_by_whole_pixels_within_the_bound():
+    images = torch.arange(2 * 16.0).view(2, 1, 4, 4)
+    assert random_shift(images, 0) is images
+    moved = random_shift(images, 1, torch.Generator().manual_seed(0))
+    again = random_shift(images, 1, torch.Generator().manual_seed(0))
+    assert torch.equal(moved, again) and moved.shape == images.shape
+    for image, out in zip(images, moved):               # the centre 2x2 of out is in image, shifted by <= 1
+        padded = torch.nn.functional.pad(image[None], (1, 1, 1, 1), mode="reflect")[0, 0]
+        assert any(torch.equal(out[0], padded[y:y + 4, x:x + 4]) for y in range(3) for x in range(3))
+
+
+def test_hold_inside_keeps_the_values_and_cuts_the_gradient_inside():
+    recon = torch.tensor([[[[0.2, 0.4, 0.6]]]], requires_grad=True)
+    interior = torch.tensor([[[[1.0, 0.5, 0.0]]]])
+    held = hold_inside(recon, interior)
+    torch.testing.assert_close(held, recon)
+    held.sum().backward()
+    torch.testing.assert_close(recon.grad, torch.tensor([[[[0.0, 0.5, 1.0]]]]))
+    assert hold_inside(recon, None) is recon
+
+
+def test_interior_masks_cover_the_face_below_the_brows_and_follow_flips():
+    from train.data import AlignedSet
+
+    data = os.path.join(ROOT, "data", "aligned128")
+    if not os.path.isdir(data):
+        pytest.skip("no prepared data")
+    faces = AlignedSet(data, "val", 2, masks=False)
+    masks = interior_masks(faces.landmarks[:2], 128, 4.0, np.array([False, True]))
+    assert masks.shape == (2, 1, 128, 128) and float(masks.min()) == 0 and float(masks.max()) == 1
+    nose = faces.landmarks[0, 1].astype(int)                  # the nose tip is inside, the corner not
+    assert masks[0, 0, nose[1], nose[0]] == 1 and masks[0, 0, 0, 0] == 0
+    torch.testing.assert_close(masks[1], interior_masks(faces.landmarks[1:2], 128, 4.0)[0].flip(-1))
 
 
 def test_transposed_to_upsample_is_exact_where_the_transposed_kernel_allows_it():

@@ -53,7 +53,7 @@ from mirror.vae import (CHECKPOINT, UPSAMPLES, ResBlock, load_checkpoint, model_
 from train.data import AlignedSet, to_crops
 from train.discriminator import PatchDiscriminator
 from train.losses import (ADVERSARIAL, adaptive_weight, feature_matching, get_adversarial, grid_loss,
-                          reconstruction_loss)
+                          r1_penalty, random_shift, reconstruction_loss)
 from train.metrics import psnr, sharpness
 from train.training import History, epoch_order
 
@@ -85,6 +85,12 @@ class FinetuneConfig:
     # discriminator
     disc_width: int = 32               # channels of its first layer
     disc_layers: int = 3               # stride-2 layers after the first (70 px patches)
+    r1_weight: float = 0.0             # R1 gradient penalty on real crops (gamma); 0: off
+    r1_every: int = 4                  # lazy R1: every N steps, scaled by N (StyleGAN2)
+    disc_shift: int = 0                # the discriminator sees real and decoded crops moved by up to N px
+    face_feather: float = -1.0         # >= 0: no adversarial or feature gradient inside the face interior
+                                       # below the brows (mirror.regions.soft_interior, feathered over
+                                       # this many px), which the mirror never draws; < 0: off
     # optimisation
     steps: int = 4000                  # decoder steps in total
     batch_size: int = 16
@@ -190,8 +196,28 @@ def save_checkpoint(path: str, vae, ema, disc, optimizer, disc_optimizer, epoch:
     os.replace(path + ".tmp", path)
 
 
+def interior_masks(landmarks: np.ndarray, size: int, feather: float, flips: np.ndarray | None = None) -> torch.Tensor:
+    """(B, 1, S, S) float32: the face interior below the brows of each crop (1 inside, feathered
+    over ``feather`` px to 0 at its edge; ``mirror.regions.soft_interior``), mirrored where ``flips``."""
+    from mirror.regions import soft_interior
+
+    masks = np.stack([soft_interior(points, size, feather) for points in landmarks])
+    if flips is not None:
+        masks[flips] = masks[flips][:, :, ::-1]
+    return torch.from_numpy(np.ascontiguousarray(masks)).unsqueeze(1)
+
+
+def hold_inside(recon: torch.Tensor, interior: torch.Tensor | None) -> torch.Tensor:
+    """``recon`` whose gradient is cut where ``interior`` is 1 (scaled by 1 - interior between):
+    the same values, so a loss on it moves the decoder only outside the interior."""
+    if interior is None:
+        return recon
+    return recon * (1 - interior) + recon.detach() * interior
+
+
 def train_step(vae, disc, judge, optimizer, disc_optimizer, adversarial, config: FinetuneConfig,
-               images: torch.Tensor, weights: torch.Tensor | None, rec_dist: str, step: int) -> dict:
+               images: torch.Tensor, weights: torch.Tensor | None, rec_dist: str, step: int,
+               interior: torch.Tensor | None = None) -> dict:
     """One decoder step, then one discriminator step, on a batch; returns the terms as floats.
 
     Args:
@@ -200,19 +226,24 @@ def train_step(vae, disc, judge, optimizer, disc_optimizer, adversarial, config:
         adversarial: from ``train.losses.get_adversarial``.
         images: (B, 3, S, S) float32 in [0, 1]; weights: (B, 1, S, S) reconstruction weights or None.
         step: the global step (the adversarial term is on from ``config.gan_start``).
+        interior: (B, 1, S, S) in [0, 1] or None: where the adversarial and feature terms may not
+            move the decode (``interior_masks``); the reconstruction term acts everywhere.
     """
     with torch.no_grad():
         mu, logvar = vae.encoder(images)
     recon = vae.decoder(mu if config.latent == "mean" else reparameterize(mu, logvar))
     rec = reconstruction_loss(images, recon, rec_dist, weights)
-    real_logits, real_features = disc(images)
-    fake_logits, fake_features = disc(recon)
+    # The same random offsets for a crop and its decode (so feature matching compares like with like).
+    seen_real = random_shift(images, config.disc_shift, torch.Generator().manual_seed(step))
+    seen_fake = random_shift(hold_inside(recon, interior), config.disc_shift, torch.Generator().manual_seed(step))
+    real_logits, real_features = disc(seen_real)
+    fake_logits, fake_features = disc(seen_fake)
     if config.feature == "discriminator":
         feat = feature_matching(real_features, fake_features)
     elif config.feature == "classifier":
         with torch.no_grad():
             real_judged = judge.features(images)
-        feat = feature_matching(real_judged, judge.features(recon))
+        feat = feature_matching(real_judged, judge.features(hold_inside(recon, interior)))
     else:
         feat = torch.zeros(())
     grid = grid_loss(recon, images) if config.grid_weight > 0 else torch.zeros(())
@@ -225,13 +256,18 @@ def train_step(vae, disc, judge, optimizer, disc_optimizer, adversarial, config:
     optimizer.zero_grad(set_to_none=True)
     loss.backward(inputs=list(vae.decoder.parameters()))
     optimizer.step()
-    disc_loss = adversarial.discriminator(real_logits, disc(recon.detach())[0])
+    disc_loss = adversarial.discriminator(real_logits, disc(seen_fake.detach())[0])
+    r1 = torch.zeros(())
+    if config.r1_weight > 0 and step % config.r1_every == 0:
+        real = seen_real.detach().requires_grad_(True)
+        r1 = r1_penalty(disc(real)[0], real)
+        disc_loss = disc_loss + 0.5 * config.r1_weight * config.r1_every * r1
     disc_optimizer.zero_grad(set_to_none=True)
     disc_loss.backward()
     disc_optimizer.step()
     return {key: float(value.detach()) for key, value in
             (("loss", loss), ("rec", rec), ("feat", feat), ("grid", grid), ("adv", adv), ("lambda", weight),
-             ("disc", disc_loss))}
+             ("disc", disc_loss), ("r1", r1))}
 
 
 def finetune(config: FinetuneConfig, resume: bool = False) -> dict:
@@ -301,7 +337,7 @@ def finetune(config: FinetuneConfig, resume: bool = False) -> dict:
              run, config.steps - step, config.batch_size, per_epoch,
              sum(p.numel() for p in disc.parameters()) / 1e6)
 
-    keys = ("loss", "rec", "feat", "grid", "adv", "lambda", "disc")
+    keys = ("loss", "rec", "feat", "grid", "adv", "lambda", "disc", "r1")
     window = dict.fromkeys(keys, 0.0) | {"n": 0, "t": time.time()}
     last = history.epochs[-1] if history.epochs else {}
     vae.train()
@@ -313,8 +349,12 @@ def finetune(config: FinetuneConfig, resume: bool = False) -> dict:
             rows, flips = batches[b]
             images, weights = train_set.batch(rows, hair_weight, flips if config.flip else None)
             lr = set_learning_rates(config, step, optimizer, disc_optimizer)
+            interior = None
+            if config.face_feather >= 0:
+                interior = interior_masks(train_set.landmarks[rows], vae.size, config.face_feather,
+                                          flips if config.flip else None)
             terms = train_step(vae, disc, judge, optimizer, disc_optimizer, adversarial, config,
-                               images, weights, rec_dist, step)
+                               images, weights, rec_dist, step, interior)
             if ema is not vae:
                 update_ema(ema.decoder, vae.decoder, config.ema)
             step, b = step + 1, b + 1

@@ -232,3 +232,32 @@ def grid_loss(recon: torch.Tensor, data: torch.Tensor, period: int = 8) -> torch
     spectrum = torch.fft.fft2(recon - data.detach())
     mask = grid_frequencies(size, period).to(recon.device)
     return (spectrum.abs() ** 2)[..., mask].sum(dim=(1, 2)).mean() / size ** 2
+
+
+def r1_penalty(logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """R1 (Mescheder et al. 2018): mean over the batch of ||d sum(logits) / d real||^2 per image,
+    with the graph kept so the discriminator can be trained on it.
+
+    Args:
+        logits: the discriminator's logits of ``real``, any shape with batch first.
+        real: (B, C, H, W) the real images, with ``requires_grad`` set before the discriminator ran.
+    """
+    if not real.requires_grad:
+        raise ValueError("real must require grad before the discriminator runs on it")
+    grad, = torch.autograd.grad(logits.sum(), real, create_graph=True)
+    return grad.pow(2).flatten(1).sum(dim=1).mean()
+
+
+def random_shift(images: torch.Tensor, shift: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Each image moved by its own random whole-pixel offset in [-shift, shift] on both axes
+    (reflect-padded, so no black border); differentiable in ``images``. ``shift`` 0: unchanged.
+
+    Args:
+        images: (B, C, H, W).
+    """
+    if shift <= 0:
+        return images
+    b, _, h, w = images.shape
+    padded = F.pad(images, (shift, shift, shift, shift), mode="reflect")
+    offsets = torch.randint(0, 2 * shift + 1, (b, 2), generator=generator)
+    return torch.stack([padded[i, :, y:y + h, x:x + w] for i, (y, x) in enumerate(offsets.tolist())])
