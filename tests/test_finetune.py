@@ -298,6 +298,26 @@ def test_one_step_with_the_adversarial_term_moves_decoder_and_discriminator_not_
     assert moved == {"encoder": False, "decoder": True, "disc": True}
 
 
+def test_with_the_whole_crop_as_interior_only_reconstruction_moves_the_decoder():
+    # Inside the interior the discriminator sees the decode on both sides: no adversarial or
+    # feature pull there. With the whole crop as interior the step equals a reconstruction-only step.
+    images = torch.rand(2, 3, 128, 128)
+    decoders = []
+    for interior, config in ((torch.ones(2, 1, 128, 128), FinetuneConfig(feature="discriminator", gan_start=0)),
+                             (None, FinetuneConfig(feature="none", disc_weight=0.0, gan_start=0))):
+        torch.manual_seed(0)
+        vae = VAE(size=128, latent_dim=8, width=4, max_width=16, blocks=0)
+        vae.encoder.requires_grad_(False)
+        disc = PatchDiscriminator(width=4, layers=2)
+        optimizer = torch.optim.Adam(vae.decoder.parameters(), lr=1e-3)
+        terms = train_step(vae, disc, None, optimizer, torch.optim.Adam(disc.parameters(), lr=1e-3),
+                           get_adversarial("hinge"), config, images, None, "laplace", step=0, interior=interior)
+        decoders.append(vae.decoder.state_dict())
+    assert terms["feat"] == 0
+    for key, value in decoders[0].items():
+        torch.testing.assert_close(value, decoders[1][key], rtol=0, atol=1e-6)
+
+
 # --- the command --------------------------------------------------------------------------
 
 def test_finetune_resumes_keeps_the_encoder_and_exports_a_decoder_matching_pytorch(tiny_run, slice_dir, tmp_path):

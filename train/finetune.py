@@ -88,9 +88,10 @@ class FinetuneConfig:
     r1_weight: float = 0.0             # R1 gradient penalty on real crops (gamma); 0: off
     r1_every: int = 4                  # lazy R1: every N steps, scaled by N (StyleGAN2)
     disc_shift: int = 0                # the discriminator sees real and decoded crops moved by up to N px
-    face_feather: float = -1.0         # >= 0: no adversarial or feature gradient inside the face interior
-                                       # below the brows (mirror.regions.soft_interior, feathered over
-                                       # this many px), which the mirror never draws; < 0: off
+    face_feather: float = -1.0         # >= 0: the discriminator and feature net see the decode inside the
+                                       # face interior below the brows on both real and decoded crops
+                                       # (mirror.regions.soft_interior, feathered over this many px): the
+                                       # part the mirror never draws is left to reconstruction; < 0: off
     # optimisation
     steps: int = 4000                  # decoder steps in total
     batch_size: int = 16
@@ -226,15 +227,20 @@ def train_step(vae, disc, judge, optimizer, disc_optimizer, adversarial, config:
         adversarial: from ``train.losses.get_adversarial``.
         images: (B, 3, S, S) float32 in [0, 1]; weights: (B, 1, S, S) reconstruction weights or None.
         step: the global step (the adversarial term is on from ``config.gan_start``).
-        interior: (B, 1, S, S) in [0, 1] or None: where the adversarial and feature terms may not
-            move the decode (``interior_masks``); the reconstruction term acts everywhere.
+        interior: (B, 1, S, S) in [0, 1] or None: the face interior (``interior_masks``). The
+            discriminator and the feature network then see, on the real side as on the decoded
+            side, the decode there (detached), so they judge only the rest of the crop and neither
+            pulls on the interior nor on its edge; the reconstruction term acts everywhere.
     """
     with torch.no_grad():
         mu, logvar = vae.encoder(images)
     recon = vae.decoder(mu if config.latent == "mean" else reparameterize(mu, logvar))
     rec = reconstruction_loss(images, recon, rec_dist, weights)
     # The same random offsets for a crop and its decode (so feature matching compares like with like).
-    seen_real = random_shift(images, config.disc_shift, torch.Generator().manual_seed(step))
+    real_judged = images
+    if interior is not None:   # both sides show the decode inside: nothing to judge there
+        real_judged = images * (1 - interior) + recon.detach() * interior
+    seen_real = random_shift(real_judged, config.disc_shift, torch.Generator().manual_seed(step))
     seen_fake = random_shift(hold_inside(recon, interior), config.disc_shift, torch.Generator().manual_seed(step))
     real_logits, real_features = disc(seen_real)
     fake_logits, fake_features = disc(seen_fake)
@@ -242,8 +248,8 @@ def train_step(vae, disc, judge, optimizer, disc_optimizer, adversarial, config:
         feat = feature_matching(real_features, fake_features)
     elif config.feature == "classifier":
         with torch.no_grad():
-            real_judged = judge.features(images)
-        feat = feature_matching(real_judged, judge.features(hold_inside(recon, interior)))
+            real_features_judged = judge.features(real_judged)
+        feat = feature_matching(real_features_judged, judge.features(hold_inside(recon, interior)))
     else:
         feat = torch.zeros(())
     grid = grid_loss(recon, images) if config.grid_weight > 0 else torch.zeros(())
