@@ -24,6 +24,12 @@ validated and saved as the run's model, so ``train.export`` exports it; the trai
 along in the checkpoint. An "epoch" is ``epoch_images`` train crops; each ends with validation
 (reconstruction, PSNR, sharpness) and a checkpoint.
 
+Issue 13's fourth attempt added: ``--upsample nearest --upsample-layers N`` (the decoder's last
+N stages as upsample + 3x3 conv, started from the shipped transposed kernels), ``--grid-weight``
+(``train.losses.grid_loss``), ``--r1-weight`` / ``--r1-every``, ``--disc-shift`` and
+``--face-feather`` (the discriminator and feature net see the decode inside the face interior on
+both sides; ``interior_masks``).
+
 The run folder is a ``train`` run folder (``mirror.vae.load_model`` and ``train.export`` read
 it): specs.json, model.pt (+ trained decoder, discriminator and both optimizers),
 history.json/csv, epochs.json.
