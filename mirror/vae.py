@@ -73,11 +73,27 @@ class Encoder(nn.Module):
         return mu, logvar
 
 
-class Decoder(nn.Module):
-    """(B, Z) float32 -> (B, 3, S, S) float32 in [0, 1]."""
+UPSAMPLES = ("transposed", "nearest", "bilinear")
 
-    def __init__(self, size: int, latent_dim: int, width: int, max_width: int, blocks: int):
+
+class Decoder(nn.Module):
+    """(B, Z) float32 -> (B, 3, S, S) float32 in [0, 1].
+
+    ``upsample_layers`` of the last stages (0: none) double the resolution with ``upsample``
+    ("nearest" or "bilinear") followed by a 3x3 convolution instead of a 4x4 stride-2 transposed
+    convolution: the same receptive field without the transposed convolution's uneven overlap,
+    the classic source of checkerboard patterns (Odena et al. 2016).
+    """
+
+    def __init__(self, size: int, latent_dim: int, width: int, max_width: int, blocks: int,
+                 upsample: str = "transposed", upsample_layers: int = 0):
         super().__init__()
+        stages = len(_widths(size, width, max_width))
+        if upsample not in UPSAMPLES:
+            raise ValueError(f"unknown upsample {upsample!r}; choose one of {UPSAMPLES}")
+        if not 0 <= upsample_layers <= stages or (upsample == "transposed") != (upsample_layers == 0):
+            raise ValueError(f"upsample_layers must be 1..{stages} with upsample nearest or bilinear, "
+                             f"0 with transposed; got {upsample_layers} with {upsample!r}")
         widths = _widths(size, width, max_width)[::-1]
         self.start = widths[0]
         self.head = nn.Linear(latent_dim, self.start * 16)
@@ -87,7 +103,11 @@ class Decoder(nn.Module):
         for i, out in enumerate(outs):
             if resolution <= 16:
                 layers += [ResBlock(channels) for _ in range(blocks)]
-            layers += [nn.LeakyReLU(0.2), nn.ConvTranspose2d(channels, out, 4, stride=2, padding=1)]
+            if i >= len(outs) - upsample_layers:
+                layers += [nn.LeakyReLU(0.2), nn.Upsample(scale_factor=2, mode=upsample),
+                           nn.Conv2d(channels, out, 3, padding=1)]
+            else:
+                layers += [nn.LeakyReLU(0.2), nn.ConvTranspose2d(channels, out, 4, stride=2, padding=1)]
             channels, resolution = out, resolution * 2
         self.conv = nn.Sequential(*layers)
 
@@ -105,10 +125,14 @@ class VAE(nn.Module):
         width: channels after the first stride-2 convolution; doubles at each stage.
         max_width: cap on the channels.
         blocks: residual blocks per resolution at 16x16 and below, in each half.
+        upsample: how the decoder's last ``upsample_layers`` stages double the resolution
+            ("nearest" or "bilinear" + 3x3 convolution); "transposed" (with 0) for none.
+        upsample_layers: how many of the decoder's last stages do so (0: all transposed).
     """
 
     def __init__(self, size: int = 128, latent_dim: int = 128, width: int = 32,
-                 max_width: int = 256, blocks: int = 1):
+                 max_width: int = 256, blocks: int = 1, upsample: str = "transposed",
+                 upsample_layers: int = 0):
         super().__init__()
         if size not in SIZES:
             raise ValueError(f"image size must be one of {SIZES}, got {size}")
@@ -117,7 +141,7 @@ class VAE(nn.Module):
                              f"max_width={max_width}, blocks={blocks}")
         self.size, self.latent_dim = size, latent_dim
         self.encoder = Encoder(size, latent_dim, width, max_width, blocks)
-        self.decoder = Decoder(size, latent_dim, width, max_width, blocks)
+        self.decoder = Decoder(size, latent_dim, width, max_width, blocks, upsample, upsample_layers)
 
     def forward(self, image: torch.Tensor, sample: bool = True):
         """Returns (recon (B, 3, S, S), mu (B, Z), logvar (B, Z), z (B, Z))."""
@@ -132,11 +156,39 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 
 MODEL_KEYS = ("size", "latent_dim", "width", "max_width", "blocks")
+# Keys a model's specs may carry, with the value that a specs.json without them means.
+OPTIONAL_MODEL_KEYS = {"upsample": "transposed", "upsample_layers": 0}
 
 
 def model_from_specs(specs: dict) -> VAE:
     """Builds an untrained VAE from the ``model`` part of a run's specs."""
-    return VAE(**{key: specs[key] for key in MODEL_KEYS})
+    return VAE(**{key: specs[key] for key in MODEL_KEYS},
+               **{key: specs.get(key, default) for key, default in OPTIONAL_MODEL_KEYS.items()})
+
+
+def transposed_to_upsample(weight: torch.Tensor) -> torch.Tensor:
+    """The 3x3 kernel that, after a nearest 2x upsample, comes closest (least squares over the
+    four output phases) to a 4x4 stride-2 padding-1 transposed convolution.
+
+    Per axis, the transposed kernel w gives an even output 2m the inputs (m-1, m) with taps
+    (w3, w1) and an odd output 2m+1 the inputs (m, m+1) with (w2, w0); nearest upsample + a 3x3
+    kernel c gives them (c0, c1 + c2) and (c0 + c1, c2). c = P w with P the least-squares
+    solution of those four equations, applied along both axes.
+
+    Args:
+        weight: (C_in, C_out, 4, 4) float32, a ConvTranspose2d's weight.
+    Returns:
+        (C_out, C_in, 3, 3) float32, a Conv2d's weight.
+    """
+    if weight.shape[-2:] != (4, 4):
+        raise ValueError(f"need a 4x4 transposed kernel, got {tuple(weight.shape)}")
+    a = torch.tensor([[1.0, 0, 0], [0, 1, 1], [1, 1, 0], [0, 0, 1]], dtype=torch.float64)
+    order = torch.zeros(4, 4, dtype=torch.float64)
+    for row, tap in enumerate((3, 1, 2, 0)):
+        order[row, tap] = 1.0
+    p = torch.linalg.pinv(a) @ order                       # (3, 4)
+    w = weight.double().transpose(0, 1)                    # (C_out, C_in, 4, 4)
+    return (p @ w @ p.T).float()
 
 
 def read_specs(run_dir: str) -> dict:

@@ -18,11 +18,12 @@ from conftest import ROOT
 from test_train import run_cli, slice_dir, tiny_run  # noqa: F401  (shared fixtures)
 
 from mirror.errors import MirrorError
-from mirror.vae import VAE, load_model
+from mirror.vae import VAE, load_model, model_from_specs, transposed_to_upsample, write_specs
 from train.discriminator import PatchDiscriminator
-from train.finetune import (FinetuneConfig, cosine_factor, finetune, parse_arguments, set_learning_rates,
-                            train_step, update_ema)
-from train.losses import ADVERSARIAL, adaptive_weight, feature_matching, get_adversarial
+from train.finetune import (FinetuneConfig, build_model, cosine_factor, finetune, hold_inside, interior_masks,
+                            parse_arguments, set_learning_rates, train_step, update_ema)
+from train.losses import (ADVERSARIAL, adaptive_weight, feature_matching, get_adversarial, grid_frequencies,
+                          grid_loss, r1_penalty, random_shift)
 from train.metrics import frechet_distance, grid_artefact, sharpness
 
 ENGINES = os.path.join(ROOT, "engines")
@@ -72,6 +73,132 @@ def test_adaptive_weight_is_the_ratio_of_gradient_norms_at_the_last_layer():
     assert float(adaptive_weight(rec, adv, w)) == pytest.approx(5.0 / (2.0 + 1e-4))
     flat = (w * 0.0).sum()
     assert float(adaptive_weight(rec, flat, w, limit=10.0)) == 10.0
+
+
+def test_grid_loss_has_the_hand_computed_value():
+    # An 8 x 8 image, grid period 4: frequencies (2, 2), (2, 4), (4, 2), (4, 4), (2, 6), (6, 2), ...
+    # i.e. both components in {2, 4, 6}: 9 frequencies.
+    assert grid_frequencies(8, 4).sum() == 9 and grid_frequencies(8, 4)[2, 6] and not grid_frequencies(8, 4)[0, 2]
+    # A checkerboard of period 2 (+-a) lives only at (4, 4): |FFT| = a * 64 there, power / S^2 = a^2 * 64.
+    a = 0.1
+    y, x = np.mgrid[:8, :8]
+    board = torch.from_numpy(a * (-1.0) ** (x + y)).float()
+    data = torch.full((1, 1, 8, 8), 0.5)
+    assert float(grid_loss(data + board, data, period=4)) == pytest.approx(a * a * 64, rel=1e-5)
+    # A stripe pattern (a frequency on an axis) is not a grid peak: no loss; 3 channels add up.
+    stripes = torch.from_numpy(a * (-1.0) ** x).float().expand(3, 8, 8)[None]
+    assert float(grid_loss(data.expand(1, 3, 8, 8) + stripes, data.expand(1, 3, 8, 8), period=4)) == pytest.approx(0, abs=1e-9)
+    boards = torch.stack([board, 2 * board])[:, None].expand(2, 3, 8, 8)
+    assert float(grid_loss(0.5 + boards, torch.full((2, 3, 8, 8), 0.5), period=4)) == pytest.approx(
+        3 * (1 + 4) / 2 * a * a * 64, rel=1e-5)
+    with pytest.raises(ValueError):
+        grid_loss(torch.zeros(1, 1, 8, 8), torch.zeros(1, 1, 8, 8), period=3)
+
+
+def test_r1_penalty_has_the_hand_computed_value():
+    # A linear "discriminator" logits = sum(w * x) per image: the gradient is w for every image.
+    w = torch.tensor([[[[1.0, -2.0], [0.5, 0.0]]]], requires_grad=True)
+    real = torch.rand(3, 1, 2, 2).requires_grad_(True)
+    penalty = r1_penalty((real * w).sum(dim=(1, 2, 3)), real)
+    assert float(penalty.detach()) == pytest.approx(1 + 4 + 0.25)
+    penalty.backward()                                        # d/dw sum(w^2) = 2w
+    torch.testing.assert_close(w.grad, 2 * w.detach())
+    with pytest.raises(ValueError):
+        r1_penalty(torch.zeros(3), torch.zeros(3, 1, 2, 2))
+
+
+def test_random_shift_moves_each_image_by_whole_pixels_within_the_bound():
+    images = torch.arange(2 * 16.0).view(2, 1, 4, 4)
+    assert random_shift(images, 0) is images
+    moved = random_shift(images, 1, torch.Generator().manual_seed(0))
+    again = random_shift(images, 1, torch.Generator().manual_seed(0))
+    assert torch.equal(moved, again) and moved.shape == images.shape
+    for image, out in zip(images, moved):               # the centre 2x2 of out is in image, shifted by <= 1
+        padded = torch.nn.functional.pad(image[None], (1, 1, 1, 1), mode="reflect")[0, 0]
+        assert any(torch.equal(out[0], padded[y:y + 4, x:x + 4]) for y in range(3) for x in range(3))
+
+
+def test_hold_inside_keeps_the_values_and_cuts_the_gradient_inside():
+    recon = torch.tensor([[[[0.2, 0.4, 0.6]]]], requires_grad=True)
+    interior = torch.tensor([[[[1.0, 0.5, 0.0]]]])
+    held = hold_inside(recon, interior)
+    torch.testing.assert_close(held, recon)
+    held.sum().backward()
+    torch.testing.assert_close(recon.grad, torch.tensor([[[[0.0, 0.5, 1.0]]]]))
+    assert hold_inside(recon, None) is recon
+
+
+def test_interior_masks_cover_the_face_below_the_brows_and_follow_flips():
+    from train.data import AlignedSet
+
+    data = os.path.join(ROOT, "data", "aligned128")
+    if not os.path.isdir(data):
+        pytest.skip("no prepared data")
+    faces = AlignedSet(data, "val", 2, masks=False)
+    masks = interior_masks(faces.landmarks[:2], 128, 4.0, np.array([False, True]))
+    assert masks.shape == (2, 1, 128, 128) and float(masks.min()) == 0 and float(masks.max()) == 1
+    nose = faces.landmarks[0, 1].astype(int)                  # the nose tip is inside, the corner not
+    assert masks[0, 0, nose[1], nose[0]] == 1 and masks[0, 0, 0, 0] == 0
+    torch.testing.assert_close(masks[1], interior_masks(faces.landmarks[1:2], 128, 4.0)[0].flip(-1))
+
+
+def test_transposed_to_upsample_is_exact_where_the_transposed_kernel_allows_it():
+    # A 3x3 kernel c after nearest 2x upsampling is the transposed kernel w (per axis)
+    # w3 = c0, w1 = c1 + c2, w2 = c0 + c1, w0 = c2; from such a w the least squares gives c back.
+    torch.manual_seed(0)
+    c = torch.randn(4, 5, 3, 3)
+    m = torch.tensor([[0, 0, 1], [0, 1, 1], [1, 1, 0], [1, 0, 0]], dtype=torch.float32)
+    w = torch.einsum("ak,bl,oikl->ioab", m, m, c)
+    torch.testing.assert_close(transposed_to_upsample(w), c, rtol=0, atol=1e-5)
+    transposed = torch.nn.ConvTranspose2d(5, 4, 4, stride=2, padding=1, bias=False)
+    conv = torch.nn.Conv2d(5, 4, 3, padding=1, bias=False)
+    transposed.weight.data, conv.weight.data = w, transposed_to_upsample(w)
+    x = torch.randn(2, 5, 6, 6)
+    with torch.no_grad():
+        torch.testing.assert_close(conv(torch.nn.functional.interpolate(x, scale_factor=2))[..., 1:-1, 1:-1],
+                                   transposed(x)[..., 1:-1, 1:-1], rtol=0, atol=1e-5)
+    with pytest.raises(ValueError):
+        transposed_to_upsample(torch.zeros(2, 2, 3, 3))
+
+
+@pytest.mark.parametrize("upsample,layers", [("nearest", 2), ("bilinear", 4), ("transposed", 0)])
+def test_upsample_decoder_round_trips_through_specs_json(tmp_path, upsample, layers):
+    from train.export import export_onnx
+
+    torch.manual_seed(0)
+    specs = {"size": 64, "latent_dim": 8, "width": 4, "max_width": 16, "blocks": 1,
+             "upsample": upsample, "upsample_layers": layers}
+    model = model_from_specs(specs)
+    kinds = [type(m).__name__ for m in model.decoder.conv if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))]
+    assert kinds == ["ConvTranspose2d"] * (4 - layers) + ["Conv2d"] * layers
+    run = str(tmp_path / "run")
+    os.makedirs(run)
+    write_specs(run, {"model": specs})
+    torch.save({"model": model.state_dict()}, os.path.join(run, "model.pt"))
+    loaded = load_model(run)
+    z = torch.randn(3, 8)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.decoder(z), model.decoder(z), rtol=0, atol=0)
+    # Through ONNX and back: the shipped engines' way (specs.json + weights read from the ONNX files).
+    from mirror.backends.base import load_model_files
+    from mirror.backends.onnxruntime import open_session
+    from mirror.backends.torch import model_from_engines
+
+    out = str(tmp_path / "engines")
+    assert export_onnx(run, out, static=False)["decoder.onnx"] < 1e-5
+    assert json.load(open(os.path.join(out, "specs.json")))["model"] == specs
+    rebuilt = model_from_engines(load_model_files(out, styles=False))
+    with torch.no_grad():
+        torch.testing.assert_close(rebuilt.decoder(z), model.decoder(z), rtol=0, atol=0)
+    got = open_session(os.path.join(out, "decoder.onnx")).run(None, {"z": z.numpy()})[0]
+    np.testing.assert_allclose(got, model.decoder(z).detach().numpy(), atol=1e-5, rtol=0)
+    # A specs.json without the keys is the transposed decoder; bad values are refused.
+    old = {k: v for k, v in specs.items() if not k.startswith("upsample")}
+    assert model_from_specs(old).decoder.conv[-1].__class__ is torch.nn.ConvTranspose2d
+    for bad in ({"upsample": "nearest", "upsample_layers": 0}, {"upsample": "cubic", "upsample_layers": 1},
+                {"upsample": "nearest", "upsample_layers": 5}):
+        with pytest.raises(ValueError):
+            model_from_specs({**old, **bad})
 
 
 def test_sharpness_and_frechet_distance():
@@ -169,6 +296,26 @@ def test_one_step_with_the_adversarial_term_moves_decoder_and_discriminator_not_
     moved = {name: any(not torch.equal(v, net.state_dict()[k]) for k, v in before[name].items())
              for name, net in (("encoder", vae.encoder), ("decoder", vae.decoder), ("disc", disc))}
     assert moved == {"encoder": False, "decoder": True, "disc": True}
+
+
+def test_with_the_whole_crop_as_interior_only_reconstruction_moves_the_decoder():
+    # Inside the interior the discriminator sees the decode on both sides: no adversarial or
+    # feature pull there. With the whole crop as interior the step equals a reconstruction-only step.
+    images = torch.rand(2, 3, 128, 128)
+    decoders = []
+    for interior, config in ((torch.ones(2, 1, 128, 128), FinetuneConfig(feature="discriminator", gan_start=0)),
+                             (None, FinetuneConfig(feature="none", disc_weight=0.0, gan_start=0))):
+        torch.manual_seed(0)
+        vae = VAE(size=128, latent_dim=8, width=4, max_width=16, blocks=0)
+        vae.encoder.requires_grad_(False)
+        disc = PatchDiscriminator(width=4, layers=2)
+        optimizer = torch.optim.Adam(vae.decoder.parameters(), lr=1e-3)
+        terms = train_step(vae, disc, None, optimizer, torch.optim.Adam(disc.parameters(), lr=1e-3),
+                           get_adversarial("hinge"), config, images, None, "laplace", step=0, interior=interior)
+        decoders.append(vae.decoder.state_dict())
+    assert terms["feat"] == 0
+    for key, value in decoders[0].items():
+        torch.testing.assert_close(value, decoders[1][key], rtol=0, atol=1e-6)
 
 
 # --- the command --------------------------------------------------------------------------

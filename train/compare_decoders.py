@@ -66,7 +66,7 @@ def tiles(rows: list[np.ndarray], cols: int) -> np.ndarray:
 
 
 def compare(engines: str, old: str, new: str, data: str, images: int = 1000, samples: int = 1000,
-            seed: int = 0, sheets: str | None = None) -> dict:
+            seed: int = 0, sheets: str | None = None, threads: int = 2) -> dict:
     """The figures of the module docstring for the ``old`` and ``new`` decoder ONNX files.
 
     Raises:
@@ -78,9 +78,9 @@ def compare(engines: str, old: str, new: str, data: str, images: int = 1000, sam
     for path in (os.path.join(engines, "encoder.onnx"), old, new):
         if not os.path.isfile(path):
             raise MirrorError(f"model file not found: {path}")
-    torch.set_num_threads(2)
-    encoder = open_session(os.path.join(engines, "encoder.onnx"), threads=2)
-    decoders = {"old": open_session(old, threads=2), "new": open_session(new, threads=2)}
+    torch.set_num_threads(threads)
+    encoder = open_session(os.path.join(engines, "encoder.onnx"), threads=threads)
+    decoders = {"old": open_session(old, threads=threads), "new": open_session(new, threads=threads)}
     judge = load_fused_classifier(os.path.join(engines, "classifier.onnx"))
     test = AlignedSet(data, "test", images, masks=False)
     val = AlignedSet(data, "val", images, masks=False)
@@ -143,6 +143,7 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--json", help="write the figures here")
     parser.add_argument("--sheets", help="folder for the PNG sheets")
+    parser.add_argument("--threads", type=int, default=2, help="CPU threads (default: 2)")
     args = parser.parse_args(argv)
     if args.images < 32 or args.samples < 32:
         parser.error("--images and --samples must be at least 32")
@@ -153,7 +154,7 @@ def main(args: argparse.Namespace) -> int:
     setup_logging(False, logging.INFO, native=True)
     try:
         report = compare(args.engines, args.old, args.new, args.data, args.images, args.samples,
-                         args.seed, args.sheets)
+                         args.seed, args.sheets, args.threads)
     except MirrorError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -87,7 +87,8 @@ def plot_loss(steps: list[dict], epochs: list[dict], specs: dict, path: str) -> 
 
     x = np.array([r["step"] for r in steps], float)
     panels = [("loss", "total loss (negative ELBO variant)"), ("rec", "reconstruction"), ("kl", "KL (nats)"),
-              ("feat", "feature matching"), ("adv", "adversarial (decoder)"), ("disc", "discriminator")]
+              ("feat", "feature matching"), ("grid", "grid frequencies (checkerboard)"),
+              ("adv", "adversarial (decoder)"), ("disc", "discriminator")]
     panels = [(key, name) for key, name in panels if any(key in r for r in steps)]
     has_psnr = any("val_psnr" in r for r in epochs)
     fig, axes = plt.subplots(1, len(panels) + has_psnr, figsize=(4.2 * (len(panels) + has_psnr), 3.6),

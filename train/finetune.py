@@ -24,6 +24,12 @@ validated and saved as the run's model, so ``train.export`` exports it; the trai
 along in the checkpoint. An "epoch" is ``epoch_images`` train crops; each ends with validation
 (reconstruction, PSNR, sharpness) and a checkpoint.
 
+Issue 13's fourth attempt added: ``--upsample nearest --upsample-layers N`` (the decoder's last
+N stages as upsample + 3x3 conv, started from the shipped transposed kernels), ``--grid-weight``
+(``train.losses.grid_loss``), ``--r1-weight`` / ``--r1-every``, ``--disc-shift`` and
+``--face-feather`` (the discriminator and feature net see the decode inside the face interior on
+both sides; ``interior_masks``).
+
 The run folder is a ``train`` run folder (``mirror.vae.load_model`` and ``train.export`` read
 it): specs.json, model.pt (+ trained decoder, discriminator and both optimizers),
 history.json/csv, epochs.json.
@@ -43,15 +49,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from torch import nn
 
 from mirror.backends.base import load_model_files
 from mirror.cli import setup_logging
 from mirror.errors import MirrorError
-from mirror.vae import CHECKPOINT, load_checkpoint, read_specs, reparameterize, write_specs
+from mirror.vae import (CHECKPOINT, UPSAMPLES, ResBlock, load_checkpoint, model_from_specs, read_specs, reparameterize,
+                        transposed_to_upsample, write_specs)
 from train.data import AlignedSet, to_crops
 from train.discriminator import PatchDiscriminator
-from train.losses import (ADVERSARIAL, adaptive_weight, feature_matching, get_adversarial,
-                          reconstruction_loss)
+from train.losses import (ADVERSARIAL, adaptive_weight, feature_matching, get_adversarial, grid_loss,
+                          r1_penalty, random_shift, reconstruction_loss)
 from train.metrics import psnr, sharpness
 from train.training import History, epoch_order
 
@@ -76,9 +84,20 @@ class FinetuneConfig:
     adaptive: bool = True              # lambda = VQGAN's adaptive weight, else 1
     gan_start: int = 50                # decoder steps before the adversarial term is on
     latent: str = "mean"               # mean | sample: what the decoder decodes in training
+    grid_weight: float = 0.0           # weight of train.losses.grid_loss (checkerboard frequencies)
+    # decoder (issue 13: a checkerboard-free up-sampler)
+    upsample: str = "transposed"       # transposed | nearest | bilinear: the last upsample_layers stages
+    upsample_layers: int = 0           # stages rebuilt as upsample + 3x3 conv (from the shipped weights)
     # discriminator
     disc_width: int = 32               # channels of its first layer
     disc_layers: int = 3               # stride-2 layers after the first (70 px patches)
+    r1_weight: float = 0.0             # R1 gradient penalty on real crops (gamma); 0: off
+    r1_every: int = 4                  # lazy R1: every N steps, scaled by N (StyleGAN2)
+    disc_shift: int = 0                # the discriminator sees real and decoded crops moved by up to N px
+    face_feather: float = -1.0         # >= 0: the discriminator and feature net see the decode inside the
+                                       # face interior below the brows on both real and decoded crops
+                                       # (mirror.regions.soft_interior, feathered over this many px): the
+                                       # part the mirror never draws is left to reconstruction; < 0: off
     # optimisation
     steps: int = 4000                  # decoder steps in total
     batch_size: int = 16
@@ -100,13 +119,41 @@ class FinetuneConfig:
 DEFAULTS = FinetuneConfig()
 
 
-def build_model(engines: str):
-    """(VAE rebuilt from the ONNX files, the engines' specs.json)."""
+def build_model(engines: str, upsample: str = "transposed", upsample_layers: int = 0):
+    """(VAE rebuilt from the ONNX files, the engines' specs.json with the model part updated).
+
+    With ``upsample_layers`` > 0 the decoder's last stages become ``upsample`` + 3x3 conv
+    (``mirror.vae.Decoder``); their kernels start from the shipped transposed kernels
+    (``transposed_to_upsample``, exact where a transposed kernel can be written so), every other
+    weight is the shipped one.
+    """
     from mirror.backends.torch import model_from_engines
 
     if not os.path.isdir(engines):
         raise MirrorError(f"engines folder not found: {engines}")
-    return model_from_engines(load_model_files(engines, styles=False)), read_specs(engines)
+    shipped, specs = model_from_engines(load_model_files(engines, styles=False)), read_specs(engines)
+    model_specs = specs["model"]
+    if upsample_layers == model_specs.get("upsample_layers", 0) and \
+            upsample == model_specs.get("upsample", "transposed"):
+        return shipped, specs
+    if model_specs.get("upsample_layers", 0):
+        raise MirrorError(f"{engines} already has an upsample decoder; start from a transposed one")
+    model_specs = {**model_specs, "upsample": upsample, "upsample_layers": upsample_layers}
+    vae = model_from_specs(model_specs)
+    vae.encoder.load_state_dict(shipped.encoder.state_dict())
+    vae.decoder.head.load_state_dict(shipped.decoder.head.state_dict())
+
+    def weighted(decoder):
+        return [m for m in decoder.conv if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, ResBlock))]
+
+    for old, new in zip(weighted(shipped.decoder), weighted(vae.decoder), strict=True):
+        if isinstance(old, nn.ConvTranspose2d) and isinstance(new, nn.Conv2d):
+            with torch.no_grad():
+                new.weight.copy_(transposed_to_upsample(old.weight))
+                new.bias.copy_(old.bias)
+        else:
+            new.load_state_dict(old.state_dict())
+    return vae, {**specs, "model": model_specs}
 
 
 @torch.no_grad()
@@ -156,8 +203,28 @@ def save_checkpoint(path: str, vae, ema, disc, optimizer, disc_optimizer, epoch:
     os.replace(path + ".tmp", path)
 
 
+def interior_masks(landmarks: np.ndarray, size: int, feather: float, flips: np.ndarray | None = None) -> torch.Tensor:
+    """(B, 1, S, S) float32: the face interior below the brows of each crop (1 inside, feathered
+    over ``feather`` px to 0 at its edge; ``mirror.regions.soft_interior``), mirrored where ``flips``."""
+    from mirror.regions import soft_interior
+
+    masks = np.stack([soft_interior(points, size, feather) for points in landmarks])
+    if flips is not None:
+        masks[flips] = masks[flips][:, :, ::-1]
+    return torch.from_numpy(np.ascontiguousarray(masks)).unsqueeze(1)
+
+
+def hold_inside(recon: torch.Tensor, interior: torch.Tensor | None) -> torch.Tensor:
+    """``recon`` whose gradient is cut where ``interior`` is 1 (scaled by 1 - interior between):
+    the same values, so a loss on it moves the decoder only outside the interior."""
+    if interior is None:
+        return recon
+    return recon * (1 - interior) + recon.detach() * interior
+
+
 def train_step(vae, disc, judge, optimizer, disc_optimizer, adversarial, config: FinetuneConfig,
-               images: torch.Tensor, weights: torch.Tensor | None, rec_dist: str, step: int) -> dict:
+               images: torch.Tensor, weights: torch.Tensor | None, rec_dist: str, step: int,
+               interior: torch.Tensor | None = None) -> dict:
     """One decoder step, then one discriminator step, on a batch; returns the terms as floats.
 
     Args:
@@ -166,22 +233,33 @@ def train_step(vae, disc, judge, optimizer, disc_optimizer, adversarial, config:
         adversarial: from ``train.losses.get_adversarial``.
         images: (B, 3, S, S) float32 in [0, 1]; weights: (B, 1, S, S) reconstruction weights or None.
         step: the global step (the adversarial term is on from ``config.gan_start``).
+        interior: (B, 1, S, S) in [0, 1] or None: the face interior (``interior_masks``). The
+            discriminator and the feature network then see, on the real side as on the decoded
+            side, the decode there (detached), so they judge only the rest of the crop and neither
+            pulls on the interior nor on its edge; the reconstruction term acts everywhere.
     """
     with torch.no_grad():
         mu, logvar = vae.encoder(images)
     recon = vae.decoder(mu if config.latent == "mean" else reparameterize(mu, logvar))
     rec = reconstruction_loss(images, recon, rec_dist, weights)
-    real_logits, real_features = disc(images)
-    fake_logits, fake_features = disc(recon)
+    # The same random offsets for a crop and its decode (so feature matching compares like with like).
+    real_judged = images
+    if interior is not None:   # both sides show the decode inside: nothing to judge there
+        real_judged = images * (1 - interior) + recon.detach() * interior
+    seen_real = random_shift(real_judged, config.disc_shift, torch.Generator().manual_seed(step))
+    seen_fake = random_shift(hold_inside(recon, interior), config.disc_shift, torch.Generator().manual_seed(step))
+    real_logits, real_features = disc(seen_real)
+    fake_logits, fake_features = disc(seen_fake)
     if config.feature == "discriminator":
         feat = feature_matching(real_features, fake_features)
     elif config.feature == "classifier":
         with torch.no_grad():
-            real_judged = judge.features(images)
-        feat = feature_matching(real_judged, judge.features(recon))
+            real_features_judged = judge.features(real_judged)
+        feat = feature_matching(real_features_judged, judge.features(hold_inside(recon, interior)))
     else:
         feat = torch.zeros(())
-    nll = rec + config.feature_weight * feat
+    grid = grid_loss(recon, images) if config.grid_weight > 0 else torch.zeros(())
+    nll = rec + config.feature_weight * feat + config.grid_weight * grid
     adv = adversarial.generator(fake_logits)
     weight = torch.zeros(())
     if step >= config.gan_start:
@@ -190,12 +268,18 @@ def train_step(vae, disc, judge, optimizer, disc_optimizer, adversarial, config:
     optimizer.zero_grad(set_to_none=True)
     loss.backward(inputs=list(vae.decoder.parameters()))
     optimizer.step()
-    disc_loss = adversarial.discriminator(real_logits, disc(recon.detach())[0])
+    disc_loss = adversarial.discriminator(real_logits, disc(seen_fake.detach())[0])
+    r1 = torch.zeros(())
+    if config.r1_weight > 0 and step % config.r1_every == 0:
+        real = seen_real.detach().requires_grad_(True)
+        r1 = r1_penalty(disc(real)[0], real)
+        disc_loss = disc_loss + 0.5 * config.r1_weight * config.r1_every * r1
     disc_optimizer.zero_grad(set_to_none=True)
     disc_loss.backward()
     disc_optimizer.step()
     return {key: float(value.detach()) for key, value in
-            (("loss", loss), ("rec", rec), ("feat", feat), ("adv", adv), ("lambda", weight), ("disc", disc_loss))}
+            (("loss", loss), ("rec", rec), ("feat", feat), ("grid", grid), ("adv", adv), ("lambda", weight),
+             ("disc", disc_loss), ("r1", r1))}
 
 
 def finetune(config: FinetuneConfig, resume: bool = False) -> dict:
@@ -206,6 +290,7 @@ def finetune(config: FinetuneConfig, resume: bool = False) -> dict:
             --resume, or a corrupt checkpoint.
     """
     for name, choices, value in (("adversarial", tuple(ADVERSARIAL), config.adversarial),
+                                 ("upsample", UPSAMPLES, config.upsample),
                                  ("feature", FEATURES, config.feature), ("latent", LATENTS, config.latent)):
         if value not in choices:
             raise ValueError(f"unknown {name} {value!r}; choose one of {choices}")
@@ -218,7 +303,7 @@ def finetune(config: FinetuneConfig, resume: bool = False) -> dict:
         raise MirrorError(f"{run} already holds a run; pass --resume to continue it or pick another --run")
     if resume and not os.path.isfile(checkpoint_path):
         raise MirrorError(f"nothing to resume: no {CHECKPOINT} in {run}")
-    vae, engine_specs = build_model(config.engines)
+    vae, engine_specs = build_model(config.engines, config.upsample, config.upsample_layers)
     rec_dist, hair_weight = engine_specs.get("rec_dist", "laplace"), engine_specs.get("hair_weight", 0.0)
     train_set = AlignedSet(config.data, "train", masks=hair_weight > 0)
     if train_set.size != vae.size:
@@ -264,7 +349,7 @@ def finetune(config: FinetuneConfig, resume: bool = False) -> dict:
              run, config.steps - step, config.batch_size, per_epoch,
              sum(p.numel() for p in disc.parameters()) / 1e6)
 
-    keys = ("loss", "rec", "feat", "adv", "lambda", "disc")
+    keys = ("loss", "rec", "feat", "grid", "adv", "lambda", "disc", "r1")
     window = dict.fromkeys(keys, 0.0) | {"n": 0, "t": time.time()}
     last = history.epochs[-1] if history.epochs else {}
     vae.train()
@@ -276,8 +361,12 @@ def finetune(config: FinetuneConfig, resume: bool = False) -> dict:
             rows, flips = batches[b]
             images, weights = train_set.batch(rows, hair_weight, flips if config.flip else None)
             lr = set_learning_rates(config, step, optimizer, disc_optimizer)
+            interior = None
+            if config.face_feather >= 0:
+                interior = interior_masks(train_set.landmarks[rows], vae.size, config.face_feather,
+                                          flips if config.flip else None)
             terms = train_step(vae, disc, judge, optimizer, disc_optimizer, adversarial, config,
-                               images, weights, rec_dist, step)
+                               images, weights, rec_dist, step, interior)
             if ema is not vae:
                 update_ema(ema.decoder, vae.decoder, config.ema)
             step, b = step + 1, b + 1
@@ -313,7 +402,8 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m train.finetune", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--resume", action="store_true", help="continue the run in --run")
-    choices = {"adversarial": tuple(ADVERSARIAL), "feature": FEATURES, "latent": LATENTS}
+    choices = {"adversarial": tuple(ADVERSARIAL), "feature": FEATURES, "latent": LATENTS,
+               "upsample": UPSAMPLES}
     for f in dataclasses.fields(FinetuneConfig):
         if f.name == "torch_version":
             continue

@@ -204,3 +204,60 @@ def adaptive_weight(rec: torch.Tensor, adversarial: torch.Tensor, last_layer: to
     rec_grad = torch.autograd.grad(rec, last_layer, retain_graph=True)[0]
     adv_grad = torch.autograd.grad(adversarial, last_layer, retain_graph=True)[0]
     return (rec_grad.norm() / (adv_grad.norm() + 1e-4)).clamp(0.0, limit).detach()
+
+
+def grid_frequencies(size: int, period: int = 8) -> torch.Tensor:
+    """(S, S) bool: the 2-D frequencies of a ``period`` px grid and its harmonics, both components
+    nonzero multiples of S / period (the off-axis peaks that ``train.metrics.grid_artefact`` reads)."""
+    if size % period:
+        raise ValueError(f"image side {size} is not a multiple of the grid period {period}")
+    on = torch.zeros(size, dtype=torch.bool)
+    on[size // period::size // period] = True
+    return on[:, None] & on[None, :]
+
+
+def grid_loss(recon: torch.Tensor, data: torch.Tensor, period: int = 8) -> torch.Tensor:
+    """Power of the decode's error at the grid frequencies, per image (mean over the batch).
+
+    sum over the frequencies f of ``grid_frequencies`` and the three channels of
+    |FFT2(recon - data)(f)|^2 / S^2 (by Parseval, the part of sum (recon - data)^2 that lies at
+    those frequencies). A transposed convolution's checkerboard puts its energy exactly there.
+
+    Args:
+        recon, data: (B, C, S, S) float32 in [0, 1]; ``data`` is a constant.
+    """
+    if recon.shape != data.shape:
+        raise ValueError(f"recon {tuple(recon.shape)} and data {tuple(data.shape)} differ")
+    size = recon.shape[-1]
+    spectrum = torch.fft.fft2(recon - data.detach())
+    mask = grid_frequencies(size, period).to(recon.device)
+    return (spectrum.abs() ** 2)[..., mask].sum(dim=(1, 2)).mean() / size ** 2
+
+
+def r1_penalty(logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """R1 (Mescheder et al. 2018): mean over the batch of ||d sum(logits) / d real||^2 per image,
+    with the graph kept so the discriminator can be trained on it.
+
+    Args:
+        logits: the discriminator's logits of ``real``, any shape with batch first.
+        real: (B, C, H, W) the real images, with ``requires_grad`` set before the discriminator ran.
+    """
+    if not real.requires_grad:
+        raise ValueError("real must require grad before the discriminator runs on it")
+    grad, = torch.autograd.grad(logits.sum(), real, create_graph=True)
+    return grad.pow(2).flatten(1).sum(dim=1).mean()
+
+
+def random_shift(images: torch.Tensor, shift: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Each image moved by its own random whole-pixel offset in [-shift, shift] on both axes
+    (reflect-padded, so no black border); differentiable in ``images``. ``shift`` 0: unchanged.
+
+    Args:
+        images: (B, C, H, W).
+    """
+    if shift <= 0:
+        return images
+    b, _, h, w = images.shape
+    padded = F.pad(images, (shift, shift, shift, shift), mode="reflect")
+    offsets = torch.randint(0, 2 * shift + 1, (b, 2), generator=generator)
+    return torch.stack([padded[i, :, y:y + h, x:x + w] for i, (y, x) in enumerate(offsets.tolist())])
