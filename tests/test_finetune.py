@@ -128,18 +128,18 @@ def test_hold_inside_keeps_the_values_and_cuts_the_gradient_inside():
     assert hold_inside(recon, None) is recon
 
 
-def test_interior_masks_cover_the_face_below_the_brows_and_follow_flips():
-    from train.data import AlignedSet
+def test_interior_masks_cover_the_face_below_the_brows_and_follow_flips(photos):
+    from mirror.app import Pipeline
+    from mirror.types import Frame
 
-    data = os.path.join(ROOT, "data", "aligned128")
-    if not os.path.isdir(data):
-        pytest.skip("no prepared data")
-    faces = AlignedSet(data, "val", 2, masks=False)
-    masks = interior_masks(faces.landmarks[:2], 128, 4.0, np.array([False, True]))
+    with Pipeline(static=True) as pipeline:        # the packaged photos, aligned as in training
+        landmarks = np.stack([pipeline.track(Frame(0, 0, image))[1].landmarks for _, image in photos])
+    assert landmarks.shape[1:] == (478, 2) and landmarks.max() < 128
+    masks = interior_masks(landmarks, 128, 4.0, np.array([False, True]))
     assert masks.shape == (2, 1, 128, 128) and float(masks.min()) == 0 and float(masks.max()) == 1
-    nose = faces.landmarks[0, 1].astype(int)                  # the nose tip is inside, the corner not
+    nose = landmarks[0, 1].astype(int)                        # the nose tip is inside, the corner not
     assert masks[0, 0, nose[1], nose[0]] == 1 and masks[0, 0, 0, 0] == 0
-    torch.testing.assert_close(masks[1], interior_masks(faces.landmarks[1:2], 128, 4.0)[0].flip(-1))
+    torch.testing.assert_close(masks[1], interior_masks(landmarks[1:2], 128, 4.0)[0].flip(-1))
 
 
 def test_transposed_to_upsample_is_exact_where_the_transposed_kernel_allows_it():
