@@ -233,6 +233,18 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
     return matte.astype(np.float32)
 
 
+def hanging(hair: np.ndarray, keep_out: np.ndarray) -> np.ndarray:
+    """(H, W) float32: the hair of ``hair`` (H, W) in [0, 1] that lies where ``keep_out`` (H, W)
+    keeps the picture but is joined to hair outside it: strands that fall over the face, not an
+    eyebrow or a dark shadow on it, which stand alone."""
+    sure = (hair > 0.5).astype(np.uint8)
+    count, labels = cv2.connectedComponents(sure, connectivity=8)
+    joined = np.zeros(count, np.float32)
+    joined[labels[(keep_out > 0.5) & (sure > 0)]] = 1.0
+    joined[0] = 0.0
+    return hair * joined[labels]
+
+
 def wide_blur(image: np.ndarray, sigma: float) -> np.ndarray:
     """A Gaussian blur of ``sigma`` pixels, made at a lower resolution when it is wide (what it
     keeps is smooth, and a wide kernel at full resolution costs milliseconds)."""
@@ -522,7 +534,11 @@ class HairRenderer:
         hair = cls._hair(aligned, detail)
         # Hair that falls just inside the face's outline is recoloured too (the matte keeps the
         # skin), and long hair below the chin (the hair mask tells it from the shoulders).
-        keep_out = cls._keep_out(aligned.landmarks * aligned.scale, size, COLOR_INSET, below_chin=True)
+        landmarks = aligned.landmarks * aligned.scale
+        keep_out = cls._keep_out(landmarks, size, COLOR_INSET, below_chin=True)
+        # So is hair that hangs over the protected face (a fringe over the eyes): it is hair, and
+        # stopping at the brows would cut its strands straight across.
+        keep_out = np.maximum(keep_out, hanging(hair, keep_out) * edit_limit(landmarks, size, below_chin=True))
         reach = 2 * max(1, int(round(MATTE_REACH * size))) + 1
         mask = cv2.dilate(hair, np.ones((reach, reach), np.uint8)) * keep_out
         if mask.max() <= 1.0 / 255:

@@ -14,8 +14,8 @@ from mirror.app import Pipeline
 from mirror.compositor import warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
 from mirror.regions import face_interior, face_oval, skull
-from mirror.render import (HairRenderer, _sheen, color_stats, hair_matte, own_color, recolor, reflect_from,
-                           strand_tips, to_lab)
+from mirror.render import (HairRenderer, _sheen, color_stats, hair_matte, hanging, own_color, recolor,
+                           reflect_from, strand_tips, to_lab)
 from mirror.source import read_image
 from mirror.types import EditPlan, Frame
 
@@ -84,6 +84,18 @@ def test_colour_changes_nothing_outside_the_hair_mask(pipeline, faces, style):
     assert changed.sum() > 2000, "the hair did not change"
     assert not (changed & ~hair).any(), f"{(changed & ~hair).sum()} pixels changed outside the hair"
     assert edited.replace.max() == 0   # a recolouring keeps the frame's own detail
+
+
+def test_hair_hanging_over_the_face_is_the_hair_joined_to_the_hair_outside_it():
+    keep_out = np.ones((64, 64), np.float32)
+    keep_out[24:, 16:48] = 0.0                  # the protected face
+    hair = np.zeros((64, 64), np.float32)
+    hair[:20] = 1.0                             # the hair on the head ...
+    hair[20:40, 20:24] = 0.9                    # ... a strand from it over the face
+    hair[30:34, 30:44] = 0.8                    # an eyebrow the mask took for hair: alone
+    over = hanging(hair, keep_out)
+    assert np.array_equal(over[20:40, 20:24], hair[20:40, 20:24]) and over[:20].min() == 1.0
+    assert over[30:34, 30:44].max() == 0.0 and over[hair == 0].max() == 0.0
 
 
 def test_recolour_keeps_the_hairs_own_pattern():
