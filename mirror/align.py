@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from mirror.tracker import LEFT_IRIS, MOUTH_LEFT, MOUTH_RIGHT, RIGHT_IRIS
-from mirror.types import AlignedFace, Face
+from mirror.types import AlignedFace, Face, outer_matrix
 
 # Crop sides in pixels, the same for training and the mirror: the VAE (mirror/vae.py) halves the
 # side with stride-2 convolutions down to 4x4, so it takes these and no others.
@@ -70,7 +70,11 @@ class Aligner:
         pyramid = FramePyramid(image, to_crop, self.size)
         crop = pyramid.warp(to_crop, self.size)
         large = pyramid.warp(to_crop * detail, self.size * detail) if detail > 1 else None
-        return AlignedFace(crop, to_crop, transform_points(face.landmarks[:, :2], to_crop), large)
+        # The renderer's view past the crop (long hair below it), at the crop's resolution: only
+        # coarse colours are read there.
+        outer = cv2.warpAffine(image, outer_matrix(to_crop, self.size), (2 * self.size, 2 * self.size),
+                               flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) if detail > 1 else None
+        return AlignedFace(crop, to_crop, transform_points(face.landmarks[:, :2], to_crop), large, outer=outer)
 
 
 def transform_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:

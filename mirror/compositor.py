@@ -5,6 +5,7 @@ import cv2
 import numpy as np
 
 from mirror.align import invert, transform_points
+from mirror.colortable import blend
 from mirror.types import AlignedFace, EditedFace
 
 
@@ -19,6 +20,14 @@ class Compositor:
     def compose(self, frame: np.ndarray, aligned: AlignedFace, edited: EditedFace) -> np.ndarray:
         """Returns a new (H, W, 3) uint8 BGR frame with the edit; ``frame`` is not modified."""
         out = frame.copy()
+        if edited.beyond is not None:
+            # A recolouring's reach past the crop, on the frame's own pixels.
+            roi = mask_roi(edited.beyond.mask, aligned.to_outer, frame.shape)
+            if roi is not None:
+                x0, y0, x1, y1 = roi
+                weight = warp_back(edited.beyond.mask, aligned.to_outer, roi)
+                part = out[y0:y1, x0:x1]
+                out[y0:y1, x0:x1] = blend(part, edited.beyond.table.apply(part), weight)
         to_crop = aligned.detail_to_crop
         roi = mask_roi(edited.hair_mask, to_crop, frame.shape)
         if roi is None:

@@ -102,6 +102,16 @@ def edit_limit(landmarks: np.ndarray, size: int, below_chin: bool = False) -> np
     rows = np.arange(size, dtype=np.float32)
     mouth, chin = float(landmarks[MOUTH, 1]), float(landmarks[CHIN, 1])
     vertical = np.ones(size, np.float32) if below_chin else np.clip((chin - rows) / max(chin - mouth, 1.0), 0.0, 1.0)
-    margin = max(2, size // 25)
-    edge = np.clip((np.minimum(rows, size - 1 - rows) + 0.5) / margin, 0.0, 1.0)
+    edge = edge_profile(size)
     return (np.minimum(vertical, edge)[:, None] * edge[None, :]).astype(np.float32)
+
+
+def edge_margin(size: int) -> int:
+    """Pixels over which an edit fades out at the edge of a ``size``-pixel crop (its outer 4 %)."""
+    return max(2, size // 25)
+
+
+def edge_profile(size: int) -> np.ndarray:
+    """(S,) float32: 0 at a crop's edge, 1 from ``edge_margin`` inside it (per row or column)."""
+    rows = np.arange(size, dtype=np.float32)
+    return np.clip((np.minimum(rows, size - 1 - rows) + 0.5) / edge_margin(size), 0.0, 1.0).astype(np.float32)

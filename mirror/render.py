@@ -25,9 +25,9 @@ import numpy as np
 from mirror.colortable import ColorTable, recolor_box
 from mirror.compositor import nonzero_box
 from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
-from mirror.regions import (NOSE_TIP, MOUTH, brow_line, edit_limit, face_interior, face_oval, skull,
-                            soft_interior)
-from mirror.types import AlignedFace, EditedFace, EditPlan
+from mirror.regions import (NOSE_TIP, MOUTH, brow_line, edge_margin, edge_profile, edit_limit, face_interior,
+                            face_oval, skull, soft_interior)
+from mirror.types import AlignedFace, Beyond, EditedFace, EditPlan
 
 # The renderer's crop side as a multiple of the model's: 2 x 128 px is about the face's own
 # resolution in a 720p webcam frame, so drawn hair is not a blurred upscale.
@@ -83,6 +83,9 @@ ROUNDING = 0.04        # ... its outline smoothed over this (share of the crop)
 DOME = 18.0            # a bare scalp is this many L* units darker at the skull's edge than on top,
 DOME_WIDTH = 0.12      # ... darkening over this (share of the crop) either side of its edge
 SHEEN = 10.0           # ... and this much lighter where light from above catches its front
+BEYOND_BLUR = 1.0      # recolouring past the crop: its colours and its mask smoothed by this (crop pixels)
+BEYOND_WALL = 0.02     # ... only if this much of the crop is wall (off the person)
+BEYOND_CONTRAST = (3.0, 5.0)  # ... the wall this far from the hair's colour (its spreads): not / wholly trusted
 COLOR_SAMPLE = 1024   # pixels the hair's own colour is measured on
 COLOR_RATE = 0.25      # video: how fast the person's measured hair colour follows each frame
 SKIN_RING = 0.01       # bald: the scalp takes the colour of the skin this close (share of the crop) to its edge
@@ -243,6 +246,57 @@ def hanging(hair: np.ndarray, keep_out: np.ndarray) -> np.ndarray:
     joined[labels[(keep_out > 0.5) & (sure > 0)]] = 1.0
     joined[0] = 0.0
     return hair * joined[labels]
+
+
+def beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, table: ColorTable) -> Beyond | None:
+    """A recolouring's reach past the crop (None if it has none): long hair that leaves the crop
+    at its sides or bottom is followed on, in the outer square (``aligned.outer``), as far as its
+    colour stays the hair's (within DEVIATION[1] of its spreads) down or out from the edge.
+
+    Args:
+        mask: (R, R) the recolouring's mask in the detail crop (it fades out at the crop's edge).
+        own: (2, 3) the hair's colour; table: the recolouring.
+    """
+    outer = aligned.outer
+    if outer is None:
+        return None
+    size, scale = aligned.crop.shape[0], aligned.scale
+    margin = edge_margin(mask.shape[0])       # edit_limit's fade at the crop's edge
+    inner = mask.shape[0] - margin - 1
+    # The recolouring just inside the fade along the bottom, left and right edges, per crop pixel.
+    edges = [mask[inner], mask[:, margin], mask[:, inner]]
+    edges = [edge.reshape(size, scale).mean(axis=1) for edge in edges]
+    if max(float(edge.max()) for edge in edges) <= 0.05:
+        return None
+    # Followed by colour only where the wall is not of the hair's colour too (a dark head on a
+    # dark wall): the wall is the crop's part off the person.
+    wall = aligned.crop[(aligned.person < 0.2) & (aligned.hair < 0.2)]
+    if len(wall) < BEYOND_WALL * size * size:
+        return None
+    contrast = np.sqrt((((np.median(to_lab(wall[None]), axis=1)[0] - own[0]) / own[1]) ** 2).sum())
+    trust = float(np.clip((contrast - BEYOND_CONTRAST[0]) / (BEYOND_CONTRAST[1] - BEYOND_CONTRAST[0]), 0.0, 1.0))
+    if trust == 0.0:
+        return None
+    lab = cv2.GaussianBlur(to_lab(outer), (0, 0), BEYOND_BLUR)
+    radius = np.sqrt((((lab - own[0]) / own[1]) ** 2).sum(axis=-1))
+    hairlike = np.clip((DEVIATION[1] - radius) / (DEVIATION[1] - DEVIATION[0]), 0.0, 1.0)
+    half, start, first = size // 2, inner // scale, -(-margin // scale)
+    out = np.zeros((2 * size, 2 * size), np.float32)
+    # Down from the bottom edge, column by column; out from the sides, row by row (the crop's
+    # rows, above its bottom): each as far as the hair's colour goes on without a break.
+    below = hairlike[half + start:, half:half + size]
+    out[half + start:, half:half + size] = edges[0] * np.minimum.accumulate(below, axis=0)
+    left = hairlike[half:half + size, :half + first + 1][:, ::-1]
+    out[half:half + size, :half + first + 1] = np.maximum(
+        out[half:half + size, :half + first + 1], (edges[1][:, None] * np.minimum.accumulate(left, axis=1))[:, ::-1])
+    right = hairlike[half:half + size, half + start:]
+    out[half:half + size, half + start:] = np.maximum(
+        out[half:half + size, half + start:], edges[2][:, None] * np.minimum.accumulate(right, axis=1))
+    # Inside the crop the recolouring's own mask holds until its fade: this takes over from it.
+    edge = edge_profile(size)
+    out[half:half + size, half:half + size] *= 1.0 - edge[:, None] * edge[None, :]
+    out = cv2.GaussianBlur(out, (0, 0), BEYOND_BLUR) * trust
+    return Beyond(out, table) if out.max() > 0.05 else None
 
 
 def wide_blur(image: np.ndarray, sigma: float) -> np.ndarray:
@@ -434,7 +488,10 @@ class HairRenderer:
                 self._color_mask = (mask, box, True)
             if box is None:
                 return EditedFace(aligned.detail, zero, zero)
-            return recolor_box(aligned.detail, color_table(own, plan.color, plan.amount), mask, box)
+            table = color_table(own, plan.color, plan.amount)
+            edited = recolor_box(aligned.detail, table, mask, box)
+            edited.beyond = beyond(aligned, mask, own, table)
+            return edited
         hair = self._hair(aligned, detail)
         keep_out = self._keep_out(landmarks, size)
         change = cv2.resize(plan.hair_change, (size, size), interpolation=cv2.INTER_LINEAR)

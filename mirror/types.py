@@ -56,6 +56,9 @@ class AlignedFace:
             S): the renderer draws at the face's own detail, not the model's.
         person: (S, S) float32 person probability in [0, 1]; None until segmented.
         hair: (S, S) float32 hair probability in [0, 1]; None until segmented.
+        outer: (2S, 2S, 3) uint8 BGR, the square twice the crop's side around it, at the crop's
+            resolution (crop pixel (x, y) is its (x + S/2, y + S/2)): where long hair goes on
+            beyond the crop; None if not made.
     """
 
     crop: np.ndarray
@@ -64,6 +67,7 @@ class AlignedFace:
     detail: np.ndarray | None = None
     person: np.ndarray | None = None
     hair: np.ndarray | None = None
+    outer: np.ndarray | None = None
 
     @property
     def scale(self) -> int:
@@ -74,6 +78,19 @@ class AlignedFace:
     def detail_to_crop(self) -> np.ndarray:
         """(2, 3) float64: frame pixels -> detail-crop pixels."""
         return self.to_crop * self.scale
+
+    @property
+    def to_outer(self) -> np.ndarray:
+        """(2, 3) float64: frame pixels -> ``outer`` pixels."""
+        return outer_matrix(self.to_crop, self.crop.shape[0])
+
+
+def outer_matrix(to_crop: np.ndarray, size: int) -> np.ndarray:
+    """(2, 3) float64: frame pixels -> pixels of the outer square (``AlignedFace.outer``) of a
+    ``size``-pixel crop."""
+    matrix = np.array(to_crop, dtype=np.float64)
+    matrix[:, 2] += size / 2.0
+    return matrix
 
 
 @dataclass
@@ -111,11 +128,27 @@ class EditedFace:
         replace: (R, R) float32 in [0, 1], where the frame is replaced by the rendered crop (hair
             or scalp drawn anew, wall shown); elsewhere the change is added onto the
             full-resolution frame (a recolouring keeps the frame's own detail).
+        beyond: a recolouring's reach past the crop's edge, or None.
     """
 
     crop: np.ndarray
     hair_mask: np.ndarray
     replace: np.ndarray
+    beyond: Beyond | None = None
+
+
+@dataclass
+class Beyond:
+    """A recolouring's reach past the crop's edge (long hair): ``table`` applied to the frame
+    through ``mask``.
+
+    Attributes:
+        mask: (2S, 2S) float32 in [0, 1], in the outer square's space (``AlignedFace.outer``).
+        table: the recolouring (``mirror.colortable.ColorTable``) of 8-bit BGR pixels.
+    """
+
+    mask: np.ndarray
+    table: object
 
 
 @dataclass

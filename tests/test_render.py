@@ -11,13 +11,13 @@ import pytest
 from conftest import CELEBA, ROOT, need
 from mirror import shapes
 from mirror.app import Pipeline
-from mirror.compositor import warp_back
+from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
 from mirror.regions import face_interior, face_oval, skull
-from mirror.render import (HairRenderer, _sheen, color_stats, hair_matte, hanging, own_color, recolor,
-                           reflect_from, strand_tips, to_lab)
+from mirror.render import (HairRenderer, _sheen, beyond, color_stats, color_table, hair_matte, hanging, own_color,
+                           recolor, reflect_from, strand_tips, to_lab)
 from mirror.source import read_image
-from mirror.types import EditPlan, Frame
+from mirror.types import AlignedFace, EditedFace, EditPlan, Frame
 
 ENGINES = os.environ.get("HAIR_MIRROR_ENGINES", os.path.join(ROOT, "engines"))
 
@@ -96,6 +96,47 @@ def test_hair_hanging_over_the_face_is_the_hair_joined_to_the_hair_outside_it():
     over = hanging(hair, keep_out)
     assert np.array_equal(over[20:40, 20:24], hair[20:40, 20:24]) and over[:20].min() == 1.0
     assert over[30:34, 30:44].max() == 0.0 and over[hair == 0].max() == 0.0
+
+
+def long_hair(wall: int) -> tuple[AlignedFace, np.ndarray]:
+    """A 64-px crop (128-px detail) of a frame where a dark lock of hair at crop columns 20-29
+    hangs on down past the crop's bottom over a wall of grey ``wall``, and the recolouring's
+    mask of the lock, faded out at the crop's edge as the renderer's is."""
+    rng = np.random.default_rng(0)
+    frame = np.full((128, 128, 3), wall, np.uint8)
+    frame[:, 52:62] = np.clip(40 + rng.normal(0, 4, (128, 10, 3)), 0, 255).astype(np.uint8)
+    to_crop = np.float64([[1, 0, -32], [0, 1, -32]])          # the crop is the frame's middle
+    crop = frame[32:96, 32:96].copy()
+    hair = np.zeros((64, 64), np.float32)
+    hair[:, 20:30] = 1.0
+    aligned = AlignedFace(crop, to_crop, np.zeros((478, 2), np.float32), cv2.resize(crop, (128, 128)),
+                          person=hair.copy(), hair=hair, outer=frame)
+    mask = cv2.resize(hair, (128, 128), interpolation=cv2.INTER_NEAREST)
+    edge = np.clip((np.minimum(np.arange(128), 127 - np.arange(128)) + 0.5) / 5, 0, 1).astype(np.float32)
+    return aligned, mask * edge[:, None] * edge[None, :]
+
+
+def test_a_recolouring_follows_long_hair_past_the_crop_but_not_onto_a_wall_of_its_colour():
+    aligned, mask = long_hair(wall=200)
+    own = own_color(to_lab(aligned.crop), aligned.hair)
+    reach = beyond(aligned, mask, own, color_table(own, np.float32([[75, 5, 25], [8, 3, 6]])))
+    assert reach is not None
+    lock, wall = reach.mask[100:, 55:59], np.concatenate([reach.mask[100:, :48], reach.mask[100:, 66:]], axis=1)
+    assert lock.min() > 0.9 and wall.max() < 0.05       # on down the lock, not onto the wall beside it
+    assert reach.mask[40:88, 40:88].max() < 0.05        # inside the crop the crop's own recolouring holds
+    aligned, mask = long_hair(wall=40)                  # a wall as dark as the hair: not followed
+    assert beyond(aligned, mask, own_color(to_lab(aligned.crop), aligned.hair), None) is None
+
+
+def test_the_compositor_recolours_the_frame_past_the_crop_through_the_reach():
+    aligned, mask = long_hair(wall=200)
+    own = own_color(to_lab(aligned.crop), aligned.hair)
+    reach = beyond(aligned, mask, own, color_table(own, np.float32([[75, 5, 25], [8, 3, 6]])))
+    frame = aligned.outer
+    zero = np.zeros((128, 128), np.float32)
+    out = Compositor().compose(frame, aligned, EditedFace(aligned.detail, zero, zero, reach))
+    changed = np.abs(out.astype(int) - frame.astype(int)).max(axis=2) > 8
+    assert changed[100:, 55:59].all() and not changed[:, :48].any() and not changed[:, 66:].any()
 
 
 def test_recolour_keeps_the_hairs_own_pattern():
