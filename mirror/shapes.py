@@ -26,7 +26,7 @@ REMOVE = ("no_bangs", "receding", "bald")
 # Fractions of the skull's height (ear line to crown) unless said otherwise.
 FRINGE = 1.0         # bangs reach down to the brows (at amount 1)
 CURTAIN = 0.15       # ... less this share of it at the temples
-RECEDE_CENTRE, RECEDE_TEMPLES = 0.12, 0.42   # receding: hairline moves back this far, centre / temples
+RECEDE_CENTRE, RECEDE_TEMPLES = 0.12, 0.8    # receding: hairline moves back this far, centre / temples (an M)
 REGROW_CENTRE, REGROW_TEMPLES = 0.0, 0.16    # regrowth: hairline comes down this far
 HORSESHOE = 0.3      # bald at amount 1 keeps the sides below this height above the ear line
 EDGE = 0.02          # soft edge of every region, share of the crop
