@@ -396,6 +396,10 @@ def test_classifier_styles_and_evaluate_end_to_end(tiny_run, slice_dir, tmp_path
     assert set(result["halo"]) == set(STYLES) and all(v is None or v >= 0 for v in result["halo"].values())
     assert result["exemplar"]["hair_to_reference_after"] <= result["exemplar"]["hair_to_reference_before"]
     assert set(result["edit_success"]) == set(STYLES)
+    # The judge on real faces that have each style: a share, or None where the slice has none.
+    assert set(result["judge_recall"]) == set(STYLES)
+    assert all(v is None or 0 <= v <= 1 for v in result["judge_recall"].values())
+    assert any(v is not None for v in result["judge_recall"].values())
     assert 5 < result["psnr"] < 40 and 0 < result["ssim"] <= 1
 
 

@@ -16,6 +16,9 @@ Reports (JSON):
                           mirror shows it (composited onto the person's own crop), the classifier
                           judges as having it
     edit_success_decoded  the same on the plain decode of the edited latent
+    judge_recall          per style: the share of real test-split faces that have the style (all
+                          of the split, by their CelebA labels) that the same classifier judges as
+                          having it: what a perfect edit would score as edit_success
     kept                  per style: the lowest over Male, Smiling, Eyeglasses of the share of
                           edited faces (composited) that keep the class the classifier gave the
                           original crop; kept_detail has all three, kept_decoded the plain decode
@@ -194,6 +197,15 @@ def real_crops(dataset, style: str) -> np.ndarray:
     return np.load(os.path.join(folder, "crops.npy"), mmap_mode="r")[rows]
 
 
+def judge_recall(classifier, dataset, style: str) -> float | None:
+    """The share of the test split's real faces with ``style`` (``real_crops``) that the
+    classifier judges as having it, or None if the split has none."""
+    reals = real_crops(dataset, style)
+    if len(reals) == 0:
+        return None
+    return round(float(_success(classifier.predict_crops(np.asarray(reals)), classifier, style).mean()), 4)
+
+
 def exemplar_score(engine, dataset, mu: np.ndarray, styles: dict, pairs: int = 300, seed: int = 0) -> dict:
     """How well ``exemplar_direction`` carries a reference's hair to another face.
 
@@ -298,7 +310,7 @@ def evaluate(engines: str, data: str, limit: int | None = None, classifier_path:
         "kl_per_dim": [round(float(v), 4) for v in np.sort(kl)[::-1]],
         "classifier_accuracy": accuracy,
         "classifier_mean_accuracy": round(float(np.mean(list(accuracy.values()))), 4),
-        "edit_success": {}, "edit_success_decoded": {}, "kept": {}, "kept_decoded": {},
+        "edit_success": {}, "edit_success_decoded": {}, "judge_recall": {}, "kept": {}, "kept_decoded": {},
         "kept_detail": {}, "strength": {}, "faces": {}, **{k: {} for k in LOOK},
         "edit_composite": view.description,
     }
@@ -312,6 +324,7 @@ def evaluate(engines: str, data: str, limit: int | None = None, classifier_path:
             result[key][name] = score[key]
         result["edit_success"][name] = score["success"]
         result["edit_success_decoded"][name] = score["success_decoded"]
+        result["judge_recall"][name] = judge_recall(classifier, test, name)
         result["kept"][name] = score["kept"]
         result["kept_decoded"][name] = score["kept_decoded"]
         result["kept_detail"][name] = score["kept_detail"]
