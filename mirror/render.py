@@ -86,6 +86,8 @@ SHEEN = 10.0           # ... and this much lighter where light from above catche
 BEYOND_BLUR = 1.0      # recolouring past the crop: its colours and its mask smoothed by this (crop pixels)
 BEYOND_WALL = 0.02     # ... only if this much of the crop is wall (off the person)
 BEYOND_CONTRAST = (3.0, 5.0)  # ... the wall this far from the hair's colour (its spreads): not / wholly trusted
+EXP_EVEN = True
+EXP_SHADE = True
 COLOR_SAMPLE = 1024   # pixels the hair's own colour is measured on
 COLOR_RATE = 0.25      # video: how fast the person's measured hair colour follows each frame
 SKIN_RING = 0.01       # bald: the scalp takes the colour of the skin this close (share of the crop) to its edge
@@ -544,7 +546,7 @@ class HairRenderer:
             strands = self._strands(out, roots, grow > 0.5, FOLD * size)
             # ... in the dense hair's own shade: a fringe as dark as the hair it falls from.
             new = grow > 0.5
-            if new.any():
+            if new.any() and EXP_SHADE:
                 strands = np.clip(strands + np.median(out[dense], axis=0) - np.median(strands[new], axis=0), 0.0, 1.0)
             # ... and is drawn up to there, over the thin hair between (else a pale gap shows).
             up = cv2.GaussianBlur(cv2.dilate(grow, np.ones((2 * reach + 1, 1), np.uint8), anchor=(0, 0)), (0, 0), soft)
@@ -664,7 +666,8 @@ class HairRenderer:
         def light(sigma: float) -> np.ndarray:
             return wide_blur(drawn * weight[..., None], sigma) / np.maximum(wide_blur(weight, sigma), 1e-3)[..., None]
 
-        drawn = np.where(copied[..., None], drawn - light(BROAD * size) + light(3 * BROAD * size), drawn)
+        if EXP_EVEN:
+            drawn = np.where(copied[..., None], drawn - light(BROAD * size) + light(3 * BROAD * size), drawn)
         # What is not hair-coloured in the copy (skin at a hairline, a wall between thin strands)
         # is pulled to the hair's colour: a copy of it would show as a patch in the new hair.
         lab = to_lab(drawn)

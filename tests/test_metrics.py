@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from train.metrics import boundary_band, detectability, halo, roc_auc, seam, texture
+from train.metrics import boundary_band, detectability, halo, matched, roc_auc, seam, texture
 
 S = 64
 
@@ -144,3 +144,27 @@ def test_photo_metrics_reports_all_four_and_skips_detectability_without_reals():
     assert set(result) == {"halo", "texture", "seam", "detectability", "detectability_faces"}
     with_reals = photo_metrics(edited[:4], original[:4], person_disk(4), interior[:4], reals=original)
     assert with_reals["detectability"] is None and with_reals["detectability_faces"] == 0   # too few
+
+
+def test_matched_samples_hold_as_many_of_each_group_on_both_sides():
+    # Edits of everyone against real photos mostly of one group (as real blond photos are
+    # mostly of young women): matched, both sides have each group's smaller count.
+    edits = np.array([0] * 40 + [1] * 40 + [2] * 5)
+    reals = np.array([0] * 3 + [1] * 60 + [3] * 7)
+    a, b = matched(edits, reals, seed=0)
+    assert len(a) == len(b) == 3 + 40
+    assert np.array_equal(np.sort(edits[a]), np.sort(reals[b]))
+    assert len(set(a)) == len(a) and len(set(b)) == len(b)
+    assert np.array_equal(matched(edits, reals, seed=0)[1], b)        # deterministic for a seed
+    assert len(matched(np.array([0, 0]), np.array([1]))[0]) == 0      # no group in common
+
+
+def test_photo_metrics_run_the_matched_test_on_matched_samples():
+    from train.metrics import photo_metrics
+
+    reals, fakes = small_faces(40, 0), small_faces(40, 1)
+    interior = np.zeros((40, 32, 32), bool)
+    groups = (np.array([0] * 20 + [1] * 20), np.array([0] * 5 + [1] * 35))
+    result = photo_metrics(fakes, reals, np.ones((40, 32, 32), np.float32), interior, reals=reals, groups=groups)
+    assert result["detectability_faces"] == 40 and result["detectability_matched_faces"] == 25
+    assert 0.0 <= result["detectability_matched"] <= 1.0

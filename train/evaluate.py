@@ -36,6 +36,11 @@ Reports (JSON):
                           class, balanced); 0.5 = indistinguishable. Only for --detect-styles
                           (default: bangs, blond, bald, gray, receding: 10 s to a minute each);
                           detectability_faces: the images per class it used
+    detectability_matched the same test with the edits and the real photos matched on sex and age
+                          (MATCH_ON, by CelebA labels: the same number of each group on both
+                          sides). Real blond or bangs photos are mostly of young women, real bald
+                          ones of older men, while the edited faces are of everyone: unmatched, the
+                          test also tells people apart, not only edits from photos
     exemplar              exemplar styles (train.directions.exemplar_direction) on random test pairs:
                           mean |decode - reference decode| in the user's hair region before
                           and after the edit, and the change of the user's face interior
@@ -68,7 +73,9 @@ log = logging.getLogger(__name__)
 
 # The styles whose look issue 12 sets goals for; detectability is measured for these by default.
 DETECT_STYLES = ("bangs", "blond", "bald", "gray", "receding")
-LOOK = ("halo", "texture", "seam", "detectability", "detectability_faces")
+LOOK = ("halo", "texture", "seam", "detectability", "detectability_faces", "detectability_matched",
+        "detectability_matched_faces")
+MATCH_ON = ("Male", "Young")   # detectability_matched: edits and real photos alike in these
 
 
 class MirrorView:
@@ -135,7 +142,7 @@ def _original_probs(dataset, classifier) -> np.ndarray:
 
 def score_style(engine, classifier, dataset, mu: np.ndarray, style: str, direction: np.ndarray,
                 strength: float, view: MirrorView | None = None, max_faces: int | None = None,
-                reals: np.ndarray | None = None) -> dict:
+                reals: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
     """Edit success and kept shares of one style at one strength on faces without it, and how
     much the edits look like photos (train.metrics; None for the plain decodes).
 
@@ -145,11 +152,13 @@ def score_style(engine, classifier, dataset, mu: np.ndarray, style: str, directi
         view: the mirror's rendering of the edits; None: judge the plain decodes only (the
             latent direction's own effect, as the style calibration does).
         max_faces: only the first N faces without the style.
-        reals: (M, S, S, 3) uint8 real crops with the style, for detectability (None: not measured).
+        reals: ((M, S, S, 3) uint8 crops, (M, A) attributes) of real photos with the style
+            (``real_faces``), for detectability (None: not measured).
 
     Returns:
         {"faces", "success", "success_decoded", "kept", "kept_decoded", "kept_detail", "halo",
-        "texture", "seam", "detectability", "detectability_faces"}.
+        "texture", "seam", "detectability", "detectability_faces", "detectability_matched",
+        "detectability_matched_faces"}.
     """
     rows = np.flatnonzero(~has_style(dataset.attributes, dataset.names, style))[:max_faces]
     if len(rows) == 0:
@@ -174,18 +183,30 @@ def score_style(engine, classifier, dataset, mu: np.ndarray, style: str, directi
             **(look(dataset, rows, shown, reals) if view is not None else {k: None for k in LOOK})}
 
 
-def look(dataset, rows: np.ndarray, shown: np.ndarray, reals: np.ndarray | None = None) -> dict:
+def look(dataset, rows: np.ndarray, shown: np.ndarray, reals: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
     """train.metrics.photo_metrics of edits (N, 3, S, S) float in [0, 1] of the dataset's ``rows``,
-    rounded to uint8 as the mirror shows them; the protected interior is the face below the brows."""
+    rounded to uint8 as the mirror shows them; the protected interior is the face below the brows.
+    ``reals``: (crops, CelebA attributes) of real photos with the style (``real_faces``)."""
     from train.data import to_crops
 
     interiors = np.stack([face_interior(dataset.landmarks[r], dataset.size) for r in rows])
-    return photo_metrics(to_crops(shown), dataset.crops[rows], dataset.person[rows], interiors, reals)
+    groups = None
+    if reals is not None:
+        groups = (match_groups(dataset.attributes[rows], dataset.names), match_groups(reals[1], dataset.names))
+    result = photo_metrics(to_crops(shown), dataset.crops[rows], dataset.person[rows], interiors,
+                           None if reals is None else np.asarray(reals[0]), groups=groups)
+    return {key: result.get(key) for key in LOOK}
 
 
-def real_crops(dataset, style: str) -> np.ndarray:
-    """(M, S, S, 3) uint8: every test-split crop of the dataset's folder that has ``style`` (by its
-    CelebA labels), also beyond the dataset's limit; none of the dataset's faces without it."""
+def match_groups(attributes: np.ndarray, names: list[str]) -> np.ndarray:
+    """(N,) int: each face's group by its CelebA labels in MATCH_ON (sex and age)."""
+    return sum((attributes[:, names.index(name)] > 0).astype(np.int64) << i for i, name in enumerate(MATCH_ON))
+
+
+def real_faces(dataset, style: str) -> tuple[np.ndarray, np.ndarray]:
+    """((M, S, S, 3) uint8 crops, (M, A) CelebA attributes): every test-split face of the
+    dataset's folder that has ``style`` (by its labels), also beyond the dataset's limit; none of
+    the dataset's faces without it."""
     from train.data import SPLITS
 
     folder = dataset.folder
@@ -194,13 +215,13 @@ def real_crops(dataset, style: str) -> np.ndarray:
     rows = rows[has_style(attributes, dataset.names, style)]
     edited = dataset.indices[~has_style(dataset.attributes, dataset.names, style)]
     rows = np.setdiff1d(rows, edited)
-    return np.load(os.path.join(folder, "crops.npy"), mmap_mode="r")[rows]
+    return np.load(os.path.join(folder, "crops.npy"), mmap_mode="r")[rows], np.load(os.path.join(folder, "attributes.npy"))[rows]
 
 
 def judge_recall(classifier, dataset, style: str) -> float | None:
-    """The share of the test split's real faces with ``style`` (``real_crops``) that the
+    """The share of the test split's real faces with ``style`` (``real_faces``) that the
     classifier judges as having it, or None if the split has none."""
-    reals = real_crops(dataset, style)
+    reals, _ = real_faces(dataset, style)
     if len(reals) == 0:
         return None
     return round(float(_success(classifier.predict_crops(np.asarray(reals)), classifier, style).mean()), 4)
@@ -317,7 +338,7 @@ def evaluate(engines: str, data: str, limit: int | None = None, classifier_path:
     for name, style in styles["styles"].items():
         if name not in STYLES:
             continue
-        reals = real_crops(test, name) if name in detect_styles else None
+        reals = real_faces(test, name) if name in detect_styles else None
         score = score_style(engine, classifier, test, mu, name, style["direction"],
                             style["strength"], view, reals=reals)
         for key in LOOK:

@@ -329,33 +329,64 @@ def detectability(fakes: np.ndarray, reals: np.ndarray, folds: int = 5, seed: in
     return float(np.mean(aucs))
 
 
+def matched(groups_a: np.ndarray, groups_b: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of two equal-size subsets of sets a and b, with as many of each group in both
+    (every group's smaller count, drawn at random from the larger side): the two samples then
+    differ only in what the groups do not tell apart.
+
+    Args:
+        groups_a, groups_b: (N,), (M,) integer group labels (e.g. sex and age) of the two sets.
+    """
+    rng = np.random.default_rng(seed)
+    picked_a, picked_b = [], []
+    for group in np.intersect1d(groups_a, groups_b):
+        a, b = np.flatnonzero(groups_a == group), np.flatnonzero(groups_b == group)
+        n = min(len(a), len(b))
+        picked_a.append(rng.permutation(a)[:n])
+        picked_b.append(rng.permutation(b)[:n])
+    if not picked_a:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.sort(np.concatenate(picked_a)), np.sort(np.concatenate(picked_b))
+
+
 def photo_metrics(edited: np.ndarray, original: np.ndarray, person: np.ndarray, interiors: np.ndarray,
-                  reals: np.ndarray | None = None, seed: int = 0) -> dict:
+                  reals: np.ndarray | None = None, seed: int = 0,
+                  groups: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
     """All four measurements of one set of edits, rounded for a report.
 
     Args:
         edited, original: (N, S, S, 3) uint8 BGR, the edits as shown and the crops they edit.
         person: (N, S, S) selfie-segmentation probability; interiors: (N, S, S) bool protected face.
         reals: (M, S, S, 3) uint8 real crops that have the style, for ``detectability`` (None: skip it).
+        groups: ((N,), (M,)) group labels of the edited people and of the reals (sex and age): the
+            test is run again on samples matched on them (``matched``): ``detectability_matched``.
 
     Returns:
-        {"halo", "texture", "seam", "detectability", "detectability_faces"}; a value is None where
-        it cannot be measured (``detectability_faces``: the images per class it used, 0 if none).
+        {"halo", "texture", "seam", "detectability", "detectability_faces"} (and with ``groups``
+        "detectability_matched", "detectability_matched_faces"); a value is None where it cannot
+        be measured (``..._faces``: the images per class it used, 0 if none).
     """
     def rounded(value, digits=4):
         return None if value is None else round(value, digits)
+
+    def detect(fakes: np.ndarray, photos: np.ndarray, key: str) -> None:
+        faces = min(len(fakes), len(photos), DETECT_MAX)
+        if faces >= DETECT_MIN:
+            result[key] = rounded(detectability(fakes, photos, seed=seed, max_per_class=faces))
+            result[key + "_faces"] = faces
+        else:
+            log.warning("%s skipped: %d edits, %d real photos with the style (%d needed)",
+                        key, len(fakes), len(photos), DETECT_MIN)
 
     result = {"halo": rounded(halo(edited, original, person)), "texture": rounded(texture(edited, original)),
               "seam": rounded(seam(edited, original, interiors)), "detectability": None,
               "detectability_faces": 0}
     if reals is not None:
-        faces = min(len(edited), len(reals), DETECT_MAX)
-        if faces >= DETECT_MIN:
-            result["detectability"] = rounded(detectability(edited, reals, seed=seed, max_per_class=faces))
-            result["detectability_faces"] = faces
-        else:
-            log.warning("detectability skipped: %d edits, %d real photos with the style (%d needed)",
-                        len(edited), len(reals), DETECT_MIN)
+        detect(edited, reals, "detectability")
+        if groups is not None:
+            result.update(detectability_matched=None, detectability_matched_faces=0)
+            a, b = matched(*groups, seed=seed)
+            detect(edited[a], reals[b], "detectability_matched")
     return result
 
 
