@@ -69,8 +69,8 @@ MATTE_REACH = 0.008    # ... and the recoloured region reaches this far beyond t
 OTHER_SIGMA = 0.03     # the colour beside the hair (skin, wall) is averaged over this
 OTHER_MIN = 0.05       # ... and trusted where that much of the average is not hair
 MATTE_CONTRAST = (10.0, 20.0)  # hair and what is beside it this far apart (CIELAB): no / a sure matte
-TIP_LENGTH = 0.05      # new hair's strands end up to this much above its lower edge
-TIP_TAPER = 0.03       # ... thinning to a point over this
+TIP_LENGTH = 0.04      # new hair's strands end up to this much above its lower edge
+TIP_TAPER = 0.08       # ... thinning to a point over this
 SHADOW = 0.02          # new hair shades the skin below it over this, by SHADOW_DEPTH
 SHADOW_DEPTH = 0.25
 SHADE_GAIN = 0.3       # how much of the edited decode's lightness relief shades the scalp
@@ -86,8 +86,6 @@ SHEEN = 10.0           # ... and this much lighter where light from above catche
 BEYOND_BLUR = 1.0      # recolouring past the crop: its colours and its mask smoothed by this (crop pixels)
 BEYOND_WALL = 0.02     # ... only if this much of the crop is wall (off the person)
 BEYOND_CONTRAST = (3.0, 5.0)  # ... the wall this far from the hair's colour (its spreads): not / wholly trusted
-EXP_EVEN = True
-EXP_SHADE = True
 COLOR_SAMPLE = 1024   # pixels the hair's own colour is measured on
 COLOR_RATE = 0.25      # video: how fast the person's measured hair colour follows each frame
 SKIN_RING = 0.01       # bald: the scalp takes the colour of the skin this close (share of the crop) to its edge
@@ -397,20 +395,19 @@ _TIPS: dict[int, np.ndarray] = {}
 
 
 def strand_tips(grow: np.ndarray) -> np.ndarray:
-    """(R, R) float32: new hair ``grow`` (R, R) whose lower edge ends in strands of uneven length,
-    clumped, tapering to points, rather than one even line. Fixed per size (no flicker)."""
+    """(R, R) float32: new hair ``grow`` (R, R) whose lower edge ends in clumps of strands of
+    uneven length, thinning out, rather than one even line. Fixed per size (no flicker)."""
     size = grow.shape[0]
     if size not in _TIPS:
+        # Clumps, not single strands: a comb of one-pixel teeth reads as a saw, not as hair.
         noise = np.random.default_rng(1).random((1, size)).astype(np.float32)
-        fine = cv2.GaussianBlur(noise, (0, 0), sigmaX=0.002 * size, sigmaY=0.1)
         clumps = cv2.GaussianBlur(noise, (0, 0), sigmaX=0.02 * size, sigmaY=0.1)
-        tips = 0.6 * (fine - fine.min()) / np.ptp(fine) + 0.4 * (clumps - clumps.min()) / np.ptp(clumps)
-        _TIPS[size] = tips[0].astype(np.float32)
+        _TIPS[size] = ((clumps - clumps.min()) / np.ptp(clumps))[0].astype(np.float32)
     inside = grow > 0.5
     rows = np.arange(size, dtype=np.float32)[:, None]
     bottom = np.where(inside.any(axis=0), size - 1 - inside[::-1].argmax(axis=0), -1).astype(np.float32)
     end = bottom - TIP_LENGTH * size * _TIPS[size]
-    # Each strand thins over TIP_TAPER above its end; above every end, the hair is as it was.
+    # Each clump thins out over TIP_TAPER above its end; above that, the hair is as it was.
     taper = np.clip((end[None, :] - rows) / (TIP_TAPER * size) + 1.0, 0.0, 1.0)
     return (grow * taper).astype(np.float32)
 
@@ -546,7 +543,7 @@ class HairRenderer:
             strands = self._strands(out, roots, grow > 0.5, FOLD * size)
             # ... in the dense hair's own shade: a fringe as dark as the hair it falls from.
             new = grow > 0.5
-            if new.any() and EXP_SHADE:
+            if new.any():
                 strands = np.clip(strands + np.median(out[dense], axis=0) - np.median(strands[new], axis=0), 0.0, 1.0)
             # ... and is drawn up to there, over the thin hair between (else a pale gap shows).
             up = cv2.GaussianBlur(cv2.dilate(grow, np.ones((2 * reach + 1, 1), np.uint8), anchor=(0, 0)), (0, 0), soft)
@@ -666,8 +663,7 @@ class HairRenderer:
         def light(sigma: float) -> np.ndarray:
             return wide_blur(drawn * weight[..., None], sigma) / np.maximum(wide_blur(weight, sigma), 1e-3)[..., None]
 
-        if EXP_EVEN:
-            drawn = np.where(copied[..., None], drawn - light(BROAD * size) + light(3 * BROAD * size), drawn)
+        drawn = np.where(copied[..., None], drawn - light(BROAD * size) + light(3 * BROAD * size), drawn)
         # What is not hair-coloured in the copy (skin at a hairline, a wall between thin strands)
         # is pulled to the hair's colour: a copy of it would show as a patch in the new hair.
         lab = to_lab(drawn)

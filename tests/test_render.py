@@ -14,7 +14,7 @@ from mirror.app import Pipeline
 from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
 from mirror.regions import face_interior, face_oval, skull
-from mirror.render import (HairRenderer, _sheen, beyond, color_stats, color_table, hair_matte, hanging, own_color,
+from mirror.render import (TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table, hair_matte, hanging, own_color,
                            recolor, reflect_from, strand_tips, to_lab)
 from mirror.source import read_image
 from mirror.types import AlignedFace, EditedFace, EditPlan, Frame
@@ -198,13 +198,19 @@ def test_edge_pixels_that_mix_hair_and_skin_are_recoloured_in_part_and_do_not_gl
     assert blond[10, 64, 0] <= lab[10, 64, 0] + (target[0, 0] - own[0, 0]) + 1.0
 
 
-def test_new_hair_ends_in_strands_of_uneven_length():
+def test_new_hair_ends_in_clumps_of_uneven_length_that_thin_out():
     grow = np.zeros((256, 256), np.float32)
     grow[40:120, 60:200] = 1.0
     tipped = strand_tips(grow)
-    assert np.array_equal(tipped[:, :60], grow[:, :60]) and tipped[40:100, 60:200].min() == 1.0
-    ends = (tipped[:, 60:200] > 0.5).sum(axis=0)            # each column's length of hair
-    assert ends.max() <= 80 and ends.min() >= 80 - 0.035 * 256 - 1 and ends.std() > 1.0
+    full = 120 - int(np.ceil(TIP_LENGTH * 256)) - 1          # above every clump's end the hair is whole
+    assert np.array_equal(tipped[:, :60], grow[:, :60]) and tipped[40:full, 60:200].min() == 1.0
+    assert np.all(tipped <= grow)                             # never longer than the hair drawn
+    amount = tipped[:, 60:200].sum(axis=0)                   # each column's length of hair
+    assert amount.max() - amount.min() > 2.0 and amount.std() > 0.4
+    # Neighbouring columns end alike (clumps, not a saw of one-pixel teeth) ...
+    assert np.abs(np.diff(amount)).max() < 1.0
+    # ... and the ends thin out over several rows rather than stopping at once.
+    assert np.median(((tipped[:, 60:200] > 0.05) & (tipped[:, 60:200] < 0.95)).sum(axis=0)) >= 3
     assert np.array_equal(strand_tips(grow), tipped)         # the same every frame: no flicker
 
 
