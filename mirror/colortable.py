@@ -34,10 +34,12 @@ class ColorTable:
         deviation: ``render.DEVIATION``: a pixel within deviation[0] of the hair's spreads is
             stretched, from deviation[1] on only shifted.
         core: ``render.CORE``: the ``core`` mask from which (wholly at which) a pixel is hair.
+        far: ``render.FAR``: a pixel from far[0] of the hair's spreads is moved less, from far[1]
+            not at all (unless ``core`` says it is hair).
     """
 
     def __init__(self, own: np.ndarray, mean: np.ndarray, ratio: np.ndarray,
-                 deviation: tuple[float, float], core: tuple[float, float]):
+                 deviation: tuple[float, float], core: tuple[float, float], far: tuple[float, float]):
         values = (np.arange(256, dtype=np.float32)[:, None] - _LAB_OFFSET) * _LAB_SCALE   # (256, 3) CIELAB
         offset = values - own[0]
         # Per channel: the squared share of the distance from the hair's mean, the pixel's new
@@ -48,6 +50,7 @@ class ColorTable:
         self._gain = self._table(offset * (ratio - 1.0) / _LAB_SCALE)
         self._deviation = deviation
         self._core = core
+        self._far = far
 
     @staticmethod
     def _table(values: np.ndarray) -> np.ndarray:
@@ -64,12 +67,20 @@ class ColorTable:
         radius = cv2.sqrt(cv2.transform(cv2.LUT(lab, self._distance), _SUM))
         low, high = self._deviation
         inside = np.clip((high - radius) * (1.0 / (high - low)), 0.0, 1.0)
+        low, high = self._far
+        near = np.clip((high - radius) * (1.0 / (high - low)), 0.0, 1.0)
         if core is not None:
-            np.maximum(inside, np.clip((core - self._core[0]) * (1.0 / (self._core[1] - self._core[0])), 0.0, 1.0),
-                       out=inside)
+            sure = np.clip((core - self._core[0]) * (1.0 / (self._core[1] - self._core[0])), 0.0, 1.0)
+            np.maximum(inside, sure, out=inside)
+            np.maximum(near, sure, out=near)
         moved = cv2.LUT(lab, self._gain)
         moved *= inside[..., None]
         moved += cv2.LUT(lab, self._base)
+        # lab + near * (moved - lab), with the +0.5 of the base table's rounding kept.
+        original = lab.astype(np.float32) + 0.5
+        moved -= original
+        moved *= near[..., None]
+        moved += original
         np.clip(moved, 0, 255, out=moved)
         return cv2.cvtColor(moved.astype(np.uint8), cv2.COLOR_LAB2BGR)
 

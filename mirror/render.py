@@ -62,6 +62,7 @@ SKIN_ZONE = 0.04       # ... within this (share of the crop) of the face's outli
 # Recolouring: a pixel within 3 of its hair's spreads (CIELAB, all channels) is stretched as the
 # hair is; from 5 on (skin or wall mixed in at the hair's edge) it only shifts by the hair's change.
 DEVIATION = (3.0, 5.0)
+FAR = (8.0, 12.0)       # ... and from FAR[0] on it is moved less, not at all from FAR[1] (not hair)
 CORE = (0.9, 1.0)       # ... except deep inside the recolouring's mask (from CORE[0], wholly at CORE[1]): hair
 ALREADY = (8.0, 20.0)  # recolouring: hair this close to the target (CIELAB distance) is left / fully moved
 COLOR_INSET = 0.015    # recolouring reaches this far (share of the crop) into the protected face
@@ -170,7 +171,7 @@ def color_table(own: np.ndarray, target: np.ndarray, amount: float = 1.0) -> Col
     """``recolor(..., own, target, amount, core)`` as lookup tables for 8-bit BGR pixels
     (``mirror.colortable``): the same output, in a fraction of the time."""
     mean, ratio = move(own, target, amount)
-    return ColorTable(own, mean, ratio, DEVIATION, CORE)
+    return ColorTable(own, mean, ratio, DEVIATION, CORE, FAR)
 
 
 def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float = 1.0,
@@ -192,9 +193,13 @@ def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float 
     # (skin or wall mixed into an edge pixel) keeps its offset: no glowing rim.
     radius = np.sqrt(((offset / own[1]) ** 2).sum(axis=-1, keepdims=True))
     inside = np.clip((DEVIATION[1] - radius) / (DEVIATION[1] - DEVIATION[0]), 0.0, 1.0)
+    # ... and what lies farther still (skin or wall beside the hair, in the mask's edge) is not
+    # hair at all: it is not moved (else it would ring the hair in the target's colour).
+    near = np.clip((FAR[1] - radius) / (FAR[1] - FAR[0]), 0.0, 1.0)
     if core is not None:
-        inside = np.maximum(inside, np.clip((core[..., None] - CORE[0]) / (CORE[1] - CORE[0]), 0.0, 1.0))
-    return from_lab(mean + offset * (1.0 + inside * (ratio - 1.0)))
+        sure = np.clip((core[..., None] - CORE[0]) / (CORE[1] - CORE[0]), 0.0, 1.0)
+        inside, near = np.maximum(inside, sure), np.maximum(near, sure)
+    return from_lab(lab + near * (mean + offset * (1.0 + inside * (ratio - 1.0)) - lab))
 
 
 def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndarray | None,

@@ -196,6 +196,11 @@ def test_edge_pixels_that_mix_hair_and_skin_are_recoloured_in_part_and_do_not_gl
     blond = to_lab(recolor(lab, own, target))
     # The mixed pixel is no lighter than hair moved by the mean change would be: no glowing rim.
     assert blond[10, 64, 0] <= lab[10, 64, 0] + (target[0, 0] - own[0, 0]) + 1.0
+    # Skin far outside the hair's colour is not moved at all, even where the mask covers it
+    # (unless the mask says it is surely hair): no orange ring on the face's edge.
+    assert np.abs(blond[:, 66:70] - lab[:, 66:70]).max() <= 1.5        # 8-bit CIELAB rounding
+    sure = to_lab(recolor(lab, own, target, core=mask))
+    assert np.abs(sure[:, 66:70] - lab[:, 66:70]).max() > 10.0
 
 
 def test_new_hair_ends_in_clumps_of_uneven_length_that_thin_out():
