@@ -71,7 +71,8 @@ class HairEditor:
         if aligned.crop.shape[:2] != (self.size, self.size):
             raise ValueError(f"crop is {aligned.crop.shape[:2]}, the model takes {self.size}x{self.size}")
         if style.kind == "color" and style.color is not None:
-            return EditPlan("color" if strength > 0 else "none", float(strength) * COLOR_REACH, color=style.color)
+            return EditPlan("color" if strength > 0 else "none", float(strength) * COLOR_REACH, color=style.color,
+                            skin=style.skin)
         # A colour style without a measured target colour (train.colors) moves the hair's colour
         # as the decodes' hair moves: the exemplar path, with no change of shape.
         kind = "exemplar" if style.kind == "color" else style.kind

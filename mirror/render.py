@@ -87,6 +87,7 @@ SHEEN = 10.0           # ... and this much lighter where light from above catche
 BEYOND_BLUR = 1.0      # recolouring past the crop: its colours and its mask smoothed by this (crop pixels)
 BEYOND_WALL = 0.02     # ... only if this much of the crop is wall (off the person)
 BEYOND_CONTRAST = (3.0, 5.0)  # ... the wall this far from the hair's colour (its spreads): not / wholly trusted
+SCENE = (0.7, 0.3, 0.3)  # a colour target follows this much of the picture's light (L* by ratio, a*, b*: scene_target)
 COLOR_SAMPLE = 1024   # pixels the hair's own colour is measured on
 COLOR_RATE = 0.25      # video: how fast the person's measured hair colour follows each frame
 SKIN_RING = 0.01       # bald: the scalp takes the colour of the skin this close (share of the crop) to its edge
@@ -165,6 +166,21 @@ def move(own: np.ndarray, target: np.ndarray, amount: float = 1.0) -> tuple[np.n
         chroma = float(np.linalg.norm(target[0, 1:]))
         mean[1:] = target[0, 1:] * max(1.0, float(np.linalg.norm(mean[1:])) / max(chroma, 1e-6))
     return mean, ratio
+
+
+def scene_target(target: np.ndarray, reference: np.ndarray | None, skin: np.ndarray | None) -> np.ndarray:
+    """(2, 3) a colour style's target as it looks in this picture: moved by SCENE of how the
+    person's skin (3,) differs from the skin of the training faces that have the colour
+    (``reference`` (3,)). A dim, warm-lit frame makes every colour darker and warmer; a target
+    taken as it is would stand out in it (blond as silver). None for either: the target as it is."""
+    if reference is None or skin is None:
+        return target
+    moved = np.array(target, np.float32)
+    # Light scales lightness (a dark target moves less than a light one); a colour cast shifts a*, b*.
+    exposure = float(np.clip(skin[0] / max(float(reference[0]), 1.0), 0.25, 4.0)) ** SCENE[0]
+    moved[:, 0] *= exposure
+    moved[0, 1:] += np.float32(SCENE[1:]) * (np.asarray(skin[1:], np.float32) - np.asarray(reference[1:], np.float32))
+    return moved
 
 
 def color_table(own: np.ndarray, target: np.ndarray, amount: float = 1.0) -> ColorTable:
@@ -455,6 +471,7 @@ class HairRenderer:
     def reset(self) -> None:
         """Forgets the person (the face was lost)."""
         self._own_color: np.ndarray | None = None
+        self._skin: np.ndarray | None = None
         # The last frame's recolouring (mask, box, made on that frame): video carries a mask over once.
         self._color_mask: tuple | None = None
 
@@ -473,13 +490,16 @@ class HairRenderer:
             return EditedFace(aligned.detail, zero, zero)
         detail = aligned.detail.astype(np.float32) / 255.0
         landmarks = aligned.landmarks * aligned.scale
-        own = None
+        own = skin = None
         if plan.kind in ("color", "exemplar"):   # only these move the person's own hair colour
             crop_lab = to_lab(aligned.crop)
             own = own_color(crop_lab, aligned.hair)
-            if own is not None and self.video and self._own_color is not None:
-                own = self._own_color + COLOR_RATE * (own - self._own_color)
-            self._own_color = own
+            interior = face_interior(aligned.landmarks, aligned.crop.shape[0])
+            skin = np.median(crop_lab[interior][::4], axis=0) if interior.any() else None
+            if self.video:
+                own = self._follow(self._own_color, own)
+                skin = self._follow(self._skin, skin)
+            self._own_color, self._skin = own, skin
         if plan.kind == "color":
             if own is None:
                 return EditedFace(aligned.detail, zero, zero)
@@ -488,11 +508,11 @@ class HairRenderer:
             if self.video and carried is not None and carried[2] and carried[0].shape == zero.shape:
                 mask, box, _ = self._color_mask = carried[:2] + (False,)
             else:
-                mask, box = self._recolor_mask(aligned, detail, own, crop_lab)
+                mask, box = self._recolor_mask(aligned, detail, own, crop_lab, skin)
                 self._color_mask = (mask, box, True)
             if box is None:
                 return EditedFace(aligned.detail, zero, zero)
-            table = color_table(own, plan.color, plan.amount)
+            table = color_table(own, scene_target(plan.color, plan.skin, skin), plan.amount)
             edited = recolor_box(aligned.detail, table, mask, box)
             edited.beyond = beyond(aligned, mask, own, table)
             return edited
@@ -566,6 +586,13 @@ class HairRenderer:
         return self._finish(detail, out, np.maximum(drawn, recolored), drawn)
 
     @staticmethod
+    def _follow(before: np.ndarray | None, now: np.ndarray | None) -> np.ndarray | None:
+        """A colour measured on this frame, smoothed over the video's frames (COLOR_RATE)."""
+        if before is None or now is None:
+            return now
+        return before + COLOR_RATE * (now - before)
+
+    @staticmethod
     def _hair(aligned: AlignedFace, detail: np.ndarray) -> np.ndarray:
         """(R, R) float32: the hair mask at the detail crop's size, on the person only, with a
         sure edge (a soft one would tint the wall beside it) snapped to the strands."""
@@ -586,8 +613,8 @@ class HairRenderer:
         return (1.0 - interior) * edit_limit(landmarks, size, below_chin)
 
     @classmethod
-    def _recolor_mask(cls, aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, crop_lab: np.ndarray
-                      ) -> tuple[np.ndarray, tuple[slice, slice] | None]:
+    def _recolor_mask(cls, aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, crop_lab: np.ndarray,
+                      skin: np.ndarray | None) -> tuple[np.ndarray, tuple[slice, slice] | None]:
         """((R, R) float32 mask, its box or None when empty): where and how much a recolouring
         of hair of colour ``own`` applies: the hair mask reached a little beyond its edge (the
         matte tells hair from wall or skin there), outside the protected face."""
@@ -607,8 +634,6 @@ class HairRenderer:
         # Only the hair's box is recoloured: the rest of the crop stays as it is.
         (top, bottom), (left, right) = nonzero_box(mask > 1.0 / 255)
         box = slice(top, bottom), slice(left, right)
-        interior = face_interior(aligned.landmarks, aligned.crop.shape[0])
-        skin = np.median(crop_lab[interior][::4], axis=0) if interior.any() else None
         # Skin is looked for only on and around the face: farther out, skin-coloured hair (blond
         # on fair skin) is hair.
         grow = 2 * max(1, int(round(SKIN_ZONE * size))) + 1

@@ -34,6 +34,7 @@ class Style:
     target: np.ndarray | None = None   # exemplar styles: the reference's latent
     basis: np.ndarray | None = None    # exemplar styles: (K, Z) orthonormal hair subspace
     color: np.ndarray | None = None    # colour styles: (2, 3) CIELAB mean and spread of the hair
+    skin: np.ndarray | None = None     # ... and (3,) the CIELAB skin of the faces it was measured on
     mix: dict | None = None            # shape styles: {named shape: weight} (mirror.shapes)
 
     def offset(self, latent: np.ndarray) -> np.ndarray:
@@ -114,7 +115,7 @@ class StyleLibrary:
         for name, entry in library["styles"].items():
             self.styles.append(Style(name, np.asarray(entry["direction"], np.float32),
                                      float(entry.get("strength", 1.0)), entry.get("description", ""),
-                                     entry.get("kind", "add"), color=_color(entry),
+                                     entry.get("kind", "add"), color=_color(entry), skin=_skin(entry),
                                      mix={name: 1.0} if name in SHAPES else None))
         self.latent_dim = latent_dim
         basis = library.get("hair_basis")
@@ -189,6 +190,12 @@ class StyleLibrary:
 def _round(values: np.ndarray) -> list[float]:
     """Values to DIGITS significant digits, for JSON."""
     return [float(f"{v:.{DIGITS}g}") for v in values]
+
+
+def _skin(entry: dict) -> np.ndarray | None:
+    """A colour style's (3,) CIELAB reference skin from its ``color`` entry, or None (older libraries)."""
+    skin = (entry.get("color") or {}).get("skin")
+    return None if skin is None else np.float32(skin)
 
 
 def _color(entry: dict) -> np.ndarray | None:

@@ -105,6 +105,7 @@ class EditPlan:
             laid on the hair).
         amount: how far to go, 1 at the style's default.
         color: (2, 3) float32 target hair colour, CIELAB mean and spread (colour styles).
+        skin: (3,) float32 CIELAB skin of the training faces with that hair colour, or None.
         hair_change: (S, S) float32 in [-1, 1], the hair probability of the edited decode minus
             that of the plain decode: where hair appears (> 0) or goes (< 0).
         recon, edited: (S, S, 3) float32 BGR in [0, 1], the plain and the edited decodes.
@@ -113,6 +114,7 @@ class EditPlan:
     kind: str
     amount: float = 0.0
     color: np.ndarray | None = None
+    skin: np.ndarray | None = None
     hair_change: np.ndarray | None = None
     recon: np.ndarray | None = None
     edited: np.ndarray | None = None

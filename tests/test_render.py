@@ -15,7 +15,7 @@ from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
 from mirror.regions import face_interior, face_oval, skull
 from mirror.render import (TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table, hair_matte, hanging, own_color,
-                           recolor, reflect_from, strand_tips, to_lab)
+                           recolor, reflect_from, scene_target, strand_tips, to_lab)
 from mirror.source import read_image
 from mirror.types import AlignedFace, EditedFace, EditPlan, Frame
 
@@ -137,6 +137,18 @@ def test_the_compositor_recolours_the_frame_past_the_crop_through_the_reach():
     out = Compositor().compose(frame, aligned, EditedFace(aligned.detail, zero, zero, reach))
     changed = np.abs(out.astype(int) - frame.astype(int)).max(axis=2) > 8
     assert changed[100:, 55:59].all() and not changed[:, :48].any() and not changed[:, 66:].any()
+
+
+def test_a_colour_target_follows_the_pictures_light_and_cast():
+    target = np.float32([[53, 8, 20], [15, 4, 6]])
+    reference = np.float32([64, 15, 19])                        # the skin of the blond training faces
+    assert np.array_equal(scene_target(target, None, reference), target)
+    assert np.array_equal(scene_target(target, reference, reference), target)
+    dim = scene_target(target, reference, np.float32([37, 19, 27]))   # a dim, warm-lit frame
+    assert 30 < dim[0, 0] < 45 and dim[1, 0] < target[1, 0]     # darker, as the skin is
+    assert dim[0, 1] > target[0, 1] and dim[0, 2] > target[0, 2]  # warmer
+    dark = scene_target(np.float32([[13, 3, 3], [10, 4, 4]]), reference, np.float32([37, 19, 27]))
+    assert target[0, 0] - dim[0, 0] > 13 - dark[0, 0]           # a dark target moves less
 
 
 def test_recolour_keeps_the_hairs_own_pattern():

@@ -480,3 +480,25 @@ def test_prior_only_refits_just_the_latent_prior(slice_dir, tmp_path, capsys):
     with pytest.raises(SystemExit):
         parse_arguments(["engines", "--data", "d", "--out", "o.json", "--prior-only", "--classifier", "c.onnx"])
     assert "--prior-only takes no" in capsys.readouterr().err
+
+
+def test_colour_targets_carry_the_skin_of_the_faces_they_were_measured_on(slice_dir):
+    from mirror.regions import face_interior
+    from mirror.render import to_lab
+    from train.colors import hair_colors
+    from train.data import attribute_names
+
+    crops = np.load(os.path.join(slice_dir, "crops.npy"))
+    landmarks = np.load(os.path.join(slice_dir, "landmarks.npy"))
+    attributes = np.load(os.path.join(slice_dir, "attributes.npy"))
+    names = attribute_names(slice_dir)
+    attributes[:, names.index("Blond_Hair")] = -1
+    attributes[:3, names.index("Blond_Hair")] = 1                 # three blond faces
+    hair = np.zeros(crops.shape[:3], np.uint8)
+    hair[:, :24] = 255                                          # their hair: the crop's top
+    colors = hair_colors(crops, hair, attributes, names, landmarks)
+    skins = [np.median(to_lab(crops[r].astype(np.float32) / 255)[face_interior(landmarks[r], 128)], axis=0)
+             for r in range(3)]
+    assert colors["blond"]["faces"] == 3
+    np.testing.assert_allclose(colors["blond"]["skin"], np.mean(skins, axis=0), atol=1e-3)
+    assert 30 < colors["blond"]["skin"][0] < 90                  # skin, not hair or wall

@@ -4,8 +4,10 @@
 
 For each colour style (``train.styles.STYLES`` of kind ``color``), the CIELAB mean and spread of
 the hair (the teacher's mask, ``python -m train.teacher``) of every labelled training face with
-that attribute, averaged over faces; written into ``ENGINES/styles.json`` as the style's
-``color``. The mirror recolours a person's own hair to these statistics (``mirror.render``).
+that attribute, averaged over faces, and the median skin of the same faces (the face below the
+brows); written into ``ENGINES/styles.json`` as the style's ``color``. The mirror recolours a
+person's own hair to these statistics, moved by how the person's skin in the picture differs
+from that skin (``mirror.render.scene_target``: the picture's light and colour cast).
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import numpy as np
 
 from mirror.cli import setup_logging
 from mirror.errors import MirrorError
+from mirror.regions import face_interior
 from mirror.render import color_stats, to_lab
 from train.data import attribute_names
 from train.directions import STYLES, has_style
@@ -30,12 +33,13 @@ MIN_HAIR = 0.03         # a face counts when at least this share of its crop is 
 
 
 def hair_colors(crops: np.ndarray, hair: np.ndarray, attributes: np.ndarray, names: list[str],
-                faces: int = 400) -> dict:
-    """{style: {"mean": [L, a, b], "spread": [L, a, b], "faces": n}} of the colour styles.
+                landmarks: np.ndarray, faces: int = 400) -> dict:
+    """{style: {"mean": [L, a, b], "spread": [L, a, b], "skin": [L, a, b], "faces": n}} of the
+    colour styles.
 
     Args:
         crops: (N, S, S, 3) uint8 BGR; hair: (N, S, S) uint8 teacher probability x 255;
-        attributes: (N, 40) +1/-1 CelebA labels named by ``names``.
+        attributes: (N, 40) +1/-1 CelebA labels named by ``names``; landmarks: (N, 478, 2) crop px.
         faces: at most this many faces per style (the first ones).
     """
     result = {}
@@ -43,19 +47,24 @@ def hair_colors(crops: np.ndarray, hair: np.ndarray, attributes: np.ndarray, nam
         if kind != "color":
             continue
         rows = np.flatnonzero(has_style(attributes, names, name))
-        stats = []
+        stats, skins = [], []
         for r in rows:
             mask = hair[r] > HAIR_SURE
             if mask.mean() < MIN_HAIR:
                 continue
-            stats.append(color_stats(to_lab(crops[r].astype(np.float32) / 255.0), mask))
+            lab = to_lab(crops[r].astype(np.float32) / 255.0)
+            stats.append(color_stats(lab, mask))
+            interior = face_interior(landmarks[r], crops.shape[1])
+            if interior.any():
+                skins.append(np.median(lab[interior], axis=0))
             if len(stats) == faces:
                 break
         if not stats:
             raise MirrorError(f"no labelled training face shows {name}")
         mean = np.mean(stats, axis=0)
         result[name] = {"mean": [round(float(v), 3) for v in mean[0]],
-                        "spread": [round(float(v), 3) for v in mean[1]], "faces": len(stats)}
+                        "spread": [round(float(v), 3) for v in mean[1]],
+                        "skin": [round(float(v), 3) for v in np.mean(skins, axis=0)], "faces": len(stats)}
         log.info("%s: %s", name, result[name])
     return result
 
@@ -83,7 +92,8 @@ def main(args: argparse.Namespace) -> int:
         crops = np.load(os.path.join(args.data, "crops.npy"), mmap_mode="r")
         colors = hair_colors(crops[rows], np.load(teacher, mmap_mode="r")[rows],
                              np.load(os.path.join(args.data, "attributes.npy"))[rows],
-                             attribute_names(args.data), args.faces)
+                             attribute_names(args.data), np.load(os.path.join(args.data, "landmarks.npy"))[rows],
+                             args.faces)
     except MirrorError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
