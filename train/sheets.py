@@ -8,7 +8,7 @@ rows is split into SHEET1_SUFFIX.png, SHEET2_SUFFIX.png, ...):
     photos   the two packaged photos (Grace Hopper, the astronaut)
     celeba   12 CelebA test-split photos (loose crops; men and women, several hair colours, one
              bald, one with bangs), from DATA/celeba
-    video    one frame of each of DATA/videos/d13.mp4 and d0.mp4, run as video (temporal
+    video    one frame of each of DATA/videos/d13.mp4, d0.mp4 and d3.mp4, run as video (temporal
              smoothing and every-other-frame segmentation as in the live mirror) for --frames
              frames per style from the clip's start; the last of them is shown
     hairloss the hair-loss scale's stages (``mirror.hairloss``) instead of the styles, on the
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 SHEETS = ("photos", "celeba", "video", "hairloss")
 HAIRLOSS_FACES = 4        # CelebA faces on the hair-loss sheet, after the astronaut
-CLIPS = ("d13.mp4", "d0.mp4")
+CLIPS = ("d13.mp4", "d0.mp4", "d3.mp4")
 MAX_BYTES = 600_000
 ROWS_PER_SHEET = 6        # 12 CelebA rows of 12 tiles make a 1 MB sheet even palette-quantised
 # The CelebA faces: (attribute, male) wishes, in order; each takes the first test-split loose crop
