@@ -19,6 +19,9 @@ crop, and fades out below the mouth and at the crop's border (``regions.edit_lim
 """
 from __future__ import annotations
 
+import concurrent.futures
+import functools
+
 import cv2
 import numpy as np
 
@@ -457,6 +460,12 @@ def _sheen(inside: np.ndarray, landmarks: np.ndarray, loss: np.ndarray | None = 
     return (bare * spot * inside).astype(np.float32)
 
 
+@functools.cache
+def _mask_worker() -> concurrent.futures.ThreadPoolExecutor:
+    """The thread that makes video's recolouring masks (HairRenderer._video_mask)."""
+    return concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="mirror-mask")
+
+
 class HairRenderer:
     """Renders ``EditPlan``s onto aligned faces; remembers the person's hair colour in video.
 
@@ -472,8 +481,11 @@ class HairRenderer:
         """Forgets the person (the face was lost)."""
         self._own_color: np.ndarray | None = None
         self._skin: np.ndarray | None = None
-        # The last frame's recolouring (mask, box, made on that frame): video carries a mask over once.
+        # Video's recolouring mask: (mask, box) in use, how many frames it has served, and the
+        # next one, in the making on the worker thread.
         self._color_mask: tuple | None = None
+        self._mask_uses = 0
+        self._next_mask: concurrent.futures.Future | None = None
 
     def render(self, aligned: AlignedFace, plan: EditPlan, plate: BackgroundPlate | None = None) -> EditedFace:
         """Draws ``plan`` on ``aligned`` (segmented, with its detail crop).
@@ -485,7 +497,8 @@ class HairRenderer:
             raise ValueError("the face needs its detail crop and its hair and person masks")
         size = aligned.detail.shape[0]
         zero = np.zeros((size, size), np.float32)
-        carried, self._color_mask = self._color_mask, None      # only ever from the frame before
+        if plan.kind != "color":     # a recolouring mask is never carried across another style
+            self._color_mask = self._next_mask = None
         if plan.kind == "none":
             return EditedFace(aligned.detail, zero, zero)
         detail = aligned.detail.astype(np.float32) / 255.0
@@ -503,13 +516,8 @@ class HairRenderer:
         if plan.kind == "color":
             if own is None:
                 return EditedFace(aligned.detail, zero, zero)
-            # In video the recolouring's mask is made every other frame and carried over, in
-            # crop coordinates, to the next (as the segmenter's masks are).
-            if self.video and carried is not None and carried[2] and carried[0].shape == zero.shape:
-                mask, box, _ = self._color_mask = carried[:2] + (False,)
-            else:
-                mask, box = self._recolor_mask(aligned, detail, own, crop_lab, skin)
-                self._color_mask = (mask, box, True)
+            mask, box = self._video_mask(aligned, detail, own, crop_lab, skin) if self.video else \
+                self._recolor_mask(aligned, detail, own, crop_lab, skin)
             if box is None:
                 return EditedFace(aligned.detail, zero, zero)
             table = color_table(own, scene_target(plan.color, plan.skin, skin), plan.amount)
@@ -584,6 +592,21 @@ class HairRenderer:
             grow = zero
         drawn = np.maximum(grow, loss) * keep_out
         return self._finish(detail, out, np.maximum(drawn, recolored), drawn)
+
+    def _video_mask(self, aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, crop_lab: np.ndarray,
+                    skin: np.ndarray | None) -> tuple[np.ndarray, tuple[slice, slice] | None]:
+        """``_recolor_mask`` in video, off the frame's path: a mask made from one frame's crop
+        on the worker thread serves the next two frames (in crop coordinates, as the
+        segmenter's masks are carried). The first frame of a face or a style makes its own."""
+        made, self._next_mask = self._next_mask, None
+        if made is not None:
+            self._color_mask, self._mask_uses = made.result(), 0
+        if self._color_mask is None or self._color_mask[0].shape != detail.shape[:2]:
+            self._color_mask, self._mask_uses = self._recolor_mask(aligned, detail, own, crop_lab, skin), 0
+        elif self._mask_uses > 0:
+            self._next_mask = _mask_worker().submit(self._recolor_mask, aligned, detail, own, crop_lab, skin)
+        self._mask_uses += 1
+        return self._color_mask
 
     @staticmethod
     def _follow(before: np.ndarray | None, now: np.ndarray | None) -> np.ndarray | None:

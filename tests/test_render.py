@@ -166,7 +166,7 @@ def test_recolour_keeps_the_hairs_own_pattern():
     assert np.abs(to_lab(recolor(lab, own, near)) - lab).mean() < 0.3
 
 
-def test_video_carries_a_recolouring_mask_over_to_the_next_frame_only(pipeline, faces):
+def test_video_makes_recolouring_masks_off_the_frames_path_and_carries_them_two_frames(pipeline, faces):
     _, image, astronaut = faces[1]
     # Another head of hair (Grace Hopper's is under her cap): the astronaut mirrored.
     other = pipeline.track(Frame(0, 0, np.ascontiguousarray(image[:, ::-1])))[1]
@@ -178,7 +178,8 @@ def test_video_carries_a_recolouring_mask_over_to_the_next_frame_only(pipeline, 
     fresh = HairRenderer().render(astronaut, plan(astronaut, blond)).hair_mask
     video = HairRenderer(video=True)
     first = video.render(other, plan(other, blond)).hair_mask
-    # The frame right after reuses the mask (the segmenter's rate); the one after makes its own.
+    # The frame right after reuses the mask (the segmenter's rate) and has one made from its own
+    # crop on the worker thread, which the next two frames use.
     assert np.array_equal(video.render(astronaut, plan(astronaut, blond)).hair_mask, first)
     own = video.render(astronaut, plan(astronaut, blond)).hair_mask
     assert np.abs(own - fresh).mean() < 0.1 * fresh.mean() and np.abs(own - first).mean() > 0.15 * fresh.mean()
