@@ -21,13 +21,15 @@ class Compositor:
         """Returns a new (H, W, 3) uint8 BGR frame with the edit; ``frame`` is not modified."""
         out = frame.copy()
         if edited.beyond is not None:
-            # A recolouring's reach past the crop, on the frame's own pixels.
-            roi = mask_roi(edited.beyond.mask, aligned.to_outer, frame.shape)
+            # The edit's reach past the crop: a recolouring of the frame's own pixels, or a fill.
+            beyond = edited.beyond
+            roi = mask_roi(beyond.mask, aligned.to_outer, frame.shape)
             if roi is not None:
                 x0, y0, x1, y1 = roi
-                weight = warp_back(edited.beyond.mask, aligned.to_outer, roi)
+                weight = warp_back(beyond.mask, aligned.to_outer, roi)
                 part = out[y0:y1, x0:x1]
-                out[y0:y1, x0:x1] = blend(part, edited.beyond.table.apply(part), weight)
+                instead = beyond.table.apply(part) if beyond.fill is None else warp_back(beyond.fill, aligned.to_outer, roi)
+                out[y0:y1, x0:x1] = blend(part, instead, weight)
         to_crop = aligned.detail_to_crop
         roi = mask_roi(edited.hair_mask, to_crop, frame.shape)
         if roi is None:

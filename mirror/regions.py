@@ -52,16 +52,22 @@ def soft_interior(landmarks: np.ndarray, size: int, feather: float, inset: float
     return np.clip((depth - inset) / max(feather, 1e-3), 0.0, 1.0).astype(np.float32)
 
 
-def skull(landmarks: np.ndarray, size: int, edge: float = 0.02, scale: float = 1.0) -> np.ndarray:
+def skull(landmarks: np.ndarray, size: int, edge: float = 0.02, scale: float = 1.0, top: float | None = None
+          ) -> np.ndarray:
     """(S, S) float32 in [0, 1]: the skull outline (a rounded ellipse above the ears, the face oval
     below), softened over ``edge`` of the crop. Where removed hair lies inside it, scalp shows;
-    outside it, what was behind the hair. ``scale`` > 1 draws a bigger head's."""
+    outside it, what was behind the hair. ``scale`` > 1 draws a bigger head's; ``top`` (a row)
+    the highest its crown may reach."""
     (x0, y0), (x1, y1) = landmarks[EARS[0], :2], landmarks[EARS[1], :2]
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     half_width = max(abs(x1 - x0) / 2 * SKULL_WIDTH * scale, 1.0)
     height = max((cy - landmarks[FOREHEAD_TOP, 1]) * SKULL_HEIGHT * scale, 1.0)
+    power = ROUND
+    if top is not None and cy - top < height:
+        # A lower crown, rounded (an ellipse), not flattened.
+        height, power = max(cy - top, 1.0), 2.0
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
-    radius = (np.abs((xs - cx) / half_width) ** ROUND + np.abs((ys - cy) / height) ** ROUND) ** (1.0 / ROUND)
+    radius = (np.abs((xs - cx) / half_width) ** power + np.abs((ys - cy) / height) ** power) ** (1.0 / power)
     inside = np.clip((1.0 - radius) * min(half_width, height) / max(size * edge, 1.0) + 0.5, 0, 1)
     inside[ys > cy] = 0.0
     return np.maximum(inside, face_oval(landmarks, size)).astype(np.float32)

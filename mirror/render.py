@@ -11,8 +11,9 @@
 - remove: where the model's decode takes hair away, scalp inside the skull outline (grown to
   the person's own outline less a layer of hair; the person's skin colour, blended into the
   skin it meets, the skin's grain, the decode's shading), and outside it the wall behind (the
-  video's background plate, or the wall beside the head continued across).
-- texture: the decode's change laid onto the hair, nowhere else.
+  video's background plate, or the wall beside the head continued across); hair that leaves
+  the crop at its top goes on past it too (``removed_beyond``).
+- texture: the decode's change of lightness, as a gain on the sure hair's own pixels, nowhere else.
 
 The face below the brows' arc is never drawn on; an edit fades into it over ``FEATHER`` of the
 crop, and fades out below the mouth and at the crop's border (``regions.edit_limit``).
@@ -77,6 +78,7 @@ TIP_LENGTH = 0.04      # new hair's strands end up to this much above its lower 
 TIP_TAPER = 0.08       # ... thinning to a point over this
 SHADOW = 0.02          # new hair shades the skin below it over this, by SHADOW_DEPTH
 SHADOW_DEPTH = 0.25
+TEXTURE_GAIN = (0.75, 1.3)  # wavy, straight: the hair's lightness changed by at most these factors
 SHADE_GAIN = 0.3       # how much of the edited decode's lightness relief shades the scalp
 SHADE_LIMIT = (-2.0, 10.0)  # at most this many L* units darker / lighter (a dark blot is hair left in the decode)
 SHADE_BLUR = 3.0       # ... its relief, not its detail: blurred by this (decode pixels)
@@ -90,6 +92,8 @@ SHEEN = 10.0           # ... and this much lighter where light from above catche
 BEYOND_BLUR = 1.0      # recolouring past the crop: its colours and its mask smoothed by this (crop pixels)
 BEYOND_WALL = 0.02     # ... only if this much of the crop is wall (off the person)
 BEYOND_CONTRAST = (3.0, 5.0)  # ... the wall this far from the hair's colour (its spreads): not / wholly trusted
+BEYOND_REACH = 1       # hair taken away past the crop: reaches this far (crop pixels) past its colour's edge
+BEYOND_STRENGTH = 1.5  # ... and replaces it wholly where it is this sure of the hair (a soft edge stays soft)
 SCENE = (0.7, 0.3, 0.3)  # a colour target follows this much of the picture's light (L* by ratio, a*, b*: scene_target)
 COLOR_SAMPLE = 1024   # pixels the hair's own colour is measured on
 COLOR_RATE = 0.25      # video: how fast the person's measured hair colour follows each frame
@@ -292,18 +296,9 @@ def beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, table: Color
     edges = [edge.reshape(size, scale).mean(axis=1) for edge in edges]
     if max(float(edge.max()) for edge in edges) <= 0.05:
         return None
-    # Followed by colour only where the wall is not of the hair's colour too (a dark head on a
-    # dark wall): the wall is the crop's part off the person.
-    wall = aligned.crop[(aligned.person < 0.2) & (aligned.hair < 0.2)]
-    if len(wall) < BEYOND_WALL * size * size:
-        return None
-    contrast = np.sqrt((((np.median(to_lab(wall[None]), axis=1)[0] - own[0]) / own[1]) ** 2).sum())
-    trust = float(np.clip((contrast - BEYOND_CONTRAST[0]) / (BEYOND_CONTRAST[1] - BEYOND_CONTRAST[0]), 0.0, 1.0))
+    trust, hairlike = _outer_hair(aligned, own)
     if trust == 0.0:
         return None
-    lab = cv2.GaussianBlur(to_lab(outer), (0, 0), BEYOND_BLUR)
-    radius = np.sqrt((((lab - own[0]) / own[1]) ** 2).sum(axis=-1))
-    hairlike = np.clip((DEVIATION[1] - radius) / (DEVIATION[1] - DEVIATION[0]), 0.0, 1.0)
     half, start, first = size // 2, inner // scale, -(-margin // scale)
     out = np.zeros((2 * size, 2 * size), np.float32)
     # Down from the bottom edge, column by column; out from the sides, row by row (the crop's
@@ -321,6 +316,64 @@ def beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, table: Color
     out[half:half + size, half:half + size] *= 1.0 - edge[:, None] * edge[None, :]
     out = cv2.GaussianBlur(out, (0, 0), BEYOND_BLUR) * trust
     return Beyond(out, table) if out.max() > 0.05 else None
+
+
+def _outer_hair(aligned: AlignedFace, own: np.ndarray) -> tuple[float, np.ndarray | None]:
+    """(trust, (2S, 2S) float32 or None): how far the hair past the crop can be told by its
+    colour ``own`` (1: the wall is far from it; 0: a dark head on a dark wall, or no wall in the
+    crop to judge by: the crop's part off the person), and where the outer square's pixels are
+    of that colour (within DEVIATION of its spreads)."""
+    size = aligned.crop.shape[0]
+    wall = aligned.crop[(aligned.person < 0.2) & (aligned.hair < 0.2)]
+    if len(wall) < BEYOND_WALL * size * size:
+        return 0.0, None
+    contrast = np.sqrt((((np.median(to_lab(wall[None]), axis=1)[0] - own[0]) / own[1]) ** 2).sum())
+    trust = float(np.clip((contrast - BEYOND_CONTRAST[0]) / (BEYOND_CONTRAST[1] - BEYOND_CONTRAST[0]), 0.0, 1.0))
+    if trust == 0.0:
+        return 0.0, None
+    lab = cv2.GaussianBlur(to_lab(aligned.outer), (0, 0), BEYOND_BLUR)
+    radius = np.sqrt((((lab - own[0]) / own[1]) ** 2).sum(axis=-1))
+    return trust, np.clip((DEVIATION[1] - radius) / (DEVIATION[1] - DEVIATION[0]), 0.0, 1.0)
+
+
+def removed_beyond(aligned: AlignedFace, loss: np.ndarray) -> Beyond | None:
+    """Hair taken away past the crop's top (None if none): hair that leaves the crop at its top
+    where the edit takes it away (a bun, hair piled high) is followed up, in the outer square,
+    as far as its colour stays the hair's, and gives way to the wall beside it (continued along
+    each row). Without this a bald head wears a strip of its old hair above it.
+
+    Args:
+        loss: (R, R) float32, where the edit draws the wall or scalp instead of hair, in the
+            detail crop (it fades out at the crop's edge).
+    """
+    if aligned.outer is None or aligned.hair is None or aligned.person is None:
+        return None
+    size, scale = aligned.crop.shape[0], aligned.scale
+    margin = edge_margin(loss.shape[0])
+    top = loss[margin].reshape(size, scale).mean(axis=1)
+    if top.max() <= 0.05:
+        return None
+    own = own_color(to_lab(aligned.crop), aligned.hair)
+    if own is None:
+        return None
+    trust, hairlike = _outer_hair(aligned, own)
+    if trust == 0.0:
+        return None
+    half, first = size // 2, -(-margin // scale)
+    out = np.zeros((2 * size, 2 * size), np.float32)
+    # Up from the top edge, column by column, as far as the hair's colour goes on without a break.
+    above = hairlike[:half + first + 1, half:half + size][::-1]
+    # (Over the crop's fading top rows too: the edit's drawing fades into this wall, not the hair.)
+    out[:half + first + 1, half:half + size] = (top * np.minimum.accumulate(above, axis=0))[::-1]
+    if out.max() <= 0.05:
+        return None
+    # Past the hair's blurred edge (its strands' fringe goes too), then softened.
+    reach = np.ones((2 * BEYOND_REACH + 1,) * 2, np.uint8)
+    out = cv2.GaussianBlur(cv2.dilate(out, reach), (0, 0), BEYOND_BLUR) * trust
+    # The wall: what is not of the hair's colour, continued along each row over what is.
+    known = 1.0 - cv2.dilate(np.maximum(hairlike, out), reach)
+    fill = fill_holes(aligned.outer.astype(np.float32) / 255.0, known, factor=2)
+    return Beyond(np.clip(out * BEYOND_STRENGTH, 0.0, 1.0), fill=np.clip(fill * 255.0 + 0.5, 0, 255).astype(np.uint8))
 
 
 def wide_blur(image: np.ndarray, sigma: float) -> np.ndarray:
@@ -528,12 +581,14 @@ class HairRenderer:
         keep_out = self._keep_out(landmarks, size)
         change = cv2.resize(plan.hair_change, (size, size), interpolation=cv2.INTER_LINEAR)
         if plan.kind == "texture":
-            delta = cv2.resize(plan.edited - plan.recon, (size, size), interpolation=cv2.INTER_LINEAR)
-            # Texture, not colour: only the decodes' change of lightness, less its mean over the hair.
-            delta = delta.mean(axis=2, keepdims=True)
-            weight = hair[..., None]
-            delta = delta - (delta * weight).sum() / max(float(weight.sum()), 1.0)
-            return self._finish(detail, detail + delta, hair * keep_out, zero)
+            # Texture, not colour: the decodes' change of lightness, as a gain on the hair's own
+            # pixels (its colour kept; no grey wash on dark hair), less its mean over the hair,
+            # held within TEXTURE_GAIN, on the sure hair only (its edge over the wall would glow).
+            gain = (plan.edited.mean(axis=2) + 0.05) / (plan.recon.mean(axis=2) + 0.05)
+            gain = cv2.resize(gain, (size, size), interpolation=cv2.INTER_LINEAR)
+            sure = np.clip((hair - HAIR_EDGE[1]) / (1.0 - HAIR_EDGE[1]), 0.0, 1.0) * keep_out
+            gain = np.clip(gain / max(float((gain * sure).sum() / max(sure.sum(), 1.0)), 1e-3), *TEXTURE_GAIN)
+            return self._finish(detail, detail * gain[..., None], sure, zero)
         soft = SOFT * size
         grow = np.clip((change - CHANGE_MIN) / (CHANGE_FULL - CHANGE_MIN), 0, 1) if plan.kind != "remove" else zero
         loss = np.clip((-change - CHANGE_MIN) / (CHANGE_FULL - CHANGE_MIN), 0, 1) if plan.kind != "add" else zero
@@ -591,7 +646,9 @@ class HairRenderer:
         else:
             grow = zero
         drawn = np.maximum(grow, loss) * keep_out
-        return self._finish(detail, out, np.maximum(drawn, recolored), drawn)
+        edited = self._finish(detail, out, np.maximum(drawn, recolored), drawn)
+        edited.beyond = removed_beyond(aligned, loss * keep_out) if loss.max() > 0 else None
+        return edited
 
     def _video_mask(self, aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, crop_lab: np.ndarray,
                     skin: np.ndarray | None) -> tuple[np.ndarray, tuple[slice, slice] | None]:
@@ -760,8 +817,11 @@ class HairRenderer:
         # Rounded, as a skull is: the outline's corners and tufts smoothed away.
         under = wide_blur(under.astype(np.float32), ROUNDING * size)
         under = cv2.GaussianBlur(np.clip((under - 0.5) * 8.0 + 0.5, 0.0, 1.0), (0, 0), SKULL_EDGE * size)
-        return np.maximum(skull(landmarks, size, edge=SKULL_EDGE),
-                          np.minimum(skull(landmarks, size, edge=SKULL_EDGE, scale=SKULL_GROWTH), under))
+        # A head the crop cuts at its top is rounded off below its fading edge (the hair above
+        # goes: removed_beyond).
+        crown = edge_margin(size)
+        return np.maximum(skull(landmarks, size, edge=SKULL_EDGE, top=crown),
+                          np.minimum(skull(landmarks, size, edge=SKULL_EDGE, scale=SKULL_GROWTH, top=crown), under))
 
     @staticmethod
     def _wall(detail: np.ndarray, aligned: AlignedFace, hair: np.ndarray,

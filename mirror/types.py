@@ -141,16 +141,18 @@ class EditedFace:
 
 @dataclass
 class Beyond:
-    """A recolouring's reach past the crop's edge (long hair): ``table`` applied to the frame
-    through ``mask``.
+    """An edit's reach past the crop's edge, on the frame's own pixels through ``mask``: a
+    recolouring's (long hair: ``table``) or hair taken away above the crop (``fill``).
 
     Attributes:
         mask: (2S, 2S) float32 in [0, 1], in the outer square's space (``AlignedFace.outer``).
-        table: the recolouring (``mirror.colortable.ColorTable``) of 8-bit BGR pixels.
+        table: the recolouring (``mirror.colortable.ColorTable``) of 8-bit BGR pixels, or None.
+        fill: (2S, 2S, 3) uint8 BGR, what shows instead (the wall), in the outer square; or None.
     """
 
     mask: np.ndarray
-    table: object
+    table: object = None
+    fill: np.ndarray | None = None
 
 
 @dataclass

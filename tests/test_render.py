@@ -15,7 +15,7 @@ from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
 from mirror.regions import face_interior, face_oval, skull
 from mirror.render import (TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table, hair_matte, hanging, own_color,
-                           recolor, reflect_from, scene_target, strand_tips, to_lab)
+                           recolor, reflect_from, removed_beyond, scene_target, strand_tips, to_lab)
 from mirror.source import read_image
 from mirror.types import AlignedFace, EditedFace, EditPlan, Frame
 
@@ -137,6 +137,34 @@ def test_the_compositor_recolours_the_frame_past_the_crop_through_the_reach():
     out = Compositor().compose(frame, aligned, EditedFace(aligned.detail, zero, zero, reach))
     changed = np.abs(out.astype(int) - frame.astype(int)).max(axis=2) > 8
     assert changed[100:, 55:59].all() and not changed[:, :48].any() and not changed[:, 66:].any()
+
+
+def test_hair_taken_away_at_the_crops_top_goes_past_it_too_and_the_wall_shows_there():
+    aligned, loss = long_hair(wall=200)                  # the lock leaves the crop at its top too
+    reach = removed_beyond(aligned, loss)
+    assert reach is not None and reach.table is None
+    # Up the lock above the crop, not onto the wall beside it, nor down past the crop's bottom.
+    assert reach.mask[:30, 54:60].min() > 0.9 and reach.mask[:, :48].max() < 0.05 and reach.mask[:, 66:].max() < 0.05
+    assert reach.mask[48:].max() < 0.05
+    frame = aligned.outer
+    zero = np.zeros((128, 128), np.float32)
+    out = Compositor().compose(frame, aligned, EditedFace(aligned.detail, zero, zero, reach)).astype(int)
+    assert np.abs(out[:30, 54:60] - 200).max() < 12 and np.array_equal(out[:, :48], frame[:, :48])
+    aligned, loss = long_hair(wall=40)                   # a wall as dark as the hair: left alone
+    assert removed_beyond(aligned, loss) is None
+
+
+def test_a_skull_is_rounded_off_below_a_crown_row_not_flattened(faces):
+    _, _, astronaut = faces[1]
+    landmarks, size = astronaut.landmarks * 2, 256
+    crown = int(np.argmax((skull(landmarks, size) > 0.5).any(axis=1))) + 30    # 30 rows lower
+    capped = skull(landmarks, size, top=crown) > 0.5
+    rows = np.flatnonzero(capped.any(axis=1))
+    assert abs(rows[0] - crown) <= 2
+    # A dome: narrow near its crown (a flattened superellipse is still wide 8 rows below it).
+    widths = capped.sum(axis=1)
+    assert widths[crown + 8] < 0.55 * widths.max()
+    assert np.array_equal(skull(landmarks, size, top=0), skull(landmarks, size))   # a crown above: as before
 
 
 def test_a_colour_target_follows_the_pictures_light_and_cast():
