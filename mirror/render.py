@@ -318,11 +318,11 @@ def beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, table: Color
     return Beyond(out, table) if out.max() > 0.05 else None
 
 
-def _outer_hair(aligned: AlignedFace, own: np.ndarray) -> tuple[float, np.ndarray | None]:
-    """(trust, (2S, 2S) float32 or None): how far the hair past the crop can be told by its
+def _outer_hair(aligned: AlignedFace, own: np.ndarray, rows: slice = slice(None)) -> tuple[float, np.ndarray | None]:
+    """(trust, (N, 2S) float32 or None): how far the hair past the crop can be told by its
     colour ``own`` (1: the wall is far from it; 0: a dark head on a dark wall, or no wall in the
-    crop to judge by: the crop's part off the person), and where the outer square's pixels are
-    of that colour (within DEVIATION of its spreads)."""
+    crop to judge by: the crop's part off the person), and where the outer square's pixels (its
+    ``rows``) are of that colour (within DEVIATION of its spreads)."""
     size = aligned.crop.shape[0]
     wall = aligned.crop[(aligned.person < 0.2) & (aligned.hair < 0.2)]
     if len(wall) < BEYOND_WALL * size * size:
@@ -331,7 +331,7 @@ def _outer_hair(aligned: AlignedFace, own: np.ndarray) -> tuple[float, np.ndarra
     trust = float(np.clip((contrast - BEYOND_CONTRAST[0]) / (BEYOND_CONTRAST[1] - BEYOND_CONTRAST[0]), 0.0, 1.0))
     if trust == 0.0:
         return 0.0, None
-    lab = cv2.GaussianBlur(to_lab(aligned.outer), (0, 0), BEYOND_BLUR)
+    lab = cv2.GaussianBlur(to_lab(aligned.outer[rows]), (0, 0), BEYOND_BLUR)
     radius = np.sqrt((((lab - own[0]) / own[1]) ** 2).sum(axis=-1))
     return trust, np.clip((DEVIATION[1] - radius) / (DEVIATION[1] - DEVIATION[0]), 0.0, 1.0)
 
@@ -351,20 +351,24 @@ def removed_beyond(aligned: AlignedFace, loss: np.ndarray) -> Beyond | None:
     size, scale = aligned.crop.shape[0], aligned.scale
     margin = edge_margin(loss.shape[0])
     top = loss[margin].reshape(size, scale).mean(axis=1)
-    if top.max() <= 0.05:
+    half, first = size // 2, -(-margin // scale)
+    # Only where the hair reaches into the crop's fading top rows.
+    if not (aligned.hair[:first + 1].max(axis=0) > 0.5)[top > 0.05].any():
         return None
     own = own_color(to_lab(aligned.crop), aligned.hair)
     if own is None:
         return None
-    trust, hairlike = _outer_hair(aligned, own)
+    # Only the outer square's rows down to the crop's fading top (and a margin for the blurs).
+    band = half + first + 1
+    rows = band + 4 * BEYOND_REACH + 4 * int(np.ceil(BEYOND_BLUR))
+    trust, hairlike = _outer_hair(aligned, own, slice(0, rows))
     if trust == 0.0:
         return None
-    half, first = size // 2, -(-margin // scale)
-    out = np.zeros((2 * size, 2 * size), np.float32)
+    out = np.zeros((rows, 2 * size), np.float32)
     # Up from the top edge, column by column, as far as the hair's colour goes on without a break.
-    above = hairlike[:half + first + 1, half:half + size][::-1]
+    above = hairlike[:band, half:half + size][::-1]
     # (Over the crop's fading top rows too: the edit's drawing fades into this wall, not the hair.)
-    out[:half + first + 1, half:half + size] = (top * np.minimum.accumulate(above, axis=0))[::-1]
+    out[:band, half:half + size] = (top * np.minimum.accumulate(above, axis=0))[::-1]
     if out.max() <= 0.05:
         return None
     # Past the hair's blurred edge (its strands' fringe goes too), then softened.
@@ -372,8 +376,12 @@ def removed_beyond(aligned: AlignedFace, loss: np.ndarray) -> Beyond | None:
     out = cv2.GaussianBlur(cv2.dilate(out, reach), (0, 0), BEYOND_BLUR) * trust
     # The wall: what is not of the hair's colour, continued along each row over what is.
     known = 1.0 - cv2.dilate(np.maximum(hairlike, out), reach)
-    fill = fill_holes(aligned.outer.astype(np.float32) / 255.0, known, factor=2)
-    return Beyond(np.clip(out * BEYOND_STRENGTH, 0.0, 1.0), fill=np.clip(fill * 255.0 + 0.5, 0, 255).astype(np.uint8))
+    fill = fill_holes(aligned.outer[:rows].astype(np.float32) / 255.0, known)
+    mask = np.zeros((2 * size, 2 * size), np.float32)
+    mask[:rows] = np.clip(out * BEYOND_STRENGTH, 0.0, 1.0)
+    image = np.zeros((2 * size, 2 * size, 3), np.uint8)
+    image[:rows] = np.clip(fill * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return Beyond(mask, fill=image)
 
 
 def wide_blur(image: np.ndarray, sigma: float) -> np.ndarray:
