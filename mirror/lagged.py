@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 
 from mirror.styles import Style
-from mirror.timing import add_timing, stage_timings, timing_scope
+from mirror.timing import add_timing, run_in_background, stage_timings, timing_scope
 from mirror.types import AlignedFace, EditedFace, Frame
 
 EditFn = Callable[[Frame, "AlignedFace | None", Style, float], "EditedFace | None"]
@@ -94,6 +94,7 @@ class LaggedEdit:
         return edited
 
     def _work(self) -> None:
+        run_in_background()
         while True:
             with self._ready:
                 while self._job is None and not self._closed:

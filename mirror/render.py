@@ -31,6 +31,7 @@ from mirror.compositor import nonzero_box
 from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
 from mirror.regions import (NOSE_TIP, MOUTH, brow_line, edge_margin, edge_profile, edit_limit, face_interior,
                             face_oval, skull, soft_interior)
+from mirror.timing import run_in_background
 from mirror.types import AlignedFace, Beyond, EditedFace, EditPlan
 
 # The renderer's crop side as a multiple of the model's: 2 x 128 px is about the face's own
@@ -524,7 +525,7 @@ def _sheen(inside: np.ndarray, landmarks: np.ndarray, loss: np.ndarray | None = 
 @functools.cache
 def _mask_worker() -> concurrent.futures.ThreadPoolExecutor:
     """The thread that makes video's recolouring masks (HairRenderer._video_mask)."""
-    return concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="mirror-mask")
+    return concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="mirror-mask", initializer=run_in_background)
 
 
 class HairRenderer:

@@ -1,4 +1,5 @@
-"""Per-frame stage timings, added from wherever a stage runs (any thread).
+"""Per-frame stage timings, added from wherever a stage runs (any thread); background threads'
+priority.
 
     timings = {}
     with timing_scope(timings):
@@ -8,8 +9,13 @@
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
+
+# Background work (drawing at its own rate, making masks ahead) yields to the frame's path by this
+# much niceness: on a small CPU the frames in flight run first, the background on what is left.
+BACKGROUND_NICE = 5
 
 _local = threading.local()
 
@@ -45,3 +51,11 @@ def add_timing(name: str, start: float) -> float:
     timings = stage_timings()
     timings[name] = timings.get(name, 0.0) + ms
     return ms
+
+
+def run_in_background() -> None:
+    """Lowers the calling thread's priority by BACKGROUND_NICE (Linux; elsewhere nothing)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
+    except (AttributeError, OSError):
+        pass

@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT, VIDEOS, need
 from mirror.app import Pipeline
 from mirror.errors import MirrorError
-from mirror.lagged import rebase
+from mirror.lagged import LaggedEdit, rebase
 from mirror.pipelined import PipelinedRunner
 from mirror.source import ImageSource, Source, VideoSource
 from mirror.types import Frame
@@ -149,6 +149,29 @@ def test_rebase_carries_an_edit_over_to_the_next_crop(video_pipeline):
             assert np.abs(moved.crop[changed].astype(int) - now.detail[changed]
                           - change[changed]).mean() < 1.0
     video_pipeline.reset()
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="thread priorities: Linux only")
+def test_background_drawing_yields_to_the_frames_path():
+    import threading
+
+    from mirror.render import _mask_worker
+    from mirror.timing import BACKGROUND_NICE
+
+    def nice() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    own = nice()
+    assert _mask_worker().submit(nice).result() == min(own + BACKGROUND_NICE, 19)
+    lagged = LaggedEdit(lambda *args: None)
+    try:
+        deadline = time.monotonic() + 5.0                  # the worker lowers itself as it starts
+        while os.getpriority(os.PRIO_PROCESS, lagged._thread.native_id) == own and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert os.getpriority(os.PRIO_PROCESS, lagged._thread.native_id) == min(own + BACKGROUND_NICE, 19)
+    finally:
+        lagged.close()
+    assert nice() == own                                   # the caller's thread is left as it was
 
 
 def test_lagged_edits_keep_every_frame_in_order_and_show_each_style_at_once(video_pipeline):
