@@ -75,6 +75,8 @@ MATTE_REACH = 0.008    # ... and the recoloured region reaches this far beyond t
 OTHER_SIGMA = 0.03     # the colour beside the hair (skin, wall) is averaged over this
 OTHER_MIN = 0.05       # ... and trusted where that much of the average is not hair
 MATTE_CONTRAST = (10.0, 20.0)  # hair and what is beside it this far apart (CIELAB): no / a sure matte
+STREAKS = (0.006, 0.03)  # new hair's strands: streaks this thin and this long (Gaussian sigmas, share of the crop)
+STREAK_GAIN = 0.06     # ... lightening or darkening it by this (one spread)
 TIP_LENGTH = 0.04      # new hair's strands end up to this much above its lower edge
 TIP_TAPER = 0.08       # ... thinning to a point over this
 SHADOW = 0.02          # new hair shades the skin below it over this, by SHADOW_DEPTH
@@ -632,7 +634,7 @@ class HairRenderer:
         # through; a head with too little of it (a hat, a bald head) gets none.
         dense = self._dense(hair) if grow.max() > 0 else None
         if dense is not None and dense.sum() >= SOURCE_MIN * (grow > 0.5).sum():
-            grow = strand_tips(grow)
+            grow = strand_tips(self._from_hairline(grow, hair, soft))
             # It falls from ROOTS above the dense hair's lower edge (the mask's edge runs a few
             # pixels into the skin at a hairline: hair drawn from there is pale) ...
             reach = max(1, int(round(ROOTS * size)))
@@ -642,6 +644,10 @@ class HairRenderer:
             new = grow > 0.5
             if new.any():
                 strands = np.clip(strands + np.median(out[dense], axis=0) - np.median(strands[new], axis=0), 0.0, 1.0)
+            # ... with strands along its fall: fine streaks of light and shade (short or even hair
+            # copied down is otherwise a flat slab).
+            streaks = _pattern(size, STREAKS[0] * size, STREAKS[1] * size)
+            strands = np.clip(strands * (1.0 + STREAK_GAIN * streaks)[..., None], 0.0, 1.0)
             # ... and is drawn up to there, over the thin hair between (else a pale gap shows).
             up = cv2.GaussianBlur(cv2.dilate(grow, np.ones((2 * reach + 1, 1), np.uint8), anchor=(0, 0)), (0, 0), soft)
             grow = np.maximum(grow, up * (1.0 - cv2.GaussianBlur(roots.astype(np.float32), (0, 0), soft)))
@@ -673,6 +679,23 @@ class HairRenderer:
             self._next_mask = _mask_worker().submit(self._recolor_mask, aligned, detail, own, crop_lab, skin)
         self._mask_uses += 1
         return self._color_mask
+
+    @staticmethod
+    def _from_hairline(grow: np.ndarray, hair: np.ndarray, soft: float) -> np.ndarray:
+        """(R, R) float32: new hair ``grow`` reaching up to the hair above it in each column: the
+        bare skin between a high or receding hairline and the new hair is covered too (else a
+        fringe floats on the forehead as a patch)."""
+        new = grow > 0.5
+        size = grow.shape[0]
+        rows = np.arange(size)[:, None]
+        top = np.where(new.any(axis=0), new.argmax(axis=0), -1)[None, :]
+        gap = np.maximum.accumulate(hair > 0.5, axis=0) & (rows < top) & (hair <= 0.5)
+        if not gap.any():
+            return grow
+        # Softened at its sides, not below the new hair's top (its lower edge is the new hair's).
+        side = 2 * int(np.ceil(soft)) + 1
+        limit = cv2.dilate((rows < top).astype(np.uint8), np.ones((1, side), np.uint8))
+        return np.maximum(grow, cv2.GaussianBlur((gap | new).astype(np.float32), (0, 0), soft * 0.5) * limit)
 
     @staticmethod
     def _follow(before: np.ndarray | None, now: np.ndarray | None) -> np.ndarray | None:

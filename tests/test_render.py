@@ -244,6 +244,19 @@ def test_edge_pixels_that_mix_hair_and_skin_are_recoloured_in_part_and_do_not_gl
     assert np.abs(sure[:, 66:70] - lab[:, 66:70]).max() > 10.0
 
 
+def test_new_hair_falls_from_the_hairline_above_it_not_a_patch_on_the_forehead():
+    hair = np.zeros((128, 128), np.float32)
+    hair[:20, 10:118] = 1.0                         # a high hairline: bare forehead from row 20
+    grow = np.zeros((128, 128), np.float32)
+    grow[40:60, 30:90] = 1.0                         # the new fringe, as the decode placed it
+    grow[40:60, 120:126] = 1.0                       # ... and where there is no hair above it
+    full = HairRenderer._from_hairline(grow, hair, 2.0)
+    assert full[22:40, 32:88].min() > 0.9            # the skin between is covered: no floating patch
+    assert np.array_equal(full[40:60, 30:90], grow[40:60, 30:90])
+    assert full[:, 122:124].max() == 1.0 and full[:38, 122:124].max() < 0.05   # nothing to fall from
+    assert full[60:].max() < 0.05 and full[:, :20].max() < 0.05                # not below it, not beside it
+
+
 def test_new_hair_ends_in_clumps_of_uneven_length_that_thin_out():
     grow = np.zeros((256, 256), np.float32)
     grow[40:120, 60:200] = 1.0
