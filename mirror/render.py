@@ -77,6 +77,7 @@ OTHER_MIN = 0.05       # ... and trusted where that much of the average is not h
 MATTE_CONTRAST = (10.0, 20.0)  # hair and what is beside it this far apart (CIELAB): no / a sure matte
 STREAKS = (0.006, 0.03)  # new hair's strands: streaks this thin and this long (Gaussian sigmas, share of the crop)
 STREAK_GAIN = 0.06     # ... lightening or darkening it by this (one spread)
+FRINGE_ARC = 0.06      # new hair's lower edge rises by this much (share of the crop) at its sides
 TIP_LENGTH = 0.04      # new hair's strands end up to this much above its lower edge
 TIP_TAPER = 0.08       # ... thinning to a point over this
 SHADOW = 0.02          # new hair shades the skin below it over this, by SHADOW_DEPTH
@@ -495,6 +496,11 @@ def strand_tips(grow: np.ndarray) -> np.ndarray:
     rows = np.arange(size, dtype=np.float32)[:, None]
     bottom = np.where(inside.any(axis=0), size - 1 - inside[::-1].argmax(axis=0), -1).astype(np.float32)
     end = bottom - TIP_LENGTH * size * _TIPS[size]
+    # Shorter towards its sides, in an arc: a fringe is cut round, not off square at the temples.
+    columns = np.flatnonzero(inside.any(axis=0))
+    if len(columns) > 1:
+        centre, half = (columns[0] + columns[-1]) / 2.0, max((columns[-1] - columns[0]) / 2.0, 1.0)
+        end = end - FRINGE_ARC * size * ((np.arange(size) - centre) / half) ** 2
     # Each clump thins out over TIP_TAPER above its end; above that, the hair is as it was.
     taper = np.clip((end[None, :] - rows) / (TIP_TAPER * size) + 1.0, 0.0, 1.0)
     return (grow * taper).astype(np.float32)

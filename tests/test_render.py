@@ -14,7 +14,7 @@ from mirror.app import Pipeline
 from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
 from mirror.regions import face_interior, face_oval, skull
-from mirror.render import (TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table, hair_matte, hanging, own_color,
+from mirror.render import (FRINGE_ARC, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table, hair_matte, hanging, own_color,
                            recolor, reflect_from, removed_beyond, scene_target, strand_tips, to_lab)
 from mirror.source import read_image
 from mirror.types import AlignedFace, EditedFace, EditPlan, Frame
@@ -261,11 +261,15 @@ def test_new_hair_ends_in_clumps_of_uneven_length_that_thin_out():
     grow = np.zeros((256, 256), np.float32)
     grow[40:120, 60:200] = 1.0
     tipped = strand_tips(grow)
-    full = 120 - int(np.ceil(TIP_LENGTH * 256)) - 1          # above every clump's end the hair is whole
+    # Above every clump's end (and the arc that shortens the sides) the hair is whole.
+    full = 120 - int(np.ceil(TIP_LENGTH * 256)) - int(np.ceil(FRINGE_ARC * 256)) - 1
     assert np.array_equal(tipped[:, :60], grow[:, :60]) and tipped[40:full, 60:200].min() == 1.0
     assert np.all(tipped <= grow)                             # never longer than the hair drawn
     amount = tipped[:, 60:200].sum(axis=0)                   # each column's length of hair
     assert amount.max() - amount.min() > 2.0 and amount.std() > 0.4
+    # Cut round: shorter at its sides than in its middle.
+    assert amount[:5].mean() < amount[65:75].mean() - 0.4 * FRINGE_ARC * 256
+    assert amount[-5:].mean() < amount[65:75].mean() - 0.4 * FRINGE_ARC * 256
     # Neighbouring columns end alike (clumps, not a saw of one-pixel teeth) ...
     assert np.abs(np.diff(amount)).max() < 1.0
     # ... and the ends thin out over several rows rather than stopping at once.
