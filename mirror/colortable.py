@@ -26,7 +26,7 @@ _SUM = np.ones((1, 3), np.float32)        # cv2.transform: the sum of a pixel's 
 
 
 class ColorTable:
-    """``render.recolor(lab, own, target, amount, core)`` for 8-bit BGR pixels.
+    """``render.recolor(lab, own, target, amount, core, mixed)`` for 8-bit BGR pixels.
 
     Args:
         own: (2, 3) float32 CIELAB mean and spread of the hair.
@@ -57,11 +57,13 @@ class ColorTable:
         """(256, 3) -> the (256, 1, 3) float32 table cv2.LUT takes for 3-channel images."""
         return np.ascontiguousarray(values, np.float32).reshape(256, 1, 3)
 
-    def apply(self, bgr: np.ndarray, core: np.ndarray | None = None) -> np.ndarray:
+    def apply(self, bgr: np.ndarray, core: np.ndarray | None = None, mixed: np.ndarray | None = None) -> np.ndarray:
         """(H, W, 3) uint8 BGR -> (H, W, 3) uint8 BGR recoloured.
 
         Args:
             core: (H, W) float32 in [0, 1], ``recolor``'s: where the pixel is surely hair.
+            mixed: (H, W) float32 in [0, 1], ``recolor``'s: where it is a mix of hair and what
+                is beside it.
         """
         lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB)
         radius = cv2.sqrt(cv2.transform(cv2.LUT(lab, self._distance), _SUM))
@@ -73,6 +75,8 @@ class ColorTable:
             sure = np.clip((core - self._core[0]) * (1.0 / (self._core[1] - self._core[0])), 0.0, 1.0)
             np.maximum(inside, sure, out=inside)
             np.maximum(near, sure, out=near)
+        if mixed is not None:
+            np.maximum(near, mixed, out=near)
         moved = cv2.LUT(lab, self._gain)
         moved *= inside[..., None]
         moved += cv2.LUT(lab, self._base)
@@ -97,11 +101,14 @@ def blend(base: np.ndarray, over: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return out.astype(np.uint8)
 
 
-def recolor_box(detail: np.ndarray, table: ColorTable, mask: np.ndarray, box: tuple[slice, slice]) -> EditedFace:
+def recolor_box(detail: np.ndarray, table: ColorTable, mask: np.ndarray, box: tuple[slice, slice],
+                mixed: np.ndarray | None = None) -> EditedFace:
     """The recolouring of the (R, R, 3) uint8 ``detail`` crop by ``table`` through ``mask``
-    (R, R) float32, within ``box`` (outside it the mask is at most 1/255: nothing changes)."""
+    (R, R) float32, within ``box`` (outside it the mask is at most 1/255: nothing changes);
+    ``mixed`` (R, R), ``ColorTable.apply``'s."""
     crop = detail.copy()
     mask = np.clip(mask, 0.0, 1.0).astype(np.float32)
     part, weight = np.ascontiguousarray(detail[box]), np.ascontiguousarray(mask[box])
-    crop[box] = blend(part, table.apply(part, weight), weight)
+    mix = None if mixed is None else np.ascontiguousarray(mixed[box], np.float32)
+    crop[box] = blend(part, table.apply(part, weight, mix), weight)
     return EditedFace(crop, mask, np.zeros_like(mask))

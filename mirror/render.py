@@ -74,6 +74,7 @@ COLOR_INSET = 0.015    # recolouring reaches this far (share of the crop) into t
 MATTE_REACH = 0.008    # ... and the recoloured region reaches this far beyond the hair mask
 OTHER_SIGMA = 0.03     # the colour beside the hair (skin, wall) is averaged over this
 OTHER_MIN = 0.05       # ... and trusted where that much of the average is not hair
+MIX_LINE = (0.25, 0.5)  # ... a pixel this far off the line between them (share of its length): a mix / not one
 MATTE_CONTRAST = (10.0, 20.0)  # hair and what is beside it this far apart (CIELAB): no / a sure matte
 STREAKS = (0.006, 0.03)  # new hair's strands: streaks this thin and this long (Gaussian sigmas, share of the crop)
 STREAK_GAIN = 0.06     # ... lightening or darkening it by this (one spread)
@@ -195,14 +196,14 @@ def scene_target(target: np.ndarray, reference: np.ndarray | None, skin: np.ndar
 
 
 def color_table(own: np.ndarray, target: np.ndarray, amount: float = 1.0) -> ColorTable:
-    """``recolor(..., own, target, amount, core)`` as lookup tables for 8-bit BGR pixels
+    """``recolor(..., own, target, amount, core, mixed)`` as lookup tables for 8-bit BGR pixels
     (``mirror.colortable``): the same output, in a fraction of the time."""
     mean, ratio = move(own, target, amount)
     return ColorTable(own, mean, ratio, DEVIATION, CORE, FAR)
 
 
 def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float = 1.0,
-            core: np.ndarray | None = None) -> np.ndarray:
+            core: np.ndarray | None = None, mixed: np.ndarray | None = None) -> np.ndarray:
     """Moves pixels of colour statistics ``own`` to ``target`` (both (2, 3) CIELAB mean, spread):
     each pixel keeps its place in its hair's spread, so strands and highlights stay.
 
@@ -210,6 +211,9 @@ def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float 
         core: (H, W) in [0, 1], where the pixel is surely hair (deep inside the hair mask): it is
             moved as the hair is even when its colour is far from ``own`` (light strands of hair
             whose measured colour is its darker part); None: judged by colour alone.
+        mixed: (H, W) in [0, 1], where the pixel is known to be a mix of the hair and the colour
+            beside it (``hair_matte``'s ``unmixed``): moved however far its colour is from the
+            hair's (its mask, the hair's share, says how much); None: judged by colour alone.
 
     Returns:
         (H, W, 3) float32 BGR in [0, 1].
@@ -226,11 +230,14 @@ def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float 
     if core is not None:
         sure = np.clip((core[..., None] - CORE[0]) / (CORE[1] - CORE[0]), 0.0, 1.0)
         inside, near = np.maximum(inside, sure), np.maximum(near, sure)
+    if mixed is not None:
+        near = np.maximum(near, mixed[..., None])
     return from_lab(lab + near * (mean + offset * (1.0 + inside * (ratio - 1.0)) - lab))
 
 
 def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndarray | None,
-               skin_zone: np.ndarray | None = None) -> np.ndarray:
+               skin_zone: np.ndarray | None = None, unmixed: bool = False
+               ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """(H, W) float32 share of each pixel's colour that is hair, for recolouring inside a loose
     mask: a pixel between the hair's colour and the colour beside the hair there (skin, wall) is
     that much hair; a pixel of the face's own skin colour is none.
@@ -240,6 +247,9 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
         skin: (3,) the face's skin colour in CIELAB, or None.
         skin_zone: (H, W) in [0, 1], where a pixel of the skin's colour may be skin (None:
             everywhere).
+        unmixed: also return (H, W) float32 in [0, 1], how surely the share was measured: the
+            colour beside is far from the hair's and the pixel lies on the line between them (a
+            mix of the two, not a third colour). ``recolor``'s ``mixed``.
     """
     # The colour beside the hair is a smooth field: averaged at a quarter of the resolution.
     lab = np.asarray(lab, np.float32)
@@ -259,13 +269,20 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
     dot = cv2.transform(cv2.multiply(cv2.subtract(lab, beside), span), _SUM)
     share = np.clip(dot / np.maximum(length2, 1e-6), 0.0, 1.0)
     sure = np.clip((length - MATTE_CONTRAST[0]) * (1.0 / (MATTE_CONTRAST[1] - MATTE_CONTRAST[0])), 0.0, 1.0)
-    matte = 1.0 - (1.0 - share) * sure * np.clip(weight * (1.0 / OTHER_MIN), 0.0, 1.0)
+    sure *= np.clip(weight * (1.0 / OTHER_MIN), 0.0, 1.0)
+    matte = 1.0 - (1.0 - share) * sure
     if skin is not None:
         diff = np.subtract(lab, skin, dtype=np.float32)
         distance = cv2.sqrt(cv2.transform(diff * diff, _SUM))
         skinlike = 1.0 - np.clip((distance - NOT_SKIN[0]) * (1.0 / (NOT_SKIN[1] - NOT_SKIN[0])), 0.0, 1.0)
         matte *= 1.0 - skinlike * (1.0 if skin_zone is None else skin_zone)
-    return matte.astype(np.float32)
+    if not unmixed:
+        return matte.astype(np.float32)
+    # How far the pixel lies off that line, against the line's length.
+    away = cv2.subtract(lab, beside)
+    off = cv2.sqrt(np.maximum(cv2.transform(away * away, _SUM) - dot * dot / np.maximum(length2, 1e-6), 0.0))
+    on_line = np.clip((MIX_LINE[1] - off / np.maximum(length, 1e-3)) * (1.0 / (MIX_LINE[1] - MIX_LINE[0])), 0.0, 1.0)
+    return matte.astype(np.float32), (sure * on_line).astype(np.float32)
 
 
 def hanging(hair: np.ndarray, keep_out: np.ndarray) -> np.ndarray:
@@ -551,7 +568,7 @@ class HairRenderer:
         """Forgets the person (the face was lost)."""
         self._own_color: np.ndarray | None = None
         self._skin: np.ndarray | None = None
-        # Video's recolouring mask: (mask, box) in use, how many frames it has served, and the
+        # Video's recolouring mask: (mask, box, mixed) in use, how many frames it has served, and the
         # next one, in the making on the worker thread.
         self._color_mask: tuple | None = None
         self._mask_uses = 0
@@ -586,12 +603,12 @@ class HairRenderer:
         if plan.kind == "color":
             if own is None:
                 return EditedFace(aligned.detail, zero, zero)
-            mask, box = self._video_mask(aligned, detail, own, crop_lab, skin) if self.video else \
+            mask, box, mixed = self._video_mask(aligned, detail, own, crop_lab, skin) if self.video else \
                 self._recolor_mask(aligned, detail, own, crop_lab, skin)
             if box is None:
                 return EditedFace(aligned.detail, zero, zero)
             table = color_table(own, scene_target(plan.color, plan.skin, skin), plan.amount)
-            edited = recolor_box(aligned.detail, table, mask, box)
+            edited = recolor_box(aligned.detail, table, mask, box, mixed)
             edited.beyond = beyond(aligned, mask, own, table)
             return edited
         hair = self._hair(aligned, detail)
@@ -672,7 +689,7 @@ class HairRenderer:
         return edited
 
     def _video_mask(self, aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, crop_lab: np.ndarray,
-                    skin: np.ndarray | None) -> tuple[np.ndarray, tuple[slice, slice] | None]:
+                    skin: np.ndarray | None) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray]:
         """``_recolor_mask`` in video, off the frame's path: a mask made from one frame's crop
         on the worker thread serves the next two frames (in crop coordinates, as the
         segmenter's masks are carried). The first frame of a face or a style makes its own."""
@@ -732,10 +749,11 @@ class HairRenderer:
 
     @classmethod
     def _recolor_mask(cls, aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, crop_lab: np.ndarray,
-                      skin: np.ndarray | None) -> tuple[np.ndarray, tuple[slice, slice] | None]:
-        """((R, R) float32 mask, its box or None when empty): where and how much a recolouring
-        of hair of colour ``own`` applies: the hair mask reached a little beyond its edge (the
-        matte tells hair from wall or skin there), outside the protected face."""
+                      skin: np.ndarray | None) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray]:
+        """((R, R) float32 mask, its box or None when empty, (R, R) float32 ``recolor``'s
+        ``mixed``): where and how much a recolouring of hair of colour ``own`` applies: the hair
+        mask reached a little beyond its edge (the matte tells hair from wall or skin there, and
+        where a pixel is a mix of them), outside the protected face."""
         size = detail.shape[0]
         hair = cls._hair(aligned, detail)
         # Hair that falls just inside the face's outline is recoloured too (the matte keeps the
@@ -747,8 +765,9 @@ class HairRenderer:
         keep_out = np.maximum(keep_out, hanging(hair, keep_out) * edit_limit(landmarks, size, below_chin=True))
         reach = 2 * max(1, int(round(MATTE_REACH * size))) + 1
         mask = cv2.dilate(hair, np.ones((reach, reach), np.uint8)) * keep_out
+        mixed = np.zeros_like(mask)
         if mask.max() <= 1.0 / 255:
-            return mask, None
+            return mask, None, mixed
         # Only the hair's box is recoloured: the rest of the crop stays as it is.
         (top, bottom), (left, right) = nonzero_box(mask > 1.0 / 255)
         box = slice(top, bottom), slice(left, right)
@@ -757,8 +776,9 @@ class HairRenderer:
         grow = 2 * max(1, int(round(SKIN_ZONE * size))) + 1
         oval = face_oval(aligned.landmarks * aligned.scale, size).astype(np.uint8)
         zone = wide_blur(cv2.dilate(oval, np.ones((grow, grow), np.uint8)).astype(np.float32), SOFT * size)
-        mask[box] *= hair_matte(to_lab(aligned.detail[box]), own, hair[box], skin, zone[box])
-        return mask, box
+        matte, mixed[box] = hair_matte(to_lab(aligned.detail[box]), own, hair[box], skin, zone[box], unmixed=True)
+        mask[box] *= matte
+        return mask, box, mixed
 
     @staticmethod
     def _strands(image: np.ndarray, source: np.ndarray, new: np.ndarray, depth: float) -> np.ndarray:

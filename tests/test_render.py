@@ -219,7 +219,7 @@ def test_video_makes_recolouring_masks_off_the_frames_path_and_carries_them_two_
     assert np.abs(own - fresh).mean() < 0.1 * fresh.mean() and np.abs(own - first).mean() > 0.15 * fresh.mean()
 
 
-def test_edge_pixels_that_mix_hair_and_skin_are_recoloured_in_part_and_do_not_glow():
+def test_edge_pixels_that_mix_hair_and_skin_are_recoloured_in_part_and_neither_glow_nor_darken():
     # Dark hair on the left, skin on the right, one column of pixels half way between them; the
     # segmenter's mask (a loose one) covers the hair, the mixed column and a little of the skin.
     skin, dark = np.float32([65, 15, 17]), np.float32([4, 2, 2])
@@ -242,6 +242,15 @@ def test_edge_pixels_that_mix_hair_and_skin_are_recoloured_in_part_and_do_not_gl
     assert np.abs(blond[:, 66:70] - lab[:, 66:70]).max() <= 1.5        # 8-bit CIELAB rounding
     sure = to_lab(recolor(lab, own, target, core=mask))
     assert np.abs(sure[:, 66:70] - lab[:, 66:70]).max() > 10.0
+    # Judged by colour alone the mixed pixel, far from the dark hair's narrow spread, would stay
+    # as it is: a dark outline between blond hair and skin. The matte knows it is a mix of the
+    # two, and it is moved by its share of the hair's change: half way from blond to skin.
+    matte, mixed = hair_matte(lab, own, mask, skin, unmixed=True)
+    assert mixed[10, 64] > 0.9 and mixed[:, 66:].max() <= 1.0
+    assert abs(blond[10, 64, 0] - lab[10, 64, 0]) <= 1.5
+    shown = lab + matte[..., None] * (to_lab(recolor(lab, own, target, mixed=mixed)) - lab)
+    assert abs(shown[10, 64, 0] - (target[0, 0] + skin[0]) / 2) < 6.0
+    assert np.abs(shown[:, 66:70] - lab[:, 66:70]).max() <= 1.5          # and still no ring
 
 
 def test_new_hair_falls_from_the_hairline_above_it_not_a_patch_on_the_forehead():
