@@ -8,7 +8,8 @@ the face oval's top, the eyebrows' arc, the skull outline) and scaled by the amo
 - ``no_bangs``: the hair over the forehead goes;
 - ``receding``: the hairline moves back, furthest at the temples (an M);
 - ``bald``: the hair on top goes, from the crown outward as the amount grows, leaving the sides
-  below the temples (a horseshoe) at amount 1;
+  below the temples (a horseshoe, hugging the head: big hair standing out beside it goes) at
+  amount 1;
 - ``regrowth``: the skull above the hairline fills, and the hairline comes down, most at the
   temples.
 
@@ -29,6 +30,10 @@ CURTAIN = 0.15       # ... less this share of it at the temples
 RECEDE_CENTRE, RECEDE_TEMPLES = 0.12, 0.8    # receding: hairline moves back this far, centre / temples (an M)
 REGROW_CENTRE, REGROW_TEMPLES = 0.0, 0.16    # regrowth: hairline comes down this far
 HORSESHOE = 0.3      # bald at amount 1 keeps the sides below this height above the ear line
+HORSESHOE_RISE = 0.3  # ... a height that rises by this per half face width beyond 0.9 of it from the centre
+HORSESHOE_HUG = 1.3  # ... and no farther out than this many times the skull (above the ear line)
+CUT_EDGE = 2.5      # ... its top thinning out over this many soft edges (not a clipper's line)
+SIDES_FROM = (0.8, 1.0)  # ... and from these amounts (none / all) takes all hair above that beside the skull too
 EDGE = 0.02          # soft edge of every region, share of the crop
 SIDE_FADE = 0.2      # receding and regrowth fade out at their sides over this (half face widths)
 
@@ -81,12 +86,21 @@ def region(style: str, landmarks: np.ndarray, size: int, amount: float) -> np.nd
         out = out * skull(landmarks, size)
     elif style == "bald":
         crown = g["ears"] - height   # the skull's top
-        cut = g["ears"] - HORSESHOE * height
+        # The horseshoe's top rises away from the face (the hair wraps round the back of the head).
+        cut = g["ears"] - height * (HORSESHOE + HORSESHOE_RISE * np.clip(np.abs(u) - 0.9, 0.0, 0.6))[None, :]
         ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
         # An ellipse from the crown that grows with the amount to cover the top down to ``cut``.
-        reach = amount * (cut - crown + 0.5 * height)
+        reach = amount * ((1.0 - HORSESHOE) * height + 0.5 * height)
         dist = np.sqrt(((xs - g["centre"]) / (g["half"] * 1.3)) ** 2 + ((ys - crown) / max(reach, 1e-3)) ** 2)
-        out = np.clip((1.0 - dist) * reach / edge + 0.5, 0.0, 1.0) * np.clip((cut - ys) / edge + 0.5, 0.0, 1.0)
+        out = np.clip((1.0 - dist) * reach / edge + 0.5, 0.0, 1.0)
+        # Fully bald, nothing stands out beside the scalp above the horseshoe (big hair left
+        # horns on both sides of the new scalp).
+        sides = np.clip((amount - SIDES_FROM[0]) / (SIDES_FROM[1] - SIDES_FROM[0]), 0.0, 1.0)
+        out = np.maximum(out, sides * np.clip((crown + reach - ys) / edge + 0.5, 0.0, 1.0))
+        out = out * np.clip((cut - ys) / (CUT_EDGE * edge) + 0.5, 0.0, 1.0)
+        # ... and what is left of the sides hugs the head: hair standing out farther goes.
+        far = (1.0 - skull(landmarks, size, scale=HORSESHOE_HUG)) * np.clip((g["ears"] - ys) / edge + 0.5, 0.0, 1.0)
+        out = np.maximum(out, sides * far)
     elif style == "regrowth":
         depth = amount * height * (REGROW_CENTRE + (REGROW_TEMPLES - REGROW_CENTRE) * np.clip(u, -1, 1) ** 2)
         out = np.maximum(_band(rows, top - 2 * height, top + depth, edge) * skull(landmarks, size),

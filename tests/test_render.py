@@ -13,7 +13,7 @@ from mirror import shapes
 from mirror.app import Pipeline
 from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
-from mirror.regions import face_interior, face_oval, skull
+from mirror.regions import EARS, face_interior, face_oval, skull
 from mirror.render import (FRINGE_ARC, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table, hair_matte, hanging, own_color,
                            recolor, reflect_from, removed_beyond, scene_target, strand_tips, to_lab)
 from mirror.source import read_image
@@ -414,6 +414,22 @@ def test_shape_regions_grow_with_the_amount(faces):
     change = shapes.hair_change({"bald": 1.0}, aligned.landmarks, aligned.hair, 1.0)
     assert change.max() <= 0 and (change < -0.5).sum() > 300
     assert (-change <= aligned.hair + 1e-6).all()
+
+
+def test_bald_leaves_no_big_hair_standing_out_beside_the_scalp(faces):
+    """Fully bald, the astronaut's big hair beside her head above the ears goes (it stood out as
+    two horns beside the new scalp); at half the amount, a hair-loss stage, it stays."""
+    _, _, aligned = faces[1]
+    size = aligned.hair.shape[0]
+    ears = aligned.landmarks[list(EARS), 1].mean()
+    beside = (skull(aligned.landmarks, size, scale=shapes.HORSESHOE_HUG + 0.1) < 0.01) & (aligned.hair > 0.5)
+    beside[int(ears):] = False
+    beside[:int(aligned.landmarks[10, 1])] = False    # beside the head, not on top of it
+    assert beside.sum() > 50
+    full = shapes.hair_change({"bald": 1.0}, aligned.landmarks, aligned.hair, 1.0)
+    assert (aligned.hair + full)[beside].max() < 0.05
+    half = shapes.hair_change({"bald": 1.0}, aligned.landmarks, aligned.hair, 0.5)
+    assert (half[beside] > -0.01).mean() > 0.9
 
 
 def test_plan_kinds(pipeline, faces):
