@@ -31,9 +31,9 @@ RECEDE_CENTRE, RECEDE_TEMPLES = 0.12, 0.8    # receding: hairline moves back thi
 REGROW_CENTRE, REGROW_TEMPLES = 0.0, 0.16    # regrowth: hairline comes down this far
 HORSESHOE = 0.3      # bald at amount 1 keeps the sides below this height above the ear line
 HORSESHOE_RISE = 0.3  # ... a height that rises by this per half face width beyond 0.9 of it from the centre
-HORSESHOE_HUG = 1.3  # ... and no farther out than this many times the skull (above the ear line)
+HORSESHOE_HUG = (1.6, 1.3)  # ... and no farther out than this many times the skull (above the ear line; at SIDES_FROM[1] / 1)
 CUT_EDGE = 2.5      # ... its top thinning out over this many soft edges (not a clipper's line)
-SIDES_FROM = (0.8, 1.0)  # ... and from these amounts (none / all) takes all hair above that beside the skull too
+SIDES_FROM = (0.4, 0.6)  # ... and from these amounts (none / all: the top is bare down to it) takes all hair above that beside the skull too
 EDGE = 0.02          # soft edge of every region, share of the crop
 SIDE_FADE = 0.2      # receding and regrowth fade out at their sides over this (half face widths)
 
@@ -99,7 +99,8 @@ def region(style: str, landmarks: np.ndarray, size: int, amount: float) -> np.nd
         out = np.maximum(out, sides * np.clip((crown + reach - ys) / edge + 0.5, 0.0, 1.0))
         out = out * np.clip((cut - ys) / (CUT_EDGE * edge) + 0.5, 0.0, 1.0)
         # ... and what is left of the sides hugs the head: hair standing out farther goes.
-        far = (1.0 - skull(landmarks, size, scale=HORSESHOE_HUG)) * np.clip((g["ears"] - ys) / edge + 0.5, 0.0, 1.0)
+        hug = HORSESHOE_HUG[1] + (HORSESHOE_HUG[0] - HORSESHOE_HUG[1]) * np.clip((1.0 - amount) / (1.0 - SIDES_FROM[1]), 0.0, 1.0)
+        far = (1.0 - skull(landmarks, size, scale=hug)) * np.clip((g["ears"] - ys) / edge + 0.5, 0.0, 1.0)
         out = np.maximum(out, sides * far)
     elif style == "regrowth":
         depth = amount * height * (REGROW_CENTRE + (REGROW_TEMPLES - REGROW_CENTRE) * np.clip(u, -1, 1) ** 2)
