@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mirror.regions import EARS, FOREHEAD_TOP, SKULL_HEIGHT, brow_line, face_oval, skull
+from mirror.regions import EARS, FOREHEAD_TOP, SKULL_HEIGHT, SKULL_WIDTH, brow_line, face_oval, skull
 
 ADD = ("bangs", "regrowth")
 REMOVE = ("no_bangs", "receding", "bald")
@@ -100,7 +100,9 @@ def region(style: str, landmarks: np.ndarray, size: int, amount: float) -> np.nd
         out = out * np.clip((cut - ys) / (CUT_EDGE * edge) + 0.5, 0.0, 1.0)
         # ... and what is left of the sides hugs the head: hair standing out farther goes.
         hug = HORSESHOE_HUG[1] + (HORSESHOE_HUG[0] - HORSESHOE_HUG[1]) * np.clip((1.0 - amount) / (1.0 - SIDES_FROM[1]), 0.0, 1.0)
-        far = (1.0 - skull(landmarks, size, scale=hug)) * np.clip((g["ears"] - ys) / edge + 0.5, 0.0, 1.0)
+        # (The skull's outline, as an ellipse: ``regions.skull`` costs ten times as much.)
+        out_of = np.hypot((xs - g["centre"]) / (g["half"] * SKULL_WIDTH * hug), (ys - g["ears"]) / (height * hug))
+        far = np.clip((out_of - 1.0) * height / edge + 0.5, 0.0, 1.0) * np.clip((g["ears"] - ys) / edge + 0.5, 0.0, 1.0)
         out = np.maximum(out, sides * far)
     elif style == "regrowth":
         depth = amount * height * (REGROW_CENTRE + (REGROW_TEMPLES - REGROW_CENTRE) * np.clip(u, -1, 1) ** 2)
