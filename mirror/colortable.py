@@ -26,7 +26,7 @@ _SUM = np.ones((1, 3), np.float32)        # cv2.transform: the sum of a pixel's 
 
 
 class ColorTable:
-    """``render.recolor(lab, own, target, amount, core, mixed)`` for 8-bit BGR pixels.
+    """``render.recolor(lab, own, target, amount, core, mixed, weight)`` for 8-bit BGR pixels.
 
     Args:
         own: (2, 3) float32 CIELAB mean and spread of the hair.
@@ -57,13 +57,15 @@ class ColorTable:
         """(256, 3) -> the (256, 1, 3) float32 table cv2.LUT takes for 3-channel images."""
         return np.ascontiguousarray(values, np.float32).reshape(256, 1, 3)
 
-    def apply(self, bgr: np.ndarray, core: np.ndarray | None = None, mixed: np.ndarray | None = None) -> np.ndarray:
+    def apply(self, bgr: np.ndarray, core: np.ndarray | None = None, mixed: np.ndarray | None = None,
+              weight: np.ndarray | None = None) -> np.ndarray:
         """(H, W, 3) uint8 BGR -> (H, W, 3) uint8 BGR recoloured.
 
         Args:
             core: (H, W) float32 in [0, 1], ``recolor``'s: where the pixel is surely hair.
             mixed: (H, W) float32 in [0, 1], ``recolor``'s: where it is a mix of hair and what
                 is beside it.
+            weight: (H, W) float32 in [0, 1], ``recolor``'s: how much of the move each pixel takes.
         """
         lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB)
         radius = cv2.sqrt(cv2.transform(cv2.LUT(lab, self._distance), _SUM))
@@ -77,6 +79,8 @@ class ColorTable:
             np.maximum(near, sure, out=near)
         if mixed is not None:
             np.maximum(near, mixed, out=near)
+        if weight is not None:
+            near *= weight
         moved = cv2.LUT(lab, self._gain)
         moved *= inside[..., None]
         moved += cv2.LUT(lab, self._base)
@@ -110,5 +114,10 @@ def recolor_box(detail: np.ndarray, table: ColorTable, mask: np.ndarray, box: tu
     mask = np.clip(mask, 0.0, 1.0).astype(np.float32)
     part, weight = np.ascontiguousarray(detail[box]), np.ascontiguousarray(mask[box])
     mix = None if mixed is None else np.ascontiguousarray(mixed[box], np.float32)
-    crop[box] = blend(part, table.apply(part, weight, mix), weight)
+    # The move is weighted before its colours are clipped; the 8-bit CIELAB round trip's own
+    # error is taken out, so a pixel the mask leaves alone keeps its colour exactly.
+    moved = table.apply(part, weight, mix, weight).astype(np.int16)
+    moved -= cv2.cvtColor(cv2.cvtColor(part, cv2.COLOR_BGR2LAB), cv2.COLOR_LAB2BGR)
+    moved += part
+    crop[box] = np.clip(moved, 0, 255).astype(np.uint8)
     return EditedFace(crop, mask, np.zeros_like(mask))

@@ -196,14 +196,15 @@ def scene_target(target: np.ndarray, reference: np.ndarray | None, skin: np.ndar
 
 
 def color_table(own: np.ndarray, target: np.ndarray, amount: float = 1.0) -> ColorTable:
-    """``recolor(..., own, target, amount, core, mixed)`` as lookup tables for 8-bit BGR pixels
+    """``recolor(..., own, target, amount, core, mixed, weight)`` as lookup tables for 8-bit BGR pixels
     (``mirror.colortable``): the same output, in a fraction of the time."""
     mean, ratio = move(own, target, amount)
     return ColorTable(own, mean, ratio, DEVIATION, CORE, FAR)
 
 
 def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float = 1.0,
-            core: np.ndarray | None = None, mixed: np.ndarray | None = None) -> np.ndarray:
+            core: np.ndarray | None = None, mixed: np.ndarray | None = None,
+            weight: np.ndarray | None = None) -> np.ndarray:
     """Moves pixels of colour statistics ``own`` to ``target`` (both (2, 3) CIELAB mean, spread):
     each pixel keeps its place in its hair's spread, so strands and highlights stay.
 
@@ -214,6 +215,10 @@ def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float 
         mixed: (H, W) in [0, 1], where the pixel is known to be a mix of the hair and the colour
             beside it (``hair_matte``'s ``unmixed``): moved however far its colour is from the
             hair's (its mask, the hair's share, says how much); None: judged by colour alone.
+        weight: (H, W) in [0, 1], how much of its move each pixel takes (a recolouring mask),
+            before the result is clipped: an edge pixel half hair takes half the hair's shift
+            (moved wholly, then blended half, a pixel lighter than its hair clipped to white
+            first and came out too dark). None: all of it.
 
     Returns:
         (H, W, 3) float32 BGR in [0, 1].
@@ -232,6 +237,8 @@ def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float 
         inside, near = np.maximum(inside, sure), np.maximum(near, sure)
     if mixed is not None:
         near = np.maximum(near, mixed[..., None])
+    if weight is not None:
+        near = near * weight[..., None]
     return from_lab(lab + near * (mean + offset * (1.0 + inside * (ratio - 1.0)) - lab))
 
 

@@ -41,9 +41,11 @@ def test_the_colour_table_recolours_as_recolor_does(amount):
     own = color_stats(to_lab(bgr[:32]), np.ones((32, 96), bool))
     for target in (np.float32([[70, 5, 30], [12, 3, 8]]), np.float32([[10, 1, 2], [4, 1, 1]])):
         table = color_table(own, target, amount)
-        for mask, mixed in ((None, None), (core, None), (core, core[::-1].copy())):
-            plain = np.round(recolor(to_lab(bgr), own, target, amount, core=mask, mixed=mixed) * 255).astype(int)
-            fast = table.apply(bgr, mask, mixed).astype(int)
+        for mask, mixed, weight in ((None, None, None), (core, None, None), (core, core[::-1].copy(), None),
+                                    (core, core[::-1].copy(), core)):
+            plain = np.round(recolor(to_lab(bgr), own, target, amount, core=mask, mixed=mixed, weight=weight)
+                             * 255).astype(int)
+            fast = table.apply(bgr, mask, mixed, weight).astype(int)
             assert np.abs(fast - plain).max() <= 1
             assert (fast != plain).mean() < 0.01
 
