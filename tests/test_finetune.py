@@ -103,6 +103,9 @@ def test_r1_penalty_has_the_hand_computed_value():
     assert float(penalty.detach()) == pytest.approx(1 + 4 + 0.25)
     penalty.backward()                                        # d/dw sum(w^2) = 2w
     torch.testing.assert_close(w.grad, 2 * w.detach())
+    # Patch logits (a PatchGAN's) are averaged per image: four equal patches, the same penalty.
+    patches = (real * w).sum(dim=(1, 2, 3))[:, None, None, None].expand(-1, 1, 2, 2)
+    assert float(r1_penalty(patches, real).detach()) == pytest.approx(1 + 4 + 0.25)
     with pytest.raises(ValueError):
         r1_penalty(torch.zeros(3), torch.zeros(3, 1, 2, 2))
 

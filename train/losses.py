@@ -235,8 +235,10 @@ def grid_loss(recon: torch.Tensor, data: torch.Tensor, period: int = 8) -> torch
 
 
 def r1_penalty(logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-    """R1 (Mescheder et al. 2018): mean over the batch of ||d sum(logits) / d real||^2 per image,
-    with the graph kept so the discriminator can be trained on it.
+    """R1 (Mescheder et al. 2018): mean over the batch of ||d mean(logits) / d real||^2 per image
+    (a PatchGAN's patch logits averaged, as its loss averages them: on their sum, the penalty
+    grows with the square of the number of patches and flattened the discriminator to a
+    constant), with the graph kept so the discriminator can be trained on it.
 
     Args:
         logits: the discriminator's logits of ``real``, any shape with batch first.
@@ -244,7 +246,8 @@ def r1_penalty(logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     """
     if not real.requires_grad:
         raise ValueError("real must require grad before the discriminator runs on it")
-    grad, = torch.autograd.grad(logits.sum(), real, create_graph=True)
+    grad, = torch.autograd.grad(logits.flatten(1).mean(dim=1).sum() if logits.dim() > 1 else logits.sum(),
+                                real, create_graph=True)
     return grad.pow(2).flatten(1).sum(dim=1).mean()
 
 
