@@ -74,6 +74,10 @@ COLOR_INSET = 0.015    # recolouring reaches this far (share of the crop) into t
 MATTE_REACH = 0.008    # ... and the recoloured region reaches this far beyond the hair mask
 OTHER_SIGMA = 0.03     # the colour beside the hair (skin, wall) is averaged over this
 OTHER_MIN = 0.05       # ... and trusted where that much of the average is not hair
+WALL_WIDE = 0.12       # ... else the wall's colour averaged this far (off the face) stands in for it,
+WALL_MEAN = 1e-3       # ... (its mean over the crop where none is near)
+WALL_SHARE = 0.25      # ... and a pixel this close to it (share of the way to the hair's colour),
+                       # and as far from the hair's as DEVIATION, is wall the hair mask spilled on
 MIX_LINE = (0.25, 0.5)  # ... a pixel this far off the line between them (share of its length): a mix / not one
 MATTE_CONTRAST = (10.0, 20.0)  # hair and what is beside it this far apart (CIELAB): no / a sure matte
 STREAKS = (0.006, 0.03)  # new hair's strands: streaks this thin and this long (Gaussian sigmas, share of the crop)
@@ -264,12 +268,33 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
     small = (max(1, width // 4), max(1, height // 4))
     other = cv2.resize(np.clip(1.0 - 2.0 * hair, 0.0, 1.0), small, interpolation=cv2.INTER_AREA)
     sigma = OTHER_SIGMA * max(small)
+    lab_small = cv2.resize(lab, small, interpolation=cv2.INTER_AREA)
     weight = cv2.GaussianBlur(other, (0, 0), sigma)
-    beside = cv2.GaussianBlur(cv2.resize(lab, small, interpolation=cv2.INTER_AREA) * other[..., None], (0, 0), sigma)
+    beside = cv2.GaussianBlur(lab_small * other[..., None], (0, 0), sigma)
     beside = cv2.resize(beside / np.maximum(weight, 1e-3)[..., None], (width, height), interpolation=cv2.INTER_LINEAR)
+    # Where the mask leaves no wall near (it spilled over the wall up to the crop's edge), the
+    # wall's colour from farther off (the nearest, else its mean), not the face's skin, tells
+    # what is surely not hair.
+    wall = other if skin_zone is None else other * (1.0 - cv2.resize(skin_zone, small, interpolation=cv2.INTER_AREA))
+    gap = 1.0 - np.clip(weight * (1.0 / OTHER_MIN), 0.0, 1.0)
     weight = cv2.resize(weight, (width, height), interpolation=cv2.INTER_LINEAR)
-    # Per pixel, in OpenCV's vectorised loops (a channel sum is cv2.transform by _SUM): the
-    # pixel's share of the way from the colour beside it to the hair's, and how sure that is.
+    spilled = None
+    if gap.max() > 0.01 and wall.sum() >= 1.0:
+        wide = WALL_WIDE * max(small)
+        walls = lab_small * wall[..., None]
+        mean = walls.sum(axis=(0, 1)) / wall.sum()
+        far = ((cv2.GaussianBlur(walls, (0, 0), wide) + WALL_MEAN * mean)
+               / (cv2.GaussianBlur(wall, (0, 0), wide) + WALL_MEAN)[..., None])
+        far = cv2.resize(far, (width, height), interpolation=cv2.INTER_LINEAR)
+        span = np.subtract(own[0], far, dtype=np.float32)
+        length2 = cv2.transform(span * span, _SUM)
+        share = cv2.transform(cv2.multiply(cv2.subtract(lab, far), span), _SUM) / np.maximum(length2, 1e-6)
+        sure = np.clip((cv2.sqrt(length2) - MATTE_CONTRAST[0]) * (1.0 / (MATTE_CONTRAST[1] - MATTE_CONTRAST[0])), 0.0, 1.0)
+        z = cv2.multiply(cv2.subtract(lab, own[0].astype(np.float32)), (1.0 / np.maximum(own[1], 1.0)).astype(np.float32))
+        deviation = cv2.sqrt(cv2.transform(z * z, _SUM))
+        spilled = (np.clip(1.0 - share * (1.0 / WALL_SHARE), 0.0, 1.0) * sure
+                   * np.clip((deviation - DEVIATION[0]) * (1.0 / (DEVIATION[1] - DEVIATION[0])), 0.0, 1.0)
+                   * cv2.resize(gap, (width, height), interpolation=cv2.INTER_LINEAR))
     span = np.subtract(own[0], beside, dtype=np.float32)
     length2 = cv2.transform(span * span, _SUM)
     length = cv2.sqrt(length2)
@@ -278,6 +303,8 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
     sure = np.clip((length - MATTE_CONTRAST[0]) * (1.0 / (MATTE_CONTRAST[1] - MATTE_CONTRAST[0])), 0.0, 1.0)
     sure *= np.clip(weight * (1.0 / OTHER_MIN), 0.0, 1.0)
     matte = 1.0 - (1.0 - share) * sure
+    if spilled is not None:
+        matte *= 1.0 - spilled
     if skin is not None:
         diff = np.subtract(lab, skin, dtype=np.float32)
         distance = cv2.sqrt(cv2.transform(diff * diff, _SUM))

@@ -70,18 +70,34 @@ def test_the_vectorised_matte_is_the_plain_one():
     zone = rng.random((80, 80)).astype(np.float32)
     matte = hair_matte(lab, own, hair, skin, zone)
     # The plain computation, pixel by pixel as the matte is defined.
-    from mirror.render import MATTE_CONTRAST, NOT_SKIN, OTHER_MIN, OTHER_SIGMA
+    from mirror.render import (DEVIATION, MATTE_CONTRAST, NOT_SKIN, OTHER_MIN, OTHER_SIGMA, WALL_MEAN, WALL_SHARE,
+                               WALL_WIDE)
     small = (20, 20)
     other = cv2.resize(np.clip(1.0 - 2.0 * hair, 0.0, 1.0), small, interpolation=cv2.INTER_AREA)
     weight = cv2.GaussianBlur(other, (0, 0), OTHER_SIGMA * 20)
-    beside = cv2.GaussianBlur(cv2.resize(lab, small, interpolation=cv2.INTER_AREA) * other[..., None], (0, 0), OTHER_SIGMA * 20)
+    lab_small = cv2.resize(lab, small, interpolation=cv2.INTER_AREA)
+    beside = cv2.GaussianBlur(lab_small * other[..., None], (0, 0), OTHER_SIGMA * 20)
     beside = cv2.resize(beside / np.maximum(weight, 1e-3)[..., None], (80, 80), interpolation=cv2.INTER_LINEAR)
+    # Where no wall is near: the wall's colour from farther off (off the face), and pixels near it.
+    wall = other * (1.0 - cv2.resize(zone, small, interpolation=cv2.INTER_AREA))
+    gap = cv2.resize(1.0 - np.clip(weight / OTHER_MIN, 0.0, 1.0), (80, 80), interpolation=cv2.INTER_LINEAR)
+    mean = (lab_small * wall[..., None]).sum(axis=(0, 1)) / wall.sum()
+    far = ((cv2.GaussianBlur(lab_small * wall[..., None], (0, 0), WALL_WIDE * 20) + WALL_MEAN * mean)
+           / (cv2.GaussianBlur(wall, (0, 0), WALL_WIDE * 20) + WALL_MEAN)[..., None])
+    far = cv2.resize(far, (80, 80), interpolation=cv2.INTER_LINEAR)
+    reach = own[0] - far
+    toward = ((lab - far) * reach).sum(axis=-1) / (reach ** 2).sum(axis=-1)
+    deviation = np.linalg.norm((lab - own[0]) / own[1], axis=-1)
+    spilled = (np.clip(1.0 - toward / WALL_SHARE, 0.0, 1.0)
+               * np.clip((np.linalg.norm(reach, axis=-1) - MATTE_CONTRAST[0]) / (MATTE_CONTRAST[1] - MATTE_CONTRAST[0]), 0.0, 1.0)
+               * np.clip((deviation - DEVIATION[0]) / (DEVIATION[1] - DEVIATION[0]), 0.0, 1.0) * gap)
+    assert spilled.max() > 0.5                      # the test reaches that path
     weight = cv2.resize(weight, (80, 80), interpolation=cv2.INTER_LINEAR)
     span = own[0] - beside
     length = np.sqrt((span ** 2).sum(axis=-1))
     share = np.clip(((lab - beside) * span).sum(axis=-1) / np.maximum(length, 1e-3) ** 2, 0.0, 1.0)
     sure = np.clip((length - MATTE_CONTRAST[0]) / (MATTE_CONTRAST[1] - MATTE_CONTRAST[0]), 0.0, 1.0)
-    plain = 1.0 - (1.0 - share) * sure * np.clip(weight / OTHER_MIN, 0.0, 1.0)
+    plain = (1.0 - (1.0 - share) * sure * np.clip(weight / OTHER_MIN, 0.0, 1.0)) * (1.0 - spilled)
     skinlike = 1.0 - np.clip((np.linalg.norm(lab - skin, axis=-1) - NOT_SKIN[0]) / (NOT_SKIN[1] - NOT_SKIN[0]), 0.0, 1.0)
     plain = plain * (1.0 - skinlike * zone)
     np.testing.assert_allclose(matte, plain, atol=1e-5)

@@ -253,6 +253,24 @@ def test_edge_pixels_that_mix_hair_and_skin_are_recoloured_in_part_and_neither_g
     assert np.abs(shown[:, 66:70] - lab[:, 66:70]).max() <= 1.5          # and still no ring
 
 
+def test_wall_the_hair_mask_spilled_over_up_to_the_crops_edge_is_not_recoloured():
+    # Dark hair with light and dark strands down the middle, a beige wall either side. At the top
+    # the mask keeps to the hair; lower down it spills over the wall on the left up to the crop's
+    # edge, so no wall is left near to say what is not hair.
+    rng = np.random.default_rng(0)
+    wall, dark = np.float32([70, 0, 18]), np.float32([22, 6, 18])
+    lab = np.tile(wall, (128, 128, 1))
+    lab[:, 40:90] = dark + rng.normal(0, 6.0, (128, 50, 1)) * np.float32([1.0, 0.2, 0.2])
+    mask = np.zeros((128, 128), np.float32)
+    mask[:, 40:90] = 1.0
+    mask[64:, :40] = 1.0
+    own = own_color(lab, np.where((np.arange(128) >= 40) & (np.arange(128) < 90), 1.0, 0.0)[None].repeat(128, axis=0))
+    matte = hair_matte(lab, own, mask, None)
+    assert matte[100:, :8].max() < 0.1             # the wall under the spilled mask, at the edge
+    assert matte[:, 50:80].min() > 0.85            # the hair, its light strands too
+    assert matte[64:, 50:80].mean() > 0.98         # ... as much where the mask spilled as above
+
+
 def test_new_hair_falls_from_the_hairline_above_it_not_a_patch_on_the_forehead():
     hair = np.zeros((128, 128), np.float32)
     hair[:20, 10:118] = 1.0                         # a high hairline: bare forehead from row 20
