@@ -332,9 +332,10 @@ def hanging(hair: np.ndarray, keep_out: np.ndarray) -> np.ndarray:
 
 
 def beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, table: ColorTable) -> Beyond | None:
-    """A recolouring's reach past the crop (None if it has none): long hair that leaves the crop
-    at its sides or bottom is followed on, in the outer square (``aligned.outer``), as far as its
-    colour stays the hair's (within DEVIATION[1] of its spreads) down or out from the edge.
+    """A recolouring's reach past the crop (None if it has none): hair that leaves the crop at
+    any edge (long hair at its sides or bottom, a bun or hair piled high at its top) is followed
+    on, in the outer square (``aligned.outer``), as far as its colour stays the hair's (within
+    DEVIATION[1] of its spreads) out from the edge.
 
     Args:
         mask: (R, R) the recolouring's mask in the detail crop (it fades out at the crop's edge).
@@ -346,8 +347,8 @@ def beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, table: Color
     size, scale = aligned.crop.shape[0], aligned.scale
     margin = edge_margin(mask.shape[0])       # edit_limit's fade at the crop's edge
     inner = mask.shape[0] - margin - 1
-    # The recolouring just inside the fade along the bottom, left and right edges, per crop pixel.
-    edges = [mask[inner], mask[:, margin], mask[:, inner]]
+    # The recolouring just inside the fade along the bottom, left, right and top edges, per crop pixel.
+    edges = [mask[inner], mask[:, margin], mask[:, inner], mask[margin]]
     edges = [edge.reshape(size, scale).mean(axis=1) for edge in edges]
     if max(float(edge.max()) for edge in edges) <= 0.05:
         return None
@@ -356,10 +357,12 @@ def beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, table: Color
         return None
     half, start, first = size // 2, inner // scale, -(-margin // scale)
     out = np.zeros((2 * size, 2 * size), np.float32)
-    # Down from the bottom edge, column by column; out from the sides, row by row (the crop's
-    # rows, above its bottom): each as far as the hair's colour goes on without a break.
+    # Down from the bottom edge and up from the top, column by column; out from the sides, row
+    # by row (the crop's rows): each as far as the hair's colour goes on without a break.
     below = hairlike[half + start:, half:half + size]
     out[half + start:, half:half + size] = edges[0] * np.minimum.accumulate(below, axis=0)
+    above = hairlike[:half + first + 1, half:half + size][::-1]
+    out[:half + first + 1, half:half + size] = (edges[3] * np.minimum.accumulate(above, axis=0))[::-1]
     left = hairlike[half:half + size, :half + first + 1][:, ::-1]
     out[half:half + size, :half + first + 1] = np.maximum(
         out[half:half + size, :half + first + 1], (edges[1][:, None] * np.minimum.accumulate(left, axis=1))[:, ::-1])

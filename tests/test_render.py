@@ -67,10 +67,13 @@ def test_a_dark_textured_wall_is_not_hair(pipeline):
     assert aligned.hair[top - 14:top - 4, 50:80].mean() > 0.9
 
 
-def frame_mask(mask, aligned, shape, grow=2):
-    """A detail-crop mask warped onto the whole frame, grown by ``grow`` frame pixels."""
+def frame_mask(mask, aligned, shape, grow=2, beyond=None):
+    """A detail-crop mask warped onto the whole frame, with the edit's reach past the crop
+    (``beyond``, in the outer square) if given, grown by ``grow`` frame pixels."""
     roi = (0, 0, shape[1], shape[0])
     warped = warp_back(mask.astype(np.float32), aligned.detail_to_crop, roi) > 1e-3
+    if beyond is not None:
+        warped |= warp_back(beyond.mask, aligned.to_outer, roi) > 1e-3
     return cv2.dilate(warped.astype(np.uint8), np.ones((2 * grow + 1,) * 2, np.uint8)).astype(bool)
 
 
@@ -79,7 +82,7 @@ def test_colour_changes_nothing_outside_the_hair_mask(pipeline, faces, style):
     name, image, aligned = faces[1]
     result = pipeline.process(Frame(0, 0, image), pipeline.styles.get(style), 1.0)
     edited = pipeline.edit(Frame(0, 0, image), aligned, pipeline.styles.get(style))
-    hair = frame_mask(edited.hair_mask, aligned, image.shape)
+    hair = frame_mask(edited.hair_mask, aligned, image.shape, beyond=edited.beyond)   # and past the crop's top
     changed = np.abs(result.output.astype(int) - image.astype(int)).max(axis=2) > 0
     assert changed.sum() > 2000, "the hair did not change"
     assert not (changed & ~hair).any(), f"{(changed & ~hair).sum()} pixels changed outside the hair"
@@ -123,6 +126,8 @@ def test_a_recolouring_follows_long_hair_past_the_crop_but_not_onto_a_wall_of_it
     assert reach is not None
     lock, wall = reach.mask[100:, 55:59], np.concatenate([reach.mask[100:, :48], reach.mask[100:, 66:]], axis=1)
     assert lock.min() > 0.9 and wall.max() < 0.05       # on down the lock, not onto the wall beside it
+    top = np.concatenate([reach.mask[:28, :48], reach.mask[:28, 66:]], axis=1)
+    assert reach.mask[:28, 55:59].min() > 0.9 and top.max() < 0.05   # and up it past the crop's top
     assert reach.mask[40:88, 40:88].max() < 0.05        # inside the crop the crop's own recolouring holds
     aligned, mask = long_hair(wall=40)                  # a wall as dark as the hair: not followed
     assert beyond(aligned, mask, own_color(to_lab(aligned.crop), aligned.hair), None) is None

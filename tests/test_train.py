@@ -403,6 +403,24 @@ def test_classifier_styles_and_evaluate_end_to_end(tiny_run, slice_dir, tmp_path
     assert 5 < result["psnr"] < 40 and 0 < result["ssim"] <= 1
 
 
+def test_the_evaluations_view_recolours_hair_up_to_the_crops_edge_as_the_mirror_does(slice_dir):
+    # The mirror follows hair past the crop's fading border in the frame (render.beyond); the
+    # evaluation's view puts each crop in a frame that carries on its edges, so it does too.
+    from train.data import AlignedSet
+    from train.evaluate import MirrorView
+
+    data = AlignedSet(slice_dir, "all", limit=40, masks=False)
+    view = MirrorView(os.path.join(ROOT, "engines"), data)
+    rows = [r for r in range(len(data)) if (view.face(r).hair[0] > 0.9).sum() >= 24][:3]
+    assert rows, "no face in the slice has hair reaching the crop's top"
+    shown = np.round(view.show(np.array(rows), "blond") * 255).transpose(0, 2, 3, 1)
+    for r, out in zip(rows, shown):
+        hair_top = view.face(r).hair[0] > 0.9
+        change = np.abs(out[0] - data.crops[r][0].astype(np.float32)).max(axis=-1)
+        assert np.median(change[hair_top]) > 20, "the hair at the crop's top edge kept its colour"
+        assert change[view.face(r).hair[0] < 0.1].max(initial=0) <= 2   # and the wall there did not change
+
+
 # --- optimised style directions -----------------------------------------------------------
 
 @pytest.fixture(scope="module")

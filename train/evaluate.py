@@ -80,19 +80,23 @@ MATCH_ON = ("Male", "Young")   # detectability_matched: edits and real photos al
 
 class MirrorView:
     """The test crops edited as the mirror shows them: the shipped segmenter, ``HairEditor`` and
-    ``HairRenderer`` on each crop, rendered at the crop's own size (in the mirror the compositor
-    then warps the render back onto the frame; here that warp is the identity).
+    ``HairRenderer`` on each crop, rendered at the crop's own size, then put back by the mirror's
+    ``Compositor`` into a frame that is the crop carried on past its edges (its edge pixels
+    repeated): hair that reaches the crop's edge goes on there, and the edit follows it past
+    the crop's fading border (``render.beyond``) as it does in a frame; the crop is cut back out.
 
     Args:
         engines: the engines folder; dataset: train.data.AlignedSet; int8: the INT8 model copies.
     """
 
     description = ("the mirror's own path: mirror.segment.HairSegmenter -> mirror.editor.HairEditor "
-                   "-> mirror.render.HairRenderer on each aligned test crop (rendered at the crop's "
-                   "size; no background plate: photos)")
+                   "-> mirror.render.HairRenderer -> mirror.compositor.Compositor on each aligned test "
+                   "crop (rendered at the crop's size, in a frame that repeats the crop's edges; no "
+                   "background plate: photos)")
 
     def __init__(self, engines: str, dataset, int8: bool = False):
         from mirror.backends import create_backend, load_model_files
+        from mirror.compositor import Compositor
         from mirror.editor import HairEditor
         from mirror.render import HairRenderer
         from mirror.segment import HairSegmenter
@@ -102,15 +106,20 @@ class MirrorView:
         self.segmenter = HairSegmenter(model.segmenter)
         self.editor = HairEditor(backend, model, self.segmenter, smooth=False)
         self.renderer = HairRenderer()
+        self.compositor = Compositor()
         self.styles = self.editor.styles
         self.dataset = dataset
         self._faces: dict[int, AlignedFace] = {}
 
     def face(self, row: int) -> AlignedFace:
-        """The aligned, segmented test face of dataset row ``row``."""
+        """The aligned, segmented test face of dataset row ``row``, in the middle of its frame
+        (``outer``: the crop with its edges repeated half its side outward)."""
         if row not in self._faces:
             crop = self.dataset.crops[row]
-            face = AlignedFace(crop, np.float64([[1, 0, 0], [0, 1, 0]]), self.dataset.landmarks[row], crop)
+            half = crop.shape[0] // 2
+            frame = cv2.copyMakeBorder(crop, half, half, half, half, cv2.BORDER_REPLICATE)
+            face = AlignedFace(crop, np.float64([[1, 0, -half], [0, 1, -half]]), self.dataset.landmarks[row], crop,
+                               outer=frame)
             face.hair, face.person = self.segmenter(crop)
             self._faces[row] = face
         return self._faces[row]
@@ -122,7 +131,9 @@ class MirrorView:
         for r in rows:
             face = self.face(int(r))
             plan = self.editor.edit(face, chosen, strength)
-            out.append(self.renderer.render(face, plan).crop)
+            size, half = face.crop.shape[0], face.crop.shape[0] // 2
+            shown = self.compositor.compose(face.outer, face, self.renderer.render(face, plan))
+            out.append(shown[half:half + size, half:half + size])
         return np.stack(out).astype(np.float32).transpose(0, 3, 1, 2) / 255.0
 
 
