@@ -285,16 +285,16 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
         mean = walls.sum(axis=(0, 1)) / wall.sum()
         far = ((cv2.GaussianBlur(walls, (0, 0), wide) + WALL_MEAN * mean)
                / (cv2.GaussianBlur(wall, (0, 0), wide) + WALL_MEAN)[..., None])
-        far = cv2.resize(far, (width, height), interpolation=cv2.INTER_LINEAR)
-        span = np.subtract(own[0], far, dtype=np.float32)
-        length2 = cv2.transform(span * span, _SUM)
-        share = cv2.transform(cv2.multiply(cv2.subtract(lab, far), span), _SUM) / np.maximum(length2, 1e-6)
-        sure = np.clip((cv2.sqrt(length2) - MATTE_CONTRAST[0]) * (1.0 / (MATTE_CONTRAST[1] - MATTE_CONTRAST[0])), 0.0, 1.0)
-        z = cv2.multiply(cv2.subtract(lab, own[0].astype(np.float32)), (1.0 / np.maximum(own[1], 1.0)).astype(np.float32))
-        deviation = cv2.sqrt(cv2.transform(z * z, _SUM))
-        spilled = (np.clip(1.0 - share * (1.0 / WALL_SHARE), 0.0, 1.0) * sure
-                   * np.clip((deviation - DEVIATION[0]) * (1.0 / (DEVIATION[1] - DEVIATION[0])), 0.0, 1.0)
-                   * cv2.resize(gap, (width, height), interpolation=cv2.INTER_LINEAR))
+        # Measured first on the quarter-size map; per pixel only near where that found some.
+        candidate = cv2.dilate((_spilled(lab_small, own, far, gap) > 0.01).astype(np.uint8), np.ones((3, 3), np.uint8))
+        candidate = cv2.resize(candidate, (width, height), interpolation=cv2.INTER_NEAREST)
+        box = nonzero_box(candidate > 0)
+        if box is not None:
+            part = slice(*box[0]), slice(*box[1])
+            spilled = np.zeros((height, width), np.float32)
+            spilled[part] = candidate[part] * _spilled(
+                lab[part], own, cv2.resize(far, (width, height), interpolation=cv2.INTER_LINEAR)[part],
+                cv2.resize(gap, (width, height), interpolation=cv2.INTER_LINEAR)[part])
     span = np.subtract(own[0], beside, dtype=np.float32)
     length2 = cv2.transform(span * span, _SUM)
     length = cv2.sqrt(length2)
@@ -317,6 +317,18 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
     off = cv2.sqrt(np.maximum(cv2.transform(away * away, _SUM) - dot * dot / np.maximum(length2, 1e-6), 0.0))
     on_line = np.clip((MIX_LINE[1] - off / np.maximum(length, 1e-3)) * (1.0 / (MIX_LINE[1] - MIX_LINE[0])), 0.0, 1.0)
     return matte.astype(np.float32), (sure * on_line).astype(np.float32)
+
+
+def _spilled(lab: np.ndarray, own: np.ndarray, far: np.ndarray, gap: np.ndarray) -> np.ndarray:
+    """(H, W) float32: ``hair_matte``'s wall under a spilled hair mask: CIELAB pixels within
+    WALL_SHARE of the way from the wall's colour ``far`` (H, W, 3) to the hair's ``own``, off the
+    hair's own spread (DEVIATION), with the two colours far enough apart to tell
+    (MATTE_CONTRAST), as much as no wall is near (``gap`` (H, W))."""
+    span = np.subtract(own[0], far, dtype=np.float32)
+    length2 = cv2.transform(span * span, _SUM)
+    share = cv2.transform(cv2.multiply(cv2.subtract(lab, far), span), _SUM) / np.maximum(length2, 1e-6)
+    sure = np.clip((cv2.sqrt(length2) - MATTE_CONTRAST[0]) * (1.0 / (MATTE_CONTRAST[1] - MATTE_CONTRAST[0])), 0.0, 1.0)
+    return np.clip(1.0 - share * (1.0 / WALL_SHARE), 0.0, 1.0) * sure * (1.0 - _near_hair(lab, own)) * gap
 
 
 def hanging(hair: np.ndarray, keep_out: np.ndarray) -> np.ndarray:
@@ -352,10 +364,16 @@ def beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, table: Color
     edges = [edge.reshape(size, scale).mean(axis=1) for edge in edges]
     if max(float(edge.max()) for edge in edges) <= 0.05:
         return None
-    trust, hairlike = _outer_hair(aligned, own)
+    half, start, first = size // 2, inner // scale, -(-margin // scale)
+    # Only the outer square's top band is looked at when only the crop's top edge has hair (a
+    # crown the crop cuts): the rest would cost a few ms a frame for nothing.
+    band = None if max(float(edge.max()) for edge in edges[:3]) > 0.05 else half + first + 1
+    rows = slice(None) if band is None else slice(0, band + 4 * int(np.ceil(BEYOND_BLUR)))
+    trust, hairlike = _outer_hair(aligned, own, rows)
     if trust == 0.0:
         return None
-    half, start, first = size // 2, inner // scale, -(-margin // scale)
+    if band is not None:
+        hairlike = np.vstack([hairlike[:band], np.zeros((2 * size - band, 2 * size), np.float32)])
     out = np.zeros((2 * size, 2 * size), np.float32)
     # Down from the bottom edge and up from the top, column by column; out from the sides, row
     # by row (the crop's rows): each as far as the hair's colour goes on without a break.
@@ -385,13 +403,21 @@ def _outer_hair(aligned: AlignedFace, own: np.ndarray, rows: slice = slice(None)
     wall = aligned.crop[(aligned.person < 0.2) & (aligned.hair < 0.2)]
     if len(wall) < BEYOND_WALL * size * size:
         return 0.0, None
+    wall = wall[::max(1, len(wall) // COLOR_SAMPLE)]       # an even sample, as own_color's
     contrast = np.sqrt((((np.median(to_lab(wall[None]), axis=1)[0] - own[0]) / own[1]) ** 2).sum())
     trust = float(np.clip((contrast - BEYOND_CONTRAST[0]) / (BEYOND_CONTRAST[1] - BEYOND_CONTRAST[0]), 0.0, 1.0))
     if trust == 0.0:
         return 0.0, None
     lab = cv2.GaussianBlur(to_lab(aligned.outer[rows]), (0, 0), BEYOND_BLUR)
-    radius = np.sqrt((((lab - own[0]) / own[1]) ** 2).sum(axis=-1))
-    return trust, np.clip((DEVIATION[1] - radius) / (DEVIATION[1] - DEVIATION[0]), 0.0, 1.0)
+    return trust, _near_hair(lab, own)
+
+
+def _near_hair(lab: np.ndarray, own: np.ndarray) -> np.ndarray:
+    """(H, W) float32: 1 where CIELAB pixels lie within DEVIATION[0] of the hair colour ``own``'s
+    spreads, 0 from DEVIATION[1] on (in OpenCV's vectorised loops)."""
+    z = cv2.multiply(cv2.subtract(lab, own[0].astype(np.float32)), (1.0 / np.maximum(own[1], 1.0)).astype(np.float32))
+    radius = cv2.sqrt(cv2.transform(z * z, _SUM))
+    return np.clip((DEVIATION[1] - radius) * (1.0 / (DEVIATION[1] - DEVIATION[0])), 0.0, 1.0)
 
 
 def removed_beyond(aligned: AlignedFace, loss: np.ndarray) -> Beyond | None:
