@@ -70,6 +70,7 @@ DEVIATION = (3.0, 5.0)
 FAR = (8.0, 12.0)       # ... and from FAR[0] on it is moved less, not at all from FAR[1] (not hair)
 CORE = (0.9, 1.0)       # ... except deep inside the recolouring's mask (from CORE[0], wholly at CORE[1]): hair
 ALREADY = (8.0, 20.0)  # recolouring: hair this close to the target (CIELAB distance) is left / fully moved
+LIGHTEN_PAST = 0.5     # ... past its target, hair made lighter goes this share as far in L* (overshot, it reads as bleached)
 COLOR_INSET = 0.015    # recolouring reaches this far (share of the crop) into the protected face
 MATTE_REACH = 0.008    # ... and the recoloured region reaches this far beyond the hair mask
 OTHER_SIGMA = 0.03     # the colour beside the hair (skin, wall) is averaged over this
@@ -176,6 +177,8 @@ def move(own: np.ndarray, target: np.ndarray, amount: float = 1.0) -> tuple[np.n
     amount *= float(np.clip((distance - ALREADY[0]) / (ALREADY[1] - ALREADY[0]), 0.0, 1.0))
     ratio = np.clip(target[1] / own[1], limits[:, 0], limits[:, 1]) ** amount
     mean = own[0] + amount * (target[0] - own[0])
+    if amount > 1.0 and target[0, 0] > own[0, 0]:
+        mean[0] = own[0, 0] + (1.0 + LIGHTEN_PAST * (amount - 1.0)) * (target[0, 0] - own[0, 0])
     if amount > 1.0:
         # A reach beyond the target may lighten, darken and saturate further, but keeps the
         # target's hue (overshot, a red-brown head turned blond would come out grey-green).

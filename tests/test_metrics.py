@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from train.metrics import boundary_band, detectability, halo, matched, roc_auc, seam, texture
+from train.metrics import DETECT_SEEDS, boundary_band, detectability, halo, matched, roc_auc, seam, texture
 
 S = 64
 
@@ -141,7 +141,7 @@ def test_photo_metrics_reports_all_four_and_skips_detectability_without_reals():
     interior[:, 24:40, 24:40] = True
     result = photo_metrics(edited, original, person_disk(12), interior)
     assert result["halo"] == pytest.approx(10, abs=0.1) and result["detectability"] is None
-    assert set(result) == {"halo", "texture", "seam", "detectability", "detectability_faces"}
+    assert set(result) == {"halo", "texture", "seam", "detectability", "detectability_spread", "detectability_faces"}
     with_reals = photo_metrics(edited[:4], original[:4], person_disk(4), interior[:4], reals=original)
     assert with_reals["detectability"] is None and with_reals["detectability_faces"] == 0   # too few
 
@@ -168,3 +168,8 @@ def test_photo_metrics_run_the_matched_test_on_matched_samples():
     result = photo_metrics(fakes, reals, np.ones((40, 32, 32), np.float32), interior, reals=reals, groups=groups)
     assert result["detectability_faces"] == 40 and result["detectability_matched_faces"] == 25
     assert 0.0 <= result["detectability_matched"] <= 1.0
+    # The mean of DETECT_SEEDS runs from the seed on, and their spread.
+    a, b = matched(*groups, seed=0)
+    runs = [detectability(fakes[a], reals[b], seed=k, max_per_class=25) for k in range(DETECT_SEEDS)]
+    assert result["detectability_matched"] == pytest.approx(np.mean(runs), abs=1e-4)
+    assert result["detectability_matched_spread"] == pytest.approx(np.std(runs), abs=1e-4)

@@ -14,7 +14,7 @@ from mirror.app import Pipeline
 from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
 from mirror.regions import EARS, face_interior, face_oval, skull
-from mirror.render import (FRINGE_ARC, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table, hair_matte, hanging, own_color,
+from mirror.render import (FRINGE_ARC, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table, hair_matte, hanging, move, own_color,
                            recolor, reflect_from, removed_beyond, scene_target, strand_tips, to_lab)
 from mirror.source import read_image
 from mirror.types import AlignedFace, EditedFace, EditPlan, Frame
@@ -182,6 +182,16 @@ def test_a_colour_target_follows_the_pictures_light_and_cast():
     assert dim[0, 1] > target[0, 1] and dim[0, 2] > target[0, 2]  # warmer
     dark = scene_target(np.float32([[13, 3, 3], [10, 4, 4]]), reference, np.float32([37, 19, 27]))
     assert target[0, 0] - dim[0, 0] > 13 - dark[0, 0]           # a dark target moves less
+
+
+def test_hair_made_lighter_goes_less_far_past_its_target_than_hair_made_darker():
+    own = np.float32([[30, 6, 10], [8, 3, 3]])
+    lighter, darker = np.float32([[55, 6, 10], [8, 3, 3]]), np.float32([[5, 6, 10], [8, 3, 3]])
+    for amount in (0.5, 1.0):                                   # up to the target: as far either way
+        assert move(own, lighter, amount)[0][0] - 30 == pytest.approx(30 - move(own, darker, amount)[0][0])
+    up, down = move(own, lighter, 1.4)[0][0] - 30, 30 - move(own, darker, 1.4)[0][0]
+    assert 25 < up < down                                       # past the lighter target, but not as far
+    assert down == pytest.approx(1.4 * 25)
 
 
 def test_recolour_keeps_the_hairs_own_pattern():

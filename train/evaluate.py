@@ -33,8 +33,10 @@ Reports (JSON):
     detectability         per style: cross-validated ROC AUC of a small CNN trained to tell the
                           composited edits from real test-split crops of other people who have the
                           style (all of the test split, not only the first --limit; up to 300 per
-                          class, balanced); 0.5 = indistinguishable. Only for --detect-styles
-                          (default: bangs, blond, bald, gray, receding: 10 s to a minute each);
+                          class, balanced); 0.5 = indistinguishable; the mean of 3 runs with
+                          different seeds (one run moves by about 0.02 with its seed),
+                          detectability_spread their standard deviation. Only for --detect-styles
+                          (default: bangs, blond, bald, gray, receding: 30 s to 3 minutes each);
                           detectability_faces: the images per class it used
     detectability_matched the same test with the edits and the real photos matched on sex and age
                           (MATCH_ON, by CelebA labels: the same number of each group on both
@@ -73,8 +75,8 @@ log = logging.getLogger(__name__)
 
 # The styles whose look issue 12 sets goals for; detectability is measured for these by default.
 DETECT_STYLES = ("bangs", "blond", "bald", "gray", "receding")
-LOOK = ("halo", "texture", "seam", "detectability", "detectability_faces", "detectability_matched",
-        "detectability_matched_faces")
+LOOK = ("halo", "texture", "seam", "detectability", "detectability_spread", "detectability_faces",
+        "detectability_matched", "detectability_matched_spread", "detectability_matched_faces")
 MATCH_ON = ("Male", "Young")   # detectability_matched: edits and real photos alike in these
 
 
@@ -167,9 +169,9 @@ def score_style(engine, classifier, dataset, mu: np.ndarray, style: str, directi
             (``real_faces``), for detectability (None: not measured).
 
     Returns:
-        {"faces", "success", "success_decoded", "kept", "kept_decoded", "kept_detail", "halo",
-        "texture", "seam", "detectability", "detectability_faces", "detectability_matched",
-        "detectability_matched_faces"}.
+        {"faces", "success", "success_decoded", "kept", "kept_decoded", "kept_detail", and LOOK's keys:
+        "halo", "texture", "seam", "detectability", "detectability_spread", "detectability_faces" and
+        the same three for "detectability_matched"}.
     """
     rows = np.flatnonzero(~has_style(dataset.attributes, dataset.names, style))[:max_faces]
     if len(rows) == 0:

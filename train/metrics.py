@@ -30,6 +30,7 @@ SEAM_BAND = 2           # px each side of the protected boundary (seam)
 SEAM_PERCENTILE = 95
 DETECT_MAX = 300        # images per class the detectability test uses at most
 DETECT_MIN = 10         # fewer real photos with the style than this: no detectability figure
+DETECT_SEEDS = 3        # photo_metrics' detectability: the mean of this many runs (seeds), and their spread
 GREY = np.array([0.114, 0.587, 0.299])   # B, G, R weights of OpenCV's BGR2GRAY
 
 
@@ -362,9 +363,10 @@ def photo_metrics(edited: np.ndarray, original: np.ndarray, person: np.ndarray, 
             test is run again on samples matched on them (``matched``): ``detectability_matched``.
 
     Returns:
-        {"halo", "texture", "seam", "detectability", "detectability_faces"} (and with ``groups``
-        "detectability_matched", "detectability_matched_faces"); a value is None where it cannot
-        be measured (``..._faces``: the images per class it used, 0 if none).
+        {"halo", "texture", "seam", "detectability", "detectability_spread", "detectability_faces"}
+        (and with ``groups`` the same three for "detectability_matched"); a value is None where it
+        cannot be measured (``..._faces``: the images per class it used, 0 if none). Detectability
+        is the mean over DETECT_SEEDS seeds from ``seed`` on, ``..._spread`` their standard deviation.
     """
     def rounded(value, digits=4):
         return None if value is None else round(value, digits)
@@ -372,7 +374,11 @@ def photo_metrics(edited: np.ndarray, original: np.ndarray, person: np.ndarray, 
     def detect(fakes: np.ndarray, photos: np.ndarray, key: str) -> None:
         faces = min(len(fakes), len(photos), DETECT_MAX)
         if faces >= DETECT_MIN:
-            result[key] = rounded(detectability(fakes, photos, seed=seed, max_per_class=faces))
+            # One run's AUC moves by about 0.02 with its seed (which faces, which folds, the
+            # detector's start): the mean of DETECT_SEEDS runs, and their standard deviation.
+            runs = [detectability(fakes, photos, seed=seed + k, max_per_class=faces) for k in range(DETECT_SEEDS)]
+            result[key] = rounded(float(np.mean(runs)))
+            result[key + "_spread"] = rounded(float(np.std(runs)))
             result[key + "_faces"] = faces
         else:
             log.warning("%s skipped: %d edits, %d real photos with the style (%d needed)",
@@ -380,11 +386,12 @@ def photo_metrics(edited: np.ndarray, original: np.ndarray, person: np.ndarray, 
 
     result = {"halo": rounded(halo(edited, original, person)), "texture": rounded(texture(edited, original)),
               "seam": rounded(seam(edited, original, interiors)), "detectability": None,
-              "detectability_faces": 0}
+              "detectability_spread": None, "detectability_faces": 0}
     if reals is not None:
         detect(edited, reals, "detectability")
         if groups is not None:
-            result.update(detectability_matched=None, detectability_matched_faces=0)
+            result.update(detectability_matched=None, detectability_matched_spread=None,
+                          detectability_matched_faces=0)
             a, b = matched(*groups, seed=seed)
             detect(edited[a], reals[b], "detectability_matched")
     return result
