@@ -28,6 +28,7 @@ from mirror.render import DETAIL, HairRenderer
 from mirror.segment import HairSegmenter
 from mirror.source import as_bgr, read_image
 from mirror.styles import Style
+from mirror.texture import TextureBank
 from mirror.timing import add_timing, timing_scope
 from mirror.tracker import FaceTracker
 from mirror.types import AlignedFace, EditedFace, Frame, Result
@@ -61,7 +62,7 @@ class Pipeline:
             raise
         self.static = static
         self.aligner = Aligner(model.size)
-        self.renderer = HairRenderer(video=not static)
+        self.renderer = HairRenderer(video=not static, textures=TextureBank.load(model.textures))
         # A photo has no wall to learn: the renderer fills it in from around.
         self.plate = None if static else BackgroundPlate()
         self.compositor = Compositor()

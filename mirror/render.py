@@ -31,6 +31,7 @@ from mirror.compositor import nonzero_box
 from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
 from mirror.regions import (NOSE_TIP, MOUTH, brow_line, edge_margin, edge_profile, edit_limit, face_interior,
                             face_oval, skull, soft_interior)
+from mirror.texture import TextureBank, lend
 from mirror.timing import run_in_background
 from mirror.types import AlignedFace, Beyond, EditedFace, EditPlan
 
@@ -71,6 +72,8 @@ FAR = (8.0, 12.0)       # ... and from FAR[0] on it is moved less, not at all fr
 CORE = (0.9, 1.0)       # ... except deep inside the recolouring's mask (from CORE[0], wholly at CORE[1]): hair
 ALREADY = (8.0, 20.0)  # recolouring: hair this close to the target (CIELAB distance) is left / fully moved
 LIGHTEN_PAST = 0.5     # ... past its target, hair made lighter goes this share as far in L* (overshot, it reads as bleached)
+LEND_GAIN = 0.8        # recolouring: a donor's hair detail makes up this much of the lightness spread flat hair lacks (mirror.texture)
+LEND_LIGHTER = (5.0, 15.0)  # ... when made lighter by this much in L* (wholly from the second)
 COLOR_INSET = 0.015    # recolouring reaches this far (share of the crop) into the protected face
 MATTE_REACH = 0.008    # ... and the recoloured region reaches this far beyond the hair mask
 OTHER_SIGMA = 0.03     # the colour beside the hair (skin, wall) is averaged over this
@@ -624,10 +627,13 @@ class HairRenderer:
 
     Args:
         video: frames of one stream (the measured hair colour is smoothed over time).
+        textures: real hair's detail, lent to hair too flat to carry its own when recoloured
+            (``mirror.texture``; None: none lent).
     """
 
-    def __init__(self, video: bool = False):
+    def __init__(self, video: bool = False, textures: TextureBank | None = None):
         self.video = video
+        self.textures = textures
         self.reset()
 
     def reset(self) -> None:
@@ -639,6 +645,7 @@ class HairRenderer:
         self._color_mask: tuple | None = None
         self._mask_uses = 0
         self._next_mask: concurrent.futures.Future | None = None
+        self._donor: int | None = None
 
     def render(self, aligned: AlignedFace, plan: EditPlan, plate: BackgroundPlate | None = None) -> EditedFace:
         """Draws ``plan`` on ``aligned`` (segmented, with its detail crop).
@@ -673,8 +680,16 @@ class HairRenderer:
                 self._recolor_mask(aligned, detail, own, crop_lab, skin)
             if box is None:
                 return EditedFace(aligned.detail, zero, zero)
-            table = color_table(own, scene_target(plan.color, plan.skin, skin), plan.amount)
+            target = scene_target(plan.color, plan.skin, skin)
+            table = color_table(own, target, plan.amount)
             edited = recolor_box(aligned.detail, table, mask, box, mixed)
+            # Hair made lighter shows strands a dark photo hid; hair made darker hides them anyway.
+            lighter = float(move(own, target, plan.amount)[0][0] - own[0, 0])
+            lighter = float(np.clip((lighter - LEND_LIGHTER[0]) / (LEND_LIGHTER[1] - LEND_LIGHTER[0]), 0.0, 1.0))
+            if self.textures is not None and lighter > 0:
+                self._donor = self.textures.pick(mask, self._donor if self.video else None)
+                lend(edited.crop, mask, box, self.textures.detail_at(self._donor, size),
+                     float(self.textures.spread[self._donor]), float(target[1, 0]), LEND_GAIN * lighter)
             edited.beyond = beyond(aligned, mask, own, table)
             return edited
         hair = self._hair(aligned, detail)

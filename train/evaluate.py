@@ -102,12 +102,13 @@ class MirrorView:
         from mirror.editor import HairEditor
         from mirror.render import HairRenderer
         from mirror.segment import HairSegmenter
+        from mirror.texture import TextureBank
 
         model = load_model_files(engines)
         backend, _ = create_backend("onnxruntime-int8" if int8 else "onnxruntime", model)
         self.segmenter = HairSegmenter(model.segmenter)
         self.editor = HairEditor(backend, model, self.segmenter, smooth=False)
-        self.renderer = HairRenderer()
+        self.renderer = HairRenderer(textures=TextureBank.load(model.textures))
         self.compositor = Compositor()
         self.styles = self.editor.styles
         self.dataset = dataset

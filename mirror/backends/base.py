@@ -39,6 +39,11 @@ class ModelFiles:
         """The student hair segmenter (``python -m train.segmenter``)."""
         return os.path.join(self.folder, "segmenter.onnx")
 
+    @property
+    def textures(self) -> str:
+        """The hair texture bank (``python -m train.textures``; optional)."""
+        return os.path.join(self.folder, "hair_textures.npz")
+
 
 def onnx_paths(folder: str, int8: bool = False) -> tuple[str, str]:
     """(encoder, decoder) ONNX files in an engines folder: ``encoder.onnx`` / ``decoder.onnx``, or
