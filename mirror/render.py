@@ -31,7 +31,7 @@ from mirror.compositor import nonzero_box
 from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
 from mirror.regions import (NOSE_TIP, MOUTH, brow_line, edge_margin, edge_profile, edit_limit, face_interior,
                             face_oval, skull, soft_interior)
-from mirror.texture import TextureBank, lend
+from mirror.texture import TextureBank, lighten
 from mirror.timing import run_in_background
 from mirror.types import AlignedFace, Beyond, EditedFace, EditPlan
 
@@ -682,14 +682,16 @@ class HairRenderer:
                 return EditedFace(aligned.detail, zero, zero)
             target = scene_target(plan.color, plan.skin, skin)
             table = color_table(own, target, plan.amount)
-            edited = recolor_box(aligned.detail, table, mask, box, mixed)
             # Hair made lighter shows strands a dark photo hid; hair made darker hides them anyway.
             lighter = float(move(own, target, plan.amount)[0][0] - own[0, 0])
             lighter = float(np.clip((lighter - LEND_LIGHTER[0]) / (LEND_LIGHTER[1] - LEND_LIGHTER[0]), 0.0, 1.0))
+            strands = None
             if self.textures is not None and lighter > 0:
                 self._donor = self.textures.pick(mask, self._donor if self.video else None)
-                lend(edited.crop, mask, box, self.textures.detail_at(self._donor, size),
-                     float(self.textures.spread[self._donor]), float(target[1, 0]), LEND_GAIN * lighter)
+                strands = functools.partial(lighten, detail=self.textures.detail_at(self._donor, size)[box],
+                                            detail_spread=float(self.textures.spread[self._donor]),
+                                            spread=float(target[1, 0]), gain=LEND_GAIN * lighter)
+            edited = recolor_box(aligned.detail, table, mask, box, mixed, strands)
             edited.beyond = beyond(aligned, mask, own, table)
             return edited
         hair = self._hair(aligned, detail)

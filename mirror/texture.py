@@ -3,7 +3,8 @@ lent to a recolouring where the person's hair is too flat to carry one.
 
     bank = TextureBank.load("engines/hair_textures.npz")   # python -m train.textures
     donor = bank.pick(mask)                                # whose hair covers this hair best
-    lend(crop, mask, box, bank.detail(donor, size), bank.spread[donor], target_spread)
+    offset = lighten(codes, weight, bank.detail_at(donor, size)[box], bank.spread[donor],
+                     target_spread, gain)                  # to add to the recoloured L* codes
 
 Hair that a photo crushed to black keeps no strands: recoloured blond it is a flat tan, and the
 two-sample test spots it (blond's detectability 0.80 on people with dark hair against 0.61 on
@@ -24,6 +25,7 @@ from mirror.errors import MirrorError
 PICK_SIZE = 32         # donors are matched on their hair masks at this size
 EXCESS = 0.3           # ... losing this much for their hair where the person has none
 KEEP = 0.05            # in video, a new donor must match this much better than the one in use
+SAMPLE = 2000          # the hair's own lightness spread is measured on at most about this many pixels
 
 
 class TextureBank:
@@ -84,28 +86,19 @@ def _resized(bank: TextureBank, donor: int, size: int) -> np.ndarray:
     return cv2.resize(detail, (size, size), interpolation=cv2.INTER_LINEAR)
 
 
-def lend(crop: np.ndarray, mask: np.ndarray, box: tuple[slice, slice], detail: np.ndarray,
-         detail_spread: float, spread: float, gain: float) -> np.ndarray:
-    """The recoloured ``crop`` (R, R, 3) uint8 BGR with a donor's ``detail`` (R, R) L* added
-    through ``mask`` (R, R) float32 within ``box``: as much as the sure hair's own lightness
-    spread falls short of ``spread`` (the target's, L*), times ``gain``; none if it has enough.
-    Returns the crop (changed in place)."""
-    part = crop[box]
-    weight = mask[box]
-    lab = cv2.cvtColor(part, cv2.COLOR_BGR2LAB)
-    sure = lab[..., 0][weight > 0.8].astype(np.float32) * (100.0 / 255.0)
+def lighten(lightness: np.ndarray, weight: np.ndarray, detail: np.ndarray, detail_spread: float,
+            spread: float, gain: float) -> np.ndarray | None:
+    """(H, W) float32 to add to a recoloured box's 8-bit L* codes ``lightness`` (H, W; L* x 2.55):
+    a donor's ``detail`` (H, W) L* through ``weight`` (H, W) in [0, 1], as much as the sure hair's
+    own lightness spread falls short of ``spread`` (the target's, L*), times ``gain``; None if it
+    has enough (``ColorTable.apply`` adds it before leaving CIELAB)."""
+    sure = lightness[weight > 0.8]
     if len(sure) < 20 or detail_spread <= 0:
-        return crop
+        return None
+    # An even sample: the spread of a few thousand pixels is as good.
+    sure = sure[::max(1, len(sure) // SAMPLE)] * (100.0 / 255.0)
     own = 1.4826 * float(np.median(np.abs(sure - np.median(sure))))
     amount = gain * np.sqrt(max(spread * spread - own * own, 0.0)) / detail_spread
     if amount <= 0:
-        return crop
-    lightness = lab[..., 0].astype(np.float32)
-    lightness += (amount * 255.0 / 100.0) * weight * detail[box]
-    # The change of the 8-bit CIELAB round trip, not the trip itself: a pixel whose L* code stays
-    # (off the mask, or where it barely reaches) keeps its colour exactly.
-    before = cv2.cvtColor(lab, cv2.COLOR_LAB2BGR).astype(np.int16)
-    lab[..., 0] = np.clip(lightness + 0.5, 0, 255).astype(np.uint8)
-    change = cv2.cvtColor(lab, cv2.COLOR_LAB2BGR).astype(np.int16) - before
-    crop[box] = np.clip(part.astype(np.int16) + change, 0, 255).astype(np.uint8)
-    return crop
+        return None
+    return (amount * 255.0 / 100.0) * weight * detail

@@ -1,6 +1,7 @@
 """The hair texture bank: real hair's detail lent to hair too flat to carry its own."""
 from __future__ import annotations
 
+import functools
 import os
 
 import cv2
@@ -9,10 +10,11 @@ import pytest
 
 from conftest import CELEBA, ROOT, need
 from mirror.app import Pipeline
+from mirror.colortable import recolor_box
 from mirror.errors import MirrorError
-from mirror.render import HairRenderer
+from mirror.render import HairRenderer, color_table
 from mirror.source import read_image
-from mirror.texture import PICK_SIZE, TextureBank, lend
+from mirror.texture import PICK_SIZE, TextureBank, lighten
 from mirror.types import Frame
 from train.textures import choose, hair_detail
 
@@ -48,22 +50,35 @@ def lightness(crop: np.ndarray) -> np.ndarray:
 
 def test_flat_hair_borrows_strands_up_to_the_targets_spread_and_nothing_else_changes():
     crop, mask = flat_hair()
-    box = (slice(8, 56), slice(0, 64))
-    before = crop.copy()
-    out = lend(crop.copy(), mask, box, strands(), 8.0, spread=16.0, gain=0.8)
+    codes = cv2.cvtColor(crop, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
     hair = mask > 0.5
-    assert spread(lightness(before)[hair]) < 2.0
-    assert 0.8 * 16 * 0.8 < spread(lightness(out)[hair]) < 1.2 * 16 * 0.8
-    assert np.array_equal(out[~hair], before[~hair])          # the wall keeps every pixel
+    assert spread(codes[hair] * (100 / 255)) < 2.0
+    offset = lighten(codes, mask, strands(), 8.0, spread=16.0, gain=0.8)
+    out = (codes + offset) * (100 / 255)
+    assert 0.8 * 16 * 0.8 < spread(out[hair]) < 1.2 * 16 * 0.8
+    assert not offset[~hair].any()                               # the wall keeps every pixel
     # The strands are the donor's: the new lightness follows its pattern.
-    assert np.corrcoef(lightness(out)[hair], strands()[hair])[0, 1] > 0.95
+    assert np.corrcoef(out[hair], strands()[hair])[0, 1] > 0.95
 
 
 def test_hair_with_strands_of_its_own_borrows_none():
     crop, mask = flat_hair(noise=25.0)
-    box = (slice(0, 64), slice(0, 64))
-    assert spread(lightness(crop)[mask > 0.5]) > 9.0
-    assert np.array_equal(lend(crop.copy(), mask, box, strands(), 8.0, spread=9.0, gain=0.8), crop)
+    codes = cv2.cvtColor(crop, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
+    assert spread(codes[mask > 0.5] * (100 / 255)) > 9.0
+    assert lighten(codes, mask, strands(), 8.0, spread=9.0, gain=0.8) is None
+
+
+def test_a_recolouring_adds_the_strands_before_it_leaves_cielab_and_only_on_its_mask():
+    crop, mask = flat_hair()
+    own = np.float32([[40, 5, 20], [1, 1, 1]])
+    table = color_table(own, np.float32([[60, 8, 20], [16, 4, 6]]))
+    box = (slice(8, 56), slice(0, 64))
+    plain = recolor_box(crop, table, mask, box)
+    lent = recolor_box(crop, table, mask, box,
+                       lighten=functools.partial(lighten, detail=strands()[box], detail_spread=8.0, spread=16.0, gain=0.8))
+    hair = mask > 0.5
+    assert spread(lightness(lent.crop)[hair]) > spread(lightness(plain.crop)[hair]) + 8.0
+    assert np.array_equal(lent.crop[~hair], crop[~hair])
 
 
 def bank_of(masks: list[np.ndarray]) -> TextureBank:
