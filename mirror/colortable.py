@@ -66,8 +66,8 @@ class ColorTable:
             mixed: (H, W) float32 in [0, 1], ``recolor``'s: where it is a mix of hair and what
                 is beside it.
             weight: (H, W) float32 in [0, 1], ``recolor``'s: how much of the move each pixel takes.
-            lighten: a function of the recoloured (H, W) float32 8-bit L* codes giving what to add
-                to them (or None: nothing), e.g. ``mirror.texture.lighten``'s strands.
+            lighten: a function of the recoloured (H, W) float32 8-bit L* codes and ``weight``
+                giving what to add to the codes (or None: nothing), e.g. ``mirror.texture.lighten``.
         """
         lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB)
         radius = cv2.sqrt(cv2.transform(cv2.LUT(lab, self._distance), _SUM))
@@ -92,7 +92,7 @@ class ColorTable:
         moved *= near[..., None]
         moved += original
         if lighten is not None:
-            offset = lighten(moved[..., 0])
+            offset = lighten(moved[..., 0], weight)
             if offset is not None:
                 moved[..., 0] += offset
         np.clip(moved, 0, 255, out=moved)
@@ -115,16 +115,14 @@ def recolor_box(detail: np.ndarray, table: ColorTable, mask: np.ndarray, box: tu
                 mixed: np.ndarray | None = None, lighten=None) -> EditedFace:
     """The recolouring of the (R, R, 3) uint8 ``detail`` crop by ``table`` through ``mask``
     (R, R) float32, within ``box`` (outside it the mask is at most 1/255: nothing changes);
-    ``mixed`` (R, R), ``ColorTable.apply``'s; ``lighten``: its, given the box's L* codes and
-    ``mask`` within the box (``lighten(lightness, weight)``)."""
+    ``mixed`` (R, R) and ``lighten``: ``ColorTable.apply``'s (its weight: ``mask`` within the box)."""
     crop = detail.copy()
     mask = np.clip(mask, 0.0, 1.0).astype(np.float32)
     part, weight = np.ascontiguousarray(detail[box]), np.ascontiguousarray(mask[box])
     mix = None if mixed is None else np.ascontiguousarray(mixed[box], np.float32)
     # The move is weighted before its colours are clipped; the 8-bit CIELAB round trip's own
     # error is taken out, so a pixel the mask leaves alone keeps its colour exactly.
-    light = None if lighten is None else (lambda lightness: lighten(lightness, weight))
-    moved = table.apply(part, weight, mix, weight, light).astype(np.int16)
+    moved = table.apply(part, weight, mix, weight, lighten).astype(np.int16)
     moved -= cv2.cvtColor(cv2.cvtColor(part, cv2.COLOR_BGR2LAB), cv2.COLOR_LAB2BGR)
     moved += part
     crop[box] = np.clip(moved, 0, 255).astype(np.uint8)

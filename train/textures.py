@@ -63,10 +63,10 @@ def choose(masks: np.ndarray, count: int) -> list[int]:
     return chosen
 
 
-def build(crops: np.ndarray, segmenter, donors: int, sigma: float, candidates: int) -> dict:
+def build(crops: np.ndarray, segmenter, donors: int, sigma: float) -> dict:
     """The bank's arrays from (N, S, S, 3) uint8 BGR candidate crops."""
     details, masks = [], []
-    for crop in crops[:candidates]:
+    for crop in crops:
         hair, _ = segmenter(np.ascontiguousarray(crop))
         if (hair > 0.5).mean() < MIN_HAIR:
             continue
@@ -106,7 +106,7 @@ def main(args: argparse.Namespace) -> int:
         rows = np.flatnonzero((split == SPLITS["train"]) & blond)
         crops = np.load(os.path.join(args.data, "crops.npy"), mmap_mode="r")[rows[:args.candidates]]
         with HairSegmenter(model.segmenter) as segmenter:
-            bank = build(crops, segmenter, args.donors, args.sigma, args.candidates)
+            bank = build(crops, segmenter, args.donors, args.sigma)
     except (MirrorError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
