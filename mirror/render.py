@@ -887,22 +887,15 @@ class HairRenderer:
         cols = np.broadcast_to(np.arange(size, dtype=np.float32)[None, :], (size, size))
         map_x, map_y = cols, np.where(copied, above - fold, rows).astype(np.float32)
         if copied.any() and not copied.all():
-            # A column with no hair above (a temple, a bald crown) takes what the nearest column
-            # with hair above drew in that row (its texture, not the skin at a hair's edge) ...
-            index = np.arange(size)
-            left = np.maximum.accumulate(np.where(copied, index, -1), axis=1)
-            right = np.minimum.accumulate(np.where(copied, index, size)[:, ::-1], axis=1)[:, ::-1]
-            near = np.where((left >= 0) & ((right >= size) | (index - left <= right - index)), left, right)
-            has = (left >= 0) | (right < size)
-            near = np.clip(near, 0, size - 1)
-            row_index = np.arange(size)[:, None]
-            map_x = np.where(copied | ~has, cols, near.astype(np.float32))
-            map_y = np.where(copied | ~has, map_y, map_y[row_index, near]).astype(np.float32)
-            # ... and a row with none, the nearest hair reflected across its edge.
-            if not has.all():
-                reflect_x, reflect_y = reflect_from(source, depth)
-                map_x = np.where(has, map_x, reflect_x)
-                map_y = np.where(has, map_y, reflect_y)
+            # A pixel with no hair above it (a temple, a bald crown) takes what the hair copied
+            # down drew nearby (its texture, not the skin at a hair's edge): that copy reflected
+            # across its edge, folded every ``depth`` pixels (one column stretched sideways, or a
+            # row filled another way, would be a flat block with straight edges).
+            reflect_x, reflect_y = reflect_from(copied, depth)
+            near_x = np.clip(np.round(reflect_x), 0, size - 1).astype(np.int64)
+            near_y = np.clip(np.round(reflect_y), 0, size - 1).astype(np.int64)
+            map_x = np.where(copied, cols, near_x)
+            map_y = np.where(copied, map_y, map_y[near_y, near_x])
         elif not copied.any():
             map_x, map_y = reflect_from(source, depth)
         map_x, map_y = map_x.astype(np.float32), map_y.astype(np.float32)

@@ -319,6 +319,22 @@ def test_new_hair_ends_in_clumps_of_uneven_length_that_thin_out():
     assert np.array_equal(strand_tips(grow), tipped)         # the same every frame: no flicker
 
 
+def test_new_hair_with_no_hair_above_it_carries_the_hairs_texture_not_a_flat_block():
+    rng = np.random.default_rng(0)
+    image = np.repeat(rng.random((128, 128, 1)).astype(np.float32), 3, axis=2)   # textured "hair"
+    image = cv2.GaussianBlur(image, (0, 0), 1.0)
+    source = np.zeros((128, 128), bool)
+    source[10:60, 10:50] = True                 # hair at the left only
+    new = np.zeros((128, 128), bool)
+    new[40:90, 30:110] = True                   # new hair reaching far right of it (a bare crown)
+    drawn = HairRenderer._strands(image, source, new, 6.0)[..., 0]
+    bare = drawn[45:85, 70:110]                 # no hair above these columns
+    # Each row varies along its width as the hair does, not one column's value stretched sideways.
+    assert np.median(bare.std(axis=1)) > 0.3 * np.median(drawn[45:85, 15:45].std(axis=1))
+    # ... nor one row's value stretched downwards.
+    assert np.median(bare.std(axis=0)) > 0.3 * np.median(drawn[45:85, 15:45].std(axis=0))
+
+
 def test_reflection_fills_from_the_source_only():
     source = np.zeros((40, 40), bool)
     source[:10] = True
