@@ -23,6 +23,7 @@ from mirror.types import EditedFace
 _LAB_SCALE = np.float32([100.0 / 255.0, 1.0, 1.0])
 _LAB_OFFSET = np.float32([0.0, 128.0, 128.0])
 _SUM = np.ones((1, 3), np.float32)        # cv2.transform: the sum of a pixel's three channels
+_NO_CAP = 1e3                              # chroma_cap's "the whole shift" (weights are at most 1)
 
 
 class ColorTable:
@@ -48,6 +49,7 @@ class ColorTable:
         self._distance = self._table((offset / own[1]) ** 2)
         self._base = self._table((mean + offset) / _LAB_SCALE + _LAB_OFFSET + 0.5)
         self._gain = self._table(offset * (ratio - 1.0) / _LAB_SCALE)
+        self._cap = self._table(chroma_cap(values, own, mean))
         self._deviation = deviation
         self._core = core
         self._far = far
@@ -83,13 +85,19 @@ class ColorTable:
             np.maximum(near, mixed, out=near)
         if weight is not None:
             near *= weight
+        # A pixel only shifted takes its a*, b* no farther than the new hair's (``chroma_cap``).
+        whole = cv2.merge((near, near, near))
+        held = cv2.min(whole, cv2.LUT(lab, self._cap))
+        whole -= held
+        whole *= inside[..., None]
+        whole += held
         moved = cv2.LUT(lab, self._gain)
         moved *= inside[..., None]
         moved += cv2.LUT(lab, self._base)
         # lab + near * (moved - lab), with the +0.5 of the base table's rounding kept.
         original = lab.astype(np.float32) + 0.5
         moved -= original
-        moved *= near[..., None]
+        moved *= whole
         moved += original
         if lighten is not None:
             offset = lighten(moved[..., 0], weight)
@@ -97,6 +105,19 @@ class ColorTable:
                 moved[..., 0] += offset
         np.clip(moved, 0, 255, out=moved)
         return cv2.cvtColor(moved.astype(np.uint8), cv2.COLOR_LAB2BGR)
+
+
+def chroma_cap(lab: np.ndarray, own: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """(..., 3) float32: the most of its shift (the hair's move from ``own``'s mean to ``mean``,
+    (3,) CIELAB) a pixel of colour ``lab`` (..., 3) takes in a*, b* if it is only shifted, not
+    stretched as the hair is (skin or wall mixed into an edge pixel): as far as the new hair's
+    a*, b* and no farther (a warm edge made blond would come out orange); L* is not held back."""
+    shift = np.asarray(mean, np.float32) - np.asarray(own, np.float32)[0]
+    room = np.asarray(mean, np.float32) - np.asarray(lab, np.float32)
+    moving = np.abs(shift) > 1e-3
+    cap = np.where(moving, room / np.where(moving, shift, 1.0), _NO_CAP)
+    cap[..., 0] = _NO_CAP
+    return np.clip(cap, 0.0, _NO_CAP).astype(np.float32)
 
 
 def blend(base: np.ndarray, over: np.ndarray, weight: np.ndarray) -> np.ndarray:

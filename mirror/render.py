@@ -26,7 +26,7 @@ import functools
 import cv2
 import numpy as np
 
-from mirror.colortable import ColorTable, recolor_box
+from mirror.colortable import ColorTable, chroma_cap, recolor_box
 from mirror.compositor import nonzero_box
 from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
 from mirror.regions import (NOSE_TIP, MOUTH, brow_line, edge_margin, edge_profile, edit_limit, face_interior,
@@ -249,6 +249,10 @@ def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float 
         near = np.maximum(near, mixed[..., None])
     if weight is not None:
         near = near * weight[..., None]
+    # What is only shifted (skin or wall mixed into an edge pixel) goes no farther in a*, b* than
+    # the new hair's colour (a warm edge made blond would come out an orange rim).
+    held = np.minimum(near, chroma_cap(lab, own, mean))
+    near = held + inside * (near - held)
     return from_lab(lab + near * (mean + offset * (1.0 + inside * (ratio - 1.0)) - lab))
 
 
