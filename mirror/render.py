@@ -65,6 +65,8 @@ BROAD = 0.03           # ... its patches of light and shade evened out above thi
 OUTLIER = 2.0          # ... its colour kept within this many robust spreads of the hair's own (L*; a*, b* halved)
 NOT_SKIN = (6.0, 16.0)  # recolouring: a pixel this far (CIELAB) from the face's skin is not / is hair
 SKIN_ZONE = 0.04       # ... within this (share of the crop) of the face's outline; farther out, hair
+SKIN_BESIDE = (6.0, 12.0)  # ... unless the colour beside the hair is within this of the skin's a*, b* (skin itself)
+MIX_CONTRAST = (25.0, 40.0)  # ... and this far (CIELAB) from the hair's: a mix of the two is told from skin
 # Recolouring: a pixel within 3 of its hair's spreads (CIELAB, all channels) is stretched as the
 # hair is; from 5 on (skin or wall mixed in at the hair's edge) it only shifts by the hair's change.
 DEVIATION = (3.0, 5.0)
@@ -319,7 +321,17 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
         diff = np.subtract(lab, skin, dtype=np.float32)
         distance = cv2.sqrt(cv2.transform(diff * diff, _SUM))
         skinlike = 1.0 - np.clip((distance - NOT_SKIN[0]) * (1.0 / (NOT_SKIN[1] - NOT_SKIN[0])), 0.0, 1.0)
-        matte *= 1.0 - skinlike * (1.0 if skin_zone is None else skin_zone)
+        # Where what is beside the hair is itself skin (a forehead, lit or shaded: its a*, b*),
+        # a pixel of the skin's colour is a mix of the two, which the share already weighs: a
+        # hairline's edge passes through the face's own colour on its way (kept whole, that
+        # band would stay as it was: a thin dark line round the new hair).
+        # Only where hair and skin are far apart: hair close to the skin's colour (blond on fair
+        # skin) leaves the share too unsure to tell a mix from skin in shadow.
+        away = np.subtract(beside[..., 1:], skin[1:], dtype=np.float32)
+        bare = np.clip((SKIN_BESIDE[1] - cv2.sqrt(away[..., 0] ** 2 + away[..., 1] ** 2))
+                       * (1.0 / (SKIN_BESIDE[1] - SKIN_BESIDE[0])), 0.0, 1.0)
+        bare *= np.clip((length - MIX_CONTRAST[0]) * (1.0 / (MIX_CONTRAST[1] - MIX_CONTRAST[0])), 0.0, 1.0)
+        matte *= 1.0 - skinlike * (1.0 - bare) * (1.0 if skin_zone is None else skin_zone)
     if not unmixed:
         return matte.astype(np.float32)
     # How far the pixel lies off that line, against the line's length.

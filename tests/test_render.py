@@ -282,6 +282,26 @@ def test_edge_pixels_that_mix_hair_and_skin_are_recoloured_in_part_and_neither_g
     assert np.abs(shown[:, 66:70] - lab[:, 66:70]).max() <= 1.5          # and still no ring
 
 
+def test_a_dark_hairlines_edge_is_matted_as_a_mix_even_where_it_passes_the_faces_own_colour():
+    # Dark hair above a brightly lit forehead; the face below the brows (its median colour, the
+    # skin test's) is darker than the forehead, so the edge between them passes through it.
+    # The edge's warmth (skin in the hair's shadow) comes in before its light.
+    lab = np.zeros((160, 120, 3), np.float32)
+    lab[:] = (85, 11, 23)
+    lab[:60] = (8, 0, 3)
+    ramp = np.linspace(0, 1, 12, dtype=np.float32)
+    lab[60:72, :, 0] = (8 + 77 * ramp)[:, None]
+    lab[60:72, :, 1:] = (np.float32([0, 3]) + np.minimum(2 * ramp, 1)[:, None] * np.float32([11, 20]))[:, None]
+    hair = np.zeros((160, 120), np.float32)
+    hair[:66] = 1.0
+    own, skin = np.float32([[8, 0, 3], [3, 2, 2]]), np.float32([60, 11, 23])
+    matte = hair_matte(lab, own, hair, skin, np.ones((160, 120), np.float32))[:, 60]
+    assert np.all(np.diff(matte[56:80]) <= 0.01)        # falls from hair to skin, with no notch
+    through = 60 + int(np.argmin(np.abs(lab[60:72, 60, 0] - 60)))
+    assert matte[through] > 0.1                         # the pixel of the face's colour is part hair
+    assert matte[80:].max() < 0.02                      # the forehead itself is not
+
+
 def test_wall_the_hair_mask_spilled_over_up_to_the_crops_edge_is_not_recoloured():
     # Dark hair with light and dark strands down the middle, a beige wall either side. At the top
     # the mask keeps to the hair; lower down it spills over the wall on the left up to the crop's
