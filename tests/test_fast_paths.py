@@ -61,17 +61,18 @@ def test_refine_on_the_masks_box_is_the_whole_crops_guided_filter():
     assert not refine(np.zeros((128, 128), np.float32), guide).any()
 
 
-def test_the_vectorised_matte_is_the_plain_one():
+@pytest.mark.parametrize("own", [((20, 3, 5), (5, 2, 2)), ((2, 0, 2), (3, 2, 2))])
+def test_the_vectorised_matte_is_the_plain_one(own):
     rng = np.random.default_rng(3)
     lab = np.stack([rng.normal(40, 15, (80, 80)), rng.normal(5, 5, (80, 80)), rng.normal(10, 8, (80, 80))], -1)
     lab = lab.astype(np.float32)
     hair = np.clip(cv2.GaussianBlur(rng.random((80, 80)).astype(np.float32), (0, 0), 4) * 3 - 1, 0, 1)
-    own, skin = np.float32([[20, 3, 5], [5, 2, 2]]), np.float32([65, 12, 15])
+    own, skin = np.float32(own), np.float32([65, 12, 15])   # mid-brown hair; black hair
     zone = rng.random((80, 80)).astype(np.float32)
     matte = hair_matte(lab, own, hair, skin, zone)
     # The plain computation, pixel by pixel as the matte is defined.
-    from mirror.render import (DEVIATION, MATTE_CONTRAST, NOT_SKIN, OTHER_MIN, OTHER_SIGMA, WALL_MEAN, WALL_SHARE,
-                               WALL_WIDE)
+    from mirror.render import (DEVIATION, MATTE_CONTRAST, MIX_CONTRAST, NOT_SKIN, OTHER_MIN, OTHER_SIGMA, SKIN_BESIDE,
+                               WALL_MEAN, WALL_SHARE, WALL_WIDE)
     small = (20, 20)
     other = cv2.resize(np.clip(1.0 - 2.0 * hair, 0.0, 1.0), small, interpolation=cv2.INTER_AREA)
     weight = cv2.GaussianBlur(other, (0, 0), OTHER_SIGMA * 20)
@@ -91,7 +92,7 @@ def test_the_vectorised_matte_is_the_plain_one():
     spilled = (np.clip(1.0 - toward / WALL_SHARE, 0.0, 1.0)
                * np.clip((np.linalg.norm(reach, axis=-1) - MATTE_CONTRAST[0]) / (MATTE_CONTRAST[1] - MATTE_CONTRAST[0]), 0.0, 1.0)
                * np.clip((deviation - DEVIATION[0]) / (DEVIATION[1] - DEVIATION[0]), 0.0, 1.0) * gap)
-    assert spilled.max() > 0.5                      # the test reaches that path
+    assert spilled.max() > 0.5 or own[0, 0] < 5     # the test reaches that path (brown hair)
     weight = cv2.resize(weight, (80, 80), interpolation=cv2.INTER_LINEAR)
     span = own[0] - beside
     length = np.sqrt((span ** 2).sum(axis=-1))
@@ -99,7 +100,12 @@ def test_the_vectorised_matte_is_the_plain_one():
     sure = np.clip((length - MATTE_CONTRAST[0]) / (MATTE_CONTRAST[1] - MATTE_CONTRAST[0]), 0.0, 1.0)
     plain = (1.0 - (1.0 - share) * sure * np.clip(weight / OTHER_MIN, 0.0, 1.0)) * (1.0 - spilled)
     skinlike = 1.0 - np.clip((np.linalg.norm(lab - skin, axis=-1) - NOT_SKIN[0]) / (NOT_SKIN[1] - NOT_SKIN[0]), 0.0, 1.0)
-    plain = plain * (1.0 - skinlike * zone)
+    # ... unless what is beside is skin too and far from the hair: a mix the share weighs.
+    bare = np.clip((SKIN_BESIDE[1] - np.linalg.norm(beside[..., 1:] - skin[1:], axis=-1))
+                   / (SKIN_BESIDE[1] - SKIN_BESIDE[0]), 0.0, 1.0)
+    bare = bare * np.clip((length - MIX_CONTRAST[0]) / (MIX_CONTRAST[1] - MIX_CONTRAST[0]), 0.0, 1.0)
+    plain = plain * (1.0 - skinlike * (1.0 - bare) * zone)
+    assert bare.max() > 0.5 or own[0, 0] > 5         # ... and this one (black hair)
     np.testing.assert_allclose(matte, plain, atol=1e-5)
 
 
