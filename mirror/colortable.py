@@ -37,16 +37,19 @@ class ColorTable:
         core: ``render.CORE``: the ``core`` mask from which (wholly at which) a pixel is hair.
         far: ``render.FAR``: a pixel from far[0] of the hair's spreads is moved less, from far[1]
             not at all (unless ``core`` says it is hair).
+        spread_floor: ``render.SPREAD_FLOOR``: the spreads those distances are counted in are
+            at least this (per channel).
     """
 
     def __init__(self, own: np.ndarray, mean: np.ndarray, ratio: np.ndarray,
-                 deviation: tuple[float, float], core: tuple[float, float], far: tuple[float, float]):
+                 deviation: tuple[float, float], core: tuple[float, float], far: tuple[float, float],
+                 spread_floor: np.ndarray | float = 1.0):
         values = (np.arange(256, dtype=np.float32)[:, None] - _LAB_OFFSET) * _LAB_SCALE   # (256, 3) CIELAB
         offset = values - own[0]
         # Per channel: the squared share of the distance from the hair's mean, the pixel's new
         # 8-bit code if it kept its offset (rounded by the + 0.5 and a truncation), and what a
         # full stretch to the target's spread adds to it.
-        self._distance = self._table((offset / own[1]) ** 2)
+        self._distance = self._table((offset / np.maximum(own[1], spread_floor)) ** 2)
         self._base = self._table((mean + offset) / _LAB_SCALE + _LAB_OFFSET + 0.5)
         self._gain = self._table(offset * (ratio - 1.0) / _LAB_SCALE)
         self._cap = self._table(chroma_cap(values, own, mean))

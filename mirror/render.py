@@ -72,6 +72,9 @@ MIX_CONTRAST = (25.0, 40.0)  # ... and this far (CIELAB) from the hair's: a mix 
 DEVIATION = (3.0, 5.0)
 FAR = (8.0, 12.0)       # ... and from FAR[0] on it is moved less, not at all from FAR[1] (not hair)
 CORE = (0.9, 1.0)       # ... except deep inside the recolouring's mask (from CORE[0], wholly at CORE[1]): hair
+# ... those spreads counted as at least this (L*, a*, b*): black hair's own is a unit or two, and
+# its strands a shade warmer at its edge would count as not hair (left half-moved: a dark line).
+SPREAD_FLOOR = np.float32([4.0, 3.0, 3.0])
 ALREADY = (8.0, 20.0)  # recolouring: hair this close to the target (CIELAB distance) is left / fully moved
 LIGHTEN_PAST = 0.5     # ... past its target, hair made lighter goes this share as far in L* (overshot, it reads as bleached)
 LEND_GAIN = 0.8        # recolouring: a donor's hair detail makes up this much of the lightness spread flat hair lacks (mirror.texture)
@@ -211,7 +214,7 @@ def color_table(own: np.ndarray, target: np.ndarray, amount: float = 1.0) -> Col
     """``recolor(..., own, target, amount, core, mixed, weight)`` as lookup tables for 8-bit BGR pixels
     (``mirror.colortable``): the same output, in a fraction of the time."""
     mean, ratio = move(own, target, amount)
-    return ColorTable(own, mean, ratio, DEVIATION, CORE, FAR)
+    return ColorTable(own, mean, ratio, DEVIATION, CORE, FAR, SPREAD_FLOOR)
 
 
 def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float = 1.0,
@@ -239,7 +242,7 @@ def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float 
     offset = lab - own[0]
     # Strands are stretched to the target's spread; what lies far outside the hair's own spread
     # (skin or wall mixed into an edge pixel) keeps its offset: no glowing rim.
-    radius = np.sqrt(((offset / own[1]) ** 2).sum(axis=-1, keepdims=True))
+    radius = np.sqrt(((offset / np.maximum(own[1], SPREAD_FLOOR)) ** 2).sum(axis=-1, keepdims=True))
     inside = np.clip((DEVIATION[1] - radius) / (DEVIATION[1] - DEVIATION[0]), 0.0, 1.0)
     # ... and what lies farther still (skin or wall beside the hair, in the mask's edge) is not
     # hair at all: it is not moved (else it would ring the hair in the target's colour).
