@@ -73,6 +73,22 @@ def skull(landmarks: np.ndarray, size: int, edge: float = 0.02, scale: float = 1
     return np.maximum(inside, face_oval(landmarks, size)).astype(np.float32)
 
 
+def hair_reach(landmarks: np.ndarray, size: int, scale: float, edge: float) -> np.ndarray:
+    """(S, S) float32 in [0, 1]: as far as a head's hair may reach: above the ears an ellipse
+    ``scale`` times the skull's size (``skull``); below them as wide, widening as far again by
+    the ellipse's height further down (long hair spreads over the shoulders); softened over
+    ``edge`` of it."""
+    (x0, y0), (x1, y1) = landmarks[EARS[0], :2], landmarks[EARS[1], :2]
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    half_width = max(abs(x1 - x0) / 2 * SKULL_WIDTH * scale, 1.0)
+    height = max((cy - landmarks[FOREHEAD_TOP, 1]) * SKULL_HEIGHT * scale, 1.0)
+    ys, xs = np.ogrid[0:size, 0:size]
+    down = ys - cy
+    width = half_width * (1.0 + np.maximum(down, 0.0) / height)
+    radius = np.sqrt(((xs - cx) / width) ** 2 + (np.minimum(down, 0.0) / height) ** 2)
+    return np.clip((1.0 - radius) / max(edge, 1e-3) + 0.5, 0.0, 1.0).astype(np.float32)
+
+
 def face_oval(landmarks: np.ndarray, size: int) -> np.ndarray:
     """(S, S) bool: the whole face-mesh oval, forehead included."""
     mask = np.zeros((size, size), np.uint8)

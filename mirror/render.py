@@ -30,7 +30,7 @@ from mirror.colortable import ColorTable, chroma_cap, recolor_box
 from mirror.compositor import nonzero_box
 from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
 from mirror.regions import (NOSE_TIP, MOUTH, brow_line, edge_margin, edge_profile, edit_limit, face_interior,
-                            face_oval, skull, soft_interior)
+                            face_oval, hair_reach, skull, soft_interior)
 from mirror.texture import TextureBank, lighten
 from mirror.timing import run_in_background
 from mirror.types import AlignedFace, Beyond, EditedFace, EditPlan
@@ -110,6 +110,10 @@ SHEEN = 10.0           # ... and this much lighter where light from above catche
 BEYOND_BLUR = 1.0      # recolouring past the crop: its colours and its mask smoothed by this (crop pixels)
 BEYOND_WALL = 0.02     # ... only if this much of the crop is wall (off the person)
 BEYOND_CONTRAST = (3.0, 5.0)  # ... the wall this far from the hair's colour (its spreads): not / wholly trusted
+WALL_SCARCE = 0.1      # recolouring: with less of the crop than this seen as wall (off person and hair),
+HAIR_REACH = 1.3       # ... dark hair's recolouring reaches no farther than this times the skull's size
+DARK_HAIR = (20.0, 30.0)  # ... hair this dark in L* (wholly / not at all)
+REACH_EDGE = 0.15      # ... fading out over this share of it
 BEYOND_REACH = 1       # hair taken away past the crop: reaches this far (crop pixels) past its colour's edge
 BEYOND_STRENGTH = 1.5  # ... and replaces it wholly where it is this sure of the hair (a soft edge stays soft)
 SCENE = (0.7, 0.3, 0.3)  # a colour target follows this much of the picture's light (L* by ratio, a*, b*: scene_target)
@@ -699,6 +703,16 @@ class HairRenderer:
                 self._recolor_mask(aligned, detail, own, crop_lab, skin)
             if box is None:
                 return EditedFace(aligned.detail, zero, zero)
+            # Dark hair with hardly any wall beside it in the crop (a dark head on a dark wall,
+            # which the segmenter takes for hair up to the crop's edge) reaches no farther than
+            # a head's hair does: rounded, not the crop's square.
+            wall = float(((aligned.person < 0.2) & (aligned.hair < 0.2)).mean())
+            unsure = float(np.clip(1.0 - wall / WALL_SCARCE, 0.0, 1.0)) * float(np.clip(
+                (DARK_HAIR[1] - own[0, 0]) / (DARK_HAIR[1] - DARK_HAIR[0]), 0.0, 1.0))
+            if unsure > 0.0:
+                reach = cv2.resize(hair_reach(aligned.landmarks, aligned.crop.shape[0], HAIR_REACH, REACH_EDGE),
+                                   (size, size), interpolation=cv2.INTER_LINEAR)
+                mask = mask * (1.0 - unsure + unsure * reach)
             target = scene_target(plan.color, plan.skin, skin)
             table = color_table(own, target, plan.amount)
             # Hair made lighter shows strands a dark photo hid; hair made darker hides them anyway.

@@ -13,7 +13,7 @@ from mirror import shapes
 from mirror.app import Pipeline
 from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
-from mirror.regions import EARS, face_interior, face_oval, skull
+from mirror.regions import EARS, face_interior, face_oval, hair_reach, skull
 from mirror.render import (FRINGE_ARC, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table, hair_matte, hanging, move, own_color,
                            recolor, reflect_from, removed_beyond, scene_target, strand_tips, to_lab)
 from mirror.source import read_image
@@ -87,6 +87,30 @@ def test_colour_changes_nothing_outside_the_hair_mask(pipeline, faces, style):
     assert changed.sum() > 2000, "the hair did not change"
     assert not (changed & ~hair).any(), f"{(changed & ~hair).sum()} pixels changed outside the hair"
     assert edited.replace.max() == 0   # a recolouring keeps the frame's own detail
+
+
+def test_dark_hair_the_mask_spills_over_a_whole_dark_crop_is_recoloured_in_a_heads_shape_not_a_square(
+        pipeline, faces):
+    import dataclasses
+    name, image, aligned = faces[0]
+    # A dark head on a dark wall that the segmenter takes for hair everywhere off the face.
+    size, large = aligned.crop.shape[0], aligned.detail.shape[0]
+    rng = np.random.default_rng(0)
+    oval = face_oval(aligned.landmarks, size)
+    crop = np.where(oval[..., None], aligned.crop, rng.integers(5, 25, aligned.crop.shape)).astype(np.uint8)
+    big = cv2.resize(oval.astype(np.uint8), (large, large), interpolation=cv2.INTER_NEAREST) > 0
+    detail = np.where(big[..., None], aligned.detail, rng.integers(5, 25, aligned.detail.shape)).astype(np.uint8)
+    dark = dataclasses.replace(aligned, crop=crop, detail=detail, outer=None,
+                               hair=np.where(oval, 0.0, 1.0).astype(np.float32), person=np.ones((size, size), np.float32))
+    edited = HairRenderer().render(dark, pipeline.editor.edit(dark, pipeline.styles.get("blond"), 1.0))
+    changed = np.abs(edited.crop.astype(int) - detail.astype(int)).max(axis=2) > 10
+    corner = large // 8
+    assert not changed[:corner, :corner].any() and not changed[:corner, -corner:].any()   # rounded off
+    top = int(aligned.landmarks[10, 1] * large / size)                                     # the hairline
+    assert changed[max(top - large // 10, 0):top, large // 3:2 * large // 3].mean() > 0.5  # the hair is blond
+    reach = hair_reach(aligned.landmarks, size, 1.3, 0.15)
+    ears = int(aligned.landmarks[454, 1])
+    assert reach[0, 0] == 0 and reach[ears - 2, size // 2] == 1 and reach[-1, 2] > reach[ears, 2]   # wider below
 
 
 def test_hair_hanging_over_the_face_is_the_hair_joined_to_the_hair_outside_it():
