@@ -114,6 +114,7 @@ WALL_SCARCE = 0.1      # recolouring: with less of the crop than this seen as wa
 HAIR_REACH = 1.3       # ... dark hair's recolouring reaches no farther than this times the skull's size
 DARK_HAIR = (20.0, 30.0)  # ... hair this dark in L* (wholly / not at all)
 REACH_EDGE = 0.15      # ... fading out over this share of it
+ENDS_FADE = 0.35       # ... and over the crop's lowest this share
 BEYOND_REACH = 1       # hair taken away past the crop: reaches this far (crop pixels) past its colour's edge
 BEYOND_STRENGTH = 1.5  # ... and replaces it wholly where it is this sure of the hair (a soft edge stays soft)
 SCENE = (0.7, 0.3, 0.3)  # a colour target follows this much of the picture's light (L* by ratio, a*, b*: scene_target)
@@ -712,6 +713,10 @@ class HairRenderer:
             if unsure > 0.0:
                 reach = cv2.resize(hair_reach(aligned.landmarks, aligned.crop.shape[0], HAIR_REACH, REACH_EDGE),
                                    (size, size), interpolation=cv2.INTER_LINEAR)
+                # ... and, as it cannot be followed past the crop, fades out down its lower part
+                # (ends left dark, not cut straight across at the crop's bottom edge).
+                rows = np.arange(size, dtype=np.float32)[:, None] / size
+                reach = reach * np.clip((1.0 - rows) / ENDS_FADE, 0.0, 1.0)
                 mask = mask * (1.0 - unsure + unsure * reach)
             target = scene_target(plan.color, plan.skin, skin)
             table = color_table(own, target, plan.amount)
