@@ -291,7 +291,8 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
     lab_small = cv2.resize(lab, small, interpolation=cv2.INTER_AREA)
     weight = cv2.GaussianBlur(other, (0, 0), sigma)
     beside = cv2.GaussianBlur(lab_small * other[..., None], (0, 0), sigma)
-    beside = cv2.resize(beside / np.maximum(weight, 1e-3)[..., None], (width, height), interpolation=cv2.INTER_LINEAR)
+    beside_small = beside / np.maximum(weight, 1e-3)[..., None]
+    beside = cv2.resize(beside_small, (width, height), interpolation=cv2.INTER_LINEAR)
     # Where the mask leaves no wall near (it spilled over the wall up to the crop's edge), the
     # wall's colour from farther off (the nearest, else its mean), not the face's skin, tells
     # what is surely not hair.
@@ -334,11 +335,15 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
         # hairline's edge passes through the face's own colour on its way (kept whole, that
         # band would stay as it was: a thin dark line round the new hair).
         # Only where hair and skin are far apart: hair close to the skin's colour (blond on fair
-        # skin) leaves the share too unsure to tell a mix from skin in shadow.
-        away = np.subtract(beside[..., 1:], skin[1:], dtype=np.float32)
-        bare = np.clip((SKIN_BESIDE[1] - cv2.sqrt(away[..., 0] ** 2 + away[..., 1] ** 2))
+        # skin) leaves the share too unsure to tell a mix from skin in shadow. (A smooth field,
+        # as the colour beside is: measured on its quarter-size map.)
+        away = np.subtract(beside_small[..., 1:], skin[1:], dtype=np.float32)
+        bare = np.clip((SKIN_BESIDE[1] - np.sqrt((away * away).sum(axis=-1)))
                        * (1.0 / (SKIN_BESIDE[1] - SKIN_BESIDE[0])), 0.0, 1.0)
-        bare *= np.clip((length - MIX_CONTRAST[0]) * (1.0 / (MIX_CONTRAST[1] - MIX_CONTRAST[0])), 0.0, 1.0)
+        span_small = np.subtract(own[0], beside_small, dtype=np.float32)
+        bare *= np.clip((np.sqrt((span_small * span_small).sum(axis=-1)) - MIX_CONTRAST[0])
+                        * (1.0 / (MIX_CONTRAST[1] - MIX_CONTRAST[0])), 0.0, 1.0)
+        bare = cv2.resize(bare, (width, height), interpolation=cv2.INTER_LINEAR)
         matte *= 1.0 - skinlike * (1.0 - bare) * (1.0 if skin_zone is None else skin_zone)
     if not unmixed:
         return matte.astype(np.float32)

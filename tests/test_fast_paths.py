@@ -101,9 +101,14 @@ def test_the_vectorised_matte_is_the_plain_one(own):
     plain = (1.0 - (1.0 - share) * sure * np.clip(weight / OTHER_MIN, 0.0, 1.0)) * (1.0 - spilled)
     skinlike = 1.0 - np.clip((np.linalg.norm(lab - skin, axis=-1) - NOT_SKIN[0]) / (NOT_SKIN[1] - NOT_SKIN[0]), 0.0, 1.0)
     # ... unless what is beside is skin too and far from the hair: a mix the share weighs.
-    bare = np.clip((SKIN_BESIDE[1] - np.linalg.norm(beside[..., 1:] - skin[1:], axis=-1))
+    # (on the quarter-size map of the colour beside, as that is)
+    beside_small = cv2.GaussianBlur(lab_small * other[..., None], (0, 0), OTHER_SIGMA * 20) \
+        / np.maximum(cv2.GaussianBlur(other, (0, 0), OTHER_SIGMA * 20), 1e-3)[..., None]
+    bare = np.clip((SKIN_BESIDE[1] - np.linalg.norm(beside_small[..., 1:] - skin[1:], axis=-1))
                    / (SKIN_BESIDE[1] - SKIN_BESIDE[0]), 0.0, 1.0)
-    bare = bare * np.clip((length - MIX_CONTRAST[0]) / (MIX_CONTRAST[1] - MIX_CONTRAST[0]), 0.0, 1.0)
+    bare = bare * np.clip((np.linalg.norm(own[0] - beside_small, axis=-1) - MIX_CONTRAST[0])
+                          / (MIX_CONTRAST[1] - MIX_CONTRAST[0]), 0.0, 1.0)
+    bare = cv2.resize(bare.astype(np.float32), (80, 80), interpolation=cv2.INTER_LINEAR)
     plain = plain * (1.0 - skinlike * (1.0 - bare) * zone)
     assert bare.max() > 0.5 or own[0, 0] > 5         # ... and this one (black hair)
     np.testing.assert_allclose(matte, plain, atol=1e-5)
