@@ -52,16 +52,24 @@ def soft_interior(landmarks: np.ndarray, size: int, feather: float, inset: float
     return np.clip((depth - inset) / max(feather, 1e-3), 0.0, 1.0).astype(np.float32)
 
 
+def skull_axes(landmarks: np.ndarray, scale: float = 1.0) -> tuple[float, float, float, float]:
+    """(centre x, centre y, half width, height above the centre) of the skull outline: between
+    the ears, as wide as they are apart (SKULL_WIDTH), as high as the forehead's top above them
+    (SKULL_HEIGHT); ``scale`` times that."""
+    (x0, y0), (x1, y1) = landmarks[EARS[0], :2], landmarks[EARS[1], :2]
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    half_width = max(abs(x1 - x0) / 2 * SKULL_WIDTH * scale, 1.0)
+    height = max((cy - landmarks[FOREHEAD_TOP, 1]) * SKULL_HEIGHT * scale, 1.0)
+    return float(cx), float(cy), float(half_width), float(height)
+
+
 def skull(landmarks: np.ndarray, size: int, edge: float = 0.02, scale: float = 1.0, top: float | None = None
           ) -> np.ndarray:
     """(S, S) float32 in [0, 1]: the skull outline (a rounded ellipse above the ears, the face oval
     below), softened over ``edge`` of the crop. Where removed hair lies inside it, scalp shows;
     outside it, what was behind the hair. ``scale`` > 1 draws a bigger head's; ``top`` (a row)
     the highest its crown may reach."""
-    (x0, y0), (x1, y1) = landmarks[EARS[0], :2], landmarks[EARS[1], :2]
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    half_width = max(abs(x1 - x0) / 2 * SKULL_WIDTH * scale, 1.0)
-    height = max((cy - landmarks[FOREHEAD_TOP, 1]) * SKULL_HEIGHT * scale, 1.0)
+    cx, cy, half_width, height = skull_axes(landmarks, scale)
     power = ROUND
     if top is not None and cy - top < height:
         # A lower crown, rounded (an ellipse), not flattened.
@@ -78,10 +86,7 @@ def hair_reach(landmarks: np.ndarray, size: int, scale: float, edge: float) -> n
     ``scale`` times the skull's size (``skull``); below them as wide, widening as far again by
     the ellipse's height further down (long hair spreads over the shoulders); softened over
     ``edge`` of it."""
-    (x0, y0), (x1, y1) = landmarks[EARS[0], :2], landmarks[EARS[1], :2]
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    half_width = max(abs(x1 - x0) / 2 * SKULL_WIDTH * scale, 1.0)
-    height = max((cy - landmarks[FOREHEAD_TOP, 1]) * SKULL_HEIGHT * scale, 1.0)
+    cx, cy, half_width, height = skull_axes(landmarks, scale)
     ys, xs = np.ogrid[0:size, 0:size]
     down = ys - cy
     width = half_width * (1.0 + np.maximum(down, 0.0) / height)
