@@ -712,9 +712,10 @@ class HairRenderer:
             # Dark hair with hardly any wall beside it in the crop (a dark head on a dark wall,
             # which the segmenter takes for hair up to the crop's edge) reaches no farther than
             # a head's hair does: rounded, not the crop's square.
-            wall = float(((aligned.person < 0.2) & (aligned.hair < 0.2)).mean())
-            unsure = float(np.clip(1.0 - wall / WALL_SCARCE, 0.0, 1.0)) * float(np.clip(
-                (DARK_HAIR[1] - own[0, 0]) / (DARK_HAIR[1] - DARK_HAIR[0]), 0.0, 1.0))
+            unsure = float(np.clip((DARK_HAIR[1] - own[0, 0]) / (DARK_HAIR[1] - DARK_HAIR[0]), 0.0, 1.0))
+            if unsure > 0.0:
+                wall = float(((aligned.person < 0.2) & (aligned.hair < 0.2)).mean())
+                unsure *= float(np.clip(1.0 - wall / WALL_SCARCE, 0.0, 1.0))
             if unsure > 0.0:
                 reach = cv2.resize(hair_reach(aligned.landmarks, aligned.crop.shape[0], HAIR_REACH, REACH_EDGE),
                                    (size, size), interpolation=cv2.INTER_LINEAR)
