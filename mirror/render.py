@@ -91,6 +91,8 @@ MIX_LINE = (0.25, 0.5)  # ... a pixel this far off the line between them (share 
 MATTE_CONTRAST = (10.0, 20.0)  # hair and what is beside it this far apart (CIELAB): no / a sure matte
 STREAKS = (0.006, 0.03)  # new hair's strands: streaks this thin and this long (Gaussian sigmas, share of the crop)
 STREAK_GAIN = 0.06     # ... lightening or darkening it by this (one spread)
+THIN_ENDS = 0.6        # ... at its lower end, the skin shows through this much of it between its clumps
+THIN_POWER = 1.2       # ... thinning towards there as this power of the way down
 FRINGE_ARC = 0.06      # new hair's lower edge rises by this much (share of the crop) at its sides
 TIP_LENGTH = 0.04      # new hair's strands end up to this much above its lower edge
 TIP_TAPER = 0.08       # ... thinning to a point over this
@@ -621,6 +623,24 @@ def strand_tips(grow: np.ndarray) -> np.ndarray:
     return (grow * taper).astype(np.float32)
 
 
+def thin_ends(grow: np.ndarray, new: np.ndarray, streaks: np.ndarray) -> np.ndarray:
+    """(R, R) float32: new hair ``grow`` (R, R) thinning out the farther down the new hair ``new``
+    (R, R) bool it is (THIN_POWER of the way down each column), down to 1 - THIN_ENDS at its end,
+    most between its clumps (where its ``streaks`` (R, R), unit-spread light and shade, are light),
+    least in them: the skin shows through a fringe's ends, which are not a solid slab cut
+    straight across (a real fringe's texture and opacity; the two-sample test keyed on the slab)."""
+    if not new.any():
+        return grow
+    size = grow.shape[0]
+    rows = np.arange(size, dtype=np.float32)[:, None]
+    has = new.any(axis=0)
+    first = np.where(has, new.argmax(axis=0), 0).astype(np.float32)[None, :]
+    last = np.where(has, size - 1 - new[::-1].argmax(axis=0), 0).astype(np.float32)[None, :]
+    down = np.clip((rows - first) / np.maximum(last - first, 1.0), 0.0, 1.0)
+    gaps = np.clip(0.5 + 0.5 * streaks, 0.0, 1.0)
+    return (grow * (1.0 - THIN_ENDS * down ** THIN_POWER * gaps)).astype(np.float32)
+
+
 def _sheen(inside: np.ndarray, landmarks: np.ndarray, loss: np.ndarray | None = None) -> np.ndarray:
     """(R, R) float32 in [0, 1]: where light falling from above catches a bare scalp ``inside``
     (R, R): a soft oval on its front, between its top and the brows; only as much as the hair
@@ -807,6 +827,8 @@ class HairRenderer:
             shadow = cv2.GaussianBlur(np.clip(below - grow, 0, 1), (0, 0), SHADOW * size)
             out = out * (1.0 - SHADOW_DEPTH * shadow[..., None])
             loss = np.maximum(loss, shadow * SHADOW_DEPTH)
+            # ... thinning out towards its ends (see-through between its clumps, not a slab).
+            grow = thin_ends(grow, new, streaks)
             out = out + grow[..., None] * (strands - out)
         else:
             grow = zero

@@ -14,8 +14,8 @@ from mirror.app import Pipeline
 from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
 from mirror.regions import EARS, face_interior, face_oval, hair_reach, skull
-from mirror.render import (FRINGE_ARC, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table, hair_matte, hanging, move, own_color,
-                           recolor, reflect_from, removed_beyond, scene_target, strand_tips, to_lab)
+from mirror.render import (FRINGE_ARC, THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table, hair_matte, hanging, move, own_color,
+                           recolor, reflect_from, removed_beyond, scene_target, strand_tips, thin_ends, to_lab)
 from mirror.source import read_image
 from mirror.types import AlignedFace, EditedFace, EditPlan, Frame
 
@@ -385,6 +385,24 @@ def test_new_hair_ends_in_clumps_of_uneven_length_that_thin_out():
     # ... and the ends thin out over several rows rather than stopping at once.
     assert np.median(((tipped[:, 60:200] > 0.05) & (tipped[:, 60:200] < 0.95)).sum(axis=0)) >= 3
     assert np.array_equal(strand_tips(grow), tipped)         # the same every frame: no flicker
+
+
+def test_new_hair_thins_out_towards_its_ends_between_its_clumps():
+    grow = np.zeros((256, 256), np.float32)
+    grow[40:120, 60:200] = 1.0
+    new = grow > 0.5
+    streaks = np.zeros((256, 256), np.float32)
+    streaks[:, 60:200:8] = 2.0                        # light between clumps, every 8th column
+    streaks[:, 64:200:8] = -2.0                       # ... and the clumps themselves
+    thinned = thin_ends(grow, new, streaks)
+    assert np.all(thinned <= grow) and np.array_equal(thinned[:, :60], grow[:, :60])
+    assert thinned[40, 60:200].min() > 0.99          # whole at its roots
+    # Thinner the farther down, most between the clumps, where the skin shows through at its end.
+    gap, clump = thinned[40:120, 60], thinned[40:120, 64]
+    assert np.all(np.diff(gap) <= 1e-6) and gap[-1] == pytest.approx(1.0 - THIN_ENDS, abs=0.01)
+    assert clump.min() > 0.99
+    assert thinned[119, 62] == pytest.approx(1.0 - 0.5 * THIN_ENDS, abs=0.01)   # between: half
+    assert np.array_equal(thin_ends(grow, np.zeros_like(new), streaks), grow)
 
 
 def test_new_hair_with_no_hair_above_it_carries_the_hairs_texture_not_a_flat_block():
