@@ -91,7 +91,8 @@ MIX_LINE = (0.25, 0.5)  # ... a pixel this far off the line between them (share 
 MATTE_CONTRAST = (10.0, 20.0)  # hair and what is beside it this far apart (CIELAB): no / a sure matte
 STREAKS = (0.006, 0.03)  # new hair's strands: streaks this thin and this long (Gaussian sigmas, share of the crop)
 STREAK_GAIN = 0.06     # ... lightening or darkening it by this (one spread)
-THIN_ENDS = 0.6        # ... at its lower end, the skin shows through this much of it between its clumps
+THIN_ENDS = 0.7        # ... at its lower end, the skin shows through this much of it between its clumps,
+CLUMP_THIN = 0.3       # ... and this share of that in them
 THIN_POWER = 1.2       # ... thinning towards there as this power of the way down
 FRINGE_ARC = 0.06      # new hair's lower edge rises by this much (share of the crop) at its sides
 TIP_LENGTH = 0.04      # new hair's strands end up to this much above its lower edge
@@ -625,9 +626,9 @@ def strand_tips(grow: np.ndarray) -> np.ndarray:
 
 def thin_ends(grow: np.ndarray, new: np.ndarray, streaks: np.ndarray) -> np.ndarray:
     """(R, R) float32: new hair ``grow`` (R, R) thinning out the farther down the new hair ``new``
-    (R, R) bool it is (THIN_POWER of the way down each column), down to 1 - THIN_ENDS at its end,
-    most between its clumps (where its ``streaks`` (R, R), unit-spread light and shade, are light),
-    least in them: the skin shows through a fringe's ends, which are not a solid slab cut
+    (R, R) bool it is (THIN_POWER of the way down each column), down to 1 - THIN_ENDS at its end
+    between its clumps (where its ``streaks`` (R, R), unit-spread light and shade, are light) and
+    CLUMP_THIN of that in them: the skin shows through a fringe's ends, which are not a solid slab cut
     straight across (a real fringe's texture and opacity; the two-sample test keyed on the slab)."""
     if not new.any():
         return grow
@@ -637,7 +638,7 @@ def thin_ends(grow: np.ndarray, new: np.ndarray, streaks: np.ndarray) -> np.ndar
     first = np.where(has, new.argmax(axis=0), 0).astype(np.float32)[None, :]
     last = np.where(has, size - 1 - new[::-1].argmax(axis=0), 0).astype(np.float32)[None, :]
     down = np.clip((rows - first) / np.maximum(last - first, 1.0), 0.0, 1.0)
-    gaps = np.clip(0.5 + 0.5 * streaks, 0.0, 1.0)
+    gaps = CLUMP_THIN + (1.0 - CLUMP_THIN) * np.clip(0.5 + 0.5 * streaks, 0.0, 1.0)
     return (grow * (1.0 - THIN_ENDS * down ** THIN_POWER * gaps)).astype(np.float32)
 
 

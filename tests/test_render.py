@@ -14,7 +14,7 @@ from mirror.app import Pipeline
 from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
 from mirror.regions import EARS, face_interior, face_oval, hair_reach, skull
-from mirror.render import (FRINGE_ARC, THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table, hair_matte, hanging, move, own_color,
+from mirror.render import (CLUMP_THIN, FRINGE_ARC, THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table, hair_matte, hanging, move, own_color,
                            recolor, reflect_from, removed_beyond, scene_target, strand_tips, thin_ends, to_lab)
 from mirror.source import read_image
 from mirror.types import AlignedFace, EditedFace, EditPlan, Frame
@@ -400,8 +400,10 @@ def test_new_hair_thins_out_towards_its_ends_between_its_clumps():
     # Thinner the farther down, most between the clumps, where the skin shows through at its end.
     gap, clump = thinned[40:120, 60], thinned[40:120, 64]
     assert np.all(np.diff(gap) <= 1e-6) and gap[-1] == pytest.approx(1.0 - THIN_ENDS, abs=0.01)
-    assert clump.min() > 0.99
-    assert thinned[119, 62] == pytest.approx(1.0 - 0.5 * THIN_ENDS, abs=0.01)   # between: half
+    assert np.all(np.diff(clump) <= 1e-6) and clump[-1] == pytest.approx(1.0 - CLUMP_THIN * THIN_ENDS, abs=0.01)
+    assert clump[-1] > gap[-1] + 0.2
+    between = 1.0 - THIN_ENDS * (CLUMP_THIN + 0.5 * (1.0 - CLUMP_THIN))
+    assert thinned[119, 62] == pytest.approx(between, abs=0.01)
     assert np.array_equal(thin_ends(grow, np.zeros_like(new), streaks), grow)
 
 
