@@ -89,7 +89,8 @@ WALL_SHARE = 0.25      # ... and a pixel this close to it (share of the way to t
                        # and as far from the hair's as DEVIATION, is wall the hair mask spilled on
 MIX_LINE = (0.25, 0.5)  # ... a pixel this far off the line between them (share of its length): a mix / not one
 MATTE_CONTRAST = (10.0, 20.0)  # hair and what is beside it this far apart (CIELAB): no / a sure matte
-STREAKS = (0.006, 0.03)  # new hair's strands: streaks this thin and this long (Gaussian sigmas, share of the crop)
+FRINGE_SHADE = 65      # new hair's colour: this percentile of the dense hair's (it faces the light)
+STREAKS = (0.006, 0.03)  # ... its strands: streaks this thin and this long (Gaussian sigmas, share of the crop)
 STREAK_GAIN = 0.06     # ... lightening or darkening it by this (one spread)
 THIN_ENDS = 0.7        # ... at its lower end, the skin shows through this much of it between its clumps,
 CLUMP_THIN = 0.3       # ... and this share of that in them
@@ -624,6 +625,17 @@ def strand_tips(grow: np.ndarray) -> np.ndarray:
     return (grow * taper).astype(np.float32)
 
 
+def lit_like(drawn: np.ndarray, where: np.ndarray, hair: np.ndarray) -> np.ndarray:
+    """(R, R, 3) float32: new hair ``drawn`` (R, R, 3) in [0, 1] shifted so that its median over
+    ``where`` (R, R) bool is the FRINGE_SHADE percentile of ``hair`` (N, 3), the hair it falls
+    from: its lighter part, as a fringe faces the light (one as dark as the hair's median was a
+    dark slab that the two-sample test spotted)."""
+    if not where.any():
+        return drawn
+    shift = np.percentile(hair, FRINGE_SHADE, axis=0) - np.median(drawn[where], axis=0)
+    return np.clip(drawn + shift.astype(np.float32), 0.0, 1.0)
+
+
 def thin_ends(grow: np.ndarray, new: np.ndarray, streaks: np.ndarray) -> np.ndarray:
     """(R, R) float32: new hair ``grow`` (R, R) thinning out the farther down the new hair ``new``
     (R, R) bool it is (THIN_POWER of the way down each column), down to 1 - THIN_ENDS at its end
@@ -811,10 +823,9 @@ class HairRenderer:
             reach = max(1, int(round(ROOTS * size)))
             roots = cv2.erode(dense.astype(np.uint8), np.ones((reach + 1, 1), np.uint8), anchor=(0, 0)) > 0
             strands = self._strands(out, roots, grow > 0.5, FOLD * size)
-            # ... in the dense hair's own shade: a fringe as dark as the hair it falls from.
+            # ... in the dense hair's own colour, its lighter part.
             new = grow > 0.5
-            if new.any():
-                strands = np.clip(strands + np.median(out[dense], axis=0) - np.median(strands[new], axis=0), 0.0, 1.0)
+            strands = lit_like(strands, new, out[dense])
             # ... with strands along its fall: fine streaks of light and shade (short or even hair
             # copied down is otherwise a flat slab).
             streaks = _pattern(size, STREAKS[0] * size, STREAKS[1] * size)

@@ -14,8 +14,9 @@ from mirror.app import Pipeline
 from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
 from mirror.regions import EARS, face_interior, face_oval, hair_reach, skull
-from mirror.render import (CLUMP_THIN, FRINGE_ARC, THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table, hair_matte, hanging, move, own_color,
-                           recolor, reflect_from, removed_beyond, scene_target, strand_tips, thin_ends, to_lab)
+from mirror.render import (CLUMP_THIN, FRINGE_ARC, FRINGE_SHADE, THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen, beyond,
+                           color_stats, color_table, hair_matte, hanging, lit_like, move, own_color, recolor,
+                           reflect_from, removed_beyond, scene_target, strand_tips, thin_ends, to_lab)
 from mirror.source import read_image
 from mirror.types import AlignedFace, EditedFace, EditPlan, Frame
 
@@ -385,6 +386,20 @@ def test_new_hair_ends_in_clumps_of_uneven_length_that_thin_out():
     # ... and the ends thin out over several rows rather than stopping at once.
     assert np.median(((tipped[:, 60:200] > 0.05) & (tipped[:, 60:200] < 0.95)).sum(axis=0)) >= 3
     assert np.array_equal(strand_tips(grow), tipped)         # the same every frame: no flicker
+
+
+def test_new_hair_takes_the_lighter_part_of_the_hair_it_falls_from_not_its_median():
+    rng = np.random.default_rng(0)
+    hair = np.clip(0.3 + 0.1 * rng.standard_normal((500, 3)), 0, 1).astype(np.float32)   # lit and shaded hair
+    drawn = np.clip(0.1 + 0.05 * rng.standard_normal((64, 64, 3)), 0, 1).astype(np.float32)
+    where = np.zeros((64, 64), bool)
+    where[20:40] = True
+    lit = lit_like(drawn, where, hair)
+    assert np.median(lit[where], axis=0) == pytest.approx(np.percentile(hair, FRINGE_SHADE, axis=0), abs=0.01)
+    assert np.all(np.median(lit[where], axis=0) > np.median(hair, axis=0) + 0.02)   # lighter than its median
+    shift = lit - drawn                                                              # a shift: its pattern kept
+    np.testing.assert_allclose(shift, np.broadcast_to(shift[30, 30], shift.shape), atol=1e-6)
+    assert np.array_equal(lit_like(drawn, np.zeros_like(where), hair), drawn)
 
 
 def test_new_hair_thins_out_towards_its_ends_between_its_clumps():
