@@ -144,6 +144,23 @@ def test_photo_metrics_reports_all_four_and_skips_detectability_without_reals():
     assert set(result) == {"halo", "texture", "seam", "detectability", "detectability_spread", "detectability_faces"}
     with_reals = photo_metrics(edited[:4], original[:4], person_disk(4), interior[:4], reals=original)
     assert with_reals["detectability"] is None and with_reals["detectability_faces"] == 0   # too few
+    assert with_reals["detectability_unedited"] is None and with_reals["detectability_unedited_faces"] == 0
+
+
+def test_photo_metrics_also_score_the_faces_left_unedited_against_the_reals():
+    from train.metrics import photo_metrics
+
+    # Faces unlike the real photos (a mark on each) and edits that made them like them (the
+    # same kind of image): leaving the faces as they were is told apart, the edits are not.
+    reals, faces, edits = small_faces(40, 0), small_faces(40, 1), small_faces(40, 2)
+    faces[:, 10:18, 12:20] = 250
+    interior = np.zeros((40, 32, 32), bool)
+    result = photo_metrics(edits, faces, np.ones((40, 32, 32), np.float32), interior, reals=reals)
+    runs = [detectability(faces, reals, seed=k, max_per_class=40) for k in range(DETECT_SEEDS)]
+    assert result["detectability_unedited"] == pytest.approx(np.mean(runs), abs=1e-4)
+    assert result["detectability_unedited_spread"] == pytest.approx(np.std(runs), abs=1e-4)
+    assert result["detectability_unedited_faces"] == 40
+    assert result["detectability_unedited"] > 0.8 and result["detectability"] < 0.7
 
 
 def test_matched_samples_hold_as_many_of_each_group_on_both_sides():

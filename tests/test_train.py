@@ -391,7 +391,7 @@ def test_classifier_styles_and_evaluate_end_to_end(tiny_run, slice_dir, tmp_path
     result = evaluate(engines, slice_dir, limit=12)
     for key in ("psnr", "ssim", "active_units", "classifier_accuracy", "edit_success",
                 "edit_success_decoded", "kept", "edit_composite", "latency_ms", "exemplar",
-                "halo", "texture", "seam", "detectability"):
+                "halo", "texture", "seam", "detectability", "detectability_unedited"):
         assert key in result
     assert set(result["halo"]) == set(STYLES) and all(v is None or v >= 0 for v in result["halo"].values())
     assert result["exemplar"]["hair_to_reference_after"] <= result["exemplar"]["hair_to_reference_before"]

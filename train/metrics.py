@@ -362,9 +362,14 @@ def photo_metrics(edited: np.ndarray, original: np.ndarray, person: np.ndarray, 
         groups: ((N,), (M,)) group labels of the edited people and of the reals (sex and age): the
             test is run again on samples matched on them (``matched``): ``detectability_matched``.
 
+    With ``reals``, the test is also run on the unedited ``original`` crops against them:
+    ``detectability_unedited``, what leaving the faces as they are scores (the test sees the
+    style itself too, not only an edit's flaws: an edit worth making scores below it).
+
     Returns:
         {"halo", "texture", "seam", "detectability", "detectability_spread", "detectability_faces"}
-        (and with ``groups`` the same three for "detectability_matched"); a value is None where it
+        (with ``reals`` the same three for "detectability_unedited", and with ``groups`` for
+        "detectability_matched"); a value is None where it
         cannot be measured (``..._faces``: the images per class it used, 0 if none). Detectability
         is the mean over DETECT_SEEDS seeds from ``seed`` on, ``..._spread`` their standard deviation.
     """
@@ -389,6 +394,8 @@ def photo_metrics(edited: np.ndarray, original: np.ndarray, person: np.ndarray, 
               "detectability_spread": None, "detectability_faces": 0}
     if reals is not None:
         detect(edited, reals, "detectability")
+        result.update(detectability_unedited=None, detectability_unedited_spread=None, detectability_unedited_faces=0)
+        detect(original, reals, "detectability_unedited")
         if groups is not None:
             result.update(detectability_matched=None, detectability_matched_spread=None,
                           detectability_matched_faces=0)
