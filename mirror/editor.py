@@ -93,7 +93,8 @@ class HairEditor:
         else:
             hair = self.segmenter.predict(np.stack([recon, edited]).transpose(0, 3, 1, 2))[:, HAIR]
             change = hair[1] - hair[0]
-        return EditPlan(kind, float(strength), hair_change=change, recon=recon, edited=edited)
+        thinning = shapes.thinning(style.mix, aligned.landmarks, self.size, strength) if style.mix else None
+        return EditPlan(kind, float(strength), hair_change=change, recon=recon, edited=edited, thinning=thinning)
 
     def close(self) -> None:
         self.backend.close()

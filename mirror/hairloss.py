@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mirror.shapes import THIN
 from mirror.styles import Style, StyleLibrary
 
 # (stage, label, {style: weight of its default strength}). The weights were chosen so that the
@@ -19,7 +20,8 @@ STAGES = [
     (1, "slightly receding", {"receding": 0.35}),
     (2, "receding", {"receding": 0.7}),
     (3, "deeply receding", {"receding": 1.0}),
-    (4, "thin on top, balding", {"receding": 0.6, "bald": 0.6}),
+    (4, "thin on top", {"receding": 1.0, "thinning": 1.0}),
+    (5, "balding", {"receding": 0.6, "bald": 0.6}),
 ]
 FIRST, LAST = STAGES[0][0], STAGES[-1][0]
 NAME = "hairloss"
@@ -32,6 +34,8 @@ def scale_direction(styles: StyleLibrary, stage: int) -> tuple[np.ndarray, str]:
     _, label, weights = STAGES[stage - FIRST]
     direction = np.zeros(styles.latent_dim, np.float32)
     for name, weight in weights.items():
+        if name in THIN:       # drawn by the renderer alone: no latent direction
+            continue
         style = styles.get(name)
         direction += weight * style.strength * style.direction
     return direction, label

@@ -104,6 +104,11 @@ TEXTURE_GAIN = (0.75, 1.3)  # wavy, straight: the hair's lightness changed by at
 SHADE_GAIN = 0.3       # how much of the edited decode's lightness relief shades the scalp
 SHADE_LIMIT = (-2.0, 10.0)  # at most this many L* units darker / lighter (a dark blot is hair left in the decode)
 SHADE_BLUR = 3.0       # ... its relief, not its detail: blurred by this (decode pixels)
+THIN_DETAIL = 0.008    # thinning hair: its strands are its detail finer than this (Gaussian sigma, share of the crop)
+THIN_FLAT = 6.0        # ... in robust spreads of at least this (L*: dark hair's faint detail, JPEG blocks, is no plaid)
+THIN_STREAKS = (0.003, 0.02)  # ... with fine streaks this thin and long along its fall
+THIN_STREAK_MIX = 0.5  # ... at this weight beside its own detail
+THIN_TEXTURE = 0.5     # ... and what goes varies by this share of the thinning with them (gaps more, strands less)
 HAIR_DEPTH = 0.04      # bald: the scalp lies this far (share of the crop) inside the person's outline
 SKULL_GROWTH = 1.15    # ... and at most this much bigger than the skull from the landmarks
 SKULL_EDGE = 0.008     # ... its edge against the wall as soft as this (a head's outline is sharp)
@@ -625,6 +630,23 @@ def strand_tips(grow: np.ndarray) -> np.ndarray:
     return (grow * taper).astype(np.float32)
 
 
+def thin_out(share: np.ndarray, hair: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """(R, R) float32 in [0, 1]: where hair thins by ``share`` (R, R), the pixels whose hair goes
+    (the scalp or the wall shows there): ``share`` of the hair ``hair`` (R, R), the darker gaps
+    between its strands first (its own light and shade in the (R, R, 3) uint8 ``image``, and fine
+    streaks along its fall where it has too little of its own), the strands kept; not a uniform
+    wash of scalp over the hair."""
+    size = share.shape[0]
+    light = to_lab(image)[..., 0]
+    detail = light - cv2.GaussianBlur(light, (0, 0), THIN_DETAIL * size)
+    sure = hair > 0.5
+    spread = 1.4826 * float(np.median(np.abs(detail[sure]))) if sure.any() else 0.0
+    own = np.clip(detail / max(spread, THIN_FLAT), -3.0, 3.0)
+    streaks = _pattern(size, THIN_STREAKS[0] * size, THIN_STREAKS[1] * size)
+    order = (own + THIN_STREAK_MIX * streaks) / np.sqrt(1.0 + THIN_STREAK_MIX ** 2)
+    return (np.clip(share * (1.0 - THIN_TEXTURE * order), 0.0, 1.0) * hair).astype(np.float32)
+
+
 def lit_like(drawn: np.ndarray, where: np.ndarray, hair: np.ndarray) -> np.ndarray:
     """(R, R, 3) float32: new hair ``drawn`` (R, R, 3) in [0, 1] shifted so that its median over
     ``where`` (R, R) bool is the FRINGE_SHADE percentile of ``hair`` (N, 3), the hair it falls
@@ -792,6 +814,9 @@ class HairRenderer:
         # ... out over the wall (not over the face, whose edge stays as it is).
         beside = np.where(face_oval(landmarks, size), taken, cv2.dilate(taken, np.ones((fringe, fringe), np.uint8)))
         loss = cv2.GaussianBlur(beside, (0, 0), soft)
+        if plan.thinning is not None:
+            share = cv2.resize(plan.thinning, (size, size), interpolation=cv2.INTER_LINEAR)
+            loss = np.maximum(loss, thin_out(share, hair, aligned.detail))
         grow = cv2.GaussianBlur(grow, (0, 0), soft * 0.5)
         out = detail
         recolored = zero

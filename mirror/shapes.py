@@ -11,7 +11,10 @@ the face oval's top, the eyebrows' arc, the skull outline) and scaled by the amo
   below the temples (a horseshoe, hugging the head: big hair standing out beside it goes) at
   amount 1;
 - ``regrowth``: the skull above the hairline fills, and the hairline comes down, most at the
-  temples.
+  temples;
+- ``thinning`` (``THIN``): the hair on top thins, most at the crown, fading out towards the
+  sides: not a region that goes, but the share of the hair that does (``thinning``); the
+  renderer keeps the rest as strands with the scalp between them.
 
 The hair-loss scale mixes these (``Style.mix``). Exemplar styles have no region: their change is
 the one the model's decodes show (``mirror.editor``).
@@ -24,6 +27,7 @@ from mirror.regions import EARS, FOREHEAD_TOP, SKULL_HEIGHT, SKULL_WIDTH, brow_l
 
 ADD = ("bangs", "regrowth")
 REMOVE = ("no_bangs", "receding", "bald")
+THIN = ("thinning",)
 # Fractions of the skull's height (ear line to crown) unless said otherwise.
 FRINGE = 1.0         # bangs reach down to the brows (at amount 1)
 CURTAIN = 0.15       # ... less this share of it at the temples
@@ -34,6 +38,9 @@ HORSESHOE_RISE = 0.3  # ... a height that rises by this per half face width beyo
 HORSESHOE_HUG = (1.6, 1.3)  # ... and no farther out than this many times the skull (above the ear line; at SIDES_FROM[1] / 1)
 CUT_EDGE = 2.5      # ... its top thinning out over this many soft edges (not a clipper's line)
 SIDES_FROM = (0.4, 0.6)  # ... and from these amounts (none / all: the top is bare down to it) takes all hair above that beside the skull too
+THIN_SHARE = 0.65    # thinning at amount 1: this share of the hair on top goes (at the crown) ...
+THIN_REACH = (0.55, 1.3)  # ... over this much of the skull's height down from the crown / half face widths across
+THIN_FADE = 0.6     # ... fading out (smoothly) over this outer share of that
 EDGE = 0.02          # soft edge of every region, share of the crop
 SIDE_FADE = 0.2      # receding and regrowth fade out at their sides over this (half face widths)
 
@@ -127,3 +134,20 @@ def hair_change(mix: dict[str, float], landmarks: np.ndarray, hair: np.ndarray, 
         elif name in REMOVE:
             loss = np.maximum(loss, region(name, landmarks, size, weight * amount))
     return np.clip((grow - loss) * np.where(grow > loss, 1.0 - hair, hair), -1.0, 1.0)
+
+
+def thinning(mix: dict[str, float], landmarks: np.ndarray, size: int, amount: float) -> np.ndarray | None:
+    """(S, S) float32 in [0, 1]: the share of the hair that thins away in a mix of shape styles
+    ({name: weight}) at ``amount``: THIN_SHARE at the crown, fading out smoothly (hair thins
+    gradually) over the outer THIN_FADE of THIN_REACH of the skull; None when the mix has no ``thinning``."""
+    weight = sum(w for name, w in mix.items() if name in THIN and w > 0)
+    if weight <= 0:
+        return None
+    g = _geometry(landmarks, size)
+    crown = g["ears"] - g["height"]
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+    dist = np.hypot((xs - g["centre"]) / (g["half"] * THIN_REACH[1]), (ys - crown) / (g["height"] * THIN_REACH[0]))
+    fade = np.clip((1.0 - dist) / THIN_FADE, 0.0, 1.0)
+    share = np.clip(weight * amount, 0.0, 1.5) * THIN_SHARE * fade * fade * (3.0 - 2.0 * fade)
+    return np.clip(share, 0.0, 1.0).astype(np.float32)
+

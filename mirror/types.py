@@ -109,6 +109,8 @@ class EditPlan:
         hair_change: (S, S) float32 in [-1, 1], the hair probability of the edited decode minus
             that of the plain decode: where hair appears (> 0) or goes (< 0).
         recon, edited: (S, S, 3) float32 BGR in [0, 1], the plain and the edited decodes.
+        thinning: (S, S) float32 in [0, 1], the share of the hair that thins away (the scalp
+            shows between the strands that stay), or None.
     """
 
     kind: str
@@ -118,6 +120,7 @@ class EditPlan:
     hair_change: np.ndarray | None = None
     recon: np.ndarray | None = None
     edited: np.ndarray | None = None
+    thinning: np.ndarray | None = None
 
 
 @dataclass

@@ -13,9 +13,9 @@ from mirror import shapes
 from mirror.app import Pipeline
 from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
-from mirror.regions import EARS, face_interior, face_oval, hair_reach, skull
+from mirror.regions import BROWS, EARS, face_interior, face_oval, hair_reach, skull
 from mirror.render import (CLUMP_THIN, FRINGE_ARC, FRINGE_SHADE, THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen, beyond,
-                           color_stats, color_table, hair_matte, hanging, lit_like, move, own_color, recolor,
+                           color_stats, color_table, hair_matte, hanging, lit_like, move, thin_out, own_color, recolor,
                            reflect_from, removed_beyond, scene_target, strand_tips, thin_ends, to_lab)
 from mirror.source import read_image
 from mirror.types import AlignedFace, EditedFace, EditPlan, Frame
@@ -582,6 +582,48 @@ def test_bald_leaves_no_big_hair_standing_out_beside_the_scalp(faces):
     assert (aligned.hair + full)[beside].max() < 0.05
     crown = shapes.hair_change({"bald": 1.0}, aligned.landmarks, aligned.hair, 0.35)
     assert (crown[beside] > -0.01).mean() > 0.9
+
+
+def test_thinning_is_a_share_of_the_hair_on_top_most_at_the_crown(faces):
+    _, _, aligned = faces[1]
+    size = aligned.hair.shape[0]
+    assert shapes.thinning({"receding": 1.0}, aligned.landmarks, size, 1.0) is None
+    shares = [shapes.thinning({"thinning": 1.0}, aligned.landmarks, size, a) for a in (0.3, 0.7, 1.0)]
+    assert shares[0].sum() < shares[1].sum() < shares[2].sum()
+    assert shares[2].max() == pytest.approx(shapes.THIN_SHARE, abs=0.05)     # a share, never all of it
+    brows = int(aligned.landmarks[BROWS, 1].min())
+    assert shares[2][brows:].max() < 0.05                                    # on top of the head only
+    # Fading out gradually (hair thins, it is not cut): no step anywhere.
+    assert np.abs(np.diff(shares[2], axis=0)).max() < 0.1 and np.abs(np.diff(shares[2], axis=1)).max() < 0.1
+
+
+def test_thinning_hair_lets_the_scalp_through_its_gaps_and_keeps_its_strands():
+    size = 128
+    image = np.full((size, size, 3), 60, np.uint8)
+    image[:, ::4] = 20                                   # dark gaps between lighter strands
+    hair = np.zeros((size, size), np.float32)
+    hair[:64] = 1.0
+    share = np.full((size, size), 0.5, np.float32)
+    gone = thin_out(share, hair, image)
+    assert gone[64:].max() == 0.0                        # only hair thins
+    assert gone[:64].mean() == pytest.approx(0.5, abs=0.1)
+    assert gone[10:54, 0::4].mean() > gone[10:54, 2::4].mean() + 0.2   # the gaps go first
+    assert thin_out(np.zeros_like(share), hair, image).max() == 0.0
+
+
+def test_the_hair_loss_scales_thin_stage_thins_the_hair_on_top_between_receding_and_bald(pipeline, faces):
+    from mirror import hairloss
+
+    _, image, aligned = faces[1]
+    changed = {}
+    for stage, label, _ in hairloss.STAGES[-3:]:
+        plan = pipeline.editor.edit(aligned, hairloss.scale_style(pipeline.styles, stage))
+        edited = HairRenderer().render(aligned, plan)
+        top = aligned.detail[:edited.crop.shape[0] // 4]
+        changed[label] = float(np.abs(edited.crop[:len(top)].astype(np.float32) - top).mean())
+        if label == "thin on top":
+            assert plan.thinning is not None and plan.thinning.max() > 0.5
+    assert changed["deeply receding"] < changed["thin on top"] < changed["balding"], changed
 
 
 def test_plan_kinds(pipeline, faces):
