@@ -139,7 +139,8 @@ def hair_change(mix: dict[str, float], landmarks: np.ndarray, hair: np.ndarray, 
 def thinning(mix: dict[str, float], landmarks: np.ndarray, size: int, amount: float) -> np.ndarray | None:
     """(S, S) float32 in [0, 1]: the share of the hair that thins away in a mix of shape styles
     ({name: weight}) at ``amount``: THIN_SHARE at the crown, fading out smoothly (hair thins
-    gradually) over the outer THIN_FADE of THIN_REACH of the skull; None when the mix has no ``thinning``."""
+    gradually) over the outer THIN_FADE of THIN_REACH of the skull; None when the mix has no
+    ``thinning``."""
     weight = sum(w for name, w in mix.items() if name in THIN and w > 0)
     if weight <= 0:
         return None
@@ -150,4 +151,3 @@ def thinning(mix: dict[str, float], landmarks: np.ndarray, size: int, amount: fl
     fade = np.clip((1.0 - dist) / THIN_FADE, 0.0, 1.0)
     share = np.clip(weight * amount, 0.0, 1.5) * THIN_SHARE * fade * fade * (3.0 - 2.0 * fade)
     return np.clip(share, 0.0, 1.0).astype(np.float32)
-
