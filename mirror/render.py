@@ -90,6 +90,7 @@ WALL_SHARE = 0.25      # ... and a pixel this close to it (share of the way to t
 MIX_LINE = (0.25, 0.5)  # ... a pixel this far off the line between them (share of its length): a mix / not one
 MATTE_CONTRAST = (10.0, 20.0)  # hair and what is beside it this far apart (CIELAB): no / a sure matte
 FRINGE_SHADE = 65      # new hair's colour: this percentile of the dense hair's (it faces the light)
+LIT_SAMPLE = 2000      # ... measured on about this many of its pixels
 STREAKS = (0.006, 0.03)  # ... its strands: streaks this thin and this long (Gaussian sigmas, share of the crop)
 STREAK_GAIN = 0.06     # ... lightening or darkening it by this (one spread)
 THIN_ENDS = 0.7        # ... at its lower end, the skin shows through this much of it between its clumps,
@@ -654,7 +655,10 @@ def lit_like(drawn: np.ndarray, where: np.ndarray, hair: np.ndarray) -> np.ndarr
     dark slab that the two-sample test spotted)."""
     if not where.any():
         return drawn
-    shift = np.percentile(hair, FRINGE_SHADE, axis=0) - np.median(drawn[where], axis=0)
+    # (Measured on a few thousand pixels of each: as good, and a millisecond less.)
+    new = drawn[where]
+    hair, new = hair[::max(1, len(hair) // LIT_SAMPLE)], new[::max(1, len(new) // LIT_SAMPLE)]
+    shift = np.percentile(hair, FRINGE_SHADE, axis=0) - np.median(new, axis=0)
     return np.clip(drawn + shift.astype(np.float32), 0.0, 1.0)
 
 
