@@ -365,7 +365,8 @@ class ExplorerWindow:
             rows += [("control", c) for c in styles]
         rows.append(("header", f"Hair-loss scale: {s.stage_label}"))
         rows.append(("hairloss", None))
-        rows.append(("note", "fuller hair (-1), today (0) ... bald (+4): a picture, not a medical prediction"))
+        rows.append(("note", f"fuller hair ({hairloss.FIRST}), today (0) ... {hairloss.STAGES[-1][1]} "
+                             f"(+{hairloss.LAST}): a picture, not a medical prediction"))
         if pcs:
             rows.append(("header", "Top directions by variance (in sd)"))
             rows.append(("note", s.pca_label))
