@@ -608,6 +608,15 @@ def _pattern(size: int, sigma_x: float, sigma_y: float) -> np.ndarray:
 _TIPS: dict[int, np.ndarray] = {}
 
 
+def column_span(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """((W,) float32, (W,) float32): the first and the last row of ``mask`` (H, W) bool in each
+    column, -1 in a column with none."""
+    has = mask.any(axis=0)
+    first = np.where(has, mask.argmax(axis=0), -1).astype(np.float32)
+    last = np.where(has, mask.shape[0] - 1 - mask[::-1].argmax(axis=0), -1).astype(np.float32)
+    return first, last
+
+
 def strand_tips(grow: np.ndarray) -> np.ndarray:
     """(R, R) float32: new hair ``grow`` (R, R) whose lower edge ends in clumps of strands of
     uneven length, thinning out, rather than one even line. Fixed per size (no flicker)."""
@@ -619,7 +628,7 @@ def strand_tips(grow: np.ndarray) -> np.ndarray:
         _TIPS[size] = ((clumps - clumps.min()) / np.ptp(clumps))[0].astype(np.float32)
     inside = grow > 0.5
     rows = np.arange(size, dtype=np.float32)[:, None]
-    bottom = np.where(inside.any(axis=0), size - 1 - inside[::-1].argmax(axis=0), -1).astype(np.float32)
+    _, bottom = column_span(inside)
     end = bottom - TIP_LENGTH * size * _TIPS[size]
     # Shorter towards its sides, in an arc: a fringe is cut round, not off square at the temples.
     columns = np.flatnonzero(inside.any(axis=0))
@@ -672,9 +681,7 @@ def thin_ends(grow: np.ndarray, new: np.ndarray, streaks: np.ndarray) -> np.ndar
         return grow
     size = grow.shape[0]
     rows = np.arange(size, dtype=np.float32)[:, None]
-    has = new.any(axis=0)
-    first = np.where(has, new.argmax(axis=0), 0).astype(np.float32)[None, :]
-    last = np.where(has, size - 1 - new[::-1].argmax(axis=0), 0).astype(np.float32)[None, :]
+    first, last = (np.maximum(ends, 0.0)[None, :] for ends in column_span(new))
     down = np.clip((rows - first) / np.maximum(last - first, 1.0), 0.0, 1.0)
     gaps = CLUMP_THIN + (1.0 - CLUMP_THIN) * np.clip(0.5 + 0.5 * streaks, 0.0, 1.0)
     return (grow * (1.0 - THIN_ENDS * down ** THIN_POWER * gaps)).astype(np.float32)
@@ -901,7 +908,7 @@ class HairRenderer:
         new = grow > 0.5
         size = grow.shape[0]
         rows = np.arange(size)[:, None]
-        top = np.where(new.any(axis=0), new.argmax(axis=0), -1)[None, :]
+        top = column_span(new)[0][None, :]
         gap = np.maximum.accumulate(hair > 0.5, axis=0) & (rows < top) & (hair <= 0.5)
         if not gap.any():
             return grow
@@ -985,7 +992,7 @@ class HairRenderer:
         # How deep the hair is that ends there, and how far down the new hair reaches, per column.
         run = rows - np.maximum.accumulate(np.where(source, -1.0, rows), axis=0)
         depth_above = np.take_along_axis(run, np.clip(above, 0, size - 1).astype(np.int64), axis=0)
-        bottom = np.where(new.any(axis=0), size - 1 - new[::-1].argmax(axis=0), -1).astype(np.float32)[None, :]
+        bottom = column_span(new)[1][None, :]
         reach = np.clip(np.minimum(depth_above, COPY * size), 1.0, None)
         stretch = np.clip((bottom - above) / reach, 1.0, STRETCH)
         dist = (rows - above) / stretch

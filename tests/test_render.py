@@ -15,8 +15,9 @@ from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
 from mirror.regions import BROWS, EARS, face_interior, face_oval, hair_reach, skull
 from mirror.render import (CLUMP_THIN, FRINGE_ARC, FRINGE_SHADE, THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen, beyond,
-                           color_stats, color_table, hair_matte, hanging, lit_like, move, thin_out, own_color, recolor,
-                           reflect_from, removed_beyond, scene_target, strand_tips, thin_ends, to_lab)
+                           color_stats, color_table, column_span, hair_matte, hanging, lit_like, move, own_color,
+                           recolor, reflect_from, removed_beyond, scene_target, strand_tips, thin_ends, thin_out,
+                           to_lab)
 from mirror.source import read_image
 from mirror.types import AlignedFace, EditedFace, EditPlan, Frame
 
@@ -400,6 +401,14 @@ def test_new_hair_takes_the_lighter_part_of_the_hair_it_falls_from_not_its_media
     shift = lit - drawn                                                              # a shift: its pattern kept
     np.testing.assert_allclose(shift, np.broadcast_to(shift[30, 30], shift.shape), atol=1e-6)
     assert np.array_equal(lit_like(drawn, np.zeros_like(where), hair), drawn)
+
+
+def test_column_span_gives_each_columns_first_and_last_row():
+    mask = np.zeros((6, 4), bool)
+    mask[1:4, 0] = True
+    mask[2, 1] = mask[5, 1] = True
+    first, last = column_span(mask)
+    assert first.tolist() == [1, 2, -1, -1] and last.tolist() == [3, 5, -1, -1]
 
 
 def test_new_hair_thins_out_towards_its_ends_between_its_clumps():
