@@ -121,10 +121,12 @@ BEYOND_BLUR = 1.0      # recolouring past the crop: its colours and its mask smo
 BEYOND_WALL = 0.02     # ... only if this much of the crop is wall (off the person)
 BEYOND_CONTRAST = (3.0, 5.0)  # ... the wall this far from the hair's colour (its spreads): not / wholly trusted
 WALL_SCARCE = 0.1      # recolouring: with less of the crop than this seen as wall (off person and hair),
+                       # ... or a wall whose colour cannot be told from the hair's (BEYOND_CONTRAST),
 HAIR_REACH = 1.3       # ... dark hair's recolouring reaches no farther than this times the skull's size
 DARK_HAIR = (20.0, 30.0)  # ... hair this dark in L* (wholly / not at all)
 REACH_EDGE = 0.15      # ... fading out over this share of it
-ENDS_FADE = 0.35       # ... and over the crop's lowest this share
+ENDS_FADE = (0.35, 0.15, 0.1)  # recoloured hair the crop cuts and that is not followed past it fades out
+                       # over this share of the crop from its bottom, its sides and its top edge
 BEYOND_REACH = 1       # hair taken away past the crop: reaches this far (crop pixels) past its colour's edge
 BEYOND_STRENGTH = 1.5  # ... and replaces it wholly where it is this sure of the hair (a soft edge stays soft)
 SCENE = (0.7, 0.3, 0.3)  # a colour target follows this much of the picture's light (L* by ratio, a*, b*: scene_target)
@@ -439,18 +441,49 @@ def beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, table: Color
     return Beyond(out, table) if out.max() > 0.05 else None
 
 
-def _outer_hair(aligned: AlignedFace, own: np.ndarray, rows: slice = slice(None)) -> tuple[float, np.ndarray | None]:
-    """(trust, (N, 2S) float32 or None): how far the hair past the crop can be told by its
-    colour ``own`` (1: the wall is far from it; 0: a dark head on a dark wall, or no wall in the
-    crop to judge by: the crop's part off the person), and where the outer square's pixels (its
-    ``rows``) are of that colour (within DEVIATION of its spreads)."""
+def wall_contrast(aligned: AlignedFace, own: np.ndarray) -> float:
+    """In [0, 1], how surely hair of colour ``own`` can be told from the wall by colour alone
+    (1: the wall is far from it; 0: a dark head on a dark wall, or no wall in the crop to judge
+    by: the crop's part off the person): the wall's median colour, in the hair's spreads
+    (SPREAD_FLOOR at least: black hair a photo crushed to one colour is no sharper a target)."""
     size = aligned.crop.shape[0]
     wall = aligned.crop[(aligned.person < 0.2) & (aligned.hair < 0.2)]
     if len(wall) < BEYOND_WALL * size * size:
-        return 0.0, None
+        return 0.0
     wall = wall[::max(1, len(wall) // COLOR_SAMPLE)]       # an even sample, as own_color's
-    contrast = np.sqrt((((np.median(to_lab(wall[None]), axis=1)[0] - own[0]) / own[1]) ** 2).sum())
-    trust = float(np.clip((contrast - BEYOND_CONTRAST[0]) / (BEYOND_CONTRAST[1] - BEYOND_CONTRAST[0]), 0.0, 1.0))
+    spread = np.maximum(own[1], SPREAD_FLOOR)
+    contrast = np.sqrt((((np.median(to_lab(wall[None]), axis=1)[0] - own[0]) / spread) ** 2).sum())
+    return float(np.clip((contrast - BEYOND_CONTRAST[0]) / (BEYOND_CONTRAST[1] - BEYOND_CONTRAST[0]), 0.0, 1.0))
+
+
+def fade_cut(mask: np.ndarray, trust: float) -> np.ndarray:
+    """(R, R) float32: a recolouring's ``mask`` (R, R) faded out towards each crop edge its hair
+    meets (just inside ``edit_limit``'s fade there), over ENDS_FADE of the crop, as far as the
+    hair cannot be followed on past the crop by its colour (1 - ``trust``, ``wall_contrast``)."""
+    size = mask.shape[0]
+    margin = edge_margin(size)
+    inner = size - margin - 1
+    edges = (mask[inner], mask[:, margin], mask[:, inner], mask[margin])     # bottom, left, right, top
+    if trust >= 1.0 or max(float(edge.max()) for edge in edges) <= 0.05:
+        return mask
+    distance = np.arange(size, dtype=np.float32)
+    fade = np.ones((size, size), np.float32)
+    for side, (edge, share) in enumerate(zip(edges, (ENDS_FADE[0], ENDS_FADE[1], ENDS_FADE[1], ENDS_FADE[2]))):
+        if edge.max() <= 0.05:
+            continue
+        # Half-sure hair at the edge is hair the crop cuts: its new colour fades out wholly.
+        edge = np.clip(2.0 * cv2.GaussianBlur(edge.reshape(1, -1), (0, 0), SOFT * size).ravel(), 0.0, 1.0)
+        ramp = np.clip((distance - margin) / max(share * size - margin, 1.0), 0.0, 1.0)   # from this edge
+        cut = 1.0 - (1.0 - trust) * np.outer(1.0 - ramp, edge)     # (distance from the edge, along it)
+        fade *= (cut[::-1], cut.T, cut.T[:, ::-1], cut)[side]
+    return mask * fade
+
+
+def _outer_hair(aligned: AlignedFace, own: np.ndarray, rows: slice = slice(None)) -> tuple[float, np.ndarray | None]:
+    """(trust, (N, 2S) float32 or None): how far the hair past the crop can be told by its
+    colour ``own`` (``wall_contrast``), and where the outer square's pixels (its ``rows``) are
+    of that colour (within DEVIATION of its spreads)."""
+    trust = wall_contrast(aligned, own)
     if trust == 0.0:
         return 0.0, None
     lab = cv2.GaussianBlur(to_lab(aligned.outer[rows]), (0, 0), BEYOND_BLUR)
@@ -778,20 +811,23 @@ class HairRenderer:
             # Dark hair with hardly any wall beside it in the crop (a dark head on a dark wall,
             # which the segmenter takes for hair up to the crop's edge) reaches no farther than
             # a head's hair does: rounded, not the crop's square.
+            # The same where the wall's colour is the hair's (a black, speckled backdrop behind
+            # black curls): the mask cannot tell them apart there either.
+            trust = wall_contrast(aligned, own)
             unsure = float(np.clip((DARK_HAIR[1] - own[0, 0]) / (DARK_HAIR[1] - DARK_HAIR[0]), 0.0, 1.0))
             if unsure > 0.0:
                 wall = float(((aligned.person < 0.2) & (aligned.hair < 0.2)).mean())
-                unsure *= float(np.clip(1.0 - wall / WALL_SCARCE, 0.0, 1.0))
+                unsure *= max(float(np.clip(1.0 - wall / WALL_SCARCE, 0.0, 1.0)), 1.0 - trust)
             if unsure > 0.0:
                 reach = cv2.resize(hair_reach(aligned.landmarks, aligned.crop.shape[0], HAIR_REACH, REACH_EDGE),
                                    (size, size), interpolation=cv2.INTER_LINEAR)
-                # ... and, as it cannot be followed past the crop, fades out down its lower part
-                # (ends left dark, not cut straight across at the crop's bottom edge).
-                rows = np.arange(size, dtype=np.float32)[:, None] / size
-                reach = reach * np.clip((1.0 - rows) / ENDS_FADE, 0.0, 1.0)
                 mask = mask * (1.0 - unsure + unsure * reach)
             target = scene_target(plan.color, plan.skin, skin)
             table = color_table(own, target, plan.amount)
+            # Hair the crop cuts is followed on past it where its colour can be told from the
+            # wall's (``beyond``); where it cannot, its new colour fades out before the crop's
+            # edge (its ends left as they were, as dyed hair grown out), not cut straight across.
+            mask = fade_cut(mask, trust)
             # Hair made lighter shows strands a dark photo hid; hair made darker hides them anyway.
             lighter = float(move(own, target, plan.amount)[0][0] - own[0, 0])
             lighter = float(np.clip((lighter - LEND_LIGHTER[0]) / (LEND_LIGHTER[1] - LEND_LIGHTER[0]), 0.0, 1.0))

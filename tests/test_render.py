@@ -13,9 +13,10 @@ from mirror import shapes
 from mirror.app import Pipeline
 from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
-from mirror.regions import BROWS, EARS, face_interior, face_oval, hair_reach, skull
-from mirror.render import (CLUMP_THIN, FRINGE_ARC, FRINGE_SHADE, THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen, beyond,
-                           color_stats, color_table, column_span, hair_matte, hanging, lit_like, move, own_color,
+from mirror.regions import BROWS, EARS, edge_margin, face_interior, face_oval, hair_reach, skull
+from mirror.render import (CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_SHADE, THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen,
+                           beyond, color_stats, color_table, column_span, fade_cut, hair_matte, hanging, lit_like, move,
+                           own_color,
                            recolor, reflect_from, removed_beyond, scene_target, strand_tips, thin_ends, thin_out,
                            to_lab)
 from mirror.source import read_image
@@ -113,6 +114,43 @@ def test_dark_hair_the_mask_spills_over_a_whole_dark_crop_is_recoloured_in_a_hea
     reach = hair_reach(aligned.landmarks, size, 1.3, 0.15)
     ears = int(aligned.landmarks[454, 1])
     assert reach[0, 0] == 0 and reach[ears - 2, size // 2] == 1 and reach[-1, 2] > reach[ears, 2]   # wider below
+
+
+def test_hair_the_crop_cuts_and_that_cannot_be_followed_past_it_fades_out_before_the_edge():
+    size = 200
+    margin = edge_margin(size)
+    mask = np.zeros((size, size), np.float32)
+    mask[:, 80:120] = 1.0                    # a lock running off the crop's top and bottom
+    mask[:margin], mask[-margin:] = 0.0, 0.0  # (edit_limit's fade at the edge)
+    assert np.array_equal(fade_cut(mask, 1.0), mask)          # followed past the crop: as it is
+    faded = fade_cut(mask, 0.0)
+    column = faded[:, 100]
+    bottom_fade = int(ENDS_FADE[0] * size)
+    assert column[size - margin - 1] < 0.05 and column[size - bottom_fade] > 0.95   # gone at the edge, whole above
+    assert np.all(np.diff(column[size // 2:size - margin]) <= 1e-6)                   # fading, no step
+    assert column[margin] < 0.05 and column[int(ENDS_FADE[2] * size) + 1] > 0.95      # the top over less
+    assert faded[:, :70].max() == 0.0 and faded[size // 2, 100] == 1.0
+    half = fade_cut(mask, 0.5)[size - margin - 1, 100]
+    assert 0.4 < half < 0.6                                   # half trusted: half faded
+
+
+def test_dark_curls_on_a_dark_speckled_wall_are_recoloured_in_a_heads_shape_fading_out_at_the_crops_edge(
+        pipeline):
+    """CelebA 182721 (the celeba1 sheet's row 2): black curls before a black, speckled wall
+    (13 % of the crop seen as wall, but of the hair's colour). Blond was a square block to
+    the crop's sides, cut straight across at its bottom."""
+    image = read_image(os.path.join(need(CELEBA), "img", "182721.jpg"))
+    frame, aligned = pipeline.track(Frame(0, 0, image))
+    edited = pipeline.edit(frame, aligned, pipeline.styles.get("blond"))
+    changed = np.abs(edited.crop.astype(int) - aligned.detail.astype(int)).max(axis=2) > 10
+    size = changed.shape[0]
+    margin = edge_margin(size)
+    top = int(aligned.landmarks[10, 1] * aligned.scale)                         # the hairline
+    assert changed[top - size // 10:top, size // 3:2 * size // 3].mean() > 0.5  # her hair is blond
+    assert changed[:size // 2, margin:margin + 4].mean() < 0.02                 # not the wall beside her
+    assert changed[:size // 2, -margin - 4:-margin].mean() < 0.02
+    assert changed[size - margin - 3:size - margin].mean() < 0.1                # faded out at the bottom ...
+    assert changed[int(0.7 * size):int(0.75 * size)].mean() > 0.2               # ... from blond above it
 
 
 def test_hair_hanging_over_the_face_is_the_hair_joined_to_the_hair_outside_it():
