@@ -125,7 +125,7 @@ WALL_SCARCE = 0.1      # recolouring: with less of the crop than this seen as wa
 HAIR_REACH = 1.3       # ... dark hair's recolouring reaches no farther than this times the skull's size
 DARK_HAIR = (20.0, 30.0)  # ... hair this dark in L* (wholly / not at all)
 REACH_EDGE = 0.15      # ... fading out over this share of it
-ENDS_FADE = (0.35, 0.15, 0.1)  # recoloured hair the crop cuts and that is not followed past it fades out
+ENDS_FADE = (0.25, 0.12, 0.1)  # recoloured hair the crop cuts and that is not followed past it fades out
                        # over this share of the crop from its bottom, its sides and its top edge
 BEYOND_REACH = 1       # hair taken away past the crop: reaches this far (crop pixels) past its colour's edge
 BEYOND_STRENGTH = 1.5  # ... and replaces it wholly where it is this sure of the hair (a soft edge stays soft)
