@@ -466,17 +466,24 @@ def fade_cut(mask: np.ndarray, trust: float) -> np.ndarray:
     edges = (mask[inner], mask[:, margin], mask[:, inner], mask[margin])     # bottom, left, right, top
     if trust >= 1.0 or max(float(edge.max()) for edge in edges) <= 0.05:
         return mask
-    distance = np.arange(size, dtype=np.float32)
-    fade = np.ones((size, size), np.float32)
+    mask = mask.copy()
     for side, (edge, share) in enumerate(zip(edges, (ENDS_FADE[0], ENDS_FADE[1], ENDS_FADE[1], ENDS_FADE[2]))):
         if edge.max() <= 0.05:
             continue
         # Half-sure hair at the edge is hair the crop cuts: its new colour fades out wholly.
         edge = np.clip(2.0 * cv2.GaussianBlur(edge.reshape(1, -1), (0, 0), SOFT * size).ravel(), 0.0, 1.0)
-        ramp = np.clip((distance - margin) / max(share * size - margin, 1.0), 0.0, 1.0)   # from this edge
+        depth = min(int(np.ceil(share * size)), size)
+        ramp = np.clip((np.arange(depth, dtype=np.float32) - margin) / max(share * size - margin, 1.0), 0.0, 1.0)
         cut = 1.0 - (1.0 - trust) * np.outer(1.0 - ramp, edge)     # (distance from the edge, along it)
-        fade *= (cut[::-1], cut.T, cut.T[:, ::-1], cut)[side]
-    return mask * fade
+        if side == 0:
+            mask[size - depth:] *= cut[::-1]
+        elif side == 1:
+            mask[:, :depth] *= cut.T
+        elif side == 2:
+            mask[:, size - depth:] *= cut.T[:, ::-1]
+        else:
+            mask[:depth] *= cut
+    return mask
 
 
 def _outer_hair(aligned: AlignedFace, own: np.ndarray, rows: slice = slice(None)) -> tuple[float, np.ndarray | None]:
