@@ -79,6 +79,7 @@ ALREADY = (8.0, 20.0)  # recolouring: hair this close to the target (CIELAB dist
 LIGHTEN_PAST = 0.5     # ... past its target, hair made lighter goes this share as far in L* (overshot, it reads as bleached)
 LEND_GAIN = 0.8        # recolouring: a donor's hair detail makes up this much of the lightness spread flat hair lacks (mirror.texture)
 LEND_LIGHTER = (5.0, 15.0)  # ... when made lighter by this much in L* (wholly from the second)
+LENT_FADE = 0.15       # ... fading out over this share of the crop to its edge (past it, none is lent)
 COLOR_INSET = 0.015    # recolouring reaches this far (share of the crop) into the protected face
 MATTE_REACH = 0.008    # ... and the recoloured region reaches this far beyond the hair mask
 OTHER_SIGMA = 0.03     # the colour beside the hair (skin, wall) is averaged over this
@@ -434,6 +435,15 @@ def beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, table: Color
     right = hairlike[half:half + size, half + start:]
     out[half:half + size, half + start:] = np.maximum(
         out[half:half + size, half + start:], edges[2][:, None] * np.minimum.accumulate(right, axis=1))
+    # Into the corners beyond two edges (long hair falling past the crop's bottom corner) from
+    # the part past the edge beside them, row by row (a dark bar of the old colour stood there).
+    for rows_ in (slice(half + start, None), slice(0, half + first + 1)):
+        right = hairlike[rows_, half + start:]           # from the crop's last column inside its fade
+        out[rows_, half + start:] = np.maximum(out[rows_, half + start:], out[rows_, half + start:half + start + 1]
+                                               * np.minimum.accumulate(right, axis=1))
+        left = hairlike[rows_, :half + first + 1][:, ::-1]   # ... and its first
+        out[rows_, :half + first + 1] = np.maximum(out[rows_, :half + first + 1], (
+            out[rows_, half + first:half + first + 1] * np.minimum.accumulate(left, axis=1))[:, ::-1])
     # Inside the crop the recolouring's own mask holds until its fade: this takes over from it.
     edge = edge_profile(size)
     out[half:half + size, half:half + size] *= 1.0 - edge[:, None] * edge[None, :]
@@ -752,6 +762,16 @@ def _sheen(inside: np.ndarray, landmarks: np.ndarray, loss: np.ndarray | None = 
 
 
 @functools.cache
+def _edge_ramp(size: int) -> np.ndarray:
+    """(S, S) float32: 0 at the edge of a ``size``-pixel crop (within ``edge_margin``), rising
+    to 1 over LENT_FADE of it."""
+    margin = edge_margin(size)
+    ramp = np.clip((np.minimum(np.arange(size), size - 1 - np.arange(size)) - margin)
+                   / max(LENT_FADE * size - margin, 1.0), 0.0, 1.0).astype(np.float32)
+    return np.outer(ramp, ramp)
+
+
+@functools.cache
 def _mask_worker() -> concurrent.futures.ThreadPoolExecutor:
     """The thread that makes video's recolouring masks (HairRenderer._video_mask)."""
     return concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="mirror-mask", initializer=run_in_background)
@@ -841,7 +861,9 @@ class HairRenderer:
             strands = None
             if self.textures is not None and lighter > 0:
                 self._donor = self.textures.pick(mask, self._donor if self.video else None)
-                strands = functools.partial(lighten, detail=self.textures.detail_at(self._donor, size)[box],
+                # (fading out towards the crop's edge, where the recolouring past it has none)
+                lent = self.textures.detail_at(self._donor, size) * _edge_ramp(size)
+                strands = functools.partial(lighten, detail=lent[box],
                                             detail_spread=float(self.textures.spread[self._donor]),
                                             spread=float(target[1, 0]), gain=LEND_GAIN * lighter)
             edited = recolor_box(aligned.detail, table, mask, box, mixed, strands)

@@ -197,6 +197,26 @@ def test_a_recolouring_follows_long_hair_past_the_crop_but_not_onto_a_wall_of_it
     assert beyond(aligned, mask, own_color(to_lab(aligned.crop), aligned.hair), None) is None
 
 
+def test_a_recolouring_follows_long_hair_into_the_corner_past_two_of_the_crops_edges():
+    """Hair falling past the crop's bottom right corner (182920's long hair): the part of it
+    below and right of the crop is recoloured too, not left as a bar of the old colour."""
+    rng = np.random.default_rng(0)
+    frame = np.full((128, 128, 3), 200, np.uint8)
+    frame[:, 82:] = np.clip(40 + rng.normal(0, 4, (128, 46, 3)), 0, 255).astype(np.uint8)
+    crop = frame[32:96, 32:96].copy()
+    hair = np.zeros((64, 64), np.float32)
+    hair[:, 50:] = 1.0
+    aligned = AlignedFace(crop, np.float64([[1, 0, -32], [0, 1, -32]]), np.zeros((478, 2), np.float32),
+                          cv2.resize(crop, (128, 128)), person=hair.copy(), hair=hair, outer=frame)
+    edge = np.clip((np.minimum(np.arange(128), 127 - np.arange(128)) + 0.5) / 5, 0, 1).astype(np.float32)
+    mask = cv2.resize(hair, (128, 128), interpolation=cv2.INTER_NEAREST) * edge[:, None] * edge[None, :]
+    own = own_color(to_lab(aligned.crop), aligned.hair)
+    reach = beyond(aligned, mask, own, color_table(own, np.float32([[75, 5, 25], [8, 3, 6]])))
+    assert reach.mask[104:, 104:].min() > 0.9                                  # the corner
+    assert reach.mask[104:, 86:96].min() > 0.9 and reach.mask[40:88, 104:].min() > 0.9   # below, beside
+    assert reach.mask[:, :78].max() < 0.05                                      # not the wall
+
+
 def test_the_compositor_recolours_the_frame_past_the_crop_through_the_reach():
     aligned, mask = long_hair(wall=200)
     own = own_color(to_lab(aligned.crop), aligned.hair)
