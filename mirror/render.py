@@ -76,6 +76,7 @@ CORE = (0.9, 1.0)       # ... except deep inside the recolouring's mask (from CO
 # its strands a shade warmer at its edge would count as not hair (left half-moved: a dark line).
 SPREAD_FLOOR = np.float32([4.0, 3.0, 3.0])
 ALREADY = (8.0, 20.0)  # recolouring: hair this close to the target (CIELAB distance) is left / fully moved
+LIGHT_TARGET = 40.0    # ... a target this light in L* (blond, gray) darkens no hair
 LIGHTEN_PAST = 0.5     # ... past its target, hair made lighter goes this share as far in L* (overshot, it reads as bleached)
 LEND_GAIN = 0.8        # recolouring: a donor's hair detail makes up this much of the lightness spread flat hair lacks (mirror.texture)
 LEND_LIGHTER = (5.0, 15.0)  # ... when made lighter by this much in L* (wholly from the second)
@@ -203,6 +204,10 @@ def move(own: np.ndarray, target: np.ndarray, amount: float = 1.0) -> tuple[np.n
     amount *= float(np.clip((distance - ALREADY[0]) / (ALREADY[1] - ALREADY[0]), 0.0, 1.0))
     ratio = np.clip(target[1] / own[1], limits[:, 0], limits[:, 1]) ** amount
     mean = own[0] + amount * (target[0] - own[0])
+    if target[0, 0] >= LIGHT_TARGET and mean[0] < own[0, 0]:
+        # A light colour (blond, gray) makes no hair darker: platinum or white hair made blond
+        # keeps its lightness and takes the colour's hue (darkened, it came out a dull tan).
+        mean[0] = own[0, 0]
     if amount > 1.0 and target[0, 0] > own[0, 0]:
         mean[0] = own[0, 0] + (1.0 + LIGHTEN_PAST * (amount - 1.0)) * (target[0, 0] - own[0, 0])
     if amount > 1.0:

@@ -278,6 +278,18 @@ def test_hair_made_lighter_goes_less_far_past_its_target_than_hair_made_darker()
     assert down == pytest.approx(1.4 * 25)
 
 
+def test_platinum_or_white_hair_made_blond_or_gray_keeps_its_lightness_and_takes_the_hue():
+    platinum = np.float32([[85, 2, 8], [6, 2, 3]])
+    blond, gray = np.float32([[53, 8, 20], [16, 5, 6]]), np.float32([[49, 4, 9], [13, 4, 5]])
+    brown = np.float32([[26, 8, 12], [14, 4, 6]])
+    for target in (blond, gray):
+        mean = move(platinum, target, 1.0)[0]
+        assert mean[0] == pytest.approx(85)                          # no darker (a dull tan before)
+        assert np.allclose(mean[1:], target[0, 1:])                  # in the colour's hue
+    assert move(platinum, brown, 1.0)[0][0] == pytest.approx(26)    # a dark colour still darkens
+    assert move(np.float32([[30, 6, 10], [8, 3, 3]]), blond, 1.0)[0][0] == pytest.approx(53)   # and blond lightens
+
+
 def test_a_warm_edge_pixel_made_blond_is_not_pushed_past_its_own_and_the_hairs_colour():
     own, blond = np.float32([[8, 0, 2], [4, 2, 2]]), np.float32([[60, 6, 28], [8, 3, 5]])
     mean = move(own, blond, 1.0)[0]
