@@ -24,6 +24,7 @@ _LAB_SCALE = np.float32([100.0 / 255.0, 1.0, 1.0])
 _LAB_OFFSET = np.float32([0.0, 128.0, 128.0])
 _SUM = np.ones((1, 3), np.float32)        # cv2.transform: the sum of a pixel's three channels
 _NO_CAP = 1e3                              # chroma_cap's "the whole shift" (weights are at most 1)
+HUE_MIN = 2.0                              # hue_axis: a new colour this close to grey (a*, b*) has none
 
 
 class ColorTable:
@@ -53,6 +54,7 @@ class ColorTable:
         self._base = self._table((mean + offset) / _LAB_SCALE + _LAB_OFFSET + 0.5)
         self._gain = self._table(offset * (ratio - 1.0) / _LAB_SCALE)
         self._cap = self._table(chroma_cap(values, own, mean))
+        self._signs = hue_signs(mean)
         self._deviation = deviation
         self._core = core
         self._far = far
@@ -102,12 +104,40 @@ class ColorTable:
         moved -= original
         moved *= whole
         moved += original
+        # No cast to the other side of neutral from the new colour (``hue_signs``), in 8-bit codes.
+        for channel, sign in enumerate(self._signs, start=1):
+            if sign:
+                code = moved[..., channel]
+                # (neutral is code 128.5 here, with the base table's rounding)
+                floor = np.minimum(sign * (original[..., channel] - 128.5), 0.0)
+                np.maximum(sign * (code - 128.5), floor, out=floor)
+                code[...] = sign * floor + 128.5
         if lighten is not None:
             offset = lighten(moved[..., 0], weight)
             if offset is not None:
                 moved[..., 0] += offset
         np.clip(moved, 0, 255, out=moved)
         return cv2.cvtColor(moved.astype(np.uint8), cv2.COLOR_LAB2BGR)
+
+
+def hue_signs(mean: np.ndarray) -> np.ndarray:
+    """(2,) float32: the sign of the new hair colour ``mean`` (3,) CIELAB in a* and in b* (0 where
+    it is within HUE_MIN of neutral). A recolouring takes no pixel farther to the other side of
+    neutral in either than the pixel already was: a dark shadow whose a*, b* lay below the hair's
+    warm mean kept that offset and came out teal (orange curls made gray, CelebA 183936)."""
+    mean = np.asarray(mean, np.float32)
+    return np.where(np.abs(mean[1:]) >= HUE_MIN, np.sign(mean[1:]), 0.0).astype(np.float32)
+
+
+def no_cast(lab: np.ndarray, moved: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """(..., 3) float32 CIELAB ``moved`` (recoloured from ``lab``) with a*, b* no farther to the
+    other side of neutral from ``mean``'s than ``lab``'s (``hue_signs``)."""
+    out = np.array(moved, np.float32)
+    for channel, sign in enumerate(hue_signs(mean), start=1):
+        if sign:
+            floor = np.minimum(sign * np.asarray(lab, np.float32)[..., channel], 0.0)
+            out[..., channel] = sign * np.maximum(sign * out[..., channel], floor)
+    return out
 
 
 def chroma_cap(lab: np.ndarray, own: np.ndarray, mean: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ import functools
 import cv2
 import numpy as np
 
-from mirror.colortable import ColorTable, chroma_cap, recolor_box
+from mirror.colortable import ColorTable, chroma_cap, no_cast, recolor_box
 from mirror.compositor import nonzero_box
 from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
 from mirror.regions import (NOSE_TIP, MOUTH, brow_line, edge_margin, edge_profile, edit_limit, face_interior,
@@ -281,7 +281,7 @@ def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float 
     # the new hair's colour (a warm edge made blond would come out an orange rim).
     held = np.minimum(near, chroma_cap(lab, own, mean))
     near = held + inside * (near - held)
-    return from_lab(lab + near * (mean + offset * (1.0 + inside * (ratio - 1.0)) - lab))
+    return from_lab(no_cast(lab, lab + near * (mean + offset * (1.0 + inside * (ratio - 1.0)) - lab), mean))
 
 
 def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndarray | None,

@@ -15,10 +15,9 @@ from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
 from mirror.regions import BROWS, EARS, edge_margin, face_interior, face_oval, hair_reach, skull
 from mirror.render import (CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_SHADE, THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen,
-                           beyond, color_stats, color_table, column_span, fade_cut, hair_matte, hanging, lit_like, move,
-                           own_color,
-                           recolor, reflect_from, removed_beyond, scene_target, strand_tips, thin_ends, thin_out,
-                           to_lab)
+                           beyond, color_stats, color_table, column_span, fade_cut, from_lab, hair_matte, hanging,
+                           lit_like, move, own_color, recolor, reflect_from, removed_beyond, scene_target, strand_tips,
+                           thin_ends, thin_out, to_lab)
 from mirror.source import read_image
 from mirror.types import AlignedFace, EditedFace, EditPlan, Frame
 
@@ -288,6 +287,19 @@ def test_platinum_or_white_hair_made_blond_or_gray_keeps_its_lightness_and_takes
         assert np.allclose(mean[1:], target[0, 1:])                  # in the colour's hue
     assert move(platinum, brown, 1.0)[0][0] == pytest.approx(26)    # a dark colour still darkens
     assert move(np.float32([[30, 6, 10], [8, 3, 3]]), blond, 1.0)[0][0] == pytest.approx(53)   # and blond lightens
+
+
+def test_a_dark_shadow_in_warm_hair_made_gray_takes_no_teal_cast():
+    """Orange curls (CelebA 183936) made gray: their near-black shadows lay far below the hair's
+    warm a*, b*, kept that offset and came out teal (a* -5)."""
+    own, gray = np.float32([[35, 16, 20], [34, 4.4, 8.9]]), np.float32([[49, 4.5, 9], [13, 4, 5]])
+    shadow = np.float32([[[2, 2, 1], [20, 12, 18]]])           # a shadow, and hair's own colour
+    out = to_lab((recolor(shadow, own, gray, 1.0, core=np.ones((1, 2), np.float32)) * 255).round().astype(np.uint8))
+    assert out[0, 0, 1] >= -1.0 and out[0, 0, 2] >= -1.0       # neutral at worst, not teal
+    assert out[0, 1, 1] < 12 and out[0, 1, 2] < 18              # the hair itself still moves to gray
+    bgr = (from_lab(shadow) * 255).round().astype(np.uint8)
+    fast = to_lab(color_table(own, gray).apply(bgr, np.ones((1, 2), np.float32)))
+    assert fast[0, 0, 1] >= -1.0 and fast[0, 0, 2] >= -1.0
 
 
 def test_a_warm_edge_pixel_made_blond_is_not_pushed_past_its_own_and_the_hairs_colour():
