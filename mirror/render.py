@@ -135,6 +135,7 @@ SCENE = (0.7, 0.3, 0.3)  # a colour target follows this much of the picture's li
 COLOR_SAMPLE = 1024   # pixels the hair's own colour is measured on
 COLOR_RATE = 0.25      # video: how fast the person's measured hair colour follows each frame
 SKIN_RING = 0.01       # bald: the scalp takes the colour of the skin this close (share of the crop) to its edge
+SKIN_FALL = 0.08       # ... and less so the farther from there (e-fold distance, share of the crop)
 SKIN_MIN = 0.002       # share of the crop a skin sample needs before it is trusted
 
 
@@ -1195,5 +1196,9 @@ class HairRenderer:
         meets = (cv2.dilate(drawn, np.ones((ring, ring), np.uint8)) > drawn) & (inside > 0.5) & (hair < 0.2)
         if meets.sum() >= SKIN_MIN * size * size:
             known = meets.astype(np.float32)
-            scalp = scalp + smooth_fill((detail - scalp) * known[..., None], known, factor=2)
+            # ... fading out away from it (the skin at a hairline lies in the hair's shadow:
+            # spread over the whole dome, it darkened it all)
+            fall = cv2.distanceTransform((~meets).astype(np.uint8), cv2.DIST_L2, 3)
+            fall = np.exp(-fall * (1.0 / (SKIN_FALL * size)))
+            scalp = scalp + smooth_fill((detail - scalp) * known[..., None], known, factor=2) * fall[..., None]
         return np.clip(scalp + grain * _pattern(size, 0.7, 0.7)[..., None], 0.0, 1.0)

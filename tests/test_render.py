@@ -152,6 +152,21 @@ def test_dark_curls_on_a_dark_speckled_wall_are_recoloured_in_a_heads_shape_fadi
     assert changed[int(0.7 * size):int(0.75 * size)].mean() > 0.2               # ... from blond above it
 
 
+def test_a_bald_scalp_takes_the_faces_skin_tone_not_the_shadow_at_a_fringed_hairline(pipeline):
+    """CelebA 184929: a fringe over the forehead, so the scalp meets skin only in the fringe's
+    shadow. That darker tone, spread over the whole dome, made it a greyish-brown cap 9 L*
+    darker than her face; it now fades out away from the hairline."""
+    image = read_image(os.path.join(need(CELEBA), "img", "184929.jpg"))
+    frame, aligned = pipeline.track(Frame(0, 0, image))
+    edited = pipeline.edit(frame, aligned, pipeline.styles.get("bald"))
+    size = edited.crop.shape[0]
+    landmarks = aligned.landmarks * aligned.scale
+    skin = np.median(to_lab(aligned.detail)[face_interior(landmarks, size)], axis=0)
+    top, centre = int(landmarks[10, 1]), int(landmarks[10, 0])
+    dome = to_lab(edited.crop)[top - size // 6:top - size // 20, centre - size // 12:centre + size // 12]
+    assert abs(float(dome[..., 0].mean()) - skin[0]) < 5.0
+
+
 def test_hair_hanging_over_the_face_is_the_hair_joined_to_the_hair_outside_it():
     keep_out = np.ones((64, 64), np.float32)
     keep_out[24:, 16:48] = 0.0                  # the protected face
