@@ -74,7 +74,8 @@ class Aligner:
         # coarse colours are read there.
         outer = cv2.warpAffine(image, outer_matrix(to_crop, self.size), (2 * self.size, 2 * self.size),
                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) if detail > 1 else None
-        return AlignedFace(crop, to_crop, transform_points(face.landmarks[:, :2], to_crop), large, outer=outer)
+        return AlignedFace(crop, to_crop, transform_points(face.landmarks[:, :2], to_crop), large, outer=outer,
+                           frame_shape=image.shape[:2])
 
 
 def transform_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:

@@ -135,7 +135,7 @@ SCENE = (0.7, 0.3, 0.3)  # a colour target follows this much of the picture's li
 COLOR_SAMPLE = 1024   # pixels the hair's own colour is measured on
 COLOR_RATE = 0.25      # video: how fast the person's measured hair colour follows each frame
 SKIN_RING = 0.01       # bald: the scalp takes the colour of the skin this close (share of the crop) to its edge
-SKIN_FALL = 0.08       # ... and less so the farther from there (e-fold distance, share of the crop)
+SKIN_FALL = 0.16       # ... and less so the farther from there (e-fold distance, share of the crop)
 SKIN_MIN = 0.002       # share of the crop a skin sample needs before it is trusted
 
 
@@ -472,14 +472,17 @@ def wall_contrast(aligned: AlignedFace, own: np.ndarray) -> float:
     return float(np.clip((contrast - BEYOND_CONTRAST[0]) / (BEYOND_CONTRAST[1] - BEYOND_CONTRAST[0]), 0.0, 1.0))
 
 
-def fade_cut(mask: np.ndarray, trust: float) -> np.ndarray:
+def fade_cut(mask: np.ndarray, trust: float, shown: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
     """(R, R) float32: a recolouring's ``mask`` (R, R) faded out towards each crop edge its hair
     meets (just inside ``edit_limit``'s fade there), over ENDS_FADE of the crop, as far as the
-    hair cannot be followed on past the crop by its colour (1 - ``trust``, ``wall_contrast``)."""
+    hair cannot be followed on past the crop by its colour (1 - ``trust``, ``wall_contrast``)
+    and the edge lies inside the picture (``shown``: ``edges_shown``; None: all of it)."""
     size = mask.shape[0]
     margin = edge_margin(size)
     inner = size - margin - 1
     edges = (mask[inner], mask[:, margin], mask[:, inner], mask[margin])     # bottom, left, right, top
+    if shown is not None:
+        edges = tuple(edge * inside for edge, inside in zip(edges, shown))
     if trust >= 1.0 or max(float(edge.max()) for edge in edges) <= 0.05:
         return mask
     mask = mask.copy()
@@ -500,6 +503,28 @@ def fade_cut(mask: np.ndarray, trust: float) -> np.ndarray:
         else:
             mask[:depth] *= cut
     return mask
+
+
+def edges_shown(aligned: AlignedFace, size: int) -> tuple[np.ndarray, ...] | None:
+    """((R,) float32 in [0, 1]) x 4, along the bottom, left, right and top edges of the
+    ``size``-pixel detail crop: where the edge lies inside the frame (a cut there would show; a
+    webcam's close-up crop often reaches below the frame, whose edge hides it); None if the
+    frame is not known."""
+    if aligned.frame_shape is None:
+        return None
+    height, width = aligned.frame_shape
+    inner = size - edge_margin(size) - 1
+    along = np.arange(size, dtype=np.float64)
+    fixed = np.full(size, float(edge_margin(size)))
+    points = (np.stack([along, np.full(size, float(inner))], 1), np.stack([fixed, along], 1),
+              np.stack([np.full(size, float(inner)), along], 1), np.stack([along, fixed], 1))
+    back = cv2.invertAffineTransform(aligned.detail_to_crop)
+    shown = []
+    for edge in points:
+        x, y = (edge @ back[:, :2].T + back[:, 2]).T
+        inside = (x >= 1.0) & (x <= width - 2.0) & (y >= 1.0) & (y <= height - 2.0)
+        shown.append(cv2.GaussianBlur(inside.astype(np.float32).reshape(1, -1), (0, 0), SOFT * size).ravel())
+    return tuple(shown)
 
 
 def _outer_hair(aligned: AlignedFace, own: np.ndarray, rows: slice = slice(None)) -> tuple[float, np.ndarray | None]:
@@ -860,7 +885,7 @@ class HairRenderer:
             # Hair the crop cuts is followed on past it where its colour can be told from the
             # wall's (``beyond``); where it cannot, its new colour fades out before the crop's
             # edge (its ends left as they were, as dyed hair grown out), not cut straight across.
-            mask = fade_cut(mask, trust)
+            mask = fade_cut(mask, trust, edges_shown(aligned, size))
             # Hair made lighter shows strands a dark photo hid; hair made darker hides them anyway.
             lighter = float(move(own, target, plan.amount)[0][0] - own[0, 0])
             lighter = float(np.clip((lighter - LEND_LIGHTER[0]) / (LEND_LIGHTER[1] - LEND_LIGHTER[0]), 0.0, 1.0))

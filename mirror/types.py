@@ -59,6 +59,8 @@ class AlignedFace:
         outer: (2S, 2S, 3) uint8 BGR, the square twice the crop's side around it, at the crop's
             resolution (crop pixel (x, y) is its (x + S/2, y + S/2)): where long hair goes on
             beyond the crop; None if not made.
+        frame_shape: (H, W) of the frame the crop was cut from: where the crop's edges lie
+            inside it, an edit cut there would show; None: everywhere.
     """
 
     crop: np.ndarray
@@ -68,6 +70,7 @@ class AlignedFace:
     person: np.ndarray | None = None
     hair: np.ndarray | None = None
     outer: np.ndarray | None = None
+    frame_shape: tuple[int, int] | None = None
 
     @property
     def scale(self) -> int:

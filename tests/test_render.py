@@ -2,6 +2,7 @@
 own pixels, the wall behind removed hair, no seam at the brows."""
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import cv2
@@ -15,9 +16,9 @@ from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
 from mirror.regions import BROWS, EARS, edge_margin, face_interior, face_oval, hair_reach, skull
 from mirror.render import (CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_SHADE, THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen,
-                           beyond, color_stats, color_table, column_span, fade_cut, from_lab, hair_matte, hanging,
-                           lit_like, move, own_color, recolor, reflect_from, removed_beyond, scene_target, strand_tips,
-                           thin_ends, thin_out, to_lab)
+                           beyond, color_stats, color_table, column_span, edges_shown, fade_cut, from_lab, hair_matte,
+                           hanging, lit_like, move, own_color, recolor, reflect_from, removed_beyond, scene_target,
+                           strand_tips, thin_ends, thin_out, to_lab)
 from mirror.source import read_image
 from mirror.types import AlignedFace, EditedFace, EditPlan, Frame
 
@@ -93,7 +94,6 @@ def test_colour_changes_nothing_outside_the_hair_mask(pipeline, faces, style):
 
 def test_dark_hair_the_mask_spills_over_a_whole_dark_crop_is_recoloured_in_a_heads_shape_not_a_square(
         pipeline, faces):
-    import dataclasses
     name, image, aligned = faces[0]
     # A dark head on a dark wall that the segmenter takes for hair everywhere off the face.
     size, large = aligned.crop.shape[0], aligned.detail.shape[0]
@@ -131,6 +131,21 @@ def test_hair_the_crop_cuts_and_that_cannot_be_followed_past_it_fades_out_before
     assert faded[:, :70].max() == 0.0 and faded[size // 2, 100] == 1.0
     half = fade_cut(mask, 0.5)[size - margin - 1, 100]
     assert 0.4 < half < 0.6                                   # half trusted: half faded
+
+
+def test_hair_the_frames_own_edge_cuts_is_not_faded_there():
+    """A webcam's close-up crop often reaches below the frame: the frame's edge hides the cut,
+    and fading the new colour out there would only add dark ends."""
+    crop = np.zeros((64, 64, 3), np.uint8)
+    aligned = AlignedFace(crop, np.float64([[1, 0, -20], [0, 1, -10]]), np.zeros((478, 2), np.float32),
+                          np.zeros((128, 128, 3), np.uint8), frame_shape=(60, 120))   # the crop's rows 50- lie below it
+    bottom, left, right, top = edges_shown(aligned, 128)
+    assert bottom.max() < 0.05 and left[:80].min() > 0.95 and left[110:].max() < 0.05 and top.min() > 0.95
+    mask = np.zeros((128, 128), np.float32)
+    mask[5:-5, 40:90] = 1.0
+    faded = fade_cut(mask, 0.0, (bottom, left, right, top))
+    assert faded[-6, 60] == 1.0 and faded[5, 60] < 0.05          # kept at the hidden bottom, faded at the top
+    assert edges_shown(dataclasses.replace(aligned, frame_shape=None), 128) is None
 
 
 def test_dark_curls_on_a_dark_speckled_wall_are_recoloured_in_a_heads_shape_fading_out_at_the_crops_edge(
