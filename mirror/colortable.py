@@ -104,14 +104,14 @@ class ColorTable:
         moved -= original
         moved *= whole
         moved += original
-        # No cast to the other side of neutral from the new colour (``hue_signs``), in 8-bit codes.
+        # No cast to the other side of neutral from the new colour (``hue_signs``), in 8-bit codes
+        # (neutral is code 128.5 here, with the base table's rounding).
         for channel, sign in enumerate(self._signs, start=1):
-            if sign:
-                code = moved[..., channel]
-                # (neutral is code 128.5 here, with the base table's rounding)
-                floor = np.minimum(sign * (original[..., channel] - 128.5), 0.0)
-                np.maximum(sign * (code - 128.5), floor, out=floor)
-                code[...] = sign * floor + 128.5
+            code, before = moved[..., channel], original[..., channel]
+            if sign > 0:
+                np.maximum(code, np.minimum(before, 128.5), out=code)
+            elif sign < 0:
+                np.minimum(code, np.maximum(before, 128.5), out=code)
         if lighten is not None:
             offset = lighten(moved[..., 0], weight)
             if offset is not None:

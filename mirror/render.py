@@ -397,7 +397,8 @@ def hanging(hair: np.ndarray, keep_out: np.ndarray) -> np.ndarray:
     return hair * joined[labels]
 
 
-def beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, table: ColorTable) -> Beyond | None:
+def beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, table: ColorTable,
+           trust: float | None = None) -> Beyond | None:
     """A recolouring's reach past the crop (None if it has none): hair that leaves the crop at
     any edge (long hair at its sides or bottom, a bun or hair piled high at its top) is followed
     on, in the outer square (``aligned.outer``), as far as its colour stays the hair's (within
@@ -406,6 +407,7 @@ def beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, table: Color
     Args:
         mask: (R, R) the recolouring's mask in the detail crop (it fades out at the crop's edge).
         own: (2, 3) the hair's colour; table: the recolouring.
+        trust: ``wall_contrast(aligned, own)`` if already measured.
     """
     outer = aligned.outer
     if outer is None:
@@ -423,7 +425,7 @@ def beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, table: Color
     # crown the crop cuts): the rest would cost a few ms a frame for nothing.
     band = None if max(float(edge.max()) for edge in edges[:3]) > 0.05 else half + first + 1
     rows = slice(None) if band is None else slice(0, band + 4 * int(np.ceil(BEYOND_BLUR)))
-    trust, hairlike = _outer_hair(aligned, own, rows)
+    trust, hairlike = _outer_hair(aligned, own, rows, trust)
     if trust == 0.0:
         return None
     if band is not None:
@@ -470,6 +472,16 @@ def wall_contrast(aligned: AlignedFace, own: np.ndarray) -> float:
     spread = np.maximum(own[1], SPREAD_FLOOR)
     contrast = np.sqrt((((np.median(to_lab(wall[None]), axis=1)[0] - own[0]) / spread) ** 2).sum())
     return float(np.clip((contrast - BEYOND_CONTRAST[0]) / (BEYOND_CONTRAST[1] - BEYOND_CONTRAST[0]), 0.0, 1.0))
+
+
+def at_edges(mask: np.ndarray) -> bool:
+    """Whether a recolouring's ``mask`` (R, R) reaches the crop's edges (just inside
+    ``edit_limit``'s fade there): hair the crop cuts."""
+    size = mask.shape[0]
+    margin = edge_margin(size)
+    inner = size - margin - 1
+    return max(float(mask[inner].max()), float(mask[:, margin].max()), float(mask[:, inner].max()),
+               float(mask[margin].max())) > 0.05
 
 
 def fade_cut(mask: np.ndarray, trust: float, shown: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
@@ -527,11 +539,12 @@ def edges_shown(aligned: AlignedFace, size: int) -> tuple[np.ndarray, ...] | Non
     return tuple(shown)
 
 
-def _outer_hair(aligned: AlignedFace, own: np.ndarray, rows: slice = slice(None)) -> tuple[float, np.ndarray | None]:
+def _outer_hair(aligned: AlignedFace, own: np.ndarray, rows: slice = slice(None), trust: float | None = None
+                ) -> tuple[float, np.ndarray | None]:
     """(trust, (N, 2S) float32 or None): how far the hair past the crop can be told by its
-    colour ``own`` (``wall_contrast``), and where the outer square's pixels (its ``rows``) are
-    of that colour (within DEVIATION of its spreads)."""
-    trust = wall_contrast(aligned, own)
+    colour ``own`` (``wall_contrast``, unless given), and where the outer square's pixels (its
+    ``rows``) are of that colour (within DEVIATION of its spreads)."""
+    trust = wall_contrast(aligned, own) if trust is None else trust
     if trust == 0.0:
         return 0.0, None
     lab = cv2.GaussianBlur(to_lab(aligned.outer[rows]), (0, 0), BEYOND_BLUR)
@@ -871,10 +884,11 @@ class HairRenderer:
             # a head's hair does: rounded, not the crop's square.
             # The same where the wall's colour is the hair's (a black, speckled backdrop behind
             # black curls): the mask cannot tell them apart there either.
-            trust = wall_contrast(aligned, own)
+            trust = None               # (measured only where needed: a few tenths of a ms)
             unsure = float(np.clip((DARK_HAIR[1] - own[0, 0]) / (DARK_HAIR[1] - DARK_HAIR[0]), 0.0, 1.0))
             if unsure > 0.0:
                 wall = float(((aligned.person < 0.2) & (aligned.hair < 0.2)).mean())
+                trust = wall_contrast(aligned, own)
                 unsure *= max(float(np.clip(1.0 - wall / WALL_SCARCE, 0.0, 1.0)), 1.0 - trust)
             if unsure > 0.0:
                 reach = cv2.resize(hair_reach(aligned.landmarks, aligned.crop.shape[0], HAIR_REACH, REACH_EDGE),
@@ -885,7 +899,10 @@ class HairRenderer:
             # Hair the crop cuts is followed on past it where its colour can be told from the
             # wall's (``beyond``); where it cannot, its new colour fades out before the crop's
             # edge (its ends left as they were, as dyed hair grown out), not cut straight across.
-            mask = fade_cut(mask, trust, edges_shown(aligned, size))
+            if at_edges(mask):
+                trust = wall_contrast(aligned, own) if trust is None else trust
+                if trust < 1.0:
+                    mask = fade_cut(mask, trust, edges_shown(aligned, size))
             # Hair made lighter shows strands a dark photo hid; hair made darker hides them anyway.
             lighter = float(move(own, target, plan.amount)[0][0] - own[0, 0])
             lighter = float(np.clip((lighter - LEND_LIGHTER[0]) / (LEND_LIGHTER[1] - LEND_LIGHTER[0]), 0.0, 1.0))
@@ -898,7 +915,7 @@ class HairRenderer:
                                             detail_spread=float(self.textures.spread[self._donor]),
                                             spread=float(target[1, 0]), gain=LEND_GAIN * lighter)
             edited = recolor_box(aligned.detail, table, mask, box, mixed, strands)
-            edited.beyond = beyond(aligned, mask, own, table)
+            edited.beyond = beyond(aligned, mask, own, table, trust)
             return edited
         hair = self._hair(aligned, detail)
         keep_out = self._keep_out(landmarks, size)
