@@ -24,7 +24,7 @@ _LAB_SCALE = np.float32([100.0 / 255.0, 1.0, 1.0])
 _LAB_OFFSET = np.float32([0.0, 128.0, 128.0])
 _SUM = np.ones((1, 3), np.float32)        # cv2.transform: the sum of a pixel's three channels
 _NO_CAP = 1e3                              # chroma_cap's "the whole shift" (weights are at most 1)
-HUE_MIN = 2.0                              # hue_axis: a new colour this close to grey (a*, b*) has none
+HUE_MIN = 2.0                              # hue_signs: a new colour this close to neutral in a* (or b*) has no side there
 
 
 class ColorTable:

@@ -445,13 +445,13 @@ def beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, table: Color
         out[half:half + size, half + start:], edges[2][:, None] * np.minimum.accumulate(right, axis=1))
     # Into the corners beyond two edges (long hair falling past the crop's bottom corner) from
     # the part past the edge beside them, row by row (a dark bar of the old colour stood there).
-    for rows_ in (slice(half + start, None), slice(0, half + first + 1)):
-        right = hairlike[rows_, half + start:]           # from the crop's last column inside its fade
-        out[rows_, half + start:] = np.maximum(out[rows_, half + start:], out[rows_, half + start:half + start + 1]
-                                               * np.minimum.accumulate(right, axis=1))
-        left = hairlike[rows_, :half + first + 1][:, ::-1]   # ... and its first
-        out[rows_, :half + first + 1] = np.maximum(out[rows_, :half + first + 1], (
-            out[rows_, half + first:half + first + 1] * np.minimum.accumulate(left, axis=1))[:, ::-1])
+    for part in (slice(half + start, None), slice(0, half + first + 1)):
+        right = hairlike[part, half + start:]            # from the crop's last column inside its fade
+        out[part, half + start:] = np.maximum(out[part, half + start:], out[part, half + start:half + start + 1]
+                                              * np.minimum.accumulate(right, axis=1))
+        left = hairlike[part, :half + first + 1][:, ::-1]    # ... and its first
+        out[part, :half + first + 1] = np.maximum(out[part, :half + first + 1], (
+            out[part, half + first:half + first + 1] * np.minimum.accumulate(left, axis=1))[:, ::-1])
     # Inside the crop the recolouring's own mask holds until its fade: this takes over from it.
     edge = edge_profile(size)
     out[half:half + size, half:half + size] *= 1.0 - edge[:, None] * edge[None, :]
@@ -474,14 +474,17 @@ def wall_contrast(aligned: AlignedFace, own: np.ndarray) -> float:
     return float(np.clip((contrast - BEYOND_CONTRAST[0]) / (BEYOND_CONTRAST[1] - BEYOND_CONTRAST[0]), 0.0, 1.0))
 
 
+def crop_edges(mask: np.ndarray) -> tuple[np.ndarray, ...]:
+    """A crop's (R, R) ``mask`` just inside ``edit_limit``'s fade at its bottom, left, right and
+    top edges: four (R,) views."""
+    margin = edge_margin(mask.shape[0])
+    inner = mask.shape[0] - margin - 1
+    return mask[inner], mask[:, margin], mask[:, inner], mask[margin]
+
+
 def at_edges(mask: np.ndarray) -> bool:
-    """Whether a recolouring's ``mask`` (R, R) reaches the crop's edges (just inside
-    ``edit_limit``'s fade there): hair the crop cuts."""
-    size = mask.shape[0]
-    margin = edge_margin(size)
-    inner = size - margin - 1
-    return max(float(mask[inner].max()), float(mask[:, margin].max()), float(mask[:, inner].max()),
-               float(mask[margin].max())) > 0.05
+    """Whether a recolouring's ``mask`` (R, R) reaches the crop's edges: hair the crop cuts."""
+    return max(float(edge.max()) for edge in crop_edges(mask)) > 0.05
 
 
 def fade_cut(mask: np.ndarray, trust: float, shown: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
@@ -491,8 +494,7 @@ def fade_cut(mask: np.ndarray, trust: float, shown: tuple[np.ndarray, ...] | Non
     and the edge lies inside the picture (``shown``: ``edges_shown``; None: all of it)."""
     size = mask.shape[0]
     margin = edge_margin(size)
-    inner = size - margin - 1
-    edges = (mask[inner], mask[:, margin], mask[:, inner], mask[margin])     # bottom, left, right, top
+    edges = crop_edges(mask)
     if shown is not None:
         edges = tuple(edge * inside for edge, inside in zip(edges, shown))
     if trust >= 1.0 or max(float(edge.max()) for edge in edges) <= 0.05:
