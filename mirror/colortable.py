@@ -134,9 +134,11 @@ def no_cast(lab: np.ndarray, moved: np.ndarray, mean: np.ndarray) -> np.ndarray:
     other side of neutral from ``mean``'s than ``lab``'s (``hue_signs``)."""
     out = np.array(moved, np.float32)
     for channel, sign in enumerate(hue_signs(mean), start=1):
-        if sign:
-            floor = np.minimum(sign * np.asarray(lab, np.float32)[..., channel], 0.0)
-            out[..., channel] = sign * np.maximum(sign * out[..., channel], floor)
+        before = np.asarray(lab, np.float32)[..., channel]
+        if sign > 0:
+            out[..., channel] = np.maximum(out[..., channel], np.minimum(before, 0.0))
+        elif sign < 0:
+            out[..., channel] = np.minimum(out[..., channel], np.maximum(before, 0.0))
     return out
 
 

@@ -416,8 +416,7 @@ def beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, table: Color
     margin = edge_margin(mask.shape[0])       # edit_limit's fade at the crop's edge
     inner = mask.shape[0] - margin - 1
     # The recolouring just inside the fade along the bottom, left, right and top edges, per crop pixel.
-    edges = [mask[inner], mask[:, margin], mask[:, inner], mask[margin]]
-    edges = [edge.reshape(size, scale).mean(axis=1) for edge in edges]
+    edges = [edge.reshape(size, scale).mean(axis=1) for edge in crop_edges(mask)]
     if max(float(edge.max()) for edge in edges) <= 0.05:
         return None
     half, start, first = size // 2, inner // scale, -(-margin // scale)
@@ -912,8 +911,8 @@ class HairRenderer:
             if self.textures is not None and lighter > 0:
                 self._donor = self.textures.pick(mask, self._donor if self.video else None)
                 # (fading out towards the crop's edge, where the recolouring past it has none)
-                lent = self.textures.detail_at(self._donor, size) * _edge_ramp(size)
-                strands = functools.partial(lighten, detail=lent[box],
+                lent = self.textures.detail_at(self._donor, size)[box] * _edge_ramp(size)[box]
+                strands = functools.partial(lighten, detail=lent,
                                             detail_spread=float(self.textures.spread[self._donor]),
                                             spread=float(target[1, 0]), gain=LEND_GAIN * lighter)
             edited = recolor_box(aligned.detail, table, mask, box, mixed, strands)
