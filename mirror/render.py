@@ -64,7 +64,13 @@ ROOTS = 0.04           # ... and reaches up to this far over the thin hair above
 BROAD = 0.03           # ... its patches of light and shade evened out above this size (share of the crop)
 OUTLIER = 2.0          # ... its colour kept within this many robust spreads of the hair's own (L*; a*, b* halved)
 NOT_SKIN = (6.0, 16.0)  # recolouring: a pixel this far (CIELAB) from the face's skin is not / is hair
+SKIN_LIGHT = 0.5       # ... its lightness weighed this much beside a*, b*
 SKIN_ZONE = 0.04       # ... within this (share of the crop) of the face's outline; farther out, hair
+HAIR_CERTAIN = (0.9, 0.97)  # ... and not where the segmenter is this sure of hair (from / wholly),
+CERTAIN_INSET = 0.02   # ... this far (share of the crop) inside its edge (skin-coloured hair: a blond fringe)
+DARKER = 10.0          # a recolouring this much darker in L* (light hair made dark) ...
+HANG_SURE = (0.6, 0.85)  # ... takes hair over the protected face where the segmenter is this sure (from / wholly)
+HANG_COLOR = (2.0, 3.5)  # ... and is this close to the hair's colour (its spreads: wholly / not)
 SKIN_BESIDE = (6.0, 12.0)  # ... unless the colour beside the hair is within this of the skin's a*, b* (skin itself)
 MIX_CONTRAST = (25.0, 40.0)  # ... and this far (CIELAB) from the hair's: a mix of the two is told from skin
 # Recolouring: a pixel within 3 of its hair's spreads (CIELAB, all channels) is stretched as the
@@ -143,6 +149,7 @@ SKIN_MIN = 0.002       # share of the crop a skin sample needs before it is trus
 # hold L* in steps of 0.4 and a*, b* in steps of 1, finer than hair colour needs.
 _LAB_SCALE = np.float32([100.0 / 255.0, 1.0, 1.0])
 _LAB_OFFSET = np.float32([0.0, 128.0, 128.0])
+_SKIN_WEIGHT = np.float32([[SKIN_LIGHT ** 2, 1.0, 1.0]])   # cv2.transform: skin distance's squared weights
 _SUM = np.ones((1, 3), np.float32)   # cv2.transform by this: the sum of a pixel's three channels
 
 
@@ -346,8 +353,9 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
     if spilled is not None:
         matte *= 1.0 - spilled
     if skin is not None:
+        # (Lightness counts less: a lit forehead is lighter than the face's median skin.)
         diff = np.subtract(lab, skin, dtype=np.float32)
-        distance = cv2.sqrt(cv2.transform(diff * diff, _SUM))
+        distance = cv2.sqrt(cv2.transform(diff * diff, _SKIN_WEIGHT))
         skinlike = 1.0 - np.clip((distance - NOT_SKIN[0]) * (1.0 / (NOT_SKIN[1] - NOT_SKIN[0])), 0.0, 1.0)
         # Where what is beside the hair is itself skin (a forehead, lit or shaded: its a*, b*),
         # a pixel of the skin's colour is a mix of the two, which the share already weighs: a
@@ -844,6 +852,7 @@ class HairRenderer:
         # next one, in the making on the worker thread.
         self._color_mask: tuple | None = None
         self._mask_uses = 0
+        self._mask_darker = False
         self._next_mask: concurrent.futures.Future | None = None
         self._donor: int | None = None
 
@@ -876,8 +885,12 @@ class HairRenderer:
         if plan.kind == "color":
             if own is None:
                 return EditedFace(aligned.detail, zero, zero)
-            mask, box, mixed = self._video_mask(aligned, detail, own, crop_lab, skin) if self.video else \
-                self._recolor_mask(aligned, detail, own, crop_lab, skin)
+            target = scene_target(plan.color, plan.skin, skin)
+            table = color_table(own, target, plan.amount)
+            shift = float(move(own, target, plan.amount)[0][0] - own[0, 0])    # in L*
+            darker = shift < -DARKER
+            mask, box, mixed = self._video_mask(aligned, detail, own, crop_lab, skin, darker) if self.video else \
+                self._recolor_mask(aligned, detail, own, crop_lab, skin, darker)
             if box is None:
                 return EditedFace(aligned.detail, zero, zero)
             # Dark hair with hardly any wall beside it in the crop (a dark head on a dark wall,
@@ -895,8 +908,6 @@ class HairRenderer:
                 reach = cv2.resize(hair_reach(aligned.landmarks, aligned.crop.shape[0], HAIR_REACH, REACH_EDGE),
                                    (size, size), interpolation=cv2.INTER_LINEAR)
                 mask = mask * (1.0 - unsure + unsure * reach)
-            target = scene_target(plan.color, plan.skin, skin)
-            table = color_table(own, target, plan.amount)
             # Hair the crop cuts is followed on past it where its colour can be told from the
             # wall's (``beyond``); where it cannot, its new colour fades out before the crop's
             # edge (its ends left as they were, as dyed hair grown out), not cut straight across.
@@ -905,8 +916,7 @@ class HairRenderer:
                 if trust < 1.0:
                     mask = fade_cut(mask, trust, edges_shown(aligned, size))
             # Hair made lighter shows strands a dark photo hid; hair made darker hides them anyway.
-            lighter = float(move(own, target, plan.amount)[0][0] - own[0, 0])
-            lighter = float(np.clip((lighter - LEND_LIGHTER[0]) / (LEND_LIGHTER[1] - LEND_LIGHTER[0]), 0.0, 1.0))
+            lighter = float(np.clip((shift - LEND_LIGHTER[0]) / (LEND_LIGHTER[1] - LEND_LIGHTER[0]), 0.0, 1.0))
             strands = None
             if self.textures is not None and lighter > 0:
                 self._donor = self.textures.pick(mask, self._donor if self.video else None)
@@ -1000,18 +1010,20 @@ class HairRenderer:
         return edited
 
     def _video_mask(self, aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, crop_lab: np.ndarray,
-                    skin: np.ndarray | None) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray]:
+                    skin: np.ndarray | None, darker: bool) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray]:
         """``_recolor_mask`` in video, off the frame's path: a mask made from one frame's crop
         on the worker thread serves the next two frames (in crop coordinates, as the
-        segmenter's masks are carried). The first frame of a face or a style makes its own."""
+        segmenter's masks are carried). The first frame of a face or a style (or of hair made
+        darker after lighter) makes its own."""
         made, self._next_mask = self._next_mask, None
         if made is not None:
             self._color_mask, self._mask_uses = made.result(), 0
-        if self._color_mask is None or self._color_mask[0].shape != detail.shape[:2]:
-            self._color_mask, self._mask_uses = self._recolor_mask(aligned, detail, own, crop_lab, skin), 0
+        if self._color_mask is None or self._color_mask[0].shape != detail.shape[:2] or darker != self._mask_darker:
+            self._color_mask, self._mask_uses = self._recolor_mask(aligned, detail, own, crop_lab, skin, darker), 0
         elif self._mask_uses > 0:
-            self._next_mask = _mask_worker().submit(self._recolor_mask, aligned, detail, own, crop_lab, skin)
+            self._next_mask = _mask_worker().submit(self._recolor_mask, aligned, detail, own, crop_lab, skin, darker)
         self._mask_uses += 1
+        self._mask_darker = darker
         return self._color_mask
 
     @staticmethod
@@ -1046,6 +1058,15 @@ class HairRenderer:
         return refine(sure * np.clip(aligned.person * 2.0 - 0.5, 0.0, 1.0), detail)
 
     @staticmethod
+    def _certain(aligned: AlignedFace, size: int) -> np.ndarray:
+        """(R, R) float32 in [0, 1]: where the segmenter is sure of hair (HAIR_CERTAIN), well inside
+        its edge (CERTAIN_INSET): hair there even in the skin's colour."""
+        sure = np.clip((aligned.hair - HAIR_CERTAIN[0]) * (1.0 / (HAIR_CERTAIN[1] - HAIR_CERTAIN[0])), 0.0, 1.0)
+        inset = 2 * max(1, int(round(CERTAIN_INSET * aligned.hair.shape[0]))) + 1
+        sure = cv2.erode(sure.astype(np.float32), np.ones((inset, inset), np.uint8))
+        return cv2.resize(sure, (size, size), interpolation=cv2.INTER_LINEAR)
+
+    @staticmethod
     def _dense(hair: np.ndarray) -> np.ndarray:
         """(R, R) bool: the hair more than DENSE of the crop inside the hair mask's edge."""
         inset = 2 * max(1, int(round(DENSE * hair.shape[0]))) + 1
@@ -1060,11 +1081,12 @@ class HairRenderer:
 
     @classmethod
     def _recolor_mask(cls, aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, crop_lab: np.ndarray,
-                      skin: np.ndarray | None) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray]:
+                      skin: np.ndarray | None, darker: bool = False) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray]:
         """((R, R) float32 mask, its box or None when empty, (R, R) float32 ``recolor``'s
         ``mixed``): where and how much a recolouring of hair of colour ``own`` applies: the hair
         mask reached a little beyond its edge (the matte tells hair from wall or skin there, and
-        where a pixel is a mix of them), outside the protected face."""
+        where a pixel is a mix of them), outside the protected face; ``darker``: the hair is made
+        darker by more than DARKER (what else is dark goes dark with it)."""
         size = detail.shape[0]
         hair = cls._hair(aligned, detail)
         # Hair that falls just inside the face's outline is recoloured too (the matte keeps the
@@ -1073,7 +1095,15 @@ class HairRenderer:
         keep_out = cls._keep_out(landmarks, size, COLOR_INSET, below_chin=True)
         # So is hair that hangs over the protected face (a fringe over the eyes): it is hair, and
         # stopping at the brows would cut its strands straight across.
-        keep_out = np.maximum(keep_out, hanging(hair, keep_out) * edit_limit(landmarks, size, below_chin=True))
+        over = hanging(hair, keep_out) * edit_limit(landmarks, size, below_chin=True)
+        if darker:
+            # (Made darker, only where the segmenter itself is sure of it: the guided filter
+            # snaps its doubtful edge to a brow or a made-up eyelid, which would go dark with the
+            # hair. Made lighter, a fringe takes all its strands: one left dark is a streak.)
+            over *= cv2.resize(np.clip((aligned.hair - HANG_SURE[0]) * (1.0 / (HANG_SURE[1] - HANG_SURE[0])), 0.0, 1.0),
+                               (size, size), interpolation=cv2.INTER_LINEAR)
+        protected = 1.0 - keep_out
+        keep_out = np.maximum(keep_out, over)
         reach = 2 * max(1, int(round(MATTE_REACH * size))) + 1
         mask = cv2.dilate(hair, np.ones((reach, reach), np.uint8)) * keep_out
         mixed = np.zeros_like(mask)
@@ -1087,8 +1117,19 @@ class HairRenderer:
         grow = 2 * max(1, int(round(SKIN_ZONE * size))) + 1
         oval = face_oval(aligned.landmarks * aligned.scale, size).astype(np.uint8)
         zone = wide_blur(cv2.dilate(oval, np.ones((grow, grow), np.uint8)).astype(np.float32), SOFT * size)
+        zone *= 1.0 - cls._certain(aligned, size)
         matte, mixed[box] = hair_matte(to_lab(aligned.detail[box]), own, hair[box], skin, zone[box], unmixed=True)
         mask[box] *= matte
+        # Made darker, over the protected face only what has the hair's own colour (a brow or
+        # an eye's make-up under a light fringe is not hair: made dark, it is a stain).
+        hung = nonzero_box((mask > 1.0 / 255) & (protected > 0.0)) if darker else None
+        if hung is not None:
+            part = slice(*hung[0]), slice(*hung[1])
+            offset = cv2.multiply(cv2.subtract(to_lab(aligned.detail[part]), own[0]),
+                                  1.0 / np.maximum(own[1], SPREAD_FLOOR))
+            radius = cv2.sqrt(cv2.transform(offset * offset, _SUM))
+            alike = np.clip((HANG_COLOR[1] - radius) * (1.0 / (HANG_COLOR[1] - HANG_COLOR[0])), 0.0, 1.0)
+            mask[part] *= 1.0 - protected[part] * (1.0 - alike)
         return mask, box, mixed
 
     @staticmethod

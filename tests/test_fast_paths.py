@@ -72,7 +72,7 @@ def test_the_vectorised_matte_is_the_plain_one(own):
     matte = hair_matte(lab, own, hair, skin, zone)
     # The plain computation, pixel by pixel as the matte is defined.
     from mirror.render import (DEVIATION, MATTE_CONTRAST, MIX_CONTRAST, NOT_SKIN, OTHER_MIN, OTHER_SIGMA, SKIN_BESIDE,
-                               WALL_MEAN, WALL_SHARE, WALL_WIDE)
+                               SKIN_LIGHT, WALL_MEAN, WALL_SHARE, WALL_WIDE)
     small = (20, 20)
     other = cv2.resize(np.clip(1.0 - 2.0 * hair, 0.0, 1.0), small, interpolation=cv2.INTER_AREA)
     weight = cv2.GaussianBlur(other, (0, 0), OTHER_SIGMA * 20)
@@ -99,7 +99,9 @@ def test_the_vectorised_matte_is_the_plain_one(own):
     share = np.clip(((lab - beside) * span).sum(axis=-1) / np.maximum(length, 1e-3) ** 2, 0.0, 1.0)
     sure = np.clip((length - MATTE_CONTRAST[0]) / (MATTE_CONTRAST[1] - MATTE_CONTRAST[0]), 0.0, 1.0)
     plain = (1.0 - (1.0 - share) * sure * np.clip(weight / OTHER_MIN, 0.0, 1.0)) * (1.0 - spilled)
-    skinlike = 1.0 - np.clip((np.linalg.norm(lab - skin, axis=-1) - NOT_SKIN[0]) / (NOT_SKIN[1] - NOT_SKIN[0]), 0.0, 1.0)
+    light = np.float32([SKIN_LIGHT, 1.0, 1.0])     # the skin's lightness counts less
+    skinlike = 1.0 - np.clip((np.linalg.norm((lab - skin) * light, axis=-1) - NOT_SKIN[0]) / (NOT_SKIN[1] - NOT_SKIN[0]),
+                             0.0, 1.0)
     # ... unless what is beside is skin too and far from the hair: a mix the share weighs.
     # (on the quarter-size map of the colour beside, as that is)
     beside_small = cv2.GaussianBlur(lab_small * other[..., None], (0, 0), OTHER_SIGMA * 20) \

@@ -182,6 +182,53 @@ def test_a_bald_scalp_takes_the_faces_skin_tone_not_the_shadow_at_a_fringed_hair
     assert abs(float(dome[..., 0].mean()) - skin[0]) < 5.0
 
 
+EYES = ([33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246],
+        [263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466])   # face mesh
+
+
+@pytest.mark.parametrize("name, fringe", [("184436", 0.5), ("183047", 0.75)])
+def test_light_hair_made_black_takes_its_whole_fringe_and_leaves_the_eyes_as_they_were(pipeline, name, fringe):
+    """CelebA 184436: a blond fringe of her skin's own colour came out in patches, the skin
+    between them (a fifth of the band above her brows went dark). 183047: the mask of her white
+    hair runs over her brows and made-up eyelids, and they went dark (12.9 L* round the eyes) and
+    half of her fringe stayed white."""
+    image = read_image(os.path.join(need(CELEBA), "img", f"{name}.jpg"))
+    frame, aligned = pipeline.track(Frame(0, 0, image))
+    edited = pipeline.edit(frame, aligned, pipeline.styles.get("black"))
+    size = edited.crop.shape[0]
+    landmarks = aligned.landmarks * aligned.scale
+    darker = to_lab(aligned.detail)[..., 0] - to_lab(edited.crop)[..., 0]
+    eyes = np.zeros((size, size), np.uint8)
+    for eye in EYES:
+        cv2.fillPoly(eyes, [cv2.convexHull(landmarks[eye].astype(np.int32))], 1)
+    eyes = cv2.dilate(eyes, np.ones((9, 9), np.uint8)) > 0
+    assert darker[eyes].mean() < 3.0
+    brow, top = int(landmarks[BROWS, 1].min()), int(landmarks[10, 1])
+    band = darker[max(top, brow - size // 12):brow - 2, int(landmarks[33, 0]):int(landmarks[263, 0])]
+    assert (band > 15).mean() > fringe
+
+
+def test_a_lit_forehead_under_a_loose_mask_is_skin_and_surely_segmented_hair_of_the_skins_colour_is_hair():
+    # Blond hair on the left, a forehead lit lighter than the face's median skin on the right;
+    # the loose mask covers both.
+    skin, lit, blond = np.float32([67, 10, 24]), np.float32([78, 9, 25]), np.float32([70, 6, 26])
+    lab = np.tile(lit, (96, 96, 1))
+    lab[:, :48] = blond + np.random.default_rng(0).normal(0, 2.0, (96, 48, 3))
+    mask = np.ones((96, 96), np.float32)
+    own = np.float32([[70, 6, 26], [8, 3, 3]])
+    zone = np.ones((96, 96), np.float32)
+    assert hair_matte(lab, own, mask, skin, zone)[:, 60:].max() < 0.05     # the lit forehead: skin
+    # Hair of the skin's very colour is hair where the segmenter is sure of it, well inside its
+    # edge: the renderer takes that out of the skin zone.
+    hair = np.zeros((64, 64), np.float32)
+    hair[:, :32] = 0.99
+    hair[:, 32:36] = 0.8
+    aligned = AlignedFace(np.zeros((64, 64, 3), np.uint8), np.float64([[1, 0, 0], [0, 1, 0]]),
+                          np.zeros((478, 2), np.float32), np.zeros((96, 96, 3), np.uint8), hair=hair)
+    certain = HairRenderer._certain(aligned, 96)
+    assert certain[:, :40].min() > 0.99 and certain[:, 48:].max() == 0.0   # (its edge: 2 % of the crop in)
+
+
 def test_hair_hanging_over_the_face_is_the_hair_joined_to_the_hair_outside_it():
     keep_out = np.ones((64, 64), np.float32)
     keep_out[24:, 16:48] = 0.0                  # the protected face
@@ -395,6 +442,12 @@ def test_video_makes_recolouring_masks_off_the_frames_path_and_carries_them_two_
     video.render(other, plan(other, blond))                    # made on this frame
     video.render(other, plan(other, bald))
     own = video.render(astronaut, plan(astronaut, blond)).hair_mask
+    assert np.abs(own - fresh).mean() < 0.1 * fresh.mean() and np.abs(own - first).mean() > 0.15 * fresh.mean()
+    # Nor from hair made lighter to hair made darker (which takes less over the face).
+    black = pipeline.styles.get("black")
+    fresh = HairRenderer().render(astronaut, plan(astronaut, black)).hair_mask
+    video.render(other, plan(other, blond))
+    own = video.render(astronaut, plan(astronaut, black)).hair_mask
     assert np.abs(own - fresh).mean() < 0.1 * fresh.mean() and np.abs(own - first).mean() > 0.15 * fresh.mean()
 
 
