@@ -23,7 +23,7 @@ from mirror.types import EditedFace
 _LAB_SCALE = np.float32([100.0 / 255.0, 1.0, 1.0])
 _LAB_OFFSET = np.float32([0.0, 128.0, 128.0])
 _SUM = np.ones((1, 3), np.float32)        # cv2.transform: the sum of a pixel's three channels
-_NO_CAP = 1e3                              # chroma_cap's "the whole shift" (weights are at most 1)
+_NO_CAP = 1e3                              # shift_cap's "the whole shift" (weights are at most 1)
 HUE_MIN = 2.0                              # hue_signs: a new colour this close to neutral in a* (or b*) has no side there
 
 
@@ -40,11 +40,12 @@ class ColorTable:
             not at all (unless ``core`` says it is hair).
         spread_floor: ``render.SPREAD_FLOOR``: the spreads those distances are counted in are
             at least this (per channel).
+        ceiling: ``shift_cap``'s: the lightest L* a pixel only shifted is made (None: any).
     """
 
     def __init__(self, own: np.ndarray, mean: np.ndarray, ratio: np.ndarray,
                  deviation: tuple[float, float], core: tuple[float, float], far: tuple[float, float],
-                 spread_floor: np.ndarray | float = 1.0):
+                 spread_floor: np.ndarray | float = 1.0, ceiling: float | None = None):
         values = (np.arange(256, dtype=np.float32)[:, None] - _LAB_OFFSET) * _LAB_SCALE   # (256, 3) CIELAB
         offset = values - own[0]
         # Per channel: the squared share of the distance from the hair's mean, the pixel's new
@@ -53,7 +54,7 @@ class ColorTable:
         self._distance = self._table((offset / np.maximum(own[1], spread_floor)) ** 2)
         self._base = self._table((mean + offset) / _LAB_SCALE + _LAB_OFFSET + 0.5)
         self._gain = self._table(offset * (ratio - 1.0) / _LAB_SCALE)
-        self._cap = self._table(chroma_cap(values, own, mean))
+        self._cap = self._table(shift_cap(values, own, mean, ceiling))
         self._signs = hue_signs(mean)
         self._deviation = deviation
         self._core = core
@@ -84,13 +85,12 @@ class ColorTable:
         near = np.clip((high - radius) * (1.0 / (high - low)), 0.0, 1.0)
         if core is not None:
             sure = np.clip((core - self._core[0]) * (1.0 / (self._core[1] - self._core[0])), 0.0, 1.0)
-            np.maximum(inside, sure, out=inside)
             np.maximum(near, sure, out=near)
         if mixed is not None:
             np.maximum(near, mixed, out=near)
         if weight is not None:
             near *= weight
-        # A pixel only shifted takes its a*, b* no farther than the new hair's (``chroma_cap``).
+        # A pixel only shifted goes no farther than the new hair's colour (``shift_cap``).
         whole = cv2.merge((near, near, near))
         held = cv2.min(whole, cv2.LUT(lab, self._cap))
         whole -= held
@@ -142,16 +142,21 @@ def no_cast(lab: np.ndarray, moved: np.ndarray, mean: np.ndarray) -> np.ndarray:
     return out
 
 
-def chroma_cap(lab: np.ndarray, own: np.ndarray, mean: np.ndarray) -> np.ndarray:
+def shift_cap(lab: np.ndarray, own: np.ndarray, mean: np.ndarray, ceiling: float | None = None) -> np.ndarray:
     """(..., 3) float32: the most of its shift (the hair's move from ``own``'s mean to ``mean``,
-    (3,) CIELAB) a pixel of colour ``lab`` (..., 3) takes in a*, b* if it is only shifted, not
-    stretched as the hair is (skin or wall mixed into an edge pixel): as far as the new hair's
-    a*, b* and no farther (a warm edge made blond would come out orange); L* is not held back."""
-    shift = np.asarray(mean, np.float32) - np.asarray(own, np.float32)[0]
-    room = np.asarray(mean, np.float32) - np.asarray(lab, np.float32)
+    (3,) CIELAB) a pixel of colour ``lab`` (..., 3) takes if it is only shifted, not stretched as
+    the hair is (skin or wall mixed into an edge pixel): in a*, b* as far as the new hair's and no
+    farther (a warm edge made blond would come out orange); in L*, made lighter, to ``ceiling``
+    at most (skin between dark strands made blond would glow), else not held back."""
+    mean = np.asarray(mean, np.float32)
+    shift = mean - np.asarray(own, np.float32)[0]
+    room = mean - np.asarray(lab, np.float32)
+    if ceiling is not None and shift[0] > 0:
+        room[..., 0] = ceiling - np.asarray(lab, np.float32)[..., 0]
     moving = np.abs(shift) > 1e-3
     cap = np.where(moving, room / np.where(moving, shift, 1.0), _NO_CAP)
-    cap[..., 0] = _NO_CAP
+    if ceiling is None or shift[0] <= 0:
+        cap[..., 0] = _NO_CAP
     return np.clip(cap, 0.0, _NO_CAP).astype(np.float32)
 
 

@@ -26,7 +26,7 @@ import functools
 import cv2
 import numpy as np
 
-from mirror.colortable import ColorTable, chroma_cap, no_cast, recolor_box
+from mirror.colortable import ColorTable, no_cast, recolor_box, shift_cap
 from mirror.compositor import nonzero_box
 from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
 from mirror.regions import (NOSE_TIP, MOUTH, brow_line, edge_margin, edge_profile, edit_limit, face_interior,
@@ -83,6 +83,7 @@ CORE = (0.9, 1.0)       # ... except deep inside the recolouring's mask (from CO
 SPREAD_FLOOR = np.float32([4.0, 3.0, 3.0])
 ALREADY = (8.0, 20.0)  # recolouring: hair this close to the target (CIELAB distance) is left / fully moved
 LIGHT_TARGET = 40.0    # ... a target this light in L* (blond, gray) darkens no hair
+CEILING = 3.0          # ... skin or wall only shifted with hair made lighter: no lighter than its new mean plus this many spreads
 LIGHTEN_PAST = 0.5     # ... past its target, hair made lighter goes this share as far in L* (overshot, it reads as bleached)
 LEND_GAIN = 0.8        # recolouring: a donor's hair detail makes up this much of the lightness spread flat hair lacks (mirror.texture)
 LEND_LIGHTER = (5.0, 15.0)  # ... when made lighter by this much in L* (wholly from the second)
@@ -226,6 +227,12 @@ def move(own: np.ndarray, target: np.ndarray, amount: float = 1.0) -> tuple[np.n
     return mean, ratio
 
 
+def ceiling(own: np.ndarray, mean: np.ndarray, ratio: np.ndarray) -> float | None:
+    """The lightest L* a pixel only shifted by a recolouring (``shift_cap``) is made: the new
+    hair's mean plus CEILING of its spread (None: ``CEILING`` is off)."""
+    return None if CEILING is None else float(mean[0] + CEILING * own[1, 0] * ratio[0])
+
+
 def scene_target(target: np.ndarray, reference: np.ndarray | None, skin: np.ndarray | None) -> np.ndarray:
     """(2, 3) a colour style's target as it looks in this picture: moved by SCENE of how the
     person's skin (3,) differs from the skin of the training faces that have the colour
@@ -245,7 +252,7 @@ def color_table(own: np.ndarray, target: np.ndarray, amount: float = 1.0) -> Col
     """``recolor(..., own, target, amount, core, mixed, weight)`` as lookup tables for 8-bit BGR pixels
     (``mirror.colortable``): the same output, in a fraction of the time."""
     mean, ratio = move(own, target, amount)
-    return ColorTable(own, mean, ratio, DEVIATION, CORE, FAR, SPREAD_FLOOR)
+    return ColorTable(own, mean, ratio, DEVIATION, CORE, FAR, SPREAD_FLOOR, ceiling(own, mean, ratio))
 
 
 def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float = 1.0,
@@ -280,14 +287,14 @@ def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float 
     near = np.clip((FAR[1] - radius) / (FAR[1] - FAR[0]), 0.0, 1.0)
     if core is not None:
         sure = np.clip((core[..., None] - CORE[0]) / (CORE[1] - CORE[0]), 0.0, 1.0)
-        inside, near = np.maximum(inside, sure), np.maximum(near, sure)
+        near = np.maximum(near, sure)
     if mixed is not None:
         near = np.maximum(near, mixed[..., None])
     if weight is not None:
         near = near * weight[..., None]
     # What is only shifted (skin or wall mixed into an edge pixel) goes no farther in a*, b* than
     # the new hair's colour (a warm edge made blond would come out an orange rim).
-    held = np.minimum(near, chroma_cap(lab, own, mean))
+    held = np.minimum(near, shift_cap(lab, own, mean, ceiling(own, mean, ratio)))
     near = held + inside * (near - held)
     return from_lab(no_cast(lab, lab + near * (mean + offset * (1.0 + inside * (ratio - 1.0)) - lab), mean))
 

@@ -15,7 +15,7 @@ from mirror.app import Pipeline
 from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
 from mirror.regions import BROWS, EARS, edge_margin, face_interior, face_oval, hair_reach, skull
-from mirror.render import (CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_SHADE, THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen,
+from mirror.render import (CEILING, CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_SHADE, THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen,
                            beyond, color_stats, color_table, column_span, edges_shown, fade_cut, from_lab, hair_matte,
                            hanging, lit_like, move, own_color, recolor, reflect_from, removed_beyond, scene_target,
                            strand_tips, thin_ends, thin_out, to_lab)
@@ -393,6 +393,27 @@ def test_a_warm_edge_pixel_made_blond_is_not_pushed_past_its_own_and_the_hairs_c
         assert min(24, 28) - 1.5 <= moved[2] <= max(mean[2], 24) + 1.5         # ... and the new hair's: no orange rim
 
 
+def test_skin_between_dark_strands_deep_inside_the_mask_made_blond_is_not_lit_up():
+    """CelebA 003640, 007118: the forehead between dark fringe strands lies deep inside the hair
+    mask. Taken there for hair, it was stretched as the hair's spread is (by up to 1.5) from the
+    dark hair's colour, and came out white: a glowing fringe."""
+    rng = np.random.default_rng(0)
+    dark, skin = np.float32([12, 2, 4]), np.float32([70, 14, 18])
+    lab = (dark + rng.normal(0, 3, (64, 64, 3)) * np.float32([1.0, 0.3, 0.3])).astype(np.float32)
+    lab[:, ::4] = skin                                        # skin between the strands
+    strands = np.ones((64, 64), np.float32)
+    strands[:, ::4] = 0.0
+    own = own_color(lab, strands)
+    target = np.float32([[60, 6, 22], [14, 3, 6]])
+    mean, ratio = move(own, target)
+    sure = np.ones((64, 64), np.float32)                      # the mask: surely hair
+    for out in (to_lab(recolor(lab, own, target, core=sure)),
+                to_lab(color_table(own, target).apply(np.round(from_lab(lab) * 255).astype(np.uint8), sure))):
+        # (no lighter than the new hair, or than it was)
+        assert out[:, ::4, 0].max() <= max(float(skin[0]), mean[0] + CEILING * own[1, 0] * ratio[0]) + 1.0
+        assert out[:, 1::4, 0].mean() > mean[0] - 5.0                         # the strands are blond
+
+
 def test_black_hairs_strands_a_shade_warmer_are_moved_as_hair_not_left_as_a_dark_line():
     # Black hair's own spread is a unit or two; a strand at its edge a little lighter and warmer
     # (13 L*, 12 a*, 11 b* off) is still hair, and is moved as far as its mask says.
@@ -472,13 +493,16 @@ def test_edge_pixels_that_mix_hair_and_skin_are_recoloured_in_part_and_neither_g
     # Skin far outside the hair's colour is not moved at all, even where the mask covers it
     # (unless the mask says it is surely hair): no orange ring on the face's edge.
     assert np.abs(blond[:, 66:70] - lab[:, 66:70]).max() <= 1.5        # 8-bit CIELAB rounding
+    # Where the mask says it is surely hair, it takes the new hair's colour (b* here), but is
+    # made no lighter than the new hair is (already lighter, not at all).
     sure = to_lab(recolor(lab, own, target, core=mask))
-    assert np.abs(sure[:, 66:70] - lab[:, 66:70]).max() > 10.0
+    assert np.abs(sure[:, 66:70, 2] - lab[:, 66:70, 2]).min() > 2.0
+    assert np.abs(sure[:, 66:70, 0] - lab[:, 66:70, 0]).max() <= 1.0
     # The matte knows the mixed pixel is a mix of the two, and it is moved by its share of the
     # hair's change: half way from blond to skin (neither a dark outline nor a glow).
     matte, mixed = hair_matte(lab, own, mask, skin, unmixed=True)
     assert mixed[10, 64] > 0.9 and mixed[:, 66:].max() <= 1.0
-    shown = lab + matte[..., None] * (to_lab(recolor(lab, own, target, mixed=mixed)) - lab)
+    shown = to_lab(recolor(lab, own, target, mixed=mixed, weight=matte))     # (the renderer's blend)
     assert abs(shown[10, 64, 0] - (target[0, 0] + skin[0]) / 2) < 6.0
     assert np.abs(shown[:, 66:70] - lab[:, 66:70]).max() <= 1.5          # and still no ring
 
