@@ -36,6 +36,7 @@ REGROW_CENTRE, REGROW_TEMPLES = 0.0, 0.16    # regrowth: hairline comes down thi
 HORSESHOE = 0.3      # bald at amount 1 keeps the sides below this height above the ear line
 HORSESHOE_RISE = 0.3  # ... a height that rises by this per half face width beyond 0.9 of it from the centre
 HORSESHOE_HUG = (1.6, 1.3)  # ... and no farther out than this many times the skull (above the ear line; at SIDES_FROM[1] / 1)
+DRAPE = 1.5          # ... and below it, beside the skull, takes the hair down to a line falling this many rows a column outward
 CUT_EDGE = 2.5      # ... its top thinning out over this many soft edges (not a clipper's line)
 SIDES_FROM = (0.4, 0.6)  # ... and from these amounts (none / all: the top is bare down to it) takes all hair above that beside the skull too
 THIN_SHARE = 0.65    # thinning at amount 1: this share of the hair on top goes (at the crown) ...
@@ -111,6 +112,12 @@ def region(style: str, landmarks: np.ndarray, size: int, amount: float) -> np.nd
         out_of = np.hypot((xs - g["centre"]) / (g["half"] * SKULL_WIDTH * hug), (ys - g["ears"]) / (height * hug))
         far = np.clip((out_of - 1.0) * height / edge + 0.5, 0.0, 1.0) * np.clip((g["ears"] - ys) / edge + 0.5, 0.0, 1.0)
         out = np.maximum(out, sides * far)
+        # Below the horseshoe's top, long hair falls from the side of the head: what stands out
+        # beside the skull goes down to a line falling away from it, DRAPE rows a column (long
+        # hair was left as a box cut straight across at the horseshoe's top: earmuffs).
+        beyond = np.abs(xs - g["centre"]) - g["half"] * SKULL_WIDTH
+        drape = np.clip(beyond / edge + 0.5, 0.0, 1.0) * np.clip((cut + DRAPE * beyond - ys) / (CUT_EDGE * edge) + 0.5, 0.0, 1.0)
+        out = np.maximum(out, sides * drape)
     elif style == "regrowth":
         depth = amount * height * (REGROW_CENTRE + (REGROW_TEMPLES - REGROW_CENTRE) * np.clip(u, -1, 1) ** 2)
         out = np.maximum(_band(rows, top - 2 * height, top + depth, edge) * skull(landmarks, size),

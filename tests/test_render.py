@@ -782,6 +782,27 @@ def test_bald_leaves_no_big_hair_standing_out_beside_the_scalp(faces):
     assert (crown[beside] > -0.01).mean() > 0.9
 
 
+def test_bald_leaves_long_hair_falling_from_the_side_of_the_head_not_a_box_cut_straight_across():
+    """CelebA 000035, 000258: long hair below the horseshoe's top stayed as wide as it was, its
+    top a straight line at brow height from the face to the crop's edge (earmuffs). Beside the
+    skull it now goes down to a line falling away from the head; below that it stays."""
+    size = 128
+    landmarks = np.zeros((478, 2), np.float32)
+    landmarks[:, 0], landmarks[:, 1] = 64.0, 60.0
+    landmarks[EARS[0]], landmarks[EARS[1]] = (34.0, 62.0), (94.0, 62.0)
+    landmarks[10], landmarks[152] = (64.0, 30.0), (64.0, 100.0)
+    region = shapes.region("bald", landmarks, size, 1.0)
+    height = (62.0 - 30.0) * shapes.SKULL_HEIGHT
+    cut = int(62.0 - height * shapes.HORSESHOE)                     # the horseshoe's top beside the face
+    skull_side = 64 + int(30 * shapes.SKULL_WIDTH)
+    assert region[cut + 4, skull_side - 4] < 0.1                     # the horseshoe itself stays
+    out = skull_side + 16                                            # farther out, below its top:
+    assert region[cut + 8, out] > 0.9 and region[cut + 8 + int(3 * shapes.DRAPE * 16), out] < 0.1   # gone, down to the line
+    columns = [region[:, c] > 0.5 for c in range(skull_side + 4, min(size, skull_side + 30))]
+    lowest = [np.flatnonzero(c).max() for c in columns]
+    assert np.all(np.diff(lowest) >= 0) and lowest[-1] - lowest[0] > 20  # falling away outward
+
+
 def test_thinning_is_a_share_of_the_hair_on_top_most_at_the_crown(faces):
     _, _, aligned = faces[1]
     size = aligned.hair.shape[0]
