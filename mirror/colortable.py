@@ -24,6 +24,8 @@ _LAB_SCALE = np.float32([100.0 / 255.0, 1.0, 1.0])
 _LAB_OFFSET = np.float32([0.0, 128.0, 128.0])
 _SUM = np.ones((1, 3), np.float32)        # cv2.transform: the sum of a pixel's three channels
 _NO_CAP = 1e3                              # shift_cap's "the whole shift" (weights are at most 1)
+SHADED = (20.0, 35.0)                      # stretched: hair of this mean L* (none / all) keeps its shadows made lighter,
+DEEP = (10.0, 25.0)                        # ... wholly those this dark in L*, not at all from the second
 HUE_MIN = 2.0                              # hue_signs: a new colour this close to neutral in a* (or b*) has no side there
 
 
@@ -53,7 +55,7 @@ class ColorTable:
         # full stretch to the target's spread adds to it.
         self._distance = self._table((offset / np.maximum(own[1], spread_floor)) ** 2)
         self._base = self._table((mean + offset) / _LAB_SCALE + _LAB_OFFSET + 0.5)
-        self._gain = self._table(offset * (ratio - 1.0) / _LAB_SCALE)
+        self._gain = self._table((stretched(values, own, mean, ratio) - mean - offset) / _LAB_SCALE)
         self._cap = self._table(shift_cap(values, own, mean, ceiling))
         self._signs = hue_signs(mean)
         self._deviation = deviation
@@ -118,6 +120,37 @@ class ColorTable:
                 moved[..., 0] += offset
         np.clip(moved, 0, 255, out=moved)
         return cv2.cvtColor(moved.astype(np.uint8), cv2.COLOR_LAB2BGR)
+
+
+def stretched(lab: np.ndarray, own: np.ndarray, mean: np.ndarray, ratio: np.ndarray) -> np.ndarray:
+    """(..., 3) float32: where hair of colour ``lab`` (..., 3) CIELAB goes when stretched as the
+    hair is: its offset from ``own``'s mean scaled by ``ratio`` (3,) about the new ``mean``; but
+    made lighter, the deep shadows (DEEP) of hair not too dark to have them (SHADED: black hair's
+    darker half is noise and JPEG blocks) are scaled in linear light, as a lighter hair in the
+    same light would be: they stay dark (a deep shadow between orange curls made blond, moved
+    with the spread squeezed, came out a flat grey smoke: CelebA 183936)."""
+    lab = np.asarray(lab, np.float32)
+    out = np.asarray(mean, np.float32) + (lab - np.asarray(own, np.float32)[0]) * np.asarray(ratio, np.float32)
+    share = float(np.clip((own[0][0] - SHADED[0]) / (SHADED[1] - SHADED[0]), 0.0, 1.0))
+    if mean[0] > own[0][0] and share > 0.0:
+        light = lab[..., 0]
+        gain = _luminance(np.float32(mean[0])) / max(float(_luminance(np.float32(own[0][0]))), 1e-6)
+        shade = _lightness(_luminance(light) * gain)
+        deep = share * np.clip((DEEP[1] - light) / (DEEP[1] - DEEP[0]), 0.0, 1.0)
+        out[..., 0] = np.where(light < own[0][0], out[..., 0] + deep * (shade - out[..., 0]), out[..., 0])
+    return out
+
+
+def _luminance(light: np.ndarray) -> np.ndarray:
+    """CIE relative luminance Y in [0, 1] of L* ``light``."""
+    light = np.asarray(light, np.float32)
+    return np.where(light > 8.0, ((light + 16.0) / 116.0) ** 3, light / 903.3).astype(np.float32)
+
+
+def _lightness(luminance: np.ndarray) -> np.ndarray:
+    """L* of CIE relative luminance ``luminance``."""
+    luminance = np.asarray(luminance, np.float32)
+    return np.where(luminance > 0.008856, 116.0 * np.cbrt(luminance) - 16.0, 903.3 * luminance).astype(np.float32)
 
 
 def hue_signs(mean: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ import functools
 import cv2
 import numpy as np
 
-from mirror.colortable import ColorTable, no_cast, recolor_box, shift_cap
+from mirror.colortable import ColorTable, no_cast, recolor_box, shift_cap, stretched
 from mirror.compositor import nonzero_box
 from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
 from mirror.regions import (NOSE_TIP, MOUTH, brow_line, edge_margin, edge_profile, edit_limit, face_interior,
@@ -296,7 +296,8 @@ def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float 
     # the new hair's colour (a warm edge made blond would come out an orange rim).
     held = np.minimum(near, shift_cap(lab, own, mean, ceiling(own, mean, ratio)))
     near = held + inside * (near - held)
-    return from_lab(no_cast(lab, lab + near * (mean + offset * (1.0 + inside * (ratio - 1.0)) - lab), mean))
+    moved = mean + offset + inside * (stretched(lab, own, mean, ratio) - mean - offset)
+    return from_lab(no_cast(lab, lab + near * (moved - lab), mean))
 
 
 def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndarray | None,

@@ -414,6 +414,27 @@ def test_skin_between_dark_strands_deep_inside_the_mask_made_blond_is_not_lit_up
         assert out[:, 1::4, 0].mean() > mean[0] - 5.0                         # the strands are blond
 
 
+def test_deep_shadows_in_hair_made_blond_stay_dark_not_a_grey_smoke():
+    """CelebA 183936: orange curls (L* 35, with deep shadows between them: a spread of 34) made
+    blond. Moved with the spread squeezed to blond's, a shadow at L* 3 came out L* 42: a flat
+    grey smoke beside her face. Made lighter in linear light, as blond hair in the same light
+    is, it stays dark; the hair's mean still goes to the new mean, its light strands as before."""
+    own, blond = np.float32([[35, 16, 20], [34, 4, 9]]), np.float32([[60, 6, 25], [12, 3, 6]])
+    lab = np.float32([[[3, 10, 8], [35, 16, 20], [55, 18, 24]]])
+    mean, ratio = move(own, blond)
+    sure = np.ones((1, 3), np.float32)
+    bgr = np.round(from_lab(lab) * 255).astype(np.uint8)
+    for out in (to_lab(recolor(lab, own, blond, core=sure)), to_lab(color_table(own, blond).apply(bgr, sure))):
+        assert out[0, 0, 0] < 15.0                                   # the shadow
+        assert abs(out[0, 1, 0] - mean[0]) < 1.5                      # the mean
+        assert abs(out[0, 2, 0] - (mean[0] + 20 * ratio[0])) < 1.5    # a light strand: stretched
+    # Black hair's darker half is noise and JPEG blocks, not shadows: stretched as before.
+    black = np.float32([[12, 2, 3], [6, 2, 2]])
+    dark = to_lab(recolor(np.float32([[[6, 2, 3]]]), black, blond, core=np.ones((1, 1), np.float32)))
+    mean, ratio = move(black, blond)
+    assert abs(dark[0, 0, 0] - (mean[0] - 6 * ratio[0])) < 1.5
+
+
 def test_black_hairs_strands_a_shade_warmer_are_moved_as_hair_not_left_as_a_dark_line():
     # Black hair's own spread is a unit or two; a strand at its edge a little lighter and warmer
     # (13 L*, 12 a*, 11 b* off) is still hair, and is moved as far as its mask says.
