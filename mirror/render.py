@@ -49,7 +49,7 @@ HAIR_SURE = 0.8        # ... and where its colour is measured
 GUIDE_EPS = 2e-3       # guided filter regulariser (intensity^2 in [0, 1] units): edges above ~0.05
 # The segmented hair change of the decodes below this counts as noise, above CHANGE_FULL as sure.
 CHANGE_MIN, CHANGE_FULL = 0.15, 0.55
-FRINGE_REACH = 0.008   # removed hair takes this much (share of the crop) of the wall beside it too (its fringe)
+FRINGE_REACH = 0.02   # removed hair takes this much (share of the crop) of the wall beside it too (its fringe)
 WISPS = 0.04           # bald scalp reaches this far (share of the crop) below the hair that goes
 # Colour: the hair's spread may grow or shrink at most this much (a dark head's noise is not
 # stretched into speckle), per channel (L, a, b).
@@ -955,7 +955,9 @@ class HairRenderer:
         fringe = 2 * max(1, int(round(FRINGE_REACH * size))) + 1
         taken = loss * np.clip(hair * 6.0, 0.0, 1.0)
         # ... out over the wall (not over the face, whose edge stays as it is).
-        beside = np.where(face_oval(landmarks, size), taken, cv2.dilate(taken, np.ones((fringe, fringe), np.uint8)))
+        # (as far from the face's edge as it reaches)
+        face = cv2.dilate(face_oval(landmarks, size).astype(np.uint8), np.ones((fringe, fringe), np.uint8)) > 0
+        beside = np.where(face, taken, cv2.dilate(taken, np.ones((fringe, fringe), np.uint8)))
         loss = cv2.GaussianBlur(beside, (0, 0), soft)
         if plan.thinning is not None:
             share = cv2.resize(plan.thinning, (size, size), interpolation=cv2.INTER_LINEAR)
