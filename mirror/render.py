@@ -1244,7 +1244,10 @@ class HairRenderer:
         wall seen in this crop."""
         size = detail.shape[0]
         person = cv2.resize(aligned.person, (size, size), interpolation=cv2.INTER_LINEAR)
-        visible = np.clip(1.0 - 2.0 * np.maximum(person, hair), 0.0, 1.0)
+        # (Not within FRINGE_REACH of the person: that is the strands' fringe, which the removal
+        # redraws; filled from, it drew a dark outline of the old hair on the wall.)
+        fringe = 2 * max(1, int(round(FRINGE_REACH * size))) + 1
+        visible = cv2.erode(np.clip(1.0 - 2.0 * np.maximum(person, hair), 0.0, 1.0), np.ones((fringe, fringe), np.uint8))
         if plate is None:
             return fill_holes(detail, visible)
         seen, known = plate.crop(aligned.detail_to_crop, size)

@@ -666,6 +666,25 @@ def test_reflection_fills_from_the_source_only():
     assert np.allclose(map_x[20], np.arange(40), atol=1e-3)       # straight up, no sideways smear
 
 
+def test_the_wall_behind_removed_hair_is_not_filled_from_the_strands_fringe_beside_it():
+    """CelebA 000406, 000377: the stray strands just outside the hair mask (darker than the wall)
+    were trusted as wall, and the fill behind the removed hair drew them as a dark outline of
+    the old hair. The fill now takes the wall from beyond FRINGE_REACH of the person."""
+    size = 256
+    detail = np.full((size, size, 3), 0.8, np.float32)
+    yy, xx = np.mgrid[0:size, 0:size]
+    head = (xx - 128) ** 2 + (yy - 140) ** 2 < 70 ** 2
+    fringe = ((xx - 128) ** 2 + (yy - 140) ** 2 < 74 ** 2) & ~head
+    detail[head], detail[fringe] = 0.15, 0.45                # hair, and its strands' dark fringe
+    person = cv2.resize(head.astype(np.float32), (128, 128), interpolation=cv2.INTER_AREA)
+    aligned = AlignedFace(np.zeros((128, 128, 3), np.uint8), np.float64([[1, 0, 0], [0, 1, 0]]),
+                          np.zeros((478, 2), np.float32), (detail * 255).astype(np.uint8),
+                          person=person, hair=person.copy())
+    wall = HairRenderer._wall(detail, aligned, head.astype(np.float32), None)
+    inner = (xx - 128) ** 2 + (yy - 140) ** 2 < 60 ** 2        # behind the removed hair
+    assert np.abs(wall[inner] - 0.8).max() < 0.05
+
+
 def test_fill_holes_takes_the_wall_around():
     wall = np.zeros((64, 64, 3), np.float32)
     wall[:, :32] = (0.2, 0.4, 0.6)
