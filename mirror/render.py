@@ -227,10 +227,10 @@ def move(own: np.ndarray, target: np.ndarray, amount: float = 1.0) -> tuple[np.n
     return mean, ratio
 
 
-def ceiling(own: np.ndarray, mean: np.ndarray, ratio: np.ndarray) -> float | None:
+def ceiling(own: np.ndarray, mean: np.ndarray, ratio: np.ndarray) -> float:
     """The lightest L* a pixel only shifted by a recolouring (``shift_cap``) is made: the new
-    hair's mean plus CEILING of its spread (None: ``CEILING`` is off)."""
-    return None if CEILING is None else float(mean[0] + CEILING * own[1, 0] * ratio[0])
+    hair's mean (``move``'s ``mean``, ``ratio``) plus CEILING of its spread."""
+    return float(mean[0] + CEILING * own[1, 0] * ratio[0])
 
 
 def scene_target(target: np.ndarray, reference: np.ndarray | None, skin: np.ndarray | None) -> np.ndarray:
@@ -263,8 +263,10 @@ def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float 
 
     Args:
         core: (H, W) in [0, 1], where the pixel is surely hair (deep inside the hair mask): it is
-            moved as the hair is even when its colour is far from ``own`` (light strands of hair
-            whose measured colour is its darker part); None: judged by colour alone.
+            moved even when its colour is far from ``own`` (light strands of hair whose measured
+            colour is its darker part), though only shifted, not stretched (skin between dark
+            strands, stretched from the dark hair's colour, came out white); None: judged by
+            colour alone.
         mixed: (H, W) in [0, 1], where the pixel is known to be a mix of the hair and the colour
             beside it (``hair_matte``'s ``unmixed``): moved however far its colour is from the
             hair's (its mask, the hair's share, says how much); None: judged by colour alone.
@@ -293,7 +295,8 @@ def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float 
     if weight is not None:
         near = near * weight[..., None]
     # What is only shifted (skin or wall mixed into an edge pixel) goes no farther in a*, b* than
-    # the new hair's colour (a warm edge made blond would come out an orange rim).
+    # the new hair's colour (a warm edge made blond would come out an orange rim), nor, made
+    # lighter, much lighter than the new hair (``ceiling``).
     held = np.minimum(near, shift_cap(lab, own, mean, ceiling(own, mean, ratio)))
     near = held + inside * (near - held)
     moved = mean + offset + inside * (stretched(lab, own, mean, ratio) - mean - offset)
