@@ -184,11 +184,12 @@ def shift_cap(lab: np.ndarray, own: np.ndarray, mean: np.ndarray, ceiling: float
     mean = np.asarray(mean, np.float32)
     shift = mean - np.asarray(own, np.float32)[0]
     room = mean - np.asarray(lab, np.float32)
-    if ceiling is not None and shift[0] > 0:
+    held_light = ceiling is not None and shift[0] > 0
+    if held_light:
         room[..., 0] = ceiling - np.asarray(lab, np.float32)[..., 0]
     moving = np.abs(shift) > 1e-3
     cap = np.where(moving, room / np.where(moving, shift, 1.0), _NO_CAP)
-    if ceiling is None or shift[0] <= 0:
+    if not held_light:
         cap[..., 0] = _NO_CAP
     return np.clip(cap, 0.0, _NO_CAP).astype(np.float32)
 

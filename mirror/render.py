@@ -571,12 +571,19 @@ def _outer_hair(aligned: AlignedFace, own: np.ndarray, rows: slice = slice(None)
     return trust, _near_hair(lab, own)
 
 
-def _near_hair(lab: np.ndarray, own: np.ndarray) -> np.ndarray:
-    """(H, W) float32: 1 where CIELAB pixels lie within DEVIATION[0] of the hair colour ``own``'s
-    spreads, 0 from DEVIATION[1] on (in OpenCV's vectorised loops)."""
-    z = cv2.multiply(cv2.subtract(lab, own[0].astype(np.float32)), (1.0 / np.maximum(own[1], 1.0)).astype(np.float32))
+def _width(share: float, size: int) -> int:
+    """The odd width of a kernel reaching ``share`` of a ``size``-pixel crop either side of its
+    centre (at least one pixel)."""
+    return 2 * max(1, int(round(share * size))) + 1
+
+
+def _near_hair(lab: np.ndarray, own: np.ndarray, near: tuple[float, float] = DEVIATION,
+               floor: np.ndarray | float = 1.0) -> np.ndarray:
+    """(H, W) float32: 1 where CIELAB pixels lie within ``near[0]`` of the hair colour ``own``'s
+    spreads (at least ``floor``), 0 from ``near[1]`` on (in OpenCV's vectorised loops)."""
+    z = cv2.multiply(cv2.subtract(lab, own[0].astype(np.float32)), (1.0 / np.maximum(own[1], floor)).astype(np.float32))
     radius = cv2.sqrt(cv2.transform(z * z, _SUM))
-    return np.clip((DEVIATION[1] - radius) * (1.0 / (DEVIATION[1] - DEVIATION[0])), 0.0, 1.0)
+    return np.clip((near[1] - radius) * (1.0 / (near[1] - near[0])), 0.0, 1.0)
 
 
 def removed_beyond(aligned: AlignedFace, loss: np.ndarray) -> Beyond | None:
@@ -955,7 +962,7 @@ class HairRenderer:
         grow = np.clip((change - CHANGE_MIN) / (CHANGE_FULL - CHANGE_MIN), 0, 1) if plan.kind != "remove" else zero
         loss = np.clip((-change - CHANGE_MIN) / (CHANGE_FULL - CHANGE_MIN), 0, 1) if plan.kind != "add" else zero
         # A pixel whose hair goes is wholly redrawn, its strands' fringe against the wall too.
-        fringe = 2 * max(1, int(round(FRINGE_REACH * size))) + 1
+        fringe = _width(FRINGE_REACH, size)
         taken = loss * np.clip(hair * 6.0, 0.0, 1.0)
         # ... out over the wall (not over the face, whose edge stays as it is).
         # (as far from the face's edge as it reaches)
@@ -1071,18 +1078,19 @@ class HairRenderer:
         return refine(sure * np.clip(aligned.person * 2.0 - 0.5, 0.0, 1.0), detail)
 
     @staticmethod
-    def _certain(aligned: AlignedFace, size: int) -> np.ndarray:
-        """(R, R) float32 in [0, 1]: where the segmenter is sure of hair (HAIR_CERTAIN), well inside
-        its edge (CERTAIN_INSET): hair there even in the skin's colour."""
-        sure = np.clip((aligned.hair - HAIR_CERTAIN[0]) * (1.0 / (HAIR_CERTAIN[1] - HAIR_CERTAIN[0])), 0.0, 1.0)
-        inset = 2 * max(1, int(round(CERTAIN_INSET * aligned.hair.shape[0]))) + 1
-        sure = cv2.erode(sure.astype(np.float32), np.ones((inset, inset), np.uint8))
-        return cv2.resize(sure, (size, size), interpolation=cv2.INTER_LINEAR)
+    def _sure(aligned: AlignedFace, size: int, sure: tuple[float, float], inset: float = 0.0) -> np.ndarray:
+        """(R, R) float32 in [0, 1]: where the segmenter is sure of hair (its probability from
+        ``sure[0]``, wholly from ``sure[1]``), ``inset`` of the crop inside that (0: not inset)."""
+        out = np.clip((aligned.hair - sure[0]) * (1.0 / (sure[1] - sure[0])), 0.0, 1.0).astype(np.float32)
+        if inset > 0.0:
+            width = _width(inset, aligned.hair.shape[0])
+            out = cv2.erode(out, np.ones((width, width), np.uint8))
+        return cv2.resize(out, (size, size), interpolation=cv2.INTER_LINEAR)
 
     @staticmethod
     def _dense(hair: np.ndarray) -> np.ndarray:
         """(R, R) bool: the hair more than DENSE of the crop inside the hair mask's edge."""
-        inset = 2 * max(1, int(round(DENSE * hair.shape[0]))) + 1
+        inset = _width(DENSE, hair.shape[0])
         return cv2.erode((hair > 0.6).astype(np.uint8), np.ones((inset, inset), np.uint8)) > 0
 
     @staticmethod
@@ -1113,11 +1121,10 @@ class HairRenderer:
             # (Made darker, only where the segmenter itself is sure of it: the guided filter
             # snaps its doubtful edge to a brow or a made-up eyelid, which would go dark with the
             # hair. Made lighter, a fringe takes all its strands: one left dark is a streak.)
-            over *= cv2.resize(np.clip((aligned.hair - HANG_SURE[0]) * (1.0 / (HANG_SURE[1] - HANG_SURE[0])), 0.0, 1.0),
-                               (size, size), interpolation=cv2.INTER_LINEAR)
+            over *= cls._sure(aligned, size, HANG_SURE)
         protected = 1.0 - keep_out
         keep_out = np.maximum(keep_out, over)
-        reach = 2 * max(1, int(round(MATTE_REACH * size))) + 1
+        reach = _width(MATTE_REACH, size)
         mask = cv2.dilate(hair, np.ones((reach, reach), np.uint8)) * keep_out
         mixed = np.zeros_like(mask)
         if mask.max() <= 1.0 / 255:
@@ -1127,10 +1134,12 @@ class HairRenderer:
         box = slice(top, bottom), slice(left, right)
         # Skin is looked for only on and around the face: farther out, skin-coloured hair (blond
         # on fair skin) is hair.
-        grow = 2 * max(1, int(round(SKIN_ZONE * size))) + 1
+        grow = _width(SKIN_ZONE, size)
         oval = face_oval(aligned.landmarks * aligned.scale, size).astype(np.uint8)
         zone = wide_blur(cv2.dilate(oval, np.ones((grow, grow), np.uint8)).astype(np.float32), SOFT * size)
-        zone *= 1.0 - cls._certain(aligned, size)
+        # (Not where the segmenter is sure of hair well inside its edge: hair there even in the
+        # skin's colour.)
+        zone *= 1.0 - cls._sure(aligned, size, HAIR_CERTAIN, CERTAIN_INSET)
         matte, mixed[box] = hair_matte(to_lab(aligned.detail[box]), own, hair[box], skin, zone[box], unmixed=True)
         mask[box] *= matte
         # Made darker, over the protected face only what has the hair's own colour (a brow or
@@ -1138,10 +1147,7 @@ class HairRenderer:
         hung = nonzero_box((mask > 1.0 / 255) & (protected > 0.0)) if darker else None
         if hung is not None:
             part = slice(*hung[0]), slice(*hung[1])
-            offset = cv2.multiply(cv2.subtract(to_lab(aligned.detail[part]), own[0]),
-                                  1.0 / np.maximum(own[1], SPREAD_FLOOR))
-            radius = cv2.sqrt(cv2.transform(offset * offset, _SUM))
-            alike = np.clip((HANG_COLOR[1] - radius) * (1.0 / (HANG_COLOR[1] - HANG_COLOR[0])), 0.0, 1.0)
+            alike = _near_hair(to_lab(aligned.detail[part]), own, HANG_COLOR, SPREAD_FLOOR)
             mask[part] *= 1.0 - protected[part] * (1.0 - alike)
         return mask, box, mixed
 
@@ -1228,7 +1234,7 @@ class HairRenderer:
         the person's own outline less a layer of hair (HAIR_DEPTH), by at most SKULL_GROWTH; a
         bald head fills the outline a short cut had, not a smaller egg inside it."""
         outline = cv2.resize(person, (size, size), interpolation=cv2.INTER_LINEAR) > 0.5
-        depth = 2 * max(1, int(round(HAIR_DEPTH * size))) + 1
+        depth = _width(HAIR_DEPTH, size)
         under = cv2.erode(outline.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (depth, depth)))
         # Rounded, as a skull is: the outline's corners and tufts smoothed away.
         under = wide_blur(under.astype(np.float32), ROUNDING * size)
@@ -1249,7 +1255,7 @@ class HairRenderer:
         person = cv2.resize(aligned.person, (size, size), interpolation=cv2.INTER_LINEAR)
         # (Not within FRINGE_REACH of the person: that is the strands' fringe, which the removal
         # redraws; filled from, it drew a dark outline of the old hair on the wall.)
-        fringe = 2 * max(1, int(round(FRINGE_REACH * size))) + 1
+        fringe = _width(FRINGE_REACH, size)
         visible = cv2.erode(np.clip(1.0 - 2.0 * np.maximum(person, hair), 0.0, 1.0), np.ones((fringe, fringe), np.uint8))
         if plate is None:
             return fill_holes(detail, visible)
@@ -1290,7 +1296,7 @@ class HairRenderer:
         grain = min(0.5 * 1.4826 * float(np.median(np.abs(fine[skin]))), PORES)
         scalp = from_lab(base)
         drawn = (loss > 0.5).astype(np.uint8)
-        ring = 2 * max(1, int(round(SKIN_RING * size))) + 1
+        ring = _width(SKIN_RING, size)
         # (bare skin: not hair, inside the skull; the face mesh's oval can stop short of a high
         # forehead)
         meets = (cv2.dilate(drawn, np.ones((ring, ring), np.uint8)) > drawn) & (inside > 0.5) & (hair < 0.2)

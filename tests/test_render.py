@@ -15,10 +15,11 @@ from mirror.app import Pipeline
 from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
 from mirror.regions import BROWS, EARS, edge_margin, face_interior, face_oval, hair_reach, skull
-from mirror.render import (CEILING, CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_SHADE, THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen,
-                           beyond, color_stats, color_table, column_span, edges_shown, fade_cut, from_lab, hair_matte,
-                           hanging, lit_like, move, own_color, recolor, reflect_from, removed_beyond, scene_target,
-                           strand_tips, thin_ends, thin_out, to_lab)
+from mirror.render import (CEILING, CERTAIN_INSET, CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_SHADE, HAIR_CERTAIN,
+                           THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table,
+                           column_span, edges_shown, fade_cut, from_lab, hair_matte, hanging, lit_like, move,
+                           own_color, recolor, reflect_from, removed_beyond, scene_target, strand_tips, thin_ends,
+                           thin_out, to_lab)
 from mirror.source import read_image
 from mirror.types import AlignedFace, EditedFace, EditPlan, Frame
 
@@ -225,7 +226,7 @@ def test_a_lit_forehead_under_a_loose_mask_is_skin_and_surely_segmented_hair_of_
     hair[:, 32:36] = 0.8
     aligned = AlignedFace(np.zeros((64, 64, 3), np.uint8), np.float64([[1, 0, 0], [0, 1, 0]]),
                           np.zeros((478, 2), np.float32), np.zeros((96, 96, 3), np.uint8), hair=hair)
-    certain = HairRenderer._certain(aligned, 96)
+    certain = HairRenderer._sure(aligned, 96, HAIR_CERTAIN, CERTAIN_INSET)
     assert certain[:, :40].min() > 0.99 and certain[:, 48:].max() == 0.0   # (its edge: 2 % of the crop in)
 
 
