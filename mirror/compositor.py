@@ -9,6 +9,11 @@ from mirror.colortable import blend
 from mirror.types import AlignedFace, EditedFace
 
 
+LEND_FROM = 1.25   # frame pixels per detail-crop pixel from which the frame has fine detail to lend
+LEND_SIGMA = 0.6   # ... finer than this many detail-crop pixels (Gaussian sigma)
+LEND_LIMIT = 40    # ... and at most this strong (grey levels: a skin pore or a wall's edge copied with the hair)
+
+
 class Compositor:
     """Blends an ``EditedFace`` (in the detail crop's space) into its frame.
 
@@ -48,7 +53,34 @@ class Compositor:
             region = cv2.add(cv2.multiply(target, weight, scale=1 / 255),
                              cv2.multiply(region, 255 - weight, scale=1 / 255))
         out[y0:y1, x0:x1] = region
+        if edited.source is not None:
+            lend_detail(out, frame, edited, to_crop)
         return out
+
+
+def lend_detail(out: np.ndarray, frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray) -> None:
+    """Adds to ``out`` (in place) the fine detail of hair drawn as a copy of the person's own:
+    the frame's pixels where it was copied from (``edited.source``), finer than the detail crop
+    holds, through ``edited.source_weight``. Only where the frame is sharper than the crop (a large
+    face); else the copy in the crop is all there is."""
+    per = 1.0 / np.sqrt(abs(np.linalg.det(to_crop[:, :2])))     # frame pixels per crop pixel
+    roi = mask_roi(edited.source_weight, to_crop, frame.shape) if per >= LEND_FROM else None
+    if roi is None:
+        return
+    x0, y0, x1, y1 = roi
+    # Where each crop pixel's copy came from, in the frame (at the crop's resolution: fewer
+    # pixels), with its weight, warped onto the frame box; the frame sampled there.
+    box_to_crop = to_crop.copy()
+    box_to_crop[:, 2] += to_crop[:, :2] @ (x0, y0)
+    size, flags = (x1 - x0, y1 - y0), cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    source = cv2.warpAffine(cv2.transform(edited.source, invert(to_crop).astype(np.float32)), box_to_crop, size,
+                            flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    weight = cv2.warpAffine(edited.source_weight, box_to_crop, size, flags=flags, borderMode=cv2.BORDER_CONSTANT)
+    copy = cv2.remap(frame, source, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    fine = cv2.subtract(copy, cv2.GaussianBlur(copy, (0, 0), LEND_SIGMA * per), dtype=cv2.CV_16S)
+    np.clip(fine, -LEND_LIMIT, LEND_LIMIT, out=fine)
+    fine = cv2.multiply(fine, cv2.cvtColor(weight, cv2.COLOR_GRAY2BGR), dtype=cv2.CV_32F)
+    out[y0:y1, x0:x1] = cv2.add(out[y0:y1, x0:x1], fine, dtype=cv2.CV_8U)
 
 
 def warp_back(image: np.ndarray, to_crop: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:

@@ -40,7 +40,8 @@ def rebase(edited: EditedFace, then: AlignedFace, now: AlignedFace) -> EditedFac
     crop = replace * edited.crop
     crop += carried
     crop += 0.5
-    return EditedFace(np.clip(crop, 0, 255, out=crop).astype(np.uint8), edited.hair_mask, edited.replace)
+    return EditedFace(np.clip(crop, 0, 255, out=crop).astype(np.uint8), edited.hair_mask, edited.replace,
+                      source=edited.source, source_weight=edited.source_weight)
 
 
 def drawn_every_frame(style: Style) -> bool:

@@ -1002,7 +1002,7 @@ class HairRenderer:
             # pixels into the skin at a hairline: hair drawn from there is pale) ...
             reach = max(1, int(round(ROOTS * size)))
             roots = cv2.erode(dense.astype(np.uint8), np.ones((reach + 1, 1), np.uint8), anchor=(0, 0)) > 0
-            strands = self._strands(out, roots, grow > 0.5, FOLD * size)
+            strands, source = self._strands(out, roots, grow > 0.5, FOLD * size)
             # ... in the dense hair's own colour, its lighter part.
             new = grow > 0.5
             strands = lit_like(strands, new, out[dense])
@@ -1023,9 +1023,11 @@ class HairRenderer:
             grow = thin_ends(grow, new, streaks)
             out = out + grow[..., None] * (strands - out)
         else:
-            grow = zero
+            grow, source = zero, None
         drawn = np.maximum(grow, loss) * keep_out
         edited = self._finish(detail, out, np.maximum(drawn, recolored), drawn)
+        if source is not None:
+            edited.source, edited.source_weight = source, grow * keep_out
         edited.beyond = removed_beyond(aligned, loss * keep_out) if loss.max() > 0 else None
         return edited
 
@@ -1152,8 +1154,10 @@ class HairRenderer:
         return mask, box, mixed
 
     @staticmethod
-    def _strands(image: np.ndarray, source: np.ndarray, new: np.ndarray, depth: float) -> np.ndarray:
-        """(R, R, 3) float32: hair continued downward from ``source`` (R, R) bool over ``new``
+    def _strands(image: np.ndarray, source: np.ndarray, new: np.ndarray, depth: float
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """((R, R, 3) float32, (R, R, 2) float32 the pixel (x, y) each was copied from): hair
+        continued downward from ``source`` (R, R) bool over ``new``
         (R, R) bool: below each column's hair, that hair mirrored about its lower edge (up to COPY
         of the crop deep, or the column's own depth of hair if less), stretched to reach the new
         hair's lower end by at most STRETCH (then folded), its own strands and light kept, its
@@ -1204,7 +1208,7 @@ class HairRenderer:
         spread = np.maximum(1.4826 * np.median(np.abs(own - median), axis=0), 1.0)
         offset = lab - median
         offset[..., 1:] *= 0.5
-        return from_lab(median + np.clip(offset, -OUTLIER * spread, OUTLIER * spread))
+        return from_lab(median + np.clip(offset, -OUTLIER * spread, OUTLIER * spread)), cv2.merge([map_x, map_y])
 
     @staticmethod
     def _finish(detail: np.ndarray, out: np.ndarray, mask: np.ndarray, replace: np.ndarray) -> EditedFace:

@@ -137,12 +137,19 @@ class EditedFace:
             or scalp drawn anew, wall shown); elsewhere the change is added onto the
             full-resolution frame (a recolouring keeps the frame's own detail).
         beyond: a recolouring's reach past the crop's edge, or None.
+        source: (R, R, 2) float32, for hair drawn anew as a copy of the person's own (bangs,
+            regrowth), the detail-crop pixel (x, y) each pixel was copied from; or None.
+        source_weight: (R, R) float32 in [0, 1], how much of each pixel that copy is (the
+            compositor lends it the frame's own fine detail from ``source``: a crop holds less
+            than a large face in the frame).
     """
 
     crop: np.ndarray
     hair_mask: np.ndarray
     replace: np.ndarray
     beyond: Beyond | None = None
+    source: np.ndarray | None = None
+    source_weight: np.ndarray | None = None
 
 
 @dataclass

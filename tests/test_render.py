@@ -642,6 +642,38 @@ def test_new_hair_thins_out_towards_its_ends_between_its_clumps():
     assert np.array_equal(thin_ends(grow, np.zeros_like(new), streaks), grow)
 
 
+def test_a_fringe_on_a_large_face_takes_the_frames_own_fine_detail(pipeline, photos):
+    """The renderer draws at 256 px; on a face larger than that in the frame, new hair copied
+    from the person's own was an upscaled blur beside their sharp real hair (d13 at 720p). The
+    compositor lends it the frame's fine detail from where it was copied: as detailed as their
+    own hair, not a blur and not noisier; nothing else changes, nor on a face the crop holds whole."""
+    image = dict(photos)["astronaut"]
+    big = cv2.resize(image, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    for frame_image, lends in ((big, True), (image, False)):
+        frame, aligned = pipeline.track(Frame(0, 0, frame_image))
+        edited = pipeline.edit(frame, aligned, pipeline.styles.get("bangs"))
+        assert edited.source is not None and edited.source_weight.max() > 0.9
+        lent = pipeline.compose(frame, aligned, edited)
+        plain = pipeline.compose(frame, aligned, dataclasses.replace(edited, source=None, source_weight=None))
+        if not lends:
+            assert np.array_equal(lent, plain)
+            continue
+        to_frame = np.linalg.inv(np.vstack([aligned.detail_to_crop, [0, 0, 1]]))[:2]
+        shape = frame_image.shape[1::-1]
+        weight = cv2.warpAffine(edited.source_weight, to_frame, shape)
+        hair = cv2.warpAffine(cv2.resize(aligned.hair, edited.crop.shape[:2]), to_frame, shape)
+        fringe, own = weight > 0.9, (hair > 0.95) & (weight < 0.01)
+        assert np.array_equal(lent[weight < 1e-3], plain[weight < 1e-3])
+
+        def detail(picture, where):
+            gray = cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY).astype(np.float32)
+            return cv2.Laplacian(gray, cv2.CV_32F)[where].var()
+
+        hair_detail = detail(frame_image, own)
+        assert detail(plain, fringe) < 0.5 * hair_detail                     # the blur it was
+        assert 0.5 * hair_detail < detail(lent, fringe) < 2.0 * hair_detail
+
+
 def test_new_hair_with_no_hair_above_it_carries_the_hairs_texture_not_a_flat_block():
     rng = np.random.default_rng(0)
     image = np.repeat(rng.random((128, 128, 1)).astype(np.float32), 3, axis=2)   # textured "hair"
@@ -650,7 +682,7 @@ def test_new_hair_with_no_hair_above_it_carries_the_hairs_texture_not_a_flat_blo
     source[10:60, 10:50] = True                 # hair at the left only
     new = np.zeros((128, 128), bool)
     new[40:90, 30:110] = True                   # new hair reaching far right of it (a bare crown)
-    drawn = HairRenderer._strands(image, source, new, 6.0)[..., 0]
+    drawn = HairRenderer._strands(image, source, new, 6.0)[0][..., 0]
     bare = drawn[45:85, 70:110]                 # no hair above these columns
     # Each row varies along its width as the hair does, not one column's value stretched sideways.
     assert np.median(bare.std(axis=1)) > 0.3 * np.median(drawn[45:85, 15:45].std(axis=1))
