@@ -69,13 +69,15 @@ def lend_detail(out: np.ndarray, frame: np.ndarray, edited: EditedFace, to_crop:
         return
     x0, y0, x1, y1 = roi
     # Where each crop pixel's copy came from, in the frame (at the crop's resolution: fewer
-    # pixels), with its weight, warped onto the frame box; the frame sampled there.
-    box_to_crop = to_crop.copy()
-    box_to_crop[:, 2] += to_crop[:, :2] @ (x0, y0)
-    size, flags = (x1 - x0, y1 - y0), cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    source = cv2.warpAffine(cv2.transform(edited.source, invert(to_crop).astype(np.float32)), box_to_crop, size,
-                            flags=flags, borderMode=cv2.BORDER_REPLICATE)
-    weight = cv2.warpAffine(edited.source_weight, box_to_crop, size, flags=flags, borderMode=cv2.BORDER_CONSTANT)
+    # pixels), with its weight, warped onto the frame box (on a grid of half its resolution, then
+    # resized up: the map is smooth between its folds); the frame sampled there.
+    size = (x1 - x0, y1 - y0)
+    grid = np.array([[2.0, 0.0, x0 + 0.5], [0.0, 2.0, y0 + 0.5], [0.0, 0.0, 1.0]])   # grid -> frame
+    grid_to_crop, half = to_crop @ grid, (-(-size[0] // 2), -(-size[1] // 2))
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    source = cv2.resize(cv2.warpAffine(cv2.transform(edited.source, invert(to_crop).astype(np.float32)),
+                                       grid_to_crop, half, flags=flags, borderMode=cv2.BORDER_REPLICATE), size)
+    weight = cv2.resize(cv2.warpAffine(edited.source_weight, grid_to_crop, half, flags=flags), size)
     copy = cv2.remap(frame, source, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     fine = cv2.subtract(copy, cv2.GaussianBlur(copy, (0, 0), LEND_SIGMA * per), dtype=cv2.CV_16S)
     np.clip(fine, -LEND_LIMIT, LEND_LIMIT, out=fine)
