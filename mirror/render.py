@@ -121,7 +121,8 @@ THIN_STREAK_MIX = 0.5  # ... at this weight beside its own detail
 THIN_TEXTURE = 0.25    # ... and what goes varies by this share of the thinning with them (gaps more, strands less)
 HAIR_DEPTH = 0.04      # bald: the scalp lies this far (share of the crop) inside the person's outline
 SKULL_GROWTH = 1.15    # ... and at most this much bigger than the skull from the landmarks
-SKULL_EDGE = 0.008     # ... its edge against the wall as soft as this (a head's outline is sharp)
+SKULL_EDGE = 0.002     # ... its edge against the wall as soft as this (a head's outline is sharp: at 0.008 a
+                       # ... blurred cap on d3, 13 frame px)
 ROUNDING = 0.04        # ... its outline smoothed over this (share of the crop)
 DOME = 18.0            # a bare scalp is this many L* units darker at the skull's edge than on top,
 DOME_WIDTH = 0.12      # ... darkening over this (share of the crop) either side of its edge

@@ -15,7 +15,7 @@ from mirror.app import Pipeline
 from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
 from mirror.regions import BROWS, EARS, edge_margin, face_interior, face_oval, hair_reach, skull
-from mirror.render import (CEILING, CERTAIN_INSET, CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_SHADE, HAIR_CERTAIN,
+from mirror.render import (SKULL_GROWTH, CEILING, CERTAIN_INSET, CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_SHADE, HAIR_CERTAIN,
                            THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table,
                            column_span, edges_shown, fade_cut, from_lab, hair_matte, hanging, lit_like, move,
                            own_color, recolor, reflect_from, removed_beyond, scene_target, strand_tips, thin_ends,
@@ -331,6 +331,25 @@ def test_a_skull_is_rounded_off_below_a_crown_row_not_flattened(faces):
     widths = capped.sum(axis=1)
     assert widths[crown + 8] < 0.55 * widths.max()
     assert np.array_equal(skull(landmarks, size, top=0), skull(landmarks, size))   # a crown above: as before
+
+
+def test_a_bald_heads_outline_against_the_wall_is_as_sharp_as_a_heads(faces):
+    """d3 as video: the dome's top, set by the person's outline less a layer of hair, faded into
+    the wall over 8 px of the 256-px crop (13 of the frame), a blurred cap; a head's outline is
+    a pixel or two."""
+    _, _, astronaut = faces[1]
+    landmarks, size = astronaut.landmarks * 2, 256
+    column = int(round(landmarks[10, 0]))
+    lower = np.zeros_like(astronaut.person)
+    lower[16:] = astronaut.person[:-16]          # her outline lower: it sets the dome's top
+    inside = HairRenderer._skull(landmarks, lower, size)[:, column]
+    top = np.argmax(inside > 0.5)
+    assert np.argmax(skull(landmarks, size, scale=SKULL_GROWTH)[:, column] > 0.5) + 5 < top
+    assert top < np.argmax(skull(landmarks, size)[:, column] > 0.5) - 2
+    assert np.argmax(inside > 0.9) - np.argmax(inside > 0.1) <= 3
+    # ... the same where the skull from the landmarks sets it (a person outline far above).
+    inside = HairRenderer._skull(landmarks, np.ones_like(astronaut.person), size)[:, column]
+    assert np.argmax(inside > 0.9) - np.argmax(inside > 0.1) <= 3
 
 
 def test_a_colour_target_follows_the_pictures_light_and_cast():
