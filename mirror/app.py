@@ -18,7 +18,7 @@ import numpy as np
 
 from mirror.align import Aligner
 from mirror.backends import create_backend, load_model_files
-from mirror.compositor import Compositor
+from mirror.compositor import Compositor, lent_detail
 from mirror.editor import HairEditor, to_tensor
 from mirror.errors import MirrorError
 from mirror.filters import OneEuroFilter
@@ -118,6 +118,8 @@ class Pipeline:
         if self.plate is not None:
             self.plate.update(frame.image, aligned.to_crop, aligned.person)
         edited = self.renderer.render(aligned, plan, self.plate)
+        if edited.source is not None:
+            edited.lent = lent_detail(frame.image, edited, aligned.detail_to_crop)
         add_timing("render", start)
         return edited
 

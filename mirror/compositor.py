@@ -6,7 +6,7 @@ import numpy as np
 
 from mirror.align import invert, transform_points
 from mirror.colortable import blend
-from mirror.types import AlignedFace, EditedFace
+from mirror.types import AlignedFace, EditedFace, LentDetail
 
 
 LEND_FROM = 1.25   # frame pixels per detail-crop pixel from which the frame has fine detail to lend
@@ -53,35 +53,52 @@ class Compositor:
             region = cv2.add(cv2.multiply(target, weight, scale=1 / 255),
                              cv2.multiply(region, 255 - weight, scale=1 / 255))
         out[y0:y1, x0:x1] = region
-        if edited.source is not None:
-            lend_detail(out, frame, edited, to_crop)
+        if edited.lent is not None:
+            add_lent(out, edited.lent, to_crop)
         return out
 
 
-def lend_detail(out: np.ndarray, frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray) -> None:
-    """Adds to ``out`` (in place) the fine detail of hair drawn as a copy of the person's own:
-    the frame's pixels where it was copied from (``edited.source``), finer than the detail crop
-    holds, through ``edited.source_weight``. Only where the frame is sharper than the crop (a large
-    face); else the copy in the crop is all there is."""
+def lent_detail(frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray) -> LentDetail | None:
+    """The fine detail of hair drawn as a copy of the person's own: the frame's pixels where it was
+    copied from (``edited.source``), finer than the detail crop holds, through
+    ``edited.source_weight``, on a grid as fine as the frame's pixels, in the crop's frame (so an
+    edit carried over to later frames carries it too). None where the frame is no sharper than
+    the crop (a small face: the copy in the crop is all there is) or nothing was copied.
+
+    Args:
+        frame: (H, W, 3) uint8, the frame the edit was made on; to_crop: its detail-crop matrix.
+    """
     per = 1.0 / np.sqrt(abs(np.linalg.det(to_crop[:, :2])))     # frame pixels per crop pixel
-    roi = mask_roi(edited.source_weight, to_crop, frame.shape) if per >= LEND_FROM else None
-    if roi is None:
-        return
-    x0, y0, x1, y1 = roi
-    # Where each crop pixel's copy came from, in the frame (at the crop's resolution: fewer
-    # pixels), with its weight, warped onto the frame box (on a grid of half its resolution, then
-    # resized up: the map is smooth between its folds); the frame sampled there.
-    size = (x1 - x0, y1 - y0)
-    grid = np.array([[2.0, 0.0, x0 + 0.5], [0.0, 2.0, y0 + 0.5], [0.0, 0.0, 1.0]])   # grid -> frame
-    grid_to_crop, half = to_crop @ grid, (-(-size[0] // 2), -(-size[1] // 2))
-    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    source = cv2.resize(cv2.warpAffine(cv2.transform(edited.source, invert(to_crop).astype(np.float32)),
-                                       grid_to_crop, half, flags=flags, borderMode=cv2.BORDER_REPLICATE), size)
-    weight = cv2.resize(cv2.warpAffine(edited.source_weight, grid_to_crop, half, flags=flags), size)
+    box = nonzero_box(edited.source_weight > 1.0 / 255) if edited.source is not None and per >= LEND_FROM else None
+    if box is None:
+        return None
+    (top, bottom), (left, right) = box
+    scale = int(np.ceil(per))
+    size = ((right - left) * scale, (bottom - top) * scale)
+    # Where each grid point's copy came from, in the frame, and its weight.
+    source = cv2.transform(edited.source[top:bottom, left:right], invert(to_crop).astype(np.float32))
+    source = cv2.resize(source, size, interpolation=cv2.INTER_LINEAR)
+    weight = cv2.resize(edited.source_weight[top:bottom, left:right], size, interpolation=cv2.INTER_LINEAR)
     copy = cv2.remap(frame, source, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    fine = cv2.subtract(copy, cv2.GaussianBlur(copy, (0, 0), LEND_SIGMA * per), dtype=cv2.CV_16S)
+    fine = cv2.subtract(copy, cv2.GaussianBlur(copy, (0, 0), LEND_SIGMA * scale), dtype=cv2.CV_16S)
     np.clip(fine, -LEND_LIMIT, LEND_LIMIT, out=fine)
-    fine = cv2.multiply(fine, cv2.cvtColor(weight, cv2.COLOR_GRAY2BGR), dtype=cv2.CV_32F)
+    fine = cv2.multiply(fine, cv2.cvtColor(weight, cv2.COLOR_GRAY2BGR), dtype=cv2.CV_16S)
+    return LentDetail(fine, (left * scale, top * scale), scale)
+
+
+def add_lent(out: np.ndarray, lent: LentDetail, to_crop: np.ndarray) -> None:
+    """Adds ``lent`` to ``out`` (in place), warped onto it with the frame's alignment ``to_crop``."""
+    grid = lent.scale * to_crop
+    grid[:, 2] += (lent.scale - 1) / 2.0 - np.float64(lent.origin)
+    height, width = lent.fine.shape[:2]
+    corners = np.float64([[0, 0], [width, 0], [0, height], [width, height]])
+    points = transform_points(corners, invert(grid))
+    x0, y0 = np.maximum(np.floor(points.min(axis=0)).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(points.max(axis=0)).astype(int) + 1, out.shape[1::-1])
+    if x1 <= x0 or y1 <= y0:
+        return
+    grid[:, 2] += grid[:, :2] @ (x0, y0)
+    fine = cv2.warpAffine(lent.fine, grid, (int(x1 - x0), int(y1 - y0)), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
     out[y0:y1, x0:x1] = cv2.add(out[y0:y1, x0:x1], fine, dtype=cv2.CV_8U)
 
 

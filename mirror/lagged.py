@@ -41,7 +41,7 @@ def rebase(edited: EditedFace, then: AlignedFace, now: AlignedFace) -> EditedFac
     crop += carried
     crop += 0.5
     return EditedFace(np.clip(crop, 0, 255, out=crop).astype(np.uint8), edited.hair_mask, edited.replace,
-                      source=edited.source, source_weight=edited.source_weight)
+                      source=edited.source, source_weight=edited.source_weight, lent=edited.lent)
 
 
 def drawn_every_frame(style: Style) -> bool:

@@ -139,9 +139,9 @@ class EditedFace:
         beyond: a recolouring's reach past the crop's edge, or None.
         source: (R, R, 2) float32, for hair drawn anew as a copy of the person's own (bangs,
             regrowth), the detail-crop pixel (x, y) each pixel was copied from; or None.
-        source_weight: (R, R) float32 in [0, 1], how much of each pixel that copy is (the
-            compositor lends it the frame's own fine detail from ``source``: a crop holds less
-            than a large face in the frame).
+        source_weight: (R, R) float32 in [0, 1], how much of each pixel that copy is.
+        lent: the frame's own fine detail for that copy (``mirror.compositor.lent_detail``: a
+            crop holds less than a large face in the frame), or None.
     """
 
     crop: np.ndarray
@@ -150,6 +150,23 @@ class EditedFace:
     beyond: Beyond | None = None
     source: np.ndarray | None = None
     source_weight: np.ndarray | None = None
+    lent: LentDetail | None = None
+
+
+@dataclass
+class LentDetail:
+    """Fine detail lent to drawn hair, on a grid ``scale`` times finer than the detail crop
+    (detail-crop pixel (x, y) is grid point (scale * (x + 0.5) - 0.5, ...)).
+
+    Attributes:
+        fine: (h, w, 3) int16, grey levels to add, already weighted.
+        origin: (x, y), the grid point of ``fine``'s pixel (0, 0).
+        scale: grid points a detail-crop pixel.
+    """
+
+    fine: np.ndarray
+    origin: tuple[int, int]
+    scale: int
 
 
 @dataclass
