@@ -131,6 +131,11 @@ def test_rebase_carries_an_edit_over_to_the_next_crop(video_pipeline):
         first, second = source.read(), source.read()
     _, then = video_pipeline.track(first)
     _, now = video_pipeline.track(second)
+    bangs = video_pipeline.edit(first, then, video_pipeline.styles.get("bangs"))
+    # New hair's copy and the frame's detail lent to it go with it (in the crop's frame).
+    carried = rebase(bangs, then, now)
+    assert carried.source is bangs.source and carried.source_weight is bangs.source_weight
+    assert bangs.lent is not None and carried.lent is bangs.lent
     for name in ("blond", "bald"):
         edited = video_pipeline.edit(first, then, video_pipeline.styles.get(name))
         same = rebase(edited, then, then)
