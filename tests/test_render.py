@@ -664,7 +664,7 @@ def test_new_hair_thins_out_towards_its_ends_between_its_clumps():
 def test_a_fringe_on_a_large_face_takes_the_frames_own_fine_detail(pipeline, photos):
     """The renderer draws at 256 px; on a face larger than that in the frame, new hair copied
     from the person's own was an upscaled blur beside their sharp real hair (d13 at 720p). The
-    compositor lends it the frame's fine detail from where it was copied: as detailed as their
+    edit lends it the frame's fine detail from where it was copied: as detailed as their
     own hair, not a blur and not noisier; nothing else changes, nor on a face the crop holds whole."""
     image = dict(photos)["astronaut"]
     big = cv2.resize(image, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
