@@ -118,8 +118,7 @@ class Pipeline:
         if self.plate is not None:
             self.plate.update(frame.image, aligned.to_crop, aligned.person)
         edited = self.renderer.render(aligned, plan, self.plate)
-        if edited.source is not None:
-            edited.lent = lent_detail(frame.image, edited, aligned.detail_to_crop)
+        edited.lent = lent_detail(frame.image, edited, aligned.detail_to_crop)
         add_timing("render", start)
         return edited
 
