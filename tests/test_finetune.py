@@ -235,12 +235,14 @@ def test_cosine_factor_runs_from_one_to_the_floor():
     assert cosine_factor(7, 100, 1.0) == 1.0                               # ratio 1: constant
 
 
-def test_set_learning_rates_moves_both_optimizers():
-    decoder, disc = torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)
-    optimizer, disc_optimizer = torch.optim.Adam(decoder.parameters()), torch.optim.Adam(disc.parameters())
-    config = FinetuneConfig(lr=1e-4, disc_lr=2e-4, steps=10, lr_min_ratio=0.2)
+def test_set_learning_rates_moves_both_optimizers_and_the_encoders_group():
+    decoder, encoder, disc = torch.nn.Linear(2, 2), torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    optimizer = torch.optim.Adam([{"params": decoder.parameters()}, {"params": encoder.parameters()}])
+    disc_optimizer = torch.optim.Adam(disc.parameters())
+    config = FinetuneConfig(lr=1e-4, encoder_lr=5e-5, disc_lr=2e-4, steps=10, lr_min_ratio=0.2)
     assert set_learning_rates(config, 5, optimizer, disc_optimizer) == pytest.approx(0.6e-4)
     assert optimizer.param_groups[0]["lr"] == pytest.approx(0.6e-4)
+    assert optimizer.param_groups[1]["lr"] == pytest.approx(0.3e-4)
     assert disc_optimizer.param_groups[0]["lr"] == pytest.approx(1.2e-4)
 
 
@@ -299,6 +301,24 @@ def test_one_step_with_the_adversarial_term_moves_decoder_and_discriminator_not_
     moved = {name: any(not torch.equal(v, net.state_dict()[k]) for k, v in before[name].items())
              for name, net in (("encoder", vae.encoder), ("decoder", vae.decoder), ("disc", disc))}
     assert moved == {"encoder": False, "decoder": True, "disc": True}
+
+
+def test_with_an_encoder_rate_the_step_moves_the_encoder_too_and_counts_the_kl_term():
+    torch.manual_seed(0)
+    vae = VAE(size=128, latent_dim=8, width=4, max_width=16, blocks=0)
+    disc = PatchDiscriminator(width=4, layers=2)
+    config = FinetuneConfig(feature="none", gan_start=0, encoder_lr=1e-3, beta=0.5)
+    optimizer = torch.optim.Adam([{"params": vae.decoder.parameters()}, {"params": vae.encoder.parameters()}], lr=1e-3)
+    images = torch.rand(2, 3, 128, 128)
+    with torch.no_grad():
+        mu, logvar = vae.encoder(images)
+    kl = float((0.5 * (-1.0 - logvar + mu ** 2 + logvar.exp())).mean(dim=0).sum())   # by hand
+    encoder = {k: v.clone() for k, v in vae.encoder.state_dict().items()}
+    terms = train_step(vae, disc, None, optimizer, torch.optim.Adam(disc.parameters(), lr=1e-3),
+                       get_adversarial("hinge"), config, images, None, "laplace", step=0)
+    assert terms["kl"] == pytest.approx(kl, rel=1e-5)
+    assert terms["loss"] == pytest.approx(terms["rec"] + terms["lambda"] * 0.8 * terms["adv"] + 0.5 * kl, rel=1e-4)
+    assert any(not torch.equal(v, vae.encoder.state_dict()[k]) for k, v in encoder.items())
 
 
 def test_with_the_whole_crop_as_interior_only_reconstruction_moves_the_decoder():

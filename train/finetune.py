@@ -1,4 +1,4 @@
-"""Fine-tune the shipped decoder for sharper decodes: encoder frozen, decoder against a PatchGAN.
+"""Fine-tune the shipped decoder for sharper decodes against a PatchGAN (encoder frozen, or trained too).
 
     python -m train.finetune --engines engines --data data/aligned128 --run runs/sharp128
     python -m train.finetune --engines engines --data data/aligned128 --run runs/sharp128 --resume
@@ -12,6 +12,9 @@ the latent and the style library stay valid. Each step decodes the posterior mea
 train crops (``--latent sample``: a posterior sample) and minimises, for the decoder,
 
     rec + feature_weight * feature + [step >= gan_start] disc_weight * lambda * adversarial
+
+``--encoder-lr`` > 0 trains the encoder too, on the same terms plus ``beta`` times the KL term:
+the latent moves, so the style library must be rebuilt on it (``train.styles``).
 
 ``rec`` is the VAE's own reconstruction term (its ``rec_dist`` and hair weighting); ``feature``
 is feature matching on the discriminator's hidden layers (``--feature discriminator``) or on the
@@ -59,7 +62,7 @@ from mirror.vae import (CHECKPOINT, UPSAMPLES, ResBlock, load_checkpoint, model_
 from train.data import AlignedSet, to_crops
 from train.discriminator import PatchDiscriminator
 from train.losses import (ADVERSARIAL, adaptive_weight, feature_matching, get_adversarial, grid_loss,
-                          r1_penalty, random_shift, reconstruction_loss)
+                          kl_per_dimension, r1_penalty, random_shift, reconstruction_loss)
 from train.metrics import psnr, sharpness
 from train.training import History, epoch_order
 
@@ -84,6 +87,9 @@ class FinetuneConfig:
     adaptive: bool = True              # lambda = VQGAN's adaptive weight, else 1
     gan_start: int = 50                # decoder steps before the adversarial term is on
     latent: str = "mean"               # mean | sample: what the decoder decodes in training
+    encoder_lr: float = 0.0            # > 0: the encoder trains too, at this rate (the latent moves:
+                                       # rebuild the style library); 0: frozen
+    beta: float = 1.0                  # ... and the KL term's weight then (below 1: the latent carries more)
     grid_weight: float = 0.0           # weight of train.losses.grid_loss (checkerboard frequencies)
     # decoder (issue 13: a checkerboard-free up-sampler)
     upsample: str = "transposed"       # transposed | nearest | bilinear: the last upsample_layers stages
@@ -177,8 +183,9 @@ def cosine_factor(step: int, steps: int, min_ratio: float) -> float:
 def set_learning_rates(config: FinetuneConfig, step: int, optimizer, disc_optimizer) -> float:
     """Puts both optimizers on the schedule at ``step``; returns the decoder's rate."""
     factor = cosine_factor(step, config.steps, config.lr_min_ratio)
-    for opt, lr in ((optimizer, config.lr), (disc_optimizer, config.disc_lr)):
-        for group in opt.param_groups:
+    # (the optimizer's groups: the decoder's, then the encoder's if it trains)
+    for opt, rates in ((optimizer, (config.lr, config.encoder_lr)), (disc_optimizer, (config.disc_lr,))):
+        for group, lr in zip(opt.param_groups, rates):
             group["lr"] = lr * factor
     return config.lr * factor
 
@@ -194,8 +201,9 @@ def update_ema(average: torch.nn.Module, model: torch.nn.Module, decay: float) -
 
 def save_checkpoint(path: str, vae, ema, disc, optimizer, disc_optimizer, epoch: int, batch: int,
                     step: int) -> None:
-    """``model``: the averaged VAE, the run's model (``vae`` itself without EMA); ``decoder``: the trained."""
-    state = {"model": ema.state_dict(), "decoder": vae.decoder.state_dict(),
+    """``model``: the averaged VAE, the run's model (``vae`` itself without EMA); ``decoder`` and
+    ``encoder``: the trained ones."""
+    state = {"model": ema.state_dict(), "decoder": vae.decoder.state_dict(), "encoder": vae.encoder.state_dict(),
              "discriminator": disc.state_dict(),
              "optimizer": optimizer.state_dict(), "disc_optimizer": disc_optimizer.state_dict(),
              "epoch": epoch, "batch": batch, "step": step}
@@ -228,7 +236,7 @@ def train_step(vae, disc, judge, optimizer, disc_optimizer, adversarial, config:
     """One decoder step, then one discriminator step, on a batch; returns the terms as floats.
 
     Args:
-        vae: the VAE (its encoder frozen); disc: the PatchDiscriminator; judge: the
+        vae: the VAE (its encoder frozen unless ``encoder_lr`` > 0); disc: the PatchDiscriminator; judge: the
             FusedClassifier for ``feature == "classifier"`` (else unused, may be None).
         adversarial: from ``train.losses.get_adversarial``.
         images: (B, 3, S, S) float32 in [0, 1]; weights: (B, 1, S, S) reconstruction weights or None.
@@ -238,9 +246,10 @@ def train_step(vae, disc, judge, optimizer, disc_optimizer, adversarial, config:
             side, the decode there (detached), so they judge only the rest of the crop and neither
             pulls on the interior nor on its edge; the reconstruction term acts everywhere.
     """
-    with torch.no_grad():
+    with torch.set_grad_enabled(config.encoder_lr > 0):
         mu, logvar = vae.encoder(images)
     recon = vae.decoder(mu if config.latent == "mean" else reparameterize(mu, logvar))
+    kl = kl_per_dimension(mu, logvar).sum() if config.encoder_lr > 0 else torch.zeros(())
     rec = reconstruction_loss(images, recon, rec_dist, weights)
     # The same random offsets for a crop and its decode (so feature matching compares like with like).
     real_judged = images
@@ -260,13 +269,14 @@ def train_step(vae, disc, judge, optimizer, disc_optimizer, adversarial, config:
         feat = torch.zeros(())
     grid = grid_loss(recon, images) if config.grid_weight > 0 else torch.zeros(())
     nll = rec + config.feature_weight * feat + config.grid_weight * grid
+    # (The adaptive weight balances the decoder's terms; the KL term joins after.)
     adv = adversarial.generator(fake_logits)
     weight = torch.zeros(())
     if step >= config.gan_start:
         weight = adaptive_weight(nll, adv, vae.decoder.conv[-1].weight) if config.adaptive else torch.ones(())
-    loss = nll + config.disc_weight * weight * adv
+    loss = nll + config.disc_weight * weight * adv + config.beta * kl
     optimizer.zero_grad(set_to_none=True)
-    loss.backward(inputs=list(vae.decoder.parameters()))
+    loss.backward(inputs=[p for group in optimizer.param_groups for p in group["params"]])
     optimizer.step()
     disc_loss = adversarial.discriminator(real_logits, disc(seen_fake.detach())[0])
     r1 = torch.zeros(())
@@ -278,7 +288,7 @@ def train_step(vae, disc, judge, optimizer, disc_optimizer, adversarial, config:
     disc_loss.backward()
     disc_optimizer.step()
     return {key: float(value.detach()) for key, value in
-            (("loss", loss), ("rec", rec), ("feat", feat), ("grid", grid), ("adv", adv), ("lambda", weight),
+            (("loss", loss), ("rec", rec), ("kl", kl), ("feat", feat), ("grid", grid), ("adv", adv), ("lambda", weight),
              ("disc", disc_loss), ("r1", r1))}
 
 
@@ -311,10 +321,13 @@ def finetune(config: FinetuneConfig, resume: bool = False) -> dict:
     val_set = AlignedSet(config.data, "val", config.val_images, masks=hair_weight > 0)
 
     torch.manual_seed(config.seed)
-    vae.encoder.requires_grad_(False)
+    vae.encoder.requires_grad_(config.encoder_lr > 0)
     ema = copy.deepcopy(vae).requires_grad_(False) if config.ema > 0 else vae
     disc = PatchDiscriminator(config.disc_width, config.disc_layers)
-    optimizer = torch.optim.Adam(vae.decoder.parameters(), lr=config.lr, betas=(0.5, 0.9))
+    groups = [{"params": list(vae.decoder.parameters())}]
+    if config.encoder_lr > 0:
+        groups.append({"params": list(vae.encoder.parameters())})
+    optimizer = torch.optim.Adam(groups, lr=config.lr, betas=(0.5, 0.9))
     disc_optimizer = torch.optim.Adam(disc.parameters(), lr=config.disc_lr, betas=(0.5, 0.9))
     adversarial = get_adversarial(config.adversarial)
     judge = None
@@ -327,6 +340,7 @@ def finetune(config: FinetuneConfig, resume: bool = False) -> dict:
         try:
             ema.load_state_dict(checkpoint["model"])
             vae.decoder.load_state_dict(checkpoint["decoder"])
+            vae.encoder.load_state_dict(checkpoint.get("encoder", ema.encoder.state_dict()))
             disc.load_state_dict(checkpoint["discriminator"])
             optimizer.load_state_dict(checkpoint["optimizer"])
             disc_optimizer.load_state_dict(checkpoint["disc_optimizer"])
@@ -349,7 +363,7 @@ def finetune(config: FinetuneConfig, resume: bool = False) -> dict:
              run, config.steps - step, config.batch_size, per_epoch,
              sum(p.numel() for p in disc.parameters()) / 1e6)
 
-    keys = ("loss", "rec", "feat", "grid", "adv", "lambda", "disc", "r1")
+    keys = ("loss", "rec", "kl", "feat", "grid", "adv", "lambda", "disc", "r1")
     window = dict.fromkeys(keys, 0.0) | {"n": 0, "t": time.time()}
     last = history.epochs[-1] if history.epochs else {}
     vae.train()
@@ -368,7 +382,8 @@ def finetune(config: FinetuneConfig, resume: bool = False) -> dict:
             terms = train_step(vae, disc, judge, optimizer, disc_optimizer, adversarial, config,
                                images, weights, rec_dist, step, interior)
             if ema is not vae:
-                update_ema(ema.decoder, vae.decoder, config.ema)
+                update_ema(ema if config.encoder_lr > 0 else ema.decoder, vae if config.encoder_lr > 0 else vae.decoder,
+                           config.ema)
             step, b = step + 1, b + 1
             for key in keys:
                 window[key] += terms[key]
