@@ -73,9 +73,10 @@ def lent_detail(frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray) -> L
     if box is None:
         return None
     (top, bottom), (left, right) = box
-    # (1.5 times as fine as the frame's pixels: resampled onto the grid and back, a grid just as
-    # fine softened the finest strands, the astronaut's fringe at 2x 157 -> 131 in Laplacian variance)
-    scale = int(np.ceil(1.5 * per))
+    # (as fine as the frame's pixels: 1.5 times as fine kept the finest strands a little sharper,
+    # the astronaut's fringe at 2x 131 -> 157 in Laplacian variance, her own hair's 101, but cost
+    # three times as much on a bald dome's area)
+    scale = int(np.ceil(per))
     size = ((right - left) * scale, (bottom - top) * scale)
     # Where each grid point's copy came from, in the frame, and its weight.
     source = cv2.transform(edited.source[top:bottom, left:right], invert(to_crop).astype(np.float32))
@@ -85,7 +86,7 @@ def lent_detail(frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray) -> L
     fine = cv2.subtract(copy, cv2.GaussianBlur(copy, (0, 0), LEND_SIGMA * scale), dtype=cv2.CV_16S)
     np.clip(fine, -LEND_LIMIT, LEND_LIMIT, out=fine)
     fine = cv2.multiply(fine, cv2.cvtColor(weight, cv2.COLOR_GRAY2BGR), dtype=cv2.CV_16S)
-    return LentDetail(fine, (left * scale, top * scale), scale)
+    return LentDetail(cv2.add(fine, 128, dtype=cv2.CV_8U), (left * scale, top * scale), scale)
 
 
 def add_lent(out: np.ndarray, lent: LentDetail, to_crop: np.ndarray) -> None:
@@ -100,8 +101,10 @@ def add_lent(out: np.ndarray, lent: LentDetail, to_crop: np.ndarray) -> None:
     if x1 <= x0 or y1 <= y0:
         return
     grid[:, 2] += grid[:, :2] @ (x0, y0)
-    fine = cv2.warpAffine(lent.fine, grid, (int(x1 - x0), int(y1 - y0)), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
-    out[y0:y1, x0:x1] = cv2.add(out[y0:y1, x0:x1], fine, dtype=cv2.CV_8U)
+    fine = cv2.warpAffine(lent.fine, grid, (int(x1 - x0), int(y1 - y0)), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderValue=(128, 128, 128))
+    # out + fine - 128, rounded and held in [0, 255], in one pass
+    out[y0:y1, x0:x1] = cv2.addWeighted(out[y0:y1, x0:x1], 1.0, fine, 1.0, -128.0)
 
 
 def warp_back(image: np.ndarray, to_crop: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:

@@ -29,7 +29,7 @@ import numpy as np
 from mirror.colortable import ColorTable, no_cast, recolor_box, shift_cap, stretched
 from mirror.compositor import nonzero_box
 from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
-from mirror.regions import (NOSE_TIP, MOUTH, brow_line, edge_margin, edge_profile, edit_limit, face_interior,
+from mirror.regions import (BROWS, NOSE_TIP, MOUTH, brow_line, edge_margin, edge_profile, edit_limit, face_interior,
                             face_oval, hair_reach, skull, soft_interior)
 from mirror.texture import TextureBank, lighten
 from mirror.timing import run_in_background
@@ -123,6 +123,8 @@ HAIR_DEPTH = 0.04      # bald: the scalp lies this far (share of the crop) insid
 SKULL_GROWTH = 1.15    # ... and at most this much bigger than the skull from the landmarks
 SKULL_EDGE = 0.002     # ... its edge against the wall as soft as this (a head's outline is sharp: at 0.008 a
                        # ... blurred cap on d3, 13 frame px)
+FOREHEAD_INSET = 0.01  # ... the fine detail of its skin from the bare forehead this far from the brows and the hair,
+FOREHEAD_MIN = 0.03    # ... if that is at least this tall and wide (share of the crop)
 ROUNDING = 0.04        # ... its outline smoothed over this (share of the crop)
 DOME = 18.0            # a bare scalp is this many L* units darker at the skull's edge than on top,
 DOME_WIDTH = 0.12      # ... darkening over this (share of the crop) either side of its edge
@@ -701,6 +703,37 @@ def reflect_from(source: np.ndarray, depth: float) -> tuple[np.ndarray, np.ndarr
     return px + dx * scale, py + dy * scale
 
 
+def _pingpong(values: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """``values`` folded back and forth into [start, stop) (a mirror at each end)."""
+    length = max(stop - start - 1, 1)
+    folded = np.mod(values - start, 2 * length)
+    return (start + np.where(folded < length, folded, 2 * length - folded)).astype(np.float32)
+
+
+def forehead_source(landmarks: np.ndarray, hair: np.ndarray) -> np.ndarray | None:
+    """(R, R, 2) float32: for every pixel, a pixel of the bare forehead (x, y) to take a bald
+    scalp's fine skin detail from (``EditedFace.source``): a rectangle of it above the brows'
+    middle, mirrored back and forth over the crop; None where too little forehead is bare (a
+    fringe covers it). ``landmarks`` in pixels of ``hair`` (R, R)."""
+    size = hair.shape[0]
+    brows = landmarks[BROWS, 0]
+    left, right = np.percentile(brows, (25, 75))
+    x0, x1 = int(np.ceil(left)), int(np.floor(right)) + 1
+    bottom = int(np.floor(brow_line(landmarks, size)[x0:x1].min() - FOREHEAD_INSET * size))
+    bare = (face_oval(landmarks, size) & (hair < 0.2))[:bottom, x0:x1]
+    if x1 - x0 < FOREHEAD_MIN * size or bottom <= 0:
+        return None
+    # Rows from the brows up to the first that is not bare skin in every column.
+    covered = np.flatnonzero(~bare.all(axis=1))
+    top = int(covered[-1]) + 1 + int(round(FOREHEAD_INSET * size)) if len(covered) else 0
+    if bottom - top < FOREHEAD_MIN * size:
+        return None
+    source = np.empty((size, size, 2), np.float32)
+    source[..., 0] = _pingpong(np.arange(size), x0, x1)[None, :]
+    source[..., 1] = _pingpong(np.arange(size), top, bottom)[:, None]
+    return source
+
+
 def skin_sample(lab: np.ndarray, landmarks: np.ndarray, hair: np.ndarray) -> np.ndarray:
     """(H, W) bool: the person's bare skin to draw scalp from: the forehead under the hairline,
     or where bangs cover it, the cheeks and nose between the nose tip and the mouth."""
@@ -982,6 +1015,7 @@ class HairRenderer:
             target = np.stack([own[0] + shift, own[1]])
             out = detail + hair[..., None] * (recolor(to_lab(aligned.detail), own, target, plan.amount) - detail)
             recolored = hair * keep_out
+        bare = zero
         if loss.max() > 0:
             wall = self._wall(detail, aligned, hair, plate)
             inside = self._skull(landmarks, aligned.person, size)
@@ -991,6 +1025,7 @@ class HairRenderer:
             below = cv2.dilate(loss, np.ones((reach + 1, 1), np.uint8), anchor=(0, reach))
             loss = np.maximum(loss, below * inside * np.clip((1.0 - hair) * 10.0, 0.0, 1.0))
             scalp = self._scalp(aligned.detail, landmarks, hair, plan, inside, loss)
+            bare = loss * inside
             inside = inside[..., None]
             fill = scalp * inside + wall * (1 - inside)
             out = out + loss[..., None] * (fill - out)
@@ -1027,8 +1062,14 @@ class HairRenderer:
             grow, source = zero, None
         drawn = np.maximum(grow, loss) * keep_out
         edited = self._finish(detail, out, np.maximum(drawn, recolored), drawn)
+        # A bald scalp takes the forehead's fine detail, which a large face holds beyond the crop.
+        weight = grow
+        forehead = forehead_source(landmarks, hair) if bare.max() > 0 else None
+        if forehead is not None:
+            source = forehead if source is None else np.where((grow > 0)[..., None], source, forehead)
+            weight = grow + (1.0 - grow) * bare
         if source is not None:
-            edited.source, edited.source_weight = source, grow * keep_out
+            edited.source, edited.source_weight = source, weight * keep_out
         edited.beyond = removed_beyond(aligned, loss * keep_out) if loss.max() > 0 else None
         return edited
 

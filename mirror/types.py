@@ -155,11 +155,12 @@ class EditedFace:
 
 @dataclass
 class LentDetail:
-    """Fine detail lent to drawn hair, on a grid ``scale`` times finer than the detail crop
-    (detail-crop pixel (x, y) is grid point (scale * (x + 0.5) - 0.5, ...)).
+    """Fine detail lent to drawn hair and scalp, on a grid ``scale`` times finer than the detail
+    crop (detail-crop pixel (x, y) is grid point (scale * (x + 0.5) - 0.5, ...)).
 
     Attributes:
-        fine: (h, w, 3) int16, grey levels to add, already weighted.
+        fine: (h, w, 3) uint8, 128 plus the grey levels to add, already weighted (LEND_LIMIT at
+            most either way; uint8 warps twice as fast as int16).
         origin: (x, y), the grid point of ``fine``'s pixel (0, 0).
         scale: grid points a detail-crop pixel.
     """

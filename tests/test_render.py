@@ -9,17 +9,17 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import CELEBA, ROOT, need
+from conftest import CELEBA, ROOT, VIDEOS, need
 from mirror import shapes
 from mirror.app import Pipeline
 from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
-from mirror.regions import BROWS, EARS, edge_margin, face_interior, face_oval, hair_reach, skull
+from mirror.regions import BROWS, EARS, brow_line, edge_margin, face_interior, face_oval, hair_reach, skull
 from mirror.render import (SKULL_GROWTH, CEILING, CERTAIN_INSET, CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_SHADE, HAIR_CERTAIN,
                            THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table,
                            column_span, edges_shown, fade_cut, from_lab, hair_matte, hanging, lit_like, move,
                            own_color, recolor, reflect_from, removed_beyond, scene_target, strand_tips, thin_ends,
-                           thin_out, to_lab)
+                           forehead_source, thin_out, to_lab)
 from mirror.source import read_image
 from mirror.types import AlignedFace, EditedFace, EditPlan, Frame
 
@@ -691,6 +691,47 @@ def test_a_fringe_on_a_large_face_takes_the_frames_own_fine_detail(pipeline, pho
         hair_detail = detail(frame_image, own)
         assert detail(plain, fringe) < 0.5 * hair_detail                     # the blur it was
         assert 0.5 * hair_detail < detail(lent, fringe) < 2.0 * hair_detail
+
+
+def test_a_bald_scalp_on_a_large_face_takes_the_foreheads_own_fine_detail(pipeline, faces):
+    """On a large face (d13 at 720p) a bald scalp drawn at 256 px was smooth as plastic beside the
+    sharp skin of the face. The edit lends it the fine detail of the person's own bare forehead:
+    as detailed as the forehead, nothing else changed; a forehead a fringe covers lends nothing."""
+    capture = cv2.VideoCapture(os.path.join(need(VIDEOS), "d13.mp4"))
+    ok, image = capture.read()
+    capture.release()
+    assert ok
+    frame, aligned = pipeline.track(Frame(0, 0, image))
+    size = aligned.detail.shape[0]
+    landmarks, hair = aligned.landmarks * aligned.scale, cv2.resize(aligned.hair, (size, size))
+    source = forehead_source(landmarks, hair)
+    xs, ys = np.round(source[..., 0]).astype(int), np.round(source[..., 1]).astype(int)
+    # Every pixel is sent to bare forehead: inside the face, above the brows, not hair.
+    assert face_oval(landmarks, size)[ys, xs].all() and hair[ys, xs].max() < 0.2
+    assert np.all(ys < brow_line(landmarks, size)[xs]) and ys.max() - ys.min() >= 0.03 * size
+    edited = pipeline.edit(frame, aligned, pipeline.styles.get("bald"))
+    lent = pipeline.compose(frame, aligned, edited)
+    plain = pipeline.compose(frame, aligned, dataclasses.replace(edited, lent=None))
+    to_frame = np.linalg.inv(np.vstack([aligned.detail_to_crop, [0, 0, 1]]))[:2]
+    shape = image.shape[1::-1]
+    weight = cv2.warpAffine(edited.source_weight, to_frame, shape)
+    box = np.zeros((size, size), np.float32)
+    box[ys.min():ys.max() + 1, xs.min():xs.max() + 1] = 1.0
+    forehead, scalp = cv2.warpAffine(box, to_frame, shape) > 0.99, weight > 0.9
+    assert scalp.sum() > 5 * forehead.sum() > 0
+    assert np.array_equal(lent[weight < 1e-3], plain[weight < 1e-3])
+
+    def detail(picture, where):
+        gray = cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        return cv2.Laplacian(gray, cv2.CV_32F)[where].var()
+
+    own = detail(image, forehead)
+    assert detail(plain, scalp) < 0.5 * own                      # the smooth dome it was
+    assert 0.5 * own < detail(lent, scalp) < 2.0 * own
+    # The astronaut's fringe covers her forehead down to the brows: nothing to lend from.
+    _, _, astronaut = faces[1]
+    size = astronaut.detail.shape[0]
+    assert forehead_source(astronaut.landmarks * astronaut.scale, cv2.resize(astronaut.hair, (size, size))) is None
 
 
 def test_new_hair_with_no_hair_above_it_carries_the_hairs_texture_not_a_flat_block():
