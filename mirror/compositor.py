@@ -12,6 +12,7 @@ from mirror.types import AlignedFace, EditedFace, LentDetail
 LEND_FROM = 1.25   # frame pixels per detail-crop pixel from which the frame has fine detail to lend
 LEND_SIGMA = 0.6   # ... finer than this many detail-crop pixels (Gaussian sigma)
 LEND_LIMIT = 40    # ... and at most this strong (grey levels: a skin pore or a wall's edge copied with the hair)
+GRAIN_TILE = 512   # grid points: a bare scalp's grain, a fixed noise, repeats this far apart
 
 
 class Compositor:
@@ -59,17 +60,20 @@ class Compositor:
 
 
 def lent_detail(frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray) -> LentDetail | None:
-    """The fine detail of hair drawn as a copy of the person's own: the frame's pixels where it was
-    copied from (``edited.source``), finer than the detail crop holds, through
-    ``edited.source_weight``, on a grid finer than the frame's pixels, in the crop's frame (so an
-    edit carried over to later frames carries it too). None where the frame is no sharper than
-    the crop (a small face: the copy in the crop is all there is) or nothing was copied.
+    """The fine detail a large face holds beyond the detail crop, for what the renderer drew anew:
+    for hair drawn as a copy of the person's own, the frame's pixels where it was copied from
+    (``edited.source``, through ``edited.source_weight``); for bare scalp, a fine grain as strong
+    as the bare forehead's (``edited.grain``). On a grid as fine as the frame's pixels, in the
+    crop's frame (so an edit carried over to later frames carries it too). None where the frame
+    is no sharper than the crop (a small face: the crop is all there is) or nothing was drawn.
 
     Args:
         frame: (H, W, 3) uint8, the frame the edit was made on; to_crop: its detail-crop matrix.
     """
     per = 1.0 / np.sqrt(abs(np.linalg.det(to_crop[:, :2])))     # frame pixels per crop pixel
-    box = nonzero_box(edited.source_weight > 1.0 / 255) if edited.source is not None and per >= LEND_FROM else None
+    weights = [w for w in (edited.source_weight if edited.source is not None else None,
+                           edited.grain.weight if edited.grain is not None else None) if w is not None]
+    box = nonzero_box(np.maximum.reduce(weights) > 1.0 / 255) if weights and per >= LEND_FROM else None
     if box is None:
         return None
     (top, bottom), (left, right) = box
@@ -78,15 +82,66 @@ def lent_detail(frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray) -> L
     # three times as much on a bald dome's area)
     scale = int(np.ceil(per))
     size = ((right - left) * scale, (bottom - top) * scale)
-    # Where each grid point's copy came from, in the frame, and its weight.
-    source = cv2.transform(edited.source[top:bottom, left:right], invert(to_crop).astype(np.float32))
-    source = cv2.resize(source, size, interpolation=cv2.INTER_LINEAR)
-    weight = cv2.resize(edited.source_weight[top:bottom, left:right], size, interpolation=cv2.INTER_LINEAR)
-    copy = cv2.remap(frame, source, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    fine = cv2.subtract(copy, cv2.GaussianBlur(copy, (0, 0), LEND_SIGMA * scale), dtype=cv2.CV_16S)
-    np.clip(fine, -LEND_LIMIT, LEND_LIMIT, out=fine)
-    fine = cv2.multiply(fine, cv2.cvtColor(weight, cv2.COLOR_GRAY2BGR), dtype=cv2.CV_16S)
+    fine = np.zeros((size[1], size[0], 3), np.int16)
+    if edited.source is not None:
+        # Where each grid point's copy came from, in the frame, and its weight.
+        source = cv2.transform(edited.source[top:bottom, left:right], invert(to_crop).astype(np.float32))
+        source = cv2.resize(source, size, interpolation=cv2.INTER_LINEAR)
+        weight = cv2.resize(edited.source_weight[top:bottom, left:right], size, interpolation=cv2.INTER_LINEAR)
+        copy = cv2.remap(frame, source, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        detail = cv2.subtract(copy, cv2.GaussianBlur(copy, (0, 0), LEND_SIGMA * scale), dtype=cv2.CV_16S)
+        np.clip(detail, -LEND_LIMIT, LEND_LIMIT, out=detail)
+        fine = cv2.multiply(detail, cv2.cvtColor(weight, cv2.COLOR_GRAY2BGR), dtype=cv2.CV_16S)
+    if edited.grain is not None:
+        spread = _grain_spread(frame, edited.grain.forehead, to_crop, per)
+        weight = cv2.resize(edited.grain.weight[top:bottom, left:right], size, interpolation=cv2.INTER_LINEAR)
+        # (fixed to the crop, so it moves with the head and does not flicker)
+        grain = cv2.multiply(_grain_pattern(scale, (top * scale, left * scale), size[::-1]), weight)
+        fine = cv2.add(fine, cv2.transform(grain[..., None], spread[:, None]), dtype=cv2.CV_16S)
     return LentDetail(cv2.add(fine, 128, dtype=cv2.CV_8U), (left * scale, top * scale), scale)
+
+
+def _grain_spread(frame: np.ndarray, forehead: tuple[int, int, int, int], to_crop: np.ndarray, per: float
+                  ) -> np.ndarray:
+    """(3,) float32: the robust spread of the frame's detail finer than LEND_SIGMA crop pixels
+    over the bare forehead (``forehead``, a detail-crop box), per channel."""
+    x0, y0, x1, y1 = forehead
+    corners = transform_points(np.float64([[x0, y0], [x1, y0], [x0, y1], [x1, y1]]), invert(to_crop))
+    # (the box inside the four corners, turned with the head)
+    xs, ys = np.sort(corners[:, 0]), np.sort(corners[:, 1])
+    height, width = frame.shape[:2]
+    left, right = max(int(np.ceil(xs[1])), 0), min(int(xs[2]), width)
+    top, bottom = max(int(np.ceil(ys[1])), 0), min(int(ys[2]), height)
+    if right - left < 3 or bottom - top < 3:
+        return np.zeros(3, np.float32)
+    patch = frame[top:bottom, left:right].astype(np.float32)
+    detail = patch - cv2.GaussianBlur(patch, (0, 0), LEND_SIGMA * per)
+    # (every other pixel: as good, and the median a third of the time)
+    spread = 1.4826 * np.median(np.abs(detail[::2, ::2].reshape(-1, 3)), axis=0)
+    # (held so that the grain's strongest (4 spreads) stays within LEND_LIMIT)
+    return np.minimum(spread, LEND_LIMIT / 4.0).astype(np.float32)
+
+
+_GRAIN: dict[int, np.ndarray] = {}
+
+
+def _grain_pattern(scale: int, origin: tuple[int, int], shape: tuple[int, int]) -> np.ndarray:
+    """(h, w) float32: unit-spread noise with the spectrum of detail finer than LEND_SIGMA crop
+    pixels on a grid of ``scale`` points a crop pixel, at most 4 spreads either way, from grid
+    point ``origin`` (rows, columns), repeating every GRAIN_TILE points."""
+    if scale not in _GRAIN:
+        noise = np.random.default_rng(0).standard_normal((GRAIN_TILE, GRAIN_TILE)).astype(np.float32)
+        # (blurred as a tile among copies of itself, so it repeats without a seam)
+        tiled = cv2.GaussianBlur(np.tile(noise, (3, 3)), (0, 0), LEND_SIGMA * scale)
+        noise -= tiled[GRAIN_TILE:2 * GRAIN_TILE, GRAIN_TILE:2 * GRAIN_TILE]
+        noise = np.clip(noise / (1.4826 * float(np.median(np.abs(noise)))), -4.0, 4.0)
+        _GRAIN[scale] = np.tile(noise, (2, 2))     # (a window of up to a tile's size needs no wrap)
+    pattern = _GRAIN[scale]
+    if max(shape) > GRAIN_TILE:
+        return pattern[np.ix_((origin[0] + np.arange(shape[0])) % GRAIN_TILE,
+                              (origin[1] + np.arange(shape[1])) % GRAIN_TILE)]
+    top, left = origin[0] % GRAIN_TILE, origin[1] % GRAIN_TILE
+    return pattern[top:top + shape[0], left:left + shape[1]]
 
 
 def add_lent(out: np.ndarray, lent: LentDetail, to_crop: np.ndarray) -> None:

@@ -33,7 +33,7 @@ from mirror.regions import (BROWS, NOSE_TIP, MOUTH, brow_line, edge_margin, edge
                             face_oval, hair_reach, skull, soft_interior)
 from mirror.texture import TextureBank, lighten
 from mirror.timing import run_in_background
-from mirror.types import AlignedFace, Beyond, EditedFace, EditPlan
+from mirror.types import AlignedFace, Beyond, EditedFace, EditPlan, SkinGrain
 
 # The renderer's crop side as a multiple of the model's: 2 x 128 px is about the face's own
 # resolution in a 720p webcam frame, so drawn hair is not a blurred upscale.
@@ -123,7 +123,7 @@ HAIR_DEPTH = 0.04      # bald: the scalp lies this far (share of the crop) insid
 SKULL_GROWTH = 1.15    # ... and at most this much bigger than the skull from the landmarks
 SKULL_EDGE = 0.002     # ... its edge against the wall as soft as this (a head's outline is sharp: at 0.008 a
                        # ... blurred cap on d3, 13 frame px)
-FOREHEAD_INSET = 0.01  # ... the fine detail of its skin from the bare forehead this far from the brows and the hair,
+FOREHEAD_INSET = 0.01  # ... the fine grain of its skin as the bare forehead's this far from the brows and the hair,
 FOREHEAD_MIN = 0.03    # ... if that is at least this tall and wide (share of the crop)
 ROUNDING = 0.04        # ... its outline smoothed over this (share of the crop)
 DOME = 18.0            # a bare scalp is this many L* units darker at the skull's edge than on top,
@@ -703,35 +703,22 @@ def reflect_from(source: np.ndarray, depth: float) -> tuple[np.ndarray, np.ndarr
     return px + dx * scale, py + dy * scale
 
 
-def _pingpong(values: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """``values`` folded back and forth into [start, stop) (a mirror at each end)."""
-    length = max(stop - start - 1, 1)
-    folded = np.mod(values - start, 2 * length)
-    return (start + np.where(folded < length, folded, 2 * length - folded)).astype(np.float32)
-
-
-def forehead_source(landmarks: np.ndarray, hair: np.ndarray) -> np.ndarray | None:
-    """(R, R, 2) float32: for every pixel, a pixel of the bare forehead (x, y) to take a bald
-    scalp's fine skin detail from (``EditedFace.source``): a rectangle of it above the brows'
-    middle, mirrored back and forth over the crop; None where too little forehead is bare (a
-    fringe covers it). ``landmarks`` in pixels of ``hair`` (R, R)."""
+def forehead_box(landmarks: np.ndarray, hair: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1), end-exclusive: a box of bare forehead above the brows' middle (between
+    their quartiles, FOREHEAD_INSET clear of the brows and of the hair), whose fine grain a bald
+    scalp takes (``SkinGrain``); None where too little forehead is bare (a fringe covers it).
+    ``landmarks`` in pixels of ``hair`` (R, R)."""
     size = hair.shape[0]
-    brows = landmarks[BROWS, 0]
-    left, right = np.percentile(brows, (25, 75))
+    left, right = np.percentile(landmarks[BROWS, 0], (25, 75))
     x0, x1 = int(np.ceil(left)), int(np.floor(right)) + 1
     bottom = int(np.floor(brow_line(landmarks, size)[x0:x1].min() - FOREHEAD_INSET * size))
-    bare = (face_oval(landmarks, size) & (hair < 0.2))[:bottom, x0:x1]
     if x1 - x0 < FOREHEAD_MIN * size or bottom <= 0:
         return None
+    bare = (face_oval(landmarks, size) & (hair < 0.2))[:bottom, x0:x1]
     # Rows from the brows up to the first that is not bare skin in every column.
     covered = np.flatnonzero(~bare.all(axis=1))
     top = int(covered[-1]) + 1 + int(round(FOREHEAD_INSET * size)) if len(covered) else 0
-    if bottom - top < FOREHEAD_MIN * size:
-        return None
-    source = np.empty((size, size, 2), np.float32)
-    source[..., 0] = _pingpong(np.arange(size), x0, x1)[None, :]
-    source[..., 1] = _pingpong(np.arange(size), top, bottom)[:, None]
-    return source
+    return (x0, top, x1, bottom) if bottom - top >= FOREHEAD_MIN * size else None
 
 
 def skin_sample(lab: np.ndarray, landmarks: np.ndarray, hair: np.ndarray) -> np.ndarray:
@@ -1062,14 +1049,12 @@ class HairRenderer:
             grow, source = zero, None
         drawn = np.maximum(grow, loss) * keep_out
         edited = self._finish(detail, out, np.maximum(drawn, recolored), drawn)
-        # A bald scalp takes the forehead's fine detail, which a large face holds beyond the crop.
-        weight = grow
-        forehead = forehead_source(landmarks, hair) if bare.max() > 0 else None
-        if forehead is not None:
-            source = forehead if source is None else np.where((grow > 0)[..., None], source, forehead)
-            weight = grow + (1.0 - grow) * bare
         if source is not None:
-            edited.source, edited.source_weight = source, weight * keep_out
+            edited.source, edited.source_weight = source, grow * keep_out
+        # A bald scalp takes the forehead's fine grain, which a large face holds beyond the crop.
+        forehead = forehead_box(landmarks, hair) if bare.max() > 0 else None
+        if forehead is not None:
+            edited.grain = SkinGrain(bare * (1.0 - grow) * keep_out, forehead)
         edited.beyond = removed_beyond(aligned, loss * keep_out) if loss.max() > 0 else None
         return edited
 

@@ -127,6 +127,21 @@ class EditPlan:
 
 
 @dataclass
+class SkinGrain:
+    """Bare scalp drawn anew, to be given the skin's fine grain, which a large face holds beyond
+    the detail crop.
+
+    Attributes:
+        weight: (R, R) float32 in [0, 1], how much of each detail-crop pixel is bare scalp.
+        forehead: (x0, y0, x1, y1), end-exclusive, a box of bare forehead skin in the detail crop
+            whose grain it takes.
+    """
+
+    weight: np.ndarray
+    forehead: tuple[int, int, int, int]
+
+
+@dataclass
 class EditedFace:
     """The renderer's output in the detail crop's space (``AlignedFace.detail``).
 
@@ -140,8 +155,10 @@ class EditedFace:
         source: (R, R, 2) float32, for hair drawn anew as a copy of the person's own (bangs,
             regrowth), the detail-crop pixel (x, y) each pixel was copied from; or None.
         source_weight: (R, R) float32 in [0, 1], how much of each pixel that copy is.
-        lent: the frame's own fine detail for that copy (``mirror.compositor.lent_detail``: a
-            crop holds less than a large face in the frame), or None.
+        grain: for bare scalp drawn anew (bald, receding), where it lies and the bare forehead
+            whose fine grain it takes; or None.
+        lent: the frame's own fine detail for that copy and scalp (``mirror.compositor.lent_detail``:
+            a crop holds less than a large face in the frame), or None.
     """
 
     crop: np.ndarray
@@ -150,6 +167,7 @@ class EditedFace:
     beyond: Beyond | None = None
     source: np.ndarray | None = None
     source_weight: np.ndarray | None = None
+    grain: SkinGrain | None = None
     lent: LentDetail | None = None
 
 

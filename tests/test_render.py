@@ -19,7 +19,7 @@ from mirror.render import (SKULL_GROWTH, CEILING, CERTAIN_INSET, CLUMP_THIN, END
                            THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table,
                            column_span, edges_shown, fade_cut, from_lab, hair_matte, hanging, lit_like, move,
                            own_color, recolor, reflect_from, removed_beyond, scene_target, strand_tips, thin_ends,
-                           forehead_source, thin_out, to_lab)
+                           forehead_box, thin_out, to_lab)
 from mirror.source import read_image
 from mirror.types import AlignedFace, EditedFace, EditPlan, Frame
 
@@ -693,10 +693,11 @@ def test_a_fringe_on_a_large_face_takes_the_frames_own_fine_detail(pipeline, pho
         assert 0.5 * hair_detail < detail(lent, fringe) < 2.0 * hair_detail
 
 
-def test_a_bald_scalp_on_a_large_face_takes_the_foreheads_own_fine_detail(pipeline, faces):
+def test_a_bald_scalp_on_a_large_face_takes_the_grain_of_the_persons_own_forehead(pipeline, faces):
     """On a large face (d13 at 720p) a bald scalp drawn at 256 px was smooth as plastic beside the
-    sharp skin of the face. The edit lends it the fine detail of the person's own bare forehead:
-    as detailed as the forehead, nothing else changed; a forehead a fringe covers lends nothing."""
+    sharp skin of the face. The edit gives it a fine grain as strong as the person's bare
+    forehead's (a noise: their forehead's own detail mirrored over the dome drew its wrinkles
+    as rows of diamonds); nothing else changes; a forehead a fringe covers lends nothing."""
     capture = cv2.VideoCapture(os.path.join(need(VIDEOS), "d13.mp4"))
     ok, image = capture.read()
     capture.release()
@@ -704,19 +705,19 @@ def test_a_bald_scalp_on_a_large_face_takes_the_foreheads_own_fine_detail(pipeli
     frame, aligned = pipeline.track(Frame(0, 0, image))
     size = aligned.detail.shape[0]
     landmarks, hair = aligned.landmarks * aligned.scale, cv2.resize(aligned.hair, (size, size))
-    source = forehead_source(landmarks, hair)
-    xs, ys = np.round(source[..., 0]).astype(int), np.round(source[..., 1]).astype(int)
-    # Every pixel is sent to bare forehead: inside the face, above the brows, not hair.
-    assert face_oval(landmarks, size)[ys, xs].all() and hair[ys, xs].max() < 0.2
-    assert np.all(ys < brow_line(landmarks, size)[xs]) and ys.max() - ys.min() >= 0.03 * size
+    x0, y0, x1, y1 = forehead_box(landmarks, hair)
+    # Bare forehead: inside the face, above the brows, not hair.
+    assert face_oval(landmarks, size)[y0:y1, x0:x1].all() and hair[y0:y1, x0:x1].max() < 0.2
+    assert y1 <= brow_line(landmarks, size)[x0:x1].min() and min(x1 - x0, y1 - y0) >= 0.03 * size
     edited = pipeline.edit(frame, aligned, pipeline.styles.get("bald"))
+    assert edited.grain is not None and edited.grain.forehead == (x0, y0, x1, y1)
     lent = pipeline.compose(frame, aligned, edited)
     plain = pipeline.compose(frame, aligned, dataclasses.replace(edited, lent=None))
     to_frame = np.linalg.inv(np.vstack([aligned.detail_to_crop, [0, 0, 1]]))[:2]
     shape = image.shape[1::-1]
-    weight = cv2.warpAffine(edited.source_weight, to_frame, shape)
+    weight = cv2.warpAffine(edited.grain.weight, to_frame, shape)
     box = np.zeros((size, size), np.float32)
-    box[ys.min():ys.max() + 1, xs.min():xs.max() + 1] = 1.0
+    box[y0:y1, x0:x1] = 1.0
     forehead, scalp = cv2.warpAffine(box, to_frame, shape) > 0.99, weight > 0.9
     assert scalp.sum() > 5 * forehead.sum() > 0
     assert np.array_equal(lent[weight < 1e-3], plain[weight < 1e-3])
@@ -728,10 +729,10 @@ def test_a_bald_scalp_on_a_large_face_takes_the_foreheads_own_fine_detail(pipeli
     own = detail(image, forehead)
     assert detail(plain, scalp) < 0.5 * own                      # the smooth dome it was
     assert 0.5 * own < detail(lent, scalp) < 2.0 * own
-    # The astronaut's fringe covers her forehead down to the brows: nothing to lend from.
+    # The astronaut's fringe covers her forehead down to the brows: nothing to take it from.
     _, _, astronaut = faces[1]
     size = astronaut.detail.shape[0]
-    assert forehead_source(astronaut.landmarks * astronaut.scale, cv2.resize(astronaut.hair, (size, size))) is None
+    assert forehead_box(astronaut.landmarks * astronaut.scale, cv2.resize(astronaut.hair, (size, size))) is None
 
 
 def test_new_hair_with_no_hair_above_it_carries_the_hairs_texture_not_a_flat_block():
