@@ -12,7 +12,7 @@ from mirror.types import AlignedFace, EditedFace, LentDetail
 LEND_FROM = 1.25   # frame pixels per detail-crop pixel from which the frame has fine detail to lend
 LEND_SIGMA = 0.6   # ... finer than this many detail-crop pixels (Gaussian sigma)
 LEND_LIMIT = 40    # ... and at most this strong (grey levels: a skin pore or a wall's edge copied with the hair)
-GRAIN_TILE = 512   # grid points: a bare scalp's grain, a fixed noise, repeats this far apart
+GRAIN_TILE = 256   # grid points: a bare scalp's grain, a fixed noise, repeats this far apart
 
 
 class Compositor:
@@ -82,7 +82,7 @@ def lent_detail(frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray) -> L
     # three times as much on a bald dome's area)
     scale = int(np.ceil(per))
     size = ((right - left) * scale, (bottom - top) * scale)
-    fine = np.zeros((size[1], size[0], 3), np.int16)
+    fine = None
     if edited.source is not None:
         # Where each grid point's copy came from, in the frame, and its weight.
         source = cv2.transform(edited.source[top:bottom, left:right], invert(to_crop).astype(np.float32))
@@ -97,7 +97,8 @@ def lent_detail(frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray) -> L
         weight = cv2.resize(edited.grain.weight[top:bottom, left:right], size, interpolation=cv2.INTER_LINEAR)
         # (fixed to the crop, so it moves with the head and does not flicker)
         grain = cv2.multiply(_grain_pattern(scale, (top * scale, left * scale), size[::-1]), weight)
-        fine = cv2.add(fine, cv2.transform(grain[..., None], spread[:, None]), dtype=cv2.CV_16S)
+        grain = cv2.transform(grain[..., None], spread[:, None])
+        fine = grain if fine is None else cv2.add(fine, grain, dtype=cv2.CV_16S)
     return LentDetail(cv2.add(fine, 128, dtype=cv2.CV_8U), (left * scale, top * scale), scale)
 
 
@@ -135,9 +136,9 @@ def _grain_pattern(scale: int, origin: tuple[int, int], shape: tuple[int, int]) 
         tiled = cv2.GaussianBlur(np.tile(noise, (3, 3)), (0, 0), LEND_SIGMA * scale)
         noise -= tiled[GRAIN_TILE:2 * GRAIN_TILE, GRAIN_TILE:2 * GRAIN_TILE]
         noise = np.clip(noise / (1.4826 * float(np.median(np.abs(noise)))), -4.0, 4.0)
-        _GRAIN[scale] = np.tile(noise, (2, 2))     # (a window of up to a tile's size needs no wrap)
+        _GRAIN[scale] = np.tile(noise, (3, 3))     # (a window of up to two tiles needs no wrap)
     pattern = _GRAIN[scale]
-    if max(shape) > GRAIN_TILE:
+    if max(shape) > 2 * GRAIN_TILE:
         return pattern[np.ix_((origin[0] + np.arange(shape[0])) % GRAIN_TILE,
                               (origin[1] + np.arange(shape[1])) % GRAIN_TILE)]
     top, left = origin[0] % GRAIN_TILE, origin[1] % GRAIN_TILE
