@@ -30,7 +30,7 @@ from mirror.colortable import ColorTable, no_cast, recolor_box, shift_cap, stret
 from mirror.compositor import nonzero_box
 from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
 from mirror.regions import (BROWS, NOSE_TIP, MOUTH, brow_line, edge_margin, edge_profile, edit_limit, face_interior,
-                            face_oval, hair_reach, skull, soft_interior)
+                            face_oval, hair_reach, skull, skull_axes, soft_interior)
 from mirror.texture import TextureBank, lighten
 from mirror.timing import run_in_background
 from mirror.types import AlignedFace, Beyond, EditedFace, EditPlan, SkinGrain
@@ -1267,6 +1267,12 @@ class HairRenderer:
         outline = cv2.resize(person, (size, size), interpolation=cv2.INTER_LINEAR) > 0.5
         depth = _width(HAIR_DEPTH, size)
         under = cv2.erode(outline.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (depth, depth)))
+        # Convex above the ears, as a skull is: a notch between tufts of hair is filled, not drawn
+        # as a dent in the head.
+        ears = int(skull_axes(landmarks)[1])
+        contours, _ = cv2.findContours(np.ascontiguousarray(under[:ears]), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        if contours:
+            cv2.fillPoly(under, [cv2.convexHull(max(contours, key=cv2.contourArea))], 1)
         # Rounded, as a skull is: the outline's corners and tufts smoothed away.
         under = wide_blur(under.astype(np.float32), ROUNDING * size)
         under = cv2.GaussianBlur(np.clip((under - 0.5) * 8.0 + 0.5, 0.0, 1.0), (0, 0), SKULL_EDGE * size)

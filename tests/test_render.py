@@ -14,7 +14,7 @@ from mirror import shapes
 from mirror.app import Pipeline
 from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
-from mirror.regions import BROWS, EARS, brow_line, edge_margin, face_interior, face_oval, hair_reach, skull
+from mirror.regions import BROWS, EARS, brow_line, edge_margin, face_interior, face_oval, hair_reach, skull, skull_axes
 from mirror.render import (SKULL_GROWTH, CEILING, CERTAIN_INSET, CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_SHADE, HAIR_CERTAIN,
                            THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table,
                            column_span, edges_shown, fade_cut, from_lab, hair_matte, hanging, lit_like, move,
@@ -733,6 +733,29 @@ def test_a_bald_scalp_on_a_large_face_takes_the_grain_of_the_persons_own_forehea
     _, _, astronaut = faces[1]
     size = astronaut.detail.shape[0]
     assert forehead_box(astronaut.landmarks * astronaut.scale, cv2.resize(astronaut.hair, (size, size))) is None
+
+
+def test_a_bald_dome_is_convex_above_the_ears_where_the_outline_has_a_notch(faces):
+    """The scalp fills the person's outline less a layer of hair; a notch in that outline between
+    tufts of hair (d13 frame 150) was drawn as a dent in the head. Above the ears a skull is
+    convex: the notch is filled."""
+    _, _, astronaut = faces[1]
+    size = 256
+    landmarks = astronaut.landmarks * (size / astronaut.crop.shape[0])
+    cx, cy, half_width, height = skull_axes(landmarks)
+    person = (skull(landmarks, size, edge=0.002, scale=1.3) > 0.5).astype(np.float32)   # a full head of hair
+    ys, xs = np.mgrid[0:size, 0:size]
+    notch = (xs < cx - 0.8 * half_width) & (np.abs(ys - (cy - 0.5 * height)) < 0.15 * height)
+    person[notch] = 0.0
+    small = cv2.resize(person, astronaut.crop.shape[:2], interpolation=cv2.INTER_AREA)
+    inside = HairRenderer._skull(landmarks, small, size) > 0.5
+    within = notch & (skull(landmarks, size, scale=SKULL_GROWTH) > 0.5)
+    assert within.sum() > 50 and inside[within].mean() > 0.9            # 0.41 before: a dent
+    contours, _ = cv2.findContours(inside[:int(cy)].astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    dome = max(contours, key=cv2.contourArea)
+    assert cv2.contourArea(dome) > 0.99 * cv2.contourArea(cv2.convexHull(dome))
+    # ... and no bigger than the skull grown by SKULL_GROWTH.
+    assert not (inside & (skull(landmarks, size, scale=SKULL_GROWTH * 1.05) < 0.5)).any()
 
 
 def test_new_hair_with_no_hair_above_it_carries_the_hairs_texture_not_a_flat_block():
