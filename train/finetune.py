@@ -381,9 +381,9 @@ def finetune(config: FinetuneConfig, resume: bool = False) -> dict:
                                           flips if config.flip else None)
             terms = train_step(vae, disc, judge, optimizer, disc_optimizer, adversarial, config,
                                images, weights, rec_dist, step, interior)
-            if ema is not vae:
-                update_ema(ema if config.encoder_lr > 0 else ema.decoder, vae if config.encoder_lr > 0 else vae.decoder,
-                           config.ema)
+            if ema is not vae:   # (the whole VAE where the encoder trains too)
+                whole = config.encoder_lr > 0
+                update_ema(ema if whole else ema.decoder, vae if whole else vae.decoder, config.ema)
             step, b = step + 1, b + 1
             for key in keys:
                 window[key] += terms[key]
