@@ -665,7 +665,8 @@ def test_a_fringe_on_a_large_face_takes_the_frames_own_fine_detail(pipeline, pho
     """The renderer draws at 256 px; on a face larger than that in the frame, new hair copied
     from the person's own was an upscaled blur beside their sharp real hair (d13 at 720p). The
     edit lends it the frame's fine detail from where it was copied: as detailed as their
-    own hair, not a blur and not noisier; nothing else changes, nor on a face the crop holds whole."""
+    own hair, not a blur and not noisier; nothing else changes (but for resampling: the drawn crop
+    is warped from the detail's finer grid), nor on a face the crop holds whole."""
     image = dict(photos)["astronaut"]
     big = cv2.resize(image, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
     for frame_image, lends in ((big, True), (image, False)):
@@ -698,7 +699,8 @@ def test_a_bald_scalp_on_a_large_face_takes_the_grain_of_the_persons_own_forehea
     """On a large face (d13 at 720p) a bald scalp drawn at 256 px was smooth as plastic beside the
     sharp skin of the face. The edit gives it a fine grain as strong as the person's bare
     forehead's (a noise: their forehead's own detail mirrored over the dome drew its wrinkles
-    as rows of diamonds); nothing else changes; a forehead a fringe covers lends nothing."""
+    as rows of diamonds); nothing else changes (but for resampling); a forehead a fringe covers
+    lends nothing."""
     capture = cv2.VideoCapture(os.path.join(need(VIDEOS), "d13.mp4"))
     ok, image = capture.read()
     capture.release()
