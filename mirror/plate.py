@@ -25,6 +25,7 @@ GROW = 0.03
 # one in LEARN_EVERY (a wall changes slowly; learning costs a few ms).
 RATE = 0.3
 LEARN_EVERY = 3
+KNOWN_MIN = 1e-3  # a crop of the plate is divided by how much of it is known, if above this
 # A filled hole carries the fine texture of the wall beside it (a smooth fill glows against a
 # structured wall): finer than TEXTURE_SIGMA (share of the image), as strong as its usual grain
 # and at most TEXTURE_LIMIT,
@@ -239,7 +240,12 @@ class BackgroundPlate:
             return np.zeros((size, size, 3), np.float32), np.zeros((size, size), np.float32)
         matrix = self._matrix(to_crop)
         image = cv2.warpAffine(self._image, matrix, (size, size), flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_REPLICATE)
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
         known = cv2.warpAffine(self._known, matrix, (size, size), flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+        # The plate is black where it has never seen the wall: interpolated next to such a pixel,
+        # it mixed black in (drawn where hair was removed, a dark line along its old outline).
+        # Divided by how much is known there, it is the wall's colour alone.
+        seen = known > KNOWN_MIN
+        image[seen] = np.minimum(image[seen] / known[seen][:, None], 1.0)
         return image, known

@@ -1062,3 +1062,43 @@ def test_bare_scalp_meets_the_forehead_without_a_colour_step(pipeline, faces, st
     assert scalp_side.sum() > 100 and skin_side.sum() > 100
     lab = to_lab(edited.crop)
     assert np.linalg.norm(lab[scalp_side].mean(0) - lab[skin_side].mean(0)) < 6.0
+
+
+def test_background_plate_is_the_walls_colour_at_the_edge_of_what_it_knows():
+    """A plate that has seen a grey wall on its left half only, read through a crop that falls
+    between its pixels: beside the unknown half (interpolated with it), the plate is the wall's
+    grey, not darker (it mixed in the unknown's black: a dark line where hair was removed)."""
+    frame = np.full((120, 160, 3), 200, np.uint8)
+    size = 64
+    to_crop = np.float64([[size / 120, 0, 0], [0, size / 120, 0]])
+    person = np.zeros((size, size), np.float32)
+    person[:, size // 2:] = 1.0
+    plate = BackgroundPlate()
+    plate.update(frame, to_crop, person)
+    shifted = to_crop.copy()
+    shifted[:, 2] += 0.37           # between the plate's pixels
+    image, known = plate.crop(shifted, size)
+    edge = (known > 0.05) & (known < 0.95)
+    assert edge.any()
+    assert np.abs(image[edge] - 200 / 255).max() < 0.01
+
+
+def test_a_bald_domes_shaded_edge_is_as_much_less_colourful_as_it_is_darker(faces):
+    """On one even skin tone, the scalp darkens towards the skull's edge; there its colour keeps
+    the skin's own ratio of chroma to lightness (shade takes light away), where darkened at a
+    fixed a*, b* it turned orange (there 1.18 times the skin's ratio)."""
+    _, _, aligned = faces[1]
+    size = 256
+    landmarks = aligned.landmarks * (size / aligned.crop.shape[0])
+    tone = np.float32([60.0, 20.0, 30.0])
+    image = (from_lab(np.broadcast_to(tone, (size, size, 3)).copy()) * 255).round().astype(np.uint8)
+    flat = np.full((128, 128, 3), 0.5, np.float32)
+    plan = EditPlan("remove", 1.0, recon=flat, edited=flat)
+    inside = skull(landmarks, size)
+    zero = np.zeros((size, size), np.float32)
+    lab = to_lab((HairRenderer._scalp(image, landmarks, zero, plan, inside, zero) * 255).round().astype(np.uint8))
+    shaded = (inside > 0.5) & (lab[..., 0] < tone[0] - 8.0)
+    assert shaded.sum() > 500
+    ratio = np.hypot(lab[..., 1], lab[..., 2])[shaded] / lab[..., 0][shaded]
+    own = float(np.hypot(tone[1], tone[2]) / tone[0])
+    assert abs(float(np.median(ratio)) / own - 1.0) < 0.1
