@@ -1014,6 +1014,8 @@ class HairRenderer:
             loss = np.maximum(loss, below * inside * np.clip((1.0 - hair) * 10.0, 0.0, 1.0))
             scalp = self._scalp(aligned.detail, landmarks, hair, plan, inside, loss)
             bare = loss * inside
+            # (outside it, the side of the head where hair stays beyond: not the wall)
+            inside = np.maximum(inside, self._enclosed(hair, loss, aligned.person, landmarks, soft))
             inside = inside[..., None]
             fill = scalp * inside + wall * (1 - inside)
             out = out + loss[..., None] * (fill - out)
@@ -1282,6 +1284,20 @@ class HairRenderer:
         crown = edge_margin(size)
         return np.maximum(skull(landmarks, size, edge=SKULL_EDGE, top=crown),
                           np.minimum(skull(landmarks, size, edge=SKULL_EDGE, scale=SKULL_GROWTH, top=crown), under))
+
+    @staticmethod
+    def _enclosed(hair: np.ndarray, loss: np.ndarray, person: np.ndarray, landmarks: np.ndarray,
+                  soft: float) -> np.ndarray:
+        """(R, R) float32: the hair taken away outside the skull whose row runs on, away from the
+        face, into hair that stays, within the person's outline: a temple between a receding
+        hairline and the hair at the side of the head, which is the head's side, not the wall."""
+        size = hair.shape[0]
+        stays = (hair * (1.0 - loss) > 0.5) & (cv2.resize(person, (size, size), interpolation=cv2.INTER_LINEAR) > 0.5)
+        centre = int(np.clip(round(float(landmarks[:, 0].mean())), 0, size))
+        enclosed = np.zeros((size, size), bool)
+        enclosed[:, :centre] = np.maximum.accumulate(stays[:, :centre], axis=1)
+        enclosed[:, centre:] = np.maximum.accumulate(stays[:, centre:][:, ::-1], axis=1)[:, ::-1]
+        return cv2.GaussianBlur((enclosed & ~stays).astype(np.float32), (0, 0), soft * 0.5)
 
     @staticmethod
     def _wall(detail: np.ndarray, aligned: AlignedFace, hair: np.ndarray,

@@ -1108,3 +1108,23 @@ def test_a_bald_domes_shaded_edge_is_as_much_less_colourful_as_it_is_darker(face
     ratio = np.hypot(lab[..., 1], lab[..., 2])[shaded] / (lab[..., 0][shaded] + 16.0)
     own = float(np.hypot(tone[1], tone[2]) / (tone[0] + 16.0))
     assert abs(float(np.median(ratio)) / own - 1.0) < 0.05
+
+
+def test_hair_taken_between_the_skull_and_hair_that_stays_is_the_heads_side_not_the_wall():
+    """A head's hair as a ring round a face, its right temple taken away: on the right, between the
+    face and the hair that stays beyond, the taken hair is the head's side (drawn as scalp, not
+    wall); on the left, where all hair beyond is taken too, and above the head, it is the wall."""
+    size = 128
+    hair = np.zeros((size, size), np.float32)
+    cv2.circle(hair, (64, 64), 50, 1.0, -1)
+    cv2.circle(hair, (64, 64), 35, 0.0, -1)          # the face inside the ring
+    person = np.zeros((size, size), np.float32)
+    cv2.circle(person, (64, 64), 50, 1.0, -1)
+    loss = np.zeros((size, size), np.float32)
+    loss[40:70, 96:106] = 1.0                         # the right temple: hair stays beyond (x >= 106)
+    loss[40:70, 14:33] = 1.0                          # the left: all of the ring's width
+    landmarks = np.float32([[64, 64], [64, 40], [64, 90]])
+    enclosed = HairRenderer._enclosed(hair, loss, person, landmarks, 1.0)
+    assert enclosed[45:65, 98:104].min() > 0.9
+    assert enclosed[45:65, 16:31].max() < 0.05
+    assert enclosed[:10].max() < 0.05 and enclosed[45:65, 110:].max() < 0.5   # the wall; the hair that stays
