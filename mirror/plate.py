@@ -246,6 +246,5 @@ class BackgroundPlate:
         # The plate is black where it has never seen the wall: interpolated next to such a pixel,
         # it mixed black in (drawn where hair was removed, a dark line along its old outline).
         # Divided by how much is known there, it is the wall's colour alone.
-        seen = known > KNOWN_MIN
-        image[seen] = np.minimum(image[seen] / known[seen][:, None], 1.0)
-        return image, known
+        np.divide(image, known[..., None], out=image, where=known[..., None] > KNOWN_MIN)
+        return np.minimum(image, 1.0, out=image), known

