@@ -764,15 +764,15 @@ def strand_tips(grow: np.ndarray) -> np.ndarray:
     """(R, R) float32: new hair ``grow`` (R, R) whose lower edge ends in clumps of strands of
     uneven length, thinning out, rather than one even line. Fixed per size (no flicker)."""
     size = grow.shape[0]
-    if (size, TIP_CLUMP) not in _TIPS:
+    if size not in _TIPS:
         # Clumps, not single strands: a comb of one-pixel teeth reads as a saw, not as hair.
         noise = np.random.default_rng(1).random((1, size)).astype(np.float32)
         clumps = cv2.GaussianBlur(noise, (0, 0), sigmaX=TIP_CLUMP * size, sigmaY=0.1)
-        _TIPS[(size, TIP_CLUMP)] = ((clumps - clumps.min()) / np.ptp(clumps))[0].astype(np.float32)
+        _TIPS[size] = ((clumps - clumps.min()) / np.ptp(clumps))[0].astype(np.float32)
     inside = grow > 0.5
     rows = np.arange(size, dtype=np.float32)[:, None]
     _, bottom = column_span(inside)
-    end = bottom - TIP_LENGTH * size * _TIPS[(size, TIP_CLUMP)]
+    end = bottom - TIP_LENGTH * size * _TIPS[size]
     # Shorter towards its sides, in an arc: a fringe is cut round, not off square at the temples.
     columns = np.flatnonzero(inside.any(axis=0))
     if len(columns) > 1:
