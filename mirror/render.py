@@ -143,6 +143,8 @@ ENDS_FADE = (0.25, 0.12, 0.1)  # recoloured hair the crop cuts and that is not f
 BEYOND_REACH = 1       # hair taken away past the crop: reaches this far (crop pixels) past its colour's edge
 BEYOND_STRENGTH = 1.5  # ... and replaces it wholly where it is this sure of the hair (a soft edge stays soft)
 SCENE = (0.7, 0.3, 0.3)  # a colour target follows this much of the picture's light (L* by ratio, a*, b*: scene_target)
+SCENE_NEUTRAL = (0.6, 10.0, 15.0)  # ... a near-neutral one this much of its cast in a*, b* (chroma to the
+                       # first; SCENE's from the second): gray at 0.3 read as lavender in a warm-lit room (d3)
 COLOR_SAMPLE = 1024   # pixels the hair's own colour is measured on
 COLOR_RATE = 0.25      # video: how fast the person's measured hair colour follows each frame
 SKIN_RING = 0.01       # bald: the scalp takes the colour of the skin this close (share of the crop) to its edge
@@ -238,17 +240,23 @@ def ceiling(own: np.ndarray, mean: np.ndarray, ratio: np.ndarray) -> float:
 
 
 def scene_target(target: np.ndarray, reference: np.ndarray | None, skin: np.ndarray | None) -> np.ndarray:
-    """(2, 3) a colour style's target as it looks in this picture: moved by SCENE of how the
-    person's skin (3,) differs from the skin of the training faces that have the colour
-    (``reference`` (3,)). A dim, warm-lit frame makes every colour darker and warmer; a target
-    taken as it is would stand out in it (blond as silver). None for either: the target as it is."""
+    """(2, 3) a colour style's target as it looks in this picture: moved by SCENE (a near-neutral
+    target's a*, b* by SCENE_NEUTRAL) of how the person's skin (3,) differs from the skin of the
+    training faces that have the colour (``reference`` (3,)). A dim, warm-lit frame makes every
+    colour darker and warmer; a target taken as it is would stand out in it (blond as silver, gray
+    as lavender). None for either: the target as it is."""
     if reference is None or skin is None:
         return target
     moved = np.array(target, np.float32)
     # Light scales lightness (a dark target moves less than a light one); a colour cast shifts a*, b*.
     exposure = float(np.clip(skin[0] / max(float(reference[0]), 1.0), 0.25, 4.0)) ** SCENE[0]
     moved[:, 0] *= exposure
-    moved[0, 1:] += np.float32(SCENE[1:]) * (np.asarray(skin[1:], np.float32) - np.asarray(reference[1:], np.float32))
+    # A cast shows most on a neutral colour: grey hair keeps less of its own a*, b* in a coloured
+    # light than blond does (the scene's white is where a grey sits).
+    chroma = float(np.linalg.norm(moved[0, 1:]))
+    neutral = float(np.clip((SCENE_NEUTRAL[2] - chroma) / (SCENE_NEUTRAL[2] - SCENE_NEUTRAL[1]), 0.0, 1.0))
+    follow = np.float32(SCENE[1:]) + neutral * (SCENE_NEUTRAL[0] - np.float32(SCENE[1:]))
+    moved[0, 1:] += follow * (np.asarray(skin[1:], np.float32) - np.asarray(reference[1:], np.float32))
     return moved
 
 

@@ -362,6 +362,12 @@ def test_a_colour_target_follows_the_pictures_light_and_cast():
     assert dim[0, 1] > target[0, 1] and dim[0, 2] > target[0, 2]  # warmer
     dark = scene_target(np.float32([[13, 3, 3], [10, 4, 4]]), reference, np.float32([37, 19, 27]))
     assert target[0, 0] - dim[0, 0] > 13 - dark[0, 0]           # a dark target moves less
+    # A warm cast moves a grey target's b* further than a blond one's (a grey that kept its own
+    # coolness read as lavender in a warm-lit room).
+    warm = np.float32([64, 15, 29])
+    grey = np.float32([[49, 4, 9], [13, 4, 5]])
+    assert scene_target(grey, reference, warm)[0, 2] - 9 > 1.8 * (scene_target(target, reference, warm)[0, 2] - 20)
+    assert scene_target(grey, reference, warm)[0, 2] < 9 + 10    # ... but not all of the way
 
 
 def test_hair_made_lighter_goes_less_far_past_its_target_than_hair_made_darker():
