@@ -405,6 +405,15 @@ def test_a_dark_shadow_in_warm_hair_made_gray_takes_no_teal_cast():
     assert fast[0, 0, 1] >= -1.0 and fast[0, 0, 2] >= -1.0
 
 
+def test_dark_hairs_sheen_made_blond_is_not_stretched_into_pale_blotches():
+    own, blond = np.float32([[10, 2, 3], [5, 2, 2]]), np.float32([[55, 8, 20], [15, 4, 6]])
+    mean, ratio = move(own, blond, 1.4)                         # the mirror's reach at strength 1
+    assert ratio[0] <= 1.0
+    sheen = np.float32([[[20, 2, 3]]])                          # a broad highlight, two spreads up
+    moved = to_lab((recolor(sheen, own, blond, 1.4) * 255).round().astype(np.uint8))[0, 0]
+    assert 10 - 1.5 <= moved[0] - mean[0] <= 10 + 1.5           # as far above the new hair as above the old
+
+
 def test_a_warm_edge_pixel_made_blond_is_not_pushed_past_its_own_and_the_hairs_colour():
     own, blond = np.float32([[8, 0, 2], [4, 2, 2]]), np.float32([[60, 6, 28], [8, 3, 5]])
     mean, ratio = move(own, blond, 1.0)
