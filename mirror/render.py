@@ -53,8 +53,8 @@ FRINGE_REACH = 0.02   # removed hair takes this much (share of the crop) of the 
 WISPS = 0.04           # bald scalp reaches this far (share of the crop) below the hair that goes
 # Colour: the hair's spread may shrink at most this much, per channel (L, a, b), and never grows.
 # Chroma offsets are never stretched: at the hair's edge they are the skin's, not the strands'; nor
-# is lightness (at up to 1.5, 1.8 at the 1.4x reach, dark hair's broad sheen came out as pale
-# blotches made blond, CelebA 182719; the strands that dark hair lacks are lent: LEND_GAIN).
+# is lightness (at up to 1.5, 1.8 at the 1.4x reach, dark hair's broad sheen came out as a pale
+# mottle made blond, CelebA 182719; the strands that dark hair lacks are lent: LEND_GAIN).
 SPREAD_LIMITS = ((0.6, 1.0), (0.5, 1.0), (0.5, 1.0))
 SOFT = 0.012           # drawn regions' edges are feathered over this (Gaussian sigma)
 COPY = 0.12            # new hair below a hairline is the hair up to this far above it, mirrored down

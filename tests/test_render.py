@@ -405,7 +405,7 @@ def test_a_dark_shadow_in_warm_hair_made_gray_takes_no_teal_cast():
     assert fast[0, 0, 1] >= -1.0 and fast[0, 0, 2] >= -1.0
 
 
-def test_dark_hairs_sheen_made_blond_is_not_stretched_into_pale_blotches():
+def test_dark_hairs_sheen_made_blond_is_not_stretched_into_a_pale_mottle():
     own, blond = np.float32([[10, 2, 3], [5, 2, 2]]), np.float32([[55, 8, 20], [15, 4, 6]])
     mean, ratio = move(own, blond, 1.4)                         # the mirror's reach at strength 1
     assert ratio[0] <= 1.0
