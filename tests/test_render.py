@@ -410,8 +410,11 @@ def test_dark_hairs_sheen_made_blond_is_not_stretched_into_a_pale_mottle():
     mean, ratio = move(own, blond, 1.4)                         # the mirror's reach at strength 1
     assert ratio[0] <= 1.0
     sheen = np.float32([[[20, 2, 3]]])                          # a broad highlight, two spreads up
-    moved = to_lab((recolor(sheen, own, blond, 1.4) * 255).round().astype(np.uint8))[0, 0]
-    assert 10 - 1.5 <= moved[0] - mean[0] <= 10 + 1.5           # as far above the new hair as above the old
+    bgr = np.round(from_lab(sheen) * 255).astype(np.uint8)
+    # (the live path's colour table as well as the still's float path)
+    for out in ((recolor(sheen, own, blond, 1.4) * 255).round().astype(np.uint8), color_table(own, blond, 1.4).apply(bgr)):
+        moved = to_lab(out)[0, 0]
+        assert 10 - 1.5 <= moved[0] - mean[0] <= 10 + 1.5       # as far above the new hair as above the old
 
 
 def test_a_warm_edge_pixel_made_blond_is_not_pushed_past_its_own_and_the_hairs_colour():
