@@ -21,6 +21,7 @@ the one the model's decodes show (``mirror.editor``).
 """
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from mirror.regions import EARS, FOREHEAD_TOP, SKULL_HEIGHT, SKULL_WIDTH, brow_line, face_oval, skull
@@ -44,6 +45,9 @@ THIN_REACH = (0.55, 1.3)  # ... over this much of the skull's height down from t
 THIN_FADE = 0.6     # ... fading out (smoothly) over this outer share of that
 EDGE = 0.02          # soft edge of every region, share of the crop
 SIDE_FADE = 0.2      # receding and regrowth fade out at their sides over this (half face widths)
+HANG_BESIDE = (0.6, 0.8)  # receding takes no hair beside the face (from / wholly, half face widths) ...
+HANG_PAST = 0.04     # ... that hangs on this far (share of the crop) below where it stops (``hanging``),
+HANG_SOFT = 0.03     # ... softened over this (Gaussian sigma, share of the crop)
 
 
 def _geometry(landmarks: np.ndarray, size: int) -> dict:
@@ -139,8 +143,35 @@ def hair_change(mix: dict[str, float], landmarks: np.ndarray, hair: np.ndarray, 
         if name in ADD:
             grow = np.maximum(grow, region(name, landmarks, size, weight * amount))
         elif name in REMOVE:
-            loss = np.maximum(loss, region(name, landmarks, size, weight * amount))
+            taken = region(name, landmarks, size, weight * amount)
+            if name == "receding":
+                # Long hair falling past the temples stays (a fringe between them still goes).
+                u = np.abs(_geometry(landmarks, size)["u"])
+                beside = np.clip((u - HANG_BESIDE[0]) / (HANG_BESIDE[1] - HANG_BESIDE[0]), 0.0, 1.0)
+                taken = taken * (1.0 - hanging(hair, taken) * beside[None, :])
+            loss = np.maximum(loss, taken)
     return np.clip((grow - loss) * np.where(grow > loss, 1.0 - hair, hair), -1.0, 1.0)
+
+
+def hanging(hair: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """(S, S) float32 in [0, 1]: the hair in ``region`` (S, S) that hangs on down past the
+    region's lower edge (long hair beside the face, not a fringe ending in it): 1 where its run
+    of hair (``hair`` (S, S) > 0.5) goes on HANG_PAST (share of the crop) or more below that edge,
+    fading out over as much again above."""
+    size = hair.shape[0]
+    sure = hair > 0.5
+    ends = np.zeros(hair.shape, np.float32)   # the row where each pixel's run of hair ends
+    end = np.zeros(hair.shape[1], np.float32)
+    for row in range(size - 1, -1, -1):
+        end = np.where(sure[row], np.where(end > row, end, row + 1.0), 0.0)
+        ends[row] = end
+    inside = region > 0.5
+    bottom = np.where(inside.any(axis=0), size - np.argmax(inside[::-1], axis=0), size).astype(np.float32)
+    past = max(HANG_PAST * size, 1.0)
+    hangs = np.clip((ends - bottom[None, :]) / past - 1.0, 0.0, 1.0).astype(np.float32)
+    # (judged column by column: softened across them, or where it stops the hair kept ends in a
+    # straight vertical line)
+    return cv2.GaussianBlur(hangs, (0, 0), sigmaX=HANG_SOFT * size, sigmaY=0.5 * HANG_SOFT * size)
 
 
 def thinning(mix: dict[str, float], landmarks: np.ndarray, size: int, amount: float) -> np.ndarray | None:

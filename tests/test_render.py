@@ -1002,6 +1002,27 @@ def test_bald_takes_the_fringe_of_strands_beside_the_removed_hair_too(pipeline, 
     assert ring.sum() > 200 and edited.replace[ring].mean() > 0.78
 
 
+def test_receding_takes_the_hairline_back_and_leaves_long_hair_falling_beside_the_face(pipeline):
+    """CelebA 182650: long hair falls past her temples down beside her face. Receding took it
+    down to the brows (a fifth of it there), and the hair below was left cut straight across;
+    now it takes the hair above her forehead only."""
+    image = read_image(os.path.join(need(CELEBA), "img", "182650.jpg"))
+    _, aligned = pipeline.track(Frame(0, 0, image))
+    size = aligned.hair.shape[0]
+    change = shapes.hair_change({"receding": 1.0}, aligned.landmarks, aligned.hair, 1.0)
+    hair = aligned.hair > 0.5
+    brows = aligned.landmarks[BROWS]
+    beside = np.zeros((size, size), bool)
+    beside[int(brows[:, 1].min() - 0.04 * size):int(brows[:, 1].max())] = True
+    beside &= hair & ~face_oval(aligned.landmarks, size)
+    above = np.zeros((size, size), bool)
+    above[:int(aligned.landmarks[10, 1]), int(brows[:, 0].min()):int(brows[:, 0].max())] = True
+    above &= hair
+    assert beside.sum() > 200 and above.sum() > 1000
+    assert (change[beside] < -0.5).mean() < 0.05
+    assert (change[above] < -0.5).mean() > 0.1
+
+
 def test_thinning_is_a_share_of_the_hair_on_top_most_at_the_crown(faces):
     _, _, aligned = faces[1]
     size = aligned.hair.shape[0]
