@@ -6,7 +6,8 @@ the face oval's top, the eyebrows' arc, the skull outline) and scaled by the amo
 - ``bangs``: a fringe from the hairline down over the forehead (to the brows at
   amount 1; the renderer breaks its lower edge into strand ends, ``mirror.render.strand_tips``);
 - ``no_bangs``: the hair over the forehead goes;
-- ``receding``: the hairline moves back, furthest at the temples (an M);
+- ``receding``: the hairline moves back, furthest at the temples (an M); long hair falling on
+  past the temples beside the face stays (``hanging``);
 - ``bald``: the hair on top goes, from the crown outward as the amount grows, leaving the sides
   below the temples (a horseshoe, hugging the head: big hair standing out beside it goes) at
   amount 1;
@@ -155,9 +156,9 @@ def hair_change(mix: dict[str, float], landmarks: np.ndarray, hair: np.ndarray, 
 
 def hanging(hair: np.ndarray, region: np.ndarray) -> np.ndarray:
     """(S, S) float32 in [0, 1]: the hair in ``region`` (S, S) that hangs on down past the
-    region's lower edge (long hair beside the face, not a fringe ending in it): 1 where its run
-    of hair (``hair`` (S, S) > 0.5) goes on HANG_PAST (share of the crop) or more below that edge,
-    fading out over as much again above."""
+    region's lower edge (long hair beside the face, not a fringe ending in it): 0 where its run
+    of hair (``hair`` (S, S) > 0.5) ends within HANG_PAST (share of the crop) below that edge,
+    1 where it goes on twice that or more."""
     size = hair.shape[0]
     sure = hair > 0.5
     ends = np.zeros(hair.shape, np.float32)   # the row where each pixel's run of hair ends
