@@ -7,7 +7,7 @@ the face oval's top, the eyebrows' arc, the skull outline) and scaled by the amo
   amount 1; the renderer breaks its lower edge into strand ends, ``mirror.render.strand_tips``);
 - ``no_bangs``: the hair over the forehead goes;
 - ``receding``: the hairline moves back, furthest at the temples (an M); long hair falling on
-  past the temples beside the face stays (``hanging``);
+  past the temples beside the face stays (``falls_past``);
 - ``bald``: the hair on top goes, from the crown outward as the amount grows, leaving the sides
   below the temples (a horseshoe, hugging the head: big hair standing out beside it goes) at
   amount 1;
@@ -47,7 +47,7 @@ THIN_FADE = 0.6     # ... fading out (smoothly) over this outer share of that
 EDGE = 0.02          # soft edge of every region, share of the crop
 SIDE_FADE = 0.2      # receding and regrowth fade out at their sides over this (half face widths)
 HANG_BESIDE = (0.6, 0.8)  # receding takes no hair beside the face (from / wholly, half face widths) ...
-HANG_PAST = 0.04     # ... that hangs on this far (share of the crop) below where it stops (``hanging``),
+HANG_PAST = 0.04     # ... that hangs on this far (share of the crop) below where it stops (``falls_past``),
 HANG_SOFT = 0.03     # ... softened over this (Gaussian sigma, share of the crop)
 
 
@@ -149,12 +149,12 @@ def hair_change(mix: dict[str, float], landmarks: np.ndarray, hair: np.ndarray, 
                 # Long hair falling past the temples stays (a fringe between them still goes).
                 u = np.abs(_geometry(landmarks, size)["u"])
                 beside = np.clip((u - HANG_BESIDE[0]) / (HANG_BESIDE[1] - HANG_BESIDE[0]), 0.0, 1.0)
-                taken = taken * (1.0 - hanging(hair, taken) * beside[None, :])
+                taken = taken * (1.0 - falls_past(hair, taken) * beside[None, :])
             loss = np.maximum(loss, taken)
     return np.clip((grow - loss) * np.where(grow > loss, 1.0 - hair, hair), -1.0, 1.0)
 
 
-def hanging(hair: np.ndarray, region: np.ndarray) -> np.ndarray:
+def falls_past(hair: np.ndarray, region: np.ndarray) -> np.ndarray:
     """(S, S) float32 in [0, 1]: the hair in ``region`` (S, S) that hangs on down past the
     region's lower edge (long hair beside the face, not a fringe ending in it): 0 where its run
     of hair (``hair`` (S, S) > 0.5) ends within HANG_PAST (share of the crop) below that edge,
