@@ -209,6 +209,23 @@ def test_light_hair_made_black_takes_its_whole_fringe_and_leaves_the_eyes_as_the
     assert (band > 15).mean() > fringe
 
 
+def test_white_hair_on_a_white_wall_made_black_leaves_no_dark_haze_round_the_head(pipeline):
+    """CelebA 183246: white hair against a white wall. Made black, the soft edge of its mask
+    darkened the wall above his head in a haze, by 28 grey levels on average a few pixels out
+    (a tenth of it by 70 or more)."""
+    image = read_image(os.path.join(need(CELEBA), "img", "183246.jpg"))
+    frame, aligned = pipeline.track(Frame(0, 0, image))
+    edited = pipeline.edit(frame, aligned, pipeline.styles.get("black"))
+    hair = (HairRenderer._hair(aligned, aligned.detail.astype(np.float32) / 255.0) > 0.5).astype(np.uint8)
+    near = (cv2.dilate(hair, np.ones((13, 13), np.uint8)) > 0) & ~(cv2.dilate(hair, np.ones((3, 3), np.uint8)) > 0)
+    near[int(aligned.landmarks[10, 1] * aligned.scale):] = False      # above his forehead
+    darker = aligned.detail.astype(np.float32).mean(axis=2) - edited.crop.astype(np.float32).mean(axis=2)
+    assert near.sum() > 1000
+    assert darker[near].mean() < 22.0 and np.percentile(darker[near], 90) < 45.0
+    # ... and his hair did go black.
+    assert darker[hair > 0].mean() > 60.0
+
+
 def test_a_lit_forehead_under_a_loose_mask_is_skin_and_surely_segmented_hair_of_the_skins_colour_is_hair():
     # Blond hair on the left, a forehead lit lighter than the face's median skin on the right;
     # the loose mask covers both.
