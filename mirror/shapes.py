@@ -158,14 +158,13 @@ def falls_past(hair: np.ndarray, region: np.ndarray) -> np.ndarray:
     """(S, S) float32 in [0, 1]: the hair in ``region`` (S, S) that hangs on down past the
     region's lower edge (long hair beside the face, not a fringe ending in it): 0 where its run
     of hair (``hair`` (S, S) > 0.5) ends within HANG_PAST (share of the crop) below that edge,
-    1 where it goes on twice that or more."""
+    1 where it goes on twice that or more; softened across columns over HANG_SOFT."""
     size = hair.shape[0]
     sure = hair > 0.5
-    ends = np.zeros(hair.shape, np.float32)   # the row where each pixel's run of hair ends
-    end = np.zeros(hair.shape[1], np.float32)
-    for row in range(size - 1, -1, -1):
-        end = np.where(sure[row], np.where(end > row, end, row + 1.0), 0.0)
-        ends[row] = end
+    # The row where each pixel's run of hair ends: the first row at or below it that is not hair.
+    rows = np.arange(size, dtype=np.float32)[:, None]
+    ends = np.minimum.accumulate(np.where(sure, float(size), rows)[::-1], axis=0)[::-1]
+    ends = np.where(sure, ends, 0.0)
     inside = region > 0.5
     bottom = np.where(inside.any(axis=0), size - np.argmax(inside[::-1], axis=0), size).astype(np.float32)
     past = max(HANG_PAST * size, 1.0)
