@@ -147,6 +147,7 @@ BEYOND_STRENGTH = 1.5  # ... and replaces it wholly where it is this sure of the
 SCENE = (0.7, 0.3, 0.3)  # a colour target follows this much of the picture's light (L* by ratio, a*, b*: scene_target)
 SCENE_NEUTRAL = (0.6, 10.0, 15.0)  # ... a near-neutral one this much of its cast in a*, b* (chroma to the
                        # first; SCENE's from the second): gray at 0.3 read as lavender in a warm-lit room (d3)
+GREEN_FLOOR = 0.5      # ... and its a* not below this
 COLOR_SAMPLE = 1024   # pixels the hair's own colour is measured on
 COLOR_RATE = 0.25      # video: how fast the person's measured hair colour follows each frame
 SKIN_RING = 0.01       # bald: the scalp takes the colour of the skin this close (share of the crop) to its edge
@@ -259,6 +260,9 @@ def scene_target(target: np.ndarray, reference: np.ndarray | None, skin: np.ndar
     neutral = float(np.clip((SCENE_NEUTRAL[2] - chroma) / (SCENE_NEUTRAL[2] - SCENE_NEUTRAL[1]), 0.0, 1.0))
     follow = np.float32(SCENE[1:]) + neutral * (SCENE_NEUTRAL[0] - np.float32(SCENE[1:]))
     moved[0, 1:] += follow * (np.asarray(skin[1:], np.float32) - np.asarray(reference[1:], np.float32))
+    # Hair is never green: a cast takes a* no lower than GREEN_FLOOR (the astronaut's pale skin,
+    # less red than the training faces', took black hair to a* -1.7: a teal black).
+    moved[0, 1] = max(float(moved[0, 1]), min(float(target[0, 1]), GREEN_FLOOR))
     return moved
 
 

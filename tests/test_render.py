@@ -15,7 +15,7 @@ from mirror.app import Pipeline
 from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
 from mirror.regions import BROWS, EARS, brow_line, edge_margin, face_interior, face_oval, hair_reach, skull, skull_axes
-from mirror.render import (SKULL_GROWTH, CEILING, CERTAIN_INSET, CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_SHADE, HAIR_CERTAIN,
+from mirror.render import (SKULL_GROWTH, CEILING, GREEN_FLOOR, CERTAIN_INSET, CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_SHADE, HAIR_CERTAIN,
                            THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table,
                            column_span, edges_shown, fade_cut, from_lab, hair_matte, hanging, lit_like, move,
                            own_color, recolor, reflect_from, removed_beyond, scene_target, strand_tips, thin_ends,
@@ -385,6 +385,23 @@ def test_a_colour_target_follows_the_pictures_light_and_cast():
     grey = np.float32([[49, 4, 9], [13, 4, 5]])
     assert scene_target(grey, reference, warm)[0, 2] - 9 > 1.8 * (scene_target(target, reference, warm)[0, 2] - 20)
     assert scene_target(grey, reference, warm)[0, 2] < 9 + 10    # ... but not all of the way
+    # A cast never turns hair green: skin far less red than the training faces' (a pale photo)
+    # takes a* down only to GREEN_FLOOR.
+    pale = np.float32([74, 8, 18])
+    assert scene_target(np.float32([[13, 3, 3], [10, 4, 4]]), reference, pale)[0, 1] == pytest.approx(GREEN_FLOOR)
+    assert scene_target(target, reference, pale)[0, 1] > GREEN_FLOOR     # blond keeps its own, less
+
+
+def test_dark_hair_in_a_pale_photo_made_black_is_not_teal(pipeline, faces):
+    """The astronaut's skin is less red than the black-haired training faces' (a* 8 against
+    15): following the cast, her hair made black came out teal (a* -3.0 on average; below 0 on
+    seven in ten of its pixels)."""
+    _, image, aligned = faces[1]
+    edited = pipeline.edit(Frame(0, 0, image), aligned, pipeline.styles.get("black"))
+    hair = HairRenderer._hair(aligned, aligned.detail.astype(np.float32) / 255.0) > 0.9
+    lab = to_lab(edited.crop)[hair]
+    assert lab[:, 0].mean() < 30                                # black
+    assert lab[:, 1].mean() > 1.0 and (lab[:, 1] < 0).mean() < 0.3
 
 
 def test_hair_made_lighter_goes_less_far_past_its_target_than_hair_made_darker():
