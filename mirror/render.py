@@ -91,7 +91,7 @@ LEND_LIGHTER = (5.0, 15.0)  # ... when made lighter by this much in L* (wholly f
 LENT_FADE = 0.15       # ... fading out over this share of the crop to its edge (past it, none is lent)
 COLOR_INSET = 0.015    # recolouring reaches this far (share of the crop) into the protected face
 MATTE_REACH = 0.008    # ... and the recoloured region reaches this far beyond the hair mask
-CRISP = 4.0            # ... its soft edge this many times steeper where hair made darker meets a wall of its colour
+CRISP = 4.0            # ... its soft edge's outer half this many times steeper where hair made darker meets a wall of its colour
 OTHER_SIGMA = 0.03     # the colour beside the hair (skin, wall) is averaged over this
 OTHER_MIN = 0.05       # ... and trusted where that much of the average is not hair
 WALL_WIDE = 0.12       # ... else the wall's colour averaged this far (off the face) stands in for it,
@@ -1192,10 +1192,13 @@ class HairRenderer:
         if darker:
             # Made darker where the matte cannot tell the hair from the wall beside it (white hair
             # on a white wall), the hair's soft edge darkened the wall in a haze round the head:
-            # off the face, there its edge is crisp (hair left light there is as light as the wall).
+            # off the face, there its outer half falls off steeply (hair left light there is as
+            # light as the wall). Its inner half is not raised: where the segmenter half takes a
+            # wall for hair (a grey shadow on d13's), that made a blotchy stain.
             soft = reached[box] * matte
-            crisp = np.clip((soft - 0.5) * CRISP + 0.5, 0.0, 1.0)
-            mask[box] += (1.0 - mixed[box]) * (1.0 - zone[box]) * (crisp - soft) * keep_out[box]
+            crisp = np.minimum(np.clip((soft - 0.5) * CRISP + 0.5, 0.0, 1.0), soft)
+            unsure = (1.0 - mixed[box]) * (1.0 - zone[box])
+            mask[box] = keep_out[box] * (soft + unsure * (crisp - soft))
         # Made darker, over the protected face only what has the hair's own colour (a brow or
         # an eye's make-up under a light fringe is not hair: made dark, it is a stain).
         hung = nonzero_box((mask > 1.0 / 255) & (protected > 0.0)) if darker else None
