@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 
 from conftest import CELEBA, ROOT, VIDEOS, need
-from mirror import shapes
+from mirror import render, shapes
 from mirror.app import Pipeline
 from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
 from mirror.regions import BROWS, EARS, brow_line, edge_margin, face_interior, face_oval, hair_reach, skull, skull_axes
-from mirror.render import (SKULL_GROWTH, CEILING, GREEN_FLOOR, CERTAIN_INSET, CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_SHADE, HAIR_CERTAIN,
+from mirror.render import (SKULL_GROWTH, CEILING, GREEN_FLOOR, CERTAIN_INSET, CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_LIFT, FRINGE_LIGHT, FRINGE_SHADE, HAIR_CERTAIN,
                            THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table,
                            column_span, edges_shown, fade_cut, from_lab, hair_matte, hanging, lit_like, move,
-                           own_color, recolor, reflect_from, removed_beyond, scene_target, strand_tips, thin_ends,
+                           lit_band, own_color, recolor, reflect_from, removed_beyond, scene_target, strand_tips, thin_ends,
                            forehead_box, thin_out, to_lab)
 from mirror.source import read_image
 from mirror.types import AlignedFace, EditedFace, EditPlan, Frame
@@ -718,6 +718,38 @@ def test_new_hair_thins_out_towards_its_ends_between_its_clumps():
     between = 1.0 - THIN_ENDS * (CLUMP_THIN + 0.5 * (1.0 - CLUMP_THIN))
     assert thinned[119, 62] == pytest.approx(between, abs=0.01)
     assert np.array_equal(thin_ends(grow, np.zeros_like(new), streaks), grow)
+
+
+def test_new_hair_is_lit_in_a_band_below_its_top_where_it_curves_over_the_forehead():
+    new = np.zeros((256, 256), bool)
+    new[40:120, 60:200] = True
+    streaks = np.zeros((256, 256), np.float32)
+    streaks[:, 60:200:8] = 2.0                        # light streaks, every 8th column
+    streaks[:, 64:200:8] = -2.0                       # ... and dark ones
+    lift = lit_band(new, streaks)
+    middle = lift[:, 102]                             # (streaks 0 there)
+    peak = 40 + int(round(FRINGE_LIGHT[0] * 79))
+    assert int(np.argmax(middle)) == peak and middle[peak] == pytest.approx(FRINGE_LIFT, abs=1e-3)
+    assert middle[40] < 0.6 * FRINGE_LIFT and middle[119] < 0.01 * FRINGE_LIFT   # not its roots, not its ends
+    assert lift[peak, 60] == pytest.approx(2 * FRINGE_LIFT, abs=1e-3) and lift[peak, 64] == 0.0
+    assert np.all(lift >= 0.0) and lift[:, :60].max() < 1e-6                      # only lighter, only on it
+
+
+def test_a_fringe_on_a_real_photo_is_lit_below_its_top(pipeline, photos, monkeypatch):
+    """A fringe copied down from the hair was as dark at its top as the hair above and pale only
+    at its see-through ends; a real one catches the light where it curves over the forehead."""
+    frame, aligned = pipeline.track(Frame(0, 0, dict(photos)["astronaut"]))
+    lit = pipeline.edit(frame, aligned, pipeline.styles.get("bangs"))
+    monkeypatch.setattr(render, "FRINGE_LIFT", 0.0)
+    unlit = pipeline.edit(frame, aligned, pipeline.styles.get("bangs"))
+    weight = lit.source_weight
+    change = to_lab(lit.crop)[..., 0] - to_lab(unlit.crop)[..., 0]
+    drawn = weight > 0.7
+    assert np.percentile(change[drawn], 90) > 3.0       # lighter where its band is (0.1 of the range: < 10 L*)
+    assert change[drawn].min() > -0.5                    # never darker
+    rows = np.flatnonzero(drawn.any(axis=1))
+    assert np.abs(change[rows[-1] - 2:][drawn[rows[-1] - 2:]]).mean() < 1.0   # hardly at its ends
+    assert np.array_equal(lit.crop[weight < 1e-3], unlit.crop[weight < 1e-3])  # nothing else changes
 
 
 def test_a_fringe_on_a_large_face_takes_the_frames_own_fine_detail(pipeline, photos):
