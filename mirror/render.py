@@ -832,33 +832,35 @@ def lit_like(drawn: np.ndarray, where: np.ndarray, hair: np.ndarray) -> np.ndarr
 
 def way_down(new: np.ndarray) -> np.ndarray:
     """(R, R) float32: how far down the new hair ``new`` (R, R) bool each pixel lies in its
-    column, 0 at its top and 1 at its lower end (negative above it, past 1 below)."""
+    column, 0 at its top and 1 at its lower end (negative above it, past 1 below; inf in a column
+    with none)."""
     rows = np.arange(new.shape[0], dtype=np.float32)[:, None]
-    first, last = (np.maximum(ends, 0.0)[None, :] for ends in column_span(new))
-    return (rows - first) / np.maximum(last - first, 1.0)
+    first, last = (ends[None, :] for ends in column_span(new))
+    down = (rows - first) / np.maximum(last - first, 1.0)
+    return np.where(first >= 0, down, np.inf).astype(np.float32)
 
 
-def lit_band(new: np.ndarray, streaks: np.ndarray) -> np.ndarray:
-    """(R, R) float32 to add to new hair ``new`` (R, R) bool: the light it catches where it
-    curves over the forehead, a band FRINGE_LIGHT down it, FRINGE_LIFT times 1 + half its
+def lit_band(down: np.ndarray, streaks: np.ndarray) -> np.ndarray:
+    """(R, R) float32 to add to new hair whose ``way_down`` is ``down`` (R, R): the light it
+    catches where it curves over the forehead, a band FRINGE_LIGHT down it, FRINGE_LIFT times 1 + half its
     ``streaks`` (R, R, unit spread): more along its light ones. Real fringes are lighter there:
     without it the edits' fringe band, dark at the top and pale at the skin-showing ends, went from
     7.8 L* darker than its mean to 9.7 lighter towards the brows (with it 5.0 and 8.0), against 4.4
     and 4.6 for real ones."""
     at, width = FRINGE_LIGHT
-    band = np.exp(-0.5 * ((way_down(new) - at) * (1.0 / width)) ** 2) * new.any(axis=0)[None, :]
+    band = np.exp(-0.5 * ((down - at) * (1.0 / width)) ** 2)
     return (FRINGE_LIFT * band * np.clip(1.0 + 0.5 * streaks, 0.0, 2.0)).astype(np.float32)
 
 
-def thin_ends(grow: np.ndarray, new: np.ndarray, streaks: np.ndarray) -> np.ndarray:
-    """(R, R) float32: new hair ``grow`` (R, R) thinning out the farther down the new hair ``new``
-    (R, R) bool it is (THIN_POWER of the way down each column), down to 1 - THIN_ENDS at its end
+def thin_ends(grow: np.ndarray, down: np.ndarray, streaks: np.ndarray) -> np.ndarray:
+    """(R, R) float32: new hair ``grow`` (R, R) thinning out the farther down the new hair it is
+    (``down`` (R, R), ``way_down``; as THIN_POWER of it), down to 1 - THIN_ENDS at its end
     between its clumps (where its ``streaks`` (R, R), unit-spread light and shade, are light) and
     CLUMP_THIN of that in them: the skin shows through a fringe's ends, which are not a solid slab cut
     straight across (a real fringe's texture and opacity; the two-sample test keyed on the slab)."""
-    if not new.any():
+    if not np.isfinite(down).any():
         return grow
-    down = np.clip(way_down(new), 0.0, 1.0)
+    down = np.clip(down, 0.0, 1.0)
     gaps = CLUMP_THIN + (1.0 - CLUMP_THIN) * np.clip(0.5 + 0.5 * streaks, 0.0, 1.0)
     return (grow * (1.0 - THIN_ENDS * down ** THIN_POWER * gaps)).astype(np.float32)
 
@@ -1070,7 +1072,8 @@ class HairRenderer:
             streaks = _pattern(size, STREAKS[0] * size, STREAKS[1] * size)
             strands = np.clip(strands * (1.0 + STREAK_GAIN * streaks)[..., None], 0.0, 1.0)
             # ... lit where it curves over the forehead (dark all the way down it was a slab).
-            strands = np.clip(strands + lit_band(new, streaks)[..., None], 0.0, 1.0)
+            down = way_down(new)
+            strands = np.clip(strands + lit_band(down, streaks)[..., None], 0.0, 1.0)
             # ... and is drawn up to there, over the thin hair between (else a pale gap shows).
             up = cv2.GaussianBlur(cv2.dilate(grow, np.ones((2 * reach + 1, 1), np.uint8), anchor=(0, 0)), (0, 0), soft)
             grow = np.maximum(grow, up * (1.0 - cv2.GaussianBlur(roots.astype(np.float32), (0, 0), soft)))
@@ -1081,7 +1084,7 @@ class HairRenderer:
             out = out * (1.0 - SHADOW_DEPTH * shadow[..., None])
             loss = np.maximum(loss, shadow * SHADOW_DEPTH)
             # ... thinning out towards its ends (see-through between its clumps, not a slab).
-            grow = thin_ends(grow, new, streaks)
+            grow = thin_ends(grow, down, streaks)
             out = out + grow[..., None] * (strands - out)
         else:
             grow, source = zero, None

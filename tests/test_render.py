@@ -18,7 +18,7 @@ from mirror.regions import BROWS, EARS, brow_line, edge_margin, face_interior, f
 from mirror.render import (SKULL_GROWTH, CEILING, GREEN_FLOOR, CERTAIN_INSET, CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_LIFT, FRINGE_LIGHT, FRINGE_SHADE, HAIR_CERTAIN,
                            THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table,
                            column_span, edges_shown, fade_cut, from_lab, hair_matte, hanging, lit_like, move,
-                           lit_band, own_color, recolor, reflect_from, removed_beyond, scene_target, strand_tips, thin_ends,
+                           lit_band, own_color, recolor, reflect_from, removed_beyond, scene_target, strand_tips, thin_ends, way_down,
                            forehead_box, thin_out, to_lab)
 from mirror.source import read_image
 from mirror.types import AlignedFace, EditedFace, EditPlan, Frame
@@ -707,7 +707,7 @@ def test_new_hair_thins_out_towards_its_ends_between_its_clumps():
     streaks = np.zeros((256, 256), np.float32)
     streaks[:, 60:200:8] = 2.0                        # light between clumps, every 8th column
     streaks[:, 64:200:8] = -2.0                       # ... and the clumps themselves
-    thinned = thin_ends(grow, new, streaks)
+    thinned = thin_ends(grow, way_down(new), streaks)
     assert np.all(thinned <= grow) and np.array_equal(thinned[:, :60], grow[:, :60])
     assert thinned[40, 60:200].min() > 0.99          # whole at its roots
     # Thinner the farther down, most between the clumps, where the skin shows through at its end.
@@ -717,7 +717,7 @@ def test_new_hair_thins_out_towards_its_ends_between_its_clumps():
     assert clump[-1] > gap[-1] + 0.2
     between = 1.0 - THIN_ENDS * (CLUMP_THIN + 0.5 * (1.0 - CLUMP_THIN))
     assert thinned[119, 62] == pytest.approx(between, abs=0.01)
-    assert np.array_equal(thin_ends(grow, np.zeros_like(new), streaks), grow)
+    assert np.array_equal(thin_ends(grow, way_down(np.zeros_like(new)), streaks), grow)
 
 
 def test_new_hair_is_lit_in_a_band_below_its_top_where_it_curves_over_the_forehead():
@@ -726,7 +726,7 @@ def test_new_hair_is_lit_in_a_band_below_its_top_where_it_curves_over_the_forehe
     streaks = np.zeros((256, 256), np.float32)
     streaks[:, 60:200:8] = 2.0                        # light streaks, every 8th column
     streaks[:, 64:200:8] = -2.0                       # ... and dark ones
-    lift = lit_band(new, streaks)
+    lift = lit_band(way_down(new), streaks)
     middle = lift[:, 102]                             # (streaks 0 there)
     peak = 40 + int(round(FRINGE_LIGHT[0] * 79))
     assert int(np.argmax(middle)) == peak and middle[peak] == pytest.approx(FRINGE_LIFT, abs=1e-3)
