@@ -34,6 +34,8 @@ THIN = ("thinning",)
 FRINGE = 1.0         # bangs reach down to the brows (at amount 1)
 CURTAIN = 0.15       # ... less this share of it at the temples
 RECEDE_CENTRE, RECEDE_TEMPLES = 0.12, 0.8    # receding: hairline moves back this far, centre / temples (an M)
+RECEDE_SIDES = 0.9   # ... out to this many half face widths from the centre (fading out over SIDE_FADE beyond):
+                     # the hair on the side of the head stays (at 1.1 it went at the temples, and the wall showed there)
 REGROW_CENTRE, REGROW_TEMPLES = 0.0, 0.16    # regrowth: hairline comes down this far
 HORSESHOE = 0.3      # bald at amount 1 keeps the sides below this height above the ear line
 HORSESHOE_RISE = 0.3  # ... a height that rises by this per half face width beyond 0.9 of it from the centre
@@ -95,7 +97,7 @@ def region(style: str, landmarks: np.ndarray, size: int, amount: float) -> np.nd
     elif style == "receding":
         depth = amount * height * (RECEDE_CENTRE + (RECEDE_TEMPLES - RECEDE_CENTRE) * np.clip(u, -1, 1) ** 2)
         # Down to the brows: a fringe that hung from the old hairline goes with it.
-        out = _band(rows, top - depth, np.maximum(top + 0.02 * size, brow - 0.01 * size), edge) * _sides(u, 1.1)[None, :]
+        out = _band(rows, top - depth, np.maximum(top + 0.02 * size, brow - 0.01 * size), edge) * _sides(u, RECEDE_SIDES)[None, :]
         out = out * skull(landmarks, size)
     elif style == "bald":
         crown = g["ears"] - height   # the skull's top
