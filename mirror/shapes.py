@@ -6,8 +6,9 @@ the face oval's top, the eyebrows' arc, the skull outline) and scaled by the amo
 - ``bangs``: a fringe from the hairline down over the forehead (to the brows at
   amount 1; the renderer breaks its lower edge into strand ends, ``mirror.render.strand_tips``);
 - ``no_bangs``: the hair over the forehead goes;
-- ``receding``: the hairline moves back, furthest at the temples (an M); long hair falling on
-  past the temples beside the face stays (``falls_past``);
+- ``receding``: the hairline moves back, furthest at the temples (an M), at small amounts at the
+  temples only (its middle and a fringe hold); the hair on the side of the head and long hair
+  falling on past the temples beside the face stay (``falls_past``);
 - ``bald``: the hair on top goes, from the crown outward as the amount grows, leaving the sides
   below the temples (a horseshoe, hugging the head: big hair standing out beside it goes) at
   amount 1;
@@ -36,6 +37,8 @@ CURTAIN = 0.15       # ... less this share of it at the temples
 RECEDE_CENTRE, RECEDE_TEMPLES = 0.12, 0.8    # receding: hairline moves back this far, centre / temples (an M)
 RECEDE_SIDES = 0.9   # ... out to this many half face widths from the centre (fading out over SIDE_FADE beyond):
                      # the hair on the side of the head stays (at 1.1 it went at the temples, and the wall showed there)
+MIDDLE = (0.3, 0.8)  # ... its middle: these half face widths from the centre (wholly / not at all)
+MIDDLE_HOLDS = (0.4, 0.6)  # ... stays below the first amount, goes with the rest from the second
 REGROW_CENTRE, REGROW_TEMPLES = 0.0, 0.16    # regrowth: hairline comes down this far
 HORSESHOE = 0.3      # bald at amount 1 keeps the sides below this height above the ear line
 HORSESHOE_RISE = 0.3  # ... a height that rises by this per half face width beyond 0.9 of it from the centre
@@ -97,8 +100,15 @@ def region(style: str, landmarks: np.ndarray, size: int, amount: float) -> np.nd
     elif style == "receding":
         depth = amount * height * (RECEDE_CENTRE + (RECEDE_TEMPLES - RECEDE_CENTRE) * np.clip(u, -1, 1) ** 2)
         # Down to the brows: a fringe that hung from the old hairline goes with it.
-        out = _band(rows, top - depth, np.maximum(top + 0.02 * size, brow - 0.01 * size), edge) * _sides(u, RECEDE_SIDES)[None, :]
-        out = out * skull(landmarks, size)
+        lower = np.maximum(top + 0.02 * size, brow - 0.01 * size)
+        # A hairline recedes at the temples first: at small amounts its middle (and a fringe
+        # hanging from it) holds, the region's lower edge rising from the brows at the temples to
+        # its upper edge in the middle (a slope, not a notch cut straight down).
+        holds = np.clip((MIDDLE_HOLDS[1] - amount) / (MIDDLE_HOLDS[1] - MIDDLE_HOLDS[0]), 0.0, 1.0)
+        middle = np.clip((MIDDLE[1] - np.abs(u)) / (MIDDLE[1] - MIDDLE[0]), 0.0, 1.0)
+        middle = holds * middle * middle * (3.0 - 2.0 * middle)
+        lower = lower + middle * (top - depth - lower)
+        out = _band(rows, top - depth, lower, edge) * _sides(u, RECEDE_SIDES)[None, :] * skull(landmarks, size)
     elif style == "bald":
         crown = g["ears"] - height   # the skull's top
         # The horseshoe's top rises away from the face (the hair wraps round the back of the head).

@@ -1089,6 +1089,25 @@ def test_receding_takes_the_hairline_back_and_leaves_long_hair_falling_beside_th
     assert (change[above] < -0.5).mean() > 0.1
 
 
+def test_a_slightly_receding_hairline_recedes_at_the_temples_while_its_middle_holds(faces):
+    """The astronaut's fringe hangs over her forehead. Slightly receding (the hair-loss scale's
+    first stage) took two thirds of it, as much as receding does; a hairline recedes at the
+    temples first, so now her fringe stays there, and goes from receding's amount on."""
+    _, _, aligned = faces[1]
+    size = aligned.hair.shape[0]
+    landmarks, brows = aligned.landmarks, aligned.landmarks[BROWS]
+    centre, half = float(landmarks[:, 0].mean()), float(np.ptp(brows[:, 0])) / 2
+    xs, ys = np.arange(size)[None, :], np.arange(size)[:, None]
+    above = (ys < brows[:, 1].min()) & (ys > landmarks[10, 1] - 0.05 * size) & (aligned.hair > 0.5)
+    middle = above & (np.abs(xs - centre) < 0.3 * half)
+    temples = above & (np.abs(xs - centre) > 0.7 * half) & (np.abs(xs - centre) < half)
+    assert middle.sum() > 100 and temples.sum() > 100
+    gone = {amount: shapes.hair_change({"receding": 1.0}, landmarks, aligned.hair, amount) < -0.5
+            for amount in (0.35, 0.7)}
+    assert gone[0.35][middle].mean() < 0.05 and gone[0.35][temples].mean() > 0.5
+    assert gone[0.7][middle].mean() > 0.6
+
+
 def test_receding_leaves_the_short_hair_on_the_side_of_the_head(pipeline):
     """d13 (a clip the model never trained on): his short hair beside his temples, outside the
     face at brow level, is the side of his head, not his hairline. Receding took a third of it,
