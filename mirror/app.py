@@ -21,9 +21,10 @@ from mirror.backends import create_backend, load_model_files
 from mirror.compositor import Compositor, lent_detail
 from mirror.editor import HairEditor, to_tensor
 from mirror.errors import MirrorError
-from mirror.filters import OneEuroFilter
+from mirror.filters import HeadFilter
 from mirror.paths import DEFAULT_ENGINES
 from mirror.plate import BackgroundPlate
+from mirror.regions import HEAD_POINTS
 from mirror.render import DETAIL, HairRenderer
 from mirror.segment import HairSegmenter
 from mirror.source import as_bgr, read_image
@@ -67,8 +68,9 @@ class Pipeline:
         self.plate = None if static else BackgroundPlate()
         self.compositor = Compositor()
         self.styles = self.editor.styles
-        # Steady at rest, quick on a real move (measured on d13.mp4: hair flicker 1.4x the source's).
-        self._landmarks = OneEuroFilter(min_cutoff=0.3, beta=0.01, shared_speed=True)
+        # Steady at rest, quick on a real move: the head's pose and its expression apart (measured
+        # on d13.mp4 and d12.mp4: docs/SPEED.md).
+        self._landmarks = HeadFilter(HEAD_POINTS)
 
     def process(self, frame: Frame, style: Style, strength: float = 1.0) -> Result:
         """Edits one frame; with no face, the output is the plain frame."""
