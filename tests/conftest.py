@@ -32,6 +32,18 @@ def photos():
 
 
 @pytest.fixture(scope="session")
+def d13_frame():
+    """The first frame (BGR, 720x1280) of d13.mp4, a real clip no model here trained on."""
+    import cv2
+
+    capture = cv2.VideoCapture(os.path.join(need(VIDEOS), "d13.mp4"))
+    ok, image = capture.read()
+    capture.release()
+    assert ok
+    return image
+
+
+@pytest.fixture(scope="session")
 def tracked(photos):
     """[(name, image, Face)] for the packaged photos, tracked in static mode."""
     from mirror.tracker import FaceTracker

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import CELEBA, ROOT, VIDEOS, need
+from conftest import CELEBA, ROOT, need
 from mirror import render, shapes
 from mirror.app import Pipeline
 from mirror.compositor import Compositor, warp_back
@@ -786,16 +786,13 @@ def test_a_fringe_on_a_large_face_takes_the_frames_own_fine_detail(pipeline, pho
         assert 0.5 * hair_detail < detail(lent, fringe) < 2.0 * hair_detail
 
 
-def test_a_bald_scalp_on_a_large_face_takes_the_grain_of_the_persons_own_forehead(pipeline, faces):
+def test_a_bald_scalp_on_a_large_face_takes_the_grain_of_the_persons_own_forehead(pipeline, faces, d13_frame):
     """On a large face (d13 at 720p) a bald scalp drawn at 256 px was smooth as plastic beside the
     sharp skin of the face. The edit gives it a fine grain as strong as the person's bare
     forehead's (a noise: their forehead's own detail mirrored over the dome drew its wrinkles
     as rows of diamonds); nothing else changes (but for resampling); a forehead a fringe covers
     lends nothing."""
-    capture = cv2.VideoCapture(os.path.join(need(VIDEOS), "d13.mp4"))
-    ok, image = capture.read()
-    capture.release()
-    assert ok
+    image = d13_frame
     frame, aligned = pipeline.track(Frame(0, 0, image))
     size = aligned.detail.shape[0]
     landmarks, hair = aligned.landmarks * aligned.scale, cv2.resize(aligned.hair, (size, size))
@@ -1108,14 +1105,11 @@ def test_a_slightly_receding_hairline_recedes_at_the_temples_while_its_middle_ho
     assert gone[0.7][middle].mean() > 0.6
 
 
-def test_receding_leaves_the_short_hair_on_the_side_of_the_head(pipeline):
+def test_receding_leaves_the_short_hair_on_the_side_of_the_head(pipeline, d13_frame):
     """d13 (a clip the model never trained on): his short hair beside his temples, outside the
     face at brow level, is the side of his head, not his hairline. Receding took a third of it,
     and the wall showed there as a pale patch; now it stays, while his temples recede."""
-    capture = cv2.VideoCapture(os.path.join(need(VIDEOS), "d13.mp4"))
-    ok, image = capture.read()
-    capture.release()
-    assert ok
+    image = d13_frame
     _, aligned = pipeline.track(Frame(0, 0, image))
     size = aligned.hair.shape[0]
     change = shapes.hair_change({"receding": 1.0}, aligned.landmarks, aligned.hair, 1.0)
@@ -1202,15 +1196,12 @@ def test_a_bare_scalp_catches_the_light_on_its_front(faces):
 
 
 @pytest.mark.parametrize("style", ["bald", "receding", "no_bangs"])
-def test_bare_scalp_meets_the_forehead_without_a_colour_step(pipeline, faces, style):
+def test_bare_scalp_meets_the_forehead_without_a_colour_step(pipeline, faces, d13_frame, style):
     """Where drawn scalp meets bare forehead, the two sides are of one colour (CIELAB distance
     of their means under 6; the scalp's plain skin tone alone is 6-8 off): the astronaut's; in
     receding, whose scalp comes down to her brows, d13's (frame 0), whose forehead is bare."""
     if style == "receding":
-        capture = cv2.VideoCapture(os.path.join(need(VIDEOS), "d13.mp4"))
-        ok, image = capture.read()
-        capture.release()
-        assert ok
+        image = d13_frame
         _, aligned = pipeline.track(Frame(0, 0, image))
     else:
         _, image, aligned = faces[1]
