@@ -54,16 +54,16 @@ class OneEuroFilter:
         return self._x
 
 
-def similarity(source: np.ndarray, target: np.ndarray) -> tuple[float, float, np.ndarray, np.ndarray]:
-    """(scale, angle in radians, target centre, source centre): the similarity that takes the
-    points ``source`` (N, 2) onto ``target`` (N, 2) best in least squares (Umeyama):
-    ``target ~ centre_t + scale * R(angle) @ (source - centre_s)``."""
+def similarity(source: np.ndarray, target: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """(scale, angle in radians, the target's centre): the similarity that takes the points
+    ``source`` (N, 2) onto ``target`` (N, 2) best in least squares (Umeyama):
+    ``target ~ centre_t + scale * R(angle) @ (source - centre_s)``, the centres their means."""
     centre_s, centre_t = source.mean(axis=0), target.mean(axis=0)
     a, b = source - centre_s, target - centre_t
     dot = float((a * b).sum())
     cross = float((a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]).sum())
     scale = math.hypot(dot, cross) / max(float((a * a).sum()), 1e-9)
-    return scale, math.atan2(cross, dot), centre_t, centre_s
+    return scale, math.atan2(cross, dot), centre_t
 
 
 class HeadFilter:
@@ -104,7 +104,7 @@ class HeadFilter:
         if self._reference is None or self._reference.shape != xy.shape:
             self._reference = xy[self.rigid]
             self._radius = max(float(np.sqrt(((self._reference - self._reference.mean(axis=0)) ** 2).sum(axis=1).mean())), 1.0)
-        scale, angle, centre, _ = similarity(self._reference, xy[self.rigid])
+        scale, angle, centre = similarity(self._reference, xy[self.rigid])
         radius = self._radius
         pose = self._pose(np.float32([centre[0], centre[1], angle * radius, math.log(scale) * radius]), t_seconds)
         # The expression: every landmark in the pose's own frame (depth, if any, scaled with it).

@@ -254,6 +254,18 @@ def test_one_euro_filter_steadies_noise_and_follows_motion():
     assert abs(moving[-1] - 590.0) < 40.0
 
 
+def test_similarity_recovers_a_known_turn_scale_and_shift():
+    from mirror.filters import similarity
+
+    source = np.random.default_rng(1).random((30, 2)) * 100
+    angle, scale, shift = 0.3, 1.2, np.array([5.0, -7.0])
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    target = (source - source.mean(axis=0)) @ rot.T * scale + source.mean(axis=0) + shift
+    found_scale, found_angle, centre = similarity(source, target)
+    assert found_scale == pytest.approx(scale) and found_angle == pytest.approx(angle)
+    assert np.allclose(centre, source.mean(axis=0) + shift)
+
+
 def test_head_filter_follows_a_moving_head_and_keeps_a_talking_one_still(photos, photo_pipeline):
     """The astronaut's landmarks, each frame with a pixel of noise: a head turning and sliding
     across the frame (300 px/s), then a still head whose mouth opens and shuts. The head filter
