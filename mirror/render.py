@@ -1314,14 +1314,21 @@ class HairRenderer:
     @staticmethod
     def _skull(landmarks: np.ndarray, person: np.ndarray, size: int) -> np.ndarray:
         """(R, R) float32: where a bare scalp shows: the skull from the landmarks, grown out to
-        the person's own outline less a layer of hair (HAIR_DEPTH), by at most SKULL_GROWTH; a
-        bald head fills the outline a short cut had, not a smaller egg inside it."""
+        the person's own outline less a layer of hair (HAIR_DEPTH), as far as it reaches on both
+        sides of the skull's middle, by at most SKULL_GROWTH; a bald head fills the outline a
+        short cut had, not a smaller egg inside it."""
         outline = cv2.resize(person, (size, size), interpolation=cv2.INTER_LINEAR) > 0.5
         depth = _width(HAIR_DEPTH, size)
         under = cv2.erode(outline.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (depth, depth)))
         # Convex above the ears, as a skull is: a notch between tufts of hair is filled, not drawn
         # as a dent in the head.
-        ears = int(skull_axes(landmarks)[1])
+        centre, ears = skull_axes(landmarks)[:2]
+        ears = int(ears)
+        # The same either side of the skull's middle, as a skull is: what stands out on one side
+        # only (a shadow on the wall the segmenter took for the person, a lopsided tuft) is not the
+        # head.
+        mirrored = cv2.warpAffine(under, np.float32([[-1, 0, 2.0 * centre], [0, 1, 0]]), (size, size))
+        under = np.minimum(under, mirrored)
         contours, _ = cv2.findContours(np.ascontiguousarray(under[:ears]), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         if contours:
             cv2.fillPoly(under, [cv2.convexHull(max(contours, key=cv2.contourArea))], 1)

@@ -1256,3 +1256,26 @@ def test_hair_taken_between_the_skull_and_hair_that_stays_is_the_heads_side_not_
     assert enclosed[45:65, 98:104].min() > 0.9
     assert enclosed[45:65, 16:31].max() < 0.05
     assert enclosed[:10].max() < 0.05 and enclosed[45:65, 110:].max() < 0.5   # the wall; the hair that stays
+
+
+def test_a_bald_scalp_is_as_wide_either_side_of_the_skulls_middle(faces):
+    """CelebA 183146, a bald man, has a shadow on the wall beside his head, which the segmenter
+    counts as the person: the scalp drawn to his outline bulged over it. The scalp now reaches
+    as far either side of the skull's middle: here the astronaut's landmarks, a head of the
+    skull's shape and a shadow joined to its right side."""
+    _, _, aligned = faces[1]
+    size = aligned.detail.shape[0]
+    landmarks = aligned.landmarks * aligned.scale
+    centre, middle, _, height = skull_axes(landmarks)
+    head = (skull(landmarks, size, scale=1.12) > 0.5).astype(np.float32)
+    row = int(middle - 0.5 * height)
+    right = int(np.flatnonzero(head[row] > 0.5)[-1])
+    shadow = head.copy()
+    shadow[row - 25:row + 25, right - 2:right + 30] = 1.0
+    reach = {}
+    for name, person in (("head", head), ("shadow", shadow)):
+        scalp = np.flatnonzero(HairRenderer._skull(landmarks, person, size)[row] > 0.5)
+        reach[name] = (centre - scalp[0], scalp[-1] - centre)
+    assert reach["head"][1] > 0.25 * size                       # the scalp fills the head ...
+    assert abs(reach["shadow"][1] - reach["shadow"][0]) <= 2.0  # ... and not the shadow
+    assert abs(reach["shadow"][1] - reach["head"][1]) <= 2.0
