@@ -77,6 +77,11 @@ def _band(rows: np.ndarray, upper: np.ndarray, lower: np.ndarray, edge: float) -
     return np.clip(np.minimum(rows - upper[None, :], lower[None, :] - rows) / edge + 0.5, 0.0, 1.0)
 
 
+def _smooth(ramp: np.ndarray) -> np.ndarray:
+    """A ramp in [0, 1] eased in and out (smoothstep): no kink where it starts or ends."""
+    return ramp * ramp * (3.0 - 2.0 * ramp)
+
+
 def _sides(u: np.ndarray, reach: float) -> np.ndarray:
     """(S,) float32: 1 between the columns ``|u| < reach`` (half face widths from the centre),
     fading to 0 over SIDE_FADE beyond, so a region's sides are never a straight vertical cut."""
@@ -106,7 +111,7 @@ def region(style: str, landmarks: np.ndarray, size: int, amount: float) -> np.nd
         # its upper edge in the middle (a slope, not a notch cut straight down).
         holds = np.clip((MIDDLE_HOLDS[1] - amount) / (MIDDLE_HOLDS[1] - MIDDLE_HOLDS[0]), 0.0, 1.0)
         middle = np.clip((MIDDLE[1] - np.abs(u)) / (MIDDLE[1] - MIDDLE[0]), 0.0, 1.0)
-        middle = holds * middle * middle * (3.0 - 2.0 * middle)
+        middle = holds * _smooth(middle)
         lower = lower + middle * (top - depth - lower)
         out = _band(rows, top - depth, lower, edge) * _sides(u, RECEDE_SIDES)[None, :] * skull(landmarks, size)
     elif style == "bald":
@@ -199,5 +204,5 @@ def thinning(mix: dict[str, float], landmarks: np.ndarray, size: int, amount: fl
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
     dist = np.hypot((xs - g["centre"]) / (g["half"] * THIN_REACH[1]), (ys - crown) / (g["height"] * THIN_REACH[0]))
     fade = np.clip((1.0 - dist) / THIN_FADE, 0.0, 1.0)
-    share = np.clip(weight * amount, 0.0, 1.5) * THIN_SHARE * fade * fade * (3.0 - 2.0 * fade)
+    share = np.clip(weight * amount, 0.0, 1.5) * THIN_SHARE * _smooth(fade)
     return np.clip(share, 0.0, 1.0).astype(np.float32)

@@ -254,13 +254,19 @@ def test_one_euro_filter_steadies_noise_and_follows_motion():
     assert abs(moving[-1] - 590.0) < 40.0
 
 
+def turned(points: np.ndarray, angle: float, about: np.ndarray) -> np.ndarray:
+    """(N, 2) ``points`` turned by ``angle`` (radians) about the point ``about``."""
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    return (points - about) @ rot.T + about
+
+
 def test_similarity_recovers_a_known_turn_scale_and_shift():
     from mirror.filters import similarity
 
     source = np.random.default_rng(1).random((30, 2)) * 100
     angle, scale, shift = 0.3, 1.2, np.array([5.0, -7.0])
-    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    target = (source - source.mean(axis=0)) @ rot.T * scale + source.mean(axis=0) + shift
+    centre = source.mean(axis=0)
+    target = (turned(source, angle, centre) - centre) * scale + centre + shift
     found_scale, found_angle, centre = similarity(source, target)
     assert found_scale == pytest.approx(scale) and found_angle == pytest.approx(angle)
     assert np.allclose(centre, source.mean(axis=0) + shift)
@@ -285,9 +291,7 @@ def test_head_filter_follows_a_moving_head_and_keeps_a_talking_one_still(photos,
         for i in range(90):
             points = base.copy()
             if moving:
-                angle = 0.004 * i
-                rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-                points[:, :2] = (points[:, :2] - centre) @ rot.T + centre + [10.0 * i, 0.0]
+                points[:, :2] = turned(points[:, :2], 0.004 * i, centre) + [10.0 * i, 0.0]
             else:
                 points[mouth, 1] += 8.0 * np.sin(i / 2.0) ** 2                # talking
             yield points + rng.normal(0, 1.0, points.shape), points, i / 30.0

@@ -1109,8 +1109,7 @@ def test_receding_leaves_the_short_hair_on_the_side_of_the_head(pipeline, d13_fr
     """d13 (a clip the model never trained on): his short hair beside his temples, outside the
     face at brow level, is the side of his head, not his hairline. Receding took a third of it,
     and the wall showed there as a pale patch; now it stays, while his temples recede."""
-    image = d13_frame
-    _, aligned = pipeline.track(Frame(0, 0, image))
+    _, aligned = pipeline.track(Frame(0, 0, d13_frame))
     size = aligned.hair.shape[0]
     change = shapes.hair_change({"receding": 1.0}, aligned.landmarks, aligned.hair, 1.0)
     brows = aligned.landmarks[BROWS]
