@@ -215,13 +215,18 @@ def own_color(lab: np.ndarray, hair: np.ndarray) -> np.ndarray | None:
     return np.stack([median, np.maximum(spread, 1.0)]).astype(np.float32)
 
 
-def move(own: np.ndarray, target: np.ndarray, amount: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+def move(own: np.ndarray, target: np.ndarray, amount: float = 1.0, warm: bool = False
+         ) -> tuple[np.ndarray, np.ndarray]:
     """``recolor``'s move of hair of colour ``own`` towards ``target`` (both (2, 3) CIELAB mean,
-    spread): ((3,) the new mean, (3,) the factor each channel's spread is stretched by)."""
+    spread): ((3,) the new mean, (3,) the factor each channel's spread is stretched by).
+    ``warm``: a named colour, which hair made lighter takes in its own warmth (``_warmth``; an
+    exemplar's colour is the exemplar's)."""
     limits = np.float32(SPREAD_LIMITS)
     # Hair already of the target colour stays as it is; the full move from ALREADY[1] CIELAB units on.
     distance = float(np.linalg.norm(target[0] - own[0]))
     amount *= float(np.clip((distance - ALREADY[0]) / (ALREADY[1] - ALREADY[0]), 0.0, 1.0))
+    if warm:
+        target = _warmth(own, target)
     ratio = np.clip(target[1] / own[1], limits[:, 0], limits[:, 1]) ** amount
     mean = own[0] + amount * (target[0] - own[0])
     if target[0, 0] >= LIGHT_TARGET and mean[0] < own[0, 0]:
@@ -236,6 +241,22 @@ def move(own: np.ndarray, target: np.ndarray, amount: float = 1.0) -> tuple[np.n
         chroma = float(np.linalg.norm(target[0, 1:]))
         mean[1:] = target[0, 1:] * max(1.0, float(np.linalg.norm(mean[1:])) / max(chroma, 1e-6))
     return mean, ratio
+
+
+def _warmth(own: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``target`` (2, 3) for hair of colour ``own`` (2, 3) made lighter by it: its a*, b* raised
+    to the hair's own chroma where that is greater, in the target's hue (a ginger or auburn head
+    made blond is a strawberry or golden blond: taken to the average blond's chroma it came out
+    ash grey, more so beside the warm light that made it red); a near-neutral target (gray,
+    chroma up to SCENE_NEUTRAL) not."""
+    chroma = float(np.linalg.norm(target[0, 1:]))
+    hair = float(np.linalg.norm(own[0, 1:]))
+    if target[0, 0] <= own[0, 0] or hair <= chroma:
+        return target
+    colored = float(np.clip((chroma - SCENE_NEUTRAL[1]) / (SCENE_NEUTRAL[2] - SCENE_NEUTRAL[1]), 0.0, 1.0))
+    warm = np.array(target, np.float32)
+    warm[0, 1:] *= 1.0 + colored * (hair / chroma - 1.0)
+    return warm
 
 
 def ceiling(own: np.ndarray, mean: np.ndarray, ratio: np.ndarray) -> float:
@@ -268,10 +289,10 @@ def scene_target(target: np.ndarray, reference: np.ndarray | None, skin: np.ndar
     return moved
 
 
-def color_table(own: np.ndarray, target: np.ndarray, amount: float = 1.0) -> ColorTable:
+def color_table(own: np.ndarray, target: np.ndarray, amount: float = 1.0, warm: bool = False) -> ColorTable:
     """``recolor(..., own, target, amount, core, mixed, weight)`` as lookup tables for 8-bit BGR pixels
-    (``mirror.colortable``): the same output, in a fraction of the time."""
-    mean, ratio = move(own, target, amount)
+    (``mirror.colortable``): the same output, in a fraction of the time (``warm``: see ``move``)."""
+    mean, ratio = move(own, target, amount, warm)
     return ColorTable(own, mean, ratio, DEVIATION, CORE, FAR, SPREAD_FLOOR, ceiling(own, mean, ratio))
 
 
@@ -961,8 +982,8 @@ class HairRenderer:
             if own is None:
                 return EditedFace(aligned.detail, zero, zero)
             target = scene_target(plan.color, plan.skin, skin)
-            table = color_table(own, target, plan.amount)
-            shift = float(move(own, target, plan.amount)[0][0] - own[0, 0])    # in L*
+            table = color_table(own, target, plan.amount, warm=True)
+            shift = float(move(own, target, plan.amount)[0][0] - own[0, 0])    # in L* (which warmth leaves)
             darker = shift < -DARKER
             mask, box, mixed = self._video_mask(aligned, detail, own, crop_lab, skin, darker) if self.video else \
                 self._recolor_mask(aligned, detail, own, crop_lab, skin, darker)

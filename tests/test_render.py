@@ -15,7 +15,7 @@ from mirror.app import Pipeline
 from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
 from mirror.regions import BROWS, EARS, brow_line, edge_margin, face_interior, face_oval, hair_reach, skull, skull_axes
-from mirror.render import (SKULL_GROWTH, CEILING, GREEN_FLOOR, CERTAIN_INSET, CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_LIFT, FRINGE_LIGHT, FRINGE_SHADE, HAIR_CERTAIN,
+from mirror.render import (SKULL_GROWTH, CEILING, GREEN_FLOOR, CERTAIN_INSET, CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_LIFT, FRINGE_LIGHT, FRINGE_SHADE, HAIR_CERTAIN, LIGHTEN_PAST,
                            THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table,
                            column_span, edges_shown, fade_cut, from_lab, hair_matte, hanging, lit_like, move,
                            lit_band, own_color, recolor, reflect_from, removed_beyond, scene_target, strand_tips, thin_ends, way_down,
@@ -426,7 +426,20 @@ def test_platinum_or_white_hair_made_blond_or_gray_keeps_its_lightness_and_takes
     assert move(np.float32([[30, 6, 10], [8, 3, 3]]), blond, 1.0)[0][0] == pytest.approx(53)   # and blond lightens
 
 
-def test_a_dark_shadow_in_warm_hair_made_gray_takes_no_teal_cast():
+def test_ginger_hair_made_blond_keeps_its_warmth_and_gray_does_not():
+    """A ginger or auburn head made blond is a strawberry or golden blond: taken to the average
+    blond's chroma (21) it came out ash grey (d12, CelebA's redheads)."""
+    ginger, brown_hair = np.float32([[32, 17, 25], [15, 3, 8]]), np.float32([[30, 6, 10], [8, 3, 3]])
+    blond, gray = np.float32([[53, 8, 20], [16, 5, 6]]), np.float32([[49, 4, 9], [13, 4, 5]])
+    for amount in (1.0, 1.4):
+        mean = move(ginger, blond, amount, warm=True)[0]
+        assert np.linalg.norm(mean[1:]) == pytest.approx(np.linalg.norm(ginger[0, 1:]), abs=0.5)   # as warm
+        assert abs(np.degrees(np.arctan2(mean[2], mean[1]) - np.arctan2(20, 8))) < 1.0   # in blond's hue
+        assert mean[0] == pytest.approx(32 + (1 + LIGHTEN_PAST * (amount - 1)) * 21)     # as light
+    assert np.allclose(move(brown_hair, blond, warm=True)[0][1:], blond[0, 1:])   # hair less colourful: as before
+    assert np.linalg.norm(move(ginger, gray, warm=True)[0][1:]) < 11               # gray stays grey
+    assert np.allclose(move(ginger, blond)[0][1:], blond[0, 1:])        # an exemplar's colour is its own
+
     """Orange curls (CelebA 183936) made gray: their near-black shadows lay far below the hair's
     warm a*, b*, kept that offset and came out teal (a* -5)."""
     own, gray = np.float32([[35, 16, 20], [34, 4.4, 8.9]]), np.float32([[49, 4.5, 9], [13, 4, 5]])
