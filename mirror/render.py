@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -358,7 +359,8 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
             everywhere).
         unmixed: also return (H, W) float32 in [0, 1], how surely the share was measured: the
             colour beside is far from the hair's and the pixel lies on the line between them (a
-            mix of the two, not a third colour). ``recolor``'s ``mixed``.
+            mix of the two, not a third colour). ``recolor``'s ``mixed``. And the ``Mix`` it was
+            measured with.
     """
     # The colour beside the hair is a smooth field: averaged at a quarter of the resolution.
     lab = np.asarray(lab, np.float32)
@@ -394,14 +396,8 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
             spilled[part] = candidate[part] * _spilled(
                 lab[part], own, cv2.resize(far, (width, height), interpolation=cv2.INTER_LINEAR)[part],
                 cv2.resize(gap, (width, height), interpolation=cv2.INTER_LINEAR)[part])
-    span = np.subtract(own[0], beside, dtype=np.float32)
-    length2 = cv2.transform(span * span, _SUM)
-    length = cv2.sqrt(length2)
-    dot = cv2.transform(cv2.multiply(cv2.subtract(lab, beside), span), _SUM)
-    share = np.clip(dot / np.maximum(length2, 1e-6), 0.0, 1.0)
-    sure = np.clip((length - MATTE_CONTRAST[0]) * (1.0 / (MATTE_CONTRAST[1] - MATTE_CONTRAST[0])), 0.0, 1.0)
-    sure *= np.clip(weight * (1.0 / OTHER_MIN), 0.0, 1.0)
-    matte = 1.0 - (1.0 - share) * sure
+    mix, dot, length = _mix(lab, own, beside, weight)
+    matte = mix.matte.copy()
     if spilled is not None:
         matte *= 1.0 - spilled
     if skin is not None:
@@ -428,9 +424,47 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
         return matte.astype(np.float32)
     # How far the pixel lies off that line, against the line's length.
     away = cv2.subtract(lab, beside)
-    off = cv2.sqrt(np.maximum(cv2.transform(away * away, _SUM) - dot * dot / np.maximum(length2, 1e-6), 0.0))
+    off = cv2.sqrt(np.maximum(cv2.transform(away * away, _SUM) - dot * dot * mix.scale, 0.0))
     on_line = np.clip((MIX_LINE[1] - off / np.maximum(length, 1e-3)) * (1.0 / (MIX_LINE[1] - MIX_LINE[0])), 0.0, 1.0)
-    return matte.astype(np.float32), (sure * on_line).astype(np.float32)
+    return matte.astype(np.float32), (mix.sure * on_line).astype(np.float32), mix
+
+
+class Mix(NamedTuple):
+    """How ``hair_matte`` measured each pixel's share of hair (each (H, W) float32; ``beside``
+    and ``span`` (H, W, 3)): the colour beside the hair, the line from it to the hair's colour
+    and one over its squared length, how far the share is trusted (``sure``), and the matte it
+    gave. ``remix`` measures the share again on a later frame's pixels."""
+    beside: np.ndarray
+    span: np.ndarray
+    scale: np.ndarray
+    sure: np.ndarray
+    matte: np.ndarray
+
+
+def _mix(lab: np.ndarray, own: np.ndarray, beside: np.ndarray, weight: np.ndarray) -> tuple[Mix, np.ndarray, np.ndarray]:
+    """(``Mix``, dot, length), the last two (H, W) float32: ``hair_matte``'s share of hair of
+    CIELAB pixels ``lab`` (H, W, 3) between the colour ``beside`` them (H, W, 3) and the hair's
+    ``own`` (2, 3): the pixel's projection (``dot``) on the line between, over its squared
+    length; trusted as far as the two are apart (MATTE_CONTRAST) and the colour beside is seen
+    (``weight`` (H, W), from OTHER_MIN)."""
+    span = np.subtract(own[0], beside, dtype=np.float32)
+    length2 = cv2.transform(span * span, _SUM)
+    length = cv2.sqrt(length2)
+    scale = 1.0 / np.maximum(length2, 1e-6)
+    sure = np.clip((length - MATTE_CONTRAST[0]) * (1.0 / (MATTE_CONTRAST[1] - MATTE_CONTRAST[0])), 0.0, 1.0)
+    sure *= np.clip(weight * (1.0 / OTHER_MIN), 0.0, 1.0)
+    dot = cv2.transform(cv2.multiply(cv2.subtract(lab, beside), span), _SUM)
+    matte = 1.0 - (1.0 - np.clip(dot * scale, 0.0, 1.0)) * sure
+    return Mix(beside, span, scale, sure, matte), dot, length
+
+
+def remix(mix: Mix, lab: np.ndarray) -> np.ndarray:
+    """(H, W) float32 in [0, 1]: how much of a recolouring mask made with ``mix`` still holds on
+    a later frame's CIELAB pixels ``lab`` (H, W, 3): the share of hair measured again against the
+    same colours, over the share then (a pixel that has become the wall beside: none)."""
+    dot = cv2.transform(cv2.multiply(cv2.subtract(lab, mix.beside), mix.span), _SUM)
+    now = 1.0 - (1.0 - np.clip(dot * mix.scale, 0.0, 1.0)) * mix.sure
+    return np.clip(now / np.maximum(mix.matte, 1e-3), 0.0, 1.0)
 
 
 def _spilled(lab: np.ndarray, own: np.ndarray, far: np.ndarray, gap: np.ndarray) -> np.ndarray:
@@ -986,7 +1020,7 @@ class HairRenderer:
             shift = float(move(own, target, plan.amount)[0][0] - own[0, 0])    # in L* (which warmth leaves)
             darker = shift < -DARKER
             mask, box, mixed = self._video_mask(aligned, detail, own, crop_lab, skin, darker) if self.video else \
-                self._recolor_mask(aligned, detail, own, crop_lab, skin, darker)
+                self._recolor_mask(aligned, detail, own, crop_lab, skin, darker)[:3]
             if box is None:
                 return EditedFace(aligned.detail, zero, zero)
             # Dark hair with hardly any wall beside it in the crop (a dark head on a dark wall,
@@ -1129,13 +1163,23 @@ class HairRenderer:
         made, self._next_mask = self._next_mask, None
         if made is not None:
             self._color_mask, self._mask_uses = made.result(), 0
-        if self._color_mask is None or self._color_mask[0].shape != detail.shape[:2] or darker != self._mask_darker:
+        fresh = self._color_mask is None or self._color_mask[0].shape != detail.shape[:2] or darker != self._mask_darker
+        if fresh:
             self._color_mask, self._mask_uses = self._recolor_mask(aligned, detail, own, crop_lab, skin, darker), 0
         elif self._mask_uses > 0:
             self._next_mask = _mask_worker().submit(self._recolor_mask, aligned, detail, own, crop_lab, skin, darker)
         self._mask_uses += 1
         self._mask_darker = darker
-        return self._color_mask
+        mask, box, mixed, mix = self._color_mask
+        if fresh or box is None:
+            return mask, box, mixed
+        # Made from an earlier frame's crop, in which the hair has moved since (a turning head):
+        # where it has left the mask's soft edge for the wall, that edge would light up the wall
+        # (a lime halo round d0's hair on her green backdrop). The share of hair is measured again
+        # on this frame's pixels, against the colours it was measured against then.
+        mask = mask.copy()
+        mask[box] *= remix(mix, to_lab(aligned.detail[box]))
+        return mask, box, mixed
 
     @staticmethod
     def _from_hairline(grow: np.ndarray, hair: np.ndarray, soft: float) -> np.ndarray:
@@ -1193,9 +1237,9 @@ class HairRenderer:
 
     @classmethod
     def _recolor_mask(cls, aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, crop_lab: np.ndarray,
-                      skin: np.ndarray | None, darker: bool = False) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray]:
+                      skin: np.ndarray | None, darker: bool = False) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray, Mix | None]:
         """((R, R) float32 mask, its box or None when empty, (R, R) float32 ``recolor``'s
-        ``mixed``): where and how much a recolouring of hair of colour ``own`` applies: the hair
+        ``mixed``, ``hair_matte``'s ``Mix`` over the box): where and how much a recolouring of hair of colour ``own`` applies: the hair
         mask reached a little beyond its edge (the matte tells hair from wall or skin there, and
         where a pixel is a mix of them), outside the protected face; ``darker``: the hair is made
         darker by more than DARKER (what else is dark goes dark with it)."""
@@ -1220,7 +1264,7 @@ class HairRenderer:
         mask = reached * keep_out
         mixed = np.zeros_like(mask)
         if mask.max() <= 1.0 / 255:
-            return mask, None, mixed
+            return mask, None, mixed, None
         # Only the hair's box is recoloured: the rest of the crop stays as it is.
         (top, bottom), (left, right) = nonzero_box(mask > 1.0 / 255)
         box = slice(top, bottom), slice(left, right)
@@ -1232,7 +1276,7 @@ class HairRenderer:
         # (Not where the segmenter is sure of hair well inside its edge: hair there even in the
         # skin's colour.)
         zone *= 1.0 - cls._sure(aligned, size, HAIR_CERTAIN, CERTAIN_INSET)
-        matte, mixed[box] = hair_matte(to_lab(aligned.detail[box]), own, hair[box], skin, zone[box], unmixed=True)
+        matte, mixed[box], mix = hair_matte(to_lab(aligned.detail[box]), own, hair[box], skin, zone[box], unmixed=True)
         mask[box] *= matte
         if darker:
             # Made darker where the matte cannot tell the hair from the wall beside it (white hair
@@ -1251,7 +1295,7 @@ class HairRenderer:
             part = slice(*hung[0]), slice(*hung[1])
             alike = _near_hair(to_lab(aligned.detail[part]), own, HANG_COLOR, SPREAD_FLOOR)
             mask[part] *= 1.0 - protected[part] * (1.0 - alike)
-        return mask, box, mixed
+        return mask, box, mixed, mix
 
     @staticmethod
     def _strands(image: np.ndarray, source: np.ndarray, new: np.ndarray, depth: float

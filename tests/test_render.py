@@ -17,7 +17,7 @@ from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
 from mirror.regions import BROWS, EARS, brow_line, edge_margin, face_interior, face_oval, hair_reach, skull, skull_axes
 from mirror.render import (SKULL_GROWTH, CEILING, GREEN_FLOOR, CERTAIN_INSET, CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_LIFT, FRINGE_LIGHT, FRINGE_SHADE, HAIR_CERTAIN, LIGHTEN_PAST,
                            THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table,
-                           column_span, edges_shown, fade_cut, from_lab, hair_matte, hanging, lit_like, move,
+                           column_span, edges_shown, fade_cut, from_lab, hair_matte, hanging, lit_like, move, remix,
                            lit_band, own_color, recolor, reflect_from, removed_beyond, scene_target, strand_tips, thin_ends, way_down,
                            forehead_box, thin_out, to_lab)
 from mirror.source import read_image
@@ -561,9 +561,11 @@ def test_video_makes_recolouring_masks_off_the_frames_path_and_carries_them_two_
     fresh = HairRenderer().render(astronaut, plan(astronaut, blond)).hair_mask
     video = HairRenderer(video=True)
     first = video.render(other, plan(other, blond)).hair_mask
-    # The frame right after reuses the mask (the segmenter's rate) and has one made from its own
-    # crop on the worker thread, which the next two frames use.
-    assert np.array_equal(video.render(astronaut, plan(astronaut, blond)).hair_mask, first)
+    # The frame right after reuses the mask (the segmenter's rate), only re-measuring each pixel's
+    # share of hair (``remix``), and has one made from its own crop on the worker thread, which the
+    # next two frames use.
+    carried = video.render(astronaut, plan(astronaut, blond)).hair_mask
+    assert (carried <= first + 1e-6).all() and np.abs(carried - fresh).mean() > 0.15 * fresh.mean()
     own = video.render(astronaut, plan(astronaut, blond)).hair_mask
     assert np.abs(own - fresh).mean() < 0.1 * fresh.mean() and np.abs(own - first).mean() > 0.15 * fresh.mean()
     # A mask is never carried across another style's frame, however long ago it was made.
@@ -578,6 +580,48 @@ def test_video_makes_recolouring_masks_off_the_frames_path_and_carries_them_two_
     video.render(other, plan(other, blond))
     own = video.render(astronaut, plan(astronaut, black)).hair_mask
     assert np.abs(own - fresh).mean() < 0.1 * fresh.mean() and np.abs(own - first).mean() > 0.15 * fresh.mean()
+
+
+def test_video_recolouring_leaves_the_wall_a_moving_head_has_left(pipeline, faces):
+    """The head moves in the crop (the tracking's smoothing lags it) while the recolouring mask
+    made from the frame before is carried: where the hair has left it, the wall is untouched."""
+    astronaut = faces[1][2]
+    plan = pipeline.editor.edit(astronaut, pipeline.styles.get("blond"), 1.0)
+
+    def left(image, pixels):
+        return np.roll(image, -pixels, axis=1)
+
+    moved = dataclasses.replace(astronaut, crop=left(astronaut.crop, 3), detail=left(astronaut.detail, 6),
+                                hair=left(astronaut.hair, 3), person=left(astronaut.person, 3), outer=None)
+    video = HairRenderer(video=True)
+    video.render(astronaut, plan)                              # makes its own mask
+    carried = video.render(moved, plan).crop                   # carries it to the moved head
+    fresh = HairRenderer().render(moved, plan).crop
+    wall = np.abs(fresh.astype(np.int16) - moved.detail).max(axis=2) <= 2     # nothing to recolour
+    change = np.abs(carried.astype(np.int16) - moved.detail).max(axis=2)[wall]
+    assert (change > 12).sum() < 50, (change > 12).sum()       # 1,023 pixels carried as made
+
+
+def test_a_mask_carried_to_a_later_frame_does_not_take_the_wall_the_hair_has_left():
+    """d0 turning on her green backdrop: a recolouring mask made from a frame before still took
+    her hair's soft edge where the wall now showed, and lit it up: a lime halo round blond hair."""
+    dark, green = np.float32([15, 2, 2]), np.float32([55, -35, 20])
+
+    def frame(edge):
+        lab = np.tile(green, (64, 128, 1))
+        lab[:, :edge] = dark
+        lab[:, edge] = (dark + green) / 2                      # a pixel half hair, half wall
+        return lab
+
+    hair = np.zeros((64, 128), np.float32)
+    hair[:, :67] = 1.0                                         # a loose mask, past the edge
+    matte, _, mix = hair_matte(frame(64), np.stack([dark, [3, 2, 2]]), hair, None, unmixed=True)
+    assert abs(matte[:, 64].mean() - 0.5) < 0.05 and matte[:, 65:67].max() < 0.05
+    assert np.allclose(remix(mix, frame(64))[matte > 0.01], 1.0)   # the same pixels: all of it holds
+    later = remix(mix, frame(60))                              # the hair 4 px to the left
+    assert later[:, 61:65].max() < 0.05                        # the wall it has left
+    assert abs(later[:, 60].mean() - 0.5) < 0.05               # its new edge: half
+    assert later[:, :60].min() > 0.99                          # the hair
 
 
 def test_edge_pixels_that_mix_hair_and_skin_are_recoloured_in_part_and_neither_glow_nor_darken():
@@ -608,7 +652,7 @@ def test_edge_pixels_that_mix_hair_and_skin_are_recoloured_in_part_and_neither_g
     assert np.abs(sure[:, 66:70, 0] - lab[:, 66:70, 0]).max() <= 1.0
     # The matte knows the mixed pixel is a mix of the two, and it is moved by its share of the
     # hair's change: half way from blond to skin (neither a dark outline nor a glow).
-    matte, mixed = hair_matte(lab, own, mask, skin, unmixed=True)
+    matte, mixed, _ = hair_matte(lab, own, mask, skin, unmixed=True)
     assert mixed[10, 64] > 0.9 and mixed[:, 66:].max() <= 1.0
     shown = to_lab(recolor(lab, own, target, mixed=mixed, weight=matte))     # (the renderer's blend)
     assert abs(shown[10, 64, 0] - (target[0, 0] + skin[0]) / 2) < 6.0
