@@ -151,6 +151,7 @@ SCENE = (0.7, 0.3, 0.3)  # a colour target follows this much of the picture's li
 SCENE_NEUTRAL = (0.6, 10.0, 15.0)  # ... a near-neutral one this much of its cast in a*, b* (chroma to the
                        # first; SCENE's from the second): gray at 0.3 read as lavender in a warm-lit room (d3)
 GREEN_FLOOR = 0.5      # ... and its a* not below this
+WARM_FROM = (15.0, 20.0)  # hair made lighter keeps its own chroma (``_warmth``) for a target this colourful (not at all / wholly)
 COLOR_SAMPLE = 1024   # pixels the hair's own colour is measured on
 COLOR_RATE = 0.25      # video: how fast the person's measured hair colour follows each frame
 SKIN_RING = 0.01       # bald: the scalp takes the colour of the skin this close (share of the crop) to its edge
@@ -248,13 +249,13 @@ def _warmth(own: np.ndarray, target: np.ndarray) -> np.ndarray:
     """``target`` (2, 3) for hair of colour ``own`` (2, 3) made lighter by it: its a*, b* raised
     to the hair's own chroma where that is greater, in the target's hue (a ginger or auburn head
     made blond is a strawberry or golden blond: taken to the average blond's chroma it came out
-    ash grey, more so beside the warm light that made it red); a near-neutral target (gray,
-    chroma up to SCENE_NEUTRAL) not."""
+    ash grey, more so beside the warm light that made it red; half as warm, still ash). Only a
+    colourful target's (chroma from WARM_FROM: blond, not gray or brown)."""
     chroma = float(np.linalg.norm(target[0, 1:]))
     hair = float(np.linalg.norm(own[0, 1:]))
     if target[0, 0] <= own[0, 0] or hair <= chroma:
         return target
-    colored = float(np.clip((chroma - SCENE_NEUTRAL[1]) / (SCENE_NEUTRAL[2] - SCENE_NEUTRAL[1]), 0.0, 1.0))
+    colored = float(np.clip((chroma - WARM_FROM[0]) / (WARM_FROM[1] - WARM_FROM[0]), 0.0, 1.0))
     warm = np.array(target, np.float32)
     warm[0, 1:] *= 1.0 + colored * (hair / chroma - 1.0)
     return warm
