@@ -1159,8 +1159,9 @@ class HairRenderer:
                     skin: np.ndarray | None, darker: bool) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray]:
         """``_recolor_mask`` in video, off the frame's path: a mask made from one frame's crop
         on the worker thread serves the next two frames (in crop coordinates, as the
-        segmenter's masks are carried). The first frame of a face or a style (or of hair made
-        darker after lighter) makes its own."""
+        segmenter's masks are carried), each pixel's share of hair measured again on the frame
+        it is used on (``remix``). The first frame of a face or a style (or of hair made darker
+        after lighter) makes its own."""
         made, self._next_mask = self._next_mask, None
         if made is not None:
             self._color_mask, self._mask_uses = made.result(), 0
@@ -1240,10 +1241,11 @@ class HairRenderer:
     def _recolor_mask(cls, aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, crop_lab: np.ndarray,
                       skin: np.ndarray | None, darker: bool = False) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray, Mix | None]:
         """((R, R) float32 mask, its box or None when empty, (R, R) float32 ``recolor``'s
-        ``mixed``, ``hair_matte``'s ``Mix`` over the box): where and how much a recolouring of hair of colour ``own`` applies: the hair
-        mask reached a little beyond its edge (the matte tells hair from wall or skin there, and
-        where a pixel is a mix of them), outside the protected face; ``darker``: the hair is made
-        darker by more than DARKER (what else is dark goes dark with it)."""
+        ``mixed``, ``hair_matte``'s ``Mix`` over the box or None): where and how much a
+        recolouring of hair of colour ``own`` applies: the hair mask reached a little beyond its
+        edge (the matte tells hair from wall or skin there, and where a pixel is a mix of them),
+        outside the protected face; ``darker``: the hair is made darker by more than DARKER (what
+        else is dark goes dark with it)."""
         size = detail.shape[0]
         hair = cls._hair(aligned, detail)
         # Hair that falls just inside the face's outline is recoloured too (the matte keeps the
