@@ -1187,12 +1187,17 @@ class HairRenderer:
     def _from_hairline(grow: np.ndarray, hair: np.ndarray, soft: float) -> np.ndarray:
         """(R, R) float32: new hair ``grow`` reaching up to the hair above it in each column: the
         bare skin between a high or receding hairline and the new hair is covered too (else a
-        fringe floats on the forehead as a patch)."""
+        fringe floats on the forehead as a patch); only that run of it, up to the nearest hair
+        (wall seen between the head's hair and a patch the segmenter took for hair above it,
+        d13's ceiling, was filled too: a streak of hair on the wall beside his head)."""
         new = grow > 0.5
         size = grow.shape[0]
         rows = np.arange(size)[:, None]
         top = column_span(new)[0][None, :]
-        gap = np.maximum.accumulate(hair > 0.5, axis=0) & (rows < top) & (hair <= 0.5)
+        hairy = (hair > 0.5) & (rows < top)
+        # (no hair from the row down to the new hair's top, some above it)
+        clear = ~np.maximum.accumulate(hairy[::-1], axis=0)[::-1]
+        gap = np.maximum.accumulate(hairy, axis=0) & clear & (rows < top)
         if not gap.any():
             return grow
         # Softened at its sides, not below the new hair's top (its lower edge is the new hair's).

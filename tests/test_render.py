@@ -708,6 +708,13 @@ def test_new_hair_falls_from_the_hairline_above_it_not_a_patch_on_the_forehead()
     assert np.array_equal(full[40:60, 30:90], grow[40:60, 30:90])
     assert full[:, 122:124].max() == 1.0 and full[:38, 122:124].max() < 0.05   # nothing to fall from
     assert full[60:].max() < 0.05 and full[:, :20].max() < 0.05                # not below it, not beside it
+    # A patch the segmenter took for hair on the wall above the head's own hair (d13's ceiling):
+    # the wall between the two is not filled, only the skin below the head's hair.
+    hair[:5] = 0.0
+    hair[5:12, 10:118] = 0.0                         # the wall, with the false patch at rows 0-5 ...
+    hair[:5, 30:90] = 1.0
+    full = HairRenderer._from_hairline(grow, hair, 2.0)
+    assert full[22:40, 32:88].min() > 0.9 and full[5:12, 32:88].max() < 0.05
 
 
 def test_new_hair_ends_in_clumps_of_uneven_length_that_thin_out():
