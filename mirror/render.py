@@ -454,17 +454,24 @@ def _mix(lab: np.ndarray, own: np.ndarray, beside: np.ndarray, weight: np.ndarra
     scale = 1.0 / np.maximum(length2, 1e-6)
     sure = np.clip((length - MATTE_CONTRAST[0]) * (1.0 / (MATTE_CONTRAST[1] - MATTE_CONTRAST[0])), 0.0, 1.0)
     sure *= np.clip(weight * (1.0 / OTHER_MIN), 0.0, 1.0)
-    dot = cv2.transform(cv2.multiply(cv2.subtract(lab, beside), span), _SUM)
-    matte = 1.0 - (1.0 - np.clip(dot * scale, 0.0, 1.0)) * sure
+    matte, dot = _share(lab, beside, span, scale, sure)
     return Mix(beside, span, scale, sure, matte), dot, length
+
+
+def _share(lab: np.ndarray, beside: np.ndarray, span: np.ndarray, scale: np.ndarray, sure: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """(matte, dot), each (H, W) float32: CIELAB pixels ``lab`` projected on the line ``span``
+    from the colour ``beside`` them to the hair's (``dot``), over its squared length (one over it:
+    ``scale``), as a matte trusted as far as ``sure`` (``Mix``)."""
+    dot = cv2.transform(cv2.multiply(cv2.subtract(lab, beside), span), _SUM)
+    return 1.0 - (1.0 - np.clip(dot * scale, 0.0, 1.0)) * sure, dot
 
 
 def remix(mix: Mix, lab: np.ndarray) -> np.ndarray:
     """(H, W) float32 in [0, 1]: how much of a recolouring mask made with ``mix`` still holds on
     a later frame's CIELAB pixels ``lab`` (H, W, 3): the share of hair measured again against the
     same colours, over the share then (a pixel that has become the wall beside: none)."""
-    dot = cv2.transform(cv2.multiply(cv2.subtract(lab, mix.beside), mix.span), _SUM)
-    now = 1.0 - (1.0 - np.clip(dot * mix.scale, 0.0, 1.0)) * mix.sure
+    now = _share(lab, mix.beside, mix.span, mix.scale, mix.sure)[0]
     return np.clip(now / np.maximum(mix.matte, 1e-3), 0.0, 1.0)
 
 
@@ -1194,10 +1201,9 @@ class HairRenderer:
         size = grow.shape[0]
         rows = np.arange(size)[:, None]
         top = column_span(new)[0][None, :]
-        hairy = (hair > 0.5) & (rows < top)
-        # (no hair from the row down to the new hair's top, some above it)
-        clear = ~np.maximum.accumulate(hairy[::-1], axis=0)[::-1]
-        gap = np.maximum.accumulate(hairy, axis=0) & clear & (rows < top)
+        # (below the last hair above the new hair's top, in a column with some)
+        last = column_span((hair > 0.5) & (rows < top))[1][None, :]
+        gap = (last >= 0) & (rows > last) & (rows < top)
         if not gap.any():
             return grow
         # Softened at its sides, not below the new hair's top (its lower edge is the new hair's).
