@@ -65,6 +65,14 @@ SOURCE_MIN = 0.5       # ... if it has at least this much of it (share of the ne
 ROOTS = 0.04           # ... and reaches up to this far over the thin hair above it
 BROAD = 0.03           # ... its patches of light and shade evened out above this size (share of the crop)
 OUTLIER = 2.0          # ... its colour kept within this many robust spreads of the hair's own (L*; a*, b* halved)
+BAY_REACH = 0.1        # new hair: skin the hair mask covers up to this far (share of the crop) above the face's outline is bare:
+BAY_SHARE = (0.3, 0.7)  # ... where its a*, b* lie this share of the way from the hair's to the skin's (not / wholly),
+BAY_APART = (12.0, 18.0)  # ... if those are this far apart (not at all / wholly),
+BAY_BLUR = 0.025       # ... that share smoothed by this (Gaussian sigma, share of the crop)
+BAY_RATE = 0.1         # ... and in video followed at this rate a frame
+BAY_SURE = (0.8, 0.95)  # ... inside hair the segmenter is this sure of (from / wholly)
+BAY_GROW = 0.03        # ... and this far (share of the crop) round that,
+BAY_MOST = (0.015, 0.03)  # ... if this share of that sure hair is of the skin's hue (wholly / not at all)
 NOT_SKIN = (6.0, 16.0)  # recolouring: a pixel this far (CIELAB) from the face's skin is not / is hair
 SKIN_LIGHT = 0.5       # ... its lightness weighed this much beside a*, b*
 SKIN_ZONE = 0.04       # ... within this (share of the crop) of the face's outline; farther out, hair
@@ -993,6 +1001,7 @@ class HairRenderer:
         self._mask_darker = False
         self._next_mask: concurrent.futures.Future | None = None
         self._donor: int | None = None
+        self._bay_seen: np.ndarray | None = None
 
     def render(self, aligned: AlignedFace, plan: EditPlan, plate: BackgroundPlate | None = None) -> EditedFace:
         """Draws ``plan`` on ``aligned`` (segmented, with its detail crop).
@@ -1119,9 +1128,19 @@ class HairRenderer:
             out = out + loss[..., None] * (fill - out)
         # New hair is drawn from the dense hair, not the thin hair at its edge that lets the skin
         # through; a head with too little of it (a hat, a bald head) gets none.
-        dense = self._dense(hair) if grow.max() > 0 else None
+        if grow.max() > 0:
+            # (Skin the soft hair mask covers, a bay in the hairline, is bare: covered, not copied.)
+            bay = self._bay(aligned, size)
+            if self.video:      # (followed over the frames: its edge, where the copy starts, is no steadier)
+                if self._bay_seen is not None and self._bay_seen.shape == bay.shape:
+                    bay = self._bay_seen + BAY_RATE * (bay - self._bay_seen)
+                self._bay_seen = bay
+            kept = hair * (1.0 - bay)
+            dense = self._dense(kept)
+        else:
+            dense = None
         if dense is not None and dense.sum() >= SOURCE_MIN * (grow > 0.5).sum():
-            grow = strand_tips(self._from_hairline(grow, hair, soft))
+            grow = strand_tips(self._from_hairline(grow, kept, soft))
             # It falls from ROOTS above the dense hair's lower edge (the mask's edge runs a few
             # pixels into the skin at a hairline: hair drawn from there is pale) ...
             reach = max(1, int(round(ROOTS * size)))
@@ -1210,6 +1229,53 @@ class HairRenderer:
         side = 2 * int(np.ceil(soft)) + 1
         limit = cv2.dilate((rows < top).astype(np.uint8), np.ones((1, side), np.uint8))
         return np.maximum(grow, cv2.GaussianBlur((gap | new).astype(np.float32), (0, 0), soft * 0.5) * limit)
+
+    @staticmethod
+    def _bay(aligned: AlignedFace, size: int) -> np.ndarray:
+        """(R, R) float32 in [0, 1]: bare skin inside hair the segmenter is sure of, joined to the
+        bare forehead: a bay in a receding hairline (often in shadow), which the soft hair mask takes
+        for hair. A pixel is skin as far as its a*, b* lie from the hair's towards the forehead
+        skin's (BAY_SHARE), up to BAY_REACH of the crop above the face's outline, and BAY_GROW round
+        that over the mask's soft edge. None where hair and skin are not BAY_APART in hue (brown or
+        blond hair on fair skin) or much of the sure hair has the skin's hue (BAY_MOST)."""
+        lab = to_lab(aligned.crop)
+        small = lab.shape[0]
+        sample = skin_sample(lab, aligned.landmarks, aligned.hair)
+        own = own_color(lab, aligned.hair)
+        if own is None or not sample.any():
+            return np.zeros((size, size), np.float32)
+        line = np.median(lab[sample][:, 1:], axis=0) - own[0, 1:]
+        length = float(np.linalg.norm(line))
+        apart = float(np.clip((length - BAY_APART[0]) / (BAY_APART[1] - BAY_APART[0]), 0.0, 1.0))
+        if apart == 0.0:
+            return np.zeros((size, size), np.float32)
+        weights = np.float32([0.0, *(line / length ** 2)])
+        share = cv2.transform(lab, np.append(weights, -weights[1:] @ own[0, 1:])[None].astype(np.float32))
+        share = cv2.GaussianBlur(share, (0, 0), BAY_BLUR * small)
+        skinlike = np.clip((share - BAY_SHARE[0]) * (1.0 / (BAY_SHARE[1] - BAY_SHARE[0])), 0.0, 1.0)
+        oval = face_oval(aligned.landmarks, small).astype(np.uint8)
+        reach = _width(BAY_REACH, small)
+        zone = cv2.dilate(oval, np.ones((reach + 1, 1), np.uint8), anchor=(0, 0))     # (upward)
+        # (only skin joined to the bare forehead: not a lit patch of hair, nor the wall)
+        count, labels = cv2.connectedComponents(((skinlike > 0.5) & (zone > 0)).astype(np.uint8), connectivity=4)
+        joined = np.zeros(count, bool)
+        joined[labels[(oval > 0) & (aligned.hair < 0.2)]] = True
+        joined[0] = False
+        # (Deep inside the sure hair only: the soft edge the segmenter gives every hairline is no bay.)
+        sure = np.clip((aligned.hair - BAY_SURE[0]) * (1.0 / (BAY_SURE[1] - BAY_SURE[0])), 0.0, 1.0)
+        bay = skinlike * joined[labels] * apart * sure
+        if bay.max() <= 0.0:
+            return np.zeros((size, size), np.float32)
+        # Where much of the sure hair has the skin's hue (thin hair over a scalp), hue cannot tell
+        # a bay (all of it taken for skin left no hair to draw a fringe from).
+        hair = aligned.hair > BAY_SURE[1]
+        taken = float(bay[hair].sum()) / max(int(hair.sum()), 1)
+        bay *= float(np.clip((BAY_MOST[1] - taken) * (1.0 / (BAY_MOST[1] - BAY_MOST[0])), 0.0, 1.0))
+        if bay.max() <= 0.0:
+            return np.zeros((size, size), np.float32)
+        width = _width(BAY_GROW, small)
+        bay = cv2.dilate(bay, np.ones((width, width), np.uint8)) * skinlike
+        return cv2.resize(bay.astype(np.float32), (size, size), interpolation=cv2.INTER_LINEAR)
 
     @staticmethod
     def _follow(before: np.ndarray | None, now: np.ndarray | None) -> np.ndarray | None:

@@ -717,6 +717,27 @@ def test_new_hair_falls_from_the_hairline_above_it_not_a_patch_on_the_forehead()
     assert full[22:40, 32:88].min() > 0.9 and full[5:12, 32:88].max() < 0.05
 
 
+@pytest.mark.parametrize("style", ["bangs", "regrowth"])
+def test_new_hair_covers_a_bay_of_skin_the_hair_mask_takes_for_hair(pipeline, d13_frame, style):
+    """d13 (frame 0) has a bay of bare skin in his hairline that the segmenter's soft mask takes
+    for hair: it was neither covered by the new hair nor kept out of what it is copied from, a
+    pale patch at the top of the fringe (35-37 pixels of the skin's hue there)."""
+    _, aligned = pipeline.track(Frame(0, 0, d13_frame))
+    edited = pipeline.edit(Frame(0, 0, d13_frame), aligned, pipeline.styles.get(style))
+    size = edited.crop.shape[0]
+    hair = cv2.resize(aligned.hair, (size, size))
+    before, after = to_lab(aligned.detail), to_lab(edited.crop)
+    sample = render.skin_sample(before, aligned.landmarks * aligned.scale, hair)
+    hair_ab = np.median(before[hair > 0.95][:, 1:], axis=0)
+    line = np.median(before[sample][:, 1:], axis=0) - hair_ab
+    # (how far each pixel's a*, b* lie from the hair's towards the forehead's)
+    share = (after[..., 1:] - hair_ab) @ line / (line @ line)
+    assert ((hair > 0.9) & (share > 0.5)).sum() < 10
+    # The hair on his crown, lit grey in places, is not taken for skin.
+    crown = (hair > 0.95) & (np.arange(size)[:, None] < size // 6)
+    assert crown.sum() > 1000 and HairRenderer._bay(aligned, size)[crown].max() < 0.05
+
+
 def test_new_hair_ends_in_clumps_of_uneven_length_that_thin_out():
     grow = np.zeros((256, 256), np.float32)
     grow[40:120, 60:200] = 1.0
