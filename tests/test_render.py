@@ -738,6 +738,13 @@ def test_new_hair_covers_a_bay_of_skin_the_hair_mask_takes_for_hair(pipeline, d1
     assert crown.sum() > 1000 and HairRenderer._bay(aligned, size)[crown].max() < 0.05
 
 
+def test_no_bay_is_looked_for_where_hair_and_skin_share_a_hue(faces):
+    """The astronaut's brown hair is of her skin's hue (a*, b* 11 apart): its lighter strands
+    would pass for skin, so none of it is taken for a bay."""
+    aligned = faces[1][2]
+    assert HairRenderer._bay(aligned, aligned.detail.shape[0]).max() == 0.0
+
+
 def test_new_hair_ends_in_clumps_of_uneven_length_that_thin_out():
     grow = np.zeros((256, 256), np.float32)
     grow[40:120, 60:200] = 1.0
