@@ -1015,6 +1015,7 @@ class HairRenderer:
         zero = np.zeros((size, size), np.float32)
         if plan.kind != "color":     # a recolouring mask is never carried across another style
             self._color_mask = self._next_mask = None
+        bay_seen, self._bay_seen = self._bay_seen, None    # (nor a bay across frames without new hair)
         if plan.kind == "none":
             return EditedFace(aligned.detail, zero, zero)
         detail = aligned.detail.astype(np.float32) / 255.0
@@ -1132,8 +1133,8 @@ class HairRenderer:
             # (Skin the soft hair mask covers, a bay in the hairline, is bare: covered, not copied.)
             bay = self._bay(aligned, size)
             if self.video:      # (followed over the frames: its edge, where the copy starts, is no steadier)
-                if self._bay_seen is not None and self._bay_seen.shape == bay.shape:
-                    bay = self._bay_seen + BAY_RATE * (bay - self._bay_seen)
+                if bay_seen is not None and bay_seen.shape == bay.shape:
+                    bay = bay_seen + BAY_RATE * (bay - bay_seen)
                 self._bay_seen = bay
             kept = hair * (1.0 - bay)
             dense = self._dense(kept)
