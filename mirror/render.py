@@ -1239,17 +1239,18 @@ class HairRenderer:
         skin's (BAY_SHARE), up to BAY_REACH of the crop above the face's outline, and BAY_GROW round
         that over the mask's soft edge. None where hair and skin are not BAY_APART in hue (brown or
         blond hair on fair skin) or much of the sure hair has the skin's hue (BAY_MOST)."""
+        none = np.zeros((size, size), np.float32)
         lab = to_lab(aligned.crop)
         small = lab.shape[0]
         sample = skin_sample(lab, aligned.landmarks, aligned.hair)
         own = own_color(lab, aligned.hair)
         if own is None or not sample.any():
-            return np.zeros((size, size), np.float32)
+            return none
         line = np.median(lab[sample][:, 1:], axis=0) - own[0, 1:]
         length = float(np.linalg.norm(line))
         apart = float(np.clip((length - BAY_APART[0]) / (BAY_APART[1] - BAY_APART[0]), 0.0, 1.0))
         if apart == 0.0:
-            return np.zeros((size, size), np.float32)
+            return none
         weights = np.float32([0.0, *(line / length ** 2)])
         share = cv2.transform(lab, np.append(weights, -weights[1:] @ own[0, 1:])[None].astype(np.float32))
         share = cv2.GaussianBlur(share, (0, 0), BAY_BLUR * small)
@@ -1266,14 +1267,14 @@ class HairRenderer:
         sure = np.clip((aligned.hair - BAY_SURE[0]) * (1.0 / (BAY_SURE[1] - BAY_SURE[0])), 0.0, 1.0)
         bay = skinlike * joined[labels] * apart * sure
         if bay.max() <= 0.0:
-            return np.zeros((size, size), np.float32)
+            return none
         # Where much of the sure hair has the skin's hue (thin hair over a scalp), hue cannot tell
         # a bay (all of it taken for skin left no hair to draw a fringe from).
         hair = aligned.hair > BAY_SURE[1]
         taken = float(bay[hair].sum()) / max(int(hair.sum()), 1)
         bay *= float(np.clip((BAY_MOST[1] - taken) * (1.0 / (BAY_MOST[1] - BAY_MOST[0])), 0.0, 1.0))
         if bay.max() <= 0.0:
-            return np.zeros((size, size), np.float32)
+            return none
         width = _width(BAY_GROW, small)
         bay = cv2.dilate(bay, np.ones((width, width), np.uint8)) * skinlike
         return cv2.resize(bay.astype(np.float32), (size, size), interpolation=cv2.INTER_LINEAR)
