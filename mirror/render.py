@@ -65,6 +65,7 @@ SOURCE_MIN = 0.5       # ... if it has at least this much of it (share of the ne
 ROOTS = 0.04           # ... and reaches up to this far over the thin hair above it
 BROAD = 0.03           # ... its patches of light and shade evened out above this size (share of the crop)
 OUTLIER = 2.0          # ... its colour kept within this many robust spreads of the hair's own (L*; a*, b* halved)
+STRANDS_RATE = 0.5     # ... in video, following each frame's copy at this rate (a copy of compressed hair shimmers)
 BAY_REACH = 0.1        # new hair: skin the hair mask covers up to this far (share of the crop) above the face's outline is bare:
 BAY_SHARE = (0.3, 0.7)  # ... where its a*, b* lie this share of the way from the hair's to the skin's (not / wholly),
 BAY_APART = (12.0, 18.0)  # ... if those are this far apart (not at all / wholly),
@@ -1002,6 +1003,7 @@ class HairRenderer:
         self._next_mask: concurrent.futures.Future | None = None
         self._donor: int | None = None
         self._bay_seen: np.ndarray | None = None
+        self._strands_seen: np.ndarray | None = None
 
     def render(self, aligned: AlignedFace, plan: EditPlan, plate: BackgroundPlate | None = None) -> EditedFace:
         """Draws ``plan`` on ``aligned`` (segmented, with its detail crop).
@@ -1015,7 +1017,9 @@ class HairRenderer:
         zero = np.zeros((size, size), np.float32)
         if plan.kind != "color":     # a recolouring mask is never carried across another style
             self._color_mask = self._next_mask = None
-        bay_seen, self._bay_seen = self._bay_seen, None    # (nor a bay across frames without new hair)
+        # (nor new hair's bay or its colours across a frame drawn without new hair)
+        bay_seen, strands_seen = self._bay_seen, self._strands_seen
+        self._bay_seen = self._strands_seen = None
         if plan.kind == "none":
             return EditedFace(aligned.detail, zero, zero)
         detail = aligned.detail.astype(np.float32) / 255.0
@@ -1168,6 +1172,10 @@ class HairRenderer:
             loss = np.maximum(loss, shadow * SHADOW_DEPTH)
             # ... thinning out towards its ends (see-through between its clumps, not a slab).
             grow = thin_ends(grow, down, streaks)
+            if self.video:
+                if strands_seen is not None and strands_seen.shape == strands.shape:
+                    strands = strands_seen + STRANDS_RATE * (strands - strands_seen)
+                self._strands_seen = strands
             out = out + grow[..., None] * (strands - out)
         else:
             grow, source = zero, None
