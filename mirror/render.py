@@ -1137,9 +1137,7 @@ class HairRenderer:
             # (Skin the soft hair mask covers, a bay in the hairline, is bare: covered, not copied.)
             bay = self._bay(aligned, size)
             if self.video:      # (followed over the frames: its edge, where the copy starts, is no steadier)
-                if bay_seen is not None and bay_seen.shape == bay.shape:
-                    bay = bay_seen + BAY_RATE * (bay - bay_seen)
-                self._bay_seen = bay
+                bay = self._bay_seen = self._follow(bay_seen, bay, BAY_RATE)
             kept = hair * (1.0 - bay)
             dense = self._dense(kept)
         else:
@@ -1173,9 +1171,7 @@ class HairRenderer:
             # ... thinning out towards its ends (see-through between its clumps, not a slab).
             grow = thin_ends(grow, down, streaks)
             if self.video:
-                if strands_seen is not None and strands_seen.shape == strands.shape:
-                    strands = strands_seen + STRANDS_RATE * (strands - strands_seen)
-                self._strands_seen = strands
+                strands = self._strands_seen = self._follow(strands_seen, strands, STRANDS_RATE)
             out = out + grow[..., None] * (strands - out)
         else:
             grow, source = zero, None
@@ -1239,8 +1235,8 @@ class HairRenderer:
         limit = cv2.dilate((rows < top).astype(np.uint8), np.ones((1, side), np.uint8))
         return np.maximum(grow, cv2.GaussianBlur((gap | new).astype(np.float32), (0, 0), soft * 0.5) * limit)
 
-    @staticmethod
-    def _bay(aligned: AlignedFace, size: int) -> np.ndarray:
+    @classmethod
+    def _bay(cls, aligned: AlignedFace, size: int) -> np.ndarray:
         """(R, R) float32 in [0, 1]: bare skin inside hair the segmenter is sure of, joined to the
         bare forehead: a bay in a receding hairline (often in shadow), which the soft hair mask takes
         for hair. A pixel is skin as far as its a*, b* lie from the hair's towards the forehead
@@ -1272,8 +1268,7 @@ class HairRenderer:
         joined[labels[(oval > 0) & (aligned.hair < 0.2)]] = True
         joined[0] = False
         # (Deep inside the sure hair only: the soft edge the segmenter gives every hairline is no bay.)
-        sure = np.clip((aligned.hair - BAY_SURE[0]) * (1.0 / (BAY_SURE[1] - BAY_SURE[0])), 0.0, 1.0)
-        bay = skinlike * joined[labels] * apart * sure
+        bay = skinlike * joined[labels] * apart * cls._sure(aligned, small, BAY_SURE)
         if bay.max() <= 0.0:
             return none
         # Where much of the sure hair has the skin's hue (thin hair over a scalp), hue cannot tell
@@ -1288,11 +1283,12 @@ class HairRenderer:
         return cv2.resize(bay.astype(np.float32), (size, size), interpolation=cv2.INTER_LINEAR)
 
     @staticmethod
-    def _follow(before: np.ndarray | None, now: np.ndarray | None) -> np.ndarray | None:
-        """A colour measured on this frame, smoothed over the video's frames (COLOR_RATE)."""
-        if before is None or now is None:
+    def _follow(before: np.ndarray | None, now: np.ndarray | None, rate: float = COLOR_RATE) -> np.ndarray | None:
+        """What was measured or drawn on this frame, smoothed over the video's frames at ``rate``
+        (a colour at COLOR_RATE); as it is on the first frame, or where the crop's size changed."""
+        if before is None or now is None or before.shape != now.shape:
             return now
-        return before + COLOR_RATE * (now - before)
+        return before + rate * (now - before)
 
     @staticmethod
     def _hair(aligned: AlignedFace, detail: np.ndarray) -> np.ndarray:

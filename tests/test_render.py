@@ -730,12 +730,15 @@ def test_new_hair_covers_a_bay_of_skin_the_hair_mask_takes_for_hair(pipeline, d1
     sample = render.skin_sample(before, aligned.landmarks * aligned.scale, hair)
     hair_ab = np.median(before[hair > 0.95][:, 1:], axis=0)
     line = np.median(before[sample][:, 1:], axis=0) - hair_ab
-    # (how far each pixel's a*, b* lie from the hair's towards the forehead's)
-    share = (after[..., 1:] - hair_ab) @ line / (line @ line)
-    assert ((hair > 0.9) & (share > 0.5)).sum() < 10
-    # The hair on his crown, lit grey in places, is not taken for skin.
-    crown = (hair > 0.95) & (np.arange(size)[:, None] < size // 6)
-    assert crown.sum() > 1000 and HairRenderer._bay(aligned, size)[crown].max() < 0.05
+
+    def skin_hued(lab):     # (a* and b* more than half way from the hair's to the forehead's)
+        return (hair > 0.9) & ((lab[..., 1:] - hair_ab) @ line / (line @ line) > 0.5)
+
+    bay, left = skin_hued(before), skin_hued(after)
+    assert bay.sum() > 100 and left.sum() < 10
+    # The renderer's map of it covers it, and takes little else of his hair (1 % of the sure hair).
+    found = HairRenderer._bay(aligned, size)
+    assert found[bay].mean() > 0.25 and ((found > 0.5) & (hair > 0.9)).mean() < 0.02 * (hair > 0.9).mean()
 
 
 def test_in_video_new_hair_follows_its_copy_over_the_frames_and_shimmers_less(pipeline, faces):
