@@ -98,6 +98,8 @@ CEILING = 3.0          # ... skin or wall only shifted with hair made lighter: n
 LIGHTEN_PAST = 0.5     # ... past its target, hair made lighter goes this share as far in L* (overshot, it reads as bleached)
 LEND_GAIN = 0.8        # recolouring: a donor's hair detail makes up this much of the lightness spread flat hair lacks (mirror.texture)
 LEND_LIGHTER = (5.0, 15.0)  # ... when made lighter by this much in L* (wholly from the second)
+LENT_SLACK = 0.05       # ... in video, staying where they lay on the frame unless the crop moves more than this (share of it),
+LENT_RETURN = 0.02      # ... and settling back to the crop at this rate a frame
 LENT_FADE = 0.15       # ... fading out over this share of the crop to its edge (past it, none is lent)
 COLOR_INSET = 0.015    # recolouring reaches this far (share of the crop) into the protected face
 MATTE_REACH = 0.008    # ... and the recoloured region reaches this far beyond the hair mask
@@ -1004,6 +1006,9 @@ class HairRenderer:
         self._donor: int | None = None
         self._bay_seen: np.ndarray | None = None
         self._strands_seen: np.ndarray | None = None
+        # Where lent strands lie: (3, 3) from the donor's crop to this frame's crop, and the
+        # frame-to-crop matrix (3, 3) it was made for.
+        self._lent_at: tuple[np.ndarray, np.ndarray] | None = None
 
     def render(self, aligned: AlignedFace, plan: EditPlan, plate: BackgroundPlate | None = None) -> EditedFace:
         """Draws ``plan`` on ``aligned`` (segmented, with its detail crop).
@@ -1020,6 +1025,7 @@ class HairRenderer:
         # (nor new hair's bay or its colours across a frame drawn without new hair)
         bay_seen, strands_seen = self._bay_seen, self._strands_seen
         self._bay_seen = self._strands_seen = None
+        lent_at, self._lent_at = self._lent_at, None     # (nor lent strands' place across a frame without)
         if plan.kind == "none":
             return EditedFace(aligned.detail, zero, zero)
         detail = aligned.detail.astype(np.float32) / 255.0
@@ -1072,8 +1078,11 @@ class HairRenderer:
             strands = None
             if self.textures is not None and lighter > 0:
                 self._donor = self.textures.pick(mask, self._donor if self.video else None)
+                lent = self.textures.detail_at(self._donor, size)
+                # (in video placed on the hair, which the crop slides over as the face moves in it)
+                lent = self._place_lent(lent, aligned, box, lent_at) if self.video else lent[box]
                 # (fading out towards the crop's edge, where the recolouring past it has none)
-                lent = self.textures.detail_at(self._donor, size)[box] * _edge_ramp(size)[box]
+                lent = lent * _edge_ramp(size)[box]
                 strands = functools.partial(lighten, detail=lent,
                                             detail_spread=float(self.textures.spread[self._donor]),
                                             spread=float(target[1, 0]), gain=LEND_GAIN * lighter)
@@ -1281,6 +1290,31 @@ class HairRenderer:
         width = _width(BAY_GROW, small)
         bay = cv2.dilate(bay, np.ones((width, width), np.uint8)) * skinlike
         return cv2.resize(bay.astype(np.float32), (size, size), interpolation=cv2.INTER_LINEAR)
+
+    def _place_lent(self, lent: np.ndarray, aligned: AlignedFace, box: tuple[slice, slice],
+                    before: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+        """A donor's (R, R) ``lent`` detail over ``box`` as video places it: where it lay on the
+        frame before (``before``, ``_lent_at``), unless the crop has since moved more than
+        LENT_SLACK from it, which it then follows; it settles back to the crop at LENT_RETURN a
+        frame. The crop follows the face's landmarks, which slide over the hair as the face turns
+        or smiles: strands fixed in it swam over d0's still hair."""
+        to_crop = np.vstack([aligned.to_crop, [0.0, 0.0, 1.0]])
+        size = aligned.crop.shape[0]
+        at = np.eye(3)
+        if before is not None:
+            # (the crop's move since, as the frame's: the lent detail stays where it was on it)
+            off = to_crop @ np.linalg.inv(before[1]) @ before[0] - at
+            centre = np.float64([0.5 * size, 0.5 * size, 1.0])
+            moved = float(np.hypot(*(off @ centre)[:2]))
+            off *= (1.0 - LENT_RETURN) * min(1.0, LENT_SLACK * size / max(moved, 1e-9))
+            at = at + off
+        self._lent_at = (at, to_crop)
+        scale = np.diag([aligned.scale, aligned.scale, 1.0])
+        ys, xs = box
+        shift = np.float64([[1.0, 0.0, -xs.start], [0.0, 1.0, -ys.start], [0.0, 0.0, 1.0]])
+        matrix = (shift @ scale @ at @ np.linalg.inv(scale))[:2]
+        return cv2.warpAffine(lent, matrix, (xs.stop - xs.start, ys.stop - ys.start),
+                              flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
     @staticmethod
     def _follow(before: np.ndarray | None, now: np.ndarray | None, rate: float = COLOR_RATE) -> np.ndarray | None:
