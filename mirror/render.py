@@ -165,6 +165,8 @@ GREEN_FLOOR = 0.5      # ... and its a* not below this
 WARM_FROM = (15.0, 20.0)  # hair made lighter keeps its own chroma (``_warmth``) for a target this colourful (not at all / wholly)
 COLOR_SAMPLE = 1024   # pixels the hair's own colour is measured on
 COLOR_RATE = 0.25      # video: how fast the person's measured hair colour follows each frame
+CARRIED_STILL = (0.008, 0.016)  # video: a recolouring mask made on an earlier frame's crop stays where it lay on the frame
+                                # ... while the crop has moved less than this since (share of it; wholly / not at all)
 SKIN_RING = 0.01       # bald: the scalp takes the colour of the skin this close (share of the crop) to its edge
 SKIN_FALL = 0.16       # ... and less so the farther from there (e-fold distance, share of the crop)
 SKIN_MIN = 0.002       # share of the crop a skin sample needs before it is trusted
@@ -976,6 +978,39 @@ def _edge_ramp(size: int) -> np.ndarray:
 _IDENTITY = np.float64([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 
 
+def carried(made_from: np.ndarray, to_crop: np.ndarray, size: int, scale: int) -> np.ndarray | None:
+    """(2, 3) what moves a video mask made on the crop of frame-to-crop matrix ``made_from``
+    (2, 3) to where it lay on the frame, in the crop ``to_crop`` (2, 3) cuts now (in the
+    ``scale`` times larger detail crop's pixels): wholly while the crop (``size`` pixels) has
+    moved less than CARRIED_STILL[0] of it since, not at all from CARRIED_STILL[1] (a head
+    that moves fast takes its hair with it); None where that is no move."""
+    off = _then(cv2.invertAffineTransform(made_from), to_crop) - _IDENTITY
+    moved = float(np.hypot(*(off[:, 2] + 0.5 * size * (off[:, 0] + off[:, 1]))))
+    still = float(np.clip((CARRIED_STILL[1] * size - moved) / ((CARRIED_STILL[1] - CARRIED_STILL[0]) * size), 0.0, 1.0))
+    if moved * still < 0.01:
+        return None
+    matrix = _IDENTITY + still * off
+    matrix[:, 2] *= scale
+    return matrix
+
+
+def _warped(image: np.ndarray, matrix: np.ndarray, box: tuple[slice, slice], inside: bool = False) -> np.ndarray:
+    """``image`` (R, R) moved by ``matrix`` (2, 3) over ``box`` (a new array; nothing outside
+    it moves: a recolouring mask has none there), or, ``inside``, ``image`` holding only the
+    box (what moves in from past its edge: its edge's)."""
+    matrix = matrix.copy()
+    matrix[:, 2] += matrix[:, 0] * box[1].start + matrix[:, 1] * box[0].start - (box[1].start, box[0].start)
+    part = image if inside else image[box]
+    height, width = part.shape[:2]
+    moved = cv2.warpAffine(part, matrix, (width, height), flags=cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_REPLICATE if inside else cv2.BORDER_CONSTANT)
+    if inside:
+        return moved
+    out = np.zeros_like(image)
+    out[box] = moved
+    return out
+
+
 def _then(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """(2, 3) the affine map ``first`` (2, 3) followed by ``second`` (2, 3), in plain arithmetic
     (numpy's matrix product calls BLAS, whose threads spin: 10 ms of CPU a frame in the bench)."""
@@ -1014,6 +1049,9 @@ class HairRenderer:
         self._mask_uses = 0
         self._mask_darker = False
         self._next_mask: concurrent.futures.Future | None = None
+        # ... and the frame-to-crop matrices (2, 3) of the crops the two were made from.
+        self._mask_from: np.ndarray | None = None
+        self._next_from: np.ndarray | None = None
         self._donor: int | None = None
         self._bay_seen: np.ndarray | None = None
         self._strands_seen: np.ndarray | None = None
@@ -1209,28 +1247,38 @@ class HairRenderer:
     def _video_mask(self, aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, crop_lab: np.ndarray,
                     skin: np.ndarray | None, darker: bool) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray]:
         """``_recolor_mask`` in video, off the frame's path: a mask made from one frame's crop
-        on the worker thread serves the next two frames (in crop coordinates, as the
-        segmenter's masks are carried), each pixel's share of hair measured again on the frame
-        it is used on (``remix``). The first frame of a face or a style (or of hair made darker
-        after lighter) makes its own."""
+        on the worker thread serves the next two frames, each pixel's share of hair measured
+        again on the frame it is used on (``remix``). The first frame of a face or a style (or
+        of hair made darker after lighter) makes its own."""
         made, self._next_mask = self._next_mask, None
         if made is not None:
-            self._color_mask, self._mask_uses = made.result(), 0
+            self._color_mask, self._mask_uses, self._mask_from = made.result(), 0, self._next_from
         fresh = self._color_mask is None or self._color_mask[0].shape != detail.shape[:2] or darker != self._mask_darker
         if fresh:
             self._color_mask, self._mask_uses = self._recolor_mask(aligned, detail, own, crop_lab, skin, darker), 0
+            self._mask_from = aligned.to_crop
         elif self._mask_uses > 0:
             self._next_mask = _mask_worker().submit(self._recolor_mask, aligned, detail, own, crop_lab, skin, darker)
+            self._next_from = aligned.to_crop
         self._mask_uses += 1
         self._mask_darker = darker
         mask, box, mixed, mix = self._color_mask
         if fresh or box is None:
             return mask, box, mixed
-        # Made from an earlier frame's crop, in which the hair has moved since (a turning head):
-        # where it has left the mask's soft edge for the wall, that edge would light up the wall
-        # (a lime halo round d0's hair on her green backdrop). The share of hair is measured again
-        # on this frame's pixels, against the colours it was measured against then.
-        mask = mask.copy()
+        # Made from an earlier frame's crop. The crop follows the face's landmarks, which slide
+        # slowly over still hair (a smile, the eyes turning: d0): while the crop moves slowly,
+        # the mask stays where it lay on the frame; a head that moves fast takes its hair with
+        # the crop (``carried``).
+        matrix = carried(self._mask_from, aligned.to_crop, aligned.crop.shape[0], aligned.scale)
+        if matrix is not None:
+            # (of the mix, only the share then moves: the colours beside are smooth over more)
+            mask, mixed = _warped(mask, matrix, box), _warped(mixed, matrix, box)
+            mix = mix._replace(matte=_warped(mix.matte, matrix, box, inside=True))
+        # Where the hair has moved since all the same (a turning head) and left the mask's soft
+        # edge for the wall, that edge would light up the wall (a lime halo round d0's hair on
+        # her green backdrop): the share of hair is measured again on this frame's pixels,
+        # against the colours it was measured against then.
+        mask = mask.copy() if matrix is None else mask
         mask[box] *= remix(mix, to_lab(aligned.detail[box]))
         return mask, box, mixed
 

@@ -15,9 +15,9 @@ from mirror.app import Pipeline
 from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
 from mirror.regions import BROWS, EARS, brow_line, edge_margin, face_interior, face_oval, hair_reach, skull, skull_axes
-from mirror.render import (SKULL_GROWTH, LENT_RETURN, LENT_SLACK, CEILING, GREEN_FLOOR, CERTAIN_INSET, CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_LIFT, FRINGE_LIGHT, FRINGE_SHADE, HAIR_CERTAIN, LIGHTEN_PAST,
+from mirror.render import (SKULL_GROWTH, CARRIED_STILL, LENT_RETURN, LENT_SLACK, CEILING, GREEN_FLOOR, CERTAIN_INSET, CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_LIFT, FRINGE_LIGHT, FRINGE_SHADE, HAIR_CERTAIN, LIGHTEN_PAST,
                            THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table,
-                           column_span, edges_shown, fade_cut, from_lab, hair_matte, hanging, lit_like, move, remix,
+                           carried, column_span, edges_shown, fade_cut, from_lab, hair_matte, hanging, lit_like, move, remix,
                            lit_band, own_color, recolor, reflect_from, removed_beyond, scene_target, strand_tips, thin_ends, way_down,
                            forehead_box, thin_out, to_lab)
 from mirror.source import read_image
@@ -791,6 +791,43 @@ def test_in_video_lent_strands_stay_on_the_hair_as_the_crop_slides_over_it(pipel
     renderer._place_lent(lent, aligned, box, None)
     placed = slide(3.0 * LENT_SLACK * size)
     assert off_by(placed, -LENT_SLACK * size * scale * (1.0 - LENT_RETURN)) < 0.1 * off_by(placed, 0.0)
+
+
+def test_in_video_a_carried_recolouring_mask_stays_on_still_hair_as_the_crop_slides_over_it(faces):
+    """A mask made on an earlier frame's crop, used on this one: while the crop has moved less
+    than CARRIED_STILL (the landmarks sliding over a still head), it stays where it lay on the
+    frame; past that, with the crop (a head that moves takes its hair along). d0 in blond changed
+    4.64 grey levels frame to frame, with the hair's own motion taken out, before; 3.45 after."""
+    aligned = faces[1][2]
+    size, scale = aligned.crop.shape[0], aligned.scale
+
+    def slid(by: float) -> AlignedFace:
+        """The same still head, the crop slid ``by`` crop pixels to the right over it."""
+        def moved(image: np.ndarray, factor: int) -> np.ndarray:
+            matrix = np.float64([[1, 0, -by * factor], [0, 1, 0]])
+            return cv2.warpAffine(image, matrix, image.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return dataclasses.replace(aligned, to_crop=aligned.to_crop - np.float64([[0, 0, by], [0, 0, 0]]),
+                                   crop=moved(aligned.crop, 1), detail=moved(aligned.detail, scale),
+                                   hair=moved(aligned.hair, 1), person=moved(aligned.person, 1))
+
+    def mask(renderer: HairRenderer, face: AlignedFace) -> np.ndarray:
+        lab = to_lab(face.crop)
+        own = own_color(lab, face.hair)
+        return renderer._video_mask(face, face.detail.astype(np.float32) / 255.0, own, lab, None, False)[0]
+
+    for by, stays in ((0.7, True), (3.0 * CARRIED_STILL[1] * size, False)):
+        renderer = HairRenderer(video=True)
+        mask(renderer, aligned)                      # made on this frame's crop
+        now = slid(by)
+        used = mask(renderer, now)                   # carried from the last
+        made = mask(HairRenderer(video=True), now)   # made on this one
+        still = cv2.warpAffine(mask(HairRenderer(video=True), aligned), np.float64([[1, 0, -by * scale], [0, 1, 0]]),
+                               (made.shape[1], made.shape[0]), flags=cv2.INTER_LINEAR)
+        if stays:
+            assert np.abs(used - made).mean() < 0.3 * np.abs(mask(HairRenderer(video=True), aligned) - made).mean()
+            assert np.abs(used - still).mean() < 0.01
+        else:
+            assert carried(aligned.to_crop, now.to_crop, size, scale) is None
 
 
 def test_no_bay_is_looked_for_where_hair_and_skin_share_a_hue(faces):
