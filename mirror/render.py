@@ -21,6 +21,7 @@ crop, and fades out below the mouth and at the crop's border (``regions.edit_lim
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import functools
 from typing import NamedTuple
 
@@ -978,14 +979,21 @@ def _edge_ramp(size: int) -> np.ndarray:
 _IDENTITY = np.float64([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 
 
+def crop_move(made_from: np.ndarray, to_crop: np.ndarray, size: int) -> tuple[np.ndarray, float]:
+    """((2, 3) what takes a point of the crop of frame-to-crop matrix ``made_from`` (2, 3) to
+    the same frame pixel in the crop ``to_crop`` (2, 3) cuts now, less the identity; how far
+    it moves the middle of the crop (``size`` pixels), in its pixels)."""
+    off = _then(cv2.invertAffineTransform(made_from), to_crop) - _IDENTITY
+    return off, float(np.hypot(*(off[:, 2] + 0.5 * size * (off[:, 0] + off[:, 1]))))
+
+
 def carried(made_from: np.ndarray, to_crop: np.ndarray, size: int, scale: int) -> np.ndarray | None:
     """(2, 3) what moves a video mask made on the crop of frame-to-crop matrix ``made_from``
     (2, 3) to where it lay on the frame, in the crop ``to_crop`` (2, 3) cuts now (in the
     ``scale`` times larger detail crop's pixels): wholly while the crop (``size`` pixels) has
     moved less than CARRIED_STILL[0] of it since, not at all from CARRIED_STILL[1] (a head
     that moves fast takes its hair with it); None where that is no move."""
-    off = _then(cv2.invertAffineTransform(made_from), to_crop) - _IDENTITY
-    moved = float(np.hypot(*(off[:, 2] + 0.5 * size * (off[:, 0] + off[:, 1]))))
+    off, moved = crop_move(made_from, to_crop, size)
     still = float(np.clip((CARRIED_STILL[1] * size - moved) / ((CARRIED_STILL[1] - CARRIED_STILL[0]) * size), 0.0, 1.0))
     if moved * still < 0.01:
         return None
@@ -1249,7 +1257,8 @@ class HairRenderer:
         """``_recolor_mask`` in video, off the frame's path: a mask made from one frame's crop
         on the worker thread serves the next two frames, each pixel's share of hair measured
         again on the frame it is used on (``remix``). The first frame of a face or a style (or
-        of hair made darker after lighter) makes its own."""
+        of hair made darker after lighter) makes its own; so does a frame where the crop has
+        moved fast since the mask in use was made (``_quick_mask``)."""
         made, self._next_mask = self._next_mask, None
         if made is not None:
             self._color_mask, self._mask_uses, self._mask_from = made.result(), 0, self._next_from
@@ -1265,11 +1274,17 @@ class HairRenderer:
         mask, box, mixed, mix = self._color_mask
         if fresh or box is None:
             return mask, box, mixed
+        size = aligned.crop.shape[0]
+        if crop_move(self._mask_from, aligned.to_crop, size)[1] >= CARRIED_STILL[1] * size:
+            # A head that has moved fast since: turning, it has left the hair's old place, and a
+            # mask carried there painted the forehead and the wall (d12, a pale crescent and an
+            # olive band).
+            return self._quick_mask(aligned, own, crop_lab, skin, darker)
         # Made from an earlier frame's crop. The crop follows the face's landmarks, which slide
         # slowly over still hair (a smile, the eyes turning: d0): while the crop moves slowly,
         # the mask stays where it lay on the frame; a head that moves fast takes its hair with
         # the crop (``carried``).
-        matrix = carried(self._mask_from, aligned.to_crop, aligned.crop.shape[0], aligned.scale)
+        matrix = carried(self._mask_from, aligned.to_crop, size, aligned.scale)
         if matrix is not None:
             # (of the mix, only the share then moves: the colours beside are smooth over more)
             mask, mixed = _warped(mask, matrix, box), _warped(mixed, matrix, box)
@@ -1280,6 +1295,21 @@ class HairRenderer:
         # against the colours it was measured against then.
         mask = mask.copy() if matrix is None else mask
         mask[box] *= remix(mix, to_lab(aligned.detail[box]))
+        return mask, box, mixed
+
+    @classmethod
+    def _quick_mask(cls, aligned: AlignedFace, own: np.ndarray, crop_lab: np.ndarray, skin: np.ndarray | None,
+                    darker: bool) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray]:
+        """``_recolor_mask``'s (mask, box, mixed) made on the model's crop (``scale`` times smaller
+        than the detail crop: a quarter of the cost, on the frame's path) and sized up; for a
+        frame of a head moving fast, whose blur hides the finer edge."""
+        small = dataclasses.replace(aligned, detail=aligned.crop)
+        mask, box, mixed, _ = cls._recolor_mask(small, aligned.crop.astype(np.float32) / 255.0, own, crop_lab, skin, darker)
+        size, scale = aligned.detail.shape[0], aligned.scale
+        mask = cv2.resize(mask, (size, size), interpolation=cv2.INTER_LINEAR)
+        mixed = cv2.resize(mixed, (size, size), interpolation=cv2.INTER_LINEAR)
+        if box is not None:
+            box = tuple(slice(part.start * scale, part.stop * scale) for part in box)
         return mask, box, mixed
 
     @staticmethod
