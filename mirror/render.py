@@ -982,9 +982,15 @@ _IDENTITY = np.float64([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 def crop_move(made_from: np.ndarray, to_crop: np.ndarray, size: int) -> tuple[np.ndarray, float]:
     """((2, 3) what takes a point of the crop of frame-to-crop matrix ``made_from`` (2, 3) to
     the same frame pixel in the crop ``to_crop`` (2, 3) cuts now, less the identity; how far
-    it moves the middle of the crop (``size`` pixels), in its pixels)."""
+    it moves the middle of the crop (``size`` pixels): ``_middle_move``)."""
     off = _then(cv2.invertAffineTransform(made_from), to_crop) - _IDENTITY
-    return off, float(np.hypot(*(off[:, 2] + 0.5 * size * (off[:, 0] + off[:, 1]))))
+    return off, _middle_move(off, size)
+
+
+def _middle_move(off: np.ndarray, size: int) -> float:
+    """How far an affine map, ``off`` (2, 3) less the identity, moves the middle of a
+    ``size``-pixel crop (in its pixels)."""
+    return float(np.hypot(*(off[:, 2] + 0.5 * size * (off[:, 0] + off[:, 1]))))
 
 
 def carried(made_from: np.ndarray, to_crop: np.ndarray, size: int, scale: int) -> np.ndarray | None:
@@ -1391,9 +1397,9 @@ class HairRenderer:
         at = _IDENTITY
         if before is not None:
             # (the crop's move since, as the frame's: the lent detail stays where it was on it)
-            off = _then(_then(before[0], cv2.invertAffineTransform(before[1])), aligned.to_crop) - _IDENTITY
-            moved = float(np.hypot(*(off[:, 2] + 0.5 * size * (off[:, 0] + off[:, 1]))))
-            at = _IDENTITY + off * ((1.0 - LENT_RETURN) * min(1.0, LENT_SLACK * size / max(moved, 1e-9)))
+            off = _then(before[0], _IDENTITY + crop_move(before[1], aligned.to_crop, size)[0]) - _IDENTITY
+            slack = LENT_SLACK * size / max(_middle_move(off, size), 1e-9)
+            at = _IDENTITY + off * ((1.0 - LENT_RETURN) * min(1.0, slack))
         self._lent_at = (at, aligned.to_crop)
         # (in the detail crop's pixels, over the box)
         matrix = at.copy()
