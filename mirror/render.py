@@ -100,7 +100,8 @@ LIGHTEN_PAST = 0.5     # ... past its target, hair made lighter goes this share 
 LEND_GAIN = 0.8        # recolouring: a donor's hair detail makes up this much of the lightness spread flat hair lacks (mirror.texture)
 LEND_LIGHTER = (5.0, 15.0)  # ... when made lighter by this much in L* (wholly from the second)
 LENT_SLACK = 0.05       # ... in video, staying where they lay on the frame unless the crop moves more than this (share of it),
-LENT_RETURN = 0.02      # ... and settling back to the crop at this rate a frame
+LENT_RETURN = 0.02      # ... and settling back to the crop at this rate a frame,
+LENT_RATE = 0.35        # ... followed at this rate a frame (a new donor's strands fade in)
 LENT_FADE = 0.15       # ... fading out over this share of the crop to its edge (past it, none is lent)
 COLOR_INSET = 0.015    # recolouring reaches this far (share of the crop) into the protected face
 MATTE_REACH = 0.008    # ... and the recoloured region reaches this far beyond the hair mask
@@ -1072,6 +1073,7 @@ class HairRenderer:
         # Where lent strands lie: (2, 3) from the donor's crop to this frame's crop, and the
         # frame-to-crop matrix (2, 3) it was made for.
         self._lent_at: tuple[np.ndarray, np.ndarray] | None = None
+        self._lent_seen: np.ndarray | None = None
 
     def render(self, aligned: AlignedFace, plan: EditPlan, plate: BackgroundPlate | None = None) -> EditedFace:
         """Draws ``plan`` on ``aligned`` (segmented, with its detail crop).
@@ -1088,7 +1090,8 @@ class HairRenderer:
         # (nor new hair's bay or its colours across a frame drawn without new hair)
         bay_seen, strands_seen = self._bay_seen, self._strands_seen
         self._bay_seen = self._strands_seen = None
-        lent_at, self._lent_at = self._lent_at, None     # (nor lent strands' place across a frame without)
+        lent_at, lent_seen = self._lent_at, self._lent_seen     # (nor lent strands across a frame without)
+        self._lent_at = self._lent_seen = None
         if plan.kind == "none":
             return EditedFace(aligned.detail, zero, zero)
         detail = aligned.detail.astype(np.float32) / 255.0
@@ -1142,8 +1145,12 @@ class HairRenderer:
             if self.textures is not None and lighter > 0:
                 self._donor = self.textures.pick(mask, self._donor if self.video else None)
                 lent = self.textures.detail_at(self._donor, size)
-                # (in video placed on the hair, which the crop slides over as the face moves in it)
-                lent = self._place_lent(lent, aligned, box, lent_at) if self.video else lent[box]
+                if self.video:
+                    # (placed on the hair, which the crop slides over as the face moves in it, and
+                    # followed over the frames: a new donor fades in, its strands do not pop)
+                    lent = self._place_lent(lent, aligned, (slice(0, size), slice(0, size)), lent_at)
+                    lent = self._lent_seen = self._follow(lent_seen, lent, LENT_RATE)
+                lent = lent[box]
                 # (fading out towards the crop's edge, where the recolouring past it has none)
                 lent = lent * _edge_ramp(size)[box]
                 strands = functools.partial(lighten, detail=lent,
