@@ -1148,7 +1148,7 @@ class HairRenderer:
                 if self.video:
                     # (placed on the hair, which the crop slides over as the face moves in it, and
                     # followed over the frames: a new donor fades in, its strands do not pop)
-                    lent = self._place_lent(lent, aligned, (slice(0, size), slice(0, size)), lent_at)
+                    lent = self._place_lent(lent, aligned, lent_at)
                     lent = self._lent_seen = self._follow(lent_seen, lent, LENT_RATE)
                 lent = lent[box]
                 # (fading out towards the crop's edge, where the recolouring past it has none)
@@ -1393,9 +1393,9 @@ class HairRenderer:
         bay = cv2.dilate(bay, np.ones((width, width), np.uint8)) * skinlike
         return cv2.resize(bay.astype(np.float32), (size, size), interpolation=cv2.INTER_LINEAR)
 
-    def _place_lent(self, lent: np.ndarray, aligned: AlignedFace, box: tuple[slice, slice],
+    def _place_lent(self, lent: np.ndarray, aligned: AlignedFace,
                     before: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
-        """A donor's (R, R) ``lent`` detail over ``box`` as video places it: where it lay on the
+        """A donor's (R, R) ``lent`` detail as video places it: where it lay on the
         frame before (``before``, ``_lent_at``), unless the crop has since moved more than
         LENT_SLACK from it, which it then follows; it settles back to the crop at LENT_RETURN a
         frame. The crop follows the face's landmarks, which slide over the hair as the face turns
@@ -1408,11 +1408,9 @@ class HairRenderer:
             slack = LENT_SLACK * size / max(_middle_move(off, size), 1e-9)
             at = _IDENTITY + off * ((1.0 - LENT_RETURN) * min(1.0, slack))
         self._lent_at = (at, aligned.to_crop)
-        # (in the detail crop's pixels, over the box)
         matrix = at.copy()
-        matrix[:, 2] = at[:, 2] * aligned.scale - (box[1].start, box[0].start)
-        return cv2.warpAffine(lent, matrix, (box[1].stop - box[1].start, box[0].stop - box[0].start),
-                              flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        matrix[:, 2] *= aligned.scale       # (in the detail crop's pixels)
+        return cv2.warpAffine(lent, matrix, lent.shape[::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
     @staticmethod
     def _follow(before: np.ndarray | None, now: np.ndarray | None, rate: float = COLOR_RATE) -> np.ndarray | None:
