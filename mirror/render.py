@@ -169,6 +169,7 @@ COLOR_SAMPLE = 1024   # pixels the hair's own colour is measured on
 COLOR_RATE = 0.25      # video: how fast the person's measured hair colour follows each frame
 CARRIED_STILL = (0.008, 0.016)  # video: a recolouring mask made on an earlier frame's crop stays where it lay on the frame
                                 # ... while the crop has moved less than this since (share of it; wholly / not at all)
+FAST_HEAD = 0.008       # ... and a crop moving this much a frame (share of it) is a head moving fast: its mask is made on the frame
 SKIN_RING = 0.01       # bald: the scalp takes the colour of the skin this close (share of the crop) to its edge
 SKIN_FALL = 0.16       # ... and less so the farther from there (e-fold distance, share of the crop)
 SKIN_MIN = 0.002       # share of the crop a skin sample needs before it is trusted
@@ -1067,6 +1068,7 @@ class HairRenderer:
         # ... and the frame-to-crop matrices (2, 3) of the crops the two were made from.
         self._mask_from: np.ndarray | None = None
         self._next_from: np.ndarray | None = None
+        self._last_crop: np.ndarray | None = None      # (the last frame's, for the head's speed)
         self._donor: int | None = None
         self._bay_seen: np.ndarray | None = None
         self._strands_seen: np.ndarray | None = None
@@ -1270,8 +1272,9 @@ class HairRenderer:
         """``_recolor_mask`` in video, off the frame's path: a mask made from one frame's crop
         on the worker thread serves the next two frames, each pixel's share of hair measured
         again on the frame it is used on (``remix``). The first frame of a face or a style (or
-        of hair made darker after lighter) makes its own; so does a frame where the crop has
-        moved fast since the mask in use was made (``_quick_mask``)."""
+        of hair made darker after lighter) makes its own; so does a frame of a head moving fast
+        (``_quick_mask``)."""
+        last, self._last_crop = self._last_crop, aligned.to_crop
         made, self._next_mask = self._next_mask, None
         if made is not None:
             self._color_mask, self._mask_uses, self._mask_from = made.result(), 0, self._next_from
@@ -1288,10 +1291,11 @@ class HairRenderer:
         if fresh or box is None:
             return mask, box, mixed
         size = aligned.crop.shape[0]
-        if crop_move(self._mask_from, aligned.to_crop, size)[1] >= CARRIED_STILL[1] * size:
-            # A head that has moved fast since: turning, it has left the hair's old place, and a
-            # mask carried there painted the forehead and the wall (d12, a pale crescent and an
-            # olive band).
+        if last is not None and crop_move(last, aligned.to_crop, size)[1] >= FAST_HEAD * size:
+            # A head moving fast: turning, it leaves the hair's old place, and a mask carried
+            # there painted the forehead and the wall (d12, a pale crescent and an olive band).
+            # (Judged frame by frame: a head gliding steadily has each frame's mask made alike;
+            # judged on the carried mask's age, every other one was made, and its edge shimmered.)
             return self._quick_mask(aligned, own, crop_lab, skin, darker)
         # Made from an earlier frame's crop. The crop follows the face's landmarks, which slide
         # slowly over still hair (a smile, the eyes turning: d0): while the crop moves slowly,

@@ -15,7 +15,7 @@ from mirror.app import Pipeline
 from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
 from mirror.regions import BROWS, EARS, brow_line, edge_margin, face_interior, face_oval, hair_reach, skull, skull_axes
-from mirror.render import (SKULL_GROWTH, CARRIED_STILL, LENT_RETURN, LENT_SLACK, CEILING, GREEN_FLOOR, CERTAIN_INSET, CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_LIFT, FRINGE_LIGHT, FRINGE_SHADE, HAIR_CERTAIN, LIGHTEN_PAST,
+from mirror.render import (SKULL_GROWTH, CARRIED_STILL, FAST_HEAD, LENT_RETURN, LENT_SLACK, CEILING, GREEN_FLOOR, CERTAIN_INSET, CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_LIFT, FRINGE_LIGHT, FRINGE_SHADE, HAIR_CERTAIN, LIGHTEN_PAST,
                            THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table,
                            carried, column_span, edges_shown, fade_cut, from_lab, hair_matte, hanging, lit_like, move, remix,
                            lit_band, own_color, recolor, reflect_from, removed_beyond, scene_target, strand_tips, thin_ends, way_down,
@@ -816,8 +816,9 @@ def test_in_video_a_carried_recolouring_mask_stays_on_still_hair_as_the_crop_sli
     """A mask made on an earlier frame's crop, used on this one: while the crop has moved less
     than CARRIED_STILL (the landmarks sliding over a still head), it stays where it lay on the
     frame (d0 in blond changed 4.64 grey levels frame to frame, with the hair's own motion taken
-    out, before; 3.45 after); past that, the head has moved fast and one is made on this frame,
-    on the model's crop (d12 in black: the ring on the wall beside its hair 2.14 -> 0.90)."""
+    out, before; 3.45 after). A crop that moves more than FAST_HEAD in a frame is a head moving
+    fast: one is made on this frame, on the model's crop (d12 in black: the ring on the wall
+    beside its hair 2.14 -> 0.90)."""
     aligned = faces[1][2]
     size, scale = aligned.crop.shape[0], aligned.scale
 
@@ -835,7 +836,7 @@ def test_in_video_a_carried_recolouring_mask_stays_on_still_hair_as_the_crop_sli
         own = own_color(lab, face.hair)
         return renderer._video_mask(face, face.detail.astype(np.float32) / 255.0, own, lab, None, False)[0]
 
-    for by, stays in ((0.7, True), (3.0 * CARRIED_STILL[1] * size, False)):
+    for by, stays in ((0.7, True), (3.0 * FAST_HEAD * size, False)):
         renderer = HairRenderer(video=True)
         mask(renderer, aligned)                      # made on this frame's crop
         now = slid(by)
