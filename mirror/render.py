@@ -1010,21 +1010,12 @@ def carried(made_from: np.ndarray, to_crop: np.ndarray, size: int, scale: int) -
     return matrix
 
 
-def _warped(image: np.ndarray, matrix: np.ndarray, box: tuple[slice, slice], inside: bool = False) -> np.ndarray:
-    """``image`` (R, R) moved by ``matrix`` (2, 3) over ``box`` (a new array; nothing outside
-    it moves: a recolouring mask has none there), or, ``inside``, ``image`` holding only the
-    box (what moves in from past its edge: its edge's)."""
+def _warped(part: np.ndarray, matrix: np.ndarray, box: tuple[slice, slice]) -> np.ndarray:
+    """``part``, the ``box`` of an (R, R) crop, moved by ``matrix`` (2, 3, in the crop's pixels);
+    what moves in from past the box's edge takes the edge's values."""
     matrix = matrix.copy()
     matrix[:, 2] += matrix[:, 0] * box[1].start + matrix[:, 1] * box[0].start - (box[1].start, box[0].start)
-    part = image if inside else image[box]
-    height, width = part.shape[:2]
-    moved = cv2.warpAffine(part, matrix, (width, height), flags=cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_REPLICATE if inside else cv2.BORDER_CONSTANT)
-    if inside:
-        return moved
-    out = np.zeros_like(image)
-    out[box] = moved
-    return out
+    return cv2.warpAffine(part, matrix, part.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def _then(first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -1301,16 +1292,17 @@ class HairRenderer:
         # slowly over still hair (a smile, the eyes turning: d0): while the crop moves slowly,
         # the mask stays where it lay on the frame; a head that moves fast takes its hair with
         # the crop (``carried``).
+        mask = mask.copy()
         matrix = carried(self._mask_from, aligned.to_crop, size, aligned.scale)
         if matrix is not None:
             # (of the mix, only the share then moves: the colours beside are smooth over more)
-            mask, mixed = _warped(mask, matrix, box), _warped(mixed, matrix, box)
-            mix = mix._replace(matte=_warped(mix.matte, matrix, box, inside=True))
+            mixed = mixed.copy()
+            mask[box], mixed[box] = _warped(mask[box], matrix, box), _warped(mixed[box], matrix, box)
+            mix = mix._replace(matte=_warped(mix.matte, matrix, box))
         # Where the hair has moved since all the same (a turning head) and left the mask's soft
         # edge for the wall, that edge would light up the wall (a lime halo round d0's hair on
         # her green backdrop): the share of hair is measured again on this frame's pixels,
         # against the colours it was measured against then.
-        mask = mask.copy() if matrix is None else mask
         mask[box] *= remix(mix, to_lab(aligned.detail[box]))
         return mask, box, mixed
 
