@@ -359,7 +359,7 @@ def test_missing_data_folder_gives_a_one_line_error(tmp_path):
     assert "not a prepared aligned set" in result.stderr
 
 
-def test_classifier_styles_and_evaluate_end_to_end(tiny_run, slice_dir, tmp_path):
+def test_classifier_styles_and_evaluate_end_to_end(tiny_run, slice_dir, tmp_path, monkeypatch):
     from train.classifier import Classifier, train_classifier
     from train.evaluate import evaluate
     from train.export import export_onnx
@@ -388,6 +388,7 @@ def test_classifier_styles_and_evaluate_end_to_end(tiny_run, slice_dir, tmp_path
     assert load_styles(os.path.join(engines, "styles.json"))["latent_dim"] == 16
     # The renderer's segmenter does not depend on the VAE: the shipped one serves.
     shutil.copy(os.path.join(ROOT, "engines", "segmenter.onnx"), engines)
+    monkeypatch.setattr("train.evaluate.GROUP_MIN", 2)   # the slice holds few real faces a group
     result = evaluate(engines, slice_dir, limit=12)
     for key in ("psnr", "ssim", "active_units", "classifier_accuracy", "edit_success",
                 "edit_success_decoded", "kept", "edit_composite", "latency_ms", "exemplar",
@@ -400,6 +401,21 @@ def test_classifier_styles_and_evaluate_end_to_end(tiny_run, slice_dir, tmp_path
     assert set(result["judge_recall"]) == set(STYLES)
     assert all(v is None or 0 <= v <= 1 for v in result["judge_recall"].values())
     assert any(v is not None for v in result["judge_recall"].values())
+    # ... and per group of sex and age, beside the edits' success there; the matched recall is
+    # the groups' recalls weighted by the edited faces in them.
+    for style, table in result["judge_groups"].items():
+        assert sum(row["faces"] for row in table.values()) == result["faces"][style]
+        trusted = [row for row in table.values() if row["reals"] >= 2]
+        matched = result["judge_recall_matched"][style]
+        if not trusted:
+            assert matched is None and result["judge_matched_faces"][style] == 0
+            continue
+        weights = np.float64([row["faces"] for row in trusted])
+        expected = weights @ [row["recall"] for row in trusted] / weights.sum()
+        assert matched == pytest.approx(expected, abs=1e-3)
+        assert result["edit_success_matched"][style] == pytest.approx(
+            weights @ [row["success"] for row in trusted] / weights.sum(), abs=1e-3)
+    assert any(v is not None for v in result["judge_recall_matched"].values())
     assert 5 < result["psnr"] < 40 and 0 < result["ssim"] <= 1
 
 

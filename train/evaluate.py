@@ -19,6 +19,16 @@ Reports (JSON):
     judge_recall          per style: the share of real test-split faces that have the style (all
                           of the split, by their CelebA labels) that the same classifier judges as
                           having it: what a perfect edit would score as edit_success
+    judge_groups          per style and group of sex and age (MATCH_ON, by CelebA labels): the
+                          edited faces in it and their edit_success, the real faces with the
+                          style in it (test and validation splits: the classifier trained on
+                          neither) and the judge's recall on them. The judge's recall depends on
+                          who wears the style (it sees blond on 0.2 of real blond men, 0.8 of
+                          women), and the edited faces are of everyone
+    judge_recall_matched  per style: that recall weighted by the edited faces' groups, over the
+                          groups with at least GROUP_MIN real faces: what a perfect edit of these
+                          faces would score; edit_success_matched the edits' success on the same
+                          faces, judge_matched_faces their share of the edited faces
     kept                  per style: the lowest over Male, Smiling, Eyeglasses of the share of
                           edited faces (composited) that keep the class the classifier gave the
                           original crop; kept_detail has all three, kept_decoded the plain decode
@@ -83,6 +93,8 @@ LOOK = ("halo", "texture", "seam", "detectability", "detectability_spread", "det
         "detectability_matched", "detectability_matched_spread", "detectability_matched_faces",
         "detectability_unedited", "detectability_unedited_spread", "detectability_unedited_faces")
 MATCH_ON = ("Male", "Young")   # detectability_matched: edits and real photos alike in these
+GROUP_NAMES = ("older women", "older men", "young women", "young men")   # by match_groups' value
+GROUP_MIN = 10   # judge_recall_matched: a group's recall is trusted on this many real faces
 
 
 class MirrorView:
@@ -175,13 +187,13 @@ def score_style(engine, classifier, dataset, mu: np.ndarray, style: str, directi
             (``real_faces``), for detectability (None: not measured).
 
     Returns:
-        {"faces", "success", "success_decoded", "kept", "kept_decoded", "kept_detail", and LOOK's keys:
+        {"faces", "success", "groups" ({match_groups value: (faces, success)}), "success_decoded", "kept", "kept_decoded", "kept_detail", and LOOK's keys:
         "halo", "texture", "seam", "detectability", "detectability_spread", "detectability_faces" and
         the same three for "detectability_matched" and "detectability_unedited"}.
     """
     rows = np.flatnonzero(~has_style(dataset.attributes, dataset.names, style))[:max_faces]
     if len(rows) == 0:
-        return {"faces": 0, "success": None, "success_decoded": None, "kept": None,
+        return {"faces": 0, "success": None, "groups": {}, "success_decoded": None, "kept": None,
                 "kept_decoded": None, "kept_detail": {}, **{k: None for k in LOOK}}
     z = mu[rows] + strength * np.asarray(direction, np.float32)[None]
     decoded = engine.decode(z)
@@ -189,13 +201,17 @@ def score_style(engine, classifier, dataset, mu: np.ndarray, style: str, directi
     probs_shown = classifier.predict(shown)
     probs_decoded = classifier.predict(decoded)
     before = _original_probs(dataset, classifier)[rows]
+    success = _success(probs_shown, classifier, style)
+    groups = match_groups(dataset.attributes[rows], dataset.names)
     detail, detail_decoded = {}, {}
     for name in KEEP:
         c = classifier.column(name)
         detail[name] = round(float(((probs_shown[:, c] > 0.5) == (before[:, c] > 0.5)).mean()), 4)
         detail_decoded[name] = round(float(((probs_decoded[:, c] > 0.5) == (before[:, c] > 0.5)).mean()), 4)
     return {"faces": int(len(rows)),
-            "success": round(float(_success(probs_shown, classifier, style).mean()), 4),
+            "success": round(float(success.mean()), 4),
+            "groups": {g: (int((groups == g).sum()), float(success[groups == g].mean()))
+                       for g in np.unique(groups).tolist()},
             "success_decoded": round(float(_success(probs_decoded, classifier, style).mean()), 4),
             "kept": min(detail.values()), "kept_decoded": min(detail_decoded.values()),
             "kept_detail": detail,
@@ -222,14 +238,14 @@ def match_groups(attributes: np.ndarray, names: list[str]) -> np.ndarray:
     return sum((attributes[:, names.index(name)] > 0).astype(np.int64) << i for i, name in enumerate(MATCH_ON))
 
 
-def real_faces(dataset, style: str) -> tuple[np.ndarray, np.ndarray]:
-    """((M, S, S, 3) uint8 crops, (M, A) CelebA attributes): every test-split face of the
-    dataset's folder that has ``style`` (by its labels), also beyond the dataset's limit; none of
-    the dataset's faces without it."""
+def real_faces(dataset, style: str, splits: tuple[str, ...] = ("test",)) -> tuple[np.ndarray, np.ndarray]:
+    """((M, S, S, 3) uint8 crops, (M, A) CelebA attributes): every face of the dataset's folder in
+    ``splits`` that has ``style`` (by its labels), also beyond the dataset's limit; none of the
+    dataset's faces without it."""
     from train.data import SPLITS
 
     folder = dataset.folder
-    rows = np.flatnonzero(np.load(os.path.join(folder, "split.npy")) == SPLITS["test"])
+    rows = np.flatnonzero(np.isin(np.load(os.path.join(folder, "split.npy")), [SPLITS[s] for s in splits]))
     attributes = np.load(os.path.join(folder, "attributes.npy"))[rows]
     rows = rows[has_style(attributes, dataset.names, style)]
     edited = dataset.indices[~has_style(dataset.attributes, dataset.names, style)]
@@ -244,6 +260,38 @@ def judge_recall(classifier, dataset, style: str) -> float | None:
     if len(reals) == 0:
         return None
     return round(float(_success(classifier.predict_crops(np.asarray(reals)), classifier, style).mean()), 4)
+
+
+def judge_groups(classifier, dataset, style: str, edited: dict) -> tuple[dict, float | None, float | None, float]:
+    """The judge's recall per group of sex and age, beside the edits' success there.
+
+    Args:
+        edited: score_style's "groups", {match_groups value: (edited faces, their success)}.
+
+    Returns:
+        ({group name: {"faces", "success", "reals", "recall"}}, judge_recall_matched,
+        edit_success_matched, judge_matched_faces), as the module docstring says; the two
+        matched figures None where no group has GROUP_MIN real faces.
+    """
+    crops, attributes = real_faces(dataset, style, ("test", "val"))
+    real = match_groups(attributes, dataset.names)
+    seen = (_success(classifier.predict_crops(np.asarray(crops)), classifier, style) if len(crops)
+            else np.zeros(0, bool))
+    table, trusted = {}, []
+    for g, (faces, success) in sorted(edited.items()):
+        reals = int((real == g).sum())
+        recall = float(seen[real == g].mean()) if reals else None
+        table[GROUP_NAMES[g]] = {"faces": faces, "success": round(success, 4), "reals": reals,
+                                 "recall": None if recall is None else round(recall, 4)}
+        if reals >= GROUP_MIN:
+            trusted.append((faces, success, recall))
+    total = sum(faces for faces, _ in edited.values())
+    if not trusted:
+        return table, None, None, 0.0
+    faces = np.float64([t[0] for t in trusted])
+    weights = faces / faces.sum()
+    return (table, round(float(weights @ [t[2] for t in trusted]), 4),
+            round(float(weights @ [t[1] for t in trusted]), 4), round(float(faces.sum() / total), 4))
 
 
 def exemplar_score(engine, dataset, mu: np.ndarray, styles: dict, pairs: int = 300, seed: int = 0) -> dict:
@@ -350,7 +398,9 @@ def evaluate(engines: str, data: str, limit: int | None = None, classifier_path:
         "kl_per_dim": [round(float(v), 4) for v in np.sort(kl)[::-1]],
         "classifier_accuracy": accuracy,
         "classifier_mean_accuracy": round(float(np.mean(list(accuracy.values()))), 4),
-        "edit_success": {}, "edit_success_decoded": {}, "judge_recall": {}, "kept": {}, "kept_decoded": {},
+        "edit_success": {}, "edit_success_decoded": {}, "judge_recall": {}, "judge_groups": {},
+        "judge_recall_matched": {}, "edit_success_matched": {}, "judge_matched_faces": {},
+        "kept": {}, "kept_decoded": {},
         "kept_detail": {}, "strength": {}, "faces": {}, **{k: {} for k in LOOK},
         "edit_composite": view.description,
     }
@@ -365,6 +415,8 @@ def evaluate(engines: str, data: str, limit: int | None = None, classifier_path:
         result["edit_success"][name] = score["success"]
         result["edit_success_decoded"][name] = score["success_decoded"]
         result["judge_recall"][name] = judge_recall(classifier, test, name)
+        (result["judge_groups"][name], result["judge_recall_matched"][name], result["edit_success_matched"][name],
+         result["judge_matched_faces"][name]) = judge_groups(classifier, test, name, score["groups"])
         result["kept"][name] = score["kept"]
         result["kept_decoded"][name] = score["kept_decoded"]
         result["kept_detail"][name] = score["kept_detail"]
@@ -419,7 +471,8 @@ def main(args: argparse.Namespace) -> int:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:
             f.write(text + "\n")
-    summary = {k: v for k, v in result.items() if k not in ("kl_per_dim", "classifier_accuracy", "kept_detail")}
+    summary = {k: v for k, v in result.items()
+               if k not in ("kl_per_dim", "classifier_accuracy", "kept_detail", "judge_groups")}
     print(json.dumps(summary, indent=4, sort_keys=True))
     return 0
 
