@@ -161,8 +161,9 @@ ENDS_FADE = (0.25, 0.12, 0.1)  # recoloured hair the crop cuts and that is not f
 BEYOND_REACH = 1       # hair taken away past the crop: reaches this far (crop pixels) past its colour's edge
 BEYOND_STRENGTH = 1.5  # ... and replaces it wholly where it is this sure of the hair (a soft edge stays soft)
 SCENE = (0.7, 0.3, 0.3)  # a colour target follows this much of the picture's light (L* by ratio, a*, b*: scene_target)
-SCENE_NEUTRAL = (0.6, 10.0, 15.0)  # ... a near-neutral one this much of its cast in a*, b* (chroma to the
-                       # first; SCENE's from the second): gray at 0.3 read as lavender in a warm-lit room (d3)
+SCENE_NEUTRAL = (0.8, 10.0, 15.0)  # ... a near-neutral one this much of its cast in a*, b* (chroma to the
+                       # first; SCENE's from the second): gray at 0.3 read as lavender in a warm-lit room (d3),
+                       # and so did the silver gray (train.colors.SILVER) at 0.6; the old gray at 1.0, ash blond
 GREEN_FLOOR = 0.5      # ... and its a* not below this
 WARM_FROM = (15.0, 20.0)  # hair made lighter keeps its own chroma (``_warmth``) for a target this colourful (not at all / wholly)
 COLOR_SAMPLE = 1024   # pixels the hair's own colour is measured on

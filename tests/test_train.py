@@ -536,3 +536,27 @@ def test_colour_targets_carry_the_skin_of_the_faces_they_were_measured_on(slice_
     assert colors["blond"]["faces"] == 3
     np.testing.assert_allclose(colors["blond"]["skin"], np.mean(skins, axis=0), atol=1e-3)
     assert 30 < colors["blond"]["skin"][0] < 90                  # skin, not hair or wall
+
+
+def test_the_gray_target_is_the_silver_of_the_gray_labelled_hair(slice_dir):
+    # Gray-labelled hair: dark grey, silver, a light yellowed white and a dark warm grey. Gray's
+    # target is the hair both lighter and less colourful than the median face's: the silver.
+    from mirror.render import from_lab, to_lab
+    from train.colors import hair_colors
+    from train.data import attribute_names
+
+    crops = np.load(os.path.join(slice_dir, "crops.npy"))[:4].copy()
+    landmarks = np.load(os.path.join(slice_dir, "landmarks.npy"))[:4]
+    names = attribute_names(slice_dir)
+    attributes = -np.ones((4, len(names)), np.int8)
+    for name in ("Gray_Hair", "Blond_Hair", "Black_Hair", "Brown_Hair"):   # every colour needs a face
+        attributes[:, names.index(name)] = 1
+    hairs = np.float32([[30, 1, 2], [68, 1, 3], [70, 4, 24], [32, 5, 22]])
+    for crop, lab in zip(crops, hairs):
+        crop[:24] = np.round(from_lab(np.broadcast_to(lab, (24, 128, 3)).copy()) * 255).astype(np.uint8)
+    hair = np.zeros(crops.shape[:3], np.uint8)
+    hair[:, :24] = 255
+    colors = hair_colors(crops, hair, attributes, names, landmarks)
+    assert colors["gray"]["faces"] == 1
+    np.testing.assert_allclose(colors["gray"]["mean"], to_lab(crops[1, :1, :1].astype(np.float32) / 255)[0, 0],
+                               atol=0.01)

@@ -4,9 +4,10 @@
 
 For each colour style (``train.styles.STYLES`` of kind ``color``), the CIELAB mean and spread of
 the hair (the teacher's mask, ``python -m train.teacher``) of every labelled training face with
-that attribute, averaged over faces, and the median skin of the same faces (the face below the
-brows); written into ``ENGINES/styles.json`` as the style's ``color``. The mirror recolours a
-person's own hair to these statistics, moved by how the person's skin in the picture differs
+that attribute (for gray, those of them with silver hair: ``SILVER``), averaged over faces, and
+the median skin of the same faces (the face below the brows); written into
+``ENGINES/styles.json`` as the style's ``color``. The mirror recolours a person's own hair to
+these statistics, moved by how the person's skin in the picture differs
 from that skin (``mirror.render.scene_target``: the picture's light and colour cast).
 """
 from __future__ import annotations
@@ -30,6 +31,11 @@ log = logging.getLogger(__name__)
 
 HAIR_SURE = 0.6 * 255   # the teacher's hair probability (x 255) that counts as hair
 MIN_HAIR = 0.03         # a face counts when at least this share of its crop is hair
+# Gray as a salon means it: silver. CelebA's gray-labelled hair is on average as light as its
+# blond and half as colourful (salt-and-pepper, and white hair yellowed by warm light): that
+# target turned blond hair ash blond and brown or black hair beige. Its faces whose hair is both
+# lighter and less colourful than the labelled faces' median make the target.
+SILVER = ("gray",)
 
 
 def hair_colors(crops: np.ndarray, hair: np.ndarray, attributes: np.ndarray, names: list[str],
@@ -53,20 +59,29 @@ def hair_colors(crops: np.ndarray, hair: np.ndarray, attributes: np.ndarray, nam
             if mask.mean() < MIN_HAIR:
                 continue
             lab = to_lab(crops[r].astype(np.float32) / 255.0)
-            stats.append(color_stats(lab, mask))
             interior = face_interior(landmarks[r], crops.shape[1])
-            if interior.any():
-                skins.append(np.median(lab[interior], axis=0))
+            stats.append(color_stats(lab, mask))
+            skins.append(np.median(lab[interior], axis=0) if interior.any() else None)
             if len(stats) == faces:
                 break
         if not stats:
             raise MirrorError(f"no labelled training face shows {name}")
-        mean = np.mean(stats, axis=0)
+        stats = np.stack(stats)
+        chosen = silver(stats) if name in SILVER else np.ones(len(stats), bool)
+        mean = stats[chosen].mean(axis=0)
+        skin = [v for v, c in zip(skins, chosen) if c and v is not None]
         result[name] = {"mean": [round(float(v), 3) for v in mean[0]],
                         "spread": [round(float(v), 3) for v in mean[1]],
-                        "skin": [round(float(v), 3) for v in np.mean(skins, axis=0)], "faces": len(stats)}
+                        "skin": [round(float(v), 3) for v in np.mean(skin, axis=0)], "faces": int(chosen.sum())}
         log.info("%s: %s", name, result[name])
     return result
+
+
+def silver(stats: np.ndarray) -> np.ndarray:
+    """(N,) bool: the faces of (N, 2, 3) hair colour statistics (``color_stats``) whose hair is
+    at least as light as the median face's and at most as colourful (a*, b* chroma)."""
+    lightness, chroma = stats[:, 0, 0], np.hypot(stats[:, 0, 1], stats[:, 0, 2])
+    return (lightness >= np.median(lightness)) & (chroma <= np.median(chroma))
 
 
 def parse_arguments(argv=None) -> argparse.Namespace:
