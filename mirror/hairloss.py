@@ -20,7 +20,7 @@ STAGES = [
     (1, "slightly receding", {"receding": 0.35}),
     (2, "receding", {"receding": 0.7}),
     (3, "deeply receding", {"receding": 1.0}),
-    (4, "thin on top", {"receding": 1.0, "thinning": 1.0}),
+    (4, "thin on top", {"receding": 1.15, "thinning": 1.0}),
     (5, "balding", {"receding": 0.6, "bald": 0.6}),
 ]
 FIRST, LAST = STAGES[0][0], STAGES[-1][0]
