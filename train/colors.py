@@ -7,8 +7,8 @@ the hair (the teacher's mask, ``python -m train.teacher``) of every labelled tra
 that attribute (for gray, those of them with silver hair: ``SILVER``), averaged over faces, and
 the median skin of the same faces (the face below the brows); written into
 ``ENGINES/styles.json`` as the style's ``color``. The mirror recolours a person's own hair to
-these statistics, moved by how the person's skin in the picture differs
-from that skin (``mirror.render.scene_target``: the picture's light and colour cast).
+these statistics, moved by how the person's skin in the picture differs from that skin
+(``mirror.render.scene_target``: the picture's light and colour cast).
 """
 from __future__ import annotations
 
@@ -79,9 +79,11 @@ def hair_colors(crops: np.ndarray, hair: np.ndarray, attributes: np.ndarray, nam
 
 def silver(stats: np.ndarray) -> np.ndarray:
     """(N,) bool: the faces of (N, 2, 3) hair colour statistics (``color_stats``) whose hair is
-    at least as light as the median face's and at most as colourful (a*, b* chroma)."""
+    at least as light as the median face's and at most as colourful (a*, b* chroma); all of them
+    if none is both."""
     lightness, chroma = stats[:, 0, 0], np.hypot(stats[:, 0, 1], stats[:, 0, 2])
-    return (lightness >= np.median(lightness)) & (chroma <= np.median(chroma))
+    chosen = (lightness >= np.median(lightness)) & (chroma <= np.median(chroma))
+    return chosen if chosen.any() else np.ones(len(stats), bool)
 
 
 def parse_arguments(argv=None) -> argparse.Namespace:

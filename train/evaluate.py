@@ -187,9 +187,10 @@ def score_style(engine, classifier, dataset, mu: np.ndarray, style: str, directi
             (``real_faces``), for detectability (None: not measured).
 
     Returns:
-        {"faces", "success", "groups" ({match_groups value: (faces, success)}), "success_decoded", "kept", "kept_decoded", "kept_detail", and LOOK's keys:
-        "halo", "texture", "seam", "detectability", "detectability_spread", "detectability_faces" and
-        the same three for "detectability_matched" and "detectability_unedited"}.
+        {"faces", "success", "groups" ({match_groups value: (faces, success)}), "success_decoded",
+        "kept", "kept_decoded", "kept_detail", and LOOK's keys: "halo", "texture", "seam",
+        "detectability", "detectability_spread", "detectability_faces" and the same three for
+        "detectability_matched" and "detectability_unedited"}.
     """
     rows = np.flatnonzero(~has_style(dataset.attributes, dataset.names, style))[:max_faces]
     if len(rows) == 0:
