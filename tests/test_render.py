@@ -15,7 +15,7 @@ from mirror.app import Pipeline
 from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
 from mirror.regions import BROWS, EARS, brow_line, edge_margin, face_interior, face_oval, hair_reach, skull, skull_axes
-from mirror.render import (SKULL_GROWTH, FAST_HEAD, LENT_RETURN, LENT_SLACK, CEILING, GREEN_FLOOR, CERTAIN_INSET, CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_LIFT, FRINGE_LIGHT, FRINGE_SHADE, HAIR_CERTAIN, LIGHTEN_PAST,
+from mirror.render import (SKULL_GROWTH, FAST_HEAD, LENT_RETURN, LENT_SLACK, CEILING, GREEN_FLOOR, BLUE_FLOOR, CERTAIN_INSET, CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_LIFT, FRINGE_LIGHT, FRINGE_SHADE, HAIR_CERTAIN, LIGHTEN_PAST,
                            THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table,
                            column_span, edges_shown, fade_cut, from_lab, hair_matte, hanging, lit_like, move, remix,
                            lit_band, own_color, recolor, reflect_from, removed_beyond, scene_target, strand_tips, thin_ends, way_down,
@@ -390,6 +390,9 @@ def test_a_colour_target_follows_the_pictures_light_and_cast():
     pale = np.float32([74, 8, 18])
     assert scene_target(np.float32([[13, 3, 3], [10, 4, 4]]), reference, pale)[0, 1] == pytest.approx(GREEN_FLOOR)
     assert scene_target(target, reference, pale)[0, 1] > GREEN_FLOOR     # blond keeps its own, less
+    # ... nor blue: in a black-and-white photo (grey skin) silver hair stays grey, not a blue rinse.
+    silver, grey_skin = np.float32([[64, 2, 4], [13, 3, 4]]), np.float32([60, 0, 0])
+    assert scene_target(silver, np.float32([60, 15, 14]), grey_skin)[0, 2] == pytest.approx(BLUE_FLOOR)
 
 
 def test_dark_hair_in_a_pale_photo_made_black_is_not_teal(pipeline, faces):
