@@ -165,7 +165,7 @@ SCENE_NEUTRAL = (0.8, 10.0, 15.0)  # ... a near-neutral one this much of its cas
                        # first; SCENE's from the second): gray at 0.3 read as lavender in a warm-lit room (d3),
                        # and so did the silver gray (train.colors.SILVER) at 0.6; the old gray at 1.0, ash blond
 GREEN_FLOOR = 0.5      # ... and its a* not below this,
-BLUE_FLOOR = 0.5       # ... nor its b*
+BLUE_FLOOR = 0.5       # ... nor a light one's b*
 WARM_FROM = (15.0, 20.0)  # hair made lighter keeps its own chroma (``_warmth``) for a target this colourful (not at all / wholly)
 COLOR_SAMPLE = 1024   # pixels the hair's own colour is measured on
 COLOR_RATE = 0.25      # video: how fast the person's measured hair colour follows each frame
@@ -306,8 +306,11 @@ def scene_target(target: np.ndarray, reference: np.ndarray | None, skin: np.ndar
     # Hair is never green: a cast takes a* no lower than GREEN_FLOOR (the astronaut's pale skin,
     # less red than the training faces', took black hair to a* -1.7: a teal black).
     moved[0, 1] = max(float(moved[0, 1]), min(float(target[0, 1]), GREEN_FLOOR))
-    # ... nor blue: a black-and-white photo's grey skin took silver hair to b* -7 (a blue rinse).
-    moved[0, 2] = max(float(moved[0, 2]), min(float(target[0, 2]), BLUE_FLOOR))
+    # ... nor, if light, blue: a black-and-white photo's grey skin took silver hair to b* -7 (a
+    # blue rinse). A dark target may be: held there too, black hair was judged black on 0.19 of the
+    # test faces, against 0.28 as a blue-black.
+    if target[0, 0] >= LIGHT_TARGET:
+        moved[0, 2] = max(float(moved[0, 2]), min(float(target[0, 2]), BLUE_FLOOR))
     return moved
 
 
