@@ -15,6 +15,12 @@ FACE_OVAL = [10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365
              103, 67, 109]
 # Eyebrow tops, left and right: the face interior starts below them.
 BROWS = [70, 63, 105, 66, 107, 336, 296, 334, 293, 300]
+# The eyebrows' outlines, right and left (their tops, then their lower edges back).
+BROW_OUTLINES = ([70, 63, 105, 66, 107, 55, 65, 52, 53, 46], [336, 296, 334, 293, 300, 276, 283, 282, 295, 285])
+# The eyes' contours (FACEMESH_RIGHT_EYE, FACEMESH_LEFT_EYE): never hair.
+EYES = ([33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246],
+        [362, 382, 381, 380, 374, 373, 390, 249, 263, 466, 388, 387, 386, 385, 384, 398])
+EYE_MARGIN = 0.3    # ... nor what lies within this many eye widths round them (lashes, make-up)
 CHIN = 152
 MOUTH = 14   # the lower lip's inner edge
 EARS = (234, 454)   # the face oval's outermost points, at the ears
@@ -39,6 +45,29 @@ def brow_line(landmarks: np.ndarray, size: int) -> np.ndarray:
     brows = landmarks[BROWS, :2]
     order = np.argsort(brows[:, 0])
     return np.interp(np.arange(size, dtype=np.float32), brows[order, 0], brows[order, 1]).astype(np.float32)
+
+
+def brows(landmarks: np.ndarray, size: int) -> np.ndarray:
+    """(S, S) bool: the eyebrows."""
+    mask = np.zeros((size, size), np.uint8)
+    for outline in BROW_OUTLINES:
+        cv2.fillPoly(mask, [np.round(landmarks[outline, :2]).astype(np.int32)], 1)
+    return mask.astype(bool)
+
+
+def eyes(landmarks: np.ndarray, size: int, margin: float = EYE_MARGIN) -> np.ndarray:
+    """(S, S) float32 in [0, 1]: the eyes and ``margin`` of an eye's width round each (their
+    lashes and make-up), 1 inside that, fading out over as far again (0: the eyes alone)."""
+    mask = np.zeros((size, size), np.uint8)
+    width = 0.0
+    for contour in EYES:
+        points = landmarks[contour, :2]
+        width = max(width, float(np.ptp(points[:, 0])))
+        cv2.fillPoly(mask, [np.round(points).astype(np.int32)], 1)
+    if margin <= 0.0 or not mask.any():
+        return mask.astype(np.float32)
+    outside = cv2.distanceTransform(1 - mask, cv2.DIST_L2, 3)
+    return np.clip(2.0 - outside / max(margin * width, 1e-3), 0.0, 1.0).astype(np.float32)
 
 
 def face_interior(landmarks: np.ndarray, size: int) -> np.ndarray:

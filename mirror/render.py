@@ -31,7 +31,7 @@ import numpy as np
 from mirror.colortable import ColorTable, no_cast, recolor_box, shift_cap, stretched
 from mirror.compositor import nonzero_box
 from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
-from mirror.regions import (BROWS, NOSE_TIP, MOUTH, brow_line, edge_margin, edge_profile, edit_limit, face_interior,
+from mirror.regions import (BROWS, EYES, NOSE_TIP, MOUTH, brow_line, brows, edge_margin, edge_profile, edit_limit, eyes, face_interior,
                             face_oval, hair_reach, skull, skull_axes, soft_interior)
 from mirror.texture import TextureBank, lighten
 from mirror.timing import run_in_background
@@ -53,6 +53,8 @@ GUIDE_EPS = 2e-3       # guided filter regulariser (intensity^2 in [0, 1] units)
 CHANGE_MIN, CHANGE_FULL = 0.15, 0.55
 FRINGE_REACH = 0.02   # removed hair takes this much (share of the crop) of the wall beside it too (its fringe)
 WISPS = 0.04           # bald scalp reaches this far (share of the crop) below the hair that goes
+HUNG_FROM = 0.04       # ... and hair over the face goes if the hair this far (share of the crop) above the brows does,
+HUNG_EYES = 0.1        # ... up to this many eye widths from the eyes
 # Colour: the hair's spread may shrink at most this much, per channel (L, a, b), and never grows.
 # Chroma offsets are never stretched: at the hair's edge they are the skin's, not the strands'; nor
 # is lightness (at up to 1.5, 1.8 at the 1.4x reach, dark hair's broad sheen came out as a pale
@@ -442,7 +444,9 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
         span_small = np.subtract(own[0], beside_small, dtype=np.float32)
         bare *= np.clip((np.sqrt((span_small * span_small).sum(axis=-1)) - MIX_CONTRAST[0])
                         * (1.0 / (MIX_CONTRAST[1] - MIX_CONTRAST[0])), 0.0, 1.0)
-        bare = cv2.resize(bare, (width, height), interpolation=cv2.INTER_LINEAR)
+        # (... and only where the share is trusted: deep in a loose mask, with little beside it
+        # seen, the skin between a dark fringe and the brows was taken for hair and lit white.)
+        bare = cv2.resize(bare, (width, height), interpolation=cv2.INTER_LINEAR) * mix.sure
         matte *= 1.0 - skinlike * (1.0 - bare) * (1.0 if skin_zone is None else skin_zone)
     if not unmixed:
         return matte.astype(np.float32)
@@ -520,6 +524,28 @@ def hanging(hair: np.ndarray, keep_out: np.ndarray) -> np.ndarray:
     joined[labels[(keep_out > 0.5) & (sure > 0)]] = 1.0
     joined[0] = 0.0
     return hair * joined[labels]
+
+
+def hung_below(hair: np.ndarray, keep_out: np.ndarray, taken: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """(R, R) float32: the hair of ``hair`` (R, R) hanging over the protected face (where
+    ``keep_out`` (R, R) keeps the picture: a fringe's end over the brows) below hair that goes
+    (``taken`` (R, R), within HUNG_FROM of the crop above the brows' arc, column by column): it
+    hung from there. Not the brows, nor within HUNG_EYES of the eyes (``regions.eyes``), nor
+    below them."""
+    size = hair.shape[0]
+    rows = np.arange(size, dtype=np.float32)[:, None]
+    line = brow_line(landmarks, size)[None, :]
+    lids = max(float(landmarks[contour, 1].max()) for contour in EYES)
+    # (from a little above the arc: the protected face fades in there)
+    over = hanging(hair, keep_out) * ((rows >= line - HUNG_FROM * size) & (rows <= lids))
+    if over.max() <= 0.0:
+        return over.astype(np.float32)
+    goes = np.where((rows >= line - HUNG_FROM * size) & (rows <= line), taken, 0.0).max(axis=0)
+    # (nor the brows, which the mask takes in where a fringe reaches them: without them the
+    # face was not the person's)
+    spared = cv2.dilate(brows(landmarks, size).astype(np.uint8), np.ones((3, 3), np.uint8))
+    spared = np.maximum(eyes(landmarks, size, HUNG_EYES), cv2.GaussianBlur(spared.astype(np.float32), (0, 0), 1.0))
+    return (over * goes[None, :] * (1.0 - spared)).astype(np.float32)
 
 
 def beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, table: ColorTable,
@@ -1177,6 +1203,13 @@ class HairRenderer:
         # A pixel whose hair goes is wholly redrawn, its strands' fringe against the wall too.
         fringe = _width(FRINGE_REACH, size)
         taken = loss * np.clip(hair * 6.0, 0.0, 1.0)
+        # ... and so is a fringe's end over the protected face below it (left, it was a strip of
+        # hair across the brows under a bare forehead).
+        if loss.max() > 0:
+            hung = hung_below(hair, keep_out, taken, landmarks)
+            taken = np.maximum(taken, hung)
+            keep_out = np.maximum(keep_out, cv2.GaussianBlur(
+                cv2.dilate(hung, np.ones((3, 3), np.uint8)), (0, 0), soft * 0.5))
         # ... out over the wall (not over the face, whose edge stays as it is).
         # (as far from the face's edge as it reaches)
         face = cv2.dilate(face_oval(landmarks, size).astype(np.uint8), np.ones((fringe, fringe), np.uint8)) > 0
@@ -1470,7 +1503,9 @@ class HairRenderer:
         keep_out = cls._keep_out(landmarks, size, COLOR_INSET, below_chin=True)
         # So is hair that hangs over the protected face (a fringe over the eyes): it is hair, and
         # stopping at the brows would cut its strands straight across.
-        over = hanging(hair, keep_out) * edit_limit(landmarks, size, below_chin=True)
+        # Not the eyes, nor what lies round them (its lashes and make-up): the mask's edge,
+        # snapped to them, made them light-rimmed or dark-rimmed (a fringe seldom reaches them).
+        over = hanging(hair, keep_out) * edit_limit(landmarks, size, below_chin=True) * (1.0 - eyes(landmarks, size))
         if darker:
             # (Made darker, only where the segmenter itself is sure of it: the guided filter
             # snaps its doubtful edge to a brow or a made-up eyelid, which would go dark with the

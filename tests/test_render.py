@@ -14,7 +14,7 @@ from mirror import render, shapes
 from mirror.app import Pipeline
 from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
-from mirror.regions import BROWS, EARS, brow_line, edge_margin, face_interior, face_oval, hair_reach, skull, skull_axes
+from mirror.regions import BROW_OUTLINES, BROWS, EARS, EYES, brow_line, edge_margin, face_interior, face_oval, hair_reach, skull, skull_axes
 from mirror.render import (SKULL_GROWTH, FAST_HEAD, LENT_RETURN, LENT_SLACK, CEILING, GREEN_FLOOR, BLUE_FLOOR, CERTAIN_INSET, CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_LIFT, FRINGE_LIGHT, FRINGE_SHADE, HAIR_CERTAIN, LIGHTEN_PAST,
                            THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table,
                            column_span, edges_shown, fade_cut, from_lab, hair_matte, hanging, lit_like, move, remix,
@@ -183,10 +183,6 @@ def test_a_bald_scalp_takes_the_faces_skin_tone_not_the_shadow_at_a_fringed_hair
     assert abs(float(dome[..., 0].mean()) - skin[0]) < 5.0
 
 
-EYES = ([33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246],
-        [263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466])   # face mesh
-
-
 @pytest.mark.parametrize("name, fringe", [("184436", 0.5), ("183047", 0.75)])
 def test_light_hair_made_black_takes_its_whole_fringe_and_leaves_the_eyes_as_they_were(pipeline, name, fringe):
     """CelebA 184436: a blond fringe of her skin's own colour came out in patches, the skin
@@ -199,14 +195,69 @@ def test_light_hair_made_black_takes_its_whole_fringe_and_leaves_the_eyes_as_the
     size = edited.crop.shape[0]
     landmarks = aligned.landmarks * aligned.scale
     darker = to_lab(aligned.detail)[..., 0] - to_lab(edited.crop)[..., 0]
-    eyes = np.zeros((size, size), np.uint8)
-    for eye in EYES:
-        cv2.fillPoly(eyes, [cv2.convexHull(landmarks[eye].astype(np.int32))], 1)
-    eyes = cv2.dilate(eyes, np.ones((9, 9), np.uint8)) > 0
-    assert darker[eyes].mean() < 3.0
+    assert darker[_round_eyes(landmarks, size)].mean() < 3.0
     brow, top = int(landmarks[BROWS, 1].min()), int(landmarks[10, 1])
     band = darker[max(top, brow - size // 12):brow - 2, int(landmarks[33, 0]):int(landmarks[263, 0])]
     assert (band > 15).mean() > fringe
+
+
+def _round_eyes(landmarks: np.ndarray, size: int) -> np.ndarray:
+    """(S, S) bool: the eyes and 4 px round them."""
+    eyes = np.zeros((size, size), np.uint8)
+    for eye in EYES:
+        cv2.fillPoly(eyes, [cv2.convexHull(landmarks[eye].astype(np.int32))], 1)
+    return cv2.dilate(eyes, np.ones((9, 9), np.uint8)) > 0
+
+
+@pytest.mark.parametrize("name", ["000965", "000748"])
+def test_dark_hair_made_gray_leaves_the_eyes_and_the_skin_under_its_fringe_as_they_were(pipeline, name):
+    """CelebA 000965 and 000748 (test split): the mask of a dark fringe runs over her made-up
+    eyelids, and gray lit them into white rims (20-21 L* round the eyes). 000748: the skin
+    between her fringe and her brows, which the segmenter takes in, was lit white too."""
+    image = read_image(os.path.join(need(CELEBA), "img", f"{name}.jpg"))
+    frame, aligned = pipeline.track(Frame(0, 0, image))
+    edited = pipeline.edit(frame, aligned, pipeline.styles.get("gray"))
+    size = edited.crop.shape[0]
+    landmarks = aligned.landmarks * aligned.scale
+    before, after = to_lab(aligned.detail), to_lab(edited.crop)
+    assert np.abs(after[..., 0] - before[..., 0])[_round_eyes(landmarks, size)].mean() < 3.0
+    # ... and her hair did go light.
+    hair = cv2.resize(aligned.hair, (size, size)) > 0.9
+    assert (after[..., 0] - before[..., 0])[hair].mean() > 10.0
+    if name == "000748":
+        skin = np.median(before[face_interior(landmarks, size)], axis=0)
+        rows = np.arange(size)[:, None]
+        line = brow_line(landmarks, size)[None, :]
+        band = (rows >= line) & (rows < line + 0.08 * size) & (np.abs(before[..., 1:] - skin[1:]).max(axis=-1) < 6)
+        band &= (before[..., 0] > skin[0] - 5) & ~_round_eyes(landmarks, size)
+        band[:, :int(landmarks[33, 0])] = band[:, int(landmarks[263, 0]):] = False
+        assert band.sum() > 50 and (after[..., 0] - before[..., 0])[band].mean() < 8.0
+
+
+@pytest.mark.parametrize("style", ["receding", "no_bangs"])
+def test_hair_taken_from_above_a_fringe_takes_its_end_over_the_brows_but_not_the_brows(pipeline, style):
+    """CelebA 000748 (test split): her fringe hangs to her brows. Receding or without bangs, its
+    end over the protected face stayed: a strip of hair across the brows under the bare forehead
+    (a tenth of the hair just above the brows' arc kept as it was)."""
+    image = read_image(os.path.join(need(CELEBA), "img", "000748.jpg"))
+    frame, aligned = pipeline.track(Frame(0, 0, image))
+    edited = pipeline.edit(frame, aligned, pipeline.styles.get(style))
+    size = edited.crop.shape[0]
+    landmarks = aligned.landmarks * aligned.scale
+    changed = np.abs(to_lab(edited.crop)[..., 0] - to_lab(aligned.detail)[..., 0])
+    brows = np.zeros((size, size), np.uint8)
+    for outline in BROW_OUTLINES:
+        cv2.fillPoly(brows, [np.round(landmarks[outline]).astype(np.int32)], 1)
+    rows = np.arange(size)[:, None]
+    line = brow_line(landmarks, size)[None, :]
+    arc = (rows >= line - 0.03 * size) & (rows <= line + 0.01 * size) & ~(cv2.dilate(brows, np.ones((5, 5), np.uint8)) > 0)
+    arc[:, :int(landmarks[33, 0])] = arc[:, int(landmarks[263, 0]):] = False
+    hair = cv2.resize(aligned.hair, (size, size)) > 0.5
+    assert (hair & arc).sum() > 200
+    assert ((changed < 3.0) & hair)[arc].mean() < 0.03
+    # ... her brows stay hers, and her eyes.
+    assert changed[cv2.erode(brows, np.ones((3, 3), np.uint8)) > 0].mean() < 3.0
+    assert changed[_round_eyes(landmarks, size)].mean() < 3.0
 
 
 def test_white_hair_on_a_white_wall_made_black_leaves_no_dark_haze_round_the_head(pipeline):
