@@ -1125,6 +1125,21 @@ def test_new_hair_with_no_hair_above_it_carries_the_hairs_texture_not_a_flat_blo
     assert np.median(bare.std(axis=0)) > 0.3 * np.median(drawn[45:85, 15:45].std(axis=0))
 
 
+def test_new_hair_copied_from_short_hair_is_stretched_down_not_folded_into_a_zigzag():
+    """Short hair above a fringe four times as deep: copied down and folded back on itself every
+    run (a mirror, then a mirror of the mirror), its slanting strands came out as chevrons, a
+    zigzag of teeth across the forehead (CelebA 000144, 001209). Each column's copy now runs one
+    way down its source."""
+    image = np.repeat(np.random.default_rng(0).random((128, 128, 1)).astype(np.float32), 3, axis=2)
+    source = np.zeros((128, 128), bool)
+    source[30:40, 20:100] = True               # short hair, 10 rows deep
+    new = np.zeros((128, 128), bool)
+    new[40:80, 20:100] = True                  # a fringe 40 rows deep below it
+    copied_from = HairRenderer._strands(image, source, new, 6.0)[1][..., 1]
+    steps = np.diff(copied_from[40:80, 20:100], axis=0)
+    assert np.all(steps <= 1e-3)               # always from farther up the source, never back down
+
+
 def test_reflection_fills_from_the_source_only():
     source = np.zeros((40, 40), bool)
     source[:10] = True
