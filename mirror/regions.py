@@ -64,10 +64,16 @@ def eyes(landmarks: np.ndarray, size: int, margin: float = EYE_MARGIN) -> np.nda
         points = landmarks[contour, :2]
         width = max(width, float(np.ptp(points[:, 0])))
         cv2.fillPoly(mask, [np.round(points).astype(np.int32)], 1)
+    out = mask.astype(np.float32)
     if margin <= 0.0 or not mask.any():
-        return mask.astype(np.float32)
-    outside = cv2.distanceTransform(1 - mask, cv2.DIST_L2, 3)
-    return np.clip(2.0 - outside / max(margin * width, 1e-3), 0.0, 1.0).astype(np.float32)
+        return out
+    # (measured only round the eyes: over the whole crop it cost a millisecond)
+    reach = int(np.ceil(2.0 * margin * width)) + 1
+    ys, xs = np.nonzero(mask)
+    box = (slice(max(0, ys.min() - reach), ys.max() + reach + 1), slice(max(0, xs.min() - reach), xs.max() + reach + 1))
+    outside = cv2.distanceTransform(1 - mask[box], cv2.DIST_L2, 3)
+    out[box] = np.clip(2.0 - outside / max(margin * width, 1e-3), 0.0, 1.0)
+    return out
 
 
 def face_interior(landmarks: np.ndarray, size: int) -> np.ndarray:
