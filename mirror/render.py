@@ -31,8 +31,8 @@ import numpy as np
 from mirror.colortable import ColorTable, no_cast, recolor_box, shift_cap, stretched
 from mirror.compositor import nonzero_box
 from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
-from mirror.regions import (BROWS, EYES, NOSE_TIP, MOUTH, brow_line, brows, edge_margin, edge_profile, edit_limit, eyes, face_interior,
-                            face_oval, hair_reach, skull, skull_axes, soft_interior)
+from mirror.regions import (BROWS, EYES, NOSE_TIP, MOUTH, brow_line, brows, edge_margin, edge_profile, edit_limit,
+                            eyes, face_interior, face_oval, hair_reach, skull, skull_axes, soft_interior)
 from mirror.texture import TextureBank, lighten
 from mirror.timing import run_in_background
 from mirror.types import AlignedFace, Beyond, EditedFace, EditPlan, SkinGrain
@@ -62,7 +62,7 @@ HUNG_EYES = 0.1        # ... up to this many eye widths from the eyes
 SPREAD_LIMITS = ((0.6, 1.0), (0.5, 1.0), (0.5, 1.0))
 SOFT = 0.012           # drawn regions' edges are feathered over this (Gaussian sigma)
 COPY = 0.12            # new hair below a hairline is the hair up to this far above it, mirrored down
-STRETCH = 4.0          # ... and stretched by at most this much to reach its lower end (folded back at 2, a short head of hair drew a zigzag of teeth)
+STRETCH = 4.0          # ... and stretched by at most this much to reach its lower end (at 2, short hair folded into a zigzag)
 DENSE = 0.02           # new hair is drawn from hair this far (share of the crop) inside its edge
 SOURCE_MIN = 0.5       # ... if it has at least this much of it (share of the new hair's area)
 ROOTS = 0.04           # ... and reaches up to this far over the thin hair above it
