@@ -537,10 +537,13 @@ def hung_below(hair: np.ndarray, keep_out: np.ndarray, taken: np.ndarray, landma
     line = brow_line(landmarks, size)[None, :]
     lids = max(float(landmarks[contour, 1].max()) for contour in EYES)
     # (from a little above the arc: the protected face fades in there)
-    over = hanging(hair, keep_out) * ((rows >= line - HUNG_FROM * size) & (rows <= lids))
-    if over.max() <= 0.0:
-        return over.astype(np.float32)
-    goes = np.where((rows >= line - HUNG_FROM * size) & (rows <= line), taken, 0.0).max(axis=0)
+    below = rows >= line - HUNG_FROM * size
+    goes = np.where(below & (rows <= line), taken, 0.0).max(axis=0)
+    over = below & (rows <= lids) & (goes[None, :] > 0.0)
+    # (``hanging`` keeps only the sure hair's components: none there, as on most faces, no fringe)
+    if not (over & (hair > 0.5)).any():
+        return np.zeros_like(hair, dtype=np.float32)
+    over = hanging(hair, keep_out) * over
     # (nor the brows, which the mask takes in where a fringe reaches them: without them the
     # face was not the person's)
     spared = cv2.dilate(brows(landmarks, size).astype(np.uint8), np.ones((3, 3), np.uint8))

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from conftest import CELEBA, ROOT, need
-from mirror import render, shapes
+from mirror import regions, render, shapes
 from mirror.app import Pipeline
 from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
-from mirror.regions import BROW_OUTLINES, BROWS, EARS, EYES, brow_line, edge_margin, face_interior, face_oval, hair_reach, skull, skull_axes
+from mirror.regions import BROWS, EARS, EYES, brow_line, edge_margin, face_interior, face_oval, hair_reach, skull, skull_axes
 from mirror.render import (SKULL_GROWTH, FAST_HEAD, LENT_RETURN, LENT_SLACK, CEILING, GREEN_FLOOR, BLUE_FLOOR, CERTAIN_INSET, CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_LIFT, FRINGE_LIGHT, FRINGE_SHADE, HAIR_CERTAIN, LIGHTEN_PAST,
                            THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table,
                            column_span, edges_shown, fade_cut, from_lab, hair_matte, hanging, lit_like, move, remix,
@@ -245,9 +245,7 @@ def test_hair_taken_from_above_a_fringe_takes_its_end_over_the_brows_but_not_the
     size = edited.crop.shape[0]
     landmarks = aligned.landmarks * aligned.scale
     changed = np.abs(to_lab(edited.crop)[..., 0] - to_lab(aligned.detail)[..., 0])
-    brows = np.zeros((size, size), np.uint8)
-    for outline in BROW_OUTLINES:
-        cv2.fillPoly(brows, [np.round(landmarks[outline]).astype(np.int32)], 1)
+    brows = regions.brows(landmarks, size).astype(np.uint8)
     rows = np.arange(size)[:, None]
     line = brow_line(landmarks, size)[None, :]
     arc = (rows >= line - 0.03 * size) & (rows <= line + 0.01 * size) & ~(cv2.dilate(brows, np.ones((5, 5), np.uint8)) > 0)
