@@ -31,16 +31,22 @@ def photos():
     return demo_images()
 
 
-@pytest.fixture(scope="session")
-def d13_frame():
-    """The first frame (BGR, 720x1280) of d13.mp4, a real clip no model here trained on."""
+def clip_frame(clip: str, at: int = 0):
+    """Frame ``at`` (BGR) of ``clip`` in the shared videos, real clips no model here trained on."""
     import cv2
 
-    capture = cv2.VideoCapture(os.path.join(need(VIDEOS), "d13.mp4"))
+    capture = cv2.VideoCapture(os.path.join(need(VIDEOS), clip))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, at)
     ok, image = capture.read()
     capture.release()
     assert ok
     return image
+
+
+@pytest.fixture(scope="session")
+def d13_frame():
+    """The first frame (BGR, 720x1280) of d13.mp4."""
+    return clip_frame("d13.mp4")
 
 
 @pytest.fixture(scope="session")

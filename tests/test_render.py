@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import CELEBA, ROOT, need
+from conftest import CELEBA, ROOT, clip_frame, need
 from mirror import regions, render, shapes
 from mirror.app import Pipeline
 from mirror.compositor import Compositor, warp_back
@@ -442,6 +442,24 @@ def test_a_colour_target_follows_the_pictures_light_and_cast():
     # ... nor blue: in a black-and-white photo (grey skin) silver hair stays grey, not a blue rinse.
     silver, grey_skin = np.float32([[64, 2, 4], [13, 3, 4]]), np.float32([60, 0, 0])
     assert scene_target(silver, np.float32([60, 15, 14]), grey_skin)[0, 2] == pytest.approx(BLUE_FLOOR)
+
+
+def test_hair_made_black_is_neutral_not_brown_black(pipeline):
+    """Hair made black keeps its own spread of a*, b* (a ginger or brown head's warm lights): with
+    a mean as warm as real black hair's it came out brown-black (d12's ginger curls at a median
+    chroma of 8.2; on the test split the judge saw black on 0.27 of the faces, against 0.52).
+    Brown, a lighter target, keeps the colour it has."""
+    frame, aligned = pipeline.track(Frame(0, 0, clip_frame("d12.mp4", at=60)))
+    hair = HairRenderer._hair(aligned, aligned.detail.astype(np.float32) / 255.0) > 0.9
+    lab = to_lab(pipeline.edit(frame, aligned, pipeline.styles.get("black")).crop)[hair]
+    assert np.median(lab[:, 0]) < 10
+    assert np.median(np.hypot(lab[:, 1], lab[:, 2])) < 5
+    brown_hair, black = np.float32([[35, 8, 14], [10, 3, 4]]), np.float32([[13, 2.7, 3.0], [10.6, 3.8, 4.5]])
+    mean = move(brown_hair, black, 2.0)[0]                      # the mirror's reach for black
+    assert np.linalg.norm(mean[1:]) < np.linalg.norm(black[0, 1:])  # twice as colourful before
+    assert abs(np.degrees(np.arctan2(mean[2], mean[1]) - np.arctan2(3.0, 2.7))) < 1.0   # in black's hue
+    brown = np.float32([[26, 8.4, 12.5], [13.8, 4.4, 6.1]])
+    assert np.allclose(move(np.float32([[50, 8, 18], [12, 3, 5]]), brown, 1.0)[0][1:], brown[0, 1:])
 
 
 def test_dark_hair_in_a_pale_photo_made_black_is_not_teal(pipeline, faces):
