@@ -109,6 +109,7 @@ LENT_RATE = 0.35        # ... followed at this rate a frame (a new donor's stran
 LENT_FADE = 0.15       # ... fading out over this share of the crop to its edge (past it, none is lent)
 COLOR_INSET = 0.015    # recolouring reaches this far (share of the crop) into the protected face
 MATTE_REACH = 0.008    # ... and the recoloured region reaches this far beyond the hair mask
+ISLAND = 0.01          # ... and no patch of it (above this) that sure hair does not join
 CRISP = 4.0            # ... its soft edge's outer half this many times steeper where hair made darker meets a wall of its colour
 OTHER_SIGMA = 0.03     # the colour beside the hair (skin, wall) is averaged over this
 OTHER_MIN = 0.05       # ... and trusted where that much of the average is not hair
@@ -1566,6 +1567,14 @@ class HairRenderer:
             part = slice(*hung[0]), slice(*hung[1])
             alike = _near_hair(to_lab(aligned.detail[part]), own, HANG_COLOR, SPREAD_FLOOR)
             mask[part] *= 1.0 - protected[part] * (1.0 - alike)
+        # A patch of it not joined to hair the segmenter is sure of is not hair (a spot on a blond's
+        # forehead half taken for hair, in the hair's colour: made black, a blot).
+        count, patches = cv2.connectedComponents((mask[box] > ISLAND).astype(np.uint8), connectivity=8)
+        if count > 2:
+            joined = np.zeros(count, bool)
+            joined[patches[cls._sure(aligned, size, (HAIR_SURE, 1.0))[box] > 0.0]] = True
+            joined[0] = True
+            mask[box] *= joined[patches]
         return mask, box, mixed, mix
 
     @staticmethod

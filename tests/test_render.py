@@ -479,6 +479,22 @@ def test_hair_made_black_is_neutral_not_brown_black(pipeline):
     assert np.allclose(move(np.float32([[50, 8, 18], [12, 3, 5]]), brown, 1.0)[0][1:], brown[0, 1:])
 
 
+def test_a_spot_on_the_forehead_half_taken_for_hair_is_not_recoloured(pipeline):
+    """CelebA 000019, a blond: the segmenter half takes a spot in the middle of her forehead for
+    hair, in her hair's colour; made black, it was a dark blot there (a quarter of the pixels
+    round her forehead's centre changed, by up to 72 grey levels). It joins no hair the
+    segmenter is sure of."""
+    frame, aligned = pipeline.track(Frame(0, 0, read_image(os.path.join(need(CELEBA), "img", "000019.jpg"))))
+    crop = pipeline.edit(frame, aligned, pipeline.styles.get("black")).crop
+    size = crop.shape[0]
+    landmarks = aligned.landmarks * aligned.scale
+    rows, cols = np.ogrid[:size, :size]
+    centre = (rows - landmarks[151, 1]) ** 2 + (cols - landmarks[151, 0]) ** 2 < (size / 16) ** 2
+    assert np.abs(crop.astype(int) - aligned.detail).max(axis=-1)[centre].max() <= 6
+    hair = HairRenderer._hair(aligned, aligned.detail.astype(np.float32) / 255.0) > 0.9
+    assert to_lab(crop)[hair][:, 0].mean() < 30                 # the hair itself is black
+
+
 def test_dark_hair_in_a_pale_photo_made_black_is_not_teal(pipeline, faces):
     """The astronaut's skin is less red than the black-haired training faces' (a* 8 against
     15): following the cast, her hair made black came out teal (a* -3.0 on average; below 0 on
