@@ -152,7 +152,8 @@ FOREHEAD_MIN = 0.03    # ... if that is at least this tall and wide (share of th
 ROUNDING = 0.04        # ... its outline smoothed over this (share of the crop)
 DOME = 18.0            # a bare scalp is this many L* units darker at the skull's edge than on top,
 DOME_WIDTH = 0.12      # ... darkening over this (share of the crop) either side of its edge
-SCALP_LIFT = 15.0      # ... lightened by at most this where the crown is bare, to the forehead's lightness
+SCALP_LIFT = 15.0      # ... lightened by at most this, to the forehead's lightness, where the crown is bare:
+BALD_CROWN = (0.5, 0.8)  # ... this much of it (not at all / wholly; ``bare_crown``: bald 0.89-1, receding 0-0.56)
 SHEEN = 10.0           # ... and this much lighter where light from above catches its front
 BEYOND_BLUR = 1.0      # recolouring past the crop: its colours and its mask smoothed by this (crop pixels)
 BEYOND_WALL = 0.02     # ... only if this much of the crop is wall (off the person)
@@ -1753,12 +1754,13 @@ class HairRenderer:
         # L* of each 0.0 apart in the mean), not the skin's median tone (the shaded temples took
         # it 3 to 12 L* darker); a receding hairline's bared temples are left as they are (lifted,
         # they were seen as receding less often).
-        forehead = forehead_box(landmarks, hair) if crown > 0 else None
+        forehead = forehead_box(landmarks, hair) if crown > BALD_CROWN[0] else None
         dome = (inside > 0.5) & (loss > 0.5)
         if forehead is not None and dome.any():
             x0, y0, x1, y1 = forehead
             gap = float(np.median(lab[y0:y1, x0:x1, 0]) - np.median(base[..., 0][dome]))
-            base[..., 0] += crown * float(np.clip(gap, 0.0, SCALP_LIFT))
+            bald = float(np.clip((crown - BALD_CROWN[0]) / (BALD_CROWN[1] - BALD_CROWN[0]), 0.0, 1.0))
+            base[..., 0] += bald * float(np.clip(gap, 0.0, SCALP_LIFT))
         # The skin's grain (as strong as the bare skin's fine detail, at most PORES), not its
         # wrinkles, brows or a stray curl: a fixed fine noise, not the skin's pixels moved.
         fine = detail - cv2.GaussianBlur(detail, (0, 0), DETAIL_SIGMA * size)
