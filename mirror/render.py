@@ -95,7 +95,7 @@ CORE = (0.9, 1.0)       # ... except deep inside the recolouring's mask (from CO
 # ... those spreads counted as at least this (L*, a*, b*): black hair's own is a unit or two, and
 # its strands a shade warmer at its edge would count as not hair (left half-moved: a dark line).
 SPREAD_FLOOR = np.float32([4.0, 3.0, 3.0])
-ALREADY = (8.0, 20.0)  # recolouring: hair this close to the target (CIELAB distance) is left / fully moved
+ALREADY = (4.0, 12.0)  # recolouring: hair this close to the target (CIELAB distance) is left / fully moved
 LIGHT_TARGET = 40.0    # ... a target this light in L* (blond, gray) darkens no hair
 BLACK = (16.0, 20.0)   # ... a target this dark in L* (wholly / not at all) is black:
 BLACK_CHROMA = 0.25    # ... hair made darker by it takes this share of its mean a*, b*
@@ -267,10 +267,13 @@ def move(own: np.ndarray, target: np.ndarray, amount: float = 1.0, warm: bool = 
         # target's hue (overshot, a red-brown head turned blond would come out grey-green).
         chroma = float(np.linalg.norm(target[0, 1:]))
         mean[1:] = target[0, 1:] * max(1.0, float(np.linalg.norm(mean[1:])) / max(chroma, 1e-6))
-    if mean[0] < own[0, 0]:
+    black = float(np.clip((BLACK[1] - target[0, 0]) / (BLACK[1] - BLACK[0]), 0.0, 1.0)) * min(amount, 1.0)
+    if black > 0.0:
+        # Nor does black make any hair lighter: blue-black hair made black keeps its depth
+        # (lightened to the target's mean, it came out a dull ash).
+        mean[0] = min(float(mean[0]), float(own[0, 0]))
         # Hair made black is neutral: its pixels keep their own spread of a*, b* (a brown head's
         # warm lights), so a mean as warm as real black hair's came out brown-black.
-        black = float(np.clip((BLACK[1] - target[0, 0]) / (BLACK[1] - BLACK[0]), 0.0, 1.0))
         # (its a* held at GREEN_FLOOR, as scene_target holds it: not teal)
         floor = min(float(mean[1]), GREEN_FLOOR)
         mean[1:] *= 1.0 - black * (1.0 - BLACK_CHROMA)

@@ -464,17 +464,26 @@ def test_a_colour_target_follows_the_pictures_light_and_cast():
 def test_hair_made_black_is_neutral_not_brown_black(pipeline):
     """Hair made black keeps its own spread of a*, b* (a ginger or brown head's warm lights): with
     a mean as warm as real black hair's it came out brown-black (d12's ginger curls at a median
-    chroma of 8.2; on the test split the judge saw black on 0.27 of the faces, against 0.52).
+    chroma of 8.2; on 300 test faces the judge saw black on 0.27 of them, against 0.53).
     Brown, a lighter target, keeps the colour it has."""
-    frame, aligned = pipeline.track(Frame(0, 0, clip_frame("d12.mp4", at=60)))
-    hair = HairRenderer._hair(aligned, aligned.detail.astype(np.float32) / 255.0) > 0.9
-    lab = to_lab(pipeline.edit(frame, aligned, pipeline.styles.get("black")).crop)[hair]
-    assert np.median(lab[:, 0]) < 10
-    assert np.median(np.hypot(lab[:, 1], lab[:, 2])) < 5
+    def black_hair(clip):
+        frame, aligned = pipeline.track(Frame(0, 0, clip_frame(clip, at=60)))
+        hair = HairRenderer._hair(aligned, aligned.detail.astype(np.float32) / 255.0) > 0.9
+        lab = to_lab(pipeline.edit(frame, aligned, pipeline.styles.get("black")).crop)[hair]
+        return np.median(lab[:, 0]), np.median(np.hypot(lab[:, 1], lab[:, 2]))
+
+    lightness, chroma = black_hair("d12.mp4")
+    assert lightness < 10 and chroma < 5
+    # d3's dark brown hair (L* 13, chroma 14), within 8-20 CIELAB units of black, moved only a
+    # seventh of the way and stayed brown (ALREADY); so did most of black's failures.
+    lightness, chroma = black_hair("d3.mp4")
+    assert lightness < 12 and chroma < 10
     brown_hair, black = np.float32([[35, 8, 14], [10, 3, 4]]), np.float32([[13, 2.7, 3.0], [10.6, 3.8, 4.5]])
     mean = move(brown_hair, black, 2.0)[0]                      # the mirror's reach for black
     assert np.linalg.norm(mean[1:]) < np.linalg.norm(black[0, 1:])  # twice as colourful before
     assert abs(np.degrees(np.arctan2(mean[2], mean[1]) - np.arctan2(3.0, 2.7))) < 1.0   # in black's hue
+    blue_black = np.float32([[5, -1, -4], [4, 2, 2]])                 # black makes no hair lighter (an ash)
+    assert move(blue_black, black, 2.0)[0][0] == pytest.approx(5)
     brown = np.float32([[26, 8.4, 12.5], [13.8, 4.4, 6.1]])
     assert np.allclose(move(np.float32([[50, 8, 18], [12, 3, 5]]), brown, 1.0)[0][1:], brown[0, 1:])
 
@@ -648,7 +657,7 @@ def test_recolour_keeps_the_hairs_own_pattern():
     # Lighter where it was lighter: the strands' order is kept.
     assert np.corrcoef(out[..., 0].ravel(), lab[..., 0].ravel())[0, 1] > 0.98
     assert np.abs(to_lab(recolor(lab, own, target, amount=0.0)) - lab).mean() < 0.3   # no change
-    near = np.stack([own[0] + 3.0, own[1]])     # hair already of the colour stays as it is
+    near = np.stack([own[0] + 2.0, own[1]])     # hair already of the colour stays as it is
     assert np.abs(to_lab(recolor(lab, own, near)) - lab).mean() < 0.3
 
 
