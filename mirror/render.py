@@ -95,7 +95,8 @@ CORE = (0.9, 1.0)       # ... except deep inside the recolouring's mask (from CO
 # ... those spreads counted as at least this (L*, a*, b*): black hair's own is a unit or two, and
 # its strands a shade warmer at its edge would count as not hair (left half-moved: a dark line).
 SPREAD_FLOOR = np.float32([4.0, 3.0, 3.0])
-ALREADY = (4.0, 12.0)  # recolouring: hair this close to the target (CIELAB distance) is left / fully moved
+ALREADY = ((8.0, 20.0), (4.0, 12.0))  # recolouring: hair this close to a light target / a dark one (CIELAB
+                       # distance) is left / fully moved
 LIGHT_TARGET = 40.0    # ... a target this light in L* (blond, gray) darkens no hair
 BLACK = (16.0, 20.0)   # ... a target this dark in L* (wholly / not at all) is black:
 BLACK_CHROMA = 0.25    # ... hair made darker by it takes this share of its mean a*, b*
@@ -249,9 +250,13 @@ def move(own: np.ndarray, target: np.ndarray, amount: float = 1.0, warm: bool = 
     ``warm``: a named colour, which hair made lighter takes in its own warmth (``_warmth``; an
     exemplar's colour is the exemplar's)."""
     limits = np.float32(SPREAD_LIMITS)
-    # Hair already of the target colour stays as it is; the full move from ALREADY[1] CIELAB units on.
+    # Hair already of the target colour stays as it is. Near a dark target (black, brown) that is
+    # nearer: dark brown or auburn hair 8-20 CIELAB units off black moved a seventh of the way
+    # and stayed brown; near a light one (blond, gray), moved, it was told from real hair of the
+    # colour more often (blond's detectability 0.742 -> 0.766).
+    near = ALREADY[0] if target[0, 0] >= LIGHT_TARGET else ALREADY[1]
     distance = float(np.linalg.norm(target[0] - own[0]))
-    amount *= float(np.clip((distance - ALREADY[0]) / (ALREADY[1] - ALREADY[0]), 0.0, 1.0))
+    amount *= float(np.clip((distance - near[0]) / (near[1] - near[0]), 0.0, 1.0))
     if warm:
         target = _warmth(own, target)
     ratio = np.clip(target[1] / own[1], limits[:, 0], limits[:, 1]) ** amount
