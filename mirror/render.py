@@ -1254,7 +1254,7 @@ class HairRenderer:
             target = np.stack([own[0] + shift, own[1]])
             out = detail + hair[..., None] * (recolor(to_lab(aligned.detail), own, target, plan.amount) - detail)
             recolored = hair * keep_out
-        bare = zero
+        bare, forehead = zero, None
         if loss.max() > 0:
             wall = self._wall(detail, aligned, hair, plate)
             inside = self._skull(landmarks, aligned.person, size)
@@ -1263,7 +1263,8 @@ class HairRenderer:
             reach = max(1, int(round(WISPS * size)))
             below = cv2.dilate(loss, np.ones((reach + 1, 1), np.uint8), anchor=(0, reach))
             loss = np.maximum(loss, below * inside * np.clip((1.0 - hair) * 10.0, 0.0, 1.0))
-            scalp = self._scalp(aligned.detail, landmarks, hair, plan, inside, loss)
+            forehead = forehead_box(landmarks, hair)
+            scalp = self._scalp(aligned.detail, landmarks, hair, plan, inside, loss, forehead)
             bare = loss * inside
             # (outside it, the side of the head where hair stays beyond: not the wall)
             inside = np.maximum(inside, self._enclosed(hair, loss, aligned.person, landmarks, soft))
@@ -1319,8 +1320,7 @@ class HairRenderer:
         if source is not None:
             edited.source, edited.source_weight = source, grow * keep_out
         # A bald scalp takes the forehead's fine grain, which a large face holds beyond the crop.
-        forehead = forehead_box(landmarks, hair) if bare.max() > 0 else None
-        if forehead is not None:
+        if forehead is not None and bare.max() > 0:
             edited.grain = SkinGrain(bare * (1.0 - grow) * keep_out, forehead)
         edited.beyond = removed_beyond(aligned, loss * keep_out) if loss.max() > 0 else None
         return edited
@@ -1732,12 +1732,13 @@ class HairRenderer:
 
     @staticmethod
     def _scalp(image: np.ndarray, landmarks: np.ndarray, hair: np.ndarray, plan: EditPlan,
-               inside: np.ndarray, loss: np.ndarray) -> np.ndarray:
+               inside: np.ndarray, loss: np.ndarray, forehead: tuple[int, int, int, int] | None) -> np.ndarray:
         """(R, R, 3) float32: bare scalp on the (R, R, 3) uint8 detail crop: the person's skin
         colour, shaded as the edited decode is and darker towards the edge of ``inside`` (R, R),
-        the scalp's outline, with the skin's grain; where it meets bare skin (the edge of
-        ``loss`` (R, R), the hair taken away) it takes that skin's colour, and the difference
-        spreads smoothly over the rest (a gradient-domain blend: no colour step)."""
+        the scalp's outline, with the skin's grain, and on a bare crown as light as the bare
+        ``forehead`` (``forehead_box``, if any); where it meets bare skin (the edge of ``loss``
+        (R, R), the hair taken away) it takes that skin's colour, and the difference spreads
+        smoothly over the rest (a gradient-domain blend: no colour step)."""
         size = image.shape[0]
         lab = to_lab(image)
         detail = image.astype(np.float32) / 255.0
@@ -1762,11 +1763,11 @@ class HairRenderer:
         # L* of each 0.0 apart in the mean), not the skin's median tone (the shaded temples took
         # it 3 to 12 L* darker); a receding hairline's bared temples are left as they are (lifted,
         # they were seen as receding less often).
-        forehead = forehead_box(landmarks, hair) if crown > BALD_CROWN[0] else None
-        dome = (inside > 0.5) & (loss > 0.5)
-        if forehead is not None and dome.any():
+        # (the medians on every other row and column: as good, and a millisecond less)
+        dome = (inside[::2, ::2] > 0.5) & (loss[::2, ::2] > 0.5)
+        if forehead is not None and crown > BALD_CROWN[0] and dome.any():
             x0, y0, x1, y1 = forehead
-            gap = float(np.median(lab[y0:y1, x0:x1, 0]) - np.median(base[..., 0][dome]))
+            gap = float(np.median(lab[y0:y1:2, x0:x1:2, 0]) - np.median(base[::2, ::2, 0][dome]))
             bald = float(np.clip((crown - BALD_CROWN[0]) / (BALD_CROWN[1] - BALD_CROWN[0]), 0.0, 1.0))
             base[..., 0] += bald * float(np.clip(gap, 0.0, SCALP_LIFT))
         # The skin's grain (as strong as the bare skin's fine detail, at most PORES), not its
