@@ -272,16 +272,16 @@ def move(own: np.ndarray, target: np.ndarray, amount: float = 1.0, warm: bool = 
         # target's hue (overshot, a red-brown head turned blond would come out grey-green).
         chroma = float(np.linalg.norm(target[0, 1:]))
         mean[1:] = target[0, 1:] * max(1.0, float(np.linalg.norm(mean[1:])) / max(chroma, 1e-6))
-    black = float(np.clip((BLACK[1] - target[0, 0]) / (BLACK[1] - BLACK[0]), 0.0, 1.0)) * min(amount, 1.0)
+    black = float(np.clip((BLACK[1] - target[0, 0]) / (BLACK[1] - BLACK[0]), 0.0, 1.0))
     if black > 0.0:
         # Nor does black make any hair lighter: blue-black hair made black keeps its depth
         # (lightened to the target's mean, it came out a dull ash).
-        mean[0] = min(float(mean[0]), float(own[0, 0]))
+        mean[0] -= black * max(float(mean[0] - own[0, 0]), 0.0)
         # Hair made black is neutral: its pixels keep their own spread of a*, b* (a brown head's
         # warm lights), so a mean as warm as real black hair's came out brown-black.
         # (its a* held at GREEN_FLOOR, as scene_target holds it: not teal)
         floor = min(float(mean[1]), GREEN_FLOOR)
-        mean[1:] *= 1.0 - black * (1.0 - BLACK_CHROMA)
+        mean[1:] *= 1.0 - black * min(amount, 1.0) * (1.0 - BLACK_CHROMA)
         mean[1] = max(float(mean[1]), floor)
     return mean, ratio
 
@@ -1582,8 +1582,9 @@ class HairRenderer:
         if count > 2:
             joined = np.zeros(count, bool)
             joined[patches[cls._sure(aligned, size, (HAIR_SURE, 1.0))[box] > 0.0]] = True
-            joined[0] = True
-            mask[box] *= joined[patches]
+            if joined[1:].any():        # (where the segmenter is sure of no hair, all of it stays)
+                joined[0] = True
+                mask[box] *= joined[patches]
         return mask, box, mixed, mix
 
     @staticmethod
