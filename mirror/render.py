@@ -99,7 +99,7 @@ ALREADY = ((8.0, 20.0), (4.0, 12.0))  # recolouring: hair this close to a light 
                        # distance) is left / fully moved
 LIGHT_TARGET = 40.0    # ... a target this light in L* (blond, gray) darkens no hair
 BLACK = (16.0, 20.0)   # ... a target this dark in L* (wholly / not at all) is black:
-BLACK_CHROMA = 0.25    # ... hair made darker by it takes this share of its mean a*, b*
+BLACK_CHROMA = 0.25    # ... hair moved to it takes this share of its new mean's a*, b*, and is made no lighter
 CEILING = 3.0          # ... skin or wall only shifted with hair made lighter: no lighter than its new mean plus this many spreads
 LIGHTEN_PAST = 0.5     # ... past its target, hair made lighter goes this share as far in L* (overshot, it reads as bleached)
 LEND_GAIN = 0.8        # recolouring: a donor's hair detail makes up this much of the lightness spread flat hair lacks (mirror.texture)
@@ -1001,13 +1001,19 @@ def thin_ends(grow: np.ndarray, down: np.ndarray, streaks: np.ndarray) -> np.nda
     return (grow * (1.0 - THIN_ENDS * down ** THIN_POWER * gaps)).astype(np.float32)
 
 
+def _scalp_top(inside: np.ndarray) -> int | None:
+    """The first row of the scalp ``inside`` (R, R), or None where there is none."""
+    rows = np.flatnonzero((inside > 0.5).any(axis=1))
+    return int(rows[0]) if len(rows) else None
+
+
 def bare_crown(inside: np.ndarray, loss: np.ndarray) -> float:
     """How much the hair taken away, ``loss`` (R, R), bares the crown of the scalp ``inside``
     (R, R): 1 for a bald head, 0 for a receding hairline."""
-    rows = np.nonzero((inside > 0.5).any(axis=1))[0]
-    if not len(rows):
+    top = _scalp_top(inside)
+    if top is None:
         return 0.0
-    crown = (inside > 0.5) & (np.arange(inside.shape[0])[:, None] < rows[0] + 0.15 * inside.shape[0])
+    crown = (inside > 0.5) & (np.arange(inside.shape[0])[:, None] < top + 0.15 * inside.shape[0])
     return float(np.clip(2.0 * loss[crown].mean() - 1.0, 0.0, 1.0)) if crown.any() else 0.0
 
 
@@ -1015,10 +1021,9 @@ def _sheen(inside: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     """(R, R) float32 in [0, 1]: where light falling from above catches a bare scalp ``inside``
     (R, R): a soft oval on its front, between its top and the brows."""
     size = inside.shape[0]
-    rows = np.nonzero((inside > 0.5).any(axis=1))[0]
-    if not len(rows):
+    top = _scalp_top(inside)
+    if top is None:
         return np.zeros_like(inside)
-    top = float(rows[0])
     brows = float(np.median(brow_line(landmarks, size)))
     cx = float(landmarks[:, 0].mean())
     cy = top + 0.35 * (brows - top)
@@ -1765,8 +1770,10 @@ class HairRenderer:
         # it 3 to 12 L* darker); a receding hairline's bared temples are left as they are (lifted,
         # they were seen as receding less often).
         # (the medians on every other row and column: as good, and a millisecond less)
-        dome = (inside[::2, ::2] > 0.5) & (loss[::2, ::2] > 0.5)
-        if forehead is not None and crown > BALD_CROWN[0] and dome.any():
+        dome = None
+        if forehead is not None and crown > BALD_CROWN[0]:
+            dome = (inside[::2, ::2] > 0.5) & (loss[::2, ::2] > 0.5)
+        if dome is not None and dome.any():
             x0, y0, x1, y1 = forehead
             gap = float(np.median(lab[y0:y1:2, x0:x1:2, 0]) - np.median(base[::2, ::2, 0][dome]))
             bald = float(np.clip((crown - BALD_CROWN[0]) / (BALD_CROWN[1] - BALD_CROWN[0]), 0.0, 1.0))
