@@ -183,6 +183,8 @@ FAST_HEAD = 0.008       # ... and a crop moving this much a frame (share of it) 
 SKIN_RING = 0.01       # bald: the scalp takes the colour of the skin this close (share of the crop) to its edge
 SKIN_FALL = 0.16       # ... and less so the farther from there (e-fold distance, share of the crop)
 SKIN_MIN = 0.002       # share of the crop a skin sample needs before it is trusted
+SKIN_SHADED = 0.01     # ... a forehead's this much (less is the skin between a fringe's strands, in their
+                       # shadow: a scalp drawn in its tone was a grey patch)
 
 
 # OpenCV converts 8-bit colour to CIELAB by table, 30x faster than in floating point; 8 bits
@@ -876,12 +878,13 @@ def forehead_box(landmarks: np.ndarray, hair: np.ndarray) -> tuple[int, int, int
 
 def skin_sample(lab: np.ndarray, landmarks: np.ndarray, hair: np.ndarray) -> np.ndarray:
     """(H, W) bool: the person's bare skin to draw scalp from: the forehead under the hairline,
-    or where bangs cover it, the cheeks and nose between the nose tip and the mouth."""
+    or where bangs cover all but SKIN_SHADED of it, the cheeks and nose between the nose tip and
+    the mouth."""
     size = lab.shape[0]
     rows = np.arange(size, dtype=np.float32)[:, None]
     bare = face_oval(landmarks, size) & (hair < 0.2)
     forehead = bare & (rows < brow_line(landmarks, size)[None, :] - 0.01 * size)
-    if forehead.sum() >= SKIN_MIN * size * size:
+    if forehead.sum() >= SKIN_SHADED * size * size:
         return forehead
     return bare & (rows > landmarks[NOSE_TIP, 1]) & (rows < landmarks[MOUTH, 1])
 
@@ -1786,8 +1789,10 @@ class HairRenderer:
         drawn = (loss > 0.5).astype(np.uint8)
         ring = _width(SKIN_RING, size)
         # (bare skin: not hair, inside the skull; the face mesh's oval can stop short of a high
-        # forehead)
-        meets = (cv2.dilate(drawn, np.ones((ring, ring), np.uint8)) > drawn) & (inside > 0.5) & (hair < 0.2)
+        # forehead; above the brows, which a fringe taken away ends on: their colour, spread up
+        # over the forehead, made it a grey patch)
+        above = np.arange(size)[:, None] < brow_line(landmarks, size)[None, :] - FOREHEAD_INSET * size
+        meets = (cv2.dilate(drawn, np.ones((ring, ring), np.uint8)) > drawn) & (inside > 0.5) & (hair < 0.2) & above
         if meets.sum() >= SKIN_MIN * size * size:
             known = meets.astype(np.float32)
             # ... fading out away from it (the skin at a hairline lies in the hair's shadow:
