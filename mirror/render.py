@@ -1288,14 +1288,15 @@ class HairRenderer:
                 bay = self._bay_seen = self._follow(bay_seen, bay, BAY_RATE)
             kept = hair * (1.0 - bay)
             dense = self._dense(kept)
-        else:
-            dense = None
-        if dense is not None and dense.sum() >= SOURCE_MIN * (grow > 0.5).sum():
-            grow = strand_tips(self._from_hairline(grow, kept, soft))
             # It falls from ROOTS above the dense hair's lower edge (the mask's edge runs a few
-            # pixels into the skin at a hairline: hair drawn from there is pale) ...
+            # pixels into the skin at a hairline: hair drawn from there is pale; a band of dense
+            # hair less deep than that has none to fall from) ...
             reach = max(1, int(round(ROOTS * size)))
             roots = cv2.erode(dense.astype(np.uint8), np.ones((reach + 1, 1), np.uint8), anchor=(0, 0)) > 0
+        else:
+            dense = roots = None
+        if roots is not None and roots.any() and dense.sum() >= SOURCE_MIN * (grow > 0.5).sum():
+            grow = strand_tips(self._from_hairline(grow, kept, soft))
             strands, source = self._strands(out, roots, grow > 0.5, FOLD * size)
             # ... in the dense hair's own colour, its lighter part.
             new = grow > 0.5

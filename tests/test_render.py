@@ -1226,6 +1226,26 @@ def test_short_hair_gets_a_fringe_drawn_from_it(pipeline, name):
     assert gap_after < 0.7 * gap_before, (gap_before, gap_after)
 
 
+def test_a_band_of_hair_too_shallow_to_fall_from_gets_no_fringe_and_no_error(pipeline, faces):
+    """Bangs on Grace Hopper with her hair mask replaced by a band of sure hair along the
+    hairline, 4 to 16 crop pixels deep. A band a little less deep than ROOTS below its dense part
+    has dense hair enough to draw from but none for the fringe to fall from: since SOURCE_MIN
+    was lowered to 0.3, the renderer raised an IndexError there (a band 10 pixels deep). It now
+    draws no fringe; a deeper band still gets one."""
+    _, _, aligned = faces[0]
+    size = aligned.crop.shape[0]
+    oval = face_oval(aligned.landmarks, size)
+    top = int(oval.argmax(axis=0)[oval.any(axis=0)].min())
+    drawn = []
+    for deep in range(4, 17):
+        hair = np.zeros((size, size), np.float32)
+        hair[max(top - deep, 0):top] = 1.0
+        band = dataclasses.replace(aligned, hair=hair)
+        edited = HairRenderer().render(band, pipeline.editor.edit(band, pipeline.styles.get("bangs"), 1.0))
+        drawn.append(edited.replace.max() > 0.5)
+    assert not all(drawn) and any(drawn), drawn
+
+
 def test_new_hair_copied_from_short_hair_is_stretched_down_not_folded_into_a_zigzag():
     """Short hair above a fringe four times as deep: copied down and folded back on itself every
     run (a mirror, then a mirror of the mirror), its slanting strands came out as chevrons, a
