@@ -883,10 +883,15 @@ def skin_sample(lab: np.ndarray, landmarks: np.ndarray, hair: np.ndarray) -> np.
     size = lab.shape[0]
     rows = np.arange(size, dtype=np.float32)[:, None]
     bare = face_oval(landmarks, size) & (hair < 0.2)
-    forehead = bare & (rows < brow_line(landmarks, size)[None, :] - 0.01 * size)
+    forehead = bare & above_brows(landmarks, size)
     if forehead.sum() >= SKIN_SHADED * size * size:
         return forehead
     return bare & (rows > landmarks[NOSE_TIP, 1]) & (rows < landmarks[MOUTH, 1])
+
+
+def above_brows(landmarks: np.ndarray, size: int) -> np.ndarray:
+    """(S, S) bool: the rows more than FOREHEAD_INSET of the crop above the brows' arc."""
+    return np.arange(size, dtype=np.float32)[:, None] < brow_line(landmarks, size)[None, :] - FOREHEAD_INSET * size
 
 
 _PATTERNS: dict[tuple, np.ndarray] = {}
@@ -1792,8 +1797,8 @@ class HairRenderer:
         # (bare skin: not hair, inside the skull; the face mesh's oval can stop short of a high
         # forehead; above the brows, which a fringe taken away ends on: their colour, spread up
         # over the forehead, made it a grey patch)
-        above = np.arange(size)[:, None] < brow_line(landmarks, size)[None, :] - FOREHEAD_INSET * size
-        meets = (cv2.dilate(drawn, np.ones((ring, ring), np.uint8)) > drawn) & (inside > 0.5) & (hair < 0.2) & above
+        meets = ((cv2.dilate(drawn, np.ones((ring, ring), np.uint8)) > drawn) & (inside > 0.5) & (hair < 0.2)
+                 & above_brows(landmarks, size))
         if meets.sum() >= SKIN_MIN * size * size:
             known = meets.astype(np.float32)
             # ... fading out away from it (the skin at a hairline lies in the hair's shadow:
