@@ -65,6 +65,9 @@ COPY = 0.12            # new hair below a hairline is the hair up to this far ab
 STRETCH = 4.0          # ... and stretched by at most this much to reach its lower end (at 2, short hair folded into a zigzag)
 DENSE = 0.02           # new hair is drawn from hair this far (share of the crop) inside its edge
 SOURCE_MIN = 0.3       # ... if it has at least this much of it (share of the new hair's area; at 0.5 short hair got none)
+SOURCE_SURE = 0.85     # ... copied from where the segmenter is this sure of hair (a cap it half takes for hair: 0.6-0.8),
+SURE_SHARE = 0.6       # ... if that is this share of the dense hair (a head under a cap has less: its colour was copied)
+SURE_HOLD = 0.2        # ... or, in video with new hair drawn on the last frame, this much less
 ROOTS = 0.04           # ... and reaches up to this far over the thin hair above it
 BROAD = 0.03           # ... its patches of light and shade evened out above this size (share of the crop)
 OUTLIER = 2.0          # ... its colour kept within this many robust spreads of the hair's own (L*; a*, b* halved)
@@ -1285,7 +1288,9 @@ class HairRenderer:
             fill = scalp * inside + wall * (1 - inside)
             out = out + loss[..., None] * (fill - out)
         # New hair is drawn from the dense hair, not the thin hair at its edge that lets the skin
-        # through; a head with too little of it (a hat, a bald head) gets none.
+        # through, and only from the part the segmenter is sure of; a head with too little of it
+        # (a bald head), or whose dense hair is mostly unsure (a cap it half takes for hair, whose
+        # colour was copied into the fringe), gets none.
         if grow.max() > 0:
             # (Skin the soft hair mask covers, a bay in the hairline, is bare: covered, not copied.)
             bay = self._bay(aligned, size)
@@ -1293,19 +1298,24 @@ class HairRenderer:
                 bay = self._bay_seen = self._follow(bay_seen, bay, BAY_RATE)
             kept = hair * (1.0 - bay)
             dense = self._dense(kept)
+            sure = dense & (self._sure(aligned, size, (0.0, 1.0)) > SOURCE_SURE)
             # It falls from ROOTS above the dense hair's lower edge (the mask's edge runs a few
             # pixels into the skin at a hairline: hair drawn from there is pale; a band of dense
             # hair less deep than that has none to fall from) ...
             reach = max(1, int(round(ROOTS * size)))
-            roots = cv2.erode(dense.astype(np.uint8), np.ones((reach + 1, 1), np.uint8), anchor=(0, 0)) > 0
+            roots = cv2.erode(sure.astype(np.uint8), np.ones((reach + 1, 1), np.uint8), anchor=(0, 0)) > 0
         else:
             dense = roots = None
-        if roots is not None and roots.any() and dense.sum() >= SOURCE_MIN * (grow > 0.5).sum():
+        # (In video, a fringe drawn on the last frame holds while its hair is a little less sure:
+        # as a head turns, the sure share dips for a few frames, d12 to 0.59.)
+        held = SURE_HOLD if strands_seen is not None else 0.0
+        if (roots is not None and roots.any() and dense.sum() >= SOURCE_MIN * (grow > 0.5).sum()
+                and sure.sum() >= (SURE_SHARE - held) * dense.sum()):
             grow = strand_tips(self._from_hairline(grow, kept, soft))
             strands, source = self._strands(out, roots, grow > 0.5, FOLD * size)
-            # ... in the dense hair's own colour, its lighter part.
+            # ... in the sure hair's own colour, its lighter part.
             new = grow > 0.5
-            strands = lit_like(strands, new, out[dense])
+            strands = lit_like(strands, new, out[sure])
             # ... with strands along its fall: fine streaks of light and shade (short or even hair
             # copied down is otherwise a flat slab).
             streaks = _pattern(size, STREAKS[0] * size, STREAKS[1] * size)

@@ -1121,7 +1121,7 @@ def test_a_fringe_on_a_large_face_takes_the_frames_own_fine_detail(pipeline, pho
             return cv2.Laplacian(gray, cv2.CV_32F)[where].var()
 
         hair_detail = detail(frame_image, own)
-        assert detail(plain, fringe) < 0.5 * hair_detail                     # the blur it was
+        assert detail(lent, fringe) > 1.5 * detail(plain, fringe)            # the blur it was
         assert 0.5 * hair_detail < detail(lent, fringe) < 2.0 * hair_detail
 
 
@@ -1224,6 +1224,45 @@ def test_short_hair_gets_a_fringe_drawn_from_it(pipeline, name):
     gap_before = np.linalg.norm(np.median(before[changed], axis=0) - hair)
     gap_after = np.linalg.norm(np.median(after[changed], axis=0) - hair)
     assert gap_after < 0.7 * gap_before, (gap_before, gap_after)
+
+
+@pytest.mark.parametrize("name", ["000635", "003249", "004997"])
+def test_a_cap_is_not_copied_into_a_fringe(pipeline, name):
+    """CelebA 000635 (a pink visor), 003249 (a red cap), 004997 (a camouflage cap): the segmenter
+    half takes the cap for hair (0.6-0.8 where it is 0.95 on hair), and bangs drew a fringe of
+    pink, red or grey strands copied from it. Too little of what it calls dense hair is sure hair,
+    so no fringe is drawn: the mirror shows them as they are."""
+    frame, aligned = pipeline.track(Frame(0, 0, read_image(os.path.join(need(CELEBA), "img", f"{name}.jpg"))))
+    edited = pipeline.edit(frame, aligned, pipeline.styles.get("bangs"))
+    changed = np.abs(edited.crop.astype(int) - aligned.detail).max(axis=-1) > 12
+    assert changed.mean() < 0.002, changed.mean()
+
+
+def test_in_video_a_fringe_holds_while_its_hair_is_a_little_less_sure(pipeline, faces):
+    """Bangs on Grace Hopper with her hair mask replaced by a band along the hairline, sure
+    (0.95) on one side and half sure (0.7) on the other: too little sure hair to draw from in a
+    photo, or on the first frame of a video. But a fringe drawn on the last frame holds (in d12
+    the sure share dips for a few frames as the head turns): it does not blink off."""
+    _, _, aligned = faces[0]
+    size = aligned.crop.shape[0]
+    oval = face_oval(aligned.landmarks, size)
+    top = int(oval.argmax(axis=0)[oval.any(axis=0)].min())
+    middle = int(round(aligned.landmarks[:, 0].mean()))
+
+    def band(other: float) -> AlignedFace:
+        hair = np.zeros((size, size), np.float32)
+        hair[max(top - 30, 0):top, :middle] = 0.95
+        hair[max(top - 30, 0):top, middle:] = other
+        return dataclasses.replace(aligned, hair=hair)
+
+    def draws(renderer: HairRenderer, face: AlignedFace) -> bool:
+        return renderer.render(face, pipeline.editor.edit(face, pipeline.styles.get("bangs"), 1.0)).replace.max() > 0.5
+
+    video = HairRenderer(video=True)
+    assert draws(video, band(0.95))
+    assert draws(video, band(0.7))              # held
+    assert not draws(HairRenderer(video=True), band(0.7))
+    assert not draws(HairRenderer(), band(0.7))
 
 
 def test_a_band_of_hair_too_shallow_to_fall_from_gets_no_fringe_and_no_error(pipeline, faces):
