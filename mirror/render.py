@@ -66,8 +66,9 @@ STRETCH = 4.0          # ... and stretched by at most this much to reach its low
 DENSE = 0.02           # new hair is drawn from hair this far (share of the crop) inside its edge
 SOURCE_MIN = 0.3       # ... if it has at least this much of it (share of the new hair's area; at 0.5 short hair got none)
 SOURCE_SURE = 0.85     # ... copied from where the segmenter is this sure of hair (a cap it half takes for hair: 0.6-0.8),
-SURE_SHARE = 0.6       # ... if that is this share of the dense hair (a head under a cap has less: its colour was copied)
-SURE_HOLD = 0.2        # ... or, in video with new hair drawn on the last frame, this much less
+SURE_SHARE = 0.6       # ... if that is this share of the dense hair (less: a head under a cap, ``_under_cap``, whose colour
+                       # was copied)
+SURE_HOLD = 0.2        # ... or, in video for a head not under a cap on the last frame, this much less
 ROOTS = 0.04           # ... and reaches up to this far over the thin hair above it
 BROAD = 0.03           # ... its patches of light and shade evened out above this size (share of the crop)
 OUTLIER = 2.0          # ... its colour kept within this many robust spreads of the hair's own (L*; a*, b* halved)
@@ -1139,6 +1140,7 @@ class HairRenderer:
         self._donor: int | None = None
         self._bay_seen: np.ndarray | None = None
         self._strands_seen: np.ndarray | None = None
+        self._capped: bool | None = None     # (video: whether the head was under a cap, ``_under_cap``)
         # Where lent strands lie: (2, 3) from the donor's crop to this frame's crop, and the
         # frame-to-crop matrix (2, 3) it was made for.
         self._lent_at: tuple[np.ndarray, np.ndarray] | None = None
@@ -1289,8 +1291,7 @@ class HairRenderer:
             out = out + loss[..., None] * (fill - out)
         # New hair is drawn from the dense hair, not the thin hair at its edge that lets the skin
         # through, and only from the part the segmenter is sure of; a head with too little of it
-        # (a bald head), or whose dense hair is mostly unsure (a cap it half takes for hair, whose
-        # colour was copied into the fringe), gets none.
+        # (a bald head) or under a cap (whose colour was copied into the fringe) gets none.
         if grow.max() > 0:
             # (Skin the soft hair mask covers, a bay in the hairline, is bare: covered, not copied.)
             bay = self._bay(aligned, size)
@@ -1306,11 +1307,8 @@ class HairRenderer:
             roots = cv2.erode(sure.astype(np.uint8), np.ones((reach + 1, 1), np.uint8), anchor=(0, 0)) > 0
         else:
             dense = roots = None
-        # (In video, a fringe drawn on the last frame holds while its hair is a little less sure:
-        # as a head turns, the sure share dips for a few frames, d12 to 0.59.)
-        held = SURE_HOLD if strands_seen is not None else 0.0
         if (roots is not None and roots.any() and dense.sum() >= SOURCE_MIN * (grow > 0.5).sum()
-                and sure.sum() >= (SURE_SHARE - held) * dense.sum()):
+                and not self._under_cap(float(sure.sum()) / float(dense.sum()))):
             grow = strand_tips(self._from_hairline(grow, kept, soft))
             strands, source = self._strands(out, roots, grow > 0.5, FOLD * size)
             # ... in the sure hair's own colour, its lighter part.
@@ -1529,6 +1527,17 @@ class HairRenderer:
         """(R, R) bool: the hair more than DENSE of the crop inside the hair mask's edge."""
         inset = _width(DENSE, hair.shape[0])
         return cv2.erode((hair > 0.6).astype(np.uint8), np.ones((inset, inset), np.uint8)) > 0
+
+    def _under_cap(self, share: float) -> bool:
+        """Whether a head is under a cap or hat that the segmenter half takes for hair (0.6-0.8,
+        where it is 0.95 on hair): less than SURE_SHARE of its dense hair is what it is sure of
+        (``share``). In video a head not under one on the last frame is taken to be under one
+        only below SURE_SHARE less SURE_HOLD (as a head turns, the share dips for a few frames:
+        d12's to 0.59), so the decision does not blink."""
+        capped = share < SURE_SHARE - (SURE_HOLD if self._capped is False else 0.0)
+        if self.video:
+            self._capped = capped
+        return capped
 
     @staticmethod
     def _keep_out(landmarks: np.ndarray, size: int, inset: float = 0.0, below_chin: bool = False) -> np.ndarray:

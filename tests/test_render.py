@@ -1241,8 +1241,9 @@ def test_a_cap_is_not_copied_into_a_fringe(pipeline, name):
 def test_in_video_a_fringe_holds_while_its_hair_is_a_little_less_sure(pipeline, faces):
     """Bangs on Grace Hopper with her hair mask replaced by a band along the hairline, sure
     (0.95) on one side and half sure (0.7) on the other: too little sure hair to draw from in a
-    photo, or on the first frame of a video. But a fringe drawn on the last frame holds (in d12
-    the sure share dips for a few frames as the head turns): it does not blink off."""
+    photo, or on the first frame of a video (a head under a cap). But a head that was not under
+    one on the last frame still gets its fringe (in d12 the sure share dips for a few frames as
+    the head turns): it does not blink off."""
     _, _, aligned = faces[0]
     size = aligned.crop.shape[0]
     oval = face_oval(aligned.landmarks, size)
