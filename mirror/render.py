@@ -1338,6 +1338,9 @@ class HairRenderer:
         else:
             grow, source = zero, None
         drawn = np.maximum(grow, loss) * keep_out
+        # (New hair's thinned ends are blended in twice, here and above: their see-through is
+        # squared. Once only, the fringe is denser and judged bangs more often, 0.809 -> 0.829 on
+        # the test split, but spotted more often too: detectability 0.71 -> 0.77.)
         edited = self._finish(detail, out, np.maximum(drawn, recolored), drawn)
         if source is not None:
             edited.source, edited.source_weight = source, grow * keep_out
