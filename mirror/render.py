@@ -1299,16 +1299,17 @@ class HairRenderer:
                 bay = self._bay_seen = self._follow(bay_seen, bay, BAY_RATE)
             kept = hair * (1.0 - bay)
             dense = self._dense(kept)
-            sure = dense & (self._sure(aligned, size, (0.0, 1.0)) > SOURCE_SURE)
+            sure = dense & (cv2.resize(aligned.hair, (size, size), interpolation=cv2.INTER_LINEAR) > SOURCE_SURE)
             # It falls from ROOTS above the dense hair's lower edge (the mask's edge runs a few
             # pixels into the skin at a hairline: hair drawn from there is pale; a band of dense
             # hair less deep than that has none to fall from) ...
             reach = max(1, int(round(ROOTS * size)))
             roots = cv2.erode(sure.astype(np.uint8), np.ones((reach + 1, 1), np.uint8), anchor=(0, 0)) > 0
+            total = int(dense.sum())
         else:
             dense = roots = None
-        if (roots is not None and roots.any() and dense.sum() >= SOURCE_MIN * (grow > 0.5).sum()
-                and not self._under_cap(float(sure.sum()) / float(dense.sum()))):
+        if (roots is not None and roots.any() and total >= SOURCE_MIN * (grow > 0.5).sum()
+                and not self._under_cap(int(sure.sum()) / total)):
             grow = strand_tips(self._from_hairline(grow, kept, soft))
             strands, source = self._strands(out, roots, grow > 0.5, FOLD * size)
             # ... in the sure hair's own colour, its lighter part.
