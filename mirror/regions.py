@@ -165,11 +165,16 @@ def edit_limit(landmarks: np.ndarray, size: int, below_chin: bool = False) -> np
     hair mask can: a recolouring reaches long hair there). Also fading to 0 over the crop's outer
     4 %, so no seam shows where the crop ends in the frame.
     """
-    rows = np.arange(size, dtype=np.float32)
-    mouth, chin = float(landmarks[MOUTH, 1]), float(landmarks[CHIN, 1])
-    vertical = np.ones(size, np.float32) if below_chin else np.clip((chin - rows) / max(chin - mouth, 1.0), 0.0, 1.0)
+    vertical = np.ones(size, np.float32) if below_chin else chin_fade(landmarks, size)
     edge = edge_profile(size)
     return (np.minimum(vertical, edge)[:, None] * edge[None, :]).astype(np.float32)
+
+
+def chin_fade(landmarks: np.ndarray, size: int) -> np.ndarray:
+    """(S,) float32 per row: 1 down to the mouth, fading to 0 at the chin."""
+    rows = np.arange(size, dtype=np.float32)
+    mouth, chin = float(landmarks[MOUTH, 1]), float(landmarks[CHIN, 1])
+    return np.clip((chin - rows) / max(chin - mouth, 1.0), 0.0, 1.0).astype(np.float32)
 
 
 def edge_margin(size: int) -> int:

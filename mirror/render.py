@@ -31,8 +31,9 @@ import numpy as np
 from mirror.colortable import ColorTable, no_cast, recolor_box, shift_cap, stretched
 from mirror.compositor import nonzero_box
 from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
-from mirror.regions import (BROWS, EYES, NOSE_TIP, MOUTH, brow_line, brows, edge_margin, edge_profile, edit_limit,
+from mirror.regions import (BROWS, EYES, NOSE_TIP, MOUTH, brow_line, brows, chin_fade, edge_margin, edge_profile, edit_limit,
                             eyes, face_interior, face_oval, hair_reach, skull, skull_axes, soft_interior)
+from mirror.shapes import LONG_SURE
 from mirror.texture import TextureBank, lighten
 from mirror.timing import run_in_background
 from mirror.types import AlignedFace, Beyond, EditedFace, EditPlan, SkinGrain
@@ -576,6 +577,30 @@ def hung_below(hair: np.ndarray, keep_out: np.ndarray, taken: np.ndarray, landma
     spared = cv2.dilate(brows(landmarks, size).astype(np.uint8), np.ones((3, 3), np.uint8))
     spared = np.maximum(eyes(landmarks, size, HUNG_EYES), cv2.GaussianBlur(spared.astype(np.float32), (0, 0), 1.0))
     return (over * goes[None, :] * (1.0 - spared)).astype(np.float32)
+
+
+def hung_beside(hair: np.ndarray, keep_out: np.ndarray, taken: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """(R, R) float32: the hair of ``hair`` (R, R) over the face's sides (inside its outline or
+    where ``keep_out`` (R, R) keeps the picture), below the brows' arc, joined to hair beside the face
+    below the ear line that goes (``taken`` (R, R): long hair taken whole): strands that fell over
+    the cheeks from it (left, they were dark blocks beside a bald head's face). Not the brows, nor
+    within HUNG_EYES of the eyes."""
+    size = hair.shape[0]
+    ears = skull_axes(landmarks)[1]
+    rows = np.arange(size, dtype=np.float32)[:, None]
+    goes = (taken > 0.5) & (keep_out > 0.5) & (rows > ears)
+    if not goes.any():
+        return np.zeros_like(hair, dtype=np.float32)
+    # (over the face's outline, which the long hair taken stops at, and the protected face)
+    over = ((keep_out <= 0.5) | face_oval(landmarks, size)) & (taken <= 0.5) & (rows >= brow_line(landmarks, size)[None, :])
+    sure = (hair > LONG_SURE) & (over | goes)
+    count, labels = cv2.connectedComponents(sure.astype(np.uint8), connectivity=8)
+    joined = np.zeros(count, bool)
+    joined[labels[goes & sure]] = True
+    joined[0] = False
+    spared = cv2.dilate(brows(landmarks, size).astype(np.uint8), np.ones((3, 3), np.uint8))
+    spared = np.maximum(eyes(landmarks, size, HUNG_EYES), cv2.GaussianBlur(spared.astype(np.float32), (0, 0), 1.0))
+    return (hair * (joined[labels] & over) * (1.0 - spared)).astype(np.float32)
 
 
 def beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, table: ColorTable,
@@ -1231,7 +1256,10 @@ class HairRenderer:
             edited.beyond = beyond(aligned, mask, own, table, trust)
             return edited
         hair = self._hair(aligned, detail)
-        keep_out = self._keep_out(landmarks, size)
+        # (Hair taken away may go below the chin, where the hair mask tells it from the neck; new
+        # hair stops above it.)
+        free = self._keep_out(landmarks, size, below_chin=True)
+        keep_out = free * chin_fade(landmarks, size)[:, None]
         change = cv2.resize(plan.hair_change, (size, size), interpolation=cv2.INTER_LINEAR)
         if plan.kind == "texture":
             # Texture, not colour: the decodes' change of lightness, as a gain on the hair's own
@@ -1251,10 +1279,10 @@ class HairRenderer:
         # ... and so is a fringe's end over the protected face below it (left, it was a strip of
         # hair across the brows under a bare forehead).
         if loss.max() > 0:
-            hung = hung_below(hair, keep_out, taken, landmarks)
+            hung = np.maximum(hung_below(hair, keep_out, taken, landmarks), hung_beside(hair, free, taken, landmarks))
             taken = np.maximum(taken, hung)
-            keep_out = np.maximum(keep_out, cv2.GaussianBlur(
-                cv2.dilate(hung, np.ones((3, 3), np.uint8)), (0, 0), soft * 0.5))
+            hung = cv2.GaussianBlur(cv2.dilate(hung, np.ones((3, 3), np.uint8)), (0, 0), soft * 0.5)
+            keep_out, free = np.maximum(keep_out, hung), np.maximum(free, hung)
         # ... out over the wall (not over the face, whose edge stays as it is).
         # (as far from the face's edge as it reaches)
         face = cv2.dilate(face_oval(landmarks, size).astype(np.uint8), np.ones((fringe, fringe), np.uint8)) > 0
@@ -1338,7 +1366,7 @@ class HairRenderer:
             out = out + grow[..., None] * (strands - out)
         else:
             grow, source = zero, None
-        drawn = np.maximum(grow, loss) * keep_out
+        drawn = np.maximum(grow * keep_out, loss * free)
         # (New hair's thinned ends are blended in twice, here and above: their see-through is
         # squared. Once only, the fringe is denser and judged bangs more often, 0.809 -> 0.829 on
         # the test split, but spotted more often too: detectability 0.71 -> 0.77.)
@@ -1348,7 +1376,7 @@ class HairRenderer:
         # A bald scalp takes the forehead's fine grain, which a large face holds beyond the crop.
         if forehead is not None and bare.max() > 0:
             edited.grain = SkinGrain(bare * (1.0 - grow) * keep_out, forehead)
-        edited.beyond = removed_beyond(aligned, loss * keep_out) if loss.max() > 0 else None
+        edited.beyond = removed_beyond(aligned, loss * free) if loss.max() > 0 else None
         return edited
 
     def _video_mask(self, aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, crop_lab: np.ndarray,
@@ -1730,8 +1758,21 @@ class HairRenderer:
         # A head the crop cuts at its top is rounded off below its fading edge (the hair above
         # goes: removed_beyond).
         crown = edge_margin(size)
-        return np.maximum(skull(landmarks, size, edge=SKULL_EDGE, top=crown),
-                          np.minimum(skull(landmarks, size, edge=SKULL_EDGE, scale=SKULL_GROWTH, top=crown), under))
+        inside = np.maximum(skull(landmarks, size, edge=SKULL_EDGE, top=crown),
+                            np.minimum(skull(landmarks, size, edge=SKULL_EDGE, scale=SKULL_GROWTH, top=crown), under))
+        # Below the ear line, the head's side (where long hair hung: ``shapes.hangs_long``) narrows
+        # from the skull's width there to the face's by the mouth, not a step in at the ear line.
+        centre, ears = skull_axes(landmarks)[:2]
+        line = inside[int(np.clip(ears, 0, size - 1))] > 0.5
+        if line.any():
+            left, right = float(np.argmax(line)), float(size - np.argmax(line[::-1]))
+            drop = max(float(landmarks[MOUTH, 1]) - ears, 1.0)
+            ys, xs = np.ogrid[0:size, 0:size]
+            half = np.where(xs < centre, centre - left, right - centre)
+            radius = np.sqrt(((xs - centre) / np.maximum(half, 1.0)) ** 2 + ((ys - ears) / drop) ** 2)
+            side = np.clip((1.0 - radius) * drop / max(SKULL_EDGE * size, 1.0) + 0.5, 0.0, 1.0) * (ys > ears)
+            inside = np.maximum(inside, side.astype(np.float32))
+        return inside
 
     @staticmethod
     def _enclosed(hair: np.ndarray, loss: np.ndarray, person: np.ndarray, landmarks: np.ndarray,

@@ -26,7 +26,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from mirror.regions import EARS, FOREHEAD_TOP, SKULL_HEIGHT, SKULL_WIDTH, brow_line, face_oval, skull
+from mirror.regions import EARS, FOREHEAD_TOP, MOUTH, SKULL_HEIGHT, SKULL_WIDTH, brow_line, face_oval, skull
 
 ADD = ("bangs", "regrowth")
 REMOVE = ("no_bangs", "receding", "bald")
@@ -56,6 +56,10 @@ SIDE_FADE = 0.2      # receding and regrowth fade out at their sides over this (
 HANG_BESIDE = (0.6, 0.8)  # receding takes no hair beside the face (from / wholly, half face widths) ...
 HANG_PAST = 0.04     # ... that hangs on this far (share of the crop) below where it stops (``falls_past``),
 HANG_SOFT = 0.03     # ... softened over this (Gaussian sigma, share of the crop)
+LONG_GAP = 0.04      # bald (from SIDES_FROM[1]): long hair beside the face goes whole (``hangs_long``), its runs
+                     # joined across gaps this tall (share of the crop: an earring, a strand apart) and
+                     # about the mouth's row,
+LONG_SURE = 0.35     # ... where the segmenter is this sure of hair (thin strands against the neck)
 
 
 def _geometry(landmarks: np.ndarray, size: int) -> dict:
@@ -169,6 +173,10 @@ def hair_change(mix: dict[str, float], landmarks: np.ndarray, hair: np.ndarray, 
                 u = np.abs(_geometry(landmarks, size)["u"])
                 beside = np.clip((u - HANG_BESIDE[0]) / (HANG_BESIDE[1] - HANG_BESIDE[0]), 0.0, 1.0)
                 taken = taken * (1.0 - falls_past(hair, taken) * beside[None, :])
+            if name == "bald":
+                sides = np.clip((weight * amount - SIDES_FROM[0]) / (SIDES_FROM[1] - SIDES_FROM[0]), 0.0, 1.0)
+                if sides > 0:
+                    taken = np.maximum(taken, sides * hangs_long(hair, landmarks))
             loss = np.maximum(loss, taken)
     return np.clip((grow - loss) * np.where(grow > loss, 1.0 - hair, hair), -1.0, 1.0)
 
@@ -191,6 +199,27 @@ def falls_past(hair: np.ndarray, region: np.ndarray) -> np.ndarray:
     # (judged column by column: softened across them, or where it stops the hair kept ends in a
     # straight vertical line)
     return cv2.GaussianBlur(hangs, (0, 0), sigmaX=HANG_SOFT * size, sigmaY=0.5 * HANG_SOFT * size)
+
+
+def hangs_long(hair: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """(S, S) float32 in [0, 1]: long hair beside the face: outside the face oval, in the columns
+    where a run of hair (``hair`` (S, S) > LONG_SURE, gaps up to LONG_GAP joined) reaches from
+    above the ear line down to the mouth's row (within LONG_GAP); softened across columns over HANG_SOFT. A shaved head keeps
+    none of it (left, it hung from a horseshoe cut straight across at the ear line)."""
+    size = hair.shape[0]
+    gap = max(int(round(LONG_GAP * size)), 1)
+    sure = cv2.morphologyEx((hair > LONG_SURE).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((2 * gap + 1, 1), np.uint8)) > 0
+    oval = face_oval(landmarks, size)
+    rows = np.arange(size, dtype=np.float32)[:, None]
+    # The row where each pixel's run of hair starts: the last row at or above it that is hair
+    # with no gap since.
+    starts = np.maximum.accumulate(np.where(sure, -1.0, rows), axis=0) + 1.0
+    ears = _geometry(landmarks, size)["ears"]
+    mouth = float(landmarks[MOUTH, 1])
+    band = slice(int(np.clip(mouth - gap, 0, size - 1)), int(np.clip(mouth + gap, 1, size)))
+    long = (sure & ~oval & (starts <= ears))[band].any(axis=0)
+    columns = cv2.GaussianBlur(long.astype(np.float32)[None, :], (0, 0), sigmaX=HANG_SOFT * size)[0]
+    return (np.clip(2.0 * columns, 0.0, 1.0)[None, :] * ~oval).astype(np.float32)
 
 
 def thinning(mix: dict[str, float], landmarks: np.ndarray, size: int, amount: float) -> np.ndarray | None:
