@@ -33,7 +33,6 @@ from mirror.compositor import nonzero_box
 from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
 from mirror.regions import (BROWS, EYES, NOSE_TIP, MOUTH, brow_line, brows, chin_fade, edge_margin, edge_profile, edit_limit,
                             eyes, face_interior, face_oval, hair_reach, skull, skull_axes, soft_interior)
-from mirror.shapes import LONG_SURE
 from mirror.texture import TextureBank, lighten
 from mirror.timing import run_in_background
 from mirror.types import AlignedFace, Beyond, EditedFace, EditPlan, SkinGrain
@@ -55,7 +54,8 @@ CHANGE_MIN, CHANGE_FULL = 0.15, 0.55
 FRINGE_REACH = 0.02   # removed hair takes this much (share of the crop) of the wall beside it too (its fringe)
 WISPS = 0.04           # bald scalp reaches this far (share of the crop) below the hair that goes
 HUNG_FROM = 0.04       # ... and hair over the face goes if the hair this far (share of the crop) above the brows does,
-HUNG_EYES = 0.1        # ... up to this many eye widths from the eyes
+HUNG_EYES = 0.1        # ... up to this many eye widths from the eyes;
+BESIDE_SURE = 0.35     # ... and where long hair goes whole, the strands over the cheeks joined to it this sure
 # Colour: the hair's spread may shrink at most this much, per channel (L, a, b), and never grows.
 # Chroma offsets are never stretched: at the hair's edge they are the skin's, not the strands'; nor
 # is lightness (at up to 1.5, 1.8 at the 1.4x reach, dark hair's broad sheen came out as a pale
@@ -593,7 +593,7 @@ def hung_beside(hair: np.ndarray, keep_out: np.ndarray, taken: np.ndarray, landm
         return np.zeros_like(hair, dtype=np.float32)
     # (over the face's outline, which the long hair taken stops at, and the protected face)
     over = ((keep_out <= 0.5) | face_oval(landmarks, size)) & (taken <= 0.5) & (rows >= brow_line(landmarks, size)[None, :])
-    sure = (hair > LONG_SURE) & (over | goes)
+    sure = (hair > BESIDE_SURE) & (over | goes)
     count, labels = cv2.connectedComponents(sure.astype(np.uint8), connectivity=8)
     joined = np.zeros(count, bool)
     joined[labels[goes & sure]] = True

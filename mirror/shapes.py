@@ -59,7 +59,9 @@ HANG_SOFT = 0.03     # ... softened over this (Gaussian sigma, share of the crop
 LONG_GAP = 0.04      # bald (from SIDES_FROM[1]): long hair beside the face goes whole (``hangs_long``), its runs
                      # joined across gaps this tall (share of the crop: an earring, a strand apart) and
                      # about the mouth's row,
-LONG_SURE = 0.35     # ... where the segmenter is this sure of hair (thin strands against the neck)
+LONG_SURE = 0.25     # ... where the segmenter is this sure of hair (d3's thin strands against her neck: 0.25-0.35),
+                     # and goes wholly from there (not a ghost of it), not at all below LONG_FAINT (the neck)
+LONG_FAINT = 0.1
 
 
 def _geometry(landmarks: np.ndarray, size: int) -> dict:
@@ -161,6 +163,7 @@ def hair_change(mix: dict[str, float], landmarks: np.ndarray, hair: np.ndarray, 
     size = hair.shape[0]
     grow = np.zeros((size, size), np.float32)
     loss = np.zeros((size, size), np.float32)
+    long = None
     for name, weight in mix.items():
         if weight <= 0:
             continue
@@ -176,9 +179,13 @@ def hair_change(mix: dict[str, float], landmarks: np.ndarray, hair: np.ndarray, 
             if name == "bald":
                 sides = np.clip((weight * amount - SIDES_FROM[0]) / (SIDES_FROM[1] - SIDES_FROM[0]), 0.0, 1.0)
                 if sides > 0:
-                    taken = np.maximum(taken, sides * hangs_long(hair, landmarks))
+                    long = sides * hangs_long(hair, landmarks)
             loss = np.maximum(loss, taken)
-    return np.clip((grow - loss) * np.where(grow > loss, 1.0 - hair, hair), -1.0, 1.0)
+    change = (grow - loss) * np.where(grow > loss, 1.0 - hair, hair)
+    if long is not None:
+        # (long hair the segmenter is less sure of, thin strands against the neck, goes wholly too)
+        change = np.minimum(change, -long * np.clip((hair - LONG_FAINT) / (LONG_SURE - LONG_FAINT), 0.0, 1.0))
+    return np.clip(change, -1.0, 1.0)
 
 
 def falls_past(hair: np.ndarray, region: np.ndarray) -> np.ndarray:
@@ -202,24 +209,36 @@ def falls_past(hair: np.ndarray, region: np.ndarray) -> np.ndarray:
 
 
 def hangs_long(hair: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """(S, S) float32 in [0, 1]: long hair beside the face: outside the face oval, in the columns
+    """(S, S) float32 in [0, 1]: long hair beside the face, outside the face oval: in the columns
     where a run of hair (``hair`` (S, S) > LONG_SURE, gaps up to LONG_GAP joined) reaches from
-    above the ear line down to the mouth's row (within LONG_GAP); softened across columns over HANG_SOFT. A shaved head keeps
-    none of it (left, it hung from a horseshoe cut straight across at the ear line)."""
+    above the ear line down to the mouth's row (within LONG_GAP), softened across columns over
+    HANG_SOFT; and below the ear line, all the hair joined to those runs (curling in below the
+    chin). A shaved head keeps none of it (left, it hung from a horseshoe cut straight across at
+    the ear line)."""
     size = hair.shape[0]
     gap = max(int(round(LONG_GAP * size)), 1)
     sure = cv2.morphologyEx((hair > LONG_SURE).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((2 * gap + 1, 1), np.uint8)) > 0
-    oval = face_oval(landmarks, size)
+    sure &= ~face_oval(landmarks, size)
     rows = np.arange(size, dtype=np.float32)[:, None]
     # The row where each pixel's run of hair starts: the last row at or above it that is hair
     # with no gap since.
     starts = np.maximum.accumulate(np.where(sure, -1.0, rows), axis=0) + 1.0
     ears = _geometry(landmarks, size)["ears"]
     mouth = float(landmarks[MOUTH, 1])
-    band = slice(int(np.clip(mouth - gap, 0, size - 1)), int(np.clip(mouth + gap, 1, size)))
-    long = (sure & ~oval & (starts <= ears))[band].any(axis=0)
-    columns = cv2.GaussianBlur(long.astype(np.float32)[None, :], (0, 0), sigmaX=HANG_SOFT * size)[0]
-    return (np.clip(2.0 * columns, 0.0, 1.0)[None, :] * ~oval).astype(np.float32)
+    seeds = sure & (starts <= ears)
+    seeds[:int(np.clip(mouth - gap, 0, size))] = False
+    seeds[int(np.clip(mouth + gap, 0, size)):] = False
+    if not seeds.any():
+        return np.zeros((size, size), np.float32)
+    columns = cv2.GaussianBlur(seeds.any(axis=0).astype(np.float32)[None, :], (0, 0), sigmaX=HANG_SOFT * size)[0]
+    below = sure & (rows > ears)
+    count, labels = cv2.connectedComponents(below.astype(np.uint8), connectivity=8)
+    joined = np.zeros(count, bool)
+    joined[labels[seeds & below]] = True
+    joined[0] = False
+    # (its edge softened as the hair mask's is: the ramp from LONG_FAINT takes the rest)
+    hung = cv2.GaussianBlur(joined[labels].astype(np.float32), (0, 0), 1.0)
+    return np.maximum(np.clip(2.0 * columns, 0.0, 1.0)[None, :] * ~face_oval(landmarks, size), hung).astype(np.float32)
 
 
 def thinning(mix: dict[str, float], landmarks: np.ndarray, size: int, amount: float) -> np.ndarray | None:

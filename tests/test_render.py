@@ -1495,6 +1495,36 @@ def test_bald_leaves_long_hair_falling_from_the_side_of_the_head_not_a_box_cut_s
     assert np.all(np.diff(lowest) >= 0) and lowest[-1] - lowest[0] > 20  # falling away outward
 
 
+def test_bald_takes_long_hair_beside_the_face_whole_and_keeps_a_short_cuts_horseshoe(pipeline):
+    """d3.mp4: a woman's long hair hung on below a horseshoe cut straight across at the ear line,
+    with a step in the scalp's outline there and strands left over her cheeks. It now goes whole
+    down to the crop's foot (``shapes.hangs_long``, ``render.hung_beside``): what shows there is
+    the wall and the side of her head, not dark hair. d0's short hair keeps its horseshoe."""
+    frame, aligned = pipeline.track(Frame(0, 0, clip_frame("d3.mp4", at=60)))
+    size = aligned.hair.shape[0]
+    long = shapes.hangs_long(aligned.hair, aligned.landmarks) > 0.5
+    ears, mouth = skull_axes(aligned.landmarks)[1], aligned.landmarks[MOUTH, 1]
+    beside = long & (aligned.hair > 0.5)
+    beside[:int(ears)] = False
+    assert beside[:, :size // 2].sum() > 50 and beside[:, size // 2:].sum() > 50      # both sides
+    crop = pipeline.edit(frame, aligned, pipeline.styles.get("bald")).crop
+    big = crop.shape[0]
+    before, after = to_lab(aligned.detail)[..., 0], to_lab(crop)[..., 0]
+    where = cv2.resize(beside.astype(np.uint8), (big, big), interpolation=cv2.INTER_NEAREST) > 0
+    rows = np.arange(big)[:, None] * (size / big)
+    where &= rows < mouth                                       # beside her cheeks
+    assert np.median(before[where]) < 35 and np.median(after[where]) > 55    # dark hair; now wall or skin
+    # ... strands over her cheeks too: along the inside of the face's outline, nothing as dark as
+    # her hair (its darkest 2 %: L* 8.8, and 26.6 now).
+    oval = face_oval(aligned.landmarks * (big / size), big)
+    ring = oval & ~(cv2.erode(oval.astype(np.uint8), np.ones((int(0.08 * big),) * 2, np.uint8)) > 0)
+    ring &= (rows > ears) & (rows < mouth)
+    assert np.percentile(after[ring], 2) > np.percentile(before[ring], 2) + 10
+    # d0's short hair: no long hair, its horseshoe kept.
+    _, short = pipeline.track(Frame(0, 0, clip_frame("d0.mp4", at=30)))
+    assert shapes.hangs_long(short.hair, short.landmarks).max() == 0.0
+
+
 def test_bald_takes_the_fringe_of_strands_beside_the_removed_hair_too(pipeline, faces):
     """d0.mp4: the stray strands round a head's outline, which the hair mask misses, stayed on
     the wall as a dark outline of the removed hair. The wall is drawn over FRINGE_REACH beyond
