@@ -14,7 +14,7 @@ from mirror import regions, render, shapes
 from mirror.app import Pipeline
 from mirror.compositor import Compositor, warp_back
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
-from mirror.regions import BROWS, EARS, EYES, MOUTH, brow_line, edge_margin, face_interior, face_oval, hair_reach, skull, skull_axes
+from mirror.regions import BROWS, CHIN, EARS, EYES, MOUTH, brow_line, edge_margin, face_interior, face_oval, hair_reach, skull, skull_axes
 from mirror.render import (SKULL_GROWTH, FAST_HEAD, LENT_RETURN, LENT_SLACK, CEILING, GREEN_FLOOR, BLUE_FLOOR, CERTAIN_INSET, CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_LIFT, FRINGE_LIGHT, FRINGE_SHADE, HAIR_CERTAIN, LIGHTEN_PAST,
                            THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table,
                            column_span, edges_shown, fade_cut, from_lab, hair_matte, hanging, lit_like, move, remix,
@@ -1193,8 +1193,13 @@ def test_a_bald_dome_is_convex_above_the_ears_where_the_outline_has_a_notch(face
     width = lambda row: np.flatnonzero(row).ptp()
     assert width(line) > 0.95 * width(inside[int(cy) - 1])
     mouth = int(landmarks[MOUTH, 1])
-    assert not (inside[mouth:] & ~face_oval(landmarks, size)[mouth:]).any()
     assert width(inside[int(cy) + 1]) >= width(inside[(int(cy) + mouth) // 2]) >= width(inside[mouth - 1])
+    # ... and below the mouth the neck, within the jaw's width, under the chin.
+    jaw = np.flatnonzero(face_oval(landmarks, size)[mouth])
+    assert not inside[mouth:, :jaw[0]].any() and not inside[mouth:, jaw[-1] + 1:].any()
+    chin = int(landmarks[CHIN, 1]) + 4
+    assert inside[chin:, int(landmarks[CHIN, 0])].all()
+    assert 0.7 * jaw.ptp() < width(inside[chin]) < 0.9 * jaw.ptp()
 
 
 def test_new_hair_with_no_hair_above_it_carries_the_hairs_texture_not_a_flat_block():
