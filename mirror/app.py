@@ -118,7 +118,7 @@ class Pipeline:
         add_timing("edit", start)
         start = time.perf_counter()
         if self.plate is not None:
-            self.plate.update(frame.image, aligned.to_crop, aligned.person)
+            self.plate.update(frame.image, aligned.to_crop, np.maximum(aligned.person, aligned.hair))
         edited = self.renderer.render(aligned, plan, self.plate)
         edited.lent = lent_detail(frame.image, edited, aligned.detail_to_crop)
         add_timing("render", start)

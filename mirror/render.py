@@ -1820,6 +1820,9 @@ class HairRenderer:
         seen, known = plate.crop(aligned.detail_to_crop, size)
         # Only where the plate surely knows the wall (half known mixes in the person's edge).
         known = np.clip(2.0 * known - 1.0, 0.0, 1.0)
+        # ... and not within FRINGE_REACH of where it never has: strands beyond the person's mask
+        # were learnt there (filled in from, a dark line along the old hair's outline, smeared).
+        known = cv2.erode(known, np.ones((fringe, fringe), np.uint8))
         base = seen * known[..., None] + detail * (1 - known[..., None])
         # The plate is kept at a lower resolution: the wall seen now lends it its grain.
         return fill_holes(base, np.maximum(visible, known), sharp=(detail, visible))
