@@ -1403,6 +1403,22 @@ def test_background_plate_learns_the_wall_the_person_uncovers():
     assert np.abs(image[centre] - truth[centre]).mean() < 0.03
 
 
+def test_the_mirrors_plate_never_learns_hair_as_wall():
+    """d3.mp4: her long hair's outer strands lie beyond the person's mask, where the plate learnt
+    them as wall: filled in from it after bald took her hair, they drew a dark line along the
+    old hair's outline (frame 220). The plate learns only off the person and the hair."""
+    with Pipeline(ENGINES, "onnxruntime") as mirror:
+        style = mirror.styles.get("bald")
+        for i in range(2 * LEARN_EVERY):
+            frame, aligned = mirror.track(Frame(i, i * 33, clip_frame("d3.mp4", at=i)))
+            mirror.edit(frame, aligned, style)
+        size = aligned.hair.shape[0]
+        _, known = mirror.plate.crop(aligned.to_crop, size)
+    strands = aligned.hair > 0.2                         # (thin strands at the hair's edge too)
+    assert (aligned.person[strands] < 0.2).sum() > 100     # ... which the person's mask misses
+    assert known[strands].max() < 0.5                    # (62 pixels known before)
+
+
 def test_removed_hair_outside_the_skull_shows_the_plate(pipeline, faces):
     """Bald on the astronaut with a plate that saw a green wall: beside her head, where her hair
     was, the picture turns to that wall; inside the skull, skin-coloured scalp."""
