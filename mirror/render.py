@@ -12,7 +12,7 @@
   the person's own outline less a layer of hair; the person's skin colour, blended into the
   skin it meets, the skin's grain, the decode's shading), and outside it the wall behind (the
   video's background plate, or the wall beside the head continued across); hair that leaves
-  the crop at its top goes on past it too (``removed_beyond``).
+  the crop goes on past it too (``removed_beyond``).
 - texture: the decode's change of lightness, as a gain on the sure hair's own pixels, nowhere else.
 
 The face below the brows' arc is never drawn on; an edit fades into it over ``FEATHER`` of the
@@ -774,52 +774,80 @@ def _near_hair(lab: np.ndarray, own: np.ndarray, near: tuple[float, float] = DEV
     return np.clip((near[1] - radius) * (1.0 / (near[1] - near[0])), 0.0, 1.0)
 
 
-def removed_beyond(aligned: AlignedFace, loss: np.ndarray) -> Beyond | None:
-    """Hair taken away past the crop's top (None if none): hair that leaves the crop at its top
-    where the edit takes it away (a bun, hair piled high) is followed up, in the outer square,
-    as far as its colour stays the hair's, and gives way to the wall beside it (continued along
-    each row). Without this a bald head wears a strip of its old hair above it.
+def removed_beyond(aligned: AlignedFace, loss: np.ndarray, drawn: np.ndarray | None = None) -> Beyond | None:
+    """Hair taken away past the crop (None if none): hair that leaves the crop at any edge where
+    the edit takes it away (a bun, hair piled high, long hair at its sides and foot) is followed
+    on, in the outer square, as far as its colour stays the hair's. Above and beside the crop it
+    gives way to the wall beside it (continued along each row); below it, to what the edit drew at
+    the crop's foot (``drawn``), continued down (there lie the neck and the shoulders, whose dark
+    skin or clothes the hair's colour takes in: drawn over with the wall, a grey block). Without
+    this a bald head wears a strip of its old hair above it, and long hair taken away hangs on
+    below and beside the crop, cut square.
 
     Args:
         loss: (R, R) float32, where the edit draws the wall or scalp instead of hair, in the
             detail crop (it fades out at the crop's edge).
+        drawn: (R, R, 3) float32 BGR in [0, 1], what the edit draws there (None: the foot is not
+            followed).
     """
     if aligned.outer is None or aligned.hair is None or aligned.person is None:
         return None
     size, scale = aligned.crop.shape[0], aligned.scale
     margin = edge_margin(loss.shape[0])
-    top = loss[margin].reshape(size, scale).mean(axis=1)
     half, first = size // 2, -(-margin // scale)
-    # Only where the hair reaches into the crop's fading top rows.
-    if not (aligned.hair[:first + 1].max(axis=0) > 0.5)[top > 0.05].any():
+    # The crop's top, right, bottom and left edges, each turned to the top (np.rot90); only
+    # where the hair reaches into its fading rows.
+    lines = []
+    for turn in range(4):
+        line = np.rot90(loss, turn)[margin].reshape(size, scale).mean(axis=1)
+        reached = (turn != 2 or drawn is not None) and \
+            (np.rot90(aligned.hair, turn)[:first + 1].max(axis=0) > 0.5)[line > 0.05].any()
+        lines.append(line if reached else None)
+    if all(line is None for line in lines):
         return None
     own = own_color(to_lab(aligned.crop), aligned.hair)
     if own is None:
         return None
-    # Only the outer square's rows down to the crop's fading top (and a margin for the blurs).
-    band = half + first + 1
-    rows = band + 4 * BEYOND_REACH + 4 * int(np.ceil(BEYOND_BLUR))
-    trust, hairlike = _outer_hair(aligned, own, slice(0, rows))
+    trust, hairlike = _outer_hair(aligned, own)
     if trust == 0.0:
         return None
-    out = np.zeros((rows, 2 * size), np.float32)
-    # Up from the top edge, column by column, as far as the hair's colour goes on without a break.
-    above = hairlike[:band, half:half + size][::-1]
-    # (Over the crop's fading top rows too: the edit's drawing fades into this wall, not the hair.)
-    out[:band, half:half + size] = (top * np.minimum.accumulate(above, axis=0))[::-1]
-    if out.max() <= 0.05:
+    # Out from each edge, line by line, as far as the hair's colour goes on without a break
+    # (and over the crop's fading rows too: the edit's drawing fades into this, not the hair).
+    band = half + first + 1
+    outs = []
+    for turn, line in enumerate(lines):
+        part = np.zeros((2 * size, 2 * size), np.float32)
+        if line is not None:
+            above = np.rot90(hairlike, turn)[:band, half:half + size][::-1]
+            part[:band, half:half + size] = (line * np.minimum.accumulate(above, axis=0))[::-1]
+        outs.append(np.rot90(part, -turn))
+    foot = outs.pop(2)
+    out = np.maximum.reduce(outs)
+    if max(out.max(), foot.max()) <= 0.05:
         return None
     # Past the hair's blurred edge (its strands' fringe goes too), then softened.
     reach = np.ones((2 * BEYOND_REACH + 1,) * 2, np.uint8)
-    out = cv2.GaussianBlur(cv2.dilate(out, reach), (0, 0), BEYOND_BLUR) * trust
-    # The wall: what is not of the hair's colour, continued along each row over what is.
-    known = 1.0 - cv2.dilate(np.maximum(hairlike, out), reach)
-    fill = fill_holes(aligned.outer[:rows].astype(np.float32) / 255.0, known)
-    mask = np.zeros((2 * size, 2 * size), np.float32)
-    mask[:rows] = np.clip(out * BEYOND_STRENGTH, 0.0, 1.0)
+    out, foot = (cv2.GaussianBlur(cv2.dilate(part, reach), (0, 0), BEYOND_BLUR) * trust for part in (out, foot))
     image = np.zeros((2 * size, 2 * size, 3), np.uint8)
-    image[:rows] = np.clip(fill * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    return Beyond(mask, fill=image)
+    # The wall: what is not of the hair's colour, continued along each row over what is (only
+    # the rows the reach has, and a quarter of the crop round them: a row wholly of hair takes
+    # the wall from the rows beside it).
+    rows = np.flatnonzero(out.max(axis=1) > 1.0 / 255)
+    if rows.size:
+        rows = slice(max(rows[0] - size // 4, 0), rows[-1] + 1 + size // 4)
+        known = 1.0 - cv2.dilate(np.maximum(hairlike[rows], out[rows]), reach)
+        fill = fill_holes(aligned.outer[rows].astype(np.float32) / 255.0, known)
+        image[rows] = np.clip(fill * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    if foot.max() > 1.0 / 255:
+        # Below the crop: the row the edit drew just inside its fading foot, carried on down.
+        last = cv2.resize(drawn[-1 - margin:-margin], (size, 1), interpolation=cv2.INTER_AREA)
+        below = slice(half + size - first - 1, 2 * size)
+        ahead = foot[below] > out[below]
+        carried = np.clip(last * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        image[below, half:half + size] = np.where(ahead[:, half:half + size, None], carried,
+                                                  image[below, half:half + size])
+        out = np.maximum(out, foot)
+    return Beyond(np.clip(out * BEYOND_STRENGTH, 0.0, 1.0), fill=image)
 
 
 def wide_blur(image: np.ndarray, sigma: float) -> np.ndarray:
@@ -1318,6 +1346,8 @@ class HairRenderer:
             inside = inside[..., None]
             fill = scalp * inside + wall * (1 - inside)
             out = out + loss[..., None] * (fill - out)
+        else:
+            fill = None
         # New hair is drawn from the dense hair, not the thin hair at its edge that lets the skin
         # through, and only from the part the segmenter is sure of; a head with too little of it
         # (a bald head) or under a cap (whose colour was copied into the fringe) gets none.
@@ -1377,7 +1407,7 @@ class HairRenderer:
         # A bald scalp takes the forehead's fine grain, which a large face holds beyond the crop.
         if forehead is not None and bare.max() > 0:
             edited.grain = SkinGrain(bare * (1.0 - grow) * keep_out, forehead)
-        edited.beyond = removed_beyond(aligned, loss * free) if loss.max() > 0 else None
+        edited.beyond = removed_beyond(aligned, loss * free, fill) if loss.max() > 0 else None
         return edited
 
     def _video_mask(self, aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, crop_lab: np.ndarray,

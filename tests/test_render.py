@@ -423,6 +423,28 @@ def test_hair_taken_away_at_the_crops_top_goes_past_it_too_and_the_wall_shows_th
     assert removed_beyond(aligned, loss) is None
 
 
+def test_hair_taken_away_past_the_crops_foot_and_sides_gives_way_to_what_the_edit_drew_there():
+    """Long hair taken away (bald) went on below the crop and beside it, cut square at its edge
+    (CelebA 000502, d3). Below, it is carried on down from what the edit drew at the crop's foot
+    (the neck's dark skin or clothes the hair's colour takes in are not drawn over with the
+    wall); beside, the wall beside it goes on along each row."""
+    aligned, loss = long_hair(wall=200)
+    drawn = np.full((128, 128, 3), 0.3, np.float32)      # what the edit drew (a grey wall)
+    reach = removed_beyond(aligned, loss, drawn)
+    assert reach.mask[100:, 55:59].min() > 0.9 and reach.mask[100:, :48].max() < 0.05   # down the lock
+    assert np.abs(reach.fill[100:, 55:59].astype(int) - 77).max() <= 1                 # the drawn foot
+    assert reach.mask[:30, 54:60].min() > 0.9            # and up it, as before
+    # A lock leaving the crop at its side: followed out along its rows.
+    turned = AlignedFace(np.ascontiguousarray(np.rot90(aligned.crop)), aligned.to_crop, aligned.landmarks,
+                         np.ascontiguousarray(np.rot90(aligned.detail)), person=np.rot90(aligned.person).copy(),
+                         hair=np.rot90(aligned.hair).copy(), outer=np.ascontiguousarray(np.rot90(aligned.outer)))
+    side = removed_beyond(turned, np.rot90(loss).copy())
+    assert side is not None and side.mask[68:72, :30].min() > 0.9                      # (rows 66-75 now)
+    assert side.mask[:60].max() < 0.05 and side.mask[82:].max() < 0.05
+    out = Compositor().compose(turned.outer, turned, EditedFace(turned.detail, *(np.zeros((128, 128), np.float32),) * 2, side))
+    assert np.abs(out[68:72, :28].astype(int) - 200).max() < 20 and np.array_equal(out[:60], turned.outer[:60])
+
+
 def test_a_skull_is_rounded_off_below_a_crown_row_not_flattened(faces):
     _, _, astronaut = faces[1]
     landmarks, size = astronaut.landmarks * 2, 256
