@@ -173,7 +173,8 @@ REACH_EDGE = 0.15      # ... fading out over this share of it
 ENDS_FADE = (0.25, 0.12, 0.1)  # recoloured hair the crop cuts and that is not followed past it fades out
                        # over this share of the crop from its bottom, its sides and its top edge
 BEYOND_REACH = 1       # hair taken away past the crop: reaches this far (crop pixels) past its colour's edge
-BEYOND_STRENGTH = 1.5  # ... and replaces it wholly where it is this sure of the hair (a soft edge stays soft)
+BEYOND_STRENGTH = 1.5  # ... and replaces it wholly where it is this sure of the hair (a soft edge stays soft);
+FOOT_FADE = 0.2        # ... below the crop's foot at least this far (share of the crop), fading out
 SCENE = (0.7, 0.3, 0.3)  # a colour target follows this much of the picture's light (L* by ratio, a*, b*: scene_target)
 SCENE_NEUTRAL = (0.8, 10.0, 15.0)  # ... a near-neutral one this much of its cast in a*, b* (chroma to the
                        # first; SCENE's from the second): gray at 0.3 read as lavender in a warm-lit room (d3),
@@ -809,17 +810,20 @@ def removed_beyond(aligned: AlignedFace, loss: np.ndarray, drawn: np.ndarray | N
     if own is None:
         return None
     trust, hairlike = _outer_hair(aligned, own)
-    if trust == 0.0:
-        return None
+    if hairlike is None:
+        hairlike = np.zeros((2 * size, 2 * size), np.float32)
     # Out from each edge, line by line, as far as the hair's colour goes on without a break
-    # (and over the crop's fading rows too: the edit's drawing fades into this, not the hair).
+    # (and over the crop's fading rows too: the edit's drawing fades into this, not the hair);
+    # below the foot at least as far as FOOT_FADE, fading out (a hair's colour the wall's, or
+    # broken by a streak, left a box of the drawn foot cut square in the hair below it).
     band = half + first + 1
+    fade = np.clip(1.0 - np.arange(band, dtype=np.float32)[:, None] / max(FOOT_FADE * size, 1.0), 0.0, 1.0)
     outs = []
     for turn, line in enumerate(lines):
         part = np.zeros((2 * size, 2 * size), np.float32)
         if line is not None:
-            above = np.rot90(hairlike, turn)[:band, half:half + size][::-1]
-            part[:band, half:half + size] = (line * np.minimum.accumulate(above, axis=0))[::-1]
+            above = trust * np.minimum.accumulate(np.rot90(hairlike, turn)[:band, half:half + size][::-1], axis=0)
+            part[:band, half:half + size] = (line * (np.maximum(above, fade) if turn == 2 else above))[::-1]
         outs.append(np.rot90(part, -turn))
     foot = outs.pop(2)
     out = np.maximum.reduce(outs)
@@ -827,7 +831,7 @@ def removed_beyond(aligned: AlignedFace, loss: np.ndarray, drawn: np.ndarray | N
         return None
     # Past the hair's blurred edge (its strands' fringe goes too), then softened.
     reach = np.ones((2 * BEYOND_REACH + 1,) * 2, np.uint8)
-    out, foot = (cv2.GaussianBlur(cv2.dilate(part, reach), (0, 0), BEYOND_BLUR) * trust for part in (out, foot))
+    out, foot = (cv2.GaussianBlur(cv2.dilate(part, reach), (0, 0), BEYOND_BLUR) for part in (out, foot))
     image = np.zeros((2 * size, 2 * size, 3), np.uint8)
     # The wall: what is not of the hair's colour, continued along each row over what is (only
     # the rows the reach has, and a quarter of the crop round them: a row wholly of hair takes
