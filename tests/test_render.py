@@ -434,6 +434,14 @@ def test_hair_taken_away_past_the_crops_foot_and_sides_gives_way_to_what_the_edi
     assert reach.mask[100:, 55:59].min() > 0.9 and reach.mask[100:, :48].max() < 0.05   # down the lock
     assert np.abs(reach.fill[100:, 55:59].astype(int) - 77).max() <= 1                 # the drawn foot
     assert reach.mask[:30, 54:60].min() > 0.9            # and up it, as before
+    # A lock of the wall's colour is not followed up past the crop, but below its foot the
+    # drawing still fades out over FOOT_FADE (not a box cut square across the hair below it).
+    dark, dark_loss = long_hair(wall=40)
+    faded = removed_beyond(dark, dark_loss, drawn)
+    below = faded.mask[96:, 55:59].mean(axis=1)
+    fade = int(render.FOOT_FADE * 64)
+    assert below[2] > 0.9 and 0.1 < below[fade // 2] < 0.9 and below[fade + 6:].max() < 0.05
+    assert faded.mask[:30].max() < 0.05
     # A lock leaving the crop at its side: followed out along its rows.
     turned = AlignedFace(np.ascontiguousarray(np.rot90(aligned.crop)), aligned.to_crop, aligned.landmarks,
                          np.ascontiguousarray(np.rot90(aligned.detail)), person=np.rot90(aligned.person).copy(),
