@@ -586,7 +586,7 @@ def hung_beside(hair: np.ndarray, keep_out: np.ndarray, taken: np.ndarray, landm
     where ``keep_out`` (R, R) keeps the picture), below the brows' arc, joined to hair beside the face
     below the ear line that goes (``taken`` (R, R): long hair taken whole): strands that fell over
     the cheeks from it (left, they were dark blocks beside a bald head's face). Not the brows, nor
-    within HUNG_EYES of the eyes."""
+    within HUNG_EYES of the eyes, nor below the mouth."""
     size = hair.shape[0]
     ears = skull_axes(landmarks)[1]
     rows = np.arange(size, dtype=np.float32)[:, None]
@@ -594,7 +594,9 @@ def hung_beside(hair: np.ndarray, keep_out: np.ndarray, taken: np.ndarray, landm
     if not goes.any():
         return np.zeros_like(hair, dtype=np.float32)
     # (over the face's outline, which the long hair taken stops at, and the protected face)
+    # (above the mouth: below it a beard, which joins the sideburns)
     over = ((keep_out <= 0.5) | face_oval(landmarks, size)) & (taken <= 0.5) & (rows >= brow_line(landmarks, size)[None, :])
+    over &= rows <= landmarks[MOUTH, 1]
     sure = (hair > BESIDE_SURE) & (over | goes)
     count, labels = cv2.connectedComponents(sure.astype(np.uint8), connectivity=8)
     joined = np.zeros(count, bool)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from mirror.regions import EARS, FOREHEAD_TOP, MOUTH, SKULL_HEIGHT, SKULL_WIDTH, brow_line, face_oval, skull
+from mirror.regions import EARS, FOREHEAD_TOP, MOUTH, SKULL_HEIGHT, SKULL_WIDTH, brow_line, chin_fade, face_oval, skull
 
 ADD = ("bangs", "regrowth")
 REMOVE = ("no_bangs", "receding", "bald")
@@ -62,6 +62,9 @@ LONG_GAP = 0.04      # bald (from SIDES_FROM[1]): long hair beside the face goes
 LONG_SURE = 0.25     # ... where the segmenter is this sure of hair (d3's thin strands against her neck: 0.25-0.35),
                      # and goes wholly from there (not a ghost of it), not at all below LONG_FAINT (the neck)
 LONG_FAINT = 0.1
+LONG_APART = (0.03, 0.06)  # ... this far (share of the crop) out from the face halfway down to the mouth (d3's thin
+                     # hair: 0.02-0.04), and never as near as the second below the mouth (a beard along the
+                     # jaw, joined to the sideburns, went with it)
 
 
 def _geometry(landmarks: np.ndarray, size: int) -> dict:
@@ -177,6 +180,8 @@ def hair_change(mix: dict[str, float], landmarks: np.ndarray, hair: np.ndarray, 
                 beside = np.clip((u - HANG_BESIDE[0]) / (HANG_BESIDE[1] - HANG_BESIDE[0]), 0.0, 1.0)
                 taken = taken * (1.0 - falls_past(hair, taken) * beside[None, :])
             if name == "bald":
+                # (below the chin only long hair goes: the horseshoe's drape took a beard there)
+                taken = taken * chin_fade(landmarks, size)[:, None]
                 sides = np.clip((weight * amount - SIDES_FROM[0]) / (SIDES_FROM[1] - SIDES_FROM[0]), 0.0, 1.0)
                 if sides > 0:
                     long = sides * hangs_long(hair, landmarks)
@@ -211,34 +216,61 @@ def falls_past(hair: np.ndarray, region: np.ndarray) -> np.ndarray:
 def hangs_long(hair: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     """(S, S) float32 in [0, 1]: long hair beside the face, outside the face oval: in the columns
     where a run of hair (``hair`` (S, S) > LONG_SURE, gaps up to LONG_GAP joined) reaches from
-    above the ear line down to the mouth's row (within LONG_GAP), softened across columns over
-    HANG_SOFT; and below the ear line, all the hair joined to those runs (curling in below the
-    chin). A shaved head keeps none of it (left, it hung from a horseshoe cut straight across at
-    the ear line)."""
+    above the ear line down to the mouth's row, at least LONG_APART[0] out from the face oval
+    halfway between them (within LONG_GAP), and every column between those and the face,
+    softened across columns over HANG_SOFT; and below the ear line, all the hair joined
+    to those runs (curling in below the chin). Never within LONG_APART[1] of the face oval below
+    the mouth, nor under the chin within the jaw's width: a beard, which a run from the sideburns
+    reaches too. A shaved head keeps
+    none of it (left, it hung from a horseshoe cut straight across at the ear line)."""
     size = hair.shape[0]
     gap = max(int(round(LONG_GAP * size)), 1)
+    oval = face_oval(landmarks, size)
+    def near(share: float) -> np.ndarray:
+        apart = max(int(round(share * size)), 1)
+        return cv2.dilate(oval.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * apart + 1,) * 2)) > 0
     sure = cv2.morphologyEx((hair > LONG_SURE).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((2 * gap + 1, 1), np.uint8)) > 0
-    sure &= ~face_oval(landmarks, size)
+    sure &= ~oval
     rows = np.arange(size, dtype=np.float32)[:, None]
     # The row where each pixel's run of hair starts: the last row at or above it that is hair
     # with no gap since.
     starts = np.maximum.accumulate(np.where(sure, -1.0, rows), axis=0) + 1.0
+    # ... and where it ends: the first row at or below it that is not hair.
+    ends = np.minimum.accumulate(np.where(sure, float(size), rows)[::-1], axis=0)[::-1]
     ears = _geometry(landmarks, size)["ears"]
     mouth = float(landmarks[MOUTH, 1])
-    seeds = sure & (starts <= ears)
-    seeds[:int(np.clip(mouth - gap, 0, size))] = False
-    seeds[int(np.clip(mouth + gap, 0, size)):] = False
+    # (seen halfway from the ear line to the mouth: a beard there is its sideburns, along the face)
+    cheek = int(np.clip(round(0.5 * (ears + mouth)), 0, size - 1))
+    seeds = sure & (starts <= ears) & (ends >= mouth) & ~near(LONG_APART[0])
+    seeds[:max(cheek - gap, 0)] = False
+    seeds[cheek + gap + 1:] = False
     if not seeds.any():
         return np.zeros((size, size), np.float32)
-    columns = cv2.GaussianBlur(seeds.any(axis=0).astype(np.float32)[None, :], (0, 0), sigmaX=HANG_SOFT * size)[0]
-    below = sure & (rows > ears)
+    # (nor under the chin within the jaw's width: a long beard, which joins the hair beside it)
+    span = np.flatnonzero(oval[int(np.clip(mouth, 0, size - 1))])
+    cols = np.arange(size)[None, :]
+    under = (cols >= span[0]) & (cols <= span[-1]) if span.size else np.zeros((1, size), bool)
+    jaw = (near(LONG_APART[1]) | under) & (rows > mouth)
+    # (on each side with such runs, every column from the farthest out in to the face: the hair
+    # between them and the face, nearer than LONG_APART, hangs on too)
+    seeded = seeds.any(axis=0)
+    centre = _geometry(landmarks, size)["centre"]
+    cols = np.arange(size)
+    left, right = seeded & (cols < centre), seeded & (cols >= centre)
+    columns = np.zeros(size, np.float32)
+    if left.any():
+        columns[(cols >= cols[left].min()) & (cols < centre)] = 1.0
+    if right.any():
+        columns[(cols <= cols[right].max()) & (cols >= centre)] = 1.0
+    columns = cv2.GaussianBlur(columns[None, :], (0, 0), sigmaX=HANG_SOFT * size)[0]
+    below = sure & (rows > ears) & ~jaw
     count, labels = cv2.connectedComponents(below.astype(np.uint8), connectivity=8)
     joined = np.zeros(count, bool)
     joined[labels[seeds & below]] = True
     joined[0] = False
     # (its edge softened as the hair mask's is: the ramp from LONG_FAINT takes the rest)
     hung = cv2.GaussianBlur(joined[labels].astype(np.float32), (0, 0), 1.0)
-    return np.maximum(np.clip(2.0 * columns, 0.0, 1.0)[None, :] * ~face_oval(landmarks, size), hung).astype(np.float32)
+    return np.maximum(np.clip(2.0 * columns, 0.0, 1.0)[None, :] * ~(oval | jaw), hung).astype(np.float32)
 
 
 def thinning(mix: dict[str, float], landmarks: np.ndarray, size: int, amount: float) -> np.ndarray | None:
