@@ -1576,6 +1576,22 @@ def test_bald_takes_long_hair_beside_the_face_whole_and_keeps_a_short_cuts_horse
     assert shapes.hangs_long(short.hair, short.landmarks).max() == 0.0
 
 
+@pytest.mark.parametrize("name, most", [("000930", 8.0), ("000123", 3.0)])
+def test_bald_on_long_hair_keeps_a_beard(pipeline, name, most):
+    """CelebA 000930 and 000123, men with long hair and a beard: the beard's sideburns reach from
+    above the ear line to the mouth as long hair does, and the beard went with the hair (a mean
+    change of 21 and 11 grey levels under the mouth within the jaw's width). It stays."""
+    frame, aligned = pipeline.track(Frame(0, 0, read_image(os.path.join(need(CELEBA), "img", f"{name}.jpg"))))
+    assert (shapes.hangs_long(aligned.hair, aligned.landmarks) > 0.5).any()     # taken for long hair
+    crop = pipeline.edit(frame, aligned, pipeline.styles.get("bald")).crop
+    big = crop.shape[0]
+    landmarks = aligned.landmarks * aligned.scale
+    mouth = int(landmarks[MOUTH, 1])
+    jaw = np.flatnonzero(face_oval(landmarks, big)[mouth])
+    change = np.abs(crop.astype(int) - aligned.detail.astype(int))[mouth:, jaw[0]:jaw[-1] + 1]
+    assert change.mean() < most
+
+
 def test_bald_takes_the_fringe_of_strands_beside_the_removed_hair_too(pipeline, faces):
     """d0.mp4: the stray strands round a head's outline, which the hair mask misses, stayed on
     the wall as a dark outline of the removed hair. The wall is drawn over FRINGE_REACH beyond
