@@ -11,7 +11,7 @@ the face oval's top, the eyebrows' arc, the skull outline) and scaled by the amo
   falling on past the temples beside the face stay (``falls_past``);
 - ``bald``: the hair on top goes, from the crown outward as the amount grows, leaving the sides
   below the temples (a horseshoe, hugging the head: big hair standing out beside it goes) at
-  amount 1;
+  amount 1; long hair beside the face goes whole (``hangs_long``; a beard stays);
 - ``regrowth``: the skull above the hairline fills, and the hairline comes down, most at the
   temples;
 - ``thinning`` (``THIN``): the hair on top thins, most at the crown, fading out towards the
@@ -56,9 +56,9 @@ SIDE_FADE = 0.2      # receding and regrowth fade out at their sides over this (
 HANG_BESIDE = (0.6, 0.8)  # receding takes no hair beside the face (from / wholly, half face widths) ...
 HANG_PAST = 0.04     # ... that hangs on this far (share of the crop) below where it stops (``falls_past``),
 HANG_SOFT = 0.03     # ... softened over this (Gaussian sigma, share of the crop)
-LONG_GAP = 0.04      # bald (from SIDES_FROM[1]): long hair beside the face goes whole (``hangs_long``), its runs
-                     # joined across gaps this tall (share of the crop: an earring, a strand apart) and
-                     # about the mouth's row,
+LONG_GAP = 0.04      # bald (with SIDES_FROM): long hair beside the face goes whole (``hangs_long``), its runs
+                     # joined across gaps this tall (share of the crop: an earring, a strand apart), seen
+                     # within this of the row halfway from the ear line to the mouth,
 LONG_SURE = 0.25     # ... where the segmenter is this sure of hair (d3's thin strands against her neck: 0.25-0.35),
                      # and goes wholly from there (not a ghost of it), not at all below LONG_FAINT (the neck)
 LONG_FAINT = 0.1
