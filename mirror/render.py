@@ -1804,11 +1804,14 @@ class HairRenderer:
         if line.any():
             left, right = float(np.argmax(line)), float(size - np.argmax(line[::-1]))
             drop = max(float(landmarks[MOUTH, 1]) - ears, 1.0)
-            ys, xs = np.ogrid[0:size, 0:size]
+            # (only its rows: from the ear line down by ``drop``)
+            rows = slice(int(np.clip(np.floor(ears) + 1, 0, size)), int(np.clip(np.ceil(ears + drop) + 1, 0, size)))
+            ys = np.arange(rows.start, rows.stop, dtype=np.float32)[:, None]
+            xs = np.arange(size, dtype=np.float32)[None, :]
             half = np.where(xs < centre, centre - left, right - centre)
             radius = np.sqrt(((xs - centre) / np.maximum(half, 1.0)) ** 2 + ((ys - ears) / drop) ** 2)
-            side = np.clip((1.0 - radius) * drop / max(SKULL_EDGE * size, 1.0) + 0.5, 0.0, 1.0) * (ys > ears)
-            inside = np.maximum(inside, side.astype(np.float32))
+            side = np.clip((1.0 - radius) * drop / max(SKULL_EDGE * size, 1.0) + 0.5, 0.0, 1.0)
+            inside[rows] = np.maximum(inside[rows], side)
         # ... and below the mouth, the neck: NECK of the face's width there, under the chin (long
         # hair taken from beside it left a stalk of a neck under a floating head).
         mouth = int(np.clip(landmarks[MOUTH, 1], 0, size - 1))
