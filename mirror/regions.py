@@ -177,6 +177,15 @@ def chin_fade(landmarks: np.ndarray, size: int) -> np.ndarray:
     return np.clip((chin - rows) / max(chin - mouth, 1.0), 0.0, 1.0).astype(np.float32)
 
 
+def joined_to(mask: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """(S, S) bool: the parts of ``mask`` (S, S) bool whose 8-connected components meet ``seeds``."""
+    count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    joined = np.zeros(count, bool)
+    joined[labels[seeds & mask]] = True
+    joined[0] = False
+    return joined[labels]
+
+
 def edge_margin(size: int) -> int:
     """Pixels over which an edit fades out at the edge of a ``size``-pixel crop (its outer 4 %)."""
     return max(2, size // 25)

@@ -32,7 +32,7 @@ from mirror.colortable import ColorTable, no_cast, recolor_box, shift_cap, stret
 from mirror.compositor import nonzero_box
 from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
 from mirror.regions import (BROWS, CHIN, EYES, NOSE_TIP, MOUTH, brow_line, brows, chin_fade, edge_margin, edge_profile, edit_limit,
-                            eyes, face_interior, face_oval, hair_reach, skull, skull_axes, soft_interior)
+                            eyes, face_interior, face_oval, hair_reach, joined_to, skull, skull_axes, soft_interior)
 from mirror.texture import TextureBank, lighten
 from mirror.timing import run_in_background
 from mirror.types import AlignedFace, Beyond, EditedFace, EditPlan, SkinGrain
@@ -548,12 +548,15 @@ def hanging(hair: np.ndarray, keep_out: np.ndarray) -> np.ndarray:
     """(H, W) float32: the hair of ``hair`` (H, W) in [0, 1] that lies where ``keep_out`` (H, W)
     keeps the picture but is joined to hair outside it: strands that fall over the face, not an
     eyebrow or a dark shadow on it, which stand alone."""
-    sure = (hair > 0.5).astype(np.uint8)
-    count, labels = cv2.connectedComponents(sure, connectivity=8)
-    joined = np.zeros(count, np.float32)
-    joined[labels[(keep_out > 0.5) & (sure > 0)]] = 1.0
-    joined[0] = 0.0
-    return hair * joined[labels]
+    return hair * joined_to(hair > 0.5, keep_out > 0.5)
+
+
+def _spared(landmarks: np.ndarray, size: int) -> np.ndarray:
+    """(R, R) float32: what hair taken from over the face spares: the brows (which the mask takes
+    in where a fringe reaches them: without them the face was not the person's) and what lies
+    within HUNG_EYES of the eyes."""
+    spared = cv2.dilate(brows(landmarks, size).astype(np.uint8), np.ones((3, 3), np.uint8))
+    return np.maximum(eyes(landmarks, size, HUNG_EYES), cv2.GaussianBlur(spared.astype(np.float32), (0, 0), 1.0))
 
 
 def hung_below(hair: np.ndarray, keep_out: np.ndarray, taken: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
@@ -574,10 +577,7 @@ def hung_below(hair: np.ndarray, keep_out: np.ndarray, taken: np.ndarray, landma
     if not (over & (hair > 0.5)).any():
         return np.zeros_like(hair, dtype=np.float32)
     over = hanging(hair, keep_out) * over
-    # (nor the brows, which the mask takes in where a fringe reaches them: without them the
-    # face was not the person's)
-    spared = cv2.dilate(brows(landmarks, size).astype(np.uint8), np.ones((3, 3), np.uint8))
-    spared = np.maximum(eyes(landmarks, size, HUNG_EYES), cv2.GaussianBlur(spared.astype(np.float32), (0, 0), 1.0))
+    spared = _spared(landmarks, size)
     return (over * goes[None, :] * (1.0 - spared)).astype(np.float32)
 
 
@@ -597,14 +597,8 @@ def hung_beside(hair: np.ndarray, keep_out: np.ndarray, taken: np.ndarray, landm
     # (above the mouth: below it a beard, which joins the sideburns)
     over = ((keep_out <= 0.5) | face_oval(landmarks, size)) & (taken <= 0.5) & (rows >= brow_line(landmarks, size)[None, :])
     over &= rows <= landmarks[MOUTH, 1]
-    sure = (hair > BESIDE_SURE) & (over | goes)
-    count, labels = cv2.connectedComponents(sure.astype(np.uint8), connectivity=8)
-    joined = np.zeros(count, bool)
-    joined[labels[goes & sure]] = True
-    joined[0] = False
-    spared = cv2.dilate(brows(landmarks, size).astype(np.uint8), np.ones((3, 3), np.uint8))
-    spared = np.maximum(eyes(landmarks, size, HUNG_EYES), cv2.GaussianBlur(spared.astype(np.float32), (0, 0), 1.0))
-    return (hair * (joined[labels] & over) * (1.0 - spared)).astype(np.float32)
+    joined = joined_to((hair > BESIDE_SURE) & (over | goes), goes)
+    return (hair * (joined & over) * (1.0 - _spared(landmarks, size))).astype(np.float32)
 
 
 def beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, table: ColorTable,
@@ -811,14 +805,19 @@ def removed_beyond(aligned: AlignedFace, loss: np.ndarray, drawn: np.ndarray | N
     own = own_color(to_lab(aligned.crop), aligned.hair)
     if own is None:
         return None
-    trust, hairlike = _outer_hair(aligned, own)
-    if hairlike is None:
-        hairlike = np.zeros((2 * size, 2 * size), np.float32)
     # Out from each edge, line by line, as far as the hair's colour goes on without a break
     # (and over the crop's fading rows too: the edit's drawing fades into this, not the hair);
     # below the foot at least as far as FOOT_FADE, fading out (a hair's colour the wall's, or
     # broken by a streak, left a box of the drawn foot cut square in the hair below it).
     band = half + first + 1
+    # (the hair's colour measured only on the rows that need it: hair above the crop alone, as on
+    # most heads, needs the rows down to the crop's top and those its wall is filled from)
+    needed = 2 * size if any(line is not None for line in lines[1:]) else \
+        band + 4 * BEYOND_REACH + 4 * int(np.ceil(BEYOND_BLUR)) + size // 4
+    trust, part = _outer_hair(aligned, own, slice(0, needed))
+    hairlike = np.zeros((2 * size, 2 * size), np.float32)
+    if part is not None:
+        hairlike[:needed] = part
     fade = np.clip(1.0 - np.arange(band, dtype=np.float32)[:, None] / max(FOOT_FADE * size, 1.0), 0.0, 1.0)
     outs = []
     for turn, line in enumerate(lines):

@@ -26,7 +26,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from mirror.regions import EARS, FOREHEAD_TOP, MOUTH, SKULL_HEIGHT, SKULL_WIDTH, brow_line, chin_fade, face_oval, skull
+from mirror.regions import EARS, FOREHEAD_TOP, MOUTH, SKULL_HEIGHT, SKULL_WIDTH, brow_line, chin_fade, face_oval, joined_to, skull
 
 ADD = ("bangs", "regrowth")
 REMOVE = ("no_bangs", "receding", "bald")
@@ -193,6 +193,13 @@ def hair_change(mix: dict[str, float], landmarks: np.ndarray, hair: np.ndarray, 
     return np.clip(change, -1.0, 1.0)
 
 
+def _run_ends(sure: np.ndarray) -> np.ndarray:
+    """(S, S) float32: the row where each pixel's run of ``sure`` (S, S) bool down its column ends
+    (the first row at or below it that is not in it)."""
+    rows = np.arange(sure.shape[0], dtype=np.float32)[:, None]
+    return np.minimum.accumulate(np.where(sure, float(sure.shape[0]), rows)[::-1], axis=0)[::-1]
+
+
 def falls_past(hair: np.ndarray, region: np.ndarray) -> np.ndarray:
     """(S, S) float32 in [0, 1]: the hair in ``region`` (S, S) that hangs on down past the
     region's lower edge (long hair beside the face, not a fringe ending in it): 0 where its run
@@ -200,10 +207,7 @@ def falls_past(hair: np.ndarray, region: np.ndarray) -> np.ndarray:
     1 where it goes on twice that or more; softened across columns over HANG_SOFT."""
     size = hair.shape[0]
     sure = hair > 0.5
-    # The row where each pixel's run of hair ends: the first row at or below it that is not hair.
-    rows = np.arange(size, dtype=np.float32)[:, None]
-    ends = np.minimum.accumulate(np.where(sure, float(size), rows)[::-1], axis=0)[::-1]
-    ends = np.where(sure, ends, 0.0)
+    ends = np.where(sure, _run_ends(sure), 0.0)
     inside = region > 0.5
     bottom = np.where(inside.any(axis=0), size - np.argmax(inside[::-1], axis=0), size).astype(np.float32)
     past = max(HANG_PAST * size, 1.0)
@@ -235,8 +239,7 @@ def hangs_long(hair: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     # The row where each pixel's run of hair starts: the last row at or above it that is hair
     # with no gap since.
     starts = np.maximum.accumulate(np.where(sure, -1.0, rows), axis=0) + 1.0
-    # ... and where it ends: the first row at or below it that is not hair.
-    ends = np.minimum.accumulate(np.where(sure, float(size), rows)[::-1], axis=0)[::-1]
+    ends = _run_ends(sure)
     ears = _geometry(landmarks, size)["ears"]
     mouth = float(landmarks[MOUTH, 1])
     # (seen halfway from the ear line to the mouth: a beard there is its sideburns, along the face)
@@ -263,13 +266,9 @@ def hangs_long(hair: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     if right.any():
         columns[(cols <= cols[right].max()) & (cols >= centre)] = 1.0
     columns = cv2.GaussianBlur(columns[None, :], (0, 0), sigmaX=HANG_SOFT * size)[0]
-    below = sure & (rows > ears) & ~jaw
-    count, labels = cv2.connectedComponents(below.astype(np.uint8), connectivity=8)
-    joined = np.zeros(count, bool)
-    joined[labels[seeds & below]] = True
-    joined[0] = False
+    joined = joined_to(sure & (rows > ears) & ~jaw, seeds)
     # (its edge softened as the hair mask's is: the ramp from LONG_FAINT takes the rest)
-    hung = cv2.GaussianBlur(joined[labels].astype(np.float32), (0, 0), 1.0)
+    hung = cv2.GaussianBlur(joined.astype(np.float32), (0, 0), 1.0)
     return np.maximum(np.clip(2.0 * columns, 0.0, 1.0)[None, :] * ~(oval | jaw), hung).astype(np.float32)
 
 
