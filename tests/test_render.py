@@ -1566,7 +1566,7 @@ def test_bald_takes_long_hair_beside_the_face_whole_and_keeps_a_short_cuts_horse
     where &= rows < mouth                                       # beside her cheeks
     assert np.median(before[where]) < 35 and np.median(after[where]) > 55    # dark hair; now wall or skin
     # ... strands over her cheeks too: along the inside of the face's outline, nothing as dark as
-    # her hair (its darkest 2 %: L* 8.8, and 26.6 now).
+    # her hair (its darkest 2 %: L* 8.8, and 25.1 now).
     oval = face_oval(aligned.landmarks * (big / size), big)
     ring = oval & ~(cv2.erode(oval.astype(np.uint8), np.ones((int(0.08 * big),) * 2, np.uint8)) > 0)
     ring &= (rows > ears) & (rows < mouth)
