@@ -55,10 +55,13 @@ class HairEditor:
         self.styles = StyleLibrary(model.styles)
         self.smooth = smooth
         self._latent_filter = OneEuroFilter(min_cutoff=0.8, beta=0.02)
+        self._long = shapes.LongHold() if smooth else None
 
     def reset(self) -> None:
-        """Forgets the smoothing state (the face was lost)."""
+        """Forgets the smoothing state and the long hair seen (the face was lost)."""
         self._latent_filter.reset()
+        if self._long is not None:
+            self._long = shapes.LongHold()
 
     def latent(self, crop: np.ndarray, timestamp_ms: int = 0) -> np.ndarray:
         """(Z,) float32 latent of a BGR crop, smoothed over time when ``smooth``."""
@@ -87,7 +90,9 @@ class HairEditor:
             return EditPlan("none")
         recon, edited = from_tensor(self.backend.decode(np.stack([mu, mu + amount * offset])))
         if style.mix is not None:
-            change = shapes.hair_change(style.mix, aligned.landmarks, aligned.hair, strength)
+            if self._long is not None:
+                self._long.now_ms = timestamp_ms
+            change = shapes.hair_change(style.mix, aligned.landmarks, aligned.hair, strength, self._long)
         elif style.kind == "color":
             change = np.zeros((self.size, self.size), np.float32)
         else:

@@ -23,6 +23,8 @@ the one the model's decodes show (``mirror.editor``).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -65,6 +67,23 @@ LONG_FAINT = 0.1
 LONG_APART = (0.03, 0.06)  # ... this far (share of the crop) out from the face halfway down to the mouth (d3's thin
                      # hair: 0.02-0.04), and never as near as the second below the mouth (a beard along the
                      # jaw, joined to the sideburns, went with it)
+LONG_HOLD_MS = 3000  # ... and in video, a side so taken stays so for this long while hair hangs below its ear line
+
+
+@dataclass
+class LongHold:
+    """Video's memory of long hair (``hangs_long``): when (ms) each side of the head (left, right in
+    the crop) was last taken for long hair by its own runs, and the frame's time ``now_ms``. A
+    head turned away hides the hair beside its cheek (d3, for up to 42 frames at a time), and the
+    hair below its jaw was left hanging from a horseshoe cut at eye level: such a side stays long
+    for LONG_HOLD_MS while hair hangs below its ear line (not for ever: dark wall below d12's
+    short hair was taken for it, and hair beside a beard would go)."""
+    now_ms: int = 0
+    seen_ms: tuple[float, float] = (-np.inf, -np.inf)
+
+    def held(self) -> tuple[bool, bool]:
+        """Whether each side was taken for long hair by its own runs within LONG_HOLD_MS."""
+        return tuple(bool(abs(self.now_ms - seen) <= LONG_HOLD_MS) for seen in self.seen_ms)
 
 
 def _geometry(landmarks: np.ndarray, size: int) -> dict:
@@ -160,9 +179,11 @@ def region(style: str, landmarks: np.ndarray, size: int, amount: float) -> np.nd
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
-def hair_change(mix: dict[str, float], landmarks: np.ndarray, hair: np.ndarray, amount: float) -> np.ndarray:
+def hair_change(mix: dict[str, float], landmarks: np.ndarray, hair: np.ndarray, amount: float,
+                hold: LongHold | None = None) -> np.ndarray:
     """(S, S) float32 in [-1, 1]: the hair probability added (> 0) or taken (< 0) by a mix of
-    shape styles ({name: weight}) at ``amount``, on a face whose hair is ``hair`` (S, S)."""
+    shape styles ({name: weight}) at ``amount``, on a face whose hair is ``hair`` (S, S);
+    ``hold``: video's memory of long hair (``hangs_long``)."""
     size = hair.shape[0]
     grow = np.zeros((size, size), np.float32)
     loss = np.zeros((size, size), np.float32)
@@ -184,7 +205,7 @@ def hair_change(mix: dict[str, float], landmarks: np.ndarray, hair: np.ndarray, 
                 taken = taken * chin_fade(landmarks, size)[:, None]
                 sides = np.clip((weight * amount - SIDES_FROM[0]) / (SIDES_FROM[1] - SIDES_FROM[0]), 0.0, 1.0)
                 if sides > 0:
-                    long = sides * hangs_long(hair, landmarks)
+                    long = sides * hangs_long(hair, landmarks, hold)
             loss = np.maximum(loss, taken)
     change = (grow - loss) * np.where(grow > loss, 1.0 - hair, hair)
     if long is not None:
@@ -217,7 +238,7 @@ def falls_past(hair: np.ndarray, region: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(hangs, (0, 0), sigmaX=HANG_SOFT * size, sigmaY=0.5 * HANG_SOFT * size)
 
 
-def hangs_long(hair: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+def hangs_long(hair: np.ndarray, landmarks: np.ndarray, hold: LongHold | None = None) -> np.ndarray:
     """(S, S) float32 in [0, 1]: long hair beside the face, outside the face oval: in the columns
     where a run of hair (``hair`` (S, S) > LONG_SURE, gaps up to LONG_GAP joined) reaches from
     above the ear line down to the mouth's row, at least LONG_APART[0] out from the face oval
@@ -226,7 +247,9 @@ def hangs_long(hair: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     to those runs (curling in below the chin). Never within LONG_APART[1] of the face oval below
     the mouth, nor under the chin within the jaw's width: a beard, which a run from the sideburns
     reaches too. A shaved head keeps
-    none of it (left, it hung from a horseshoe cut straight across at the ear line)."""
+    none of it (left, it hung from a horseshoe cut straight across at the ear line). In video
+    (``hold``, updated), a side so taken within LONG_HOLD_MS takes all the hair below its ear
+    line as such runs, but under the chin within the jaw's width."""
     size = hair.shape[0]
     gap = max(int(round(LONG_GAP * size)), 1)
     oval = face_oval(landmarks, size)
@@ -247,19 +270,27 @@ def hangs_long(hair: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     seeds = sure & (starts <= ears) & (ends >= mouth) & ~near(LONG_APART[0])
     seeds[:max(cheek - gap, 0)] = False
     seeds[cheek + gap + 1:] = False
-    if not seeds.any():
-        return np.zeros((size, size), np.float32)
     # (nor under the chin within the jaw's width: a long beard, which joins the hair beside it)
     span = np.flatnonzero(oval[int(np.clip(mouth, 0, size - 1))])
-    cols = np.arange(size)[None, :]
-    under = (cols >= span[0]) & (cols <= span[-1]) if span.size else np.zeros((1, size), bool)
-    jaw = (near(LONG_APART[1]) | under) & (rows > mouth)
+    cols = np.arange(size)
+    under = ((cols >= span[0]) & (cols <= span[-1]) if span.size else np.zeros(size, bool)) & (rows > mouth)
+    centre = _geometry(landmarks, size)["centre"]
+    halves = (cols < centre, cols >= centre)
+    if hold is not None:
+        hold.seen_ms = tuple(float(hold.now_ms) if seeds[:, half].any() else seen
+                             for half, seen in zip(halves, hold.seen_ms))
+    held = np.zeros(size, bool)
+    for half, was in zip(halves, hold.held() if hold is not None else (False, False)):
+        if was:
+            held |= half
+    seeds |= sure & (rows > ears) & ~under & held
+    if not seeds.any():
+        return np.zeros((size, size), np.float32)
+    jaw = (near(LONG_APART[1]) & ~held & (rows > mouth)) | under
     # (on each side with such runs, every column from the farthest out in to the face: the hair
     # between them and the face, nearer than LONG_APART, hangs on too)
     seeded = seeds.any(axis=0)
-    centre = _geometry(landmarks, size)["centre"]
-    cols = np.arange(size)
-    left, right = seeded & (cols < centre), seeded & (cols >= centre)
+    left, right = seeded & halves[0], seeded & halves[1]
     columns = np.zeros(size, np.float32)
     if left.any():
         columns[(cols >= cols[left].min()) & (cols < centre)] = 1.0

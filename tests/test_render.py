@@ -1576,6 +1576,30 @@ def test_bald_takes_long_hair_beside_the_face_whole_and_keeps_a_short_cuts_horse
     assert shapes.hangs_long(short.hair, short.landmarks).max() == 0.0
 
 
+def test_a_turned_head_keeps_its_long_hair_decision_for_a_while():
+    """d3.mp4, frames 104-115, 33 ms apart: as she turns, her cheek hides the hair on one side,
+    the runs that tell long hair go (the decision blinked 15 times over the clip), and that side's
+    hair below the jaw hung from a horseshoe cut at eye level. In video the side stays long for
+    LONG_HOLD_MS while hair hangs below its ear line (``shapes.LongHold``); not past that."""
+    with Pipeline(ENGINES, "onnxruntime") as mirror:
+        style = mirror.styles.get("bald")
+        for i in range(104, 116):
+            _, aligned = mirror.track(Frame(i, i * 33, clip_frame("d3.mp4", at=i)))
+            plan = mirror.editor.edit(aligned, style, 1.0, i * 33)
+        late = mirror.editor.edit(aligned, style, 1.0, 115 * 33 + shapes.LONG_HOLD_MS + 500)
+    size = aligned.hair.shape[0]
+    ears = skull_axes(aligned.landmarks)[1]
+    side = aligned.hair > shapes.LONG_SURE
+    side[:int(ears) + 1] = False
+    side[:, :size // 2] = False
+    side &= ~face_oval(aligned.landmarks, size)
+    assert side.sum() > 30                                         # her hair below the ears ...
+    assert shapes.hangs_long(aligned.hair, aligned.landmarks)[side].max() < 0.5   # ... not seen long on its own
+    # (held: 0.82 of it goes, all but what lies under her chin within the jaw's width; none past the hold)
+    assert (plan.hair_change[side] < -0.5).mean() > 0.7
+    assert (late.hair_change[side] < -0.5).mean() < 0.1
+
+
 @pytest.mark.parametrize("name, most", [("000930", 8.0), ("000123", 3.0)])
 def test_bald_on_long_hair_keeps_a_beard(pipeline, name, most):
     """CelebA 000930 and 000123, men with long hair and a beard: the beard's sideburns reach from
