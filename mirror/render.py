@@ -176,7 +176,8 @@ BEYOND_REACH = 1       # hair taken away past the crop: reaches this far (crop p
 BEYOND_STRENGTH = 1.5  # ... and replaces it wholly where it is this sure of the hair (a soft edge stays soft);
 FOOT_FADE = 0.2        # ... below the crop's foot at least this far (share of the crop), fading out
 STRAND_REACH = 0.06    # ... and thin strands past the hair followed, within this (share of the crop) of it,
-STRAND_SHARE = (0.15, 0.35)  # ... where they lie this far from the wall towards the hair's colour (not / wholly)
+STRAND_SHARE = (0.15, 0.35)  # ... where they lie this far from the wall towards the hair's colour (not / wholly),
+STRAND_WALL = 0.12     # ... the wall measured this far (share of the crop) either way along each row
 SCENE = (0.7, 0.3, 0.3)  # a colour target follows this much of the picture's light (L* by ratio, a*, b*: scene_target)
 SCENE_NEUTRAL = (0.8, 10.0, 15.0)  # ... a near-neutral one this much of its cast in a*, b* (chroma to the
                        # first; SCENE's from the second): gray at 0.3 read as lavender in a warm-lit room (d3),
@@ -832,7 +833,10 @@ def removed_beyond(aligned: AlignedFace, loss: np.ndarray, drawn: np.ndarray | N
     out = np.maximum.reduce(outs)
     if max(out.max(), foot.max()) <= 0.05:
         return None
-    out = np.maximum(out, trust * _strands(aligned.outer, own, out))
+    # (the wall beside them: off the hair, its colour's and the crop's)
+    wall = (np.maximum(hairlike, out) < 0.05).astype(np.float32)
+    wall[half:half + size, half:half + size] = 0.0
+    out = np.maximum(out, trust * _strands(aligned.outer, own, out, wall))
     # Past the hair's blurred edge (its strands' fringe goes too), then softened.
     reach = np.ones((2 * BEYOND_REACH + 1,) * 2, np.uint8)
     out, foot = (cv2.GaussianBlur(cv2.dilate(part, reach), (0, 0), BEYOND_BLUR) for part in (out, foot))
@@ -858,30 +862,35 @@ def removed_beyond(aligned: AlignedFace, loss: np.ndarray, drawn: np.ndarray | N
     return Beyond(np.clip(out * BEYOND_STRENGTH, 0.0, 1.0), fill=image)
 
 
-def _strands(outer: np.ndarray, own: np.ndarray, hair: np.ndarray) -> np.ndarray:
+def _strands(outer: np.ndarray, own: np.ndarray, hair: np.ndarray, wall: np.ndarray) -> np.ndarray:
     """(2S, 2S) float32 in [0, 1]: thin strands past the hair followed past the crop (``hair``
     (2S, 2S) float32), with the wall between them: too pale for the hair's colour ``own``, they
     stood as an arc over a bald head and a fringe beside it. Within STRAND_REACH of that hair
-    (outside the crop),
-    how far (STRAND_SHARE) each pixel lies from the wall towards the hair's colour, the wall
-    being the outer square ``outer``'s median over a few pixels (a strand is too thin to move it)."""
+    (outside the crop), how far (STRAND_SHARE) each pixel of the outer square ``outer`` lies from
+    the wall towards the hair's colour, the wall being the mean of the pixels beside it along its
+    row (within STRAND_WALL) where ``wall`` (2S, 2S) float32 says the wall is seen."""
     size, half = outer.shape[0], outer.shape[0] // 4
     near = cv2.dilate((hair > 0.5).astype(np.uint8), cv2.getStructuringElement(
-        cv2.MORPH_ELLIPSE, (_width(STRAND_REACH, size // 2),) * 2))
+        cv2.MORPH_ELLIPSE, (_width(STRAND_REACH, 2 * half),) * 2))
     near[half:3 * half, half:3 * half] = 0        # (the crop draws its own)
     box = nonzero_box(near > 0)
     out = np.zeros((size, size), np.float32)
     if box is None:
         return out
     (top, bottom), (left, right) = box
-    rows, cols = slice(max(top - 2, 0), bottom + 3), slice(max(left - 2, 0), right + 3)
+    span = _width(STRAND_WALL, 2 * half)
+    rows = slice(max(top - 2, 0), bottom + 3)
+    cols = slice(max(left - span, 0), right + span + 1)
     lab = to_lab(outer[rows, cols])
-    wall = to_lab(cv2.medianBlur(outer[rows, cols], 5))
-    toward = own[0].astype(np.float32) - wall
-    share = (cv2.transform((lab - wall) * toward, _SUM)
+    seen = wall[rows, cols]
+    kernel = (span, 3)
+    weight = cv2.boxFilter(seen, -1, kernel, normalize=False)
+    mean = cv2.boxFilter(lab * seen[..., None], -1, kernel, normalize=False) / np.maximum(weight, 1e-3)[..., None]
+    toward = own[0].astype(np.float32) - mean
+    share = (cv2.transform((lab - mean) * toward, _SUM)
              / np.maximum(cv2.transform(toward * toward, _SUM), 1.0))
     ramp = np.clip((share - STRAND_SHARE[0]) / (STRAND_SHARE[1] - STRAND_SHARE[0]), 0.0, 1.0)
-    out[rows, cols] = ramp * near[rows, cols]
+    out[rows, cols] = ramp * (weight > 0.5) * near[rows, cols]
     # (a strand a frame pixel wide is a speckle in the outer square: joined up along it)
     return np.clip(2.0 * cv2.GaussianBlur(out, (0, 0), 1.0), 0.0, 1.0)
 
