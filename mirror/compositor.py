@@ -26,31 +26,35 @@ class Compositor:
     def compose(self, frame: np.ndarray, aligned: AlignedFace, edited: EditedFace) -> np.ndarray:
         """Returns a new (H, W, 3) uint8 BGR frame with the edit; ``frame`` is not modified."""
         out = frame.copy()
+        filled = []     # (the frame boxes where a fill past the crop was drawn)
         if edited.beyond is not None:
-            # The edit's reach past the crop: a recolouring of the frame's own pixels, or a fill.
+            # The edit's reach past the crop: a recolouring of the frame's own pixels, or a fill;
+            # band by band round the crop where it says how far in it reaches (the frame's box
+            # round all of it is most of the frame).
             beyond = edited.beyond
-            roi = mask_roi(beyond.mask, aligned.to_outer, frame.shape)
-            if roi is not None:
+            for mask in (_bands(beyond.mask, beyond.inset) if beyond.inset is not None else (beyond.mask,)):
+                roi = mask_roi(mask, aligned.to_outer, frame.shape)
+                if roi is None:
+                    continue
                 x0, y0, x1, y1 = roi
-                weight = warp_back(beyond.mask, aligned.to_outer, roi)
                 part = out[y0:y1, x0:x1]
-                instead = beyond.table.apply(part) if beyond.fill is None else warp_back(beyond.fill, aligned.to_outer, roi)
+                if beyond.fill is None:
+                    instead, weight = beyond.table.apply(part), warp_back(mask, aligned.to_outer, roi)
+                else:       # (the fill and its weight as one 4-channel image: one warp)
+                    drawn = warp_back(with_weight(beyond.fill, mask), aligned.to_outer, roi)
+                    instead, weight = cv2.cvtColor(drawn, cv2.COLOR_BGRA2BGR), cv2.extractChannel(drawn, 3)
+                    filled.append(roi)
                 out[y0:y1, x0:x1] = blend(part, instead, weight)
         to_crop = aligned.detail_to_crop
         roi = mask_roi(edited.hair_mask, to_crop, frame.shape)
         if roi is None:
             return out
         x0, y0, x1, y1 = roi
+        under = out[y0:y1, x0:x1]
         # The change in float32: OpenCV warps it in vectorised code (int16 has none), 1.4x faster.
-        delta = cv2.subtract(edited.crop, aligned.detail, dtype=cv2.CV_32F)
-        # (added and blended in float where a fill past the crop drew the wall over the hair: the
-        # crop's fading edge, added onto the wall there, went past 255 before the blend took it
-        # back, a blue-grey streak along the crop's top; 1.4 ms more on d3)
-        drawing = edited.replace.max() > 1.0 / 255
-        filled = edited.beyond is not None and edited.beyond.fill is not None
-        depth = cv2.CV_32F if drawing and filled else cv2.CV_8U
-        region = cv2.add(out[y0:y1, x0:x1], warp_back(delta, to_crop, roi), dtype=depth)
-        if drawing:
+        delta = warp_back(cv2.subtract(edited.crop, aligned.detail, dtype=cv2.CV_32F), to_crop, roi)
+        region = cv2.add(under, delta, dtype=cv2.CV_8U)
+        if edited.replace.max() > 1.0 / 255:
             # The drawn crop and its weight as one 4-channel image: one warp, the same values
             # (on the lent detail's finer grid, with that detail in it, where it has one).
             lent = edited.lent
@@ -61,10 +65,48 @@ class Compositor:
             target = cv2.cvtColor(drawn, cv2.COLOR_BGRA2BGR)
             weight = cv2.extractChannel(drawn, 3)
             weight = cv2.merge([weight, weight, weight])
-            region = cv2.add(cv2.multiply(target, weight, scale=1 / 255, dtype=depth),
-                             cv2.multiply(region, 255 - weight, scale=1 / 255, dtype=depth), dtype=cv2.CV_8U)
+            region = _over(target, weight, region)
+            # Where the fill past the crop drew the wall over the hair, in float: the crop's
+            # fading edge, added onto the wall there, went past 255 before the blend took it
+            # back (a blue-grey streak along the crop's top).
+            for box in filled:
+                part = _within(box, roi)
+                if part is not None:
+                    region[part] = _over(target[part], weight[part], cv2.add(under[part], delta[part], dtype=cv2.CV_32F))
         out[y0:y1, x0:x1] = region
         return out
+
+
+def _over(target: np.ndarray, weight: np.ndarray, under: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8: ``target`` (uint8) over ``under`` (uint8, or float32 unclipped) through
+    ``weight`` (H, W, 3) uint8 in [0, 255]."""
+    depth = cv2.CV_8U if under.dtype == np.uint8 else cv2.CV_32F
+    return cv2.add(cv2.multiply(target, weight, scale=1 / 255, dtype=depth),
+                   cv2.multiply(under, 255 - weight, scale=1 / 255, dtype=depth), dtype=cv2.CV_8U)
+
+
+def _within(box: tuple[int, int, int, int], roi: tuple[int, int, int, int]) -> tuple[slice, slice] | None:
+    """The part of frame box ``box`` (x0, y0, x1, y1) inside ``roi``, as slices of ``roi``'s
+    pixels; None if they do not meet."""
+    x0, y0 = max(box[0], roi[0]), max(box[1], roi[1])
+    x1, y1 = min(box[2], roi[2]), min(box[3], roi[3])
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return slice(y0 - roi[1], y1 - roi[1]), slice(x0 - roi[0], x1 - roi[0])
+
+
+def _bands(mask: np.ndarray, inset: int) -> list[np.ndarray]:
+    """An outer square's mask (2S, 2S) split into its parts above, below, left and right of the
+    crop (the middle S square) less ``inset`` pixels into it: four (2S, 2S) masks, 0 elsewhere."""
+    size = mask.shape[0]
+    inner = slice(size // 4 + inset, 3 * size // 4 - inset)
+    parts = (np.s_[:inner.start], np.s_[inner.stop:], np.s_[inner, :inner.start], np.s_[inner, inner.stop:])
+    out = []
+    for part in parts:
+        band = np.zeros_like(mask)
+        band[part] = mask[part]
+        out.append(band)
+    return out
 
 
 def with_weight(color: np.ndarray, replace: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ head).
 """
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from typing import Callable
@@ -30,7 +31,9 @@ EditFn = Callable[[Frame, "AlignedFace | None", Style, float], "EditedFace | Non
 def rebase(edited: EditedFace, then: AlignedFace, now: AlignedFace) -> EditedFace:
     """An edit of an earlier frame's crop (``then``) carried over to ``now``'s crop: what it
     drew anew (``replace``) as drawn, what it changed (a recolouring) as that change added onto
-    the new crop."""
+    the new crop; the rest (new hair's copy, the detail lent, the wall drawn past the crop where
+    hair was taken away) goes with it, as it does with the head (without the last, the live
+    mirror showed the hair above a bald head on every frame but the first)."""
     replace = edited.replace[..., None]
     # replace * crop + (1 - replace) * (now + change), in place.
     carried = edited.crop.astype(np.float32)
@@ -40,8 +43,7 @@ def rebase(edited: EditedFace, then: AlignedFace, now: AlignedFace) -> EditedFac
     crop = replace * edited.crop
     crop += carried
     crop += 0.5
-    return EditedFace(np.clip(crop, 0, 255, out=crop).astype(np.uint8), edited.hair_mask, edited.replace,
-                      source=edited.source, source_weight=edited.source_weight, lent=edited.lent)
+    return dataclasses.replace(edited, crop=np.clip(crop, 0, 255, out=crop).astype(np.uint8))
 
 
 def drawn_every_frame(style: Style) -> bool:

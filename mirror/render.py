@@ -859,7 +859,10 @@ def removed_beyond(aligned: AlignedFace, loss: np.ndarray, drawn: np.ndarray | N
         image[below, half:half + size] = np.where(ahead[:, half:half + size, None], carried,
                                                   image[below, half:half + size])
         out = np.maximum(out, foot)
-    return Beyond(np.clip(out * BEYOND_STRENGTH, 0.0, 1.0), fill=image)
+    # (nothing farther into the crop than its fading edge, the reach and the blur: the crop draws it)
+    inset = first + BEYOND_REACH + int(np.ceil(3 * BEYOND_BLUR))
+    out[half + inset:half + size - inset, half + inset:half + size - inset] = 0.0
+    return Beyond(np.clip(out * BEYOND_STRENGTH, 0.0, 1.0), fill=image, inset=inset)
 
 
 def _strands(outer: np.ndarray, own: np.ndarray, hair: np.ndarray, wall: np.ndarray) -> np.ndarray:

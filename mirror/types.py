@@ -196,11 +196,14 @@ class Beyond:
         mask: (2S, 2S) float32 in [0, 1], in the outer square's space (``AlignedFace.outer``).
         table: the recolouring (``mirror.colortable.ColorTable``) of 8-bit BGR pixels, or None.
         fill: (2S, 2S, 3) uint8 BGR, what shows instead (the wall), in the outer square; or None.
+        inset: ``mask`` is 0 inside the crop (the middle S square) farther than this many pixels
+            from its edge (the compositor draws only round it); None: not known.
     """
 
     mask: np.ndarray
     table: object = None
     fill: np.ndarray | None = None
+    inset: int | None = None
 
 
 @dataclass
