@@ -1223,6 +1223,8 @@ class HairRenderer:
     def __init__(self, video: bool = False, textures: TextureBank | None = None):
         self.video = video
         self.textures = textures
+        # (OpenCV builds its CIELAB tables on first use, 145 ms: here, not on a style's first frame)
+        to_lab(np.zeros((1, 1, 3), np.uint8))
         self.reset()
 
     def reset(self) -> None:
