@@ -263,7 +263,8 @@ def hangs_long(hair: np.ndarray, landmarks: np.ndarray, hold: LongHold | None = 
     # with no gap since.
     starts = np.maximum.accumulate(np.where(sure, -1.0, rows), axis=0) + 1.0
     ends = _run_ends(sure)
-    ears = _geometry(landmarks, size)["ears"]
+    geometry = _geometry(landmarks, size)
+    ears, centre = geometry["ears"], geometry["centre"]
     mouth = float(landmarks[MOUTH, 1])
     # (seen halfway from the ear line to the mouth: a beard there is its sideburns, along the face)
     cheek = int(np.clip(round(0.5 * (ears + mouth)), 0, size - 1))
@@ -274,15 +275,13 @@ def hangs_long(hair: np.ndarray, landmarks: np.ndarray, hold: LongHold | None = 
     span = np.flatnonzero(oval[int(np.clip(mouth, 0, size - 1))])
     cols = np.arange(size)
     under = ((cols >= span[0]) & (cols <= span[-1]) if span.size else np.zeros(size, bool)) & (rows > mouth)
-    centre = _geometry(landmarks, size)["centre"]
     halves = (cols < centre, cols >= centre)
+    held = np.zeros(size, bool)
     if hold is not None:
         hold.seen_ms = tuple(float(hold.now_ms) if seeds[:, half].any() else seen
                              for half, seen in zip(halves, hold.seen_ms))
-    held = np.zeros(size, bool)
-    for half, was in zip(halves, hold.held() if hold is not None else (False, False)):
-        if was:
-            held |= half
+        left, right = hold.held()
+        held = (halves[0] & left) | (halves[1] & right)
     seeds |= sure & (rows > ears) & ~under & held
     if not seeds.any():
         return np.zeros((size, size), np.float32)
