@@ -847,7 +847,11 @@ def removed_beyond(aligned: AlignedFace, loss: np.ndarray, drawn: np.ndarray | N
     rows = np.flatnonzero(out.max(axis=1) > 1.0 / 255)
     if rows.size:
         rows = slice(max(rows[0] - size // 4, 0), rows[-1] + 1 + size // 4)
-        known = 1.0 - cv2.dilate(np.maximum(hairlike[rows], out[rows]), reach)
+        # (nor the person the crop sees, as the crop's own wall: long hair hung between the wall
+        # and the neck, and that row filled from both drew a column of the neck's colour)
+        off = np.ones((2 * size, 2 * size), np.float32)
+        off[half:half + size, half:half + size] = _off_person(aligned.person, aligned.hair, size)
+        known = np.minimum(1.0 - cv2.dilate(np.maximum(hairlike[rows], out[rows]), reach), off[rows])
         fill = fill_holes(aligned.outer[rows].astype(np.float32) / 255.0, known)
         image[rows] = np.clip(fill * 255.0 + 0.5, 0, 255).astype(np.uint8)
     if foot.max() > 1.0 / 255:
@@ -863,6 +867,15 @@ def removed_beyond(aligned: AlignedFace, loss: np.ndarray, drawn: np.ndarray | N
     inset = first + BEYOND_REACH + int(np.ceil(3 * BEYOND_BLUR))
     out[half + inset:half + size - inset, half + inset:half + size - inset] = 0.0
     return Beyond(np.clip(out * BEYOND_STRENGTH, 0.0, 1.0), fill=image, inset=inset)
+
+
+def _off_person(person: np.ndarray, hair: np.ndarray, size: int) -> np.ndarray:
+    """(size, size) float32 in [0, 1]: where a crop shows the wall, off the ``person`` and the
+    ``hair`` (resized to ``size``) and not within FRINGE_REACH of them: that is the strands'
+    fringe, which the removal redraws (filled from, it drew a dark outline of the old hair)."""
+    person, hair = (cv2.resize(m, (size, size), interpolation=cv2.INTER_LINEAR) for m in (person, hair))
+    fringe = _width(FRINGE_REACH, size)
+    return cv2.erode(np.clip(1.0 - 2.0 * np.maximum(person, hair), 0.0, 1.0), np.ones((fringe, fringe), np.uint8))
 
 
 def _strands(outer: np.ndarray, own: np.ndarray, hair: np.ndarray, wall: np.ndarray) -> np.ndarray:
@@ -1893,11 +1906,8 @@ class HairRenderer:
         wall visible in this crop elsewhere, filled in where neither knows; with the grain of the
         wall seen in this crop."""
         size = detail.shape[0]
-        person = cv2.resize(aligned.person, (size, size), interpolation=cv2.INTER_LINEAR)
-        # (Not within FRINGE_REACH of the person: that is the strands' fringe, which the removal
-        # redraws; filled from, it drew a dark outline of the old hair on the wall.)
+        visible = _off_person(aligned.person, hair, size)
         fringe = _width(FRINGE_REACH, size)
-        visible = cv2.erode(np.clip(1.0 - 2.0 * np.maximum(person, hair), 0.0, 1.0), np.ones((fringe, fringe), np.uint8))
         if plate is None:
             return fill_holes(detail, visible)
         seen, known = plate.crop(aligned.detail_to_crop, size)

@@ -1650,9 +1650,31 @@ def test_thin_strands_past_the_hair_followed_past_the_crop_go_with_it(pipeline):
     wall = np.median(before[(cols < -2 * render.STRAND_REACH * size) & (rows > 0.45 * size) & (rows < size)])
     dark = strip & (before < wall - 15)
     assert dark.sum() > 300
-    # (their mean L* 31.5 below the wall's, 19.5 on e4575bb, 8.9 now: the wall filled in beside
-    # her head is a shade darker, and the faintest strands stay)
+    # (their mean L* 31.5 below the wall's, 19.5 on e4575bb, 9-10 on 5e7e308, where the wall
+    # filled in beside her head took in her neck's colour, 3.6 now: the faintest strands stay)
     assert np.mean(wall - after[dark]) < 13
+
+
+def test_the_wall_drawn_past_the_crop_is_not_filled_from_the_neck(pipeline):
+    """d3.mp4 in bald, frame 260: her long hair hangs past the crop's left edge, between the wall
+    and her neck. The wall drawn there was filled along each row from both sides, the neck's too:
+    a blurred column of skin's colour stood on the wall where the hair hung. The person the crop
+    sees is not the wall (``render._off_person``): there, the wall's colour."""
+    frame, aligned = pipeline.track(Frame(0, 0, clip_frame("d3.mp4", at=260)))
+    out = pipeline.compose(frame, aligned, pipeline.edit(frame, aligned, pipeline.styles.get("bald")))
+    height, width = frame.image.shape[:2]
+    ys, xs = np.mgrid[0:height, 0:width]
+    cols = aligned.to_crop[0, 0] * xs + aligned.to_crop[0, 1] * ys + aligned.to_crop[0, 2]
+    rows = aligned.to_crop[1, 0] * xs + aligned.to_crop[1, 1] * ys + aligned.to_crop[1, 2]
+    size = aligned.crop.shape[0]
+    below = (rows > 0.45 * size) & (rows < size)
+    before, after = to_lab(frame.image), to_lab(out)
+    # (the wall: the same rows farther out; the hair: darker than it, just left of the crop)
+    wall = np.median(before[(cols < -0.12 * size) & below], axis=0)
+    hair = (cols < 0) & (cols > -0.06 * size) & below & (before[..., 0] < wall[0] - 15)
+    assert hair.sum() > 1000
+    # (CIELAB distance from the wall: 13.2 on 5e7e308, 3.7 now)
+    assert np.mean(np.linalg.norm(after[hair] - wall, axis=1)) < 7
 
 
 @pytest.mark.parametrize("name, most", [("000930", 8.0), ("000123", 3.0)])
