@@ -869,6 +869,29 @@ def removed_beyond(aligned: AlignedFace, loss: np.ndarray, drawn: np.ndarray | N
     return Beyond(np.clip(out * BEYOND_STRENGTH, 0.0, 1.0), fill=image, inset=inset)
 
 
+def _hand_over(edited: EditedFace, detail: np.ndarray, beyond: Beyond) -> None:
+    """Where the wall drawn past the crop (``beyond``'s fill) covers the crop's fading edge, the
+    crop's own drawing (``edited``, made on ``detail``) fades out onto it over ``edit_limit``'s
+    margin: drawn up to its edge (long hair taken away), it met that wall in a straight line, a
+    shade darker or lighter (the crop's wall is filled from its own rows), and warped, its edge
+    was a dark line a pixel wide."""
+    size = beyond.mask.shape[0] // 2
+    half, side = size // 2, detail.shape[0]
+    edge = edge_profile(side)
+    covered = cv2.resize(beyond.mask[half:half + size, half:half + size], (side, side), interpolation=cv2.INTER_LINEAR)
+    fade = 1.0 - np.minimum(edge[:, None], edge[None, :])
+    crop, replace = edited.crop.copy(), edited.replace.copy()
+    # (only the margin round the crop fades: four strips)
+    margin = edge_margin(side)
+    for part in (np.s_[:margin], np.s_[side - margin:], np.s_[margin:side - margin, :margin],
+                 np.s_[margin:side - margin, side - margin:]):
+        keep = 1.0 - covered[part] * fade[part]
+        change = cv2.multiply(cv2.subtract(crop[part], detail[part], dtype=cv2.CV_32F), cv2.merge([keep] * 3))
+        crop[part] = cv2.add(detail[part], change, dtype=cv2.CV_8U)
+        replace[part] *= keep
+    edited.crop, edited.replace = crop, replace
+
+
 def _off_person(person: np.ndarray, hair: np.ndarray, size: int) -> np.ndarray:
     """(size, size) float32 in [0, 1]: where a crop shows the wall, off the ``person`` and the
     ``hair`` (resized to ``size``) and not within FRINGE_REACH of them: that is the strands'
@@ -1471,6 +1494,8 @@ class HairRenderer:
         if forehead is not None and bare.max() > 0:
             edited.grain = SkinGrain(bare * (1.0 - grow) * keep_out, forehead)
         edited.beyond = removed_beyond(aligned, loss * free, fill) if loss.max() > 0 else None
+        if edited.beyond is not None:
+            _hand_over(edited, aligned.detail, edited.beyond)
         return edited
 
     def _video_mask(self, aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, crop_lab: np.ndarray,

@@ -1677,6 +1677,27 @@ def test_the_wall_drawn_past_the_crop_is_not_filled_from_the_neck(pipeline):
     assert np.mean(np.linalg.norm(after[hair] - wall, axis=1)) < 7
 
 
+def test_no_line_down_the_crops_edge_where_the_wall_drawn_past_it_meets_it(pipeline):
+    """d3.mp4 in bald, frame 260: her long hair is taken away up to the crop's left edge and the
+    wall drawn past it goes on from there. Drawn up to its edge, the crop met that wall in a line
+    a pixel wide, lighter or darker, down its side. It fades out onto that wall over its margin
+    (``render._hand_over``): across the edge, no step off the wall either side of it."""
+    frame, aligned = pipeline.track(Frame(0, 0, clip_frame("d3.mp4", at=260)))
+    edited = pipeline.edit(frame, aligned, pipeline.styles.get("bald"))
+    assert edited.beyond is not None and edited.beyond.fill is not None
+    lightness = to_lab(pipeline.compose(frame, aligned, edited))[..., 0]
+    back = cv2.invertAffineTransform(aligned.to_crop)
+    size = aligned.crop.shape[0]
+    steps = []
+    for row in np.linspace(0.45 * size, 0.95 * size, 60):      # (below the ear line, where the hair hung)
+        x, y = np.rint(back @ [0.0, row, 1.0]).astype(int)
+        if 4 <= x and y < lightness.shape[0]:
+            steps.append(np.abs(lightness[y, x - 1:x + 2] - 0.5 * (lightness[y, x - 4] + lightness[y, x + 4])).max())
+    assert len(steps) > 40
+    # (L*, the most along it: 14.5 on 3db5ff5, 1.2 now)
+    assert max(steps) < 5.0
+
+
 @pytest.mark.parametrize("name, most", [("000930", 8.0), ("000123", 3.0)])
 def test_bald_on_long_hair_keeps_a_beard(pipeline, name, most):
     """CelebA 000930 and 000123, men with long hair and a beard: the beard's sideburns reach from
