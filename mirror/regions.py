@@ -37,6 +37,7 @@ HEAD_POINTS = [10, 338, 297, 332, 284, 251, 389, 356, 454, 234, 127, 162, 21, 54
 SKULL_WIDTH = 1.1
 SKULL_HEIGHT = 1.6
 ROUND = 2.4          # a skull is rounder than an ellipse: a superellipse of this power
+NECK = 0.8           # the neck is this share of the face's width at the mouth, under the chin
 
 
 def brow_line(landmarks: np.ndarray, size: int) -> np.ndarray:
@@ -138,6 +139,19 @@ def face_oval(landmarks: np.ndarray, size: int) -> np.ndarray:
     mask = np.zeros((size, size), np.uint8)
     cv2.fillPoly(mask, [np.round(landmarks[FACE_OVAL, :2]).astype(np.int32)], 1)
     return mask.astype(bool)
+
+
+def neck_span(landmarks: np.ndarray, size: int, share: float = NECK) -> tuple[float, float] | None:
+    """(left, right) crop columns of the neck: ``share`` of the face's width at the mouth, under
+    the chin, within that width (a turned head's neck does not stand out beside its jaw); None
+    with no face oval at the mouth's row."""
+    mouth = int(np.clip(landmarks[MOUTH, 1], 0, size - 1))
+    jaw = np.flatnonzero(face_oval(landmarks, size)[mouth])
+    if not jaw.size:
+        return None
+    chin = float(np.clip(landmarks[CHIN, 0], jaw[0], jaw[-1]))
+    half = 0.5 * share * float(jaw[-1] - jaw[0])
+    return max(chin - half, float(jaw[0])), min(chin + half, float(jaw[-1]))
 
 
 def hair_region(landmarks: np.ndarray, person: np.ndarray) -> np.ndarray:

@@ -31,8 +31,9 @@ import numpy as np
 from mirror.colortable import ColorTable, no_cast, recolor_box, shift_cap, stretched
 from mirror.compositor import nonzero_box
 from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
-from mirror.regions import (BROWS, CHIN, EYES, NOSE_TIP, MOUTH, brow_line, brows, chin_fade, edge_margin, edge_profile, edit_limit,
-                            eyes, face_interior, face_oval, hair_reach, joined_to, skull, skull_axes, soft_interior)
+from mirror.regions import (BROWS, EYES, NOSE_TIP, MOUTH, brow_line, brows, chin_fade, edge_margin, edge_profile, edit_limit,
+                            eyes, face_interior, face_oval, hair_reach, joined_to, neck_span, skull, skull_axes,
+                            soft_interior)
 from mirror.texture import TextureBank, lighten
 from mirror.timing import run_in_background
 from mirror.types import AlignedFace, Beyond, EditedFace, EditPlan, SkinGrain
@@ -151,7 +152,6 @@ THIN_STREAK_MIX = 0.5  # ... at this weight beside its own detail
 THIN_TEXTURE = 0.25    # ... and what goes varies by this share of the thinning with them (gaps more, strands less)
 HAIR_DEPTH = 0.04      # bald: the scalp lies this far (share of the crop) inside the person's outline
 SKULL_GROWTH = 1.15    # ... and at most this much bigger than the skull from the landmarks
-NECK = 0.8             # ... its neck this share of the face's width at the mouth
 SKULL_EDGE = 0.002     # ... its edge against the wall as soft as this (a head's outline is sharp: at 0.008 a
                        # ... blurred cap on d3, 13 frame px)
 FOREHEAD_INSET = 0.01  # ... the fine grain of its skin as the bare forehead's this far from the brows and the hair,
@@ -1894,16 +1894,12 @@ class HairRenderer:
             radius = np.sqrt(((xs - centre) / np.maximum(half, 1.0)) ** 2 + ((ys - ears) / drop) ** 2)
             side = np.clip((1.0 - radius) * drop / max(SKULL_EDGE * size, 1.0) + 0.5, 0.0, 1.0)
             inside[rows] = np.maximum(inside[rows], side)
-        # ... and below the mouth, the neck: NECK of the face's width there, under the chin (long
-        # hair taken from beside it left a stalk of a neck under a floating head).
-        mouth = int(np.clip(landmarks[MOUTH, 1], 0, size - 1))
-        jaw = np.flatnonzero(face_oval(landmarks, size)[mouth])
-        if jaw.size:
-            # (under the chin, within the jaw's width: a turned head's neck does not stand out
-            # beside its jaw)
-            chin = float(np.clip(landmarks[CHIN, 0], jaw[0], jaw[-1]))
-            half = 0.5 * NECK * float(jaw[-1] - jaw[0])
-            left, right = max(chin - half, float(jaw[0])), min(chin + half, float(jaw[-1]))
+        # ... and below the mouth, the neck (``neck_span``: long hair taken from beside it left a
+        # stalk of a neck under a floating head).
+        span = neck_span(landmarks, size)
+        if span is not None:
+            left, right = span
+            mouth = int(np.clip(landmarks[MOUTH, 1], 0, size - 1))
             cols = np.arange(size, dtype=np.float32)
             edge = max(SKULL_EDGE * size, 1.0)
             neck = np.clip(np.minimum(cols - left, right - cols) / edge + 0.5, 0.0, 1.0)

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from mirror.regions import EARS, FOREHEAD_TOP, MOUTH, SKULL_HEIGHT, SKULL_WIDTH, brow_line, chin_fade, face_oval, joined_to, skull
+from mirror.regions import (EARS, FOREHEAD_TOP, MOUTH, SKULL_HEIGHT, SKULL_WIDTH, brow_line, chin_fade, face_oval, joined_to,
+                            neck_span, skull)
 
 ADD = ("bangs", "regrowth")
 REMOVE = ("no_bangs", "receding", "bald")
@@ -67,6 +68,9 @@ LONG_FAINT = 0.1
 LONG_APART = (0.03, 0.06)  # ... this far (share of the crop) out from the face halfway down to the mouth (d3's thin
                      # hair: 0.02-0.04), and never as near as the second below the mouth (a beard along the
                      # jaw, joined to the sideburns, went with it)
+BEARD = 0.5          # ... nor under the chin within this share of the face's width at the mouth (a beard) on a side
+LONG_CERTAIN = (0.8, 0.2)  # ... whose hair is surely hair (this sure, this share of it beside the face), within the jaw's
+                     # width elsewhere
 LONG_HOLD_MS = 3000  # ... and in video, a side so taken stays so for this long while hair hangs below its ear line
 
 
@@ -238,6 +242,15 @@ def falls_past(hair: np.ndarray, region: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(hangs, (0, 0), sigmaX=HANG_SOFT * size, sigmaY=0.5 * HANG_SOFT * size)
 
 
+def _certain(hair: np.ndarray, where: np.ndarray, long: bool) -> bool:
+    """Whether a side taken for long hair (``long``) is surely hair: at least LONG_CERTAIN[1] of
+    its hair ``where`` (S, S) bool is more than LONG_CERTAIN[0] sure (a dark wall or collar the
+    segmenter half takes for hair beside a short cut: 0-0.04 on CelebA 000123 and d12; long hair: 0.27-1)."""
+    if not long or not where.any():
+        return False
+    return bool((hair[where] > LONG_CERTAIN[0]).mean() >= LONG_CERTAIN[1])
+
+
 def hangs_long(hair: np.ndarray, landmarks: np.ndarray, hold: LongHold | None = None) -> np.ndarray:
     """(S, S) float32 in [0, 1]: long hair beside the face, outside the face oval: in the columns
     where a run of hair (``hair`` (S, S) > LONG_SURE, gaps up to LONG_GAP joined) reaches from
@@ -245,8 +258,8 @@ def hangs_long(hair: np.ndarray, landmarks: np.ndarray, hold: LongHold | None = 
     halfway between them (within LONG_GAP), and every column between those and the face,
     softened across columns over HANG_SOFT; and below the ear line, all the hair joined
     to those runs (curling in below the chin). Never within LONG_APART[1] of the face oval below
-    the mouth, nor under the chin within the jaw's width: a beard, which a run from the sideburns
-    reaches too. A shaved head keeps
+    the mouth, nor under the chin within the jaw's width (within BEARD of it on a side whose hair
+    is surely hair, ``_certain``): a beard, which a run from the sideburns reaches too. A shaved head keeps
     none of it (left, it hung from a horseshoe cut straight across at the ear line). In video
     (``hold``, updated), a side so taken within LONG_HOLD_MS takes all the hair below its ear
     line as such runs, but under the chin within the jaw's width."""
@@ -271,17 +284,26 @@ def hangs_long(hair: np.ndarray, landmarks: np.ndarray, hold: LongHold | None = 
     seeds = sure & (starts <= ears) & (ends >= mouth) & ~near(LONG_APART[0])
     seeds[:max(cheek - gap, 0)] = False
     seeds[cheek + gap + 1:] = False
-    # (nor under the chin within the jaw's width: a long beard, which joins the hair beside it)
-    span = np.flatnonzero(oval[int(np.clip(mouth, 0, size - 1))])
     cols = np.arange(size)
-    under = ((cols >= span[0]) & (cols <= span[-1]) if span.size else np.zeros(size, bool)) & (rows > mouth)
     halves = (cols < centre, cols >= centre)
-    held = np.zeros(size, bool)
+    held, left, right = np.zeros(size, bool), False, False
     if hold is not None:
         hold.seen_ms = tuple(float(hold.now_ms) if seeds[:, half].any() else seen
                              for half, seen in zip(halves, hold.seen_ms))
         left, right = hold.held()
         held = (halves[0] & left) | (halves[1] & right)
+    # (nor under the chin within the jaw's width: a long beard, which joins the hair beside it;
+    # on a side of long hair that is surely hair, within BEARD of that width only: the hair seen
+    # behind the neck beside it stood as a dark stalk either side of the neck)
+    span = np.flatnonzero(oval[int(np.clip(mouth, 0, size - 1))])
+    under = (cols >= span[0]) & (cols <= span[-1]) if span.size else np.zeros(size, bool)
+    beard = neck_span(landmarks, size, BEARD)
+    if beard is not None:
+        beside = sure & (rows > ears) & (rows < mouth)     # (its hair beside the face)
+        certain = (halves[0] & _certain(hair, beside & halves[0], seeds[:, halves[0]].any() or left)) | \
+                  (halves[1] & _certain(hair, beside & halves[1], seeds[:, halves[1]].any() or right))
+        under &= ~certain | ((cols >= beard[0]) & (cols <= beard[1]))
+    under = under & (rows > mouth)
     seeds |= sure & (rows > ears) & ~under & held
     if not seeds.any():
         return np.zeros((size, size), np.float32)

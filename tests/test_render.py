@@ -1698,11 +1698,40 @@ def test_no_line_down_the_crops_edge_where_the_wall_drawn_past_it_meets_it(pipel
     assert max(steps) < 5.0
 
 
-@pytest.mark.parametrize("name, most", [("000930", 8.0), ("000123", 3.0)])
-def test_bald_on_long_hair_keeps_a_beard(pipeline, name, most):
-    """CelebA 000930 and 000123, men with long hair and a beard: the beard's sideburns reach from
-    above the ear line to the mouth as long hair does, and the beard went with the hair (a mean
-    change of 21 and 11 grey levels under the mouth within the jaw's width). It stays."""
+def test_bald_takes_the_long_hair_seen_beside_the_neck(pipeline):
+    """d3.mp4 in bald, frame 100: her long hair shows either side of her neck, under her jaw.
+    Kept as a beard under the chin within the jaw's width, it stood as a dark stalk either side of
+    the neck. On a side of hair surely hair only a beard's width under the chin is kept
+    (``shapes.BEARD``): beside it the neck and the wall are drawn."""
+    frame, aligned = pipeline.track(Frame(0, 0, clip_frame("d3.mp4", at=100)))
+    out = pipeline.compose(frame, aligned, pipeline.edit(frame, aligned, pipeline.styles.get("bald")))
+    height, width = frame.image.shape[:2]
+    ys, xs = np.mgrid[0:height, 0:width]
+    cols = aligned.to_crop[0, 0] * xs + aligned.to_crop[0, 1] * ys + aligned.to_crop[0, 2]
+    rows = aligned.to_crop[1, 0] * xs + aligned.to_crop[1, 1] * ys + aligned.to_crop[1, 2]
+    size, landmarks = aligned.crop.shape[0], aligned.landmarks
+    jaw = np.flatnonzero(face_oval(landmarks, size)[int(landmarks[MOUTH, 1])])
+    left, right = regions.neck_span(landmarks, size, shapes.BEARD)
+    # (under the chin, within the jaw's width, beside a beard's: where her hair was dark)
+    beside = (rows > landmarks[CHIN, 1]) & (rows < size) & (cols >= jaw[0]) & (cols <= jaw[-1]) & \
+        ((cols < left) | (cols > right))
+    before, after = to_lab(frame.image)[..., 0], to_lab(out)[..., 0]
+    dark = beside & (before < 40)
+    assert dark.sum() > 1000
+    # (the share still dark: 0.90 on de1f94d, 0.47 now; the rest is the neck's shadow and her
+    # thin strands on her left, a side not sure enough of its hair)
+    assert np.mean(after[dark] < 40) < 0.65
+
+
+@pytest.mark.parametrize("name, whole", [("000930", False), ("000123", True)])
+def test_bald_on_long_hair_keeps_a_beard(pipeline, name, whole):
+    """CelebA 000930 and 000123, men with a beard and hair taken for long hair: the beard's
+    sideburns reach from above the ear line to the mouth as long hair does, and the beard went
+    with the hair (a mean change of 21 and 11 grey levels under the mouth within the jaw's width).
+    It stays, under the chin within BEARD of the jaw's width. Beside it, 000930's long curls go
+    from beside his neck; 000123's short cut against a dark collar, which the segmenter half
+    takes for hair, is not surely long hair (``shapes._certain``): nothing changes under his
+    mouth within the jaw's width (the neck drawn there stood as a patch of skin on the collar)."""
     frame, aligned = pipeline.track(Frame(0, 0, read_image(os.path.join(need(CELEBA), "img", f"{name}.jpg"))))
     assert (shapes.hangs_long(aligned.hair, aligned.landmarks) > 0.5).any()     # taken for long hair
     crop = pipeline.edit(frame, aligned, pipeline.styles.get("bald")).crop
@@ -1710,8 +1739,11 @@ def test_bald_on_long_hair_keeps_a_beard(pipeline, name, most):
     landmarks = aligned.landmarks * aligned.scale
     mouth = int(landmarks[MOUTH, 1])
     jaw = np.flatnonzero(face_oval(landmarks, big)[mouth])
-    change = np.abs(crop.astype(int) - aligned.detail.astype(int))[mouth:, jaw[0]:jaw[-1] + 1]
-    assert change.mean() < most
+    change = np.abs(crop.astype(int) - aligned.detail.astype(int))[mouth:]
+    left, right = regions.neck_span(landmarks, big, shapes.BEARD)
+    assert change[:, int(left):int(right) + 1].mean() < 3.0
+    if whole:
+        assert change[:, jaw[0]:jaw[-1] + 1].mean() < 3.0
 
 
 def test_bald_takes_the_fringe_of_strands_beside_the_removed_hair_too(pipeline, faces):
