@@ -1631,17 +1631,24 @@ def test_no_streak_where_the_crops_fading_top_meets_the_wall_drawn_past_it(pipel
     assert apart.max() <= 2 and apart.mean() < 0.05
 
 
-def test_thin_strands_past_the_hair_followed_past_the_crop_go_with_it(pipeline):
-    """d3.mp4 in bald, frame 160: her long hair leaves the crop at its left side, where the wall
-    shows between its outer strands: too pale for the hair's colour, they stood beside the shaved
-    head past the crop's edge. Within STRAND_REACH of the hair followed they go too
-    (``render._strands``): the dark strands left of the crop turn to the wall."""
-    frame, aligned = pipeline.track(Frame(0, 0, clip_frame("d3.mp4", at=160)))
+def _d3_bald(pipeline, at: int):
+    """d3.mp4's frame ``at`` in bald through ``pipeline``: (frame, aligned, the output, and each
+    frame pixel's crop column and row)."""
+    frame, aligned = pipeline.track(Frame(0, 0, clip_frame("d3.mp4", at=at)))
     out = pipeline.compose(frame, aligned, pipeline.edit(frame, aligned, pipeline.styles.get("bald")))
     height, width = frame.image.shape[:2]
     ys, xs = np.mgrid[0:height, 0:width]
     cols = aligned.to_crop[0, 0] * xs + aligned.to_crop[0, 1] * ys + aligned.to_crop[0, 2]
     rows = aligned.to_crop[1, 0] * xs + aligned.to_crop[1, 1] * ys + aligned.to_crop[1, 2]
+    return frame, aligned, out, cols, rows
+
+
+def test_thin_strands_past_the_hair_followed_past_the_crop_go_with_it(pipeline):
+    """d3.mp4 in bald, frame 160: her long hair leaves the crop at its left side, where the wall
+    shows between its outer strands: too pale for the hair's colour, they stood beside the shaved
+    head past the crop's edge. Within STRAND_REACH of the hair followed they go too
+    (``render._strands``): the dark strands left of the crop turn to the wall."""
+    frame, aligned, out, cols, rows = _d3_bald(pipeline, 160)
     size = aligned.crop.shape[0]
     # (a strip left of the crop, from the ear line down: strands darker than the wall there)
     strip = (cols < 0) & (cols > -render.STRAND_REACH * size) & (rows > 0.45 * size) & (rows < size)
@@ -1660,12 +1667,7 @@ def test_the_wall_drawn_past_the_crop_is_not_filled_from_the_neck(pipeline):
     and her neck. The wall drawn there was filled along each row from both sides, the neck's too:
     a blurred column of skin's colour stood on the wall where the hair hung. The person the crop
     sees is not the wall (``render._off_person``): there, the wall's colour."""
-    frame, aligned = pipeline.track(Frame(0, 0, clip_frame("d3.mp4", at=260)))
-    out = pipeline.compose(frame, aligned, pipeline.edit(frame, aligned, pipeline.styles.get("bald")))
-    height, width = frame.image.shape[:2]
-    ys, xs = np.mgrid[0:height, 0:width]
-    cols = aligned.to_crop[0, 0] * xs + aligned.to_crop[0, 1] * ys + aligned.to_crop[0, 2]
-    rows = aligned.to_crop[1, 0] * xs + aligned.to_crop[1, 1] * ys + aligned.to_crop[1, 2]
+    frame, aligned, out, cols, rows = _d3_bald(pipeline, 260)
     size = aligned.crop.shape[0]
     below = (rows > 0.45 * size) & (rows < size)
     before, after = to_lab(frame.image), to_lab(out)
@@ -1703,12 +1705,7 @@ def test_bald_takes_the_long_hair_seen_beside_the_neck(pipeline):
     Kept as a beard under the chin within the jaw's width, it stood as a dark stalk either side of
     the neck. On a side of hair surely hair only a beard's width under the chin is kept
     (``shapes.BEARD``): beside it the neck and the wall are drawn."""
-    frame, aligned = pipeline.track(Frame(0, 0, clip_frame("d3.mp4", at=100)))
-    out = pipeline.compose(frame, aligned, pipeline.edit(frame, aligned, pipeline.styles.get("bald")))
-    height, width = frame.image.shape[:2]
-    ys, xs = np.mgrid[0:height, 0:width]
-    cols = aligned.to_crop[0, 0] * xs + aligned.to_crop[0, 1] * ys + aligned.to_crop[0, 2]
-    rows = aligned.to_crop[1, 0] * xs + aligned.to_crop[1, 1] * ys + aligned.to_crop[1, 2]
+    frame, aligned, out, cols, rows = _d3_bald(pipeline, 100)
     size, landmarks = aligned.crop.shape[0], aligned.landmarks
     jaw = np.flatnonzero(face_oval(landmarks, size)[int(landmarks[MOUTH, 1])])
     left, right = regions.neck_span(landmarks, size, shapes.BEARD)
