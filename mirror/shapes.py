@@ -68,9 +68,9 @@ LONG_FAINT = 0.1
 LONG_APART = (0.03, 0.06)  # ... this far (share of the crop) out from the face halfway down to the mouth (d3's thin
                      # hair: 0.02-0.04), and never as near as the second below the mouth (a beard along the
                      # jaw, joined to the sideburns, went with it)
-BEARD = 0.5          # ... nor under the chin within this share of the face's width at the mouth (a beard) on a side
-LONG_CERTAIN = (0.8, 0.2)  # ... whose hair is surely hair (this sure, this share of it beside the face), within the jaw's
-                     # width elsewhere
+BEARD = 0.5          # ... nor under the chin within this share of the face's width at the mouth (a beard), and not
+LONG_CERTAIN = (0.8, 0.2)  # ... the second along the jaw, on a side whose hair is surely hair (this sure, this share
+                     # of it beside the face); within the jaw's width elsewhere
 LONG_HOLD_MS = 3000  # ... and in video, a side so taken stays so for this long while hair hangs below its ear line
 
 
@@ -258,8 +258,10 @@ def hangs_long(hair: np.ndarray, landmarks: np.ndarray, hold: LongHold | None = 
     halfway between them (within LONG_GAP), and every column between those and the face,
     softened across columns over HANG_SOFT; and below the ear line, all the hair joined
     to those runs (curling in below the chin). Never within LONG_APART[1] of the face oval below
-    the mouth, nor under the chin within the jaw's width (within BEARD of it on a side whose hair
-    is surely hair, ``_certain``): a beard, which a run from the sideburns reaches too. A shaved head keeps
+    the mouth, nor under the chin within the jaw's width: a beard, which a run from the sideburns
+    reaches too; on a side whose hair is surely hair (``_certain``), only under the chin within
+    BEARD of that width (the hair seen behind the neck and right under the jaw stood as a dark
+    stalk either side of the neck and a crescent along the jaw). A shaved head keeps
     none of it (left, it hung from a horseshoe cut straight across at the ear line). In video
     (``hold``, updated), a side so taken within LONG_HOLD_MS takes all the hair below its ear
     line as such runs, but under the chin within the jaw's width."""
@@ -293,11 +295,12 @@ def hangs_long(hair: np.ndarray, landmarks: np.ndarray, hold: LongHold | None = 
         left, right = hold.held()
         held = (halves[0] & left) | (halves[1] & right)
     # (nor under the chin within the jaw's width: a long beard, which joins the hair beside it;
-    # on a side of long hair that is surely hair, within BEARD of that width only: the hair seen
-    # behind the neck beside it stood as a dark stalk either side of the neck)
+    # on a side of long hair that is surely hair, within BEARD of that width only, and nothing
+    # kept along the jaw)
     span = np.flatnonzero(oval[int(np.clip(mouth, 0, size - 1))])
     under = (cols >= span[0]) & (cols <= span[-1]) if span.size else np.zeros(size, bool)
     beard = neck_span(landmarks, size, BEARD)
+    certain = np.zeros(size, bool)
     if beard is not None:
         beside = sure & (rows > ears) & (rows < mouth)     # (its hair beside the face)
         certain = (halves[0] & _certain(hair, beside & halves[0], seeds[:, halves[0]].any() or left)) | \
@@ -307,7 +310,7 @@ def hangs_long(hair: np.ndarray, landmarks: np.ndarray, hold: LongHold | None = 
     seeds |= sure & (rows > ears) & ~under & held
     if not seeds.any():
         return np.zeros((size, size), np.float32)
-    jaw = (near(LONG_APART[1]) & ~held & (rows > mouth)) | under
+    jaw = (near(LONG_APART[1]) & ~(held | certain) & (rows > mouth)) | under
     # (on each side with such runs, every column from the farthest out in to the face: the hair
     # between them and the face, nearer than LONG_APART, hangs on too)
     seeded = seeds.any(axis=0)
