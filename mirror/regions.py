@@ -141,17 +141,25 @@ def face_oval(landmarks: np.ndarray, size: int) -> np.ndarray:
     return mask.astype(bool)
 
 
-def neck_span(landmarks: np.ndarray, size: int, share: float = NECK) -> tuple[float, float] | None:
-    """(left, right) crop columns of the neck: ``share`` of the face's width at the mouth, under
-    the chin, within that width (a turned head's neck does not stand out beside its jaw); None
-    with no face oval at the mouth's row."""
+def jaw_span(landmarks: np.ndarray, size: int) -> tuple[int, int] | None:
+    """(left, right) crop columns of the face oval at the mouth's row (the jaw's width), both
+    in it; None where the oval misses that row."""
     mouth = int(np.clip(landmarks[MOUTH, 1], 0, size - 1))
     jaw = np.flatnonzero(face_oval(landmarks, size)[mouth])
-    if not jaw.size:
+    return (int(jaw[0]), int(jaw[-1])) if jaw.size else None
+
+
+def neck_span(landmarks: np.ndarray, size: int, share: float = NECK) -> tuple[float, float] | None:
+    """(left, right) crop columns of the neck: ``share`` of the jaw's width (``jaw_span``), under
+    the chin, within that width (a turned head's neck does not stand out beside its jaw); None
+    with no face oval at the mouth's row."""
+    jaw = jaw_span(landmarks, size)
+    if jaw is None:
         return None
-    chin = float(np.clip(landmarks[CHIN, 0], jaw[0], jaw[-1]))
-    half = 0.5 * share * float(jaw[-1] - jaw[0])
-    return max(chin - half, float(jaw[0])), min(chin + half, float(jaw[-1]))
+    left, right = jaw
+    chin = float(np.clip(landmarks[CHIN, 0], left, right))
+    half = 0.5 * share * float(right - left)
+    return max(chin - half, float(left)), min(chin + half, float(right))
 
 
 def hair_region(landmarks: np.ndarray, person: np.ndarray) -> np.ndarray:

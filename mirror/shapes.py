@@ -28,8 +28,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from mirror.regions import (EARS, FOREHEAD_TOP, MOUTH, SKULL_HEIGHT, SKULL_WIDTH, brow_line, chin_fade, face_oval, joined_to,
-                            neck_span, skull)
+from mirror.regions import (EARS, FOREHEAD_TOP, MOUTH, SKULL_HEIGHT, SKULL_WIDTH, brow_line, chin_fade, face_oval, jaw_span,
+                            joined_to, neck_span, skull)
 
 ADD = ("bangs", "regrowth")
 REMOVE = ("no_bangs", "receding", "bald")
@@ -297,14 +297,13 @@ def hangs_long(hair: np.ndarray, landmarks: np.ndarray, hold: LongHold | None = 
     # (nor under the chin within the jaw's width: a long beard, which joins the hair beside it;
     # on a side of long hair that is surely hair, within BEARD of that width only, and nothing
     # kept along the jaw)
-    span = np.flatnonzero(oval[int(np.clip(mouth, 0, size - 1))])
-    under = (cols >= span[0]) & (cols <= span[-1]) if span.size else np.zeros(size, bool)
-    beard = neck_span(landmarks, size, BEARD)
+    span, beard = jaw_span(landmarks, size), neck_span(landmarks, size, BEARD)
+    under = (cols >= span[0]) & (cols <= span[1]) if span is not None else np.zeros(size, bool)
     certain = np.zeros(size, bool)
     if beard is not None:
         beside = sure & (rows > ears) & (rows < mouth)     # (its hair beside the face)
-        certain = (halves[0] & _certain(hair, beside & halves[0], seeds[:, halves[0]].any() or left)) | \
-                  (halves[1] & _certain(hair, beside & halves[1], seeds[:, halves[1]].any() or right))
+        for half, was in zip(halves, (left, right)):
+            certain |= half & _certain(hair, beside & half, bool(seeds[:, half].any()) or was)
         under &= ~certain | ((cols >= beard[0]) & (cols <= beard[1]))
     under = under & (rows > mouth)
     seeds |= sure & (rows > ears) & ~under & held
