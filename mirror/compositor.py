@@ -65,19 +65,19 @@ class Compositor:
             target = cv2.cvtColor(drawn, cv2.COLOR_BGRA2BGR)
             weight = cv2.extractChannel(drawn, 3)
             weight = cv2.merge([weight, weight, weight])
-            region = _over(target, weight, region)
+            region = over(target, weight, region)
             # Where the fill past the crop drew the wall over the hair, in float: the crop's
             # fading edge, added onto the wall there, went past 255 before the blend took it
             # back (a blue-grey streak along the crop's top).
             for box in filled:
                 part = _within(box, roi)
                 if part is not None:
-                    region[part] = _over(target[part], weight[part], cv2.add(under[part], delta[part], dtype=cv2.CV_32F))
+                    region[part] = over(target[part], weight[part], cv2.add(under[part], delta[part], dtype=cv2.CV_32F))
         out[y0:y1, x0:x1] = region
         return out
 
 
-def _over(target: np.ndarray, weight: np.ndarray, under: np.ndarray) -> np.ndarray:
+def over(target: np.ndarray, weight: np.ndarray, under: np.ndarray) -> np.ndarray:
     """(H, W, 3) uint8: ``target`` (uint8) over ``under`` (uint8, or float32 unclipped) through
     ``weight`` (H, W, 3) uint8 in [0, 255]."""
     depth = cv2.CV_8U if under.dtype == np.uint8 else cv2.CV_32F
@@ -112,7 +112,7 @@ def _bands(mask: np.ndarray, inset: int) -> list[np.ndarray]:
 def with_weight(color: np.ndarray, replace: np.ndarray) -> np.ndarray:
     """(H, W, 4) uint8: a drawn crop (H, W, 3) uint8 and, as its fourth channel, its weight
     ``replace`` (H, W) in [0, 1] times 255: one image, warped at once."""
-    return cv2.merge([color, np.round(replace * 255).astype(np.uint8)])
+    return cv2.merge([color, cv2.convertScaleAbs(replace, alpha=255.0)])
 
 
 def lent_detail(frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray) -> LentDetail | None:
@@ -163,7 +163,35 @@ def lent_detail(frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray) -> L
     color = cv2.resize(edited.crop, side, interpolation=cv2.INTER_LINEAR)
     part = color[top * scale:bottom * scale, left * scale:right * scale]
     part[...] = cv2.add(part, fine, dtype=cv2.CV_8U)
-    return LentDetail(with_weight(color, cv2.resize(edited.replace, side, interpolation=cv2.INTER_LINEAR)), scale)
+    return LentDetail(with_weight(color, cv2.resize(edited.replace, side, interpolation=cv2.INTER_LINEAR)), scale,
+                      fine, (top * scale, left * scale))
+
+
+def relend(lent: LentDetail, edited: EditedFace, boxes: list[tuple[tuple[int, int], tuple[int, int]]]) -> LentDetail:
+    """``lent`` with ``edited``'s crop and weight drawn anew on its grid in the detail-crop boxes
+    ``boxes`` (each ((top, bottom), (left, right))), its detail added (an edit carried over to
+    a later frame and redrawn there: ``mirror.lagged``)."""
+    size, scale = edited.crop.shape[0], lent.scale
+    drawn = lent.drawn.copy()
+    dy0, dx0 = lent.at
+    dy1, dx1 = dy0 + lent.detail.shape[0], dx0 + lent.detail.shape[1]
+    for (top, bottom), (left, right) in boxes:
+        # (from a pixel round the box: the grid's points at its edge lie between it and the next)
+        y0, x0 = max(top - 1, 0), max(left - 1, 0)
+        y1, x1 = min(bottom + 1, size), min(right + 1, size)
+        grid = ((x1 - x0) * scale, (y1 - y0) * scale)
+        gy0, gy1, gx0, gx1 = top * scale, bottom * scale, left * scale, right * scale
+        box = np.s_[gy0 - y0 * scale:gy1 - y0 * scale, gx0 - x0 * scale:gx1 - x0 * scale]
+        color = cv2.resize(edited.crop[y0:y1, x0:x1], grid, interpolation=cv2.INTER_LINEAR)[box]
+        weight = cv2.resize(cv2.convertScaleAbs(edited.replace[y0:y1, x0:x1], alpha=255.0), grid,
+                            interpolation=cv2.INTER_LINEAR)[box]
+        # (the lent detail where its box meets this one)
+        my0, my1, mx0, mx1 = max(gy0, dy0), min(gy1, dy1), max(gx0, dx0), min(gx1, dx1)
+        if my1 > my0 and mx1 > mx0:
+            inner = np.s_[my0 - gy0:my1 - gy0, mx0 - gx0:mx1 - gx0]
+            color[inner] = cv2.add(color[inner], lent.detail[my0 - dy0:my1 - dy0, mx0 - dx0:mx1 - dx0], dtype=cv2.CV_8U)
+        drawn[gy0:gy1, gx0:gx1] = cv2.merge([color, weight])
+    return LentDetail(drawn, scale, lent.detail, lent.at)
 
 
 def _grain_spread(frame: np.ndarray, forehead: tuple[int, int, int, int], to_crop: np.ndarray, per: float

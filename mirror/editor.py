@@ -89,17 +89,19 @@ class HairEditor:
         if amount == 0.0 or not offset.any():
             return EditPlan("none")
         recon, edited = from_tensor(self.backend.decode(np.stack([mu, mu + amount * offset])))
+        reach = None
         if style.mix is not None:
             if self._long is not None:
                 self._long.now_ms = timestamp_ms
-            change = shapes.hair_change(style.mix, aligned.landmarks, aligned.hair, strength, self._long)
+            change, reach = shapes.shape_change(style.mix, aligned.landmarks, aligned.hair, strength, self._long)
         elif style.kind == "color":
             change = np.zeros((self.size, self.size), np.float32)
         else:
             hair = self.segmenter.predict(np.stack([recon, edited]).transpose(0, 3, 1, 2))[:, HAIR]
             change = hair[1] - hair[0]
         thinning = shapes.thinning(style.mix, aligned.landmarks, self.size, strength) if style.mix else None
-        return EditPlan(kind, float(strength), hair_change=change, recon=recon, edited=edited, thinning=thinning)
+        return EditPlan(kind, float(strength), hair_change=change, recon=recon, edited=edited, thinning=thinning,
+                        reach=reach)
 
     def close(self) -> None:
         self.backend.close()

@@ -29,14 +29,14 @@ import cv2
 import numpy as np
 
 from mirror.colortable import ColorTable, no_cast, recolor_box, shift_cap, stretched
-from mirror.compositor import nonzero_box
+from mirror.compositor import nonzero_box, over
 from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
 from mirror.regions import (BROWS, EYES, NOSE_TIP, MOUTH, brow_line, brows, chin_fade, edge_margin, edge_profile, edit_limit,
                             eyes, face_interior, face_oval, hair_reach, joined_to, neck_span, skull, skull_axes,
                             soft_interior)
 from mirror.texture import TextureBank, lighten
 from mirror.timing import run_in_background
-from mirror.types import AlignedFace, Beyond, EditedFace, EditPlan, SkinGrain
+from mirror.types import AlignedFace, Beyond, EditedFace, EditPlan, Removal, SkinGrain
 
 # The renderer's crop side as a multiple of the model's: 2 x 128 px is about the face's own
 # resolution in a 720p webcam frame, so drawn hair is not a blurred upscale.
@@ -52,6 +52,7 @@ HAIR_SURE = 0.8        # ... and where its colour is measured
 GUIDE_EPS = 2e-3       # guided filter regulariser (intensity^2 in [0, 1] units): edges above ~0.05
 # The segmented hair change of the decodes below this counts as noise, above CHANGE_FULL as sure.
 CHANGE_MIN, CHANGE_FULL = 0.15, 0.55
+RETAKE_MIN = (0.1, 1e-3)  # a later frame's hair is taken (``retake``) where that draws this much more, if as much as this share of the crop
 FRINGE_REACH = 0.02   # removed hair takes this much (share of the crop) of the wall beside it too (its fringe)
 WISPS = 0.04           # bald scalp reaches this far (share of the crop) below the hair that goes
 HUNG_FROM = 0.04       # ... and hair over the face goes if the hair this far (share of the crop) above the brows does,
@@ -889,7 +890,48 @@ def _hand_over(edited: EditedFace, detail: np.ndarray, beyond: Beyond) -> None:
         change = cv2.multiply(cv2.subtract(crop[part], detail[part], dtype=cv2.CV_32F), cv2.merge([keep] * 3))
         crop[part] = cv2.add(detail[part], change, dtype=cv2.CV_8U)
         replace[part] *= keep
+        if edited.removal is not None:
+            edited.removal.limit[part] *= keep
     edited.crop, edited.replace = crop, replace
+
+
+def retake(edited: EditedFace, hair: np.ndarray, person: np.ndarray) -> EditedFace:
+    """``edited`` carried over to a later frame whose hair and person masks are ``hair`` and
+    ``person`` (S, S): where its shape takes hair away (``edited.removal``), that frame's hair
+    goes too where the edit's own frame had none (new arrays; ``edited``'s stay). Long hair
+    swings as a head turns: it showed beside a bald head, out past what the edit of a few frames
+    before drew, until the next edit."""
+    removal = edited.removal
+    size = edited.replace.shape[0]
+    new = np.clip(_taken(removal.reach, removal.face, hair, person) - removal.taken, 0.0, 1.0)
+    new = cv2.multiply(cv2.resize(new, (size, size), interpolation=cv2.INTER_LINEAR), removal.limit)
+    # (drawn over what the edit drew already: the share of the rest that is drawn now; not a
+    # faint rim, nor a few pixels: wall drawn over wall costs a frame's time)
+    more = np.clip(new / np.maximum(1.0 - edited.replace, 1e-3), 0.0, 1.0)
+    more[more < RETAKE_MIN[0]] = 0.0
+    box = nonzero_box(more > 0)
+    if box is None or more.sum() < RETAKE_MIN[1] * size * size:
+        return edited
+    (top, bottom), (left, right) = box
+    part = np.s_[top:bottom, left:right]
+    crop, replace, mask = edited.crop.copy(), edited.replace.copy(), edited.hair_mask.copy()
+    crop[part] = over(removal.picture[part], cv2.merge([cv2.convertScaleAbs(more[part], alpha=255.0)] * 3), crop[part])
+    replace[part] += more[part] * (1.0 - replace[part])
+    np.maximum(mask[part], replace[part], out=mask[part])
+    return dataclasses.replace(edited, crop=crop, replace=replace, hair_mask=mask)
+
+
+def _taken(reach: np.ndarray, face: np.ndarray, hair: np.ndarray, person: np.ndarray) -> np.ndarray:
+    """(S, S) float32 in [0, 1]: the hair a removal whose reach is ``reach`` takes from a crop
+    whose masks are ``hair`` and ``person``, as ``HairRenderer.render`` takes it (its fringe
+    too, off the ``face``, softened), at the masks' resolution."""
+    small = hair.shape[0]
+    loss = np.clip((hair * reach - CHANGE_MIN) / (CHANGE_FULL - CHANGE_MIN), 0.0, 1.0)
+    sure = np.clip((hair - HAIR_EDGE[0]) / (HAIR_EDGE[1] - HAIR_EDGE[0]), 0, 1) * np.clip(person * 2.0 - 0.5, 0.0, 1.0)
+    taken = loss * np.clip(sure * 6.0, 0.0, 1.0)
+    fringe = _width(FRINGE_REACH, small)
+    taken = np.where(face, taken, cv2.dilate(taken, np.ones((fringe, fringe), np.uint8)))
+    return cv2.GaussianBlur(taken, (0, 0), SOFT * small)
 
 
 def _off_person(person: np.ndarray, hair: np.ndarray, size: int) -> np.ndarray:
@@ -1493,6 +1535,12 @@ class HairRenderer:
         # A bald scalp takes the forehead's fine grain, which a large face holds beyond the crop.
         if forehead is not None and bare.max() > 0:
             edited.grain = SkinGrain(bare * (1.0 - grow) * keep_out, forehead)
+        if fill is not None and plan.reach is not None:
+            small = plan.reach.shape[0]
+            grown = cv2.dilate(face_oval(aligned.landmarks, small).astype(np.uint8),
+                               np.ones((_width(FRINGE_REACH, small),) * 2, np.uint8)) > 0
+            edited.removal = Removal(np.clip(fill * 255.0 + 0.5, 0, 255).astype(np.uint8), plan.reach, free, grown,
+                                     _taken(plan.reach, grown, aligned.hair, aligned.person))
         edited.beyond = removed_beyond(aligned, loss * free, fill) if loss.max() > 0 else None
         if edited.beyond is not None:
             _hand_over(edited, aligned.detail, edited.beyond)

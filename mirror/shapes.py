@@ -24,6 +24,7 @@ the one the model's decodes show (``mirror.editor``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -183,11 +184,23 @@ def region(style: str, landmarks: np.ndarray, size: int, amount: float) -> np.nd
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
-def hair_change(mix: dict[str, float], landmarks: np.ndarray, hair: np.ndarray, amount: float,
-                hold: LongHold | None = None) -> np.ndarray:
-    """(S, S) float32 in [-1, 1]: the hair probability added (> 0) or taken (< 0) by a mix of
-    shape styles ({name: weight}) at ``amount``, on a face whose hair is ``hair`` (S, S);
-    ``hold``: video's memory of long hair (``hangs_long``)."""
+class ShapeChange(NamedTuple):
+    """A mix of shape styles on one face (``shape_change``).
+
+    Attributes:
+        change: (S, S) float32 in [-1, 1], the hair probability added (> 0) or taken (< 0).
+        reach: (S, S) float32 in [0, 1], where hair is taken wherever it lies (the hair taken is
+            about ``reach`` times the hair there), or None if none is.
+    """
+
+    change: np.ndarray
+    reach: np.ndarray | None
+
+
+def shape_change(mix: dict[str, float], landmarks: np.ndarray, hair: np.ndarray, amount: float,
+                 hold: LongHold | None = None) -> ShapeChange:
+    """The hair added and taken by a mix of shape styles ({name: weight}) at ``amount``, on a
+    face whose hair is ``hair`` (S, S); ``hold``: video's memory of long hair (``hangs_long``)."""
     size = hair.shape[0]
     grow = np.zeros((size, size), np.float32)
     loss = np.zeros((size, size), np.float32)
@@ -212,10 +225,18 @@ def hair_change(mix: dict[str, float], landmarks: np.ndarray, hair: np.ndarray, 
                     long = sides * hangs_long(hair, landmarks, hold)
             loss = np.maximum(loss, taken)
     change = (grow - loss) * np.where(grow > loss, 1.0 - hair, hair)
+    reach = np.where(grow > loss, 0.0, loss)
     if long is not None:
         # (long hair the segmenter is less sure of, thin strands against the neck, goes wholly too)
         change = np.minimum(change, -long * np.clip((hair - LONG_FAINT) / (LONG_SURE - LONG_FAINT), 0.0, 1.0))
-    return np.clip(change, -1.0, 1.0)
+        reach = np.maximum(reach, long)
+    return ShapeChange(np.clip(change, -1.0, 1.0), reach.astype(np.float32) if reach.max() > 0 else None)
+
+
+def hair_change(mix: dict[str, float], landmarks: np.ndarray, hair: np.ndarray, amount: float,
+                hold: LongHold | None = None) -> np.ndarray:
+    """(S, S) float32 in [-1, 1]: ``shape_change``'s hair added (> 0) or taken (< 0)."""
+    return shape_change(mix, landmarks, hair, amount, hold).change
 
 
 def _run_ends(sure: np.ndarray) -> np.ndarray:

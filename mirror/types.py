@@ -114,6 +114,8 @@ class EditPlan:
         recon, edited: (S, S, 3) float32 BGR in [0, 1], the plain and the edited decodes.
         thinning: (S, S) float32 in [0, 1], the share of the hair that thins away (the scalp
             shows between the strands that stay), or None.
+        reach: (S, S) float32 in [0, 1], for a shape that takes hair away, where it goes wherever
+            it lies (``hair_change`` is minus ``reach`` times the hair there), or None.
     """
 
     kind: str
@@ -124,6 +126,7 @@ class EditPlan:
     recon: np.ndarray | None = None
     edited: np.ndarray | None = None
     thinning: np.ndarray | None = None
+    reach: np.ndarray | None = None
 
 
 @dataclass
@@ -159,6 +162,8 @@ class EditedFace:
             whose fine grain it takes; or None.
         lent: the frame's own fine detail for that copy and scalp (``mirror.compositor.lent_detail``:
             a crop holds less than a large face in the frame), or None.
+        removal: for hair taken away by a shape (bald, receding), what a later frame's hair is
+            taken away with (``mirror.render.retake``); or None.
     """
 
     crop: np.ndarray
@@ -169,6 +174,31 @@ class EditedFace:
     source_weight: np.ndarray | None = None
     grain: SkinGrain | None = None
     lent: LentDetail | None = None
+    removal: Removal | None = None
+
+
+@dataclass
+class Removal:
+    """Hair taken away by a shape, kept for the later frames an edit is carried over to
+    (``mirror.lagged``): their hair, which moves in the crop as a head turns, goes too.
+
+    Attributes:
+        picture: (R, R, 3) uint8 BGR, what shows where hair goes: the scalp, and the wall behind
+            the head.
+        reach: (S, S) float32 in [0, 1], where hair goes wherever it lies (``EditPlan.reach``).
+        limit: (R, R) float32 in [0, 1], how much of each pixel may be redrawn (none of the
+            protected face, less at the crop's fading edge).
+        face: (S, S) bool, the face's oval grown by the strands' fringe: the fringe of hair taken
+            away does not spread over it.
+        taken: (S, S) float32 in [0, 1], the hair taken on the edit's own frame (a later frame's
+            is taken where it goes beyond this).
+    """
+
+    picture: np.ndarray
+    reach: np.ndarray
+    limit: np.ndarray
+    face: np.ndarray
+    taken: np.ndarray
 
 
 @dataclass
@@ -181,10 +211,15 @@ class LentDetail:
         drawn: (scale * R, scale * R, 4) uint8: ``EditedFace.crop`` upsampled with the detail
             added, and ``EditedFace.replace`` times 255.
         scale: grid points a detail-crop pixel.
+        detail: (h, w, 3) int16, the detail added, in the grid's box from point ``at`` (top,
+            left): an edit carried over to a later frame adds it to its own crop.
+        at: see ``detail``.
     """
 
     drawn: np.ndarray
     scale: int
+    detail: np.ndarray
+    at: tuple[int, int]
 
 
 @dataclass

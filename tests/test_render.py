@@ -13,6 +13,7 @@ from conftest import CELEBA, ROOT, clip_frame, need
 from mirror import regions, render, shapes
 from mirror.app import Pipeline
 from mirror.compositor import Compositor, warp_back
+from mirror.lagged import rebase
 from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
 from mirror.regions import BROWS, CHIN, EARS, EYES, MOUTH, brow_line, edge_margin, face_interior, face_oval, hair_reach, skull, skull_axes
 from mirror.render import (SKULL_GROWTH, FAST_HEAD, LENT_RETURN, LENT_SLACK, CEILING, GREEN_FLOOR, BLUE_FLOOR, CERTAIN_INSET, CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_LIFT, FRINGE_LIGHT, FRINGE_SHADE, HAIR_CERTAIN, LIGHTEN_PAST,
@@ -1641,6 +1642,46 @@ def _d3_bald(pipeline, at: int):
     cols = aligned.to_crop[0, 0] * xs + aligned.to_crop[0, 1] * ys + aligned.to_crop[0, 2]
     rows = aligned.to_crop[1, 0] * xs + aligned.to_crop[1, 1] * ys + aligned.to_crop[1, 2]
     return frame, aligned, out, cols, rows
+
+
+def _d3_carried(pipeline, then: int, now: int):
+    """d3.mp4 in bald: frame ``now``'s output from the edit of frame ``then`` carried over to it
+    (``lagged.rebase``, as the live mirror shows it between edits), and from its own edit; and
+    each frame pixel's crop row."""
+    bald = pipeline.styles.get("bald")
+    first, before = pipeline.track(Frame(0, 0, clip_frame("d3.mp4", at=then)))
+    edited = pipeline.edit(first, before, bald)
+    frame, aligned = pipeline.track(Frame(1, 33, clip_frame("d3.mp4", at=now)))
+    carried = pipeline.compose(frame, aligned, rebase(edited, before, aligned))
+    fresh = pipeline.compose(frame, aligned, pipeline.edit(frame, aligned, bald))
+    height, width = frame.image.shape[:2]
+    ys, xs = np.mgrid[0:height, 0:width]
+    rows = aligned.to_crop[1, 0] * xs + aligned.to_crop[1, 1] * ys + aligned.to_crop[1, 2]
+    return to_lab(carried)[..., 0], to_lab(fresh)[..., 0], rows
+
+
+def test_a_carried_bald_edit_takes_the_hair_that_has_swung_out_since(pipeline):
+    """d3.mp4 in bald: the live mirror draws an edit a few times a second and carries it over to
+    the frames between, with the head. Her long hair swings as she turns: it showed beside the
+    shaved head, out past what the edit of seven frames before drew. A carried removal takes the
+    new frame's hair too (``render.retake``): far less is left darker than the frame's own edit."""
+    # (pixels 15 L* darker than the frame's own edit: 11,725 and 12,280 on 4970466, 4,849 and
+    # 7,100 now; the rest is the head's outline, drawn as it was seven frames before)
+    for then, now, most in ((64, 71, 7000), (192, 199, 9500)):
+        carried, fresh, _ = _d3_carried(pipeline, then, now)
+        assert int((carried < fresh - 15).sum()) < most, then
+
+
+def test_a_carried_bald_edit_keeps_the_wall_above_a_nodding_head(pipeline):
+    """d3.mp4 in bald, frame 110 carried over to 115: she nods, and the crop, aligned to her face,
+    moves 15 frame pixels down while the top of her hair stays put. Carried with the face only,
+    the wall drawn over it moved down too, and the top of her old hair showed as a dark arc over
+    the bald head. The wall drawn above the crop is carried as it lay in the frame too
+    (``lagged._held_above``): above the crop, no darker than the frame's own edit."""
+    carried, fresh, rows = _d3_carried(pipeline, 110, 115)
+    above = rows < 0
+    # (pixels 15 L* darker than the frame's own edit above the crop: 1,372 on 4970466, 0 now)
+    assert int((carried[above] < fresh[above] - 15).sum()) < 100
 
 
 def test_thin_strands_past_the_hair_followed_past_the_crop_go_with_it(pipeline):

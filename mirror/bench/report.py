@@ -12,7 +12,7 @@ from mirror.bench.measure import CpuMeter, machine_info, peak_rss_mb, percentile
 from mirror.bench.runs import bench_floor, bench_mirror, bench_torch
 from mirror.source import camera_index
 
-STAGES = ("capture", "track", "align", "encode", "segment", "decode", "edit", "render", "composite", "display")
+STAGES = ("capture", "track", "align", "encode", "segment", "decode", "edit", "render", "rebase", "composite", "display")
 # The speed issue's targets for a 2-core CPU machine.
 TARGETS = {"throughput_fps": 60.0, "latency_p95_ms": 25.0, "ratio_to_floor": 0.4,
            "speedup_vs_torch": 1.5, "rss_mb": 1024.0}
