@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from mirror.align import invert
-from mirror.compositor import relend, with_weight
+from mirror.compositor import relend
 from mirror.render import retake
 from mirror.styles import Style
 from mirror.timing import add_timing, run_in_background, stage_timings, timing_scope
@@ -48,42 +48,33 @@ def rebase(edited: EditedFace, then: AlignedFace, now: AlignedFace) -> EditedFac
     crop = replace * edited.crop
     crop += carried
     crop += 0.5
-    held = None
-    if edited.beyond is not None and edited.beyond.fill is not None and edited.beyond.inset is not None:
-        held = _held_above(edited, then, now)
     edited = dataclasses.replace(edited, crop=np.clip(crop, 0, 255, out=crop).astype(np.uint8))
-    if held is not None:
-        edited.beyond = held
+    if edited.beyond is not None and edited.beyond.drawn is not None:
+        edited.beyond = _held_above(edited.beyond, then, now)
     drawn = edited.replace
     if edited.removal is not None and now.hair is not None and now.person is not None:
         edited = retake(edited, now.hair, now.person)
     if edited.lent is not None and edited.replace is not drawn:
         # (the compositor draws the lent grid, not the crop: drawn anew, and not on it, the
-        # crop showed only through the change it added)
-        # (only round what changed, piece by piece: the grid is large)
+        # crop showed only through the change it added; redrawn only round what changed, piece
+        # by piece: the grid is large)
         stats = cv2.connectedComponentsWithStats(cv2.compare(edited.replace, drawn, cv2.CMP_NE))[2]
         edited.lent = relend(edited.lent, edited, [((y, y + h), (x, x + w)) for x, y, w, h, _ in stats[1:]])
     return edited
 
 
-def _held_above(edited: EditedFace, then: AlignedFace, now: AlignedFace) -> Beyond:
-    """The wall drawn where hair was taken away above the crop of ``now``, by ``edited`` (made on
-    ``then``: in its crop, or past it, ``beyond``): as carried with the head, and also as it lay
-    in the frame. The crop is aligned to the face, and a face that nods moves in it while the top
-    of the hair stays put (d3: the crop's top 15 frame pixels lower five frames on, the hair's
-    where it was): carried with the face only, the top of the old hair showed as an arc over the
-    bald head."""
-    beyond = edited.beyond
+def _held_above(beyond: Beyond, then: AlignedFace, now: AlignedFace) -> Beyond:
+    """The wall drawn where hair was taken away above the crop of ``now``, by an edit made on
+    ``then`` (in its crop, or past it: ``beyond.drawn``), as carried with the head and also as it
+    lay in the frame. The crop is aligned to the face, and a face that nods moves in it while the
+    top of the hair stays put (d3: the crop's top 15 frame pixels lower five frames on, the
+    hair's where it was): carried with the face only, the top of the old hair showed as an arc
+    over the bald head."""
     size, half = beyond.mask.shape[0], beyond.mask.shape[0] // 4
-    layer = with_weight(beyond.fill, beyond.mask)
-    # (the crop's own drawing too, at the outer square's resolution: the top of the old crop
-    # lies above the new one)
-    middle = layer[half:3 * half, half:3 * half]
-    drawn = cv2.resize(with_weight(edited.crop, edited.replace), middle.shape[1::-1], interpolation=cv2.INTER_AREA)
-    np.copyto(middle, drawn, where=drawn[..., 3:] > middle[..., 3:])
     move = np.vstack([now.to_outer, [0, 0, 1]]) @ np.vstack([invert(then.to_outer), [0, 0, 1]])
-    stayed = cv2.warpAffine(layer, move[:2], (size, size), flags=cv2.INTER_LINEAR)
-    # (above and beside the crop only, ``Compositor``'s bands: below it lie the neck and shoulders)
+    stayed = cv2.warpAffine(beyond.drawn, move[:2], (size, size), flags=cv2.INTER_LINEAR)
+    # (above the crop only, ``Compositor``'s top band: carried so beside it too, the wall cost
+    # the composite 1.6 ms a frame for little; below it lie the neck and shoulders)
     stayed[half + beyond.inset:] = 0
     weight = cv2.extractChannel(stayed, 3).astype(np.float32) * (1.0 / 255)
     ahead = (weight > beyond.mask).view(np.uint8)

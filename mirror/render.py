@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from mirror.colortable import ColorTable, no_cast, recolor_box, shift_cap, stretched
-from mirror.compositor import nonzero_box, over
+from mirror.compositor import nonzero_box, over, with_weight
 from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
 from mirror.regions import (BROWS, EYES, NOSE_TIP, MOUTH, brow_line, brows, chin_fade, edge_margin, edge_profile, edit_limit,
                             eyes, face_interior, face_oval, hair_reach, joined_to, neck_span, skull, skull_axes,
@@ -895,6 +895,17 @@ def _hand_over(edited: EditedFace, detail: np.ndarray, beyond: Beyond) -> None:
     edited.crop, edited.replace = crop, replace
 
 
+def _all_drawn(edited: EditedFace) -> np.ndarray:
+    """``Beyond.drawn`` of ``edited`` (made once, here on the render thread: each frame it is
+    carried over to warps it)."""
+    layer = with_weight(edited.beyond.fill, edited.beyond.mask)
+    half = layer.shape[0] // 4
+    middle = layer[half:3 * half, half:3 * half]
+    crop = cv2.resize(with_weight(edited.crop, edited.replace), middle.shape[1::-1], interpolation=cv2.INTER_AREA)
+    np.copyto(middle, crop, where=crop[..., 3:] > middle[..., 3:])
+    return layer
+
+
 def retake(edited: EditedFace, hair: np.ndarray, person: np.ndarray) -> EditedFace:
     """``edited`` carried over to a later frame whose hair and person masks are ``hair`` and
     ``person`` (S, S): where its shape takes hair away (``edited.removal``), that frame's hair
@@ -1544,6 +1555,7 @@ class HairRenderer:
         edited.beyond = removed_beyond(aligned, loss * free, fill) if loss.max() > 0 else None
         if edited.beyond is not None:
             _hand_over(edited, aligned.detail, edited.beyond)
+            edited.beyond.drawn = _all_drawn(edited)
         return edited
 
     def _video_mask(self, aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, crop_lab: np.ndarray,

@@ -115,7 +115,7 @@ class EditPlan:
         thinning: (S, S) float32 in [0, 1], the share of the hair that thins away (the scalp
             shows between the strands that stay), or None.
         reach: (S, S) float32 in [0, 1], for a shape that takes hair away, where it goes wherever
-            it lies (``hair_change`` is minus ``reach`` times the hair there), or None.
+            it lies (``hair_change`` is about minus ``reach`` times the hair there), or None.
     """
 
     kind: str
@@ -233,12 +233,17 @@ class Beyond:
         fill: (2S, 2S, 3) uint8 BGR, what shows instead (the wall), in the outer square; or None.
         inset: ``mask`` is 0 inside the crop (the middle S square) farther than this many pixels
             from its edge (the compositor draws only round it); None: not known.
+        drawn: (2S, 2S, 4) uint8, with a ``fill``: all the edit drew in the outer square, the
+            fill and its weight, and in the middle the crop's own drawing (``EditedFace.crop``
+            and ``replace``) at this resolution, for the frames it is carried over to
+            (``mirror.lagged``); or None.
     """
 
     mask: np.ndarray
     table: object = None
     fill: np.ndarray | None = None
     inset: int | None = None
+    drawn: np.ndarray | None = None
 
 
 @dataclass
