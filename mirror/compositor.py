@@ -160,11 +160,16 @@ def lent_detail(frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray) -> L
     # one image (two warps and an add cost bald 2 ms at the compose stage's median, waiting for
     # the GIL behind the render thread).
     side = (edited.crop.shape[0] * scale,) * 2
-    color = cv2.resize(edited.crop, side, interpolation=cv2.INTER_LINEAR)
-    part = color[top * scale:bottom * scale, left * scale:right * scale]
-    part[...] = cv2.add(part, fine, dtype=cv2.CV_8U)
-    return LentDetail(with_weight(color, cv2.resize(edited.replace, side, interpolation=cv2.INTER_LINEAR)), scale,
-                      fine, (top * scale, left * scale))
+    drawn = with_weight(cv2.resize(edited.crop, side, interpolation=cv2.INTER_LINEAR),
+                        cv2.resize(edited.replace, side, interpolation=cv2.INTER_LINEAR))
+    # (as its lighter and darker parts, in uint8: int16 added to uint8 has no vectorised code,
+    # and a carried edit adds it again on every frame: ``relend``)
+    none = np.zeros(fine.shape[:2], np.uint8)
+    lighter = cv2.merge([*cv2.split(cv2.convertScaleAbs(np.maximum(fine, 0))), none])
+    darker = cv2.merge([*cv2.split(cv2.convertScaleAbs(np.minimum(fine, 0))), none])
+    lent = LentDetail(drawn, scale, lighter, darker, (top * scale, left * scale))
+    _add_detail(lent, drawn, (0, 0))
+    return lent
 
 
 def relend(lent: LentDetail, edited: EditedFace, boxes: list[tuple[tuple[int, int], tuple[int, int]]]) -> LentDetail:
@@ -173,25 +178,31 @@ def relend(lent: LentDetail, edited: EditedFace, boxes: list[tuple[tuple[int, in
     a later frame and redrawn there: ``mirror.lagged``)."""
     size, scale = edited.crop.shape[0], lent.scale
     drawn = lent.drawn.copy()
-    dy0, dx0 = lent.at
-    dy1, dx1 = dy0 + lent.detail.shape[0], dx0 + lent.detail.shape[1]
     for (top, bottom), (left, right) in boxes:
         # (from a pixel round the box: the grid's points at its edge lie between it and the next)
         y0, x0 = max(top - 1, 0), max(left - 1, 0)
         y1, x1 = min(bottom + 1, size), min(right + 1, size)
         grid = ((x1 - x0) * scale, (y1 - y0) * scale)
-        gy0, gy1, gx0, gx1 = top * scale, bottom * scale, left * scale, right * scale
-        box = np.s_[gy0 - y0 * scale:gy1 - y0 * scale, gx0 - x0 * scale:gx1 - x0 * scale]
-        color = cv2.resize(edited.crop[y0:y1, x0:x1], grid, interpolation=cv2.INTER_LINEAR)[box]
-        weight = cv2.resize(cv2.convertScaleAbs(edited.replace[y0:y1, x0:x1], alpha=255.0), grid,
-                            interpolation=cv2.INTER_LINEAR)[box]
-        # (the lent detail where its box meets this one)
-        my0, my1, mx0, mx1 = max(gy0, dy0), min(gy1, dy1), max(gx0, dx0), min(gx1, dx1)
-        if my1 > my0 and mx1 > mx0:
-            inner = np.s_[my0 - gy0:my1 - gy0, mx0 - gx0:mx1 - gx0]
-            color[inner] = cv2.add(color[inner], lent.detail[my0 - dy0:my1 - dy0, mx0 - dx0:mx1 - dx0], dtype=cv2.CV_8U)
-        drawn[gy0:gy1, gx0:gx1] = cv2.merge([color, weight])
-    return LentDetail(drawn, scale, lent.detail, lent.at)
+        gy0, gx0 = top * scale, left * scale
+        box = np.s_[gy0 - y0 * scale:bottom * scale - y0 * scale, gx0 - x0 * scale:right * scale - x0 * scale]
+        part = cv2.resize(with_weight(edited.crop[y0:y1, x0:x1], edited.replace[y0:y1, x0:x1]), grid,
+                          interpolation=cv2.INTER_LINEAR)[box]
+        _add_detail(lent, part, (gy0, gx0))
+        drawn[gy0:bottom * scale, gx0:right * scale] = part
+    return LentDetail(drawn, scale, lent.lighter, lent.darker, lent.at)
+
+
+def _add_detail(lent: LentDetail, part: np.ndarray, at: tuple[int, int]) -> None:
+    """Adds ``lent``'s detail, in place, to ``part``, the piece of its grid from point ``at``
+    (top, left), where the two meet."""
+    (dy0, dx0), (height, width) = lent.at, lent.lighter.shape[:2]
+    y0, x0 = max(at[0], dy0), max(at[1], dx0)
+    y1, x1 = min(at[0] + part.shape[0], dy0 + height), min(at[1] + part.shape[1], dx0 + width)
+    if y1 <= y0 or x1 <= x0:
+        return
+    inner = part[y0 - at[0]:y1 - at[0], x0 - at[1]:x1 - at[1]]
+    detail = np.s_[y0 - dy0:y1 - dy0, x0 - dx0:x1 - dx0]
+    inner[...] = cv2.subtract(cv2.add(inner, lent.lighter[detail]), lent.darker[detail])
 
 
 def _grain_spread(frame: np.ndarray, forehead: tuple[int, int, int, int], to_crop: np.ndarray, per: float

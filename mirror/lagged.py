@@ -39,16 +39,10 @@ def rebase(edited: EditedFace, then: AlignedFace, now: AlignedFace) -> EditedFac
     hair was taken away) goes with it, as it does with the head (without the last, the live
     mirror showed the hair above a bald head on every frame but the first). Hair taken away
     is taken from ``now``'s hair too (``retake``): it moves in the crop as a head turns."""
-    replace = edited.replace[..., None]
-    # replace * crop + (1 - replace) * (now + change), in place.
-    carried = edited.crop.astype(np.float32)
-    carried -= then.detail
-    carried += now.detail
-    carried *= 1.0 - replace
-    crop = replace * edited.crop
-    crop += carried
-    crop += 0.5
-    edited = dataclasses.replace(edited, crop=np.clip(crop, 0, 255, out=crop).astype(np.uint8))
+    # crop + (1 - replace) * (now - then), in OpenCV (NumPy's float arithmetic cost 3 ms a frame).
+    keep = cv2.merge([cv2.subtract(1.0, edited.replace)] * 3)
+    change = cv2.multiply(cv2.subtract(now.detail, then.detail, dtype=cv2.CV_32F), keep)
+    edited = dataclasses.replace(edited, crop=cv2.add(edited.crop, change, dtype=cv2.CV_8U))
     if edited.beyond is not None and edited.beyond.drawn is not None:
         edited.beyond = _held_above(edited.beyond, then, now)
     drawn = edited.replace

@@ -211,14 +211,16 @@ class LentDetail:
         drawn: (scale * R, scale * R, 4) uint8: ``EditedFace.crop`` upsampled with the detail
             added, and ``EditedFace.replace`` times 255.
         scale: grid points a detail-crop pixel.
-        detail: (h, w, 3) int16, the detail added, in the grid's box from point ``at`` (top,
-            left): an edit carried over to a later frame adds it to its own crop.
-        at: see ``detail``.
+        lighter, darker: (h, w, 4) uint8, the detail added (``lighter - darker``; the fourth
+            channel 0), in the grid's box from point ``at`` (top, left): an edit carried over
+            to a later frame adds it to its own crop.
+        at: see ``lighter``.
     """
 
     drawn: np.ndarray
     scale: int
-    detail: np.ndarray
+    lighter: np.ndarray
+    darker: np.ndarray
     at: tuple[int, int]
 
 
