@@ -31,7 +31,7 @@ import numpy as np
 from mirror.colortable import ColorTable, no_cast, recolor_box, shift_cap, stretched
 from mirror.compositor import nonzero_box, over, with_weight
 from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
-from mirror.regions import (BROWS, EYES, NOSE_TIP, MOUTH, brow_line, brows, chin_fade, edge_margin, edge_profile, edit_limit,
+from mirror.regions import (BROWS, CHIN, EYES, NOSE_TIP, MOUTH, brow_line, brows, chin_fade, edge_margin, edge_profile, edit_limit,
                             eyes, face_interior, face_oval, hair_reach, joined_to, neck_span, skull, skull_axes,
                             soft_interior)
 from mirror.texture import TextureBank, lighten
@@ -160,6 +160,9 @@ FOREHEAD_MIN = 0.03    # ... if that is at least this tall and wide (share of th
 ROUNDING = 0.04        # ... its outline smoothed over this (share of the crop)
 DOME = 18.0            # a bare scalp is this many L* units darker at the skull's edge than on top,
 DOME_WIDTH = 0.12      # ... darkening over this (share of the crop) either side of its edge
+NECK_SHADE = 8.0       # ... and under the jaw, a drawn neck this much darker than the cheeks (median L*: in the jaw's shadow)
+NECK_SHADE_EDGE = 0.01  # ... from the jaw's line down over this (Gaussian sigma, share of the crop)
+NECK_BAND = (0.01, 0.07)  # ... measured (there and on real faces) this far under the chin (share of the crop)
 SCALP_LIFT = 15.0      # ... lightened by at most this, to the forehead's lightness, where the crown is bare:
 BALD_CROWN = (0.5, 0.8)  # ... this much of it (not at all / wholly; ``bare_crown``: bald 0.89-1, receding 0-0.56)
 SHEEN = 10.0           # ... and this much lighter where light from above catches its front
@@ -1236,6 +1239,38 @@ def _sheen(inside: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     return (spot * inside).astype(np.float32)
 
 
+def _shade_neck(base: np.ndarray, lab: np.ndarray, landmarks: np.ndarray, hair: np.ndarray,
+                inside: np.ndarray) -> None:
+    """Takes the neck a bare scalp's ``base`` (R, R, 3) CIELAB draws under the jaw (where
+    ``inside`` (R, R) reaches below the face oval, under the mouth) to NECK_SHADE L* below the
+    median of the bare cheeks (not ``hair``) in ``lab``, the crop, in place (its relief kept).
+    On CelebA's val and test faces whose neck shows (469), its skin just under the chin is a
+    median 8 L* darker than the cheeks (17 than the forehead); drawn in the scalp's tone, a neck
+    was as light as the cheeks or lighter: a pale stalk under a bald head."""
+    size = inside.shape[0]
+    oval = face_oval(landmarks, size)
+    below = ~oval
+    below[:int(np.clip(landmarks[MOUTH, 1], 0, size))] = False
+    under = cv2.GaussianBlur(below.astype(np.float32), (0, 0), NECK_SHADE_EDGE * size)
+    # (measured as on the real faces: just under the chin, across the neck's width)
+    span = neck_span(landmarks, size)
+    chin = float(landmarks[CHIN, 1])
+    neck = np.zeros((size, size), bool)
+    if span is not None:
+        neck[int(np.clip(chin + NECK_BAND[0] * size, 0, size)):int(np.clip(chin + NECK_BAND[1] * size, 0, size)),
+             int(np.ceil(span[0])):int(span[1]) + 1] = True
+    neck &= (under > 0.5) & (inside > 0.5)
+    cheeks = oval & (hair < 0.2)
+    cheeks[:int(np.clip(landmarks[NOSE_TIP, 1], 0, size))] = False
+    cheeks[int(np.clip(landmarks[MOUTH, 1], 0, size)):] = False
+    if neck.sum() < SKIN_MIN * size * size or not cheeks.any():
+        return
+    # (the medians on every other row and column, as for the dome)
+    offset = (float(np.median(lab[::2, ::2, 0][cheeks[::2, ::2]])) - NECK_SHADE
+              - float(np.median(base[::2, ::2, 0][neck[::2, ::2]])))
+    base[..., 0] += offset * under
+
+
 @functools.cache
 def _edge_ramp(size: int) -> np.ndarray:
     """(S, S) float32: 0 at the edge of a ``size``-pixel crop (within ``edge_margin``), rising
@@ -2043,6 +2078,7 @@ class HairRenderer:
             gap = float(np.median(lab[y0:y1:2, x0:x1:2, 0]) - np.median(base[::2, ::2, 0][dome]))
             bald = float(np.clip((crown - BALD_CROWN[0]) / (BALD_CROWN[1] - BALD_CROWN[0]), 0.0, 1.0))
             base[..., 0] += bald * float(np.clip(gap, 0.0, SCALP_LIFT))
+        _shade_neck(base, lab, landmarks, hair, inside)
         # The skin's grain (as strong as the bare skin's fine detail, at most PORES), not its
         # wrinkles, brows or a stray curl: a fixed fine noise, not the skin's pixels moved.
         fine = detail - cv2.GaussianBlur(detail, (0, 0), DETAIL_SIGMA * size)

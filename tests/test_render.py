@@ -2059,3 +2059,26 @@ def test_a_bald_scalp_is_as_wide_either_side_of_the_skulls_middle(faces):
     assert reach["head"][1] > 0.25 * size                       # the scalp fills the head ...
     assert abs(reach["shadow"][1] - reach["shadow"][0]) <= 2.0  # ... and not the shadow
     assert abs(reach["shadow"][1] - reach["head"][1]) <= 2.0
+
+
+@pytest.mark.parametrize("name", ["003298", "000502"])
+def test_bald_draws_the_neck_in_the_jaws_shadow(pipeline, name):
+    """CelebA 003298 and 000502 (test faces), long hair hiding the neck: made bald, the neck drawn
+    under the jaw took the scalp's tone, as light as the forehead: a pale stalk under the head.
+    On 469 real faces whose neck shows, the skin just under the chin is a median 8 L* darker than
+    the bare cheeks (``render.NECK_SHADE``); the drawn neck is too."""
+    frame, aligned = pipeline.track(Frame(0, 0, read_image(os.path.join(need(CELEBA), "img", f"{name}.jpg"))))
+    edited = pipeline.edit(frame, aligned, pipeline.styles.get("bald"))
+    big = edited.crop.shape[0]
+    landmarks = aligned.landmarks * aligned.scale
+    rows, cols = np.mgrid[0:big, 0:big]
+    left, right = regions.neck_span(landmarks, big)
+    chin = landmarks[CHIN, 1]
+    neck = ((rows > chin + 0.01 * big) & (rows < chin + 0.07 * big) & (cols >= left) & (cols <= right)
+            & (edited.replace > 0.9))
+    hair = cv2.resize(aligned.hair, (big, big), interpolation=cv2.INTER_LINEAR)
+    cheeks = ((rows > landmarks[regions.NOSE_TIP, 1]) & (rows < landmarks[MOUTH, 1]) & face_oval(landmarks, big)
+              & (hair < 0.2))
+    assert neck.sum() > 200 and cheeks.sum() > 1000
+    # (the drawn neck's median L* less the cheeks': 3.5 and 12.9 on 70cee9f, -11.0 and -11.8 now)
+    assert np.median(to_lab(edited.crop)[..., 0][neck]) - np.median(to_lab(aligned.detail)[..., 0][cheeks]) < -4.0
