@@ -169,10 +169,12 @@ def test_dark_curls_on_a_dark_speckled_wall_are_recoloured_in_a_heads_shape_fadi
     assert changed[int(0.7 * size):int(0.75 * size)].mean() > 0.2               # ... from blond above it
 
 
-def test_a_bald_scalp_takes_the_faces_skin_tone_not_the_shadow_at_a_fringed_hairline(pipeline):
+def test_a_bald_scalp_takes_the_faces_skin_tone_not_the_shadow_at_a_fringed_hairline(pipeline, monkeypatch):
     """CelebA 184929: a fringe over the forehead, so the scalp meets skin only in the fringe's
     shadow. That darker tone, spread over the whole dome, made it a greyish-brown cap 9 L*
-    darker than her face; it now fades out away from the hairline."""
+    darker than her face; it now fades out away from the hairline. (The tone the dome is drawn
+    in, not its shading: its top's turn from the camera, ``CROWN_SHADE``, is set aside.)"""
+    monkeypatch.setattr(render, "CROWN_SHADE", 0.0)
     image = read_image(os.path.join(need(CELEBA), "img", "184929.jpg"))
     frame, aligned = pipeline.track(Frame(0, 0, image))
     edited = pipeline.edit(frame, aligned, pipeline.styles.get("bald"))
@@ -205,9 +207,13 @@ def test_a_fringe_taken_away_bares_a_forehead_in_the_faces_own_tone(pipeline):
 
 
 def test_a_bald_scalp_is_about_as_light_as_the_forehead(pipeline):
-    """On CelebA's real bald heads the scalp's median L* is the forehead's (0.0 apart in the mean).
-    Drawn in the skin's median tone, shaded darker to its edge, these four test faces' domes were
-    11.6 L* darker than their foreheads in the mean (a brown cap); lifted to the forehead, 7.8."""
+    """On the val and test split's 76 real bald heads, measured as here (the skull outside the
+    face oval against ``forehead_box``), the scalp's median L* is 7.8 below the forehead's in the
+    mean (IQR -14.9 to -1.6; the thirty-fifth pass: an earlier measure on another part of the
+    head read 0.0). Drawn in the skin's median tone these four test faces' domes were 11.6 below
+    in the mean; lifted to the forehead with a pale spot high on the dome, 7.5; with its top
+    turned away from the camera (``render.CROWN_SHADE``), 11.4 (150 test faces: 8.0, as real
+    heads; 3.5 before). Neither a pale cap nor a dark one: within the real heads' IQR."""
     gaps = []
     for name in ("000025", "000033", "000035", "000069"):
         frame, aligned = pipeline.track(Frame(0, 0, read_image(os.path.join(need(CELEBA), "img", f"{name}.jpg"))))
@@ -218,7 +224,7 @@ def test_a_bald_scalp_is_about_as_light_as_the_forehead(pipeline):
         lab = to_lab(crop)
         dome = (np.abs(crop.astype(int) - aligned.detail).max(axis=-1) > 12) & (skull(landmarks, size) > 0.5)
         gaps.append(np.median(lab[dome][:, 0]) - np.median(lab[y0:y1, x0:x1, 0]))
-    assert np.mean(gaps) > -9.5
+    assert -14.9 < np.mean(gaps) < -1.6
 
 
 @pytest.mark.parametrize("name, fringe", [("184436", 0.5), ("183047", 0.75)])
@@ -1779,8 +1785,9 @@ def test_bald_on_long_hair_leaves_no_crescent_under_the_jaw(pipeline, name):
     before, after = to_lab(aligned.detail)[..., 0], to_lab(crop)[..., 0]
     dark = band & (before < 40)
     assert dark.sum() > 1000
-    # (the share still dark: 0.61 and 0.62 on 0cf4930, 0.11 and 0.12 now)
-    assert np.mean(after[dark] < 40) < 0.3
+    # (the share still as dark as hair, L* under 25 (the hair's median is 3-4, the neck drawn in
+    # the jaw's shadow 30-40 on 003298): 0.50 and 0.48 on 0cf4930, 0.04 and 0.01 now)
+    assert np.mean(after[dark] < 25) < 0.2
 
 
 @pytest.mark.parametrize("name, whole", [("000930", False), ("000123", True)])
@@ -2082,3 +2089,26 @@ def test_bald_draws_the_neck_in_the_jaws_shadow(pipeline, name):
     assert neck.sum() > 200 and cheeks.sum() > 1000
     # (the drawn neck's median L* less the cheeks': 3.5 and 12.9 on 70cee9f, -11.0 and -11.8 now)
     assert np.median(to_lab(edited.crop)[..., 0][neck]) - np.median(to_lab(aligned.detail)[..., 0][cheeks]) < -4.0
+
+
+@pytest.mark.parametrize("name", ["astronaut", "001751"])
+def test_a_bald_dome_is_darker_at_its_top_than_in_front(pipeline, photos, name):
+    """The astronaut and CelebA 001751 (a test face) made bald: the dome's highlight sat high on it
+    and its top was as light as its front, a flat cap. On the test split's real bald heads the
+    top, turned away from the camera, is 11 L* darker than the forehead, the front 3 lighter
+    (``render.CROWN_SHADE``, ``SHEEN_AT``): so is the drawn one, up its middle."""
+    image = dict(photos)["astronaut"] if name == "astronaut" else read_image(
+        os.path.join(need(CELEBA), "img", f"{name}.jpg"))
+    frame, aligned = pipeline.track(Frame(0, 0, image))
+    edited = pipeline.edit(frame, aligned, pipeline.styles.get("bald"))
+    big = edited.crop.shape[0]
+    landmarks = aligned.landmarks * aligned.scale
+    brow = float(np.median(brow_line(landmarks, big)))
+    centre, middle, _, height = skull_axes(landmarks)
+    rise = brow - max(middle - height, 0.0)       # (from the brows to the skull's top)
+    cols = slice(int(centre - 0.04 * big), int(centre + 0.04 * big))
+    top, front = np.s_[int(brow - 0.85 * rise):int(brow - 0.7 * rise), cols], np.s_[int(brow - 0.45 * rise):int(brow - 0.3 * rise), cols]
+    assert edited.replace[top].min() > 0.9 and edited.replace[front].min() > 0.9
+    lightness = to_lab(edited.crop)[..., 0]
+    # (L*: 8.8 and 2.0 on 96acfc4, -2.7 and -4.7 now)
+    assert np.median(lightness[top]) - np.median(lightness[front]) < -2.0
