@@ -2112,3 +2112,18 @@ def test_a_bald_dome_is_darker_at_its_top_than_in_front(pipeline, photos, name):
     lightness = to_lab(edited.crop)[..., 0]
     # (L*: 8.8 and 2.0 on 96acfc4, -2.7 and -4.7 now)
     assert np.median(lightness[top]) - np.median(lightness[front]) < -2.0
+
+
+def test_a_neck_is_not_shaded_without_bare_cheeks_to_shade_it_from(faces):
+    """Five test faces with hair over the cheeks (no_bangs, 128 px): no bare cheek pixel on the
+    every other row and column the medians are taken on, and the median of none (NaN) drew the
+    bared forehead dark red. Without bare cheeks enough to measure, the neck keeps its tone."""
+    _, _, aligned = faces[1]
+    size = aligned.detail.shape[0]
+    landmarks = aligned.landmarks * aligned.scale
+    hair = np.ones((size, size), np.float32)
+    hair[1::2] = 0.0            # (bare cheeks on odd rows only)
+    base = render.to_lab(aligned.detail)
+    before = base.copy()
+    render._shade_neck(base, render.to_lab(aligned.detail), landmarks, hair, np.ones((size, size), np.float32))
+    assert np.array_equal(base, before)
