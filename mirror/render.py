@@ -1281,16 +1281,15 @@ def _shade_neck(base: np.ndarray, lab: np.ndarray, landmarks: np.ndarray, hair: 
 
 
 def _turned_away(inside: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """(R, R) float32 in [0, 1]: how far a bare scalp ``inside`` (R, R) turns away from a camera
-    in front, by height: 1 - cos of the angle up a circle from the ear line to its top."""
+    """(R, 1) float32 in [0, 1], per row: how far a bare scalp ``inside`` (R, R) turns away from
+    a camera in front: 1 - cos of the angle up a circle from the ear line to its top."""
     size = inside.shape[0]
     top = _scalp_top(inside)
     centre = skull_axes(landmarks)[1]
     if top is None or centre - top < 1.0:
-        return np.zeros_like(inside)
+        return np.zeros((size, 1), np.float32)
     up = np.clip((centre - np.arange(size, dtype=np.float32)) / (centre - top), 0.0, 1.0)
-    away = 1.0 - np.sqrt(1.0 - up * up)
-    return np.repeat(away[:, None], size, axis=1)
+    return (1.0 - np.sqrt(1.0 - up * up))[:, None]
 
 
 @functools.cache
@@ -2088,10 +2087,11 @@ class HairRenderer:
         base[..., 0] += (shade - DOME * (1.0 - wide_blur(inside, DOME_WIDTH * size))
                          + (crown * (SHEEN * _sheen(inside, landmarks) - CROWN_SHADE * _turned_away(inside, landmarks))
                             if crown > 0 else 0.0))
-        # A bald head's scalp is as light as its forehead (on CelebA's bald test faces, the median
-        # L* of each 0.0 apart in the mean), not the skin's median tone (the shaded temples took
-        # it 3 to 12 L* darker); a receding hairline's bared temples are left as they are (lifted,
-        # they were seen as receding less often).
+        # A bald head's scalp is lifted to its forehead's lightness, all it takes away included
+        # (on CelebA's bald test faces, the median L* of each 0.0 apart in the mean; the skull
+        # alone, its sides and turned top, lies lower: CROWN_SHADE), not left in the skin's median
+        # tone (the shaded temples took it 3 to 12 L* darker); a receding hairline's bared temples
+        # are left as they are (lifted, they were seen as receding less often).
         # (the medians on every other row and column: as good, and a millisecond less)
         dome = None
         if forehead is not None and crown > BALD_CROWN[0]:
