@@ -195,14 +195,12 @@ def relend(lent: LentDetail, edited: EditedFace, boxes: list[tuple[tuple[int, in
 def _add_detail(lent: LentDetail, part: np.ndarray, at: tuple[int, int]) -> None:
     """Adds ``lent``'s detail, in place, to ``part``, the piece of its grid from point ``at``
     (top, left), where the two meet."""
-    (dy0, dx0), (height, width) = lent.at, lent.lighter.shape[:2]
-    y0, x0 = max(at[0], dy0), max(at[1], dx0)
-    y1, x1 = min(at[0] + part.shape[0], dy0 + height), min(at[1] + part.shape[1], dx0 + width)
-    if y1 <= y0 or x1 <= x0:
-        return
-    inner = part[y0 - at[0]:y1 - at[0], x0 - at[1]:x1 - at[1]]
-    detail = np.s_[y0 - dy0:y1 - dy0, x0 - dx0:x1 - dx0]
-    inner[...] = cv2.subtract(cv2.add(inner, lent.lighter[detail]), lent.darker[detail])
+    (dy, dx), (height, width) = lent.at, lent.lighter.shape[:2]
+    piece = (at[1], at[0], at[1] + part.shape[1], at[0] + part.shape[0])
+    held = (dx, dy, dx + width, dy + height)
+    inner, detail = _within(held, piece), _within(piece, held)
+    if inner is not None:
+        part[inner] = cv2.subtract(cv2.add(part[inner], lent.lighter[detail]), lent.darker[detail])
 
 
 def _grain_spread(frame: np.ndarray, forehead: tuple[int, int, int, int], to_crop: np.ndarray, per: float

@@ -1087,12 +1087,19 @@ def skin_sample(lab: np.ndarray, landmarks: np.ndarray, hair: np.ndarray) -> np.
     or where bangs cover all but SKIN_SHADED of it, the cheeks and nose between the nose tip and
     the mouth."""
     size = lab.shape[0]
-    rows = np.arange(size, dtype=np.float32)[:, None]
-    bare = face_oval(landmarks, size) & (hair < 0.2)
-    forehead = bare & above_brows(landmarks, size)
+    forehead = face_oval(landmarks, size) & (hair < 0.2) & above_brows(landmarks, size)
     if forehead.sum() >= SKIN_SHADED * size * size:
         return forehead
-    return bare & (rows > landmarks[NOSE_TIP, 1]) & (rows < landmarks[MOUTH, 1])
+    return bare_cheeks(landmarks, hair)
+
+
+def bare_cheeks(landmarks: np.ndarray, hair: np.ndarray) -> np.ndarray:
+    """(S, S) bool: the face oval between the nose tip and the mouth where ``hair`` (S, S) is
+    under 0.2: the cheeks and nose."""
+    size = hair.shape[0]
+    rows = np.arange(size, dtype=np.float32)[:, None]
+    return (face_oval(landmarks, size) & (hair < 0.2) & (rows > landmarks[NOSE_TIP, 1])
+            & (rows < landmarks[MOUTH, 1]))
 
 
 def above_brows(landmarks: np.ndarray, size: int) -> np.ndarray:
@@ -1256,8 +1263,7 @@ def _shade_neck(base: np.ndarray, lab: np.ndarray, landmarks: np.ndarray, hair: 
     median 8 L* darker than the cheeks (17 than the forehead); drawn in the scalp's tone, a neck
     was as light as the cheeks or lighter: a pale stalk under a bald head."""
     size = inside.shape[0]
-    oval = face_oval(landmarks, size)
-    below = ~oval
+    below = ~face_oval(landmarks, size)
     below[:int(np.clip(landmarks[MOUTH, 1], 0, size))] = False
     under = cv2.GaussianBlur(below.astype(np.float32), (0, 0), NECK_SHADE_EDGE * size)
     # (measured as on the real faces: just under the chin, across the neck's width)
@@ -1268,9 +1274,7 @@ def _shade_neck(base: np.ndarray, lab: np.ndarray, landmarks: np.ndarray, hair: 
         neck[int(np.clip(chin + NECK_BAND[0] * size, 0, size)):int(np.clip(chin + NECK_BAND[1] * size, 0, size)),
              int(np.ceil(span[0])):int(span[1]) + 1] = True
     neck &= (under > 0.5) & (inside > 0.5)
-    cheeks = oval & (hair < 0.2)
-    cheeks[:int(np.clip(landmarks[NOSE_TIP, 1], 0, size))] = False
-    cheeks[int(np.clip(landmarks[MOUTH, 1], 0, size)):] = False
+    cheeks = bare_cheeks(landmarks, hair)
     # (the medians on every other row and column, as for the dome; on a few pixels of either, or
     # none, nothing is known: a median of none drew no_bangs' bared forehead dark red)
     neck, cheeks = neck[::2, ::2], cheeks[::2, ::2]
