@@ -172,8 +172,11 @@ CROWN_SHADE = 16.0     # ... and up to this much darker towards its top, which t
                        # L* from the forehead's: +2.8 a third of the way up, -4.0 at 0.7, -11.1 near the top; on
                        # val and test's 76, the skull outside the face -7.8 in the mean. Drawn on the first 150
                        # test faces with the sheen at 0.35 and no turn: +1.3, +3.9, +1.6 (a flat cap with a pale
-                       # spot high on it) and -3.5; now +1.3, +0.1, -6.3 and -7.0 (a stronger turn or a lower
-                       # sheen made the front darker than real heads')
+                       # spot high on it) and -3.5; turned up the dome, +1.3, +0.1, -6.3 and -7.0 (a stronger
+                       # turn or a lower sheen made the front darker than real heads'). Across the dome halfway
+                       # up, 0.9 of the way out either side, real heads are -22.7 and -17.4 (middle +2.8); turned
+                       # up the dome only, -13.9 and -12.4 (2.2): lit almost as the middle; turned round each row
+                       # too, as a sphere, -19.0 and -18.7 (2.5), and up the middle +1.3, +0.8, -5.4 and -6.5
 BEYOND_BLUR = 1.0      # recolouring past the crop: its colours and its mask smoothed by this (crop pixels)
 BEYOND_WALL = 0.02     # ... only if this much of the crop is wall (off the person)
 BEYOND_CONTRAST = (3.0, 5.0)  # ... the wall this far from the hair's colour (its spreads): not / wholly trusted
@@ -1285,15 +1288,21 @@ def _shade_neck(base: np.ndarray, lab: np.ndarray, landmarks: np.ndarray, hair: 
 
 
 def _turned_away(inside: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """(R, 1) float32 in [0, 1], per row: how far a bare scalp ``inside`` (R, R) turns away from
-    a camera in front: 1 - cos of the angle up a circle from the ear line to its top."""
+    """(R, R) float32 in [0, 1]: how far a bare scalp ``inside`` (R, R) turns away from a camera
+    in front, as a sphere's surface does: 1 - cos(up) cos(across), up the angle up a circle from
+    the ear line to its top, across the angle round each row's width of it."""
     size = inside.shape[0]
     top = _scalp_top(inside)
     centre = skull_axes(landmarks)[1]
     if top is None or centre - top < 1.0:
-        return np.zeros((size, 1), np.float32)
+        return np.zeros((size, size), np.float32)
     up = np.clip((centre - np.arange(size, dtype=np.float32)) / (centre - top), 0.0, 1.0)
-    return (1.0 - np.sqrt(1.0 - up * up))[:, None]
+    rows = inside > 0.5
+    left = np.argmax(rows, axis=1).astype(np.float32)
+    right = (size - 1 - np.argmax(rows[:, ::-1], axis=1)).astype(np.float32)
+    half = np.maximum(0.5 * (right - left + 1.0), 1.0)
+    across = np.clip((np.arange(size, dtype=np.float32) - 0.5 * (left + right)[:, None]) / half[:, None], -1.0, 1.0)
+    return (1.0 - np.sqrt(1.0 - up * up)[:, None] * np.sqrt(1.0 - across * across)).astype(np.float32)
 
 
 @functools.cache
