@@ -108,6 +108,7 @@ LIGHT_TARGET = 40.0    # ... a target this light in L* (blond, gray) darkens no 
 BLACK = (16.0, 20.0)   # ... a target this dark in L* (wholly / not at all) is black:
 BLACK_CHROMA = 0.25    # ... hair moved to it takes this share of its new mean's a*, b*, and is made no lighter
 CEILING = 3.0          # ... skin or wall only shifted with hair made lighter: no lighter than its new mean plus this many spreads
+                       # (nor than the lighter of that mean and the face's skin: ``ceiling``)
 LIGHTEN_PAST = 0.5     # ... past its target, hair made lighter goes this share as far in L* (overshot, it reads as bleached)
 LEND_GAIN = 0.8        # recolouring: a donor's hair detail makes up this much of the lightness spread flat hair lacks (mirror.texture)
 LEND_LIGHTER = (5.0, 15.0)  # ... when made lighter by this much in L* (wholly from the second)
@@ -329,10 +330,14 @@ def _warmth(own: np.ndarray, target: np.ndarray) -> np.ndarray:
     return warm
 
 
-def ceiling(own: np.ndarray, mean: np.ndarray, ratio: np.ndarray) -> float:
+def ceiling(own: np.ndarray, mean: np.ndarray, ratio: np.ndarray, skin: np.ndarray | None = None) -> float:
     """The lightest L* a pixel only shifted by a recolouring (``shift_cap``) is made: the new
-    hair's mean (``move``'s ``mean``, ``ratio``) plus CEILING of its spread."""
-    return float(mean[0] + CEILING * own[1, 0] * ratio[0])
+    hair's mean (``move``'s ``mean``, ``ratio``) plus CEILING of its spread; with the face's
+    ``skin`` colour (3,) known, no lighter than the lighter of that mean and the skin's either
+    (such a pixel is hair mixed with skin or wall; where dark hair lit from above has a wide
+    spread, skin seen through it at a hairline went lighter than both: a pale band)."""
+    top = float(mean[0] + CEILING * own[1, 0] * ratio[0])
+    return top if skin is None else min(top, max(float(mean[0]), float(skin[0])))
 
 
 def scene_target(target: np.ndarray, reference: np.ndarray | None, skin: np.ndarray | None) -> np.ndarray:
@@ -364,16 +369,17 @@ def scene_target(target: np.ndarray, reference: np.ndarray | None, skin: np.ndar
     return moved
 
 
-def color_table(own: np.ndarray, target: np.ndarray, amount: float = 1.0, warm: bool = False) -> ColorTable:
-    """``recolor(..., own, target, amount, core, mixed, weight)`` as lookup tables for 8-bit BGR pixels
-    (``mirror.colortable``): the same output, in a fraction of the time (``warm``: see ``move``)."""
+def color_table(own: np.ndarray, target: np.ndarray, amount: float = 1.0, warm: bool = False,
+                skin: np.ndarray | None = None) -> ColorTable:
+    """``recolor(..., own, target, amount, core, mixed, weight, skin)`` as lookup tables for 8-bit BGR
+    pixels (``mirror.colortable``): the same output, in a fraction of the time (``warm``: see ``move``)."""
     mean, ratio = move(own, target, amount, warm)
-    return ColorTable(own, mean, ratio, DEVIATION, CORE, FAR, SPREAD_FLOOR, ceiling(own, mean, ratio))
+    return ColorTable(own, mean, ratio, DEVIATION, CORE, FAR, SPREAD_FLOOR, ceiling(own, mean, ratio, skin))
 
 
 def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float = 1.0,
             core: np.ndarray | None = None, mixed: np.ndarray | None = None,
-            weight: np.ndarray | None = None) -> np.ndarray:
+            weight: np.ndarray | None = None, skin: np.ndarray | None = None) -> np.ndarray:
     """Moves pixels of colour statistics ``own`` to ``target`` (both (2, 3) CIELAB mean, spread):
     each pixel keeps its place in its hair's spread, so strands and highlights stay.
 
@@ -390,6 +396,7 @@ def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float 
             before the result is clipped: an edge pixel half hair takes half the hair's shift
             (moved wholly, then blended half, a pixel lighter than its hair clipped to white
             first and came out too dark). None: all of it.
+        skin: (3,) the face's skin colour in CIELAB (``ceiling``), or None.
 
     Returns:
         (H, W, 3) float32 BGR in [0, 1].
@@ -413,7 +420,7 @@ def recolor(lab: np.ndarray, own: np.ndarray, target: np.ndarray, amount: float 
     # What is only shifted (skin or wall mixed into an edge pixel) goes no farther in a*, b* than
     # the new hair's colour (a warm edge made blond would come out an orange rim), nor, made
     # lighter, much lighter than the new hair (``ceiling``).
-    held = np.minimum(near, shift_cap(lab, own, mean, ceiling(own, mean, ratio)))
+    held = np.minimum(near, shift_cap(lab, own, mean, ceiling(own, mean, ratio, skin)))
     near = held + inside * (near - held)
     moved = mean + offset + inside * (stretched(lab, own, mean, ratio) - mean - offset)
     return from_lab(no_cast(lab, lab + near * (moved - lab), mean))
@@ -1443,7 +1450,7 @@ class HairRenderer:
             if own is None:
                 return EditedFace(aligned.detail, zero, zero)
             target = scene_target(plan.color, plan.skin, skin)
-            table = color_table(own, target, plan.amount, warm=True)
+            table = color_table(own, target, plan.amount, warm=True, skin=skin)
             shift = float(move(own, target, plan.amount)[0][0] - own[0, 0])    # in L* (which warmth leaves)
             darker = shift < -DARKER
             mask, box, mixed = self._video_mask(aligned, detail, own, crop_lab, skin, darker) if self.video else \

@@ -651,6 +651,25 @@ def test_a_warm_edge_pixel_made_blond_is_not_pushed_past_its_own_and_the_hairs_c
         assert min(24, 28) - 1.5 <= moved[2] <= max(mean[2], 24) + 1.5         # ... and the new hair's: no orange rim
 
 
+def test_skin_seen_through_dark_hair_at_a_hairline_made_blond_is_no_lighter_than_the_skin():
+    """d13 frame 150 (a held-out clip) in blond: dark hair lit from above (its spread 16.9 L*)
+    thins out over the forehead, and the skin seen through it (L* 38-45, the skin's a*, b*) was
+    only shifted, by the hair's whole move: 60-62, lighter than the new hair (47) and than the
+    forehead below it (51): a pale band along the hairline. A mix of hair and skin made lighter
+    is no lighter than the lighter of the two (``render.ceiling``)."""
+    own, blond = np.float32([[27, 2, 7], [16.9, 1.5, 3]]), np.float32([[47, 8.7, 17.7], [14, 4.7, 6.4]])
+    skin = np.float32([53.7, 18, 13])
+    mean = move(own, blond, 1.0, True)[0]
+    lab = np.float32([[[38, 12, 18], [42, 14, 18], [45, 16, 21], [12, 2, 5]]])
+    bgr = np.round(from_lab(lab) * 255).astype(np.uint8)
+    weight = np.ones((1, 4), np.float32)
+    for out in (to_lab((recolor(lab, own, blond, 1.0, weight=weight, skin=skin) * 255).round().astype(np.uint8)),
+                to_lab(color_table(own, blond, 1.0, True, skin=skin).apply(bgr, weight, None, weight))):
+        # (L* 58, 62, 65 with the face's skin not known; 53.7 now)
+        assert out[0, :3, 0].max() <= max(float(skin[0]), float(mean[0])) + 1.0
+        assert out[0, 3, 0] > 25.0                                    # the dark hair itself still made lighter
+
+
 def test_skin_between_dark_strands_deep_inside_the_mask_made_blond_is_not_lit_up():
     """CelebA 003640, 007118: the forehead between dark fringe strands lies deep inside the hair
     mask. Taken there for hair, it was stretched as the hair's spread is (by up to 1.5) from the
