@@ -26,6 +26,7 @@ _SUM = np.ones((1, 3), np.float32)        # cv2.transform: the sum of a pixel's 
 _NO_CAP = 1e3                              # shift_cap's "the whole shift" (weights are at most 1)
 SHADED = (20.0, 35.0)                      # stretched: hair of this mean L* (none / all) keeps its shadows made lighter,
 DEEP = (10.0, 25.0)                        # ... wholly those this dark in L*, not at all from the second
+HUED = (6.0, 12.0)                         # ... if its mean is this colourful (chroma in a*, b*: not / wholly)
 HUE_MIN = 2.0                              # hue_signs: a new colour this close to neutral in a* (or b*) has no side there
 
 
@@ -128,10 +129,14 @@ def stretched(lab: np.ndarray, own: np.ndarray, mean: np.ndarray, ratio: np.ndar
     made lighter, the deep shadows (DEEP) of hair not too dark to have them (SHADED: black hair's
     darker half is noise and JPEG blocks) are scaled in linear light, as a lighter hair in the
     same light would be: they stay dark (a deep shadow between orange curls made blond, moved
-    with the spread squeezed, came out a flat grey smoke: CelebA 183936)."""
+    with the spread squeezed, came out a flat grey smoke: CelebA 183936). Only in hair of some
+    hue (HUED): in near-neutral hair the darkest pixels are its own black, not shadow (d13's
+    black hair, lit from above, has a mean of 27 L* with its lit strands; kept dark, its black
+    was a dark patch in a silver head)."""
     lab = np.asarray(lab, np.float32)
     out = np.asarray(mean, np.float32) + (lab - np.asarray(own, np.float32)[0]) * np.asarray(ratio, np.float32)
     share = float(np.clip((own[0][0] - SHADED[0]) / (SHADED[1] - SHADED[0]), 0.0, 1.0))
+    share *= float(np.clip((np.hypot(own[0][1], own[0][2]) - HUED[0]) / (HUED[1] - HUED[0]), 0.0, 1.0))
     if mean[0] > own[0][0] and share > 0.0:
         light = lab[..., 0]
         gain = _luminance(np.float32(mean[0])) / max(float(_luminance(np.float32(own[0][0]))), 1e-6)

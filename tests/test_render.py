@@ -712,6 +712,25 @@ def test_deep_shadows_in_hair_made_blond_stay_dark_not_a_grey_smoke():
     assert abs(dark[0, 0, 0] - (mean[0] - 6 * ratio[0])) < 1.5
 
 
+def test_black_hair_lit_from_above_made_gray_keeps_no_black_patch():
+    """d13 (a held-out clip) in gray: black hair lit from above (median 27 L* with its lit
+    strands, spread 16.9, a*, b* near neutral). Its black was taken for the deep shadows of
+    brown hair and kept dark in linear light: L* 5 came out 36, a dark patch in a silver head.
+    Near-neutral hair is stretched as black hair is (``colortable.HUED``); orange curls keep
+    their shadows (``test_deep_shadows_in_hair_made_blond_stay_dark_not_a_grey_smoke``)."""
+    own, gray = np.float32([[27, 2, 7], [16.9, 1.5, 3]]), np.float32([[62, 0.5, 2], [10, 1.5, 3]])
+    mean, ratio = move(own, gray, 1.0, True)
+    lab = np.float32([[[5, 1, 3], [12, 2, 5]]])
+    sure = np.ones((1, 2), np.float32)
+    bgr = np.round(from_lab(lab) * 255).astype(np.uint8)
+    for out in (to_lab((recolor(lab, own, gray, 1.0, core=sure) * 255).round().astype(np.uint8)),
+                to_lab(color_table(own, gray, 1.0, True).apply(bgr, sure))):
+        # (L* 36 and 45-47 before; 46 and 51-52 now, near the hair's offsets scaled by its
+        # stretch: 48.8 and 53)
+        assert out[0, 0, 0] > mean[0] + (5 - 27) * ratio[0] - 4.0
+        assert out[0, 1, 0] > mean[0] + (12 - 27) * ratio[0] - 2.5
+
+
 def test_black_hairs_strands_a_shade_warmer_are_moved_as_hair_not_left_as_a_dark_line():
     # Black hair's own spread is a unit or two; a strand at its edge a little lighter and warmer
     # (13 L*, 12 a*, 11 b* off) is still hair, and is moved as far as its mask says.
