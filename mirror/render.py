@@ -1304,9 +1304,7 @@ def _turned_away(inside: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     if top is None or centre - top < 1.0:
         return np.zeros((size, size), np.float32)
     up = np.clip((centre - np.arange(size, dtype=np.float32)) / (centre - top), 0.0, 1.0)
-    rows = inside > 0.5
-    left = np.argmax(rows, axis=1).astype(np.float32)
-    right = (size - 1 - np.argmax(rows[:, ::-1], axis=1)).astype(np.float32)
+    left, right = column_span((inside > 0.5).T)     # (each row's)
     half = np.maximum(0.5 * (right - left + 1.0), 1.0)
     across = np.clip((np.arange(size, dtype=np.float32) - 0.5 * (left + right)[:, None]) / half[:, None], -1.0, 1.0)
     return (1.0 - np.sqrt(1.0 - up * up)[:, None] * np.sqrt(1.0 - across * across)).astype(np.float32)
