@@ -2129,21 +2129,28 @@ def test_bald_draws_the_neck_in_the_jaws_shadow(pipeline, name):
     assert np.median(to_lab(edited.crop)[..., 0][neck]) - np.median(to_lab(aligned.detail)[..., 0][cheeks]) < -4.0
 
 
+def _made_bald(pipeline, photos, name):
+    """(EditedFace, landmarks in its crop's pixels, the brows' row, the skull's top row) of the
+    astronaut or a CelebA face made bald."""
+    image = dict(photos)["astronaut"] if name == "astronaut" else read_image(
+        os.path.join(need(CELEBA), "img", f"{name}.jpg"))
+    frame, aligned = pipeline.track(Frame(0, 0, image))
+    edited = pipeline.edit(frame, aligned, pipeline.styles.get("bald"))
+    landmarks = aligned.landmarks * aligned.scale
+    _, middle, _, height = skull_axes(landmarks)
+    return edited, landmarks, float(np.median(brow_line(landmarks, edited.crop.shape[0]))), max(middle - height, 0.0)
+
+
 @pytest.mark.parametrize("name", ["astronaut", "001751"])
 def test_a_bald_dome_is_darker_at_its_top_than_in_front(pipeline, photos, name):
     """The astronaut and CelebA 001751 (a test face) made bald: the dome's highlight sat high on it
     and its top was as light as its front, a flat cap. On the test split's real bald heads the
     top, turned away from the camera, is 11 L* darker than the forehead, the front 3 lighter
     (``render.CROWN_SHADE``, ``SHEEN_AT``): so is the drawn one, up its middle."""
-    image = dict(photos)["astronaut"] if name == "astronaut" else read_image(
-        os.path.join(need(CELEBA), "img", f"{name}.jpg"))
-    frame, aligned = pipeline.track(Frame(0, 0, image))
-    edited = pipeline.edit(frame, aligned, pipeline.styles.get("bald"))
+    edited, landmarks, brow, crown = _made_bald(pipeline, photos, name)
     big = edited.crop.shape[0]
-    landmarks = aligned.landmarks * aligned.scale
-    brow = float(np.median(brow_line(landmarks, big)))
-    centre, middle, _, height = skull_axes(landmarks)
-    rise = brow - max(middle - height, 0.0)       # (from the brows to the skull's top)
+    centre = skull_axes(landmarks)[0]
+    rise = brow - crown       # (from the brows to the skull's top)
     cols = slice(int(centre - 0.04 * big), int(centre + 0.04 * big))
     top, front = np.s_[int(brow - 0.85 * rise):int(brow - 0.7 * rise), cols], np.s_[int(brow - 0.45 * rise):int(brow - 0.3 * rise), cols]
     assert edited.replace[top].min() > 0.9 and edited.replace[front].min() > 0.9
@@ -2158,15 +2165,9 @@ def test_a_bald_dome_darkens_towards_its_sides_as_a_round_head_does(pipeline, ph
     were lit almost as its middle, a flat cap. On the test split's real bald heads the sides,
     turned away from the camera, are 17 to 23 L* darker than the middle there (``_turned_away``):
     so is the drawn one, 0.9 of the way out across the skull."""
-    image = dict(photos)["astronaut"] if name == "astronaut" else read_image(
-        os.path.join(need(CELEBA), "img", f"{name}.jpg"))
-    frame, aligned = pipeline.track(Frame(0, 0, image))
-    edited = pipeline.edit(frame, aligned, pipeline.styles.get("bald"))
+    edited, landmarks, brow, crown = _made_bald(pipeline, photos, name)
     big = edited.crop.shape[0]
-    landmarks = aligned.landmarks * aligned.scale
-    brow = float(np.median(brow_line(landmarks, big)))
-    _, middle, _, height = skull_axes(landmarks)
-    row = int(brow - 0.5 * (brow - max(middle - height, 0.0)))
+    row = int(brow - 0.5 * (brow - crown))
     band = slice(row - int(0.02 * big), row + int(0.02 * big))
     across = np.flatnonzero((edited.replace[band].min(axis=0) > 0.9) & (skull(landmarks, big)[band].min(axis=0) > 0.5))
     centre, half = 0.5 * (across[0] + across[-1]), 0.5 * (across[-1] - across[0])
