@@ -23,11 +23,15 @@ import cv2
 import numpy as np
 
 from mirror.align import invert
-from mirror.compositor import relend
+from mirror.compositor import nonzero_box, relend
+from mirror.regions import edge_margin
 from mirror.render import retake
 from mirror.styles import Style
 from mirror.timing import add_timing, run_in_background, stage_timings, timing_scope
 from mirror.types import AlignedFace, Beyond, EditedFace, Frame
+
+LENT_STALE = 6.0   # a carried edit redraws its lent grid where that shows the crop's change this stale
+                   # (the grid's weight times the change, summed over B, G and R)
 
 EditFn = Callable[[Frame, "AlignedFace | None", Style, float], "EditedFace | None"]
 
@@ -48,12 +52,28 @@ def rebase(edited: EditedFace, then: AlignedFace, now: AlignedFace) -> EditedFac
     drawn = edited.replace
     if edited.removal is not None and now.hair is not None and now.person is not None:
         edited = retake(edited, now.hair, now.person)
-    if edited.lent is not None and edited.replace is not drawn:
+    if edited.lent is not None:
         # (the compositor draws the lent grid, not the crop: drawn anew, and not on it, the
         # crop showed only through the change it added; redrawn only round what changed, piece
         # by piece: the grid is large)
-        stats = cv2.connectedComponentsWithStats(cv2.compare(edited.replace, drawn, cv2.CMP_NE))[2]
-        edited.lent = relend(edited.lent, edited, [((y, y + h), (x, x + w)) for x, y, w, h, _ in stats[1:]])
+        boxes = []
+        if edited.replace is not drawn:
+            stats = cv2.connectedComponentsWithStats(cv2.compare(edited.replace, drawn, cv2.CMP_NE))[2]
+            boxes = [((y, y + h), (x, x + w)) for x, y, w, h, _ in stats[1:]]
+        # ... and where the grid half draws the crop at its fading edge, over a frame that has
+        # changed there since (d3 nodding: the wall the edit drew at the crop's top edge showed
+        # through as a lighter band with square ends over the hair of the frame carried to);
+        # one piece a side
+        size = drawn.shape[0]
+        margin = edge_margin(size)
+        whole, near, far = slice(0, size), slice(0, margin), slice(size - margin, size)
+        for rows, cols in ((near, whole), (far, whole), (whole, near), (whole, far)):
+            box = nonzero_box(np.abs(change[rows, cols]).sum(axis=2) * drawn[rows, cols] > LENT_STALE)
+            if box is not None:
+                (y0, y1), (x0, x1) = box
+                boxes.append(((rows.start + y0, rows.start + y1), (cols.start + x0, cols.start + x1)))
+        if boxes:
+            edited.lent = relend(edited.lent, edited, boxes)
     return edited
 
 

@@ -1728,6 +1728,21 @@ def test_a_carried_bald_edit_keeps_the_wall_above_a_nodding_head(pipeline):
     assert int((carried[above] < fresh[above] - 15).sum()) < 100
 
 
+def test_a_carried_bald_edit_leaves_no_light_band_along_the_crops_top_edge(pipeline):
+    """d3.mp4 in bald, frames 96 and 104 carried over to six frames on: the compositor draws a
+    large face's edit from its lent grid (``LentDetail``), which half draws the crop over its
+    fading edge; a carry added the frame's change to the crop but not to the grid, and there the
+    wall drawn on the edit's frame showed through over the hair of the frame carried to: in the
+    live mirror a lighter band with square ends over the bald head. The grid is redrawn there
+    (``lagged.rebase``): along the crop's top edge, nothing lighter than the frame's own edit."""
+    for then in (96, 104):
+        carried, fresh, rows = _d3_carried(pipeline, then, then + 6)
+        band = (rows > 0) & (rows < regions.edge_margin(128))
+        assert band.sum() > 5000
+        # (pixels 10 L* lighter than the frame's own edit: 82 and 93 on e6de001, 0 now)
+        assert int((carried[band] > fresh[band] + 10).sum()) < 20, then
+
+
 def test_thin_strands_past_the_hair_followed_past_the_crop_go_with_it(pipeline):
     """d3.mp4 in bald, frame 160: her long hair leaves the crop at its left side, where the wall
     shows between its outer strands: too pale for the hair's colour, they stood beside the shaved
