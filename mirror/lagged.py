@@ -24,7 +24,7 @@ import numpy as np
 
 from mirror.align import invert
 from mirror.compositor import nonzero_box, relend
-from mirror.regions import edge_margin
+from mirror.regions import edge_strips
 from mirror.render import retake
 from mirror.styles import Style
 from mirror.timing import add_timing, run_in_background, stage_timings, timing_scope
@@ -64,10 +64,7 @@ def rebase(edited: EditedFace, then: AlignedFace, now: AlignedFace) -> EditedFac
         # changed there since (d3 nodding: the wall the edit drew at the crop's top edge showed
         # through as a lighter band with square ends over the hair of the frame carried to);
         # one piece a side
-        size = drawn.shape[0]
-        margin = edge_margin(size)
-        whole, near, far = slice(0, size), slice(0, margin), slice(size - margin, size)
-        for rows, cols in ((near, whole), (far, whole), (whole, near), (whole, far)):
+        for rows, cols in edge_strips(drawn.shape[0]):
             box = nonzero_box(np.abs(change[rows, cols]).sum(axis=2) * drawn[rows, cols] > LENT_STALE)
             if box is not None:
                 (y0, y1), (x0, x1) = box

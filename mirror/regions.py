@@ -213,6 +213,15 @@ def edge_margin(size: int) -> int:
     return max(2, size // 25)
 
 
+def edge_strips(size: int) -> tuple[tuple[slice, slice], ...]:
+    """The four strips (rows, columns) of a ``size``-pixel crop within ``edge_margin`` of its
+    edge, that do not overlap: top and bottom whole, left and right between them."""
+    margin = edge_margin(size)
+    whole, inner = slice(0, size), slice(margin, size - margin)
+    return ((slice(0, margin), whole), (slice(size - margin, size), whole),
+            (inner, slice(0, margin)), (inner, slice(size - margin, size)))
+
+
 def edge_profile(size: int) -> np.ndarray:
     """(S,) float32: 0 at a crop's edge, 1 from ``edge_margin`` inside it (per row or column)."""
     rows = np.arange(size, dtype=np.float32)

@@ -31,7 +31,7 @@ import numpy as np
 from mirror.colortable import ColorTable, no_cast, recolor_box, shift_cap, stretched
 from mirror.compositor import nonzero_box, over, with_weight
 from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
-from mirror.regions import (BROWS, CHIN, EYES, NOSE_TIP, MOUTH, brow_line, brows, chin_fade, edge_margin, edge_profile, edit_limit,
+from mirror.regions import (BROWS, CHIN, EYES, NOSE_TIP, MOUTH, brow_line, brows, chin_fade, edge_margin, edge_profile, edge_strips, edit_limit,
                             eyes, face_interior, face_oval, hair_reach, joined_to, neck_span, skull, skull_axes,
                             soft_interior)
 from mirror.texture import TextureBank, lighten
@@ -904,9 +904,7 @@ def _hand_over(edited: EditedFace, detail: np.ndarray, beyond: Beyond) -> None:
     fade = 1.0 - np.minimum(edge[:, None], edge[None, :])
     crop, replace = edited.crop.copy(), edited.replace.copy()
     # (only the margin round the crop fades: four strips)
-    margin = edge_margin(side)
-    for part in (np.s_[:margin], np.s_[side - margin:], np.s_[margin:side - margin, :margin],
-                 np.s_[margin:side - margin, side - margin:]):
+    for part in edge_strips(side):
         keep = 1.0 - covered[part] * fade[part]
         change = cv2.multiply(cv2.subtract(crop[part], detail[part], dtype=cv2.CV_32F), cv2.merge([keep] * 3))
         crop[part] = cv2.add(detail[part], change, dtype=cv2.CV_8U)
