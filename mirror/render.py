@@ -128,6 +128,13 @@ WALL_SHARE = 0.25      # ... and a pixel this close to it (share of the way to t
                        # and as far from the hair's as DEVIATION, is wall the hair mask spilled on
 MIX_LINE = (0.25, 0.5)  # ... a pixel this far off the line between them (share of its length): a mix / not one
 MATTE_CONTRAST = (10.0, 20.0)  # hair and what is beside it this far apart (CIELAB): no / a sure matte
+FLAT = (1.0, 3.0)      # a pixel part hair by its colour in a patch whose L* spreads this little (wholly / not flat)
+FLAT_WINDOW = 0.006    # ... over this either side (share of the crop),
+MIX_AWAY = (0.008, 0.02)  # ... this far (share of the crop) from any pixel of the hair's colour (not / wholly),
+MIX_CORE = (1.5, 2.5)  # ... (within this many of its spreads: wholly / not),
+SHADOW_SIZE = 0.04     # ... the patch at least this wide and tall (share of the crop) in area,
+SHADOW_UNSURE = 0.3    # ... and the pixel this much short of wholly hair (its share: from / wholly), is a shadow
+                       # on the wall where the segmenter is not HAIR_CERTAIN of hair, off the face (``_shadow``)
 FRINGE_SHADE = 65      # new hair's colour: this percentile of the dense hair's (it faces the light)
 LIT_SAMPLE = 2000      # ... measured on about this many of its pixels
 STREAKS = (0.006, 0.03)  # ... its strands: streaks this thin and this long (Gaussian sigmas, share of the crop)
@@ -555,6 +562,32 @@ def remix(mix: Mix, lab: np.ndarray) -> np.ndarray:
     same colours, over the share then (a pixel that has become the wall beside: none)."""
     now = _share(lab, mix.beside, mix.span, mix.scale, mix.sure)[0]
     return np.clip(now / np.maximum(mix.matte, 1e-3), 0.0, 1.0)
+
+
+def _shadow(lab: np.ndarray, own: np.ndarray, matte: np.ndarray) -> np.ndarray:
+    """(H, W) float32 in [0, 1]: where CIELAB pixels ``lab`` (H, W, 3) that ``hair_matte`` takes
+    for a mix of the hair (colour ``own``) and the wall (``matte`` (H, W) short of 1, by
+    SHADOW_UNSURE) are a shadow on the wall: in a flat patch (L* spread under FLAT over
+    FLAT_WINDOW) at least SHADOW_SIZE in area, MIX_AWAY from any pixel of the hair's own colour
+    (MIX_CORE). Hair and wall mix only where they meet, at its strands and along its edge; a shadow
+    lies between their colours too (the corner of d13's ceiling beside his black hair, which the
+    segmenter takes 0.7-0.88 for hair, was tinted with its new colour)."""
+    size = max(lab.shape[:2])
+    window = _width(FLAT_WINDOW, size)
+    light = np.ascontiguousarray(lab[..., 0])
+    mean = cv2.blur(light, (window, window))
+    spread = cv2.sqrt(np.maximum(cv2.blur(light * light, (window, window)) - mean * mean, 0.0))
+    flat = np.clip((FLAT[1] - spread) * (1.0 / (FLAT[1] - FLAT[0])), 0.0, 1.0)
+    other = (_near_hair(lab, own, MIX_CORE, SPREAD_FLOOR) < 0.5).astype(np.uint8)
+    away = cv2.distanceTransform(other, cv2.DIST_L2, 3) * (1.0 / size)
+    shadow = flat * np.clip((away - MIX_AWAY[0]) * (1.0 / (MIX_AWAY[1] - MIX_AWAY[0])), 0.0, 1.0)
+    # (a patch, not a speck or a thread: hair's flat ends at the mask's edge are none)
+    _, patches, stats, _ = cv2.connectedComponentsWithStats((shadow > 0.5).astype(np.uint8), connectivity=8)
+    large = stats[:, cv2.CC_STAT_AREA] >= (SHADOW_SIZE * size) ** 2
+    large[0] = False
+    shadow = cv2.GaussianBlur(shadow * large[patches], (0, 0), SOFT * size * 0.5)
+    # (hair the matte takes wholly stays: white hair's flat top beside its grey)
+    return shadow * np.clip((1.0 - matte) * (1.0 / SHADOW_UNSURE), 0.0, 1.0)
 
 
 def _spilled(lab: np.ndarray, own: np.ndarray, far: np.ndarray, gap: np.ndarray) -> np.ndarray:
@@ -1870,10 +1903,15 @@ class HairRenderer:
         grow = _width(SKIN_ZONE, size)
         oval = face_oval(aligned.landmarks * aligned.scale, size).astype(np.uint8)
         zone = wide_blur(cv2.dilate(oval, np.ones((grow, grow), np.uint8)).astype(np.float32), SOFT * size)
+        # A shadow on the wall beside the hair is not hair (``_shadow``), where the segmenter is
+        # not sure of hair, off the face (whose skin the matte tells from hair itself).
+        doubt = (1.0 - cls._sure(aligned, size, HAIR_CERTAIN)[box]) * (1.0 - zone[box])
         # (Not where the segmenter is sure of hair well inside its edge: hair there even in the
         # skin's colour.)
         zone *= 1.0 - cls._sure(aligned, size, HAIR_CERTAIN, CERTAIN_INSET)
-        matte, mixed[box], mix = hair_matte(to_lab(aligned.detail[box]), own, hair[box], skin, zone[box], unmixed=True)
+        lab = to_lab(aligned.detail[box])
+        matte, mixed[box], mix = hair_matte(lab, own, hair[box], skin, zone[box], unmixed=True)
+        matte *= 1.0 - _shadow(lab, own, matte) * doubt
         mask[box] *= matte
         if darker:
             # Made darker where the matte cannot tell the hair from the wall beside it (white hair

@@ -670,6 +670,50 @@ def test_skin_seen_through_dark_hair_at_a_hairline_made_blond_is_no_lighter_than
         assert out[0, 3, 0] > 25.0                                    # the dark hair itself still made lighter
 
 
+@pytest.mark.parametrize("style", ["blond", "gray"])
+def test_a_shadow_on_the_wall_beside_dark_hair_made_lighter_keeps_its_colour(pipeline, style):
+    """d13 frame 150 (a held-out clip): a shadowed corner of the ceiling beside his black hair,
+    which the segmenter takes 0.7-0.88 for hair, lies between the hair's colour and the lit
+    ceiling's, and the matte took it for a mix of the two: a peach patch on the ceiling in
+    blond, a grey one in gray (699 and 860 wall pixels tinted; 247 and 371 now, along his hair's
+    edge)."""
+    image = clip_frame("d13.mp4", 150)
+    _, aligned = pipeline.track(Frame(0, 0, image))
+    edited = pipeline.edit(Frame(0, 0, image), aligned, pipeline.styles.get(style))
+    size = aligned.detail.shape[0]
+    before, after = render.to_lab(aligned.detail), render.to_lab(edited.crop)
+    hair = cv2.resize(aligned.hair, (size, size))
+    face = cv2.dilate(face_oval(aligned.landmarks * aligned.scale, size).astype(np.uint8), np.ones((15, 15), np.uint8))
+    wall = (before[..., 0] > 45) & (hair < 0.9) & (face == 0)       # far lighter than his hair
+    tinted = wall & (np.abs(after - before).max(axis=-1) > 4)
+    assert wall.sum() > 20000
+    assert tinted.sum() < 450
+    # ... and his hair is still recoloured
+    assert np.abs(after - before).max(axis=-1)[(hair > 0.95) & (face == 0)].mean() > 15
+
+
+def test_only_a_flat_patch_away_from_the_hair_is_a_shadow_not_a_mix_of_hair_and_wall():
+    """``render._shadow``: a flat grey patch between dark hair's colour and a lit wall's, away from
+    the hair, is a shadow; the same colours along a soft edge (a mix: out-of-focus hair) are not,
+    nor a speck, nor a flat patch the matte takes wholly for hair (white hair's flat top)."""
+    size = 128
+    own = np.float32([[25, 2, 6], [8, 1.5, 3]])
+    lab = np.zeros((size, size, 3), np.float32)
+    lab[...] = (80, 2, 6)                                            # a lit wall
+    lab[:, :40] = own[0]                                             # the hair
+    lab[:, 40:56, 0] = np.linspace(25, 80, 16, dtype=np.float32)     # its soft edge
+    lab[20:60, 70:110, 0] = 62                                       # a shadow on the wall, 14 px from the hair
+    lab[90:97, 10:17, 0] = 62                                        # a speck in the hair
+    rng = np.random.default_rng(0)
+    lab[..., 0] += rng.normal(0, 0.3, (size, size)).astype(np.float32)
+    matte = np.clip((80 - lab[..., 0]) / 55, 0, 1)                   # the matte's share of hair
+    shadow = render._shadow(lab, own, matte)
+    assert shadow[28:52, 78:102].min() > 0.9
+    assert shadow[:, 40:50].max() < 0.05                               # (L* 25-65 across it)
+    assert shadow[86:101, 6:21].max() < 0.05
+    assert render._shadow(lab, own, np.ones_like(matte)).max() == 0.0
+
+
 def test_skin_between_dark_strands_deep_inside_the_mask_made_blond_is_not_lit_up():
     """CelebA 003640, 007118: the forehead between dark fringe strands lies deep inside the hair
     mask. Taken there for hair, it was stretched as the hair's spread is (by up to 1.5) from the
