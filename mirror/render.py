@@ -129,7 +129,7 @@ WALL_SHARE = 0.25      # ... and a pixel this close to it (share of the way to t
 MIX_LINE = (0.25, 0.5)  # ... a pixel this far off the line between them (share of its length): a mix / not one
 MATTE_CONTRAST = (10.0, 20.0)  # hair and what is beside it this far apart (CIELAB): no / a sure matte
 FLAT = (1.0, 3.0)      # a pixel part hair by its colour in a patch whose L* spreads this little (wholly / not flat)
-FLAT_WINDOW = 0.006    # ... over this either side (share of the crop),
+FLAT_WINDOW = 0.004    # ... over this either side (share of the crop, at least a pixel),
 MIX_AWAY = (0.008, 0.02)  # ... this far (share of the crop) from any pixel of the hair's colour (not / wholly),
 MIX_CORE = (1.5, 2.5)  # ... (within this many of its spreads: wholly / not),
 SHADOW_SIZE = 0.04     # ... the patch at least this wide and tall (share of the crop) in area,
@@ -564,15 +564,15 @@ def remix(mix: Mix, lab: np.ndarray) -> np.ndarray:
     return np.clip(now / np.maximum(mix.matte, 1e-3), 0.0, 1.0)
 
 
-def _shadow(lab: np.ndarray, own: np.ndarray, matte: np.ndarray) -> np.ndarray:
+def _shadow(lab: np.ndarray, own: np.ndarray, matte: np.ndarray, size: int) -> np.ndarray:
     """(H, W) float32 in [0, 1]: where CIELAB pixels ``lab`` (H, W, 3) that ``hair_matte`` takes
     for a mix of the hair (colour ``own``) and the wall (``matte`` (H, W) short of 1, by
     SHADOW_UNSURE) are a shadow on the wall: in a flat patch (L* spread under FLAT over
     FLAT_WINDOW) at least SHADOW_SIZE in area, MIX_AWAY from any pixel of the hair's own colour
     (MIX_CORE). Hair and wall mix only where they meet, at its strands and along its edge; a shadow
     lies between their colours too (the corner of d13's ceiling beside his black hair, which the
-    segmenter takes 0.7-0.88 for hair, was tinted with its new colour)."""
-    size = max(lab.shape[:2])
+    segmenter takes 0.7-0.88 for hair, was tinted with its new colour). ``size``: the crop's side,
+    which the shares are of (``lab`` may be a box in it)."""
     window = _width(FLAT_WINDOW, size)
     light = np.ascontiguousarray(lab[..., 0])
     mean = cv2.blur(light, (window, window))
@@ -1911,7 +1911,7 @@ class HairRenderer:
         zone *= 1.0 - cls._sure(aligned, size, HAIR_CERTAIN, CERTAIN_INSET)
         lab = to_lab(aligned.detail[box])
         matte, mixed[box], mix = hair_matte(lab, own, hair[box], skin, zone[box], unmixed=True)
-        matte *= 1.0 - _shadow(lab, own, matte) * doubt
+        matte *= 1.0 - _shadow(lab, own, matte, size) * doubt
         mask[box] *= matte
         if darker:
             # Made darker where the matte cannot tell the hair from the wall beside it (white hair
