@@ -119,7 +119,7 @@ LENT_FADE = 0.15       # ... fading out over this share of the crop to its edge 
 COLOR_INSET = 0.015    # recolouring reaches this far (share of the crop) into the protected face
 MATTE_REACH = 0.008    # ... and the recoloured region reaches this far beyond the hair mask
 ISLAND = 0.01          # ... and no patch of it (above this) that sure hair does not join
-CRISP = 4.0            # ... its soft edge's outer half this many times steeper where hair made darker meets a wall of its colour
+CRISP = 4.0            # ... its soft edge's outer half this many times steeper where hair meets a wall of its colour (a haze, a glow)
 OTHER_SIGMA = 0.03     # the colour beside the hair (skin, wall) is averaged over this
 OTHER_MIN = 0.05       # ... and trusted where that much of the average is not hair
 WALL_WIDE = 0.12       # ... else the wall's colour averaged this far (off the face) stands in for it,
@@ -1912,17 +1912,20 @@ class HairRenderer:
         lab = to_lab(aligned.detail[box])
         matte, mixed[box], mix = hair_matte(lab, own, hair[box], skin, zone[box], unmixed=True)
         matte *= 1.0 - _shadow(lab, own, matte, size) * doubt
-        mask[box] *= matte
-        if darker:
-            # Made darker where the matte cannot tell the hair from the wall beside it (white hair
-            # on a white wall), the hair's soft edge darkened the wall in a haze round the head:
-            # off the face, there its outer half falls off steeply (hair left light there is as
-            # light as the wall). Its inner half is not raised: where the segmenter half takes a
-            # wall for hair (a grey shadow on d13's), that made a blotchy stain.
-            soft = reached[box] * matte
-            crisp = np.minimum(np.clip((soft - 0.5) * CRISP + 0.5, 0.0, 1.0), soft)
-            unsure = (1.0 - mixed[box]) * (1.0 - zone[box])
-            mask[box] = keep_out[box] * (soft + unsure * (crisp - soft))
+        # Where the matte cannot tell the hair from the wall beside it (white hair on a white wall
+        # made darker, black hair on a black wall made lighter), the hair's soft edge tinted the
+        # wall in a haze round the head (made lighter, a glow): off the face, there its outer
+        # half falls off steeply (hair left as it was there is as dark or light as the wall). Its
+        # inner half is not raised: where the segmenter half takes a wall for hair (a grey shadow
+        # on d13's), that made a blotchy stain.
+        soft = reached[box] * matte
+        crisp = np.minimum(np.clip((soft - 0.5) * CRISP + 0.5, 0.0, 1.0), soft)
+        unsure = (1.0 - mixed[box]) * (1.0 - zone[box])
+        if not darker:
+            # (made lighter, not where the segmenter is sure of hair: brown hair before a wooden
+            # wall of its colour, d12, came out in dark patches)
+            unsure *= 1.0 - cls._sure(aligned, size, (HAIR_SURE, 1.0))[box]
+        mask[box] = keep_out[box] * (soft + unsure * (crisp - soft))
         # Made darker, over the protected face only what has the hair's own colour (a brow or
         # an eye's make-up under a light fringe is not hair: made dark, it is a stain).
         hung = nonzero_box((mask > 1.0 / 255) & (protected > 0.0)) if darker else None
