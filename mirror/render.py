@@ -1921,10 +1921,11 @@ class HairRenderer:
         soft = reached[box] * matte
         crisp = np.minimum(np.clip((soft - 0.5) * CRISP + 0.5, 0.0, 1.0), soft)
         unsure = (1.0 - mixed[box]) * (1.0 - zone[box])
+        sure = cls._sure(aligned, size, (HAIR_SURE, 1.0))[box]
         if not darker:
             # (made lighter, not where the segmenter is sure of hair: brown hair before a wooden
             # wall of its colour, d12, came out in dark patches)
-            unsure *= 1.0 - cls._sure(aligned, size, (HAIR_SURE, 1.0))[box]
+            unsure *= 1.0 - sure
         mask[box] = keep_out[box] * (soft + unsure * (crisp - soft))
         # Made darker, over the protected face only what has the hair's own colour (a brow or
         # an eye's make-up under a light fringe is not hair: made dark, it is a stain).
@@ -1938,7 +1939,7 @@ class HairRenderer:
         count, patches = cv2.connectedComponents((mask[box] > ISLAND).astype(np.uint8), connectivity=8)
         if count > 2:
             joined = np.zeros(count, bool)
-            joined[patches[cls._sure(aligned, size, (HAIR_SURE, 1.0))[box] > 0.0]] = True
+            joined[patches[sure > 0.0]] = True
             if joined[1:].any():        # (where the segmenter is sure of no hair, all of it stays)
                 joined[0] = True
                 mask[box] *= joined[patches]
