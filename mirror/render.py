@@ -120,6 +120,7 @@ COLOR_INSET = 0.015    # recolouring reaches this far (share of the crop) into t
 MATTE_REACH = 0.008    # ... and the recoloured region reaches this far beyond the hair mask
 ISLAND = 0.01          # ... and no patch of it (above this) that sure hair does not join
 CRISP = 4.0            # ... its soft edge's outer half this many times steeper where hair meets a wall of its colour (a haze, a glow)
+ON_PERSON = (0.9, 0.98)  # ... not where what is beside it is skin (SKIN_BESIDE) this surely on the person (not / wholly): a forehead
 OTHER_SIGMA = 0.03     # the colour beside the hair (skin, wall) is averaged over this
 OTHER_MIN = 0.05       # ... and trusted where that much of the average is not hair
 WALL_WIDE = 0.12       # ... else the wall's colour averaged this far (off the face) stands in for it,
@@ -1921,6 +1922,14 @@ class HairRenderer:
         soft = reached[box] * matte
         crisp = np.minimum(np.clip((soft - 0.5) * CRISP + 0.5, 0.0, 1.0), soft)
         unsure = (1.0 - mixed[box]) * (1.0 - zone[box])
+        if skin is not None:
+            # (Nor where the hair meets the forehead above the face's outline, which the zone does
+            # not reach on a high forehead: beside the hair is skin, of the person, not a wall.
+            # Steep there, grey hair made dark ended in a cut across the forehead, a painted cap.)
+            away = np.hypot(mix.beside[..., 1] - skin[1], mix.beside[..., 2] - skin[2])
+            person = cv2.resize(aligned.person, (size, size), interpolation=cv2.INTER_LINEAR)[box]
+            unsure *= 1.0 - (np.clip((SKIN_BESIDE[1] - away) * (1.0 / (SKIN_BESIDE[1] - SKIN_BESIDE[0])), 0.0, 1.0)
+                             * np.clip((person - ON_PERSON[0]) * (1.0 / (ON_PERSON[1] - ON_PERSON[0])), 0.0, 1.0))
         sure = cls._sure(aligned, size, (HAIR_SURE, 1.0))[box]
         if not darker:
             # (made lighter, not where the segmenter is sure of hair: brown hair before a wooden

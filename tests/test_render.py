@@ -710,6 +710,27 @@ def test_dark_hair_on_a_dark_wall_made_blond_leaves_no_glow_round_the_head(pipel
     assert np.abs(after - before).max(axis=-1)[(hair > 0.9) & (face == 0)].mean() > 30    # the hair is blond
 
 
+def test_grey_hair_made_black_meets_a_high_forehead_in_a_soft_hairline(pipeline):
+    """CelebA 002400 (a test face): grey hair over a high forehead, whose skin goes on above the
+    face outline's top. The steep outer edge meant for a wall (``CRISP``) cut the black hair off
+    the skin there: a painted cap (664 pixels above the brows, between them, darkened part-way:
+    from 5 L* to half the hair's own drop; 987 now). The bare forehead takes no haze, and the
+    hair still goes dark."""
+    image = read_image(os.path.join(need(CELEBA), "img", "002400.jpg"))
+    before, after, hair, _ = _recoloured(pipeline, image, "black")
+    _, aligned = pipeline.track(Frame(0, 0, image))
+    size = before.shape[0]
+    landmarks = aligned.landmarks * aligned.scale
+    above = np.arange(size)[:, None] < brow_line(landmarks, size)[None, :] - 0.03 * size
+    between = np.zeros((size, size), bool)
+    between[:, int(landmarks[BROWS, 0].min()):int(landmarks[BROWS, 0].max())] = True
+    drop = before[..., 0] - after[..., 0]
+    hair_drop = float(np.median(drop[hair > 0.95]))
+    assert hair_drop > 50                                                       # black
+    assert ((drop > 5) & (drop < 0.5 * hair_drop) & above & between).sum() > 800
+    assert ((drop > 5) & (hair < 0.1) & above & between).sum() < 50              # no haze
+
+
 def test_only_a_flat_patch_away_from_the_hair_is_a_shadow_not_a_mix_of_hair_and_wall():
     """``render._shadow``: a flat grey patch between dark hair's colour and a lit wall's, away from
     the hair, is a shadow; the same colours along a soft edge (a mix: out-of-focus hair) are not,
