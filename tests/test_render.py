@@ -672,12 +672,14 @@ def test_skin_seen_through_dark_hair_at_a_hairline_made_blond_is_no_lighter_than
 
 def _recoloured(pipeline, image: np.ndarray, style: str):
     """(before, after) CIELAB detail crops of ``image`` recoloured in ``style``, its segmenter's
-    hair at their size, and the face's outline grown by 7 px (uint8)."""
+    hair at their size, the face's outline grown by 7 px (uint8), and its landmarks in pixels of
+    the detail crop."""
     _, aligned = pipeline.track(Frame(0, 0, image))
     edited = pipeline.edit(Frame(0, 0, image), aligned, pipeline.styles.get(style))
     size = aligned.detail.shape[0]
-    face = cv2.dilate(face_oval(aligned.landmarks * aligned.scale, size).astype(np.uint8), np.ones((15, 15), np.uint8))
-    return to_lab(aligned.detail), to_lab(edited.crop), cv2.resize(aligned.hair, (size, size)), face
+    landmarks = aligned.landmarks * aligned.scale
+    face = cv2.dilate(face_oval(landmarks, size).astype(np.uint8), np.ones((15, 15), np.uint8))
+    return to_lab(aligned.detail), to_lab(edited.crop), cv2.resize(aligned.hair, (size, size)), face, landmarks
 
 
 @pytest.mark.parametrize("style", ["blond", "gray"])
@@ -687,7 +689,7 @@ def test_a_shadow_on_the_wall_beside_dark_hair_made_lighter_keeps_its_colour(pip
     ceiling's, and the matte took it for a mix of the two: a peach patch on the ceiling in
     blond, a grey one in gray (699 and 860 wall pixels tinted; 231 and 343 now, along his hair's
     edge)."""
-    before, after, hair, face = _recoloured(pipeline, clip_frame("d13.mp4", 150), style)
+    before, after, hair, face, _ = _recoloured(pipeline, clip_frame("d13.mp4", 150), style)
     wall = (before[..., 0] > 45) & (hair < 0.9) & (face == 0)       # far lighter than his hair
     tinted = wall & (np.abs(after - before).max(axis=-1) > 4)
     assert wall.sum() > 20000
@@ -703,7 +705,7 @@ def test_dark_hair_on_a_dark_wall_made_blond_leaves_no_glow_round_the_head(pipel
     glow (2,688 and 1,520 pixels of the dark wall 5 L* lighter or more); off the face its outer
     half now falls off steeply, as hair made darker's did (745 and 438)."""
     image = read_image(os.path.join(need(CELEBA), "img", f"{name}.jpg"))
-    before, after, hair, face = _recoloured(pipeline, image, "blond")
+    before, after, hair, face, _ = _recoloured(pipeline, image, "blond")
     wall = (before[..., 0] < 20) & (hair < 0.5) & (face == 0)
     assert wall.sum() > 20000
     assert ((after[..., 0] - before[..., 0])[wall] > 5).sum() < 1000
@@ -717,10 +719,8 @@ def test_grey_hair_made_black_meets_a_high_forehead_in_a_soft_hairline(pipeline)
     from 5 L* to half the hair's own drop; 987 now). The bare forehead takes no haze, and the
     hair still goes dark."""
     image = read_image(os.path.join(need(CELEBA), "img", "002400.jpg"))
-    before, after, hair, _ = _recoloured(pipeline, image, "black")
-    _, aligned = pipeline.track(Frame(0, 0, image))
+    before, after, hair, _, landmarks = _recoloured(pipeline, image, "black")
     size = before.shape[0]
-    landmarks = aligned.landmarks * aligned.scale
     above = np.arange(size)[:, None] < brow_line(landmarks, size)[None, :] - 0.03 * size
     between = np.zeros((size, size), bool)
     between[:, int(landmarks[BROWS, 0].min()):int(landmarks[BROWS, 0].max())] = True
