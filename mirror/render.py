@@ -501,9 +501,7 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
         # Only where hair and skin are far apart: hair close to the skin's colour (blond on fair
         # skin) leaves the share too unsure to tell a mix from skin in shadow. (A smooth field,
         # as the colour beside is: measured on its quarter-size map.)
-        away = np.subtract(beside_small[..., 1:], skin[1:], dtype=np.float32)
-        bare = np.clip((SKIN_BESIDE[1] - np.sqrt((away * away).sum(axis=-1)))
-                       * (1.0 / (SKIN_BESIDE[1] - SKIN_BESIDE[0])), 0.0, 1.0)
+        bare = _skin_beside(beside_small, skin)
         span_small = np.subtract(own[0], beside_small, dtype=np.float32)
         bare *= np.clip((np.sqrt((span_small * span_small).sum(axis=-1)) - MIX_CONTRAST[0])
                         * (1.0 / (MIX_CONTRAST[1] - MIX_CONTRAST[0])), 0.0, 1.0)
@@ -518,6 +516,14 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
     off = cv2.sqrt(np.maximum(cv2.transform(away * away, _SUM) - dot * dot * mix.scale, 0.0))
     on_line = np.clip((MIX_LINE[1] - off / np.maximum(length, 1e-3)) * (1.0 / (MIX_LINE[1] - MIX_LINE[0])), 0.0, 1.0)
     return matte.astype(np.float32), (mix.sure * on_line).astype(np.float32), mix
+
+
+def _skin_beside(beside: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """(H, W) float32 in [0, 1]: how surely the colour beside the hair, ``beside`` (H, W, 3)
+    CIELAB, is the face's skin ``skin`` (3,) by its a*, b* (within SKIN_BESIDE: wholly / not)."""
+    away = np.subtract(beside[..., 1:], skin[1:], dtype=np.float32)
+    return np.clip((SKIN_BESIDE[1] - np.sqrt((away * away).sum(axis=-1)))
+                   * (1.0 / (SKIN_BESIDE[1] - SKIN_BESIDE[0])), 0.0, 1.0)
 
 
 class Mix(NamedTuple):
@@ -1926,10 +1932,9 @@ class HairRenderer:
             # (Nor where the hair meets the forehead above the face's outline, which the zone does
             # not reach on a high forehead: beside the hair is skin, of the person, not a wall.
             # Steep there, grey hair made dark ended in a cut across the forehead, a painted cap.)
-            away = np.hypot(mix.beside[..., 1] - skin[1], mix.beside[..., 2] - skin[2])
             person = cv2.resize(aligned.person, (size, size), interpolation=cv2.INTER_LINEAR)[box]
-            unsure *= 1.0 - (np.clip((SKIN_BESIDE[1] - away) * (1.0 / (SKIN_BESIDE[1] - SKIN_BESIDE[0])), 0.0, 1.0)
-                             * np.clip((person - ON_PERSON[0]) * (1.0 / (ON_PERSON[1] - ON_PERSON[0])), 0.0, 1.0))
+            unsure *= 1.0 - _skin_beside(mix.beside, skin) * np.clip(
+                (person - ON_PERSON[0]) * (1.0 / (ON_PERSON[1] - ON_PERSON[0])), 0.0, 1.0)
         sure = cls._sure(aligned, size, (HAIR_SURE, 1.0))[box]
         if not darker:
             # (made lighter, not where the segmenter is sure of hair: brown hair before a wooden
