@@ -1,0 +1,102 @@
+"""Eyebrows a fringe hid, drawn anew where the fringe is taken away (``HairRenderer``'s removals).
+
+Under a fringe that covers them the person's brows cannot be seen, so the hair over them stayed
+when the fringe went: a dark band across a bared forehead. Where the fringe over a brow goes, the
+brow's outline (from the face mesh) is taken with it, filled with skin as the forehead is, and a
+brow is drawn there in the colour real brows have between the skin and the hair.
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from mirror.regions import BROW_OUTLINES, NOSE_TIP
+
+HIDDEN = (0.4, 0.7)     # the segmenter's mean hair over a brow's outline: the brow is seen / wholly hidden,
+JOINED = 0.03           # ... if as much hair joins it to the hair this far (share of the crop) above it
+GOES = 0.06             # ... and is drawn anew where the hair this far (share of the crop) above it goes
+GROW = 0.008            # the outline taken grows by this (share of the crop), its edge soft over half that
+# A brow's colour, this share of the way from the skin under it to the hair's median colour (L*;
+# a*, b*): on 564 of the first 3,000 training faces with brows seen (no fringe, hat or glasses)
+# and hair 15 L* or more darker than the forehead, a brow's median L* lies 0.52 of the way from
+# the forehead's to the hair's (IQR 0.41-0.64), its a*, b* 0.1-0.2 of the way.
+SHARE = (0.52, 0.15)
+TAIL = 0.45             # ... thinning towards its outer end (the tail) by this share
+STRANDS = 0.25          # ... with fine streaks along it, this much of its share (one spread)
+EDGE = 0.004            # ... its outline soft over this (Gaussian sigma, share of the crop)
+
+
+def _pixels(share: float, size: int) -> int:
+    return max(1, int(round(share * size)))
+
+
+def _outline(landmarks: np.ndarray, outline: list[int], size: int) -> np.ndarray:
+    mask = np.zeros((size, size), np.uint8)
+    cv2.fillPoly(mask, [np.round(landmarks[outline, :2]).astype(np.int32)], 1)
+    return mask
+
+
+def hidden(hair: np.ndarray, landmarks: np.ndarray, taken: np.ndarray, hairlike) -> list[tuple[list[int], float]]:
+    """[(outline, share in (0, 1])]: each brow of ``BROW_OUTLINES`` that hair (``hair`` (R, R)
+    probability) hides and that goes with the hair above it (``taken`` (R, R), within GOES of the
+    crop above the brow), with how wholly. ``hairlike()``: (R, R) float32 in [0, 1], how far each
+    pixel has the hair's colour (asked only if some brow may be hidden). ``landmarks`` in pixels
+    of the (R, R) crop."""
+    size = hair.shape[0]
+    reach = _pixels(GOES, size)
+    out, like = [], None
+    for outline in BROW_OUTLINES:
+        mask = _outline(landmarks, outline, size) > 0
+        if mask.sum() < 4 or hair[mask].mean() <= HIDDEN[0]:
+            continue
+        # (and hair of the hair's colour all the way up from it, column by column: a fringe down
+        # over it, not a brow under a bare strip of forehead that the soft mask reaches over)
+        like = hairlike() if like is None else like
+        cols = np.flatnonzero(mask.any(axis=0))
+        top = int(np.flatnonzero(mask.any(axis=1))[0])
+        joined = (hair * like)[max(top - _pixels(JOINED, size), 0):top + 1, cols].min(axis=0).mean()
+        cover = float(np.clip((min(hair[mask].mean(), joined) - HIDDEN[0]) / (HIDDEN[1] - HIDDEN[0]), 0.0, 1.0))
+        # (whether hair within GOES above its top goes)
+        goes = float(np.clip(2.0 * taken[max(top - reach, 0):top + 1, cols].max(axis=0).mean() - 0.5, 0.0, 1.0))
+        if cover * goes > 0.0:
+            out.append((outline, cover * goes))
+    return out
+
+
+def taken_area(brows: list[tuple[list[int], float]], landmarks: np.ndarray, size: int) -> np.ndarray:
+    """(R, R) float32 in [0, 1]: the hidden ``brows``' outlines (``hidden``), grown by GROW of the
+    crop and softened, where the hair over them goes."""
+    out = np.zeros((size, size), np.float32)
+    grow = _pixels(GROW, size)
+    for outline, share in brows:
+        mask = cv2.dilate(_outline(landmarks, outline, size), np.ones((2 * grow + 1,) * 2, np.uint8))
+        out = np.maximum(out, share * cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.5 * grow))
+    return out
+
+
+def draw(lab: np.ndarray, hair: np.ndarray, brows: list[tuple[list[int], float]], landmarks: np.ndarray,
+         streaks: np.ndarray) -> np.ndarray:
+    """(R, R, 3) float32 CIELAB: ``lab`` (R, R, 3), the crop with the skin drawn where the
+    ``brows`` (``hidden``) were, with a brow drawn in each: SHARE of the way from the skin to
+    ``hair`` (3,), the hair's median CIELAB, thinning towards its tail, streaked along it by
+    ``streaks`` (R, R), zero-mean unit-spread noise, soft at its outline."""
+    size = lab.shape[0]
+    out = lab.copy()
+    share = np.float32([SHARE[0], SHARE[1], SHARE[1]])
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+    for outline, whole in brows:
+        points = landmarks[outline, :2]
+        half = len(outline) // 2
+        # (the outline's top runs from one end to the other, its lower edge back: the end
+        # farther from the nose is the outer one)
+        inner, outer = sorted((0.5 * (points[0] + points[-1]), 0.5 * (points[half - 1] + points[half])),
+                              key=lambda end: abs(float(end[0] - landmarks[NOSE_TIP, 0])))
+        axis = outer - inner
+        length = float(np.hypot(*axis))
+        if length < 1.0:
+            continue
+        along = np.clip(((xs - inner[0]) * axis[0] + (ys - inner[1]) * axis[1]) / (length * length), 0.0, 1.0)
+        soft = cv2.GaussianBlur(_outline(landmarks, outline, size).astype(np.float32), (0, 0), max(EDGE * size, 0.5))
+        weight = whole * soft * (1.0 - TAIL * along * along) * np.clip(1.0 + STRANDS * streaks, 0.0, 2.0)
+        out += weight[..., None] * share * (hair - out)
+    return out
