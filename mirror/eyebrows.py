@@ -20,7 +20,7 @@ GROW = 0.008            # the outline taken grows by this (share of the crop), i
 # a*, b*): on 564 of the first 3,000 training faces with brows seen (no fringe, hat or glasses)
 # and hair 15 L* or more darker than the forehead, a brow's median L* lies 0.52 of the way from
 # the forehead's to the hair's (IQR 0.41-0.64), its a*, b* 0.1-0.2 of the way.
-SHARE = (0.52, 0.15)
+SHARE = (0.52, 0.15)    # (where the other brow shows: as far from the skin as that one)
 TAIL = 0.45             # ... thinning towards its outer end (the tail) by this share
 STRANDS = 0.25          # ... with fine streaks along it, this much of its share (one spread)
 EDGE = 0.004            # ... its outline soft over this (Gaussian sigma, share of the crop)
@@ -74,15 +74,29 @@ def taken_area(brows: list[tuple[list[int], float]], landmarks: np.ndarray, size
     return out
 
 
-def draw(lab: np.ndarray, hair: np.ndarray, brows: list[tuple[list[int], float]], landmarks: np.ndarray,
+def shade(lab: np.ndarray, hair: np.ndarray, landmarks: np.ndarray, brows: list[tuple[list[int], float]],
+          skin: np.ndarray, color: np.ndarray) -> np.ndarray:
+    """(3,) float32 CIELAB: a brow's colour less the ``skin`` (3,) it lies on: as the other
+    brow's where it shows (the median over its outline in ``lab`` (R, R, 3), where ``hair``
+    (R, R) leaves it seen, less ``skin``), else SHARE of the way to the hair's ``color`` (3,).
+    ``brows``: ``hidden``'s."""
+    hid = [outline for outline, _ in brows]
+    seen = [outline for outline in BROW_OUTLINES if outline not in hid]
+    if len(seen) == 1:
+        mask = (cv2.erode(_outline(landmarks, seen[0], lab.shape[0]), np.ones((3, 3), np.uint8)) > 0) & (hair < HIDDEN[0])
+        if mask.sum() >= 4:
+            return (np.median(lab[mask], axis=0) - skin).astype(np.float32)
+    return (np.float32([SHARE[0], SHARE[1], SHARE[1]]) * (color - skin)).astype(np.float32)
+
+
+def draw(lab: np.ndarray, brows: list[tuple[list[int], float]], landmarks: np.ndarray, shade: np.ndarray,
          streaks: np.ndarray) -> np.ndarray:
     """(R, R, 3) float32 CIELAB: ``lab`` (R, R, 3), the crop with the skin drawn where the
-    ``brows`` (``hidden``) were, with a brow drawn in each: SHARE of the way from the skin to
-    ``hair`` (3,), the hair's median CIELAB, thinning towards its tail, streaked along it by
-    ``streaks`` (R, R), zero-mean unit-spread noise, soft at its outline."""
+    ``brows`` (``hidden``) were, with a brow drawn in each: ``shade`` (3,; ``shade``) added to the
+    skin, thinning towards its tail, streaked along it by ``streaks`` (R, R), zero-mean
+    unit-spread noise, soft at its outline."""
     size = lab.shape[0]
     out = lab.copy()
-    share = np.float32([SHARE[0], SHARE[1], SHARE[1]])
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
     for outline, whole in brows:
         points = landmarks[outline, :2]
@@ -98,5 +112,5 @@ def draw(lab: np.ndarray, hair: np.ndarray, brows: list[tuple[list[int], float]]
         along = np.clip(((xs - inner[0]) * axis[0] + (ys - inner[1]) * axis[1]) / (length * length), 0.0, 1.0)
         soft = cv2.GaussianBlur(_outline(landmarks, outline, size).astype(np.float32), (0, 0), max(EDGE * size, 0.5))
         weight = whole * soft * (1.0 - TAIL * along * along) * np.clip(1.0 + STRANDS * streaks, 0.0, 2.0)
-        out += weight[..., None] * share * (hair - out)
+        out += weight[..., None] * shade
     return out

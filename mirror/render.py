@@ -1644,8 +1644,10 @@ class HairRenderer:
             out = out + loss[..., None] * (fill - out)
             hair_color = own_color(to_lab(aligned.crop), aligned.hair) if hid else None
             if hair_color is not None:       # (brows hid by hair have hair of a colour to lie between)
+                lab = to_lab(aligned.detail)
+                shade = eyebrows.shade(lab, hair, landmarks, hid, forehead_tone(lab, landmarks, hair)[0], hair_color[0])
                 streaks = _pattern(size, BROW_STREAKS[1] * size, BROW_STREAKS[0] * size)
-                out = from_lab(eyebrows.draw(to_lab(out), hair_color[0], hid, landmarks, streaks))
+                out = from_lab(eyebrows.draw(to_lab(out), hid, landmarks, shade, streaks))
         else:
             fill = None
         # New hair is drawn from the dense hair, not the thin hair at its edge that lets the skin
