@@ -30,10 +30,18 @@ def _pixels(share: float, size: int) -> int:
     return max(1, int(round(share * size)))
 
 
-def _outline(landmarks: np.ndarray, outline: list[int], size: int) -> np.ndarray:
-    mask = np.zeros((size, size), np.uint8)
+def _outline(landmarks: np.ndarray, outline: list[int], shape: int | tuple[int, int]) -> np.ndarray:
+    mask = np.zeros((shape, shape) if isinstance(shape, int) else shape, np.uint8)
     cv2.fillPoly(mask, [np.round(landmarks[outline, :2]).astype(np.int32)], 1)
     return mask
+
+
+def box(brows: list[tuple[list[int], float]], landmarks: np.ndarray, size: int) -> tuple[slice, slice]:
+    """(rows, columns) of the (R, R) crop that ``draw`` changes for ``brows`` (``hidden``'s)."""
+    points = np.concatenate([landmarks[outline, :2] for outline, _ in brows])
+    margin = _pixels(2.0 * GROW + 3.0 * EDGE, size)
+    (x0, y0), (x1, y1) = np.floor(points.min(axis=0)) - margin, np.ceil(points.max(axis=0)) + margin + 1
+    return slice(int(max(y0, 0)), int(min(y1, size))), slice(int(max(x0, 0)), int(min(x1, size)))
 
 
 def hidden(hair: np.ndarray, landmarks: np.ndarray, taken: np.ndarray, hairlike) -> list[tuple[list[int], float]]:
@@ -90,14 +98,15 @@ def shade(lab: np.ndarray, hair: np.ndarray, landmarks: np.ndarray, brows: list[
 
 
 def draw(lab: np.ndarray, brows: list[tuple[list[int], float]], landmarks: np.ndarray, shade: np.ndarray,
-         streaks: np.ndarray) -> np.ndarray:
-    """(R, R, 3) float32 CIELAB: ``lab`` (R, R, 3), the crop with the skin drawn where the
-    ``brows`` (``hidden``) were, with a brow drawn in each: ``shade`` (3,; ``shade``) added to the
-    skin, thinning towards its tail, streaked along it by ``streaks`` (R, R), zero-mean
-    unit-spread noise, soft at its outline."""
-    size = lab.shape[0]
+         streaks: np.ndarray, size: int) -> np.ndarray:
+    """(H, W, 3) float32 CIELAB: ``lab`` (H, W, 3), the (R, R) crop of side ``size`` or a part of
+    it (``box``, with ``landmarks`` in its pixels) with the skin drawn where the ``brows`` (``hidden``) were, with a
+    brow drawn in each: ``shade`` (3,; ``shade``) added to the skin, thinning towards its tail,
+    streaked along it by ``streaks`` (H, W), zero-mean unit-spread noise, soft at its outline."""
+    shape = lab.shape[:2]
     out = lab.copy()
-    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+    ys, xs = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
+    edge = max(EDGE * size, 0.5)
     for outline, whole in brows:
         points = landmarks[outline, :2]
         half = len(outline) // 2
@@ -110,7 +119,7 @@ def draw(lab: np.ndarray, brows: list[tuple[list[int], float]], landmarks: np.nd
         if length < 1.0:
             continue
         along = np.clip(((xs - inner[0]) * axis[0] + (ys - inner[1]) * axis[1]) / (length * length), 0.0, 1.0)
-        soft = cv2.GaussianBlur(_outline(landmarks, outline, size).astype(np.float32), (0, 0), max(EDGE * size, 0.5))
+        soft = cv2.GaussianBlur(_outline(landmarks, outline, shape).astype(np.float32), (0, 0), edge)
         weight = whole * soft * (1.0 - TAIL * along * along) * np.clip(1.0 + STRANDS * streaks, 0.0, 2.0)
         out += weight[..., None] * shade
     return out

@@ -1180,6 +1180,12 @@ def bare_cheeks(landmarks: np.ndarray, hair: np.ndarray) -> np.ndarray:
             & (rows < landmarks[MOUTH, 1]))
 
 
+def _hairlike(lab: np.ndarray, own: np.ndarray | None) -> np.ndarray:
+    """(H, W) float32 in [0, 1]: how far each pixel of ``lab`` (H, W, 3) CIELAB has the hair's
+    colour ``own`` (``own_color``; ``_near_hair`` at its DEVIATION; 0 without one)."""
+    return np.zeros(lab.shape[:2], np.float32) if own is None else _near_hair(lab, own, floor=SPREAD_FLOOR)
+
+
 def _fall(near: np.ndarray, scale: float) -> np.ndarray:
     """(H, W) float32: exp(-distance to the nearest pixel of ``near`` (H, W) bool / ``scale``)
     (0 where it has none)."""
@@ -1601,8 +1607,8 @@ class HairRenderer:
             hung = np.maximum(hung_below(hair, keep_out, taken, landmarks), hung_beside(hair, free, taken, landmarks))
             # (and the brows such a fringe hid go with it, to be drawn anew: kept, the fringe over
             # them was a dark band across the bared forehead)
-            hid = eyebrows.hidden(hair, landmarks, np.maximum(taken, hung),
-                                  lambda: self._hairlike(aligned))
+            looks = functools.cache(lambda: (to_lab(aligned.detail), own_color(to_lab(aligned.crop), aligned.hair)))
+            hid = eyebrows.hidden(hair, landmarks, np.maximum(taken, hung), lambda: _hairlike(*looks()))
             if hid:
                 hung = np.maximum(hung, eyebrows.taken_area(hid, landmarks, size))
             taken = np.maximum(taken, hung)
@@ -1642,12 +1648,13 @@ class HairRenderer:
             inside = inside[..., None]
             fill = scalp * inside + wall * (1 - inside)
             out = out + loss[..., None] * (fill - out)
-            hair_color = own_color(to_lab(aligned.crop), aligned.hair) if hid else None
-            if hair_color is not None:       # (brows hid by hair have hair of a colour to lie between)
-                lab = to_lab(aligned.detail)
+            if hid and looks()[1] is not None:      # (brows hid by hair have hair of a colour to lie between)
+                lab, hair_color = looks()
                 shade = eyebrows.shade(lab, hair, landmarks, hid, forehead_tone(lab, landmarks, hair)[0], hair_color[0])
-                streaks = _pattern(size, BROW_STREAKS[1] * size, BROW_STREAKS[0] * size)
-                out = from_lab(eyebrows.draw(to_lab(out), hid, landmarks, shade, streaks))
+                part = eyebrows.box(hid, landmarks, size)
+                corner = np.float32([part[1].start, part[0].start])
+                streaks = _pattern(size, BROW_STREAKS[1] * size, BROW_STREAKS[0] * size)[part]
+                out[part] = from_lab(eyebrows.draw(to_lab(out[part]), hid, landmarks - corner, shade, streaks, size))
         else:
             fill = None
         # New hair is drawn from the dense hair, not the thin hair at its edge that lets the skin
@@ -1878,14 +1885,6 @@ class HairRenderer:
         if before is None or now is None or before.shape != now.shape:
             return now
         return before + rate * (now - before)
-
-    @staticmethod
-    def _hairlike(aligned: AlignedFace) -> np.ndarray:
-        """(R, R) float32 in [0, 1]: how far each pixel of the detail crop has the colour of the
-        sure hair of the (S, S) crop (``_near_hair`` at its DEVIATION; 0 with no sure hair)."""
-        own = own_color(to_lab(aligned.crop), aligned.hair)
-        lab = to_lab(aligned.detail)
-        return np.zeros(lab.shape[:2], np.float32) if own is None else _near_hair(lab, own, floor=SPREAD_FLOOR)
 
     @staticmethod
     def _hair(aligned: AlignedFace, detail: np.ndarray) -> np.ndarray:
