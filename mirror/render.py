@@ -1585,7 +1585,6 @@ class HairRenderer:
         free = self._keep_out(landmarks, size, below_chin=True)
         keep_out = free * chin_fade(landmarks, size)[:, None]
         change = cv2.resize(plan.hair_change, (size, size), interpolation=cv2.INTER_LINEAR)
-        hid = []
         if plan.kind == "texture":
             # Texture, not colour: the decodes' change of lightness, as a gain on the hair's own
             # pixels (its colour kept; no grey wash on dark hair), less its mean over the hair,
@@ -1603,6 +1602,7 @@ class HairRenderer:
         taken = loss * np.clip(hair * 6.0, 0.0, 1.0)
         # ... and so is a fringe's end over the protected face below it (left, it was a strip of
         # hair across the brows under a bare forehead).
+        hid = []
         if loss.max() > 0:
             hung = np.maximum(hung_below(hair, keep_out, taken, landmarks), hung_beside(hair, free, taken, landmarks))
             # (and the brows such a fringe hid go with it, to be drawn anew: kept, the fringe over
