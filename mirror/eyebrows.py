@@ -48,8 +48,8 @@ def hidden(hair: np.ndarray, landmarks: np.ndarray, taken: np.ndarray, hairlike)
     """[(outline, share in (0, 1])]: each brow of ``BROW_OUTLINES`` that hair (``hair`` (R, R)
     probability) hides and that goes with the hair above it (``taken`` (R, R), within GOES of the
     crop above the brow), with how wholly. ``hairlike()``: (R, R) float32 in [0, 1], how far each
-    pixel has the hair's colour (asked only if some brow may be hidden). ``landmarks`` in pixels
-    of the (R, R) crop."""
+    pixel looks like hair by its colour (asked only if some brow may be hidden). ``landmarks`` in
+    pixels of the (R, R) crop."""
     size = hair.shape[0]
     reach = _pixels(GOES, size)
     out, like = [], None
@@ -57,7 +57,7 @@ def hidden(hair: np.ndarray, landmarks: np.ndarray, taken: np.ndarray, hairlike)
         mask = _outline(landmarks, outline, size) > 0
         if mask.sum() < 4 or hair[mask].mean() <= HIDDEN[0]:
             continue
-        # (and hair of the hair's colour all the way up from it, column by column: a fringe down
+        # (and hair, by its colour too, all the way up from it, column by column: a fringe down
         # over it, not a brow under a bare strip of forehead that the soft mask reaches over)
         like = hairlike() if like is None else like
         cols = np.flatnonzero(mask.any(axis=0))

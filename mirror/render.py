@@ -501,10 +501,7 @@ def hair_matte(lab: np.ndarray, own: np.ndarray, hair: np.ndarray, skin: np.ndar
     if spilled is not None:
         matte *= 1.0 - spilled
     if skin is not None:
-        # (Lightness counts less: a lit forehead is lighter than the face's median skin.)
-        diff = np.subtract(lab, skin, dtype=np.float32)
-        distance = cv2.sqrt(cv2.transform(diff * diff, _SKIN_WEIGHT))
-        skinlike = 1.0 - np.clip((distance - NOT_SKIN[0]) * (1.0 / (NOT_SKIN[1] - NOT_SKIN[0])), 0.0, 1.0)
+        skinlike = _skinlike(lab, skin)
         # Where what is beside the hair is itself skin (a forehead, lit or shaded: its a*, b*),
         # a pixel of the skin's colour is a mix of the two, which the share already weighs: a
         # hairline's edge passes through the face's own colour on its way (kept whole, that
@@ -1180,10 +1177,13 @@ def bare_cheeks(landmarks: np.ndarray, hair: np.ndarray) -> np.ndarray:
             & (rows < landmarks[MOUTH, 1]))
 
 
-def _hairlike(lab: np.ndarray, own: np.ndarray | None) -> np.ndarray:
-    """(H, W) float32 in [0, 1]: how far each pixel of ``lab`` (H, W, 3) CIELAB has the hair's
-    colour ``own`` (``own_color``; ``_near_hair`` at its DEVIATION; 0 without one)."""
-    return np.zeros(lab.shape[:2], np.float32) if own is None else _near_hair(lab, own, floor=SPREAD_FLOOR)
+def _skinlike(lab: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """(H, W) float32 in [0, 1]: how far each pixel of ``lab`` (H, W, 3) CIELAB has the skin's
+    colour ``skin`` (3,): 1 within NOT_SKIN[0], 0 from NOT_SKIN[1] on (lightness counts less: a lit
+    forehead is lighter than the face's median skin)."""
+    diff = np.subtract(lab, skin, dtype=np.float32)
+    distance = cv2.sqrt(cv2.transform(diff * diff, _SKIN_WEIGHT))
+    return 1.0 - np.clip((distance - NOT_SKIN[0]) * (1.0 / (NOT_SKIN[1] - NOT_SKIN[0])), 0.0, 1.0)
 
 
 def _fall(near: np.ndarray, scale: float) -> np.ndarray:
@@ -1608,7 +1608,12 @@ class HairRenderer:
             # (and the brows such a fringe hid go with it, to be drawn anew: kept, the fringe over
             # them was a dark band across the bared forehead)
             looks = functools.cache(lambda: (to_lab(aligned.detail), own_color(to_lab(aligned.crop), aligned.hair)))
-            hid = eyebrows.hidden(hair, landmarks, np.maximum(taken, hung), lambda: _hairlike(*looks()))
+            def hairlike() -> np.ndarray:     # (of the hair's colour, or not of the skin's)
+                lab, own = looks()
+                unlike = 1.0 - _skinlike(lab, np.median(lab[face_interior(landmarks, size)], axis=0))
+                return unlike if own is None else np.maximum(unlike, _near_hair(lab, own, floor=SPREAD_FLOOR))
+
+            hid = eyebrows.hidden(hair, landmarks, np.maximum(taken, hung), hairlike)
             if hid:
                 hung = np.maximum(hung, eyebrows.taken_area(hid, landmarks, size))
             taken = np.maximum(taken, hung)
