@@ -178,9 +178,10 @@ def _photo(photos, name):
 def test_where_a_fringe_hides_the_forehead_a_bald_scalp_is_about_as_light_as_it_would_be(pipeline, photos):
     """CelebA 184929, 182839, 188337, 186277 and the astronaut: a fringe hides the forehead, so
     the scalp took the tone of the skin between nose and mouth, which on faces that show both is
-    a median 14 L* darker than the forehead: a tan or brown cap, 24 L* below the forehead the
-    cheeks foretell (``render.forehead_tone``) in the mean. Now within the real bald heads' IQR
-    of the forehead, as on faces whose forehead shows (``..._as_light_as_the_forehead``)."""
+    a median 14 L* darker than the forehead: a tan or brown cap, 21 L* below the forehead the
+    cheeks foretell (``render.forehead_tone``) in the mean (18-24). Now 8-15 below (10.7),
+    within the real bald heads' IQR of the forehead, as on faces whose forehead shows
+    (``..._as_light_as_the_forehead``)."""
     gaps = []
     for name in ("184929", "182839", "188337", "186277", "astronaut"):
         frame, aligned = pipeline.track(Frame(0, 0, _photo(photos, name)))
@@ -216,8 +217,8 @@ def test_a_fringe_taken_away_bares_a_forehead_in_the_faces_own_tone(pipeline):
     goes took the tone of the skin beside it, which there is the brows and, between the strands,
     skin in the fringe's shadow: a grey patch 5.3, 24.5 and 8.3 CIELAB units off the cheeks'
     colour (12.7 in the mean). Then the cheeks' own tone: 4.0, 7.6 and 4.4 off them, but 14 L*
-    darker in the median than a forehead is on faces that show both, a tan patch. Now the
-    forehead the cheeks foretell (``render.forehead_tone``): 5.9, 9.0 and 6.8 off it."""
+    darker in the median than a forehead is on faces that show both, a tan patch: 18.1, 17.8 and
+    15.5 off the forehead the cheeks foretell (``render.forehead_tone``). Now 5.9, 9.0 and 6.8."""
     gaps = []
     for name in ("182839", "188337", "186277"):
         frame, aligned = pipeline.track(Frame(0, 0, read_image(os.path.join(need(CELEBA), "img", f"{name}.jpg"))))
