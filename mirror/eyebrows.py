@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from mirror.regions import BROW_OUTLINES, NOSE_TIP
+from mirror.regions import BROW_OUTLINES, NOSE_TIP, outline_mask
 
 HIDDEN = (0.4, 0.7)     # the segmenter's mean hair over a brow's outline: the brow is seen / wholly hidden,
 JOINED = 0.03           # ... if as much hair joins it to the hair this far (share of the crop) above it
@@ -28,12 +28,6 @@ EDGE = 0.004            # ... its outline soft over this (Gaussian sigma, share 
 
 def _pixels(share: float, size: int) -> int:
     return max(1, int(round(share * size)))
-
-
-def _outline(landmarks: np.ndarray, outline: list[int], shape: int | tuple[int, int]) -> np.ndarray:
-    mask = np.zeros((shape, shape) if isinstance(shape, int) else shape, np.uint8)
-    cv2.fillPoly(mask, [np.round(landmarks[outline, :2]).astype(np.int32)], 1)
-    return mask
 
 
 def box(brows: list[tuple[list[int], float]], landmarks: np.ndarray, size: int) -> tuple[slice, slice]:
@@ -54,7 +48,7 @@ def hidden(hair: np.ndarray, landmarks: np.ndarray, taken: np.ndarray, hairlike)
     reach = _pixels(GOES, size)
     out, like = [], None
     for outline in BROW_OUTLINES:
-        mask = _outline(landmarks, outline, size) > 0
+        mask = outline_mask(landmarks, outline, size) > 0
         if mask.sum() < 4 or hair[mask].mean() <= HIDDEN[0]:
             continue
         # (and hair, by its colour too, all the way up from it, column by column: a fringe down
@@ -77,7 +71,7 @@ def taken_area(brows: list[tuple[list[int], float]], landmarks: np.ndarray, size
     out = np.zeros((size, size), np.float32)
     grow = _pixels(GROW, size)
     for outline, share in brows:
-        mask = cv2.dilate(_outline(landmarks, outline, size), np.ones((2 * grow + 1,) * 2, np.uint8))
+        mask = cv2.dilate(outline_mask(landmarks, outline, size), np.ones((2 * grow + 1,) * 2, np.uint8))
         out = np.maximum(out, share * cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.5 * grow))
     return out
 
@@ -91,7 +85,7 @@ def shade(lab: np.ndarray, hair: np.ndarray, landmarks: np.ndarray, brows: list[
     hid = [outline for outline, _ in brows]
     seen = [outline for outline in BROW_OUTLINES if outline not in hid]
     if len(seen) == 1:
-        mask = (cv2.erode(_outline(landmarks, seen[0], lab.shape[0]), np.ones((3, 3), np.uint8)) > 0) & (hair < HIDDEN[0])
+        mask = (cv2.erode(outline_mask(landmarks, seen[0], lab.shape[0]), np.ones((3, 3), np.uint8)) > 0) & (hair < HIDDEN[0])
         if mask.sum() >= 4:
             return (np.median(lab[mask], axis=0) - skin).astype(np.float32)
     return (np.float32([SHARE[0], SHARE[1], SHARE[1]]) * (color - skin)).astype(np.float32)
@@ -119,7 +113,7 @@ def draw(lab: np.ndarray, brows: list[tuple[list[int], float]], landmarks: np.nd
         if length < 1.0:
             continue
         along = np.clip(((xs - inner[0]) * axis[0] + (ys - inner[1]) * axis[1]) / (length * length), 0.0, 1.0)
-        soft = cv2.GaussianBlur(_outline(landmarks, outline, shape).astype(np.float32), (0, 0), edge)
+        soft = cv2.GaussianBlur(outline_mask(landmarks, outline, shape).astype(np.float32), (0, 0), edge)
         weight = whole * soft * (1.0 - TAIL * along * along) * np.clip(1.0 + STRANDS * streaks, 0.0, 2.0)
         out += weight[..., None] * shade
     return out

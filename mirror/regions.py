@@ -48,12 +48,17 @@ def brow_line(landmarks: np.ndarray, size: int) -> np.ndarray:
     return np.interp(np.arange(size, dtype=np.float32), brows[order, 0], brows[order, 1]).astype(np.float32)
 
 
+def outline_mask(landmarks: np.ndarray, outline: list[int], shape: int | tuple[int, int]) -> np.ndarray:
+    """(H, W) uint8: 1 inside the polygon of the landmarks ``outline`` (indices), on a crop of
+    ``shape`` (a side, or (H, W))."""
+    mask = np.zeros((shape, shape) if isinstance(shape, int) else shape, np.uint8)
+    cv2.fillPoly(mask, [np.round(landmarks[outline, :2]).astype(np.int32)], 1)
+    return mask
+
+
 def brows(landmarks: np.ndarray, size: int) -> np.ndarray:
     """(S, S) bool: the eyebrows."""
-    mask = np.zeros((size, size), np.uint8)
-    for outline in BROW_OUTLINES:
-        cv2.fillPoly(mask, [np.round(landmarks[outline, :2]).astype(np.int32)], 1)
-    return mask.astype(bool)
+    return np.logical_or.reduce([outline_mask(landmarks, outline, size) > 0 for outline in BROW_OUTLINES])
 
 
 def eyes(landmarks: np.ndarray, size: int, margin: float = EYE_MARGIN) -> np.ndarray:
@@ -136,9 +141,7 @@ def hair_reach(landmarks: np.ndarray, size: int, scale: float, edge: float) -> n
 
 def face_oval(landmarks: np.ndarray, size: int) -> np.ndarray:
     """(S, S) bool: the whole face-mesh oval, forehead included."""
-    mask = np.zeros((size, size), np.uint8)
-    cv2.fillPoly(mask, [np.round(landmarks[FACE_OVAL, :2]).astype(np.int32)], 1)
-    return mask.astype(bool)
+    return outline_mask(landmarks, FACE_OVAL, size) > 0
 
 
 def jaw_span(landmarks: np.ndarray, size: int) -> tuple[int, int] | None:

@@ -1614,6 +1614,8 @@ class HairRenderer:
                 return unlike if own is None else np.maximum(unlike, _near_hair(lab, own, floor=SPREAD_FLOOR))
 
             hid = eyebrows.hidden(hair, landmarks, np.maximum(taken, hung), hairlike)
+            if hid and looks()[1] is None:      # (no hair colour to draw brows in: they stay)
+                hid = []
             if hid:
                 hung = np.maximum(hung, eyebrows.taken_area(hid, landmarks, size))
             taken = np.maximum(taken, hung)
@@ -1653,7 +1655,7 @@ class HairRenderer:
             inside = inside[..., None]
             fill = scalp * inside + wall * (1 - inside)
             out = out + loss[..., None] * (fill - out)
-            if hid and looks()[1] is not None:      # (brows hid by hair have hair of a colour to lie between)
+            if hid:
                 lab, hair_color = looks()
                 shade = eyebrows.shade(lab, hair, landmarks, hid, forehead_tone(lab, landmarks, hair)[0], hair_color[0])
                 part = eyebrows.box(hid, landmarks, size)
