@@ -1617,7 +1617,8 @@ class HairRenderer:
             if hid and looks()[1] is None:      # (no hair colour to draw brows in: they stay)
                 hid = []
             if hid:
-                hung = np.maximum(hung, eyebrows.taken_area(hid, landmarks, size))
+                brow_area = eyebrows.taken_area(hid, landmarks, size)
+                hung = np.maximum(hung, brow_area)
             taken = np.maximum(taken, hung)
             hung = cv2.GaussianBlur(cv2.dilate(hung, np.ones((3, 3), np.uint8)), (0, 0), soft * 0.5)
             keep_out, free = np.maximum(keep_out, hung), np.maximum(free, hung)
@@ -1660,6 +1661,11 @@ class HairRenderer:
                 shade = eyebrows.shade(lab, hair, landmarks, hid, forehead_tone(lab, landmarks, hair)[0], hair_color[0])
                 part = eyebrows.box(hid, landmarks, size)
                 corner = np.float32([part[1].start, part[0].start])
+                # (on the skin round them, filled in: drawn on the forehead's tone, a brow in the
+                # shade under a fringe had a light rim)
+                area = brow_area[part]
+                around = (area < 0.05).astype(np.float32)
+                out[part] += area[..., None] * (smooth_fill(out[part], around, factor=1) - out[part])
                 streaks = _pattern(size, BROW_STREAKS[1] * size, BROW_STREAKS[0] * size)[part]
                 out[part] = from_lab(eyebrows.draw(to_lab(out[part]), hid, landmarks - corner, shade, streaks, size))
         else:

@@ -312,7 +312,7 @@ def test_hair_taken_from_above_a_fringe_takes_its_end_over_the_brows_and_draws_t
     the bare forehead (a tenth of the hair just above the brows' arc kept as it was), and the
     hair over the brows themselves, a dark band as wide as them (as dark as her hair: all the way
     from the forehead's L* to the hair's). Now the brows are drawn anew (``mirror.eyebrows``),
-    about half way (0.56-0.58), as real brows are; her eyes stay as they were."""
+    about half way (0.56-0.65), as real brows are; her eyes stay as they were."""
     image = read_image(os.path.join(need(CELEBA), "img", "000748.jpg"))
     frame, aligned = pipeline.track(Frame(0, 0, image))
     edited = pipeline.edit(frame, aligned, pipeline.styles.get(style))
