@@ -28,7 +28,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from mirror import eyebrows
+from mirror import eyebrows, shapes
 from mirror.colortable import ColorTable, no_cast, recolor_box, shift_cap, stretched
 from mirror.compositor import nonzero_box, over, with_weight
 from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
@@ -53,6 +53,8 @@ HAIR_SURE = 0.8        # ... and where its colour is measured
 GUIDE_EPS = 2e-3       # guided filter regulariser (intensity^2 in [0, 1] units): edges above ~0.05
 # The segmented hair change of the decodes below this counts as noise, above CHANGE_FULL as sure.
 CHANGE_MIN, CHANGE_FULL = 0.15, 0.55
+UNSURE = (0.05, 0.2)   # ... but a fringe a style takes wherever it lies goes where hair is this likely (not / wholly),
+DARKER_STRANDS = (0.0, 6.0)  # ... of the hair's colour and this much darker than the skin in L* (not / wholly)
 RETAKE_MIN = (0.1, 1e-3)  # a later frame's hair is taken (``retake``) where that draws this much more, if as much as this share of the crop
 FRINGE_REACH = 0.02   # removed hair takes this much (share of the crop) of the wall beside it too (its fringe)
 WISPS = 0.04           # bald scalp reaches this far (share of the crop) below the hair that goes
@@ -1600,6 +1602,24 @@ class HairRenderer:
         # A pixel whose hair goes is wholly redrawn, its strands' fringe against the wall too.
         fringe = _width(FRINGE_REACH, size)
         taken = loss * np.clip(hair * 6.0, 0.0, 1.0)
+        # ... and, where the style takes a fringe wherever it lies (``plan.reach``), so is hair there
+        # the segmenter is unsure of (UNSURE) if it has the hair's colour: a fringe's strands with
+        # skin between them, half taken, were a dark blot on a bald dome's front (d12).
+        if plan.reach is not None and loss.max() > 0:
+            unsure = plan.reach * shapes.region("no_bangs", aligned.landmarks, aligned.crop.shape[0], 1.0)
+            unsure *= np.clip((aligned.hair - UNSURE[0]) / (UNSURE[1] - UNSURE[0]), 0.0, 1.0)
+            unsure = cv2.resize(unsure, (size, size), interpolation=cv2.INTER_LINEAR)
+            more = nonzero_box(unsure > taken)
+            crop_lab = to_lab(aligned.crop) if more is not None else None
+            own = own_color(crop_lab, aligned.hair) if more is not None else None
+            if own is not None:
+                part = slice(*more[0]), slice(*more[1])
+                lab = to_lab(aligned.detail[part])
+                # (and darker than the skin, DARKER_STRANDS: a blond's forehead, of her hair's
+                # colour too, was taken with a step; a blot is dark)
+                skin = float(np.median(crop_lab[face_interior(aligned.landmarks, crop_lab.shape[0])][:, 0]))
+                darker = np.clip((skin - lab[..., 0] - DARKER_STRANDS[0]) / (DARKER_STRANDS[1] - DARKER_STRANDS[0]), 0.0, 1.0)
+                taken[part] = np.maximum(taken[part], unsure[part] * darker * _near_hair(lab, own, floor=SPREAD_FLOOR))
         # ... and so is a fringe's end over the protected face below it (left, it was a strip of
         # hair across the brows under a bare forehead).
         hid = []
