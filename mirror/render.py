@@ -215,6 +215,7 @@ BLUE_FLOOR = 0.5       # ... nor a light one's b*
 WARM_FROM = (15.0, 20.0)  # hair made lighter keeps its own chroma (``_warmth``) for a target this colourful (not at all / wholly)
 COLOR_SAMPLE = 1024   # pixels the hair's own colour is measured on
 COLOR_RATE = 0.25      # video: how fast the person's measured hair colour follows each frame
+DOME_RATE = 0.4        # ... and a bare scalp's colour each render
 CARRIED_STILL = (0.008, 0.016)  # video: a recolouring mask made on an earlier frame's crop stays where it lay on the frame
                                 # ... while the crop has moved less than this since (share of it; wholly / not at all)
 FAST_HEAD = 0.008       # ... and a crop moving this much a frame (share of it) is a head moving fast: its mask is made on the frame
@@ -1496,6 +1497,7 @@ class HairRenderer:
         # frame-to-crop matrix (2, 3) it was made for.
         self._lent_at: tuple[np.ndarray, np.ndarray] | None = None
         self._lent_seen: np.ndarray | None = None
+        self._dome: np.ndarray | None = None        # (video: the bare scalp's median colour, BGR)
 
     def render(self, aligned: AlignedFace, plan: EditPlan, plate: BackgroundPlate | None = None) -> EditedFace:
         """Draws ``plan`` on ``aligned`` (segmented, with its detail crop).
@@ -1670,6 +1672,15 @@ class HairRenderer:
             loss = np.maximum(loss, below * inside * np.clip((1.0 - hair) * 10.0, 0.0, 1.0))
             forehead = forehead_box(landmarks, hair)
             scalp = self._scalp(aligned.detail, landmarks, hair, plan, inside, loss, forehead)
+            if self.video:
+                # (its overall colour followed over the renders: the skin it is drawn from, the
+                # cheeks or a forehead glimpsed between a fringe's strands, changes from one to
+                # the next, and the dome's tone jumped by up to 15 L*: d12)
+                dome = (loss > 0.5) & (inside > 0.5)
+                if dome.any():
+                    level = np.median(scalp[dome], axis=0)
+                    self._dome = dome_level = self._follow(self._dome, level, DOME_RATE)
+                    scalp = np.clip(scalp + (dome_level - level), 0.0, 1.0)
             bare = loss * inside
             # (outside it, the side of the head where hair stays beyond: not the wall)
             inside = np.maximum(inside, self._enclosed(hair, loss, aligned.person, landmarks, soft))
