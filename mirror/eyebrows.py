@@ -23,7 +23,7 @@ GROW = 0.008            # the outline taken grows by this (share of the crop), i
 SHARE = (0.52, 0.15)    # (where the other brow shows: as far from the skin as that one)
 TAIL = 0.45             # ... thinning towards its outer end (the tail) by this share
 STRANDS = 0.25          # ... with fine streaks along it, this much of its share (one spread)
-EDGE = 0.004            # ... its outline soft over this (Gaussian sigma, share of the crop)
+EDGE = 0.006            # ... its outline soft over this (Gaussian sigma, share of the crop; at 0.004 a pencil line)
 
 
 def _pixels(share: float, size: int) -> int:

@@ -1697,7 +1697,9 @@ class HairRenderer:
                 area = brow_area[part]
                 around = (area < 0.05).astype(np.float32)
                 out[part] += area[..., None] * (smooth_fill(out[part], around, factor=1) - out[part])
-                streaks = _pattern(size, BROW_STREAKS[1] * size, BROW_STREAKS[0] * size)[part]
+                # (its strands as strong as they are wide in pixels, up to one: finer, in a small
+                # crop, they split a brow in two lengthwise, an outline round a pale middle)
+                streaks = _pattern(size, BROW_STREAKS[1] * size, BROW_STREAKS[0] * size)[part] * min(1.0, BROW_STREAKS[0] * size)
                 out[part] = from_lab(eyebrows.draw(to_lab(out[part]), hid, landmarks - corner, shade, streaks, size))
         else:
             fill = None
