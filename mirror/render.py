@@ -1676,9 +1676,10 @@ class HairRenderer:
                 # (its overall colour followed over the renders: the skin it is drawn from, the
                 # cheeks or a forehead glimpsed between a fringe's strands, changes from one to
                 # the next, and the dome's tone jumped by up to 15 L*: d12)
-                dome = (loss > 0.5) & (inside > 0.5)
+                # (the median on every other row and column)
+                dome = (loss[::2, ::2] > 0.5) & (inside[::2, ::2] > 0.5)
                 if dome.any():
-                    level = np.median(scalp[dome], axis=0)
+                    level = np.median(scalp[::2, ::2][dome], axis=0)
                     self._dome = dome_level = self._follow(self._dome, level, DOME_RATE)
                     scalp = np.clip(scalp + (dome_level - level), 0.0, 1.0)
             bare = loss * inside
