@@ -1601,6 +1601,9 @@ class HairRenderer:
         soft = SOFT * size
         grow = np.clip((change - CHANGE_MIN) / (CHANGE_FULL - CHANGE_MIN), 0, 1) if plan.kind != "remove" else zero
         loss = np.clip((-change - CHANGE_MIN) / (CHANGE_FULL - CHANGE_MIN), 0, 1) if plan.kind != "add" else zero
+        # (the crop's colours and its hair's, measured once, only if asked for)
+        crop_lab = functools.cache(lambda: to_lab(aligned.crop))
+        hair_color = functools.cache(lambda: own_color(crop_lab(), aligned.hair))
         # A pixel whose hair goes is wholly redrawn, its strands' fringe against the wall too.
         fringe = _width(FRINGE_REACH, size)
         taken = loss * np.clip(hair * 6.0, 0.0, 1.0)
@@ -1612,16 +1615,14 @@ class HairRenderer:
             unsure *= np.clip((aligned.hair - UNSURE[0]) / (UNSURE[1] - UNSURE[0]), 0.0, 1.0)
             unsure = cv2.resize(unsure, (size, size), interpolation=cv2.INTER_LINEAR)
             more = nonzero_box(unsure > taken)
-            crop_lab = to_lab(aligned.crop) if more is not None else None
-            own = own_color(crop_lab, aligned.hair) if more is not None else None
-            if own is not None:
+            if more is not None and hair_color() is not None:
                 part = slice(*more[0]), slice(*more[1])
                 lab = to_lab(aligned.detail[part])
                 # (and darker than the skin, DARKER_STRANDS: a blond's forehead, of her hair's
                 # colour too, was taken with a step; a blot is dark)
-                skin = float(np.median(crop_lab[face_interior(aligned.landmarks, crop_lab.shape[0])][:, 0]))
+                skin = float(np.median(crop_lab()[face_interior(aligned.landmarks, aligned.crop.shape[0])][:, 0]))
                 darker = np.clip((skin - lab[..., 0] - DARKER_STRANDS[0]) / (DARKER_STRANDS[1] - DARKER_STRANDS[0]), 0.0, 1.0)
-                taken[part] = np.maximum(taken[part], unsure[part] * darker * _near_hair(lab, own, floor=SPREAD_FLOOR))
+                taken[part] = np.maximum(taken[part], unsure[part] * darker * _near_hair(lab, hair_color(), floor=SPREAD_FLOOR))
         # ... and so is a fringe's end over the protected face below it (left, it was a strip of
         # hair across the brows under a bare forehead).
         hid = []
@@ -1629,14 +1630,14 @@ class HairRenderer:
             hung = np.maximum(hung_below(hair, keep_out, taken, landmarks), hung_beside(hair, free, taken, landmarks))
             # (and the brows such a fringe hid go with it, to be drawn anew: kept, the fringe over
             # them was a dark band across the bared forehead)
-            looks = functools.cache(lambda: (to_lab(aligned.detail), own_color(to_lab(aligned.crop), aligned.hair)))
+            detail_lab = functools.cache(lambda: to_lab(aligned.detail))
             def hairlike() -> np.ndarray:     # (of the hair's colour, or not of the skin's)
-                lab, own = looks()
+                lab, own = detail_lab(), hair_color()
                 unlike = 1.0 - _skinlike(lab, np.median(lab[face_interior(landmarks, size)], axis=0))
                 return unlike if own is None else np.maximum(unlike, _near_hair(lab, own, floor=SPREAD_FLOOR))
 
             hid = eyebrows.hidden(hair, landmarks, np.maximum(taken, hung), hairlike)
-            if hid and looks()[1] is None:      # (no hair colour to draw brows in: they stay)
+            if hid and hair_color() is None:      # (no hair colour to draw brows in: they stay)
                 hid = []
             if hid:
                 brow_area = eyebrows.taken_area(hid, landmarks, size)
@@ -1689,8 +1690,8 @@ class HairRenderer:
             fill = scalp * inside + wall * (1 - inside)
             out = out + loss[..., None] * (fill - out)
             if hid:
-                lab, hair_color = looks()
-                shade = eyebrows.shade(lab, hair, landmarks, hid, forehead_tone(lab, landmarks, hair)[0], hair_color[0])
+                lab = detail_lab()
+                shade = eyebrows.shade(lab, hair, landmarks, hid, forehead_tone(lab, landmarks, hair)[0], hair_color()[0])
                 part = eyebrows.box(hid, landmarks, size)
                 corner = np.float32([part[1].start, part[0].start])
                 # (on the skin round them, filled in: drawn on the forehead's tone, a brow in the
