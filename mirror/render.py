@@ -2231,9 +2231,14 @@ class HairRenderer:
         # ... and not within FRINGE_REACH of where it never has: strands beyond the person's mask
         # were learnt there (filled in from, a dark line along the old hair's outline, smeared).
         known = cv2.erode(known, np.ones((fringe, fringe), np.uint8))
-        base = seen * known[..., None] + detail * (1 - known[..., None])
+        # Each pixel is the plate and the wall seen now, in the shares each is trusted, never the
+        # person: along the plate's soft edge, where the crop shows hair, its share of that hair
+        # was a thin dark arc on the wall round a bald head.
+        own = visible * (1.0 - known)
+        trust = known + own
+        base = (seen * known[..., None] + detail * own[..., None]) / np.maximum(trust, 1e-6)[..., None]
         # The plate is kept at a lower resolution: the wall seen now lends it its grain.
-        return fill_holes(base, np.maximum(visible, known), sharp=(detail, visible))
+        return fill_holes(base, trust, sharp=(detail, visible))
 
     @staticmethod
     def _scalp(image: np.ndarray, landmarks: np.ndarray, hair: np.ndarray, plan: EditPlan,
