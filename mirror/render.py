@@ -168,6 +168,7 @@ HAIR_DEPTH = 0.04      # bald: the scalp lies this far (share of the crop) insid
 SKULL_GROWTH = 1.15    # ... and at most this much bigger than the skull from the landmarks
 SKULL_EDGE = 0.002     # ... its edge against the wall as soft as this (a head's outline is sharp: at 0.008 a
                        # ... blurred cap on d3, 13 frame px)
+HEAD_OUTLINE = 0.6     # a receding hairline bares the head out to where the person is this sure (at 0.5, receding's texture 0.500)
 FOREHEAD_INSET = 0.01  # ... the fine grain of its skin as the bare forehead's this far from the brows and the hair,
 FOREHEAD_MIN = 0.03    # ... if that is at least this tall and wide (share of the crop)
 ROUNDING = 0.04        # ... its outline smoothed over this (share of the crop)
@@ -1684,8 +1685,23 @@ class HairRenderer:
                     self._dome = dome_level = self._follow(self._dome, level, DOME_RATE)
                     scalp = np.clip(scalp + (dome_level - level), 0.0, 1.0)
             bare = loss * inside
+            # (a style that takes hair only on the skull: a hairline that recedes, not hair that
+            # stands out from the head)
+            recedes = plan.reach is not None and float(
+                (plan.reach * (1.0 - skull(aligned.landmarks, plan.reach.shape[0], scale=SKULL_GROWTH))).max()) < 0.5
             # (outside it, the side of the head where hair stays beyond: not the wall)
             inside = np.maximum(inside, self._enclosed(hair, loss, aligned.person, landmarks, soft))
+            # (and there, the head up to its own outline: hair taken at the temples out to it lay on
+            # the head, not out before the wall, which drawn there cut a wedge into it: a green one
+            # on d0 and a grey one on d13 as they turn their heads)
+            if recedes:
+                # (where the person is HEAD_OUTLINE sure: the last half pixel is the hair's fringe
+                # against the wall, a mix of the two, filled as the wall; as sharp against it as a
+                # head's outline is, SKULL_EDGE)
+                outline = cv2.resize(aligned.person, (size, size), interpolation=cv2.INTER_LINEAR) > HEAD_OUTLINE
+                outline = cv2.GaussianBlur(outline.astype(np.float32), (0, 0), SKULL_EDGE * size)
+                grown = skull(landmarks, size, edge=SKULL_EDGE, scale=SKULL_GROWTH, top=edge_margin(size))
+                inside = np.maximum(inside, np.minimum(grown, outline))
             inside = inside[..., None]
             fill = scalp * inside + wall * (1 - inside)
             out = out + loss[..., None] * (fill - out)
