@@ -1324,6 +1324,13 @@ def _scalp_top(inside: np.ndarray) -> int | None:
     return int(rows[0]) if len(rows) else None
 
 
+def on_skull(reach: np.ndarray, landmarks: np.ndarray) -> bool:
+    """Whether a style whose ``reach`` (S, S) is where it takes hair takes it on the skull alone
+    (within SKULL_GROWTH of the landmarks' skull): a hairline that recedes, not hair that stands out
+    from the head (bald)."""
+    return float((reach * (1.0 - skull(landmarks, reach.shape[0], scale=SKULL_GROWTH))).max()) < 0.5
+
+
 def bare_crown(inside: np.ndarray, loss: np.ndarray) -> float:
     """How much the hair taken away, ``loss`` (R, R), bares the crown of the scalp ``inside``
     (R, R): 1 for a bald head, 0 for a receding hairline."""
@@ -1685,16 +1692,13 @@ class HairRenderer:
                     self._dome = dome_level = self._follow(self._dome, level, DOME_RATE)
                     scalp = np.clip(scalp + (dome_level - level), 0.0, 1.0)
             bare = loss * inside
-            # (a style that takes hair only on the skull: a hairline that recedes, not hair that
-            # stands out from the head)
-            recedes = plan.reach is not None and float(
-                (plan.reach * (1.0 - skull(aligned.landmarks, plan.reach.shape[0], scale=SKULL_GROWTH))).max()) < 0.5
             # (outside it, the side of the head where hair stays beyond: not the wall)
             inside = np.maximum(inside, self._enclosed(hair, loss, aligned.person, landmarks, soft))
-            # (and there, the head up to its own outline: hair taken at the temples out to it lay on
-            # the head, not out before the wall, which drawn there cut a wedge into it: a green one
-            # on d0 and a grey one on d13 as they turn their heads)
-            if recedes:
+            # (and where the style takes hair on the skull alone, the head up to its own outline:
+            # hair taken at the temples out to it lay on the head, not out before the wall, which
+            # drawn there cut a wedge into it: a green one on d0 and a grey one on d13 as they
+            # turn their heads)
+            if plan.reach is not None and on_skull(plan.reach, aligned.landmarks):
                 # (where the person is HEAD_OUTLINE sure: the last half pixel is the hair's fringe
                 # against the wall, a mix of the two, filled as the wall; as sharp against it as a
                 # head's outline is, SKULL_EDGE)
