@@ -1324,6 +1324,12 @@ def _scalp_top(inside: np.ndarray) -> int | None:
     return int(rows[0]) if len(rows) else None
 
 
+def grown_skull(landmarks: np.ndarray, size: int) -> np.ndarray:
+    """(R, R) float32: the landmarks' skull SKULL_GROWTH times as big, its edge as sharp as a
+    head's (SKULL_EDGE), rounded off below a crop's fading top edge: the most a bare scalp fills."""
+    return skull(landmarks, size, edge=SKULL_EDGE, scale=SKULL_GROWTH, top=edge_margin(size))
+
+
 def on_skull(reach: np.ndarray, landmarks: np.ndarray) -> bool:
     """Whether a style whose ``reach`` (S, S) is where it takes hair takes it on the skull alone
     (within SKULL_GROWTH of the landmarks' skull): a hairline that recedes, not hair that stands out
@@ -1673,7 +1679,8 @@ class HairRenderer:
         bare, forehead = zero, None
         if loss.max() > 0:
             wall = self._wall(detail, aligned, hair, plate)
-            inside = self._skull(landmarks, aligned.person, size)
+            grown = grown_skull(landmarks, size)
+            inside = self._skull(landmarks, aligned.person, size, grown)
             # The wisps at the hairline, which the mask misses, go too: bare scalp reaches a little
             # further down over what the mask calls skin (where it looks as the skin did).
             reach = max(1, int(round(WISPS * size)))
@@ -1704,7 +1711,6 @@ class HairRenderer:
                 # head's outline is, SKULL_EDGE)
                 outline = cv2.resize(aligned.person, (size, size), interpolation=cv2.INTER_LINEAR) > HEAD_OUTLINE
                 outline = cv2.GaussianBlur(outline.astype(np.float32), (0, 0), SKULL_EDGE * size)
-                grown = skull(landmarks, size, edge=SKULL_EDGE, scale=SKULL_GROWTH, top=edge_margin(size))
                 inside = np.maximum(inside, np.minimum(grown, outline))
             inside = inside[..., None]
             fill = scalp * inside + wall * (1 - inside)
@@ -2165,11 +2171,11 @@ class HairRenderer:
         return after[0] - before[0]
 
     @staticmethod
-    def _skull(landmarks: np.ndarray, person: np.ndarray, size: int) -> np.ndarray:
+    def _skull(landmarks: np.ndarray, person: np.ndarray, size: int, grown: np.ndarray | None = None) -> np.ndarray:
         """(R, R) float32: where a bare scalp shows: the skull from the landmarks, grown out to
         the person's own outline less a layer of hair (HAIR_DEPTH), as far as it reaches on both
-        sides of the skull's middle, by at most SKULL_GROWTH; a bald head fills the outline a
-        short cut had, not a smaller egg inside it."""
+        sides of the skull's middle, by at most SKULL_GROWTH (``grown``, ``grown_skull``: made here
+        if not given); a bald head fills the outline a short cut had, not a smaller egg inside it."""
         outline = cv2.resize(person, (size, size), interpolation=cv2.INTER_LINEAR) > 0.5
         depth = _width(HAIR_DEPTH, size)
         under = cv2.erode(outline.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (depth, depth)))
@@ -2191,8 +2197,8 @@ class HairRenderer:
         # A head the crop cuts at its top is rounded off below its fading edge (the hair above
         # goes: removed_beyond).
         crown = edge_margin(size)
-        inside = np.maximum(skull(landmarks, size, edge=SKULL_EDGE, top=crown),
-                            np.minimum(skull(landmarks, size, edge=SKULL_EDGE, scale=SKULL_GROWTH, top=crown), under))
+        grown = grown_skull(landmarks, size) if grown is None else grown
+        inside = np.maximum(skull(landmarks, size, edge=SKULL_EDGE, top=crown), np.minimum(grown, under))
         # Below the ear line, the head's side (where long hair hung: ``shapes.hangs_long``) narrows
         # from the skull's width there to the face's by the mouth, not a step in at the ear line.
         centre, ears = skull_axes(landmarks)[:2]
