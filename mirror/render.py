@@ -1581,7 +1581,7 @@ class HairRenderer:
             lighter = float(np.clip((shift - LEND_LIGHTER[0]) / (LEND_LIGHTER[1] - LEND_LIGHTER[0]), 0.0, 1.0))
             strands = None
             if self.textures is not None and lighter > 0:
-                self._donor = self.textures.pick(mask, self._donor if self.video else None)
+                self._donor = self.textures.pick(mask, self._donor if self.video else None, lightness=crop_lab[..., 0])
                 lent = self.textures.detail_at(self._donor, size)
                 if self.video:
                     # (placed on the hair, which the crop slides over as the face moves in it, and

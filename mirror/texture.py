@@ -2,7 +2,7 @@
 lent to a recolouring where the person's hair is too flat to carry one.
 
     bank = TextureBank.load("engines/hair_textures.npz")   # python -m train.textures
-    donor = bank.pick(mask)                                # whose hair covers this hair best
+    donor = bank.pick(mask, lightness=crop_l)              # whose hair covers this hair best, its strands as its own run
     offset = lighten(codes, weight, bank.detail_at(donor, size)[box], bank.spread[donor],
                      target_spread, gain)                  # to add to the recoloured L* codes
 
@@ -24,6 +24,8 @@ from mirror.errors import MirrorError
 
 PICK_SIZE = 32         # donors are matched on their hair masks at this size
 EXCESS = 0.3           # ... losing this much for their hair where the person has none
+ALONG = 0.5            # ... and gaining this much for strands that run as the person's do (-1 across, 1 along:
+                       # a donor's strands across hers were a plaid on d3 in blond and gray)
 KEEP = 0.3             # in video, a new donor must match this much better than the one in use (at 0.05, d3 changed donor 4 times in 65 frames)
 SAMPLE = 2000          # the hair's own lightness spread is measured on at most about this many pixels
 
@@ -46,6 +48,10 @@ class TextureBank:
             raise ValueError(f"texture bank of {self.detail.shape} details and {self.hair.shape} masks")
         values = [d[d != 0].astype(np.float32) * self.scale for d in self.detail]
         self.spread = np.float32([v.std() if len(v) else 0.0 for v in values])
+        # (which way each donor's strands run: ``strand_field``, and how strongly)
+        self.runs = np.stack([strand_field(d.astype(np.float32), (d != 0).astype(np.float32)) for d in self.detail])
+        self._runs = self.runs.reshape(len(self.runs), -1)
+        self._run_strength = np.linalg.norm(self.runs, axis=-1).reshape(len(self.runs), -1)
 
     @classmethod
     def load(cls, path: str) -> TextureBank | None:
@@ -62,12 +68,21 @@ class TextureBank:
         except (OSError, ValueError, KeyError, EOFError) as error:
             raise MirrorError(f"broken hair texture bank: {path} ({error})") from None
 
-    def pick(self, mask: np.ndarray, current: int | None = None) -> int:
+    def pick(self, mask: np.ndarray, current: int | None = None, lightness: np.ndarray | None = None) -> int:
         """The donor whose hair best covers ``mask`` (R, R) float32 hair (with least hair beyond
-        it); ``current``: the one in use, kept unless another matches KEEP better (no flicker)."""
+        it) and whose strands run most as those of the person's ``lightness`` (any square size;
+        None: coverage alone); ``current``: the one in use, kept unless another matches KEEP
+        better (no flicker)."""
         small = cv2.resize(mask.astype(np.float32), (PICK_SIZE, PICK_SIZE), interpolation=cv2.INTER_AREA)
         total = max(float(small.sum()), 1e-3)
         score = (np.minimum(self.hair, small).sum(axis=(1, 2)) - EXCESS * np.maximum(self.hair - small, 0).sum(axis=(1, 2))) / total
+        if lightness is not None:
+            side = self.detail.shape[1]
+            weight = cv2.resize(mask.astype(np.float32), (side, side), interpolation=cv2.INTER_AREA)
+            runs = strand_field(cv2.resize(lightness.astype(np.float32), (side, side), interpolation=cv2.INTER_AREA), weight)
+            along = self._runs @ runs.ravel()
+            strength = self._run_strength @ np.linalg.norm(runs, axis=-1).ravel()
+            score += ALONG * along / np.maximum(strength, 1e-9)
         best = int(np.argmax(score))
         if current is not None and score[best] < score[current] + KEEP:
             return current
@@ -76,6 +91,17 @@ class TextureBank:
     def detail_at(self, donor: int, size: int) -> np.ndarray:
         """(size, size) float32 L* offsets of ``donor``'s hair at the renderer's resolution."""
         return _resized(self, donor, size)
+
+
+def strand_field(lightness: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """(PICK_SIZE, PICK_SIZE, 2) float32: which way the strands of ``lightness`` (S, S) run on
+    ``weight`` (S, S) hair: the structure tensor's doubled angle (cos, sin) times its strength
+    (two fields' agreement is their dot product)."""
+    dx = cv2.Sobel(lightness, cv2.CV_32F, 1, 0, ksize=3)
+    dy = cv2.Sobel(lightness, cv2.CV_32F, 0, 1, ksize=3)
+    sigma = lightness.shape[0] / PICK_SIZE
+    xx, yy, xy = (cv2.GaussianBlur(a * weight, (0, 0), sigma) for a in (dx * dx, dy * dy, dx * dy))
+    return cv2.resize(cv2.merge([xx - yy, 2.0 * xy]), (PICK_SIZE, PICK_SIZE), interpolation=cv2.INTER_AREA)
 
 
 @functools.lru_cache(maxsize=8)

@@ -1207,8 +1207,10 @@ def test_in_video_a_new_donors_strands_fade_in(pipeline, faces, monkeypatch):
         monkeypatch.setattr(render, "LENT_RATE", rate)
         renderer = HairRenderer(video=True, textures=pipeline.renderer.textures)
         first = renderer.render(aligned, plan).crop
-        renderer._donor = (renderer._donor + 1) % len(renderer.textures.spread)    # another donor
-        second = renderer.render(aligned, plan).crop
+        other = (renderer._donor + 1) % len(renderer.textures.spread)    # another donor
+        with monkeypatch.context() as patch:
+            patch.setattr(renderer.textures, "pick", lambda *args, **kwargs: other)
+            second = renderer.render(aligned, plan).crop
         changes.append(np.abs(second.astype(np.float32) - first).mean())
     assert changes[0] > 1.0 and changes[1] < 0.5 * changes[0]
 

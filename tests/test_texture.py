@@ -104,6 +104,22 @@ def test_the_donor_is_the_one_whose_hair_covers_the_persons_and_stays_in_video()
     assert bank.detail_at(1, 128).shape == (128, 128) and bank.spread[1] == pytest.approx(0.0)
 
 
+def test_of_donors_that_cover_the_hair_alike_the_one_whose_strands_run_as_the_persons_is_picked():
+    mask = np.zeros((64, 64), np.float32)
+    mask[:24] = 1
+    mask[:, :12] = mask[:, -12:] = 1
+    down = strands(64)                 # strands that fall down the head
+    across = down.T.copy()             # ... and strands across them (a plaid over the person's own)
+    small = cv2.resize(mask, (PICK_SIZE, PICK_SIZE), interpolation=cv2.INTER_AREA)
+    bank = TextureBank(np.stack([np.where(mask > 0, d / 0.5, 0) for d in (across, down)]).astype(np.int8), 0.5,
+                       np.stack([small, small]))
+    person = 100.0 + down * mask
+    assert bank.pick(mask, lightness=person) == 1
+    assert bank.pick(mask, lightness=100.0 + across * mask) == 0
+    assert bank.pick(mask, current=0, lightness=person) == 1        # a crossing donor in use gives way
+    assert bank.pick(mask) == 0                                     # (without the person's strands: a tie, the first)
+
+
 def test_a_missing_bank_lends_nothing_and_a_broken_one_is_named(tmp_path):
     assert TextureBank.load(str(tmp_path / "none.npz")) is None
     broken = tmp_path / "hair_textures.npz"
