@@ -25,7 +25,8 @@ from mirror.errors import MirrorError
 PICK_SIZE = 32         # donors are matched on their hair masks at this size
 EXCESS = 0.3           # ... losing this much for their hair where the person has none
 ALONG = 0.5            # ... and gaining this much for strands that run as the person's do (-1 across, 1 along:
-                       # a donor's strands across hers were a plaid on d3 in blond and gray)
+                       # a donor's strands across hers were a plaid on d3 in blond and gray),
+RUNS_SIZE = 64         # ... which way they run measured at this size (at 128, half a millisecond more a frame in video)
 KEEP = 0.3             # in video, a new donor must match this much better than the one in use (at 0.05, d3 changed donor 4 times in 65 frames)
 SAMPLE = 2000          # the hair's own lightness spread is measured on at most about this many pixels
 
@@ -49,7 +50,8 @@ class TextureBank:
         values = [d[d != 0].astype(np.float32) * self.scale for d in self.detail]
         self.spread = np.float32([v.std() if len(v) else 0.0 for v in values])
         # (which way each donor's strands run: ``strand_field``, and how strongly)
-        self.runs = np.stack([strand_field(d.astype(np.float32), (d != 0).astype(np.float32)) for d in self.detail])
+        self.runs = np.stack([strand_field(*(_shrunk(a) for a in (d.astype(np.float32), (d != 0).astype(np.float32))))
+                              for d in self.detail])
         self._runs = self.runs.reshape(len(self.runs), -1)
         self._run_strength = np.linalg.norm(self.runs, axis=-1).reshape(len(self.runs), -1)
 
@@ -77,11 +79,10 @@ class TextureBank:
         total = max(float(small.sum()), 1e-3)
         score = (np.minimum(self.hair, small).sum(axis=(1, 2)) - EXCESS * np.maximum(self.hair - small, 0).sum(axis=(1, 2))) / total
         if lightness is not None:
-            side = self.detail.shape[1]
-            weight = cv2.resize(mask.astype(np.float32), (side, side), interpolation=cv2.INTER_AREA)
-            runs = strand_field(cv2.resize(lightness.astype(np.float32), (side, side), interpolation=cv2.INTER_AREA), weight)
-            along = self._runs @ runs.ravel()
-            strength = self._run_strength @ np.linalg.norm(runs, axis=-1).ravel()
+            runs = strand_field(_shrunk(lightness.astype(np.float32)), _shrunk(mask.astype(np.float32)))
+            # (element-wise, not a matrix product: BLAS's threads spin on the frames' cores)
+            along = (self._runs * runs.ravel()).sum(axis=1)
+            strength = (self._run_strength * np.linalg.norm(runs, axis=-1).ravel()).sum(axis=1)
             score += ALONG * along / np.maximum(strength, 1e-9)
         best = int(np.argmax(score))
         if current is not None and score[best] < score[current] + KEEP:
@@ -91,6 +92,11 @@ class TextureBank:
     def detail_at(self, donor: int, size: int) -> np.ndarray:
         """(size, size) float32 L* offsets of ``donor``'s hair at the renderer's resolution."""
         return _resized(self, donor, size)
+
+
+def _shrunk(image: np.ndarray) -> np.ndarray:
+    """``image`` (S, S) at RUNS_SIZE, where strands' directions are measured."""
+    return cv2.resize(image, (RUNS_SIZE, RUNS_SIZE), interpolation=cv2.INTER_AREA)
 
 
 def strand_field(lightness: np.ndarray, weight: np.ndarray) -> np.ndarray:
