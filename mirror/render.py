@@ -79,12 +79,10 @@ ROOTS = 0.04           # ... and reaches up to this far over the thin hair above
 BROAD = 0.03           # ... its patches of light and shade evened out above this size (share of the crop)
 OUTLIER = 2.0          # ... its colour kept within this many robust spreads of the hair's own (L*; a*, b* halved)
 STRANDS_RATE = 0.5     # ... in video, following each frame's copy at this rate (a copy of compressed hair shimmers)
-BAY_REACH = 0.1        # new hair, a recolouring: skin the hair mask covers up to this far (share of the crop) above the face's outline is bare:
+BAY_REACH = 0.1        # new hair: skin the hair mask covers up to this far (share of the crop) above the face's outline is bare:
 BAY_SHARE = (0.3, 0.7)  # ... where its a*, b* lie this share of the way from the hair's to the skin's (not / wholly),
 BAY_APART = (12.0, 18.0)  # ... if those are this far apart (not at all / wholly),
 BAY_BLUR = 0.025       # ... that share smoothed by this (Gaussian sigma, share of the crop)
-COLOR_BAY_BLUR = 0.008  # ... or by this for a recolouring, where a bay is skin kept as it is (at BAY_BLUR d13's
-                        # small bay was smoothed into the dark hair round it and made light)
 BAY_RATE = 0.1         # ... and in video followed at this rate a frame
 BAY_SURE = (0.8, 0.95)  # ... inside hair the segmenter is this sure of (from / wholly)
 BAY_GROW = 0.03        # ... and this far (share of the crop) round that,
@@ -1889,11 +1887,11 @@ class HairRenderer:
         return np.maximum(grow, cv2.GaussianBlur((gap | new).astype(np.float32), (0, 0), soft * 0.5) * limit)
 
     @classmethod
-    def _bay(cls, aligned: AlignedFace, size: int, blur: float = BAY_BLUR) -> np.ndarray:
+    def _bay(cls, aligned: AlignedFace, size: int) -> np.ndarray:
         """(R, R) float32 in [0, 1]: bare skin inside hair the segmenter is sure of, joined to the
         bare forehead: a bay in a receding hairline (often in shadow), which the soft hair mask takes
         for hair. A pixel is skin as far as its a*, b* lie from the hair's towards the forehead
-        skin's (BAY_SHARE, that share smoothed by ``blur`` of the crop), up to BAY_REACH of the crop above the face's outline, and BAY_GROW round
+        skin's (BAY_SHARE), up to BAY_REACH of the crop above the face's outline, and BAY_GROW round
         that over the mask's soft edge. None where hair and skin are not BAY_APART in hue (brown or
         blond hair on fair skin) or much of the sure hair has the skin's hue (BAY_MOST)."""
         none = np.zeros((size, size), np.float32)
@@ -1910,7 +1908,7 @@ class HairRenderer:
             return none
         weights = np.float32([0.0, *(line / length ** 2)])
         share = cv2.transform(lab, np.append(weights, -weights[1:] @ own[0, 1:])[None].astype(np.float32))
-        share = cv2.GaussianBlur(share, (0, 0), blur * small)
+        share = cv2.GaussianBlur(share, (0, 0), BAY_BLUR * small)
         skinlike = np.clip((share - BAY_SHARE[0]) * (1.0 / (BAY_SHARE[1] - BAY_SHARE[0])), 0.0, 1.0)
         oval = face_oval(aligned.landmarks, small).astype(np.uint8)
         reach = _width(BAY_REACH, small)
@@ -2053,10 +2051,6 @@ class HairRenderer:
         lab = to_lab(aligned.detail[box])
         matte, mixed[box], mix = hair_matte(lab, own, hair[box], skin, zone[box], unmixed=True)
         matte *= 1.0 - _shadow(lab, own, matte, size) * doubt
-        # A bay of bare skin the hair mask covers, joined to the forehead, is skin (``_bay``):
-        # taken for hair, made lighter it was a pale patch up into the new colour over a tongue
-        # of the skin below it (d13 in gray and blond).
-        matte *= 1.0 - cls._bay(aligned, size, COLOR_BAY_BLUR)[box]
         # Where the matte cannot tell the hair from the wall beside it (white hair on a white wall
         # made darker, black hair on a black wall made lighter), the hair's soft edge tinted the
         # wall in a haze round the head (made lighter, a glow): off the face, there its outer

@@ -791,23 +791,6 @@ def _recoloured(pipeline, image: np.ndarray, style: str):
     return to_lab(aligned.detail), to_lab(edited.crop), cv2.resize(aligned.hair, (size, size)), face, landmarks
 
 
-@pytest.mark.parametrize("style, bound", [("gray", 15.0), ("blond", 10.0)])
-def test_a_bay_of_skin_in_the_hairline_is_not_recoloured_with_the_hair(pipeline, d13_frame, style, bound):
-    """d13 (a held-out clip) has a bay of bare skin in the middle of his hairline that the
-    segmenter takes for hair: made lighter with it, it was a pale patch up into the new colour
-    over a tongue of the skin below it (frame 0: its skin-coloured pixels 27.6 L* lighter in
-    gray, 17.0 in blond; 10.8 and 6.8 now, the hair's strands over it recoloured)."""
-    before, after, hair, face, landmarks = _recoloured(pipeline, d13_frame, style)
-    size = before.shape[0]
-    skin = np.median(before[face_interior(landmarks, size)], axis=0)
-    bay = ((np.linalg.norm(before[..., 1:] - skin[1:], axis=-1) < 6) & (hair > 0.9) & (face == 0)
-           & (before[..., 0] > 30))
-    assert bay.sum() > 40
-    assert np.abs(after[..., 0] - before[..., 0])[bay].mean() < bound
-    # ... and his hair is still recoloured
-    assert np.abs(after - before).max(axis=-1)[(hair > 0.95) & (face == 0)].mean() > 15
-
-
 @pytest.mark.parametrize("style", ["blond", "gray"])
 def test_a_shadow_on_the_wall_beside_dark_hair_made_lighter_keeps_its_colour(pipeline, style):
     """d13 frame 150 (a held-out clip): a shadowed corner of the ceiling beside his black hair,
