@@ -2,7 +2,7 @@
 lent to a recolouring where the person's hair is too flat to carry one.
 
     bank = TextureBank.load("engines/hair_textures.npz")   # python -m train.textures
-    donor = bank.pick(mask, lightness=crop_l)              # whose hair covers this hair best, its strands as its own run
+    donor = bank.pick(mask, lightness=crop_l)              # whose hair covers this hair best, running its way
     offset = lighten(codes, weight, bank.detail_at(donor, size)[box], bank.spread[donor],
                      target_spread, gain)                  # to add to the recoloured L* codes
 
@@ -39,6 +39,8 @@ class TextureBank:
         scale: L* per unit of ``detail``.
         hair: (N, PICK_SIZE, PICK_SIZE) float32 in [0, 1], each donor's sure hair.
         spread: (N,) float32, the standard deviation of each donor's detail over its hair (L*).
+        runs: (N, PICK_SIZE * PICK_SIZE * 2) float32, which way each donor's strands run
+            (``strand_field``, flattened); run_strength: (N, PICK_SIZE * PICK_SIZE), how strongly.
     """
 
     def __init__(self, detail: np.ndarray, scale: float, hair: np.ndarray):
@@ -49,11 +51,10 @@ class TextureBank:
             raise ValueError(f"texture bank of {self.detail.shape} details and {self.hair.shape} masks")
         values = [d[d != 0].astype(np.float32) * self.scale for d in self.detail]
         self.spread = np.float32([v.std() if len(v) else 0.0 for v in values])
-        # (which way each donor's strands run: ``strand_field``, and how strongly)
-        self.runs = np.stack([strand_field(*(_shrunk(a) for a in (d.astype(np.float32), (d != 0).astype(np.float32))))
-                              for d in self.detail])
-        self._runs = self.runs.reshape(len(self.runs), -1)
-        self._run_strength = np.linalg.norm(self.runs, axis=-1).reshape(len(self.runs), -1)
+        runs = np.stack([strand_field(*(_shrunk(a) for a in (d.astype(np.float32), (d != 0).astype(np.float32))))
+                         for d in self.detail])
+        self.runs = runs.reshape(len(runs), -1)
+        self.run_strength = np.linalg.norm(runs, axis=-1).reshape(len(runs), -1)
 
     @classmethod
     def load(cls, path: str) -> TextureBank | None:
@@ -81,8 +82,8 @@ class TextureBank:
         if lightness is not None:
             runs = strand_field(_shrunk(lightness.astype(np.float32)), _shrunk(mask.astype(np.float32)))
             # (element-wise, not a matrix product: BLAS's threads spin on the frames' cores)
-            along = (self._runs * runs.ravel()).sum(axis=1)
-            strength = (self._run_strength * np.linalg.norm(runs, axis=-1).ravel()).sum(axis=1)
+            along = (self.runs * runs.ravel()).sum(axis=1)
+            strength = (self.run_strength * np.linalg.norm(runs, axis=-1).ravel()).sum(axis=1)
             score += ALONG * along / np.maximum(strength, 1e-9)
         best = int(np.argmax(score))
         if current is not None and score[best] < score[current] + KEEP:
