@@ -97,7 +97,8 @@ def test_the_donor_is_the_one_whose_hair_covers_the_persons_and_stays_in_video()
     long_hair = top_and_sides.copy()
     assert bank.pick(top) == 1                                 # covers it, no hair beyond it
     assert bank.pick(long_hair) == 2
-    assert bank.pick(long_hair, current=1) == 2                # far better: changes
+    assert bank.pick(long_hair, current=0) == 2                # far better: changes
+    assert bank.pick(long_hair, current=1) == 1                # better, not by KEEP: kept
     nearly = top.copy()
     nearly[20:22] = 1
     assert bank.pick(nearly, current=1) == 1                   # kept
