@@ -52,8 +52,7 @@ class TextureBank:
             raise ValueError(f"texture bank of {self.detail.shape} details and {self.hair.shape} masks")
         values = [d[d != 0].astype(np.float32) * self.scale for d in self.detail]
         self.spread = np.float32([v.std() if len(v) else 0.0 for v in values])
-        runs = np.stack([strand_field(*(_shrunk(a) for a in (d.astype(np.float32), (d != 0).astype(np.float32))))
-                         for d in self.detail])
+        runs = np.stack([strand_field(d.astype(np.float32), (d != 0).astype(np.float32)) for d in self.detail])
         self.runs = runs.reshape(len(runs), -1)
         self.run_strength = np.linalg.norm(runs, axis=-1).reshape(len(runs), -1)
 
@@ -81,7 +80,7 @@ class TextureBank:
         total = max(float(small.sum()), 1e-3)
         score = (np.minimum(self.hair, small).sum(axis=(1, 2)) - EXCESS * np.maximum(self.hair - small, 0).sum(axis=(1, 2))) / total
         if lightness is not None:
-            runs = strand_field(_shrunk(lightness.astype(np.float32)), _shrunk(mask.astype(np.float32)))
+            runs = strand_field(lightness.astype(np.float32), mask.astype(np.float32))
             # (element-wise, not a matrix product: BLAS's threads spin on the frames' cores)
             along = (self.runs * runs.ravel()).sum(axis=1)
             strength = (self.run_strength * np.linalg.norm(runs, axis=-1).ravel()).sum(axis=1)
@@ -96,15 +95,11 @@ class TextureBank:
         return _resized(self, donor, size)
 
 
-def _shrunk(image: np.ndarray) -> np.ndarray:
-    """``image`` (S, S) at RUNS_SIZE, where strands' directions are measured."""
-    return cv2.resize(image, (RUNS_SIZE, RUNS_SIZE), interpolation=cv2.INTER_AREA)
-
-
 def strand_field(lightness: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """(PICK_SIZE, PICK_SIZE, 2) float32: which way the strands of ``lightness`` (S, S) run on
-    ``weight`` (S, S) hair: the structure tensor's doubled angle (cos, sin) times its strength
-    (two fields' agreement is their dot product)."""
+    """(PICK_SIZE, PICK_SIZE, 2) float32: which way the strands of ``lightness`` (S, S, any S) run
+    on ``weight`` (S, S) hair, measured at RUNS_SIZE: the structure tensor's doubled angle (cos,
+    sin) times its strength (two fields' agreement is their dot product)."""
+    lightness, weight = (cv2.resize(a, (RUNS_SIZE, RUNS_SIZE), interpolation=cv2.INTER_AREA) for a in (lightness, weight))
     dx = cv2.Sobel(lightness, cv2.CV_32F, 1, 0, ksize=3)
     dy = cv2.Sobel(lightness, cv2.CV_32F, 0, 1, ksize=3)
     sigma = lightness.shape[0] / PICK_SIZE
