@@ -58,6 +58,8 @@ DARKER_STRANDS = (0.0, 6.0)  # ... of the hair's colour and this much darker tha
 RETAKE_MIN = (0.1, 1e-3)  # a later frame's hair is taken (``retake``) where that draws this much more, if as much as this share of the crop
 FRINGE_REACH = 0.02   # removed hair takes this much (share of the crop) of the wall beside it too (its fringe)
 WISPS = 0.04           # bald scalp reaches this far (share of the crop) below the hair that goes
+DIP_WIDTH = 0.012      # a removal's weight: its dips narrower than this (share of the crop) are filled ...
+DIP_FROM = 0.5         # ... where it is over this (``close_dips``)
 HUNG_FROM = 0.04       # ... and hair over the face goes if the hair this far (share of the crop) above the brows does,
 HUNG_EYES = 0.1        # ... up to this many eye widths from the eyes;
 BESIDE_SURE = 0.35     # ... and where long hair goes whole, the strands over the cheeks joined to it this sure
@@ -619,6 +621,20 @@ def _spilled(lab: np.ndarray, own: np.ndarray, far: np.ndarray, gap: np.ndarray)
     share = cv2.transform(cv2.multiply(cv2.subtract(lab, far), span), _SUM) / np.maximum(length2, 1e-6)
     sure = np.clip((cv2.sqrt(length2) - MATTE_CONTRAST[0]) * (1.0 / (MATTE_CONTRAST[1] - MATTE_CONTRAST[0])), 0.0, 1.0)
     return np.clip(1.0 - share * (1.0 / WALL_SHARE), 0.0, 1.0) * sure * (1.0 - _near_hair(lab, own)) * gap
+
+
+def close_dips(weight: np.ndarray) -> np.ndarray:
+    """(R, R) float32: a removal's ``weight`` (R, R) in [0, 1] with its dips narrower than
+    DIP_WIDTH of the crop filled (a grey closing) where it is over DIP_FROM. Where two soft parts
+    of it meet, each half way down its edge (a fringe's end hung over the brows and the wisps
+    below it; the protected face's edge and the hair hung over it), it dipped between them, and
+    the hair they took showed through as a thin dark line across the bared skin (CelebA 001335,
+    000412: lines like a pair of glasses' across the brows without bangs)."""
+    if weight.max() <= DIP_FROM:
+        return weight
+    width = _width(DIP_WIDTH, weight.shape[0])
+    closed = cv2.morphologyEx(weight, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (width, width)))
+    return np.where(weight > DIP_FROM, np.maximum(weight, closed), weight)
 
 
 def hanging(hair: np.ndarray, keep_out: np.ndarray) -> np.ndarray:
@@ -1686,6 +1702,7 @@ class HairRenderer:
             reach = max(1, int(round(WISPS * size)))
             below = cv2.dilate(loss, np.ones((reach + 1, 1), np.uint8), anchor=(0, reach))
             loss = np.maximum(loss, below * inside * np.clip((1.0 - hair) * 10.0, 0.0, 1.0))
+            loss = close_dips(loss)
             forehead = forehead_box(landmarks, hair)
             scalp = self._scalp(aligned.detail, landmarks, hair, plan, inside, loss, forehead)
             if self.video:
@@ -1780,7 +1797,9 @@ class HairRenderer:
             out = out + grow[..., None] * (strands - out)
         else:
             grow, source = zero, None
-        drawn = np.maximum(grow * keep_out, loss * free)
+        # (its weight over the frame, the protected face's edge and the hair hung over it, meets as
+        # the hair taken does: without a dip)
+        drawn = np.maximum(grow * keep_out, close_dips(loss * free) if loss.max() > 0 else zero)
         # (New hair's thinned ends are blended in twice, here and above: their see-through is
         # squared. Once only, the fringe is denser and judged bangs more often, 0.809 -> 0.829 on
         # the test split, but spotted more often too: detectability 0.71 -> 0.77.)
