@@ -180,6 +180,7 @@ NECK_SHADE = 8.0       # ... and under the jaw, a drawn neck this much darker th
 NECK_SHADE_EDGE = 0.01  # ... from the jaw's line down over this (Gaussian sigma, share of the crop)
 NECK_BAND = (0.01, 0.07)  # ... measured (there and on real faces) this far under the chin (share of the crop)
 SCALP_LIFT = 15.0      # ... lightened by at most this, to the forehead's lightness, where the crown is bare:
+HIDDEN_GAP = 7.8       # ... (where a fringe hides the forehead, to this much below the one the cheeks foretell)
 BALD_CROWN = (0.5, 0.8)  # ... this much of it (not at all / wholly; ``bare_crown``: bald 0.89-1, receding 0-0.56)
 SHEEN = 10.0           # ... and this much lighter where light from above catches its front,
 SHEEN_AT = 0.55        # ... centred this share of the way from its top down to the brows
@@ -2291,7 +2292,8 @@ class HairRenderer:
         """(R, R, 3) float32: bare scalp on the (R, R, 3) uint8 detail crop: the person's skin
         colour, shaded as the edited decode is and darker towards the edge of ``inside`` (R, R),
         the scalp's outline, with the skin's grain, and on a bare crown as light as the bare
-        ``forehead`` (``forehead_box``, if any); where it meets bare skin (the edge of ``loss``
+        ``forehead`` (``forehead_box``; where none shows, as a little darker than the one the
+        cheeks foretell); where it meets bare skin (the edge of ``loss``
         (R, R), the hair taken away) it takes that skin's colour, and the difference spreads
         smoothly over the rest (a gradient-domain blend: no colour step)."""
         size = image.shape[0]
@@ -2316,14 +2318,22 @@ class HairRenderer:
         # (on CelebA's bald test faces, the median L* of each 0.0 apart in the mean; the skull
         # alone, its sides and turned top, lies lower: CROWN_SHADE), not left in the skin's median
         # tone (the shaded temples took it 3 to 12 L* darker); a receding hairline's bared temples
-        # are left as they are (lifted, they were seen as receding less often).
+        # are left as they are (lifted, they were seen as receding less often). Where a fringe
+        # hides the forehead, it is lifted to HIDDEN_GAP below the forehead the cheeks foretell
+        # (``forehead_tone``): the real bald heads' mean gap, where a dome lifted to a forehead
+        # that shows ends after its blend with the skin round it (left in the tone, such domes lay
+        # 11.5 L* below it on 184929, 182839, 188337 and 186277; a maroon cap on 000067).
         # (the medians on every other row and column: as good, and a millisecond less)
         dome = None
-        if forehead is not None and crown > BALD_CROWN[0]:
+        if crown > BALD_CROWN[0]:
             dome = (inside[::2, ::2] > 0.5) & (loss[::2, ::2] > 0.5)
         if dome is not None and dome.any():
-            x0, y0, x1, y1 = forehead
-            gap = float(np.median(lab[y0:y1:2, x0:x1:2, 0]) - np.median(base[::2, ::2, 0][dome]))
+            if forehead is not None:
+                x0, y0, x1, y1 = forehead
+                light = float(np.median(lab[y0:y1:2, x0:x1:2, 0]))
+            else:
+                light = float(tone[0]) - HIDDEN_GAP
+            gap = light - float(np.median(base[::2, ::2, 0][dome]))
             bald = float(np.clip((crown - BALD_CROWN[0]) / (BALD_CROWN[1] - BALD_CROWN[0]), 0.0, 1.0))
             base[..., 0] += bald * float(np.clip(gap, 0.0, SCALP_LIFT))
         _shade_neck(base, lab, landmarks, hair, inside)

@@ -179,9 +179,10 @@ def test_where_a_fringe_hides_the_forehead_a_bald_scalp_is_about_as_light_as_it_
     """CelebA 184929, 182839, 188337, 186277 and the astronaut: a fringe hides the forehead, so
     the scalp took the tone of the skin between nose and mouth, which on faces that show both is
     a median 14 L* darker than the forehead: a tan or brown cap, 21 L* below the forehead the
-    cheeks foretell (``render.forehead_tone``) in the mean (18-24). Now 8-15 below (10.7),
-    within the real bald heads' IQR of the forehead, as on faces whose forehead shows
-    (``..._as_light_as_the_forehead``)."""
+    cheeks foretell (``render.forehead_tone``) in the mean (18-24). Then 8-15 below (10.7), within
+    the real bald heads' IQR of the forehead but darker than their mean (7.8) and than domes on
+    faces whose forehead shows, which are lifted to it (``..._as_light_as_the_forehead``). Now
+    lifted too, to ``render.HIDDEN_GAP`` below it: 6-10 below, the real heads' mean within 2."""
     gaps = []
     for name in ("184929", "182839", "188337", "186277", "astronaut"):
         frame, aligned = pipeline.track(Frame(0, 0, _photo(photos, name)))
@@ -194,7 +195,7 @@ def test_where_a_fringe_hides_the_forehead_a_bald_scalp_is_about_as_light_as_it_
         dome = ((np.abs(crop.astype(int) - aligned.detail).max(axis=-1) > 12) & (skull(landmarks, size) > 0.5)
                 & ~face_oval(landmarks, size))
         gaps.append(np.median(to_lab(crop)[dome][:, 0]) - forehead[0])
-    assert -14.9 < np.mean(gaps) < -1.6, gaps
+    assert -9.8 < np.mean(gaps) < -5.8, gaps
 
 
 def test_the_forehead_a_fringe_hides_is_foretold_from_the_cheeks(faces):
