@@ -624,18 +624,19 @@ def _spilled(lab: np.ndarray, own: np.ndarray, far: np.ndarray, gap: np.ndarray)
     return np.clip(1.0 - share * (1.0 / WALL_SHARE), 0.0, 1.0) * sure * (1.0 - _near_hair(lab, own)) * gap
 
 
-def close_dips(weight: np.ndarray) -> np.ndarray:
+def close_dips(weight: np.ndarray, thinned: np.ndarray) -> np.ndarray:
     """(R, R) float32: a removal's ``weight`` (R, R) in [0, 1] with its dips narrower than
-    DIP_WIDTH of the crop filled (a grey closing) where it is over DIP_FROM. Where two soft parts
-    of it meet, each half way down its edge (a fringe's end hung over the brows and the wisps
-    below it; the protected face's edge and the hair hung over it), it dipped between them, and
-    the hair they took showed through as a thin dark line across the bared skin (CelebA 001335,
-    000412: lines like a pair of glasses' across the brows without bangs)."""
+    DIP_WIDTH of the crop filled (a grey closing) where it is over DIP_FROM, but not where hair
+    thins (``thinned`` (R, R) > 0, ``thin_out``'s: there its dips are the strands kept). Where two
+    soft parts of it meet, each half way down its edge (a fringe's end hung over the brows and the
+    wisps below it; the protected face's edge and the hair hung over it), it dipped between them,
+    and the hair they took showed through as a thin dark line across the bared skin (CelebA
+    001335, 000412: lines like a pair of glasses' across the brows without bangs)."""
     if weight.max() <= DIP_FROM:
         return weight
     width = _width(DIP_WIDTH, weight.shape[0])
     closed = cv2.morphologyEx(weight, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (width, width)))
-    return np.where(weight > DIP_FROM, np.maximum(weight, closed), weight)
+    return np.where((weight > DIP_FROM) & (thinned <= 0), np.maximum(weight, closed), weight)
 
 
 def hanging(hair: np.ndarray, keep_out: np.ndarray) -> np.ndarray:
@@ -1681,9 +1682,11 @@ class HairRenderer:
         face = cv2.dilate(face_oval(landmarks, size).astype(np.uint8), np.ones((fringe, fringe), np.uint8)) > 0
         beside = np.where(face, taken, cv2.dilate(taken, np.ones((fringe, fringe), np.uint8)))
         loss = cv2.GaussianBlur(beside, (0, 0), soft)
+        thinned = zero
         if plan.thinning is not None:
             share = cv2.resize(plan.thinning, (size, size), interpolation=cv2.INTER_LINEAR)
-            loss = np.maximum(loss, thin_out(share, hair, aligned.detail))
+            thinned = thin_out(share, hair, aligned.detail)
+            loss = np.maximum(loss, thinned)
         grow = cv2.GaussianBlur(grow, (0, 0), soft * 0.5)
         out = detail
         recolored = zero
@@ -1703,7 +1706,7 @@ class HairRenderer:
             reach = max(1, int(round(WISPS * size)))
             below = cv2.dilate(loss, np.ones((reach + 1, 1), np.uint8), anchor=(0, reach))
             loss = np.maximum(loss, below * inside * np.clip((1.0 - hair) * 10.0, 0.0, 1.0))
-            loss = close_dips(loss)
+            loss = close_dips(loss, thinned)
             forehead = forehead_box(landmarks, hair)
             scalp = self._scalp(aligned.detail, landmarks, hair, plan, inside, loss, forehead)
             if self.video:
@@ -1800,7 +1803,7 @@ class HairRenderer:
             grow, source = zero, None
         # (its weight over the frame, the protected face's edge and the hair hung over it, meets as
         # the hair taken does: without a dip)
-        drawn = np.maximum(grow * keep_out, close_dips(loss * free) if loss.max() > 0 else zero)
+        drawn = np.maximum(grow * keep_out, close_dips(loss * free, thinned) if loss.max() > 0 else zero)
         # (New hair's thinned ends are blended in twice, here and above: their see-through is
         # squared. Once only, the fringe is denser and judged bangs more often, 0.809 -> 0.829 on
         # the test split, but spotted more often too: detectability 0.71 -> 0.77.)

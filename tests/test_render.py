@@ -381,6 +381,22 @@ def test_hair_taken_from_over_the_face_leaves_no_thin_line_of_itself_on_the_bare
     assert ((darker > 6.0) & skin).sum() <= 3
 
 
+def test_a_removals_thin_dip_is_filled_but_not_the_strands_kept_where_hair_thins():
+    """``render.close_dips`` fills a dip a pixel or two wide in a removal's weight where it is over
+    half (a thin line of the hair taken between two soft parts), not a soft edge below half, and
+    not where hair thins (``thin_out``): there its dips are the strands kept (filled, the hair-loss
+    scale's "thin on top" lost 25-95 pixels of its strands on the astronaut and three CelebA faces)."""
+    weight = np.ones((128, 128), np.float32)
+    weight[60:62, 20:100] = 0.6             # (a line, 2 px wide, of the hair showing through)
+    weight[:, :10] = 0.3                    # (a soft edge)
+    closed = render.close_dips(weight, np.zeros_like(weight))
+    assert closed[60:62, 30:90].min() > 0.99 and np.array_equal(closed[:, :8], weight[:, :8])
+    thinned = np.zeros_like(weight)
+    thinned[40:80] = 0.5
+    kept = render.close_dips(weight, thinned)
+    assert np.array_equal(kept[60:62], weight[60:62])
+
+
 def test_a_receding_hairline_bares_the_head_up_to_its_outline_not_the_wall(pipeline):
     """CelebA 000241 (test split) in receding: the hair taken at her temple reaches the head's
     outline, past the scalp drawn 4% of the crop inside the person's outline (a layer of hair).
