@@ -1801,9 +1801,9 @@ class HairRenderer:
             out = out + grow[..., None] * (strands - out)
         else:
             grow, source = zero, None
-        # (its weight over the frame, the protected face's edge and the hair hung over it, meets as
-        # the hair taken does: without a dip)
-        drawn = np.maximum(grow * keep_out, close_dips(loss * free, thinned) if loss.max() > 0 else zero)
+        # (the weight it is drawn with dipped too, where the protected face's edge meets the hair
+        # hung over it)
+        drawn = np.maximum(grow * keep_out, close_dips(loss * free, thinned))
         # (New hair's thinned ends are blended in twice, here and above: their see-through is
         # squared. Once only, the fringe is denser and judged bangs more often, 0.809 -> 0.829 on
         # the test split, but spotted more often too: detectability 0.71 -> 0.77.)
@@ -2295,8 +2295,8 @@ class HairRenderer:
         """(R, R, 3) float32: bare scalp on the (R, R, 3) uint8 detail crop: the person's skin
         colour, shaded as the edited decode is and darker towards the edge of ``inside`` (R, R),
         the scalp's outline, with the skin's grain, and on a bare crown as light as the bare
-        ``forehead`` (``forehead_box``; where none shows, as a little darker than the one the
-        cheeks foretell); where it meets bare skin (the edge of ``loss``
+        ``forehead`` (``forehead_box``; where none shows, HIDDEN_GAP below the one the cheeks
+        foretell); where it meets bare skin (the edge of ``loss``
         (R, R), the hair taken away) it takes that skin's colour, and the difference spreads
         smoothly over the rest (a gradient-domain blend: no colour step)."""
         size = image.shape[0]
@@ -2327,10 +2327,8 @@ class HairRenderer:
         # that shows ends after its blend with the skin round it (left in the tone, such domes lay
         # 11.5 L* below it on 184929, 182839, 188337 and 186277; a maroon cap on 000067).
         # (the medians on every other row and column: as good, and a millisecond less)
-        dome = None
-        if crown > BALD_CROWN[0]:
-            dome = (inside[::2, ::2] > 0.5) & (loss[::2, ::2] > 0.5)
-        if dome is not None and dome.any():
+        dome = (inside[::2, ::2] > 0.5) & (loss[::2, ::2] > 0.5)
+        if crown > BALD_CROWN[0] and dome.any():
             if forehead is not None:
                 x0, y0, x1, y1 = forehead
                 light = float(np.median(lab[y0:y1:2, x0:x1:2, 0]))
