@@ -139,6 +139,27 @@ def hair_reach(landmarks: np.ndarray, size: int, scale: float, edge: float) -> n
     return np.clip((1.0 - radius) / max(edge, 1e-3) + 0.5, 0.0, 1.0).astype(np.float32)
 
 
+def crown_cap(landmarks: np.ndarray, top: np.ndarray, row: float, size: int) -> np.ndarray | None:
+    """(2S, 2S) float32 in [0, 1] over the square of twice the S-pixel crop's side round it (the
+    crop in its middle): the head's outline carried on above the crop, where the crop cuts its
+    crown: an ellipse of the skull's proportions (``skull_axes``), centred between the ears in
+    height and on the hair in width, through the outermost hair of ``top`` (S,) in [0, 1] (the
+    hair along crop row ``row``), above that row only. None where ``top`` has no hair, or the row
+    lies below the ears."""
+    columns = np.flatnonzero(top > 0.5)
+    _, cy, half_width, height = skull_axes(landmarks)
+    if len(columns) < 2 or row >= cy:
+        return None
+    aspect = height / half_width
+    x0, reach = (columns[0] + columns[-1]) / 2.0, (columns[-1] - columns[0]) / 2.0
+    across = float(np.hypot(reach, (cy - row) / aspect))
+    ys, xs = np.ogrid[-size // 2:size + size // 2, -size // 2:size + size // 2]
+    radius = np.sqrt(((xs - x0) / across) ** 2 + ((ys - cy) / (aspect * across)) ** 2)
+    cap = np.clip((1.0 - radius) * across + 0.5, 0.0, 1.0).astype(np.float32)
+    cap[ys[:, 0] > row] = 0.0
+    return cap
+
+
 def face_oval(landmarks: np.ndarray, size: int) -> np.ndarray:
     """(S, S) bool: the whole face-mesh oval, forehead included."""
     return outline_mask(landmarks, FACE_OVAL, size) > 0

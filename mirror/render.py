@@ -33,7 +33,7 @@ from mirror.colortable import ColorTable, no_cast, recolor_box, shift_cap, stret
 from mirror.compositor import nonzero_box, over, with_weight
 from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
 from mirror.regions import (BROWS, CHIN, EYES, NOSE_TIP, MOUTH, brow_line, brows, chin_fade, edge_margin, edge_profile, edge_strips, edit_limit,
-                            eyes, face_interior, face_oval, hair_reach, joined_to, neck_span, skull, skull_axes,
+                            crown_cap, eyes, face_interior, face_oval, hair_reach, joined_to, neck_span, skull, skull_axes,
                             soft_interior)
 from mirror.texture import TextureBank, lighten
 from mirror.timing import run_in_background
@@ -723,9 +723,16 @@ def beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, table: Color
     # crown the crop cuts): the rest would cost a few ms a frame for nothing.
     band = None if max(float(edge.max()) for edge in edges[:3]) > 0.05 else half + first + 1
     rows = slice(None) if band is None else slice(0, band + 4 * int(np.ceil(BEYOND_BLUR)))
-    trust, hairlike = _outer_hair(aligned, own, rows, trust)
-    if trust == 0.0:
+    trust = wall_contrast(aligned, own) if trust is None else trust
+    # A crown the crop cuts goes on above it as far as the head's outline does (``crown_cap``):
+    # where the wall's colour is the hair's, colour alone cannot follow it, and the crown was
+    # left in its old colour, a dark cap over blond hair (the edits' top rows 4.6 L* darker than
+    # the rows below, real blond heads' 2.4 lighter).
+    cap = crown_cap(aligned.landmarks, edges[3], first, size) if trust < 1.0 else None
+    if trust == 0.0 and cap is None:
         return None
+    lab = cv2.GaussianBlur(to_lab(outer[rows]), (0, 0), BEYOND_BLUR)
+    hairlike = _near_hair(lab, own)
     if band is not None:
         hairlike = np.vstack([hairlike[:band], np.zeros((2 * size - band, 2 * size), np.float32)])
     out = np.zeros((2 * size, 2 * size), np.float32)
@@ -750,10 +757,17 @@ def beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, table: Color
         left = hairlike[part, :half + first + 1][:, ::-1]    # ... and its first
         out[part, :half + first + 1] = np.maximum(out[part, :half + first + 1], (
             out[part, half + first:half + first + 1] * np.minimum.accumulate(left, axis=1))[:, ::-1])
+    out *= trust
+    if cap is not None:
+        # (up each column as far as nothing far from the hair's colour breaks it: a lamp above
+        # the head is not hair)
+        loose = _near_hair(lab[:half + first + 1], own, FAR)[::-1]
+        cap[:half + first + 1] *= np.minimum.accumulate(loose, axis=0)[::-1]
+        out = np.maximum(out, (1.0 - trust) * cap)
     # Inside the crop the recolouring's own mask holds until its fade: this takes over from it.
     edge = edge_profile(size)
     out[half:half + size, half:half + size] *= 1.0 - edge[:, None] * edge[None, :]
-    out = cv2.GaussianBlur(out, (0, 0), BEYOND_BLUR) * trust
+    out = cv2.GaussianBlur(out, (0, 0), BEYOND_BLUR)
     return Beyond(out, table) if out.max() > 0.05 else None
 
 
@@ -785,16 +799,21 @@ def at_edges(mask: np.ndarray) -> bool:
     return max(float(edge.max()) for edge in crop_edges(mask)) > 0.05
 
 
-def fade_cut(mask: np.ndarray, trust: float, shown: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
+def fade_cut(mask: np.ndarray, trust: float, shown: tuple[np.ndarray, ...] | None = None,
+             crown: bool = False) -> np.ndarray:
     """(R, R) float32: a recolouring's ``mask`` (R, R) faded out towards each crop edge its hair
     meets (just inside ``edit_limit``'s fade there), over ENDS_FADE of the crop, as far as the
     hair cannot be followed on past the crop by its colour (1 - ``trust``, ``wall_contrast``)
-    and the edge lies inside the picture (``shown``: ``edges_shown``; None: all of it)."""
+    and the edge lies inside the picture (``shown``: ``edges_shown``; None: all of it); not at
+    the top if ``crown``: a crown the crop cuts is followed past it by the head's outline
+    (``beyond``)."""
     size = mask.shape[0]
     margin = edge_margin(size)
     edges = crop_edges(mask)
     if shown is not None:
         edges = tuple(edge * inside for edge, inside in zip(edges, shown))
+    if crown:
+        edges = edges[:3] + (np.zeros_like(edges[3]),)
     if trust >= 1.0 or max(float(edge.max()) for edge in edges) <= 0.05:
         return mask
     mask = mask.copy()
@@ -1594,7 +1613,7 @@ class HairRenderer:
             if at_edges(mask):
                 trust = wall_contrast(aligned, own) if trust is None else trust
                 if trust < 1.0:
-                    mask = fade_cut(mask, trust, edges_shown(aligned, size))
+                    mask = fade_cut(mask, trust, edges_shown(aligned, size), crown=aligned.outer is not None)
             # Hair made lighter shows strands a dark photo hid; hair made darker hides them anyway.
             lighter = float(np.clip((shift - LEND_LIGHTER[0]) / (LEND_LIGHTER[1] - LEND_LIGHTER[0]), 0.0, 1.0))
             strands = None

@@ -20,7 +20,7 @@ from mirror.render import (SKULL_GROWTH, FAST_HEAD, LENT_RETURN, LENT_SLACK, CEI
                            THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table,
                            column_span, edges_shown, fade_cut, from_lab, hair_matte, hanging, lit_like, move, remix,
                            lit_band, own_color, recolor, reflect_from, removed_beyond, scene_target, strand_tips, thin_ends, way_down,
-                           forehead_box, own_color, thin_out, to_lab)
+                           forehead_box, own_color, thin_out, to_lab, wall_contrast)
 from mirror.source import read_image
 from mirror.types import AlignedFace, EditedFace, EditPlan, Frame
 
@@ -531,6 +531,33 @@ def test_a_recolouring_follows_long_hair_past_the_crop_but_not_onto_a_wall_of_it
     assert reach.mask[40:88, 40:88].max() < 0.05        # inside the crop the crop's own recolouring holds
     aligned, mask = long_hair(wall=40)                  # a wall as dark as the hair: not followed
     assert beyond(aligned, mask, own_color(to_lab(aligned.crop), aligned.hair), None) is None
+
+
+def test_a_crown_the_crop_cuts_on_a_wall_of_its_colour_is_followed_by_the_heads_outline():
+    """Dark hair before a dark wall, its crown above the crop's top: colour cannot tell the crown
+    from the wall there, so the head's outline carries the new colour on past the crop, round
+    the crown and no farther (left in its old colour, it was a dark cap over blond hair)."""
+    rng = np.random.default_rng(0)
+    frame = np.clip(40 + rng.normal(0, 4, (128, 128, 3)), 0, 255).astype(np.uint8)   # hair and wall alike
+    ys, xs = np.mgrid[0:128, 0:128]
+    head = ((xs - 64) / 27.0) ** 2 + ((ys - 72) / 49.0) ** 2 <= 1.0    # crown at frame row 23
+    crop = frame[32:96, 32:96].copy()
+    landmarks = np.zeros((478, 2), np.float32)
+    landmarks[[234, 454, 10]] = [[16, 40], [48, 40], [32, 20]]        # ears and hairline: the skull
+    hair = head[32:96, 32:96].astype(np.float32)
+    aligned = AlignedFace(crop, np.float64([[1, 0, -32], [0, 1, -32]]), landmarks, cv2.resize(crop, (128, 128)),
+                          person=hair.copy(), hair=hair, outer=frame)
+    edge = np.clip((np.minimum(np.arange(128), 127 - np.arange(128)) + 0.5) / 5, 0, 1).astype(np.float32)
+    mask = cv2.resize(hair, (128, 128), interpolation=cv2.INTER_NEAREST) * edge[:, None] * edge[None, :]
+    own = own_color(to_lab(aligned.crop), aligned.hair)
+    assert wall_contrast(aligned, own) == 0.0
+    reach = beyond(aligned, mask, own, color_table(own, np.float32([[75, 5, 25], [8, 3, 6]])))
+    assert reach is not None
+    assert reach.mask[26:32, 60:69].min() > 0.7                 # the crown past the crop's top
+    assert reach.mask[:18].max() < 0.05                         # not above the head
+    assert reach.mask[:32, :36].max() < 0.05 and reach.mask[:32, 93:].max() < 0.05   # nor the wall beside it
+    faded = fade_cut(mask, 0.0, crown=True)
+    assert np.array_equal(faded[:64], mask[:64]) and faded[-6, 64] < 0.05   # not faded at the top, at the foot
 
 
 def test_a_recolouring_follows_long_hair_into_the_corner_past_two_of_the_crops_edges():
