@@ -757,17 +757,19 @@ def beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, table: Color
         left = hairlike[part, :half + first + 1][:, ::-1]    # ... and its first
         out[part, :half + first + 1] = np.maximum(out[part, :half + first + 1], (
             out[part, half + first:half + first + 1] * np.minimum.accumulate(left, axis=1))[:, ::-1])
-    out *= trust
-    if cap is not None:
-        # (up each column as far as nothing far from the hair's colour breaks it: a lamp above
-        # the head is not hair)
-        loose = _near_hair(lab[:half + first + 1], own, FAR)[::-1]
-        cap[:half + first + 1] *= np.minimum.accumulate(loose, axis=0)[::-1]
-        out = np.maximum(out, (1.0 - trust) * cap)
     # Inside the crop the recolouring's own mask holds until its fade: this takes over from it.
     edge = edge_profile(size)
-    out[half:half + size, half:half + size] *= 1.0 - edge[:, None] * edge[None, :]
-    out = cv2.GaussianBlur(out, (0, 0), BEYOND_BLUR)
+    takeover = 1.0 - edge[:, None] * edge[None, :]
+    out[half:half + size, half:half + size] *= takeover
+    out = cv2.GaussianBlur(out, (0, 0), BEYOND_BLUR) * trust
+    if cap is not None:
+        # (up each column as far as nothing far from the hair's colour breaks it: a lamp above
+        # the head is not hair; not blurred: its edge is soft, and a crown the crop cuts just
+        # below its top is a strip a few pixels high, which a blur would halve)
+        loose = _near_hair(lab[:half + first + 1], own, FAR)[::-1]
+        cap[:half + first + 1] *= np.minimum.accumulate(loose, axis=0)[::-1]
+        cap[half:half + size, half:half + size] *= takeover
+        out = np.maximum(out, (1.0 - trust) * cap)
     return Beyond(out, table) if out.max() > 0.05 else None
 
 
