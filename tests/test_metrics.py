@@ -125,6 +125,22 @@ def test_detectability_is_chance_on_one_distribution_and_high_on_an_obvious_arte
     assert detectability(fakes, reals, folds=3, seed=0) == same       # deterministic for a seed
 
 
+def test_spotted_scores_the_edits_with_an_artefact_highest_and_looks_at_it():
+    """train.spotted: each edit's held-out score and where the test looks (its gradient)."""
+    from train.spotted import sheet, spot
+
+    reals, fakes = small_faces(60, 0), small_faces(60, 1)
+    fakes[::2, 10:18, 12:20] = 250                   # half the edits carry a stamp
+    scores, maps = spot(fakes, reals, seeds=1, folds=3)
+    assert np.isfinite(scores).all() and maps.shape == (60, 32, 32)
+    assert scores[::2].min() > scores[1::2].max()     # every stamped edit above every clean one
+    inside = maps[::2, 8:20, 10:22].sum(axis=(1, 2)) / maps[::2].sum(axis=(1, 2))
+    assert np.median(inside) > 3 * (12 * 12) / (32 * 32)   # it looks at the stamp
+    image, order = sheet(fakes, fakes, scores, maps, [str(i) for i in range(60)], 4)
+    assert sorted(order) == sorted(np.argsort(-scores)[:4].tolist()) and all(i % 2 == 0 for i in order)
+    assert image.shape == (256, 4 * 3 * 256, 3)
+
+
 def test_detectability_rejects_too_few_images_and_mixed_sizes():
     with pytest.raises(ValueError, match="at least"):
         detectability(small_faces(2, 0), small_faces(10, 1), folds=5)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -357,6 +358,27 @@ def test_missing_data_folder_gives_a_one_line_error(tmp_path):
     result = run_cli("-m", "train", "--data", str(tmp_path / "nowhere"), "--run", str(tmp_path / "r"))
     _one_line_error(result)
     assert "not a prepared aligned set" in result.stderr
+
+
+def test_spotted_shows_which_edits_the_two_sample_test_spots_on_the_shipped_model(slice_dir, tmp_path):
+    out, summary = tmp_path / "spotted.png", tmp_path / "spotted.json"
+    result = run_cli("-m", "train.spotted", "--engines", os.path.join(ROOT, "engines"), "--data", slice_dir,
+                     "--style", "black", "--count", "4", "--seeds", "1", "--out", str(out), "--json", str(summary))
+    assert result.returncode == 0, result.stderr
+    spotted = json.loads(summary.read_text())
+    from train.data import AlignedSet
+    from train.directions import has_style
+
+    test = AlignedSet(slice_dir, "test", None)
+    edited = np.flatnonzero(~has_style(test.attributes, test.names, "black"))
+    assert spotted["faces"] == len(edited) and len(spotted["spotted"]) == 4
+    scores = [score for _, score in spotted["spotted"]]
+    assert scores == sorted(scores, reverse=True) and {row for row, _ in spotted["spotted"]} <= set(edited.tolist())
+    assert cv2.imread(str(out)).shape == (256, 4 * 3 * 256, 3)
+    result = run_cli("-m", "train.spotted", "--engines", os.path.join(ROOT, "engines"), "--data", slice_dir,
+                     "--style", "bangs", "--out", str(out))             # no real fringe in the slice's test split
+    _one_line_error(result)
+    assert "at least 5" in result.stderr
 
 
 def test_classifier_styles_and_evaluate_end_to_end(tiny_run, slice_dir, tmp_path, monkeypatch):

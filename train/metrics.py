@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -262,14 +263,10 @@ def detectability(fakes: np.ndarray, reals: np.ndarray, folds: int = 5, seed: in
                   epochs: int = 6, batch_size: int = 32, max_per_class: int | None = DETECT_MAX) -> float:
     """Can a small CNN tell composited edits from real photos? Cross-validated ROC AUC.
 
-    A two-sample test. The larger set is randomly cut down to the size of the smaller (and both
-    to ``max_per_class``), so the classes are balanced. Each set is shuffled and split into
-    ``folds`` folds; for each fold a fresh CNN (``_detector``: a 2x2 pixel unshuffle, four stride-2
-    3x3 conv layers of 16-64 channels, average and max pooling, a linear head) is trained from scratch on the other
-    folds (Adam, ``epochs`` epochs, random left-right flips) and scores the held-out fold. The
-    result is the mean over folds of the held-out ROC AUC (``roc_auc``). 0.5: the edits cannot be
-    told from the photos; 1.0: always told apart. Deterministic for a given seed (and number of
-    torch threads).
+    A two-sample test (``two_sample_folds``): for each fold a fresh CNN trained on the other
+    folds scores the held-out one. The result is the mean over folds of the held-out ROC AUC
+    (``roc_auc``). 0.5: the edits cannot be told from the photos; 1.0: always told apart.
+    Deterministic for a given seed (and number of torch threads).
 
     Args:
         fakes: (N, S, S, 3) uint8 BGR composited edits.
@@ -278,6 +275,45 @@ def detectability(fakes: np.ndarray, reals: np.ndarray, folds: int = 5, seed: in
 
     Returns:
         The mean held-out AUC in [0, 1].
+    """
+    import torch
+
+    start = time.perf_counter()
+    aucs = []
+    for fold in two_sample_folds(fakes, reals, folds, seed, epochs, batch_size, max_per_class):
+        with torch.no_grad():
+            scores = torch.cat([fold.model(fold.images[fold.held[i:i + 128]])
+                                for i in range(0, len(fold.held), 128)]).numpy()
+        held = fold.labels[fold.held].numpy() > 0.5
+        aucs.append(roc_auc(scores[held], scores[~held]))
+    log.debug("detectability: folds %s, %.1f s", np.round(aucs, 3), time.perf_counter() - start)
+    return float(np.mean(aucs))
+
+
+class Fold(NamedTuple):
+    """One fold of the two-sample test: its trained detector (in eval mode), the balanced images
+    (2n, 3, S, S) float tensor (the n fakes first) and labels (2n,) (1: fake), the held-out
+    indices into them (the rest trained it), and which of the given fakes each of the first n is."""
+
+    model: object
+    images: object
+    labels: object
+    held: np.ndarray
+    fakes: np.ndarray
+
+
+def two_sample_folds(fakes: np.ndarray, reals: np.ndarray, folds: int = 5, seed: int = 0, epochs: int = 6,
+                     batch_size: int = 32, max_per_class: int | None = DETECT_MAX):
+    """The two-sample test's folds, one ``Fold`` at a time (``detectability``, ``train.spotted``).
+
+    The larger set is randomly cut down to the size of the smaller (and both to
+    ``max_per_class``), so the classes are balanced. Each set is shuffled and split into ``folds``
+    folds; for each fold a fresh CNN (``_detector``: a 2x2 pixel unshuffle, four stride-2 3x3 conv
+    layers of 16-64 channels, average and max pooling, a linear head) is trained from scratch on
+    the other folds (Adam, ``epochs`` epochs, random left-right flips).
+
+    Raises:
+        ValueError: images that are not (N, S, S, 3) uint8 of one size, or too few of them.
     """
     import torch
     import torch.nn.functional as F
@@ -293,14 +329,12 @@ def detectability(fakes: np.ndarray, reals: np.ndarray, folds: int = 5, seed: in
     if folds < 2 or n < folds:
         raise ValueError(f"detectability needs folds >= 2 and at least {folds} images of each class, "
                          f"got folds={folds}, {len(fakes)} fakes, {len(reals)} reals")
-    start = time.perf_counter()
     rng = np.random.default_rng(seed)
-    fakes = fakes[np.sort(rng.permutation(len(fakes))[:n])]
+    picked = np.sort(rng.permutation(len(fakes))[:n])
     reals = reals[np.sort(rng.permutation(len(reals))[:n])]
-    images = to_tensor(np.concatenate([fakes, reals]))
+    images = to_tensor(np.concatenate([fakes[picked], reals]))
     labels = torch.cat([torch.ones(n), torch.zeros(n)])
     fold_of = np.concatenate([rng.permutation(n) % folds, rng.permutation(n) % folds])
-    aucs = []
     for fold in range(folds):
         torch.manual_seed(seed * 1000 + fold)
         train, test = np.flatnonzero(fold_of != fold), np.flatnonzero(fold_of == fold)
@@ -321,13 +355,7 @@ def detectability(fakes: np.ndarray, reals: np.ndarray, folds: int = 5, seed: in
                 loss.backward()
                 optimizer.step()
         model.eval()
-        with torch.no_grad():
-            scores = torch.cat([model(images[test[i:i + 128]]) for i in range(0, len(test), 128)]).numpy()
-        held = labels[test].numpy() > 0.5
-        aucs.append(roc_auc(scores[held], scores[~held]))
-    log.debug("detectability: %d vs %d, folds %s, %.1f s", n, n, np.round(aucs, 3),
-              time.perf_counter() - start)
-    return float(np.mean(aucs))
+        yield Fold(model, images, labels, test, picked)
 
 
 def matched(groups_a: np.ndarray, groups_b: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
