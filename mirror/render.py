@@ -701,15 +701,16 @@ def beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, table: Color
     """A recolouring's reach past the crop (None if it has none): hair that leaves the crop at
     any edge (long hair at its sides or bottom, a bun or hair piled high at its top) is followed
     on, in the outer square (``aligned.outer``), as far as its colour stays the hair's (within
-    DEVIATION[1] of its spreads) out from the edge.
+    DEVIATION[1] of its spreads) out from the edge, in proportion to how surely the wall's colour
+    can be told from the hair's (``wall_contrast``); as far as it cannot, a crown the crop cuts
+    goes on above it within the head's outline (``crown_cap``).
 
     Args:
         mask: (R, R) the recolouring's mask in the detail crop (it fades out at the crop's edge).
         own: (2, 3) the hair's colour; table: the recolouring.
         trust: ``wall_contrast(aligned, own)`` if already measured.
     """
-    outer = aligned.outer
-    if outer is None:
+    if aligned.outer is None:
         return None
     size, scale = aligned.crop.shape[0], aligned.scale
     margin = edge_margin(mask.shape[0])       # edit_limit's fade at the crop's edge
@@ -731,7 +732,7 @@ def beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, table: Color
     cap = crown_cap(aligned.landmarks, edges[3], first, size) if trust < 1.0 else None
     if trust == 0.0 and cap is None:
         return None
-    lab = cv2.GaussianBlur(to_lab(outer[rows]), (0, 0), BEYOND_BLUR)
+    lab = _outer_lab(aligned, rows)
     hairlike = _near_hair(lab, own)
     if band is not None:
         hairlike = np.vstack([hairlike[:band], np.zeros((2 * size - band, 2 * size), np.float32)])
@@ -860,6 +861,11 @@ def edges_shown(aligned: AlignedFace, size: int) -> tuple[np.ndarray, ...] | Non
     return tuple(shown)
 
 
+def _outer_lab(aligned: AlignedFace, rows: slice = slice(None)) -> np.ndarray:
+    """(N, 2S, 3) float32: the outer square's ``rows`` in CIELAB, smoothed over BEYOND_BLUR."""
+    return cv2.GaussianBlur(to_lab(aligned.outer[rows]), (0, 0), BEYOND_BLUR)
+
+
 def _outer_hair(aligned: AlignedFace, own: np.ndarray, rows: slice = slice(None), trust: float | None = None
                 ) -> tuple[float, np.ndarray | None]:
     """(trust, (N, 2S) float32 or None): how far the hair past the crop can be told by its
@@ -868,7 +874,7 @@ def _outer_hair(aligned: AlignedFace, own: np.ndarray, rows: slice = slice(None)
     trust = wall_contrast(aligned, own) if trust is None else trust
     if trust == 0.0:
         return 0.0, None
-    lab = cv2.GaussianBlur(to_lab(aligned.outer[rows]), (0, 0), BEYOND_BLUR)
+    lab = _outer_lab(aligned, rows)
     return trust, _near_hair(lab, own)
 
 
