@@ -38,9 +38,11 @@ THIN = ("thinning",)
 # Fractions of the skull's height (ear line to crown) unless said otherwise.
 FRINGE = 1.0         # bangs reach down to the brows (at amount 1)
 CURTAIN = 0.15       # ... less this share of it at the temples
-RECEDE_CENTRE, RECEDE_TEMPLES = 0.25, 0.8    # receding: hairline moves back this far, centre / temples (an M;
+RECEDE_CENTRE, RECEDE_TEMPLES = 0.3, 0.6     # receding: hairline moves back this far, centre / temples (an M;
                      # at 0.12 the middle stayed as a tuft, a widow's peak between bare temples, which the
-                     # judge saw on 0.04 of faces: real receding hairlines and the model's decodes are high all along)
+                     # judge saw on 0.04 of faces: real receding hairlines and the model's decodes are high all along;
+                     # at 0.25 / 0.8 a deep M with a peak between bulging temples, seen as receding on 0.23 of the
+                     # test faces, against 0.31 at 0.3 / 0.6)
 RECEDE_SIDES = 0.9   # ... out to this many half face widths from the centre (fading out over SIDE_FADE beyond):
                      # the hair on the side of the head stays (at 1.1 it went at the temples, and the wall showed there)
 MIDDLE = (0.3, 0.8)  # ... its middle: these half face widths from the centre (wholly / not at all)
