@@ -24,7 +24,7 @@ import numpy as np
 
 from mirror.align import invert
 from mirror.compositor import nonzero_box, relend
-from mirror.regions import edge_strips
+from mirror.regions import HEAD_POINTS, edge_strips
 from mirror.render import retake
 from mirror.styles import Style
 from mirror.timing import add_timing, run_in_background, stage_timings, timing_scope
@@ -32,6 +32,8 @@ from mirror.types import AlignedFace, Beyond, EditedFace, Frame
 
 LENT_STALE = 6.0   # a carried edit redraws its lent grid where that shows the crop's change this stale
                    # (the grid's weight times the change, summed over B, G and R)
+CARRY_REACH = 0.02  # an edit is carried only while the head has moved less than this in the crop since
+                    # (the mean of its HEAD_POINTS, share of the crop); farther, it is made anew at once
 
 EditFn = Callable[[Frame, "AlignedFace | None", Style, float], "EditedFace | None"]
 
@@ -96,6 +98,16 @@ def _held_above(beyond: Beyond, then: AlignedFace, now: AlignedFace) -> Beyond:
     return Beyond(np.maximum(beyond.mask, weight), fill=fill, inset=beyond.inset)
 
 
+def still_fits(then: AlignedFace, now: AlignedFace) -> bool:
+    """Whether an edit of ``then``'s crop can be carried over to ``now``'s (``rebase``): the crop
+    follows the face's position, size and roll, not its nodding or turning, which move the head in
+    the crop. A head nodding fast (d12) moved 3-4 % of the crop in the six frames a bald drawing
+    took, and the drawing carried over lay off it: a bare plate above the head, a strand of the
+    old fringe across the forehead."""
+    moved = np.linalg.norm(now.landmarks[HEAD_POINTS, :2] - then.landmarks[HEAD_POINTS, :2], axis=1)
+    return float(moved.mean()) < CARRY_REACH * now.crop.shape[0]
+
+
 def drawn_every_frame(style: Style) -> bool:
     """A recolouring runs no model and follows the strands of every frame: it never lags."""
     return style.kind == "color" and style.color is not None
@@ -125,7 +137,7 @@ class LaggedEdit:
             error, self._error = self._error, None
             result = self._result
             usable = (aligned is not None and result is not None and result[0] == key
-                      and not drawn_every_frame(style))
+                      and not drawn_every_frame(style) and still_fits(result[1], aligned))
             if usable:
                 if error is None and self._job is None:
                     self._job = (frame, aligned, style, strength)
@@ -139,7 +151,8 @@ class LaggedEdit:
             edited = rebase(result[2], result[1], aligned)
             add_timing("rebase", start)
             return edited
-        # A new style, a recolouring, or no face: edit now (after the worker's edit in flight, if any).
+        # A new style, a recolouring, a head moved too far for the last edit, or no face: edit now
+        # (after the worker's edit in flight, if any).
         with self._busy:
             edited = self._edit(frame, aligned, style, strength)
         with self._ready:

@@ -193,6 +193,47 @@ def test_background_drawing_yields_to_the_frames_path():
     assert nice() == own                                   # the caller's thread is left as it was
 
 
+def test_a_lagged_edit_is_made_anew_when_the_head_has_moved_too_far_in_the_crop_to_carry_it():
+    """A head nodding fast moves in the crop (the crop follows position, size and roll only): an
+    edit carried over from a few frames back lay off it (d12: a bare plate above his head)."""
+    import threading
+
+    from mirror.lagged import CARRY_REACH, still_fits
+    from mirror.regions import HEAD_POINTS
+    from mirror.styles import Style
+    from mirror.types import AlignedFace, EditedFace
+
+    rng = np.random.default_rng(0)
+    landmarks = rng.uniform(20, 108, (478, 2)).astype(np.float32)
+
+    def face(shift: float) -> AlignedFace:
+        crop = rng.integers(0, 255, (128, 128, 3), dtype=np.uint8)
+        moved = landmarks.copy()
+        moved[HEAD_POINTS, 1] += shift * 128           # the head's points move down the crop
+        return AlignedFace(crop, np.float64([[1, 0, 0], [0, 1, 0]]), moved, crop)
+
+    assert still_fits(face(0.0), face(0.5 * CARRY_REACH)) and not still_fits(face(0.0), face(2 * CARRY_REACH))
+    here = []
+
+    def edit(frame, aligned, style, strength):
+        if threading.current_thread() is threading.main_thread():
+            here.append(float(aligned.landmarks[HEAD_POINTS[0], 1]))
+        zero = np.zeros((128, 128), np.float32)
+        return EditedFace(aligned.detail.copy(), zero, zero)
+
+    lagged = LaggedEdit(edit)
+    style = Style("bald", np.zeros(4, np.float32), 1.0, kind="shape")
+    try:
+        frame = Frame(0, 0, np.zeros((8, 8, 3), np.uint8))
+        for shift in (0.0, 0.25 * CARRY_REACH, 0.5 * CARRY_REACH):    # the first at once, then carried
+            lagged(frame, face(shift), style, 1.0)
+        assert len(here) == 1
+        lagged(frame, face(3 * CARRY_REACH), style, 1.0)              # moved too far: made anew at once
+        assert len(here) == 2 and here[1] == pytest.approx(landmarks[HEAD_POINTS[0], 1] + 3 * CARRY_REACH * 128)
+    finally:
+        lagged.close()
+
+
 def test_lagged_edits_keep_every_frame_in_order_and_show_each_style_at_once(video_pipeline):
     styles = [video_pipeline.styles.get(name) for name in ("bald", "bangs")]
     with VideoSource(clip()) as source:
