@@ -732,37 +732,39 @@ def beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, table: Color
     cap = crown_cap(aligned.landmarks, edges[3], first, size) if trust < 1.0 else None
     if trust == 0.0 and cap is None:
         return None
-    lab = _outer_lab(aligned, rows)
-    hairlike = _near_hair(lab, own)
-    if band is not None:
-        hairlike = np.vstack([hairlike[:band], np.zeros((2 * size - band, 2 * size), np.float32)])
-    out = np.zeros((2 * size, 2 * size), np.float32)
-    # Down from the bottom edge and up from the top, column by column; out from the sides, row
-    # by row (the crop's rows): each as far as the hair's colour goes on without a break.
-    below = hairlike[half + start:, half:half + size]
-    out[half + start:, half:half + size] = edges[0] * np.minimum.accumulate(below, axis=0)
-    above = hairlike[:half + first + 1, half:half + size][::-1]
-    out[:half + first + 1, half:half + size] = (edges[3] * np.minimum.accumulate(above, axis=0))[::-1]
-    left = hairlike[half:half + size, :half + first + 1][:, ::-1]
-    out[half:half + size, :half + first + 1] = np.maximum(
-        out[half:half + size, :half + first + 1], (edges[1][:, None] * np.minimum.accumulate(left, axis=1))[:, ::-1])
-    right = hairlike[half:half + size, half + start:]
-    out[half:half + size, half + start:] = np.maximum(
-        out[half:half + size, half + start:], edges[2][:, None] * np.minimum.accumulate(right, axis=1))
-    # Into the corners beyond two edges (long hair falling past the crop's bottom corner) from
-    # the part past the edge beside them, row by row (a dark bar of the old colour stood there).
-    for part in (slice(half + start, None), slice(0, half + first + 1)):
-        right = hairlike[part, half + start:]            # from the crop's last column inside its fade
-        out[part, half + start:] = np.maximum(out[part, half + start:], out[part, half + start:half + start + 1]
-                                              * np.minimum.accumulate(right, axis=1))
-        left = hairlike[part, :half + first + 1][:, ::-1]    # ... and its first
-        out[part, :half + first + 1] = np.maximum(out[part, :half + first + 1], (
-            out[part, half + first:half + first + 1] * np.minimum.accumulate(left, axis=1))[:, ::-1])
+    # (where colour cannot follow the hair at all, only the crown's band above the crop is read)
+    lab = _outer_lab(aligned, rows if trust > 0.0 else slice(0, half + first + 1))
     # Inside the crop the recolouring's own mask holds until its fade: this takes over from it.
     edge = edge_profile(size)
     takeover = 1.0 - edge[:, None] * edge[None, :]
-    out[half:half + size, half:half + size] *= takeover
-    out = cv2.GaussianBlur(out, (0, 0), BEYOND_BLUR) * trust
+    out = np.zeros((2 * size, 2 * size), np.float32)
+    if trust > 0.0:
+        hairlike = _near_hair(lab, own)
+        if band is not None:
+            hairlike = np.vstack([hairlike[:band], np.zeros((2 * size - band, 2 * size), np.float32)])
+        # Down from the bottom edge and up from the top, column by column; out from the sides, row
+        # by row (the crop's rows): each as far as the hair's colour goes on without a break.
+        below = hairlike[half + start:, half:half + size]
+        out[half + start:, half:half + size] = edges[0] * np.minimum.accumulate(below, axis=0)
+        above = hairlike[:half + first + 1, half:half + size][::-1]
+        out[:half + first + 1, half:half + size] = (edges[3] * np.minimum.accumulate(above, axis=0))[::-1]
+        left = hairlike[half:half + size, :half + first + 1][:, ::-1]
+        out[half:half + size, :half + first + 1] = np.maximum(
+            out[half:half + size, :half + first + 1], (edges[1][:, None] * np.minimum.accumulate(left, axis=1))[:, ::-1])
+        right = hairlike[half:half + size, half + start:]
+        out[half:half + size, half + start:] = np.maximum(
+            out[half:half + size, half + start:], edges[2][:, None] * np.minimum.accumulate(right, axis=1))
+        # Into the corners beyond two edges (long hair falling past the crop's bottom corner) from
+        # the part past the edge beside them, row by row (a dark bar of the old colour stood there).
+        for part in (slice(half + start, None), slice(0, half + first + 1)):
+            right = hairlike[part, half + start:]            # from the crop's last column inside its fade
+            out[part, half + start:] = np.maximum(out[part, half + start:], out[part, half + start:half + start + 1]
+                                                  * np.minimum.accumulate(right, axis=1))
+            left = hairlike[part, :half + first + 1][:, ::-1]    # ... and its first
+            out[part, :half + first + 1] = np.maximum(out[part, :half + first + 1], (
+                out[part, half + first:half + first + 1] * np.minimum.accumulate(left, axis=1))[:, ::-1])
+        out[half:half + size, half:half + size] *= takeover
+        out = cv2.GaussianBlur(out, (0, 0), BEYOND_BLUR) * trust
     if cap is not None:
         # (up each column as far as nothing far from the hair's colour breaks it: a lamp above
         # the head is not hair; not blurred: its edge is soft, and a crown the crop cuts just
