@@ -81,7 +81,7 @@ def sheet(photos: np.ndarray, fakes: np.ndarray, scores: np.ndarray, maps: np.nd
 
 def run(engines: str, data: str, style: str, faces: int, count: int, seeds: int) -> tuple[np.ndarray, dict]:
     """The sheet and a JSON-ready summary ({"style", "faces", "reals", "spotted": [[test row, score], ...]})."""
-    from train.data import AlignedSet
+    from train.data import AlignedSet, to_crops
     from train.evaluate import MirrorView, real_faces
 
     test = AlignedSet(data, "test", None, masks=True)
@@ -91,8 +91,7 @@ def run(engines: str, data: str, style: str, faces: int, count: int, seeds: int)
         raise MirrorError(f"{style}: {len(rows)} test faces without it and {len(reals)} real photos with it; "
                           "the test needs at least 5 of each")
     view = MirrorView(engines, test)
-    fakes = np.concatenate([np.clip(view.show(rows[i:i + 50], style).transpose(0, 2, 3, 1) * 255 + 0.5, 0, 255)
-                            .astype(np.uint8) for i in range(0, len(rows), 50)])
+    fakes = to_crops(view.show(rows, style))       # (as train.evaluate's look: rounded as shown)
     scores, maps = spot(fakes, reals, seeds)
     image, order = sheet(test.crops[rows], fakes, scores, maps, [f"test {r}" for r in rows], count)
     return image, {"style": style, "faces": int(len(rows)), "reals": int(len(reals)),
