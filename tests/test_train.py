@@ -582,3 +582,25 @@ def test_the_gray_target_is_the_silver_of_the_gray_labelled_hair(slice_dir):
     assert colors["gray"]["faces"] == 1
     np.testing.assert_allclose(colors["gray"]["mean"], to_lab(crops[1, :1, :1].astype(np.float32) / 255)[0, 0],
                                atol=0.01)
+
+
+def test_segmenter_labels_can_count_the_teachers_doubt_off_the_person_as_no_hair():
+    """``train.segmenter.labels``: the teacher half-calls a dark wall beside the head hair (0.2-0.45:
+    CelebA test rows 288, 448). Scaled to its sure level (0.6), that doubt became a target of 0.4 and
+    more in the silhouette's grown edge; with ``floor``, off the person it is no hair, on the person
+    (a strand's end over the skin) it is as before, and sure hair is hair either way."""
+    from train.segmenter import HAIR, dark_walls, labels
+
+    size = 32
+    teacher = np.full((1, size, size), 64, np.uint8)            # doubt: 0.25
+    teacher[:, :4] = 180                                          # sure hair: 0.71
+    person = np.zeros((1, size, size), np.uint8)
+    person[:, :, :16] = 255                                       # the person on the left half
+    plain, floored = labels(teacher, person, 7)[0, HAIR], labels(teacher, person, 7, floor=0.25)[0, HAIR]
+    wall = np.s_[8:, 17:22]                                       # off the person, in the grown silhouette
+    assert plain[wall].min() > 0.4 and floored[wall].max() < 0.01
+    np.testing.assert_allclose(floored[8:, :16], plain[8:, :16])  # on the person: unchanged
+    assert floored[:4, :16].min() == 1.0
+    assert plain[:, 24:].max() == 0.0                             # beyond the grown silhouette: none
+    crops = np.stack([np.full((size, size, 3), 20, np.uint8), np.full((size, size, 3), 200, np.uint8)])
+    assert dark_walls(crops, np.repeat(person / 255.0, 2, axis=0)).tolist() == [True, False]

@@ -37,6 +37,7 @@ from mirror.errors import MirrorError
 log = logging.getLogger(__name__)
 
 HAIR, PERSON = 0, 1
+SURE = 0.6              # the teacher's softmax peaks near 0.7 for hair: from this on it is sure
 
 
 @dataclass
@@ -55,6 +56,8 @@ class Config:
     p_decode: float = 0.25      # share replaced by the VAE's decode of the crop (needs --engines)
     engines: str | None = "engines"
     hat_weight: float = 4.0     # crops with a hat are drawn this many times as often
+    dark_weight: float = 1.0    # crops with a dark wall (``dark_walls``) are drawn this many times as often
+    label_floor: float = 0.0    # teacher hair probability counted as none off the person (its doubt over a dark wall)
 
 
 def block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
@@ -101,19 +104,22 @@ class Exported(nn.Module):
         return torch.sigmoid(self.student(image))
 
 
-def labels(teacher: np.ndarray, person: np.ndarray, grow: int) -> np.ndarray:
+def labels(teacher: np.ndarray, person: np.ndarray, grow: int, floor: float = 0.0) -> np.ndarray:
     """(N, 2, S, S) float32 targets: the teacher's hair within the grown silhouette, and the person.
 
     Args:
         teacher: (N, S, S) uint8 teacher hair probability x 255.
         person: (N, S, S) uint8 selfie-segmentation probability x 255.
+        floor: teacher probability that counts as no hair off the person (its target rises from
+            there to 1 at SURE; on the person, from 0).
     """
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
     out = np.empty((len(teacher), 2) + teacher.shape[1:], np.float32)
     for i, (t, p) in enumerate(zip(teacher, person)):
         silhouette = cv2.dilate((p > 127).astype(np.uint8), kernel).astype(np.float32)
-        # The teacher's softmax peaks near 0.7 for hair: 0.6 and up counts as sure.
-        out[i, HAIR] = np.clip(t.astype(np.float32) / (0.6 * 255), 0, 1) * silhouette
+        # (the floor off the person only: on it, a strand's end over the skin is as doubtful)
+        none = floor * (1.0 - p.astype(np.float32) / 255)
+        out[i, HAIR] = np.clip((t.astype(np.float32) / 255 - none) / (SURE - none), 0, 1) * silhouette
         out[i, PERSON] = p.astype(np.float32) / 255
     return out
 
@@ -234,24 +240,39 @@ def labelled_rows(folder: str, split: int) -> np.ndarray:
                           & np.load(os.path.join(folder, "teacher_rows.npy")))
 
 
-def load_split(folder: str, split: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def load_split(folder: str, split: int, floor: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(crops (N, S, S, 3) uint8, labels (N, 2, S, S) float32, raw teacher (N, S, S) uint8) of the
     teacher-labelled rows of one split (0 train, 1 val, 2 test)."""
     rows = labelled_rows(folder, split)
     teacher = np.load(os.path.join(folder, "teacher.npy"), mmap_mode="r")[rows]
     person = np.load(os.path.join(folder, "person.npy"), mmap_mode="r")[rows]
     crops = np.ascontiguousarray(np.load(os.path.join(folder, "crops.npy"), mmap_mode="r")[rows])
-    return crops, labels(teacher, person, Config.grow), np.asarray(teacher)
+    return crops, labels(teacher, person, Config.grow, floor), np.asarray(teacher)
 
 
-def sampling_weights(folder: str, split: int, hat_weight: float) -> torch.Tensor:
+def sampling_weights(folder: str, split: int, hat_weight: float, dark_weight: float = 1.0) -> torch.Tensor:
     """(N,) how often each labelled crop of a split is drawn: crops with a hat ``hat_weight``
-    times as often as the rest (few wear one, and a cap must not pass for hair)."""
+    times as often as the rest (few wear one, and a cap must not pass for hair), crops with a
+    dark wall (``dark_walls``) ``dark_weight`` times (the wall beside dark hair must not pass for
+    it either); both: the larger."""
     from train.data import attribute_names
 
+    rows = labelled_rows(folder, split)
     hat = attribute_names(folder).index("Wearing_Hat")
-    hats = np.load(os.path.join(folder, "attributes.npy"))[labelled_rows(folder, split), hat] > 0
-    return torch.from_numpy(np.where(hats, hat_weight, 1.0))
+    hats = np.load(os.path.join(folder, "attributes.npy"))[rows, hat] > 0
+    crops = np.load(os.path.join(folder, "crops.npy"), mmap_mode="r")
+    person = np.load(os.path.join(folder, "person.npy"), mmap_mode="r")
+    dark = np.concatenate([dark_walls(np.asarray(crops[rows[i:i + 1024]]), np.asarray(person[rows[i:i + 1024]]) / 255.0)
+                           for i in range(0, len(rows), 1024)]) if dark_weight != 1.0 else np.zeros(len(rows), bool)
+    return torch.from_numpy(np.maximum(np.where(hats, hat_weight, 1.0), np.where(dark, dark_weight, 1.0)))
+
+
+def dark_walls(crops: np.ndarray, person: np.ndarray) -> np.ndarray:
+    """(N,) bool: crops with a dark background: beyond the selfie silhouette (``person`` (N, S, S)
+    in [0, 1] under 0.25) on at least a fifth of the crop, of mean grey under 60."""
+    background = person < 0.25
+    grey = (crops.mean(3) * background).sum((1, 2)) / np.maximum(background.sum((1, 2)), 1)
+    return (background.mean((1, 2)) >= 0.2) & (grey < 60)
 
 
 def false_hair(hair: np.ndarray, crops: np.ndarray, person: np.ndarray) -> tuple[float, int]:
@@ -259,9 +280,7 @@ def false_hair(hair: np.ndarray, crops: np.ndarray, person: np.ndarray) -> tuple
     background: beyond the selfie silhouette (person < 0.25) on at least a fifth of the crop,
     mean grey under 60."""
     background = person < 0.25
-    share = background.mean((1, 2))
-    grey = (crops.mean(3) * background).sum((1, 2)) / np.maximum(background.sum((1, 2)), 1)
-    dark = (share >= 0.2) & (grey < 60)
+    dark = dark_walls(crops, person)
     wrong = ((hair > 0.5) & background)[dark].sum()
     return float(wrong / max(background[dark].sum(), 1)), int(dark.sum())
 
@@ -282,10 +301,10 @@ def train(config: Config) -> dict:
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     os.makedirs(config.run, exist_ok=True)
-    crops, target, _ = load_split(config.data, 0)
-    val_crops, val_target, _ = load_split(config.data, 1)
+    crops, target, _ = load_split(config.data, 0, config.label_floor)
+    val_crops, val_target, _ = load_split(config.data, 1, config.label_floor)
     decodes = torch.from_numpy(decodes_of(config.engines, crops)) if config.engines and config.p_decode > 0 else None
-    weights = sampling_weights(config.data, 0, config.hat_weight)
+    weights = sampling_weights(config.data, 0, config.hat_weight, config.dark_weight)
     x_all = torch.from_numpy(crops.transpose(0, 3, 1, 2).copy())
     y_all = torch.from_numpy(target)
     model = Student(config.width)
@@ -339,7 +358,7 @@ def scores(pred: np.ndarray, crops: np.ndarray, target: np.ndarray, teacher: np.
     wrong, dark = false_hair(pred[:, HAIR], crops, target[:, PERSON])
     return {"test_crops": len(crops),
             "hair_iou_vs_labels": round(iou(pred[:, HAIR], target[:, HAIR]), 4),
-            "hair_iou_vs_raw_teacher": round(iou(pred[:, HAIR], teacher / (0.6 * 255)), 4),
+            "hair_iou_vs_raw_teacher": round(iou(pred[:, HAIR], teacher / (SURE * 255)), 4),
             "person_iou_vs_selfie": round(iou(pred[:, PERSON], target[:, PERSON]), 4),
             "dark_background_crops": dark,
             "false_hair_on_dark_backgrounds": round(wrong, 4)}
@@ -395,6 +414,10 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--run", default=defaults.run)
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--width", type=int, default=defaults.width)
+    parser.add_argument("--dark-weight", type=float, default=defaults.dark_weight,
+                        help="crops with a dark wall are drawn this many times as often")
+    parser.add_argument("--label-floor", type=float, default=defaults.label_floor,
+                        help="teacher hair probability counted as none")
     parser.add_argument("--threads", type=int, default=defaults.threads)
     parser.add_argument("--engines", default=defaults.engines, help="the VAE whose decodes the student also sees")
     parser.add_argument("--export", metavar="DIR", help="only export the run to DIR/segmenter.onnx")
@@ -412,7 +435,8 @@ def main(args: argparse.Namespace) -> int:
             log.info("wrote %s", contact_sheet(args.run, args.data, args.sheet))
         else:
             config = Config(data=args.data, run=args.run, epochs=args.epochs, width=args.width,
-                            threads=args.threads, engines=args.engines)
+                            threads=args.threads, engines=args.engines, dark_weight=args.dark_weight,
+                            label_floor=args.label_floor)
             log.info("last epoch: %s", train(config))
             log.info("test: %s", evaluate(args.run, args.data))
     except MirrorError as error:
