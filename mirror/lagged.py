@@ -8,7 +8,8 @@ Planning and rendering a shape style (bald, bangs) costs more than a camera fram
 small CPU. Here it runs on a worker thread as often as it can, and each frame gets the newest
 finished edit, carried over to this frame's crop (``rebase``). The crop is aligned to the face,
 so the edit follows the head; only what it draws updates at the worker's rate. The first frame
-of a style (and of a face) is edited at once, so a style never shows late. A recolouring runs
+of a style (and of a face) is edited at once, so a style never shows late; a head that has not
+moved since the edit shown is drawn anew only now and then (``stale``). A recolouring runs
 no model: it is drawn on every frame (carried over, its colour change would smear on a moving
 head).
 """
@@ -34,6 +35,8 @@ LENT_STALE = 6.0   # a carried edit redraws its lent grid where that shows the c
                    # (the grid's weight times the change, summed over B, G and R)
 CARRY_REACH = 0.02  # an edit is carried only while the head has moved less than this in the crop since
                     # (the mean of its HEAD_POINTS, share of the crop); farther, it is made anew at once
+REDRAW_REACH = 0.004  # the worker draws anew once the head has moved this far since the edit shown ...
+REDRAW_AGE = 500      # ... or that edit is this old (ms of the stream): a still head is not redrawn on end
 
 EditFn = Callable[[Frame, "AlignedFace | None", Style, float], "EditedFace | None"]
 
@@ -98,14 +101,27 @@ def _held_above(beyond: Beyond, then: AlignedFace, now: AlignedFace) -> Beyond:
     return Beyond(np.maximum(beyond.mask, weight), fill=fill, inset=beyond.inset)
 
 
+def moved(then: AlignedFace, now: AlignedFace) -> float:
+    """How far the head has moved in the crop from ``then`` to ``now``: the mean distance of its
+    HEAD_POINTS, as a share of the crop's side."""
+    distance = np.linalg.norm(now.landmarks[HEAD_POINTS, :2] - then.landmarks[HEAD_POINTS, :2], axis=1)
+    return float(distance.mean()) / now.crop.shape[0]
+
+
+def stale(then: AlignedFace, then_ms: int, now: AlignedFace, now_ms: int) -> bool:
+    """Whether an edit made on ``then`` (at ``then_ms``) is worth drawing anew for ``now``: the head
+    has moved (REDRAW_REACH) or it is old (REDRAW_AGE). Drawn again for a head that has not moved,
+    it comes out the same, and costs the frames a core."""
+    return now_ms - then_ms >= REDRAW_AGE or moved(then, now) >= REDRAW_REACH
+
+
 def still_fits(then: AlignedFace, now: AlignedFace) -> bool:
     """Whether an edit of ``then``'s crop can be carried over to ``now``'s (``rebase``): the crop
     follows the face's position, size and roll, not its nodding or turning, which move the head in
     the crop. A head nodding fast (d12) moved 3-4 % of the crop in the six frames a bald drawing
     took, and the drawing carried over lay off it: a bare plate above the head, a strand of the
     old fringe across the forehead."""
-    moved = np.linalg.norm(now.landmarks[HEAD_POINTS, :2] - then.landmarks[HEAD_POINTS, :2], axis=1)
-    return float(moved.mean()) < CARRY_REACH * now.crop.shape[0]
+    return moved(then, now) < CARRY_REACH
 
 
 def drawn_every_frame(style: Style) -> bool:
@@ -124,7 +140,7 @@ class LaggedEdit:
         self._busy = threading.Lock()            # held while ``edit`` runs, on either thread
         self._ready = threading.Condition()
         self._job: tuple | None = None
-        self._result: tuple | None = None         # (key, aligned, edited, timings) of the newest edit
+        self._result: tuple | None = None         # (key, aligned, edited, timings, ms) of the newest edit
         self._error: BaseException | None = None
         self._closed = False
         self._thread = threading.Thread(target=self._work, name="mirror-render", daemon=True)
@@ -139,10 +155,10 @@ class LaggedEdit:
             usable = (aligned is not None and result is not None and result[0] == key
                       and not drawn_every_frame(style) and still_fits(result[1], aligned))
             if usable:
-                if error is None and self._job is None:
+                if error is None and self._job is None and stale(result[1], result[4], aligned, frame.timestamp_ms):
                     self._job = (frame, aligned, style, strength)
                     self._ready.notify()
-                self._result = result[:3] + ({},)      # a new edit's timings go to one frame only
+                self._result = result[:3] + ({},) + result[4:]     # a new edit's timings go to one frame only
         if error is not None:
             raise error
         if usable:
@@ -156,7 +172,7 @@ class LaggedEdit:
         with self._busy:
             edited = self._edit(frame, aligned, style, strength)
         with self._ready:
-            self._result = None if edited is None else (key, aligned, edited, {})
+            self._result = None if edited is None else (key, aligned, edited, {}, frame.timestamp_ms)
         return edited
 
     def _work(self) -> None:
@@ -179,7 +195,7 @@ class LaggedEdit:
             with self._ready:
                 key = (style.name, float(strength))
                 if edited is not None and self._result is not None and self._result[0] == key:
-                    self._result = (key, aligned, edited, timings)
+                    self._result = (key, aligned, edited, timings, frame.timestamp_ms)
                 self._job = None
 
     def close(self) -> None:
