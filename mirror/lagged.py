@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import cv2
 import numpy as np
@@ -39,6 +39,17 @@ REDRAW_REACH = 0.004  # the worker draws anew once the head has moved this far s
 REDRAW_AGE = 500      # ... or that edit is this old (ms of the stream): a still head is not redrawn on end
 
 EditFn = Callable[[Frame, "AlignedFace | None", Style, float], "EditedFace | None"]
+
+
+class _Shown(NamedTuple):
+    """The newest finished edit: of which style and strength (``key``), made on ``aligned`` at
+    ``ms`` (the stream's time), and its stage timings (reported with one frame only)."""
+
+    key: tuple[str, float]
+    aligned: AlignedFace
+    edited: EditedFace
+    timings: dict
+    ms: int
 
 
 def rebase(edited: EditedFace, then: AlignedFace, now: AlignedFace) -> EditedFace:
@@ -140,7 +151,7 @@ class LaggedEdit:
         self._busy = threading.Lock()            # held while ``edit`` runs, on either thread
         self._ready = threading.Condition()
         self._job: tuple | None = None
-        self._result: tuple | None = None         # (key, aligned, edited, timings, ms) of the newest edit
+        self._result: _Shown | None = None
         self._error: BaseException | None = None
         self._closed = False
         self._thread = threading.Thread(target=self._work, name="mirror-render", daemon=True)
@@ -152,19 +163,19 @@ class LaggedEdit:
         with self._ready:
             error, self._error = self._error, None
             result = self._result
-            usable = (aligned is not None and result is not None and result[0] == key
-                      and not drawn_every_frame(style) and still_fits(result[1], aligned))
+            usable = (aligned is not None and result is not None and result.key == key
+                      and not drawn_every_frame(style) and still_fits(result.aligned, aligned))
             if usable:
-                if error is None and self._job is None and stale(result[1], result[4], aligned, frame.timestamp_ms):
+                if error is None and self._job is None and stale(result.aligned, result.ms, aligned, frame.timestamp_ms):
                     self._job = (frame, aligned, style, strength)
                     self._ready.notify()
-                self._result = result[:3] + ({},) + result[4:]     # a new edit's timings go to one frame only
+                self._result = result._replace(timings={})      # a new edit's timings go to one frame only
         if error is not None:
             raise error
         if usable:
             start = time.perf_counter()
-            stage_timings().update(result[3])
-            edited = rebase(result[2], result[1], aligned)
+            stage_timings().update(result.timings)
+            edited = rebase(result.edited, result.aligned, aligned)
             add_timing("rebase", start)
             return edited
         # A new style, a recolouring, a head moved too far for the last edit, or no face: edit now
@@ -172,7 +183,7 @@ class LaggedEdit:
         with self._busy:
             edited = self._edit(frame, aligned, style, strength)
         with self._ready:
-            self._result = None if edited is None else (key, aligned, edited, {}, frame.timestamp_ms)
+            self._result = None if edited is None else _Shown(key, aligned, edited, {}, frame.timestamp_ms)
         return edited
 
     def _work(self) -> None:
@@ -194,8 +205,8 @@ class LaggedEdit:
                 continue
             with self._ready:
                 key = (style.name, float(strength))
-                if edited is not None and self._result is not None and self._result[0] == key:
-                    self._result = (key, aligned, edited, timings, frame.timestamp_ms)
+                if edited is not None and self._result is not None and self._result.key == key:
+                    self._result = _Shown(key, aligned, edited, timings, frame.timestamp_ms)
                 self._job = None
 
     def close(self) -> None:

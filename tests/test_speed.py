@@ -281,7 +281,7 @@ def test_a_still_head_is_drawn_anew_only_when_it_moves_or_its_edit_is_old():
         wait_for(1)
         assert drawn == [REDRAW_AGE]
         lagged(Frame(100, REDRAW_AGE + 33, image), face(0.5 * REDRAW_REACH), style, 1.0)
-        wait_for(2)
+        time.sleep(0.2)
         assert drawn == [REDRAW_AGE]
         lagged(Frame(101, REDRAW_AGE + 66, image), face(2 * REDRAW_REACH), style, 1.0)   # moved
         wait_for(2)
