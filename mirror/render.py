@@ -23,7 +23,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import functools
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import cv2
 import numpy as np
@@ -55,12 +55,18 @@ GUIDE_EPS = 2e-3       # guided filter regulariser (intensity^2 in [0, 1] units)
 CHANGE_MIN, CHANGE_FULL = 0.15, 0.55
 UNSURE = (0.05, 0.2)   # ... but a fringe a style takes wherever it lies goes where hair is this likely (not / wholly),
 DARKER_STRANDS = (0.0, 6.0)  # ... of the hair's colour and this much darker than the skin in L* (not / wholly)
+HAT_GROUND = 0.01      # hair taken away under a hat (``not_skin_hued`` over this share of the crop, at CAP_SHARE) ...
+HAT_SURE = (0.5, 0.8)  # ... goes only where the segmenter is this sure of it (not / wholly)
 RETAKE_MIN = (0.1, 1e-3)  # a later frame's hair is taken (``retake``) where that draws this much more, if as much as this share of the crop
-FRINGE_REACH = 0.02   # removed hair takes this much (share of the crop) of the wall beside it too (its fringe)
+FRINGE_REACH = 0.025  # removed hair takes this much (share of the crop) of the wall beside it too (its fringe;
+                      # 0.02 with the segmenter before the forty-sixth pass, whose 0.2-0.5 halo off the person
+                      # lay 1-2 px at 256 farther out than this one's, which calls it wall)
 WISPS = 0.04           # bald scalp reaches this far (share of the crop) below the hair that goes
 DIP_WIDTH = 0.012      # a removal's weight: its dips narrower than this (share of the crop) are filled ...
 DIP_FROM = 0.5         # ... where it is over this (``close_dips``)
 HUNG_FROM = 0.04       # ... and hair over the face goes if the hair this far (share of the crop) above the brows does,
+HUNG_WHOLE = 0.15      # ... (below the brows' arc, wholly where the segmenter is this sure of it,
+HUNG_FAINT = 0.05      # ... with its strands' soft edge joined to it down to this)
 HUNG_EYES = 0.1        # ... up to this many eye widths from the eyes;
 BESIDE_SURE = 0.35     # ... and where long hair goes whole, the strands over the cheeks joined to it this sure
 # Colour: the hair's spread may shrink at most this much, per channel (L, a, b), and never grows.
@@ -72,6 +78,7 @@ SOFT = 0.012           # drawn regions' edges are feathered over this (Gaussian 
 COPY = 0.12            # new hair below a hairline is the hair up to this far above it, mirrored down
 STRETCH = 4.0          # ... and stretched by at most this much to reach its lower end (at 2, short hair folded into a zigzag)
 DENSE = 0.02           # new hair is drawn from hair this far (share of the crop) inside its edge
+BARE_RIM = 0.005       # recolouring: skin-coloured hair with less than this share of the crop dense is a bald head's rim
 SOURCE_MIN = 0.3       # ... if it has at least this much of it (share of the new hair's area; at 0.5 short hair got none)
 SOURCE_SURE = 0.85     # ... copied from where the segmenter is this sure of hair (a cap it half takes for hair: 0.6-0.8),
 SURE_SHARE = 0.6       # ... if that is this share of the dense hair (less: a head under a cap, ``_under_cap``, whose colour
@@ -81,6 +88,16 @@ ROOTS = 0.04           # ... and reaches up to this far over the thin hair above
 BROAD = 0.03           # ... its patches of light and shade evened out above this size (share of the crop)
 OUTLIER = 2.0          # ... its colour kept within this many robust spreads of the hair's own (L*; a*, b* halved)
 STRANDS_RATE = 0.5     # ... in video, following each frame's copy at this rate (a copy of compressed hair shimmers)
+# A head is under a cap too where more than CAP_SHARE of the new hair's ground (where the segmenter
+# sees no hair: the fringe, and the head above it up to its hair or its top) lacks the skin's hue:
+# a segmenter sure a cap is not hair leaves it there, and a fringe was copied over its brim from
+# the hair beside or above it (CelebA 000635, 003249: 0.96, 0.84 of it). Lit or shadowed foreheads
+# keep their hue: 3 of 600 test faces without a hat are over it, under stage light (005207, 002944)
+# or red hair over the forehead (006245); bangs then draws on 527 of them, not 530.
+CAP_SHARE = 0.7
+CAP_HUE = 30.0         # ... the skin's hue: a*, b* within this many degrees of the face interior's,
+CAP_CHROMA = (0.35, 1.8)  # ... its chroma this share of the face's (a black or white cap has none) ...
+CAP_GREY = 5.0         # ... unless the face's chroma is under this (a black-and-white photo: hue tells nothing)
 BAY_REACH = 0.1        # new hair: skin the hair mask covers up to this far (share of the crop) above the face's outline is bare:
 BAY_SHARE = (0.3, 0.7)  # ... where its a*, b* lie this share of the way from the hair's to the skin's (not / wholly),
 BAY_APART = (12.0, 18.0)  # ... if those are this far apart (not at all / wholly),
@@ -93,7 +110,11 @@ NOT_SKIN = (6.0, 16.0)  # recolouring: a pixel this far (CIELAB) from the face's
 SKIN_LIGHT = 0.5       # ... its lightness weighed this much beside a*, b*
 SKIN_ZONE = 0.04       # ... within this (share of the crop) of the face's outline; farther out, hair
 HAIR_CERTAIN = (0.9, 0.97)  # ... and not where the segmenter is this sure of hair (from / wholly),
-CERTAIN_INSET = 0.02   # ... this far (share of the crop) inside its edge (skin-coloured hair: a blond fringe)
+CERTAIN_INSET = 0.02   # ... this far (share of the crop) inside its edge (skin-coloured hair: a blond fringe),
+HAIR_TAKEN = (0.6, 0.85)  # ... nor, for hair whose colour the skin's is within MIX_CONTRAST of (wholly / not),
+                       # where it takes it for hair (as HANG_SURE: from / wholly), as far inside: colour
+                       # cannot tell such hair from skin, so the segmenter's call does (it gives a
+                       # see-through blond fringe 0.8-0.9, under HAIR_CERTAIN: CelebA 184436)
 DARKER = 10.0          # a recolouring this much darker in L* (light hair made dark) ...
 HANG_SURE = (0.6, 0.85)  # ... takes hair over the protected face where the segmenter is this sure (from / wholly)
 HANG_COLOR = (2.0, 3.5)  # ... and is this close to the hair's colour (its spreads: wholly / not)
@@ -309,7 +330,13 @@ def move(own: np.ndarray, target: np.ndarray, amount: float = 1.0, warm: bool = 
     # and stayed brown; near a light one (blond, gray), moved, it was told from real hair of the
     # colour more often (blond's detectability 0.742 -> 0.766).
     near = ALREADY[0] if target[0, 0] >= LIGHT_TARGET else ALREADY[1]
-    distance = float(np.linalg.norm(target[0] - own[0]))
+    black = float(np.clip((BLACK[1] - target[0, 0]) / (BLACK[1] - BLACK[0]), 0.0, 1.0))
+    # (Black is judged as hair made black ends up, neutral (BLACK_CHROMA of its a*, b*), not in
+    # the scene's warm cast: d3's brown hair, 5 units off the cast black and 12 off the neutral,
+    # was left brown.)
+    goal = np.array(target[0], np.float32)
+    goal[1:] *= 1.0 - black * (1.0 - BLACK_CHROMA)
+    distance = float(np.linalg.norm(goal - own[0]))
     amount *= float(np.clip((distance - near[0]) / (near[1] - near[0]), 0.0, 1.0))
     if warm:
         target = _warmth(own, target)
@@ -326,7 +353,6 @@ def move(own: np.ndarray, target: np.ndarray, amount: float = 1.0, warm: bool = 
         # target's hue (overshot, a red-brown head turned blond would come out grey-green).
         chroma = float(np.linalg.norm(target[0, 1:]))
         mean[1:] = target[0, 1:] * max(1.0, float(np.linalg.norm(mean[1:])) / max(chroma, 1e-6))
-    black = float(np.clip((BLACK[1] - target[0, 0]) / (BLACK[1] - BLACK[0]), 0.0, 1.0))
     if black > 0.0:
         # Nor does black make any hair lighter: blue-black hair made black keeps its depth
         # (lightened to the target's mean, it came out a dull ash).
@@ -671,7 +697,16 @@ def hung_below(hair: np.ndarray, keep_out: np.ndarray, taken: np.ndarray, landma
     # (``hanging`` keeps only the sure hair's components: none there, as on most faces, no fringe)
     if not (over & (hair > 0.5)).any():
         return np.zeros_like(hair, dtype=np.float32)
-    over = hanging(hair, keep_out) * over
+    # Below the arc, beside the eyes (a lock over the temple), wholly where the segmenter is
+    # HUNG_WHOLE sure, with the soft edge of its strands joined to it down to HUNG_FAINT: in
+    # proportion to its doubt and cut where it is half sure, the soft edge of the astronaut's lock
+    # (0.15-0.45 to the segmenter; 0.5-0.7 to the one before the forty-sixth pass) stayed as a
+    # brown strip beside the new scalp, a seam. (Above it, a fringe's end over the brows: in proportion, as the brows'
+    # edge the blur of more would reach.)
+    sure = hanging(hair, keep_out)
+    beside = rows >= line
+    soft = joined_to(((hair > HUNG_FAINT) & over & beside) | (sure > 0.0), sure > 0.0) & beside
+    over = np.maximum(sure, soft * np.clip(hair * (1.0 / HUNG_WHOLE), 0.0, 1.0)) * over
     spared = _spared(landmarks, size)
     return (over * goes[None, :] * (1.0 - spared)).astype(np.float32)
 
@@ -1237,6 +1272,28 @@ def _skinlike(lab: np.ndarray, skin: np.ndarray) -> np.ndarray:
     return 1.0 - np.clip((distance - NOT_SKIN[0]) * (1.0 / (NOT_SKIN[1] - NOT_SKIN[0])), 0.0, 1.0)
 
 
+def not_skin_hued(image: np.ndarray, landmarks: np.ndarray, ground: np.ndarray) -> float:
+    """The share of ``ground`` (R, R) bool on the (R, R, 3) uint8 BGR ``image`` that has not the
+    hue of the face's skin (its interior's median a*, b*: within CAP_HUE, at CAP_CHROMA of its
+    chroma; lightness left out, so a lit or shadowed forehead keeps it): a cap, a hat. 0 where
+    there is no ground, or the skin has no hue to tell (CAP_GREY: a black-and-white photo)."""
+    box = nonzero_box(ground)
+    if box is None:
+        return 0.0
+    part = slice(*box[0]), slice(*box[1])
+    interior = face_interior(landmarks, image.shape[0])
+    lab = to_lab(image)
+    skin = np.median(lab[interior][::4, 1:], axis=0) if interior.any() else None
+    chroma = float(np.linalg.norm(skin)) if skin is not None else 0.0
+    if chroma < CAP_GREY:
+        return 0.0
+    ab = lab[part][ground[part]][:, 1:]
+    own = np.linalg.norm(ab, axis=1)
+    hued = ((ab @ skin >= np.cos(np.radians(CAP_HUE)) * own * chroma)
+            & (own >= CAP_CHROMA[0] * chroma) & (own <= CAP_CHROMA[1] * chroma))
+    return 1.0 - float(hued.mean())
+
+
 def _fall(near: np.ndarray, scale: float) -> np.ndarray:
     """(H, W) float32: exp(-distance to the nearest pixel of ``near`` (H, W) bool / ``scale``)
     (0 where it has none)."""
@@ -1587,6 +1644,13 @@ class HairRenderer:
             own = own_color(crop_lab, aligned.hair)
             interior = face_interior(aligned.landmarks, aligned.crop.shape[0])
             skin = np.median(crop_lab[interior][::4], axis=0) if interior.any() else None
+            # A bald head's lit rim, which the segmenter takes for hair (0.8-0.9), is not hair to
+            # recolour: skin-coloured "hair" (within MIX_CONTRAST[0] of the skin) with hardly any of
+            # it dense (under BARE_RIM of the crop; 183146 made black wore a black arc). (Dark hair
+            # on a dark wall can have as little dense: 004800, 0.2 %.)
+            if (own is not None and skin is not None and np.linalg.norm(own[0] - skin) < MIX_CONTRAST[0]
+                    and self._dense(aligned.hair).mean() < BARE_RIM):
+                own = None
             if self.video:
                 own = self._follow(self._own_color, own)
                 skin = self._follow(self._skin, skin)
@@ -1668,6 +1732,16 @@ class HairRenderer:
         # A pixel whose hair goes is wholly redrawn, its strands' fringe against the wall too.
         fringe = _width(FRINGE_REACH, size)
         taken = loss * np.clip(hair * 6.0, 0.0, 1.0)
+        # ... but under a hat, only the hair the segmenter is sure of (HAT_SURE): the hat over the
+        # head, which it half takes for hair (0.2-0.4), was taken and its brim smeared into the wall
+        # (Grace Hopper made bald). A hat: most of what would be taken on the head above the brows,
+        # where the segmenter doubts it is hair, has not the skin's hue (``not_skin_hued``).
+        if loss.max() > 0:
+            person = cv2.resize(aligned.person, (size, size), interpolation=cv2.INTER_LINEAR) > 0.5
+            head = person & above_brows(landmarks, size)
+            ground = (taken > 0.05) & (hair < 0.5) & head
+            if ground.sum() >= HAT_GROUND * size * size and not_skin_hued(aligned.detail, landmarks, ground) > CAP_SHARE:
+                taken *= np.clip((hair - HAT_SURE[0]) * (1.0 / (HAT_SURE[1] - HAT_SURE[0])), 0.0, 1.0)
         # ... and, where the style takes a fringe wherever it lies (``plan.reach``), so is hair there
         # the segmenter is unsure of (UNSURE) if it has the hair's colour: a fringe's strands with
         # skin between them, half taken, were a dark blot on a bald dome's front (d12).
@@ -1801,7 +1875,7 @@ class HairRenderer:
         else:
             dense = roots = None
         if (roots is not None and roots.any() and total >= SOURCE_MIN * (grow > 0.5).sum()
-                and not self._under_cap(int(sure.sum()) / total)):
+                and not self._under_cap(int(sure.sum()) / total, lambda: self._capped_ground(aligned, grow, kept, landmarks))):
             grow = strand_tips(self._from_hairline(grow, kept, soft))
             strands, source = self._strands(out, roots, grow > 0.5, FOLD * size)
             # ... in the sure hair's own colour, its lighter part.
@@ -2035,16 +2109,35 @@ class HairRenderer:
         inset = _width(DENSE, hair.shape[0])
         return cv2.erode((hair > 0.6).astype(np.uint8), np.ones((inset, inset), np.uint8)) > 0
 
-    def _under_cap(self, share: float) -> bool:
+    def _under_cap(self, share: float, ground: Callable[[], float] | None = None) -> bool:
         """Whether a head is under a cap or hat that the segmenter half takes for hair (0.6-0.8,
         where it is 0.95 on hair): less than SURE_SHARE of its dense hair is what it is sure of
         (``share``). In video a head not under one on the last frame is taken to be under one
         only below SURE_SHARE less SURE_HOLD (as a head turns, the share dips for a few frames:
-        d12's to 0.59), so the decision does not blink."""
+        d12's to 0.59), so the decision does not blink. Or one it takes for no hair: more than
+        CAP_SHARE of the new hair's ground is not skin (``ground``, measured only if asked,
+        ``_capped_ground``)."""
         capped = share < SURE_SHARE - (SURE_HOLD if self._capped is False else 0.0)
+        if not capped and ground is not None:
+            capped = ground() > CAP_SHARE
         if self.video:
             self._capped = capped
         return capped
+
+    @staticmethod
+    def _capped_ground(aligned: AlignedFace, grow: np.ndarray, hair: np.ndarray, landmarks: np.ndarray) -> float:
+        """The share of new hair's ground, where the segmenter sees no hair (``hair`` (R, R) under
+        0.5) on the person, that has not the skin's hue (``not_skin_hued``: a cap): the new hair
+        ``grow`` (R, R) and, in its columns, the head above it up to the hair there or, with none, to
+        its top."""
+        size = grow.shape[0]
+        new = grow > 0.5
+        rows = np.arange(size)[:, None]
+        top = column_span(new)[0][None, :]
+        last = column_span((hair > 0.5) & (rows < top))[1][None, :]
+        above = new.any(axis=0)[None, :] & (rows > last) & (rows < top)
+        person = cv2.resize(aligned.person, (size, size), interpolation=cv2.INTER_LINEAR) > 0.5
+        return not_skin_hued(aligned.detail, landmarks, (new | above) & (hair < 0.5) & person)
 
     @staticmethod
     def _keep_out(landmarks: np.ndarray, size: int, inset: float = 0.0, below_chin: bool = False) -> np.ndarray:
@@ -2098,8 +2191,15 @@ class HairRenderer:
         # not sure of hair, off the face (whose skin the matte tells from hair itself).
         doubt = (1.0 - cls._sure(aligned, size, HAIR_CERTAIN)[box]) * (1.0 - zone[box])
         # (Not where the segmenter is sure of hair well inside its edge: hair there even in the
-        # skin's colour.)
-        zone *= 1.0 - cls._sure(aligned, size, HAIR_CERTAIN, CERTAIN_INSET)
+        # skin's colour. Nor, for hair of about the skin's colour, where it takes it for hair at
+        # all: only its call tells them apart; dark hair's is told by colour, and the skin between
+        # a dark fringe and the brows that the segmenter half takes in stays skin.)
+        certain = cls._sure(aligned, size, HAIR_CERTAIN, CERTAIN_INSET)
+        alike = 0.0 if skin is None else float(np.clip(
+            (MIX_CONTRAST[1] - np.linalg.norm(own[0] - skin)) / (MIX_CONTRAST[1] - MIX_CONTRAST[0]), 0.0, 1.0))
+        if alike > 0.0:
+            certain = np.maximum(certain, alike * cls._sure(aligned, size, HAIR_TAKEN, CERTAIN_INSET))
+        zone *= 1.0 - certain
         lab = to_lab(aligned.detail[box])
         matte, mixed[box], mix = hair_matte(lab, own, hair[box], skin, zone[box], unmixed=True)
         matte *= 1.0 - _shadow(lab, own, matte, size) * doubt

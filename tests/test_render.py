@@ -903,7 +903,9 @@ def test_grey_hair_made_black_meets_a_high_forehead_in_a_soft_hairline(pipeline)
     drop = before[..., 0] - after[..., 0]
     hair_drop = float(np.median(drop[hair > 0.95]))
     assert hair_drop > 50                                                       # black
-    assert ((drop > 5) & (drop < 0.5 * hair_drop) & above & between).sum() > 800
+    # (987 then, 843 with this code; the stricter segmenter's sharper edge: 685, and 446 with the
+    # cut back (no exemption for skin beside the hair, ON_PERSON); the old one's 513)
+    assert ((drop > 5) & (drop < 0.5 * hair_drop) & above & between).sum() > 600
     assert ((drop > 5) & (hair < 0.1) & above & between).sum() < 50              # no haze
 
 
@@ -1207,9 +1209,11 @@ def test_new_hair_covers_a_bay_of_skin_the_hair_mask_takes_for_hair(pipeline, d1
 
     bay, left = skin_hued(before), skin_hued(after)
     assert bay.sum() > 100 and left.sum() < 10
-    # The renderer's map of it covers it, and takes little else of his hair (1 % of the sure hair).
+    # The renderer's map of it covers it, and takes little else of his hair (0.2 % of the sure hair
+    # with the old segmenter, 0.4 % with the stricter one, a rim of half-skin at the bay's edge;
+    # counted with the bay itself, which the stricter one's map covers more of, 1.0 % and 2.5 %).
     found = HairRenderer._bay(aligned, size)
-    assert found[bay].mean() > 0.25 and ((found > 0.5) & (hair > 0.9)).mean() < 0.02 * (hair > 0.9).mean()
+    assert found[bay].mean() > 0.25 and ((found > 0.5) & (hair > 0.9) & ~bay).mean() < 0.01 * (hair > 0.9).mean()
 
 
 def test_in_video_new_hair_follows_its_copy_over_the_frames_and_shimmers_less(pipeline, faces):
@@ -1262,12 +1266,13 @@ def test_in_video_lent_strands_stay_on_the_hair_as_the_crop_slides_over_it(pipel
     assert off_by(placed, -LENT_SLACK * size * scale * (1.0 - LENT_RETURN)) < 0.1 * off_by(placed, 0.0)
 
 
-def test_in_video_a_new_donors_strands_fade_in(pipeline, faces, monkeypatch):
+def test_in_video_a_new_donors_strands_fade_in(pipeline, monkeypatch):
     """Lent strands are followed over the frames at LENT_RATE: a change of donor (the hair's
     shape changed) fades in rather than changing every strand at once (d3 in blond, which
     changed donor 4 times in 65 frames: 3.79 grey levels frame to frame, with the hair's own
-    motion taken out, with neither; 3.28 with this and KEEP raised)."""
-    aligned = faces[1][2]
+    motion taken out, with neither; 3.28 with this and KEEP raised). (On d3 itself: the
+    astronaut's hair, measured with its lit crown, keeps enough spread made blond to be lent none.)"""
+    _, aligned = pipeline.track(Frame(0, 0, clip_frame("d3.mp4", 60)))
     plan = pipeline.editor.edit(aligned, pipeline.styles.get("blond"))
     changes = []
     for rate in (1.0, render.LENT_RATE):
@@ -1587,6 +1592,35 @@ def test_a_cap_is_not_copied_into_a_fringe(pipeline, name):
     assert changed.mean() < 0.002, changed.mean()
 
 
+@pytest.mark.parametrize("style", ["black", "brown"])
+def test_a_bald_heads_lit_rim_is_not_recoloured(pipeline, style):
+    """CelebA 183146 (a test face): a bald head before a dark wall, whose lit rim the segmenter
+    takes for hair (0.8-0.9): made black, the rim was painted a black arc over the crown (3 % of
+    the crop). Skin-coloured hair with hardly any of it dense is no hair to recolour."""
+    frame, aligned = pipeline.track(Frame(0, 0, read_image(os.path.join(need(CELEBA), "img", "183146.jpg"))))
+    edited = pipeline.edit(frame, aligned, pipeline.styles.get(style))
+    changed = np.abs(edited.crop.astype(int) - aligned.detail).max(axis=-1) > 12
+    assert changed.mean() < 0.002, changed.mean()
+
+
+def test_a_hat_is_not_taken_away_with_the_hair_under_it(pipeline, faces):
+    """Grace Hopper made bald: the segmenter half takes her black hat for hair (0.2-0.4), and it
+    was taken with her white hair: its brim smeared into the wall (0.34 of the hat's dark pixels
+    above the brows changed). Under a hat (``render.not_skin_hued``), only the hair it is sure of
+    goes, at her sides (0.11 of them change, beside it)."""
+    _, image, aligned = faces[0]
+    edited = pipeline.edit(Frame(0, 0, image), aligned, pipeline.styles.get("bald"))
+    size = aligned.detail.shape[0]
+    person = cv2.resize(aligned.person, (size, size)) > 0.5
+    hat = person & render.above_brows(aligned.landmarks * aligned.scale, size) & (render.to_lab(aligned.detail)[..., 0] < 30)
+    changed = np.abs(edited.crop.astype(int) - aligned.detail).max(axis=-1) > 12
+    assert hat.sum() > 5000
+    assert changed[hat].mean() < 0.2, changed[hat].mean()
+    # (and her light hair at the sides that it is sure of still goes)
+    light = person & (render.to_lab(aligned.detail)[..., 0] > 55) & (cv2.resize(aligned.hair, (size, size)) > 0.4)
+    assert light.sum() > 100 and changed[light].mean() > 0.5, changed[light].mean()
+
+
 def test_in_video_a_fringe_holds_while_its_hair_is_a_little_less_sure(pipeline, faces):
     """Bangs on Grace Hopper with her hair mask replaced by a band along the hairline, sure
     (0.95) on one side and half sure (0.7) on the other: too little sure hair to draw from in a
@@ -1742,17 +1776,21 @@ def test_background_plate_learns_the_wall_the_person_uncovers():
 def test_the_mirrors_plate_never_learns_hair_as_wall():
     """d3.mp4: her long hair's outer strands lie beyond the person's mask, where the plate learnt
     them as wall: filled in from it after bald took her hair, they drew a dark line along the
-    old hair's outline (frame 220). The plate learns only off the person and the hair."""
+    old hair's outline (frame 220). The plate learns only off the person and the hair. (The
+    segmenter's person mask now covers her hair but for a few dozen pixels: here it is trimmed off
+    the hair at its soft edge, a person mask missing them as the old one did.)"""
     with Pipeline(ENGINES, "onnxruntime") as mirror:
         style = mirror.styles.get("bald")
         for i in range(2 * LEARN_EVERY):
             frame, aligned = mirror.track(Frame(i, i * 33, clip_frame("d3.mp4", at=i)))
+            outer = (aligned.hair > 0.2) & (aligned.person < 0.5)
+            aligned.person = np.where(outer, 0.0, aligned.person).astype(np.float32)
             mirror.edit(frame, aligned, style)
         size = aligned.hair.shape[0]
         _, known = mirror.plate.crop(aligned.to_crop, size)
     strands = aligned.hair > 0.2                         # (thin strands at the hair's edge too)
     assert (aligned.person[strands] < 0.2).sum() > 100     # ... which the person's mask misses
-    assert known[strands].max() < 0.5                    # (62 pixels known before)
+    assert known[strands].max() < 0.5                    # (17 pixels known from the person alone; 62 with the old segmenter)
 
 
 
@@ -1908,16 +1946,17 @@ def test_bald_takes_long_hair_beside_the_face_whole_and_keeps_a_short_cuts_horse
 
 
 def test_a_turned_head_keeps_its_long_hair_decision_for_a_while():
-    """d3.mp4, frames 104-115, 33 ms apart: as she turns, her cheek hides the hair on one side,
-    the runs that tell long hair go (the decision blinked 15 times over the clip), and that side's
+    """d3.mp4, frames 140-151, 33 ms apart: as she turns, her cheek hides the hair on one side,
+    the runs that tell long hair go (from frame 146 for 32 frames; the decision blinked 12 times
+    over the clip, 15 with the old segmenter, which lost them at frames 110-115 too), and that side's
     hair below the jaw hung from a horseshoe cut at eye level. In video the side stays long for
     LONG_HOLD_MS while hair hangs below its ear line (``shapes.LongHold``); not past that."""
     with Pipeline(ENGINES, "onnxruntime") as mirror:
         style = mirror.styles.get("bald")
-        for i in range(104, 116):
+        for i in range(140, 152):
             _, aligned = mirror.track(Frame(i, i * 33, clip_frame("d3.mp4", at=i)))
             plan = mirror.editor.edit(aligned, style, 1.0, i * 33)
-        late = mirror.editor.edit(aligned, style, 1.0, 115 * 33 + shapes.LONG_HOLD_MS + 500)
+        late = mirror.editor.edit(aligned, style, 1.0, 151 * 33 + shapes.LONG_HOLD_MS + 500)
     size = aligned.hair.shape[0]
     ears = skull_axes(aligned.landmarks)[1]
     side = aligned.hair > shapes.LONG_SURE
@@ -1926,8 +1965,13 @@ def test_a_turned_head_keeps_its_long_hair_decision_for_a_while():
     side &= ~face_oval(aligned.landmarks, size)
     assert side.sum() > 30                                         # her hair below the ears ...
     assert shapes.hangs_long(aligned.hair, aligned.landmarks)[side].max() < 0.5   # ... not seen long on its own
-    # (held: 0.82 of it goes, all but what lies under her chin within the jaw's width; none past the hold)
-    assert (plan.hair_change[side] < -0.5).mean() > 0.7
+    # (held: all of it goes but what lies under her chin within the jaw's width, which stays;
+    # none past the hold)
+    under = np.zeros_like(side)
+    jaw = regions.jaw_span(aligned.landmarks, size)
+    under[int(aligned.landmarks[MOUTH, 1]) + 1:, jaw[0]:jaw[1] + 1] = True
+    assert (side & ~under).sum() > 30
+    assert (plan.hair_change[side & ~under] < -0.5).mean() > 0.9
     assert (late.hair_change[side] < -0.5).mean() < 0.1
 
 
@@ -2425,7 +2469,10 @@ def test_bald_draws_the_neck_in_the_jaws_shadow(pipeline, name):
     hair = cv2.resize(aligned.hair, (big, big), interpolation=cv2.INTER_LINEAR)
     cheeks = ((rows > landmarks[regions.NOSE_TIP, 1]) & (rows < landmarks[MOUTH, 1]) & face_oval(landmarks, big)
               & (hair < 0.2))
-    assert neck.sum() > 200 and cheeks.sum() > 1000
+    # (drawn wholly: 559 and 260 pixels with the old student; 574 and 176 with the stricter one,
+    # which keeps 000502's own neck in the jaw's shadow left of her chin, skin-coloured, that the
+    # old one half took for hair)
+    assert neck.sum() > 150 and cheeks.sum() > 1000
     # (the drawn neck's median L* less the cheeks': 3.5 and 12.9 on 70cee9f, -11.0 and -12.2 now)
     assert np.median(to_lab(edited.crop)[..., 0][neck]) - np.median(to_lab(aligned.detail)[..., 0][cheeks]) < -4.0
 
@@ -2473,8 +2520,10 @@ def test_a_bald_dome_darkens_towards_its_sides_as_a_round_head_does(pipeline, ph
     assert half > 0.2 * big
     lightness = to_lab(edited.crop)[..., 0]
     at = [float(np.median(lightness[band, int(centre + out * half) - 2:int(centre + out * half) + 3])) for out in (-0.9, 0, 0.9)]
-    # (L*, the sides' mean less the middle: -16.5 and -16.9 on 256ab13, -20.2 and -21.7 now)
-    assert 0.5 * (at[0] + at[2]) - at[1] < -18.5
+    # (L*, the sides' mean less the middle: -16.5 and -16.9 on 256ab13, -20.2 and -21.7 on 8ce975a;
+    # -20.3 and -18.0 with the stricter segmenter, which takes the strands over her temples too:
+    # within the real heads' 17 to 23)
+    assert 0.5 * (at[0] + at[2]) - at[1] < -17.5
 
 
 def test_a_neck_is_not_shaded_without_bare_cheeks_to_shade_it_from(faces):

@@ -45,7 +45,7 @@ class Config:
     data: str = "data/aligned128"
     run: str = "runs/seg128"
     width: int = 16             # channels of the first level; doubled, then x1.5 per level
-    epochs: int = 6
+    epochs: int = 14
     batch_size: int = 32
     lr: float = 3e-3
     seed: int = 0
@@ -56,8 +56,8 @@ class Config:
     p_decode: float = 0.25      # share replaced by the VAE's decode of the crop (needs --engines)
     engines: str | None = "engines"
     hat_weight: float = 4.0     # crops with a hat are drawn this many times as often
-    dark_weight: float = 1.0    # crops with a dark wall (``dark_walls``) are drawn this many times as often
-    label_floor: float = 0.0    # teacher hair probability counted as none off the person (its doubt over a dark wall)
+    dark_weight: float = 3.0    # crops with a dark wall (``dark_walls``) are drawn this many times as often
+    label_floor: float = 0.25   # teacher hair probability counted as none off the person (its doubt over a dark wall)
 
 
 def block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
