@@ -49,7 +49,10 @@ def video_pipeline():
 
 def test_bench_writes_every_key(tmp_path):
     path = tmp_path / "bench.json"
-    result = run_tool("-m", "mirror.bench", "--source", clip(), "--frames", "20", "--warmup", "5",
+    # (60 measured frames: a still head is drawn anew only every 500 ms of the clip (lagged.stale),
+    # and in 20, on a busy machine, no drawing had landed, so no model stage was timed: 2 of 3 runs
+    # with both cores taken by other processes failed so; none of 4 now)
+    result = run_tool("-m", "mirror.bench", "--source", clip(), "--frames", "60", "--warmup", "5",
                       "--floor-frames", "20", "--live-frames", "20", "--engines", ENGINES, "--json", str(path), "-q")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "throughput_fps" in result.stdout and "latency" in result.stdout
@@ -57,7 +60,7 @@ def test_bench_writes_every_key(tmp_path):
     for key in ("throughput_fps", "latency_ms", "floor_fps", "ratio_to_floor", "speedup_vs_torch",
                 "rss_mb", "stages", "machine", "targets", "threads"):
         assert key in report, key
-    assert report["mode"] == "pipelined" and report["frames"] == 20 and report["dropped"] == 0
+    assert report["mode"] == "pipelined" and report["frames"] == 60 and report["dropped"] == 0
     assert set(report["latency_ms"]) == {"p50", "p95"} and report["latency_ms"]["p50"] > 0
     assert report["throughput_fps"] > 0 and report["floor_fps"] > 0 and report["rss_mb"] > 0
     assert report["ratio_to_floor"] == pytest.approx(report["throughput_fps"] / report["floor_fps"], rel=0.01)
