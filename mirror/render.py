@@ -1101,6 +1101,11 @@ def _taken(reach: np.ndarray, face: np.ndarray, hair: np.ndarray, person: np.nda
     return cv2.GaussianBlur(taken, (0, 0), SOFT * small)
 
 
+def _on_person(aligned: AlignedFace, size: int) -> np.ndarray:
+    """(R, R) bool: where the person's mask, at the detail crop's size ``size``, is over 0.5."""
+    return cv2.resize(aligned.person, (size, size), interpolation=cv2.INTER_LINEAR) > 0.5
+
+
 def _off_person(person: np.ndarray, hair: np.ndarray, size: int) -> np.ndarray:
     """(size, size) float32 in [0, 1]: where a crop shows the wall, off the ``person`` and the
     ``hair`` (resized to ``size``) and not within FRINGE_REACH of them: that is the strands'
@@ -1740,8 +1745,7 @@ class HairRenderer:
         # (Grace Hopper made bald). A hat: most of what would be taken on the head above the brows,
         # where the segmenter doubts it is hair, has not the skin's hue (``not_skin_hued``).
         if loss.max() > 0:
-            person = cv2.resize(aligned.person, (size, size), interpolation=cv2.INTER_LINEAR) > 0.5
-            head = person & above_brows(landmarks, size)
+            head = _on_person(aligned, size) & above_brows(landmarks, size)
             ground = (taken > 0.05) & (hair < 0.5) & head
             if ground.sum() >= HAT_GROUND * size * size and not_skin_hued(aligned.detail, landmarks, ground) > CAP_SHARE:
                 taken *= np.clip((hair - HAT_SURE[0]) * (1.0 / (HAT_SURE[1] - HAT_SURE[0])), 0.0, 1.0)
@@ -2139,8 +2143,7 @@ class HairRenderer:
         top = column_span(new)[0][None, :]
         last = column_span((hair > 0.5) & (rows < top))[1][None, :]
         above = new.any(axis=0)[None, :] & (rows > last) & (rows < top)
-        person = cv2.resize(aligned.person, (size, size), interpolation=cv2.INTER_LINEAR) > 0.5
-        return not_skin_hued(aligned.detail, landmarks, (new | above) & (hair < 0.5) & person)
+        return not_skin_hued(aligned.detail, landmarks, (new | above) & (hair < 0.5) & _on_person(aligned, size))
 
     @staticmethod
     def _keep_out(landmarks: np.ndarray, size: int, inset: float = 0.0, below_chin: bool = False) -> np.ndarray:
