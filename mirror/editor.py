@@ -101,7 +101,7 @@ class HairEditor:
             change = hair[1] - hair[0]
         thinning = shapes.thinning(style.mix, aligned.landmarks, self.size, strength) if style.mix else None
         return EditPlan(kind, float(strength), hair_change=change, recon=recon, edited=edited, thinning=thinning,
-                        reach=reach)
+                        reach=reach, curl=style.curl)
 
     def close(self) -> None:
         self.backend.close()

@@ -38,6 +38,7 @@ from mirror.regions import (BROWS, CHIN, EYES, NOSE_TIP, MOUTH, brow_line, brows
 from mirror.texture import TextureBank, lighten
 from mirror.timing import run_in_background
 from mirror.types import AlignedFace, Beyond, EditedFace, EditPlan, Removal, SkinGrain
+from mirror.waves import waves
 
 # The renderer's crop side as a multiple of the model's: 2 x 128 px is about the face's own
 # resolution in a 720p webcam frame, so drawn hair is not a blurred upscale.
@@ -178,6 +179,9 @@ TIP_TAPER = 0.08       # ... thinning to a point over this
 SHADOW = 0.02          # new hair shades the skin below it over this, by SHADOW_DEPTH
 SHADOW_DEPTH = 0.25
 TEXTURE_GAIN = (0.75, 1.3)  # wavy, straight: the hair's lightness changed by at most these factors
+GLINT = (0.012, 30.0)  # wavy: a line up to twice this thin (share of the crop), this much lighter (L*) than
+                       # what is round it, is a glint in the hair (an earring: 56-94 on d3; lit strands under 22),
+STILL_ROUND = 0.03     # ... and the hair this close to it (share of the crop) keeps still
 SHADE_GAIN = 0.3       # how much of the edited decode's lightness relief shades the scalp
 SHADE_LIMIT = (-2.0, 10.0)  # at most this many L* units darker / lighter (a dark blot is hair left in the decode)
 SHADE_BLUR = 3.0       # ... its relief, not its detail: blurred by this (decode pixels)
@@ -1730,7 +1734,27 @@ class HairRenderer:
             gain = cv2.resize(gain, (size, size), interpolation=cv2.INTER_LINEAR)
             sure = np.clip((hair - HAIR_EDGE[1]) / (1.0 - HAIR_EDGE[1]), 0.0, 1.0) * keep_out
             gain = np.clip(gain / max(float((gain * sure).sum() / max(sure.sum(), 1.0)), 1e-3), *TEXTURE_GAIN)
-            return self._finish(detail, detail * gain[..., None], sure, zero)
+            curl = plan.curl * plan.amount
+            if curl <= 0.0:
+                return self._finish(detail, detail * gain[..., None], sure, zero)
+            # Waves (``mirror.waves``): the person's own hair swung side to side down its fall and
+            # lit on each crest, drawn anew where it swings (the frame's fine detail lent from where
+            # each pixel was copied); elsewhere the light's change is added onto the frame's own
+            # detail (drawn anew there too, a short fringe's fine strands came out softer). A glint
+            # in the hair (a thin line far lighter than what is round it: jewellery, a clip) keeps
+            # still, and the hair round it: swung, a hoop earring on d3 was bent into an S.
+            lightness = to_lab(aligned.detail)[..., 0]
+            glint = cv2.subtract(lightness, cv2.morphologyEx(lightness, cv2.MORPH_OPEN,
+                                                             np.ones((_width(GLINT[0], size),) * 2, np.uint8)))
+            # (inside the hair: the wall seen between the strands at its edge is no glint)
+            inside = cv2.erode((sure > 0.5).astype(np.uint8), np.ones((_width(STILL_ROUND, size),) * 2, np.uint8))
+            glints = ((glint > GLINT[1]) & (inside > 0)).astype(np.uint8)
+            still = cv2.dilate(glints, np.ones((_width(STILL_ROUND, size),) * 2, np.uint8)).astype(np.float32)
+            source, light, swung = waves(sure * (1.0 - still), column_span(sure > 0.5)[0], size, curl)
+            wavy = cv2.remap(detail, source, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+            edited = self._finish(detail, wavy * (gain * light)[..., None], sure, sure * swung)
+            edited.source, edited.source_weight = source, sure * swung
+            return edited
         soft = SOFT * size
         grow = np.clip((change - CHANGE_MIN) / (CHANGE_FULL - CHANGE_MIN), 0, 1) if plan.kind != "remove" else zero
         loss = np.clip((-change - CHANGE_MIN) / (CHANGE_FULL - CHANGE_MIN), 0, 1) if plan.kind != "add" else zero

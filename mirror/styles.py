@@ -9,6 +9,7 @@ import numpy as np
 
 from mirror.errors import MirrorError
 from mirror.shapes import ADD, REMOVE
+from mirror.waves import CURLS
 
 ORIGINAL = "original"
 SHAPES = ADD + REMOVE
@@ -36,6 +37,7 @@ class Style:
     color: np.ndarray | None = None    # colour styles: (2, 3) CIELAB mean and spread of the hair
     skin: np.ndarray | None = None     # ... and (3,) the CIELAB skin of the faces it was measured on
     mix: dict | None = None            # shape styles: {named shape: weight} (mirror.shapes)
+    curl: float = 0.0                  # texture styles: how strongly the hair is drawn wavy (mirror.waves)
 
     def offset(self, latent: np.ndarray) -> np.ndarray:
         """The (Z,) latent change at strength 1 for a face whose latent is ``latent``.
@@ -116,7 +118,7 @@ class StyleLibrary:
             self.styles.append(Style(name, np.asarray(entry["direction"], np.float32),
                                      float(entry.get("strength", 1.0)), entry.get("description", ""),
                                      entry.get("kind", "add"), color=_color(entry), skin=_skin(entry),
-                                     mix={name: 1.0} if name in SHAPES else None))
+                                     mix={name: 1.0} if name in SHAPES else None, curl=CURLS.get(name, 0.0)))
         self.latent_dim = latent_dim
         basis = library.get("hair_basis")
         self._basis = np.asarray(basis, np.float32) if basis else None

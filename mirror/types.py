@@ -116,6 +116,7 @@ class EditPlan:
             shows between the strands that stay), or None.
         reach: (S, S) float32 in [0, 1], for a shape that takes hair away, where it goes wherever
             it lies (``hair_change`` is about minus ``reach`` times the hair there), or None.
+        curl: texture styles: how strongly the hair is drawn wavy at amount 1 (``mirror.waves``).
     """
 
     kind: str
@@ -127,6 +128,7 @@ class EditPlan:
     edited: np.ndarray | None = None
     thinning: np.ndarray | None = None
     reach: np.ndarray | None = None
+    curl: float = 0.0
 
 
 @dataclass
