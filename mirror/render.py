@@ -1737,20 +1737,15 @@ class HairRenderer:
             curl = plan.curl * plan.amount
             if curl <= 0.0:
                 return self._finish(detail, detail * gain[..., None], sure, zero)
-            # Waves (``mirror.waves``): the person's own hair swung side to side down its fall and
-            # lit on each crest, drawn anew where it swings (the frame's fine detail lent from where
-            # each pixel was copied); elsewhere the light's change is added onto the frame's own
-            # detail (drawn anew there too, a short fringe's fine strands came out softer). A glint
-            # in the hair (a thin line far lighter than what is round it: jewellery, a clip) keeps
-            # still, and the hair round it: swung, a hoop earring on d3 was bent into an S.
-            lightness = to_lab(aligned.detail)[..., 0]
-            glint = cv2.subtract(lightness, cv2.morphologyEx(lightness, cv2.MORPH_OPEN,
-                                                             np.ones((_width(GLINT[0], size),) * 2, np.uint8)))
-            # (inside the hair: the wall seen between the strands at its edge is no glint)
-            inside = cv2.erode((sure > 0.5).astype(np.uint8), np.ones((_width(STILL_ROUND, size),) * 2, np.uint8))
-            glints = ((glint > GLINT[1]) & (inside > 0)).astype(np.uint8)
-            still = cv2.dilate(glints, np.ones((_width(STILL_ROUND, size),) * 2, np.uint8)).astype(np.float32)
-            source, light, swung = waves(sure * (1.0 - still), column_span(sure > 0.5)[0], size, curl)
+            # A glint in the hair (a thin line far lighter than what is round it: jewellery, a
+            # clip) keeps still, and the hair round it: swung, a hoop earring on d3 was bent into an S.
+            moved = sure * (1.0 - self._round_glints(aligned.detail, sure))
+            top = column_span(sure > 0.5)[0]
+            # Waves (``mirror.waves.waves``): the person's own hair swung side to side down its fall
+            # and lit on each crest, drawn anew where it swings (the frame's fine detail lent from
+            # where each pixel was copied); elsewhere the light's change is added onto the frame's
+            # own detail (drawn anew there too, a short fringe's fine strands came out softer).
+            source, light, swung = waves(moved, top, size, curl)
             wavy = cv2.remap(detail, source, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
             edited = self._finish(detail, wavy * (gain * light)[..., None], sure, sure * swung)
             edited.source, edited.source_weight = source, sure * swung
@@ -2116,6 +2111,20 @@ class HairRenderer:
         if before is None or now is None or before.shape != now.shape:
             return now
         return before + rate * (now - before)
+
+    @staticmethod
+    def _round_glints(image: np.ndarray, sure: np.ndarray) -> np.ndarray:
+        """(R, R) float32, 1 within STILL_ROUND of a glint in the hair ``sure`` (R, R) of ``image``
+        (R, R, 3) uint8: a line up to twice GLINT[0] thin and GLINT[1] lighter than what is round
+        it, inside the hair (the wall seen between the strands at its edge is no glint)."""
+        size = image.shape[0]
+        lightness = to_lab(image)[..., 0]
+        glint = cv2.subtract(lightness, cv2.morphologyEx(lightness, cv2.MORPH_OPEN,
+                                                         np.ones((_width(GLINT[0], size),) * 2, np.uint8)))
+        round_it = np.ones((_width(STILL_ROUND, size),) * 2, np.uint8)
+        inside = cv2.erode((sure > 0.5).astype(np.uint8), round_it)
+        glints = ((glint > GLINT[1]) & (inside > 0)).astype(np.uint8)
+        return cv2.dilate(glints, round_it).astype(np.float32)
 
     @staticmethod
     def _hair(aligned: AlignedFace, detail: np.ndarray) -> np.ndarray:
