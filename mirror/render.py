@@ -2121,7 +2121,7 @@ class HairRenderer:
         lightness = to_lab(image)[..., 0]
         glint = cv2.subtract(lightness, cv2.morphologyEx(lightness, cv2.MORPH_OPEN,
                                                          np.ones((_width(GLINT[0], size),) * 2, np.uint8)))
-        round_it = np.ones((_width(STILL_ROUND, size),) * 2, np.uint8)
+        round_it = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (_width(STILL_ROUND, size),) * 2)
         inside = cv2.erode((sure > 0.5).astype(np.uint8), round_it)
         glints = ((glint > GLINT[1]) & (inside > 0)).astype(np.uint8)
         return cv2.dilate(glints, round_it).astype(np.float32)
