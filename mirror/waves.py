@@ -21,6 +21,7 @@ CURLS = {"wavy": 1.0}   # styles drawn as waves, and how strongly (their ``Style
 WAVELENGTH = 0.11       # one wave this long down the hair (share of the crop)
 SWING = 0.016          # ... swinging the strands this far either side (share of the crop)
 CREST_LIGHT = 0.11     # ... lit this much lighter on its crest and darker in its trough (of the lightness)
+CREST_MAX = 1.5        # ... at most this many times as much at a higher strength (3x: crests that glowed)
 LOCK_WIDTH = 0.05      # locks this wide (Gaussian sigma of the waves' phase across the hair, share of the crop)
 LOCK_PHASE = 1.5       # ... out of step with each other by this (radians, the phase's spread)
 ROOT_CALM = 0.18       # the waves grow from nothing at the hair's top over this (share of the crop)
@@ -33,20 +34,21 @@ def waves(hair: np.ndarray, top: np.ndarray, size: int, curl: float = 1.0
     """((R, R, 2) float32 the pixel (x, y) each pixel of wavy hair is copied from, (R, R) float32
     the lightness factor on it, (R, R) float32 in [0, 1] how far its waves swing there, of their
     full swing): waves on ``hair`` (R, R) float32 in [0, 1], whose top in each column is ``top``
-    (R,) (rows; any value where a column has none), at ``curl`` times their full swing and light.
+    (R,) (rows; any value where a column has none), at ``curl`` times their full swing and light
+    (the light at most CREST_MAX times).
     Fixed to the crop: a head that moves carries its waves."""
     phase, normal = _field(size)
     hair = np.asarray(hair, np.float32)
     rows = np.arange(size, dtype=np.float32)[:, None]
     # Calm at the roots, and near the hair's edge, where the swing would draw the wall in.
     roots = np.clip((rows - top[None, :].astype(np.float32)) / (ROOT_CALM * size), 0.0, 1.0)
-    calm = max(int(round(EDGE_CALM * size)), 1)
+    calm = max(int(round(max(EDGE_CALM, curl * SWING) * size)), 1)      # (at least as far as it swings)
     inner = cv2.GaussianBlur(cv2.erode(hair, np.ones((2 * calm + 1,) * 2, np.uint8)), (0, 0), calm)
     swung = roots * np.minimum(inner, hair)
     swing = (curl * SWING * size) * np.sin(phase) * swung
     grid_x, grid_y = np.meshgrid(np.arange(size, dtype=np.float32), np.arange(size, dtype=np.float32))
     source = cv2.merge([grid_x + swing * normal[..., 0], grid_y + swing * normal[..., 1]])
-    light = 1.0 + (curl * CREST_LIGHT) * np.cos(phase) * roots * hair
+    light = 1.0 + (min(curl, CREST_MAX) * CREST_LIGHT) * np.cos(phase) * roots * hair
     return source, light.astype(np.float32), swung.astype(np.float32)
 
 

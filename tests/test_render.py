@@ -2586,6 +2586,10 @@ def test_waves_swing_the_hair_across_its_fall_calm_at_the_roots_and_draw_no_wall
     taken = cv2.remap(hair, source, None, cv2.INTER_LINEAR)
     assert taken[inside].min() > 0.5, "wavy hair copied from off the hair"
     assert np.abs(shift[hair < 0.01]).max() < 0.02 * full and swung[hair < 0.01].max() < 0.01   # off the hair
+    # ... nor at three times the strength, the mirror's most (its edge kept still as far as it swings)
+    source, light, _ = waves.waves(hair, top, size, 3.0)
+    assert cv2.remap(hair, source, None, cv2.INTER_LINEAR)[inside].min() > 0.5
+    assert np.abs(light - 1).max() <= waves.CREST_MAX * waves.CREST_LIGHT + 1e-5
 
 
 def test_wavy_hair_is_the_persons_own_in_waves_and_nothing_but_the_hair_changes(pipeline):
