@@ -37,7 +37,7 @@ def waves(hair: np.ndarray, top: np.ndarray, size: int, curl: float = 1.0
     (R,) (rows; any value where a column has none), at ``curl`` times their full swing and light
     (the light at most CREST_MAX times).
     Fixed to the crop: a head that moves carries its waves."""
-    phase, normal = _field(size)
+    phase, normal, grid = _field(size)
     hair = np.asarray(hair, np.float32)
     rows = np.arange(size, dtype=np.float32)[:, None]
     # Calm at the roots, and near the hair's edge, where the swing would draw the wall in.
@@ -46,17 +46,16 @@ def waves(hair: np.ndarray, top: np.ndarray, size: int, curl: float = 1.0
     inner = cv2.GaussianBlur(cv2.erode(hair, np.ones((2 * calm + 1,) * 2, np.uint8)), (0, 0), calm)
     swung = roots * np.minimum(inner, hair)
     swing = (curl * SWING * size) * np.sin(phase) * swung
-    grid_x, grid_y = np.meshgrid(np.arange(size, dtype=np.float32), np.arange(size, dtype=np.float32))
-    source = cv2.merge([grid_x + swing * normal[..., 0], grid_y + swing * normal[..., 1]])
+    source = grid + swing[..., None] * normal
     light = 1.0 + (min(curl, CREST_MAX) * CREST_LIGHT) * np.cos(phase) * roots * hair
     return source, light.astype(np.float32), swung.astype(np.float32)
 
 
 @functools.lru_cache(maxsize=4)
-def _field(size: int) -> tuple[np.ndarray, np.ndarray]:
-    """((R, R) float32 the waves' phase, (R, R, 2) float32 the unit direction across the strands)
-    on a crop of ``size`` pixels: bands across the fall from (size / 2, -FALL_FROM * size), out of
-    step lock by lock (a fixed random field)."""
+def _field(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """((R, R) float32 the waves' phase, (R, R, 2) float32 the unit direction across the strands,
+    (R, R, 2) float32 each pixel's own (x, y)) on a crop of ``size`` pixels: bands across the fall
+    from (size / 2, -FALL_FROM * size), out of step lock by lock (a fixed random field)."""
     grid_x, grid_y = np.meshgrid(np.arange(size, dtype=np.float32), np.arange(size, dtype=np.float32))
     dx, dy = grid_x - size / 2.0, grid_y + FALL_FROM * size
     reach = np.sqrt(dx * dx + dy * dy)
@@ -66,4 +65,4 @@ def _field(size: int) -> tuple[np.ndarray, np.ndarray]:
     locks *= LOCK_PHASE / max(float(locks.std()), 1e-6)
     phase = 2.0 * np.pi * (reach - FALL_FROM * size) / (WAVELENGTH * size) + locks
     normal = cv2.merge([dy / reach, -dx / reach])
-    return phase.astype(np.float32), normal.astype(np.float32)
+    return phase.astype(np.float32), normal.astype(np.float32), cv2.merge([grid_x, grid_y])
