@@ -51,7 +51,7 @@ def main(args: argparse.Namespace) -> int:
     from mirror.cli import setup_logging
 
     setup_logging(args.verbose)
-    from mirror.config import config_path, reset_config, write_config
+    from mirror.run.config import config_path, reset_config, write_config
 
     path = config_path()
     try:
@@ -61,7 +61,7 @@ def main(args: argparse.Namespace) -> int:
             else:
                 print(f"removed {path}" if reset_config(path) else f"no config at {path}")
             return 0
-        from mirror.calibration import calibrate
+        from mirror.run.calibration import calibrate
 
         report = calibrate(args.source, args.engines, args.target_fps, args.frames, args.warmup,
                            args.backends, progress=not args.no_progress)

@@ -47,7 +47,7 @@ def parse_arguments(argv=None) -> argparse.Namespace:
                         help="how long to retry a camera that stops delivering (default: 10)")
     parser.add_argument("--loop", action="store_true", help="loop a video file")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
-    from mirror.config import run_defaults
+    from mirror.run.config import run_defaults
 
     parser.set_defaults(**run_defaults(CHOICES))  # calibrate.py's config; flags typed here win
     args = parser.parse_args(argv)
@@ -64,18 +64,18 @@ def parse_arguments(argv=None) -> argparse.Namespace:
 
 def main(args: argparse.Namespace) -> int:
     setup_logging(args.verbose)
-    from mirror.loop import Options, run
+    from mirror.run.loop import Options, run
 
     try:
         if args.list_styles:
             from mirror.backends import load_model_files
-            from mirror.styles import StyleLibrary
+            from mirror.edit.styles import StyleLibrary
 
             for style in StyleLibrary(load_model_files(args.engines).styles).styles:
                 print(f"{style.name:12s} {style.description}")
             return 0
         options = Options(**{k: v for k, v in vars(args).items() if k not in ("list_styles", "verbose")})
-        from mirror.config import configured_camera
+        from mirror.run.config import configured_camera
 
         stats = run(options, configured_camera(options.source))  # the calibrated camera resolution
     except MirrorError as error:

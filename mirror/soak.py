@@ -19,11 +19,11 @@ import time
 
 import numpy as np
 
-from mirror.app import Pipeline
+from mirror.run.app import Pipeline
 from mirror.paths import DEFAULT_ENGINES
 from mirror.cli import silence_native_stderr
 from mirror.errors import MirrorError
-from mirror.source import VideoSource
+from mirror.io.source import VideoSource
 
 log = logging.getLogger(__name__)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

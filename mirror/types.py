@@ -116,7 +116,7 @@ class EditPlan:
             shows between the strands that stay), or None.
         reach: (S, S) float32 in [0, 1], for a shape that takes hair away, where it goes wherever
             it lies (``hair_change`` is about minus ``reach`` times the hair there), or None.
-        curl: texture styles: how strongly the hair is drawn wavy at amount 1 (``mirror.waves``).
+        curl: texture styles: how strongly the hair is drawn wavy at amount 1 (``mirror.render.waves``).
     """
 
     kind: str
@@ -162,7 +162,7 @@ class EditedFace:
         source_weight: (R, R) float32 in [0, 1], how much of each pixel that copy is.
         grain: for bare scalp drawn anew (bald, receding), where it lies and the bare forehead
             whose fine grain it takes; or None.
-        lent: the frame's own fine detail for that copy and scalp (``mirror.compositor.lent_detail``:
+        lent: the frame's own fine detail for that copy and scalp (``mirror.render.compositor.lent_detail``:
             a crop holds less than a large face in the frame), or None.
         removal: for hair taken away by a shape (bald, receding), what a later frame's hair is
             taken away with (``mirror.render.retake``); or None.
@@ -182,7 +182,7 @@ class EditedFace:
 @dataclass
 class Removal:
     """Hair taken away by a shape, kept for the later frames an edit is carried over to
-    (``mirror.lagged``): their hair, which moves in the crop as a head turns, goes too.
+    (``mirror.run.lagged``): their hair, which moves in the crop as a head turns, goes too.
 
     Attributes:
         picture: (R, R, 3) uint8 BGR, what shows where hair goes: the scalp, and the wall behind
@@ -207,7 +207,7 @@ class Removal:
 class LentDetail:
     """The drawn crop with the fine detail lent to drawn hair and scalp, on a grid ``scale`` times
     finer than the detail crop (detail-crop pixel (x, y) is grid point (scale * (x + 0.5) - 0.5,
-    ...); ``mirror.compositor.on_grid``).
+    ...); ``mirror.render.compositor.on_grid``).
 
     Attributes:
         drawn: (scale * R, scale * R, 4) uint8: ``EditedFace.crop`` upsampled with the detail
@@ -233,14 +233,14 @@ class Beyond:
 
     Attributes:
         mask: (2S, 2S) float32 in [0, 1], in the outer square's space (``AlignedFace.outer``).
-        table: the recolouring (``mirror.colortable.ColorTable``) of 8-bit BGR pixels, or None.
+        table: the recolouring (``mirror.render.colortable.ColorTable``) of 8-bit BGR pixels, or None.
         fill: (2S, 2S, 3) uint8 BGR, what shows instead (the wall), in the outer square; or None.
         inset: ``mask`` is 0 inside the crop (the middle S square) farther than this many pixels
             from its edge (the compositor draws only round it); None: not known.
         drawn: (2S, 2S, 4) uint8, with a ``fill``: all the edit drew in the outer square, the
             fill and its weight, and in the middle the crop's own drawing (``EditedFace.crop``
             and ``replace``) at this resolution, for the frames it is carried over to
-            (``mirror.lagged``); or None.
+            (``mirror.run.lagged``); or None.
     """
 
     mask: np.ndarray
@@ -258,7 +258,7 @@ class Result:
         frame: the frame as captured (BGR).
         output: (H, W, 3) uint8 BGR, the picture shown.
         face: whether a face was found (and edited).
-        timings: milliseconds per stage (``mirror.timing``), and ``latency`` in the pipelined loop.
+        timings: milliseconds per stage (``mirror.run.timing``), and ``latency`` in the pipelined loop.
     """
 
     frame: Frame

@@ -26,7 +26,7 @@ def need(path: str) -> str:
 @pytest.fixture(scope="session")
 def photos():
     """[(name, BGR image)] for Grace Hopper and the astronaut."""
-    from mirror.source import demo_images
+    from mirror.io.source import demo_images
 
     return demo_images()
 
@@ -52,7 +52,7 @@ def d13_frame():
 @pytest.fixture(scope="session")
 def tracked(photos):
     """[(name, image, Face)] for the packaged photos, tracked in static mode."""
-    from mirror.tracker import FaceTracker
+    from mirror.face.tracker import FaceTracker
 
     with FaceTracker(static=True) as tracker:
         return [(name, image, tracker.process(image)) for name, image in photos]

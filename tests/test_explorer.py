@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from mirror import hairloss
-from mirror.align import Aligner
+from mirror.edit import hairloss
+from mirror.face.align import Aligner
 from mirror.backends import create_backend, load_model_files
-from mirror.editor import to_tensor
+from mirror.edit.editor import to_tensor
 from mirror.explorer.cli import parse_arguments
 from mirror.explorer.data import AlignedData, principal_directions
 from mirror.explorer.state import LatentExplorer
-from mirror.styles import StyleLibrary
+from mirror.edit.styles import StyleLibrary
 
 ENGINES = os.environ.get("HAIR_MIRROR_ENGINES", os.path.join(ROOT, "engines"))
 

@@ -3,8 +3,8 @@ import cv2
 import numpy as np
 import pytest
 
-from mirror.align import warp_to_crop
-from mirror.compositor import nonzero_box
+from mirror.face.align import warp_to_crop
+from mirror.render.compositor import nonzero_box
 from mirror.render import GUIDE_EPS, color_stats, color_table, hair_matte, recolor, refine, to_lab
 
 

@@ -18,7 +18,7 @@ from conftest import ROOT
 from test_train import run_cli, slice_dir, tiny_run  # noqa: F401  (shared fixtures)
 
 from mirror.errors import MirrorError
-from mirror.vae import VAE, load_model, model_from_specs, transposed_to_upsample, write_specs
+from mirror.edit.vae import VAE, load_model, model_from_specs, transposed_to_upsample, write_specs
 from train.discriminator import PatchDiscriminator
 from train.finetune import (FinetuneConfig, build_model, cosine_factor, finetune, hold_inside, interior_masks,
                             parse_arguments, set_learning_rates, train_step, update_ema)
@@ -132,7 +132,7 @@ def test_hold_inside_keeps_the_values_and_cuts_the_gradient_inside():
 
 
 def test_interior_masks_cover_the_face_below_the_brows_and_follow_flips(photos):
-    from mirror.app import Pipeline
+    from mirror.run.app import Pipeline
     from mirror.types import Frame
 
     with Pipeline(static=True) as pipeline:        # the packaged photos, aligned as in training

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from conftest import CELEBA, ROOT, VIDEOS, need
-from mirror.align import Aligner, invert, transform_points
-from mirror.compositor import mask_roi, warp_back
+from mirror.face.align import Aligner, invert, transform_points
+from mirror.render.compositor import mask_roi, warp_back
 from mirror.errors import MirrorError
-from mirror.source import ImageSource, VideoSource, as_bgr, open_source, read_image
-from mirror.tracker import FOREHEAD_TOP, FaceTracker
+from mirror.io.source import ImageSource, VideoSource, as_bgr, open_source, read_image
+from mirror.face.tracker import FOREHEAD_TOP, FaceTracker
 
 
 def test_landmarks_found_on_packaged_photos(tracked):
@@ -115,7 +115,7 @@ def test_unreadable_video(tmp_path):
 
 
 def test_camera_specs_parse_one_way():
-    from mirror.source import camera_index
+    from mirror.io.source import camera_index
 
     assert [camera_index(s) for s in ("camera", "camera:0", "camera:3", "demo", "clip.mp4")] == [0, 0, 3, None, None]
     with pytest.raises(MirrorError, match="bad camera index in 'camera:front'"):

@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, VIDEOS, need
-from mirror.align import Aligner
-from mirror.app import Pipeline
+from mirror.face.align import Aligner
+from mirror.run.app import Pipeline
 from mirror.backends import BACKENDS, create_backend, load_model_files
 from mirror.errors import MirrorError
-from mirror.filters import OneEuroFilter
-from mirror.regions import face_interior, skull
-from mirror.segment import HairSegmenter
+from mirror.face.filters import OneEuroFilter
+from mirror.face.regions import face_interior, skull
+from mirror.face.segment import HairSegmenter
 from mirror.types import Frame
 
 ENGINES = os.environ.get("HAIR_MIRROR_ENGINES", os.path.join(ROOT, "engines"))
@@ -261,7 +261,7 @@ def turned(points: np.ndarray, angle: float, about: np.ndarray) -> np.ndarray:
 
 
 def test_similarity_recovers_a_known_turn_scale_and_shift():
-    from mirror.filters import similarity
+    from mirror.face.filters import similarity
 
     source = np.random.default_rng(1).random((30, 2)) * 100
     angle, scale, shift = 0.3, 1.2, np.array([5.0, -7.0])
@@ -277,8 +277,8 @@ def test_head_filter_follows_a_moving_head_and_keeps_a_talking_one_still(photos,
     across the frame (300 px/s), then a still head whose mouth opens and shuts. The head filter
     lags the moving head less than half as much as one filter over all the landmarks did (whose
     hair slid off a moving head), and keeps the forehead as steady while the mouth moves."""
-    from mirror.filters import HeadFilter
-    from mirror.regions import HEAD_POINTS, MOUTH
+    from mirror.face.filters import HeadFilter
+    from mirror.face.regions import HEAD_POINTS, MOUTH
 
     face = photo_pipeline.tracker.process(photos[1][1])
     base = face.landmarks.astype(np.float64)
@@ -322,7 +322,7 @@ def test_output_is_steady_on_a_still_head(name):
     """The goal: the edit adds no flicker one could see. On a still head the hair region's mean
     frame-to-frame change in the output exceeds the camera's own (its noise) by less than one
     grey level, the smallest step the screen can show (a recolouring; waves, drawn anew)."""
-    from mirror.source import VideoSource
+    from mirror.io.source import VideoSource
 
     path = os.path.join(need(VIDEOS), "d13.mp4")
     with Pipeline(ENGINES, "onnxruntime") as pipeline, VideoSource(path) as source:
@@ -350,7 +350,7 @@ def post_key(key):
 def test_display_mirrors_splits_and_shows_the_hud(tmp_path, photos):
     import pygame
 
-    from mirror.display import Display, Hud
+    from mirror.io.display import Display, Hud
 
     before = photos[1][1]
     after = before.copy()
@@ -380,7 +380,7 @@ def test_display_mirrors_splits_and_shows_the_hud(tmp_path, photos):
 def test_kiosk_quits_only_with_its_key():
     import pygame
 
-    from mirror.display import Display
+    from mirror.io.display import Display
 
     with Display(size=(320, 240), kiosk=True) as display:
         post_key(pygame.K_q)
@@ -397,8 +397,8 @@ def test_kiosk_goes_idle_cycles_random_styles_and_a_key_returns_control(photo_pi
     """Synthetic key presses through a real (dummy-driver) Pygame window, on the frame clock."""
     import pygame
 
-    from mirror.display import Display
-    from mirror.style_state import IDLE_HUD, StyleState
+    from mirror.io.display import Display
+    from mirror.run.style_state import IDLE_HUD, StyleState
 
     state = StyleState(photo_pipeline, "bangs", 1.0, random_seconds=2.0, seed=5, idle_seconds=10.0)
     with Display(size=(320, 240), kiosk=True) as display:
@@ -427,15 +427,15 @@ def test_kiosk_goes_idle_cycles_random_styles_and_a_key_returns_control(photo_pi
 
 
 def test_style_state_idle_needs_a_positive_limit(photo_pipeline):
-    from mirror.style_state import StyleState
+    from mirror.run.style_state import StyleState
 
     with pytest.raises(ValueError, match="idle_seconds must be positive"):
         StyleState(photo_pipeline, "bangs", 1.0, 2.0, idle_seconds=0)
 
 
 def test_style_keys_cycle_and_hairloss_moves_along_the_scale(photo_pipeline):
-    from mirror import hairloss
-    from mirror.style_state import StyleState
+    from mirror.edit import hairloss
+    from mirror.run.style_state import StyleState
 
     state = StyleState(photo_pipeline, "bangs", 1.0, 4.0, seed=1)
     names = photo_pipeline.styles.names
@@ -559,7 +559,7 @@ def test_hairloss_scale_is_monotone_in_the_classifiers_score():
     """Mean Bald + Receding_Hairline logit of the project's classifier over real CelebA faces,
     as the mirror shows them, rises with every stage of the scale.
 
-    Held-out faces: the stage weights (``mirror.hairloss.STAGES``) were chosen on the first 30
+    Held-out faces: the stage weights (``mirror.edit.hairloss.STAGES``) were chosen on the first 30
     whole-head photos (``hairloss.FIT_FACES``); these are 30 others, from the test split that no
     training tool uses."""
     import glob
@@ -567,8 +567,8 @@ def test_hairloss_scale_is_monotone_in_the_classifiers_score():
     import onnxruntime
 
     from conftest import CELEBA
-    from mirror import hairloss
-    from mirror.source import read_image
+    from mirror.edit import hairloss
+    from mirror.io.source import read_image
     from train.prepare import split_of
 
     paths = sorted(glob.glob(os.path.join(need(CELEBA), "img", "18*.jpg")))

@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT
 from mirror.backends import load_model_files
 from mirror.errors import MirrorError
-from mirror.styles import LatentPrior, StyleLibrary
+from mirror.edit.styles import LatentPrior, StyleLibrary
 
 ENGINES = os.environ.get("HAIR_MIRROR_ENGINES", os.path.join(ROOT, "engines"))
 

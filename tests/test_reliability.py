@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 
 from conftest import ROOT, VIDEOS, need
-from mirror.app import Pipeline
-from mirror.loop import Options, run
+from mirror.run.app import Pipeline
+from mirror.run.loop import Options, run
 from mirror.errors import MirrorError
-from mirror.source import Source, SourceLost, as_bgr
+from mirror.io.source import Source, SourceLost, as_bgr
 from mirror.types import Frame
 
 ENGINES = os.environ.get("HAIR_MIRROR_ENGINES", os.path.join(ROOT, "engines"))
@@ -33,7 +33,7 @@ HAT_PHOTO = 0      # demo_images()[0], Grace Hopper, in a cap
 
 @functools.lru_cache(maxsize=1)
 def faces() -> list[np.ndarray]:
-    from mirror.source import demo_images
+    from mirror.io.source import demo_images
 
     return [image for _, image in demo_images()]
 
@@ -182,7 +182,7 @@ def test_camera_that_comes_back_carries_on(photos):
 
 
 def test_lost_camera_from_the_command_line_is_one_line():
-    code = ("import sys, run_mirror; from mirror import loop, source as s\n"
+    code = ("import sys, run_mirror; from mirror.run import loop; from mirror.io import source as s\n"
             "class Gone(s.Source):\n"
             "    name = 'camera:0'\n"
             "    def read(self): raise s.SourceLost('camera:0 stopped delivering frames')\n"
@@ -269,7 +269,7 @@ def test_output_writes_only_where_asked(tmp_path):
     work.mkdir()
     out = tmp_path / "elsewhere" / "me.png"
     hopper = tmp_path / "hopper.png"
-    from mirror.source import demo_images
+    from mirror.io.source import demo_images
 
     cv2.imwrite(str(hopper), demo_images()[0][1])
     result = subprocess.run([sys.executable, os.path.join(ROOT, "run_mirror.py"), "--source", str(hopper),

@@ -10,18 +10,21 @@ import numpy as np
 import pytest
 
 from conftest import CELEBA, ROOT, clip_frame, need
-from mirror import regions, render, shapes, waves
-from mirror.app import Pipeline
-from mirror.compositor import Compositor, warp_back
-from mirror.lagged import rebase
-from mirror.plate import LEARN_EVERY, BackgroundPlate, fill_holes
-from mirror.regions import BROWS, CHIN, EARS, EYES, MOUTH, brow_line, edge_margin, face_interior, face_oval, hair_reach, skull, skull_axes
+from mirror.face import regions
+from mirror import render
+from mirror.edit import shapes
+from mirror.render import waves
+from mirror.run.app import Pipeline
+from mirror.render.compositor import Compositor, warp_back
+from mirror.run.lagged import rebase
+from mirror.render.plate import LEARN_EVERY, BackgroundPlate, fill_holes
+from mirror.face.regions import BROWS, CHIN, EARS, EYES, MOUTH, brow_line, edge_margin, face_interior, face_oval, hair_reach, skull, skull_axes
 from mirror.render import (SKULL_GROWTH, FAST_HEAD, LENT_RETURN, LENT_SLACK, CEILING, GREEN_FLOOR, BLUE_FLOOR, CERTAIN_INSET, CLUMP_THIN, ENDS_FADE, FRINGE_ARC, FRINGE_LIFT, FRINGE_LIGHT, FRINGE_SHADE, HAIR_CERTAIN, LIGHTEN_PAST,
                            THIN_ENDS, TIP_LENGTH, HairRenderer, _sheen, beyond, color_stats, color_table,
                            column_span, edges_shown, fade_cut, from_lab, hair_matte, hanging, lit_like, move, remix,
                            lit_band, own_color, recolor, reflect_from, removed_beyond, scene_target, strand_tips, thin_ends, way_down,
                            forehead_box, own_color, thin_out, to_lab, wall_contrast)
-from mirror.source import read_image
+from mirror.io.source import read_image
 from mirror.types import AlignedFace, EditedFace, EditPlan, Frame
 
 ENGINES = os.environ.get("HAIR_MIRROR_ENGINES", os.path.join(ROOT, "engines"))
@@ -312,7 +315,7 @@ def test_hair_taken_from_above_a_fringe_takes_its_end_over_the_brows_and_draws_t
     without bangs, its end over the protected face stayed: a strip of hair across the brows under
     the bare forehead (a tenth of the hair just above the brows' arc kept as it was), and the
     hair over the brows themselves, a dark band as wide as them (as dark as her hair: all the way
-    from the forehead's L* to the hair's). Now the brows are drawn anew (``mirror.eyebrows``),
+    from the forehead's L* to the hair's). Now the brows are drawn anew (``mirror.render.eyebrows``),
     about half way (0.56-0.65), as real brows are; her eyes stay as they were."""
     image = read_image(os.path.join(need(CELEBA), "img", "000748.jpg"))
     frame, aligned = pipeline.track(Frame(0, 0, image))
@@ -2325,7 +2328,7 @@ def test_thinning_hair_lets_the_scalp_through_its_gaps_and_keeps_its_strands():
 
 
 def test_the_hair_loss_scales_thin_stage_thins_the_hair_on_top_between_receding_and_bald(pipeline, faces):
-    from mirror import hairloss
+    from mirror.edit import hairloss
 
     _, image, aligned = faces[1]
     changed = {}
@@ -2566,7 +2569,7 @@ def test_in_video_a_bald_scalps_colour_follows_over_the_renders_and_does_not_jum
 
 
 def test_waves_swing_the_hair_across_its_fall_calm_at_the_roots_and_draw_no_wall_in():
-    """``mirror.waves`` on long hair hanging beside a face (a synthetic mask): the strands swing
+    """``mirror.render.waves`` on long hair hanging beside a face (a synthetic mask): the strands swing
     side to side by up to SWING of the crop, not at all at the roots, and no pixel of the hair is
     copied from off the hair (its edge would draw the wall in)."""
     size = 256

@@ -11,7 +11,7 @@ from train.sheets import SHEETS, parse_arguments, save_sheet, sheet_row
 
 
 def test_one_packaged_photo_in_two_styles(tmp_path, photos):
-    from mirror.app import Pipeline
+    from mirror.run.app import Pipeline
     from train.sheets import make_sheets, photo_row
 
     name, image = photos[1]           # the astronaut: Grace Hopper's hair is under her cap
@@ -33,8 +33,8 @@ def test_one_packaged_photo_in_two_styles(tmp_path, photos):
 
 
 def test_hairloss_row_shows_every_stage_but_today(photos):
-    from mirror.app import Pipeline
-    from mirror.hairloss import STAGES
+    from mirror.run.app import Pipeline
+    from mirror.edit.hairloss import STAGES
     from train.sheets import hairloss_row
 
     _, image = photos[1]                                    # the astronaut: hair to lose

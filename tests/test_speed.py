@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, VIDEOS, need
-from mirror.app import Pipeline
+from mirror.run.app import Pipeline
 from mirror.errors import MirrorError
-from mirror.lagged import LaggedEdit, rebase
-from mirror.pipelined import PipelinedRunner
-from mirror.source import ImageSource, Source, VideoSource
+from mirror.run.lagged import LaggedEdit, rebase
+from mirror.run.pipelined import PipelinedRunner
+from mirror.io.source import ImageSource, Source, VideoSource
 from mirror.types import Frame
 
 ENGINES = os.environ.get("HAIR_MIRROR_ENGINES", os.path.join(ROOT, "engines"))
@@ -178,7 +178,7 @@ def test_background_drawing_yields_to_the_frames_path():
     import threading
 
     from mirror.render import _mask_worker
-    from mirror.timing import BACKGROUND_NICE
+    from mirror.run.timing import BACKGROUND_NICE
 
     def nice() -> int:
         return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
@@ -201,9 +201,9 @@ def test_a_lagged_edit_is_made_anew_when_the_head_has_moved_too_far_in_the_crop_
     edit carried over from a few frames back lay off it (d12: a bare plate above his head)."""
     import threading
 
-    from mirror.lagged import CARRY_REACH, still_fits
-    from mirror.regions import HEAD_POINTS
-    from mirror.styles import Style
+    from mirror.run.lagged import CARRY_REACH, still_fits
+    from mirror.face.regions import HEAD_POINTS
+    from mirror.edit.styles import Style
     from mirror.types import AlignedFace, EditedFace
 
     rng = np.random.default_rng(0)
@@ -244,9 +244,9 @@ def test_a_still_head_is_drawn_anew_only_when_it_moves_or_its_edit_is_old():
     import threading
     import time
 
-    from mirror.lagged import REDRAW_AGE, REDRAW_REACH
-    from mirror.regions import HEAD_POINTS
-    from mirror.styles import Style
+    from mirror.run.lagged import REDRAW_AGE, REDRAW_REACH
+    from mirror.face.regions import HEAD_POINTS
+    from mirror.edit.styles import Style
     from mirror.types import AlignedFace, EditedFace
 
     rng = np.random.default_rng(0)
@@ -419,7 +419,7 @@ def test_calibrate_writes_a_config_run_mirror_reads(tmp_path, monkeypatch):
 
 
 def test_calibrate_dry_run_writes_nothing(tmp_path):
-    from mirror.calibration import calibrate
+    from mirror.run.calibration import calibrate
 
     report = calibrate(clip(), ENGINES, target_fps=1.0, frames=6, warmup=2, backends=["onnxruntime"],
                        progress=False)
@@ -441,7 +441,7 @@ def test_calibrate_without_a_camera_is_one_line(tmp_path):
 
 
 def test_config_read_write_reset_and_bad_files(tmp_path, monkeypatch):
-    from mirror import config
+    from mirror.run import config
 
     path = tmp_path / "sub" / "config.json"
     monkeypatch.setenv("HAIR_MIRROR_CONFIG", str(path))

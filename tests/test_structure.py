@@ -12,7 +12,7 @@ PACKAGES = ("mirror", "train")
 
 
 def module_imports() -> dict[str, set[str]]:
-    """{module: the project modules it imports}, e.g. {"mirror.app": {"mirror.align", ...}}."""
+    """{module: the project modules it imports}, e.g. {"mirror.run.app": {"mirror.face.align", ...}}."""
     files = {}
     for package in PACKAGES:
         for folder, _, names in os.walk(os.path.join(ROOT, package)):
@@ -72,8 +72,8 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_the_walk_sees_the_packages():
     graph = module_imports()
-    assert {"mirror.app", "mirror.backends.base", "train.training", "train.evaluate"} <= set(graph)
-    assert "mirror.align" in graph["train.data"] or "mirror.align" in graph["train.prepare"]
+    assert {"mirror.run.app", "mirror.backends.base", "train.training", "train.evaluate"} <= set(graph)
+    assert "mirror.face.align" in graph["train.data"] or "mirror.face.align" in graph["train.prepare"]
 
 
 def test_cycle_finder_finds_a_loop():

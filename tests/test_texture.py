@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from conftest import CELEBA, ROOT, need
-from mirror.app import Pipeline
-from mirror.colortable import recolor_box
+from mirror.run.app import Pipeline
+from mirror.render.colortable import recolor_box
 from mirror.errors import MirrorError
 from mirror.render import HairRenderer, color_table
-from mirror.source import read_image
-from mirror.texture import PICK_SIZE, TextureBank, lighten
+from mirror.io.source import read_image
+from mirror.render.texture import PICK_SIZE, TextureBank, lighten
 from mirror.types import Frame
 from train.textures import choose, hair_detail
 

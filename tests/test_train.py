@@ -120,7 +120,7 @@ def test_parse_arguments_choices_come_from_the_registries(capsys):
 # --- model and training -------------------------------------------------------------------
 
 def test_model_shapes_and_bad_sizes():
-    from mirror.vae import VAE
+    from mirror.edit.vae import VAE
 
     model = VAE(size=64, latent_dim=8, width=8, max_width=32, blocks=1)
     recon, mu, logvar, z = model(torch.rand(3, 3, 64, 64))
@@ -132,7 +132,7 @@ def test_model_shapes_and_bad_sizes():
 
 def test_one_training_step_lowers_the_loss_on_real_crops(slice_dir):
     from train.data import AlignedSet
-    from mirror.vae import VAE
+    from mirror.edit.vae import VAE
 
     torch.manual_seed(0)
     data = AlignedSet(slice_dir, "train", limit=32)
@@ -156,7 +156,7 @@ def test_one_training_step_lowers_the_loss_on_real_crops(slice_dir):
 
 
 def test_run_folder_and_specs_round_trip(tiny_run):
-    from mirror.vae import load_model, read_specs
+    from mirror.edit.vae import load_model, read_specs
     from train.training import Config
 
     names = set(os.listdir(tiny_run))
@@ -179,7 +179,7 @@ def test_resume_continues_step_count_and_history(tiny_run, tmp_path):
     import shutil
 
     from train.__main__ import build_config, parse_arguments
-    from mirror.vae import load_checkpoint
+    from mirror.edit.vae import load_checkpoint
     from train.training import train
 
     run = str(tmp_path / "resumed")
@@ -386,7 +386,7 @@ def test_classifier_styles_and_evaluate_end_to_end(tiny_run, slice_dir, tmp_path
     from train.evaluate import evaluate
     from train.export import export_onnx
     from mirror.backends import open_backend
-    from mirror.vae import read_specs
+    from mirror.edit.vae import read_specs
     from train.directions import STYLES, load_styles
     from train.styles import build_library
 
@@ -534,7 +534,7 @@ def test_styles_method_flag_parses_and_optimised_needs_a_classifier(capsys):
 
 
 def test_prior_only_refits_just_the_latent_prior(slice_dir, tmp_path, capsys):
-    from mirror.styles import StyleLibrary
+    from mirror.edit.styles import StyleLibrary
     from train.styles import main, parse_arguments
 
     out = tmp_path / "styles.json"
@@ -553,7 +553,7 @@ def test_prior_only_refits_just_the_latent_prior(slice_dir, tmp_path, capsys):
 
 
 def test_colour_targets_carry_the_skin_of_the_faces_they_were_measured_on(slice_dir):
-    from mirror.regions import face_interior
+    from mirror.face.regions import face_interior
     from mirror.render import to_lab
     from train.colors import hair_colors
     from train.data import attribute_names

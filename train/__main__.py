@@ -21,10 +21,10 @@ import logging
 import os
 import sys
 
-from mirror.align import SIZES
+from mirror.face.align import SIZES
 from mirror.cli import setup_logging
 from mirror.errors import MirrorError
-from mirror.vae import MODEL_KEYS, read_specs
+from mirror.edit.vae import MODEL_KEYS, read_specs
 from train.losses import LOSSES, RECONSTRUCTIONS
 from train.training import Config, train
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from mirror.cli import setup_logging
 from mirror.errors import MirrorError
-from mirror.regions import face_interior
+from mirror.face.regions import face_interior
 from mirror.render import color_stats, to_lab
 from train.data import attribute_names
 from train.directions import STYLES, has_style

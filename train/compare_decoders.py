@@ -33,7 +33,7 @@ import torch
 from mirror.backends.base import crops_to_images, images_to_crops
 from mirror.cli import setup_logging
 from mirror.errors import MirrorError
-from mirror.styles import LatentPrior
+from mirror.edit.styles import LatentPrior
 from train.data import AlignedSet
 from train.evaluate import ssim
 from train.figures import mosaic

@@ -5,7 +5,7 @@
 
 Everything lives in memory (18k crops at 128 px are 0.9 GB of uint8), so there are no loader
 workers to compete with the two training cores. The hair mask of every crop is computed once,
-from the cached selfie segmentation and landmarks, with ``mirror.regions.hair_region`` (the
+from the cached selfie segmentation and landmarks, with ``mirror.face.regions.hair_region`` (the
 same function the mirror's compositor uses).
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ import torch
 
 from mirror.backends.base import crops_to_images, images_to_crops
 from mirror.errors import MirrorError
-from mirror.regions import hair_region
+from mirror.face.regions import hair_region
 
 log = logging.getLogger(__name__)
 

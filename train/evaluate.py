@@ -80,7 +80,7 @@ import numpy as np
 from mirror.backends.base import onnx_paths
 from mirror.cli import setup_logging
 from mirror.errors import MirrorError
-from mirror.regions import face_interior, hair_region
+from mirror.face.regions import face_interior, hair_region
 from mirror.types import AlignedFace
 from train.directions import KEEP, STYLES, has_style, load_styles
 from train.metrics import photo_metrics
@@ -108,18 +108,18 @@ class MirrorView:
         engines: the engines folder; dataset: train.data.AlignedSet; int8: the INT8 model copies.
     """
 
-    description = ("the mirror's own path: mirror.segment.HairSegmenter -> mirror.editor.HairEditor "
-                   "-> mirror.render.HairRenderer -> mirror.compositor.Compositor on each aligned test "
+    description = ("the mirror's own path: mirror.face.segment.HairSegmenter -> mirror.edit.editor.HairEditor "
+                   "-> mirror.render.HairRenderer -> mirror.render.compositor.Compositor on each aligned test "
                    "crop (rendered at the crop's size, in a frame that repeats the crop's edges; no "
                    "background plate: photos)")
 
     def __init__(self, engines: str, dataset, int8: bool = False):
         from mirror.backends import create_backend, load_model_files
-        from mirror.compositor import Compositor
-        from mirror.editor import HairEditor
+        from mirror.render.compositor import Compositor
+        from mirror.edit.editor import HairEditor
         from mirror.render import HairRenderer
-        from mirror.segment import HairSegmenter
-        from mirror.texture import TextureBank
+        from mirror.face.segment import HairSegmenter
+        from mirror.render.texture import TextureBank
 
         model = load_model_files(engines)
         backend, _ = create_backend("onnxruntime-int8" if int8 else "onnxruntime", model)

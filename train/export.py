@@ -27,7 +27,7 @@ import torch
 
 from mirror.cli import setup_logging
 from mirror.errors import MirrorError
-from mirror.vae import SPECS, load_model
+from mirror.edit.vae import SPECS, load_model
 
 log = logging.getLogger(__name__)
 

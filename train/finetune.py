@@ -33,7 +33,7 @@ N stages as upsample + 3x3 conv, started from the shipped transposed kernels), `
 ``--face-feather`` (the discriminator and feature net see the decode inside the face interior on
 both sides; ``interior_masks``).
 
-The run folder is a ``train`` run folder (``mirror.vae.load_model`` and ``train.export`` read
+The run folder is a ``train`` run folder (``mirror.edit.vae.load_model`` and ``train.export`` read
 it): specs.json, model.pt (+ trained decoder, discriminator and both optimizers),
 history.json/csv, epochs.json.
 """
@@ -57,7 +57,7 @@ from torch import nn
 from mirror.backends.base import load_model_files
 from mirror.cli import setup_logging
 from mirror.errors import MirrorError
-from mirror.vae import (CHECKPOINT, UPSAMPLES, ResBlock, load_checkpoint, model_from_specs, read_specs, reparameterize,
+from mirror.edit.vae import (CHECKPOINT, UPSAMPLES, ResBlock, load_checkpoint, model_from_specs, read_specs, reparameterize,
                         transposed_to_upsample, write_specs)
 from train.data import AlignedSet, to_crops
 from train.discriminator import PatchDiscriminator
@@ -102,7 +102,7 @@ class FinetuneConfig:
     disc_shift: int = 0                # the discriminator sees real and decoded crops moved by up to N px
     face_feather: float = -1.0         # >= 0: the discriminator and feature net see the decode inside the
                                        # face interior below the brows on both real and decoded crops
-                                       # (mirror.regions.soft_interior, feathered over this many px): the
+                                       # (mirror.face.regions.soft_interior, feathered over this many px): the
                                        # part the mirror never draws is left to reconstruction; < 0: off
     # optimisation
     steps: int = 4000                  # decoder steps in total
@@ -129,7 +129,7 @@ def build_model(engines: str, upsample: str = "transposed", upsample_layers: int
     """(VAE rebuilt from the ONNX files, the engines' specs.json with the model part updated).
 
     With ``upsample_layers`` > 0 the decoder's last stages become ``upsample`` + 3x3 conv
-    (``mirror.vae.Decoder``); their kernels start from the shipped transposed kernels
+    (``mirror.edit.vae.Decoder``); their kernels start from the shipped transposed kernels
     (``transposed_to_upsample``, exact where a transposed kernel can be written so), every other
     weight is the shipped one.
     """
@@ -213,8 +213,8 @@ def save_checkpoint(path: str, vae, ema, disc, optimizer, disc_optimizer, epoch:
 
 def interior_masks(landmarks: np.ndarray, size: int, feather: float, flips: np.ndarray | None = None) -> torch.Tensor:
     """(B, 1, S, S) float32: the face interior below the brows of each crop (1 inside, feathered
-    over ``feather`` px to 0 at its edge; ``mirror.regions.soft_interior``), mirrored where ``flips``."""
-    from mirror.regions import soft_interior
+    over ``feather`` px to 0 at its edge; ``mirror.face.regions.soft_interior``), mirrored where ``flips``."""
+    from mirror.face.regions import soft_interior
 
     masks = np.stack([soft_interior(points, size, feather) for points in landmarks])
     if flips is not None:

@@ -201,7 +201,7 @@ def seam(edited: np.ndarray, original: np.ndarray, interiors: np.ndarray, width:
     Args:
         edited, original: (N, S, S, 3) uint8 BGR.
         interiors: (N, S, S) bool, the part of each face the edit must keep (today
-            ``mirror.regions.face_interior``: the face oval below the brows).
+            ``mirror.face.regions.face_interior``: the face oval below the brows).
 
     Returns:
         The ratio, or None when the band is empty or the photo is flat on it.

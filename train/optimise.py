@@ -31,7 +31,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mirror.regions import face_interior
+from mirror.face.regions import face_interior
 from train.classifier import random_blur
 from train.directions import KEEP, STYLES, has_style
 

@@ -62,9 +62,9 @@ _worker = None
 
 def _init_worker(size: int) -> None:
     global _worker
-    from mirror.align import Aligner
-    from mirror.segment import PersonSegmenter
-    from mirror.tracker import FaceTracker
+    from mirror.face.align import Aligner
+    from mirror.face.segment import PersonSegmenter
+    from mirror.face.tracker import FaceTracker
 
     segmenter = PersonSegmenter()
     _worker = (FaceTracker(static=True, max_faces=1), Aligner(size), segmenter)
@@ -74,7 +74,7 @@ def _process(path: str):
     """Tracks and aligns one image; returns (crop, person, landmarks) or None."""
     import cv2
 
-    from mirror.source import read_image
+    from mirror.io.source import read_image
 
     tracker, aligner, segmenter = _worker
     try:

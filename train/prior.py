@@ -25,7 +25,7 @@ import numpy as np
 from mirror.backends import decode_crops, load_model_files, open_backend
 from mirror.cli import setup_logging
 from mirror.errors import MirrorError
-from mirror.styles import StyleLibrary
+from mirror.edit.styles import StyleLibrary
 from train.compare_decoders import SHEET_BYTES, embed, tiles, write_report
 from train.data import AlignedSet
 from train.figures import mosaic

@@ -42,7 +42,7 @@ import numpy as np
 from mirror.backends import decode_crops, encode_crops
 from mirror.cli import setup_logging
 from mirror.errors import MirrorError
-from mirror.styles import LatentPrior
+from mirror.edit.styles import LatentPrior
 from train.figures import plot_correlation, plot_histograms, plot_kl, plot_loss, save, tile_figure
 from train.metrics import kl_per_dimension, psnr
 from train.report_inputs import ROOT, attribute_styles, find_data, find_styles, read_history, test_faces
@@ -130,7 +130,7 @@ def report(run: str, out: str, data: str | None = None, styles_path: str | None 
 
     matplotlib.use("Agg")
     from mirror.backends.torch import TorchBackend
-    from mirror.vae import read_specs
+    from mirror.edit.vae import read_specs
 
     if not os.path.isdir(run):
         raise MirrorError(f"run folder not found: {run}")

@@ -11,7 +11,7 @@ import os
 import numpy as np
 
 from mirror.errors import MirrorError
-from mirror.styles import LatentPrior
+from mirror.edit.styles import LatentPrior
 
 log = logging.getLogger(__name__)
 

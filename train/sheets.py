@@ -11,13 +11,13 @@ rows is split into SHEET1_SUFFIX.png, SHEET2_SUFFIX.png, ...):
     video    one frame of each of DATA/videos/d13.mp4, d0.mp4 and d3.mp4, run as video (temporal
              smoothing and every-other-frame segmentation as in the live mirror) for --frames
              frames per style from the clip's start; the last of them is shown
-    hairloss the hair-loss scale's stages (``mirror.hairloss``) instead of the styles, on the
+    hairloss the hair-loss scale's stages (``mirror.edit.hairloss``) instead of the styles, on the
              astronaut (Grace Hopper's cap hides her hair) and the first four CelebA faces of the
              celeba sheet
 One row per photo or clip: "before", then one column per style of the engines' library, all
 cropped to the part of the picture any style changed (the head, and any halo around it). Tiles
 are --height px tall; a sheet larger than 600 KB is palette-quantised (256 colours).
-Everything goes through the mirror's public pipeline (``mirror.app.Pipeline``), so the sheets
+Everything goes through the mirror's public pipeline (``mirror.run.app.Pipeline``), so the sheets
 show exactly what the mirror shows.
 """
 from __future__ import annotations
@@ -30,11 +30,11 @@ import time
 
 import numpy as np
 
-from mirror.app import Pipeline
-from mirror.demo import labelled_tile, stack_rows
+from mirror.run.app import Pipeline
+from mirror.io.demo import labelled_tile, stack_rows
 from mirror.paths import DEFAULT_ENGINES
 from mirror.errors import MirrorError
-from mirror.styles import ORIGINAL
+from mirror.edit.styles import ORIGINAL
 from mirror.types import Frame
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def photo_row(pipeline: Pipeline, image: np.ndarray, height: int = 160, styles: 
 
 def hairloss_row(pipeline: Pipeline, image: np.ndarray, height: int = 160) -> np.ndarray:
     """(height, W, 3) uint8 BGR: a photo before and at each stage of the hair-loss scale but today."""
-    from mirror.hairloss import STAGES, scale_style
+    from mirror.edit.hairloss import STAGES, scale_style
 
     outputs = [(label, pipeline.process(Frame(0, 0, image), scale_style(pipeline.styles, stage)).output)
                for stage, label, _ in STAGES if stage != 0]
@@ -91,8 +91,8 @@ def celeba_faces(celeba: str, count: int = 12, min_side: int = 150) -> list[tupl
     """
     from PIL import Image
 
-    from mirror.source import read_image
-    from mirror.tracker import FaceTracker
+    from mirror.io.source import read_image
+    from mirror.face.tracker import FaceTracker
     from train.prepare import read_attributes, split_of
 
     names, table = read_attributes(os.path.join(celeba, "list_attr_celeba.txt"))
@@ -135,7 +135,7 @@ def video_row(pipeline: Pipeline, path: str, frames: int = 60, height: int = 160
         pipeline: a ``Pipeline(static=False)``.
         styles: style names (default: all but ``original``).
     """
-    from mirror.source import VideoSource
+    from mirror.io.source import VideoSource
 
     with VideoSource(path) as source:
         clip = []
@@ -213,7 +213,7 @@ def make_sheets(data: str, out: str, engines: str = DEFAULT_ENGINES, backend: st
         suffix: the file names' suffix, e.g. "before" or "after".
         styles: the columns' style names (default: every style but ``original``).
     """
-    from mirror.source import demo_images
+    from mirror.io.source import demo_images
 
     unknown = [s for s in sheets if s not in SHEETS]
     if unknown:

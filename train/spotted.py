@@ -23,7 +23,7 @@ import sys
 import cv2
 import numpy as np
 
-from mirror.demo import labelled_tile, stack_rows
+from mirror.io.demo import labelled_tile, stack_rows
 from mirror.errors import MirrorError
 from train.directions import STYLES, has_style
 from train.metrics import DETECT_SEEDS, two_sample_folds

@@ -35,7 +35,7 @@ the face interior (the style directions plus such principal components of the la
 to the reference's inside that subspace only: the hair comes from the reference, the rest stays.
 
 Random faces: styles.json also holds ``latent_prior``, a Gaussian fitted to the train ``mu``
-(``mirror.styles.LatentPrior``: mean and Cholesky factor of the covariance, 5 significant digits).
+(``mirror.edit.styles.LatentPrior``: mean and Cholesky factor of the covariance, 5 significant digits).
 Samples of N(0, I) decode to colour blobs, since real faces fill only part of it; samples of the
 fitted Gaussian decode to faces. ``--prior-only`` refits just that entry of an existing ``--out``
 (35 s for 5,000 crops: no directions, no calibration).
@@ -55,7 +55,7 @@ import numpy as np
 
 from mirror.cli import setup_logging
 from mirror.errors import MirrorError
-from mirror.styles import LatentPrior
+from mirror.edit.styles import LatentPrior
 from train.directions import STYLES, hair_subspace, load_styles, style_directions
 from train.optimise import OptimiseConfig
 
@@ -79,7 +79,7 @@ def build_library(backend, data: str, limit: int | None = None, classifier=None,
         optimiser: a train.optimise.DirectionOptimiser refining the directions (method
             ``optimised``), or None (``mean``: the mean differences as they are).
     """
-    from mirror.regions import face_interior
+    from mirror.face.regions import face_interior
     from mirror.backends import encode_crops
     from train.data import AlignedSet
 
@@ -243,7 +243,7 @@ def write_library(library: dict, path: str) -> None:
 def main(args: argparse.Namespace) -> int:
     setup_logging(False, logging.INFO, native=True)
     from mirror.backends import open_backend
-    from mirror.vae import SPECS, read_specs
+    from mirror.edit.vae import SPECS, read_specs
 
     try:
         backend = open_backend(args.engines)

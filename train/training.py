@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from mirror.errors import MirrorError
-from mirror.vae import CHECKPOINT, MODEL_KEYS, load_checkpoint, model_from_specs, write_specs
+from mirror.edit.vae import CHECKPOINT, MODEL_KEYS, load_checkpoint, model_from_specs, write_specs
 from train.data import AlignedSet
 from train.losses import get_loss
 from train.metrics import psnr

@@ -1,4 +1,4 @@
-"""PyTorch eager backend: the VAE (``mirror/vae.py``) from a training run's folder, or rebuilt from
+"""PyTorch eager backend: the VAE (``mirror/edit/vae.py``) from a training run's folder, or rebuilt from
 the shipped ONNX files (their weights carry the PyTorch parameter names) and specs.json."""
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def model_from_engines(model: ModelFiles):
     import torch
     from onnx import numpy_helper
 
-    from mirror.vae import model_from_specs
+    from mirror.edit.vae import model_from_specs
 
     path = os.path.join(model.folder, "specs.json")
     try:
@@ -57,7 +57,7 @@ class TorchBackend(Backend):
                  device: str | None = None):
         import torch
 
-        from mirror.vae import load_model
+        from mirror.edit.vae import load_model
 
         if model is None and run is None:
             raise ValueError("TorchBackend needs the model's files or a run folder")

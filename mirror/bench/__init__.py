@@ -8,7 +8,7 @@ floor, the same model on PyTorch eager, and peak memory.
 
 What it runs, in one process:
 
-1. The mirror, as ``run_mirror.py`` runs it (the pipelined loop of ``mirror.pipelined``, or with
+1. The mirror, as ``run_mirror.py`` runs it (the pipelined loop of ``mirror.run.pipelined``, or with
    ``--sequential`` the one-frame-at-a-time ``Pipeline.process``), headless, followed on the
    caller's thread by the preview's own drawing code on an offscreen SDL window (``display``).
    ``--warmup`` frames first, then ``--frames`` measured ones. A short video is looped.

@@ -8,8 +8,8 @@ import time
 
 import numpy as np
 
-from mirror.source import Source
-from mirror.timing import add_timing
+from mirror.io.source import Source
+from mirror.run.timing import add_timing
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class Preview:
     (mirror, BGR->RGB) when Pygame cannot start."""
 
     def __init__(self):
-        from mirror.display import Display, has_display
+        from mirror.io.display import Display, has_display
 
         if not has_display():
             os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -76,7 +76,7 @@ class Preview:
             self.display = None
 
     def show(self, before: np.ndarray, after: np.ndarray, fps: float, face: bool, backend: str) -> None:
-        from mirror.display import Hud
+        from mirror.io.display import Hud
 
         if self.display is None:
             view = after[:, ::-1, ::-1]
@@ -118,7 +118,7 @@ class PacedSource(Source):
 
 def open_bench_source(spec: str, frames: int, live: bool = False):
     """The source to bench: videos loop (so ``frames`` can exceed their length), images cycle."""
-    from mirror.source import VideoSource, open_source
+    from mirror.io.source import VideoSource, open_source
 
     source = open_source(spec, repeat=0, loop=True)
     if isinstance(source, VideoSource) and live:

@@ -10,7 +10,7 @@ from contextlib import ExitStack, closing
 from mirror.bench.harness import Preview, instrument, open_bench_source
 from mirror.bench.measure import CpuMeter, machine_info, peak_rss_mb, percentiles
 from mirror.bench.runs import bench_floor, bench_mirror, bench_torch
-from mirror.source import camera_index
+from mirror.io.source import camera_index
 
 STAGES = ("capture", "track", "align", "encode", "segment", "decode", "edit", "render", "rebase", "composite", "display")
 # The speed issue's targets for a 2-core CPU machine.
@@ -20,9 +20,9 @@ TARGETS = {"throughput_fps": 60.0, "latency_p95_ms": 25.0, "ratio_to_floor": 0.4
 
 def bench(args: argparse.Namespace) -> dict:
     """Runs everything; returns the JSON report."""
-    from mirror.app import Pipeline
+    from mirror.run.app import Pipeline
     from mirror.backends import load_model_files
-    from mirror.source import ImageSource
+    from mirror.io.source import ImageSource
 
     cpu = CpuMeter()
     progress = _progress(args)
@@ -30,7 +30,7 @@ def bench(args: argparse.Namespace) -> dict:
         source = stack.enter_context(open_bench_source(args.source, args.frames, args.live))
         static = isinstance(source, ImageSource)
         pipeline = stack.enter_context(Pipeline(args.engines, args.backend, static, args.run))
-        from mirror.pipelined import configure_threads
+        from mirror.run.pipelined import configure_threads
 
         threads = configure_threads(pipeline, args.threads, sequential=args.sequential)
         instrument(pipeline)

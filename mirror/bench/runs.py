@@ -12,7 +12,7 @@ from mirror.backends.base import crops_to_images
 from mirror.bench.harness import Preview, open_bench_source, split_edit
 from mirror.bench.measure import cpu_seconds
 from mirror.errors import MirrorError
-from mirror.timing import timing_scope
+from mirror.run.timing import timing_scope
 
 
 # --- the runs -----------------------------------------------------------------------------------
@@ -101,7 +101,7 @@ def _measured(run: RunTimings, done: int, warmup: int, result, latency: float, p
 
 def _sequential(pipeline, source, style, total, warmup, run, finish, progress):
     """The loop before pipelining: read, ``Pipeline.process``, preview, one frame at a time."""
-    from mirror.source import SourceLost
+    from mirror.io.source import SourceLost
 
     done, start = 0, (time.perf_counter() if warmup == 0 else None)
     while done < total:
@@ -128,9 +128,9 @@ def _sequential(pipeline, source, style, total, warmup, run, finish, progress):
 
 
 def _pipelined(pipeline, source, style, total, warmup, run, finish, progress, max_in_flight=None):
-    """The pipelined loop of ``mirror.pipelined``, the preview drawn on this thread."""
-    from mirror.pipelined import PipelinedRunner
-    from mirror.source import SourceLost
+    """The pipelined loop of ``mirror.run.pipelined``, the preview drawn on this thread."""
+    from mirror.run.pipelined import PipelinedRunner
+    from mirror.io.source import SourceLost
 
     done, start = 0, (time.perf_counter() if warmup == 0 else None)
     options = {} if max_in_flight is None else {"max_in_flight": max_in_flight or None}

@@ -18,10 +18,10 @@ import time
 
 import numpy as np
 
-from mirror.app import Pipeline
+from mirror.run.app import Pipeline
 from mirror.bench.harness import Preview, open_bench_source
 from mirror.paths import DEFAULT_ENGINES
-from mirror.pipelined import configure_threads
+from mirror.run.pipelined import configure_threads
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:

@@ -12,7 +12,7 @@ from mirror.errors import MirrorError
 from mirror.explorer.data import AlignedData, align_photo
 from mirror.explorer.state import LatentExplorer
 from mirror.paths import DEFAULT_ENGINES
-from mirror.styles import StyleLibrary
+from mirror.edit.styles import StyleLibrary
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def parse_arguments(argv=None) -> argparse.Namespace:
 def build(args: argparse.Namespace) -> LatentExplorer:
     """The explorer state for the command line's options (loads the model, data and photos)."""
     from mirror.backends import create_backend, load_model_files
-    from mirror.source import demo_images, read_image
+    from mirror.io.source import demo_images, read_image
 
     model = load_model_files(args.engines)
     data = AlignedData(args.data, model.size) if args.data else None

@@ -140,8 +140,8 @@ def align_photo(image: np.ndarray, size: int, name: str = "photo") -> np.ndarray
     Raises:
         MirrorError: when no face is found.
     """
-    from mirror.align import Aligner
-    from mirror.tracker import FaceTracker
+    from mirror.face.align import Aligner
+    from mirror.face.tracker import FaceTracker
 
     with FaceTracker(static=True) as tracker:
         face = tracker.process(image)

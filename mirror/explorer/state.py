@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mirror import hairloss
+from mirror.edit import hairloss
 from mirror.backends.base import Backend, crops_to_images, decode_crops, encode_crops
 from mirror.errors import MirrorError
 from mirror.explorer.data import AlignedData, dataset_latents, principal_directions
-from mirror.styles import ORIGINAL, StyleLibrary
+from mirror.edit.styles import ORIGINAL, StyleLibrary
 
 PRIOR_SAMPLES = 256   # random faces re-encoded for the PCA sliders when there is no data set
 

@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from mirror import hairloss
+from mirror.edit import hairloss
 from mirror.explorer.state import LatentExplorer
 
 BG = (22, 24, 29)
@@ -188,7 +188,7 @@ class ExplorerWindow:
             return
         from mirror.errors import MirrorError
         from mirror.explorer.data import align_photo
-        from mirror.source import CameraSource
+        from mirror.io.source import CameraSource
 
         try:
             with CameraSource(s.camera) as source:

@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 from mirror.errors import MirrorError
-from mirror.source import Source, SourceLost
+from mirror.io.source import Source, SourceLost
 
 RETRY_PAUSE_SECONDS = 0.5          # between two attempts to reopen the camera
 BLANK_SIZE = (480, 640)            # (height, width) of the black picture shown meanwhile
@@ -18,7 +18,7 @@ def reconnect(source: Source, lost: SourceLost, retry_seconds: float, display=No
 
     Args:
         source: the source that raised ``lost``.
-        display: an open ``mirror.display.Display`` to say so on (None: headless).
+        display: an open ``mirror.io.display.Display`` to say so on (None: headless).
         backend: the backend's name, for the HUD.
 
     Returns:
@@ -27,7 +27,7 @@ def reconnect(source: Source, lost: SourceLost, retry_seconds: float, display=No
     Raises:
         MirrorError: the camera did not come back in time.
     """
-    from mirror.display import Hud
+    from mirror.io.display import Hud
 
     source.close()
     deadline = time.monotonic() + retry_seconds

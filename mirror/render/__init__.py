@@ -28,17 +28,19 @@ from typing import Callable, NamedTuple
 import cv2
 import numpy as np
 
-from mirror import eyebrows, shapes
-from mirror.colortable import ColorTable, no_cast, recolor_box, shift_cap, stretched
-from mirror.compositor import nonzero_box, over, with_weight
-from mirror.plate import BackgroundPlate, fill_holes, smooth_fill
-from mirror.regions import (BROWS, CHIN, EYES, NOSE_TIP, MOUTH, brow_line, brows, chin_fade, edge_margin, edge_profile, edge_strips, edit_limit,
+from mirror.render import eyebrows
+
+from mirror.edit import shapes
+from mirror.render.colortable import ColorTable, no_cast, recolor_box, shift_cap, stretched
+from mirror.render.compositor import nonzero_box, over, with_weight
+from mirror.render.plate import BackgroundPlate, fill_holes, smooth_fill
+from mirror.face.regions import (BROWS, CHIN, EYES, NOSE_TIP, MOUTH, brow_line, brows, chin_fade, edge_margin, edge_profile, edge_strips, edit_limit,
                             crown_cap, eyes, face_interior, face_oval, hair_reach, joined_to, neck_span, skull, skull_axes,
                             soft_interior)
-from mirror.texture import TextureBank, lighten
-from mirror.timing import run_in_background
+from mirror.render.texture import TextureBank, lighten
+from mirror.run.timing import run_in_background
 from mirror.types import AlignedFace, Beyond, EditedFace, EditPlan, Removal, SkinGrain
-from mirror.waves import waves
+from mirror.render import waves
 
 # The renderer's crop side as a multiple of the model's: 2 x 128 px is about the face's own
 # resolution in a 720p webcam frame, so drawn hair is not a blurred upscale.
@@ -137,7 +139,7 @@ BLACK_CHROMA = 0.25    # ... hair moved to it takes this share of its new mean's
 CEILING = 3.0          # ... skin or wall only shifted with hair made lighter: no lighter than its new mean plus this many spreads
                        # (nor than the lighter of that mean and the face's skin: ``ceiling``)
 LIGHTEN_PAST = 0.5     # ... past its target, hair made lighter goes this share as far in L* (overshot, it reads as bleached)
-LEND_GAIN = 0.8        # recolouring: a donor's hair detail makes up this much of the lightness spread flat hair lacks (mirror.texture)
+LEND_GAIN = 0.8        # recolouring: a donor's hair detail makes up this much of the lightness spread flat hair lacks (mirror.render.texture)
 LEND_LIGHTER = (5.0, 15.0)  # ... when made lighter by this much in L* (wholly from the second)
 LENT_SLACK = 0.05       # ... in video, staying where they lay on the frame unless the crop moves more than this (share of it),
 LENT_RETURN = 0.02      # ... and settling back to the crop at this rate a frame,
@@ -190,7 +192,7 @@ THIN_FLAT = 6.0        # ... in robust spreads of at least this (L*: dark hair's
 THIN_STREAKS = (0.003, 0.02)  # ... with fine streaks this thin and long along its fall
 THIN_STREAK_MIX = 0.5  # ... at this weight beside its own detail
 THIN_TEXTURE = 0.25    # ... and what goes varies by this share of the thinning with them (gaps more, strands less)
-BROW_STREAKS = (0.003, 0.02)  # a brow drawn anew (``mirror.eyebrows``): its strands this thin and long (Gaussian sigmas, share of the crop)
+BROW_STREAKS = (0.003, 0.02)  # a brow drawn anew (``mirror.render.eyebrows``): its strands this thin and long (Gaussian sigmas, share of the crop)
 HAIR_DEPTH = 0.04      # bald: the scalp lies this far (share of the crop) inside the person's outline
 SKULL_GROWTH = 1.15    # ... and at most this much bigger than the skull from the landmarks
 SKULL_EDGE = 0.002     # ... its edge against the wall as soft as this (a head's outline is sharp: at 0.008 a
@@ -431,7 +433,7 @@ def scene_target(target: np.ndarray, reference: np.ndarray | None, skin: np.ndar
 def color_table(own: np.ndarray, target: np.ndarray, amount: float = 1.0, warm: bool = False,
                 skin: np.ndarray | None = None) -> ColorTable:
     """``recolor(..., own, target, amount, core, mixed, weight, skin)`` as lookup tables for 8-bit BGR
-    pixels (``mirror.colortable``): the same output, in a fraction of the time (``warm``: see ``move``)."""
+    pixels (``mirror.render.colortable``): the same output, in a fraction of the time (``warm``: see ``move``)."""
     mean, ratio = move(own, target, amount, warm)
     return ColorTable(own, mean, ratio, DEVIATION, CORE, FAR, SPREAD_FLOOR, ceiling(own, mean, ratio, skin))
 
@@ -1595,7 +1597,7 @@ class HairRenderer:
     Args:
         video: frames of one stream (the measured hair colour is smoothed over time).
         textures: real hair's detail, lent to hair too flat to carry its own when recoloured
-            (``mirror.texture``; None: none lent).
+            (``mirror.render.texture``; None: none lent).
     """
 
     def __init__(self, video: bool = False, textures: TextureBank | None = None):
@@ -1741,11 +1743,11 @@ class HairRenderer:
             # clip) keeps still, and the hair round it: swung, a hoop earring on d3 was bent into an S.
             moved = sure * (1.0 - self._round_glints(aligned.detail, sure))
             top = column_span(sure > 0.5)[0]
-            # Waves (``mirror.waves.waves``): the person's own hair swung side to side down its fall
+            # Waves (``mirror.render.waves.waves``): the person's own hair swung side to side down its fall
             # and lit on each crest, drawn anew where it swings (the frame's fine detail lent from
             # where each pixel was copied); elsewhere the light's change is added onto the frame's
             # own detail (drawn anew there too, a short fringe's fine strands came out softer).
-            source, light, swung = waves(moved, top, size, curl)
+            source, light, swung = waves.waves(moved, top, size, curl)
             wavy = cv2.remap(detail, source, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
             edited = self._finish(detail, wavy * (gain * light)[..., None], sure, sure * swung)
             edited.source, edited.source_weight = source, sure * swung

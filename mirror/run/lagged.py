@@ -23,12 +23,12 @@ from typing import Callable, NamedTuple
 import cv2
 import numpy as np
 
-from mirror.align import invert
-from mirror.compositor import nonzero_box, relend
-from mirror.regions import HEAD_POINTS, edge_strips
+from mirror.face.align import invert
+from mirror.render.compositor import nonzero_box, relend
+from mirror.face.regions import HEAD_POINTS, edge_strips
 from mirror.render import retake
-from mirror.styles import Style
-from mirror.timing import add_timing, run_in_background, stage_timings, timing_scope
+from mirror.edit.styles import Style
+from mirror.run.timing import add_timing, run_in_background, stage_timings, timing_scope
 from mirror.types import AlignedFace, Beyond, EditedFace, Frame
 
 LENT_STALE = 6.0   # a carried edit redraws its lent grid where that shows the crop's change this stale

@@ -9,7 +9,7 @@ run at once on different cores)::
 
     capture (live sources only) -> track + align + segment -> edit -> composite -> next() in the caller
                                                              |
-                                              render (plan + draw, at its own rate: mirror.lagged)
+                                              render (plan + draw, at its own rate: mirror.run.lagged)
 
 The three middle stages are ``Pipeline.track``, ``Pipeline.edit`` and ``Pipeline.compose``.
 Each stage is one thread and every hand-over is a FIFO of one slot, so frames come out in the
@@ -35,10 +35,10 @@ from typing import Callable
 
 import numpy as np
 
-from mirror.lagged import LaggedEdit
-from mirror.source import Source
-from mirror.styles import Style
-from mirror.timing import timing_scope
+from mirror.run.lagged import LaggedEdit
+from mirror.io.source import Source
+from mirror.edit.styles import Style
+from mirror.run.timing import timing_scope
 from mirror.types import AlignedFace, EditedFace, Frame, Result
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ StyleFn = Callable[[Frame], tuple[Style, float]]
 
 
 def follow(state) -> StyleFn:
-    """The style function for a ``mirror.app.StyleState``: ticks its random rotation with each
+    """The style function for a ``mirror.run.app.StyleState``: ticks its random rotation with each
     frame's timestamp, then gives its style and strength (called in the edit thread)."""
 
     def style(frame: Frame) -> tuple[Style, float]:
@@ -168,10 +168,10 @@ class _Run:
 
 
 class PipelinedRunner:
-    """Runs a ``mirror.app.Pipeline`` over a ``Source`` with its stages in threads.
+    """Runs a ``mirror.run.app.Pipeline`` over a ``Source`` with its stages in threads.
 
     Args:
-        pipeline: an open ``mirror.app.Pipeline`` (its tracker, aligner, editor and compositor
+        pipeline: an open ``mirror.run.app.Pipeline`` (its tracker, aligner, editor and compositor
             are driven here, one thread each; do not call ``pipeline.process`` meanwhile).
         source: an open source; it stays the caller's to close.
         style: called in the edit thread with each frame, returns (style, strength) for it.
@@ -180,7 +180,7 @@ class PipelinedRunner:
             with them (None: no limit but the one-frame hand-overs). More frames in flight than
             cores only queue up: latency, no throughput.
         lag_edits: plan and render the edit on its own thread at its own rate, each frame
-            showing the newest finished edit (``mirror.lagged``); False: every frame's own edit.
+            showing the newest finished edit (``mirror.run.lagged``); False: every frame's own edit.
 
     Attributes:
         dropped: frames a live source delivered that were never processed (the pipeline was
@@ -420,7 +420,7 @@ def configure_threads(pipeline, onnxruntime_threads: int | None = None,
     leaves the libraries' own defaults unless counts are given.
 
     Args:
-        pipeline: an open ``mirror.app.Pipeline``; an ONNX Runtime backend is rebuilt with the
+        pipeline: an open ``mirror.run.app.Pipeline``; an ONNX Runtime backend is rebuilt with the
             new count (sessions cannot change it once made).
     """
     import cv2

@@ -6,17 +6,17 @@ the forehead and at the sides for the hair. The exact inverse warps crop-space i
 
     aligner = Aligner(size=128)
     aligned = aligner.align(frame_bgr, face)                 # AlignedFace
-    # mirror.compositor.warp_back puts crop-space images back with the exact inverse.
+    # mirror.render.compositor.warp_back puts crop-space images back with the exact inverse.
 """
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-from mirror.tracker import LEFT_IRIS, MOUTH_LEFT, MOUTH_RIGHT, RIGHT_IRIS
+from mirror.face.tracker import LEFT_IRIS, MOUTH_LEFT, MOUTH_RIGHT, RIGHT_IRIS
 from mirror.types import AlignedFace, Face, outer_matrix
 
-# Crop sides in pixels, the same for training and the mirror: the VAE (mirror/vae.py) halves the
+# Crop sides in pixels, the same for training and the mirror: the VAE (mirror/edit/vae.py) halves the
 # side with stride-2 convolutions down to 4x4, so it takes these and no others.
 SIZES = (64, 128, 256)
 

@@ -10,7 +10,7 @@ import os
 import cv2
 import numpy as np
 
-from mirror.source import as_bgr
+from mirror.io.source import as_bgr
 from mirror.types import Face
 
 os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging: warnings and up only.

@@ -1,7 +1,7 @@
 """The convolutional VAE of the hair mirror, and how a run folder rebuilds it. Training
 (``train/``) builds and trains it; the mirror's PyTorch backend runs it.
 
-    from mirror.vae import VAE, load_model
+    from mirror.edit.vae import VAE, load_model
     model = VAE(size=128, latent_dim=128, width=32)
     mu, logvar = model.encoder(images)            # images (B, 3, S, S) float32 BGR in [0, 1]
     recon = model.decoder(mu)                     # (B, 3, S, S) float32 BGR in [0, 1]
@@ -24,7 +24,7 @@ import os
 import torch
 from torch import nn
 
-from mirror.align import SIZES
+from mirror.face.align import SIZES
 from mirror.errors import MirrorError
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@
 
 Colour styles need no model run: their target colour is the style's own (the hair of the
 training faces that have it, ``styles.json``), and the renderer recolours the person's hair.
-Named shape styles take where hair grows or goes from the face's geometry (``mirror.shapes``)
+Named shape styles take where hair grows or goes from the face's geometry (``mirror.edit.shapes``)
 and the shading of new scalp from the model's edited decode. Exemplar styles (a reference
 photo's hair) segment the plain and the edited decode: the change of their hair says where hair
 grows or goes. Texture styles lay the decodes' change onto the hair.
@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from mirror import shapes
+from mirror.edit import shapes
 from mirror.backends.base import Backend, ModelFiles
-from mirror.filters import OneEuroFilter
-from mirror.segment import HAIR, HairSegmenter
-from mirror.styles import Style, StyleLibrary
+from mirror.face.filters import OneEuroFilter
+from mirror.face.segment import HAIR, HairSegmenter
+from mirror.edit.styles import Style, StyleLibrary
 from mirror.types import AlignedFace, EditPlan
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from mirror import hairloss
-from mirror.styles import ORIGINAL, Style
+from mirror.edit import hairloss
+from mirror.edit.styles import ORIGINAL, Style
 from mirror.types import Frame
 
 SHOWCASE = ("bangs", "blond", "bald", "regrowth", "black", "wavy")  # the columns for --style random
@@ -20,7 +20,7 @@ def demo_picture(pipeline, images: list[tuple[str, np.ndarray]], styles: list[tu
     """A before/after grid: one row per photo, the original then one column per (label, style).
 
     Args:
-        pipeline: an open ``mirror.app.Pipeline`` in static mode.
+        pipeline: an open ``mirror.run.app.Pipeline`` in static mode.
         images: [(name, (H, W, 3) uint8 BGR)].
         styles: [(column label, style)].
 
@@ -54,7 +54,7 @@ def stack_rows(rows: list[np.ndarray]) -> np.ndarray:
 
 
 def demo_styles(pipeline, state) -> list[tuple[str, Style]]:
-    """The demo picture's columns for a ``mirror.style_state.StyleState``: a showcase (random),
+    """The demo picture's columns for a ``mirror.run.style_state.StyleState``: a showcase (random),
     the hair-loss scale, or the one style."""
     if state.style.name == hairloss.NAME:
         return [(label.split(" (")[0], hairloss.scale_style(pipeline.styles, stage))

@@ -10,7 +10,7 @@ import numpy as np
 
 from mirror.errors import MirrorError
 
-# What the writer writes (mp4v video, OpenCV images); the readers take more (mirror.source).
+# What the writer writes (mp4v video, OpenCV images); the readers take more (mirror.io.source).
 VIDEO_OUTPUTS = (".mp4", ".avi", ".mov", ".mkv")
 IMAGE_OUTPUTS = (".png", ".jpg", ".jpeg", ".bmp")
 

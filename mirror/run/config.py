@@ -119,7 +119,7 @@ def configured_camera(source: str | None, path: str | None = None):
         An open ``CameraSource``, or None when the config has no camera, the user chose another
         source, or the camera does not open (the mirror then opens its source as usual).
     """
-    from mirror.source import CameraSource, camera_index
+    from mirror.io.source import CameraSource, camera_index
 
     try:
         camera = read_config(path).get("camera")

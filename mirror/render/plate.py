@@ -13,7 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from mirror.align import invert
+from mirror.face.align import invert
 
 # The plate is kept at this fraction of the frame's resolution: a wall has no fine detail, and a
 # quarter of the pixels costs a quarter of the time.

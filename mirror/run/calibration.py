@@ -1,10 +1,10 @@
 """Calibration for the user's own machine: camera check, backend timing, resolution choice.
 
-    from mirror.calibration import calibrate
+    from mirror.run.calibration import calibrate
     report = calibrate("camera:0", engines="engines")   # Calibration; report.settings -> config
 
 Used by ``calibrate.py`` (the command line), which writes ``report.settings`` with
-``mirror.config.write_config`` for ``run_mirror.py`` to read.
+``mirror.run.config.write_config`` for ``run_mirror.py`` to read.
 
 What it does:
 
@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from mirror.errors import MirrorError
-from mirror.source import CameraSource, Source, camera_index, open_source
+from mirror.io.source import CameraSource, Source, camera_index, open_source
 from mirror.types import Frame
 
 log = logging.getLogger(__name__)
@@ -151,7 +151,7 @@ def _read_frames(source: Source, count: int) -> tuple[list[np.ndarray], float | 
 
 def check_camera(source: Source, images: list[np.ndarray], delivered_fps: float | None) -> CameraCheck:
     """Face, light and contrast on ``images`` read from ``source``, with hints for problems."""
-    from mirror.tracker import FaceTracker
+    from mirror.face.tracker import FaceTracker
 
     height, width = images[0].shape[:2]
     faces, levels, spreads, frame_levels = 0, [], [], []
@@ -230,9 +230,9 @@ def candidate_frames(spec: str, count: int, progress=None) -> list[tuple[int, in
 def measure(engines: str, backend: str, images: list[np.ndarray], frames: int, warmup: int,
             progress=None) -> Measurement:
     """The pipelined mirror's throughput with ``backend`` on ``images`` replayed from memory."""
-    from mirror.app import Pipeline
+    from mirror.run.app import Pipeline
     from mirror.bench.runs import model_ms
-    from mirror.pipelined import PipelinedRunner, configure_threads
+    from mirror.run.pipelined import PipelinedRunner, configure_threads
 
     height, width = images[0].shape[:2]
     result = Measurement(backend, width, height)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mirror.shapes import THIN
-from mirror.styles import Style, StyleLibrary
+from mirror.edit.shapes import THIN
+from mirror.edit.styles import Style, StyleLibrary
 
 # (stage, label, {style: weight of its default strength}). The weights were chosen so that the
 # attribute classifier's Bald + Receding_Hairline score rises with every stage on the first

@@ -14,9 +14,9 @@ from __future__ import annotations
 import os
 import random
 
-from mirror import hairloss
-from mirror.source import IMAGE_EXTENSIONS
-from mirror.styles import ORIGINAL
+from mirror.edit import hairloss
+from mirror.io.source import IMAGE_EXTENSIONS
+from mirror.edit.styles import ORIGINAL
 
 STRENGTH_STEP = 0.25   # what Up / Down add to or take from the strength
 MAX_STRENGTH = 3.0     # times the style's default strength; the CLI's --strength range is 0 to 3
@@ -27,7 +27,7 @@ class StyleState:
     """The style shown, the user's strength, the ``random`` rotation and the idle mode.
 
     Args:
-        pipeline: an open ``mirror.app.Pipeline`` (its style library; a reference photo is encoded
+        pipeline: an open ``mirror.run.app.Pipeline`` (its style library; a reference photo is encoded
             with it).
         style: a style name, ``random``, ``hairloss`` or the path of a reference photo.
         strength: times the style's default strength, 0 to ``MAX_STRENGTH``.
@@ -89,7 +89,7 @@ class StyleState:
         self._changed_ms = timestamp_ms
 
     def apply(self, action: str) -> None:
-        """Applies a key action from the display (``mirror.display.Display.events``); any key,
+        """Applies a key action from the display (``mirror.io.display.Display.events``); any key,
         ``wake`` included, ends idle mode and restarts its clock."""
         if self._now_ms is not None:
             self._key_ms = self._now_ms

@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from mirror.regions import BROW_OUTLINES, NOSE_TIP, outline_mask
+from mirror.face.regions import BROW_OUTLINES, NOSE_TIP, outline_mask
 
 HIDDEN = (0.4, 0.7)     # the segmenter's mean hair over a brow's outline: the brow is seen / wholly hidden,
 JOINED = 0.03           # ... if as much hair joins it to the hair this far (share of the crop) above it

@@ -78,7 +78,7 @@ class ColorTable:
                 is beside it.
             weight: (H, W) float32 in [0, 1], ``recolor``'s: how much of the move each pixel takes.
             lighten: a function of the recoloured (H, W) float32 8-bit L* codes and ``weight``
-                giving what to add to the codes (or None: nothing), e.g. ``mirror.texture.lighten``.
+                giving what to add to the codes (or None: nothing), e.g. ``mirror.render.texture.lighten``.
         """
         lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB)
         radius = cv2.sqrt(cv2.transform(cv2.LUT(lab, self._distance), _SUM))

@@ -19,7 +19,7 @@ the face oval's top, the eyebrows' arc, the skull outline) and scaled by the amo
   renderer keeps the rest as strands with the scalp between them.
 
 The hair-loss scale mixes these (``Style.mix``). Exemplar styles have no region: their change is
-the one the model's decodes show (``mirror.editor``).
+the one the model's decodes show (``mirror.edit.editor``).
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from mirror.regions import (EARS, FOREHEAD_TOP, MOUTH, SKULL_HEIGHT, SKULL_WIDTH, brow_line, chin_fade, face_oval, jaw_span,
+from mirror.face.regions import (EARS, FOREHEAD_TOP, MOUTH, SKULL_HEIGHT, SKULL_WIDTH, brow_line, chin_fade, face_oval, jaw_span,
                             joined_to, neck_span, skull)
 
 ADD = ("bangs", "regrowth")

@@ -10,14 +10,14 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from mirror.app import Pipeline
-from mirror.demo import demo_picture, demo_styles
+from mirror.run.app import Pipeline
+from mirror.io.demo import demo_picture, demo_styles
 from mirror.errors import MirrorError
-from mirror.output import Writer, save_snapshot
+from mirror.io.output import Writer, save_snapshot
 from mirror.paths import DEFAULT_ENGINES
-from mirror.reconnect import reconnect
-from mirror.source import ImageSource, Source, SourceLost, open_source
-from mirror.style_state import StyleState
+from mirror.io.reconnect import reconnect
+from mirror.io.source import ImageSource, Source, SourceLost, open_source
+from mirror.run.style_state import StyleState
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +84,8 @@ def run(options: Options, source: Source | None = None) -> Stats:
     Raises:
         MirrorError: for anything the user must fix (bad files, no camera, camera lost).
     """
-    from mirror.display import Display, Hud, has_display
-    from mirror.pipelined import PipelinedRunner, configure_threads, follow
+    from mirror.io.display import Display, Hud, has_display
+    from mirror.run.pipelined import PipelinedRunner, configure_threads, follow
 
     if not options.headless and not has_display():
         log.warning("no display found: running headless (--headless to silence this)")
@@ -111,7 +111,7 @@ def run(options: Options, source: Source | None = None) -> Stats:
             if options.output else None
         display = None if options.headless else stack.enter_context(
             Display(fullscreen=options.fullscreen, kiosk=options.kiosk))
-        # Capture, tracking, editing and compositing overlap in threads (mirror/pipelined.py).
+        # Capture, tracking, editing and compositing overlap in threads (mirror/run/pipelined.py).
         configure_threads(pipeline)
         runner = stack.enter_context(PipelinedRunner(pipeline, source, follow(state), options.max_frames))
         start = time.perf_counter()

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from mirror.errors import MirrorError
-from mirror.filters import OneEuroFilter
+from mirror.face.filters import OneEuroFilter
 
 # In video the masks are computed on every VIDEO_EVERY-th frame and reused in between: the crop is
 # aligned to the face, so hair and silhouette barely move in it between frames, and the masks are

@@ -4,8 +4,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from mirror.align import invert, transform_points
-from mirror.colortable import blend
+from mirror.face.align import invert, transform_points
+from mirror.render.colortable import blend
 from mirror.types import AlignedFace, EditedFace, LentDetail
 
 
@@ -175,7 +175,7 @@ def lent_detail(frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray) -> L
 def relend(lent: LentDetail, edited: EditedFace, boxes: list[tuple[tuple[int, int], tuple[int, int]]]) -> LentDetail:
     """``lent`` with ``edited``'s crop and weight drawn anew on its grid in the detail-crop boxes
     ``boxes`` (each ((top, bottom), (left, right))), its detail added (an edit carried over to
-    a later frame and redrawn there: ``mirror.lagged``)."""
+    a later frame and redrawn there: ``mirror.run.lagged``)."""
     size, scale = edited.crop.shape[0], lent.scale
     drawn = lent.drawn.copy()
     for (top, bottom), (left, right) in boxes:

@@ -4,8 +4,8 @@
     with Pipeline("engines", static=True) as pipeline:
         result = pipeline.process(Frame(0, 0, image), pipeline.styles.get("blond"))
 
-The run loop around it (source, window, keys, output) is ``mirror.loop``; the threaded version of
-the same three steps is ``mirror.pipelined``.
+The run loop around it (source, window, keys, output) is ``mirror.run.loop``; the threaded version of
+the same three steps is ``mirror.run.pipelined``.
 """
 from __future__ import annotations
 
@@ -16,22 +16,22 @@ import time
 
 import numpy as np
 
-from mirror.align import Aligner
+from mirror.face.align import Aligner
 from mirror.backends import create_backend, load_model_files
-from mirror.compositor import Compositor, lent_detail
-from mirror.editor import HairEditor, to_tensor
+from mirror.render.compositor import Compositor, lent_detail
+from mirror.edit.editor import HairEditor, to_tensor
 from mirror.errors import MirrorError
-from mirror.filters import HeadFilter
+from mirror.face.filters import HeadFilter
 from mirror.paths import DEFAULT_ENGINES
-from mirror.plate import BackgroundPlate
-from mirror.regions import HEAD_POINTS
+from mirror.render.plate import BackgroundPlate
+from mirror.face.regions import HEAD_POINTS
 from mirror.render import DETAIL, HairRenderer
-from mirror.segment import HairSegmenter
-from mirror.source import as_bgr, read_image
-from mirror.styles import Style
-from mirror.texture import TextureBank
-from mirror.timing import add_timing, timing_scope
-from mirror.tracker import FaceTracker
+from mirror.face.segment import HairSegmenter
+from mirror.io.source import as_bgr, read_image
+from mirror.edit.styles import Style
+from mirror.render.texture import TextureBank
+from mirror.run.timing import add_timing, timing_scope
+from mirror.face.tracker import FaceTracker
 from mirror.types import AlignedFace, EditedFace, Frame, Result
 
 log = logging.getLogger(__name__)

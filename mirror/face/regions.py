@@ -27,7 +27,7 @@ EARS = (234, 454)   # the face oval's outermost points, at the ears
 FOREHEAD_TOP = 10   # the face oval's top, about the hairline
 NOSE_TIP = 1
 # Points that move with the head, not with its expression: the face oval above the mouth and the
-# nose's bridge and tip (``mirror.filters.HeadFilter``).
+# nose's bridge and tip (``mirror.face.filters.HeadFilter``).
 HEAD_POINTS = [10, 338, 297, 332, 284, 251, 389, 356, 454, 234, 127, 162, 21, 54, 103, 67, 109,
                168, 6, 197, 195, 5, 4, 1, 9, 8]
 # The skull seen from the front, a rounded ellipse (a superellipse of power ROUND): as wide as
