@@ -250,6 +250,42 @@ class Beyond:
     drawn: np.ndarray | None = None
 
 
+@dataclass(frozen=True)
+class Donor:
+    """One real head of hair from the donor bank (``mirror.edit.donors``), aligned exactly as the
+    mirror aligns a face (``mirror.face.align``), so its crop is the same square as
+    ``AlignedFace.crop`` and ``AlignedFace.detail``, at its own side D.
+
+    Attributes:
+        index: its row in the bank.
+        source: the photo it was taken from (a CelebA file name).
+        crop: (D, D, 3) uint8 BGR, the head and its hair.
+        matte: (D, D) float32 in [0, 1], the hair, soft at the strands' edges.
+        skin: (D, D) float32 in [0, 1], bare skin of the face, ears and neck.
+        person: (D, D) float32 in [0, 1], the person (hair, skin, clothes).
+        landmarks: (478, 2) float32 face-mesh landmarks in crop pixels.
+        latent: (Z,) float32, the VAE's mean for its model-sized crop.
+        pose: (3,) float32 yaw, pitch and roll in degrees.
+        skin_color, hair_color: (3,) float32 CIELAB means (L in 0-100) of its skin and hair.
+        attributes: (40,) int8 CelebA attributes, +1 / -1, in the data set's order.
+        look: the catalogue look it belongs to ("" for none).
+    """
+
+    index: int
+    source: str
+    crop: np.ndarray
+    matte: np.ndarray
+    skin: np.ndarray
+    person: np.ndarray
+    landmarks: np.ndarray
+    latent: np.ndarray
+    pose: np.ndarray
+    skin_color: np.ndarray
+    hair_color: np.ndarray
+    attributes: np.ndarray
+    look: str = ""
+
+
 @dataclass
 class Result:
     """One processed frame.
