@@ -68,8 +68,7 @@ class Pipeline:
         self.plate = None if static else BackgroundPlate()
         self.compositor = Compositor()
         self.styles = self.editor.styles
-        # Steady at rest, quick on a real move: the head's pose and its expression apart (measured
-        # on d13.mp4 and d12.mp4: docs/SPEED.md).
+        # Steady at rest, quick on a real move: the head's pose and its expression apart (docs/SPEED.md).
         self._landmarks = HeadFilter(HEAD_POINTS)
 
     def process(self, frame: Frame, style: Style, strength: float = 1.0) -> Result:
