@@ -22,7 +22,7 @@ import cv2
 
 from conftest import ROOT
 
-SHIPPED = ("mirror", "train", "engines", "pyproject.toml", "README.md", "run_mirror.py", "calibrate.py")
+SHIPPED = ("mirror", "train", "engines", "pyproject.toml", "setup.py", "README.md", "run_mirror.py", "calibrate.py")
 
 
 def running_environment_sites() -> list[str]:
