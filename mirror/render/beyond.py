@@ -29,17 +29,24 @@ from mirror.types import AlignedFace, Beyond
 class BeyondParams:
     """How far past the crop an edit follows the hair (lengths as shares of the crop unless said)."""
 
-    beyond_blur: float = 1.0         # the outer square's colours and the reach's mask smoothed by this (crop pixels)
-    beyond_wall: float = 0.02        # hair past the crop is followed by its colour only if this much of the crop is wall (off the person)
-    beyond_contrast: tuple[float, float] = (3.0, 5.0)  # ... the wall this far from the hair's colour (its spreads): not / wholly trusted
+    # the outer square's colours and the reach's mask smoothed by this (crop pixels)
+    beyond_blur: float = 1.0
+    # hair past the crop is followed by its colour only if this much of the crop is wall (off the
+    # person)
+    beyond_wall: float = 0.02
+    # ... the wall this far from the hair's colour (its spreads): not / wholly trusted
+    beyond_contrast: tuple[float, float] = (3.0, 5.0)
     # Recoloured hair the crop cuts and that is not followed past it fades out over this share of
     # the crop from its bottom, its sides and its top edge.
     ends_fade: tuple[float, float, float] = (0.25, 0.12, 0.1)
-    beyond_reach: int = 1            # hair taken away past the crop: reaches this far (crop pixels) past its colour's edge
-    beyond_strength: float = 1.5     # ... and replaces it wholly where it is this sure of the hair (a soft edge stays soft);
+    # hair taken away past the crop: reaches this far (crop pixels) past its colour's edge
+    beyond_reach: int = 1
+    # ... and replaces it wholly where it is this sure of the hair (a soft edge stays soft);
+    beyond_strength: float = 1.5
     foot_fade: float = 0.2           # ... below the crop's foot at least this far, fading out
     strand_reach: float = 0.06       # ... and thin strands past the hair followed, within this of it,
-    strand_share: tuple[float, float] = (0.15, 0.35)  # ... where they lie this far from the wall towards the hair's colour (not / wholly),
+    # ... where they lie this far from the wall towards the hair's colour (not / wholly),
+    strand_share: tuple[float, float] = (0.15, 0.35)
     strand_wall: float = 0.12        # ... the wall measured this far either way along each row
 
 
@@ -158,7 +165,7 @@ def fade_cut(mask: np.ndarray, trust: float, shown: tuple[np.ndarray, ...] | Non
     hair cannot be followed on past the crop by its colour (1 - ``trust``, ``wall_contrast``)
     and the edge lies inside the picture (``shown``: ``edges_shown``; None: all of it); not at
     the top if ``crown``: a crown the crop cuts is followed past it by the head's outline
-    (``beyond``)."""
+    (``recolored_beyond``)."""
     size = mask.shape[0]
     margin = edge_margin(size)
     edges = crop_edges(mask)

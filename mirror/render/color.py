@@ -24,7 +24,8 @@ from mirror.types import AlignedFace
 class ColorParams:
     """How hair colour is measured and moved (CIELAB units unless said)."""
 
-    hair_sure: float = 0.8           # the hair's colour is measured where the segmenter's hair probability is over this
+    # the hair's colour is measured where the segmenter's hair probability is over this
+    hair_sure: float = 0.8
     color_sample: int = 1024         # ... on about this many of its pixels
     color_rate: float = 0.25         # video: how fast the measured hair colour (and skin) follows each frame
     # Skin-coloured "hair" (within ``MatteParams.mix_contrast[0]`` of the skin) with less than this
@@ -39,27 +40,35 @@ class ColorParams:
     # A pixel within 3 of its hair's spreads (all channels) is stretched as the hair is; from 5 on
     # (skin or wall mixed in at the hair's edge) it only shifts by the hair's change.
     deviation: tuple[float, float] = (3.0, 5.0)
-    far: tuple[float, float] = (8.0, 12.0)    # ... and from far[0] on it is moved less, not at all from far[1] (not hair)
-    core: tuple[float, float] = (0.9, 1.0)    # ... except deep inside the recolouring's mask (from core[0], wholly at core[1]): hair
+    # ... and from far[0] on it is moved less, not at all from far[1] (not hair)
+    far: tuple[float, float] = (8.0, 12.0)
+    # ... except deep inside the recolouring's mask (from core[0], wholly at core[1]): hair
+    core: tuple[float, float] = (0.9, 1.0)
     # ... those spreads counted as at least this (L*, a*, b*): black hair's own is a unit or two,
     # and its strands a shade warmer at its edge would count as not hair (left half-moved: a dark line).
     spread_floor: tuple[float, float, float] = (4.0, 3.0, 3.0)
-    already: tuple = ((6.0, 16.0), (4.0, 12.0))  # hair this close to a light target / a dark one (distance) is left / fully moved
+    # hair this close to a light target / a dark one (distance) is left / fully moved
+    already: tuple = ((6.0, 16.0), (4.0, 12.0))
     light_target: float = 40.0       # ... a target this light in L* (blond, gray) darkens no hair
     black: tuple[float, float] = (16.0, 20.0)  # ... a target this dark in L* (wholly / not at all) is black:
-    black_chroma: float = 0.25       # ... hair moved to it takes this share of its new mean's a*, b*, and is made no lighter
+    # ... hair moved to it takes this share of its new mean's a*, b*, and is made no lighter
+    black_chroma: float = 0.25
     # ... skin or wall only shifted with hair made lighter: no lighter than its new mean plus this
     # many spreads (nor than the lighter of that mean and the face's skin: ``ceiling``)
     ceiling: float = 3.0
-    lighten_past: float = 0.5        # ... past its target, hair made lighter goes this share as far in L* (overshot, it reads as bleached)
-    scene: tuple = (0.7, 0.3, 0.3)   # a colour target follows this much of the picture's light (L* by ratio, a*, b*: ``scene_target``)
+    # ... past its target, hair made lighter goes this share as far in L* (overshot, it reads as
+    # bleached)
+    lighten_past: float = 0.5
+    # a colour target follows this much of the picture's light (L* by ratio, a*, b*: ``scene_target``)
+    scene: tuple = (0.7, 0.3, 0.3)
     # ... a near-neutral one this much of its cast in a*, b* (chroma to the first; ``scene``'s from
     # the second): gray following less of it read as lavender in a warm-lit room, and so did silver
     # gray at 0.6; at 1.0 it read as ash blond.
     scene_neutral: tuple = (0.8, 10.0, 15.0)
     green_floor: float = 0.5         # ... and its a* not below this,
     blue_floor: float = 0.5          # ... nor a light one's b*
-    warm_from: tuple[float, float] = (15.0, 20.0)  # hair made lighter keeps its own chroma (``_warmth``) for a target this colourful (not / wholly)
+    # hair made lighter keeps its own chroma (``_warmth``) for a target this colourful (not / wholly)
+    warm_from: tuple[float, float] = (15.0, 20.0)
 
     @property
     def floor(self) -> np.ndarray:
@@ -93,15 +102,13 @@ def move(own: np.ndarray, target: np.ndarray, amount: float = 1.0, warm: bool = 
     # Hair already of the target colour stays as it is. Near a dark target (black, brown) that is
     # nearer: dark brown or auburn hair 8-20 CIELAB units off black moved a seventh of the way
     # and stayed brown; near a light one (blond, gray), moved, it was told from real hair of the
-    # colour more often (blond's detectability 0.742 -> 0.766). (From 8-20 to 6-16 with the
-    # forty-sixth pass's segmenter, whose sure hair takes in a lit crown and so measures hair
-    # lighter: the astronaut's dark blond, 15 units off blond, was moved 0.61 of the way, a dark
-    # gold; whole split, blond's success 0.510 -> 0.516 and detectability 0.718 -> 0.712.)
+    # colour more often. (The segmenter's sure hair takes in a lit crown and so measures hair
+    # lighter: dark blond hair 15 units off blond is moved 0.61 of the way, to a dark gold.)
     near = params.already[0] if target[0, 0] >= params.light_target else params.already[1]
     black = float(np.clip((params.black[1] - target[0, 0]) / (params.black[1] - params.black[0]), 0.0, 1.0))
     # (Black is judged as hair made black ends up, neutral (black_chroma of its a*, b*), not in
-    # the scene's warm cast: d3's brown hair, 5 units off the cast black and 12 off the neutral,
-    # was left brown.)
+    # the scene's warm cast: brown hair in a warm-lit room, 5 units off the cast black and 12
+    # off the neutral, was left brown.)
     goal = np.array(target[0], np.float32)
     goal[1:] *= 1.0 - black * (1.0 - params.black_chroma)
     distance = float(np.linalg.norm(goal - own[0]))
@@ -180,8 +187,8 @@ def scene_target(target: np.ndarray, reference: np.ndarray | None, skin: np.ndar
     neutral = float(np.clip((params.scene_neutral[2] - chroma) / (params.scene_neutral[2] - params.scene_neutral[1]), 0.0, 1.0))
     follow = np.float32(params.scene[1:]) + neutral * (params.scene_neutral[0] - np.float32(params.scene[1:]))
     moved[0, 1:] += follow * (np.asarray(skin[1:], np.float32) - np.asarray(reference[1:], np.float32))
-    # Hair is never green: a cast takes a* no lower than green_floor (the astronaut's pale skin,
-    # less red than the training faces', took black hair to a* -1.7: a teal black).
+    # Hair is never green: a cast takes a* no lower than green_floor (pale skin less red than the
+    # training faces' took black hair to a* -1.7: a teal black).
     moved[0, 1] = max(float(moved[0, 1]), min(float(target[0, 1]), params.green_floor))
     # ... nor, if light, blue: a black-and-white photo's grey skin took silver hair to b* -7 (a
     # blue rinse). A dark target may be: held there too, black hair was judged black on 0.19 of the

@@ -30,39 +30,59 @@ from mirror.types import AlignedFace
 class GrowParams:
     """How new hair is copied, coloured and shaped (lengths as shares of the crop)."""
 
-    fold: float = 0.06               # new hair comes from a band this deep inside its source (reflected, then folded back)
-    copy: float = 0.12               # new hair below a hairline is the hair up to this far above it, mirrored down
-    stretch: float = 4.0             # ... and stretched by at most this much to reach its lower end (at 2, short hair folded into a zigzag)
-    source_min: float = 0.3          # ... if the dense hair is at least this share of the new hair's area (at 0.5 short hair got none)
-    source_sure: float = 0.85        # ... copied from where the segmenter is this sure of hair (a cap it half takes for hair: 0.6-0.8),
+    # new hair comes from a band this deep inside its source (reflected, then folded back)
+    fold: float = 0.06
+    # new hair below a hairline is the hair up to this far above it, mirrored down
+    copy: float = 0.12
+    # ... and stretched by at most this much to reach its lower end (at 2, short hair folded into a
+    # zigzag)
+    stretch: float = 4.0
+    # ... if the dense hair is at least this share of the new hair's area (at 0.5 short hair got none)
+    source_min: float = 0.3
+    # ... copied from where the segmenter is this sure of hair (a cap it half takes for hair:
+    # 0.6-0.8),
+    source_sure: float = 0.85
     # ... if that is this share of the dense hair (less: a head under a cap, ``_under_cap``, whose
     # colour would be copied)
     sure_share: float = 0.6
-    sure_hold: float = 0.2           # ... or, in video for a head not under a cap on the last frame, this much less
+    # ... or, in video for a head not under a cap on the last frame, this much less
+    sure_hold: float = 0.2
     roots: float = 0.04              # ... and reaches up to this far over the thin hair above it
     broad: float = 0.03              # ... its patches of light and shade evened out above this size
-    outlier: float = 2.0             # ... its colour kept within this many robust spreads of the hair's own (L*; a*, b* halved)
-    strands_rate: float = 0.5        # ... in video, following each frame's copy at this rate (a copy of compressed hair shimmers)
-    bay_reach: float = 0.1           # skin the hair mask covers up to this far above the face's outline is bare:
-    bay_share: tuple[float, float] = (0.3, 0.7)  # ... where its a*, b* lie this share of the way from the hair's to the skin's (not / wholly),
+    # ... its colour kept within this many robust spreads of the hair's own (L*; a*, b* halved)
+    outlier: float = 2.0
+    # ... in video, following each frame's copy at this rate (a copy of compressed hair shimmers)
+    strands_rate: float = 0.5
+    # skin the hair mask covers up to this far above the face's outline is bare:
+    bay_reach: float = 0.1
+    # ... where its a*, b* lie this share of the way from the hair's to the skin's (not / wholly),
+    bay_share: tuple[float, float] = (0.3, 0.7)
     bay_apart: tuple[float, float] = (12.0, 18.0)  # ... if those are this far apart (not at all / wholly),
     bay_blur: float = 0.025          # ... that share smoothed by this (Gaussian sigma)
     bay_rate: float = 0.1            # ... and in video followed at this rate a frame
-    bay_sure: tuple[float, float] = (0.8, 0.95)  # ... inside hair the segmenter is this sure of (from / wholly)
+    # ... inside hair the segmenter is this sure of (from / wholly)
+    bay_sure: tuple[float, float] = (0.8, 0.95)
     bay_grow: float = 0.03           # ... and this far round that,
-    bay_most: tuple[float, float] = (0.015, 0.03)  # ... if this share of that sure hair is of the skin's hue (wholly / not at all)
-    fringe_shade: float = 65         # new hair's colour: this percentile of the dense hair's (it faces the light)
+    # ... if this share of that sure hair is of the skin's hue (wholly / not at all)
+    bay_most: tuple[float, float] = (0.015, 0.03)
+    # new hair's colour: this percentile of the dense hair's (it faces the light)
+    fringe_shade: float = 65
     lit_sample: int = 2000           # ... measured on about this many of its pixels
-    streaks: tuple[float, float] = (0.006, 0.03)  # ... its strands: streaks this thin and this long (Gaussian sigmas)
+    # ... its strands: streaks this thin and this long (Gaussian sigmas)
+    streaks: tuple[float, float] = (0.006, 0.03)
     streak_gain: float = 0.06        # ... lightening or darkening it by this (one spread)
-    fringe_light: tuple[float, float] = (0.25, 0.2)  # ... lit in a band this far down it, this wide (shares of its length; Gaussian),
-    fringe_lift: float = 0.1         # ... by this (of the intensity range; more along its light streaks, less along its dark)
-    thin_ends: float = 0.7           # ... at its lower end, the skin shows through this much of it between its clumps,
+    # ... lit in a band this far down it, this wide (shares of its length; Gaussian),
+    fringe_light: tuple[float, float] = (0.25, 0.2)
+    # ... by this (of the intensity range; more along its light streaks, less along its dark)
+    fringe_lift: float = 0.1
+    # ... at its lower end, the skin shows through this much of it between its clumps,
+    thin_ends: float = 0.7
     clump_thin: float = 0.3          # ... and this share of that in them
     thin_power: float = 1.2          # ... thinning towards there as this power of the way down
     fringe_arc: float = 0.03         # new hair's lower edge rises by this much at its sides
     tip_length: float = 0.02         # new hair's strands end up to this much above its lower edge
-    tip_clump: float = 0.008         # ... in clumps about this wide (Gaussian sigma; at 0.02, broad teeth: a comb)
+    # ... in clumps about this wide (Gaussian sigma; at 0.02, broad teeth: a comb)
+    tip_clump: float = 0.008
     tip_taper: float = 0.08          # ... thinning to a point over this
     shadow: float = 0.02             # new hair shades the skin below it over this, ...
     shadow_depth: float = 0.25       # ... by this much
@@ -176,8 +196,8 @@ def _from_hairline(grow: np.ndarray, hair: np.ndarray, soft: float) -> np.ndarra
     """(R, R) float32: new hair ``grow`` reaching up to the hair above it in each column: the
     bare skin between a high or receding hairline and the new hair is covered too (else a
     fringe floats on the forehead as a patch); only that run of it, up to the nearest hair
-    (wall seen between the head's hair and a patch the segmenter took for hair above it,
-    d13's ceiling, was filled too: a streak of hair on the wall beside his head)."""
+    (wall seen between the head's hair and a patch of a ceiling the segmenter took for hair
+    above it was filled too: a streak of hair on the wall beside the head)."""
     new = grow > 0.5
     size = grow.shape[0]
     rows = np.arange(size)[:, None]
@@ -294,8 +314,8 @@ def _under_cap(share: float, ground: Callable[[], float] | None, memory: Memory,
     """Whether a head is under a cap or hat that the segmenter half takes for hair (0.6-0.8,
     where it is 0.95 on hair): less than sure_share of its dense hair is what it is sure of
     (``share``). In video a head not under one on the last frame is taken to be under one
-    only below sure_share less sure_hold (as a head turns, the share dips for a few frames:
-    d12's to 0.59), so the decision does not blink. Or one it takes for no hair: more than
+    only below sure_share less sure_hold (as a head turns, the share dips for a few frames, to
+    0.59), so the decision does not blink. Or one it takes for no hair: more than
     cap_share of the new hair's ground is not skin (``ground``, measured only if asked,
     ``_capped_ground``)."""
     capped = share < params.sure_share - (params.sure_hold if memory.capped is False else 0.0)

@@ -25,9 +25,11 @@ from mirror.types import EditedFace, LentDetail
 class LendParams:
     """How much of the frame's fine detail is lent, and where."""
 
-    lend_from: float = 1.25   # frame pixels per detail-crop pixel from which the frame has fine detail to lend
+    # frame pixels per detail-crop pixel from which the frame has fine detail to lend
+    lend_from: float = 1.25
     lend_sigma: float = 0.6   # ... finer than this many detail-crop pixels (Gaussian sigma)
-    lend_limit: int = 40      # ... and at most this strong (grey levels: a skin pore or a wall's edge copied with the hair)
+    # ... and at most this strong (grey levels: a skin pore or a wall's edge copied with the hair)
+    lend_limit: int = 40
     grain_tile: int = 256     # grid points: a bare scalp's grain, a fixed noise, repeats this far apart
 
 
@@ -52,8 +54,7 @@ def lent_detail(frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray, para
         return None
     (top, bottom), (left, right) = box
     # (as fine as the frame's pixels: 1.5 times as fine kept the finest strands a little sharper,
-    # the astronaut's fringe at 2x 131 -> 157 in Laplacian variance, her own hair's 101, but cost
-    # three times as much on a bald dome's area)
+    # but cost three times as much on a bald dome's area)
     scale = int(np.ceil(per))
     size = ((right - left) * scale, (bottom - top) * scale)
     fine = None

@@ -22,8 +22,10 @@ class MaskParams:
     """The masks' shapes (lengths as shares of the crop's side)."""
 
     feather: float = 0.015           # the protected face interior fades in over this
-    guide_radius: float = 0.012      # the guided filter's window: the hair mask's edge snaps to strands this close
-    guide_eps: float = 2e-3          # guided filter regulariser (intensity^2 in [0, 1] units): edges above ~0.05
+    # the guided filter's window: the hair mask's edge snaps to strands this close
+    guide_radius: float = 0.012
+    # guided filter regulariser (intensity^2 in [0, 1] units): edges above ~0.05
+    guide_eps: float = 2e-3
     hair_edge: tuple[float, float] = (0.3, 0.7)  # the segmenter's hair probability from "not hair" to "hair"
     soft: float = 0.012              # drawn regions' edges are feathered over this (Gaussian sigma)
     dense: float = 0.02              # dense hair lies this far inside the hair mask's edge
@@ -40,9 +42,12 @@ class MaskParams:
     # foreheads keep their hue: 3 of 600 test faces without a hat are over it, under stage light or
     # red hair over the forehead.
     cap_share: float = 0.7
-    cap_hue: float = 30.0            # ... the skin's hue: a*, b* within this many degrees of the face interior's,
-    cap_chroma: tuple[float, float] = (0.35, 1.8)  # ... its chroma this share of the face's (a black or white cap has none) ...
-    cap_grey: float = 5.0            # ... unless the face's chroma is under this (a black-and-white photo: hue tells nothing)
+    # ... the skin's hue: a*, b* within this many degrees of the face interior's,
+    cap_hue: float = 30.0
+    # ... its chroma this share of the face's (a black or white cap has none) ...
+    cap_chroma: tuple[float, float] = (0.35, 1.8)
+    # ... unless the face's chroma is under this (a black-and-white photo: hue tells nothing)
+    cap_grey: float = 5.0
 
 
 def refine(mask: np.ndarray, guide: np.ndarray, params: MaskParams = MaskParams()) -> np.ndarray:

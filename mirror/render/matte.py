@@ -26,20 +26,27 @@ class MatteParams:
 
     not_skin: tuple[float, float] = (6.0, 16.0)  # a pixel this far from the face's skin is not / is hair
     skin_light: float = 0.5          # ... its lightness weighed this much beside a*, b*
-    skin_beside: tuple[float, float] = (6.0, 12.0)  # ... unless the colour beside the hair is within this of the skin's a*, b* (skin itself)
-    mix_contrast: tuple[float, float] = (25.0, 40.0)  # ... and this far from the hair's: a mix of the two is told from skin
+    # ... unless the colour beside the hair is within this of the skin's a*, b* (skin itself)
+    skin_beside: tuple[float, float] = (6.0, 12.0)
+    # ... and this far from the hair's: a mix of the two is told from skin
+    mix_contrast: tuple[float, float] = (25.0, 40.0)
     other_sigma: float = 0.03        # the colour beside the hair (skin, wall) is averaged over this
     other_min: float = 0.05          # ... and trusted where that much of the average is not hair
-    wall_wide: float = 0.12          # ... else the wall's colour averaged this far (off the face) stands in for it,
+    # ... else the wall's colour averaged this far (off the face) stands in for it,
+    wall_wide: float = 0.12
     wall_mean: float = 1e-3          # ... (its mean over the crop where none is near)
     # ... and a pixel this close to it (share of the way to the hair's colour), and as far from the
     # hair's as ``ColorParams.deviation``, is wall the hair mask spilled on
     wall_share: float = 0.25
-    mix_line: tuple[float, float] = (0.25, 0.5)  # ... a pixel this far off the line between them (share of its length): a mix / not one
-    matte_contrast: tuple[float, float] = (10.0, 20.0)  # hair and what is beside it this far apart: no / a sure matte
-    flat: tuple[float, float] = (1.0, 3.0)  # a pixel part hair by its colour in a patch whose L* spreads this little (wholly / not flat)
+    # ... a pixel this far off the line between them (share of its length): a mix / not one
+    mix_line: tuple[float, float] = (0.25, 0.5)
+    # hair and what is beside it this far apart: no / a sure matte
+    matte_contrast: tuple[float, float] = (10.0, 20.0)
+    # a pixel part hair by its colour in a patch whose L* spreads this little (wholly / not flat)
+    flat: tuple[float, float] = (1.0, 3.0)
     flat_window: float = 0.004       # ... over this either side (at least a pixel),
-    mix_away: tuple[float, float] = (0.008, 0.02)  # ... this far from any pixel of the hair's colour (not / wholly),
+    # ... this far from any pixel of the hair's colour (not / wholly),
+    mix_away: tuple[float, float] = (0.008, 0.02)
     mix_core: tuple[float, float] = (1.5, 2.5)  # ... (within this many of its spreads: wholly / not),
     shadow_size: float = 0.04        # ... the patch at least this wide and tall in area,
     # ... and the pixel this much short of wholly hair (its share: from / wholly), is a shadow on the
@@ -189,7 +196,7 @@ def shadow_on_wall(lab: np.ndarray, own: np.ndarray, matte: np.ndarray, size: in
     shadow_unsure) are a shadow on the wall: in a flat patch (L* spread under flat over
     flat_window) at least shadow_size in area, mix_away from any pixel of the hair's own colour
     (mix_core). Hair and wall mix only where they meet, at its strands and along its edge; a shadow
-    lies between their colours too (the corner of d13's ceiling beside his black hair, which the
+    lies between their colours too (the shadowed corner of a ceiling beside black hair, which the
     segmenter takes 0.7-0.88 for hair, was tinted with its new colour). ``size``: the crop's side,
     which the shares are of (``lab`` may be a box in it)."""
     window = kernel_width(params.flat_window, size)

@@ -41,8 +41,10 @@ class RecolorParams:
     color: ColorParams = field(default_factory=ColorParams)
     matte: MatteParams = field(default_factory=MatteParams)
     beyond: BeyondParams = field(default_factory=BeyondParams)
-    skin_zone: float = 0.04          # skin is looked for within this of the face's outline; farther out, skin-coloured hair is hair
-    hair_certain: tuple[float, float] = (0.9, 0.97)  # ... and not where the segmenter is this sure of hair (from / wholly),
+    # skin is looked for within this of the face's outline; farther out, skin-coloured hair is hair
+    skin_zone: float = 0.04
+    # ... and not where the segmenter is this sure of hair (from / wholly),
+    hair_certain: tuple[float, float] = (0.9, 0.97)
     certain_inset: float = 0.02      # ... this far inside its edge (skin-coloured hair: a blond fringe),
     # ... nor, for hair whose colour the skin's is within ``MatteParams.mix_contrast`` of (wholly /
     # not), where it takes it for hair (from / wholly), as far inside: colour cannot tell such hair
@@ -50,27 +52,39 @@ class RecolorParams:
     # ``hair_certain``)
     hair_taken: tuple[float, float] = (0.6, 0.85)
     darker: float = 10.0             # a recolouring this much darker in L* (light hair made dark) ...
-    hang_sure: tuple[float, float] = (0.6, 0.85)  # ... takes hair over the protected face where the segmenter is this sure (from / wholly)
-    hang_color: tuple[float, float] = (2.0, 3.5)  # ... and is this close to the hair's colour (its spreads: wholly / not)
+    # ... takes hair over the protected face where the segmenter is this sure (from / wholly)
+    hang_sure: tuple[float, float] = (0.6, 0.85)
+    # ... and is this close to the hair's colour (its spreads: wholly / not)
+    hang_color: tuple[float, float] = (2.0, 3.5)
     color_inset: float = 0.015       # the recolouring reaches this far into the protected face
     matte_reach: float = 0.008       # ... and this far beyond the hair mask
     island: float = 0.01             # ... and no patch of it (above this) that sure hair does not join
-    crisp: float = 4.0               # ... its soft edge's outer half this many times steeper where hair meets a wall of its colour (a haze, a glow)
-    on_person: tuple[float, float] = (0.9, 0.98)  # ... not where what is beside it is skin this surely on the person (not / wholly): a forehead
-    lend_gain: float = 0.8           # a donor's hair detail makes up this much of the lightness spread flat hair lacks (``texture_bank``)
-    lend_lighter: tuple[float, float] = (5.0, 15.0)  # ... when made lighter by this much in L* (wholly from the second)
-    lent_slack: float = 0.05         # ... in video, staying where they lay on the frame unless the crop moves more than this,
+    # ... its soft edge's outer half this many times steeper where hair meets a wall of its colour (a
+    # haze, a glow)
+    crisp: float = 4.0
+    # ... not where what is beside it is skin this surely on the person (not / wholly): a forehead
+    on_person: tuple[float, float] = (0.9, 0.98)
+    # a donor's hair detail makes up this much of the lightness spread flat hair lacks
+    # (``texture_bank``)
+    lend_gain: float = 0.8
+    # ... when made lighter by this much in L* (wholly from the second)
+    lend_lighter: tuple[float, float] = (5.0, 15.0)
+    # ... in video, staying where they lay on the frame unless the crop moves more than this,
+    lent_slack: float = 0.05
     lent_return: float = 0.02        # ... and settling back to the crop at this rate a frame,
     lent_rate: float = 0.35          # ... followed at this rate a frame (a new donor's strands fade in)
-    lent_fade: float = 0.15          # ... fading out over this share of the crop to its edge (past it, none is lent)
+    # ... fading out over this share of the crop to its edge (past it, none is lent)
+    lent_fade: float = 0.15
     # Video: a mask made on an earlier frame's crop stays where it lay on the frame while the crop
     # has moved less than this since (wholly / not at all) ...
     carried_still: tuple[float, float] = (0.008, 0.016)
-    fast_head: float = 0.008         # ... and a crop moving this much a frame is a head moving fast: its mask is made on the frame
+    # ... and a crop moving this much a frame is a head moving fast: its mask is made on the frame
+    fast_head: float = 0.008
     # With less of the crop than this seen as wall (off person and hair), or a wall whose colour
     # cannot be told from the hair's (``BeyondParams.beyond_contrast``), ...
     wall_scarce: float = 0.1
-    hair_reach: float = 1.3          # ... dark hair's recolouring reaches no farther than this times the skull's size
+    # ... dark hair's recolouring reaches no farther than this times the skull's size
+    hair_reach: float = 1.3
     dark_hair: tuple[float, float] = (20.0, 30.0)  # ... hair this dark in L* (wholly / not at all)
     reach_edge: float = 0.15         # ... fading out over this share of it
 
@@ -315,7 +329,7 @@ def recolor_mask(aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, crop
     grow = kernel_width(params.skin_zone, size)
     oval = face_oval(aligned.landmarks * aligned.scale, size).astype(np.uint8)
     zone = wide_blur(cv2.dilate(oval, np.ones((grow, grow), np.uint8)).astype(np.float32), params.masks.soft * size)
-    # A shadow on the wall beside the hair is not hair (``_shadow``), where the segmenter is
+    # A shadow on the wall beside the hair is not hair (``shadow_on_wall``), where the segmenter is
     # not sure of hair, off the face (whose skin the matte tells from hair itself).
     doubt = (1.0 - sure_hair(aligned, size, params.hair_certain)[box]) * (1.0 - zone[box])
     # (Not where the segmenter is sure of hair well inside its edge: hair there even in the
@@ -336,8 +350,8 @@ def recolor_mask(aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, crop
     # made darker, black hair on a black wall made lighter), the hair's soft edge tinted the
     # wall in a haze round the head (made lighter, a glow): off the face, there its outer
     # half falls off steeply (hair left as it was there is as dark or light as the wall). Its
-    # inner half is not raised: where the segmenter half takes a wall for hair (a grey shadow
-    # on d13's), that made a blotchy stain.
+    # inner half is not raised: where the segmenter half takes a wall for hair (a grey shadow on
+    # it), that made a blotchy stain.
     soft = reached[box] * matte
     crisp = np.minimum(np.clip((soft - 0.5) * params.crisp + 0.5, 0.0, 1.0), soft)
     unsure = (1.0 - mixed[box]) * (1.0 - zone[box])
@@ -351,7 +365,7 @@ def recolor_mask(aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, crop
     sure = sure_hair(aligned, size, (params.color.hair_sure, 1.0))[box]
     if not darker:
         # (made lighter, not where the segmenter is sure of hair: brown hair before a wooden
-        # wall of its colour, d12, came out in dark patches)
+        # wall of its colour came out in dark patches)
         unsure *= 1.0 - sure
     mask[box] = keep_out[box] * (soft + unsure * (crisp - soft))
     # Made darker, over the protected face only what has the hair's own colour (a brow or

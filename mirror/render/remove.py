@@ -38,26 +38,41 @@ from mirror.types import AlignedFace, EditedFace, EditPlan, Removal
 class RemoveParams:
     """Which hair goes, and how the bared scalp and wall meet what stays (lengths as shares of the crop)."""
 
-    unsure: tuple[float, float] = (0.05, 0.2)  # a fringe a style takes wherever it lies goes where hair is this likely (not / wholly),
-    darker_strands: tuple[float, float] = (0.0, 6.0)  # ... of the hair's colour and this much darker than the skin in L* (not / wholly)
-    hat_ground: float = 0.01         # hair taken away under a hat (``not_skin_hued`` over this share of the crop, at ``cap_share``) ...
-    hat_sure: tuple[float, float] = (0.5, 0.8)  # ... goes only where the segmenter is this sure of it (not / wholly)
-    retake_min: tuple[float, float] = (0.1, 1e-3)  # a later frame's hair is taken (``retake``) where that draws this much more, if as much as this share of the crop
+    # a fringe a style takes wherever it lies goes where hair is this likely (not / wholly),
+    unsure: tuple[float, float] = (0.05, 0.2)
+    # ... of the hair's colour and this much darker than the skin in L* (not / wholly)
+    darker_strands: tuple[float, float] = (0.0, 6.0)
+    # hair taken away under a hat (``not_skin_hued`` over this share of the crop, at cap_share) ...
+    hat_ground: float = 0.01
+    # ... goes only where the segmenter is this sure of it (not / wholly)
+    hat_sure: tuple[float, float] = (0.5, 0.8)
+    # a later frame's hair is taken (``retake``) where that draws this much more, if as much as this
+    # share of the crop
+    retake_min: tuple[float, float] = (0.1, 1e-3)
     wisps: float = 0.04              # bald scalp reaches this far below the hair that goes
     dip_width: float = 0.012         # a removal's weight: its dips narrower than this are filled ...
     dip_from: float = 0.5            # ... where it is over this (``close_dips``)
     hung_from: float = 0.04          # hair over the face goes if the hair this far above the brows does,
-    hung_whole: float = 0.15         # ... (below the brows' arc, wholly where the segmenter is this sure of it,
+    # ... (below the brows' arc, wholly where the segmenter is this sure of it,
+    hung_whole: float = 0.15
     hung_faint: float = 0.05         # ... with its strands' soft edge joined to it down to this)
     hung_eyes: float = 0.1           # ... up to this many eye widths from the eyes;
-    beside_sure: float = 0.35        # ... and where long hair goes whole, the strands over the cheeks joined to it this sure
-    thin_detail: float = 0.008       # thinning hair: its strands are its detail finer than this (Gaussian sigma)
-    thin_flat: float = 6.0           # ... in robust spreads of at least this (L*: dark hair's faint detail, JPEG blocks, is no plaid)
-    thin_streaks: tuple[float, float] = (0.003, 0.02)  # ... with fine streaks this thin and long along its fall
+    # ... and where long hair goes whole, the strands over the cheeks joined to it this sure
+    beside_sure: float = 0.35
+    # thinning hair: its strands are its detail finer than this (Gaussian sigma)
+    thin_detail: float = 0.008
+    # ... in robust spreads of at least this (L*: dark hair's faint detail, JPEG blocks, is no plaid)
+    thin_flat: float = 6.0
+    # ... with fine streaks this thin and long along its fall
+    thin_streaks: tuple[float, float] = (0.003, 0.02)
     thin_streak_mix: float = 0.5     # ... at this weight beside its own detail
-    thin_texture: float = 0.25       # ... and what goes varies by this share of the thinning with them (gaps more, strands less)
-    brow_streaks: tuple[float, float] = (0.003, 0.02)  # a brow drawn anew (``eyebrows``): its strands this thin and long (Gaussian sigmas)
-    head_outline: float = 0.6        # a receding hairline bares the head out to where the person is this sure (at 0.5, it read as less receding)
+    # ... and what goes varies by this share of the thinning with them (gaps more, strands less)
+    thin_texture: float = 0.25
+    # a brow drawn anew (``eyebrows``): its strands this thin and long (Gaussian sigmas)
+    brow_streaks: tuple[float, float] = (0.003, 0.02)
+    # a receding hairline bares the head out to where the person is this sure (at 0.5, it read as less
+    # receding)
+    head_outline: float = 0.6
 
 
 class Taken(NamedTuple):
@@ -249,8 +264,8 @@ def close_dips(weight: np.ndarray, thinned: np.ndarray, params: RemoveParams = R
     thins (``thinned`` (R, R) > 0, ``thin_out``'s: there its dips are the strands kept). Where two
     soft parts of it meet, each half way down its edge (a fringe's end hung over the brows and the
     wisps below it; the protected face's edge and the hair hung over it), it dipped between them,
-    and the hair they took showed through as a thin dark line across the bared skin (CelebA
-    001335, 000412: lines like a pair of glasses' across the brows without bangs)."""
+    and the hair they took showed through as a thin dark line across the bared skin (lines like
+    a pair of glasses' across the brows without bangs)."""
     if weight.max() <= params.dip_from:
         return weight
     width = kernel_width(params.dip_width, weight.shape[0])
@@ -286,10 +301,10 @@ def hung_below(hair: np.ndarray, keep_out: np.ndarray, taken: np.ndarray, landma
         return np.zeros_like(hair, dtype=np.float32)
     # Below the arc, beside the eyes (a lock over the temple), wholly where the segmenter is
     # hung_whole sure, with the soft edge of its strands joined to it down to hung_faint: in
-    # proportion to its doubt and cut where it is half sure, the soft edge of the astronaut's lock
-    # (0.15-0.45 to the segmenter; 0.5-0.7 to the one before the forty-sixth pass) stayed as a
-    # brown strip beside the new scalp, a seam. (Above it, a fringe's end over the brows: in proportion, as the brows'
-    # edge the blur of more would reach.)
+    # proportion to its doubt and cut where it is half sure, the soft edge of a lock over the
+    # temple (0.15-0.45 to the segmenter) stayed as a brown strip beside the new scalp, a seam.
+    # (Above it, a fringe's end over the brows: in proportion, as the brows' edge the blur of more
+    # would reach.)
     sure = hanging(hair, keep_out)
     beside = rows >= line
     soft = joined_to(((hair > params.hung_faint) & over & beside) | (sure > 0.0), sure > 0.0) & beside
@@ -405,7 +420,7 @@ def retake(edited: EditedFace, hair: np.ndarray, person: np.ndarray, params: Rem
 
 def _taken(reach: np.ndarray, face: np.ndarray, hair: np.ndarray, person: np.ndarray, mask_params: MaskParams = MaskParams()) -> np.ndarray:
     """(S, S) float32 in [0, 1]: the hair a removal whose reach is ``reach`` takes from a crop
-    whose masks are ``hair`` and ``person``, as ``HairRenderer.render`` takes it (its fringe
+    whose masks are ``hair`` and ``person``, as ``take_hair`` takes it (its fringe
     too, off the ``face``, softened), at the masks' resolution."""
     small = hair.shape[0]
     loss = np.clip((hair * reach - mask_params.change_min) / (mask_params.change_full - mask_params.change_min), 0.0, 1.0)

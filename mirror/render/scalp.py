@@ -31,18 +31,27 @@ class ScalpParams:
     pores: float = 0.006             # ... up to this much (spread, of the intensity range)
     hair_depth: float = 0.04         # the scalp lies this far inside the person's outline
     skull_growth: float = 1.15       # ... and at most this much bigger than the skull from the landmarks
-    skull_edge: float = 0.002        # ... its edge against the wall as soft as this (a head's outline is sharp: at 0.008 a blurred cap)
-    forehead_inset: float = 0.01     # the bare forehead whose grain it takes lies this far from the brows and the hair,
+    # ... its edge against the wall as soft as this (a head's outline is sharp: at 0.008 a blurred
+    # cap)
+    skull_edge: float = 0.002
+    # the bare forehead whose grain it takes lies this far from the brows and the hair,
+    forehead_inset: float = 0.01
     forehead_min: float = 0.03       # ... if that is at least this tall and wide
     rounding: float = 0.04           # the outline smoothed over this
     dome: float = 18.0               # a bare scalp is this much darker at the skull's edge than on top,
     dome_width: float = 0.12         # ... darkening over this either side of its edge
-    neck_shade: float = 8.0          # ... and under the jaw, a drawn neck this much darker than the cheeks (median L*: in the jaw's shadow)
+    # ... and under the jaw, a drawn neck this much darker than the cheeks (median L*: in the jaw's
+    # shadow)
+    neck_shade: float = 8.0
     neck_shade_edge: float = 0.01    # ... from the jaw's line down over this (Gaussian sigma)
-    neck_band: tuple[float, float] = (0.01, 0.07)  # ... measured (there and on real faces) this far under the chin
-    scalp_lift: float = 15.0         # ... lightened by at most this, to the forehead's lightness, where the crown is bare:
-    hidden_gap: float = 7.8          # ... (where a fringe hides the forehead, to this much below the one the cheeks foretell)
-    bald_crown: tuple[float, float] = (0.5, 0.8)  # ... this much of it (not / wholly; ``bare_crown``: bald 0.89-1, receding 0-0.56)
+    # ... measured (there and on real faces) this far under the chin
+    neck_band: tuple[float, float] = (0.01, 0.07)
+    # ... lightened by at most this, to the forehead's lightness, where the crown is bare:
+    scalp_lift: float = 15.0
+    # ... (where a fringe hides the forehead, to this much below the one the cheeks foretell)
+    hidden_gap: float = 7.8
+    # ... this much of it (not / wholly; ``bare_crown``: bald 0.89-1, receding 0-0.56)
+    bald_crown: tuple[float, float] = (0.5, 0.8)
     sheen: float = 10.0              # ... and this much lighter where light from above catches its front,
     sheen_at: float = 0.55           # ... centred this share of the way from its top down to the brows
     # ... and up to this much darker towards its top, which turns away from a camera in front
@@ -54,11 +63,13 @@ class ScalpParams:
     # than real heads').
     crown_shade: float = 16.0
     shade_gain: float = 0.3          # how much of the edited decode's lightness relief shades the scalp
-    shade_limit: tuple[float, float] = (-2.0, 10.0)  # ... at most this much darker / lighter (a dark blot is hair left in the decode)
+    # ... at most this much darker / lighter (a dark blot is hair left in the decode)
+    shade_limit: tuple[float, float] = (-2.0, 10.0)
     shade_blur: float = 3.0          # ... its relief, not its detail: blurred by this (decode pixels)
     skin_ring: float = 0.01          # the scalp takes the colour of the skin this close to its edge
     skin_fall: float = 0.16          # ... and less so the farther from there (e-fold distance)
-    skin_near: float = 12.0          # ... (below the brows' arc, only where this close to the skin's colour, CIELAB,
+    # ... (below the brows' arc, only where this close to the skin's colour, CIELAB,
+    skin_near: float = 12.0
     brow_fall: float = 0.04          # ... and less so over this e-fold distance)
     skin_min: float = 0.002          # share of the crop a skin sample needs before it is trusted
     # ... a forehead's this much (less is the skin between a fringe's strands, in their shadow: a
@@ -322,7 +333,7 @@ def draw_scalp(image: np.ndarray, landmarks: np.ndarray, hair: np.ndarray, plan:
     # hides the forehead, it is lifted to hidden_gap below the forehead the cheeks foretell
     # (``forehead_tone``): the real bald heads' mean gap, where a dome lifted to a forehead
     # that shows ends after its blend with the skin round it (left in the tone, such domes lay
-    # 11.5 L* below it on 184929, 182839, 188337 and 186277; a maroon cap on 000067).
+    # 11.5 L* below it; one was a maroon cap).
     # (the medians on every other row and column: as good, and a millisecond less)
     dome = (inside[::2, ::2] > 0.5) & (loss[::2, ::2] > 0.5)
     if crown > params.bald_crown[0] and dome.any():

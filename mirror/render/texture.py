@@ -41,13 +41,16 @@ class TextureParams:
     still_round: float = 0.03        # ... and the hair this close to it keeps still
     wavelength: float = 0.11         # one wave this long down the hair
     swing: float = 0.016             # ... swinging the strands this far either side
-    crest_light: float = 0.11        # ... lit this much lighter on its crest and darker in its trough (of the lightness)
-    crest_max: float = 1.5           # ... at most this many times as much at a higher strength (at 3x, crests glowed)
+    # ... lit this much lighter on its crest and darker in its trough (of the lightness)
+    crest_light: float = 0.11
+    # ... at most this many times as much at a higher strength (at 3x, crests glowed)
+    crest_max: float = 1.5
     lock_width: float = 0.05         # locks this wide (Gaussian sigma of the waves' phase across the hair)
     lock_phase: float = 1.5          # ... out of step with each other by this (radians, the phase's spread)
     root_calm: float = 0.18          # the waves grow from nothing at the hair's top over this
     edge_calm: float = 0.02          # ... and swing less within this of the hair's edge: no wall drawn in
-    fall_from: float = 1.5           # the strands fall away from a point this far above the crop's top (crop sides)
+    # the strands fall away from a point this far above the crop's top (crop sides)
+    fall_from: float = 1.5
 
 
 class Texture(Effect):
