@@ -16,7 +16,7 @@ from mirror.types import Frame
 
 
 def test_waves_swing_the_hair_across_its_fall_calm_at_the_roots_and_draw_no_wall_in():
-    """``mirror.render.waves`` on long hair hanging beside a face (a synthetic mask): the strands swing
+    """``mirror.render.texture.waves`` on long hair hanging beside a face (a synthetic mask): the strands swing
     side to side by up to SWING of the crop, not at all at the roots, and no pixel of the hair is
     copied from off the hair (its edge would draw the wall in)."""
     size = 256
