@@ -249,7 +249,7 @@ def test_thin_strands_past_the_hair_followed_past_the_crop_go_with_it(pipeline):
     """d3.mp4 in bald, frame 160: her long hair leaves the crop at its left side, where the wall
     shows between its outer strands: too pale for the hair's colour, they stood beside the shaved
     head past the crop's edge. Within STRAND_REACH of the hair followed they go too
-    (``render._strands``): the dark strands left of the crop turn to the wall."""
+    (``beyond._strands``): the dark strands left of the crop turn to the wall."""
     frame, aligned, out, cols, rows = d3_bald(pipeline, 160)
     size = aligned.crop.shape[0]
     # (a strip left of the crop, from the ear line down: strands darker than the wall there)
@@ -270,7 +270,7 @@ def test_the_wall_drawn_past_the_crop_is_not_filled_from_the_neck(pipeline):
     """d3.mp4 in bald, frame 260: her long hair hangs past the crop's left edge, between the wall
     and her neck. The wall drawn there was filled along each row from both sides, the neck's too:
     a blurred column of skin's colour stood on the wall where the hair hung. The person the crop
-    sees is not the wall (``render._off_person``): there, the wall's colour."""
+    sees is not the wall (``masks.off_person``): there, the wall's colour."""
     frame, aligned, out, cols, rows = d3_bald(pipeline, 260)
     size = aligned.crop.shape[0]
     below = (rows > 0.45 * size) & (rows < size)
@@ -289,7 +289,7 @@ def test_no_line_down_the_crops_edge_where_the_wall_drawn_past_it_meets_it(pipel
     """d3.mp4 in bald, frame 260: her long hair is taken away up to the crop's left edge and the
     wall drawn past it goes on from there. Drawn up to its edge, the crop met that wall in a line
     a pixel wide, lighter or darker, down its side. It fades out onto that wall over its margin
-    (``render._hand_over``): across the edge, no step off the wall either side of it."""
+    (``beyond.hand_over``): across the edge, no step off the wall either side of it."""
     frame, aligned = pipeline.track(Frame(0, 0, clip_frame("d3.mp4", at=260)))
     edited = pipeline.edit(frame, aligned, pipeline.styles.get("bald"))
     assert edited.beyond is not None and edited.beyond.fill is not None

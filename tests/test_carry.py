@@ -14,7 +14,7 @@ from mirror.types import Frame
 
 def _d3_carried(pipeline, then: int, now: int):
     """d3.mp4 in bald: frame ``now``'s output from the edit of frame ``then`` carried over to it
-    (``lagged.rebase``, as the live mirror shows it between edits), and from its own edit; and
+    (``mirror.render.carry``, as the live mirror shows it between edits), and from its own edit; and
     each frame pixel's crop row."""
     bald = pipeline.styles.get("bald")
     first, before = pipeline.track(Frame(0, 0, clip_frame("d3.mp4", at=then)))
@@ -64,7 +64,7 @@ def test_a_carried_bald_edit_leaves_no_light_band_along_the_crops_top_edge(pipel
     fading edge; a carry added the frame's change to the crop but not to the grid, and there the
     wall drawn on the edit's frame showed through over the hair of the frame carried to: in the
     live mirror a lighter band with square ends over the bald head. The grid is redrawn there
-    (``lagged.rebase``): along the crop's top edge, nothing lighter than the frame's own edit."""
+    (``mirror.render.carry``): along the crop's top edge, nothing lighter than the frame's own edit."""
     for then in (96, 104):
         carried, fresh, rows = _d3_carried(pipeline, then, then + 6)
         band = (rows > 0) & (rows < regions.edge_margin(128))

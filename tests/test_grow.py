@@ -15,10 +15,10 @@ from mirror.face.regions import face_oval
 from mirror.io.source import read_image
 from mirror.render import HairRenderer
 from mirror.render.color import ColorParams
-from mirror.render.reshape import Reshape, ReshapeParams
 from mirror.render.grow import _bay, _copy_strands, _from_hairline, GrowParams, lit_band, lit_like, strand_tips, thin_ends, way_down
 from mirror.render.imaging import column_span, reflect_from
 from mirror.render.lab import to_lab
+from mirror.render.reshape import Reshape, ReshapeParams
 from mirror.render.scalp import forehead_box, ScalpParams, skin_sample
 from mirror.types import AlignedFace, Frame
 

@@ -374,7 +374,7 @@ def test_dark_hair_on_a_dark_wall_made_blond_leaves_no_glow_round_the_head(pipel
 @pytest.mark.engines
 def test_grey_hair_made_black_meets_a_high_forehead_in_a_soft_hairline(pipeline):
     """CelebA 002400 (a test face): grey hair over a high forehead, whose skin goes on above the
-    face outline's top. The steep outer edge meant for a wall (``CRISP``) cut the black hair off
+    face outline's top. The steep outer edge meant for a wall (``RecolorParams.crisp``) cut the black hair off
     the skin there: a painted cap (664 pixels above the brows, between them, darkened part-way:
     from 5 L* to half the hair's own drop; 987 now). The bare forehead takes no haze, and the
     hair still goes dark."""
@@ -394,7 +394,7 @@ def test_grey_hair_made_black_meets_a_high_forehead_in_a_soft_hairline(pipeline)
 
 
 def test_only_a_flat_patch_away_from_the_hair_is_a_shadow_not_a_mix_of_hair_and_wall():
-    """``render._shadow``: a flat grey patch between dark hair's colour and a lit wall's, away from
+    """``matte.shadow_on_wall``: a flat grey patch between dark hair's colour and a lit wall's, away from
     the hair, is a shadow; the same colours along a soft edge (a mix: out-of-focus hair) are not,
     nor a speck, nor a flat patch the matte takes wholly for hair (white hair's flat top)."""
     size = 128

@@ -91,7 +91,7 @@ def test_a_fringe_the_segmenter_is_unsure_of_goes_whole_not_as_a_dark_blot(pipel
     """CelebA 005030 (test split): a dark fringe over his forehead, which the segmenter half takes
     for hair (its strands with skin between them). Half taken, it stayed as a dark blot on the
     bared front of his head: 21-23% of the forehead above the brows' arc 15 L* darker than what
-    was drawn there. Now it goes whole (``render.UNSURE``): under 5%."""
+    was drawn there. Now it goes whole (``RemoveParams.unsure``): under 5%."""
     frame, aligned = pipeline.track(Frame(0, 0, read_image(os.path.join(need(CELEBA), "img", "005030.jpg"))))
     crop = pipeline.edit(frame, aligned, pipeline.styles.get(style)).crop
     size = crop.shape[0]

@@ -29,7 +29,7 @@ def test_where_a_fringe_hides_the_forehead_a_bald_scalp_is_about_as_light_as_it_
     cheeks foretell (``forehead_tone``) in the mean (18-24). Then 8-15 below (10.7), within
     the real bald heads' IQR of the forehead but darker than their mean (7.8) and than domes on
     faces whose forehead shows, which are lifted to it (``..._as_light_as_the_forehead``). Now
-    lifted too, to ``render.HIDDEN_GAP`` below it: 6-10 below, the real heads' mean within 2."""
+    lifted too, to ``ScalpParams.hidden_gap`` below it: 6-10 below, the real heads' mean within 2."""
     gaps = []
     for name in ("184929", "182839", "188337", "186277", "astronaut"):
         frame, aligned = pipeline.track(Frame(0, 0, photo_named(photos, name)))
@@ -48,7 +48,7 @@ def test_where_a_fringe_hides_the_forehead_a_bald_scalp_is_about_as_light_as_it_
 @pytest.mark.engines
 def test_the_forehead_a_fringe_hides_is_foretold_from_the_cheeks(faces):
     """On faces that show both, the bare forehead is lighter than the skin between nose and mouth
-    (``render.CHEEKS_TO_FOREHEAD``), by more on darker cheeks: on the astronaut's landmarks and
+    (``ScalpParams.cheeks_to_forehead``), by more on darker cheeks: on the astronaut's landmarks and
     hair (her fringe hides her forehead), skin of one colour foretells a lighter forehead."""
     _, _, aligned = faces[1]
     size = aligned.detail.shape[0]
@@ -69,7 +69,7 @@ def test_a_bald_scalp_is_about_as_light_as_the_forehead(pipeline):
     mean (IQR -14.9 to -1.6; the thirty-fifth pass: an earlier measure on another part of the
     head read 0.0). Drawn in the skin's median tone these four test faces' domes were 11.6 below
     in the mean; lifted to the forehead with a pale spot high on the dome, 7.5; with its top
-    turned away from the camera (``render.CROWN_SHADE``), 10.7 (the first 150 test faces: 7.0,
+    turned away from the camera (``ScalpParams.crown_shade``), 10.7 (the first 150 test faces: 7.0,
     near real heads'; 3.5 before). Neither a pale cap nor a dark one: within the real heads' IQR."""
     gaps = []
     for name in ("000025", "000033", "000035", "000069"):
@@ -271,7 +271,7 @@ def test_bald_draws_the_neck_in_the_jaws_shadow(pipeline, name):
     """CelebA 003298 and 000502 (test faces), long hair hiding the neck: made bald, the neck drawn
     under the jaw took the scalp's tone, as light as the forehead: a pale stalk under the head.
     On 469 real faces whose neck shows, the skin just under the chin is a median 8 L* darker than
-    the bare cheeks (``render.NECK_SHADE``); the drawn neck is too."""
+    the bare cheeks (``ScalpParams.neck_shade``); the drawn neck is too."""
     frame, aligned = pipeline.track(Frame(0, 0, read_image(os.path.join(need(CELEBA), "img", f"{name}.jpg"))))
     edited = pipeline.edit(frame, aligned, pipeline.styles.get("bald"))
     big = edited.crop.shape[0]
@@ -303,12 +303,12 @@ def _made_bald(pipeline, photos, name):
 
 
 @pytest.mark.engines
-@pytest.mark.parametrize("name", ["astronaut", "001751"])
+@pytest.mark.parametrize("name", ["astronaut", pytest.param("001751", marks=pytest.mark.data)])
 def test_a_bald_dome_is_darker_at_its_top_than_in_front(pipeline, photos, name):
     """The astronaut and CelebA 001751 (a test face) made bald: the dome's highlight sat high on it
     and its top was as light as its front, a flat cap. On the test split's real bald heads the
     top, turned away from the camera, is 11 L* darker than the forehead, the front 3 lighter
-    (``render.CROWN_SHADE``, ``SHEEN_AT``): so is the drawn one, up its middle."""
+    (``ScalpParams.crown_shade``, ``ScalpParams.sheen_at``): so is the drawn one, up its middle."""
     edited, landmarks, brow, crown = _made_bald(pipeline, photos, name)
     big = edited.crop.shape[0]
     centre = skull_axes(landmarks)[0]
@@ -322,7 +322,7 @@ def test_a_bald_dome_is_darker_at_its_top_than_in_front(pipeline, photos, name):
 
 
 @pytest.mark.engines
-@pytest.mark.parametrize("name", ["astronaut", "003298"])
+@pytest.mark.parametrize("name", ["astronaut", pytest.param("003298", marks=pytest.mark.data)])
 def test_a_bald_dome_darkens_towards_its_sides_as_a_round_head_does(pipeline, photos, name):
     """The astronaut and CelebA 003298 (a test face) made bald: halfway up the dome, its sides
     were lit almost as its middle, a flat cap. On the test split's real bald heads the sides,

@@ -16,13 +16,13 @@ from typing import Callable, NamedTuple
 import cv2
 import numpy as np
 
+from mirror.face.regions import face_oval
 from mirror.render.color import ColorParams, own_color
 from mirror.render.imaging import column_span, kernel_width, noise_pattern, reflect_from, wide_blur
 from mirror.render.lab import from_lab, to_lab
 from mirror.render.masks import MaskParams, dense_hair, not_skin_hued, on_person, sure_hair
 from mirror.render.memory import Memory, Seen, follow
 from mirror.render.scalp import ScalpParams, skin_sample
-from mirror.face.regions import face_oval
 from mirror.types import AlignedFace
 
 

@@ -19,9 +19,9 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
+import mirror.render.eyebrows as eyebrows
 from mirror.edit import shapes
 from mirror.face.regions import EYES, MOUTH, brow_line, brows, eyes, face_interior, face_oval, joined_to, skull_axes
-import mirror.render.eyebrows as eyebrows
 from mirror.render.color import ColorParams, Measured, near_hair
 from mirror.render.imaging import kernel_width, noise_pattern, nonzero_box, over
 from mirror.render.lab import from_lab, to_lab

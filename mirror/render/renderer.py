@@ -10,9 +10,8 @@ is ``HairRenderer(effects={"color": Recolor(dataclasses.replace(RecolorParams(),
 """
 from __future__ import annotations
 
-from typing import Callable, Mapping
-
 import dataclasses
+from typing import Callable, Mapping
 
 import numpy as np
 
