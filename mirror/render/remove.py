@@ -247,8 +247,8 @@ def bare(aligned: AlignedFace, plan: EditPlan, plate: BackgroundPlate | None, ou
     return Bared(out, loss, fill, bared, forehead)
 
 
-def removal(aligned: AlignedFace, plan: EditPlan, fill: np.ndarray, free: np.ndarray,
-            masks: MaskParams = MaskParams()) -> Removal:
+def removal_of(aligned: AlignedFace, plan: EditPlan, fill: np.ndarray, free: np.ndarray,
+               masks: MaskParams = MaskParams()) -> Removal:
     """The ``Removal`` a later frame's hair is taken away with (``retake``): the ``fill`` (R, R, 3)
     float32 drawn where hair goes, where it may be drawn (``free`` (R, R)), and the hair taken."""
     small = plan.reach.shape[0]

@@ -26,7 +26,7 @@ from mirror.render.lab import color_stats, to_lab
 from mirror.render.masks import MaskParams, editable, hair_mask
 from mirror.render.matte import MatteParams
 from mirror.render.recolor import measure_colors
-from mirror.render.remove import RemoveParams, bare, close_dips, removal, take_hair
+from mirror.render.remove import RemoveParams, bare, close_dips, removal_of, take_hair
 from mirror.render.scalp import ScalpParams
 from mirror.types import AlignedFace, EditedFace, EditPlan, SkinGrain
 
@@ -79,7 +79,8 @@ class Reshape(Effect):
         if shift is not None:
             # An exemplar may change the colour too: by the decodes' own change of hair colour.
             target = np.stack([own[0] + shift, own[1]])
-            out = detail + hair[..., None] * (recolor(to_lab(aligned.detail), own, target, plan.amount, params=params.color) - detail)
+            moved = recolor(to_lab(aligned.detail), own, target, plan.amount, params=params.color)
+            out = detail + hair[..., None] * (moved - detail)
             recolored = hair * keep_out
         bared = None
         if loss.max() > 0:
@@ -96,25 +97,25 @@ class Reshape(Effect):
         # see-through is squared. Once only, the fringe is denser and judged bangs more often,
         # 0.809 -> 0.829 on the test split, but spotted more often too: detectability 0.71 -> 0.77.)
         edited = finish(detail, out, np.maximum(drawn, recolored), drawn)
-        extra = {}
-        if grown.source is not None:
-            extra.update(source=grown.source, source_weight=grow * keep_out)
+        source_weight = None if grown.source is None else grow * keep_out
         # A bald scalp takes the forehead's fine grain, which a large face holds beyond the crop.
+        grain = None
         if bared is not None and bared.forehead is not None and bared.bare.max() > 0:
-            extra["grain"] = SkinGrain(bared.bare * (1.0 - grow) * keep_out, bared.forehead)
+            grain = SkinGrain(bared.bare * (1.0 - grow) * keep_out, bared.forehead)
+        taken_away = None       # (what a later frame's hair is taken away with)
         if bared is not None and plan.reach is not None:
-            extra["removal"] = removal(aligned, plan, bared.fill, free, params.masks)
+            taken_away = removal_of(aligned, plan, bared.fill, free, params.masks)
         reach = (removed_beyond(aligned, loss * free, None if bared is None else bared.fill, params.beyond, params.color,
                                 params.masks) if loss.max() > 0 else None)
+        crop, replace = edited.crop, edited.replace
         if reach is not None:
-            crop, replace, limit = hand_over(edited.crop, edited.replace, extra["removal"].limit if "removal" in extra else None,
+            crop, replace, limit = hand_over(crop, replace, None if taken_away is None else taken_away.limit,
                                              aligned.detail, reach)
-            edited = dataclasses.replace(edited, crop=crop, replace=replace)
-            if limit is not None:
-                extra["removal"] = dataclasses.replace(extra["removal"], limit=limit)
+            if taken_away is not None:
+                taken_away = dataclasses.replace(taken_away, limit=limit)
             reach = dataclasses.replace(reach, drawn=all_drawn(crop, replace, reach))
-        return dataclasses.replace(edited, beyond=reach, **extra)
-
+        return dataclasses.replace(edited, crop=crop, replace=replace, beyond=reach, source=grown.source,
+                                   source_weight=source_weight, grain=grain, removal=taken_away)
 
 def _decoded_shift(plan: EditPlan, aligned: AlignedFace) -> np.ndarray | None:
     """(3,) change of the hair's CIELAB mean from the plain to the edited decode, or None
