@@ -4,7 +4,7 @@ Each style is a region in crop space built from the face-mesh landmarks (the hai
 the face oval's top, the eyebrows' arc, the skull outline) and scaled by the amount:
 
 - ``bangs``: a fringe from the hairline down over the forehead (to the brows at
-  amount 1; the renderer breaks its lower edge into strand ends, ``mirror.render.strand_tips``);
+  amount 1; the renderer breaks its lower edge into strand ends, ``mirror.render.grow.strand_tips``);
 - ``no_bangs``: the hair over the forehead goes;
 - ``receding``: the hairline moves back, furthest at the temples (an M), at small amounts at the
   temples only (its middle and a fringe hold); the hair on the side of the head and long hair
