@@ -1,0 +1,465 @@
+"""Real hair from a real photo, drawn on the person: a donor's head of hair (``mirror.types.Donor``)
+warped onto the person's head, relit and recoloured to them, and blended in; where the person's
+own hair reaches beyond the donor's, what lay behind it.
+
+    result = transplant(aligned, donor, plate, color="own")     # Transplant
+    frame = Compositor().compose(frame, aligned, result.edited)
+    hud(result.reason)                                          # "" or why it faded out
+
+1. warp: the donor's crop, matte, skin and silhouette through ``mirror.face.warp.head_warp``.
+2. light and colour: ``mirror.render.donor_light``; the donor's scalp and forehead skin moved to the
+   person's skin colour.
+3. behind the person's hair that goes: the donor's bare scalp where the donor's head is, else the
+   wall (the video's background plate, or the wall beside the head continued along each row);
+   below the ears the wall and clothes beside the neck, and the neck under the jaw. Blended in a
+   Laplacian pyramid, so no seam shows where it meets the person's own skin and wall.
+4. the donor's hair over it through its matte, its colour unmixed from the donor's wall.
+5. the eyes, nose and mouth are never drawn on: their hull is the person's own pixels, and the
+   edit fades in outside it. The edit also fades at the crop's edge and where the donor's crop ends.
+6. knowing when not to: hair over the person's eyes or cheeks that would have to be taken off the
+   face, a pose the donor does not share, a warp that folds: the edit fades out, with a reason.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from mirror.face.regions import (EYES, MOUTH, brow_line, edge_profile, eyes, face_interior, face_oval, neck_span,
+                                 skull_axes)
+from mirror.face.warp import WarpParams, crop_yaw, fold_share, head_warp
+from mirror.render import own_color, scene_target, to_lab
+from mirror.render.donor_light import (LightParams, bare_face, move_color, relight_gain, skin_plane, to_bgr, unmix,
+                                       warp_layers)
+from mirror.render.plate import BackgroundPlate, fill_holes, smooth_fill
+from mirror.types import AlignedFace, Donor, EditedFace
+
+# The lips' outer contour (FACEMESH_LIPS' outer ring): with the eyes, the hull never drawn on.
+LIPS = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185]
+COLORS = ("donor", "own", "target")
+
+
+@dataclass(frozen=True)
+class FitParams:
+    """When the transplant fades out instead of painting the face (each a (from, wholly) pair:
+    the edit starts fading at the first value and is gone at the second).
+
+    Attributes:
+        eyes: the person's hair probability over their eyes.
+        cheeks: the share of the face below the brows that the person's hair covers and the
+            donor's does not (it would have to be taken off the face).
+        yaw: degrees between the person's and the donor's yaw.
+        folds: the share of the warp's pixels where it folds (a donor face that does not fit).
+        veil: the donor's matte over the person's eyes-nose-mouth hull (a side fringe across an
+            eye: it would be cut off there).
+    """
+
+    eyes: tuple[float, float] = (0.35, 0.55)
+    cheeks: tuple[float, float] = (0.05, 0.1)
+    yaw: tuple[float, float] = (14.0, 24.0)
+    folds: tuple[float, float] = (0.002, 0.01)
+    veil: tuple[float, float] = (0.08, 0.2)
+
+
+@dataclass(frozen=True)
+class TransplantParams:
+    """How a donor's hair is drawn on the person (lengths are shares of the crop's side).
+
+    Attributes:
+        warp: the landmark warp.
+        light: relighting and recolouring.
+        fit: when not to.
+        matte: the donor's matte from not hair to wholly hair (a soft matte's middle is its wall
+            or face seen through it).
+        hull_ramp: the edit fades in over this outside the eyes-nose-mouth hull.
+        hair_from: the person's hair probability from which it is taken away (wholly at twice it).
+        fringe: hair taken away takes this much round it too (its strands' soft edge).
+        rim: hair over the face's rim this wide (inside its outline, below the brows) is taken away
+            and the skin continued there; farther in, it is left (and the edit fades: ``FitParams``).
+        brow_gap: the donor's skin is its scalp and forehead from this far above its brows' arc.
+        hairline: the donor's bare skin, whose colour its scalp takes, is taken this far from its
+            hair (the fine hairs at a hairline are darker than the skin).
+        donor_edge: the donor's layers fade out over this at its crop's edge (its photo ends there).
+        levels: the Laplacian pyramid's levels for what lies behind removed hair.
+        neck_shade: a neck drawn under the jaw is this many L* darker than the skin it is filled from.
+    """
+
+    warp: WarpParams = WarpParams()
+    light: LightParams = LightParams()
+    fit: FitParams = FitParams()
+    matte: tuple[float, float] = (0.2, 0.8)
+    hull_ramp: float = 0.03
+    hair_from: float = 0.15
+    fringe: float = 0.012
+    rim: float = 0.05
+    brow_gap: float = 0.02
+    hairline: float = 0.015
+    donor_edge: float = 0.04
+    levels: int = 4
+    neck_shade: float = 8.0
+
+
+@dataclass
+class Transplant:
+    """One drawing of a donor's hair on a person.
+
+    Attributes:
+        edited: the drawing in the detail crop (``EditedFace``: crop, and ``replace`` = where it
+            is drawn anew), already faded by ``strength``.
+        strength: 1 drawn wholly, 0 faded out entirely.
+        reason: why it faded ("hair over the eyes", "head turned too far", ...), or "".
+        measures: the figures the fit was judged on (eyes, cheeks, yaw, folds).
+    """
+
+    edited: EditedFace
+    strength: float
+    reason: str
+    measures: dict[str, float] = field(default_factory=dict)
+
+
+def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate | None = None,
+               color: str = "donor", target: np.ndarray | None = None, reference: np.ndarray | None = None,
+               params: TransplantParams = TransplantParams()) -> Transplant:
+    """Draws ``donor``'s hair on the person of ``aligned``.
+
+    Args:
+        aligned: the person (``crop``, ``detail``, ``landmarks``, ``hair``, ``person``).
+        donor: the hair to draw, or None (no donor fits: nothing is drawn).
+        plate: in video, the wall behind the head; None for a still (filled in from beside the head).
+        color: ``donor`` (the donor's colour, relit), ``own`` (the person's own hair's), or
+            ``target``.
+        target: with ``target``, (2, 3) CIELAB mean and spread (``EditPlan.color``).
+        reference: with ``target``, (3,) CIELAB skin of the faces that have that colour
+            (``EditPlan.skin``): the target follows the person's light.
+
+    Returns:
+        ``Transplant``: the drawing, its strength and the reason it faded.
+    """
+    if color not in COLORS:
+        raise ValueError(f"color must be one of {COLORS}, got {color!r}")
+    if color == "target" and target is None:
+        raise ValueError("color 'target' needs a target (2, 3) CIELAB mean and spread")
+    if aligned.detail is None or aligned.hair is None or aligned.person is None:
+        raise ValueError("transplant needs an aligned face with its detail crop and hair and person masks")
+    detail = aligned.detail
+    if donor is None:
+        return _unchanged(detail, "no donor fits")
+    size = detail.shape[0]
+    landmarks = aligned.landmarks * aligned.scale
+    person = Person.of(aligned, landmarks)
+    drawn = Drawn.of(person, donor, params)
+    strength, reason, measures = judge(person, drawn, donor, params)
+    if strength <= 0.0:
+        return Transplant(_unchanged(detail, reason).edited, 0.0, reason, measures)
+
+    # What shows where the person's own hair goes.
+    take = _taken(person, drawn, params)
+    behind = _behind(person, drawn, plate, aligned.detail_to_crop, params)
+    base = detail.astype(np.float32) / 255.0
+    ground = pyramid_blend(base, behind, take, params.levels)
+
+    # The donor's hair over it, relit and coloured.
+    hair = _hair_color(person, drawn, color, target, reference, params.light)
+    alpha = drawn.matte[..., None]
+    out = ground + alpha * (hair - ground)
+
+    # Where it may be drawn: never the eyes, nose and mouth; not past the donor's photo nor at the
+    # crop's edge.
+    allowed = _allowed(landmarks, size, params.hull_ramp) * drawn.seen * _edge(size)
+    weight = (allowed * strength).astype(np.float32)
+    out = base + weight[..., None] * (out - base)
+    replace = (np.maximum(cv2.GaussianBlur(take, (0, 0), 1.0), drawn.matte) * weight).astype(np.float32)
+    crop = np.clip(out * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    # (exactly the person's pixels where nothing is drawn: no rounding drift)
+    crop[weight <= 0.0] = detail[weight <= 0.0]
+    return Transplant(EditedFace(crop, replace, replace), strength, reason, measures)
+
+
+@dataclass
+class Person:
+    """The person, at the detail crop's side R."""
+
+    detail: np.ndarray            # (R, R, 3) uint8 BGR
+    lab: np.ndarray               # (R, R, 3) float32 CIELAB
+    landmarks: np.ndarray         # (478, 2) in detail pixels
+    hair: np.ndarray              # (R, R) float32
+    person: np.ndarray            # (R, R) float32
+    keep: np.ndarray              # (R, R) float32: the eyes-nose-mouth hull, 1 inside
+    skin: np.ndarray              # (R, R) bool: bare face skin
+
+    @classmethod
+    def of(cls, aligned: AlignedFace, landmarks: np.ndarray) -> "Person":
+        size = aligned.detail.shape[0]
+        up = lambda mask: cv2.resize(mask, (size, size), interpolation=cv2.INTER_LINEAR)
+        lab = to_lab(aligned.detail)
+        hair = up(aligned.hair)
+        keep = hull(landmarks, size)
+        return cls(aligned.detail, lab, landmarks, hair, up(aligned.person), keep,
+                   bare_face(lab, landmarks, hair, keep))
+
+
+@dataclass
+class Drawn:
+    """The donor's layers warped onto the person (R, R), and its light and skin there."""
+
+    field: np.ndarray             # (R, R, 2) float32: each person pixel's donor pixel
+    color: np.ndarray             # (R, R, 3) float32 BGR in [0, 1]: the donor's unmixed hair colour
+    skin: np.ndarray              # (R, R, 3) float32 BGR in [0, 1]: the donor's scalp and forehead skin
+    matte: np.ndarray             # (R, R) float32
+    scalp: np.ndarray             # (R, R) float32: where the donor's head is above its ears
+    seen: np.ndarray              # (R, R) float32: 1 inside the donor's photo, fading at its edge
+    gain: np.ndarray              # (R, R) float32: relighting gain
+    shift: np.ndarray             # (2,) a*, b* shift of relighting
+    light: tuple[np.ndarray, np.ndarray] | None   # the donor's skin plane and mean colour
+
+    @classmethod
+    def of(cls, person: Person, donor: Donor, params: TransplantParams) -> "Drawn":
+        size = person.detail.shape[0]
+        side = donor.crop.shape[0]
+        field = head_warp(person.landmarks, donor.landmarks, size, params.warp)
+        donor_lab = to_lab(donor.crop)
+        donor_keep = hull(donor.landmarks, side)
+        # The matte made sure (a soft one draws the donor's wall and face through the hair), and
+        # none of it on the donor's bare skin.
+        low, high = params.matte
+        matte = np.clip((donor.matte - low) / (high - low), 0.0, 1.0) * (1.0 - donor.skin)
+        donor_face = bare_face(donor_lab, donor.landmarks, matte, donor_keep) & (donor.skin > 0.5)
+        # The donor's head above its ears, in the colour of its bare scalp and forehead (above the
+        # brows' arc, less a gap: the brows; clear of its hairline's fine hairs) continued smoothly
+        # under its hair and face.
+        rows = np.arange(side, dtype=np.float32)[:, None]
+        above = rows < brow_line(donor.landmarks, side)[None, :] - params.brow_gap * side
+        _, ears, _, _ = skull_axes(donor.landmarks)
+        scalp = donor.person * np.clip((ears - rows) / (0.04 * side) + 0.5, 0.0, 1.0)
+        bare = (donor.skin > 0.5) & above & (matte < 0.2)
+        clear = max(1, int(round(params.hairline * side)))
+        bare = cv2.erode(bare.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * clear + 1,) * 2))
+        inside = np.minimum(np.arange(side), np.arange(side)[::-1]).astype(np.float32) + 0.5
+        across = np.clip(inside / max(params.donor_edge * side, 1.0), 0.0, 1.0)
+        seen = np.minimum(across[:, None], across[None, :])
+        layers = warp_layers(np.dstack([matte, scalp, seen]).astype(np.float32), field)
+        colour = warp_layers(unmix(donor.crop, matte, params.light), field, cv2.BORDER_REPLICATE)
+        plain = donor.crop.astype(np.float32) / 255.0
+        skin = smooth_fill(plain, bare.astype(np.float32), factor=2) if bare.sum() > 20 else plain
+        skin = warp_layers(skin, field, cv2.BORDER_REPLICATE)
+        # The lighting of both faces.
+        theirs = skin_plane(donor_lab, donor_face)
+        own = skin_plane(person.lab, person.skin)
+        if theirs is None or own is None:
+            gain, shift = np.ones((size, size), np.float32), np.zeros(2, np.float32)
+        else:
+            gain, shift = relight_gain(own, theirs, _box(person.skin), _box(donor_face), field, params.light)
+        return cls(field, colour, skin, layers[..., 0], layers[..., 1], layers[..., 2], gain, shift, theirs)
+
+
+def hull(landmarks: np.ndarray, size: int) -> np.ndarray:
+    """(S, S) float32: 1 inside the convex hull of the eyes and the lips (the nose between them)."""
+    points = np.round(landmarks[EYES[0] + EYES[1] + LIPS, :2]).astype(np.int32)
+    mask = np.zeros((size, size), np.uint8)
+    cv2.fillConvexPoly(mask, cv2.convexHull(points), 1)
+    return mask.astype(np.float32)
+
+
+def _allowed(landmarks: np.ndarray, size: int, ramp: float) -> np.ndarray:
+    """(S, S) float32: 0 inside the eyes-nose-mouth hull, rising to 1 over ``ramp`` outside it."""
+    outside = cv2.distanceTransform((1 - hull(landmarks, size)).astype(np.uint8), cv2.DIST_L2, 3)
+    return np.clip(outside / max(ramp * size, 1.0) - 0.25, 0.0, 1.0).astype(np.float32)
+
+
+def _edge(size: int) -> np.ndarray:
+    """(S, S) float32: 1 inside the crop, 0 at its border (the compositor's seam)."""
+    profile = edge_profile(size)
+    return np.minimum(profile[:, None], profile[None, :])
+
+
+def _box(mask: np.ndarray) -> tuple[float, float, float, float]:
+    ys, xs = np.nonzero(mask)
+    return float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
+
+
+def judge(person: Person, drawn: Drawn, donor: Donor, params: TransplantParams) -> tuple[float, str, dict[str, float]]:
+    """(strength in [0, 1], reason, measures): how far the transplant may be drawn on this person."""
+    size = person.detail.shape[0]
+    landmarks = person.landmarks
+    over_eyes = eyes(landmarks, size, margin=0.0) > 0.5
+    covered = float(person.hair[over_eyes].mean()) if over_eyes.any() else 0.0
+    # The face below the brows, off the eyes and their lashes: where the person's hair would have
+    # to be taken off their face, because the donor's does not lie there.
+    face = core(person, params) & (eyes(landmarks, size) < 0.5) & (person.keep < 0.5)
+    left = person.hair * (1.0 - drawn.matte)
+    cheeks = float(left[face].sum() / max(face.sum(), 1))
+    turn = abs(crop_yaw(landmarks) - crop_yaw(donor.landmarks))
+    used = (drawn.matte > 0.05) | (drawn.scalp > 0.05)
+    folds = fold_share(drawn.field, used)
+    # The donor's own hair over its eyes, nose or mouth: it cannot be drawn there.
+    veil = float(drawn.matte[person.keep > 0.5].mean()) if (person.keep > 0.5).any() else 0.0
+    measures = {"eyes": covered, "cheeks": cheeks, "yaw": turn, "folds": folds, "veil": veil}
+    fit = params.fit
+    reasons = (("hair over the eyes", covered, fit.eyes), ("hair over the cheeks", cheeks, fit.cheeks),
+               ("head turned too far from the donor's", turn, fit.yaw),
+               ("the donor's face does not fit", folds, fit.folds),
+               ("the donor's hair lies over its face", veil, fit.veil))
+    strength, reason = 1.0, ""
+    for text, value, (start, gone) in reasons:
+        share = float(np.clip((gone - value) / (gone - start), 0.0, 1.0))
+        if share < strength:
+            strength, reason = share, text
+    return strength, reason, measures
+
+
+def _unchanged(detail: np.ndarray, reason: str) -> Transplant:
+    """Nothing drawn, with the reason."""
+    none = np.zeros(detail.shape[:2], np.float32)
+    return Transplant(EditedFace(detail.copy(), none, none.copy()), 0.0, reason)
+
+
+def _taken(person: Person, drawn: Drawn, params: TransplantParams) -> np.ndarray:
+    """(R, R) float32 in [0, 1]: the person's own hair that goes (and its strands' soft edge): all
+    of it but what lies over the face's core (``core``; ``judge`` fades the edit where that much)."""
+    size = person.detail.shape[0]
+    hair = np.clip((person.hair - params.hair_from) / params.hair_from, 0.0, 1.0)
+    reach = max(3, int(round(params.fringe * size)) * 2 + 1)
+    grown = cv2.dilate(hair, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
+    grown = cv2.GaussianBlur(grown, (0, 0), reach / 4.0)
+    face = cv2.GaussianBlur(core(person, params).astype(np.float32), (0, 0), reach / 2.0)
+    return np.clip(grown * (1.0 - face), 0.0, 1.0).astype(np.float32)
+
+
+def core(person: Person, params: TransplantParams) -> np.ndarray:
+    """(R, R) bool: the face below the brows less its rim (``rim``), and the eyes-nose-mouth hull:
+    where the person's hair is never taken away (it would be drawing a face)."""
+    size = person.detail.shape[0]
+    interior = face_interior(person.landmarks, size).astype(np.uint8)
+    rim = max(1, int(round(params.rim * size)))
+    inner = cv2.erode(interior, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rim + 1, 2 * rim + 1))) > 0
+    return inner | (person.keep > 0.5)
+
+
+def _behind(person: Person, drawn: Drawn, plate: BackgroundPlate | None, aligned_to_crop: np.ndarray | None,
+            params: TransplantParams) -> np.ndarray:
+    """(R, R, 3) float32 BGR in [0, 1]: what shows where the person's hair goes: on the face's rim
+    their own skin continued; above the ears the donor's bare scalp where its head is and the wall
+    beyond it; below them the wall and clothes beside the neck (never skin), and the neck under
+    the jaw."""
+    size = person.detail.shape[0]
+    base = person.detail.astype(np.float32) / 255.0
+    hair = np.clip(person.hair * 2.0, 0.0, 1.0)
+    visible = (1.0 - person.person) * (1.0 - hair)
+    wall = _wall(base, visible, plate, aligned_to_crop)
+    lab = person.lab
+    tone = np.median(lab[person.skin], axis=0) if person.skin.any() else lab.reshape(-1, 3).mean(0)
+    # Below the ears: the wall and clothes (the person off the face's skin colour), never skin.
+    skinlike = np.linalg.norm(lab[..., 1:] - tone[1:], axis=-1) < 8.0
+    oval = face_oval(person.landmarks, size)
+    clothes = person.person * (1.0 - hair) * (~skinlike & ~oval)
+    low = fill_holes(base, np.clip(visible + clothes, 0.0, 1.0).astype(np.float32))
+    neck = _neck(person, base, tone, params)
+    below = low if neck is None else low + neck[1][..., None] * (neck[0] - low)
+    _, ears, _, _ = skull_axes(person.landmarks)
+    rows = np.arange(size, dtype=np.float32)[:, None, None]
+    upper = np.clip((ears - rows) / (0.04 * size) + 0.5, 0.0, 1.0)
+    above = wall + drawn.scalp[..., None] * (_scalp(person, drawn, tone) - wall)
+    out = below + upper * (above - below)
+    # On the face's rim (inside its outline, below the brows), the person's own skin.
+    if person.skin.sum() > 20:
+        face = cv2.GaussianBlur((face_interior(person.landmarks, size)).astype(np.float32), (0, 0), 1.5)[..., None]
+        out += face * (smooth_fill(base, person.skin.astype(np.float32), factor=2) - out)
+    return out.astype(np.float32)
+
+
+def _wall(base: np.ndarray, visible: np.ndarray, plate: BackgroundPlate | None, to_crop: np.ndarray | None
+          ) -> np.ndarray:
+    """(R, R, 3) float32: the wall behind the head: the plate where it has seen it, else the wall
+    seen in this crop continued along each row."""
+    if plate is None or to_crop is None:
+        return fill_holes(base, visible.astype(np.float32))
+    size = base.shape[0]
+    seen, known = plate.crop(to_crop, size)
+    known = np.clip(2.0 * known - 1.0, 0.0, 1.0)
+    own = visible * (1.0 - known)
+    trust = known + own
+    mixed = (seen * known[..., None] + base * own[..., None]) / np.maximum(trust, 1e-6)[..., None]
+    return fill_holes(mixed, trust.astype(np.float32), sharp=(base, visible.astype(np.float32)))
+
+
+def _neck(person: Person, base: np.ndarray, tone: np.ndarray, params: TransplantParams
+          ) -> tuple[np.ndarray, np.ndarray] | None:
+    """((R, R, 3) the neck's colour, (R, R) where it is) under the jaw, or None."""
+    size = base.shape[0]
+    span = neck_span(person.landmarks, size)
+    if span is None:
+        return None
+    left, right = span
+    cols = np.arange(size, dtype=np.float32)
+    across = np.clip(np.minimum(cols - left, right - cols) / max(0.01 * size, 1.0) + 0.5, 0.0, 1.0)
+    mouth = float(person.landmarks[MOUTH, 1])
+    rows = np.arange(size, dtype=np.float32)[:, None]
+    where = (across[None, :] * (rows > mouth)).astype(np.float32)
+    skin = person.skin | ((person.person > 0.5) & (person.hair < 0.2) & (where > 0.5)
+                          & (np.linalg.norm(person.lab - tone, axis=-1) < 15.0))
+    if skin.sum() < 20:
+        return None
+    color = smooth_fill(base, skin.astype(np.float32), factor=4)
+    lab = to_lab(color)
+    lab[..., 0] -= params.neck_shade
+    return to_bgr(lab), where
+
+
+def _scalp(person: Person, drawn: Drawn, tone: np.ndarray) -> np.ndarray:
+    """(R, R, 3) float32 BGR: the donor's scalp and forehead skin in the person's skin colour and
+    light (``Drawn.gain``, relative to the face), then matched to the person's own bare skin where
+    they meet and the difference carried smoothly over the rest (no colour step at the hairline)."""
+    lab = to_lab(drawn.skin)
+    if drawn.light is not None:
+        theirs = drawn.light[1]
+        level = float(np.median(drawn.gain[person.skin])) if person.skin.any() else 1.0
+        lab[..., 0] *= drawn.gain / max(level, 1e-3) * max(float(tone[0]), 1.0) / max(float(theirs[0]), 1.0)
+        lab[..., 1:] += tone[1:] - theirs[1:]
+    scalp = to_bgr(lab)
+    # The person's bare skin above the eyes, where the donor's head lies on it.
+    size = scalp.shape[0]
+    rows = np.arange(size, dtype=np.float32)[:, None]
+    upper = person.skin & (rows < person.landmarks[EYES[0] + EYES[1], 1].min()) & (drawn.scalp > 0.5)
+    if upper.sum() > 20:
+        base = person.detail.astype(np.float32) / 255.0
+        known = upper.astype(np.float32)
+        scalp += smooth_fill((base - scalp) * known[..., None], known, factor=4)
+    return np.clip(scalp, 0.0, 1.0)
+
+
+def _hair_color(person: Person, drawn: Drawn, color: str, target: np.ndarray | None,
+                reference: np.ndarray | None, light: LightParams) -> np.ndarray:
+    """(R, R, 3) float32 BGR: the donor's hair, relit, in the chosen colour."""
+    lab = to_lab(drawn.color)
+    lab[..., 0] *= drawn.gain
+    lab[..., 1:] += drawn.shift
+    if color == "own":
+        own = own_color(person.lab, person.hair)
+        if own is not None:
+            lab = move_color(lab, drawn.matte, own, light)
+    elif color == "target":
+        skin = np.median(person.lab[person.skin], axis=0) if person.skin.any() else None
+        lab = move_color(lab, drawn.matte, scene_target(np.asarray(target, np.float32), reference, skin), light)
+    return to_bgr(lab)
+
+
+def pyramid_blend(under: np.ndarray, over: np.ndarray, weight: np.ndarray, levels: int) -> np.ndarray:
+    """(H, W, 3) float32: ``over`` blended onto ``under`` through ``weight`` (H, W) in [0, 1], band
+    by band of their Laplacian pyramids (each band through the weight smoothed to its scale), so
+    no seam shows where their colours differ."""
+    if levels <= 1:
+        return under + weight[..., None] * (over - under)
+    low_under, low_over, masks = [under], [over], [weight]
+    for _ in range(levels - 1):
+        low_under.append(cv2.pyrDown(low_under[-1]))
+        low_over.append(cv2.pyrDown(low_over[-1]))
+        masks.append(cv2.pyrDown(masks[-1]))
+    out = low_under[-1] + masks[-1][..., None] * (low_over[-1] - low_under[-1])
+    for level in range(levels - 2, -1, -1):
+        shape = low_under[level].shape[1::-1]
+        band_under = low_under[level] - cv2.pyrUp(low_under[level + 1], dstsize=shape)
+        band_over = low_over[level] - cv2.pyrUp(low_over[level + 1], dstsize=shape)
+        band = band_under + masks[level][..., None] * (band_over - band_under)
+        out = cv2.pyrUp(out, dstsize=shape) + band
+    return out
