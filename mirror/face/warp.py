@@ -84,9 +84,12 @@ def control_points(person: np.ndarray, donor: np.ndarray, params: WarpParams = W
                  for points, ring in zip((person, donor), rings))
 
 
-def _kernel(distance2: np.ndarray) -> np.ndarray:
-    """The thin-plate spline's radial basis, r^2 log r, of squared distances."""
-    return 0.5 * distance2 * np.log(np.maximum(distance2, 1e-12))
+def _kernel(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """(M, N) the thin-plate spline's radial basis, r^2 log r, between (M, 2) points and (N, 2)
+    centres."""
+    distance2 = ((points ** 2).sum(1)[:, None] + (centres ** 2).sum(1)[None, :] - 2.0 * points @ centres.T)
+    distance2 = np.maximum(distance2, 1e-12)
+    return 0.5 * distance2 * np.log(distance2)
 
 
 def fit_spline(source: np.ndarray, target: np.ndarray, smoothing: float = 0.0) -> np.ndarray:
@@ -94,7 +97,7 @@ def fit_spline(source: np.ndarray, target: np.ndarray, smoothing: float = 0.0) -
     ``target``: N radial weights, then the affine part (constant, x, y)."""
     source = np.asarray(source, np.float64)
     count = len(source)
-    kernel = _kernel(((source[:, None] - source[None]) ** 2).sum(-1)) + smoothing * np.eye(count)
+    kernel = _kernel(source, source) + smoothing * np.eye(count)
     affine = np.hstack([np.ones((count, 1)), source])
     system = np.zeros((count + 3, count + 3))
     system[:count, :count] = kernel
@@ -102,13 +105,16 @@ def fit_spline(source: np.ndarray, target: np.ndarray, smoothing: float = 0.0) -
     system[count:, :count] = affine.T
     values = np.zeros((count + 3, 2))
     values[:count] = target
-    return np.linalg.lstsq(system, values, rcond=None)[0]
+    try:
+        return np.linalg.solve(system, values)
+    except np.linalg.LinAlgError:      # (points that coincide)
+        return np.linalg.lstsq(system, values, rcond=None)[0]
 
 
 def apply_spline(coefficients: np.ndarray, source: np.ndarray, points: np.ndarray) -> np.ndarray:
     """(M, 2) float64: the spline (``fit_spline`` on ``source`` (N, 2)) at ``points`` (M, 2)."""
     points = np.asarray(points, np.float64)
-    kernel = _kernel(((points[:, None] - np.asarray(source, np.float64)[None]) ** 2).sum(-1))
+    kernel = _kernel(points, np.asarray(source, np.float64))
     count = len(source)
     return kernel @ coefficients[:count] + coefficients[count] + points @ coefficients[count + 1:]
 

@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from mirror.face.regions import (EYES, MOUTH, brow_line, edge_profile, eyes, face_interior, face_oval, neck_span,
-                                 skull_axes)
+                                 skull, skull_axes)
 from mirror.face.warp import WarpParams, crop_yaw, fold_share, head_warp
 from mirror.render import own_color, scene_target, to_lab
 from mirror.render.donor_light import (LightParams, bare_face, move_color, relight_gain, skin_plane, to_bgr, unmix,
@@ -47,19 +47,20 @@ class FitParams:
 
     Attributes:
         eyes: the person's hair probability over their eyes.
-        cheeks: the share of the face below the brows that the person's hair covers and the
-            donor's does not (it would have to be taken off the face).
+        cheeks: the share of the face below the brows (less its rim, the eyes, nose and mouth)
+            that the person's hair surely covers and the donor's does not (it would have to be
+            taken off the face).
         yaw: degrees between the person's and the donor's yaw.
         folds: the share of the warp's pixels where it folds (a donor face that does not fit).
-        veil: the donor's matte over the person's eyes-nose-mouth hull (a side fringe across an
-            eye: it would be cut off there).
+        veil: the donor's matte over the person's eyes-nose-mouth hull below the eyes' middle (a
+            side fringe across an eye: it would be cut off there).
     """
 
     eyes: tuple[float, float] = (0.35, 0.55)
-    cheeks: tuple[float, float] = (0.05, 0.1)
+    cheeks: tuple[float, float] = (0.06, 0.12)
     yaw: tuple[float, float] = (14.0, 24.0)
     folds: tuple[float, float] = (0.002, 0.01)
-    veil: tuple[float, float] = (0.08, 0.2)
+    veil: tuple[float, float] = (0.15, 0.3)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ class TransplantParams:
         rim: hair over the face's rim this wide (inside its outline, below the brows) is taken away
             and the skin continued there; farther in, it is left (and the edit fades: ``FitParams``).
         brow_gap: the donor's skin is its scalp and forehead from this far above its brows' arc.
+        skull: the donor's scalp is drawn inside its skull's outline (``regions.skull``) this much
+            bigger (its ears and the sides of its head below the temples are not).
         hairline: the donor's bare skin, whose colour its scalp takes, is taken this far from its
             hair (the fine hairs at a hairline are darker than the skin).
         donor_edge: the donor's layers fade out over this at its crop's edge (its photo ends there).
@@ -94,6 +97,7 @@ class TransplantParams:
     fringe: float = 0.012
     rim: float = 0.05
     brow_gap: float = 0.02
+    skull: float = 1.15
     hairline: float = 0.015
     donor_edge: float = 0.04
     levels: int = 4
@@ -212,6 +216,7 @@ class Drawn:
     gain: np.ndarray              # (R, R) float32: relighting gain
     shift: np.ndarray             # (2,) a*, b* shift of relighting
     light: tuple[np.ndarray, np.ndarray] | None   # the donor's skin plane and mean colour
+    forehead: np.ndarray | None   # (3,) CIELAB median of the donor's bare scalp and forehead
 
     @classmethod
     def of(cls, person: Person, donor: Donor, params: TransplantParams) -> "Drawn":
@@ -231,7 +236,7 @@ class Drawn:
         rows = np.arange(side, dtype=np.float32)[:, None]
         above = rows < brow_line(donor.landmarks, side)[None, :] - params.brow_gap * side
         _, ears, _, _ = skull_axes(donor.landmarks)
-        scalp = donor.person * np.clip((ears - rows) / (0.04 * side) + 0.5, 0.0, 1.0)
+        scalp = donor.person * skull(donor.landmarks, side, edge=0.03, scale=params.skull)
         bare = (donor.skin > 0.5) & above & (matte < 0.2)
         clear = max(1, int(round(params.hairline * side)))
         bare = cv2.erode(bare.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * clear + 1,) * 2))
@@ -250,13 +255,15 @@ class Drawn:
             gain, shift = np.ones((size, size), np.float32), np.zeros(2, np.float32)
         else:
             gain, shift = relight_gain(own, theirs, _box(person.skin), _box(donor_face), field, params.light)
-        return cls(field, colour, skin, layers[..., 0], layers[..., 1], layers[..., 2], gain, shift, theirs)
+        forehead = np.median(donor_lab[bare > 0], axis=0) if bare.sum() > 20 else None
+        return cls(field, colour, skin, layers[..., 0], layers[..., 1], layers[..., 2], gain, shift, theirs, forehead)
 
 
-def hull(landmarks: np.ndarray, size: int) -> np.ndarray:
-    """(S, S) float32: 1 inside the convex hull of the eyes and the lips (the nose between them)."""
+def hull(landmarks: np.ndarray, shape: int | tuple[int, int]) -> np.ndarray:
+    """(H, W) float32: 1 inside the convex hull of the eyes and the lips (the nose between them),
+    on a picture of ``shape`` (a side, or (H, W))."""
     points = np.round(landmarks[EYES[0] + EYES[1] + LIPS, :2]).astype(np.int32)
-    mask = np.zeros((size, size), np.uint8)
+    mask = np.zeros((shape, shape) if isinstance(shape, int) else shape, np.uint8)
     cv2.fillConvexPoly(mask, cv2.convexHull(points), 1)
     return mask.astype(np.float32)
 
@@ -287,13 +294,16 @@ def judge(person: Person, drawn: Drawn, donor: Donor, params: TransplantParams) 
     # The face below the brows, off the eyes and their lashes: where the person's hair would have
     # to be taken off their face, because the donor's does not lie there.
     face = core(person, params) & (eyes(landmarks, size) < 0.5) & (person.keep < 0.5)
-    left = person.hair * (1.0 - drawn.matte)
+    left = (person.hair > 0.5) * (1.0 - drawn.matte)
     cheeks = float(left[face].sum() / max(face.sum(), 1))
     turn = abs(crop_yaw(landmarks) - crop_yaw(donor.landmarks))
     used = (drawn.matte > 0.05) | (drawn.scalp > 0.05)
     folds = fold_share(drawn.field, used)
-    # The donor's own hair over its eyes, nose or mouth: it cannot be drawn there.
-    veil = float(drawn.matte[person.keep > 0.5].mean()) if (person.keep > 0.5).any() else 0.0
+    # The donor's own hair across its eyes, nose or mouth (below the eyes' middle: a fringe down
+    # to the lashes is not): it cannot be drawn there, and would show cut off along them.
+    rows = np.arange(size, dtype=np.float32)[:, None]
+    across = (person.keep > 0.5) & (rows > float(np.mean(landmarks[EYES[0] + EYES[1], 1])))
+    veil = float(drawn.matte[across].mean()) if across.any() else 0.0
     measures = {"eyes": covered, "cheeks": cheeks, "yaw": turn, "folds": folds, "veil": veil}
     fit = params.fit
     reasons = (("hair over the eyes", covered, fit.eyes), ("hair over the cheeks", cheeks, fit.cheeks),
@@ -407,20 +417,21 @@ def _neck(person: Person, base: np.ndarray, tone: np.ndarray, params: Transplant
 
 
 def _scalp(person: Person, drawn: Drawn, tone: np.ndarray) -> np.ndarray:
-    """(R, R, 3) float32 BGR: the donor's scalp and forehead skin in the person's skin colour and
-    light (``Drawn.gain``, relative to the face), then matched to the person's own bare skin where
-    they meet and the difference carried smoothly over the rest (no colour step at the hairline)."""
-    lab = to_lab(drawn.skin)
-    if drawn.light is not None:
-        theirs = drawn.light[1]
-        level = float(np.median(drawn.gain[person.skin])) if person.skin.any() else 1.0
-        lab[..., 0] *= drawn.gain / max(level, 1e-3) * max(float(tone[0]), 1.0) / max(float(theirs[0]), 1.0)
-        lab[..., 1:] += tone[1:] - theirs[1:]
-    scalp = to_bgr(lab)
-    # The person's bare skin above the eyes, where the donor's head lies on it.
-    size = scalp.shape[0]
+    """(R, R, 3) float32 BGR: the donor's scalp and forehead skin in the colour of the person's
+    forehead (or, hidden, their face's ``tone``), lit as the person's face is (``Drawn.gain``,
+    relative to the face); then matched to the person's own bare skin where they meet, and the
+    difference carried smoothly over the rest (no colour step at the hairline)."""
+    size = person.detail.shape[0]
     rows = np.arange(size, dtype=np.float32)[:, None]
     upper = person.skin & (rows < person.landmarks[EYES[0] + EYES[1], 1].min()) & (drawn.scalp > 0.5)
+    own = np.median(person.lab[upper], axis=0) if upper.sum() > 20 else tone
+    theirs = drawn.forehead if drawn.forehead is not None else (drawn.light[1] if drawn.light is not None else None)
+    lab = to_lab(drawn.skin)
+    if theirs is not None:
+        level = float(np.median(drawn.gain[person.skin])) if person.skin.any() else 1.0
+        lab[..., 0] *= drawn.gain / max(level, 1e-3) * max(float(own[0]), 1.0) / max(float(theirs[0]), 1.0)
+        lab[..., 1:] += own[1:] - theirs[1:]
+    scalp = to_bgr(lab)
     if upper.sum() > 20:
         base = person.detail.astype(np.float32) / 255.0
         known = upper.astype(np.float32)
