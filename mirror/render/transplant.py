@@ -29,11 +29,11 @@ import numpy as np
 from mirror.face.regions import (EYES, MOUTH, brow_line, edge_profile, eyes, face_interior, face_oval, neck_span,
                                  skull, skull_axes)
 from mirror.face.warp import WarpParams, crop_yaw, fold_share, head_warp
-from mirror.render import own_color, scene_target, to_lab
+from mirror.render import forehead_box, own_color, scene_target, to_lab
 from mirror.render.donor_light import (LightParams, bare_face, move_color, relight_gain, skin_plane, to_bgr, unmix,
                                        warp_layers)
 from mirror.render.plate import BackgroundPlate, fill_holes, smooth_fill
-from mirror.types import AlignedFace, Donor, EditedFace
+from mirror.types import AlignedFace, Donor, EditedFace, SkinGrain
 
 # The lips' outer contour (FACEMESH_LIPS' outer ring): with the eyes, the hull never drawn on.
 LIPS = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185]
@@ -83,9 +83,12 @@ class TransplantParams:
             bigger (its ears and the sides of its head below the temples are not).
         hairline: the donor's bare skin, whose colour its scalp takes, is taken this far from its
             hair (the fine hairs at a hairline are darker than the skin).
-        donor_edge: the donor's layers fade out over this at its crop's edge (its photo ends there).
+        donor_edge: the donor's layers fade out over this at its crop's edge (its photo ends there),
+        donor_foot: ... and over this at its foot (long hair goes on past it).
         levels: the Laplacian pyramid's levels for what lies behind removed hair.
         neck_shade: a neck drawn under the jaw is this many L* darker than the skin it is filled from.
+        lend: at a large face's resolution, the donor's hair over the person's own takes this share
+            of its strands' fine detail (``_lend``).
     """
 
     warp: WarpParams = WarpParams()
@@ -99,9 +102,11 @@ class TransplantParams:
     brow_gap: float = 0.02
     skull: float = 1.15
     hairline: float = 0.015
-    donor_edge: float = 0.04
+    donor_edge: float = 0.08
+    donor_foot: float = 0.15
     levels: int = 4
     neck_shade: float = 8.0
+    lend: float = 0.7
 
 
 @dataclass
@@ -177,7 +182,28 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
     crop = np.clip(out * 255.0 + 0.5, 0, 255).astype(np.uint8)
     # (exactly the person's pixels where nothing is drawn: no rounding drift)
     crop[weight <= 0.0] = detail[weight <= 0.0]
-    return Transplant(EditedFace(crop, replace, replace), strength, reason, measures)
+    edited = EditedFace(crop, replace, replace)
+    _lend(edited, person, drawn, take, weight, params)
+    return Transplant(edited, strength, reason, measures)
+
+
+def _lend(edited: EditedFace, person: Person, drawn: Drawn, take: np.ndarray, weight: np.ndarray,
+          params: TransplantParams) -> None:
+    """Marks, in place, what the frame's own fine detail is lent to at a large face's resolution
+    (``mirror.render.compositor.lent_detail``): the donor's hair where it lies on the person's own
+    hair takes that hair's strands (``source``: the same pixel; a donor's photo holds less detail
+    than a webcam's close face), and skin drawn anew (scalp, the face's rim) the bare forehead's
+    grain (``grain``)."""
+    size = person.detail.shape[0]
+    sure = np.clip((person.hair - 0.5) * 4.0, 0.0, 1.0)
+    share = drawn.matte * sure * weight * params.lend
+    if share.max() > 1.0 / 255:
+        ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+        edited.source, edited.source_weight = np.dstack([xs, ys]), share.astype(np.float32)
+    box = forehead_box(person.landmarks, person.hair)
+    skin = take * (1.0 - drawn.matte) * np.maximum(drawn.scalp, face_interior(person.landmarks, size)) * weight
+    if box is not None and skin.max() > 1.0 / 255:
+        edited.grain = SkinGrain(skin.astype(np.float32), box)
 
 
 @dataclass
@@ -240,9 +266,11 @@ class Drawn:
         bare = (donor.skin > 0.5) & above & (matte < 0.2)
         clear = max(1, int(round(params.hairline * side)))
         bare = cv2.erode(bare.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * clear + 1,) * 2))
-        inside = np.minimum(np.arange(side), np.arange(side)[::-1]).astype(np.float32) + 0.5
-        across = np.clip(inside / max(params.donor_edge * side, 1.0), 0.0, 1.0)
-        seen = np.minimum(across[:, None], across[None, :])
+        # (long hair the donor's photo cuts at its foot ends in soft tips there, not a line)
+        ramp = np.arange(side, dtype=np.float32) + 0.5
+        sides = np.clip(np.minimum(ramp, ramp[::-1]) / max(params.donor_edge * side, 1.0), 0.0, 1.0)
+        foot = np.clip(ramp[::-1] / max(params.donor_foot * side, 1.0), 0.0, 1.0)
+        seen = np.minimum(np.minimum(sides, foot)[:, None], sides[None, :])
         layers = warp_layers(np.dstack([matte, scalp, seen]).astype(np.float32), field)
         colour = warp_layers(unmix(donor.crop, matte, params.light), field, cv2.BORDER_REPLICATE)
         plain = donor.crop.astype(np.float32) / 255.0
@@ -348,29 +376,26 @@ def core(person: Person, params: TransplantParams) -> np.ndarray:
 
 def _behind(person: Person, drawn: Drawn, plate: BackgroundPlate | None, aligned_to_crop: np.ndarray | None,
             params: TransplantParams) -> np.ndarray:
-    """(R, R, 3) float32 BGR in [0, 1]: what shows where the person's hair goes: on the face's rim
-    their own skin continued; above the ears the donor's bare scalp where its head is and the wall
-    beyond it; below them the wall and clothes beside the neck (never skin), and the neck under
-    the jaw."""
+    """(R, R, 3) float32 BGR in [0, 1]: what shows where the person's hair goes: the donor's bare
+    scalp where its head is; beyond it the wall and clothes (never skin), and the neck under the
+    jaw; on the face's rim the person's own skin continued."""
     size = person.detail.shape[0]
     base = person.detail.astype(np.float32) / 255.0
     hair = np.clip(person.hair * 2.0, 0.0, 1.0)
     visible = (1.0 - person.person) * (1.0 - hair)
-    wall = _wall(base, visible, plate, aligned_to_crop)
     lab = person.lab
     tone = np.median(lab[person.skin], axis=0) if person.skin.any() else lab.reshape(-1, 3).mean(0)
-    # Below the ears: the wall and clothes (the person off the face's skin colour), never skin.
+    # The wall, and the clothes (the person off the face's skin colour), never skin: hair taken
+    # from beside the neck shows what lies beside it, not a wider neck.
     skinlike = np.linalg.norm(lab[..., 1:] - tone[1:], axis=-1) < 8.0
     oval = face_oval(person.landmarks, size)
     clothes = person.person * (1.0 - hair) * (~skinlike & ~oval)
-    low = fill_holes(base, np.clip(visible + clothes, 0.0, 1.0).astype(np.float32))
+    out = _wall(base, visible, clothes, plate, aligned_to_crop)
     neck = _neck(person, base, tone, params)
-    below = low if neck is None else low + neck[1][..., None] * (neck[0] - low)
-    _, ears, _, _ = skull_axes(person.landmarks)
-    rows = np.arange(size, dtype=np.float32)[:, None, None]
-    upper = np.clip((ears - rows) / (0.04 * size) + 0.5, 0.0, 1.0)
-    above = wall + drawn.scalp[..., None] * (_scalp(person, drawn, tone) - wall)
-    out = below + upper * (above - below)
+    if neck is not None:
+        out += neck[1][..., None] * (neck[0] - out)
+    # Above the ears, the donor's bare scalp where its head is.
+    out += drawn.scalp[..., None] * (_scalp(person, drawn, tone) - out)
     # On the face's rim (inside its outline, below the brows), the person's own skin.
     if person.skin.sum() > 20:
         face = cv2.GaussianBlur((face_interior(person.landmarks, size)).astype(np.float32), (0, 0), 1.5)[..., None]
@@ -378,19 +403,20 @@ def _behind(person: Person, drawn: Drawn, plate: BackgroundPlate | None, aligned
     return out.astype(np.float32)
 
 
-def _wall(base: np.ndarray, visible: np.ndarray, plate: BackgroundPlate | None, to_crop: np.ndarray | None
-          ) -> np.ndarray:
-    """(R, R, 3) float32: the wall behind the head: the plate where it has seen it, else the wall
-    seen in this crop continued along each row."""
+def _wall(base: np.ndarray, visible: np.ndarray, clothes: np.ndarray, plate: BackgroundPlate | None,
+          to_crop: np.ndarray | None) -> np.ndarray:
+    """(R, R, 3) float32: what lies behind the hair: the plate where it has seen the wall, else the
+    wall (``visible``) and clothes seen in this crop continued along each row."""
+    known = np.clip(visible + clothes, 0.0, 1.0).astype(np.float32)
     if plate is None or to_crop is None:
-        return fill_holes(base, visible.astype(np.float32))
+        return fill_holes(base, known)
     size = base.shape[0]
-    seen, known = plate.crop(to_crop, size)
-    known = np.clip(2.0 * known - 1.0, 0.0, 1.0)
-    own = visible * (1.0 - known)
-    trust = known + own
-    mixed = (seen * known[..., None] + base * own[..., None]) / np.maximum(trust, 1e-6)[..., None]
-    return fill_holes(mixed, trust.astype(np.float32), sharp=(base, visible.astype(np.float32)))
+    seen, learnt = plate.crop(to_crop, size)
+    learnt = np.clip(2.0 * learnt - 1.0, 0.0, 1.0) * (1.0 - clothes)
+    own = known * (1.0 - learnt)
+    trust = learnt + own
+    mixed = (seen * learnt[..., None] + base * own[..., None]) / np.maximum(trust, 1e-6)[..., None]
+    return fill_holes(mixed, trust.astype(np.float32), sharp=(base, known))
 
 
 def _neck(person: Person, base: np.ndarray, tone: np.ndarray, params: TransplantParams
