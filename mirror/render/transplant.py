@@ -78,6 +78,7 @@ class TransplantParams:
         fringe: hair taken away takes this much round it too (its strands' soft edge).
         rim: hair over the face's rim this wide (inside its outline, below the brows) is taken away
             and the skin continued there; farther in, it is left (and the edit fades: ``FitParams``).
+        rim_side: ... the skin less this much of the face's outline at either side (``rim_face``).
         brow_gap: the donor's skin is its scalp and forehead from this far above its brows' arc.
         skull: the donor's scalp is drawn inside its skull's outline (``regions.skull``) this much
             bigger (its ears and the sides of its head below the temples are not).
@@ -99,8 +100,9 @@ class TransplantParams:
     hair_from: float = 0.15
     fringe: float = 0.012
     rim: float = 0.05
+    rim_side: float = 0.03
     brow_gap: float = 0.02
-    skull: float = 1.15
+    skull: float = 1.1
     hairline: float = 0.015
     donor_edge: float = 0.08
     donor_foot: float = 0.15
@@ -201,7 +203,7 @@ def _lend(edited: EditedFace, person: Person, drawn: Drawn, take: np.ndarray, we
         ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
         edited.source, edited.source_weight = np.dstack([xs, ys]), share.astype(np.float32)
     box = forehead_box(person.landmarks, person.hair)
-    skin = take * (1.0 - drawn.matte) * np.maximum(drawn.scalp, face_interior(person.landmarks, size)) * weight
+    skin = take * (1.0 - drawn.matte) * np.maximum(drawn.scalp, rim_face(person.landmarks, size, params)) * weight
     if box is not None and skin.max() > 1.0 / 255:
         edited.grain = SkinGrain(skin.astype(np.float32), box)
 
@@ -262,7 +264,12 @@ class Drawn:
         rows = np.arange(side, dtype=np.float32)[:, None]
         above = rows < brow_line(donor.landmarks, side)[None, :] - params.brow_gap * side
         _, ears, _, _ = skull_axes(donor.landmarks)
-        scalp = donor.person * skull(donor.landmarks, side, edge=0.03, scale=params.skull)
+        # (narrowing from the brows down to the ears into the face: a head's sides above the ears
+        # drawn whole stood out beside the cheeks as blocks with a straight foot)
+        brows = float(np.mean(brow_line(donor.landmarks, side)))
+        narrow = np.clip((ears - rows) / max(ears - brows, 1.0), 0.0, 1.0)
+        scalp = donor.person * np.maximum(skull(donor.landmarks, side, edge=0.03, scale=params.skull) * narrow,
+                                          face_oval(donor.landmarks, side))
         bare = (donor.skin > 0.5) & above & (matte < 0.2)
         clear = max(1, int(round(params.hairline * side)))
         bare = cv2.erode(bare.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * clear + 1,) * 2))
@@ -396,11 +403,21 @@ def _behind(person: Person, drawn: Drawn, plate: BackgroundPlate | None, aligned
         out += neck[1][..., None] * (neck[0] - out)
     # Above the ears, the donor's bare scalp where its head is.
     out += drawn.scalp[..., None] * (_scalp(person, drawn, tone) - out)
-    # On the face's rim (inside its outline, below the brows), the person's own skin.
+    # On the face's rim, the person's own skin (``rim_face``).
     if person.skin.sum() > 20:
-        face = cv2.GaussianBlur((face_interior(person.landmarks, size)).astype(np.float32), (0, 0), 1.5)[..., None]
+        face = rim_face(person.landmarks, size, params)[..., None]
         out += face * (smooth_fill(base, person.skin.astype(np.float32), factor=2) - out)
     return out.astype(np.float32)
+
+
+def rim_face(landmarks: np.ndarray, size: int, params: TransplantParams) -> np.ndarray:
+    """(S, S) float32 in [0, 1]: where hair taken off the face's rim shows skin: the face below the
+    brows, its outline's outer part at the ears left out (there the mesh reaches over the ears and
+    temples, which a fill of the cheeks' skin drew as blocks), softened."""
+    inside = face_interior(landmarks, size).astype(np.uint8)
+    side = max(1, int(round(params.rim_side * size)))
+    inside = cv2.erode(inside, np.ones((1, 2 * side + 1), np.uint8))
+    return cv2.GaussianBlur(inside.astype(np.float32), (0, 0), max(1.0, 0.5 * side))
 
 
 def _wall(base: np.ndarray, visible: np.ndarray, clothes: np.ndarray, plate: BackgroundPlate | None,
