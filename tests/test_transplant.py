@@ -14,8 +14,7 @@ from donor_photos import Heads
 from mirror.face.align import transform_points
 from mirror.face.warp import CONTROL, head_warp
 from mirror.render.compositor import Compositor
-from mirror.render.transplant import COLORS, TransplantParams, hull, transplant
-from mirror.types import Face
+from mirror.render.transplant import COLORS, hull, transplant
 from train.prepare import split_of
 
 # Persons (test split): long hair, a man's short hair; hair over the eyes (a full fringe).

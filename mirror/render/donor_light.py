@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from mirror.face.regions import face_oval
-from mirror.render import from_lab, own_color, to_lab
+from mirror.render import from_lab, own_color
 from mirror.render.plate import smooth_fill
 
 
@@ -124,11 +124,6 @@ def move_color(lab: np.ndarray, matte: np.ndarray, target: np.ndarray, params: L
     moved = (lab - own[0]) * stretch + target[0]
     weight = np.clip(matte, 0.0, 1.0)[..., None]
     return lab + weight * (moved - lab)
-
-
-def person_hair_color(detail: np.ndarray, hair: np.ndarray) -> np.ndarray | None:
-    """(2, 3) CIELAB median and spread of the person's own sure hair, or None with too little."""
-    return own_color(to_lab(detail), hair)
 
 
 def to_bgr(lab: np.ndarray) -> np.ndarray:
