@@ -86,6 +86,9 @@ class TransplantParams:
             hair (the fine hairs at a hairline are darker than the skin).
         donor_edge: the donor's layers fade out over this at its crop's edge (its photo ends there),
         donor_foot: ... and over this at its foot (long hair goes on past it).
+        scalp_detail: the donor's scalp and forehead lend the person's skin drawn there their
+            detail finer than this (Gaussian sigma) ...
+        scalp_relief: ... at most this much either way (L*).
         levels: the Laplacian pyramid's levels for what lies behind removed hair.
         neck_shade: a neck drawn under the jaw is this many L* darker than the skin it is filled from.
         lend: at a large face's resolution, the donor's hair over the person's own takes this share
@@ -106,6 +109,8 @@ class TransplantParams:
     hairline: float = 0.015
     donor_edge: float = 0.08
     donor_foot: float = 0.15
+    scalp_detail: float = 0.04
+    scalp_relief: float = 10.0
     levels: int = 4
     neck_shade: float = 8.0
     lend: float = 0.7
@@ -243,8 +248,6 @@ class Drawn:
     seen: np.ndarray              # (R, R) float32: 1 inside the donor's photo, fading at its edge
     gain: np.ndarray              # (R, R) float32: relighting gain
     shift: np.ndarray             # (2,) a*, b* shift of relighting
-    light: tuple[np.ndarray, np.ndarray] | None   # the donor's skin plane and mean colour
-    forehead: np.ndarray | None   # (3,) CIELAB median of the donor's bare scalp and forehead
 
     @classmethod
     def of(cls, person: Person, donor: Donor, params: TransplantParams) -> "Drawn":
@@ -290,8 +293,7 @@ class Drawn:
             gain, shift = np.ones((size, size), np.float32), np.zeros(2, np.float32)
         else:
             gain, shift = relight_gain(own, theirs, _box(person.skin), _box(donor_face), field, params.light)
-        forehead = np.median(donor_lab[bare > 0], axis=0) if bare.sum() > 20 else None
-        return cls(field, colour, skin, layers[..., 0], layers[..., 1], layers[..., 2], gain, shift, theirs, forehead)
+        return cls(field, colour, skin, layers[..., 0], layers[..., 1], layers[..., 2], gain, shift)
 
 
 def hull(landmarks: np.ndarray, shape: int | tuple[int, int]) -> np.ndarray:
@@ -402,7 +404,7 @@ def _behind(person: Person, drawn: Drawn, plate: BackgroundPlate | None, aligned
     if neck is not None:
         out += neck[1][..., None] * (neck[0] - out)
     # Above the ears, the donor's bare scalp where its head is.
-    out += drawn.scalp[..., None] * (_scalp(person, drawn, tone) - out)
+    out += drawn.scalp[..., None] * (_scalp(person, drawn, params) - out)
     # On the face's rim, the person's own skin (``rim_face``).
     if person.skin.sum() > 20:
         face = rim_face(person.landmarks, size, params)[..., None]
@@ -459,27 +461,26 @@ def _neck(person: Person, base: np.ndarray, tone: np.ndarray, params: Transplant
     return to_bgr(lab), where
 
 
-def _scalp(person: Person, drawn: Drawn, tone: np.ndarray) -> np.ndarray:
-    """(R, R, 3) float32 BGR: the donor's scalp and forehead skin in the colour of the person's
-    forehead (or, hidden, their face's ``tone``), lit as the person's face is (``Drawn.gain``,
-    relative to the face); then matched to the person's own bare skin where they meet, and the
-    difference carried smoothly over the rest (no colour step at the hairline)."""
+def _scalp(person: Person, drawn: Drawn, params: TransplantParams) -> np.ndarray:
+    """(R, R, 3) float32 BGR: the donor's scalp and forehead skin on the person: the person's own
+    bare forehead (or, where a fringe hides it, face) continued smoothly over it, lit as their
+    face is (``Drawn.gain``, relative to the face), with the donor's skin's own detail finer than
+    ``scalp_detail`` on it (its pores, a bald dome's shading; not its light: a donor's lit
+    forehead drawn as it was glowed orange on a darker person)."""
     size = person.detail.shape[0]
     rows = np.arange(size, dtype=np.float32)[:, None]
     upper = person.skin & (rows < person.landmarks[EYES[0] + EYES[1], 1].min()) & (drawn.scalp > 0.5)
-    own = np.median(person.lab[upper], axis=0) if upper.sum() > 20 else tone
-    theirs = drawn.forehead if drawn.forehead is not None else (drawn.light[1] if drawn.light is not None else None)
-    lab = to_lab(drawn.skin)
-    if theirs is not None:
-        level = float(np.median(drawn.gain[person.skin])) if person.skin.any() else 1.0
-        lab[..., 0] *= drawn.gain / max(level, 1e-3) * max(float(own[0]), 1.0) / max(float(theirs[0]), 1.0)
-        lab[..., 1:] += own[1:] - theirs[1:]
-    scalp = to_bgr(lab)
-    if upper.sum() > 20:
-        base = person.detail.astype(np.float32) / 255.0
-        known = upper.astype(np.float32)
-        scalp += smooth_fill((base - scalp) * known[..., None], known, factor=4)
-    return np.clip(scalp, 0.0, 1.0)
+    known = upper if upper.sum() > 20 else person.skin
+    if known.sum() < 20:
+        return drawn.skin
+    base = person.detail.astype(np.float32) / 255.0
+    lab = to_lab(smooth_fill(base, known.astype(np.float32), factor=4))
+    level = float(np.median(drawn.gain[person.skin])) if person.skin.any() else 1.0
+    light = to_lab(drawn.skin)[..., 0]
+    sigma = max(1.0, params.scalp_detail * size)
+    detail = np.clip(light - cv2.GaussianBlur(light, (0, 0), sigma), -params.scalp_relief, params.scalp_relief)
+    lab[..., 0] = lab[..., 0] * drawn.gain / max(level, 1e-3) + detail
+    return np.clip(to_bgr(lab), 0.0, 1.0)
 
 
 def _hair_color(person: Person, drawn: Drawn, color: str, target: np.ndarray | None,
