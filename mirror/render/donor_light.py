@@ -30,7 +30,8 @@ class LightParams:
             person's skin is darker in the same light: all of it made blond hair brown).
         cast: the share of the skins' a*, b* difference the hair follows (a warm or cold light).
         gain: the lighting ratio is held within these (a shadowed cheek is not a hair's shade).
-        spread: a colour move stretches the hair's spread by at most this factor either way.
+        spread: a colour move stretches the hair's spread by at most this factor either way,
+        outlier: ... a pixel's difference from the hair's median held within this many spreads.
         sure: the matte from which a donor pixel is wholly hair (its colour as it is).
         loose: the matte under which a donor pixel's colour is the nearby hair's alone.
     """
@@ -39,6 +40,7 @@ class LightParams:
     cast: float = 0.5
     gain: tuple[float, float] = (0.7, 1.5)
     spread: float = 2.0
+    outlier: float = 2.5
     sure: float = 0.85
     loose: float = 0.25
 
@@ -121,7 +123,10 @@ def move_color(lab: np.ndarray, matte: np.ndarray, target: np.ndarray, params: L
     if own is None:
         return lab
     stretch = np.clip(target[1] / own[1], 1.0 / params.spread, params.spread)
-    moved = (lab - own[0]) * stretch + target[0]
+    # (a pixel far off the hair's own colour, skin or wall left in the matte's edge, is moved as
+    # the hair's farthest is: stretched with it, it glowed)
+    deviation = np.clip(lab - own[0], -params.outlier * own[1], params.outlier * own[1])
+    moved = deviation * stretch + target[0]
     weight = np.clip(matte, 0.0, 1.0)[..., None]
     return lab + weight * (moved - lab)
 
