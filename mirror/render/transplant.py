@@ -15,7 +15,8 @@ own hair reaches beyond the donor's, what lay behind it.
    Laplacian pyramid, so no seam shows where it meets the person's own skin and wall.
 4. the donor's hair over it through its matte, its colour unmixed from the donor's wall.
 5. the eyes, nose and mouth are never drawn on: their hull is the person's own pixels, and the
-   edit fades in outside it. The edit also fades at the crop's edge and where the donor's crop ends.
+   edit fades in outside it, and fades at the crop's edge; the donor's hair fades where its photo
+   ends (long hair cut by it ends in soft tips).
 6. knowing when not to: hair over the person's eyes or cheeks that would have to be taken off the
    face, a pose the donor does not share, a warp that folds: the edit fades out, with a reason.
 """
@@ -180,9 +181,8 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
     alpha = drawn.matte[..., None]
     out = ground + alpha * (hair - ground)
 
-    # Where it may be drawn: never the eyes, nose and mouth; not past the donor's photo nor at the
-    # crop's edge.
-    allowed = _allowed(landmarks, size, params.hull_ramp) * drawn.seen * _edge(size)
+    # Where it may be drawn: never the eyes, nose and mouth, nor at the crop's edge.
+    allowed = _allowed(landmarks, size, params.hull_ramp) * _edge(size)
     weight = (allowed * strength).astype(np.float32)
     out = base + weight[..., None] * (out - base)
     replace = (np.maximum(cv2.GaussianBlur(take, (0, 0), 1.0), drawn.matte) * weight).astype(np.float32)
@@ -293,7 +293,9 @@ class Drawn:
             gain, shift = np.ones((size, size), np.float32), np.zeros(2, np.float32)
         else:
             gain, shift = relight_gain(own, theirs, _box(person.skin), _box(donor_face), field, params.light)
-        return cls(field, colour, skin, layers[..., 0], layers[..., 1], layers[..., 2], gain, shift)
+        # (past the donor's photo its hair and scalp fade out; the person's own hair still goes)
+        seen = layers[..., 2]
+        return cls(field, colour, skin, layers[..., 0] * seen, layers[..., 1] * seen, seen, gain, shift)
 
 
 def hull(landmarks: np.ndarray, shape: int | tuple[int, int]) -> np.ndarray:
