@@ -30,7 +30,7 @@ import numpy as np
 from mirror.face.regions import (EYES, MOUTH, brow_line, edge_profile, eyes, face_interior, face_oval, neck_span,
                                  skull, skull_axes)
 from mirror.face.warp import WarpParams, crop_yaw, fold_share, head_warp
-from mirror.render import forehead_box, own_color, scene_target, to_lab
+from mirror.render import _all_drawn, _hand_over, forehead_box, own_color, removed_beyond, scene_target, to_lab
 from mirror.render.donor_light import (LightParams, bare_face, move_color, relight_gain, skin_plane, to_bgr, unmix,
                                        warp_layers)
 from mirror.render.plate import BackgroundPlate, fill_holes, smooth_fill
@@ -190,6 +190,13 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
     # (exactly the person's pixels where nothing is drawn: no rounding drift)
     crop[weight <= 0.0] = detail[weight <= 0.0]
     edited = EditedFace(crop, replace, replace)
+    # The person's hair that goes past the crop (piled high above it, long beside and below it),
+    # where the donor's does not take its place at the crop's edge.
+    loss = take * (1.0 - drawn.matte) * weight
+    edited.beyond = removed_beyond(aligned, loss, out) if loss.max() > 0 else None
+    if edited.beyond is not None:
+        _hand_over(edited, detail, edited.beyond)
+        edited.beyond.drawn = _all_drawn(edited)
     _lend(edited, person, drawn, take, weight, params)
     return Transplant(edited, strength, reason, measures)
 
