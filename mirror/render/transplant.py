@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from mirror.face.regions import (EYES, MOUTH, brow_line, edge_profile, eyes, face_interior, face_oval, neck_span,
+from mirror.face.regions import (CHIN, EYES, MOUTH, brow_line, edge_profile, eyes, face_interior, face_oval, neck_span,
                                  skull, skull_axes)
 from mirror.face.warp import WarpParams, crop_yaw, fold_share, head_warp
 from mirror.render import _all_drawn, _hand_over, forehead_box, own_color, removed_beyond, scene_target, to_lab
@@ -91,6 +91,8 @@ class TransplantParams:
             detail finer than this (Gaussian sigma) ...
         scalp_relief: ... at most this much either way (L*).
         levels: the Laplacian pyramid's levels for what lies behind removed hair.
+        shoulders: bare skin this far below the chin, and beside the neck by half its width, is
+            shoulders: what hair taken away there shows is continued from it too.
         neck_shade: a neck drawn under the jaw is this many L* darker than the skin it is filled from.
         lend: at a large face's resolution, the donor's hair over the person's own takes this share
             of its strands' fine detail (``_lend``).
@@ -113,6 +115,7 @@ class TransplantParams:
     scalp_detail: float = 0.04
     scalp_relief: float = 10.0
     levels: int = 4
+    shoulders: float = 0.08
     neck_shade: float = 8.0
     lend: float = 0.7
 
@@ -408,6 +411,15 @@ def _behind(person: Person, drawn: Drawn, plate: BackgroundPlate | None, aligned
     skinlike = np.linalg.norm(lab[..., 1:] - tone[1:], axis=-1) < 8.0
     oval = face_oval(person.landmarks, size)
     clothes = person.person * (1.0 - hair) * (~skinlike & ~oval)
+    # ... but bare shoulders are: skin well below the chin and clear of the neck's columns.
+    span = neck_span(person.landmarks, size)
+    if span is not None:
+        cols = np.arange(size, dtype=np.float32)[None, :]
+        rows = np.arange(size, dtype=np.float32)[:, None]
+        wide = 0.5 * (span[1] - span[0])
+        shoulders = (rows > person.landmarks[CHIN, 1] + params.shoulders * size) & \
+            ((cols < span[0] - wide) | (cols > span[1] + wide))
+        clothes = np.maximum(clothes, person.person * (1.0 - hair) * (skinlike & shoulders))
     out = _wall(base, visible, clothes, plate, aligned_to_crop)
     neck = _neck(person, base, tone, params)
     if neck is not None:
@@ -427,8 +439,11 @@ def rim_face(landmarks: np.ndarray, size: int, params: TransplantParams) -> np.n
     temples, which a fill of the cheeks' skin drew as blocks), softened."""
     inside = face_interior(landmarks, size).astype(np.uint8)
     side = max(1, int(round(params.rim_side * size)))
-    inside = cv2.erode(inside, np.ones((1, 2 * side + 1), np.uint8))
-    return cv2.GaussianBlur(inside.astype(np.float32), (0, 0), max(1.0, 0.5 * side))
+    inside = cv2.erode(inside, np.ones((1, 2 * side + 1), np.uint8)).astype(np.float32)
+    # (its corners rounded: the mesh's outline is straight between its points, a jaw drawn along
+    # it against the wall showed as a polygon)
+    inside = (cv2.GaussianBlur(inside, (0, 0), side) > 0.5).astype(np.float32)
+    return cv2.GaussianBlur(inside, (0, 0), max(1.0, 0.3 * side))
 
 
 def _wall(base: np.ndarray, visible: np.ndarray, clothes: np.ndarray, plate: BackgroundPlate | None,
