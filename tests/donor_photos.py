@@ -19,7 +19,10 @@ from mirror.face.regions import face_oval
 from mirror.face.segment import HairSegmenter
 from mirror.face.tracker import FaceTracker
 from mirror.paths import DEFAULT_ENGINES
-from mirror.render import DETAIL, refine, to_lab
+from mirror.render.lab import to_lab
+from mirror.render.masks import refine
+
+DETAIL = 2  # the renderer's crop is twice the model's side, as the Pipeline aligns it
 from mirror.face.warp import crop_yaw
 from mirror.types import AlignedFace, Donor
 

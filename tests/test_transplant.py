@@ -126,7 +126,8 @@ def test_the_wall_far_from_both_heads_is_unchanged(people, donors):
 
 
 def test_the_persons_own_colour_is_worn(people, donors):
-    from mirror.render import own_color, to_lab
+    from mirror.render.color import own_color
+    from mirror.render.lab import to_lab
 
     _, aligned = people[LONG]
     donor = donors[FRINGE]       # blond on a brunette

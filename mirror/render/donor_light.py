@@ -17,7 +17,8 @@ import cv2
 import numpy as np
 
 from mirror.face.regions import face_oval
-from mirror.render import from_lab, own_color
+from mirror.render.color import own_color
+from mirror.render.lab import from_lab
 from mirror.render.plate import smooth_fill
 
 

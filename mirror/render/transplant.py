@@ -22,6 +22,7 @@ own hair reaches beyond the donor's, what lay behind it.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import cv2
@@ -30,7 +31,10 @@ import numpy as np
 from mirror.face.regions import (CHIN, EYES, MOUTH, brow_line, edge_profile, eyes, face_interior, face_oval, neck_span,
                                  skull, skull_axes)
 from mirror.face.warp import WarpParams, crop_yaw, fold_share, head_warp
-from mirror.render import _all_drawn, _hand_over, forehead_box, own_color, removed_beyond, scene_target, to_lab
+from mirror.render.beyond import all_drawn, hand_over, removed_beyond
+from mirror.render.color import own_color, scene_target
+from mirror.render.lab import to_lab
+from mirror.render.scalp import forehead_box
 from mirror.render.donor_light import (LightParams, bare_face, move_color, relight_gain, skin_plane, to_bgr, unmix,
                                        warp_layers)
 from mirror.render.plate import BackgroundPlate, fill_holes, smooth_fill
@@ -192,35 +196,35 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
     crop = np.clip(out * 255.0 + 0.5, 0, 255).astype(np.uint8)
     # (exactly the person's pixels where nothing is drawn: no rounding drift)
     crop[weight <= 0.0] = detail[weight <= 0.0]
-    edited = EditedFace(crop, replace, replace)
     # The person's hair that goes past the crop (piled high above it, long beside and below it),
     # where the donor's does not take its place at the crop's edge.
     loss = take * (1.0 - drawn.matte) * weight
-    edited.beyond = removed_beyond(aligned, loss, out) if loss.max() > 0 else None
-    if edited.beyond is not None:
-        _hand_over(edited, detail, edited.beyond)
-        edited.beyond.drawn = _all_drawn(edited)
-    _lend(edited, person, drawn, take, weight, params)
+    beyond = removed_beyond(aligned, loss, out) if loss.max() > 0 else None
+    if beyond is not None:
+        crop, replace, _ = hand_over(crop, replace, None, detail, beyond)
+        beyond = dataclasses.replace(beyond, drawn=all_drawn(crop, replace, beyond))
+    edited = EditedFace(crop, replace, replace, beyond=beyond, **_lent(person, drawn, take, weight, params))
     return Transplant(edited, strength, reason, measures)
 
 
-def _lend(edited: EditedFace, person: Person, drawn: Drawn, take: np.ndarray, weight: np.ndarray,
-          params: TransplantParams) -> None:
-    """Marks, in place, what the frame's own fine detail is lent to at a large face's resolution
-    (``mirror.render.compositor.lent_detail``): the donor's hair where it lies on the person's own
-    hair takes that hair's strands (``source``: the same pixel; a donor's photo holds less detail
-    than a webcam's close face), and skin drawn anew (scalp, the face's rim) the bare forehead's
-    grain (``grain``)."""
+def _lent(person: Person, drawn: Drawn, take: np.ndarray, weight: np.ndarray, params: TransplantParams) -> dict:
+    """What the frame's own fine detail is lent to at a large face's resolution
+    (``mirror.render.lend.lent_detail``), as ``EditedFace`` fields: the donor's hair where it lies
+    on the person's own hair takes that hair's strands (``source``: the same pixel; a donor's photo
+    holds less detail than a webcam's close face), and skin drawn anew (scalp, the face's rim) the
+    bare forehead's grain (``grain``)."""
     size = person.detail.shape[0]
+    fields = {}
     sure = np.clip((person.hair - 0.5) * 4.0, 0.0, 1.0)
     share = drawn.matte * sure * weight * params.lend
     if share.max() > 1.0 / 255:
         ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
-        edited.source, edited.source_weight = np.dstack([xs, ys]), share.astype(np.float32)
+        fields.update(source=np.dstack([xs, ys]), source_weight=share.astype(np.float32))
     box = forehead_box(person.landmarks, person.hair)
     skin = take * (1.0 - drawn.matte) * np.maximum(drawn.scalp, rim_face(person.landmarks, size, params)) * weight
     if box is not None and skin.max() > 1.0 / 255:
-        edited.grain = SkinGrain(skin.astype(np.float32), box)
+        fields["grain"] = SkinGrain(skin.astype(np.float32), box)
+    return fields
 
 
 @dataclass
