@@ -157,7 +157,7 @@ class Recolor(Effect):
                                 params=params.beyond, mask_params=params.masks)
         # Hair made lighter shows strands a dark photo hid; hair made darker hides them anyway.
         lighter = float(np.clip((shift - params.lend_lighter[0]) / (params.lend_lighter[1] - params.lend_lighter[0]), 0.0, 1.0))
-        strands = None
+        strands = lent = None
         if scene.textures is not None and lighter > 0:
             textures = scene.textures
             memory.donor = textures.pick(mask, memory.donor if scene.video else None, lightness=crop_lab[..., 0])
@@ -170,9 +170,9 @@ class Recolor(Effect):
             lent = lent[box]
             # (fading out towards the crop's edge, where the recolouring past it has none)
             lent = lent * _edge_ramp(size, params.lent_fade)[box]
-            strands = functools.partial(lighten, detail=lent, detail_spread=float(textures.spread[memory.donor]),
+            strands = functools.partial(lighten, detail_spread=float(textures.spread[memory.donor]),
                                         spread=float(target[1, 0]), gain=params.lend_gain * lighter)
-        edited = recolor_box(aligned.detail, table, mask, box, mixed, strands)
+        edited = recolor_box(aligned.detail, table, mask, box, mixed, strands, lent)
         return dataclasses.replace(edited, beyond=recolored_beyond(aligned, mask, own, table, trust, params.beyond, params.color))
 
 
