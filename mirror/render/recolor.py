@@ -80,6 +80,10 @@ class RecolorParams:
     carried_still: tuple[float, float] = (0.008, 0.016)
     # ... and a crop moving this much a frame is a head moving fast: its mask is made on the frame
     fast_head: float = 0.008
+    # A mask made on the worker thread is taken as soon as it is done; the one in use serves at
+    # most this many frames (then the frame waits for the next): a frame never waits on a busy
+    # machine's background thread while its mask is at most a frame older than usual.
+    mask_frames: int = 3
     # With less of the crop than this seen as wall (off person and hair), or a wall whose colour
     # cannot be told from the hair's (``BeyondParams.beyond_contrast``), ...
     wall_scarce: float = 0.1
@@ -180,19 +184,21 @@ def _video_mask(aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, crop_
                 skin: np.ndarray | None, darker: bool, memory: Memory, params: RecolorParams
                 ) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray]:
     """``recolor_mask`` in video, off the frame's path: a mask made from one frame's crop on the
-    worker thread serves the next two frames, each pixel's share of hair measured again on the
-    frame it is used on (``remix``). The first frame of a face or a style (or of hair made darker
-    after lighter) makes its own; so does a frame of a head moving fast (``_quick_mask``)."""
+    worker thread serves the next two frames (three while the worker is late: ``mask_frames``),
+    each pixel's share of hair measured again on the frame it is used on (``remix``). The first
+    frame of a face or a style (or of hair made darker after lighter) makes its own; so does a
+    frame of a head moving fast (``_quick_mask``)."""
     last, memory.last_crop = memory.last_crop, aligned.to_crop
-    made, memory.next_mask = memory.next_mask, None
-    if made is not None:
+    made = memory.next_mask
+    if made is not None and (made.done() or memory.mask_uses >= params.mask_frames):
+        memory.next_mask = None
         memory.color_mask, memory.mask_uses, memory.mask_from = made.result(), 0, memory.next_from
     fresh = (memory.color_mask is None or memory.color_mask[0].shape != detail.shape[:2]
              or darker != memory.mask_darker)
     if fresh:
         memory.color_mask, memory.mask_uses = recolor_mask(aligned, detail, own, crop_lab, skin, darker, params), 0
-        memory.mask_from = aligned.to_crop
-    elif memory.mask_uses > 0:
+        memory.mask_from, memory.next_mask = aligned.to_crop, None
+    elif memory.mask_uses > 0 and memory.next_mask is None:
         memory.next_mask = mask_worker().submit(recolor_mask, aligned, detail, own, crop_lab, skin, darker, params)
         memory.next_from = aligned.to_crop
     memory.mask_uses += 1
