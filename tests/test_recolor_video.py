@@ -178,8 +178,7 @@ def test_in_video_a_carried_recolouring_mask_stays_on_still_hair_as_the_crop_sli
     def mask(renderer: HairRenderer, face: AlignedFace) -> np.ndarray:
         lab = to_lab(face.crop)
         own = own_color(lab, face.hair)
-        return _video_mask(face, face.detail.astype(np.float32) / 255.0, own, lab, None, False, renderer.memory,
-                           RecolorParams())[0]
+        return _video_mask(face, own, lab, None, False, renderer.memory, RecolorParams())[0]
 
     for by, stays in ((0.7, True), (3.0 * RecolorParams().fast_head * size, False)):
         renderer = HairRenderer(video=True)

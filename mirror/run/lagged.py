@@ -120,6 +120,11 @@ class LaggedEdit:
             self._result = None if edited is None else _Shown(key, aligned, edited, {}, frame.timestamp_ms)
         return edited
 
+    @property
+    def drawing(self) -> bool:
+        """Whether the worker is drawing an edit now."""
+        return self._job is not None
+
     def _work(self) -> None:
         run_in_background()
         while True:

@@ -207,6 +207,12 @@ class PipelinedRunner:
         return self._dropped_before + (self._run.mailbox.dropped if self._run.mailbox else 0)
 
     @property
+    def drawing(self) -> bool:
+        """Whether the render thread is drawing an edit now (``LaggedEdit.drawing``)."""
+        edit = self._run.edit
+        return isinstance(edit, LaggedEdit) and edit.drawing
+
+    @property
     def source(self) -> Source:
         return self._run.source
 
