@@ -70,10 +70,22 @@ def _init_worker(size: int) -> None:
     _worker = (FaceTracker(static=True, max_faces=1), Aligner(size), segmenter)
 
 
-def _process(path: str):
-    """Tracks and aligns one image; returns (crop, person, landmarks) or None."""
+def track_photo(tracker, image: np.ndarray):
+    """The largest face of a photo (a ``Face`` in its pixels), or None; a small photo is also tried
+    at twice its size, where MediaPipe finds more faces."""
     import cv2
 
+    face = tracker.process(image)
+    if face is None:
+        big = cv2.resize(image, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+        face = tracker.process(big)
+        if face is not None:
+            face.landmarks[:, :3] /= 2
+    return face
+
+
+def _process(path: str):
+    """Tracks and aligns one image; returns (crop, person, landmarks) or None."""
     from mirror.io.source import read_image
 
     tracker, aligner, segmenter = _worker
@@ -81,14 +93,9 @@ def _process(path: str):
         image = read_image(path)
     except MirrorError:
         return None
-    face = tracker.process(image)
+    face = track_photo(tracker, image)
     if face is None:
-        # Small photos: MediaPipe finds more faces at twice the size.
-        big = cv2.resize(image, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
-        face = tracker.process(big)
-        if face is None:
-            return None
-        face.landmarks[:, :3] /= 2
+        return None
     aligned = aligner.align(image, face)
     person = np.clip(segmenter(aligned.crop) * 255 + 0.5, 0, 255).astype(np.uint8)
     return aligned.crop, person, aligned.landmarks
