@@ -55,14 +55,15 @@ class BankOptions:
     side: int = 192                 # donor crop side D (a multiple of 64: see the module docstring)
     first: str = "182638.jpg"       # CelebA's whole-head photos start here (the ones before are
     #                                 tight 89x109 crops that cut the hair off)
-    teacher_limit: int = 3000       # at most this many photos are surveyed by the teacher: every
-    #                                 one with a rare hair attribute, then an even share of the rest
+    teacher_limit: int = 4500       # at most this many photos are surveyed by the teacher: every
+    #                                 man's and every one with a rare hair attribute, then an even
+    #                                 share of the rest
     survey_size: int = 256          # the teacher sees them at this side to sort them into looks
     #                                 (~0.4 s a photo on 2 busy cores) ...
     label_size: int = 384           # ... and the bank's donors again at this one for their masks
     #                                 (2.5 times slower; at 256 it misses thin hair at the temples
     #                                 and calls bald scalps background)
-    rare: tuple[str, ...] = ("Bangs", "Bald", "Receding_Hairline", "Gray_Hair")
+    rare: tuple[str, ...] = ("Bangs", "Bald", "Receding_Hairline", "Gray_Hair", "Male")
     outside: float = 0.12           # drop photos whose aligned square lies more than this share
     #                                 outside the photo (streaks of repeated edge pixels)
     hat: float = 0.01               # ... or whose crop is more than this share hat (the teacher's)
@@ -98,17 +99,13 @@ def _track(path: str):
     the photo) or None."""
     from mirror.face.align import transform_points
     from mirror.face.pose import head_pose
-    from mirror.io.source import read_image
-    from train.prepare import track_photo
+    from train.prepare import track_file
 
     tracker, small, model, detail = _worker
-    try:
-        image = read_image(path)
-    except MirrorError:
+    found = track_file(tracker, path)
+    if found is None:
         return None
-    face = track_photo(tracker, image)
-    if face is None:
-        return None
+    image, face = found
     try:
         pose = head_pose(face.landmarks)
     except ValueError:
@@ -428,6 +425,8 @@ def main(args: argparse.Namespace) -> int:
     except MirrorError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    log.info("wrote %s: %d donors in %d looks, %.1f MB", args.out, summary["donors"], len(summary["looks"]),
+             summary["bytes"] / 2 ** 20)
     print(json.dumps(summary, indent=4, sort_keys=True))
     return 0
 

@@ -12,12 +12,12 @@ from typing import Callable
 
 import numpy as np
 
-from mirror.face.regions import CHIN, EARS, FOREHEAD_TOP, brow_line, face_oval, skull
+from mirror.face.regions import CHIN, EARS, FOREHEAD_TOP, brow_line, face_oval
 from mirror.face.tracker import LEFT_IRIS, RIGHT_IRIS
 
 FEATURES = (
     "fringe",        # hair over the forehead (face oval above the brows), mean matte
-    "crown_hair",    # hair on top of the skull, above the forehead's top, mean matte
+    "crown_hair",    # hair on top of the head (a band above the forehead's top), mean matte
     "crown_skin",    # ... and bare skin there, mean skin probability
     "temple_hair",   # hair at the temples' corners of the hairline, mean matte
     "temple_skin",   # ... and bare skin there
@@ -29,6 +29,7 @@ FEATURES = (
     "area",          # all the hair, in u^2
     "parting_skin",  # bare skin along the middle of the top of the head (a wide parting)
     "parting_gap",   # hair beside the middle of the top less hair in it (a parting, thin on top)
+    "texture",       # fine light and shade inside the hair (curls), relative to its brightness
     "hat",           # share of the crop the teacher calls hat
     "hair_l",        # CIELAB lightness of the surely-hair pixels
     "skin_l",        # ... of the surely-skin pixels
@@ -42,6 +43,10 @@ class MeasureOptions:
     matte_floor: float = 0.25   # the teacher's hair probability read as no hair ...
     matte_full: float = 0.7     # ... and as all hair (inside a head of hair it gives 0.7-0.8: the
     #                             rest of its softmax spreads over the other 18 classes)
+    crown_rows: tuple[float, float] = (0.6, 0.15)    # the top of the head: this far above the forehead's
+    #                                                  top down to this far above it, in u ...
+    crown_band: float = 0.5     # ... and this far either side of the centre, in w (a man's hair
+    #                             fills 0.87 of it on average, a bald head's none)
     temple_band: tuple[float, float] = (0.45, 0.9)   # temples: this far out from the centre, in w ...
     temple_rows: tuple[float, float] = (0.3, -0.05)  # ... from this far above the forehead's top to
     #                                                   this far below it, in u
@@ -52,6 +57,8 @@ class MeasureOptions:
     flank: tuple[float, float] = (0.3, 0.6)  # ... and the hair beside it, this far out
     parting_rows: tuple[float, float] = (0.6, 0.1)  # ... from this far above the forehead's top down to
     #                                                  this far above it, in u
+    texture_blur: float = 2.0   # texture: the crop less its Gaussian blur this wide (pixels at D) ...
+    texture_inset: int = 5      # ... inside the sure hair shrunk by this many pixels
 
 
 def stretch(hair: np.ndarray, options: MeasureOptions = MeasureOptions()) -> np.ndarray:
@@ -89,7 +96,8 @@ def measure_one(crop: np.ndarray, landmarks: np.ndarray, hair: np.ndarray, skin:
     seen = inside > 0
 
     forehead = oval & (ys < brow_line(landmarks, side)[None, :]) & seen
-    crown = (skull(landmarks, side) > 0.5) & ~oval & (ys < top_y) & seen
+    crown = ((above <= options.crown_rows[0]) & (above >= options.crown_rows[1]) & (out_x <= options.crown_band)
+             & seen)
     temples = ((out_x >= options.temple_band[0]) & (out_x <= options.temple_band[1])
                & (above <= options.temple_rows[0]) & (above >= options.temple_rows[1]) & ~oval & seen)
     beside = ((out_x >= options.side_band[0]) & (out_x <= options.side_band[1])
@@ -115,6 +123,10 @@ def measure_one(crop: np.ndarray, landmarks: np.ndarray, hair: np.ndarray, skin:
 
     lab = cv2.cvtColor(crop.astype(np.float32) / 255.0, cv2.COLOR_BGR2LAB)
     sure_hair, sure_skin = matte > 0.8, skin_p > 0.8
+    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    detail = np.abs(grey - cv2.GaussianBlur(grey, (0, 0), options.texture_blur))
+    deep = cv2.erode((matte > 0.9).astype(np.uint8), np.ones((options.texture_inset,) * 2, np.uint8)) > 0
+    texture = float(detail[deep].mean() / (grey[deep].mean() + 20.0)) if deep.sum() > 50 else 0.0
     return np.float32([
         _mean(matte, forehead),
         _mean(matte, crown), _mean(skin_p, crown),
@@ -122,7 +134,7 @@ def measure_one(crop: np.ndarray, landmarks: np.ndarray, hair: np.ndarray, skin:
         _mean(matte, beside),
         length, to_bottom, rise, width, float(matte.sum()) / unit ** 2,
         _mean(skin_p, centre), _mean(matte, flanks) - _mean(matte, centre),
-        float((hat > 127).mean()),
+        texture, float((hat > 127).mean()),
         _mean(lab[..., 0], sure_hair) if sure_hair.sum() >= 8 else 0.0,
         _mean(lab[..., 0], sure_skin) if sure_skin.sum() >= 8 else 0.0,
     ])
@@ -155,8 +167,50 @@ def table(features: np.ndarray, feature_names: list[str], attributes: np.ndarray
     return columns
 
 
-# The looks, first match wins: (name, rule over the measures (floats) and CelebA attributes (bools)).
-RULES: tuple[tuple[str, Callable[[dict], np.ndarray]], ...] = ()
+def _men(c: dict) -> np.ndarray:
+    return c["Male"]
+
+
+def _women(c: dict) -> np.ndarray:
+    return ~c["Male"]
+
+
+def _long(c: dict) -> np.ndarray:
+    """Hair down both sides of the face and off the crop's foot."""
+    return (c["to_bottom"] > 0.5) & (c["side_hair"] >= 0.6)
+
+
+def _short(c: dict) -> np.ndarray:
+    """Hair that ends above the chin beside the neck."""
+    return c["length"] < -0.3
+
+
+# The looks, first match wins: (name, rule over the measures (floats) and CelebA attributes (bools)
+# of ``table``). The thresholds were read off contact sheets of the surveyed heads sorted by each
+# measure. CelebA's photos hold no woman whose crown visibly thins or whose parting widens (the
+# Ludwig scale's first stages): the women's counterpart of a thinning crown here is the centre
+# parting, the hair a widening parting starts from.
+RULES: tuple[tuple[str, Callable[[dict], np.ndarray]], ...] = (
+    ("bald", lambda c: _men(c) & ((c["crown_hair"] < 0.1) | ((c["crown_hair"] < 0.3) & (c["area"] < 0.12)))),
+    ("thinning crown", lambda c: _men(c) & (c["crown_hair"] < 0.3) & (c["temple_hair"] < 0.35)
+     & (c["Bald"] | c["Receding_Hairline"])),
+    ("receding", lambda c: _men(c) & (c["crown_hair"] >= 0.3) & (c["temple_hair"] < 0.3) & c["Receding_Hairline"]),
+    ("buzz", lambda c: _men(c) & _short(c) & (c["area"] < 0.6) & (c["crown_hair"] >= 0.3)),
+    ("short fringe", lambda c: _men(c) & c["Bangs"] & (c["fringe"] >= 0.45) & (c["length"] < -0.2)),
+    ("short crop", lambda c: _men(c) & _short(c) & (c["area"] < 1.15) & (c["crown_hair"] >= 0.3)
+     & (c["temple_hair"] >= 0.3)),
+    ("longer on top", lambda c: _men(c) & _short(c) & (c["area"] >= 1.15) & (c["temple_hair"] >= 0.3)),
+    ("men's long", lambda c: _men(c) & _long(c)),
+    ("pulled back", lambda c: _women(c) & _short(c) & (c["width"] < 1.3) & ~c["Bangs"]),
+    ("pixie", lambda c: _women(c) & _short(c) & (c["width"] >= 1.45) & (c["area"] >= 0.9) & (c["side_hair"] < 0.3)),
+    ("bob", lambda c: _women(c) & (c["to_bottom"] < 0.5) & (c["length"] >= -0.35) & (c["length"] <= 0.2)
+     & (c["side_hair"] >= 0.45)),
+    ("fringe", lambda c: _women(c) & c["Bangs"] & (c["fringe"] >= 0.45) & (c["to_bottom"] > 0.5)),
+    ("centre parting", lambda c: _women(c) & _long(c) & (c["parting_skin"] >= 0.35) & (c["parting_gap"] >= 0.15)
+     & (c["fringe"] < 0.1)),
+    ("curls and waves", lambda c: _women(c) & c["Wavy_Hair"] & _long(c) & (c["fringe"] < 0.15)),
+    ("long layers", lambda c: _women(c) & ~c["Wavy_Hair"] & _long(c) & (c["fringe"] < 0.15)),
+)
 
 
 def assign(columns: dict[str, np.ndarray]) -> list[str]:

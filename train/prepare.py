@@ -84,18 +84,26 @@ def track_photo(tracker, image: np.ndarray):
     return face
 
 
-def _process(path: str):
-    """Tracks and aligns one image; returns (crop, person, landmarks) or None."""
+def track_file(tracker, path: str):
+    """(image BGR, Face) of the photo at ``path`` (``track_photo``), or None for an unreadable
+    photo or one without a face."""
     from mirror.io.source import read_image
 
-    tracker, aligner, segmenter = _worker
     try:
         image = read_image(path)
     except MirrorError:
         return None
     face = track_photo(tracker, image)
-    if face is None:
+    return None if face is None else (image, face)
+
+
+def _process(path: str):
+    """Tracks and aligns one image; returns (crop, person, landmarks) or None."""
+    tracker, aligner, segmenter = _worker
+    found = track_file(tracker, path)
+    if found is None:
         return None
+    image, face = found
     aligned = aligner.align(image, face)
     person = np.clip(segmenter(aligned.crop) * 255 + 0.5, 0, 255).astype(np.uint8)
     return aligned.crop, person, aligned.landmarks
