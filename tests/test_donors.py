@@ -130,6 +130,15 @@ def test_looks_narrow_the_donors_and_the_next_ones_follow(bank, person):
         bank.nearest(query(person, "mohawk"))
 
 
+def test_sex_steers_the_choice(bank, person):
+    """Grace Hopper asking for a fringe gets women's fringes when the query says she is a woman,
+    and men's when it says she is a man."""
+    for male in (0.0, 1.0):
+        q = query(person, "bangs")
+        q.male = male
+        assert all((bank.attribute("Male")[d.index] > 0) == bool(male) for d in bank.nearest(q, k=5))
+
+
 def test_pose_and_skin_steer_the_choice(bank):
     """With only a pose asked for, the chosen donors' heads turn the way asked; with only a skin
     tone, their skin is near it."""
