@@ -6,12 +6,14 @@ only), aligned as the mirror aligns a face, for the mirror to transplant onto a 
     python -m train.donors --data ../shared/data/celeba --engines engines --out /tmp/d.npz --limit 300
 
 For each photo: MediaPipe's face mesh and the project's aligner (``mirror.face.align``) give the
-crop at side D and its 478 landmarks; the BiSeNet teacher (``train.teacher``) gives the hair,
-skin and person probabilities, the hair refined with a guided filter on the crop (strands'
-edges); the VAE's encoder gives the latent of the model-sized crop; ``mirror.face.pose`` the
-head pose. ``train.looks`` measures the hair's shape and sorts the heads into the catalogue of
-looks; each look keeps its most varied members (skin tone, pose, hair colour). Writes the bank
-(``--out``) and beside it a listing of its photos (``donors.txt``).
+crop at side D and its 478 landmarks; the VAE's encoder gives the latent of the model-sized
+crop; ``mirror.face.pose`` the head pose; the BiSeNet teacher (``train.teacher``), seeing the
+crop at 256 px, its hair. ``train.looks`` measures the hair's shape and sorts the heads into the
+catalogue of looks; each look keeps its most varied members (skin tone, pose, hair colour). The
+teacher then labels those again at 384 px (hair, skin, person), and the heads whose look these
+finer labels confirm become the donors: the hair matte refined with a guided filter on the crop
+(strands' edges). Writes the bank (``--out``) and beside it a listing of its photos
+(``donors.txt``).
 
 D is 192: the aligned square spans about 180 pixels of these photos (10th-90th percentile
 172-186), so 192 holds all they show; 256 (the renderer's detail crop) would store 1.8 times the
@@ -66,7 +68,6 @@ class BankOptions:
     rare: tuple[str, ...] = ("Bangs", "Bald", "Receding_Hairline", "Gray_Hair", "Male")
     outside: float = 0.12           # drop photos whose aligned square lies more than this share
     #                                 outside the photo (streaks of repeated edge pixels)
-    hat: float = 0.01               # ... or whose crop is more than this share hat (the teacher's)
     guide_radius: int = 2           # the guided filter's window (pixels at D) ...
     guide_eps: float = 2e-3         # ... and regulariser (intensity^2 in [0, 1]): the matte's edge
     #                                 follows strands this fine

@@ -22,7 +22,7 @@ FEATURES = (
     "temple_hair",   # hair at the temples' corners of the hairline, mean matte
     "temple_skin",   # ... and bare skin there
     "side_hair",     # hair beside the face from the eyes to the chin (ears hidden by hair), mean matte
-    "length",        # how far below the chin the hair reaches beside the neck, in u
+    "length",        # how far below the chin the hair reaches beside the neck, in u (< 0: above it)
     "to_bottom",     # 1 when the hair runs off the crop's foot (longer than the crop shows)
     "rise",          # how far the hair stands above the forehead's top, in u
     "width",         # how far the hair reaches out from the face's centre, in w
@@ -46,7 +46,7 @@ class MeasureOptions:
     crown_rows: tuple[float, float] = (0.6, 0.15)    # the top of the head: this far above the forehead's
     #                                                  top down to this far above it, in u ...
     crown_band: float = 0.5     # ... and this far either side of the centre, in w (a man's hair
-    #                             fills 0.87 of it on average, a bald head's none)
+    #                             fills 0.87 of it (median), a bald head's none)
     temple_band: tuple[float, float] = (0.45, 0.9)   # temples: this far out from the centre, in w ...
     temple_rows: tuple[float, float] = (0.3, -0.05)  # ... from this far above the forehead's top to
     #                                                   this far below it, in u

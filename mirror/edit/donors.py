@@ -3,15 +3,15 @@ onto the person (``mirror.render.transplant`` draws it).
 
     bank = DonorBank.load()                                   # engines/donors.npz (lazy decode)
     query = DonorQuery(latent=mu + style.offset(mu) * strength, want="bangs", pose=head_pose(face.landmarks),
-                       landmarks=aligned.landmarks, side=aligned.crop.shape[0], skin_color=skin_lab)
+                       landmarks=aligned.landmarks, side=aligned.crop.shape[0], skin_color=skin_lab, male=0.1)
     donors = bank.nearest(query, k=5)                         # [Donor], nearest first
     later = bank.nearest(query, k=1, start=5)                 # the sixth best: "show me another"
 
 ``want`` narrows the bank to the donors that have a style (``bangs``, ``bald``, ``receding``,
 ``thinning``, a colour, ``wavy``...; ``WANTS``) or a look of the catalogue (``bank.look_names``:
 ``bob``, ``pixie``, ``long layers``...). Among them the distance weighs, each term divided by
-its typical size (``DonorWeights``): the hair part of the latent (what the edited face's hair
-should look like), the head pose (a turned head shows its hair from the side), the face's outline
+its typical size (``DonorWeights``): the latent (what the edited face should look like: the
+whole latent, which finds like hair better than its hair part, ``use_hair_basis``), the head pose (a turned head shows its hair from the side), the face's outline
 (the hair must fit round it), the skin tone (the hairline's skin shows through the strands) and
 the sex (a woman asking for a fringe wants a woman's).
 ``train.donors`` builds the bank; the mirror never imports ``train``.
@@ -35,7 +35,6 @@ BANK_FILE = "donors.npz"
 BANK_FORMAT = 1
 _META = ("side", "sources", "landmarks", "latents", "poses", "skin_colors", "hair_colors", "attributes",
          "attribute_names", "looks", "look_names", "features", "feature_names", "crop_ends", "mask_ends")
-_BLOBS = ("crops", "masks")
 
 
 @dataclass(frozen=True)
@@ -44,14 +43,14 @@ class DonorWeights:
     is a distance divided by its scale (a typical difference, so 1 means "as different as
     donors usually are"), times its weight; the donors are ranked by the sum."""
 
-    latent: float = 1.0         # the latent's hair part: the edited look the donor should have
+    latent: float = 1.0         # the edited latent: the look the donor should have
     latent_scale: float = 0.0   # ... its scale; 0: the bank's median distance between donors
     pose: float = 1.0           # yaw and pitch: the side of the head the photo shows
-    pose_scale: float = 15.0    # ... degrees (CelebA's heads turn by up to about 25)
+    pose_scale: float = 20.0    # ... degrees (the median between two donors: 21)
     shape: float = 0.5          # the face oval's landmarks: the hair must fit round the face
-    shape_scale: float = 0.02   # ... root-mean-square difference, as a share of the crop's side
+    shape_scale: float = 0.05   # ... root-mean-square difference, as a share of the crop's side (median 0.054)
     skin: float = 0.5           # skin colour: skin shows at the hairline and the parting
-    skin_scale: float = 10.0    # ... CIELAB distance (10: a clearly different tone)
+    skin_scale: float = 18.0    # ... CIELAB distance (the median between two donors: 18)
     sex: float = 1.0            # a donor of the other sex (times the doubt about the person's): a
     #                             woman asking for a fringe wants a woman's fringe first
 
