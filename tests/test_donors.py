@@ -51,6 +51,7 @@ def query(person, want: str, strength: float = 1.0) -> DonorQuery:
 
 # --- the bank ---
 
+@pytest.mark.engines
 def test_bank_loads_from_the_shipped_model_folder():
     """DonorBank.load() with no path reads the shipped model's bank (mirror/engines/ when
     installed), and pyproject ships the bank and its listing as package data."""
@@ -63,6 +64,7 @@ def test_bank_loads_from_the_shipped_model_folder():
         assert any(fnmatch.fnmatch(shipped, p) for p in patterns), f"{shipped} is not package data"
 
 
+@pytest.mark.engines
 def test_bank_holds_looks_of_real_donors(bank):
     """Every look has enough donors; each donor decodes to a crop with a matte of its hair, 478
     landmarks on its face and the listed source photo; the bank stays within its size."""
@@ -86,6 +88,7 @@ def test_bank_holds_looks_of_real_donors(bank):
         assert donor.person[nose[1], nose[0]] > 0.5
 
 
+@pytest.mark.engines
 def test_bald_donors_have_bare_crowns_and_fringes_cover_foreheads(bank):
     """The looks are what they say: bald donors have little hair above the forehead, fringe
     donors have hair over it, and long hair reaches further down than a buzz cut."""
@@ -98,6 +101,7 @@ def test_bald_donors_have_bare_crowns_and_fringes_cover_foreheads(bank):
 
 # --- retrieval ---
 
+@pytest.mark.engines
 @pytest.mark.parametrize("want, has", [
     ("bangs", lambda bank, d: bank.attribute("Bangs")[d.index] > 0 and bank.feature("fringe")[d.index] >= 0.4),
     ("bald", lambda bank, d: d.look == "bald"),
@@ -117,6 +121,7 @@ def test_nearest_donors_have_the_wanted_style_nearest_first(bank, person, want, 
     assert [d.index for d in bank.nearest(q, k=5)] == [d.index for d in donors]
 
 
+@pytest.mark.engines
 def test_looks_narrow_the_donors_and_the_next_ones_follow(bank, person):
     """A look gives donors of that look only; ``start`` steps on to the next-best donors."""
     q = query(person, "bob")
@@ -130,6 +135,7 @@ def test_looks_narrow_the_donors_and_the_next_ones_follow(bank, person):
         bank.nearest(query(person, "mohawk"))
 
 
+@pytest.mark.engines
 def test_sex_steers_the_choice(bank, person):
     """Grace Hopper asking for a fringe gets women's fringes when the query says she is a woman,
     and men's when it says she is a man."""
@@ -139,6 +145,7 @@ def test_sex_steers_the_choice(bank, person):
         assert all((bank.attribute("Male")[d.index] > 0) == bool(male) for d in bank.nearest(q, k=5))
 
 
+@pytest.mark.engines
 def test_pose_and_skin_steer_the_choice(bank):
     """With only a pose asked for, the chosen donors' heads turn the way asked; with only a skin
     tone, their skin is near it."""
@@ -149,6 +156,7 @@ def test_pose_and_skin_steer_the_choice(bank):
     assert all(d.skin_color[0] < np.median(bank.skin_colors[:, 0]) for d in toned)
 
 
+@pytest.mark.engines
 def test_latent_alone_finds_the_donor_itself(bank):
     """A donor's own latent ranks it first: the latent distance measures what it should."""
     for row in (3, len(bank) // 3):
@@ -160,6 +168,7 @@ def test_latent_alone_finds_the_donor_itself(bank):
 
 # --- damaged banks ---
 
+@pytest.mark.engines
 def test_missing_and_damaged_banks_give_one_line_errors(tmp_path):
     truncated = tmp_path / "truncated.npz"
     with open(BANK, "rb") as f:
@@ -175,6 +184,7 @@ def test_missing_and_damaged_banks_give_one_line_errors(tmp_path):
         assert words in str(error.value) and "\n" not in str(error.value)
 
 
+@pytest.mark.engines
 def test_damaged_pictures_give_one_line_errors(tmp_path):
     """A bank whose picture bytes are damaged loads, and says so when a donor is decoded."""
     with np.load(BANK) as stored:
@@ -201,6 +211,7 @@ def test_pose_of_a_frontal_photo_and_its_mirror_image(tracked):
     assert abs(head_pose(mirrored.landmarks)[0]) < 5
 
 
+@pytest.mark.data
 @pytest.mark.parametrize("photo, sign", [("182738.jpg", -1), ("182796.jpg", 1)])
 def test_pose_of_turned_heads_has_the_turn_s_sign(photo, sign):
     """A head turned to the image's left reads negative yaw, to its right positive; its mirror
