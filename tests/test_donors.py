@@ -229,3 +229,18 @@ def test_pose_of_turned_heads_has_the_turn_s_sign(photo, sign):
 def test_pose_rejects_landmarks_without_depth():
     with pytest.raises(ValueError, match="478, 3"):
         head_pose(np.zeros((478, 2), np.float32))
+
+
+def test_build_command_parses_as_documented(tmp_path):
+    """``python -m train.donors`` takes the documented flags, and a bad data folder is one line."""
+    import subprocess
+    import sys
+
+    from train.donors import parse_arguments
+
+    args = parse_arguments(["--data", "celeba", "--engines", "engines", "--out", "engines/donors.npz"])
+    assert (args.data, args.engines, args.out, args.limit, args.cache) == ("celeba", "engines", "engines/donors.npz",
+                                                                           None, None)
+    result = subprocess.run([sys.executable, "-m", "train.donors", "--data", str(tmp_path), "--out",
+                             str(tmp_path / "d.npz")], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and result.stderr.startswith("error: ") and result.stderr.count("\n") == 1

@@ -21,7 +21,8 @@ pixels with nothing more in them, and the transplant warps the donor onto the pe
 the landmarks whatever its side.
 
 ``--cache FILE`` keeps what the slow part (tracking, teacher, encoder) measured, so the
-catalogue can be rebuilt from it in seconds.
+catalogue can be rebuilt from it in minutes; ``--sheets DIR`` draws every look's members, to see
+that each looks like its name.
 """
 from __future__ import annotations
 
@@ -412,6 +413,7 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--limit", type=int, default=None, help="look at only N photos (a quick trial)")
     parser.add_argument("--cache", help="keep (or reuse) the measured photos in this .npz")
     parser.add_argument("--workers", type=int, default=2, help="tracking processes (default: 2)")
+    parser.add_argument("--sheets", help="also write a contact sheet of each look (PNG) into this folder")
     parser.add_argument("-v", "--verbose", action="store_true")
     return parser.parse_args(argv)
 
@@ -428,6 +430,10 @@ def main(args: argparse.Namespace) -> int:
         return 2
     log.info("wrote %s: %d donors in %d looks, %.1f MB", args.out, summary["donors"], len(summary["looks"]),
              summary["bytes"] / 2 ** 20)
+    if args.sheets:
+        from train.looks import contact_sheets
+
+        summary["sheets"] = contact_sheets(args.out, args.sheets)
     print(json.dumps(summary, indent=4, sort_keys=True))
     return 0
 
