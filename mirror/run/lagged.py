@@ -93,7 +93,7 @@ class LaggedEdit:
 
     def __call__(self, frame: Frame, aligned: AlignedFace | None, style: Style, strength: float
                  ) -> EditedFace | None:
-        key = (style.name, float(strength))
+        key = (style.name, style.choice, float(strength))
         with self._ready:
             error, self._error = self._error, None
             result = self._result
@@ -143,7 +143,7 @@ class LaggedEdit:
                     self._error, self._job = error, None
                 continue
             with self._ready:
-                key = (style.name, float(strength))
+                key = (style.name, style.choice, float(strength))
                 if edited is not None and self._result is not None and self._result.key == key:
                     self._result = _Shown(key, aligned, edited, timings, frame.timestamp_ms)
                 self._job = None

@@ -151,7 +151,8 @@ def run(options: Options, source: Source | None = None) -> Stats:
                         stats.outputs.append(path)
                     state.apply(action)  # every key counts as the user being there (idle mode)
                 display.show(before, result.output, Hud(state.style.name, state.strength, pipeline.backend,
-                                                        fps, result.face, message, state.hud_lines))
+                                                        fps, result.face, message,
+                                                        state.hud_lines + ([result.note] if result.note else [])))
         stats.seconds = time.perf_counter() - start
         if writer:
             stats.outputs.append(options.output)

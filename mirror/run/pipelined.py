@@ -298,7 +298,8 @@ class PipelinedRunner:
                 self._finished = True
             raise item.error
         item.timings["latency"] = (time.perf_counter() - item.captured) * 1000.0
-        return Result(item.frame, item.output, item.aligned is not None, item.timings)
+        return Result(item.frame, item.output, item.aligned is not None, item.timings,
+                      "" if item.edited is None else item.edited.note)
 
     def __iter__(self):
         while (result := self.next()) is not None:
