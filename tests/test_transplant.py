@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import CELEBA, need
+from conftest import CELEBA, ENGINES, need
 from donor_photos import Heads
 from mirror.face.align import transform_points
 from mirror.face.warp import CONTROL, head_warp
@@ -17,8 +17,9 @@ from mirror.render.compositor import Compositor
 from mirror.render.transplant import COLORS, hull, transplant
 from train.prepare import split_of
 
-# Persons (test split): long hair, a man's short hair; hair over the eyes (a full fringe).
-LONG, SHORT, FRINGED = "184489.jpg", "183029.jpg", "185515.jpg"
+# Persons (test split): long hair, a man's short hair; hair over the eyes (a full fringe); long
+# reddish-brown hair with golden lights; long dark hair on a dark wall.
+LONG, SHORT, FRINGED, AUBURN, DARK_WALL = "184489.jpg", "183029.jpg", "185515.jpg", "182898.jpg", "183555.jpg"
 # Donors (training split): a short crop, a fringe, long hair.
 CROP, FRINGE, STRAIGHT = "185633.jpg", "191564.jpg", "186956.jpg"
 
@@ -37,12 +38,25 @@ def heads():
 def people(heads):
     """{name: (photo, AlignedFace)} of the test-split persons."""
     out = {}
-    for name in (LONG, SHORT, FRINGED):
+    for name in (LONG, SHORT, FRINGED, AUBURN, DARK_WALL):
         assert split_of(name) == 2
         image = cv2.imread(_path(name))
         out[name] = image, heads.aligned(image)
         assert out[name][1] is not None
     return out
+
+
+@pytest.fixture(scope="module")
+def bank():
+    from mirror.edit.donors import BANK_FILE, DonorBank
+
+    return DonorBank.load(os.path.join(ENGINES, BANK_FILE))
+
+
+def _bank_donor(bank, source: str):
+    """The bank's donor made from the training photo ``source``."""
+    assert split_of(source) == 0
+    return bank.donor(bank.sources.index(source))
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +151,30 @@ def test_the_persons_own_colour_is_worn(people, donors):
     gaps = {color: abs(float(np.median(to_lab(result.edited.crop)[where][:, 0])) - float(own[0][0]))
             for color, result in drawn.items()}
     assert gaps["own"] < 0.5 * gaps["donor"], gaps
+
+
+@pytest.mark.engines
+def test_the_persons_own_colour_has_no_colours_their_hair_lacks(people, bank):
+    """In the person's own colour, a donor's streaked hair takes only colours the person's hair
+    has: no patch lighter, redder or yellower than their hair's lightest, reddest or yellowest,
+    none greener or bluer (a mean-and-spread move stretched a streaked fringe to orange)."""
+    from mirror.render.lab import to_lab
+    from mirror.render.transplant import Drawn, Person, TransplantParams
+
+    _, aligned = people[AUBURN]
+    donor = _bank_donor(bank, "186206.jpg")
+    result = transplant(aligned, donor, color="own")
+    assert result.strength > 0.5
+    size = aligned.detail.shape[0]
+    hair = cv2.erode((cv2.resize(aligned.hair, (size, size)) > 0.8).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    theirs = to_lab(aligned.detail)[hair]
+    matte = Drawn.of(Person.of(aligned, aligned.landmarks * aligned.scale), donor, TransplantParams()).matte
+    drawn = to_lab(result.edited.crop)[(result.edited.replace > 0.95) & (matte > 0.95)]
+    assert len(drawn) > 2000
+    # Each of L*, a*, b* within the person's hair's own range (1st to 99th percentile, and 5 more).
+    low, high = np.percentile(theirs, 1, axis=0) - 5, np.percentile(theirs, 99, axis=0) + 5
+    outside = ((drawn < low) | (drawn > high)).mean(axis=0)
+    assert outside.max() < 0.01, outside
 
 
 def test_colour_choices_are_checked(people, donors):

@@ -4,8 +4,11 @@
   measured as a smooth plane of L* over the bare face, so light from one side falls on the donor's
   hair as it falls on the person's face; the overall level and colour cast follow only a share of
   the skins' difference (skins differ in colour, not only in light).
-- colour: the relit hair kept (``donor``), or moved inside its matte to the person's own hair's
-  CIELAB mean and spread (``own``) or to a target's (``target``, as the colour styles give it).
+- colour: the relit hair kept (``donor``); or given the person's own hair's colours (``own``):
+  its lightness mapped quantile to quantile onto theirs, its a*, b* those their hair has at that
+  lightness (so every strand is a colour their hair has, however the two hairs' spreads differ);
+  or moved inside its matte to a target's CIELAB mean and spread (``target``, as the colour
+  styles give it).
 - unmix: the donor's soft hair edge holds the donor's wall or skin; its colour is taken back out
   so the strands can lie on the person's.
 """
@@ -35,6 +38,16 @@ class LightParams:
         outlier: ... a pixel's difference from the hair's median held within this many spreads.
         sure: the matte from which a donor pixel is wholly hair (its colour as it is).
         loose: the matte under which a donor pixel's colour is the nearby hair's alone.
+        quantiles: ``match_hair`` compares the hairs' lightness at this many quantiles ...
+        trim: ... from this one to its complement (the darkest and lightest few are a wall or a
+            shine the segmenter took in);
+        slope: ... and stretches the donor's lightness by at most this factor, or squeezes it by
+            its inverse, between two quantiles (black hair's few levels stretched to blond's range
+            drew its noise as speckles);
+        chroma: ... and keeps this share of a donor pixel's a*, b* difference from its hair's at
+            its lightness (its highlights' tint).
+        inset: the person's hair measured this far (pixels) inside its sure matte (its edge holds
+            the wall).
     """
 
     level: float = 0.5
@@ -44,6 +57,11 @@ class LightParams:
     outlier: float = 2.5
     sure: float = 0.85
     loose: float = 0.25
+    quantiles: int = 17
+    trim: float = 0.03
+    slope: float = 1.8
+    chroma: float = 0.4
+    inset: int = 3
 
 
 def skin_plane(lab: np.ndarray, skin: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -130,6 +148,49 @@ def move_color(lab: np.ndarray, matte: np.ndarray, target: np.ndarray, params: L
     moved = deviation * stretch + target[0]
     weight = np.clip(matte, 0.0, 1.0)[..., None]
     return lab + weight * (moved - lab)
+
+
+def hair_profile(lab: np.ndarray, where: np.ndarray, params: LightParams = LightParams()
+                 ) -> tuple[np.ndarray, np.ndarray] | None:
+    """((Q,) L* at ``params.quantiles`` evenly spaced quantiles, (Q, 2) the median a*, b* of the
+    pixels nearest each) of the hair ``where`` (H, W) bool on ``lab`` (H, W, 3); None with too
+    little of it."""
+    pixels = lab[where]
+    if len(pixels) < 50:
+        return None
+    pixels = pixels[::max(1, len(pixels) // 4000)]
+    levels = np.quantile(pixels[:, 0], np.linspace(params.trim, 1.0 - params.trim, params.quantiles))
+    nearest = np.abs(pixels[:, :1] - levels[None, :]).argmin(axis=1)
+    tint = np.stack([np.median(pixels[nearest == k, 1:], axis=0) if np.any(nearest == k) else
+                     np.median(pixels[:, 1:], axis=0) for k in range(len(levels))])
+    return levels.astype(np.float32), tint.astype(np.float32)
+
+
+def match_hair(lab: np.ndarray, donor: tuple[np.ndarray, np.ndarray], person: tuple[np.ndarray, np.ndarray],
+               params: LightParams = LightParams()) -> np.ndarray:
+    """``lab`` (H, W, 3), the donor's hair, in the colours of the person's (both ``hair_profile``):
+    each pixel's L* mapped from its quantile in the donor's hair to the same quantile of the
+    person's (the map's slope held within ``params.slope``, about the median), its a*, b* the
+    person's hair's at its new L* plus ``params.chroma`` of its own difference from the donor's
+    hair's at its old L*. Lightness outside the donor's trimmed range continues the map's ends
+    at half slope (a shine, or the wall left in the matte's edge, does not outshine the person's
+    hair)."""
+    (theirs, their_tint), (own, own_tint) = donor, person
+    step_from = np.maximum(np.diff(theirs), 1e-3)
+    step_to = np.clip(np.diff(own), step_from / params.slope, step_from * params.slope)
+    target = np.concatenate([[0.0], np.cumsum(step_to)])
+    middle = len(theirs) // 2
+    target += own[middle] - target[middle]
+    light = lab[..., 0]
+    moved = np.interp(light, theirs, target)
+    moved += 0.5 * (np.clip(light - theirs[-1], 0.0, None) + np.minimum(light - theirs[0], 0.0))
+    out = np.empty_like(lab)
+    out[..., 0] = moved
+    for channel in (1, 2):
+        at_new = np.interp(moved, own, own_tint[:, channel - 1])
+        at_old = np.interp(light, theirs, their_tint[:, channel - 1])
+        out[..., channel] = at_new + params.chroma * (lab[..., channel] - at_old)
+    return out
 
 
 def to_bgr(lab: np.ndarray) -> np.ndarray:

@@ -33,11 +33,11 @@ from mirror.face.regions import (CHIN, EYES, MOUTH, brow_line, edge_profile, eye
 from mirror.face.warp import WarpParams, crop_yaw, fold_share, head_warp
 from mirror.render.base import Effect, Scene
 from mirror.render.beyond import all_drawn, hand_over, removed_beyond
-from mirror.render.color import own_color, scene_target
+from mirror.render.color import scene_target
 from mirror.render.lab import to_lab
 from mirror.render.scalp import forehead_box
-from mirror.render.donor_light import (LightParams, bare_face, move_color, relight_gain, skin_plane, to_bgr, unmix,
-                                       warp_layers)
+from mirror.render.donor_light import (LightParams, bare_face, hair_profile, match_hair, move_color, relight_gain,
+                                       skin_plane, to_bgr, unmix, warp_layers)
 from mirror.render.plate import BackgroundPlate, fill_holes, smooth_fill
 from mirror.types import AlignedFace, Donor, EditedFace, SkinGrain
 
@@ -519,9 +519,11 @@ def _hair_color(person: Person, drawn: Drawn, color: str, target: np.ndarray | N
     lab[..., 0] *= drawn.gain
     lab[..., 1:] += drawn.shift
     if color == "own":
-        own = own_color(person.lab, person.hair)
-        if own is not None:
-            lab = move_color(lab, drawn.matte, own, light)
+        inset = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * light.inset + 1,) * 2)
+        theirs = hair_profile(lab, drawn.matte > light.sure, light)
+        own = hair_profile(person.lab, cv2.erode((person.hair > 0.8).astype(np.uint8), inset) > 0, light)
+        if theirs is not None and own is not None:
+            lab = match_hair(lab, theirs, own, light)
     elif color == "target":
         skin = np.median(person.lab[person.skin], axis=0) if person.skin.any() else None
         lab = move_color(lab, drawn.matte, scene_target(np.asarray(target, np.float32), reference, skin), light)
