@@ -177,6 +177,32 @@ def test_the_persons_own_colour_has_no_colours_their_hair_lacks(people, bank):
     assert outside.max() < 0.01, outside
 
 
+@pytest.mark.engines
+@pytest.mark.parametrize("source", ["182802.jpg", "185180.jpg"])
+def test_a_bald_donors_dome_keeps_its_light_and_shade(people, bank, source):
+    """A bald donor's dome drawn where the person's hair was has the donor's own light and shade
+    (its lit top, its darker sides), not the person's forehead continued flat over it (a
+    mannequin's head): the drawing's lightness follows the donor's over the dome."""
+    from mirror.render.lab import to_lab
+
+    _, aligned = people[SHORT]
+    donor = _bank_donor(bank, source)
+    assert donor.look == "bald"
+    result = transplant(aligned, donor, color="own")
+    assert result.strength == 1.0
+    size = aligned.detail.shape[0]
+    field = head_warp(aligned.landmarks * aligned.scale, donor.landmarks, size)
+    warp = lambda image: cv2.remap(image, field, None, cv2.INTER_LINEAR)
+    bare = warp(((donor.skin > 0.5) & (donor.matte < 0.1)).astype(np.float32)) > 0.99
+    hair = cv2.resize(aligned.hair, (size, size)) > 0.9
+    rows = np.arange(size)[:, None]
+    dome = bare & hair & (rows < (aligned.landmarks[10, 1] * aligned.scale))
+    assert dome.sum() > 2000
+    light = lambda image: cv2.GaussianBlur(to_lab(image)[..., 0], (0, 0), 4)[dome]
+    drawn, theirs = light(result.edited.crop), light(warp(donor.crop))
+    assert np.corrcoef(drawn, theirs)[0, 1] > 0.6
+
+
 def test_colour_choices_are_checked(people, donors):
     aligned = people[SHORT][1]
     assert COLORS == ("donor", "own", "target")

@@ -85,16 +85,19 @@ class TransplantParams:
         rim: hair over the face's rim this wide (inside its outline, below the brows) is taken away
             and the skin continued there; farther in, it is left (and the edit fades: ``FitParams``).
         rim_side: ... the skin less this much of the face's outline at either side (``rim_face``).
-        brow_gap: the donor's skin is its scalp and forehead from this far above its brows' arc.
         skull: the donor's scalp is drawn inside its skull's outline (``regions.skull``) this much
             bigger (its ears and the sides of its head below the temples are not).
-        hairline: the donor's bare skin, whose colour its scalp takes, is taken this far from its
-            hair (the fine hairs at a hairline are darker than the skin).
+        brow_gap: the donor's skin is its scalp and forehead from this far above its brows' arc.
+        hairline: the donor's bare skin, on which its skin is matched to the person's, is taken
+            this far from its hair (the fine hairs at a hairline are darker than the skin).
         donor_edge: the donor's layers fade out over this at its crop's edge (its photo ends there),
         donor_foot: ... and over this at its foot (long hair goes on past it).
-        scalp_detail: the donor's scalp and forehead lend the person's skin drawn there their
-            detail finer than this (Gaussian sigma) ...
-        scalp_relief: ... at most this much either way (L*).
+        scalp_shade: a donor's skin pixel drawn on the person is as much lighter or darker than
+            the donor's skin round it as it is, within these factors (``_scalp``) ...
+        scalp_thin: ... less dark things on it thinner than this (a strand, a glasses' arm) ...
+        scalp_texture: ... with its finer texture (pores) held within this share of its lightness;
+        scalp_tint: ... its tint (a*, b*) only at this scale (Gaussian sigma: a flush or a
+            shadow's colour, not a strand's).
         levels: the Laplacian pyramid's levels for what lies behind removed hair.
         shoulders: bare skin this far below the chin, and beside the neck by half its width, is
             shoulders: what hair taken away there shows is continued from it too.
@@ -112,13 +115,15 @@ class TransplantParams:
     fringe: float = 0.012
     rim: float = 0.05
     rim_side: float = 0.03
-    brow_gap: float = 0.02
     skull: float = 1.1
+    brow_gap: float = 0.02
     hairline: float = 0.015
     donor_edge: float = 0.08
     donor_foot: float = 0.15
-    scalp_detail: float = 0.04
-    scalp_relief: float = 10.0
+    scalp_shade: tuple[float, float] = (0.6, 1.25)
+    scalp_thin: float = 0.04
+    scalp_texture: float = 0.06
+    scalp_tint: float = 0.08
     levels: int = 4
     shoulders: float = 0.08
     neck_shade: float = 8.0
@@ -257,7 +262,8 @@ class Drawn:
 
     field: np.ndarray             # (R, R, 2) float32: each person pixel's donor pixel
     color: np.ndarray             # (R, R, 3) float32 BGR in [0, 1]: the donor's unmixed hair colour
-    skin: np.ndarray              # (R, R, 3) float32 BGR in [0, 1]: the donor's scalp and forehead skin
+    skin: np.ndarray              # (R, R, 3) float32 BGR in [0, 1]: the donor's own pixels
+    bare: np.ndarray              # (R, R) float32: the donor's bare scalp and forehead
     matte: np.ndarray             # (R, R) float32
     scalp: np.ndarray             # (R, R) float32: where the donor's head is above its ears
     seen: np.ndarray              # (R, R) float32: 1 inside the donor's photo, fading at its edge
@@ -276,9 +282,8 @@ class Drawn:
         low, high = params.matte
         matte = np.clip((donor.matte - low) / (high - low), 0.0, 1.0) * (1.0 - donor.skin)
         donor_face = bare_face(donor_lab, donor.landmarks, matte, donor_keep) & (donor.skin > 0.5)
-        # The donor's head above its ears, in the colour of its bare scalp and forehead (above the
-        # brows' arc, less a gap: the brows; clear of its hairline's fine hairs) continued smoothly
-        # under its hair and face.
+        # The donor's head above its ears, and its bare scalp and forehead (above the brows' arc,
+        # less a gap: the brows; clear of its hairline's fine hairs).
         rows = np.arange(side, dtype=np.float32)[:, None]
         above = rows < brow_line(donor.landmarks, side)[None, :] - params.brow_gap * side
         _, ears, _, _ = skull_axes(donor.landmarks)
@@ -296,11 +301,9 @@ class Drawn:
         sides = np.clip(np.minimum(ramp, ramp[::-1]) / max(params.donor_edge * side, 1.0), 0.0, 1.0)
         foot = np.clip(ramp[::-1] / max(params.donor_foot * side, 1.0), 0.0, 1.0)
         seen = np.minimum(np.minimum(sides, foot)[:, None], sides[None, :])
-        layers = warp_layers(np.dstack([matte, scalp, seen]).astype(np.float32), field)
+        layers = warp_layers(np.dstack([matte, scalp, seen, bare]).astype(np.float32), field)
         colour = warp_layers(unmix(donor.crop, matte, params.light), field, cv2.BORDER_REPLICATE)
-        plain = donor.crop.astype(np.float32) / 255.0
-        skin = smooth_fill(plain, bare.astype(np.float32), factor=2) if bare.sum() > 20 else plain
-        skin = warp_layers(skin, field, cv2.BORDER_REPLICATE)
+        skin = warp_layers(donor.crop.astype(np.float32) / 255.0, field, cv2.BORDER_REPLICATE)
         # The lighting of both faces.
         theirs = skin_plane(donor_lab, donor_face)
         own = skin_plane(person.lab, person.skin)
@@ -310,7 +313,8 @@ class Drawn:
             gain, shift = relight_gain(own, theirs, _box(person.skin), _box(donor_face), field, params.light)
         # (past the donor's photo its hair and scalp fade out; the person's own hair still goes)
         seen = layers[..., 2]
-        return cls(field, colour, skin, layers[..., 0] * seen, layers[..., 1] * seen, seen, gain, shift)
+        return cls(field, colour, skin, layers[..., 3], layers[..., 0] * seen, layers[..., 1] * seen, seen, gain,
+                   shift)
 
 
 def hull(landmarks: np.ndarray, shape: int | tuple[int, int]) -> np.ndarray:
@@ -430,7 +434,8 @@ def _behind(person: Person, drawn: Drawn, plate: BackgroundPlate | None, aligned
     if neck is not None:
         out += neck[1][..., None] * (neck[0] - out)
     # Above the ears, the donor's bare scalp where its head is.
-    out += drawn.scalp[..., None] * (_scalp(person, drawn, params) - out)
+    skin = _scalp(person, drawn, params)
+    out += drawn.scalp[..., None] * (skin - out)
     # On the face's rim, the person's own skin (``rim_face``).
     if person.skin.sum() > 20:
         face = rim_face(person.landmarks, size, params)[..., None]
@@ -491,25 +496,44 @@ def _neck(person: Person, base: np.ndarray, tone: np.ndarray, params: Transplant
 
 
 def _scalp(person: Person, drawn: Drawn, params: TransplantParams) -> np.ndarray:
-    """(R, R, 3) float32 BGR: the donor's scalp and forehead skin on the person: the person's own
-    bare forehead (or, where a fringe hides it, face) continued smoothly over it, lit as their
-    face is (``Drawn.gain``, relative to the face), with the donor's skin's own detail finer than
-    ``scalp_detail`` on it (its pores, a bald dome's shading; not its light: a donor's lit
-    forehead drawn as it was glowed orange on a darker person)."""
-    size = person.detail.shape[0]
-    rows = np.arange(size, dtype=np.float32)[:, None]
-    upper = person.skin & (rows < person.landmarks[EYES[0] + EYES[1], 1].min()) & (drawn.scalp > 0.5)
-    known = upper if upper.sum() > 20 else person.skin
+    """(R, R, 3) float32 BGR: the donor's bare scalp and forehead as they are (a bald dome's light
+    and shade, the pores) in the person's skin: each pixel the person's own bare skin continued
+    smoothly over it, times the donor pixel's lightness relative to the donor's bare skin
+    continued alike, plus its a*, b* difference from it; both continued from where both faces are
+    bare. (A donor's forehead drawn as it was glowed orange on a darker person; the person's own
+    skin continued alone drew a flat mannequin's dome.)"""
+    known = person.skin & (drawn.bare > 0.5)
     if known.sum() < 20:
-        return drawn.skin
-    base = person.detail.astype(np.float32) / 255.0
-    lab = to_lab(smooth_fill(base, known.astype(np.float32), factor=4))
-    level = float(np.median(drawn.gain[person.skin])) if person.skin.any() else 1.0
-    light = to_lab(drawn.skin)[..., 0]
-    sigma = max(1.0, params.scalp_detail * size)
-    detail = np.clip(light - cv2.GaussianBlur(light, (0, 0), sigma), -params.scalp_relief, params.scalp_relief)
-    lab[..., 0] = lab[..., 0] * drawn.gain / max(level, 1e-3) + detail
-    return np.clip(to_bgr(lab), 0.0, 1.0)
+        known = person.skin
+        if known.sum() < 20:
+            return drawn.skin
+    known = known.astype(np.float32)
+    size = person.detail.shape[0]
+    sigma = params.scalp_tint * size
+    lab = to_lab(drawn.skin)
+    # The donor's light and shade, less thin dark things on its skin (a stray strand, a glasses'
+    # arm: a grey closing takes them out), with its fine texture held within scalp_texture ...
+    reach = max(3, int(round(params.scalp_thin * size)) | 1)
+    light = lab[..., 0]
+    closed = cv2.morphologyEx(light, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
+    # ... relative to the skin round it (both faces' skin continued smoothly from where both are
+    # bare, at a face's scale).
+    own = cv2.GaussianBlur(to_lab(smooth_fill(person.detail.astype(np.float32) / 255.0, known, factor=4)), (0, 0), sigma)
+    theirs = cv2.GaussianBlur(smooth_fill(np.dstack([closed, lab[..., 1:]]), known, factor=4), (0, 0), sigma)
+    level = np.maximum(theirs[..., 0], 1.0)
+    texture = np.clip((light - closed) / level, -params.scalp_texture, params.scalp_texture)
+    low, high = params.scalp_shade
+    # Only the donor's bare skin's difference, continued smoothly over the rest (its brows and
+    # hair are not drawn as skin; nor is a band of plain skin left along its hairline); its tint
+    # only at a face's scale (a strand's own colour is not the skin's).
+    difference = np.dstack([np.clip(closed / level + texture, low, high), lab[..., 1:] - theirs[..., 1:]])
+    # (and not beside a thing on it too wide to close: a curl lying on the forehead)
+    bare = cv2.erode((drawn.bare > 0.5).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
+    if bare.any():
+        difference = smooth_fill(difference, bare.astype(np.float32), factor=2)
+    own[..., 0] *= difference[..., 0]
+    own[..., 1:] += cv2.GaussianBlur(difference[..., 1:], (0, 0), sigma)
+    return np.clip(to_bgr(own), 0.0, 1.0)
 
 
 def _hair_color(person: Person, drawn: Drawn, color: str, target: np.ndarray | None,
