@@ -156,6 +156,49 @@ def test_pose_and_skin_steer_the_choice(bank):
     assert all(d.skin_color[0] < np.median(bank.skin_colors[:, 0]) for d in toned)
 
 
+@pytest.fixture(scope="module")
+def turned():
+    """A test-split woman with her head turned well to one side, as the mirror sees her."""
+    from mirror.face.align import Aligner
+    from mirror.face.tracker import FaceTracker
+
+    image = cv2.imread(os.path.join(need(CELEBA), "img", "182738.jpg"))
+    with FaceTracker(static=True) as tracker:
+        face = tracker.process(image)
+    aligned = Aligner(128).align(image, face)
+    return DonorQuery(pose=head_pose(face.landmarks), landmarks=aligned.landmarks, side=128, male=0.0)
+
+
+@pytest.mark.engines
+@pytest.mark.data
+@pytest.mark.parametrize("look", ["bob", "fringe", "long layers", "short crop"])
+def test_donors_turned_past_what_the_transplant_draws_come_last(bank, turned, look):
+    """For a turned head, the first donors of a look are all turned as the transplant needs to
+    draw them whole (its yaw measure within FitParams.yaw's start): the pose's yaw alone let
+    donors through that the transplant then faded for their turn."""
+    from mirror.face.warp import crop_yaw
+    from mirror.render.transplant import FitParams
+
+    turn = crop_yaw(turned.landmarks)
+    assert abs(turn) > 15
+    turned.want = look
+    for donor in bank.nearest(turned, k=3):
+        assert abs(crop_yaw(donor.landmarks) - turn) < FitParams().yaw[0], (look, donor.source)
+
+
+@pytest.mark.engines
+def test_donors_in_glasses_come_after_those_without(bank, person):
+    """A person without glasses is given bald donors without them (nearly half the bank's bald
+    donors wear glasses, whose arms the transplant would draw across the temples); one in
+    glasses may be given them."""
+    q = query(person, "bald")
+    q.glasses = 0.0
+    assert not any(bank.attribute("Eyeglasses")[d.index] > 0 for d in bank.nearest(q, k=5))
+    q.glasses = 1.0
+    plain = DonorBank.load(BANK, DonorWeights(glasses=0.0))
+    assert [d.index for d in bank.nearest(q, k=5)] == [d.index for d in plain.nearest(q, k=5)]
+
+
 @pytest.mark.engines
 def test_latent_alone_finds_the_donor_itself(bank):
     """A donor's own latent ranks it first: the latent distance measures what it should."""

@@ -6,7 +6,7 @@
 The choice is made once per person and style (and the user's "another" steps, ``Style.choice``):
 a video's frames keep the donor chosen, so the hair does not change from frame to frame. It is
 the ``choice``-th nearest donor that has the style (``DonorBank.ranked``) to the person's latent
-moved along the style, their head's pose, face outline, skin tone and sex.
+moved along the style, their head's pose, face outline, skin tone, sex and glasses.
 """
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ class DonorChooser:
             skin = skin_sample(lab, aligned.landmarks, aligned.hair)
             query = DonorQuery(latent=latent(), want=style.want, pose=aligned.pose, landmarks=aligned.landmarks,
                                side=aligned.crop.shape[0], skin_color=lab[skin].mean(0) if skin.any() else None,
-                               male=self.attribute(aligned, "Male"))
+                               male=self.attribute(aligned, "Male"), glasses=self.attribute(aligned, "Eyeglasses"))
             rows = self.bank.ranked(query)
             if not len(rows):
                 return None, f"no donor shows {style.want}"

@@ -11,9 +11,11 @@ onto the person (``mirror.render.transplant`` draws it).
 ``thinning``, a colour, ``wavy``...; ``WANTS``) or a look of the catalogue (``bank.look_names``:
 ``bob``, ``pixie``, ``long layers``...). Among them the distance weighs, each term divided by
 its typical size (``DonorWeights``): the latent (what the edited face should look like: the
-whole latent, which finds like hair better than its hair part, ``use_hair_basis``), the head pose (a turned head shows its hair from the side), the face's outline
-(the hair must fit round it), the skin tone (the hairline's skin shows through the strands) and
-the sex (a woman asking for a fringe wants a woman's).
+whole latent, which finds like hair better than its hair part, ``use_hair_basis``), the head pose
+(a turned head shows its hair from the side; and a donor turned more than the transplant can
+draw comes last), the face's outline (the hair must fit round it), the skin tone (the hairline's
+skin shows through the strands), the sex (a woman asking for a fringe wants a woman's) and
+glasses (their arms cross the temples).
 ``train.donors`` builds the bank; the mirror never imports ``train``.
 """
 from __future__ import annotations
@@ -29,6 +31,7 @@ import numpy as np
 
 from mirror.errors import MirrorError
 from mirror.face.regions import FACE_OVAL
+from mirror.face.warp import crop_yaw
 from mirror.types import Donor
 
 BANK_FILE = "donors.npz"
@@ -53,6 +56,12 @@ class DonorWeights:
     skin_scale: float = 18.0    # ... CIELAB distance (the median between two donors: 18)
     sex: float = 1.0            # a donor of the other sex (times the doubt about the person's): a
     #                             woman asking for a fringe wants a woman's fringe first
+    turn: float = 1.0           # the heads' turn apart as the transplant judges it (``crop_yaw``) ...
+    turn_free: float = 8.0      # ... past this many degrees (nearer, the warp takes it up) ...
+    turn_scale: float = 4.0     # ... in these: a donor the transplant would fade for its turn
+    #                             (14 degrees on) comes after every donor it draws whole
+    glasses: float = 2.0        # a donor in glasses (times the doubt that the person wears them):
+    #                             their arms lie across the temples the transplant draws
 
 
 @dataclass
@@ -69,6 +78,7 @@ class DonorQuery:
         male: how sure it is that the person is a man, in [0, 1] (e.g. the attribute classifier's
             Male); the latent alone tells it badly (its 15 nearest donors' majority is right for
             69 % of them).
+        glasses: how sure it is that the person wears glasses, in [0, 1].
     """
 
     latent: np.ndarray | None = None
@@ -78,6 +88,7 @@ class DonorQuery:
     side: int = 0
     skin_color: np.ndarray | None = None
     male: float | None = None
+    glasses: float | None = None
 
 
 def _attribute(name: str, sign: int = 1) -> Callable[["DonorBank"], np.ndarray]:
@@ -136,6 +147,7 @@ class DonorBank:
         self._blobs: dict[str, np.ndarray] = {}
         self._decoded: dict[int, Donor] = {}
         self._oval = self.landmarks[:, FACE_OVAL] / self.side
+        self.turns = np.array([crop_yaw(points) for points in self.landmarks], np.float32)
         self._basis: np.ndarray | None = None
         self._latent_scale = 0.0
         self.use_hair_basis(None)
@@ -258,6 +270,11 @@ class DonorBank:
             total += w.skin * np.linalg.norm(self.skin_colors - skin, axis=1) / w.skin_scale
         if query.male is not None and w.sex:
             total += w.sex * np.abs(float(query.male) - (self.attribute("Male") > 0))
+        if query.landmarks is not None and w.turn:
+            apart = np.abs(self.turns - crop_yaw(np.asarray(query.landmarks, np.float32)))
+            total += w.turn * np.maximum(apart - w.turn_free, 0.0) / w.turn_scale
+        if query.glasses is not None and w.glasses:
+            total += w.glasses * (1.0 - float(query.glasses)) * (self.attribute("Eyeglasses") > 0)
         total[~self.having(query.want)] = np.inf
         return total
 
