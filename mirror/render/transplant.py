@@ -540,8 +540,11 @@ def _hair_color(person: Person, drawn: Drawn, color: str, target: np.ndarray | N
                 reference: np.ndarray | None, light: LightParams) -> np.ndarray:
     """(R, R, 3) float32 BGR: the donor's hair, relit, in the chosen colour."""
     lab = to_lab(drawn.color)
+    # (a light's cast tints a pixel as much as it is lit: a pixel as light as the person's skin
+    # takes all of the skins' shift, black hair little of it; whole, it turned black hair teal)
+    skin = float(np.median(person.lab[person.skin][:, 0])) if person.skin.any() else 60.0
+    lab[..., 1:] += drawn.shift * np.clip(lab[..., :1] / max(skin, 1.0), 0.0, 1.0)
     lab[..., 0] *= drawn.gain
-    lab[..., 1:] += drawn.shift
     if color == "own":
         inset = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * light.inset + 1,) * 2)
         theirs = hair_profile(lab, drawn.matte > light.sure, light)
