@@ -200,6 +200,45 @@ def test_donors_in_glasses_come_after_those_without(bank, person):
 
 
 @pytest.mark.engines
+def test_a_mirrored_donor_is_its_photo_mirrored_with_its_landmarks(bank):
+    """A donor's mirror image has its pictures flipped, and landmarks where the face tracker
+    finds them on the flipped photo (each landmark its mirror image's); its turn and yaw change
+    sign."""
+    from mirror.face.tracker import FaceTracker
+    from mirror.face.warp import crop_yaw
+
+    row = int(np.argmax(np.abs(bank.turns) * (np.abs(bank.turns) < 25)))
+    donor, mirrored = bank.donor(row), bank.donor(row, mirrored=True)
+    assert np.array_equal(mirrored.crop, donor.crop[:, ::-1]) and np.array_equal(mirrored.matte, donor.matte[:, ::-1])
+    assert abs(crop_yaw(mirrored.landmarks) + crop_yaw(donor.landmarks)) < 0.5
+    assert mirrored.pose[0] == -donor.pose[0]
+    with FaceTracker(static=True) as tracker:
+        found = tracker.process(np.ascontiguousarray(mirrored.crop)).landmarks[:, :2]
+    error = np.linalg.norm(found - mirrored.landmarks, axis=1)
+    assert np.median(error) < 0.01 * bank.side, float(np.median(error))
+
+
+@pytest.mark.engines
+@pytest.mark.data
+def test_a_donor_turned_the_other_way_is_given_mirrored(bank, turned):
+    """A turned head is given donors turned its way, as they are or mirrored: looks whose donors
+    mostly turn the other way are not left to those few that turn its way."""
+    from mirror.face.warp import crop_yaw
+    from mirror.render.transplant import FitParams
+
+    turned.want = "bob"
+    donors = bank.nearest(turned, k=5)
+    flipped = bank.mirrored(turned)[bank.ranked(turned)[:5]]
+    assert flipped.any() and not flipped.all()
+    turn = crop_yaw(turned.landmarks)
+    apart = lambda donors: [abs(crop_yaw(d.landmarks) - turn) for d in donors]
+    assert max(apart(donors)) < FitParams().yaw[0], apart(donors)
+    plain = DonorBank.load(BANK, DonorWeights(mirror=False))
+    assert not plain.mirrored(turned).any()
+    assert max(apart(plain.nearest(turned, k=5))) > FitParams().yaw[0]
+
+
+@pytest.mark.engines
 def test_latent_alone_finds_the_donor_itself(bank):
     """A donor's own latent ranks it first: the latent distance measures what it should."""
     for row in (3, len(bank) // 3):

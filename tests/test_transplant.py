@@ -3,6 +3,7 @@ CelebA photos through the mirror's own tracker, aligner and segmenter. Donors co
 training split, persons from the test split (``tests.donor_photos`` stands in for the bank)."""
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import cv2
@@ -201,6 +202,51 @@ def test_a_bald_donors_dome_keeps_its_light_and_shade(people, bank, source):
     light = lambda image: cv2.GaussianBlur(to_lab(image)[..., 0], (0, 0), 4)[dome]
     drawn, theirs = light(result.edited.crop), light(warp(donor.crop))
     assert np.corrcoef(drawn, theirs)[0, 1] > 0.6
+
+
+def test_black_hair_stays_black_in_the_persons_light(heads, people):
+    """A black-haired reference's hair drawn in its own colour stays a neutral black on people
+    whose skin is less warm than the reference's: the skins' colour difference tints each pixel
+    as much as it is lit (taken whole, it turned black hair teal)."""
+    from mirror.render.lab import to_lab
+    from mirror.render.transplant import Drawn, Person, TransplantParams
+
+    donor = heads.donor(_path("183106.jpg"))
+    theirs = np.median(to_lab(donor.crop)[donor.matte > 0.9], axis=0)
+    for name in (SHORT, AUBURN):
+        aligned = people[name][1]
+        result = transplant(aligned, donor)
+        assert result.strength == 1.0
+        matte = Drawn.of(Person.of(aligned, aligned.landmarks * aligned.scale), donor, TransplantParams()).matte
+        drawn = np.median(to_lab(result.edited.crop)[(matte > 0.95) & (result.edited.replace > 0.95)], axis=0)
+        assert np.abs(drawn[1:] - theirs[1:]).max() <= 1.5, (name, drawn, theirs)
+
+
+@pytest.mark.engines
+def test_a_reference_turned_the_other_way_is_drawn_mirrored(pipeline, people):
+    """A reference photo whose head is turned the other way from the person's is drawn as its
+    mirror image (the transplant would fade it out for the turn), and the HUD says so; the same
+    reference on a person turned its way is drawn as it is."""
+    from mirror.face.warp import crop_yaw
+
+    style = pipeline.reference_style(_path("183047.jpg"))
+    chooser = pipeline.editor.chooser
+    aligned = people[DARK_WALL][1]
+    chooser.reset()
+    donor, note = chooser.orient(aligned, style)
+    assert note.startswith("mirrored")
+    assert abs(crop_yaw(donor.landmarks) + crop_yaw(style.donor.landmarks)) < 0.5
+    assert transplant(aligned, style.donor).reason == "head turned too far from the donor's"
+    assert transplant(aligned, donor).strength == 1.0
+    chooser.reset()
+    mirrored = dataclasses.replace(aligned, landmarks=_mirrored_landmarks(aligned.landmarks, 128, chooser))
+    assert chooser.orient(mirrored, style) == (style.donor, "")
+
+
+def _mirrored_landmarks(landmarks, side, chooser):
+    from mirror.edit.donors import _mirror_points
+
+    return _mirror_points(landmarks, side, chooser.bank.mirror_order)
 
 
 def test_colour_choices_are_checked(people, donors):

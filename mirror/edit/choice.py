@@ -6,7 +6,9 @@
 The choice is made once per person and style (and the user's "another" steps, ``Style.choice``):
 a video's frames keep the donor chosen, so the hair does not change from frame to frame. It is
 the ``choice``-th nearest donor that has the style (``DonorBank.ranked``) to the person's latent
-moved along the style, their head's pose, face outline, skin tone, sex and glasses.
+moved along the style, their head's pose, face outline, skin tone, sex and glasses, in the nearer
+of its two orientations (its photo as it is, or mirrored). A reference photo's donor is mirrored
+when the person's head is turned the other way (``orient``).
 """
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ from typing import Callable
 import numpy as np
 
 from mirror.edit.attributes import Classifier
-from mirror.edit.donors import DonorBank, DonorQuery
+from mirror.edit.donors import DonorBank, DonorQuery, mirror_donor, mirror_order
+from mirror.face.warp import crop_yaw
 from mirror.edit.styles import Style
 from mirror.render.lab import to_lab
 from mirror.render.scalp import skin_sample
@@ -29,12 +32,15 @@ class DonorChooser:
         bank: the donor bank (None: no donor fits any style).
         classifier: the attribute classifier, asked once per person how sure it is of a man
             (None: the sex plays no part).
+        flip_margin: a reference photo is mirrored when that brings its head's turn this many
+            degrees (``crop_yaw``) nearer the person's.
     """
 
-    def __init__(self, bank: DonorBank | None, classifier: Classifier | None = None):
+    def __init__(self, bank: DonorBank | None, classifier: Classifier | None = None, flip_margin: float = 4.0):
         self.bank = bank
+        self.flip_margin = flip_margin
         self.classifier = classifier
-        self._chosen: dict[tuple[str, int], tuple[int, str]] = {}
+        self._chosen: dict[tuple[str, int], tuple[int, bool, str]] = {}
         self._attributes: np.ndarray | None = None
 
     def reset(self) -> None:
@@ -72,6 +78,23 @@ class DonorChooser:
             if not len(rows):
                 return None, f"no donor shows {style.want}"
             place = style.choice % len(rows)
-            self._chosen[key] = int(rows[place]), f"{style.want} {place + 1} of {len(rows)} (N: another)"
-        row, note = self._chosen[key]
-        return self.bank.donor(row), note
+            row = int(rows[place])
+            self._chosen[key] = row, bool(self.bank.mirrored(query)[row]), \
+                f"{style.want} {place + 1} of {len(rows)} (N: another)"
+        row, mirrored, note = self._chosen[key]
+        return self.bank.donor(row, mirrored), note
+
+    def orient(self, aligned: AlignedFace, style: Style) -> tuple[Donor, str]:
+        """A reference photo's donor (``style.donor``) for the person of ``aligned``: mirrored
+        when the person's head is turned nearer to its mirror image's turn, decided once per
+        person (the hair does not flip from frame to frame), and a line for the HUD."""
+        key = (style.name, -1)
+        if key not in self._chosen:
+            turn, theirs = crop_yaw(aligned.landmarks), crop_yaw(style.donor.landmarks)
+            flip = abs(turn + theirs) + self.flip_margin < abs(turn - theirs)
+            self._chosen[key] = -1, flip, "mirrored: the head turned the other way" if flip else ""
+        _, mirrored, note = self._chosen[key]
+        if not mirrored:
+            return style.donor, note
+        order = self.bank.mirror_order if self.bank is not None else mirror_order(style.donor.landmarks)
+        return mirror_donor(style.donor, order), note

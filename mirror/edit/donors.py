@@ -20,6 +20,7 @@ glasses (their arms cross the temples).
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import zipfile
 import zlib
@@ -31,6 +32,9 @@ import numpy as np
 
 from mirror.errors import MirrorError
 from mirror.face.regions import FACE_OVAL
+
+# Landmarks on the face's middle line (nose, brow middle, forehead, chin): its mirror's axis.
+MIDLINE = [1, 4, 5, 6, 10, 152, 168]
 from mirror.face.warp import crop_yaw
 from mirror.types import Donor
 
@@ -56,6 +60,8 @@ class DonorWeights:
     skin_scale: float = 18.0    # ... CIELAB distance (the median between two donors: 18)
     sex: float = 1.0            # a donor of the other sex (times the doubt about the person's): a
     #                             woman asking for a fringe wants a woman's fringe first
+    mirror: bool = True         # each donor may be drawn mirrored, when its mirror image is nearer
+    #                             (a head turned the other way, an outline that fits better)
     turn: float = 1.0           # the heads' turn apart as the transplant judges it (``crop_yaw``) ...
     turn_free: float = 8.0      # ... past this many degrees (nearer, the warp takes it up) ...
     turn_scale: float = 4.0     # ... in these: a donor the transplant would fade for its turn
@@ -123,6 +129,43 @@ WANTS: dict[str, Callable[["DonorBank"], np.ndarray]] = {
 }
 
 
+def mirror_order(landmarks: np.ndarray) -> np.ndarray:
+    """(478,) int64: for each face-mesh landmark, the one at its mirror image (the right eye's
+    outer corner for the left's; the nose tip for itself), from (478, 2+) landmarks of a
+    near-frontal face: the landmarks and their mirror images about the face's middle paired
+    nearest first."""
+    points = np.asarray(landmarks, np.float64)[:, :2]
+    middle = float(np.median(points[MIDLINE, 0]))
+    image = points * [-1.0, 1.0] + [2.0 * middle, 0.0]
+    distance = np.linalg.norm(points[:, None] - image[None], axis=-1)
+    order = np.full(len(points), -1, np.int64)
+    taken = np.zeros(len(points), bool)
+    for flat in np.argsort(distance, axis=None):
+        i, j = divmod(int(flat), len(points))
+        if order[i] < 0 and not taken[j]:
+            order[i], taken[j] = j, True
+            if taken.all():
+                break
+    return order
+
+
+def _mirror_points(landmarks: np.ndarray, side: int, order: np.ndarray) -> np.ndarray:
+    """(478, 2) landmarks of a crop of ``side`` mirrored left to right (each its mirror image's)."""
+    points = np.array(landmarks, np.float32)[order, :2]
+    points[:, 0] = side - 1 - points[:, 0]
+    return points
+
+
+def mirror_donor(donor: Donor, order: np.ndarray) -> Donor:
+    """``donor``'s mirror image (``order``: ``mirror_order``): a head turned the other way, its
+    parting on the other side."""
+    flip = lambda image: np.ascontiguousarray(image[:, ::-1])
+    return dataclasses.replace(donor, crop=flip(donor.crop), matte=flip(donor.matte), skin=flip(donor.skin),
+                               person=flip(donor.person),
+                               landmarks=_mirror_points(donor.landmarks, donor.crop.shape[0], order),
+                               pose=np.asarray(donor.pose, np.float32) * np.float32([-1.0, 1.0, -1.0]))
+
+
 class DonorBank:
     """The donor bank of one file: its donors' measures in memory, their pictures decoded on
     demand (``donor``). Build one with ``DonorBank.load``."""
@@ -148,6 +191,11 @@ class DonorBank:
         self._decoded: dict[int, Donor] = {}
         self._oval = self.landmarks[:, FACE_OVAL] / self.side
         self.turns = np.array([crop_yaw(points) for points in self.landmarks], np.float32)
+        # Each landmark's mirror image's, from the bank's near-frontal faces' mean.
+        frontal = self.landmarks[np.abs(self.turns) < 8.0]
+        self.mirror_order = mirror_order(frontal.mean(axis=0) if len(frontal) else self.landmarks.mean(axis=0))
+        self._oval_mirrored = np.stack([_mirror_points(points, self.side, self.mirror_order)
+                                        for points in self.landmarks])[:, FACE_OVAL] / self.side
         self._basis: np.ndarray | None = None
         self._latent_scale = 0.0
         self.use_hair_basis(None)
@@ -245,8 +293,21 @@ class DonorBank:
         self._latent_scale = float(np.median(pairs)) if pairs.size else 1.0
 
     def distances(self, query: DonorQuery) -> np.ndarray:
-        """(N,) float64 weighted distance of every donor to the query (``DonorWeights``); inf for
-        donors without ``query.want``."""
+        """(N,) float64 weighted distance of every donor to the query (``DonorWeights``), each in
+        the nearer of its two orientations (``mirrored``: the donor's photo mirrored, when
+        ``DonorWeights.mirror``); inf for donors without ``query.want``."""
+        plain, flipped = self._distances(query, False), self._distances(query, True)
+        return np.minimum(plain, flipped) if self.weights.mirror else plain
+
+    def mirrored(self, query: DonorQuery) -> np.ndarray:
+        """(N,) bool: each donor is nearer the query mirrored (``DonorWeights.mirror``)."""
+        if not self.weights.mirror:
+            return np.zeros(len(self), bool)
+        return self._distances(query, True) < self._distances(query, False)
+
+    def _distances(self, query: DonorQuery, mirrored: bool) -> np.ndarray:
+        """``distances`` of the donors as they are, or each mirrored (the latent, skin, sex and
+        glasses are a mirror image's too; its pose, outline and turn are mirrored)."""
         w = self.weights
         total = np.zeros(len(self), np.float64)
         if query.latent is not None and w.latent:
@@ -259,19 +320,22 @@ class DonorBank:
             total += w.latent * np.linalg.norm(self._projected - latent, axis=1) / scale
         if query.pose is not None and w.pose:
             pose = np.asarray(query.pose, np.float32)[:2]
-            total += w.pose * np.linalg.norm(self.poses[:, :2] - pose, axis=1) / w.pose_scale
+            poses = self.poses[:, :2] * (np.float32([-1.0, 1.0]) if mirrored else 1.0)
+            total += w.pose * np.linalg.norm(poses - pose, axis=1) / w.pose_scale
         if query.landmarks is not None and w.shape:
             if query.side <= 0:
                 raise ValueError("a query with landmarks needs the side of their crop")
             oval = np.asarray(query.landmarks, np.float32)[FACE_OVAL, :2] / query.side
-            total += w.shape * np.sqrt(((self._oval - oval) ** 2).sum(2).mean(1)) / w.shape_scale
+            theirs = self._oval_mirrored if mirrored else self._oval
+            total += w.shape * np.sqrt(((theirs - oval) ** 2).sum(2).mean(1)) / w.shape_scale
         if query.skin_color is not None and w.skin:
             skin = np.asarray(query.skin_color, np.float32)
             total += w.skin * np.linalg.norm(self.skin_colors - skin, axis=1) / w.skin_scale
         if query.male is not None and w.sex:
             total += w.sex * np.abs(float(query.male) - (self.attribute("Male") > 0))
         if query.landmarks is not None and w.turn:
-            apart = np.abs(self.turns - crop_yaw(np.asarray(query.landmarks, np.float32)))
+            turns = -self.turns if mirrored else self.turns
+            apart = np.abs(turns - crop_yaw(np.asarray(query.landmarks, np.float32)))
             total += w.turn * np.maximum(apart - w.turn_free, 0.0) / w.turn_scale
         if query.glasses is not None and w.glasses:
             total += w.glasses * (1.0 - float(query.glasses)) * (self.attribute("Eyeglasses") > 0)
@@ -286,18 +350,21 @@ class DonorBank:
         return rows[np.lexsort((rows, distance[rows]))]
 
     def nearest(self, query: DonorQuery, k: int = 5, start: int = 0) -> list[Donor]:
-        """The ``k`` nearest donors from the ``start``-th on (``start=k`` gives the next ``k``);
-        fewer when the bank has no more with ``query.want``."""
-        return [self.donor(int(row)) for row in self.ranked(query)[start:start + k]]
+        """The ``k`` nearest donors from the ``start``-th on (``start=k`` gives the next ``k``),
+        each in its nearer orientation; fewer when the bank has no more with ``query.want``."""
+        flip = self.mirrored(query)
+        return [self.donor(int(row), bool(flip[row])) for row in self.ranked(query)[start:start + k]]
 
     # --- the pictures ---
 
-    def donor(self, row: int) -> Donor:
-        """Donor ``row`` with its pictures decoded (kept for the next call).
+    def donor(self, row: int, mirrored: bool = False) -> Donor:
+        """Donor ``row`` with its pictures decoded (kept for the next call), or its mirror image.
 
         Raises:
             MirrorError: its pictures are damaged.
         """
+        if mirrored:
+            return mirror_donor(self.donor(row), self.mirror_order)
         if row in self._decoded:
             return self._decoded[row]
         crop = cv2.imdecode(self._part("crops", row), cv2.IMREAD_COLOR)

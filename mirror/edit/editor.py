@@ -123,6 +123,10 @@ class HairEditor:
         if strength <= 0:
             return EditPlan("none")
         donor, note = style.donor, ""
+        if self.chooser is not None and not self.smooth:     # (each photo is a new person)
+            self.chooser.reset()
+        if donor is not None and self.chooser is not None:
+            donor, note = self.chooser.orient(aligned, style)
         if donor is None:
             if self.chooser is None:
                 return EditPlan("none", note="no donor bank")
@@ -130,8 +134,6 @@ class HairEditor:
                 mu = self.latent(aligned.crop, timestamp_ms)
                 return mu + strength * style.strength * style.offset(mu)
 
-            if not self.smooth:     # (each photo is a new person)
-                self.chooser.reset()
             if (self.chooser.attribute(aligned, "Wearing_Hat") or 0.0) > HAT:
                 return EditPlan("none", note="a hat covers the hair")
             donor, note = self.chooser.choose(aligned, style, moved)
