@@ -204,6 +204,26 @@ def test_a_bald_donors_dome_keeps_its_light_and_shade(people, bank, source):
     assert np.corrcoef(drawn, theirs)[0, 1] > 0.6
 
 
+@pytest.mark.engines
+def test_long_hair_the_donors_photo_cuts_goes_on_in_the_persons_own(people, bank):
+    """Where a long-haired donor's photo ends (its hair faded out there) over the person's own
+    long hair, the person's hair shows on from it, not a band of wall and neck filled in between
+    the donor's hair and the person's below the crop."""
+    from mirror.render.transplant import Drawn, Person, TransplantParams
+
+    _, aligned = people[AUBURN]
+    donor = _bank_donor(bank, "186616.jpg")
+    result = transplant(aligned, donor, color="own")
+    assert result.strength == 1.0
+    drawn = Drawn.of(Person.of(aligned, aligned.landmarks * aligned.scale), donor, TransplantParams())
+    size = aligned.detail.shape[0]
+    hair = cv2.resize(aligned.hair, (size, size)) > 0.9
+    cut = hair & (drawn.cut > 0.5) & (drawn.matte < 0.2)
+    assert cut.sum() > 200
+    change = np.abs(result.edited.crop.astype(int) - aligned.detail.astype(int)).max(axis=-1)
+    assert change[cut].mean() < 14, float(change[cut].mean())
+
+
 def test_black_hair_stays_black_in_the_persons_light(heads, people):
     """A black-haired reference's hair drawn in its own colour stays a neutral black on people
     whose skin is less warm than the reference's: the skins' colour difference tints each pixel

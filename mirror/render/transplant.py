@@ -34,6 +34,7 @@ from mirror.face.warp import WarpParams, crop_yaw, fold_share, head_warp
 from mirror.render.base import Effect, Scene
 from mirror.render.beyond import all_drawn, hand_over, removed_beyond
 from mirror.render.color import scene_target
+from mirror.render.imaging import wide_blur
 from mirror.render.lab import to_lab
 from mirror.render.scalp import forehead_box
 from mirror.render.donor_light import (LightParams, bare_face, hair_profile, match_hair, move_color, relight_gain,
@@ -269,6 +270,7 @@ class Drawn:
     seen: np.ndarray              # (R, R) float32: 1 inside the donor's photo, fading at its edge
     gain: np.ndarray              # (R, R) float32: relighting gain
     shift: np.ndarray             # (2,) a*, b* shift of relighting
+    cut: np.ndarray               # (R, R) float32: the donor's hair its photo's edge cut off
 
     @classmethod
     def of(cls, person: Person, donor: Donor, params: TransplantParams) -> "Drawn":
@@ -311,10 +313,12 @@ class Drawn:
             gain, shift = np.ones((size, size), np.float32), np.zeros(2, np.float32)
         else:
             gain, shift = relight_gain(own, theirs, _box(person.skin), _box(donor_face), field, params.light)
-        # (past the donor's photo its hair and scalp fade out; the person's own hair still goes)
+        # (past the donor's photo its hair and scalp fade out; there the person's own hair stands
+        # in for the donor's that the photo cut off)
         seen = layers[..., 2]
+        cut = warp_layers(matte.astype(np.float32), field, cv2.BORDER_REPLICATE) * (1.0 - seen)
         return cls(field, colour, skin, layers[..., 3], layers[..., 0] * seen, layers[..., 1] * seen, seen, gain,
-                   shift)
+                   shift, cut)
 
 
 def hull(landmarks: np.ndarray, shape: int | tuple[int, int]) -> np.ndarray:
@@ -384,14 +388,16 @@ def _unchanged(detail: np.ndarray, reason: str) -> Transplanted:
 
 def _taken(person: Person, drawn: Drawn, params: TransplantParams) -> np.ndarray:
     """(R, R) float32 in [0, 1]: the person's own hair that goes (and its strands' soft edge): all
-    of it but what lies over the face's core (``core``; ``judge`` fades the edit where that much)."""
+    of it but what lies over the face's core (``core``; ``judge`` fades the edit where that much),
+    and where the donor's long hair runs off its photo (the person's own goes on from it, rather
+    than a band of wall where the donor's fades out)."""
     size = person.detail.shape[0]
     hair = np.clip((person.hair - params.hair_from) / params.hair_from, 0.0, 1.0)
     reach = max(3, int(round(params.fringe * size)) * 2 + 1)
     grown = cv2.dilate(hair, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
     grown = cv2.GaussianBlur(grown, (0, 0), reach / 4.0)
     face = cv2.GaussianBlur(core(person, params).astype(np.float32), (0, 0), reach / 2.0)
-    return np.clip(grown * (1.0 - face), 0.0, 1.0).astype(np.float32)
+    return np.clip(grown * (1.0 - face) * (1.0 - drawn.cut), 0.0, 1.0).astype(np.float32)
 
 
 def core(person: Person, params: TransplantParams) -> np.ndarray:
@@ -518,8 +524,8 @@ def _scalp(person: Person, drawn: Drawn, params: TransplantParams) -> np.ndarray
     closed = cv2.morphologyEx(light, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
     # ... relative to the skin round it (both faces' skin continued smoothly from where both are
     # bare, at a face's scale).
-    own = cv2.GaussianBlur(to_lab(smooth_fill(person.detail.astype(np.float32) / 255.0, known, factor=4)), (0, 0), sigma)
-    theirs = cv2.GaussianBlur(smooth_fill(np.dstack([closed, lab[..., 1:]]), known, factor=4), (0, 0), sigma)
+    own = wide_blur(to_lab(smooth_fill(person.detail.astype(np.float32) / 255.0, known, factor=4)), sigma)
+    theirs = wide_blur(smooth_fill(np.dstack([closed, lab[..., 1:]]), known, factor=4), sigma)
     level = np.maximum(theirs[..., 0], 1.0)
     texture = np.clip((light - closed) / level, -params.scalp_texture, params.scalp_texture)
     low, high = params.scalp_shade
@@ -532,7 +538,7 @@ def _scalp(person: Person, drawn: Drawn, params: TransplantParams) -> np.ndarray
     if bare.any():
         difference = smooth_fill(difference, bare.astype(np.float32), factor=2)
     own[..., 0] *= difference[..., 0]
-    own[..., 1:] += cv2.GaussianBlur(difference[..., 1:], (0, 0), sigma)
+    own[..., 1:] += wide_blur(np.ascontiguousarray(difference[..., 1:]), sigma)
     return np.clip(to_bgr(own), 0.0, 1.0)
 
 
