@@ -15,7 +15,8 @@ from donor_photos import Heads
 from mirror.face.align import transform_points
 from mirror.face.warp import CONTROL, head_warp
 from mirror.render.compositor import Compositor
-from mirror.render.transplant import COLORS, hull, transplant
+from mirror.render.donor_layers import hull
+from mirror.render.transplant import COLORS, transplant
 from train.prepare import split_of
 
 # Persons (test split): long hair, a man's short hair; hair over the eyes (a full fringe); long
@@ -160,7 +161,7 @@ def test_the_persons_own_colour_has_no_colours_their_hair_lacks(people, bank):
     has: no patch lighter, redder or yellower than their hair's lightest, reddest or yellowest,
     none greener or bluer (a mean-and-spread move stretched a streaked fringe to orange)."""
     from mirror.render.lab import to_lab
-    from mirror.render.transplant import Drawn, Person, TransplantParams
+    from mirror.render.donor_layers import Drawn, Person
 
     _, aligned = people[AUBURN]
     donor = _bank_donor(bank, "186206.jpg")
@@ -169,7 +170,7 @@ def test_the_persons_own_colour_has_no_colours_their_hair_lacks(people, bank):
     size = aligned.detail.shape[0]
     hair = cv2.erode((cv2.resize(aligned.hair, (size, size)) > 0.8).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
     theirs = to_lab(aligned.detail)[hair]
-    matte = Drawn.of(Person.of(aligned, aligned.landmarks * aligned.scale), donor, TransplantParams()).matte
+    matte = Drawn.of(Person.of(aligned, aligned.landmarks * aligned.scale), donor).matte
     drawn = to_lab(result.edited.crop)[(result.edited.replace > 0.95) & (matte > 0.95)]
     assert len(drawn) > 2000
     # Each of L*, a*, b* within the person's hair's own range (1st to 99th percentile, and 5 more).
@@ -209,13 +210,13 @@ def test_long_hair_the_donors_photo_cuts_goes_on_in_the_persons_own(people, bank
     """Where a long-haired donor's photo ends (its hair faded out there) over the person's own
     long hair, the person's hair shows on from it, not a band of wall and neck filled in between
     the donor's hair and the person's below the crop."""
-    from mirror.render.transplant import Drawn, Person, TransplantParams
+    from mirror.render.donor_layers import Drawn, Person
 
     _, aligned = people[AUBURN]
     donor = _bank_donor(bank, "186616.jpg")
     result = transplant(aligned, donor, color="own")
     assert result.strength == 1.0
-    drawn = Drawn.of(Person.of(aligned, aligned.landmarks * aligned.scale), donor, TransplantParams())
+    drawn = Drawn.of(Person.of(aligned, aligned.landmarks * aligned.scale), donor)
     size = aligned.detail.shape[0]
     hair = cv2.resize(aligned.hair, (size, size)) > 0.9
     cut = hair & (drawn.cut > 0.5) & (drawn.matte < 0.2)
@@ -229,7 +230,7 @@ def test_black_hair_stays_black_in_the_persons_light(heads, people):
     whose skin is less warm than the reference's: the skins' colour difference tints each pixel
     as much as it is lit (taken whole, it turned black hair teal)."""
     from mirror.render.lab import to_lab
-    from mirror.render.transplant import Drawn, Person, TransplantParams
+    from mirror.render.donor_layers import Drawn, Person
 
     donor = heads.donor(_path("183106.jpg"))
     theirs = np.median(to_lab(donor.crop)[donor.matte > 0.9], axis=0)
@@ -237,7 +238,7 @@ def test_black_hair_stays_black_in_the_persons_light(heads, people):
         aligned = people[name][1]
         result = transplant(aligned, donor)
         assert result.strength == 1.0
-        matte = Drawn.of(Person.of(aligned, aligned.landmarks * aligned.scale), donor, TransplantParams()).matte
+        matte = Drawn.of(Person.of(aligned, aligned.landmarks * aligned.scale), donor).matte
         drawn = np.median(to_lab(result.edited.crop)[(matte > 0.95) & (result.edited.replace > 0.95)], axis=0)
         assert np.abs(drawn[1:] - theirs[1:]).max() <= 1.5, (name, drawn, theirs)
 

@@ -6,13 +6,15 @@ own hair reaches beyond the donor's, what lay behind it.
     frame = Compositor().compose(frame, aligned, result.edited)
     hud(result.reason)                                          # "" or why it faded out
 
-1. warp: the donor's crop, matte, skin and silhouette through ``mirror.face.warp.head_warp``.
+1. warp: the donor's crop, matte, skin and silhouette through ``mirror.face.warp.head_warp``
+   (``mirror.render.donor_layers``).
 2. light and colour: ``mirror.render.donor_light``; the donor's scalp and forehead skin moved to the
    person's skin colour.
-3. behind the person's hair that goes: the donor's bare scalp where the donor's head is, else the
-   wall (the video's background plate, or the wall beside the head continued along each row);
-   below the ears the wall and clothes beside the neck, and the neck under the jaw. Blended in a
-   Laplacian pyramid, so no seam shows where it meets the person's own skin and wall.
+3. behind the person's hair that goes (``mirror.render.donor_ground``): the donor's bare scalp
+   where the donor's head is, else the wall (the video's background plate, or the wall beside the
+   head continued along each row); below the ears the wall and clothes beside the neck, and the
+   neck under the jaw. Blended in a Laplacian pyramid, so no seam shows where it meets the
+   person's own skin and wall.
 4. the donor's hair over it through its matte, its colour unmixed from the donor's wall.
 5. the eyes, nose and mouth are never drawn on: their hull is the person's own pixels, and the
    edit fades in outside it, and fades at the crop's edge; the donor's hair fades where its photo
@@ -28,22 +30,19 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from mirror.face.regions import (CHIN, EYES, MOUTH, brow_line, edge_profile, eyes, face_interior, face_oval, neck_span,
-                                 skull, skull_axes)
-from mirror.face.warp import WarpParams, crop_yaw, fold_share, head_warp
+from mirror.face.regions import EYES, edge_profile, eyes
+from mirror.face.warp import WarpParams, crop_yaw, fold_share
 from mirror.render.base import Effect, Scene
 from mirror.render.beyond import all_drawn, hand_over, removed_beyond
 from mirror.render.color import scene_target
-from mirror.render.imaging import wide_blur
+from mirror.render.donor_ground import GroundParams, behind, core, pyramid_blend, rim_face
+from mirror.render.donor_layers import Drawn, LayerParams, Person, hull
+from mirror.render.donor_light import LightParams, hair_profile, match_hair, move_color, to_bgr
 from mirror.render.lab import to_lab
+from mirror.render.plate import BackgroundPlate
 from mirror.render.scalp import forehead_box
-from mirror.render.donor_light import (LightParams, bare_face, hair_profile, match_hair, move_color, relight_gain,
-                                       skin_plane, to_bgr, unmix, warp_layers)
-from mirror.render.plate import BackgroundPlate, fill_holes, smooth_fill
 from mirror.types import AlignedFace, Donor, EditedFace, SkinGrain
 
-# The lips' outer contour (FACEMESH_LIPS' outer ring): with the eyes, the hull never drawn on.
-LIPS = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185]
 COLORS = ("donor", "own", "target")
 
 
@@ -78,31 +77,11 @@ class TransplantParams:
         warp: the landmark warp.
         light: relighting and recolouring.
         fit: when not to.
-        matte: the donor's matte from not hair to wholly hair (a soft matte's middle is its wall
-            or face seen through it).
+        layers: the donor's layers taken from its photo.
+        ground: what shows where the person's hair goes.
         hull_ramp: the edit fades in over this outside the eyes-nose-mouth hull.
         hair_from: the person's hair probability from which it is taken away (wholly at twice it).
         fringe: hair taken away takes this much round it too (its strands' soft edge).
-        rim: hair over the face's rim this wide (inside its outline, below the brows) is taken away
-            and the skin continued there; farther in, it is left (and the edit fades: ``FitParams``).
-        rim_side: ... the skin less this much of the face's outline at either side (``rim_face``).
-        skull: the donor's scalp is drawn inside its skull's outline (``regions.skull``) this much
-            bigger (its ears and the sides of its head below the temples are not).
-        brow_gap: the donor's skin is its scalp and forehead from this far above its brows' arc.
-        hairline: the donor's bare skin, on which its skin is matched to the person's, is taken
-            this far from its hair (the fine hairs at a hairline are darker than the skin).
-        donor_edge: the donor's layers fade out over this at its crop's edge (its photo ends there),
-        donor_foot: ... and over this at its foot (long hair goes on past it).
-        scalp_shade: a donor's skin pixel drawn on the person is as much lighter or darker than
-            the donor's skin round it as it is, within these factors (``_scalp``) ...
-        scalp_thin: ... less dark things on it thinner than this (a strand, a glasses' arm) ...
-        scalp_texture: ... with its finer texture (pores) held within this share of its lightness;
-        scalp_tint: ... its tint (a*, b*) only at this scale (Gaussian sigma: a flush or a
-            shadow's colour, not a strand's).
-        levels: the Laplacian pyramid's levels for what lies behind removed hair.
-        shoulders: bare skin this far below the chin, and beside the neck by half its width, is
-            shoulders: what hair taken away there shows is continued from it too.
-        neck_shade: a neck drawn under the jaw is this many L* darker than the skin it is filled from.
         lend: at a large face's resolution, the donor's hair over the person's own takes this share
             of its strands' fine detail (``_lend``).
     """
@@ -110,24 +89,11 @@ class TransplantParams:
     warp: WarpParams = WarpParams()
     light: LightParams = LightParams()
     fit: FitParams = FitParams()
-    matte: tuple[float, float] = (0.2, 0.8)
+    layers: LayerParams = LayerParams()
+    ground: GroundParams = GroundParams()
     hull_ramp: float = 0.03
     hair_from: float = 0.15
     fringe: float = 0.012
-    rim: float = 0.05
-    rim_side: float = 0.03
-    skull: float = 1.1
-    brow_gap: float = 0.02
-    hairline: float = 0.015
-    donor_edge: float = 0.08
-    donor_foot: float = 0.15
-    scalp_shade: tuple[float, float] = (0.6, 1.25)
-    scalp_thin: float = 0.04
-    scalp_texture: float = 0.06
-    scalp_tint: float = 0.08
-    levels: int = 4
-    shoulders: float = 0.08
-    neck_shade: float = 8.0
     lend: float = 0.7
 
 
@@ -179,16 +145,16 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
     size = detail.shape[0]
     landmarks = aligned.landmarks * aligned.scale
     person = Person.of(aligned, landmarks)
-    drawn = Drawn.of(person, donor, params)
+    drawn = Drawn.of(person, donor, params.layers, params.warp, params.light)
     strength, reason, measures = judge(person, drawn, donor, params)
     if strength <= 0.0:
         return Transplanted(_unchanged(detail, reason).edited, 0.0, reason, measures)
 
     # What shows where the person's own hair goes.
     take = _taken(person, drawn, params)
-    behind = _behind(person, drawn, plate, aligned.detail_to_crop, params)
+    under = behind(person, drawn, plate, aligned.detail_to_crop, params.ground)
     base = detail.astype(np.float32) / 255.0
-    ground = pyramid_blend(base, behind, take, params.levels)
+    ground = pyramid_blend(base, under, take, params.ground.levels)
 
     # The donor's hair over it, relit and coloured.
     hair = _hair_color(person, drawn, color, target, reference, params.light)
@@ -228,106 +194,10 @@ def _lent(person: Person, drawn: Drawn, take: np.ndarray, weight: np.ndarray, pa
         ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
         fields.update(source=np.dstack([xs, ys]), source_weight=share.astype(np.float32))
     box = forehead_box(person.landmarks, person.hair)
-    skin = take * (1.0 - drawn.matte) * np.maximum(drawn.scalp, rim_face(person.landmarks, size, params)) * weight
+    skin = take * (1.0 - drawn.matte) * np.maximum(drawn.scalp, rim_face(person.landmarks, size, params.ground)) * weight
     if box is not None and skin.max() > 1.0 / 255:
         fields["grain"] = SkinGrain(skin.astype(np.float32), box)
     return fields
-
-
-@dataclass
-class Person:
-    """The person, at the detail crop's side R."""
-
-    detail: np.ndarray            # (R, R, 3) uint8 BGR
-    lab: np.ndarray               # (R, R, 3) float32 CIELAB
-    landmarks: np.ndarray         # (478, 2) in detail pixels
-    hair: np.ndarray              # (R, R) float32
-    person: np.ndarray            # (R, R) float32
-    keep: np.ndarray              # (R, R) float32: the eyes-nose-mouth hull, 1 inside
-    skin: np.ndarray              # (R, R) bool: bare face skin
-
-    @classmethod
-    def of(cls, aligned: AlignedFace, landmarks: np.ndarray) -> "Person":
-        size = aligned.detail.shape[0]
-        up = lambda mask: cv2.resize(mask, (size, size), interpolation=cv2.INTER_LINEAR)
-        lab = to_lab(aligned.detail)
-        hair = up(aligned.hair)
-        keep = hull(landmarks, size)
-        return cls(aligned.detail, lab, landmarks, hair, up(aligned.person), keep,
-                   bare_face(lab, landmarks, hair, keep))
-
-
-@dataclass
-class Drawn:
-    """The donor's layers warped onto the person (R, R), and its light and skin there."""
-
-    field: np.ndarray             # (R, R, 2) float32: each person pixel's donor pixel
-    color: np.ndarray             # (R, R, 3) float32 BGR in [0, 1]: the donor's unmixed hair colour
-    skin: np.ndarray              # (R, R, 3) float32 BGR in [0, 1]: the donor's own pixels
-    bare: np.ndarray              # (R, R) float32: the donor's bare scalp and forehead
-    matte: np.ndarray             # (R, R) float32
-    scalp: np.ndarray             # (R, R) float32: where the donor's head is above its ears
-    seen: np.ndarray              # (R, R) float32: 1 inside the donor's photo, fading at its edge
-    gain: np.ndarray              # (R, R) float32: relighting gain
-    shift: np.ndarray             # (2,) a*, b* shift of relighting
-    cut: np.ndarray               # (R, R) float32: the donor's hair its photo's edge cut off
-
-    @classmethod
-    def of(cls, person: Person, donor: Donor, params: TransplantParams) -> "Drawn":
-        size = person.detail.shape[0]
-        side = donor.crop.shape[0]
-        field = head_warp(person.landmarks, donor.landmarks, size, params.warp)
-        donor_lab = to_lab(donor.crop)
-        donor_keep = hull(donor.landmarks, side)
-        # The matte made sure (a soft one draws the donor's wall and face through the hair), and
-        # none of it on the donor's bare skin.
-        low, high = params.matte
-        matte = np.clip((donor.matte - low) / (high - low), 0.0, 1.0) * (1.0 - donor.skin)
-        donor_face = bare_face(donor_lab, donor.landmarks, matte, donor_keep) & (donor.skin > 0.5)
-        # The donor's head above its ears, and its bare scalp and forehead (above the brows' arc,
-        # less a gap: the brows; clear of its hairline's fine hairs).
-        rows = np.arange(side, dtype=np.float32)[:, None]
-        above = rows < brow_line(donor.landmarks, side)[None, :] - params.brow_gap * side
-        _, ears, _, _ = skull_axes(donor.landmarks)
-        # (narrowing from the brows down to the ears into the face: a head's sides above the ears
-        # drawn whole stood out beside the cheeks as blocks with a straight foot)
-        brows = float(np.mean(brow_line(donor.landmarks, side)))
-        narrow = np.clip((ears - rows) / max(ears - brows, 1.0), 0.0, 1.0)
-        scalp = donor.person * np.maximum(skull(donor.landmarks, side, edge=0.03, scale=params.skull) * narrow,
-                                          face_oval(donor.landmarks, side))
-        bare = (donor.skin > 0.5) & above & (matte < 0.2)
-        clear = max(1, int(round(params.hairline * side)))
-        bare = cv2.erode(bare.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * clear + 1,) * 2))
-        # (long hair the donor's photo cuts at its foot ends in soft tips there, not a line)
-        ramp = np.arange(side, dtype=np.float32) + 0.5
-        sides = np.clip(np.minimum(ramp, ramp[::-1]) / max(params.donor_edge * side, 1.0), 0.0, 1.0)
-        foot = np.clip(ramp[::-1] / max(params.donor_foot * side, 1.0), 0.0, 1.0)
-        seen = np.minimum(np.minimum(sides, foot)[:, None], sides[None, :])
-        layers = warp_layers(np.dstack([matte, scalp, seen, bare]).astype(np.float32), field)
-        colour = warp_layers(unmix(donor.crop, matte, params.light), field, cv2.BORDER_REPLICATE)
-        skin = warp_layers(donor.crop.astype(np.float32) / 255.0, field, cv2.BORDER_REPLICATE)
-        # The lighting of both faces.
-        theirs = skin_plane(donor_lab, donor_face)
-        own = skin_plane(person.lab, person.skin)
-        if theirs is None or own is None:
-            gain, shift = np.ones((size, size), np.float32), np.zeros(2, np.float32)
-        else:
-            gain, shift = relight_gain(own, theirs, _box(person.skin), _box(donor_face), field, params.light)
-        # (past the donor's photo its hair and scalp fade out; there the person's own hair stands
-        # in for the donor's that the photo cut off)
-        seen = layers[..., 2]
-        cut = warp_layers(matte.astype(np.float32), field, cv2.BORDER_REPLICATE) * (1.0 - seen)
-        return cls(field, colour, skin, layers[..., 3], layers[..., 0] * seen, layers[..., 1] * seen, seen, gain,
-                   shift, cut)
-
-
-def hull(landmarks: np.ndarray, shape: int | tuple[int, int]) -> np.ndarray:
-    """(H, W) float32: 1 inside the convex hull of the eyes and the lips (the nose between them),
-    on a picture of ``shape`` (a side, or (H, W))."""
-    points = np.round(landmarks[EYES[0] + EYES[1] + LIPS, :2]).astype(np.int32)
-    mask = np.zeros((shape, shape) if isinstance(shape, int) else shape, np.uint8)
-    cv2.fillConvexPoly(mask, cv2.convexHull(points), 1)
-    return mask.astype(np.float32)
 
 
 def _allowed(landmarks: np.ndarray, size: int, ramp: float) -> np.ndarray:
@@ -342,11 +212,6 @@ def _edge(size: int) -> np.ndarray:
     return np.minimum(profile[:, None], profile[None, :])
 
 
-def _box(mask: np.ndarray) -> tuple[float, float, float, float]:
-    ys, xs = np.nonzero(mask)
-    return float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
-
-
 def judge(person: Person, drawn: Drawn, donor: Donor, params: TransplantParams) -> tuple[float, str, dict[str, float]]:
     """(strength in [0, 1], reason, measures): how far the transplant may be drawn on this person."""
     size = person.detail.shape[0]
@@ -355,7 +220,7 @@ def judge(person: Person, drawn: Drawn, donor: Donor, params: TransplantParams) 
     covered = float(person.hair[over_eyes].mean()) if over_eyes.any() else 0.0
     # The face below the brows, off the eyes and their lashes: where the person's hair would have
     # to be taken off their face, because the donor's does not lie there.
-    face = core(person, params) & (eyes(landmarks, size) < 0.5) & (person.keep < 0.5)
+    face = core(person, params.ground) & (eyes(landmarks, size) < 0.5) & (person.keep < 0.5)
     left = (person.hair > 0.5) * (1.0 - drawn.matte)
     cheeks = float(left[face].sum() / max(face.sum(), 1))
     turn = abs(crop_yaw(landmarks) - crop_yaw(donor.landmarks))
@@ -396,150 +261,8 @@ def _taken(person: Person, drawn: Drawn, params: TransplantParams) -> np.ndarray
     reach = max(3, int(round(params.fringe * size)) * 2 + 1)
     grown = cv2.dilate(hair, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
     grown = cv2.GaussianBlur(grown, (0, 0), reach / 4.0)
-    face = cv2.GaussianBlur(core(person, params).astype(np.float32), (0, 0), reach / 2.0)
+    face = cv2.GaussianBlur(core(person, params.ground).astype(np.float32), (0, 0), reach / 2.0)
     return np.clip(grown * (1.0 - face) * (1.0 - drawn.cut), 0.0, 1.0).astype(np.float32)
-
-
-def core(person: Person, params: TransplantParams) -> np.ndarray:
-    """(R, R) bool: the face below the brows less its rim (``rim``), and the eyes-nose-mouth hull:
-    where the person's hair is never taken away (it would be drawing a face)."""
-    size = person.detail.shape[0]
-    interior = face_interior(person.landmarks, size).astype(np.uint8)
-    rim = max(1, int(round(params.rim * size)))
-    inner = cv2.erode(interior, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * rim + 1, 2 * rim + 1))) > 0
-    return inner | (person.keep > 0.5)
-
-
-def _behind(person: Person, drawn: Drawn, plate: BackgroundPlate | None, aligned_to_crop: np.ndarray | None,
-            params: TransplantParams) -> np.ndarray:
-    """(R, R, 3) float32 BGR in [0, 1]: what shows where the person's hair goes: the donor's bare
-    scalp where its head is; beyond it the wall and clothes (never skin), and the neck under the
-    jaw; on the face's rim the person's own skin continued."""
-    size = person.detail.shape[0]
-    base = person.detail.astype(np.float32) / 255.0
-    hair = np.clip(person.hair * 2.0, 0.0, 1.0)
-    visible = (1.0 - person.person) * (1.0 - hair)
-    lab = person.lab
-    tone = np.median(lab[person.skin], axis=0) if person.skin.any() else lab.reshape(-1, 3).mean(0)
-    # The wall, and the clothes (the person off the face's skin colour), never skin: hair taken
-    # from beside the neck shows what lies beside it, not a wider neck.
-    skinlike = np.linalg.norm(lab[..., 1:] - tone[1:], axis=-1) < 8.0
-    oval = face_oval(person.landmarks, size)
-    clothes = person.person * (1.0 - hair) * (~skinlike & ~oval)
-    # ... but bare shoulders are: skin well below the chin and clear of the neck's columns.
-    span = neck_span(person.landmarks, size)
-    if span is not None:
-        cols = np.arange(size, dtype=np.float32)[None, :]
-        rows = np.arange(size, dtype=np.float32)[:, None]
-        wide = 0.5 * (span[1] - span[0])
-        shoulders = (rows > person.landmarks[CHIN, 1] + params.shoulders * size) & \
-            ((cols < span[0] - wide) | (cols > span[1] + wide))
-        clothes = np.maximum(clothes, person.person * (1.0 - hair) * (skinlike & shoulders))
-    out = _wall(base, visible, clothes, plate, aligned_to_crop)
-    neck = _neck(person, base, tone, params)
-    if neck is not None:
-        out += neck[1][..., None] * (neck[0] - out)
-    # Above the ears, the donor's bare scalp where its head is.
-    skin = _scalp(person, drawn, params)
-    out += drawn.scalp[..., None] * (skin - out)
-    # On the face's rim, the person's own skin (``rim_face``).
-    if person.skin.sum() > 20:
-        face = rim_face(person.landmarks, size, params)[..., None]
-        out += face * (smooth_fill(base, person.skin.astype(np.float32), factor=2) - out)
-    return out.astype(np.float32)
-
-
-def rim_face(landmarks: np.ndarray, size: int, params: TransplantParams) -> np.ndarray:
-    """(S, S) float32 in [0, 1]: where hair taken off the face's rim shows skin: the face below the
-    brows, its outline's outer part at the ears left out (there the mesh reaches over the ears and
-    temples, which a fill of the cheeks' skin drew as blocks), softened."""
-    inside = face_interior(landmarks, size).astype(np.uint8)
-    side = max(1, int(round(params.rim_side * size)))
-    inside = cv2.erode(inside, np.ones((1, 2 * side + 1), np.uint8)).astype(np.float32)
-    # (its corners rounded: the mesh's outline is straight between its points, a jaw drawn along
-    # it against the wall showed as a polygon)
-    inside = (cv2.GaussianBlur(inside, (0, 0), side) > 0.5).astype(np.float32)
-    return cv2.GaussianBlur(inside, (0, 0), max(1.0, 0.3 * side))
-
-
-def _wall(base: np.ndarray, visible: np.ndarray, clothes: np.ndarray, plate: BackgroundPlate | None,
-          to_crop: np.ndarray | None) -> np.ndarray:
-    """(R, R, 3) float32: what lies behind the hair: the plate where it has seen the wall, else the
-    wall (``visible``) and clothes seen in this crop continued along each row."""
-    known = np.clip(visible + clothes, 0.0, 1.0).astype(np.float32)
-    if plate is None or to_crop is None:
-        return fill_holes(base, known)
-    size = base.shape[0]
-    seen, learnt = plate.crop(to_crop, size)
-    learnt = np.clip(2.0 * learnt - 1.0, 0.0, 1.0) * (1.0 - clothes)
-    own = known * (1.0 - learnt)
-    trust = learnt + own
-    mixed = (seen * learnt[..., None] + base * own[..., None]) / np.maximum(trust, 1e-6)[..., None]
-    return fill_holes(mixed, trust.astype(np.float32), sharp=(base, known))
-
-
-def _neck(person: Person, base: np.ndarray, tone: np.ndarray, params: TransplantParams
-          ) -> tuple[np.ndarray, np.ndarray] | None:
-    """((R, R, 3) the neck's colour, (R, R) where it is) under the jaw, or None."""
-    size = base.shape[0]
-    span = neck_span(person.landmarks, size)
-    if span is None:
-        return None
-    left, right = span
-    cols = np.arange(size, dtype=np.float32)
-    across = np.clip(np.minimum(cols - left, right - cols) / max(0.01 * size, 1.0) + 0.5, 0.0, 1.0)
-    mouth = float(person.landmarks[MOUTH, 1])
-    rows = np.arange(size, dtype=np.float32)[:, None]
-    where = (across[None, :] * (rows > mouth)).astype(np.float32)
-    skin = person.skin | ((person.person > 0.5) & (person.hair < 0.2) & (where > 0.5)
-                          & (np.linalg.norm(person.lab - tone, axis=-1) < 15.0))
-    if skin.sum() < 20:
-        return None
-    color = smooth_fill(base, skin.astype(np.float32), factor=4)
-    lab = to_lab(color)
-    lab[..., 0] -= params.neck_shade
-    return to_bgr(lab), where
-
-
-def _scalp(person: Person, drawn: Drawn, params: TransplantParams) -> np.ndarray:
-    """(R, R, 3) float32 BGR: the donor's bare scalp and forehead as they are (a bald dome's light
-    and shade, the pores) in the person's skin: each pixel the person's own bare skin continued
-    smoothly over it, times the donor pixel's lightness relative to the donor's bare skin
-    continued alike, plus its a*, b* difference from it; both continued from where both faces are
-    bare. (A donor's forehead drawn as it was glowed orange on a darker person; the person's own
-    skin continued alone drew a flat mannequin's dome.)"""
-    known = person.skin & (drawn.bare > 0.5)
-    if known.sum() < 20:
-        known = person.skin
-        if known.sum() < 20:
-            return drawn.skin
-    known = known.astype(np.float32)
-    size = person.detail.shape[0]
-    sigma = params.scalp_tint * size
-    lab = to_lab(drawn.skin)
-    # The donor's light and shade, less thin dark things on its skin (a stray strand, a glasses'
-    # arm: a grey closing takes them out), with its fine texture held within scalp_texture ...
-    reach = max(3, int(round(params.scalp_thin * size)) | 1)
-    light = lab[..., 0]
-    closed = cv2.morphologyEx(light, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
-    # ... relative to the skin round it (both faces' skin continued smoothly from where both are
-    # bare, at a face's scale).
-    own = wide_blur(to_lab(smooth_fill(person.detail.astype(np.float32) / 255.0, known, factor=4)), sigma)
-    theirs = wide_blur(smooth_fill(np.dstack([closed, lab[..., 1:]]), known, factor=4), sigma)
-    level = np.maximum(theirs[..., 0], 1.0)
-    texture = np.clip((light - closed) / level, -params.scalp_texture, params.scalp_texture)
-    low, high = params.scalp_shade
-    # Only the donor's bare skin's difference, continued smoothly over the rest (its brows and
-    # hair are not drawn as skin; nor is a band of plain skin left along its hairline); its tint
-    # only at a face's scale (a strand's own colour is not the skin's).
-    difference = np.dstack([np.clip(closed / level + texture, low, high), lab[..., 1:] - theirs[..., 1:]])
-    # (and not beside a thing on it too wide to close: a curl lying on the forehead)
-    bare = cv2.erode((drawn.bare > 0.5).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
-    if bare.any():
-        difference = smooth_fill(difference, bare.astype(np.float32), factor=2)
-    own[..., 0] *= difference[..., 0]
-    own[..., 1:] += wide_blur(np.ascontiguousarray(difference[..., 1:]), sigma)
-    return np.clip(to_bgr(own), 0.0, 1.0)
 
 
 def _hair_color(person: Person, drawn: Drawn, color: str, target: np.ndarray | None,
@@ -561,27 +284,6 @@ def _hair_color(person: Person, drawn: Drawn, color: str, target: np.ndarray | N
         skin = np.median(person.lab[person.skin], axis=0) if person.skin.any() else None
         lab = move_color(lab, drawn.matte, scene_target(np.asarray(target, np.float32), reference, skin), light)
     return to_bgr(lab)
-
-
-def pyramid_blend(under: np.ndarray, over: np.ndarray, weight: np.ndarray, levels: int) -> np.ndarray:
-    """(H, W, 3) float32: ``over`` blended onto ``under`` through ``weight`` (H, W) in [0, 1], band
-    by band of their Laplacian pyramids (each band through the weight smoothed to its scale), so
-    no seam shows where their colours differ."""
-    if levels <= 1:
-        return under + weight[..., None] * (over - under)
-    low_under, low_over, masks = [under], [over], [weight]
-    for _ in range(levels - 1):
-        low_under.append(cv2.pyrDown(low_under[-1]))
-        low_over.append(cv2.pyrDown(low_over[-1]))
-        masks.append(cv2.pyrDown(masks[-1]))
-    out = low_under[-1] + masks[-1][..., None] * (low_over[-1] - low_under[-1])
-    for level in range(levels - 2, -1, -1):
-        shape = low_under[level].shape[1::-1]
-        band_under = low_under[level] - cv2.pyrUp(low_under[level + 1], dstsize=shape)
-        band_over = low_over[level] - cv2.pyrUp(low_over[level + 1], dstsize=shape)
-        band = band_under + masks[level][..., None] * (band_over - band_under)
-        out = cv2.pyrUp(out, dstsize=shape) + band
-    return out
 
 
 class Transplant(Effect):

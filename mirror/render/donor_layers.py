@@ -1,0 +1,149 @@
+"""The person and a donor's layers warped onto them, for the transplant (``mirror.render.transplant``):
+the person's detail crop, masks and bare skin; the donor's unmixed hair colour, matte, scalp,
+bare skin and own pixels through the landmark warp (``mirror.face.warp.head_warp``), and the
+relighting between their faces (``mirror.render.donor_light``).
+
+    person = Person.of(aligned, aligned.landmarks * aligned.scale)
+    drawn = Drawn.of(person, donor)                    # LayerParams(), WarpParams(), LightParams()
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from mirror.face.regions import EYES, brow_line, face_oval, skull, skull_axes
+from mirror.face.warp import WarpParams, head_warp
+from mirror.render.donor_light import LightParams, bare_face, relight_gain, skin_plane, unmix, warp_layers
+from mirror.render.lab import to_lab
+from mirror.types import AlignedFace, Donor
+
+# The lips' outer contour (FACEMESH_LIPS' outer ring): with the eyes, the hull never drawn on.
+LIPS = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185]
+
+
+@dataclass(frozen=True)
+class LayerParams:
+    """How the donor's layers are taken from its photo (lengths are shares of its crop's side).
+
+    Attributes:
+        matte: the donor's matte from not hair to wholly hair (a soft matte's middle is its wall
+            or face seen through it).
+        skull: the donor's scalp is drawn inside its skull's outline (``regions.skull``) this much
+            bigger (its ears and the sides of its head below the temples are not).
+        brow_gap: the donor's skin is its scalp and forehead from this far above its brows' arc.
+        hairline: the donor's bare skin, on which its skin is matched to the person's, is taken
+            this far from its hair (the fine hairs at a hairline are darker than the skin).
+        edge: the donor's layers fade out over this at its crop's edge (its photo ends there),
+        foot: ... and over this at its foot (long hair goes on past it).
+    """
+
+    matte: tuple[float, float] = (0.2, 0.8)
+    skull: float = 1.1
+    brow_gap: float = 0.02
+    hairline: float = 0.015
+    edge: float = 0.08
+    foot: float = 0.15
+
+
+@dataclass
+class Person:
+    """The person, at the detail crop's side R."""
+
+    detail: np.ndarray            # (R, R, 3) uint8 BGR
+    lab: np.ndarray               # (R, R, 3) float32 CIELAB
+    landmarks: np.ndarray         # (478, 2) in detail pixels
+    hair: np.ndarray              # (R, R) float32
+    person: np.ndarray            # (R, R) float32
+    keep: np.ndarray              # (R, R) float32: the eyes-nose-mouth hull, 1 inside
+    skin: np.ndarray              # (R, R) bool: bare face skin
+
+    @classmethod
+    def of(cls, aligned: AlignedFace, landmarks: np.ndarray) -> "Person":
+        size = aligned.detail.shape[0]
+        up = lambda mask: cv2.resize(mask, (size, size), interpolation=cv2.INTER_LINEAR)
+        lab = to_lab(aligned.detail)
+        hair = up(aligned.hair)
+        keep = hull(landmarks, size)
+        return cls(aligned.detail, lab, landmarks, hair, up(aligned.person), keep,
+                   bare_face(lab, landmarks, hair, keep))
+
+
+@dataclass
+class Drawn:
+    """The donor's layers warped onto the person (R, R), and its light and skin there."""
+
+    field: np.ndarray             # (R, R, 2) float32: each person pixel's donor pixel
+    color: np.ndarray             # (R, R, 3) float32 BGR in [0, 1]: the donor's unmixed hair colour
+    skin: np.ndarray              # (R, R, 3) float32 BGR in [0, 1]: the donor's own pixels
+    bare: np.ndarray              # (R, R) float32: the donor's bare scalp and forehead
+    matte: np.ndarray             # (R, R) float32
+    scalp: np.ndarray             # (R, R) float32: where the donor's head is above its ears
+    seen: np.ndarray              # (R, R) float32: 1 inside the donor's photo, fading at its edge
+    gain: np.ndarray              # (R, R) float32: relighting gain
+    shift: np.ndarray             # (2,) a*, b* shift of relighting
+    cut: np.ndarray               # (R, R) float32: the donor's hair its photo's edge cut off
+
+    @classmethod
+    def of(cls, person: Person, donor: Donor, params: LayerParams = LayerParams(), warp: WarpParams = WarpParams(),
+           light: LightParams = LightParams()) -> "Drawn":
+        size = person.detail.shape[0]
+        side = donor.crop.shape[0]
+        field = head_warp(person.landmarks, donor.landmarks, size, warp)
+        donor_lab = to_lab(donor.crop)
+        donor_keep = hull(donor.landmarks, side)
+        # The matte made sure (a soft one draws the donor's wall and face through the hair), and
+        # none of it on the donor's bare skin.
+        low, high = params.matte
+        matte = np.clip((donor.matte - low) / (high - low), 0.0, 1.0) * (1.0 - donor.skin)
+        donor_face = bare_face(donor_lab, donor.landmarks, matte, donor_keep) & (donor.skin > 0.5)
+        # The donor's head above its ears, and its bare scalp and forehead (above the brows' arc,
+        # less a gap: the brows; clear of its hairline's fine hairs).
+        rows = np.arange(side, dtype=np.float32)[:, None]
+        above = rows < brow_line(donor.landmarks, side)[None, :] - params.brow_gap * side
+        _, ears, _, _ = skull_axes(donor.landmarks)
+        # (narrowing from the brows down to the ears into the face: a head's sides above the ears
+        # drawn whole stood out beside the cheeks as blocks with a straight foot)
+        brows = float(np.mean(brow_line(donor.landmarks, side)))
+        narrow = np.clip((ears - rows) / max(ears - brows, 1.0), 0.0, 1.0)
+        scalp = donor.person * np.maximum(skull(donor.landmarks, side, edge=0.03, scale=params.skull) * narrow,
+                                          face_oval(donor.landmarks, side))
+        bare = (donor.skin > 0.5) & above & (matte < 0.2)
+        clear = max(1, int(round(params.hairline * side)))
+        bare = cv2.erode(bare.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * clear + 1,) * 2))
+        # (long hair the donor's photo cuts at its foot ends in soft tips there, not a line)
+        ramp = np.arange(side, dtype=np.float32) + 0.5
+        sides = np.clip(np.minimum(ramp, ramp[::-1]) / max(params.edge * side, 1.0), 0.0, 1.0)
+        foot = np.clip(ramp[::-1] / max(params.foot * side, 1.0), 0.0, 1.0)
+        seen = np.minimum(np.minimum(sides, foot)[:, None], sides[None, :])
+        layers = warp_layers(np.dstack([matte, scalp, seen, bare]).astype(np.float32), field)
+        colour = warp_layers(unmix(donor.crop, matte, light), field, cv2.BORDER_REPLICATE)
+        skin = warp_layers(donor.crop.astype(np.float32) / 255.0, field, cv2.BORDER_REPLICATE)
+        # The lighting of both faces.
+        theirs = skin_plane(donor_lab, donor_face)
+        own = skin_plane(person.lab, person.skin)
+        if theirs is None or own is None:
+            gain, shift = np.ones((size, size), np.float32), np.zeros(2, np.float32)
+        else:
+            gain, shift = relight_gain(own, theirs, _box(person.skin), _box(donor_face), field, light)
+        # (past the donor's photo its hair and scalp fade out; there the person's own hair stands
+        # in for the donor's that the photo cut off)
+        seen = layers[..., 2]
+        cut = warp_layers(matte.astype(np.float32), field, cv2.BORDER_REPLICATE) * (1.0 - seen)
+        return cls(field, colour, skin, layers[..., 3], layers[..., 0] * seen, layers[..., 1] * seen, seen, gain,
+                   shift, cut)
+
+
+def hull(landmarks: np.ndarray, shape: int | tuple[int, int]) -> np.ndarray:
+    """(H, W) float32: 1 inside the convex hull of the eyes and the lips (the nose between them),
+    on a picture of ``shape`` (a side, or (H, W))."""
+    points = np.round(landmarks[EYES[0] + EYES[1] + LIPS, :2]).astype(np.int32)
+    mask = np.zeros((shape, shape) if isinstance(shape, int) else shape, np.uint8)
+    cv2.fillConvexPoly(mask, cv2.convexHull(points), 1)
+    return mask.astype(np.float32)
+
+
+def _box(mask: np.ndarray) -> tuple[float, float, float, float]:
+    ys, xs = np.nonzero(mask)
+    return float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
