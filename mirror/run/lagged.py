@@ -11,11 +11,13 @@ so the edit follows the head; only what it draws updates at the worker's rate. T
 of a style (and of a face) is edited at once, so a style never shows late; a head that has not
 moved since the edit shown is drawn anew only now and then (``stale``). A recolouring runs
 no model: it is drawn on every frame (carried over, its colour change would smear on a moving
-head).
+head). A drawing that fails on the worker is logged and dropped, with the edit it would have
+replaced: the next frame is edited anew at once, so the worker's error never reaches the frames.
 """
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import time
 from typing import Callable, NamedTuple
@@ -30,6 +32,8 @@ from mirror.render import retake
 from mirror.edit.styles import Style
 from mirror.run.timing import add_timing, run_in_background, stage_timings, timing_scope
 from mirror.types import AlignedFace, Beyond, EditedFace, Frame
+
+log = logging.getLogger(__name__)
 
 LENT_STALE = 6.0   # a carried edit redraws its lent grid where that shows the crop's change this stale
                    # (the grid's weight times the change, summed over B, G and R)
@@ -143,7 +147,11 @@ def drawn_every_frame(style: Style) -> bool:
 class LaggedEdit:
     """Runs ``edit`` (``Pipeline.edit``) on a worker thread; see the module's docstring.
 
-    A worker's error is raised on the next frame that asks, once.
+    A worker's error is logged and its style's edit dropped: the next frame is edited at once,
+    in the caller's thread (where an error is the caller's, as any frame's own edit).
+
+    Attributes:
+        worker_errors: drawings the worker could not finish.
     """
 
     def __init__(self, edit: EditFn):
@@ -152,8 +160,8 @@ class LaggedEdit:
         self._ready = threading.Condition()
         self._job: tuple | None = None
         self._result: _Shown | None = None
-        self._error: BaseException | None = None
         self._closed = False
+        self.worker_errors = 0
         self._thread = threading.Thread(target=self._work, name="mirror-render", daemon=True)
         self._thread.start()
 
@@ -161,17 +169,14 @@ class LaggedEdit:
                  ) -> EditedFace | None:
         key = (style.name, float(strength))
         with self._ready:
-            error, self._error = self._error, None
             result = self._result
             usable = (aligned is not None and result is not None and result.key == key
                       and not drawn_every_frame(style) and still_fits(result.aligned, aligned))
             if usable:
-                if error is None and self._job is None and stale(result.aligned, result.ms, aligned, frame.timestamp_ms):
+                if self._job is None and stale(result.aligned, result.ms, aligned, frame.timestamp_ms):
                     self._job = (frame, aligned, style, strength)
                     self._ready.notify()
                 self._result = result._replace(timings={})      # a new edit's timings go to one frame only
-        if error is not None:
-            raise error
         if usable:
             start = time.perf_counter()
             stage_timings().update(result.timings)
@@ -199,9 +204,14 @@ class LaggedEdit:
             try:
                 with self._busy, timing_scope(timings):
                     edited = self._edit(frame, aligned, style, strength)
-            except BaseException as error:  # noqa: BLE001 - raised on the next frame instead
+            except BaseException as error:  # noqa: BLE001 - the next frame is edited anew instead
+                log.warning("the render thread's drawing failed (%s: %s): the next frame is edited anew",
+                            type(error).__name__, error)
                 with self._ready:
-                    self._error, self._job = error, None
+                    self.worker_errors += 1
+                    if self._result is not None and self._result.key == (style.name, float(strength)):
+                        self._result = None
+                    self._job = None
                 continue
             with self._ready:
                 key = (style.name, float(strength))

@@ -1,7 +1,13 @@
 """The mirror's run loop: opens the source, the pipeline and the window, and shows frames until
-the source ends, ``max_frames`` is reached or the user quits.
+the source ends, ``max_frames`` is reached, the user quits, or SIGTERM / SIGINT asks it to stop.
 
     stats = run(Options(source="demo", style="blond", max_frames=100))
+
+Stopped by a signal (a service manager's SIGTERM, Ctrl-C's SIGINT), in every mode, the kiosk's
+included (it holds back only the keys), the loop ends after the frame in hand and closes the
+camera, the window and the model on its way out (``stats.stopped_by`` names the signal). Under
+systemd it also says when the first frame is on screen and pings the watchdog
+(``mirror.io.service``, docs/DEPLOY.md).
 """
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ from mirror.errors import MirrorError
 from mirror.io.output import Writer, save_snapshot
 from mirror.paths import DEFAULT_ENGINES
 from mirror.io.reconnect import reconnect
+from mirror.io.service import Service, StopSignals
 from mirror.io.source import ImageSource, Source, SourceLost, open_source
 from mirror.run.style_state import StyleState
 
@@ -56,6 +63,7 @@ class Stats:
     seconds: float = 0.0
     backend: str = ""
     outputs: list[str] = field(default_factory=list)
+    stopped_by: str | None = None   # the signal that stopped the mirror (SIGTERM, SIGINT), if one did
 
     @property
     def fps(self) -> float:
@@ -74,12 +82,24 @@ def open_default_source(options: Options) -> Source:
         return open_source("demo", repeat=repeat)
 
 
-def run(options: Options, source: Source | None = None) -> Stats:
-    """Runs the mirror until the source ends, ``max_frames`` is reached, or the user quits.
+class Watch:
+    """Looks on as ``run`` goes (the soak's seam: mirror.soak.live); this one does nothing."""
+
+    def opened(self, pipeline: Pipeline, state: StyleState) -> None:
+        """Everything is open; the loop's threads start next."""
+
+    def shown(self, result) -> None:
+        """``result`` (a ``mirror.types.Result``) is on screen (or written, headless)."""
+
+
+def run(options: Options, source: Source | None = None, watch: Watch | None = None) -> Stats:
+    """Runs the mirror until the source ends, ``max_frames`` is reached, the user quits, or a
+    SIGTERM or SIGINT arrives (in the main thread; see the module's docstring).
 
     Args:
         options: what the user asked for.
         source: an already open source to use instead of ``options.source``.
+        watch: told when everything is open and of every frame shown.
 
     Raises:
         MirrorError: for anything the user must fix (bad files, no camera, camera lost).
@@ -91,7 +111,12 @@ def run(options: Options, source: Source | None = None) -> Stats:
         log.warning("no display found: running headless (--headless to silence this)")
         options.headless = True
     stats = Stats()
+    watch = watch or Watch()
+    service = Service()
     with contextlib.ExitStack() as stack:
+        # First in, so last out: a signal during the closing still only asks to stop.
+        stop = stack.enter_context(StopSignals())
+        stack.callback(lambda: setattr(stats, "stopped_by", stop.stopped and stop.stopped.name))
         source = stack.enter_context(source or open_default_source(options))
         static = isinstance(source, ImageSource)
         pipeline = stack.enter_context(Pipeline(options.engines, options.backend, static, options.run))
@@ -113,15 +138,20 @@ def run(options: Options, source: Source | None = None) -> Stats:
             Display(fullscreen=options.fullscreen, kiosk=options.kiosk))
         # Capture, tracking, editing and compositing overlap in threads (mirror/run/pipelined.py).
         configure_threads(pipeline)
-        runner = stack.enter_context(PipelinedRunner(pipeline, source, follow(state), options.max_frames))
+        watch.opened(pipeline, state)
+        runner = stack.enter_context(PipelinedRunner(pipeline, source, follow(state), options.max_frames,
+                                                     stopped=stop))
+        stack.callback(service.stopping)
         start = time.perf_counter()
         fps = 0.0
         message = ""
-        while options.max_frames is None or stats.frames < options.max_frames:
+        while (options.max_frames is None or stats.frames < options.max_frames) and not stop():
             try:
                 result = runner.next()
             except SourceLost as lost:
-                source = reconnect(source, lost, options.retry_seconds, display, pipeline.backend)
+                source = reconnect(source, lost, options.retry_seconds, display, pipeline.backend, stop)
+                if source is None:
+                    break
                 stack.callback(source.close)
                 runner.restart(source)
                 stack.callback(runner.close)  # its threads stop before the new source closes
@@ -149,9 +179,17 @@ def run(options: Options, source: Source | None = None) -> Stats:
                         path = save_snapshot(result.output, options.snapshot_dir)
                         message = "saved " + path
                         stats.outputs.append(path)
-                    state.apply(action)  # every key counts as the user being there (idle mode)
+                    try:
+                        state.apply(action)  # every key counts as the user being there (idle mode)
+                    except MirrorError as error:  # a dropped file that is no photo of a face
+                        message = str(error)
+                        log.warning("%s", error)
                 display.show(before, result.output, Hud(state.style.name, state.strength, pipeline.backend,
                                                         fps, result.face, message, state.hud_lines))
+            if stats.frames == 1:
+                service.ready()
+            service.alive()
+            watch.shown(result)
         stats.seconds = time.perf_counter() - start
         if writer:
             stats.outputs.append(options.output)

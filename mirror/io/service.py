@@ -1,0 +1,100 @@
+"""Running as a service: the signals a service manager stops the mirror with, and systemd's
+readiness and watchdog notifications.
+
+    with StopSignals() as stop:      # SIGTERM and SIGINT become a request the loop polls
+        service = Service()
+        service.ready()              # the first frame is on screen (a Type=notify unit starts)
+        while not stop():
+            service.alive()          # the loop is alive (a WatchdogSec= unit is not restarted)
+        service.stopping()
+
+Outside systemd (no ``$NOTIFY_SOCKET``) the notifications do nothing. See docs/DEPLOY.md.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+
+log = logging.getLogger(__name__)
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)   # systemd's stop, and Ctrl-C
+
+
+class StopSignals:
+    """SIGTERM and SIGINT as a request to stop: the handler only notes the signal, and the loop
+    ends at its next check, closing the camera and the window on its way out.
+
+    Installed only from the main thread (Python runs signal handlers there); elsewhere the
+    signals keep their handlers and ``stopped`` stays None. Entered before the window opens, these
+    handlers are also the ones SDL finds, so SDL keeps its own off them (it would turn them into a
+    window-close event, which kiosk mode ignores).
+
+    Attributes:
+        stopped: the signal that asked to stop (``signal.Signals``), None until one does.
+    """
+
+    def __init__(self):
+        self.stopped: signal.Signals | None = None
+        self._before: dict[int, object] = {}
+
+    def __call__(self) -> bool:
+        """Whether a stop was asked for."""
+        return self.stopped is not None
+
+    def _handle(self, signum: int, frame) -> None:
+        self.stopped = signal.Signals(signum)  # one assignment: nothing here can deadlock
+
+    def __enter__(self) -> "StopSignals":
+        if threading.current_thread() is threading.main_thread():
+            for number in STOP_SIGNALS:
+                self._before[number] = signal.signal(number, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for number, handler in self._before.items():
+            signal.signal(number, handler)
+        self._before.clear()
+
+
+class Service:
+    """systemd's notifications (``sd_notify``): ready, alive (the watchdog) and stopping.
+
+    Reads ``$NOTIFY_SOCKET`` (set for ``Type=notify`` units) and ``$WATCHDOG_USEC`` (set with
+    ``WatchdogSec=``); the watchdog is pinged at half its period, as systemd asks.
+    """
+
+    def __init__(self):
+        address = os.environ.get("NOTIFY_SOCKET", "")
+        self._address = "\0" + address[1:] if address.startswith("@") else address
+        usec = os.environ.get("WATCHDOG_USEC", "")
+        self._interval = int(usec) / 2e6 if usec.isdigit() and int(usec) > 0 else None
+        self._pinged = 0.0
+
+    def notify(self, state: str) -> bool:
+        """Sends ``state`` (e.g. ``READY=1``); False outside systemd or when it cannot be sent."""
+        if not self._address:
+            return False
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+                sock.sendto(state.encode(), self._address)
+        except OSError as error:
+            log.debug("service notification %s not sent: %s", state, error)
+            return False
+        return True
+
+    def ready(self) -> None:
+        self.notify("READY=1")
+
+    def alive(self) -> None:
+        """Pings the watchdog when due (cheap to call every frame)."""
+        now = time.monotonic()
+        if self._interval is not None and now - self._pinged >= self._interval:
+            self._pinged = now
+            self.notify("WATCHDOG=1")
+
+    def stopping(self) -> None:
+        self.notify("STOPPING=1")
