@@ -42,6 +42,8 @@ CARRY_REACH = 0.02  # an edit is carried only while the head has moved less than
 REDRAW_REACH = 0.004  # the worker draws anew once the head has moved this far since the edit shown ...
 REDRAW_AGE = 500      # ... or that edit is this old (ms of the stream): a still head is not redrawn on end
 
+RENDER_THREAD = "mirror-render"  # the worker thread's name
+
 EditFn = Callable[[Frame, "AlignedFace | None", Style, float], "EditedFace | None"]
 
 
@@ -162,7 +164,7 @@ class LaggedEdit:
         self._result: _Shown | None = None
         self._closed = False
         self.worker_errors = 0
-        self._thread = threading.Thread(target=self._work, name="mirror-render", daemon=True)
+        self._thread = threading.Thread(target=self._work, name=RENDER_THREAD, daemon=True)
         self._thread.start()
 
     def __call__(self, frame: Frame, aligned: AlignedFace | None, style: Style, strength: float

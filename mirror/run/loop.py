@@ -91,6 +91,9 @@ class Watch:
     def shown(self, result) -> None:
         """``result`` (a ``mirror.types.Result``) is on screen (or written, headless)."""
 
+    def skipped(self, error: Exception) -> None:
+        """A frame was skipped: ``error`` came out of the pipeline in its place."""
+
 
 def run(options: Options, source: Source | None = None, watch: Watch | None = None) -> Stats:
     """Runs the mirror until the source ends, ``max_frames`` is reached, the user quits, or a
@@ -160,6 +163,7 @@ def run(options: Options, source: Source | None = None, watch: Watch | None = No
                 stats.bad_frames += 1
                 log.log(logging.DEBUG if isinstance(error, MirrorError) else logging.WARNING,
                         "skipped a frame: %s", error)
+                watch.skipped(error)
                 continue
             if result is None:
                 break

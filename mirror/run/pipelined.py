@@ -331,9 +331,12 @@ class PipelinedRunner:
         Only a source that delivers in real time is drained this way. One whose frames come
         faster than their timestamps advance (a test double, a file played as a camera that
         has fallen behind nothing) is waited for instead, like a file: dropping its frames
-        would lose content, not lag.
+        would lose content, not lag. Once ahead, always so: a camera's frames never run ahead
+        of the clock, and a file's lead can be used up by a stall of the pipeline (a long
+        drawing) without its frames becoming a camera's to drop.
         """
         first = None  # (timestamp_ms, perf_counter) of the first frame
+        realtime = True
         try:
             while not run.stop.is_set():
                 start = time.perf_counter()
@@ -344,8 +347,7 @@ class PipelinedRunner:
                     return
                 item = _Item(frame, time.perf_counter(), end=frame is None)
                 item.timings["capture"] = (item.captured - start) * 1000.0
-                realtime = True
-                if frame is not None:
+                if frame is not None and realtime:
                     first = first or (frame.timestamp_ms, item.captured)
                     ahead_ms = (frame.timestamp_ms - first[0]) - (item.captured - first[1]) * 1000.0
                     realtime = ahead_ms <= REALTIME_SLACK_MS
