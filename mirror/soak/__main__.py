@@ -41,6 +41,9 @@ def parse_arguments(argv=None) -> argparse.Namespace:
                         help="with --live, frames in each latency window (default: 1000)")
     parser.add_argument("--idle-seconds", type=float, default=5.0,
                         help="with --live, the kiosk's idle limit in the camera's time (default: 5)")
+    parser.add_argument("--kinds", help="with --live, the faults to inject in turn, comma-separated "
+                        "(default: all: camera_lost, corrupt_frames, no_face, two_faces, switch_in_flight, "
+                        "render_error, session_error, key_in_idle, bad_reference)")
     parser.add_argument("--trace-memory", action="store_true",
                         help="with --live, trace Python's allocations and report what grew (slow)")
     parser.add_argument("--json", help="also write the report here")
@@ -52,6 +55,11 @@ def parse_arguments(argv=None) -> argparse.Namespace:
         parser.error("--faults must be at least 1")
     if args.idle_seconds <= 0:
         parser.error("--idle-seconds must be positive")
+    from mirror.soak.faults import KINDS
+
+    args.kinds = tuple(args.kinds.split(",")) if args.kinds else KINDS
+    if not set(args.kinds) <= set(KINDS):
+        parser.error(f"--kinds: unknown {', '.join(sorted(set(args.kinds) - set(KINDS)))}")
     return args
 
 
@@ -76,7 +84,7 @@ def main(args: argparse.Namespace) -> int:
 
             report = live_soak(videos, args.frames, args.faults, args.engines, args.backend,
                                warmup=args.warmup, window=args.window, idle_seconds=args.idle_seconds,
-                               trace_memory=args.trace_memory)
+                               trace_memory=args.trace_memory, kinds=args.kinds)
         else:
             from mirror.soak.frames import passed, soak
 

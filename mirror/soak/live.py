@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 REPORT_KEYS = ("exceptions", "frames_in", "frames_out", "frames_refused", "faults_injected", "faults",
                "rss_growth_mb", "p95_ratio", "worst_frame_ms", "shutdown_s", "load", "targets")
 RSS_EVERY = 100   # frames between two RSS samples
+TRACE_SAMPLES = 6  # with trace_memory: samples of Python's allocations after warm-up
 # The loop's own threads, which must be gone once it stops (the renderer's mask worker is the
 # process's, kept between runs).
 LOOP_THREADS = ("mirror-capture", "mirror-track", "mirror-edit", "mirror-composite", "mirror-render")
@@ -104,12 +105,14 @@ class LiveSoak(Watch):
         self.rss = np.full(frames // RSS_EVERY + 1, np.nan, np.float32)
         self.windows = {"first": _Window(warmup, warmup + window), "last": _Window(frames - window, frames)}
         self.frames_out = self.refused = 0
+        self.unedited = 0     # a face found, and its frame shown unedited (its edit failed)
         self.escaped: list[str] = []
         self.escaped_count = 0
         self.rss_start = self.rss_end = None
         self.trace: MemoryTrace | None = None
+        self.trace_every = max((frames - warmup) // TRACE_SAMPLES, 1)
+        self._next_sample = frames
         self.memory_growth: list[dict] = []
-        self.traced_mb: list[float] = []
         self.stop_at: float | None = None
         self.worst = (0.0, -1, None)   # (latency ms, frame, the fault under way)
         self.pipeline = None
@@ -125,6 +128,7 @@ class LiveSoak(Watch):
         if index >= self.frames:            # shown after the stop was asked for
             return
         self.frames_out += 1
+        self.unedited += bool(result.face) and result.output is result.frame.image
         latency = result.timings.get("latency", np.nan)
         self.latency[index] = latency
         self.steady[index] = steady
@@ -141,12 +145,15 @@ class LiveSoak(Watch):
             self.rss_start = rss_mb()
             if self.trace_memory:
                 self.trace = MemoryTrace.start()
-                self.traced_mb.append(round(MemoryTrace.traced_mb(), 1))
+                self._next_sample = index + self.trace_every
+        if self.trace is not None and index >= self._next_sample and index < self.frames - 1:
+            self.trace.sample()
+            self._next_sample += self.trace_every
         if index >= self.frames - 1 and self.stop_at is None:
             self.rss_end = rss_mb()
             if self.trace is not None:
-                self.traced_mb.append(round(MemoryTrace.traced_mb(), 1))
-                self.memory_growth = self.trace.growth()
+                self.trace.sample()
+                self.memory_growth = self.trace.growth(top=15)
             self.stop_at = time.perf_counter()
             os.kill(os.getpid(), signal.SIGTERM)  # stopped as a service manager stops it
 
@@ -169,7 +176,7 @@ class LiveSoak(Watch):
 def live_soak(videos: list[str], frames: int, every: int, engines: str = DEFAULT_ENGINES,
               backend: str = "auto", warmup: int = 500, window: int = 1000, idle_seconds: float = 5.0,
               random_seconds: float = 1.0, plan: FaultPlan | None = None, trace_memory: bool = False,
-              targets: LiveTargets = LiveTargets()) -> dict:
+              targets: LiveTargets = LiveTargets(), kinds: tuple[str, ...] = KINDS) -> dict:
     """Runs the live loop for ``frames`` frames with a fault every ``every``; returns the report.
 
     Args:
@@ -181,9 +188,18 @@ def live_soak(videos: list[str], frames: int, every: int, engines: str = DEFAULT
         plan: the faults' lengths (default: ``FaultPlan(every=every)``).
         trace_memory: trace Python's allocations from warm-up on and report the sites that grew
             most (slow: for finding a leak).
+        kinds: the faults to take in turn (default: every kind).
+
+    Raises:
+        ValueError: bad arguments, or not called from the main thread (the soak stops the mirror
+            with SIGTERM, which only the main thread can be given to handle).
     """
     if frames < 2:
         raise ValueError(f"frames must be at least 2, got {frames}")
+    if not kinds or not set(kinds) <= set(KINDS):
+        raise ValueError(f"unknown fault kinds {sorted(set(kinds) - set(KINDS))}: choose from {', '.join(KINDS)}")
+    if threading.current_thread() is not threading.main_thread():
+        raise ValueError("the live soak stops the mirror with SIGTERM: run it in the main thread")
     warmup = min(warmup, frames // 4)
     window = max(1, min(window, (frames - warmup) // 2))
     plan = plan or FaultPlan(every=every)
@@ -193,7 +209,7 @@ def live_soak(videos: list[str], frames: int, every: int, engines: str = DEFAULT
         bad_file = os.path.join(folder, "customer_photo.jpg")
         with open(bad_file, "w") as f:
             f.write("not an image\n")
-        injector = Injector(plan, frames, bad_file)
+        injector = Injector(plan, frames, bad_file, tuple(kinds))
         source = FaultySource(videos, injector)
         watch = LiveSoak(frames, injector, warmup, window, trace_memory)
         options = Options(style="random", backend=backend, engines=engines, kiosk=True,
@@ -208,11 +224,11 @@ def live_soak(videos: list[str], frames: int, every: int, engines: str = DEFAULT
             stopped = time.perf_counter()
             threading.excepthook = hook
             source.release()
-    return _report(watch, injector, stats, stopped, source, videos, plan, targets)
+    return _report(watch, injector, stats, stopped, source, videos, plan, targets, kinds)
 
 
 def _report(watch: LiveSoak, injector: Injector, stats, stopped: float, source: FaultySource,
-            videos: list[str], plan: FaultPlan, targets: LiveTargets) -> dict:
+            videos: list[str], plan: FaultPlan, targets: LiveTargets, kinds: tuple[str, ...]) -> dict:
     import pygame
 
     first, last = (watch.windows[name].record(watch.latency, watch.steady) for name in ("first", "last"))
@@ -234,6 +250,7 @@ def _report(watch: LiveSoak, injector: Injector, stats, stopped: float, source: 
         "frames_out": watch.frames_out,
         "frames_refused": watch.refused,
         "frames_lost": frames_in - watch.frames_out - watch.refused,
+        "frames_unedited": watch.unedited,
         "faults_injected": len(injected),
         "faults": faults,
         "rss_start_mb": round(watch.rss_start or rss_end, 1),
@@ -255,7 +272,7 @@ def _report(watch: LiveSoak, injector: Injector, stats, stopped: float, source: 
         "plan": asdict(plan),
     }
     if watch.trace is not None:
-        report["traced_python_mb"] = watch.traced_mb
+        report["traced_python_mb"] = watch.trace.traced_mb
         report["memory_growth_top"] = watch.memory_growth
     recovered = [f["recovered_frames"] for f in injected]
     report["targets"] = {
@@ -265,7 +282,7 @@ def _report(watch: LiveSoak, injector: Injector, stats, stopped: float, source: 
         "p95_ratio": ratio is not None and ratio <= targets.max_p95_ratio,
         "recovery": len(injected) == len(faults) and all(r is not None and r <= targets.max_recovery
                                                          for r in recovered),
-        "every_kind": len(faults) < len(KINDS) or {f["kind"] for f in injected} == set(KINDS),
+        "every_kind": len(faults) < len(kinds) or {f["kind"] for f in injected} == set(kinds),
         "shutdown": shutdown is not None and shutdown <= targets.max_shutdown_s
                     and stats is not None and stats.stopped_by == "SIGTERM" and not left
                     and report["closed"]["window"] and report["closed"]["camera"],
