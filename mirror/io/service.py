@@ -9,9 +9,12 @@ readiness and watchdog notifications.
         service.stopping()
 
 Outside systemd (no ``$NOTIFY_SOCKET``) the notifications do nothing. See docs/DEPLOY.md.
+
+``limit_malloc_arenas()`` keeps a day-long run's memory flat (glibc; see its docstring).
 """
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import signal
@@ -22,6 +25,8 @@ import time
 log = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)   # systemd's stop, and Ctrl-C
+M_ARENA_MAX = -8       # glibc's mallopt parameter
+MALLOC_ARENAS = 2      # arenas for the whole process (glibc's default: 8 per core)
 
 
 class StopSignals:
@@ -98,3 +103,20 @@ class Service:
 
     def stopping(self) -> None:
         self.notify("STOPPING=1")
+
+
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """Caps glibc's malloc arenas for the threads started from now on; False where that cannot be
+    done (another C library), or ``$MALLOC_ARENA_MAX`` already says.
+
+    glibc gives threads their own arenas, up to 8 per core. The loop's threads and the libraries'
+    each free frame-sized arrays into theirs, and every arena keeps the pages it has held: the
+    live soak's RSS rose 30-45 MB over its first 1,500 frames and held 60-90 MB that malloc_trim
+    could hand back. With two arenas it stayed near 320 MB at the same CPU time per frame.
+    """
+    if os.environ.get("MALLOC_ARENA_MAX"):
+        return False
+    try:
+        return bool(ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, arenas))
+    except (OSError, AttributeError):
+        return False

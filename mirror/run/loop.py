@@ -22,7 +22,7 @@ from mirror.errors import MirrorError
 from mirror.io.output import Writer, save_snapshot
 from mirror.paths import DEFAULT_ENGINES
 from mirror.io.reconnect import reconnect
-from mirror.io.service import Service, StopSignals
+from mirror.io.service import Service, StopSignals, limit_malloc_arenas
 from mirror.io.source import ImageSource, Source, SourceLost, open_source
 from mirror.run.style_state import StyleState
 
@@ -116,6 +116,7 @@ def run(options: Options, source: Source | None = None, watch: Watch | None = No
     stats = Stats()
     watch = watch or Watch()
     service = Service()
+    limit_malloc_arenas()  # before the loop's threads start: a day-long run's memory stays flat
     with contextlib.ExitStack() as stack:
         # First in, so last out: a signal during the closing still only asks to stop.
         stop = stack.enter_context(StopSignals())

@@ -274,8 +274,9 @@ class FaultyBackend:
 
 
 class FaultySource(Source):
-    """A camera made of video files played in turn (a 30 fps clock across them), into which the
-    camera's faults are injected. ``reopen`` fails while the camera is away."""
+    """A camera made of video files played in turn (a 30 fps clock across them, from 0 again
+    when it is reopened, as a camera's), into which the camera's faults are injected. ``reopen``
+    fails while the camera is away."""
 
     live = True
     name = "camera:soak"
@@ -288,6 +289,7 @@ class FaultySource(Source):
         self._clip = 0
         self._video = VideoSource(videos[0])
         self._pending: list[np.ndarray] = []   # corrupt frames still to deliver
+        self._epoch = 0      # the index of the first frame since the camera was (re)opened: its clock's 0
         self.closed = False
 
     def _next_image(self) -> np.ndarray:
@@ -324,7 +326,7 @@ class FaultySource(Source):
                 image = nobody(image)
             elif fault.kind == "two_faces":
                 image = two_people(image)
-        return Frame(index, int(round(index * 1000.0 / STREAM_FPS)), image)
+        return Frame(index, int(round((index - self._epoch) * 1000.0 / STREAM_FPS)), image)
 
     def reopen(self) -> "FaultySource":
         injector = self._injector
@@ -336,6 +338,7 @@ class FaultySource(Source):
             if fault is not None and fault.kind == "camera_lost":
                 fault.ended = injector.read
                 fault.note = f"away {injector.plan.outage_seconds:.1f} s"
+            self._epoch = injector.read       # a camera reopened starts its clock again
         self.closed = False
         return self
 

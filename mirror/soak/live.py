@@ -15,6 +15,10 @@ or faster for it), and ``p95_ratio_all_frames`` over every frame. Each window al
 load average at its two ends, its CPU time per frame and its frame rate: the machine may be
 shared.
 
+RSS is sampled every 50 frames; its growth is the median of the last window's samples less that
+of the first's (a single sample moves by 10-20 MB as the C allocator hands back the top of its
+heap or keeps it), with the slope over the whole run after warm-up beside it.
+
 Frames are counted by index: ``frames_in`` came from the camera, ``frames_out`` were shown, and
 ``frames_refused`` were not pictures (a corrupt frame's wrong dtype, wrong shape or NaNs), which
 the loop refuses in their place. Anything else that reached the loop, killed a thread or ended
@@ -45,7 +49,7 @@ log = logging.getLogger(__name__)
 # What every live soak report holds (tests check them).
 REPORT_KEYS = ("exceptions", "frames_in", "frames_out", "frames_refused", "faults_injected", "faults",
                "rss_growth_mb", "p95_ratio", "worst_frame_ms", "shutdown_s", "load", "targets")
-RSS_EVERY = 100   # frames between two RSS samples
+RSS_EVERY = 50    # frames between two RSS samples
 TRACE_SAMPLES = 6  # with trace_memory: samples of Python's allocations after warm-up
 # The loop's own threads, which must be gone once it stops (the renderer's mask worker is the
 # process's, kept between runs).
@@ -56,7 +60,7 @@ LOOP_THREADS = ("mirror-capture", "mirror-track", "mirror-edit", "mirror-composi
 class LiveTargets:
     """What a live soak must meet."""
 
-    max_growth_mb: float = 10.0    # RSS after the run over RSS after warm-up
+    max_growth_mb: float = 10.0    # median RSS of the last window less that of the first after warm-up
     max_p95_ratio: float = 1.25    # latency p95 of the last window over the first
     max_recovery: int = 60         # frames from a fault's end to a live edit
     max_shutdown_s: float = 2.0    # SIGTERM to everything closed
@@ -139,8 +143,9 @@ class LiveSoak(Watch):
             window.mark(index)
         if index % RSS_EVERY == 0:
             self.rss[index // RSS_EVERY] = rss_mb()
-            log.info("frame %d shown, RSS %.1f MB, faults %d", index, self.rss[index // RSS_EVERY],
-                     len(self.injector.faults))
+            if index % 1000 == 0:
+                log.info("frame %d shown, RSS %.1f MB, faults %d", index, self.rss[index // RSS_EVERY],
+                         len(self.injector.faults))
         if self.rss_start is None and index >= self.warmup:
             self.rss_start = rss_mb()
             if self.trace_memory:
@@ -236,7 +241,7 @@ def _report(watch: LiveSoak, injector: Injector, stats, stopped: float, source: 
     ratio_all = round(last["p95_all_ms"] / first["p95_all_ms"], 3) \
         if first["p95_all_ms"] and last["p95_all_ms"] else None
     rss_end = watch.rss_end or rss_mb()
-    growth = round(rss_end - (watch.rss_start or rss_end), 1)
+    memory = _rss_figures(watch)
     frames_in = min(injector.read, watch.frames)
     faults = [fault.record() for fault in injector.faults]
     injected = [f for f in faults if f["started"] is not None and f["started"] >= 0]
@@ -255,9 +260,9 @@ def _report(watch: LiveSoak, injector: Injector, stats, stopped: float, source: 
         "faults": faults,
         "rss_start_mb": round(watch.rss_start or rss_end, 1),
         "rss_end_mb": round(rss_end, 1),
-        "rss_growth_mb": growth,
+        "rss_growth_end_mb": round(rss_end - (watch.rss_start or rss_end), 1),
+        **memory,
         "rss_trimmable_mb": _trimmable_mb(),
-        "rss_every_100_frames_mb": [round(float(v), 1) for v in watch.rss if not np.isnan(v)][::10],
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "p95_ratio": ratio,
         "p95_ratio_all_frames": ratio_all,
@@ -278,7 +283,7 @@ def _report(watch: LiveSoak, injector: Injector, stats, stopped: float, source: 
     report["targets"] = {
         "no_exceptions": report["exceptions"] == 0,
         "every_frame_kept": report["frames_lost"] == 0 and watch.refused == 3 * corrupt,
-        "rss_growth": growth <= targets.max_growth_mb,
+        "rss_growth": memory["rss_growth_mb"] is not None and memory["rss_growth_mb"] <= targets.max_growth_mb,
         "p95_ratio": ratio is not None and ratio <= targets.max_p95_ratio,
         "recovery": len(injected) == len(faults) and all(r is not None and r <= targets.max_recovery
                                                          for r in recovered),
@@ -293,6 +298,26 @@ def _report(watch: LiveSoak, injector: Injector, stats, stopped: float, source: 
 def passed(report: dict) -> bool:
     """Every target met."""
     return all(report["targets"].values())
+
+
+def _rss_figures(watch: LiveSoak) -> dict:
+    """RSS growth as the median of the samples in the last window less that in the first after
+    warm-up (one sample moves by 10-20 MB as the allocator hands back the top of its heap or
+    not), the least-squares slope after warm-up, and the median of each 1,000 frames."""
+    at = np.arange(len(watch.rss)) * RSS_EVERY
+    medians = []
+    for window in (watch.windows["first"], watch.windows["last"]):
+        part = watch.rss[(at >= window.start) & (at < window.end)]
+        medians.append(float(np.nanmedian(part)) if np.any(~np.isnan(part)) else None)
+    after = (at >= watch.warmup) & ~np.isnan(watch.rss)
+    slope = float(np.polyfit(at[after], watch.rss[after], 1)[0]) * 10_000 if after.sum() >= 3 else None
+    blocks = [watch.rss[i:i + 1000 // RSS_EVERY] for i in range(0, len(watch.rss), 1000 // RSS_EVERY)]
+    return {
+        "rss_growth_mb": round(medians[1] - medians[0], 1) if None not in medians else None,
+        "rss_window_medians_mb": [None if m is None else round(m, 1) for m in medians],
+        "rss_slope_mb_per_10k_frames": None if slope is None else round(slope, 2),
+        "rss_per_1000_frames_mb": [round(float(np.nanmedian(b)), 1) for b in blocks if np.any(~np.isnan(b))],
+    }
 
 
 def _trimmable_mb() -> float | None:
