@@ -116,7 +116,7 @@ class EditPlan:
             shows between the strands that stay), or None.
         reach: (S, S) float32 in [0, 1], for a shape that takes hair away, where it goes wherever
             it lies (``hair_change`` is about minus ``reach`` times the hair there), or None.
-        curl: texture styles: how strongly the hair is drawn wavy at amount 1 (``mirror.render.waves``).
+        curl: texture styles: how strongly the hair is drawn wavy at amount 1 (``mirror.render.texture``).
     """
 
     kind: str
@@ -131,7 +131,7 @@ class EditPlan:
     curl: float = 0.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class SkinGrain:
     """Bare scalp drawn anew, to be given the skin's fine grain, which a large face holds beyond
     the detail crop.
@@ -146,9 +146,10 @@ class SkinGrain:
     forehead: tuple[int, int, int, int]
 
 
-@dataclass
+@dataclass(frozen=True)
 class EditedFace:
-    """The renderer's output in the detail crop's space (``AlignedFace.detail``).
+    """The renderer's output in the detail crop's space (``AlignedFace.detail``), made whole by
+    ``HairRenderer.render`` (a later frame's copy is a new record: ``mirror.render.carry``).
 
     Attributes:
         crop: (R, R, 3) uint8 BGR, the rendered crop (equal to ``detail`` where nothing changes).
@@ -162,10 +163,10 @@ class EditedFace:
         source_weight: (R, R) float32 in [0, 1], how much of each pixel that copy is.
         grain: for bare scalp drawn anew (bald, receding), where it lies and the bare forehead
             whose fine grain it takes; or None.
-        lent: the frame's own fine detail for that copy and scalp (``mirror.render.compositor.lent_detail``:
+        lent: the frame's own fine detail for that copy and scalp (``mirror.render.lend.lent_detail``:
             a crop holds less than a large face in the frame), or None.
         removal: for hair taken away by a shape (bald, receding), what a later frame's hair is
-            taken away with (``mirror.render.retake``); or None.
+            taken away with (``mirror.render.remove.retake``); or None.
     """
 
     crop: np.ndarray
@@ -179,7 +180,7 @@ class EditedFace:
     removal: Removal | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Removal:
     """Hair taken away by a shape, kept for the later frames an edit is carried over to
     (``mirror.run.lagged``): their hair, which moves in the crop as a head turns, goes too.
@@ -203,7 +204,7 @@ class Removal:
     taken: np.ndarray
 
 
-@dataclass
+@dataclass(frozen=True)
 class LentDetail:
     """The drawn crop with the fine detail lent to drawn hair and scalp, on a grid ``scale`` times
     finer than the detail crop (detail-crop pixel (x, y) is grid point (scale * (x + 0.5) - 0.5,
@@ -226,7 +227,7 @@ class LentDetail:
     at: tuple[int, int]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Beyond:
     """An edit's reach past the crop's edge, on the frame's own pixels through ``mask``: a
     recolouring's (long hair: ``table``) or hair taken away above the crop (``fill``).

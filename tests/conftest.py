@@ -1,4 +1,5 @@
-"""Shared fixtures: the packaged photos, the shared data folder, headless Pygame."""
+"""Shared fixtures: the packaged photos, the shared data folder, headless Pygame, the mirror's
+still-photo pipeline and the packaged photos tracked through it."""
 from __future__ import annotations
 
 import os
@@ -14,6 +15,7 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 SHARED = os.environ.get("HAIR_MIRROR_DATA", os.path.join(ROOT, "..", "shared", "data"))
 CELEBA = os.path.join(SHARED, "celeba")
 VIDEOS = os.path.join(SHARED, "videos")
+ENGINES = os.environ.get("HAIR_MIRROR_ENGINES", os.path.join(ROOT, "engines"))
 
 
 def need(path: str) -> str:
@@ -56,3 +58,20 @@ def tracked(photos):
 
     with FaceTracker(static=True) as tracker:
         return [(name, image, tracker.process(image)) for name, image in photos]
+
+
+@pytest.fixture(scope="session")
+def pipeline():
+    """The mirror's pipeline for photos (``static``), on ONNX Runtime."""
+    from mirror.run.app import Pipeline
+
+    with Pipeline(ENGINES, "onnxruntime", static=True) as pipeline:
+        yield pipeline
+
+
+@pytest.fixture(scope="session")
+def faces(pipeline, photos):
+    """[(name, image, AlignedFace)] of the packaged photos, segmented."""
+    from mirror.types import Frame
+
+    return [(name, image, pipeline.track(Frame(0, 0, image))[1]) for name, image in photos]

@@ -4,8 +4,11 @@ import numpy as np
 import pytest
 
 from mirror.face.align import warp_to_crop
-from mirror.render.compositor import nonzero_box
-from mirror.render import GUIDE_EPS, color_stats, color_table, hair_matte, recolor, refine, to_lab
+from mirror.render.color import ColorParams, color_table, recolor
+from mirror.render.imaging import nonzero_box
+from mirror.render.lab import color_stats, to_lab
+from mirror.render.masks import MaskParams, refine
+from mirror.render.matte import MatteParams, hair_matte
 
 
 def plain_warp_to_crop(image, to_crop, size):
@@ -59,7 +62,7 @@ def test_refine_on_the_masks_box_is_the_whole_crops_guided_filter():
     mask = np.zeros((128, 128), np.float32)
     mask[10:60, 30:90] = cv2.GaussianBlur(rng.random((50, 60)).astype(np.float32), (0, 0), 3)
     up = cv2.resize(mask, (256, 256), interpolation=cv2.INTER_LINEAR)
-    whole = np.clip(cv2.ximgproc.guidedFilter(guide, up, 3, GUIDE_EPS), 0, 1)
+    whole = np.clip(cv2.ximgproc.guidedFilter(guide, up, 3, MaskParams().guide_eps), 0, 1)
     np.testing.assert_allclose(refine(mask, guide), whole, atol=1e-5)
     assert not refine(np.zeros((128, 128), np.float32), guide).any()
 
@@ -74,47 +77,46 @@ def test_the_vectorised_matte_is_the_plain_one(own):
     zone = rng.random((80, 80)).astype(np.float32)
     matte = hair_matte(lab, own, hair, skin, zone)
     # The plain computation, pixel by pixel as the matte is defined.
-    from mirror.render import (DEVIATION, MATTE_CONTRAST, MIX_CONTRAST, NOT_SKIN, OTHER_MIN, OTHER_SIGMA, SKIN_BESIDE,
-                               SKIN_LIGHT, WALL_MEAN, WALL_SHARE, WALL_WIDE)
+    params, deviation_limits = MatteParams(), ColorParams().deviation
     small = (20, 20)
     other = cv2.resize(np.clip(1.0 - 2.0 * hair, 0.0, 1.0), small, interpolation=cv2.INTER_AREA)
-    weight = cv2.GaussianBlur(other, (0, 0), OTHER_SIGMA * 20)
+    weight = cv2.GaussianBlur(other, (0, 0), params.other_sigma * 20)
     lab_small = cv2.resize(lab, small, interpolation=cv2.INTER_AREA)
-    beside = cv2.GaussianBlur(lab_small * other[..., None], (0, 0), OTHER_SIGMA * 20)
+    beside = cv2.GaussianBlur(lab_small * other[..., None], (0, 0), params.other_sigma * 20)
     beside = cv2.resize(beside / np.maximum(weight, 1e-3)[..., None], (80, 80), interpolation=cv2.INTER_LINEAR)
     # Where no wall is near: the wall's colour from farther off (off the face), and pixels near it.
     wall = other * (1.0 - cv2.resize(zone, small, interpolation=cv2.INTER_AREA))
-    gap = cv2.resize(1.0 - np.clip(weight / OTHER_MIN, 0.0, 1.0), (80, 80), interpolation=cv2.INTER_LINEAR)
+    gap = cv2.resize(1.0 - np.clip(weight / params.other_min, 0.0, 1.0), (80, 80), interpolation=cv2.INTER_LINEAR)
     mean = (lab_small * wall[..., None]).sum(axis=(0, 1)) / wall.sum()
-    far = ((cv2.GaussianBlur(lab_small * wall[..., None], (0, 0), WALL_WIDE * 20) + WALL_MEAN * mean)
-           / (cv2.GaussianBlur(wall, (0, 0), WALL_WIDE * 20) + WALL_MEAN)[..., None])
+    far = ((cv2.GaussianBlur(lab_small * wall[..., None], (0, 0), params.wall_wide * 20) + params.wall_mean * mean)
+           / (cv2.GaussianBlur(wall, (0, 0), params.wall_wide * 20) + params.wall_mean)[..., None])
     far = cv2.resize(far, (80, 80), interpolation=cv2.INTER_LINEAR)
     reach = own[0] - far
     toward = ((lab - far) * reach).sum(axis=-1) / (reach ** 2).sum(axis=-1)
     deviation = np.linalg.norm((lab - own[0]) / own[1], axis=-1)
-    spilled = (np.clip(1.0 - toward / WALL_SHARE, 0.0, 1.0)
-               * np.clip((np.linalg.norm(reach, axis=-1) - MATTE_CONTRAST[0]) / (MATTE_CONTRAST[1] - MATTE_CONTRAST[0]), 0.0, 1.0)
-               * np.clip((deviation - DEVIATION[0]) / (DEVIATION[1] - DEVIATION[0]), 0.0, 1.0) * gap)
+    spilled = (np.clip(1.0 - toward / params.wall_share, 0.0, 1.0)
+               * np.clip((np.linalg.norm(reach, axis=-1) - params.matte_contrast[0]) / (params.matte_contrast[1] - params.matte_contrast[0]), 0.0, 1.0)
+               * np.clip((deviation - deviation_limits[0]) / (deviation_limits[1] - deviation_limits[0]), 0.0, 1.0) * gap)
     assert spilled.max() > 0.5 or own[0, 0] < 5     # the test reaches that path (brown hair)
     weight = cv2.resize(weight, (80, 80), interpolation=cv2.INTER_LINEAR)
     span = own[0] - beside
     length = np.sqrt((span ** 2).sum(axis=-1))
     share = np.clip(((lab - beside) * span).sum(axis=-1) / np.maximum(length, 1e-3) ** 2, 0.0, 1.0)
-    sure = np.clip((length - MATTE_CONTRAST[0]) / (MATTE_CONTRAST[1] - MATTE_CONTRAST[0]), 0.0, 1.0)
-    plain = (1.0 - (1.0 - share) * sure * np.clip(weight / OTHER_MIN, 0.0, 1.0)) * (1.0 - spilled)
-    light = np.float32([SKIN_LIGHT, 1.0, 1.0])     # the skin's lightness counts less
-    skinlike = 1.0 - np.clip((np.linalg.norm((lab - skin) * light, axis=-1) - NOT_SKIN[0]) / (NOT_SKIN[1] - NOT_SKIN[0]),
+    sure = np.clip((length - params.matte_contrast[0]) / (params.matte_contrast[1] - params.matte_contrast[0]), 0.0, 1.0)
+    plain = (1.0 - (1.0 - share) * sure * np.clip(weight / params.other_min, 0.0, 1.0)) * (1.0 - spilled)
+    light = np.float32([params.skin_light, 1.0, 1.0])     # the skin's lightness counts less
+    skinlike = 1.0 - np.clip((np.linalg.norm((lab - skin) * light, axis=-1) - params.not_skin[0]) / (params.not_skin[1] - params.not_skin[0]),
                              0.0, 1.0)
     # ... unless what is beside is skin too and far from the hair: a mix the share weighs.
     # (on the quarter-size map of the colour beside, as that is)
-    beside_small = cv2.GaussianBlur(lab_small * other[..., None], (0, 0), OTHER_SIGMA * 20) \
-        / np.maximum(cv2.GaussianBlur(other, (0, 0), OTHER_SIGMA * 20), 1e-3)[..., None]
-    bare = np.clip((SKIN_BESIDE[1] - np.linalg.norm(beside_small[..., 1:] - skin[1:], axis=-1))
-                   / (SKIN_BESIDE[1] - SKIN_BESIDE[0]), 0.0, 1.0)
-    bare = bare * np.clip((np.linalg.norm(own[0] - beside_small, axis=-1) - MIX_CONTRAST[0])
-                          / (MIX_CONTRAST[1] - MIX_CONTRAST[0]), 0.0, 1.0)
+    beside_small = cv2.GaussianBlur(lab_small * other[..., None], (0, 0), params.other_sigma * 20) \
+        / np.maximum(cv2.GaussianBlur(other, (0, 0), params.other_sigma * 20), 1e-3)[..., None]
+    bare = np.clip((params.skin_beside[1] - np.linalg.norm(beside_small[..., 1:] - skin[1:], axis=-1))
+                   / (params.skin_beside[1] - params.skin_beside[0]), 0.0, 1.0)
+    bare = bare * np.clip((np.linalg.norm(own[0] - beside_small, axis=-1) - params.mix_contrast[0])
+                          / (params.mix_contrast[1] - params.mix_contrast[0]), 0.0, 1.0)
     # (... where the share is trusted)
-    bare = cv2.resize(bare.astype(np.float32), (80, 80), interpolation=cv2.INTER_LINEAR) * sure * np.clip(weight / OTHER_MIN, 0.0, 1.0)
+    bare = cv2.resize(bare.astype(np.float32), (80, 80), interpolation=cv2.INTER_LINEAR) * sure * np.clip(weight / params.other_min, 0.0, 1.0)
     plain = plain * (1.0 - skinlike * (1.0 - bare) * zone)
     assert bare.max() > 0.5 or own[0, 0] > 5         # ... and this one (black hair)
     np.testing.assert_allclose(matte, plain, atol=1e-5)

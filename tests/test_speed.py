@@ -15,7 +15,8 @@ import pytest
 from conftest import ROOT, VIDEOS, need
 from mirror.run.app import Pipeline
 from mirror.errors import MirrorError
-from mirror.run.lagged import LaggedEdit, rebase
+from mirror.render.carry import carry
+from mirror.run.lagged import LaggedEdit
 from mirror.run.pipelined import PipelinedRunner
 from mirror.io.source import ImageSource, Source, VideoSource
 from mirror.types import Frame
@@ -129,21 +130,21 @@ def test_pipelined_loop_keeps_every_frame_in_order_and_matches_the_plain_loop(vi
         assert np.abs(a.output.astype(np.int16) - b.output).mean() < 1.0, a.frame.index
 
 
-def test_rebase_carries_an_edit_over_to_the_next_crop(video_pipeline):
+def test_an_edit_is_carried_over_to_the_next_crop(video_pipeline):
     with VideoSource(clip()) as source:
         first, second = source.read(), source.read()
     _, then = video_pipeline.track(first)
     _, now = video_pipeline.track(second)
     bangs = video_pipeline.edit(first, then, video_pipeline.styles.get("bangs"))
     # New hair's copy and the frame's detail lent to it go with it (in the crop's frame).
-    carried = rebase(bangs, then, now)
+    carried = carry(bangs, then, now)
     assert carried.source is bangs.source and carried.source_weight is bangs.source_weight
     assert bangs.lent is not None and carried.lent is bangs.lent
     for name in ("blond", "bald"):
         edited = video_pipeline.edit(first, then, video_pipeline.styles.get(name))
-        same = rebase(edited, then, then)
+        same = carry(edited, then, then)
         assert np.abs(same.crop.astype(int) - edited.crop).max() <= 1
-        moved = rebase(edited, then, now)
+        moved = carry(edited, then, now)
         drawn = edited.replace > 0.99
         assert drawn.any() == (name == "bald")
         # Drawn anew: as drawn; recoloured: this crop's own pixels with the same change.
@@ -165,7 +166,7 @@ def test_rebase_carries_an_edit_over_to_the_next_crop(video_pipeline):
     _, now = video_pipeline.track(second)
     bald = video_pipeline.edit(first, then, video_pipeline.styles.get("bald"))
     assert bald.beyond is not None
-    carried = rebase(bald, then, now).beyond
+    carried = carry(bald, then, now).beyond
     # (and where it lay in the frame, above the crop: the top of the hair stays put as a face nods)
     assert (carried.mask >= bald.beyond.mask).all()
     kept = carried.mask == bald.beyond.mask
@@ -177,14 +178,14 @@ def test_rebase_carries_an_edit_over_to_the_next_crop(video_pipeline):
 def test_background_drawing_yields_to_the_frames_path():
     import threading
 
-    from mirror.render import _mask_worker
+    from mirror.render.memory import mask_worker
     from mirror.run.timing import BACKGROUND_NICE
 
     def nice() -> int:
         return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 
     own = nice()
-    assert _mask_worker().submit(nice).result() == min(own + BACKGROUND_NICE, 19)
+    assert mask_worker().submit(nice).result() == min(own + BACKGROUND_NICE, 19)
     lagged = LaggedEdit(lambda *args: None)
     try:
         deadline = time.monotonic() + 5.0                  # the worker lowers itself as it starts

@@ -444,7 +444,8 @@ def test_classifier_styles_and_evaluate_end_to_end(tiny_run, slice_dir, tmp_path
 def test_the_evaluations_view_recolours_hair_up_to_the_crops_edge_as_the_mirror_does(slice_dir):
     # The mirror follows hair past the crop's fading border in the frame (render.beyond); the
     # evaluation's view puts each crop in a frame that carries on its edges, so it does too.
-    from mirror.render import _near_hair, own_color, to_lab
+    from mirror.render.color import ColorParams, near_hair, own_color
+    from mirror.render.lab import to_lab
     from train.data import AlignedSet
     from train.evaluate import MirrorView
 
@@ -456,7 +457,7 @@ def test_the_evaluations_view_recolours_hair_up_to_the_crops_edge_as_the_mirror_
         face = view.face(r)
         lab = to_lab(face.crop)
         own = own_color(lab, face.hair)
-        return face.hair[0] > 0.9, np.zeros(face.hair.shape[1], bool) if own is None else _near_hair(lab[:1], own)[0] > 0.5
+        return face.hair[0] > 0.9, np.zeros(face.hair.shape[1], bool) if own is None else near_hair(lab[:1], own, ColorParams().deviation)[0] > 0.5
 
     # (faces whose sure hair reaches the top and is of the hair's own colour there, which is what
     # the mirror follows past the crop; a lighter streak there is not followed, in the mirror either)
@@ -554,7 +555,7 @@ def test_prior_only_refits_just_the_latent_prior(slice_dir, tmp_path, capsys):
 
 def test_colour_targets_carry_the_skin_of_the_faces_they_were_measured_on(slice_dir):
     from mirror.face.regions import face_interior
-    from mirror.render import to_lab
+    from mirror.render.lab import to_lab
     from train.colors import hair_colors
     from train.data import attribute_names
 
@@ -577,7 +578,7 @@ def test_colour_targets_carry_the_skin_of_the_faces_they_were_measured_on(slice_
 def test_the_gray_target_is_the_silver_of_the_gray_labelled_hair(slice_dir):
     # Gray-labelled hair: dark grey, silver, a light yellowed white and a dark warm grey. Gray's
     # target is the hair both lighter and less colourful than the median face's: the silver.
-    from mirror.render import from_lab, to_lab
+    from mirror.render.lab import from_lab, to_lab
     from train.colors import hair_colors
     from train.data import attribute_names
 

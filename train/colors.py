@@ -8,7 +8,7 @@ that attribute (for gray, those of them with silver hair: ``SILVER``), averaged 
 the median skin of the same faces (the face below the brows); written into
 ``ENGINES/styles.json`` as the style's ``color``. The mirror recolours a person's own hair to
 these statistics, moved by how the person's skin in the picture differs from that skin
-(``mirror.render.scene_target``: the picture's light and colour cast).
+(``mirror.render.color.scene_target``: the picture's light and colour cast).
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ import numpy as np
 from mirror.cli import setup_logging
 from mirror.errors import MirrorError
 from mirror.face.regions import face_interior
-from mirror.render import color_stats, to_lab
+from mirror.render.lab import color_stats, to_lab
 from train.data import attribute_names
 from train.directions import STYLES, has_style
 

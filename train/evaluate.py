@@ -119,7 +119,7 @@ class MirrorView:
         from mirror.edit.editor import HairEditor
         from mirror.render import HairRenderer
         from mirror.face.segment import HairSegmenter
-        from mirror.render.texture import TextureBank
+        from mirror.render.texture_bank import TextureBank
 
         model = load_model_files(engines)
         backend, _ = create_backend("onnxruntime-int8" if int8 else "onnxruntime", model)

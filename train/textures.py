@@ -1,4 +1,4 @@
-"""The hair texture bank the mirror lends to hair too flat to carry its own (``mirror.render.texture``).
+"""The hair texture bank the mirror lends to hair too flat to carry its own (``mirror.render.texture_bank``).
 
     python -m train.textures --data data/aligned128 --engines engines
 
@@ -24,7 +24,7 @@ from mirror.backends import load_model_files
 from mirror.cli import setup_logging
 from mirror.errors import MirrorError
 from mirror.face.segment import HairSegmenter
-from mirror.render.texture import PICK_SIZE, TextureBank
+from mirror.render.texture_bank import PICK_SIZE, TextureBank
 from train.data import SPLITS, attribute_names
 
 log = logging.getLogger(__name__)

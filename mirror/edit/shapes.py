@@ -4,7 +4,7 @@ Each style is a region in crop space built from the face-mesh landmarks (the hai
 the face oval's top, the eyebrows' arc, the skull outline) and scaled by the amount:
 
 - ``bangs``: a fringe from the hairline down over the forehead (to the brows at
-  amount 1; the renderer breaks its lower edge into strand ends, ``mirror.render.strand_tips``);
+  amount 1; the renderer breaks its lower edge into strand ends, ``mirror.render.grow.strand_tips``);
 - ``no_bangs``: the hair over the forehead goes;
 - ``receding``: the hairline moves back, furthest at the temples (an M), at small amounts at the
   temples only (its middle and a fringe hold); the hair on the side of the head and long hair
@@ -65,10 +65,10 @@ HANG_SOFT = 0.03     # ... softened over this (Gaussian sigma, share of the crop
 LONG_GAP = 0.04      # bald (with SIDES_FROM): long hair beside the face goes whole (``hangs_long``), its runs
                      # joined across gaps this tall (share of the crop: an earring, a strand apart), seen
                      # within this of the row halfway from the ear line to the mouth,
-LONG_SURE = 0.25     # ... where the segmenter is this sure of hair (d3's thin strands against her neck: 0.25-0.35),
+LONG_SURE = 0.25     # ... where the segmenter is this sure of hair (thin strands against a neck: 0.25-0.35),
                      # and goes wholly from there (not a ghost of it), not at all below LONG_FAINT (the neck)
 LONG_FAINT = 0.1
-LONG_APART = (0.03, 0.06)  # ... this far (share of the crop) out from the face halfway down to the mouth (d3's thin
+LONG_APART = (0.03, 0.06)  # ... this far (share of the crop) out from the face halfway down to the mouth (thin long
                      # hair: 0.02-0.04), and never as near as the second below the mouth (a beard along the
                      # jaw, joined to the sideburns, went with it)
 BEARD = 0.5          # ... nor under the chin within this share of the face's width at the mouth (a beard), and not
@@ -81,10 +81,10 @@ LONG_HOLD_MS = 3000  # ... and in video, a side so taken stays so for this long 
 class LongHold:
     """Video's memory of long hair (``hangs_long``): when (ms) each side of the head (left, right in
     the crop) was last taken for long hair by its own runs, and the frame's time ``now_ms``. A
-    head turned away hides the hair beside its cheek (d3, for up to 42 frames at a time), and the
+    head turned away hides the hair beside its cheek (for over a second at a time), and the
     hair below its jaw was left hanging from a horseshoe cut at eye level: such a side stays long
-    for LONG_HOLD_MS while hair hangs below its ear line (not for ever: dark wall below d12's
-    short hair was taken for it, and hair beside a beard would go)."""
+    for LONG_HOLD_MS while hair hangs below its ear line (not for ever: dark wall below
+    short hair can be taken for it, and hair beside a beard would go)."""
     now_ms: int = 0
     seen_ms: tuple[float, float] = (-np.inf, -np.inf)
 
@@ -268,7 +268,7 @@ def falls_past(hair: np.ndarray, region: np.ndarray) -> np.ndarray:
 def _certain(hair: np.ndarray, where: np.ndarray, long: bool) -> bool:
     """Whether a side taken for long hair (``long``) is surely hair: at least LONG_CERTAIN[1] of
     its hair ``where`` (S, S) bool is more than LONG_CERTAIN[0] sure (a dark wall or collar the
-    segmenter half takes for hair beside a short cut: 0-0.04 on CelebA 000123 and d12; long hair: 0.27-1)."""
+    segmenter half takes for hair beside a short cut: 0-0.04 beside short cuts; long hair: 0.27-1)."""
     if not long or not where.any():
         return False
     return bool((hair[where] > LONG_CERTAIN[0]).mean() >= LONG_CERTAIN[1])

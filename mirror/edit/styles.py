@@ -9,7 +9,7 @@ import numpy as np
 
 from mirror.errors import MirrorError
 from mirror.edit.shapes import ADD, REMOVE
-from mirror.render.waves import CURLS
+from mirror.render.texture import CURLS
 
 ORIGINAL = "original"
 SHAPES = ADD + REMOVE
@@ -37,7 +37,7 @@ class Style:
     color: np.ndarray | None = None    # colour styles: (2, 3) CIELAB mean and spread of the hair
     skin: np.ndarray | None = None     # ... and (3,) the CIELAB skin of the faces it was measured on
     mix: dict | None = None            # shape styles: {named shape: weight} (mirror.edit.shapes)
-    curl: float = 0.0                  # texture styles: how strongly the hair is drawn wavy (mirror.render.waves)
+    curl: float = 0.0                  # texture styles: how strongly the hair is drawn wavy (mirror.render.texture)
 
     def offset(self, latent: np.ndarray) -> np.ndarray:
         """The (Z,) latent change at strength 1 for a face whose latent is ``latent``.

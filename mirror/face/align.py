@@ -28,16 +28,20 @@ class Aligner:
         size: side of the square crop in pixels (one of SIZES).
         zoom: >1 shows more around the head, <1 less. 1.0 holds the whole hair of most people.
         lift: how far the crop centre sits above FFHQ's, in eye-to-mouth lengths (more headroom).
+        detail: also crop the same square ``detail`` times larger for the renderer (1: not).
     """
 
-    def __init__(self, size: int = 128, zoom: float = 1.0, lift: float = 0.1):
+    def __init__(self, size: int = 128, zoom: float = 1.0, lift: float = 0.1, detail: int = 1):
         if size not in SIZES:
             raise ValueError(f"crop size must be one of {SIZES}, got {size}")
         if not 0.5 <= zoom <= 2.0:
             raise ValueError(f"zoom must be in [0.5, 2], got {zoom}")
+        if detail < 1:
+            raise ValueError(f"detail must be at least 1, got {detail}")
         self.size = size
         self.zoom = zoom
         self.lift = lift
+        self.detail = detail
 
     def matrix(self, landmarks: np.ndarray) -> np.ndarray:
         """The (2, 3) float64 matrix taking frame pixels to crop pixels.
@@ -61,9 +65,11 @@ class Aligner:
         target = np.float32([[0, 0], [s, 0], [0, s]])
         return cv2.getAffineTransform(source, target).astype(np.float64)
 
-    def align(self, image: np.ndarray, face: Face, detail: int = 1) -> AlignedFace:
+    def align(self, image: np.ndarray, face: Face, detail: int | None = None) -> AlignedFace:
         """Crops ``face`` out of ``image`` (H, W, 3) uint8 BGR into an (S, S, 3) crop, and with
-        ``detail`` > 1 also into a (detail x S)-pixel crop of the same square for the renderer."""
+        ``detail`` > 1 (None: the aligner's own) also into a (detail x S)-pixel crop of the same
+        square for the renderer."""
+        detail = self.detail if detail is None else detail
         to_crop = self.matrix(face.landmarks)
         # One pyramid of the frame's part under the crop serves both crops (the detail crop's
         # level is the first step to the model crop's).

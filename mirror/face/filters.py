@@ -74,7 +74,7 @@ class HeadFilter:
     mouth, a blink). Its One Euro filter follows the head's own speed; the expression, the
     landmarks taken back into the first frame's pose, has a steadier one of its own. One filter
     over all the landmarks (speed shared) lagged a moving head by its mean speed: drawn hair slid
-    off it (d12: 20 px behind on average, against 11 px here), while a still head that talked was
+    off a nodding head (about twice as far behind on average), while a still head that talked was
     less steady.
 
     Args:

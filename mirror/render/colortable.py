@@ -1,7 +1,7 @@
-"""The recolouring as lookup tables: ``render.recolor``'s mapping of 8-bit colours, made once per
+"""The recolouring as lookup tables: ``mirror.render.color.recolor``'s mapping of 8-bit colours, made once per
 frame for the person's hair colour and applied with a few table look-ups per pixel.
 
-    table = render.color_table(own, target, amount)   # (2, 3) CIELAB statistics, as recolor's
+    table = color.color_table(own, target, amount)   # (2, 3) CIELAB statistics, as recolor's
     out = table.apply(bgr, core)                      # (H, W, 3) uint8 BGR, as recolor's output
 
 ``recolor`` moves each pixel's CIELAB offset from the hair's mean by a gain that depends on the
@@ -17,12 +17,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from mirror.render.lab import LAB_OFFSET as _LAB_OFFSET, LAB_SCALE as _LAB_SCALE, SUM as _SUM
 from mirror.types import EditedFace
 
-# The 8-bit CIELAB coding (mirror.render.to_lab / from_lab): L* in [0, 100] as 0..255, a*, b* + 128.
-_LAB_SCALE = np.float32([100.0 / 255.0, 1.0, 1.0])
-_LAB_OFFSET = np.float32([0.0, 128.0, 128.0])
-_SUM = np.ones((1, 3), np.float32)        # cv2.transform: the sum of a pixel's three channels
 _NO_CAP = 1e3                              # shift_cap's "the whole shift" (weights are at most 1)
 SHADED = (20.0, 35.0)                      # stretched: hair of this mean L* (none / all) keeps its shadows made lighter,
 DEEP = (10.0, 25.0)                        # ... wholly those this dark in L*, not at all from the second
@@ -31,17 +28,17 @@ HUE_MIN = 2.0                              # hue_signs: a new colour this close 
 
 
 class ColorTable:
-    """``render.recolor(lab, own, target, amount, core, mixed, weight)`` for 8-bit BGR pixels.
+    """``mirror.render.color.recolor(lab, own, target, amount, core, mixed, weight)`` for 8-bit BGR pixels.
 
     Args:
         own: (2, 3) float32 CIELAB mean and spread of the hair.
-        mean, ratio: (3,) the hair's new mean and each channel's stretch (``render.move``).
-        deviation: ``render.DEVIATION``: a pixel within deviation[0] of the hair's spreads is
+        mean, ratio: (3,) the hair's new mean and each channel's stretch (``color.move``).
+        deviation: ``ColorParams.deviation``: a pixel within deviation[0] of the hair's spreads is
             stretched, from deviation[1] on only shifted.
-        core: ``render.CORE``: the ``core`` mask from which (wholly at which) a pixel is hair.
-        far: ``render.FAR``: a pixel from far[0] of the hair's spreads is moved less, from far[1]
+        core: ``ColorParams.core``: the ``core`` mask from which (wholly at which) a pixel is hair.
+        far: ``ColorParams.far``: a pixel from far[0] of the hair's spreads is moved less, from far[1]
             not at all (unless ``core`` says it is hair).
-        spread_floor: ``render.SPREAD_FLOOR``: the spreads those distances are counted in are
+        spread_floor: ``ColorParams.spread_floor``: the spreads those distances are counted in are
             at least this (per channel).
         ceiling: ``shift_cap``'s: the lightest L* a pixel only shifted is made (None: any).
     """
@@ -78,7 +75,7 @@ class ColorTable:
                 is beside it.
             weight: (H, W) float32 in [0, 1], ``recolor``'s: how much of the move each pixel takes.
             lighten: a function of the recoloured (H, W) float32 8-bit L* codes and ``weight``
-                giving what to add to the codes (or None: nothing), e.g. ``mirror.render.texture.lighten``.
+                giving what to add to the codes (or None: nothing), e.g. ``mirror.render.texture_bank.lighten``.
         """
         lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB)
         radius = cv2.sqrt(cv2.transform(cv2.LUT(lab, self._distance), _SUM))
@@ -197,16 +194,6 @@ def shift_cap(lab: np.ndarray, own: np.ndarray, mean: np.ndarray, ceiling: float
     if not held_light:
         cap[..., 0] = _NO_CAP
     return np.clip(cap, 0.0, _NO_CAP).astype(np.float32)
-
-
-def blend(base: np.ndarray, over: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """(H, W, 3) uint8: ``base + weight * (over - base)`` (``weight`` (H, W) float32 in [0, 1],
-    or uint8 in [0, 255]), in 8 bits (within 1 of it: 4x faster than in float, on every frame the
-    wall is drawn past the crop)."""
-    if weight.dtype != np.uint8:
-        weight = cv2.convertScaleAbs(weight, alpha=255.0)
-    weight = cv2.merge([weight, weight, weight])
-    return cv2.add(cv2.multiply(over, weight, scale=1 / 255), cv2.multiply(base, 255 - weight, scale=1 / 255))
 
 
 def recolor_box(detail: np.ndarray, table: ColorTable, mask: np.ndarray, box: tuple[slice, slice],

@@ -1,133 +1,145 @@
-"""Hair texture for hair that has none of its own: real hair's fine pattern of light and shade,
-lent to a recolouring where the person's hair is too flat to carry one.
+"""Texture: the decodes' change of lightness laid on the person's own hair, and wavy hair drawn
+from it (``EditPlan.kind`` "texture").
 
-    bank = TextureBank.load("engines/hair_textures.npz")   # python -m train.textures
-    donor = bank.pick(mask, lightness=crop_l)              # whose hair covers this hair best, running its way
-    offset = lighten(codes, weight, bank.detail_at(donor, size)[box], bank.spread[donor],
-                     target_spread, gain)                  # to add to the recoloured L* codes
+    edited = Texture().draw(scene)
+    source, light, swung = waves(hair, top, size, curl)   # hair: (R, R) weight; top: per column, where it starts
+    wavy = cv2.remap(image, source, None, cv2.INTER_LINEAR) * light[..., None]   # moved where ``swung``
 
-Hair that a photo crushed to black keeps no strands: recoloured blond it is a flat tan, and the
-two-sample test spots it (blond's detectability 0.80 on people with dark hair against 0.61 on
-the rest). The bank holds the lightness pattern of real blond hair (L* less its local mean, on
-the sure hair) of training faces, in the aligned crop's coordinates, where every head sits in
-the same place: a donor's strands fall where the person's would.
+The model's decode of a wavy edit is too blurry to carry a curl (it only roughens the hair's
+light); real waves are a lateral swing of the strands, in locks that swing together, with bands
+of light across them where each wave turns towards the camera. The strands are taken to fall
+away from a point far above the head (down the sides, up and back over the top as a camera in
+front sees them), so the waves' bands run across the head, arched a little.
 """
 from __future__ import annotations
 
 import functools
-import os
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
-from mirror.errors import MirrorError
+from mirror.face.regions import chin_fade
+from mirror.render.base import Effect, Scene, finish
+from mirror.render.imaging import column_span, kernel_width
+from mirror.render.lab import to_lab
+from mirror.render.masks import MaskParams, editable, hair_mask
+from mirror.types import EditedFace
 
-PICK_SIZE = 32         # donors are matched on their hair masks at this size
-EXCESS = 0.3           # ... losing this much for their hair where the person has none
-ALONG = 0.5            # ... and gaining this much for strands that run as the person's do (-1 across, 1 along:
-                       # a donor's strands across hers were a plaid on d3 in blond and gray),
-RUNS_SIZE = 64         # ... which way they run measured at this size (at 128, half a millisecond more a frame in video)
-KEEP = 0.5             # in video, a new donor must match this much better than the one in use (at 0.05, d3 changed donor 4 times in 65 frames;
-                       # at 0.3 with ALONG, d12 4 times in 150)
-SAMPLE = 2000          # the hair's own lightness spread is measured on at most about this many pixels
+CURLS = {"wavy": 1.0}   # styles drawn as waves, and how strongly (their ``Style.curl``)
 
 
-class TextureBank:
-    """Donors' hair detail (``python -m train.textures``).
+@dataclass(frozen=True)
+class TextureParams:
+    """The texture's gain and the waves' shape (lengths as shares of the crop)."""
 
-    Attributes:
-        detail: (N, S, S) int8, L* offsets from the local mean times 1 / ``scale``, 0 off the hair.
-        scale: L* per unit of ``detail``.
-        hair: (N, PICK_SIZE, PICK_SIZE) float32 in [0, 1], each donor's sure hair.
-        spread: (N,) float32, the standard deviation of each donor's detail over its hair (L*).
-        runs: (N, PICK_SIZE * PICK_SIZE * 2) float32, which way each donor's strands run
-            (``strand_field``, flattened); run_strength: (N, PICK_SIZE * PICK_SIZE), how strongly.
-    """
-
-    def __init__(self, detail: np.ndarray, scale: float, hair: np.ndarray):
-        self.detail = np.asarray(detail, np.int8)
-        self.scale = float(scale)
-        self.hair = np.asarray(hair, np.float32)
-        if self.detail.ndim != 3 or len(self.detail) == 0 or self.hair.shape != (len(self.detail), PICK_SIZE, PICK_SIZE):
-            raise ValueError(f"texture bank of {self.detail.shape} details and {self.hair.shape} masks")
-        values = [d[d != 0].astype(np.float32) * self.scale for d in self.detail]
-        self.spread = np.float32([v.std() if len(v) else 0.0 for v in values])
-        runs = np.stack([strand_field(d.astype(np.float32), (d != 0).astype(np.float32)) for d in self.detail])
-        self.runs = runs.reshape(len(runs), -1)
-        self.run_strength = np.linalg.norm(runs, axis=-1).reshape(len(runs), -1)
-
-    @classmethod
-    def load(cls, path: str) -> TextureBank | None:
-        """The bank in ``path``; None if there is no such file (the mirror lends no texture).
-
-        Raises:
-            MirrorError: the file is there but cannot be read.
-        """
-        if not os.path.isfile(path):
-            return None
-        try:
-            with np.load(path) as data:
-                return cls(data["detail"], float(data["scale"]), data["hair"].astype(np.float32) / 255.0)
-        except (OSError, ValueError, KeyError, EOFError) as error:
-            raise MirrorError(f"broken hair texture bank: {path} ({error})") from None
-
-    def pick(self, mask: np.ndarray, current: int | None = None, lightness: np.ndarray | None = None) -> int:
-        """The donor whose hair best covers ``mask`` (R, R) float32 hair (with least hair beyond
-        it) and whose strands run most as those of the person's ``lightness`` (any square size;
-        None: coverage alone); ``current``: the one in use, kept unless another matches KEEP
-        better (no flicker)."""
-        small = cv2.resize(mask.astype(np.float32), (PICK_SIZE, PICK_SIZE), interpolation=cv2.INTER_AREA)
-        total = max(float(small.sum()), 1e-3)
-        score = (np.minimum(self.hair, small).sum(axis=(1, 2)) - EXCESS * np.maximum(self.hair - small, 0).sum(axis=(1, 2))) / total
-        if lightness is not None:
-            runs = strand_field(lightness.astype(np.float32), mask.astype(np.float32))
-            # (element-wise, not a matrix product: BLAS's threads spin on the frames' cores)
-            along = (self.runs * runs.ravel()).sum(axis=1)
-            strength = (self.run_strength * np.linalg.norm(runs, axis=-1).ravel()).sum(axis=1)
-            score += ALONG * along / np.maximum(strength, 1e-9)
-        best = int(np.argmax(score))
-        if current is not None and score[best] < score[current] + KEEP:
-            return current
-        return best
-
-    def detail_at(self, donor: int, size: int) -> np.ndarray:
-        """(size, size) float32 L* offsets of ``donor``'s hair at the renderer's resolution."""
-        return _resized(self, donor, size)
+    masks: MaskParams = field(default_factory=MaskParams)
+    texture_gain: tuple[float, float] = (0.75, 1.3)  # the hair's lightness changed by at most these factors
+    # A line up to twice glint[0] thin and glint[1] lighter (L*) than what is round it is a glint in
+    # the hair (an earring measures 56-94; lit strands under 22) ...
+    glint: tuple[float, float] = (0.012, 30.0)
+    still_round: float = 0.03        # ... and the hair this close to it keeps still
+    wavelength: float = 0.11         # one wave this long down the hair
+    swing: float = 0.016             # ... swinging the strands this far either side
+    # ... lit this much lighter on its crest and darker in its trough (of the lightness)
+    crest_light: float = 0.11
+    # ... at most this many times as much at a higher strength (at 3x, crests glowed)
+    crest_max: float = 1.5
+    lock_width: float = 0.05         # locks this wide (Gaussian sigma of the waves' phase across the hair)
+    lock_phase: float = 1.5          # ... out of step with each other by this (radians, the phase's spread)
+    root_calm: float = 0.18          # the waves grow from nothing at the hair's top over this
+    edge_calm: float = 0.02          # ... and swing less within this of the hair's edge: no wall drawn in
+    # the strands fall away from a point this far above the crop's top (crop sides)
+    fall_from: float = 1.5
 
 
-def strand_field(lightness: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """(PICK_SIZE, PICK_SIZE, 2) float32: which way the strands of ``lightness`` (S, S, any S) run
-    on ``weight`` (S, S) hair, measured at RUNS_SIZE: the structure tensor's doubled angle (cos,
-    sin) times its strength (two fields' agreement is their dot product)."""
-    lightness, weight = (cv2.resize(a, (RUNS_SIZE, RUNS_SIZE), interpolation=cv2.INTER_AREA) for a in (lightness, weight))
-    dx = cv2.Sobel(lightness, cv2.CV_32F, 1, 0, ksize=3)
-    dy = cv2.Sobel(lightness, cv2.CV_32F, 0, 1, ksize=3)
-    sigma = lightness.shape[0] / PICK_SIZE
-    xx, yy, xy = (cv2.GaussianBlur(a * weight, (0, 0), sigma) for a in (dx * dx, dy * dy, dx * dy))
-    return cv2.resize(cv2.merge([xx - yy, 2.0 * xy]), (PICK_SIZE, PICK_SIZE), interpolation=cv2.INTER_AREA)
+class Texture(Effect):
+    """The decodes' change of lightness, as a gain on the sure hair's own pixels, and at a curl
+    (``EditPlan.curl``) the hair drawn wavy."""
+
+    def __init__(self, params: TextureParams = TextureParams()):
+        self.params = params
+
+    def draw(self, scene: Scene) -> EditedFace:
+        params, aligned, plan = self.params, scene.aligned, scene.plan
+        detail = aligned.detail.astype(np.float32) / 255.0
+        landmarks = aligned.landmarks * aligned.scale
+        size = detail.shape[0]
+        hair = hair_mask(aligned, detail, params.masks)
+        keep_out = editable(landmarks, size, below_chin=True, params=params.masks) * chin_fade(landmarks, size)[:, None]
+        # Texture, not colour: the decodes' change of lightness, as a gain on the hair's own
+        # pixels (its colour kept; no grey wash on dark hair), less its mean over the hair, held
+        # within texture_gain, on the sure hair only (its edge over the wall would glow).
+        gain = (plan.edited.mean(axis=2) + 0.05) / (plan.recon.mean(axis=2) + 0.05)
+        gain = cv2.resize(gain, (size, size), interpolation=cv2.INTER_LINEAR)
+        edge = params.masks.hair_edge[1]
+        sure = np.clip((hair - edge) / (1.0 - edge), 0.0, 1.0) * keep_out
+        gain = np.clip(gain / max(float((gain * sure).sum() / max(sure.sum(), 1.0)), 1e-3), *params.texture_gain)
+        curl = plan.curl * plan.amount
+        if curl <= 0.0:
+            return finish(detail, detail * gain[..., None], sure, np.zeros((size, size), np.float32))
+        # A glint in the hair (a thin line far lighter than what is round it: jewellery, a clip)
+        # keeps still, and the hair round it: swung, a hoop earring was bent into an S.
+        moved = sure * (1.0 - _round_glints(aligned.detail, sure, params))
+        top = column_span(sure > 0.5)[0]
+        # Waves: the person's own hair swung side to side down its fall and lit on each crest,
+        # drawn anew where it swings (the frame's fine detail lent from where each pixel was
+        # copied); elsewhere the light's change is added onto the frame's own detail (drawn anew
+        # there too, a short fringe's fine strands came out softer).
+        source, light, swung = waves(moved, top, size, curl, params)
+        wavy = cv2.remap(detail, source, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        return finish(detail, wavy * (gain * light)[..., None], sure, sure * swung, source=source,
+                      source_weight=sure * swung)
 
 
-@functools.lru_cache(maxsize=8)
-def _resized(bank: TextureBank, donor: int, size: int) -> np.ndarray:
-    detail = bank.detail[donor].astype(np.float32) * bank.scale
-    if detail.shape[0] == size:
-        return detail
-    return cv2.resize(detail, (size, size), interpolation=cv2.INTER_LINEAR)
+def _round_glints(image: np.ndarray, sure: np.ndarray, params: TextureParams) -> np.ndarray:
+    """(R, R) float32, 1 within still_round of a glint in the hair ``sure`` (R, R) of ``image``
+    (R, R, 3) uint8: a line up to twice glint[0] thin and glint[1] lighter than what is round
+    it, inside the hair (the wall seen between the strands at its edge is no glint)."""
+    size = image.shape[0]
+    lightness = to_lab(image)[..., 0]
+    glint = cv2.subtract(lightness, cv2.morphologyEx(lightness, cv2.MORPH_OPEN,
+                                                     np.ones((kernel_width(params.glint[0], size),) * 2, np.uint8)))
+    round_it = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kernel_width(params.still_round, size),) * 2)
+    inside = cv2.erode((sure > 0.5).astype(np.uint8), round_it)
+    glints = ((glint > params.glint[1]) & (inside > 0)).astype(np.uint8)
+    return cv2.dilate(glints, round_it).astype(np.float32)
 
 
-def lighten(lightness: np.ndarray, weight: np.ndarray, detail: np.ndarray, detail_spread: float,
-            spread: float, gain: float) -> np.ndarray | None:
-    """(H, W) float32 to add to a recoloured box's 8-bit L* codes ``lightness`` (H, W; L* x 2.55):
-    a donor's ``detail`` (H, W) L* through ``weight`` (H, W) in [0, 1], as much as the sure hair's
-    own lightness spread falls short of ``spread`` (the target's, L*), times ``gain``; None if it
-    has enough (``ColorTable.apply`` adds it before leaving CIELAB)."""
-    sure = lightness[weight > 0.8]
-    if len(sure) < 20 or detail_spread <= 0:
-        return None
-    # An even sample: the spread of a few thousand pixels is as good.
-    sure = sure[::max(1, len(sure) // SAMPLE)] * (100.0 / 255.0)
-    own = 1.4826 * float(np.median(np.abs(sure - np.median(sure))))
-    amount = gain * np.sqrt(max(spread * spread - own * own, 0.0)) / detail_spread
-    if amount <= 0:
-        return None
-    return (amount * 255.0 / 100.0) * weight * detail
+def waves(hair: np.ndarray, top: np.ndarray, size: int, curl: float = 1.0, params: TextureParams = TextureParams()
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """((R, R, 2) float32 the pixel (x, y) each pixel of wavy hair is copied from, (R, R) float32
+    the lightness factor on it, (R, R) float32 in [0, 1] how far its waves swing there, of their
+    full swing): waves on ``hair`` (R, R) float32 in [0, 1], whose top in each column is ``top``
+    (R,) (rows; any value where a column has none), at ``curl`` times their full swing and light
+    (the light at most crest_max times).
+    Fixed to the crop: a head that moves carries its waves."""
+    phase, normal, grid = _field(size, params)
+    hair = np.asarray(hair, np.float32)
+    rows = np.arange(size, dtype=np.float32)[:, None]
+    # Calm at the roots, and near the hair's edge, where the swing would draw the wall in.
+    roots = np.clip((rows - top[None, :].astype(np.float32)) / (params.root_calm * size), 0.0, 1.0)
+    calm = max(int(round(max(params.edge_calm, curl * params.swing) * size)), 1)      # (at least as far as it swings)
+    inner = cv2.GaussianBlur(cv2.erode(hair, np.ones((2 * calm + 1,) * 2, np.uint8)), (0, 0), calm)
+    swung = roots * np.minimum(inner, hair)
+    swing = (curl * params.swing * size) * np.sin(phase) * swung
+    source = grid + swing[..., None] * normal
+    light = 1.0 + (min(curl, params.crest_max) * params.crest_light) * np.cos(phase) * roots * hair
+    return source, light.astype(np.float32), swung.astype(np.float32)
+
+
+@functools.lru_cache(maxsize=4)
+def _field(size: int, params: TextureParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """((R, R) float32 the waves' phase, (R, R, 2) float32 the unit direction across the strands,
+    (R, R, 2) float32 each pixel's own (x, y)) on a crop of ``size`` pixels: bands across the fall
+    from (size / 2, -fall_from * size), out of step lock by lock (a fixed random field)."""
+    grid_x, grid_y = np.meshgrid(np.arange(size, dtype=np.float32), np.arange(size, dtype=np.float32))
+    dx, dy = grid_x - size / 2.0, grid_y + params.fall_from * size
+    reach = np.sqrt(dx * dx + dy * dy)
+    noise = np.random.default_rng(0).standard_normal((size, size)).astype(np.float32)
+    # (smooth across the locks, longer down them: a lock stays in step along its length)
+    locks = cv2.GaussianBlur(noise, (0, 0), sigmaX=params.lock_width * size, sigmaY=2.0 * params.lock_width * size)
+    locks *= params.lock_phase / max(float(locks.std()), 1e-6)
+    phase = 2.0 * np.pi * (reach - params.fall_from * size) / (params.wavelength * size) + locks
+    normal = cv2.merge([dy / reach, -dx / reach])
+    return phase.astype(np.float32), normal.astype(np.float32), cv2.merge([grid_x, grid_y])

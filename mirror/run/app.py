@@ -18,18 +18,18 @@ import numpy as np
 
 from mirror.face.align import Aligner
 from mirror.backends import create_backend, load_model_files
-from mirror.render.compositor import Compositor, lent_detail
+from mirror.render.compositor import Compositor
 from mirror.edit.editor import HairEditor, to_tensor
 from mirror.errors import MirrorError
 from mirror.face.filters import HeadFilter
 from mirror.paths import DEFAULT_ENGINES
 from mirror.render.plate import BackgroundPlate
 from mirror.face.regions import HEAD_POINTS
-from mirror.render import DETAIL, HairRenderer
+from mirror.render import HairRenderer
 from mirror.face.segment import HairSegmenter
 from mirror.io.source import as_bgr, read_image
 from mirror.edit.styles import Style
-from mirror.render.texture import TextureBank
+from mirror.render.texture_bank import TextureBank
 from mirror.run.timing import add_timing, timing_scope
 from mirror.face.tracker import FaceTracker
 from mirror.types import AlignedFace, EditedFace, Frame, Result
@@ -62,14 +62,15 @@ class Pipeline:
             self._stack.close()
             raise
         self.static = static
-        self.aligner = Aligner(model.size)
+        # The renderer draws at twice the model's crop side: about the face's own resolution in a
+        # 720p webcam frame, so drawn hair is not a blurred upscale.
+        self.aligner = Aligner(model.size, detail=2)
         self.renderer = HairRenderer(video=not static, textures=TextureBank.load(model.textures))
         # A photo has no wall to learn: the renderer fills it in from around.
         self.plate = None if static else BackgroundPlate()
         self.compositor = Compositor()
         self.styles = self.editor.styles
-        # Steady at rest, quick on a real move: the head's pose and its expression apart (measured
-        # on d13.mp4 and d12.mp4: docs/SPEED.md).
+        # Steady at rest, quick on a real move: the head's pose and its expression apart (docs/SPEED.md).
         self._landmarks = HeadFilter(HEAD_POINTS)
 
     def process(self, frame: Frame, style: Style, strength: float = 1.0) -> Result:
@@ -98,7 +99,7 @@ class Pipeline:
         if not self.static:
             face.landmarks = self._landmarks(face.landmarks, frame.timestamp_ms / 1000.0)
         start = time.perf_counter()
-        aligned = self.aligner.align(image, face, DETAIL)
+        aligned = self.aligner.align(image, face)
         add_timing("align", start)
         start = time.perf_counter()
         aligned.hair, aligned.person = self.segmenter(aligned.crop, frame.timestamp_ms)
@@ -119,8 +120,7 @@ class Pipeline:
         start = time.perf_counter()
         if self.plate is not None:
             self.plate.update(frame.image, aligned.to_crop, np.maximum(aligned.person, aligned.hair))
-        edited = self.renderer.render(aligned, plan, self.plate)
-        edited.lent = lent_detail(frame.image, edited, aligned.detail_to_crop)
+        edited = self.renderer.render(aligned, plan, self.plate, frame.image)
         add_timing("render", start)
         return edited
 
@@ -153,7 +153,7 @@ class Pipeline:
             face = tracker.process(image)
         if face is None:
             raise MirrorError(f"no face found in the reference photo {path}")
-        crop = self.aligner.align(image, face).crop
+        crop = self.aligner.align(image, face, detail=1).crop
         latent = self.editor.backend.encode(to_tensor(crop))[0]
         return self.styles.exemplar(os.path.basename(path), latent)
 

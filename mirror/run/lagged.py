@@ -6,7 +6,7 @@
 
 Planning and rendering a shape style (bald, bangs) costs more than a camera frame's time on a
 small CPU. Here it runs on a worker thread as often as it can, and each frame gets the newest
-finished edit, carried over to this frame's crop (``rebase``). The crop is aligned to the face,
+finished edit, carried over to this frame's crop (``carry``). The crop is aligned to the face,
 so the edit follows the head; only what it draws updates at the worker's rate. The first frame
 of a style (and of a face) is edited at once, so a style never shows late; a head that has not
 moved since the edit shown is drawn anew only now and then (``stale``). A recolouring runs
@@ -16,27 +16,21 @@ replaced: the next frame is edited anew at once, so the worker's error never rea
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 import time
 from typing import Callable, NamedTuple
 
-import cv2
 import numpy as np
 
-from mirror.face.align import invert
-from mirror.render.compositor import nonzero_box, relend
-from mirror.face.regions import HEAD_POINTS, edge_strips
-from mirror.render import retake
+from mirror.face.regions import HEAD_POINTS
+from mirror.render.carry import carry
 from mirror.edit.styles import Style
 from mirror.run.timing import add_timing, run_in_background, stage_timings, timing_scope
-from mirror.types import AlignedFace, Beyond, EditedFace, Frame
+from mirror.types import AlignedFace, EditedFace, Frame
 
 log = logging.getLogger(__name__)
 
-LENT_STALE = 6.0   # a carried edit redraws its lent grid where that shows the crop's change this stale
-                   # (the grid's weight times the change, summed over B, G and R)
 CARRY_REACH = 0.02  # an edit is carried only while the head has moved less than this in the crop since
                     # (the mean of its HEAD_POINTS, share of the crop); farther, it is made anew at once
 REDRAW_REACH = 0.004  # the worker draws anew once the head has moved this far since the edit shown ...
@@ -58,66 +52,6 @@ class _Shown(NamedTuple):
     ms: int
 
 
-def rebase(edited: EditedFace, then: AlignedFace, now: AlignedFace) -> EditedFace:
-    """An edit of an earlier frame's crop (``then``) carried over to ``now``'s crop: what it
-    drew anew (``replace``) as drawn, what it changed (a recolouring) as that change added onto
-    the new crop; the rest (new hair's copy, the detail lent, the wall drawn past the crop where
-    hair was taken away) goes with it, as it does with the head (without the last, the live
-    mirror showed the hair above a bald head on every frame but the first). Hair taken away
-    is taken from ``now``'s hair too (``retake``): it moves in the crop as a head turns."""
-    # crop + (1 - replace) * (now - then), in OpenCV (NumPy's float arithmetic cost 3 ms a frame).
-    keep = cv2.merge([cv2.subtract(1.0, edited.replace)] * 3)
-    change = cv2.multiply(cv2.subtract(now.detail, then.detail, dtype=cv2.CV_32F), keep)
-    edited = dataclasses.replace(edited, crop=cv2.add(edited.crop, change, dtype=cv2.CV_8U))
-    if edited.beyond is not None and edited.beyond.drawn is not None:
-        edited.beyond = _held_above(edited.beyond, then, now)
-    drawn = edited.replace
-    if edited.removal is not None and now.hair is not None and now.person is not None:
-        edited = retake(edited, now.hair, now.person)
-    if edited.lent is not None:
-        # (the compositor draws the lent grid, not the crop: drawn anew, and not on it, the
-        # crop showed only through the change it added; redrawn only round what changed, piece
-        # by piece: the grid is large)
-        boxes = []
-        if edited.replace is not drawn:
-            stats = cv2.connectedComponentsWithStats(cv2.compare(edited.replace, drawn, cv2.CMP_NE))[2]
-            boxes = [((y, y + h), (x, x + w)) for x, y, w, h, _ in stats[1:]]
-        # ... and where the grid half draws the crop at its fading edge, over a frame that has
-        # changed there since (d3 nodding: the wall the edit drew at the crop's top edge showed
-        # through as a lighter band with square ends over the hair of the frame carried to);
-        # one piece a side
-        for rows, cols in edge_strips(drawn.shape[0]):
-            box = nonzero_box(np.abs(change[rows, cols]).sum(axis=2) * drawn[rows, cols] > LENT_STALE)
-            if box is not None:
-                (y0, y1), (x0, x1) = box
-                boxes.append(((rows.start + y0, rows.start + y1), (cols.start + x0, cols.start + x1)))
-        if boxes:
-            edited.lent = relend(edited.lent, edited, boxes)
-    return edited
-
-
-def _held_above(beyond: Beyond, then: AlignedFace, now: AlignedFace) -> Beyond:
-    """The wall drawn where hair was taken away above the crop of ``now``, by an edit made on
-    ``then`` (in its crop, or past it: ``beyond.drawn``), as carried with the head and also as it
-    lay in the frame. The crop is aligned to the face, and a face that nods moves in it while the
-    top of the hair stays put (d3: the crop's top 15 frame pixels lower five frames on, the
-    hair's where it was): carried with the face only, the top of the old hair showed as an arc
-    over the bald head."""
-    size, half = beyond.mask.shape[0], beyond.mask.shape[0] // 4
-    move = np.vstack([now.to_outer, [0, 0, 1]]) @ np.vstack([invert(then.to_outer), [0, 0, 1]])
-    stayed = cv2.warpAffine(beyond.drawn, move[:2], (size, size), flags=cv2.INTER_LINEAR)
-    # (above the crop only, ``Compositor``'s top band: carried so beside it too, the wall cost
-    # the composite 1.6 ms a frame for little; below it lie the neck and shoulders)
-    stayed[half + beyond.inset:] = 0
-    weight = cv2.extractChannel(stayed, 3).astype(np.float32) * (1.0 / 255)
-    ahead = (weight > beyond.mask).view(np.uint8)
-    if not ahead.any():
-        return beyond
-    fill = beyond.fill.copy()
-    cv2.copyTo(cv2.cvtColor(stayed, cv2.COLOR_BGRA2BGR), ahead, fill)
-    return Beyond(np.maximum(beyond.mask, weight), fill=fill, inset=beyond.inset)
-
-
 def moved(then: AlignedFace, now: AlignedFace) -> float:
     """How far the head has moved in the crop from ``then`` to ``now``: the mean distance of its
     HEAD_POINTS, as a share of the crop's side."""
@@ -133,7 +67,7 @@ def stale(then: AlignedFace, then_ms: int, now: AlignedFace, now_ms: int) -> boo
 
 
 def still_fits(then: AlignedFace, now: AlignedFace) -> bool:
-    """Whether an edit of ``then``'s crop can be carried over to ``now``'s (``rebase``): the crop
+    """Whether an edit of ``then``'s crop can be carried over to ``now``'s (``carry``): the crop
     follows the face's position, size and roll, not its nodding or turning, which move the head in
     the crop. A head nodding fast (d12) moved 3-4 % of the crop in the six frames a bald drawing
     took, and the drawing carried over lay off it: a bare plate above the head, a strand of the
@@ -182,7 +116,7 @@ class LaggedEdit:
         if usable:
             start = time.perf_counter()
             stage_timings().update(result.timings)
-            edited = rebase(result.edited, result.aligned, aligned)
+            edited = carry(result.edited, result.aligned, aligned)
             add_timing("rebase", start)
             return edited
         # A new style, a recolouring, a head moved too far for the last edit, or no face: edit now

@@ -56,6 +56,7 @@ def add_timing(name: str, start: float) -> float:
 def run_in_background() -> None:
     """Lowers the calling thread's priority by BACKGROUND_NICE (Linux; elsewhere nothing)."""
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + BACKGROUND_NICE)
     except (AttributeError, OSError):
         pass

@@ -1,0 +1,165 @@
+"""The frame's own fine detail, lent to what the renderer drew anew: a crop holds less than a
+large face in the frame.
+
+    lent = lent_detail(frame, edited, aligned.detail_to_crop)   # LentDetail, or None
+    lent = relend(lent, edited, boxes)                          # redrawn in boxes, on a later frame
+
+Hair drawn as a copy of the person's own takes the frame's pixels where it was copied from; bare
+scalp takes a fine grain as strong as the bare forehead's. Both are added to the drawn crop
+upsampled onto a grid as fine as the frame's pixels, in the crop's frame, so an edit carried over
+to later frames carries them too.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from mirror.face.align import invert, transform_points
+from mirror.render.imaging import nonzero_box, with_weight, within
+from mirror.types import EditedFace, LentDetail
+
+
+@dataclass(frozen=True)
+class LendParams:
+    """How much of the frame's fine detail is lent, and where."""
+
+    # frame pixels per detail-crop pixel from which the frame has fine detail to lend
+    lend_from: float = 1.25
+    lend_sigma: float = 0.6   # ... finer than this many detail-crop pixels (Gaussian sigma)
+    # ... and at most this strong (grey levels: a skin pore or a wall's edge copied with the hair)
+    lend_limit: int = 40
+    grain_tile: int = 256     # grid points: a bare scalp's grain, a fixed noise, repeats this far apart
+
+
+def lent_detail(frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray, params: LendParams = LendParams()
+                ) -> LentDetail | None:
+    """The fine detail a large face holds beyond the detail crop, for what the renderer drew anew:
+    for hair drawn as a copy of the person's own, the frame's pixels where it was copied from
+    (``edited.source``, through ``edited.source_weight``); for bare scalp, a fine grain as strong
+    as the bare forehead's (``edited.grain``). Added to the drawn crop upsampled onto a grid as
+    fine as the frame's pixels, in the crop's frame (so an edit carried over to later frames
+    carries it too). None where the frame is no sharper than the crop (a small face: the crop is
+    all there is) or nothing was drawn.
+
+    Args:
+        frame: (H, W, 3) uint8, the frame the edit was made on; to_crop: its detail-crop matrix.
+    """
+    per = 1.0 / np.sqrt(abs(np.linalg.det(to_crop[:, :2])))     # frame pixels per crop pixel
+    weights = [w for w in (edited.source_weight if edited.source is not None else None,
+                           edited.grain.weight if edited.grain is not None else None) if w is not None]
+    box = nonzero_box(np.maximum.reduce(weights) > 1.0 / 255) if weights and per >= params.lend_from else None
+    if box is None:
+        return None
+    (top, bottom), (left, right) = box
+    # (as fine as the frame's pixels: 1.5 times as fine kept the finest strands a little sharper,
+    # but cost three times as much on a bald dome's area)
+    scale = int(np.ceil(per))
+    size = ((right - left) * scale, (bottom - top) * scale)
+    fine = None
+    if edited.source is not None:
+        # Where each grid point's copy came from, in the frame, and its weight.
+        source = cv2.transform(edited.source[top:bottom, left:right], invert(to_crop).astype(np.float32))
+        source = cv2.resize(source, size, interpolation=cv2.INTER_LINEAR)
+        weight = cv2.resize(edited.source_weight[top:bottom, left:right], size, interpolation=cv2.INTER_LINEAR)
+        copy = cv2.remap(frame, source, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        detail = cv2.subtract(copy, cv2.GaussianBlur(copy, (0, 0), params.lend_sigma * scale), dtype=cv2.CV_16S)
+        np.clip(detail, -params.lend_limit, params.lend_limit, out=detail)
+        fine = cv2.multiply(detail, cv2.cvtColor(weight, cv2.COLOR_GRAY2BGR), dtype=cv2.CV_16S)
+    if edited.grain is not None:
+        spread = _grain_spread(frame, edited.grain.forehead, to_crop, per, params)
+        weight = cv2.resize(edited.grain.weight[top:bottom, left:right], size, interpolation=cv2.INTER_LINEAR)
+        # (fixed to the crop, so it moves with the head and does not flicker)
+        grain = cv2.multiply(_grain_pattern(scale, (top * scale, left * scale), size[::-1], params), weight)
+        grain = cv2.transform(grain[..., None], spread[:, None])
+        fine = grain if fine is None else cv2.add(fine, grain, dtype=cv2.CV_16S)
+    # The drawn crop and its weight on the grid, the detail added in its box: each frame then warps
+    # one image (two warps and an add cost bald 2 ms at the compose stage's median, waiting for
+    # the GIL behind the render thread).
+    side = (edited.crop.shape[0] * scale,) * 2
+    drawn = with_weight(cv2.resize(edited.crop, side, interpolation=cv2.INTER_LINEAR),
+                        cv2.resize(edited.replace, side, interpolation=cv2.INTER_LINEAR))
+    # (as its lighter and darker parts, in uint8: int16 added to uint8 has no vectorised code,
+    # and a carried edit adds it again on every frame: ``relend``)
+    none = np.zeros(fine.shape[:2], np.uint8)
+    lighter = cv2.merge([*cv2.split(cv2.convertScaleAbs(np.maximum(fine, 0))), none])
+    darker = cv2.merge([*cv2.split(cv2.convertScaleAbs(np.minimum(fine, 0))), none])
+    lent = LentDetail(drawn, scale, lighter, darker, (top * scale, left * scale))
+    _add_detail(lent, drawn, (0, 0))
+    return lent
+
+
+def relend(lent: LentDetail, edited: EditedFace, boxes: list[tuple[tuple[int, int], tuple[int, int]]]) -> LentDetail:
+    """``lent`` with ``edited``'s crop and weight drawn anew on its grid in the detail-crop boxes
+    ``boxes`` (each ((top, bottom), (left, right))), its detail added (an edit carried over to
+    a later frame and redrawn there: ``mirror.run.lagged``)."""
+    size, scale = edited.crop.shape[0], lent.scale
+    drawn = lent.drawn.copy()
+    for (top, bottom), (left, right) in boxes:
+        # (from a pixel round the box: the grid's points at its edge lie between it and the next)
+        y0, x0 = max(top - 1, 0), max(left - 1, 0)
+        y1, x1 = min(bottom + 1, size), min(right + 1, size)
+        grid = ((x1 - x0) * scale, (y1 - y0) * scale)
+        gy0, gx0 = top * scale, left * scale
+        box = np.s_[gy0 - y0 * scale:bottom * scale - y0 * scale, gx0 - x0 * scale:right * scale - x0 * scale]
+        part = cv2.resize(with_weight(edited.crop[y0:y1, x0:x1], edited.replace[y0:y1, x0:x1]), grid,
+                          interpolation=cv2.INTER_LINEAR)[box]
+        _add_detail(lent, part, (gy0, gx0))
+        drawn[gy0:bottom * scale, gx0:right * scale] = part
+    return LentDetail(drawn, scale, lent.lighter, lent.darker, lent.at)
+
+
+def _add_detail(lent: LentDetail, part: np.ndarray, at: tuple[int, int]) -> None:
+    """Adds ``lent``'s detail, in place, to ``part``, the piece of its grid from point ``at``
+    (top, left), where the two meet."""
+    (dy, dx), (height, width) = lent.at, lent.lighter.shape[:2]
+    piece = (at[1], at[0], at[1] + part.shape[1], at[0] + part.shape[0])
+    held = (dx, dy, dx + width, dy + height)
+    inner, detail = within(held, piece), within(piece, held)
+    if inner is not None:
+        part[inner] = cv2.subtract(cv2.add(part[inner], lent.lighter[detail]), lent.darker[detail])
+
+
+def _grain_spread(frame: np.ndarray, forehead: tuple[int, int, int, int], to_crop: np.ndarray, per: float,
+                  params: LendParams = LendParams()) -> np.ndarray:
+    """(3,) float32: the robust spread of the frame's detail finer than lend_sigma crop pixels
+    over the bare forehead (``forehead``, a detail-crop box), per channel."""
+    x0, y0, x1, y1 = forehead
+    corners = transform_points(np.float64([[x0, y0], [x1, y0], [x0, y1], [x1, y1]]), invert(to_crop))
+    # (the box inside the four corners, turned with the head)
+    xs, ys = np.sort(corners[:, 0]), np.sort(corners[:, 1])
+    height, width = frame.shape[:2]
+    left, right = max(int(np.ceil(xs[1])), 0), min(int(xs[2]), width)
+    top, bottom = max(int(np.ceil(ys[1])), 0), min(int(ys[2]), height)
+    if right - left < 3 or bottom - top < 3:
+        return np.zeros(3, np.float32)
+    patch = frame[top:bottom, left:right].astype(np.float32)
+    detail = patch - cv2.GaussianBlur(patch, (0, 0), params.lend_sigma * per)
+    # (every other pixel: as good, and the median a third of the time)
+    spread = 1.4826 * np.median(np.abs(detail[::2, ::2].reshape(-1, 3)), axis=0)
+    # (held so that the grain's strongest (4 spreads) stays within lend_limit)
+    return np.minimum(spread, params.lend_limit / 4.0).astype(np.float32)
+
+
+_GRAIN: dict[tuple, np.ndarray] = {}
+
+
+def _grain_pattern(scale: int, origin: tuple[int, int], shape: tuple[int, int], params: LendParams = LendParams()) -> np.ndarray:
+    """(h, w) float32: unit-spread noise with the spectrum of detail finer than lend_sigma crop
+    pixels on a grid of ``scale`` points a crop pixel, at most 4 spreads either way, from grid
+    point ``origin`` (rows, columns), repeating every grain_tile points."""
+    key = (scale, params.grain_tile, params.lend_sigma)
+    if key not in _GRAIN:
+        noise = np.random.default_rng(0).standard_normal((params.grain_tile, params.grain_tile)).astype(np.float32)
+        # (blurred as a tile among copies of itself, so it repeats without a seam)
+        tiled = cv2.GaussianBlur(np.tile(noise, (3, 3)), (0, 0), params.lend_sigma * scale)
+        noise -= tiled[params.grain_tile:2 * params.grain_tile, params.grain_tile:2 * params.grain_tile]
+        noise = np.clip(noise / (1.4826 * float(np.median(np.abs(noise)))), -4.0, 4.0)
+        _GRAIN[key] = np.tile(noise, (3, 3))     # (a window of up to two tiles needs no wrap)
+    pattern = _GRAIN[key]
+    if max(shape) > 2 * params.grain_tile:
+        return pattern[np.ix_((origin[0] + np.arange(shape[0])) % params.grain_tile,
+                              (origin[1] + np.arange(shape[1])) % params.grain_tile)]
+    top, left = origin[0] % params.grain_tile, origin[1] % params.grain_tile
+    return pattern[top:top + shape[0], left:left + shape[1]]

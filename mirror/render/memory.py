@@ -1,0 +1,118 @@
+"""What the renderer remembers between a video's frames, and how the crop moved since.
+
+    memory = Memory()
+    seen = memory.next_frame(plan.kind)       # what the last frame drew, to follow (then forgotten)
+    own = follow(memory.own_color, own, rate) # a measure smoothed over the frames
+
+The crop follows the face's landmarks, so a measure or a drawing kept from an earlier frame is
+carried to this frame's crop by the crop's move since (``crop_move``).
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import functools
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from mirror.run.timing import run_in_background
+
+IDENTITY = np.float64([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+
+
+@dataclass
+class Seen:
+    """What one frame drew that the next frame follows (forgotten after a frame without it).
+
+    Attributes:
+        bay: (R, R) float32, new hair's bay of bare skin (``grow``).
+        strands: (R, R, 3) float32, new hair's colours (``grow``).
+        lent_at: ((2, 3) from the donor's crop to this frame's crop, (2, 3) the frame-to-crop
+            matrix it was made for): where lent strands lie (``recolor``).
+        lent: (R, R) float32, the lent strands' detail (``recolor``).
+    """
+
+    bay: np.ndarray | None = None
+    strands: np.ndarray | None = None
+    lent_at: tuple[np.ndarray, np.ndarray] | None = None
+    lent: np.ndarray | None = None
+
+
+class Memory:
+    """The renderer's memory of one person in one video (a photo uses it for one frame only)."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        """Forgets the person (the face was lost)."""
+        self.own_color: np.ndarray | None = None    # the hair's measured colour (2, 3), followed
+        self.skin: np.ndarray | None = None         # ... and the face's skin (3,)
+        # The recolouring mask: (mask, box, mixed, mix) in use, how many frames it has served, whether
+        # it was made for hair made darker, and the next one, in the making on the worker thread ...
+        self.color_mask: tuple | None = None
+        self.mask_uses = 0
+        self.mask_darker = False
+        self.next_mask: concurrent.futures.Future | None = None
+        # ... and the frame-to-crop matrices (2, 3) of the crops the two were made from.
+        self.mask_from: np.ndarray | None = None
+        self.next_from: np.ndarray | None = None
+        self.last_crop: np.ndarray | None = None    # the last frame's frame-to-crop matrix (the head's speed)
+        self.donor: int | None = None               # the texture bank's donor lending strands
+        self.capped: bool | None = None             # whether the head was under a cap (``grow``)
+        self.dome: np.ndarray | None = None         # a bare scalp's median colour, BGR (``scalp``)
+        self.seen = Seen()                          # what this frame draws, for the next
+
+    def next_frame(self, kind: str) -> Seen:
+        """Starts a frame of an edit of ``kind``: returns what the last frame drew (``Seen``), and
+        forgets it (nothing of it is carried across a frame drawn without it); a recolouring mask
+        is never carried across another kind of edit."""
+        if kind != "color":
+            self.color_mask = self.next_mask = None
+        last, self.seen = self.seen, Seen()
+        return last
+
+
+def follow(before: np.ndarray | None, now: np.ndarray | None, rate: float) -> np.ndarray | None:
+    """What was measured or drawn on this frame, smoothed over the video's frames at ``rate``; as
+    it is on the first frame, or where the crop's size changed."""
+    if before is None or now is None or before.shape != now.shape:
+        return now
+    return before + rate * (now - before)
+
+
+def crop_move(made_from: np.ndarray, to_crop: np.ndarray, size: int) -> tuple[np.ndarray, float]:
+    """((2, 3) what takes a point of the crop of frame-to-crop matrix ``made_from`` (2, 3) to
+    the same frame pixel in the crop ``to_crop`` (2, 3) cuts now, less the identity; how far
+    it moves the middle of the crop (``size`` pixels): ``middle_move``)."""
+    off = then(cv2.invertAffineTransform(made_from), to_crop) - IDENTITY
+    return off, middle_move(off, size)
+
+
+def middle_move(off: np.ndarray, size: int) -> float:
+    """How far an affine map, ``off`` (2, 3) less the identity, moves the middle of a
+    ``size``-pixel crop (in its pixels)."""
+    return float(np.hypot(*(off[:, 2] + 0.5 * size * (off[:, 0] + off[:, 1]))))
+
+
+def then(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """(2, 3) the affine map ``first`` (2, 3) followed by ``second`` (2, 3), in plain arithmetic
+    (numpy's matrix product calls BLAS, whose threads spin: 10 ms of CPU a frame in the bench)."""
+    out = second[:, :1] * first[:1] + second[:, 1:2] * first[1:2]
+    out[:, 2] += second[:, 2]
+    return out
+
+
+def warped(part: np.ndarray, matrix: np.ndarray, box: tuple[slice, slice]) -> np.ndarray:
+    """``part``, the ``box`` of an (R, R) crop, moved by ``matrix`` (2, 3, in the crop's pixels);
+    what moves in from past the box's edge takes the edge's values."""
+    matrix = matrix.copy()
+    matrix[:, 2] += matrix[:, 0] * box[1].start + matrix[:, 1] * box[0].start - (box[1].start, box[0].start)
+    return cv2.warpAffine(part, matrix, part.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+@functools.cache
+def mask_worker() -> concurrent.futures.ThreadPoolExecutor:
+    """The thread that makes video's recolouring masks (``recolor``), off the frame's path."""
+    return concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="mirror-mask", initializer=run_in_background)
