@@ -333,10 +333,12 @@ class PipelinedRunner:
         has fallen behind nothing) is waited for instead, like a file: dropping its frames
         would lose content, not lag. Once ahead, always so: a camera's frames never run ahead
         of the clock, and a file's lead can be used up by a stall of the pipeline (a long
-        drawing) without its frames becoming a camera's to drop.
+        drawing) without its frames becoming a camera's to drop. A source that says it is not
+        real time (``Source.realtime``) is never drained.
         """
         first = None  # (timestamp_ms, perf_counter) of the first frame
-        realtime = True
+        judge = run.source.realtime is None
+        realtime = run.source.realtime is not False
         try:
             while not run.stop.is_set():
                 start = time.perf_counter()
@@ -347,7 +349,7 @@ class PipelinedRunner:
                     return
                 item = _Item(frame, time.perf_counter(), end=frame is None)
                 item.timings["capture"] = (item.captured - start) * 1000.0
-                if frame is not None and realtime:
+                if frame is not None and realtime and judge:
                     first = first or (frame.timestamp_ms, item.captured)
                     ahead_ms = (frame.timestamp_ms - first[0]) - (item.captured - first[1]) * 1000.0
                     realtime = ahead_ms <= REALTIME_SLACK_MS

@@ -13,8 +13,9 @@ The kinds (``KINDS``), in the order they come:
   all-black one and one at half the resolution (shown).
 - ``no_face``: ``no_face_frames`` frames with nobody in them (the frame blurred to a wash).
 - ``two_faces``: ``two_face_frames`` frames showing two people side by side.
-- ``switch_in_flight``: while the render thread draws, a key (R) switches the style; the drawing
-  is held until the switch is made.
+- ``switch_in_flight``: as the render thread starts a drawing, a key (R) is pressed; the drawing
+  waits up to ``hold_seconds`` for the switch and goes on. Struck once the style switched before
+  the drawing was done (else tried again at the next drawing).
 - ``render_error``: the renderer raises inside the render thread.
 - ``session_error``: the model's session raises, once.
 - ``key_in_idle``: a key (R) pressed while the kiosk is idle.
@@ -58,7 +59,7 @@ class FaultPlan:
     no_face_frames: int = 100      # no_face: frames with nobody in them
     two_face_frames: int = 30      # two_faces: frames with two people
     give_up_frames: int = 300      # a fault waiting for its moment, or for a live edit, stops after this many frames
-    hold_seconds: float = 3.0      # switch_in_flight: longest the drawing waits for the switch
+    hold_seconds: float = 0.5      # switch_in_flight: longest a drawing waits for the switch
 
 
 @dataclass
@@ -73,6 +74,9 @@ class Fault:
     note: str = ""
     shown_since: int = field(default=0, repr=False)
     faces: int = field(default=0, repr=False)      # frames with a face found while it lasted
+    before: str = field(default="", repr=False)    # switch_in_flight: the style when the drawing began
+    drawing_from: int = field(default=-1, repr=False)
+    attempts: int = field(default=0, repr=False)   # switch_in_flight: drawings done before the switch came
 
     def record(self) -> dict:
         return {"kind": self.kind, "due": self.due, "started": self.started, "ended": self.ended,
@@ -152,27 +156,41 @@ class Injector:
                 return fault
         return None
 
-    def drawing(self) -> None:
-        """The renderer is called; on the render thread it may fail or be held for a switch."""
+    def drawing(self) -> Fault | None:
+        """The renderer is about to draw; on the render thread it may fail, or a switch of style
+        may be asked for (R posted), the drawing held up to ``hold_seconds`` for it. Returns the
+        switch's fault, for ``drawn``."""
         if threading.current_thread().name != RENDER_THREAD:
-            return
+            return None
         fault = self._armed("render_error")
         if fault is not None:
             self.strike(fault)
             fault.note = "raised in the render thread"
             raise InjectedFault("injected: the renderer failed in the render thread")
         fault = self._armed("switch_in_flight")
-        if fault is not None:
-            before = self.state.style.name
-            fault.started = self.read - 1      # ended once the switch is made
-            post_key("r")
-            deadline = time.monotonic() + self.plan.hold_seconds
-            while self.state.style.name == before and time.monotonic() < deadline:
-                time.sleep(0.005)
-            switched = self.state.style.name != before
-            fault.ended = self.read
-            fault.note = (f"{before} -> {self.state.style.name} while a drawing was in flight" if switched
-                          else "the switch did not come while the drawing was held")
+        if fault is None:
+            return None
+        fault.before = self.state.style.name
+        fault.drawing_from = self.read - 1
+        post_key("r")
+        deadline = time.monotonic() + self.plan.hold_seconds
+        while self.state.style.name == fault.before and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return fault
+
+    def drawn(self, fault: Fault) -> None:
+        """The drawing held for ``fault`` is done: struck if the style switched meanwhile, else
+        armed again for the next drawing (the frames could not come while the caller waited for
+        this drawing: an edit made at once waits for the one in flight)."""
+        now = self.state.style.name
+        if now == fault.before:
+            fault.attempts += 1
+            fault.started = None
+            return
+        fault.ended = self.read
+        fault.started = fault.drawing_from
+        fault.note = f"{fault.before} -> {now} while a drawing was in flight" + \
+            (f" (attempt {fault.attempts + 1})" if fault.attempts else "")
 
     def model_call(self) -> None:
         """The model's session is about to run; it may raise once."""
@@ -247,8 +265,11 @@ class FaultyRenderer:
         self._injector = injector
 
     def render(self, *args, **kwargs):
-        self._injector.drawing()
-        return self._renderer.render(*args, **kwargs)
+        switch = self._injector.drawing()
+        edited = self._renderer.render(*args, **kwargs)
+        if switch is not None:
+            self._injector.drawn(switch)
+        return edited
 
     def __getattr__(self, name):
         return getattr(self._renderer, name)
@@ -278,7 +299,8 @@ class FaultySource(Source):
     when it is reopened, as a camera's), into which the camera's faults are injected. ``reopen``
     fails while the camera is away."""
 
-    live = True
+    live = True            # read by the loop's camera thread, as a camera is ...
+    realtime = False       # ... but every frame counts: none is dropped while the mirror is busy
     name = "camera:soak"
 
     def __init__(self, videos: list[str], injector: Injector):
