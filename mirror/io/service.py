@@ -29,9 +29,16 @@ M_ARENA_MAX = -8       # glibc's mallopt parameter
 MALLOC_ARENAS = 2      # arenas for the whole process (glibc's default: 8 per core)
 
 
+class Stopped(BaseException):
+    """A stop signal came while the mirror was starting (``StopSignals`` before ``polled``). A
+    BaseException, as KeyboardInterrupt is: no handler of a bad frame catches it."""
+
+
 class StopSignals:
-    """SIGTERM and SIGINT as a request to stop: the handler only notes the signal, and the loop
-    ends at its next check, closing the camera and the window on its way out.
+    """SIGTERM and SIGINT as a request to stop. Until ``polled()`` (the mirror starting: loading
+    the model takes seconds) the first one raises ``Stopped`` where the main thread is; after,
+    the handler only notes the signal, and the loop ends at its next check, closing the camera
+    and the window on its way out.
 
     Installed only from the main thread (Python runs signal handlers there); elsewhere the
     signals keep their handlers and ``stopped`` stays None. Entered before the window opens, these
@@ -44,14 +51,22 @@ class StopSignals:
 
     def __init__(self):
         self.stopped: signal.Signals | None = None
+        self._polled = False
         self._before: dict[int, object] = {}
 
     def __call__(self) -> bool:
         """Whether a stop was asked for."""
         return self.stopped is not None
 
+    def polled(self) -> None:
+        """From now on the loop asks; a signal no longer interrupts."""
+        self._polled = True
+
     def _handle(self, signum: int, frame) -> None:
+        first = self.stopped is None
         self.stopped = signal.Signals(signum)  # one assignment: nothing here can deadlock
+        if first and not self._polled:
+            raise Stopped(self.stopped.name)
 
     def __enter__(self) -> "StopSignals":
         if threading.current_thread() is threading.main_thread():

@@ -5,7 +5,8 @@ the source ends, ``max_frames`` is reached, the user quits, or SIGTERM / SIGINT 
 
 Stopped by a signal (a service manager's SIGTERM, Ctrl-C's SIGINT), in every mode, the kiosk's
 included (it holds back only the keys), the loop ends after the frame in hand and closes the
-camera, the window and the model on its way out (``stats.stopped_by`` names the signal). Under
+camera, the window and the model on its way out (``stats.stopped_by`` names the signal); while
+the mirror is still starting (loading the model takes seconds), the signal interrupts that. Under
 systemd it also says when the first frame is on screen and pings the watchdog
 (``mirror.io.service``, docs/DEPLOY.md).
 """
@@ -22,7 +23,7 @@ from mirror.errors import MirrorError
 from mirror.io.output import Writer, save_snapshot
 from mirror.paths import DEFAULT_ENGINES
 from mirror.io.reconnect import reconnect
-from mirror.io.service import Service, StopSignals, limit_malloc_arenas
+from mirror.io.service import Service, StopSignals, Stopped, limit_malloc_arenas
 from mirror.io.source import ImageSource, Source, SourceLost, open_source
 from mirror.run.style_state import StyleState
 
@@ -107,20 +108,29 @@ def run(options: Options, source: Source | None = None, watch: Watch | None = No
     Raises:
         MirrorError: for anything the user must fix (bad files, no camera, camera lost).
     """
-    from mirror.io.display import Display, Hud, has_display
-    from mirror.run.pipelined import PipelinedRunner, configure_threads, follow
+    from mirror.io.display import has_display
 
     if not options.headless and not has_display():
         log.warning("no display found: running headless (--headless to silence this)")
         options.headless = True
     stats = Stats()
-    watch = watch or Watch()
-    service = Service()
     limit_malloc_arenas()  # before the loop's threads start: a day-long run's memory stays flat
+    with StopSignals() as stop:
+        try:
+            _run(options, source, watch or Watch(), stats, stop)
+        except Stopped:
+            pass  # asked to stop while starting: what was open is closed
+        stats.stopped_by = stop.stopped.name if stop.stopped else None
+    return stats
+
+
+def _run(options: Options, source: Source | None, watch: Watch, stats: Stats, stop: StopSignals) -> None:
+    """``run``'s body, within its signal handlers; fills in ``stats``."""
+    from mirror.io.display import Display, Hud
+    from mirror.run.pipelined import PipelinedRunner, configure_threads, follow
+
+    service = Service()
     with contextlib.ExitStack() as stack:
-        # First in, so last out: a signal during the closing still only asks to stop.
-        stop = stack.enter_context(StopSignals())
-        stack.callback(lambda: setattr(stats, "stopped_by", stop.stopped and stop.stopped.name))
         source = stack.enter_context(source or open_default_source(options))
         static = isinstance(source, ImageSource)
         pipeline = stack.enter_context(Pipeline(options.engines, options.backend, static, options.run))
@@ -135,7 +145,7 @@ def run(options: Options, source: Source | None = None, watch: Watch | None = No
             Writer(path).write(grid)
             stats.outputs.append(path)
             stats.frames = len(source.images)
-            return stats
+            return
         writer = stack.enter_context(contextlib.closing(Writer(options.output, getattr(source, "fps", 30.0)))) \
             if options.output else None
         display = None if options.headless else stack.enter_context(
@@ -143,6 +153,7 @@ def run(options: Options, source: Source | None = None, watch: Watch | None = No
         # Capture, tracking, editing and compositing overlap in threads (mirror/run/pipelined.py).
         configure_threads(pipeline)
         watch.opened(pipeline, state)
+        stop.polled()  # from here the loop asks: a signal no longer interrupts
         runner = stack.enter_context(PipelinedRunner(pipeline, source, follow(state), options.max_frames,
                                                      stopped=stop))
         stack.callback(service.stopping)
@@ -198,4 +209,3 @@ def run(options: Options, source: Source | None = None, watch: Watch | None = No
         stats.seconds = time.perf_counter() - start
         if writer:
             stats.outputs.append(options.output)
-    return stats
