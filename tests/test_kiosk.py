@@ -108,6 +108,33 @@ def test_a_failed_drawing_on_the_worker_is_dropped_and_the_next_frame_edited_at_
         lagged.close()
 
 
+def test_a_stop_while_the_mirror_starts_closes_what_was_open():
+    """SIGTERM as the kiosk finishes starting (window open, model loaded, before the loop): the
+    start is interrupted, and the camera and window are closed on the way out."""
+    import pygame
+
+    from mirror.io.source import VideoSource
+    from mirror.run.loop import Options, Watch, run
+
+    class Camera(VideoSource):
+        closed = False
+
+        def close(self):
+            self.closed = True
+            super().close()
+
+    class StopAtOpen(Watch):
+        def opened(self, pipeline, state):
+            self.window = pygame.display.get_init()
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    camera, watch = Camera(clip()), StopAtOpen()
+    stats = run(Options(kiosk=True, engines=ENGINES, backend="onnxruntime"), camera, watch)
+    assert stats.stopped_by == "SIGTERM" and stats.frames == 0
+    assert watch.window and not pygame.display.get_init() and camera.closed
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL       # its handlers are put back
+
+
 def wait_for_ready(sock: socket.socket, process: subprocess.Popen, timeout: float = 180.0) -> None:
     """Waits for the mirror's READY=1 on the notify socket (its first frame is on screen)."""
     deadline = time.monotonic() + timeout

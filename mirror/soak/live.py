@@ -119,10 +119,8 @@ class LiveSoak(Watch):
         self.memory_growth: list[dict] = []
         self.stop_at: float | None = None
         self.worst = (0.0, -1, None)   # (latency ms, frame, the fault under way)
-        self.pipeline = None
 
     def opened(self, pipeline, state) -> None:
-        self.pipeline = pipeline
         self.injector.attach(pipeline, state)
 
     def shown(self, result) -> None:
