@@ -114,7 +114,7 @@ def run(options: Options, source: Source | None = None, watch: Watch | None = No
         log.warning("no display found: running headless (--headless to silence this)")
         options.headless = True
     stats = Stats()
-    limit_malloc_arenas()  # before the loop's threads start: a day-long run's memory stays flat
+    limit_malloc_arenas()  # before the loop's threads start (mirror.io.service)
     with StopSignals() as stop:
         try:
             _run(options, source, watch or Watch(), stats, stop)

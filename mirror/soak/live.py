@@ -17,7 +17,9 @@ shared.
 
 RSS is sampled every 50 frames; its growth is the median of the last window's samples less that
 of the first's (a single sample moves by 10-20 MB as the C allocator hands back the top of its
-heap or keeps it), with the slope over the whole run after warm-up beside it.
+heap or keeps it), with the slope over the whole run after warm-up beside it. ``rss_in_use_mb``
+is RSS at warm-up and at the end once the allocator has handed back its free pages: what the
+process really holds, Python's and the native libraries'.
 
 Frames are counted by index: ``frames_in`` came from the camera, ``frames_out`` were shown, and
 ``frames_refused`` were not pictures (a corrupt frame's wrong dtype, wrong shape or NaNs), which
@@ -113,6 +115,7 @@ class LiveSoak(Watch):
         self.escaped: list[str] = []
         self.escaped_count = 0
         self.rss_start = self.rss_end = None
+        self.in_use: list[float | None] = []   # RSS once the allocator's free pages are handed back
         self.trace: MemoryTrace | None = None
         self.trace_every = max((frames - warmup) // TRACE_SAMPLES, 1)
         self._next_sample = frames
@@ -146,6 +149,7 @@ class LiveSoak(Watch):
                          len(self.injector.faults))
         if self.rss_start is None and index >= self.warmup:
             self.rss_start = rss_mb()
+            self.in_use.append(_in_use_mb())
             if self.trace_memory:
                 self.trace = MemoryTrace.start()
                 self._next_sample = index + self.trace_every
@@ -154,6 +158,7 @@ class LiveSoak(Watch):
             self._next_sample += self.trace_every
         if index >= self.frames - 1 and self.stop_at is None:
             self.rss_end = rss_mb()
+            self.in_use.append(_in_use_mb())
             if self.trace is not None:
                 self.trace.sample()
                 self.memory_growth = self.trace.growth(top=15)
@@ -260,7 +265,9 @@ def _report(watch: LiveSoak, injector: Injector, stats, stopped: float, source: 
         "rss_end_mb": round(rss_end, 1),
         "rss_growth_end_mb": round(rss_end - (watch.rss_start or rss_end), 1),
         **memory,
-        "rss_trimmable_mb": _trimmable_mb(),
+        "rss_in_use_mb": watch.in_use,
+        "rss_in_use_growth_mb": round(watch.in_use[1] - watch.in_use[0], 1)
+                                if len(watch.in_use) == 2 and None not in watch.in_use else None,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "p95_ratio": ratio,
         "p95_ratio_all_frames": ratio_all,
@@ -318,16 +325,15 @@ def _rss_figures(watch: LiveSoak) -> dict:
     }
 
 
-def _trimmable_mb() -> float | None:
-    """How much of the resident set the C allocator held free and hands back on ``malloc_trim``
-    (glibc); None elsewhere."""
+def _in_use_mb() -> float | None:
+    """RSS once the C allocator has handed back its free pages (glibc's ``malloc_trim``): the
+    memory in use, Python's and the native libraries'. None elsewhere."""
     try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
         return None
-    before = rss_mb()
-    libc.malloc_trim(0)
-    return round(before - rss_mb(), 1)
+    trim(0)
+    return round(rss_mb(), 1)
 
 
 def _round(value) -> float | None:
