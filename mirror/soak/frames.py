@@ -1,6 +1,6 @@
 """The one-frame-at-a-time soak: many frames through ``Pipeline.process``, looping the videos.
 
-    report = soak(["d12.mp4"], frames=2000, style="random")
+    report = soak(["clip.mp4"], frames=2000, style="random")
 
 Reports exceptions, frames in and out, RSS growth after warm-up, and latency p95 of the first
 and last 1,000 frames (``python -m mirror.soak``; the live loop's soak is mirror.soak.live).

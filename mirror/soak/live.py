@@ -1,6 +1,6 @@
 """The live loop's soak: the mirror as ``run_mirror.py --kiosk`` runs it, with faults injected.
 
-    report = live_soak(["d12.mp4"], frames=10000, every=500)
+    report = live_soak(["clip.mp4"], frames=10000, every=500)
 
 The loop is ``mirror.run.loop.run`` in kiosk mode: its threads, the render thread drawing shape
 styles, the background plate, a real Pygame window drawn offscreen (SDL's dummy driver), random
