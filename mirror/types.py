@@ -61,6 +61,7 @@ class AlignedFace:
             beyond the crop; None if not made.
         frame_shape: (H, W) of the frame the crop was cut from: where the crop's edges lie
             inside it, an edit cut there would show; None: everywhere.
+        pose: (3,) float32 yaw, pitch and roll in degrees (``mirror.face.pose``), or None.
     """
 
     crop: np.ndarray
@@ -71,6 +72,7 @@ class AlignedFace:
     hair: np.ndarray | None = None
     outer: np.ndarray | None = None
     frame_shape: tuple[int, int] | None = None
+    pose: np.ndarray | None = None
 
     @property
     def scale(self) -> int:
@@ -104,8 +106,8 @@ class EditPlan:
         kind: ``none`` (show the person as they are), ``color`` (recolour their own hair),
             ``add`` / ``remove`` / ``shape`` (hair drawn where the model adds it, scalp or wall
             where it removes it; ``shape`` does both), ``exemplar`` (``shape``, and the hair
-            recoloured as the decodes' hair changes colour), or ``texture`` (the decodes' change
-            laid on the hair).
+            recoloured as the decodes' hair changes colour), ``texture`` (the decodes' change
+            laid on the hair), or ``transplant`` (a real head of hair drawn on the person).
         amount: how far to go, 1 at the style's default.
         color: (2, 3) float32 target hair colour, CIELAB mean and spread (colour styles).
         skin: (3,) float32 CIELAB skin of the training faces with that hair colour, or None.
@@ -117,6 +119,10 @@ class EditPlan:
         reach: (S, S) float32 in [0, 1], for a shape that takes hair away, where it goes wherever
             it lies (``hair_change`` is about minus ``reach`` times the hair there), or None.
         curl: texture styles: how strongly the hair is drawn wavy at amount 1 (``mirror.render.texture``).
+        donor: ``transplant``: the real head of hair drawn (``mirror.render.transplant``), or None:
+            no donor fits.
+        paint: ``transplant``: the colour its hair takes, ``own`` (the person's) or ``donor`` (its own).
+        note: why the plan does less than asked (for the HUD), or "".
     """
 
     kind: str
@@ -129,6 +135,9 @@ class EditPlan:
     thinning: np.ndarray | None = None
     reach: np.ndarray | None = None
     curl: float = 0.0
+    donor: Donor | None = None
+    paint: str = "own"
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -167,6 +176,7 @@ class EditedFace:
             a crop holds less than a large face in the frame), or None.
         removal: for hair taken away by a shape (bald, receding), what a later frame's hair is
             taken away with (``mirror.render.remove.retake``); or None.
+        note: why the edit was drawn fainter or not at all (for the HUD: "hair over the eyes"), or "".
     """
 
     crop: np.ndarray
@@ -178,6 +188,7 @@ class EditedFace:
     grain: SkinGrain | None = None
     lent: LentDetail | None = None
     removal: Removal | None = None
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -296,9 +307,11 @@ class Result:
         output: (H, W, 3) uint8 BGR, the picture shown.
         face: whether a face was found (and edited).
         timings: milliseconds per stage (``mirror.run.timing``), and ``latency`` in the pipelined loop.
+        note: why the edit shown is fainter than asked, or not drawn (``EditedFace.note``), or "".
     """
 
     frame: Frame
     output: np.ndarray
     face: bool
     timings: dict[str, float] = field(default_factory=dict)
+    note: str = ""

@@ -448,7 +448,7 @@ def test_a_photo_dropped_on_the_window_becomes_the_style_and_a_non_image_changes
         assert state.style.name == before and state.rotate          # nothing changed
         pygame.event.post(pygame.event.Event(pygame.DROPFILE, file=str(photo)))
         state.apply(display.events()[0])
-    assert state.style.name == "astronaut.png" and state.style.kind == "exemplar" and not state.rotate
+    assert state.style.name == "astronaut.png" and state.style.kind == "transplant" and not state.rotate
     assert "astronaut.png" in photo_pipeline.styles.names
 
 

@@ -39,6 +39,7 @@ def test_video_makes_recolouring_masks_off_the_frames_path_and_carries_them_two_
     # next two frames use.
     carried = video.render(astronaut, plan(astronaut, blond)).hair_mask
     assert (carried <= first + 1e-6).all() and np.abs(carried - fresh).mean() > 0.15 * fresh.mean()
+    video.memory.next_mask.result()        # (a frame takes it once it is done: here, the next)
     own = video.render(astronaut, plan(astronaut, blond)).hair_mask
     assert np.abs(own - fresh).mean() < 0.1 * fresh.mean() and np.abs(own - first).mean() > 0.15 * fresh.mean()
     # A mask is never carried across another style's frame, however long ago it was made.
@@ -177,8 +178,7 @@ def test_in_video_a_carried_recolouring_mask_stays_on_still_hair_as_the_crop_sli
     def mask(renderer: HairRenderer, face: AlignedFace) -> np.ndarray:
         lab = to_lab(face.crop)
         own = own_color(lab, face.hair)
-        return _video_mask(face, face.detail.astype(np.float32) / 255.0, own, lab, None, False, renderer.memory,
-                           RecolorParams())[0]
+        return _video_mask(face, own, lab, None, False, renderer.memory, RecolorParams())[0]
 
     for by, stays in ((0.7, True), (3.0 * RecolorParams().fast_head * size, False)):
         renderer = HairRenderer(video=True)
@@ -193,3 +193,35 @@ def test_in_video_a_carried_recolouring_mask_stays_on_still_hair_as_the_crop_sli
             assert np.abs(used - still).mean() < 0.01
         else:   # made again on this frame, on the model's crop
             assert np.abs(used - made).mean() < 0.3 * np.abs(mask(HairRenderer(video=True), aligned) - made).mean()
+
+
+def test_a_frame_does_not_wait_for_a_late_mask_while_its_own_may_serve_one_more_frame(pipeline, faces):
+    """A busy machine starves the mask's worker thread: the frame goes on with the mask in use
+    (one frame older) instead of waiting for it, and waits only once that mask has served
+    ``mask_frames`` frames."""
+    import threading
+
+    from mirror.render import memory as memory_module
+
+    _, _, astronaut = faces[1]
+    blond = pipeline.styles.get("blond")
+    plan = pipeline.editor.edit(astronaut, blond, 1.0)
+    gate = threading.Event()
+    worker = memory_module.mask_worker()
+    video = HairRenderer(video=True)
+    video.render(astronaut, plan)                       # made on the frame
+    video.render(astronaut, plan)                       # carried; the next one asked for
+    worker.submit(gate.wait)                            # ... the worker is then busy elsewhere
+    made = video.memory.next_mask
+    release = threading.Timer(3.0, gate.set)            # (a frame that waited would wait this long)
+    release.start()
+    try:
+        video.memory.next_mask = pending = worker.submit(made.result)
+        video.render(astronaut, plan)                   # does not wait: the mask in use serves again
+        assert not pending.done() and video.memory.next_mask is pending
+        assert video.memory.mask_uses == Recolor().params.mask_frames
+    finally:
+        gate.set()
+        release.cancel()
+    video.render(astronaut, plan)                       # that mask has served enough: this one waits
+    assert video.memory.next_mask is None and video.memory.mask_uses == 1

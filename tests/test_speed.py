@@ -86,6 +86,62 @@ def test_bench_writes_every_key(tmp_path):
     assert machine["versions"]["onnxruntime"] and machine["versions"]["mediapipe"]
 
 
+def test_bench_measures_every_style_in_one_run_and_one_json(tmp_path):
+    from mirror.backends import load_model_files
+    from mirror.edit.styles import ORIGINAL, StyleLibrary
+
+    path = tmp_path / "all.json"
+    result = run_tool("-m", "mirror.bench", "--source", clip(), "--style", "all", "--frames", "4", "--warmup", "2",
+                      "--floor-frames", "5", "--live-frames", "0", "--no-torch", "--no-display", "--engines", ENGINES,
+                      "--json", str(path), "-q", timeout=900)
+    assert result.returncode == 0, result.stderr[-2000:]
+    names = [name for name in StyleLibrary(load_model_files(ENGINES).styles).names if name != ORIGINAL]
+    report = json.loads(path.read_text())
+    assert sorted(report["styles"]) == sorted(report["summary"]) == sorted(names)      # (the JSON sorts its keys)
+    for name in names:
+        entry = report["styles"][name]
+        assert entry["style"] == name and entry["frames"] == 4 and entry["floor_fps"] == report["floor_fps"] > 0
+        row = report["summary"][name]
+        assert row["throughput_fps"] > 0 and row["latency_p95_ms"] > 0 and row["ratio_to_floor"] > 0
+        assert row["track_ms"]["p50"] > 0 and name in result.stdout
+    machine = report["machine"]
+    assert machine["loadavg_1min_at_start"] >= 0 and len(machine["loadavg_at_end"]) == 3
+
+
+def test_recolouring_a_frame_costs_less_than_tracking_it(video_pipeline):
+    """On the same 720p webcam frames, in one run (a ratio of CPU times, whatever the machine's
+    load): the recolour stage on the frame's thread (its mask is made on its worker thread,
+    off the frame's path) costs less than face mesh."""
+    import cv2
+
+    style = video_pipeline.styles.get("blond")
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)                     # (as the pipelined loop runs it: every step on this thread)
+    tracker = video_pipeline.tracker.process
+    tracking, recolouring = [], []
+    try:
+        with VideoSource(clip("d13.mp4")) as source:
+            for index in range(30):
+                frame = source.read()
+                start = time.process_time()
+                tracker(frame.image)         # (the mask's worker is idle: only face mesh's threads count)
+                tracked = time.process_time() - start
+                frame, aligned = video_pipeline.track(frame)
+                plan = video_pipeline.editor.edit(aligned, style, 1.0, frame.timestamp_ms)
+                start = time.thread_time()
+                video_pipeline.renderer.render(aligned, plan, video_pipeline.plate, frame.image)
+                drawn = time.thread_time() - start
+                if video_pipeline.renderer.memory.next_mask is not None:
+                    video_pipeline.renderer.memory.next_mask.result()
+                if index >= 6:
+                    tracking.append(tracked)
+                    recolouring.append(drawn)
+    finally:
+        cv2.setNumThreads(threads)
+        video_pipeline.reset()
+    assert np.median(recolouring) < np.median(tracking), (np.median(recolouring), np.median(tracking))
+
+
 def test_bench_runs_the_sequential_loop_too():
     from mirror.bench.cli import parse_arguments
     from mirror.bench.report import bench, format_table

@@ -76,7 +76,7 @@ def test_a_recolouring_adds_the_strands_before_it_leaves_cielab_and_only_on_its_
     box = (slice(8, 56), slice(0, 64))
     plain = recolor_box(crop, table, mask, box)
     lent = recolor_box(crop, table, mask, box,
-                       lighten=functools.partial(lighten, detail=strands()[box], detail_spread=8.0, spread=16.0, gain=0.8))
+                       lighten=functools.partial(lighten, detail_spread=8.0, spread=16.0, gain=0.8), lent=strands()[box])
     hair = mask > 0.5
     assert spread(lightness(lent.crop)[hair]) > spread(lightness(plain.crop)[hair]) + 8.0
     assert np.array_equal(lent.crop[~hair], crop[~hair])

@@ -70,25 +70,40 @@ def _init_worker(size: int) -> None:
     _worker = (FaceTracker(static=True, max_faces=1), Aligner(size), segmenter)
 
 
-def _process(path: str):
-    """Tracks and aligns one image; returns (crop, person, landmarks) or None."""
+def track_photo(tracker, image: np.ndarray):
+    """The largest face of a photo (a ``Face`` in its pixels), or None; a small photo is also tried
+    at twice its size, where MediaPipe finds more faces."""
     import cv2
 
+    face = tracker.process(image)
+    if face is None:
+        big = cv2.resize(image, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+        face = tracker.process(big)
+        if face is not None:
+            face.landmarks[:, :3] /= 2
+    return face
+
+
+def track_file(tracker, path: str):
+    """(image BGR, Face) of the photo at ``path`` (``track_photo``), or None for an unreadable
+    photo or one without a face."""
     from mirror.io.source import read_image
 
-    tracker, aligner, segmenter = _worker
     try:
         image = read_image(path)
     except MirrorError:
         return None
-    face = tracker.process(image)
-    if face is None:
-        # Small photos: MediaPipe finds more faces at twice the size.
-        big = cv2.resize(image, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
-        face = tracker.process(big)
-        if face is None:
-            return None
-        face.landmarks[:, :3] /= 2
+    face = track_photo(tracker, image)
+    return None if face is None else (image, face)
+
+
+def _process(path: str):
+    """Tracks and aligns one image; returns (crop, person, landmarks) or None."""
+    tracker, aligner, segmenter = _worker
+    found = track_file(tracker, path)
+    if found is None:
+        return None
+    image, face = found
     aligned = aligner.align(image, face)
     person = np.clip(segmenter(aligned.crop) * 255 + 0.5, 0, 255).astype(np.uint8)
     return aligned.crop, person, aligned.landmarks

@@ -173,7 +173,6 @@ def load_teacher(path: str | None = None) -> BiSeNet:
     return model.eval()
 
 
-@torch.no_grad()
 def hair_probability(model: BiSeNet, crops: np.ndarray, batch: int = 32) -> np.ndarray:
     """The teacher's hair probability of aligned crops.
 
@@ -184,17 +183,34 @@ def hair_probability(model: BiSeNet, crops: np.ndarray, batch: int = 32) -> np.n
         (N, S, S) uint8, hair probability x 255 (softmax over the 19 classes; hats count as hair's
         cover, not hair).
     """
-    size = crops.shape[1]
+    return class_probabilities(model, crops, {"hair": (HAIR,)}, batch)["hair"]
+
+
+@torch.no_grad()
+def class_probabilities(model: BiSeNet, crops: np.ndarray, groups: dict[str, tuple[int, ...]],
+                        batch: int = 32, size: int = TEACHER_SIZE) -> dict[str, np.ndarray]:
+    """The teacher's probability of groups of its classes, for aligned crops.
+
+    Args:
+        crops: (N, S, S, 3) uint8 BGR.
+        groups: {name: class indices}; a group's probability is the sum of its classes' softmax.
+        size: the side the teacher sees the crops at (more: finer, and slower by its square).
+
+    Returns:
+        {name: (N, S, S) uint8 probability x 255}.
+    """
+    side = crops.shape[1]
     mean = torch.tensor(MEAN).view(1, 3, 1, 1)
     std = torch.tensor(STD).view(1, 3, 1, 1)
-    out = np.empty(crops.shape[:3], np.uint8)
+    out = {name: np.empty(crops.shape[:3], np.uint8) for name in groups}
     for start in range(0, len(crops), batch):
         x = torch.from_numpy(np.ascontiguousarray(crops[start:start + batch, :, :, ::-1])).permute(0, 3, 1, 2)
-        x = F.interpolate(x.float() / 255.0, (TEACHER_SIZE, TEACHER_SIZE), mode="bilinear", align_corners=False)
-        logits = model((x - mean) / std)
-        prob = torch.softmax(logits, dim=1)[:, HAIR:HAIR + 1]
-        prob = F.interpolate(prob, (size, size), mode="area")[:, 0]
-        out[start:start + batch] = (prob.numpy() * 255 + 0.5).astype(np.uint8)
+        x = F.interpolate(x.float() / 255.0, (size, size), mode="bilinear", align_corners=False)
+        prob = torch.softmax(model((x - mean) / std), dim=1)
+        for name, classes in groups.items():
+            part = prob[:, list(classes)].sum(1, keepdim=True)
+            part = F.interpolate(part, (side, side), mode="area")[:, 0]
+            out[name][start:start + batch] = (part.numpy() * 255 + 0.5).astype(np.uint8)
     return out
 
 

@@ -40,6 +40,16 @@ class ModelFiles:
         return os.path.join(self.folder, "segmenter.onnx")
 
     @property
+    def donors(self) -> str:
+        """The donor bank (``python -m train.donors``; optional)."""
+        return os.path.join(self.folder, "donors.npz")
+
+    @property
+    def classifier(self) -> str:
+        """The attribute classifier (``python -m train.classifier``; optional)."""
+        return os.path.join(self.folder, "classifier.onnx")
+
+    @property
     def textures(self) -> str:
         """The hair texture bank (``python -m train.textures``; optional)."""
         return os.path.join(self.folder, "hair_textures.npz")

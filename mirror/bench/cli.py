@@ -7,7 +7,7 @@ import os
 import sys
 
 import mirror.bench
-from mirror.bench.report import bench, format_table
+from mirror.bench.report import bench, bench_all, format_summary, format_table
 from mirror.cli import setup_logging
 from mirror.errors import MirrorError
 
@@ -27,8 +27,9 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--backend", default="auto", choices=CHOICES, help="model backend (default: auto)")
     parser.add_argument("--engines", default=DEFAULT_ENGINES, help="folder of the shipped model")
     parser.add_argument("--run", help="a training run folder for PyTorch (default: the shipped model's weights)")
-    parser.add_argument("--style", default="bald", help="the style applied (default: bald, the costliest: "
-                        "every stage runs: the model, the decodes, the scalp and the wall drawn)")
+    parser.add_argument("--style", default="bald", help="the style applied, or all: each style in turn, one "
+                        "JSON (default: bald, the costliest: every stage runs: the model, the decodes, the scalp "
+                        "and the wall drawn)")
     parser.add_argument("--sequential", action="store_true",
                         help="one frame at a time through Pipeline.process (the loop before pipelining)")
     parser.add_argument("--threads", type=int, default=None,
@@ -61,13 +62,16 @@ def parse_arguments(argv=None) -> argparse.Namespace:
 def main(args: argparse.Namespace) -> int:
     setup_logging(args.verbose)
     try:
-        report = bench(args)
+        if args.style == "all":
+            report = bench_all(args, _style_names(args.engines))
+        else:
+            report = bench(args)
     except MirrorError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
-    print(format_table(report))
+    print(format_summary(report) if args.style == "all" else format_table(report))
     if args.json:
         folder = os.path.dirname(os.path.abspath(args.json))
         os.makedirs(folder, exist_ok=True)
@@ -76,3 +80,11 @@ def main(args: argparse.Namespace) -> int:
             f.write("\n")
         print(f"wrote {args.json}")
     return 0
+
+
+def _style_names(engines: str) -> list[str]:
+    """The shipped model's style names but ``original`` (``--style all``)."""
+    from mirror.backends import load_model_files
+    from mirror.edit.styles import ORIGINAL, StyleLibrary
+
+    return [name for name in StyleLibrary(load_model_files(engines).styles).names if name != ORIGINAL]

@@ -18,8 +18,10 @@ TARGETS = {"throughput_fps": 60.0, "latency_p95_ms": 25.0, "ratio_to_floor": 0.4
            "speedup_vs_torch": 1.5, "rss_mb": 1024.0}
 
 
-def bench(args: argparse.Namespace) -> dict:
-    """Runs everything; returns the JSON report."""
+def bench(args: argparse.Namespace, shared: dict | None = None) -> dict:
+    """Runs everything; returns the JSON report. ``shared``: the tracker-only floor and the model
+    against PyTorch (``floor``, ``torch``), which depend on no style, if already measured (they
+    are then not measured again, and are set in it otherwise)."""
     from mirror.run.app import Pipeline
     from mirror.backends import load_model_files
     from mirror.io.source import ImageSource
@@ -51,16 +53,21 @@ def bench(args: argparse.Namespace) -> dict:
                     "throughput_fps": round(played.frames / played.seconds, 2) if played.seconds > 0 else 0.0,
                     "latency_ms": percentiles(played.latency)}
         rss = peak_rss_mb()
-        if progress:
-            progress.set_description("tracker floor")
-        floor = bench_floor(args.source, pipeline.tracker, args.floor_frames, min(args.warmup, 10), progress)
-        if progress:
-            progress.set_description("model vs torch")
-        model = load_model_files(args.engines)
-        torch_info = {"backend_ms": {}, "torch_ms": {}, "threads": None, "speedup": None, "speedup_best": None,
-                      "reason": "skipped (--no-torch)"} if args.no_torch else \
-            bench_torch(model, pipeline.editor.backend.inner, args.run, run.crops, style.direction,
-                        threads.get("onnxruntime") or os.cpu_count() or 1)
+        shared = {} if shared is None else shared
+        if "floor" not in shared:
+            if progress:
+                progress.set_description("tracker floor")
+            shared["floor"] = bench_floor(args.source, pipeline.tracker, args.floor_frames, min(args.warmup, 10), progress)
+        floor = shared["floor"]
+        if "torch" not in shared or (shared["torch"]["speedup"] is None and run.crops and not args.no_torch):
+            if progress:
+                progress.set_description("model vs torch")
+            model = load_model_files(args.engines)
+            shared["torch"] = {"backend_ms": {}, "torch_ms": {}, "threads": None, "speedup": None, "speedup_best": None,
+                               "reason": "skipped (--no-torch)"} if args.no_torch else \
+                bench_torch(model, pipeline.editor.backend.inner, args.run, run.crops, style.direction,
+                            threads.get("onnxruntime") or os.cpu_count() or 1)
+        torch_info = shared["torch"]
         backend_name = pipeline.backend
     if progress:
         progress.close()
@@ -88,12 +95,59 @@ def bench(args: argparse.Namespace) -> dict:
         "cpu_ms_per_frame": round(run.cpu_seconds * 1000.0 / run.frames, 2) if run.frames else None,
         "cpu_cores_used": round(run.cpu_seconds / run.seconds, 2) if run.seconds > 0 else None,
         "stages": {name: percentiles(run.stages[name]) for name in (*STAGES, "edit_total") if name in run.stages},
+        # Frames shown while the render thread was drawing, and the others: drawing in the
+        # background delays no frame if their latencies are alike.
+        "render_thread": None if not run.drawing else {
+            "frames_while_drawing": len(run.drawing), "latency_ms_while_drawing": percentiles(run.drawing),
+            "latency_ms_otherwise": percentiles(run.idle)},
         "threads": threads,
         "runner": None if args.sequential else {"max_in_flight": args.in_flight},
-        "machine": {**machine_info(backend_name), "other_processes_cores_busy": cpu.other_cores()},
+        "machine": {**machine_info(backend_name), "other_processes_cores_busy": cpu.other_cores(),
+                    "loadavg_at_end": [round(v, 2) for v in os.getloadavg()] if hasattr(os, "getloadavg") else None},
     }
     report["targets"] = check_targets(report)
     return report
+
+
+def bench_all(args: argparse.Namespace, names: list[str]) -> dict:
+    """``bench`` for each style of ``names`` in turn on the same source (the floor and the model
+    against PyTorch measured once): {"styles": {name: report}, "summary": {name: the figures the
+    targets are on}, ...}."""
+    shared: dict = {}
+    reports = {name: bench(argparse.Namespace(**{**vars(args), "style": name}), shared) for name in names}
+    summary = {}
+    for name, report in reports.items():
+        camera = report["as_camera"]
+        stages = report["stages"]
+        summary[name] = {
+            "throughput_fps": report["throughput_fps"], "latency_p95_ms": report["latency_ms"]["p95"],
+            "as_camera_p95_ms": camera["latency_ms"]["p95"] if camera else None,
+            "ratio_to_floor": report["ratio_to_floor"],
+            **{f"{stage}_ms": stages[stage] for stage in ("track", "render", "composite") if stage in stages},
+            "met": all(target["met"] is not False for target in report["targets"].values()),
+        }
+    first = next(iter(reports.values()))
+    return {"source": args.source, "mode": first["mode"], "frames": args.frames, "floor_fps": first["floor_fps"],
+            "speedup_vs_torch": first["speedup_vs_torch"], "summary": summary, "styles": reports,
+            "machine": {**first["machine"], "loadavg_at_end": [round(v, 2) for v in os.getloadavg()]
+                        if hasattr(os, "getloadavg") else None}}
+
+
+def format_summary(report: dict) -> str:
+    """``bench_all``'s report as a table, one row per style."""
+    lines = [f"{report['mode']} mirror on {report['source']}, {report['frames']} frames a style; "
+             f"floor {report['floor_fps']} fps, model {report['speedup_vs_torch'] or '-'}x PyTorch eager",
+             f"{'style':<10}{'fps':>8}{'p95 ms':>9}{'camera p95':>12}{'ratio':>7}{'render p50/p95 ms':>20}  targets"]
+    for name, row in report["summary"].items():
+        render = row.get("render_ms")
+        render = "-" if render is None else f"{render['p50']:.1f} / {render['p95']:.1f}"
+        camera = "-" if row["as_camera_p95_ms"] is None else f"{row['as_camera_p95_ms']:.1f}"
+        lines.append(f"{name:<10}{row['throughput_fps']:>8.1f}{row['latency_p95_ms']:>9.1f}{camera:>12}"
+                     f"{row['ratio_to_floor']:>7.2f}{render:>20}  {'ok' if row['met'] else 'MISSED'}")
+    machine = report["machine"]
+    lines.append(f"machine: {machine['cpu']}, {machine['cores']} cores; load average {machine['loadavg_1min_at_start']} "
+                 f"at the start, {machine['loadavg_at_end']} at the end")
+    return "\n".join(lines)
 
 
 def check_targets(report: dict) -> dict:

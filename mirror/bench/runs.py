@@ -29,6 +29,8 @@ class RunTimings:
     dropped: int = 0
     seconds: float = 0.0
     cpu_seconds: float = 0.0   # this process's CPU time (all threads) while measuring
+    drawing: list[float] = field(default_factory=list)   # latencies of frames shown while the render thread drew
+    idle: list[float] = field(default_factory=list)      # ... and of the others, when it drew at all
     crops: list[np.ndarray] = field(default_factory=list)
 
     def add(self, timings: dict[str, float]) -> None:
@@ -145,10 +147,15 @@ def _pipelined(pipeline, source, style, total, warmup, run, finish, progress, ma
                 continue
             if result is None:
                 break
+            drawing = runner.drawing
             latency = finish(result, result.timings.pop("latency"))
             done += 1
             start = _measured(run, done, warmup, result, latency, progress) or start
+            if done > warmup:
+                (run.drawing if drawing else run.idle).append(latency)
         run.dropped = runner.dropped
+        if not run.drawing:
+            run.idle = []
     return done, (start if start is not None and done > warmup else None)
 
 

@@ -8,7 +8,9 @@ training faces that have it, ``styles.json``), and the renderer recolours the pe
 Named shape styles take where hair grows or goes from the face's geometry (``mirror.edit.shapes``)
 and the shading of new scalp from the model's edited decode. Exemplar styles (a reference
 photo's hair) segment the plain and the edited decode: the change of their hair says where hair
-grows or goes. Texture styles lay the decodes' change onto the hair.
+grows or goes. Texture styles lay the decodes' change onto the hair. Transplant styles (the donor
+bank's looks, named styles drawn from real photos, a reference photo) choose a real head of hair
+(``mirror.edit.choice``) near the person's latent moved along the style.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import numpy as np
 
 from mirror.edit import shapes
 from mirror.backends.base import Backend, ModelFiles
+from mirror.edit.choice import DonorChooser
 from mirror.face.filters import OneEuroFilter
 from mirror.face.segment import HAIR, HairSegmenter
 from mirror.edit.styles import Style, StyleLibrary
@@ -26,6 +29,8 @@ from mirror.types import AlignedFace, EditPlan
 # target (the average hair of training faces that have the colour, which includes their shadows):
 # on 100 test faces the classifier saw blond on 26 % at 1.0 and on 50 % at 1.4.
 COLOR_REACH = 1.4
+# A transplant is not drawn over a hat: the classifier's Wearing_Hat above this (its test accuracy: 0.98).
+HAT = 0.5
 
 
 def to_tensor(crop: np.ndarray) -> np.ndarray:
@@ -46,13 +51,19 @@ class HairEditor:
         model: the shipped model's files (for the style library and crop size).
         segmenter: segments the decodes (its ``predict``; no state of the live stream is touched).
         smooth: smooth the latent over time (video); off for photos.
+        chooser: chooses donors for transplant styles (None: none; the library has no looks).
+        transplanted: named styles drawn from donors that have them (``StyleLibrary``).
     """
 
-    def __init__(self, backend: Backend, model: ModelFiles, segmenter: HairSegmenter, smooth: bool = True):
+    def __init__(self, backend: Backend, model: ModelFiles, segmenter: HairSegmenter, smooth: bool = True,
+                 chooser: DonorChooser | None = None, transplanted: tuple[str, ...] = ()):
         self.backend = backend
         self.segmenter = segmenter
         self.size = model.size
-        self.styles = StyleLibrary(model.styles)
+        self.chooser = chooser
+        bank = None if chooser is None else chooser.bank
+        self.styles = StyleLibrary(model.styles, looks=() if bank is None else bank.look_names,
+                                   transplanted=transplanted if bank is not None else ())
         self.smooth = smooth
         self._latent_filter = OneEuroFilter(min_cutoff=0.8, beta=0.02)
         self._long = shapes.LongHold() if smooth else None
@@ -60,6 +71,8 @@ class HairEditor:
     def reset(self) -> None:
         """Forgets the smoothing state and the long hair seen (the face was lost)."""
         self._latent_filter.reset()
+        if self.chooser is not None:
+            self.chooser.reset()
         if self._long is not None:
             self._long = shapes.LongHold()
 
@@ -73,6 +86,8 @@ class HairEditor:
         """The plan for ``style`` at ``strength`` times its default on one aligned face."""
         if aligned.crop.shape[:2] != (self.size, self.size):
             raise ValueError(f"crop is {aligned.crop.shape[:2]}, the model takes {self.size}x{self.size}")
+        if style.kind == "transplant":
+            return self._transplant(aligned, style, strength, timestamp_ms)
         if style.kind == "color" and style.color is not None:
             return EditPlan("color" if strength > 0 else "none", float(strength) * COLOR_REACH, color=style.color,
                             skin=style.skin)
@@ -102,6 +117,27 @@ class HairEditor:
         thinning = shapes.thinning(style.mix, aligned.landmarks, self.size, strength) if style.mix else None
         return EditPlan(kind, float(strength), hair_change=change, recon=recon, edited=edited, thinning=thinning,
                         reach=reach, curl=style.curl)
+
+    def _transplant(self, aligned: AlignedFace, style: Style, strength: float, timestamp_ms: int) -> EditPlan:
+        """The plan of a transplant style: its donor (a reference photo's own, or the one chosen)."""
+        if strength <= 0:
+            return EditPlan("none")
+        donor, note = style.donor, ""
+        if donor is None:
+            if self.chooser is None:
+                return EditPlan("none", note="no donor bank")
+            def moved() -> np.ndarray:   # (the person's latent, along the style's direction)
+                mu = self.latent(aligned.crop, timestamp_ms)
+                return mu + strength * style.strength * style.offset(mu)
+
+            if not self.smooth:     # (each photo is a new person)
+                self.chooser.reset()
+            if (self.chooser.attribute(aligned, "Wearing_Hat") or 0.0) > HAT:
+                return EditPlan("none", note="a hat covers the hair")
+            donor, note = self.chooser.choose(aligned, style, moved)
+        if donor is None:
+            return EditPlan("none", note=note)
+        return EditPlan("transplant", float(strength), donor=donor, paint=style.paint, note=note)
 
     def close(self) -> None:
         self.backend.close()

@@ -2,16 +2,23 @@
 latent prior random faces are drawn from."""
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass
 from random import Random
+from typing import Iterable
 
 import numpy as np
 
 from mirror.errors import MirrorError
 from mirror.edit.shapes import ADD, REMOVE
 from mirror.render.texture import CURLS
+from mirror.types import Donor
 
 ORIGINAL = "original"
+# Named styles drawn from the donor bank's real photos of heads that have them, rather than by the
+# face's geometry (``mirror.edit.shapes``): those the donors draw better, measured on the test split.
+TRANSPLANTED: tuple[str, ...] = ()
 SHAPES = ADD + REMOVE
 DIGITS = 5   # significant digits of the stored prior
 
@@ -25,6 +32,13 @@ class Style:
         direction: (Z,) float32 latent direction; the edit is ``mu + strength * direction``.
         strength: the default strength (the user's strength multiplies it).
         description: one line for the HUD and ``--list-styles``.
+        kind: what the renderer draws (``EditPlan.kind``): add, remove, shape, color, texture
+            (styles.json), exemplar, or transplant (a real head of hair: a look of the donor bank's
+            catalogue, a named style drawn from donors that have it, or a reference photo's).
+        want: transplant styles: the donors that show it (``DonorQuery.want``).
+        choice: transplant styles: which of them, 0 the nearest (the user steps to another).
+        donor: a reference photo's own head of hair (transplant styles), or None.
+        paint: transplant styles: ``own`` (the person's hair colour) or ``donor`` (the donor's).
     """
 
     name: str
@@ -38,6 +52,10 @@ class Style:
     skin: np.ndarray | None = None     # ... and (3,) the CIELAB skin of the faces it was measured on
     mix: dict | None = None            # shape styles: {named shape: weight} (mirror.edit.shapes)
     curl: float = 0.0                  # texture styles: how strongly the hair is drawn wavy (mirror.render.texture)
+    want: str = ""
+    choice: int = 0
+    donor: Donor | None = None
+    paint: str = "own"
 
     def offset(self, latent: np.ndarray) -> np.ndarray:
         """The (Z,) latent change at strength 1 for a face whose latent is ``latent``.
@@ -109,9 +127,17 @@ class LatentPrior:
 
 
 class StyleLibrary:
-    """The styles of ``styles.json`` in a fixed order, ``original`` (no edit) first."""
+    """The styles of ``styles.json`` in a fixed order, ``original`` (no edit) first, then the donor
+    bank's looks.
 
-    def __init__(self, library: dict):
+    Args:
+        library: the parsed ``styles.json``.
+        looks: the donor bank's catalogue of looks, each a transplant style (a name that is a
+            style of ``styles.json`` already is left out).
+        transplanted: named styles drawn from donors that have them rather than by ``mirror.edit.shapes``.
+    """
+
+    def __init__(self, library: dict, looks: Iterable[str] = (), transplanted: Iterable[str] = ()):
         latent_dim = int(library["latent_dim"])
         self.styles = [Style(ORIGINAL, np.zeros(latent_dim, np.float32), 0.0, "your own hair")]
         for name, entry in library["styles"].items():
@@ -119,6 +145,12 @@ class StyleLibrary:
                                      float(entry.get("strength", 1.0)), entry.get("description", ""),
                                      entry.get("kind", "add"), color=_color(entry), skin=_skin(entry),
                                      mix={name: 1.0} if name in SHAPES else None, curl=CURLS.get(name, 0.0)))
+        for position, style in enumerate(self.styles):
+            if style.name in set(transplanted):
+                self.styles[position] = dataclasses.replace(style, kind="transplant", want=style.name, mix=None)
+        names = set(self.names)
+        self.styles += [Style(look, np.zeros(latent_dim, np.float32), 1.0, f"a {look} from a real photo",
+                              "transplant", want=look) for look in looks if look not in names]
         self.latent_dim = latent_dim
         basis = library.get("hair_basis")
         self._basis = np.asarray(basis, np.float32) if basis else None
@@ -181,6 +213,11 @@ class StyleLibrary:
         """A style that gives any face the hair of a reference face (its latent)."""
         return Style(name, np.zeros(self.latent_dim, np.float32), 1.0, f"the hair of {name}", "exemplar",
                      target=np.asarray(reference_latent, np.float32), basis=self.hair_basis())
+
+    def reference(self, name: str, donor: Donor) -> Style:
+        """A style that gives any face the hair of the reference photo ``donor`` was made from, in its colour."""
+        return Style(name, np.zeros(self.latent_dim, np.float32), 1.0, f"the hair of {name}", "transplant",
+                     want=name, donor=donor, paint="donor")
 
     def add(self, style: Style) -> None:
         """Adds (or replaces) a style, e.g. one taken from a reference photo."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from mirror.face.pose import head_pose
 from mirror.face.tracker import LEFT_IRIS, MOUTH_LEFT, MOUTH_RIGHT, RIGHT_IRIS
 from mirror.types import AlignedFace, Face, outer_matrix
 
@@ -80,8 +81,10 @@ class Aligner:
         # coarse colours are read there.
         outer = cv2.warpAffine(image, outer_matrix(to_crop, self.size), (2 * self.size, 2 * self.size),
                                flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) if detail > 1 else None
+        # (the head's pose needs the mesh's depth: landmarks without it have none)
+        pose = head_pose(face.landmarks) if face.landmarks.shape[1] >= 3 else None
         return AlignedFace(crop, to_crop, transform_points(face.landmarks[:, :2], to_crop), large, outer=outer,
-                           frame_shape=image.shape[:2])
+                           frame_shape=image.shape[:2], pose=pose)
 
 
 def transform_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:

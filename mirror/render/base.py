@@ -62,7 +62,7 @@ def unchanged(scene: Scene) -> EditedFace:
     """The detail crop as it is: nothing drawn."""
     size = scene.aligned.detail.shape[0]
     zero = np.zeros((size, size), np.float32)
-    return EditedFace(scene.aligned.detail, zero, zero)
+    return EditedFace(scene.aligned.detail, zero, zero, note=scene.plan.note)
 
 
 def finish(detail: np.ndarray, out: np.ndarray, mask: np.ndarray, replace: np.ndarray, **extra) -> EditedFace:

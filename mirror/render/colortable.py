@@ -14,6 +14,8 @@ most one 8-bit CIELAB step, on a few pixels in a thousand).
 """
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -66,8 +68,9 @@ class ColorTable:
         return np.ascontiguousarray(values, np.float32).reshape(256, 1, 3)
 
     def apply(self, bgr: np.ndarray, core: np.ndarray | None = None, mixed: np.ndarray | None = None,
-              weight: np.ndarray | None = None, lighten=None) -> np.ndarray:
-        """(H, W, 3) uint8 BGR -> (H, W, 3) uint8 BGR recoloured.
+              weight: np.ndarray | None = None, lighten=None, lab: np.ndarray | None = None) -> np.ndarray:
+        """(H, W, 3) uint8 BGR -> (H, W, 3) uint8 BGR recoloured. Each pixel on its own: any
+        (H, W) shape, e.g. (N, 1) pixels gathered from where a mask is not 0.
 
         Args:
             core: (H, W) float32 in [0, 1], ``recolor``'s: where the pixel is surely hair.
@@ -76,8 +79,9 @@ class ColorTable:
             weight: (H, W) float32 in [0, 1], ``recolor``'s: how much of the move each pixel takes.
             lighten: a function of the recoloured (H, W) float32 8-bit L* codes and ``weight``
                 giving what to add to the codes (or None: nothing), e.g. ``mirror.render.texture_bank.lighten``.
+            lab: ``bgr`` in OpenCV's 8-bit CIELAB, if the caller has it.
         """
-        lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB)
+        lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB) if lab is None else lab
         radius = cv2.sqrt(cv2.transform(cv2.LUT(lab, self._distance), _SUM))
         low, high = self._deviation
         inside = np.clip((high - radius) * (1.0 / (high - low)), 0.0, 1.0)
@@ -197,18 +201,36 @@ def shift_cap(lab: np.ndarray, own: np.ndarray, mean: np.ndarray, ceiling: float
 
 
 def recolor_box(detail: np.ndarray, table: ColorTable, mask: np.ndarray, box: tuple[slice, slice],
-                mixed: np.ndarray | None = None, lighten=None) -> EditedFace:
+                mixed: np.ndarray | None = None, lighten=None, lent: np.ndarray | None = None) -> EditedFace:
     """The recolouring of the (R, R, 3) uint8 ``detail`` crop by ``table`` through ``mask``
-    (R, R) float32, within ``box`` (outside it the mask is at most 1/255: nothing changes);
-    ``mixed`` (R, R) and ``lighten``: ``ColorTable.apply``'s (its weight: ``mask`` within the box)."""
+    (R, R) float32, within ``box`` (outside it the mask is at most 1/255: nothing changes), on
+    the pixels where the mask is not 0 only (those where it is are left exactly as they are);
+    ``mixed`` (R, R): ``ColorTable.apply``'s (its weight: ``mask``); ``lighten``: a function
+    of the recoloured L* codes, the weight and ``lent`` (the box's (H, W) float32 lent detail)
+    giving what to add to the codes (``mirror.render.texture_bank.lighten``), or None."""
     crop = detail.copy()
     mask = np.clip(mask, 0.0, 1.0).astype(np.float32)
-    part, weight = np.ascontiguousarray(detail[box]), np.ascontiguousarray(mask[box])
-    mix = None if mixed is None else np.ascontiguousarray(mixed[box], np.float32)
+    weight = np.ascontiguousarray(mask[box])
+    where = np.flatnonzero(weight)
+    if where.size == 0:
+        return EditedFace(crop, mask, np.zeros_like(mask))
+    # One row of the box's pixels with some weight (every step is per pixel; OpenCV's loops run
+    # along rows, so a column of N one-pixel rows would cost N times their overhead).
+    def gather(image: np.ndarray, channels: int = 1) -> np.ndarray:
+        return image.reshape(-1, channels)[where].reshape(1, -1, channels) if channels > 1 else \
+            image.reshape(-1)[where].reshape(1, -1)
+    part = gather(np.ascontiguousarray(detail[box]), 3)
+    weight = gather(weight)
+    mix = None if mixed is None else gather(np.ascontiguousarray(mixed[box], np.float32))
+    if lighten is not None and lent is not None:
+        lighten = functools.partial(lighten, detail=gather(np.ascontiguousarray(lent, np.float32)))
     # The move is weighted before its colours are clipped; the 8-bit CIELAB round trip's own
     # error is taken out, so a pixel the mask leaves alone keeps its colour exactly.
-    moved = table.apply(part, weight, mix, weight, lighten).astype(np.int16)
-    moved -= cv2.cvtColor(cv2.cvtColor(part, cv2.COLOR_BGR2LAB), cv2.COLOR_LAB2BGR)
+    lab = cv2.cvtColor(part, cv2.COLOR_BGR2LAB)
+    moved = table.apply(part, weight, mix, weight, lighten, lab).astype(np.int16)
+    moved -= cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
     moved += part
-    crop[box] = np.clip(moved, 0, 255).astype(np.uint8)
+    out = np.ascontiguousarray(crop[box])
+    out.reshape(-1, 3)[where] = np.clip(moved, 0, 255).astype(np.uint8).reshape(-1, 3)
+    crop[box] = out
     return EditedFace(crop, mask, np.zeros_like(mask))

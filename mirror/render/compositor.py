@@ -5,6 +5,7 @@ import cv2
 import numpy as np
 
 from mirror.face.align import invert, transform_points
+from mirror.render.colortable import ColorTable
 from mirror.render.imaging import blend, nonzero_box, over, with_weight, within
 from mirror.types import AlignedFace, EditedFace
 
@@ -33,11 +34,13 @@ class Compositor:
                 x0, y0, x1, y1 = roi
                 part = out[y0:y1, x0:x1]
                 if beyond.fill is None:
-                    instead, weight = beyond.table.apply(part), warp_back(mask, aligned.to_outer, roi)
-                else:       # (the fill and its weight as one 4-channel image: one warp)
-                    drawn = warp_back(with_weight(beyond.fill, mask), aligned.to_outer, roi)
-                    instead, weight = cv2.cvtColor(drawn, cv2.COLOR_BGRA2BGR), cv2.extractChannel(drawn, 3)
-                    filled.append(roi)
+                    # (recoloured only where its weight is not 0 in 8 bits: ``blend`` leaves the rest)
+                    out[y0:y1, x0:x1] = recolor_where(part, beyond.table, warp_back(mask, aligned.to_outer, roi))
+                    continue
+                # (the fill and its weight as one 4-channel image: one warp)
+                drawn = warp_back(with_weight(beyond.fill, mask), aligned.to_outer, roi)
+                instead, weight = cv2.cvtColor(drawn, cv2.COLOR_BGRA2BGR), cv2.extractChannel(drawn, 3)
+                filled.append(roi)
                 out[y0:y1, x0:x1] = blend(part, instead, weight)
         to_crop = aligned.detail_to_crop
         roi = mask_roi(edited.hair_mask, to_crop, frame.shape)
@@ -69,6 +72,19 @@ class Compositor:
                     region[part] = over(target[part], weight[part], cv2.add(under[part], delta[part], dtype=cv2.CV_32F))
         out[y0:y1, x0:x1] = region
         return out
+
+
+def recolor_where(part: np.ndarray, table: ColorTable, weight: np.ndarray) -> np.ndarray:
+    """``blend(part, table.apply(part), weight)`` for the (H, W, 3) uint8 ``part`` of a frame and
+    its (H, W) float32 ``weight`` in [0, 1], recoloured only where the weight is not 0 in 8 bits
+    (elsewhere the blend is ``part`` itself): the same pixels."""
+    weight = cv2.convertScaleAbs(weight, alpha=255.0)
+    where = np.flatnonzero(weight)
+    out = part.copy()
+    if where.size:
+        pixels = part.reshape(-1, 3)[where].reshape(1, -1, 3)
+        out.reshape(-1, 3)[where] = blend(pixels, table.apply(pixels), weight.reshape(-1)[where].reshape(1, -1)).reshape(-1, 3)
+    return out
 
 
 def _bands(mask: np.ndarray, inset: int) -> list[np.ndarray]:

@@ -80,6 +80,10 @@ class RecolorParams:
     carried_still: tuple[float, float] = (0.008, 0.016)
     # ... and a crop moving this much a frame is a head moving fast: its mask is made on the frame
     fast_head: float = 0.008
+    # A mask made on the worker thread is taken as soon as it is done; the one in use serves at
+    # most this many frames (then the frame waits for the next): a frame never waits on a busy
+    # machine's background thread while its mask is at most a frame older than usual.
+    mask_frames: int = 3
     # With less of the crop than this seen as wall (off person and hair), or a wall whose colour
     # cannot be told from the hair's (``BeyondParams.beyond_contrast``), ...
     wall_scarce: float = 0.1
@@ -122,42 +126,20 @@ class Recolor(Effect):
         own, skin, crop_lab = measure_colors(aligned, memory, scene.video, params.color, params.matte, params.masks)
         if own is None:
             return unchanged(scene)
-        detail = aligned.detail.astype(np.float32) / 255.0
-        size = detail.shape[0]
+        size = aligned.detail.shape[0]
         target = scene_target(plan.color, plan.skin, skin, params.color)
         table = color_table(own, target, plan.amount, warm=True, skin=skin, params=params.color)
         shift = float(move(own, target, plan.amount, params=params.color)[0][0] - own[0, 0])    # in L* (which warmth leaves)
         darker = shift < -params.darker
-        mask, box, mixed = _video_mask(aligned, detail, own, crop_lab, skin, darker, memory, params) if scene.video else \
-            recolor_mask(aligned, detail, own, crop_lab, skin, darker, params)[:3]
+        if scene.video:
+            mask, box, mixed, trust = _video_mask(aligned, own, crop_lab, skin, darker, memory, params)
+        else:
+            mask, box, mixed, _, trust = shaped_mask(aligned, own, crop_lab, skin, darker, params)
         if box is None:
             return unchanged(scene)
-        # Dark hair with hardly any wall beside it in the crop (a dark head on a dark wall,
-        # which the segmenter takes for hair up to the crop's edge) reaches no farther than
-        # a head's hair does: rounded, not the crop's square.
-        # The same where the wall's colour is the hair's (a black, speckled backdrop behind
-        # black curls): the mask cannot tell them apart there either.
-        trust = None               # (measured only where needed: a few tenths of a ms)
-        unsure = float(np.clip((params.dark_hair[1] - own[0, 0]) / (params.dark_hair[1] - params.dark_hair[0]), 0.0, 1.0))
-        if unsure > 0.0:
-            wall = float(((aligned.person < 0.2) & (aligned.hair < 0.2)).mean())
-            trust = wall_contrast(aligned, own, params.beyond, params.color)
-            unsure *= max(float(np.clip(1.0 - wall / params.wall_scarce, 0.0, 1.0)), 1.0 - trust)
-        if unsure > 0.0:
-            reach = cv2.resize(hair_reach(aligned.landmarks, aligned.crop.shape[0], params.hair_reach, params.reach_edge),
-                               (size, size), interpolation=cv2.INTER_LINEAR)
-            mask = mask * (1.0 - unsure + unsure * reach)
-        # Hair the crop cuts is followed on past it where its colour can be told from the
-        # wall's (``recolored_beyond``); where it cannot, its new colour fades out before the
-        # crop's edge (its ends left as they were, as dyed hair grown out), not cut straight across.
-        if at_edges(mask):
-            trust = wall_contrast(aligned, own, params.beyond, params.color) if trust is None else trust
-            if trust < 1.0:
-                mask = fade_cut(mask, trust, edges_shown(aligned, size, params.masks), crown=aligned.outer is not None,
-                                params=params.beyond, mask_params=params.masks)
         # Hair made lighter shows strands a dark photo hid; hair made darker hides them anyway.
         lighter = float(np.clip((shift - params.lend_lighter[0]) / (params.lend_lighter[1] - params.lend_lighter[0]), 0.0, 1.0))
-        strands = None
+        strands = lent = None
         if scene.textures is not None and lighter > 0:
             textures = scene.textures
             memory.donor = textures.pick(mask, memory.donor if scene.video else None, lightness=crop_lab[..., 0])
@@ -170,43 +152,93 @@ class Recolor(Effect):
             lent = lent[box]
             # (fading out towards the crop's edge, where the recolouring past it has none)
             lent = lent * _edge_ramp(size, params.lent_fade)[box]
-            strands = functools.partial(lighten, detail=lent, detail_spread=float(textures.spread[memory.donor]),
+            strands = functools.partial(lighten, detail_spread=float(textures.spread[memory.donor]),
                                         spread=float(target[1, 0]), gain=params.lend_gain * lighter)
-        edited = recolor_box(aligned.detail, table, mask, box, mixed, strands)
+        edited = recolor_box(aligned.detail, table, mask, box, mixed, strands, lent)
         return dataclasses.replace(edited, beyond=recolored_beyond(aligned, mask, own, table, trust, params.beyond, params.color))
 
 
-def _video_mask(aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, crop_lab: np.ndarray,
-                skin: np.ndarray | None, darker: bool, memory: Memory, params: RecolorParams
-                ) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray]:
-    """``recolor_mask`` in video, off the frame's path: a mask made from one frame's crop on the
-    worker thread serves the next two frames, each pixel's share of hair measured again on the
+
+def shaped_mask(aligned: AlignedFace, own: np.ndarray, crop_lab: np.ndarray, skin: np.ndarray | None, darker: bool,
+                params: RecolorParams) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray, Mix | None, float | None]:
+    """``recolor_mask``'s (mask, box, mixed, mix) with the mask held within the head's reach and
+    faded before the crop's edges where colour cannot tell the hair from the wall (``shape``),
+    and the ``wall_contrast`` measured for it (or None: not needed)."""
+    mask, box, mixed, mix = recolor_mask(aligned, aligned.detail.astype(np.float32) / 255.0, own, crop_lab, skin,
+                                         darker, params)
+    if box is None:
+        return mask, box, mixed, mix, None
+    mask, trust = shape(aligned, mask, own, params)
+    return mask, box, mixed, mix, trust
+
+
+def shape(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, params: RecolorParams) -> tuple[np.ndarray, float | None]:
+    """(the recolouring's (R, R) ``mask`` of hair of colour ``own`` held within the head's reach
+    and faded before the crop's edges where colour cannot tell the hair from the wall, the
+    ``wall_contrast`` measured for it or None)."""
+    size = mask.shape[0]
+    # Dark hair with hardly any wall beside it in the crop (a dark head on a dark wall,
+    # which the segmenter takes for hair up to the crop's edge) reaches no farther than
+    # a head's hair does: rounded, not the crop's square.
+    # The same where the wall's colour is the hair's (a black, speckled backdrop behind
+    # black curls): the mask cannot tell them apart there either.
+    trust = None               # (measured only where needed: a few tenths of a ms)
+    unsure = float(np.clip((params.dark_hair[1] - own[0, 0]) / (params.dark_hair[1] - params.dark_hair[0]), 0.0, 1.0))
+    if unsure > 0.0:
+        wall = float(((aligned.person < 0.2) & (aligned.hair < 0.2)).mean())
+        trust = wall_contrast(aligned, own, params.beyond, params.color)
+        unsure *= max(float(np.clip(1.0 - wall / params.wall_scarce, 0.0, 1.0)), 1.0 - trust)
+    if unsure > 0.0:
+        reach = cv2.resize(hair_reach(aligned.landmarks, aligned.crop.shape[0], params.hair_reach, params.reach_edge),
+                           (size, size), interpolation=cv2.INTER_LINEAR)
+        mask = mask * (1.0 - unsure + unsure * reach)
+    # Hair the crop cuts is followed on past it where its colour can be told from the
+    # wall's (``recolored_beyond``); where it cannot, its new colour fades out before the
+    # crop's edge (its ends left as they were, as dyed hair grown out), not cut straight across.
+    if at_edges(mask):
+        trust = wall_contrast(aligned, own, params.beyond, params.color) if trust is None else trust
+        if trust < 1.0:
+            mask = fade_cut(mask, trust, edges_shown(aligned, size, params.masks), crown=aligned.outer is not None,
+                            params=params.beyond, mask_params=params.masks)
+    return mask, trust
+
+
+def _video_mask(aligned: AlignedFace, own: np.ndarray, crop_lab: np.ndarray, skin: np.ndarray | None, darker: bool,
+                memory: Memory, params: RecolorParams) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray, float | None]:
+    """``shaped_mask``'s (mask, box, mixed, trust) in video, off the frame's path: a mask made
+    (and shaped) from one frame's crop on the worker thread serves the next two frames (three
+    while the worker is late: ``mask_frames``), each pixel's share of hair measured again on the
     frame it is used on (``remix``). The first frame of a face or a style (or of hair made darker
     after lighter) makes its own; so does a frame of a head moving fast (``_quick_mask``)."""
     last, memory.last_crop = memory.last_crop, aligned.to_crop
-    made, memory.next_mask = memory.next_mask, None
-    if made is not None:
+    made = memory.next_mask
+    if made is not None and (made.done() or memory.mask_uses >= params.mask_frames):
+        memory.next_mask = None
         memory.color_mask, memory.mask_uses, memory.mask_from = made.result(), 0, memory.next_from
-    fresh = (memory.color_mask is None or memory.color_mask[0].shape != detail.shape[:2]
+    fresh = (memory.color_mask is None or memory.color_mask[0].shape != aligned.detail.shape[:2]
              or darker != memory.mask_darker)
     if fresh:
-        memory.color_mask, memory.mask_uses = recolor_mask(aligned, detail, own, crop_lab, skin, darker, params), 0
-        memory.mask_from = aligned.to_crop
-    elif memory.mask_uses > 0:
-        memory.next_mask = mask_worker().submit(recolor_mask, aligned, detail, own, crop_lab, skin, darker, params)
+        memory.color_mask, memory.mask_uses = shaped_mask(aligned, own, crop_lab, skin, darker, params), 0
+        memory.mask_from, memory.next_mask = aligned.to_crop, None
+    elif memory.mask_uses > 0 and memory.next_mask is None:
+        memory.next_mask = mask_worker().submit(shaped_mask, aligned, own, crop_lab, skin, darker, params)
         memory.next_from = aligned.to_crop
     memory.mask_uses += 1
     memory.mask_darker = darker
-    mask, box, mixed, mix = memory.color_mask
+    mask, box, mixed, mix, trust = memory.color_mask
     if fresh or box is None:
-        return mask, box, mixed
+        return mask, box, mixed, trust
     size = aligned.crop.shape[0]
     if last is not None and crop_move(last, aligned.to_crop, size)[1] >= params.fast_head * size:
         # A head moving fast: turning, it leaves the hair's old place, and a mask carried there
         # painted the forehead and the wall (a pale crescent, an olive band). (Judged frame by
         # frame: a head gliding steadily has each frame's mask made alike; judged on the carried
         # mask's age, every other one was made, and its edge shimmered.)
-        return _quick_mask(aligned, own, crop_lab, skin, darker, params)
+        mask, box, mixed = _quick_mask(aligned, own, crop_lab, skin, darker, params)
+        if box is None:
+            return mask, box, mixed, None
+        mask, trust = shape(aligned, mask, own, params)
+        return mask, box, mixed, trust
     # Made from an earlier frame's crop. The crop follows the face's landmarks, which slide
     # slowly over still hair (a smile, the eyes turning): while the crop moves slowly, the mask
     # stays where it lay on the frame; a head that moves fast takes its hair with the crop
@@ -223,7 +255,7 @@ def _video_mask(aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, crop_
     # backdrop): the share of hair is measured again on this frame's pixels, against the colours
     # it was measured against then.
     mask[box] *= remix(mix, to_lab(aligned.detail[box]))
-    return mask, box, mixed
+    return mask, box, mixed, trust
 
 
 def _quick_mask(aligned: AlignedFace, own: np.ndarray, crop_lab: np.ndarray, skin: np.ndarray | None,

@@ -24,6 +24,7 @@ from mirror.render.recolor import Recolor
 from mirror.render.reshape import Reshape
 from mirror.render.texture import Texture
 from mirror.render.texture_bank import TextureBank
+from mirror.render.transplant import Transplant
 from mirror.types import AlignedFace, EditedFace, EditPlan
 
 # The effect that draws each kind of plan (``EditPlan.kind``), made with its default parameters.
@@ -35,6 +36,7 @@ EFFECTS: dict[str, Callable[[], Effect]] = {
     "remove": Reshape,
     "shape": Reshape,
     "exemplar": Reshape,
+    "transplant": Transplant,
 }
 
 

@@ -2,7 +2,7 @@
 warped onto the person's head, relit and recoloured to them, and blended in; where the person's
 own hair reaches beyond the donor's, what lay behind it.
 
-    result = transplant(aligned, donor, plate, color="own")     # Transplant
+    result = transplant(aligned, donor, plate, color="own")     # Transplanted
     frame = Compositor().compose(frame, aligned, result.edited)
     hud(result.reason)                                          # "" or why it faded out
 
@@ -31,6 +31,7 @@ import numpy as np
 from mirror.face.regions import (CHIN, EYES, MOUTH, brow_line, edge_profile, eyes, face_interior, face_oval, neck_span,
                                  skull, skull_axes)
 from mirror.face.warp import WarpParams, crop_yaw, fold_share, head_warp
+from mirror.render.base import Effect, Scene
 from mirror.render.beyond import all_drawn, hand_over, removed_beyond
 from mirror.render.color import own_color, scene_target
 from mirror.render.lab import to_lab
@@ -125,7 +126,7 @@ class TransplantParams:
 
 
 @dataclass
-class Transplant:
+class Transplanted:
     """One drawing of a donor's hair on a person.
 
     Attributes:
@@ -144,7 +145,7 @@ class Transplant:
 
 def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate | None = None,
                color: str = "donor", target: np.ndarray | None = None, reference: np.ndarray | None = None,
-               params: TransplantParams = TransplantParams()) -> Transplant:
+               params: TransplantParams = TransplantParams()) -> Transplanted:
     """Draws ``donor``'s hair on the person of ``aligned``.
 
     Args:
@@ -158,7 +159,7 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
             (``EditPlan.skin``): the target follows the person's light.
 
     Returns:
-        ``Transplant``: the drawing, its strength and the reason it faded.
+        ``Transplanted``: the drawing, its strength and the reason it faded.
     """
     if color not in COLORS:
         raise ValueError(f"color must be one of {COLORS}, got {color!r}")
@@ -175,7 +176,7 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
     drawn = Drawn.of(person, donor, params)
     strength, reason, measures = judge(person, drawn, donor, params)
     if strength <= 0.0:
-        return Transplant(_unchanged(detail, reason).edited, 0.0, reason, measures)
+        return Transplanted(_unchanged(detail, reason).edited, 0.0, reason, measures)
 
     # What shows where the person's own hair goes.
     take = _taken(person, drawn, params)
@@ -204,7 +205,7 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
         crop, replace, _ = hand_over(crop, replace, None, detail, beyond)
         beyond = dataclasses.replace(beyond, drawn=all_drawn(crop, replace, beyond))
     edited = EditedFace(crop, replace, replace, beyond=beyond, **_lent(person, drawn, take, weight, params))
-    return Transplant(edited, strength, reason, measures)
+    return Transplanted(edited, strength, reason, measures)
 
 
 def _lent(person: Person, drawn: Drawn, take: np.ndarray, weight: np.ndarray, params: TransplantParams) -> dict:
@@ -371,10 +372,10 @@ def judge(person: Person, drawn: Drawn, donor: Donor, params: TransplantParams) 
     return strength, reason, measures
 
 
-def _unchanged(detail: np.ndarray, reason: str) -> Transplant:
+def _unchanged(detail: np.ndarray, reason: str) -> Transplanted:
     """Nothing drawn, with the reason."""
     none = np.zeros(detail.shape[:2], np.float32)
-    return Transplant(EditedFace(detail.copy(), none, none.copy()), 0.0, reason)
+    return Transplanted(EditedFace(detail.copy(), none, none.copy()), 0.0, reason)
 
 
 def _taken(person: Person, drawn: Drawn, params: TransplantParams) -> np.ndarray:
@@ -546,3 +547,16 @@ def pyramid_blend(under: np.ndarray, over: np.ndarray, weight: np.ndarray, level
         band = band_under + masks[level][..., None] * (band_over - band_under)
         out = cv2.pyrUp(out, dstsize=shape) + band
     return out
+
+
+class Transplant(Effect):
+    """A real head of hair drawn on the person (``EditPlan.kind`` "transplant"): the plan's donor,
+    in the colour it asks for; the HUD is told why it faded (``EditedFace.note``)."""
+
+    def __init__(self, params: TransplantParams = TransplantParams()):
+        self.params = params
+
+    def draw(self, scene: Scene) -> EditedFace:
+        plan = scene.plan
+        drawn = transplant(scene.aligned, plan.donor, scene.plate, color=plan.paint, params=self.params)
+        return dataclasses.replace(drawn.edited, note=drawn.reason or plan.note)

@@ -19,16 +19,20 @@ import numpy as np
 from mirror.face.align import Aligner
 from mirror.backends import create_backend, load_model_files
 from mirror.render.compositor import Compositor
+from mirror.edit.attributes import Classifier
+from mirror.edit.choice import DonorChooser
+from mirror.edit.donors import DonorBank
 from mirror.edit.editor import HairEditor, to_tensor
+from mirror.edit.reference import donor_of
 from mirror.errors import MirrorError
 from mirror.face.filters import HeadFilter
 from mirror.paths import DEFAULT_ENGINES
 from mirror.render.plate import BackgroundPlate
 from mirror.face.regions import HEAD_POINTS
 from mirror.render import HairRenderer
-from mirror.face.segment import HairSegmenter
+from mirror.face.segment import HAIR, PERSON, HairSegmenter
 from mirror.io.source import as_bgr, read_image
-from mirror.edit.styles import Style
+from mirror.edit.styles import TRANSPLANTED, Style
 from mirror.render.texture_bank import TextureBank
 from mirror.run.timing import add_timing, timing_scope
 from mirror.face.tracker import FaceTracker
@@ -45,18 +49,24 @@ class Pipeline:
         backend: a name from ``mirror.backends.CHOICES``.
         static: photos (detect every frame, no smoothing) rather than a video stream.
         run: a training run folder for the torch backend.
+        transplanted: named styles drawn from the donor bank's real photos rather than by the
+            face's geometry (default: those it draws better, ``mirror.edit.styles.TRANSPLANTED``).
     """
 
     def __init__(self, model_dir: str = DEFAULT_ENGINES, backend: str = "auto", static: bool = False,
-                 run: str | None = None):
+                 run: str | None = None, transplanted: tuple[str, ...] = TRANSPLANTED):
         self._stack = contextlib.ExitStack()
         try:
             model = load_model_files(model_dir)
             backend_impl, self.backend_reason = create_backend(backend, model, run)
             self.backend = backend_impl.name
             self.segmenter = self._stack.enter_context(HairSegmenter(model.segmenter, video=not static))
+            self.classifier = Classifier(model.classifier, threads=1) if os.path.isfile(model.classifier) else None
+            bank = DonorBank.load(model.donors) if os.path.isfile(model.donors) else None
             self.editor = self._stack.enter_context(HairEditor(backend_impl, model, self.segmenter,
-                                                              smooth=not static))
+                                                              smooth=not static,
+                                                              chooser=DonorChooser(bank, self.classifier),
+                                                              transplanted=transplanted))
             self.tracker = self._stack.enter_context(FaceTracker(static=static))
         except BaseException:
             self._stack.close()
@@ -79,7 +89,7 @@ class Pipeline:
             frame, aligned = self.track(frame)
             edited = self.edit(frame, aligned, style, strength)
             output = self.compose(frame, aligned, edited)
-        return Result(frame, output, aligned is not None, timings)
+        return Result(frame, output, aligned is not None, timings, "" if edited is None else edited.note)
 
     # The three halves of ``process``; the pipelined loop runs each in its own thread, so each
     # keeps to its own stages' state. Timings go to the frame's ``timing_scope``.
@@ -142,8 +152,9 @@ class Pipeline:
         if self.plate is not None:
             self.plate.reset()
 
-    def reference_style(self, path: str) -> Style:
-        """An exemplar style: the hair of the face in the photo at ``path``.
+    def reference_style(self, path: str, kind: str = "transplant") -> Style:
+        """The hair of the face in the photo at ``path``, as a style: that head of hair drawn on
+        the person (``transplant``), or the latent's hair part moved to the photo's (``exemplar``).
 
         Raises:
             MirrorError: if the photo is unreadable or shows no face.
@@ -153,9 +164,16 @@ class Pipeline:
             face = tracker.process(image)
         if face is None:
             raise MirrorError(f"no face found in the reference photo {path}")
-        crop = self.aligner.align(image, face, detail=1).crop
-        latent = self.editor.backend.encode(to_tensor(crop))[0]
-        return self.styles.exemplar(os.path.basename(path), latent)
+        aligned = self.aligner.align(image, face)
+        latent = self.editor.backend.encode(to_tensor(aligned.crop))[0]
+        name = os.path.basename(path)
+        if kind == "exemplar":
+            return self.styles.exemplar(name, latent)
+        masks = self.segmenter.predict((aligned.crop.astype(np.float32) / 255.0).transpose(2, 0, 1)[None])[0]
+        aligned.hair, aligned.person = masks[HAIR], masks[PERSON]
+        bald = (self.classifier is not None and
+                self.classifier.predict_crops(aligned.crop[None])[0, self.classifier.column("Bald")] > 0.5)
+        return self.styles.reference(name, donor_of(aligned, name, latent, bald=bald))
 
     def close(self) -> None:
         self._stack.close()

@@ -103,7 +103,7 @@ class LaggedEdit:
 
     def __call__(self, frame: Frame, aligned: AlignedFace | None, style: Style, strength: float
                  ) -> EditedFace | None:
-        key = (style.name, float(strength))
+        key = (style.name, style.choice, float(strength))
         with self._ready:
             result = self._result
             usable = (aligned is not None and result is not None and result.key == key
@@ -126,6 +126,11 @@ class LaggedEdit:
         with self._ready:
             self._result = None if edited is None else _Shown(key, aligned, edited, {}, frame.timestamp_ms)
         return edited
+
+    @property
+    def drawing(self) -> bool:
+        """Whether the worker is drawing an edit now."""
+        return self._job is not None
 
     def _work(self) -> None:
         run_in_background()
@@ -150,7 +155,7 @@ class LaggedEdit:
                     self._job = None
                 continue
             with self._ready:
-                key = (style.name, float(strength))
+                key = (style.name, style.choice, float(strength))
                 if edited is not None and self._result is not None and self._result.key == key:
                     self._result = _Shown(key, aligned, edited, timings, frame.timestamp_ms)
                 self._job = None

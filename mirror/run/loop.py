@@ -201,7 +201,8 @@ def _run(options: Options, source: Source | None, watch: Watch, stats: Stats, st
                         message = str(error)
                         log.warning("%s", error)
                 display.show(before, result.output, Hud(state.style.name, state.strength, pipeline.backend,
-                                                        fps, result.face, message, state.hud_lines))
+                                                        fps, result.face, message,
+                                                        state.hud_lines + ([result.note] if result.note else [])))
             if stats.frames == 1:
                 service.ready()
             service.alive()

@@ -218,6 +218,12 @@ class PipelinedRunner:
         return self._dropped_before + (self._run.mailbox.dropped if self._run.mailbox else 0)
 
     @property
+    def drawing(self) -> bool:
+        """Whether the render thread is drawing an edit now (``LaggedEdit.drawing``)."""
+        edit = self._run.edit
+        return isinstance(edit, LaggedEdit) and edit.drawing
+
+    @property
     def source(self) -> Source:
         return self._run.source
 
@@ -306,7 +312,8 @@ class PipelinedRunner:
                 self._finished = True
             raise item.error
         item.timings["latency"] = (time.perf_counter() - item.captured) * 1000.0
-        return Result(item.frame, item.output, item.aligned is not None, item.timings)
+        return Result(item.frame, item.output, item.aligned is not None, item.timings,
+                      "" if item.edited is None else item.edited.note)
 
     def __iter__(self):
         while (result := self.next()) is not None:

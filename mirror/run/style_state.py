@@ -14,6 +14,7 @@ that key does), and the rotation is back to what the user had before.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 
@@ -126,6 +127,9 @@ class StyleState:
             if self.style.name == hairloss.NAME:
                 self.stage = min(max(self.stage + step, hairloss.FIRST), hairloss.LAST)
             self.style = hairloss.scale_style(self.styles, self.stage)
+        elif action == "another" and self.style.kind == "transplant" and self.style.donor is None:
+            self.rotate = False
+            self.style = dataclasses.replace(self.style, choice=self.style.choice + 1)
         elif action == "stronger":
             self.strength = round(min(self.strength + STRENGTH_STEP, MAX_STRENGTH), 2)
         elif action == "weaker":

@@ -1,0 +1,61 @@
+"""A reference photo as its own donor: the head of hair a customer brings, ready to transplant
+(``mirror.render.transplant``) as the donor bank's heads are.
+
+    donor = donor_of(aligned, "photo.jpg", latent, bald=False)   # aligned: segmented, with its detail crop
+
+The photo goes through the mirror's own tracker, aligner and student segmenter; the segmenter's
+hair and person masks, snapped to the strands at the detail crop's side, are the donor's matte
+and silhouette (the bank's heads carry a finer face-parsing teacher's matte).
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from mirror.face.regions import face_oval
+from mirror.face.warp import crop_yaw
+from mirror.render.lab import to_lab
+from mirror.render.masks import refine
+from mirror.types import AlignedFace, Donor
+
+SKIN_NEAR = 15.0   # CIELAB distance from the face's median skin within which a bare pixel is skin
+LIGHT_WEIGHT = np.float32([0.5, 1.0, 1.0])   # ... lightness weighed half (a lit crown is lighter)
+
+
+def donor_of(aligned: AlignedFace, source: str, latent: np.ndarray, bald: bool = False, index: int = -1) -> Donor:
+    """A ``Donor`` of an aligned, segmented face at its detail crop's side.
+
+    Args:
+        source: the photo's name.
+        latent: (Z,) its latent.
+        bald: the head is bald: its skin-coloured crown is skin, as a face-parsing teacher labels
+            it, not the hair the student segmenter takes its shine for.
+        index: its row (-1: in no bank).
+    """
+    crop = aligned.detail
+    side = crop.shape[0]
+    scale = side / aligned.crop.shape[0]
+    person = cv2.resize(aligned.person, (side, side), interpolation=cv2.INTER_LINEAR)
+    # (snapped to the strands by a guided filter, as the renderer snaps the person's own)
+    matte = refine(aligned.hair * np.clip(aligned.person * 2.0 - 0.5, 0.0, 1.0), crop.astype(np.float32) / 255.0)
+    # None of it where the crop reaches past the photo (its edge rows repeated there are no hair).
+    if aligned.frame_shape is not None:
+        photo = np.ones(aligned.frame_shape, np.float32)
+        inside = cv2.warpAffine(photo, aligned.detail_to_crop, (side, side), flags=cv2.INTER_LINEAR)
+        matte, person = matte * inside, person * inside
+    landmarks = aligned.landmarks * scale   # (the detail crop's matrix is the crop's times scale)
+    lab = to_lab(crop)
+    oval = face_oval(landmarks, side)
+    bare = oval & (matte < 0.2)
+    tone = np.median(lab[bare], axis=0) if bare.any() else np.median(lab[oval], axis=0)
+    near = (np.linalg.norm((lab - tone) * LIGHT_WEIGHT, axis=-1) < SKIN_NEAR).astype(np.float32)
+    skin = (person * (near if bald else (1.0 - matte) * near)).astype(np.float32)
+    if bald:
+        matte = matte * (1.0 - skin)
+    hair = matte > 0.5
+    hair_color = lab[hair].mean(axis=0) if hair.any() else tone
+    pose = aligned.pose if aligned.pose is not None else np.float32([crop_yaw(landmarks), 0.0, 0.0])
+    return Donor(index, source, crop, matte.astype(np.float32), skin, person.astype(np.float32),
+                 landmarks.astype(np.float32), np.asarray(latent, np.float32), np.asarray(pose, np.float32),
+                 lab[skin > 0.5].mean(axis=0).astype(np.float32), hair_color.astype(np.float32),
+                 np.zeros(40, np.int8))
