@@ -45,7 +45,7 @@ class _Shown(NamedTuple):
     """The newest finished edit: of which style and strength (``key``), made on ``aligned`` at
     ``ms`` (the stream's time), and its stage timings (reported with one frame only)."""
 
-    key: tuple[str, float]
+    key: tuple[str, str | None, float]
     aligned: AlignedFace
     edited: EditedFace
     timings: dict
@@ -73,6 +73,11 @@ def still_fits(then: AlignedFace, now: AlignedFace) -> bool:
     took, and the drawing carried over lay off it: a bare plate above the head, a strand of the
     old fringe across the forehead."""
     return moved(then, now) < CARRY_REACH
+
+
+def _key(style: Style, strength: float) -> tuple:
+    """What an edit was made of: the style (and its choice of donor) and the strength."""
+    return style.name, style.choice, float(strength)
 
 
 def drawn_every_frame(style: Style) -> bool:
@@ -103,7 +108,7 @@ class LaggedEdit:
 
     def __call__(self, frame: Frame, aligned: AlignedFace | None, style: Style, strength: float
                  ) -> EditedFace | None:
-        key = (style.name, style.choice, float(strength))
+        key = _key(style, strength)
         with self._ready:
             result = self._result
             usable = (aligned is not None and result is not None and result.key == key
@@ -150,12 +155,12 @@ class LaggedEdit:
                             type(error).__name__, error)
                 with self._ready:
                     self.worker_errors += 1
-                    if self._result is not None and self._result.key == (style.name, float(strength)):
+                    if self._result is not None and self._result.key == _key(style, strength):
                         self._result = None
                     self._job = None
                 continue
             with self._ready:
-                key = (style.name, style.choice, float(strength))
+                key = _key(style, strength)
                 if edited is not None and self._result is not None and self._result.key == key:
                     self._result = _Shown(key, aligned, edited, timings, frame.timestamp_ms)
                 self._job = None
