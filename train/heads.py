@@ -181,7 +181,8 @@ def whole_photos(data: str, splits: tuple[str, ...], photos: str | None = None, 
         photos: the folder of the photos (default: the set's summary.json ``data`` + ``img``).
 
     Raises:
-        MirrorError: a folder that is not a prepared set, or photos that are not there.
+        MirrorError: a folder that is not a prepared set, photos that are not there, or none
+            large enough.
     """
     from PIL import Image
 
@@ -203,6 +204,8 @@ def whole_photos(data: str, splits: tuple[str, ...], photos: str | None = None, 
         with Image.open(path) as image:
             if min(image.size) >= min_side:
                 kept.append(row)
+    if not kept:
+        raise MirrorError(f"no {' or '.join(splits)} photo in {folder} is {min_side} px or more a side (whole heads)")
     return PhotoSet([os.path.join(folder, files[r]) for r in kept], attributes[kept], attribute_names(data),
                     split[kept])
 
