@@ -128,12 +128,11 @@ def style_rows(photos: PhotoSet, name: str) -> tuple[np.ndarray, np.ndarray | No
 
 
 def edits(view: HeadView, heads: list, style) -> dict:
-    """The edits of ``heads`` as the mirror shows them, and the unedited photos: {"details",
-    "crops", "originals", "original_crops", "landmarks"} stacked."""
+    """The edits of ``heads`` as the mirror shows them and the unedited detail crops: {"details",
+    "crops", "originals", "landmarks"} stacked."""
     shown = [view.show(h, style) for h in heads]
     return {"details": np.stack([s[0] for s in shown]), "crops": np.stack([s[1] for s in shown]),
-            "originals": np.stack([h.detail for h in heads]), "original_crops": np.stack([h.crop for h in heads]),
-            "landmarks": np.stack([h.landmarks for h in heads])}
+            "originals": np.stack([h.detail for h in heads]), "landmarks": np.stack([h.landmarks for h in heads])}
 
 
 def judged(probs: np.ndarray, names: list[str], target: tuple) -> np.ndarray:
