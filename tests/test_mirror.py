@@ -426,6 +426,32 @@ def test_kiosk_goes_idle_cycles_random_styles_and_a_key_returns_control(photo_pi
         assert state.idle  # idle again 10 s after that key
 
 
+def test_a_photo_dropped_on_the_window_becomes_the_style_and_a_non_image_changes_nothing(photo_pipeline,
+                                                                                          photos, tmp_path):
+    import pygame
+
+    from mirror.io.display import Display
+    from mirror.run.style_state import StyleState
+
+    photo = tmp_path / "astronaut.png"
+    cv2.imwrite(str(photo), photos[1][1])
+    other = tmp_path / "notes.jpg"
+    other.write_text("not an image")
+    state = StyleState(photo_pipeline, "random", 1.0, random_seconds=2.0, seed=3, idle_seconds=10.0)
+    with Display(size=(320, 240), kiosk=True) as display:
+        before = state.style.name
+        pygame.event.post(pygame.event.Event(pygame.DROPFILE, file=str(other)))
+        actions = display.events()
+        assert actions == ["reference:" + str(other)]
+        with pytest.raises(MirrorError, match="not a readable image"):
+            state.apply(actions[0])
+        assert state.style.name == before and state.rotate          # nothing changed
+        pygame.event.post(pygame.event.Event(pygame.DROPFILE, file=str(photo)))
+        state.apply(display.events()[0])
+    assert state.style.name == "astronaut.png" and state.style.kind == "transplant" and not state.rotate
+    assert "astronaut.png" in photo_pipeline.styles.names
+
+
 def test_style_state_idle_needs_a_positive_limit(photo_pipeline):
     from mirror.run.style_state import StyleState
 

@@ -433,6 +433,65 @@ def test_live_camera_drops_frames_when_busy_but_never_reorders(video_pipeline, p
     assert indexes[-1] == 59  # the newest frame is the one shown
 
 
+def test_a_file_played_as_a_camera_is_never_dropped_even_after_a_stall(video_pipeline, photos):
+    """A source whose frames run ahead of the clock is waited for; a stall of the pipeline longer
+    than its lead (a long drawing) does not make its frames a camera's to drop."""
+    style = video_pipeline.styles.get("blond")
+
+    class Played(Source):
+        name, live = "camera:played", True
+
+        def __init__(self):
+            self.index = 0
+
+        def read(self):
+            if self.index >= 30:
+                return None
+            self.index += 1
+            return Frame(self.index - 1, (self.index - 1) * 33, photos[0][1])
+
+    def stalling(frame):
+        if frame.index == 5:
+            time.sleep(1.5)        # longer than the 5 frames' lead (165 ms of the stream)
+        return style, 1.0
+
+    with PipelinedRunner(video_pipeline, Played(), stalling) as runner:
+        indexes = [r.frame.index for r in runner]
+        dropped = runner.dropped
+    assert dropped == 0 and indexes == list(range(30))
+
+
+def test_a_frame_whose_edit_fails_is_shown_unedited_not_lost(video_pipeline, photos):
+    style = video_pipeline.styles.get("bald")     # (a style the model draws: bangs needs no decode)
+    backend = video_pipeline.editor.backend
+    failed = []
+
+    class Failing:
+        """The model's backend, failing on one frame's decode."""
+
+        def __getattr__(self, name):
+            return getattr(backend, name)
+
+        def decode(self, latents):
+            if not failed:
+                failed.append(True)
+                raise RuntimeError("the session failed")
+            return backend.decode(latents)
+
+    video_pipeline.editor.backend = Failing()
+    try:
+        with PipelinedRunner(video_pipeline, ImageSource(photos[:1], repeat=4), lambda frame: (style, 1.0),
+                             lag_edits=False) as runner:
+            results = list(runner)
+            assert runner.failed_edits == 1
+    finally:
+        video_pipeline.editor.backend = backend
+        video_pipeline.reset()
+    assert [r.frame.index for r in results] == [0, 1, 2, 3] and failed
+    unedited = [r.output is r.frame.image for r in results]
+    assert unedited == [True, False, False, False]    # the first shown as it came, the rest edited
+
+
 def test_still_images_never_drop(video_pipeline, photos):
     with Pipeline(ENGINES, "onnxruntime", static=True) as still:
         style = still.styles.get("bald")

@@ -145,7 +145,9 @@ class Classifier:
     def __init__(self, path: str, threads: int = 2):
         from mirror.backends.onnxruntime import open_session
 
+        self.path = path
         self.session = open_session(path, threads)
+        self._embedding = None    # the same graph with the head's input as a second output
         meta = self.session.get_modelmeta().custom_metadata_map
         try:
             self.names = json.loads(meta["attributes"])
@@ -166,6 +168,35 @@ class Classifier:
 
     def column(self, name: str) -> int:
         return self.names.index(name)
+
+    def embed(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 3, S, S) float32 in [0, 1] -> ((N, A) probabilities, (N, F) float32 penultimate
+        activations: the last feature map, pooled and flattened, that the linear head reads).
+
+        The ONNX graph is loaded once more with that tensor added as an output (the file and
+        ``predict`` are unchanged), so the features are exactly those behind the probabilities.
+        """
+        if self._embedding is None:
+            self._embedding = self._embedding_session()
+        probs, features = [], []
+        for i in range(0, len(images), 256):
+            logits, flat = self._embedding.run(None, {"image": np.ascontiguousarray(images[i:i + 256], np.float32)})
+            probs.append(1 / (1 + np.exp(-logits)))
+            features.append(flat.reshape(len(flat), -1))
+        return np.concatenate(probs), np.concatenate(features)
+
+    def _embedding_session(self):
+        import onnx
+        import onnxruntime
+
+        proto = onnx.load(self.path)
+        heads = [n for n in proto.graph.node if n.op_type == "Gemm" and "logits" in n.output]
+        if len(heads) != 1:
+            raise MirrorError(f"{self.path} has no single linear head giving the logits")
+        del proto.graph.output[1:]
+        proto.graph.output.append(onnx.helper.make_empty_tensor_value_info(heads[0].input[0]))
+        return onnxruntime.InferenceSession(proto.SerializeToString(), self.session.get_session_options(),
+                                            providers=self.session.get_providers())
 
 
 class FusedClassifier(nn.Module):

@@ -2,12 +2,29 @@
 
     python -m train.evaluate --engines engines --data data/aligned128 --json runs/vae128/eval.json
     python -m train.evaluate --engines engines --data data/aligned128 --limit 300 --json /tmp/e.json
-    python -m train.evaluate --engines engines --data data/aligned128 --detect-styles all
+    python -m train.evaluate --engines engines --data data/aligned128 --parts crops --detect-styles all
+    python -m train.evaluate --engines engines --data data/aligned128 --parts heads,reference,clips \
+        --styles bald,receding,hairloss:5,bangs --limit 300 --json /tmp/heads.json
 
 Needs in ENGINES: encoder.onnx, decoder.onnx, styles.json and classifier.onnx
-(``python -m train.classifier``; or pass --classifier).
+(``python -m train.classifier``; or pass --classifier), and for the heads, reference and clips
+parts the CelebA photos the prepared set was made from (whole heads of at least 150 px) and the
+clips.
 
-Reports (JSON):
+Parts (--parts, default all):
+    crops       the figures below, on the prepared set's 128-px test crops
+    heads       per style, on whole-head test photos through the mirror's own Pipeline, read at
+                the renderer's 256-px detail crop (train.instruments): "heads" {style: {power,
+                detectability (counts: only where power >= 0.9), keys, inner_face_p95,
+                inner_face_max, kept, success, ...}}. Styles (--styles) are any name the
+                Pipeline knows: its library's, hairloss:N, a reference photo's path; NAME@LABELS
+                says which CelebA labels real people with a new style have
+    reference   "reference_transfer": a reference photo's hair on test pairs, per attribute the
+                classifier's agreement with the reference
+    clips       "clips": inner_face on the shared clips' frames, per style
+    ("instruments": the settings, the machine and its load, and how long the parts took.)
+
+Reports of the crops part (JSON):
     psnr, ssim            reconstruction (z = mu) of the test crops, mean over images
     active_units          latent dims whose mu varies over the test set (Var > 0.01, Burda et al.)
     kl_per_dim            mean KL per latent dimension, in nats (sorted, largest first)
@@ -83,7 +100,9 @@ from mirror.errors import MirrorError
 from mirror.face.regions import face_interior, hair_region
 from mirror.types import AlignedFace
 from train.directions import KEEP, STYLES, has_style, load_styles
+from train.instruments import InstrumentOptions, run_instruments
 from train.metrics import photo_metrics
+from train.twosample import MATCH_ON, match_groups
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +111,6 @@ DETECT_STYLES = ("bangs", "blond", "bald", "gray", "receding")
 LOOK = ("halo", "texture", "seam", "detectability", "detectability_spread", "detectability_faces",
         "detectability_matched", "detectability_matched_spread", "detectability_matched_faces",
         "detectability_unedited", "detectability_unedited_spread", "detectability_unedited_faces")
-MATCH_ON = ("Male", "Young")   # detectability_matched: edits and real photos alike in these
 GROUP_NAMES = ("older women", "older men", "young women", "young men")   # by match_groups' value
 GROUP_MIN = 10   # judge_recall_matched: a group's recall is trusted on this many real faces
 
@@ -234,11 +252,6 @@ def look(dataset, rows: np.ndarray, shown: np.ndarray, reals: tuple[np.ndarray, 
     return {key: result.get(key) for key in LOOK}
 
 
-def match_groups(attributes: np.ndarray, names: list[str]) -> np.ndarray:
-    """(N,) int: each face's group by its CelebA labels in MATCH_ON (sex and age)."""
-    return sum((attributes[:, names.index(name)] > 0).astype(np.int64) << i for i, name in enumerate(MATCH_ON))
-
-
 def real_faces(dataset, style: str, splits: tuple[str, ...] = ("test",)) -> tuple[np.ndarray, np.ndarray]:
     """((M, S, S, 3) uint8 crops, (M, A) CelebA attributes): every face of the dataset's folder in
     ``splits`` that has ``style`` (by its labels), also beyond the dataset's limit; none of the
@@ -363,9 +376,11 @@ def latency_ms(folder: str, repeats: int = 100, rounds: int = 3, int8: bool = Fa
 
 
 def evaluate(engines: str, data: str, limit: int | None = None, classifier_path: str | None = None,
-             int8: bool = False, detect_styles: tuple[str, ...] = DETECT_STYLES) -> dict:
-    """Runs every measurement of the module docstring (on the INT8 copies of the model with
-    ``int8``; detectability only for ``detect_styles``); returns the JSON-ready dict."""
+             int8: bool = False, detect_styles: tuple[str, ...] = DETECT_STYLES,
+             only: tuple[str, ...] | None = None) -> dict:
+    """Runs every measurement of the ``crops`` part (module docstring) (on the INT8 copies of
+    the model with ``int8``; detectability only for ``detect_styles``; edits only of the styles
+    in ``only``, if given); returns the JSON-ready dict."""
     from train.classifier import Classifier
     from train.data import AlignedSet
     from mirror.backends import encode_crops, open_backend
@@ -406,7 +421,7 @@ def evaluate(engines: str, data: str, limit: int | None = None, classifier_path:
         "edit_composite": view.description,
     }
     for name, style in styles["styles"].items():
-        if name not in STYLES:
+        if name not in STYLES or (only is not None and name not in only):
             continue
         reals = real_faces(test, name) if name in detect_styles else None
         score = score_style(engine, classifier, test, mu, name, style["direction"],
@@ -433,19 +448,49 @@ def evaluate(engines: str, data: str, limit: int | None = None, classifier_path:
     return result
 
 
+PARTS = ("crops", "heads", "reference", "clips")
+
+
 def parse_arguments(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m train.evaluate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--engines", required=True, help="folder with encoder/decoder.onnx + styles.json")
     parser.add_argument("--data", required=True, help="prepared aligned folder (its test split is used)")
-    parser.add_argument("--limit", type=int, default=None, help="only the first N test images")
+    parser.add_argument("--parts", default=",".join(PARTS), type=part_list,
+                        help=f"what to measure, comma-separated from {', '.join(PARTS)} (default: all)")
+    parser.add_argument("--styles", default=None, type=lambda text: [n for n in text.split(",") if n],
+                        help="comma-separated style names as the Pipeline knows them (its library's, hairloss:N, "
+                             "a reference photo's path; NAME@ATTRIBUTE names the CelebA labels of people with "
+                             "a style the project does not know; default: every library style and hair-loss stage)")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="crops: only the first N test images; heads: the first N test photos per style")
     parser.add_argument("--classifier", default=None, help="classifier.onnx (default: ENGINES/classifier.onnx)")
     parser.add_argument("--int8", action="store_true", help="evaluate the INT8 copies (python -m train.quantize)")
     parser.add_argument("--json", default=None, help="write the results here too")
+    parser.add_argument("--merge", action="store_true",
+                        help="update the --json file: keep its figures, replace those measured now (per style)")
     parser.add_argument("--detect-styles", default=",".join(DETECT_STYLES), type=style_list,
-                        help="styles whose detectability is measured: comma-separated names, all or "
+                        help="crops: styles whose detectability is measured: comma-separated names, all or "
                              f"none (default: {','.join(DETECT_STYLES)})")
+    parser.add_argument("--train-faces", type=int, default=InstrumentOptions.train_faces,
+                        help="heads: train-split pairs each detector also learns from (default: %(default)s)")
+    parser.add_argument("--reference-pairs", type=int, default=InstrumentOptions.reference_pairs,
+                        help="reference: test pairs per attribute and direction (default: %(default)s)")
+    parser.add_argument("--clip-frames", type=int, default=InstrumentOptions.clip_frames,
+                        help="clips: the first N frames of each clip (default: %(default)s)")
+    parser.add_argument("--photos", default=None, help="the CelebA photos (default: the prepared set's own)")
+    parser.add_argument("--videos", default=None, help="the clips (default: videos/ beside the CelebA folder)")
+    parser.add_argument("--sheets", default=None, help="heads: write sheets of the pairs told apart most easily here")
     return parser.parse_args(argv)
+
+
+def part_list(text: str) -> tuple[str, ...]:
+    """--parts: comma-separated PARTS names."""
+    names = tuple(n for n in text.split(",") if n)
+    unknown = [n for n in names if n not in PARTS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown part(s) {', '.join(unknown) or '(none)'}: choose from {', '.join(PARTS)}")
+    return names
 
 
 def style_list(text: str) -> tuple[str, ...]:
@@ -460,10 +505,53 @@ def style_list(text: str) -> tuple[str, ...]:
     return names
 
 
+def merged(old: dict, new: dict) -> dict:
+    """``old`` with ``new``'s figures: a figure per style replaces only that style's."""
+    out = dict(old)
+    for key, value in new.items():
+        out[key] = {**old[key], **value} if isinstance(value, dict) and isinstance(old.get(key), dict) else value
+    return out
+
+
+def table(result: dict) -> str:
+    """The heads part's figures, one line per style (power, detectability, inner face, kept)."""
+    lines = [f"{'style':<14}{'faces':>6}{'pairs':>6}{'power':>7}{'detect':>8}{'counts':>7}"
+             f"{'inner p95':>10}{'max':>7}{'kept':>6}{'success':>8}"]
+
+    def cell(value, width, digits=3):
+        return f"{'-':>{width}}" if value is None else f"{value:>{width}.{digits}f}"
+
+    for name, row in result.get("heads", {}).items():
+        lines.append(f"{name:<14}{row.get('faces', 0):>6}{row.get('pairs', 0):>6}{cell(row.get('power'), 7)}"
+                     f"{cell(row.get('detectability'), 8)}{'yes' if row.get('counts') else 'no':>7}"
+                     f"{cell(row.get('inner_face_p95'), 10)}{cell(row.get('inner_face_max'), 7)}"
+                     f"{cell(row.get('kept'), 6, 2)}{cell(row.get('success'), 8, 2)}")
+    for name, row in result.get("reference_transfer", {}).items():
+        lines.append(f"reference {name:<8} pairs {row['pairs']:>3}  agree {cell(row['agree'], 5)}  "
+                     f"(before {cell(row['before'], 5)}, ceiling {cell(row['ceiling'], 5)})")
+    for name, row in result.get("clips", {}).items():
+        lines.append(f"clips {name:<14} frames {row['frames']:>4}  inner p95 {cell(row['inner_face_p95'], 6)}  "
+                     f"max {cell(row['inner_face_max'], 6)}")
+    return "\n".join(lines)
+
+
 def main(args: argparse.Namespace) -> int:
     setup_logging(False, logging.INFO, native=True)
+    options = InstrumentOptions(faces=args.limit, train_faces=args.train_faces, reference_pairs=args.reference_pairs,
+                                clip_frames=args.clip_frames, sheet=args.sheets)
     try:
-        result = evaluate(args.engines, args.data, args.limit, args.classifier, args.int8, args.detect_styles)
+        result = {}
+        if "crops" in args.parts:
+            only = None if args.styles is None else tuple(args.styles)
+            result.update(evaluate(args.engines, args.data, args.limit, args.classifier, args.int8,
+                                   args.detect_styles, only))
+        others = tuple(p for p in args.parts if p != "crops")
+        if others:
+            result.update(run_instruments(args.engines, args.data, others, args.styles, options, args.photos,
+                                          args.videos, "onnxruntime-int8" if args.int8 else "onnxruntime"))
+        if args.json and args.merge and os.path.isfile(args.json):
+            with open(args.json) as f:
+                result = merged(json.load(f), result)
     except MirrorError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -473,8 +561,10 @@ def main(args: argparse.Namespace) -> int:
         with open(args.json, "w") as f:
             f.write(text + "\n")
     summary = {k: v for k, v in result.items()
-               if k not in ("kl_per_dim", "classifier_accuracy", "kept_detail", "judge_groups")}
+               if k not in ("kl_per_dim", "classifier_accuracy", "kept_detail", "judge_groups", "heads", "clips",
+                            "reference_transfer")}
     print(json.dumps(summary, indent=4, sort_keys=True))
+    print(table(result))
     return 0
 
 

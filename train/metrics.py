@@ -432,6 +432,28 @@ def photo_metrics(edited: np.ndarray, original: np.ndarray, person: np.ndarray, 
     return result
 
 
+def inner_face(edited: np.ndarray, original: np.ndarray, hulls: np.ndarray, threshold: float = CHANGED
+               ) -> np.ndarray:
+    """(N,) float64: each face's share of its eyes-nose-mouth hull that the edit changed.
+
+    A pixel changed where some colour channel differs by more than ``threshold`` grey levels (as
+    in ``texture``). The face below the brows is the person's own: the mirror must leave it.
+
+    Args:
+        edited, original: (N, H, W, 3) uint8 BGR, the edit as shown and the photo it edits.
+        hulls: (N, H, W) bool, the hull of the eyes, nose and mouth on the original photo.
+
+    Returns:
+        The share per face, NaN for a face with an empty hull.
+    """
+    _check_pair(edited, original)
+    _check_masks(np.asarray(hulls), edited, "hulls")
+    changed = np.abs(edited.astype(np.int16) - original.astype(np.int16)).max(axis=-1) > threshold
+    area = hulls.sum(axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(area > 0, (changed & hulls).sum(axis=(1, 2)) / np.maximum(area, 1), np.nan)
+
+
 MIN_MSE = 1e-10   # a perfect reconstruction scores 100 dB rather than infinity
 
 

@@ -3,7 +3,8 @@
 Keys: Left/Right style, Up/Down strength, R random style, N another real head of hair for a look,
 0 original, B before/after, F
 fullscreen, S snapshot, H help, Q/Esc quit (in kiosk mode only the kiosk quit key quits, and the
-other keys work as usual: any key ends the kiosk's idle mode).
+other keys work as usual: any key ends the kiosk's idle mode). A photo dropped on the window
+becomes the style: the hair in it.
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
+
+REFERENCE = "reference:"   # the action of a file dropped on the window: this, then its path
 
 HELP = [
     ("Left / Right", "previous / next style"),
@@ -87,9 +90,10 @@ class Display:
 
     def events(self) -> list[str]:
         """Drains Pygame's events into actions: next, prev, stronger, weaker, random, original,
-        split, fullscreen, snapshot, help, scale_up, scale_down, another, quit, and ``wake`` for any other
-        key (someone is there: the kiosk's idle mode ends). In kiosk mode only the kiosk's quit
-        key quits; every other key works as usual."""
+        split, fullscreen, snapshot, help, scale_up, scale_down, another, quit, ``wake`` for any
+        other key (someone is there: the kiosk's idle mode ends), and ``reference:PATH`` for a
+        file dropped on the window (``REFERENCE``). In kiosk mode only the kiosk's quit key
+        quits; every other key works as usual."""
         pg = self._pg
         keys = {pg.K_RIGHT: "next", pg.K_LEFT: "prev", pg.K_UP: "stronger", pg.K_DOWN: "weaker",
                 pg.K_r: "random", pg.K_0: "original", pg.K_KP0: "original", pg.K_b: "split",
@@ -106,6 +110,8 @@ class Display:
                 else:
                     action = keys.get(event.key, "wake")
                     actions.append("wake" if self.kiosk and action == "fullscreen" else action)
+            elif event.type == pg.DROPFILE:
+                actions.append(REFERENCE + event.file)
         for action in actions:
             if action == "split":
                 self.split = not self.split

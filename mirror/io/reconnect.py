@@ -6,6 +6,8 @@ import time
 
 import numpy as np
 
+from typing import Callable
+
 from mirror.errors import MirrorError
 from mirror.io.source import Source, SourceLost
 
@@ -13,16 +15,18 @@ RETRY_PAUSE_SECONDS = 0.5          # between two attempts to reopen the camera
 BLANK_SIZE = (480, 640)            # (height, width) of the black picture shown meanwhile
 
 
-def reconnect(source: Source, lost: SourceLost, retry_seconds: float, display=None, backend: str = "") -> Source:
+def reconnect(source: Source, lost: SourceLost, retry_seconds: float, display=None, backend: str = "",
+              stopped: Callable[[], bool] | None = None) -> Source | None:
     """Closes ``source`` and reopens it, retrying for ``retry_seconds``.
 
     Args:
         source: the source that raised ``lost``.
         display: an open ``mirror.io.display.Display`` to say so on (None: headless).
         backend: the backend's name, for the HUD.
+        stopped: asked between attempts; once it says True, the mirror is stopping (a signal).
 
     Returns:
-        The reopened source.
+        The reopened source, or None when ``stopped`` said so first.
 
     Raises:
         MirrorError: the camera did not come back in time.
@@ -33,6 +37,8 @@ def reconnect(source: Source, lost: SourceLost, retry_seconds: float, display=No
     deadline = time.monotonic() + retry_seconds
     blank = np.zeros((*BLANK_SIZE, 3), np.uint8)
     while time.monotonic() < deadline:
+        if stopped is not None and stopped():
+            return None
         if display:
             display.events()
             display.show(blank, blank, Hud("-", 0.0, backend, 0.0, False,

@@ -82,6 +82,10 @@ class Source:
 
     name = "source"
     live = False  # True for cameras: frames arrive in real time and may be dropped.
+    # A live source's frames are dropped while the mirror is busy only when they come in real
+    # time: None judges that from their timestamps (mirror.run.pipelined); False never drops
+    # (a recording played as a camera, whose every frame counts).
+    realtime: bool | None = None
 
     def read(self) -> Frame | None:
         raise NotImplementedError

@@ -11,10 +11,12 @@ so the edit follows the head; only what it draws updates at the worker's rate. T
 of a style (and of a face) is edited at once, so a style never shows late; a head that has not
 moved since the edit shown is drawn anew only now and then (``stale``). A recolouring runs
 no model: it is drawn on every frame (carried over, its colour change would smear on a moving
-head).
+head). A drawing that fails on the worker is logged and dropped, with the edit it would have
+replaced: the next frame is edited anew at once, so the worker's error never reaches the frames.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Callable, NamedTuple
@@ -27,10 +29,14 @@ from mirror.edit.styles import Style
 from mirror.run.timing import add_timing, run_in_background, stage_timings, timing_scope
 from mirror.types import AlignedFace, EditedFace, Frame
 
+log = logging.getLogger(__name__)
+
 CARRY_REACH = 0.02  # an edit is carried only while the head has moved less than this in the crop since
                     # (the mean of its HEAD_POINTS, share of the crop); farther, it is made anew at once
 REDRAW_REACH = 0.004  # the worker draws anew once the head has moved this far since the edit shown ...
 REDRAW_AGE = 500      # ... or that edit is this old (ms of the stream): a still head is not redrawn on end
+
+RENDER_THREAD = "mirror-render"  # the worker thread's name
 
 EditFn = Callable[[Frame, "AlignedFace | None", Style, float], "EditedFace | None"]
 
@@ -39,7 +45,7 @@ class _Shown(NamedTuple):
     """The newest finished edit: of which style and strength (``key``), made on ``aligned`` at
     ``ms`` (the stream's time), and its stage timings (reported with one frame only)."""
 
-    key: tuple[str, float]
+    key: tuple[str, str | None, float]
     aligned: AlignedFace
     edited: EditedFace
     timings: dict
@@ -69,6 +75,11 @@ def still_fits(then: AlignedFace, now: AlignedFace) -> bool:
     return moved(then, now) < CARRY_REACH
 
 
+def _key(style: Style, strength: float) -> tuple:
+    """What an edit was made of: the style (and its choice of donor) and the strength."""
+    return style.name, style.choice, float(strength)
+
+
 def drawn_every_frame(style: Style) -> bool:
     """A recolouring runs no model and follows the strands of every frame: it never lags."""
     return style.kind == "color" and style.color is not None
@@ -77,7 +88,11 @@ def drawn_every_frame(style: Style) -> bool:
 class LaggedEdit:
     """Runs ``edit`` (``Pipeline.edit``) on a worker thread; see the module's docstring.
 
-    A worker's error is raised on the next frame that asks, once.
+    A worker's error is logged and its style's edit dropped: the next frame is edited at once,
+    in the caller's thread (where an error is the caller's, as any frame's own edit).
+
+    Attributes:
+        worker_errors: drawings the worker could not finish.
     """
 
     def __init__(self, edit: EditFn):
@@ -86,26 +101,23 @@ class LaggedEdit:
         self._ready = threading.Condition()
         self._job: tuple | None = None
         self._result: _Shown | None = None
-        self._error: BaseException | None = None
         self._closed = False
-        self._thread = threading.Thread(target=self._work, name="mirror-render", daemon=True)
+        self.worker_errors = 0
+        self._thread = threading.Thread(target=self._work, name=RENDER_THREAD, daemon=True)
         self._thread.start()
 
     def __call__(self, frame: Frame, aligned: AlignedFace | None, style: Style, strength: float
                  ) -> EditedFace | None:
-        key = (style.name, style.choice, float(strength))
+        key = _key(style, strength)
         with self._ready:
-            error, self._error = self._error, None
             result = self._result
             usable = (aligned is not None and result is not None and result.key == key
                       and not drawn_every_frame(style) and still_fits(result.aligned, aligned))
             if usable:
-                if error is None and self._job is None and stale(result.aligned, result.ms, aligned, frame.timestamp_ms):
+                if self._job is None and stale(result.aligned, result.ms, aligned, frame.timestamp_ms):
                     self._job = (frame, aligned, style, strength)
                     self._ready.notify()
                 self._result = result._replace(timings={})      # a new edit's timings go to one frame only
-        if error is not None:
-            raise error
         if usable:
             start = time.perf_counter()
             stage_timings().update(result.timings)
@@ -138,12 +150,17 @@ class LaggedEdit:
             try:
                 with self._busy, timing_scope(timings):
                     edited = self._edit(frame, aligned, style, strength)
-            except BaseException as error:  # noqa: BLE001 - raised on the next frame instead
+            except BaseException as error:  # noqa: BLE001 - the next frame is edited anew instead
+                log.warning("the render thread's drawing failed (%s: %s): the next frame is edited anew",
+                            type(error).__name__, error)
                 with self._ready:
-                    self._error, self._job = error, None
+                    self.worker_errors += 1
+                    if self._result is not None and self._result.key == _key(style, strength):
+                        self._result = None
+                    self._job = None
                 continue
             with self._ready:
-                key = (style.name, style.choice, float(strength))
+                key = _key(style, strength)
                 if edited is not None and self._result is not None and self._result.key == key:
                     self._result = _Shown(key, aligned, edited, timings, frame.timestamp_ms)
                 self._job = None

@@ -1,7 +1,14 @@
 """The mirror's run loop: opens the source, the pipeline and the window, and shows frames until
-the source ends, ``max_frames`` is reached or the user quits.
+the source ends, ``max_frames`` is reached, the user quits, or SIGTERM / SIGINT asks it to stop.
 
     stats = run(Options(source="demo", style="blond", max_frames=100))
+
+Stopped by a signal (a service manager's SIGTERM, Ctrl-C's SIGINT), in every mode, the kiosk's
+included (it holds back only the keys), the loop ends after the frame in hand and closes the
+camera, the window and the model on its way out (``stats.stopped_by`` names the signal); while
+the mirror is still starting (loading the model takes seconds), the signal interrupts that. Under
+systemd it also says when the first frame is on screen and pings the watchdog
+(``mirror.io.service``, docs/DEPLOY.md).
 """
 from __future__ import annotations
 
@@ -16,6 +23,7 @@ from mirror.errors import MirrorError
 from mirror.io.output import Writer, save_snapshot
 from mirror.paths import DEFAULT_ENGINES
 from mirror.io.reconnect import reconnect
+from mirror.io.service import Service, StopSignals, Stopped, limit_malloc_arenas
 from mirror.io.source import ImageSource, Source, SourceLost, open_source
 from mirror.run.style_state import StyleState
 
@@ -56,6 +64,7 @@ class Stats:
     seconds: float = 0.0
     backend: str = ""
     outputs: list[str] = field(default_factory=list)
+    stopped_by: str | None = None   # the signal that stopped the mirror (SIGTERM, SIGINT), if one did
 
     @property
     def fps(self) -> float:
@@ -74,23 +83,53 @@ def open_default_source(options: Options) -> Source:
         return open_source("demo", repeat=repeat)
 
 
-def run(options: Options, source: Source | None = None) -> Stats:
-    """Runs the mirror until the source ends, ``max_frames`` is reached, or the user quits.
+class Watch:
+    """Looks on as ``run`` goes (the soak's seam: mirror.soak.live); this one does nothing."""
+
+    def opened(self, pipeline: Pipeline, state: StyleState) -> None:
+        """Everything is open; the loop's threads start next."""
+
+    def shown(self, result) -> None:
+        """``result`` (a ``mirror.types.Result``) is on screen (or written, headless)."""
+
+    def skipped(self, error: Exception) -> None:
+        """A frame was skipped: ``error`` came out of the pipeline in its place."""
+
+
+def run(options: Options, source: Source | None = None, watch: Watch | None = None) -> Stats:
+    """Runs the mirror until the source ends, ``max_frames`` is reached, the user quits, or a
+    SIGTERM or SIGINT arrives (in the main thread; see the module's docstring).
 
     Args:
         options: what the user asked for.
         source: an already open source to use instead of ``options.source``.
+        watch: told when everything is open and of every frame shown.
 
     Raises:
         MirrorError: for anything the user must fix (bad files, no camera, camera lost).
     """
-    from mirror.io.display import Display, Hud, has_display
-    from mirror.run.pipelined import PipelinedRunner, configure_threads, follow
+    from mirror.io.display import has_display
 
     if not options.headless and not has_display():
         log.warning("no display found: running headless (--headless to silence this)")
         options.headless = True
     stats = Stats()
+    limit_malloc_arenas()  # before the loop's threads start (mirror.io.service)
+    with StopSignals() as stop:
+        try:
+            _run(options, source, watch or Watch(), stats, stop)
+        except Stopped:
+            pass  # asked to stop while starting: what was open is closed
+        stats.stopped_by = stop.stopped.name if stop.stopped else None
+    return stats
+
+
+def _run(options: Options, source: Source | None, watch: Watch, stats: Stats, stop: StopSignals) -> None:
+    """``run``'s body, within its signal handlers; fills in ``stats``."""
+    from mirror.io.display import Display, Hud
+    from mirror.run.pipelined import PipelinedRunner, configure_threads, follow
+
+    service = Service()
     with contextlib.ExitStack() as stack:
         source = stack.enter_context(source or open_default_source(options))
         static = isinstance(source, ImageSource)
@@ -106,22 +145,28 @@ def run(options: Options, source: Source | None = None) -> Stats:
             Writer(path).write(grid)
             stats.outputs.append(path)
             stats.frames = len(source.images)
-            return stats
+            return
         writer = stack.enter_context(contextlib.closing(Writer(options.output, getattr(source, "fps", 30.0)))) \
             if options.output else None
         display = None if options.headless else stack.enter_context(
             Display(fullscreen=options.fullscreen, kiosk=options.kiosk))
         # Capture, tracking, editing and compositing overlap in threads (mirror/run/pipelined.py).
         configure_threads(pipeline)
-        runner = stack.enter_context(PipelinedRunner(pipeline, source, follow(state), options.max_frames))
+        watch.opened(pipeline, state)
+        stop.polled()  # from here the loop asks: a signal no longer interrupts
+        runner = stack.enter_context(PipelinedRunner(pipeline, source, follow(state), options.max_frames,
+                                                     stopped=stop))
+        stack.callback(service.stopping)
         start = time.perf_counter()
         fps = 0.0
         message = ""
-        while options.max_frames is None or stats.frames < options.max_frames:
+        while (options.max_frames is None or stats.frames < options.max_frames) and not stop():
             try:
                 result = runner.next()
             except SourceLost as lost:
-                source = reconnect(source, lost, options.retry_seconds, display, pipeline.backend)
+                source = reconnect(source, lost, options.retry_seconds, display, pipeline.backend, stop)
+                if source is None:
+                    break
                 stack.callback(source.close)
                 runner.restart(source)
                 stack.callback(runner.close)  # its threads stop before the new source closes
@@ -130,6 +175,7 @@ def run(options: Options, source: Source | None = None) -> Stats:
                 stats.bad_frames += 1
                 log.log(logging.DEBUG if isinstance(error, MirrorError) else logging.WARNING,
                         "skipped a frame: %s", error)
+                watch.skipped(error)
                 continue
             if result is None:
                 break
@@ -149,11 +195,18 @@ def run(options: Options, source: Source | None = None) -> Stats:
                         path = save_snapshot(result.output, options.snapshot_dir)
                         message = "saved " + path
                         stats.outputs.append(path)
-                    state.apply(action)  # every key counts as the user being there (idle mode)
+                    try:
+                        state.apply(action)  # every key counts as the user being there (idle mode)
+                    except MirrorError as error:  # a dropped file that is no photo of a face
+                        message = str(error)
+                        log.warning("%s", error)
                 display.show(before, result.output, Hud(state.style.name, state.strength, pipeline.backend,
                                                         fps, result.face, message,
                                                         state.hud_lines + ([result.note] if result.note else [])))
+            if stats.frames == 1:
+                service.ready()
+            service.alive()
+            watch.shown(result)
         stats.seconds = time.perf_counter() - start
         if writer:
             stats.outputs.append(options.output)
-    return stats

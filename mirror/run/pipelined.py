@@ -18,6 +18,9 @@ both in the track thread) see one thread and increasing timestamps. A stage take
 frame only once the following stage has room: nothing queues up behind a slow stage, so
 latency stays near the sum of the stages while throughput approaches 1 / (slowest stage).
 
+A frame whose edit fails (the model or the drawing raised) is shown unedited, and the error
+logged: the edit stage never loses a frame. A frame that is not a picture raises in its place.
+
 Files and still images never drop a frame: the track thread reads the source itself when it is
 ready for the next frame. A live camera is read without pause by its own thread into a one-frame
 mailbox: while the pipeline is busy the newest frame replaces the waiting one (the dropped one is
@@ -51,6 +54,8 @@ PIPELINED_OPENCV_THREADS = 1
 MAX_IN_FLIGHT = max(2, os.cpu_count() or 1)
 # A live source whose frames run this far ahead of the wall clock is not real time: not dropped.
 REALTIME_SLACK_MS = 20.0
+# How often next() asks its ``stopped`` function while it waits for a frame (a signal's stop).
+STOP_POLL_SECONDS = 0.05
 
 @dataclass
 class _Item:
@@ -181,14 +186,18 @@ class PipelinedRunner:
             cores only queue up: latency, no throughput.
         lag_edits: plan and render the edit on its own thread at its own rate, each frame
             showing the newest finished edit (``mirror.run.lagged``); False: every frame's own edit.
+        stopped: asked while ``next()`` waits; once it says True, ``next()`` returns None (the
+            mirror is stopping: a signal). None: ``next()`` waits for the frame however long.
 
     Attributes:
         dropped: frames a live source delivered that were never processed (the pipeline was
             busy). Always 0 for files and images.
+        failed_edits: frames shown unedited because their edit raised.
     """
 
     def __init__(self, pipeline, source: Source, style: StyleFn, max_frames: int | None = None,
-                 max_in_flight: int | None = MAX_IN_FLIGHT, lag_edits: bool = True):
+                 max_in_flight: int | None = MAX_IN_FLIGHT, lag_edits: bool = True,
+                 stopped: Callable[[], bool] | None = None):
         if max_frames is not None and max_frames < 0:
             raise ValueError(f"max_frames must be >= 0, got {max_frames}")
         self.pipeline = pipeline
@@ -198,6 +207,8 @@ class PipelinedRunner:
             raise ValueError(f"max_in_flight must be >= 1, got {max_in_flight}")
         self.max_in_flight = max_in_flight
         self.lag_edits = lag_edits
+        self.stopped = stopped
+        self.failed_edits = 0
         self.taken = 0  # frames handed to the track stage
         self._dropped_before = 0
         self._start(source)
@@ -274,7 +285,7 @@ class PipelinedRunner:
         in hand to the composited output here.
 
         Returns:
-            None once the source has ended (or ``max_frames`` were read).
+            None once the source has ended (or ``max_frames`` were read, or ``stopped`` said so).
 
         Raises:
             SourceLost: the live source stopped; ``restart()`` with a new one to go on. Any other
@@ -288,7 +299,10 @@ class PipelinedRunner:
         if run.shown:  # the caller is done with the previous frame: its slot is free
             run.shown = False
             run.in_flight.release()
-        item = run.done.get()
+        item = self._wait(run)
+        if item is None:
+            self._finished = True
+            return None
         run.shown = True
         if item.end:
             self._finished = True
@@ -305,6 +319,17 @@ class PipelinedRunner:
         while (result := self.next()) is not None:
             yield result
 
+    def _wait(self, run: "_Run") -> _Item | None:
+        """The next finished item, or None once ``stopped`` says so."""
+        if self.stopped is None:
+            return run.done.get()
+        while not self.stopped():
+            try:
+                return run.done.get(timeout=STOP_POLL_SECONDS)
+            except TimeoutError:
+                pass
+        return None
+
     # --- the threads ----------------------------------------------------------------------------
 
     def _capture_loop(self, run: "_Run") -> None:
@@ -313,9 +338,14 @@ class PipelinedRunner:
         Only a source that delivers in real time is drained this way. One whose frames come
         faster than their timestamps advance (a test double, a file played as a camera that
         has fallen behind nothing) is waited for instead, like a file: dropping its frames
-        would lose content, not lag.
+        would lose content, not lag. Once ahead, always so: a camera's frames never run ahead
+        of the clock, and a file's lead can be used up by a stall of the pipeline (a long
+        drawing) without its frames becoming a camera's to drop. A source that says it is not
+        real time (``Source.realtime``) is never drained.
         """
         first = None  # (timestamp_ms, perf_counter) of the first frame
+        judge = run.source.realtime is None
+        realtime = run.source.realtime is not False
         try:
             while not run.stop.is_set():
                 start = time.perf_counter()
@@ -326,8 +356,7 @@ class PipelinedRunner:
                     return
                 item = _Item(frame, time.perf_counter(), end=frame is None)
                 item.timings["capture"] = (item.captured - start) * 1000.0
-                realtime = True
-                if frame is not None:
+                if frame is not None and realtime and judge:
                     first = first or (frame.timestamp_ms, item.captured)
                     ahead_ms = (frame.timestamp_ms - first[0]) - (item.captured - first[1]) * 1000.0
                     realtime = ahead_ms <= REALTIME_SLACK_MS
@@ -388,6 +417,10 @@ class PipelinedRunner:
                         try:
                             style, strength = self.style(item.frame)
                             item.edited = run.edit(item.frame, item.aligned, style, strength)
+                        except Exception as error:  # noqa: BLE001 - the frame is shown unedited
+                            self.failed_edits += 1
+                            log.warning("frame %d shown unedited: its edit failed: %s: %s",
+                                        item.frame.index, type(error).__name__, error)
                         except BaseException as error:  # noqa: BLE001
                             item.error = error
                 run.edited.put(item)

@@ -5,6 +5,9 @@
     state.tick(frame.timestamp_ms)   # each frame: rotates when due, goes idle when no key came
     state.apply("next")              # a key action from the display: control returns to the user
 
+A photo dropped on the window (the display's ``reference:PATH`` action) shows its hair on the
+face in the mirror; a file that is no photo of a face raises MirrorError and changes nothing.
+
 Idle mode (``--kiosk``): after ``idle_seconds`` without a key press the mirror shows a new random
 style every ``random_seconds``, and says so in the HUD; the next key press ends it (and does what
 that key does), and the rotation is back to what the user had before.
@@ -16,6 +19,7 @@ import os
 import random
 
 from mirror.edit import hairloss
+from mirror.io.display import REFERENCE
 from mirror.io.source import IMAGE_EXTENSIONS
 from mirror.edit.styles import ORIGINAL
 
@@ -41,6 +45,7 @@ class StyleState:
                  seed: int | None = None, idle_seconds: float | None = None):
         if idle_seconds is not None and idle_seconds <= 0:
             raise ValueError(f"idle_seconds must be positive, got {idle_seconds}")
+        self._pipeline = pipeline
         self.styles = pipeline.styles
         self.rng = random.Random(seed)
         self.rotate = style == "random"
@@ -51,8 +56,7 @@ class StyleState:
         if style == hairloss.NAME:
             self.style = hairloss.scale_style(self.styles, self.stage)
         elif os.path.splitext(style)[1].lower() in IMAGE_EXTENSIONS:
-            self.style = pipeline.reference_style(style)
-            self.styles.add(self.style)
+            self.style = self._reference(style)
         else:
             self.style = self.styles.random(self.rng) if self.rotate else self.styles.get(style)
         self.strength = strength
@@ -89,9 +93,21 @@ class StyleState:
         self.style = self.styles.random(self.rng, exclude=self.style.name)
         self._changed_ms = timestamp_ms
 
+    def _reference(self, path: str):
+        """The style of the hair in the photo at ``path``, added to the library (MirrorError for a
+        file that is not a readable photo of a face)."""
+        style = self._pipeline.reference_style(path)
+        self.styles.add(style)
+        return style
+
     def apply(self, action: str) -> None:
         """Applies a key action from the display (``mirror.io.display.Display.events``); any key,
-        ``wake`` included, ends idle mode and restarts its clock."""
+        ``wake`` included, ends idle mode and restarts its clock.
+
+        Raises:
+            MirrorError: a dropped file (``reference:PATH``) is not a readable photo of a face;
+                the style shown stays.
+        """
         if self._now_ms is not None:
             self._key_ms = self._now_ms
         if self.idle:
@@ -118,3 +134,6 @@ class StyleState:
             self.strength = round(min(self.strength + STRENGTH_STEP, MAX_STRENGTH), 2)
         elif action == "weaker":
             self.strength = round(max(self.strength - STRENGTH_STEP, 0.0), 2)
+        elif action.startswith(REFERENCE):
+            self.style = self._reference(action[len(REFERENCE):])
+            self.rotate = False

@@ -1,39 +1,26 @@
-"""Soak test: many frames through the whole pipeline, headless, looping the shared videos.
+"""The one-frame-at-a-time soak: many frames through ``Pipeline.process``, looping the videos.
 
-    python -m mirror.soak --frames 20000 --json soak.json
-    python -m mirror.soak --videos ../shared/data/videos --frames 2000 --style random
+    report = soak(["clip.mp4"], frames=2000, style="random")
 
 Reports exceptions, frames in and out, RSS growth after warm-up, and latency p95 of the first
-and last 1,000 frames. Exit status 1 when a target is missed.
+and last 1,000 frames (``python -m mirror.soak``; the live loop's soak is mirror.soak.live).
 """
 from __future__ import annotations
 
-import argparse
-import json
 import logging
 import os
 import random
 import resource
-import sys
 import time
 
 import numpy as np
 
 from mirror.run.app import Pipeline
 from mirror.paths import DEFAULT_ENGINES
-from mirror.cli import silence_native_stderr
-from mirror.errors import MirrorError
 from mirror.io.source import VideoSource
+from mirror.soak.memory import rss_mb
 
 log = logging.getLogger(__name__)
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_VIDEOS = os.path.join(ROOT, "..", "shared", "data", "videos")
-
-
-def rss_mb() -> float:
-    """Current resident set size in MB (Linux)."""
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def soak(videos: list[str], frames: int, engines: str = DEFAULT_ENGINES, backend: str = "auto",
@@ -95,43 +82,3 @@ def passed(report: dict, max_growth_mb: float = 30.0, max_ratio: float = 1.2) ->
     return (report["exceptions"] == 0 and report["frames_in"] == report["frames_out"]
             and report["rss_growth_mb"] <= max_growth_mb
             and (report["p95_ratio"] or 0) <= max_ratio)
-
-
-def parse_arguments(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m mirror.soak", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--videos", default=DEFAULT_VIDEOS, help="a folder of videos or one video file")
-    parser.add_argument("--frames", type=int, default=20000, help="frames to run (default: 20000)")
-    parser.add_argument("--engines", default=DEFAULT_ENGINES)
-    parser.add_argument("--backend", default="auto")
-    parser.add_argument("--style", default="random", help="a style name, or random (changes every 100 frames)")
-    parser.add_argument("--json", help="also write the report here")
-    args = parser.parse_args(argv)
-    if args.frames < 2:
-        parser.error("--frames must be at least 2")
-    return args
-
-
-def main(args: argparse.Namespace) -> int:
-    silence_native_stderr()
-    if os.path.isdir(args.videos):
-        videos = sorted(os.path.join(args.videos, f) for f in os.listdir(args.videos) if f.endswith(".mp4"))
-    else:
-        videos = [args.videos]
-    try:
-        if not videos:
-            raise MirrorError(f"no .mp4 videos in {args.videos}")
-        report = soak(videos, args.frames, args.engines, args.backend, args.style)
-    except MirrorError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    text = json.dumps(report, indent=4, sort_keys=True)
-    print(text)
-    if args.json:
-        with open(args.json, "w") as f:
-            f.write(text + "\n")
-    return 0 if passed(report) else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main(parse_arguments()))

@@ -1,0 +1,137 @@
+"""Running as a service: the signals a service manager stops the mirror with, and systemd's
+readiness and watchdog notifications.
+
+    with StopSignals() as stop:      # SIGTERM and SIGINT become a request the loop polls
+        service = Service()
+        service.ready()              # the first frame is on screen (a Type=notify unit starts)
+        while not stop():
+            service.alive()          # the loop is alive (a WatchdogSec= unit is not restarted)
+        service.stopping()
+
+Outside systemd (no ``$NOTIFY_SOCKET``) the notifications do nothing. See docs/DEPLOY.md.
+
+``limit_malloc_arenas()`` keeps a day-long run's memory down (glibc; see its docstring).
+"""
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+
+log = logging.getLogger(__name__)
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)   # systemd's stop, and Ctrl-C
+M_ARENA_MAX = -8       # glibc's mallopt parameter
+MALLOC_ARENAS = 2      # arenas for the whole process (glibc's default: 8 per core)
+
+
+class Stopped(BaseException):
+    """A stop signal came while the mirror was starting (``StopSignals`` before ``polled``). A
+    BaseException, as KeyboardInterrupt is: no handler of a bad frame catches it."""
+
+
+class StopSignals:
+    """SIGTERM and SIGINT as a request to stop. Until ``polled()`` (the mirror starting: loading
+    the model takes seconds) the first one raises ``Stopped`` where the main thread is; after,
+    the handler only notes the signal, and the loop ends at its next check, closing the camera
+    and the window on its way out.
+
+    Installed only from the main thread (Python runs signal handlers there); elsewhere the
+    signals keep their handlers and ``stopped`` stays None. Entered before the window opens, these
+    handlers are also the ones SDL finds, so SDL keeps its own off them (it would turn them into a
+    window-close event, which kiosk mode ignores).
+
+    Attributes:
+        stopped: the signal that asked to stop (``signal.Signals``), None until one does.
+    """
+
+    def __init__(self):
+        self.stopped: signal.Signals | None = None
+        self._polled = False
+        self._before: dict[int, object] = {}
+
+    def __call__(self) -> bool:
+        """Whether a stop was asked for."""
+        return self.stopped is not None
+
+    def polled(self) -> None:
+        """From now on the loop asks; a signal no longer interrupts."""
+        self._polled = True
+
+    def _handle(self, signum: int, frame) -> None:
+        first = self.stopped is None
+        self.stopped = signal.Signals(signum)  # one assignment: nothing here can deadlock
+        if first and not self._polled:
+            raise Stopped(self.stopped.name)
+
+    def __enter__(self) -> "StopSignals":
+        if threading.current_thread() is threading.main_thread():
+            for number in STOP_SIGNALS:
+                self._before[number] = signal.signal(number, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for number, handler in self._before.items():
+            signal.signal(number, handler)
+        self._before.clear()
+
+
+class Service:
+    """systemd's notifications (``sd_notify``): ready, alive (the watchdog) and stopping.
+
+    Reads ``$NOTIFY_SOCKET`` (set for ``Type=notify`` units) and ``$WATCHDOG_USEC`` (set with
+    ``WatchdogSec=``); the watchdog is pinged at half its period, as systemd asks.
+    """
+
+    def __init__(self):
+        address = os.environ.get("NOTIFY_SOCKET", "")
+        self._address = "\0" + address[1:] if address.startswith("@") else address
+        usec = os.environ.get("WATCHDOG_USEC", "")
+        self._interval = int(usec) / 2e6 if usec.isdigit() and int(usec) > 0 else None
+        self._pinged = 0.0
+
+    def notify(self, state: str) -> bool:
+        """Sends ``state`` (e.g. ``READY=1``); False outside systemd or when it cannot be sent."""
+        if not self._address:
+            return False
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+                sock.sendto(state.encode(), self._address)
+        except OSError as error:
+            log.debug("service notification %s not sent: %s", state, error)
+            return False
+        return True
+
+    def ready(self) -> None:
+        self.notify("READY=1")
+
+    def alive(self) -> None:
+        """Pings the watchdog when due (cheap to call every frame)."""
+        now = time.monotonic()
+        if self._interval is not None and now - self._pinged >= self._interval:
+            self._pinged = now
+            self.notify("WATCHDOG=1")
+
+    def stopping(self) -> None:
+        self.notify("STOPPING=1")
+
+
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """Caps glibc's malloc arenas for the threads started from now on; False where that cannot be
+    done (another C library), or ``$MALLOC_ARENA_MAX`` already says.
+
+    glibc gives threads their own arenas, up to 8 per core. The loop's threads and the libraries'
+    each free frame-sized arrays into theirs, and every arena keeps the pages it has held. With
+    two, the live loop's RSS was 20-45 MB lower (peak 354 against 377 MB, 600 frames of a 720p
+    clip; about 320 against 365 MB over 3,000 frames of a 512 px one) at no more CPU time.
+    """
+    if os.environ.get("MALLOC_ARENA_MAX"):
+        return False
+    try:
+        return bool(ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, arenas))
+    except (OSError, AttributeError):
+        return False
