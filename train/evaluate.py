@@ -5,6 +5,8 @@
     python -m train.evaluate --engines engines --data data/aligned128 --parts crops --detect-styles all
     python -m train.evaluate --engines engines --data data/aligned128 --parts heads,reference,clips \
         --styles bald,receding,hairloss:5,bangs --limit 300 --json /tmp/heads.json
+    python -m train.evaluate --engines engines --data data/aligned128 --parts heads,clips --styles bald,bob \
+        --transplanted bald --limit 300 --json /tmp/donors.json      # bald from the donor bank
 
 Needs in ENGINES: encoder.onnx, decoder.onnx, styles.json and classifier.onnx
 (``python -m train.classifier``; or pass --classifier), and for the heads, reference and clips
@@ -22,6 +24,9 @@ Parts (--parts, default all):
     reference   "reference_transfer": a reference photo's hair on test pairs, per attribute the
                 classifier's agreement with the reference
     clips       "clips": inner_face on the shared clips' frames, per style
+    Each style is drawn as the Pipeline draws it: --transplanted names the styles it draws from
+    the donor bank's real photos, --reference-kind how it draws a reference photo's hair; every
+    figure says which ("kind").
     ("instruments": the settings, the machine and its load, and how long the parts took.)
 
 Reports of the crops part (JSON):
@@ -449,6 +454,7 @@ def evaluate(engines: str, data: str, limit: int | None = None, classifier_path:
 
 
 PARTS = ("crops", "heads", "reference", "clips")
+REFERENCE_KINDS = ("transplant", "exemplar")   # Pipeline.reference_style's kinds
 
 
 def parse_arguments(argv=None) -> argparse.Namespace:
@@ -481,6 +487,12 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--photos", default=None, help="the CelebA photos (default: the prepared set's own)")
     parser.add_argument("--videos", default=None, help="the clips (default: videos/ beside the CelebA folder)")
     parser.add_argument("--sheets", default=None, help="heads: write sheets of the pairs told apart most easily here")
+    parser.add_argument("--transplanted", default=None, type=transplanted_list,
+                        help="heads, clips: named styles drawn from the donor bank's real photos "
+                             "(Pipeline(transplanted=...)), comma-separated, or none (default: the Pipeline's own)")
+    parser.add_argument("--reference-kind", default=InstrumentOptions.reference_kind, choices=REFERENCE_KINDS,
+                        help="reference photos' hair: a real head of hair transplanted, or the latent's hair "
+                             "part moved to the photo's (default: %(default)s)")
     return parser.parse_args(argv)
 
 
@@ -491,6 +503,11 @@ def part_list(text: str) -> tuple[str, ...]:
     if unknown or not names:
         raise argparse.ArgumentTypeError(f"unknown part(s) {', '.join(unknown) or '(none)'}: choose from {', '.join(PARTS)}")
     return names
+
+
+def transplanted_list(text: str) -> tuple[str, ...]:
+    """--transplanted: comma-separated style names, or none (every style drawn as shapes)."""
+    return tuple(n for n in text.split(",") if n and n != "none")
 
 
 def style_list(text: str) -> tuple[str, ...]:
@@ -538,7 +555,8 @@ def table(result: dict) -> str:
 def main(args: argparse.Namespace) -> int:
     setup_logging(False, logging.INFO, native=True)
     options = InstrumentOptions(faces=args.limit, train_faces=args.train_faces, reference_pairs=args.reference_pairs,
-                                clip_frames=args.clip_frames, sheet=args.sheets)
+                                clip_frames=args.clip_frames, sheet=args.sheets, transplanted=args.transplanted,
+                                reference_kind=args.reference_kind)
     try:
         result = {}
         if "crops" in args.parts:

@@ -28,6 +28,9 @@ it (``Pipeline.reference_style``) on the user's photo; per attribute, over the p
 differ in it, the share of the classifier's decisions on the result that agree with the
 reference's label (``before``: on the unedited photo; ``ceiling``: on the reference itself).
 ``clips``: inner_face on the frames of the shared videos, edited in video mode (``Pipeline.process``).
+Each figure says how its style was drawn ("kind": shape, transplant, exemplar ...): the named
+styles in ``InstrumentOptions.transplanted`` come from the donor bank, a reference photo's hair
+is drawn as ``reference_kind`` says.
 """
 from __future__ import annotations
 
@@ -72,6 +75,8 @@ class InstrumentOptions:
     clip_frames: int = 150        # clips: the first frames of each
     sheet: str | None = None      # a folder for sheets of the pairs the detector tells apart most easily
     sheet_pairs: int = 6
+    transplanted: tuple[str, ...] | None = None   # named styles drawn from the donor bank; None: the Pipeline's default
+    reference_kind: str = "transplant"            # a reference photo's hair: transplant or exemplar
 
 
 class Faces:
@@ -163,7 +168,8 @@ def measure_style(view: HeadView, classifier, pool: Faces, train: Faces, name: s
     names = pool.photos.names
     detail = {k: round(float(((probs[:, names.index(k)] > 0.5) == (before[:, names.index(k)] > 0.5)).mean()), 4)
               for k in KEEP}
-    result = {"faces": int(len(rows)), "inner_face_p95": round(float(np.nanpercentile(changed, 95)), 4),
+    result = {"kind": style.kind, "faces": int(len(rows)),
+              "inner_face_p95": round(float(np.nanpercentile(changed, 95)), 4),
               "inner_face_max": round(float(np.nanmax(changed)), 4),
               "inner_face_over": int((changed > INNER_GOALS[1]).sum()), "kept": min(detail.values()),
               "kept_detail": detail, "target": None, "success": None, "power": None, "detectability": None}
@@ -301,7 +307,7 @@ def reference_transfer(view: HeadView, classifier, pool: Faces, options: Instrum
     out = {}
     for key, which in (("agree", 0), ("before", 1), ("ceiling", 2)):
         for s, (pairs_k, share) in zip(TRANSFER, agreement(decisions[:, which], users, refs)):
-            out.setdefault(s, {"pairs": pairs_k})[key] = share
+            out.setdefault(s, {"pairs": pairs_k, "kind": view.reference_kind})[key] = share
     for k, s in enumerate(TRANSFER):
         gain = refs[:, k] & ~users[:, k]
         for key, chosen in (("gain", gain), ("loss", ~refs[:, k] & users[:, k])):
@@ -337,7 +343,8 @@ def clips(engines: str, videos: str, names: list[str], options: InstrumentOption
 
     paths = sorted(glob.glob(os.path.join(videos, "*.mp4")))
     out = {}
-    with HeadView(engines, backend, static=False) as view, FaceTracker(static=True) as tracker:
+    with HeadView(engines, backend, static=False, transplanted=options.transplanted,
+                  reference_kind=options.reference_kind) as view, FaceTracker(static=True) as tracker:
         pipeline = view.pipeline
         hulls = {}
         for name in names:
@@ -361,7 +368,7 @@ def clips(engines: str, videos: str, names: list[str], options: InstrumentOption
                                                         round(float(np.max(clip)), 4))
                 shares += clip
             shares = np.float64(shares)
-            out[name] = {"frames": int(len(shares)), "per_clip": per_clip,
+            out[name] = {"kind": style.kind, "frames": int(len(shares)), "per_clip": per_clip,
                          "inner_face_p95": round(float(np.percentile(shares, 95)), 4) if len(shares) else None,
                          "inner_face_max": round(float(shares.max()), 4) if len(shares) else None,
                          "inner_face_over": int((shares > INNER_GOALS[1]).sum())}
@@ -393,6 +400,23 @@ def default_styles(library) -> list[str]:
         [f"{hairloss.NAME}:{stage}" for stage, _, _ in hairloss.STAGES if stage != 0]
 
 
+def drawn_from_donors(library, asked: tuple[str, ...] | None) -> list[str]:
+    """The named styles drawn from the donor bank: ``asked``, or the Pipeline's default
+    (``mirror.edit.styles.TRANSPLANTED``) for None.
+
+    Raises:
+        MirrorError: a style the library does not have, or cannot draw from donors (an engines
+            folder without a donor bank).
+    """
+    from mirror.edit.styles import TRANSPLANTED
+
+    names = list(TRANSPLANTED if asked is None else asked)
+    for name in names:
+        if library.get(name).kind != "transplant":
+            raise MirrorError(f"{name} cannot be drawn from donors (no donor bank in the engines folder?)")
+    return names
+
+
 def machine() -> dict:
     """The CPU, its cores and the load average (the machine may be shared)."""
     model = ""
@@ -420,7 +444,8 @@ def run_instruments(engines: str, data: str, parts: tuple[str, ...], names: list
     start, load = time.time(), machine()
     out: dict = {}
     classifier = Classifier(os.path.join(engines, "classifier.onnx"))
-    with HeadView(engines, backend) as view:
+    with HeadView(engines, backend, transplanted=options.transplanted, reference_kind=options.reference_kind) as view:
+        transplanted = drawn_from_donors(view.styles, options.transplanted)
         names = default_styles(view.styles) if names is None else list(names)
         for name in names:
             view.style(name)      # an unknown name fails now, not after an hour
@@ -435,6 +460,7 @@ def run_instruments(engines: str, data: str, parts: tuple[str, ...], names: list
         folder = videos or os.path.join(os.path.dirname(os.path.dirname(photo_folder(data, photos))), "videos")
         out["clips"] = clips(engines, folder, names, options, backend)
     out["instruments"] = {"options": {k: v for k, v in vars(options).items()}, "backend": backend,
+                          "transplanted": transplanted,
                           "machine_at_start": load, "machine_at_end": machine(),
                           "seconds": round(time.time() - start, 1), "parts": list(parts)}
     return out
