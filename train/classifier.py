@@ -26,6 +26,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from mirror.cli import setup_logging
+from mirror.edit.attributes import Classifier as AttributeClassifier
 from mirror.errors import MirrorError
 
 log = logging.getLogger(__name__)
@@ -139,35 +140,14 @@ def export_classifier(model: AttributeNet, path: str, size: int, names: list[str
     onnx.save(proto, path)
 
 
-class Classifier:
-    """classifier.onnx on ONNX Runtime: attribute probabilities of crops."""
+class Classifier(AttributeClassifier):
+    """The mirror's attribute classifier with the instruments' view of it: the features its
+    linear head reads (``embed``)."""
 
     def __init__(self, path: str, threads: int = 2):
-        from mirror.backends.onnxruntime import open_session
-
+        super().__init__(path, threads)
         self.path = path
-        self.session = open_session(path, threads)
         self._embedding = None    # the same graph with the head's input as a second output
-        meta = self.session.get_modelmeta().custom_metadata_map
-        try:
-            self.names = json.loads(meta["attributes"])
-        except (KeyError, ValueError):
-            raise MirrorError(f"{path} is not an attribute classifier (no attribute names)") from None
-
-    def predict(self, images: np.ndarray) -> np.ndarray:
-        """(N, 3, S, S) float32 in [0, 1] -> (N, A) probabilities."""
-        out = [self.session.run(["logits"], {"image": np.ascontiguousarray(images[i:i + 256], np.float32)})[0]
-               for i in range(0, len(images), 256)]
-        return 1 / (1 + np.exp(-np.concatenate(out)))
-
-    def predict_crops(self, crops: np.ndarray) -> np.ndarray:
-        """(N, S, S, 3) uint8 BGR -> (N, A) probabilities."""
-        return np.concatenate([
-            self.predict(np.transpose(crops[i:i + 256], (0, 3, 1, 2)).astype(np.float32) / 255)
-            for i in range(0, len(crops), 256)])
-
-    def column(self, name: str) -> int:
-        return self.names.index(name)
 
     def embed(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(N, 3, S, S) float32 in [0, 1] -> ((N, A) probabilities, (N, F) float32 penultimate

@@ -40,14 +40,13 @@ import numpy as np
 
 from mirror.cli import setup_logging, silence_native_stderr
 from mirror.errors import MirrorError
+from mirror.face.regions import LIPS
 
 log = logging.getLogger(__name__)
 
 # The teacher's classes (CelebAMask-HQ order) that make each probability.
 SKIN_CLASSES = (1, 7, 8, 10, 14)   # face skin, both ears, nose, neck
 BACKGROUND, HAT = 0, 18
-# The lips' outer contour (MediaPipe's FACEMESH_LIPS): never skin.
-LIPS = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185]
 FORMAT = 1   # the bank file's layout (mirror.edit.donors.BANK_FORMAT reads this one)
 
 

@@ -23,6 +23,8 @@ EYES = ([33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161,
 EYE_MARGIN = 0.3    # ... nor what lies within this many eye widths round them (lashes, make-up)
 CHIN = 152
 MOUTH = 14   # the lower lip's inner edge
+# The lips' outer contour (FACEMESH_LIPS' outer ring): with the eyes, the hull never drawn on.
+LIPS = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185]
 EARS = (234, 454)   # the face oval's outermost points, at the ears
 FOREHEAD_TOP = 10   # the face oval's top, about the hairline
 NOSE_TIP = 1

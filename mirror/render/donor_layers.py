@@ -13,14 +13,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from mirror.face.regions import EYES, brow_line, face_oval, skull, skull_axes
+from mirror.face.regions import EYES, LIPS, brow_line, face_oval, skull, skull_axes
 from mirror.face.warp import WarpParams, head_warp
 from mirror.render.donor_light import LightParams, bare_face, relight_gain, skin_plane, unmix, warp_layers
 from mirror.render.lab import to_lab
 from mirror.types import AlignedFace, Donor
 
-# The lips' outer contour (FACEMESH_LIPS' outer ring): with the eyes, the hull never drawn on.
-LIPS = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185]
 
 
 @dataclass(frozen=True)
