@@ -1,4 +1,4 @@
-"""train.sheets: before/after sheets through the mirror's own pipeline."""
+"""train.sheets: sheets of the edits through the mirror's own pipeline."""
 from __future__ import annotations
 
 import os
@@ -26,8 +26,8 @@ def test_one_packaged_photo_in_two_styles(tmp_path, photos):
     assert np.abs(blond - bald)[30:].mean() > 2
 
     paths = make_sheets("unused", str(tmp_path), backend="onnxruntime", sheets=("photos",),
-                        suffix="after", height=64, styles=["gray"])
-    assert paths == [str(tmp_path / "photos_after.png")]
+                        height=64, styles=["gray"])
+    assert paths == [str(tmp_path / "photos.png")]
     sheet = cv2.imread(paths[0])
     assert sheet.shape[0] == 2 * 64                          # both packaged photos, one row each
 
@@ -75,8 +75,25 @@ def test_large_sheets_are_palette_quantised(tmp_path):
 
 def test_parse_arguments():
     args = parse_arguments(["--out", "docs/sheets"])
-    assert args.sheets == SHEETS and args.suffix == "before" and args.height == 160 and args.frames == 60
-    args = parse_arguments(["--out", "o", "--sheets", "photos,video", "--suffix", "after", "--styles", "bald,blond"])
-    assert args.sheets == ("photos", "video") and args.suffix == "after" and args.styles == ["bald", "blond"]
+    assert args.sheets == SHEETS and args.height == 160 and args.frames == 60 and args.styles is None
+    args = parse_arguments(["--out", "o", "--sheets", "photos,video", "--styles", "bald,blond"])
+    assert args.sheets == ("photos", "video") and args.styles == ["bald", "blond"]
     with pytest.raises(SystemExit):
         parse_arguments(["--out", "o", "--sheets", "everything"])
+
+
+@pytest.mark.engines
+def test_donor_row_puts_each_edit_beside_its_donor(photos):
+    from mirror.run.app import Pipeline
+    from train.sheets import donor_row
+
+    _, image = photos[1]
+    with Pipeline(backend="onnxruntime", static=True) as pipeline:
+        look = pipeline.styles.looks[0]
+        columns = [(look, pipeline.styles.get(look)), ("blond", pipeline.styles.get("blond"))]
+        row = donor_row(pipeline, image, columns, height=64)
+        donor = pipeline.editor.chooser.bank.donor(0)
+    # before, the look's donor, the look, then blond (no donor): four tiles, the donor square.
+    side = 64 * donor.crop.shape[1] // donor.crop.shape[0]
+    width = (row.shape[1] - side) // 3
+    assert row.shape[0] == 64 and row.shape[1] == 3 * width + side

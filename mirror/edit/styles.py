@@ -149,8 +149,9 @@ class StyleLibrary:
             if style.name in set(transplanted):
                 self.styles[position] = dataclasses.replace(style, kind="transplant", want=style.name, mix=None)
         names = set(self.names)
+        self.looks = [look for look in looks if look not in names]
         self.styles += [Style(look, np.zeros(latent_dim, np.float32), 1.0, f"a {look} from a real photo",
-                              "transplant", want=look) for look in looks if look not in names]
+                              "transplant", want=look) for look in self.looks]
         self.latent_dim = latent_dim
         basis = library.get("hair_basis")
         self._basis = np.asarray(basis, np.float32) if basis else None

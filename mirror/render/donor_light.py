@@ -48,6 +48,9 @@ class LightParams:
             its lightness (its highlights' tint).
         inset: the person's hair measured this far (pixels) inside its sure matte (its edge holds
             the wall).
+        own_share: a person whose sure hair covers less of the crop than this has no colour of
+            their own to give a donor (a bald head's lit rim, which the segmenter takes for hair,
+            painted it skin-pale and see-through): the donor keeps its own.
     """
 
     level: float = 0.5
@@ -62,6 +65,7 @@ class LightParams:
     slope: float = 1.8
     chroma: float = 0.4
     inset: int = 3
+    own_share: float = 0.03
 
 
 def skin_plane(lab: np.ndarray, skin: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:

@@ -277,7 +277,8 @@ def _hair_color(person: Person, drawn: Drawn, color: str, target: np.ndarray | N
     if color == "own":
         inset = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * light.inset + 1,) * 2)
         theirs = hair_profile(lab, drawn.matte > light.sure, light)
-        own = hair_profile(person.lab, cv2.erode((person.hair > 0.8).astype(np.uint8), inset) > 0, light)
+        sure = cv2.erode((person.hair > 0.8).astype(np.uint8), inset) > 0
+        own = hair_profile(person.lab, sure, light) if sure.mean() >= light.own_share else None
         if theirs is not None and own is not None:
             lab = match_hair(lab, theirs, own, light)
     elif color == "target":
