@@ -215,6 +215,21 @@ def test_photo_reconstruction_and_nearest_faces(explorer, crops, backend, data):
     assert all(index != best for index, _ in explorer.nearest(4))
 
 
+def test_the_shown_latent_chooses_the_donors_and_n_steps_to_the_next(backend, model, data, crops):
+    from mirror.edit.donors import DonorBank, DonorQuery
+
+    bank = DonorBank.load(model.donors)
+    explorer = LatentExplorer(backend, StyleLibrary(model.styles), model.size, data, crops,
+                              components=4, seed=1, encoder_path=None, donors=bank)
+    explorer.show_photo(1)
+    ranked = bank.ranked(DonorQuery(latent=explorer.latent))
+    assert [d.index for d in explorer.nearest_donors(3)] == list(ranked[:3])
+    explorer.run("donors")
+    assert [d.index for d in explorer.nearest_donors(3)] == list(ranked[6:9])
+    explorer.show_photo(0)                     # another face: from its nearest again
+    assert [d.index for d in explorer.nearest_donors(3)] == list(bank.ranked(DonorQuery(latent=explorer.latent))[:3])
+
+
 def test_interpolation_at_0_and_1_gives_the_two_ends(explorer, backend):
     explorer.show_item(0)
     explorer.set_end("a")

@@ -15,12 +15,13 @@ N(0, I), which decodes to blobs: the window says which; ``--range`` scales its s
 values distort); Reset (all zeros: the average face); Invert (negate
 the latent: the opposite in every feature); the hair-loss scale; a dataset indexer (original next
 to its reconstruction); a photo or the camera, reconstructed, with its nearest dataset faces in
-latent space; and interpolation between two faces (A and B are captured from what is shown) or
+latent space; the donor bank's hair nearest the shown latent (N steps to the next); and
+interpolation between two faces (A and B are captured from what is shown) or
 two styles, stopped anywhere with a slider.
 
 Keys: Up/Down pick a slider, Left/Right move it, R randomize, X reset, I invert, digits + Enter go
 to a dataset index, PageUp/PageDown (or , .) step through the data set, P next photo, C camera,
-[ ] hair-loss stage, A / B set the interpolation ends, T style ends, J / K move along A->B,
+[ ] hair-loss stage, A / B set the interpolation ends, T style ends, J / K move along A->B, N next donors,
 S screenshot, H help, Q / Esc quit. The mouse drags sliders, clicks buttons, scrolls sliders and
 the index, and clicks a nearest face to open it.
 

@@ -67,6 +67,7 @@ def parse_arguments(argv=None) -> argparse.Namespace:
 def build(args: argparse.Namespace) -> LatentExplorer:
     """The explorer state for the command line's options (loads the model, data and photos)."""
     from mirror.backends import create_backend, load_model_files
+    from mirror.edit.donors import DonorBank
     from mirror.io.source import demo_images, read_image
 
     model = load_model_files(args.engines)
@@ -78,9 +79,10 @@ def build(args: argparse.Namespace) -> LatentExplorer:
     styles = StyleLibrary(model.styles)
     if styles.prior is None:
         log.warning("random faces from %s", styles.prior_label)
+    donors = DonorBank.load(model.donors) if os.path.isfile(model.donors) else None
     explorer = LatentExplorer(backend, styles, model.size, data, photos,
                               components=args.components, encode=args.encode, seed=args.seed,
-                              random_range=args.range, encoder_path=model.encoder)
+                              random_range=args.range, encoder_path=model.encoder, donors=donors)
     explorer.model_label = f"{os.path.basename(os.path.normpath(args.engines))}: " \
                            f"{model.size} px, Z = {model.latent_dim}, {backend.name}"
     explorer.camera = args.camera

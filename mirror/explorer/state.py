@@ -11,7 +11,9 @@ from mirror.edit import hairloss
 from mirror.backends.base import Backend, crops_to_images, decode_crops, encode_crops
 from mirror.errors import MirrorError
 from mirror.explorer.data import AlignedData, dataset_latents, principal_directions
+from mirror.edit.donors import DonorBank, DonorQuery
 from mirror.edit.styles import ORIGINAL, StyleLibrary
+from mirror.types import Donor
 
 PRIOR_SAMPLES = 256   # random faces re-encoded for the PCA sliders when there is no data set
 
@@ -62,13 +64,14 @@ class LatentExplorer:
         seed: random seed (Randomize, random faces for the PCA).
         random_range: Randomize's temperature: it draws from the library's prior
             (``StyleLibrary.sample_prior``) with the spread scaled by it (1: as real faces vary).
+        donors: the donor bank, whose donors nearest the shown latent are shown (or None).
     """
 
     def __init__(self, backend: Backend, styles: StyleLibrary, size: int,
                  data: AlignedData | None = None, photos: list[tuple[str, np.ndarray]] | None = None,
                  components: int = 8, data_latents: tuple[np.ndarray, np.ndarray] | None = None,
                  encode: int = 2000, seed: int = 0, random_range: float = 1.0,
-                 encoder_path: str | None = None):
+                 encoder_path: str | None = None, donors: DonorBank | None = None):
         if components < 0:
             raise ValueError(f"components must be >= 0, got {components}")
         self.backend = backend
@@ -82,6 +85,9 @@ class LatentExplorer:
         self.message = ""
         self.model_label = ""          # what the window's title bar says about the model
         self.camera: int | None = None  # camera index for grabbing frames (None: no camera)
+        self.donors = donors
+        self.donor_start = 0            # the shown donors are the nearest from this one on
+        self._donor_latent = b""        # the latent they were chosen for
         self._decoded: tuple[bytes, np.ndarray] | None = None
 
         self.photo_latents = (encode_crops(self.backend, np.stack([c for _, c in self.photos]))[0]
@@ -305,6 +311,30 @@ class LatentExplorer:
         rows = [r for r in order[:count + 1] if self.data_indices[r] != self.index][:count]
         return [(int(self.data_indices[r]), float(distances[r])) for r in rows]
 
+    def nearest_donors(self, count: int = 6) -> list[Donor]:
+        """The donor bank's donors nearest the shown latent, from the ``donor_start``-th on (the
+        latent chooses the donor, as in the mirror); back to the nearest when the latent moves."""
+        if self.donors is None:
+            return []
+        latent = self._donor_query()
+        return self.donors.nearest(DonorQuery(latent=latent), count, self.donor_start)
+
+    def _donor_query(self) -> np.ndarray:
+        """The shown latent; a new one starts the donors from the nearest again."""
+        latent = self.latent
+        if latent.tobytes() != self._donor_latent:
+            self._donor_latent, self.donor_start = latent.tobytes(), 0
+        return latent
+
+    def next_donors(self, count: int = 6) -> None:
+        """Steps to the next ``count`` donors (after the last, back to the nearest)."""
+        if self.donors is None:
+            self.message = "no donor bank (engines/donors.npz)"
+            return
+        self._donor_query()
+        self.donor_start = self.donor_start + count if self.donor_start + count < len(self.donors) else 0
+        self.message = f"donors {self.donor_start + 1}-{self.donor_start + count} nearest the shown face"
+
     # interpolation
 
     def set_end(self, which: str) -> None:
@@ -353,7 +383,7 @@ class LatentExplorer:
 
     def run(self, commands: str) -> None:
         """Runs ``;``-separated commands: reset, randomize, invert, index N, next, prev, photo N,
-        slider NAME VALUE, stage N, range R, a, b, t T, styles NAME NAME, select N.
+        slider NAME VALUE, stage N, range R, a, b, t T, styles NAME NAME, select N, donors.
 
         Raises:
             MirrorError: for an unknown command or a bad argument.
@@ -384,9 +414,11 @@ class LatentExplorer:
                     self.set_style_ends(*args)
                 elif name == "select" and len(args) == 1:
                     self.selected = int(args[0]) % max(len(self.controls), 1)
+                elif name == "donors" and not args:
+                    self.next_donors()
                 else:
                     raise MirrorError(f"unknown command {command!r}: use reset, randomize, invert, "
                                       "index N, next, prev, photo N, slider NAME VALUE, stage N, "
-                                      "range R, a, b, t T, styles NAME NAME, select N")
+                                      "range R, a, b, t T, styles NAME NAME, select N, donors")
             except ValueError:
                 raise MirrorError(f"bad argument in command {command!r}") from None

@@ -36,6 +36,7 @@ HELP = [
     ("A  /  B", "set interpolation end from the shown face"),
     ("T", "ends = the shown face with two styles"),
     ("J  /  K", "move along A -> B"),
+    ("N", "next donors (nearest the shown face first)"),
     ("S", "screenshot (explorer_*.png)"),
     ("H", "this help"),
     ("Q / Esc", "quit"),
@@ -135,7 +136,7 @@ class ExplorerWindow:
             pg.K_a: lambda: s.set_end("a"), pg.K_b: lambda: s.set_end("b"),
             pg.K_t: s.set_style_ends,
             pg.K_j: lambda: s.interpolate(s.t - 0.1), pg.K_k: lambda: s.interpolate(s.t + 0.1),
-            pg.K_s: self.snapshot, pg.K_h: self.toggle_help,
+            pg.K_s: self.snapshot, pg.K_h: self.toggle_help, pg.K_n: s.next_donors,
         }
         if key in actions:
             actions[key]()
@@ -296,6 +297,20 @@ class ExplorerWindow:
         else:
             self.text("nearest data set faces: start with --data DIR", (area.x, y), "body", MUTED)
         y += thumb + 48
+
+        # the donors the shown latent chooses (as the mirror chooses a look's donor)
+        donors = s.nearest_donors(6)
+        if donors:
+            self.text(f"donor hair nearest in latent space, {s.donor_start + 1}-{s.donor_start + len(donors)}"
+                      f" of {len(s.donors)} (N: next)", (area.x, y), "bold", TEXT)
+            for i, donor in enumerate(donors):
+                rect = pg.Rect(area.x + i * (thumb + 10), y + 22, thumb, thumb)
+                self.image(donor.crop, rect)
+                pg.draw.rect(self.screen, LINE, rect, 1)
+                self.text(donor.look or "-", (rect.x, rect.bottom + 3), "small", MUTED)
+            self.button(pg.Rect(area.x + 6 * (thumb + 10), y + 22, 70, 28), "next", s.next_donors,
+                        name="next donors")
+            y += thumb + 48
 
         # interpolation
         self.draw_interpolation(pg.Rect(area.x, y, area.w, area.bottom - y))
