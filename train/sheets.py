@@ -13,7 +13,8 @@ is split into NAME1.png, NAME2.png, ...):
                 photos in the top row)
     donors      six of them in each style drawn from a donor, every edit beside the donor it used
     video       each clip of DATA/videos at its own resolution, run as live video for --frames
-                frames per style (temporal smoothing, reused segmentation); one sheet per clip
+                frames per style and every third look (temporal smoothing, reused segmentation);
+                one sheet per clip
     hairloss    the hair-loss scale's stages (``mirror.edit.hairloss``) on the astronaut and the
                 first four CelebA faces
 One row per photo or clip: "before", then one column per style, all cropped to the part of the
@@ -173,7 +174,7 @@ def video_row(pipeline: Pipeline, path: str, frames: int = 60, height: int = 0,
 
     Args:
         pipeline: a ``Pipeline(static=False)``.
-        styles: style names (default: ``style_columns``').
+        styles: style names (default: ``style_columns``' and every third look).
     """
     from mirror.io.source import VideoSource
 
@@ -186,8 +187,11 @@ def video_row(pipeline: Pipeline, path: str, frames: int = 60, height: int = 0,
             clip.append(frame)
     if not clip:
         raise MirrorError(f"no frames in {path}")
+    columns = style_columns(pipeline, styles)
+    if styles is None:
+        columns += [(n, pipeline.styles.get(n)) for n in pipeline.styles.looks[::3]]
     outputs = []
-    for name, style in style_columns(pipeline, styles):
+    for name, style in columns:
         pipeline.reset()
         for frame in clip:
             result = pipeline.process(frame, style)
