@@ -2,7 +2,7 @@
 
     python -m train.evaluate --engines engines --data data/aligned128 --json runs/vae128/eval.json
     python -m train.evaluate --engines engines --data data/aligned128 --limit 300 --json /tmp/e.json
-    python -m train.evaluate --engines engines --data data/aligned128 --parts crops --detect-styles all
+    python -m train.evaluate --engines engines --data data/aligned128 --parts crops
     python -m train.evaluate --engines engines --data data/aligned128 --parts heads,reference,clips \
         --styles bald,receding,hairloss:5,bangs --limit 300 --json /tmp/heads.json
     python -m train.evaluate --engines engines --data data/aligned128 --parts heads,clips --styles bald,bob \
@@ -62,23 +62,6 @@ Reports of the crops part (JSON):
                           photo's detail, below 1 a smear); seam = 95th percentile of the change's
                           gradient over that of the photo's own gradient on a 2 px band either side
                           of the protected face interior's boundary (<= 1: no visible step)
-    detectability         per style: cross-validated ROC AUC of a small CNN trained to tell the
-                          composited edits from real test-split crops of other people who have the
-                          style (all of the test split, not only the first --limit; up to 300 per
-                          class, balanced); 0.5 = indistinguishable; the mean of 3 runs with
-                          different seeds (one run moves by about 0.02 with its seed),
-                          detectability_spread their standard deviation. Only for --detect-styles
-                          (default: bangs, blond, bald, gray, receding: 30 s to 3 minutes each);
-                          detectability_faces: the images per class it used
-    detectability_matched the same test with the edits and the real photos matched on sex and age
-                          (MATCH_ON, by CelebA labels: the same number of each group on both
-                          sides). Real blond or bangs photos are mostly of young women, real bald
-                          ones of older men, while the edited faces are of everyone: unmatched, the
-                          test also tells people apart, not only edits from photos
-    detectability_unedited the same test on the same faces left unedited: what doing nothing
-                          scores (the test tells the style itself apart too, not only an edit's
-                          flaws; on the first 300 test faces 0.84 for bangs, 0.90 for blond). An
-                          edit that adds the style believably scores below it
     exemplar              exemplar styles (train.directions.exemplar_direction) on random test pairs:
                           mean |decode - reference decode| in the user's hair region before
                           and after the edit, and the change of the user's face interior
@@ -107,15 +90,11 @@ from mirror.types import AlignedFace
 from train.directions import KEEP, STYLES, has_style, load_styles
 from train.instruments import InstrumentOptions, run_instruments
 from train.metrics import photo_metrics
-from train.twosample import MATCH_ON, match_groups
+from train.twosample import match_groups
 
 log = logging.getLogger(__name__)
 
-# The styles whose look issue 12 sets goals for; detectability is measured for these by default.
-DETECT_STYLES = ("bangs", "blond", "bald", "gray", "receding")
-LOOK = ("halo", "texture", "seam", "detectability", "detectability_spread", "detectability_faces",
-        "detectability_matched", "detectability_matched_spread", "detectability_matched_faces",
-        "detectability_unedited", "detectability_unedited_spread", "detectability_unedited_faces")
+LOOK = ("halo", "texture", "seam")
 GROUP_NAMES = ("older women", "older men", "young women", "young men")   # by match_groups' value
 GROUP_MIN = 10   # judge_recall_matched: a group's recall is trusted on this many real faces
 
@@ -195,8 +174,7 @@ def _original_probs(dataset, classifier) -> np.ndarray:
 
 
 def score_style(engine, classifier, dataset, mu: np.ndarray, style: str, direction: np.ndarray,
-                strength: float, view: MirrorView | None = None, max_faces: int | None = None,
-                reals: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
+                strength: float, view: MirrorView | None = None, max_faces: int | None = None) -> dict:
     """Edit success and kept shares of one style at one strength on faces without it, and how
     much the edits look like photos (train.metrics; None for the plain decodes).
 
@@ -206,14 +184,10 @@ def score_style(engine, classifier, dataset, mu: np.ndarray, style: str, directi
         view: the mirror's rendering of the edits; None: judge the plain decodes only (the
             latent direction's own effect, as the style calibration does).
         max_faces: only the first N faces without the style.
-        reals: ((M, S, S, 3) uint8 crops, (M, A) attributes) of real photos with the style
-            (``real_faces``), for detectability (None: not measured).
 
     Returns:
         {"faces", "success", "groups" ({match_groups value: (faces, success)}), "success_decoded",
-        "kept", "kept_decoded", "kept_detail", and LOOK's keys: "halo", "texture", "seam",
-        "detectability", "detectability_spread", "detectability_faces" and the same three for
-        "detectability_matched" and "detectability_unedited"}.
+        "kept", "kept_decoded", "kept_detail", and LOOK's keys: "halo", "texture", "seam"}.
     """
     rows = np.flatnonzero(~has_style(dataset.attributes, dataset.names, style))[:max_faces]
     if len(rows) == 0:
@@ -239,22 +213,16 @@ def score_style(engine, classifier, dataset, mu: np.ndarray, style: str, directi
             "success_decoded": round(float(_success(probs_decoded, classifier, style).mean()), 4),
             "kept": min(detail.values()), "kept_decoded": min(detail_decoded.values()),
             "kept_detail": detail,
-            **(look(dataset, rows, shown, reals) if view is not None else {k: None for k in LOOK})}
+            **(look(dataset, rows, shown) if view is not None else {k: None for k in LOOK})}
 
 
-def look(dataset, rows: np.ndarray, shown: np.ndarray, reals: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
+def look(dataset, rows: np.ndarray, shown: np.ndarray) -> dict:
     """train.metrics.photo_metrics of edits (N, 3, S, S) float in [0, 1] of the dataset's ``rows``,
-    rounded to uint8 as the mirror shows them; the protected interior is the face below the brows.
-    ``reals``: (crops, CelebA attributes) of real photos with the style (``real_faces``)."""
+    rounded to uint8 as the mirror shows them; the protected interior is the face below the brows."""
     from train.data import to_crops
 
     interiors = np.stack([face_interior(dataset.landmarks[r], dataset.size) for r in rows])
-    groups = None
-    if reals is not None:
-        groups = (match_groups(dataset.attributes[rows], dataset.names), match_groups(reals[1], dataset.names))
-    result = photo_metrics(to_crops(shown), dataset.crops[rows], dataset.person[rows], interiors,
-                           None if reals is None else np.asarray(reals[0]), groups=groups)
-    return {key: result.get(key) for key in LOOK}
+    return photo_metrics(to_crops(shown), dataset.crops[rows], dataset.person[rows], interiors)
 
 
 def real_faces(dataset, style: str, splits: tuple[str, ...] = ("test",)) -> tuple[np.ndarray, np.ndarray]:
@@ -381,11 +349,10 @@ def latency_ms(folder: str, repeats: int = 100, rounds: int = 3, int8: bool = Fa
 
 
 def evaluate(engines: str, data: str, limit: int | None = None, classifier_path: str | None = None,
-             int8: bool = False, detect_styles: tuple[str, ...] = DETECT_STYLES,
-             only: tuple[str, ...] | None = None) -> dict:
+             int8: bool = False, only: tuple[str, ...] | None = None) -> dict:
     """Runs every measurement of the ``crops`` part (module docstring) (on the INT8 copies of
-    the model with ``int8``; detectability only for ``detect_styles``; edits only of the styles
-    in ``only``, if given); returns the JSON-ready dict."""
+    the model with ``int8``; edits only of the styles in ``only``, if given); returns the
+    JSON-ready dict."""
     from train.classifier import Classifier
     from train.data import AlignedSet
     from mirror.backends import encode_crops, open_backend
@@ -428,9 +395,7 @@ def evaluate(engines: str, data: str, limit: int | None = None, classifier_path:
     for name, style in styles["styles"].items():
         if name not in STYLES or (only is not None and name not in only):
             continue
-        reals = real_faces(test, name) if name in detect_styles else None
-        score = score_style(engine, classifier, test, mu, name, style["direction"],
-                            style["strength"], view, reals=reals)
+        score = score_style(engine, classifier, test, mu, name, style["direction"], style["strength"], view)
         for key in LOOK:
             result[key][name] = score[key]
         result["edit_success"][name] = score["success"]
@@ -475,9 +440,6 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--json", default=None, help="write the results here too")
     parser.add_argument("--merge", action="store_true",
                         help="update the --json file: keep its figures, replace those measured now (per style)")
-    parser.add_argument("--detect-styles", default=",".join(DETECT_STYLES), type=style_list,
-                        help="crops: styles whose detectability is measured: comma-separated names, all or "
-                             f"none (default: {','.join(DETECT_STYLES)})")
     parser.add_argument("--train-faces", type=int, default=InstrumentOptions.train_faces,
                         help="heads: train-split pairs each detector also learns from (default: %(default)s)")
     parser.add_argument("--reference-pairs", type=int, default=InstrumentOptions.reference_pairs,
@@ -508,18 +470,6 @@ def part_list(text: str) -> tuple[str, ...]:
 def transplanted_list(text: str) -> tuple[str, ...]:
     """--transplanted: comma-separated style names, or none (every style drawn as shapes)."""
     return tuple(n for n in text.split(",") if n and n != "none")
-
-
-def style_list(text: str) -> tuple[str, ...]:
-    """--detect-styles: "all", "none" or comma-separated STYLES names."""
-    if text == "all":
-        return tuple(STYLES)
-    names = tuple(n for n in text.split(",") if n and n != "none")
-    unknown = [n for n in names if n not in STYLES]
-    if unknown:
-        raise argparse.ArgumentTypeError(f"unknown style(s) {', '.join(unknown)}: choose from "
-                                         f"{', '.join(STYLES)}, all or none")
-    return names
 
 
 def merged(old: dict, new: dict) -> dict:
@@ -561,8 +511,7 @@ def main(args: argparse.Namespace) -> int:
         result = {}
         if "crops" in args.parts:
             only = None if args.styles is None else tuple(args.styles)
-            result.update(evaluate(args.engines, args.data, args.limit, args.classifier, args.int8,
-                                   args.detect_styles, only))
+            result.update(evaluate(args.engines, args.data, args.limit, args.classifier, args.int8, only))
         others = tuple(p for p in args.parts if p != "crops")
         if others:
             result.update(run_instruments(args.engines, args.data, others, args.styles, options, args.photos,

@@ -217,7 +217,7 @@ def lit_like(drawn: np.ndarray, where: np.ndarray, hair: np.ndarray, params: Gro
     """(R, R, 3) float32: new hair ``drawn`` (R, R, 3) in [0, 1] shifted so that its median over
     ``where`` (R, R) bool is the fringe_shade percentile of ``hair`` (N, 3), the hair it falls
     from: its lighter part, as a fringe faces the light (one as dark as the hair's median was a
-    dark slab that the two-sample test spotted)."""
+    dark slab, told from real fringes at once)."""
     if not where.any():
         return drawn
     # (Measured on a few thousand pixels of each: as good, and a millisecond less.)
