@@ -155,6 +155,17 @@ def test_the_persons_own_colour_is_worn(people, donors):
     assert gaps["own"] < 0.5 * gaps["donor"], gaps
 
 
+def test_a_person_with_no_hair_of_their_own_leaves_the_donor_its_colour(heads, donors):
+    """A bald head's lit rim, which the segmenter takes for a little hair, is no colour to paint
+    a donor's hair in (it drew skin-pale, see-through hair)."""
+    image = cv2.imread(_path("183146.jpg"))             # a bald man (test split)
+    aligned = heads.aligned(image)
+    assert aligned is not None and (aligned.hair > 0.8).mean() < 0.03
+    donor = donors[STRAIGHT]
+    own, theirs = (transplant(aligned, donor, color=color).edited for color in ("own", "donor"))
+    np.testing.assert_array_equal(own.crop, theirs.crop)
+
+
 @pytest.mark.engines
 def test_the_persons_own_colour_has_no_colours_their_hair_lacks(people, bank):
     """In the person's own colour, a donor's streaked hair takes only colours the person's hair
