@@ -105,9 +105,8 @@ class EditPlan:
     Attributes:
         kind: ``none`` (show the person as they are), ``color`` (recolour their own hair),
             ``add`` / ``remove`` / ``shape`` (hair drawn where the model adds it, scalp or wall
-            where it removes it; ``shape`` does both), ``exemplar`` (``shape``, and the hair
-            recoloured as the decodes' hair changes colour), ``texture`` (the decodes' change
-            laid on the hair), or ``transplant`` (a real head of hair drawn on the person).
+            where it removes it; ``shape`` does both), ``texture`` (the decodes' change laid on
+            the hair), or ``transplant`` (a real head of hair drawn on the person).
         amount: how far to go, 1 at the style's default.
         color: (2, 3) float32 target hair colour, CIELAB mean and spread (colour styles).
         skin: (3,) float32 CIELAB skin of the training faces with that hair colour, or None.

@@ -44,7 +44,7 @@ def person(tracked):
 
 def query(person, want: str, strength: float = 1.0) -> DonorQuery:
     style = person["styles"].get(want) if want in person["styles"].names else None
-    latent = person["latent"] + (strength * style.strength * style.offset(person["latent"]) if style else 0.0)
+    latent = person["latent"] + (strength * style.strength * style.direction if style else 0.0)
     return DonorQuery(latent=latent, want=want, pose=person["pose"], landmarks=person["landmarks"],
                       side=person["side"], skin_color=person["skin"])
 

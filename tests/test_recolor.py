@@ -263,7 +263,7 @@ def test_ginger_hair_made_blond_keeps_its_warmth_and_gray_does_not():
         assert mean[0] == pytest.approx(32 + (1 + ColorParams().lighten_past * (amount - 1)) * 21)     # as light
     assert np.allclose(move(brown_hair, blond, warm=True)[0][1:], blond[0, 1:])   # hair less colourful: as before
     assert np.linalg.norm(move(ginger, gray, warm=True)[0][1:]) < 11               # gray stays grey
-    assert np.allclose(move(ginger, blond)[0][1:], blond[0, 1:])        # an exemplar's colour is its own
+    assert np.allclose(move(ginger, blond)[0][1:], blond[0, 1:])        # without warmth: the target's own
 
     """Orange curls (CelebA 183936) made gray: their near-black shadows lay far below the hair's
     warm a*, b*, kept that offset and came out teal (a* -5)."""

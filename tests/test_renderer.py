@@ -132,7 +132,7 @@ def test_every_plan_kind_has_an_effect_and_a_new_one_is_one_entry():
     """Each kind of plan the editor makes is drawn by the effect ``EFFECTS`` names (every entry
     constructs); an unknown kind is a clear error; an effect registered for a new kind is drawn
     for it with the renderer's memory and textures, and its parameters are frozen."""
-    assert set(EFFECTS) >= {"none", "color", "add", "remove", "shape", "exemplar", "texture"}
+    assert set(EFFECTS) >= {"none", "color", "add", "remove", "shape", "texture", "transplant"}
     renderer = HairRenderer()
     for kind, make in EFFECTS.items():
         assert isinstance(make(), Effect) and isinstance(renderer.effects[kind], Effect)

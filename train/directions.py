@@ -1,6 +1,6 @@
 """Style directions in the VAE's latent space: which CelebA attributes make each named style, and
-the arithmetic that turns encoded faces into directions (``style_directions``), the hair
-subspace (``hair_subspace``) and an exemplar's direction (``exemplar_direction``). Building the
+the arithmetic that turns encoded faces into directions (``style_directions``) and the hair
+subspace (``hair_subspace``). Building the
 library file from a data set is ``train.styles``; scoring an edit is ``train.evaluate``.
 """
 from __future__ import annotations
@@ -109,33 +109,6 @@ def hair_subspace(directions: dict, mu: np.ndarray, decode, hair: np.ndarray, in
     chosen = vt[:k][in_hair > ratio * in_face]
     log.info("hair subspace: %d of %d principal components are hair-dominant", len(chosen), k)
     return orthonormal(np.concatenate([np.stack(list(directions.values())), chosen]))
-
-
-def exemplar_direction(reference_mu: np.ndarray, styles: dict, user_mu: np.ndarray | None = None,
-                       amount: float = 1.0) -> np.ndarray:
-    """The direction that gives the user the hair of a reference photo.
-
-    The mirror applies it like any style: ``z = user_mu + strength * direction`` with
-    strength 1.0. With ``user_mu`` (the user's current latent, recomputed per frame: it is one
-    small matrix product) the user's latent is moved exactly onto the reference's inside the hair
-    subspace, and left alone outside it. Without it, the reference's hair offset from the
-    average face (``latent_mean``) is added, a direction that can be computed once per reference.
-
-    Args:
-        reference_mu: (Z,) the encoder's ``mu`` of the aligned reference crop.
-        styles: the parsed styles.json (needs ``hair_basis`` and ``latent_mean``).
-        user_mu: optional (Z,) the user's ``mu``.
-        amount: scales the result (1.0 = all of the reference's hair).
-
-    Returns:
-        (Z,) float32 direction.
-    """
-    basis = np.asarray(styles["hair_basis"], np.float64)
-    reference = np.asarray(reference_mu, np.float64).reshape(-1)
-    if reference.shape[0] != basis.shape[1]:
-        raise ValueError(f"reference_mu has {reference.shape[0]} dims, the library {basis.shape[1]}")
-    base = np.asarray(styles["latent_mean"] if user_mu is None else user_mu, np.float64).reshape(-1)
-    return (amount * basis.T @ (basis @ (reference - base))).astype(np.float32)
 
 
 def load_styles(path: str) -> dict:

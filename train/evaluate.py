@@ -25,8 +25,8 @@ Parts (--parts, default all):
                 classifier's agreement with the reference
     clips       "clips": inner_face on the shared clips' frames, per style
     Each style is drawn as the Pipeline draws it: --transplanted names the styles it draws from
-    the donor bank's real photos, --reference-kind how it draws a reference photo's hair; every
-    figure says which ("kind").
+    the donor bank's real photos (a reference photo's hair is always its own, transplanted);
+    every figure says which ("kind").
     ("instruments": the settings, the machine and its load, and how long the parts took.)
 
 Reports of the crops part (JSON):
@@ -62,10 +62,6 @@ Reports of the crops part (JSON):
                           photo's detail, below 1 a smear); seam = 95th percentile of the change's
                           gradient over that of the photo's own gradient on a 2 px band either side
                           of the protected face interior's boundary (<= 1: no visible step)
-    exemplar              exemplar styles (train.directions.exemplar_direction) on random test pairs:
-                          mean |decode - reference decode| in the user's hair region before
-                          and after the edit, and the change of the user's face interior
-                          (beside the reference's difference there, for scale)
     latency_ms            ONNX Runtime CPU, 2 intra-op threads, no spinning: encode + decode of
                           a batch of 2 (median of 100, the lowest of 3 rounds)
     edit_composite        how the edits were drawn (the mirror's own segmenter, editor and renderer)
@@ -85,7 +81,7 @@ import numpy as np
 from mirror.backends.base import onnx_paths
 from mirror.cli import setup_logging
 from mirror.errors import MirrorError
-from mirror.face.regions import face_interior, hair_region
+from mirror.face.regions import face_interior
 from mirror.types import AlignedFace
 from train.directions import KEEP, STYLES, has_style, load_styles
 from train.instruments import InstrumentOptions, run_instruments
@@ -281,35 +277,6 @@ def judge_groups(classifier, dataset, style: str, edited: dict) -> tuple[dict, f
             round(float(weights @ [t[1] for t in trusted]), 4), round(float(faces.sum() / total), 4))
 
 
-def exemplar_score(engine, dataset, mu: np.ndarray, styles: dict, pairs: int = 300, seed: int = 0) -> dict:
-    """How well ``exemplar_direction`` carries a reference's hair to another face.
-
-    For random (user, reference) pairs of the dataset: the mean absolute per-pixel difference
-    (in [0, 1] units) between the decode of the user's edited latent and the decode of the
-    reference, in the user's hair region (before: the user's own decode), and how much the
-    user's face interior (below the brows) changes.
-    """
-    from train.directions import exemplar_direction
-
-    rng = np.random.default_rng(seed)
-    n = len(mu)
-    users = rng.integers(0, n, pairs)
-    refs = (users + rng.integers(1, n, pairs)) % n
-    z = np.stack([mu[u] + exemplar_direction(mu[r], styles, mu[u]) for u, r in zip(users, refs)])
-    edited, own, ref = engine.decode(z), engine.decode(mu[users]), engine.decode(mu[refs])
-    hair = np.stack([hair_region(dataset.landmarks[u], dataset.person[u]) for u in users])[:, None]
-    interior = np.stack([face_interior(dataset.landmarks[u], dataset.size) for u in users])[:, None]
-
-    def mean_in(diff, mask):
-        return float((np.abs(diff) * mask).sum() / (mask.sum() * diff.shape[1]))
-
-    return {"pairs": pairs,
-            "hair_to_reference_before": round(mean_in(own - ref, hair), 4),
-            "hair_to_reference_after": round(mean_in(edited - ref, hair), 4),
-            "interior_change": round(mean_in(edited - own, interior), 4),
-            "interior_to_reference": round(mean_in(ref - own, interior), 4)}
-
-
 def ssim(a: np.ndarray, b: np.ndarray) -> float:
     """Mean SSIM of (N, S, S, 3) uint8 image pairs."""
     from skimage.metrics import structural_similarity
@@ -409,8 +376,6 @@ def evaluate(engines: str, data: str, limit: int | None = None, classifier_path:
         result["strength"][name] = style["strength"]
         result["faces"][name] = score["faces"]
         log.info("%s: %s", name, score)
-    if "hair_basis" in styles:
-        result["exemplar"] = exemplar_score(engine, test, mu, styles)
     result["latency_ms"] = latency_ms(engines, int8=int8)
     result["test_images"] = len(test)
     result["data"] = os.path.abspath(data)
@@ -419,7 +384,6 @@ def evaluate(engines: str, data: str, limit: int | None = None, classifier_path:
 
 
 PARTS = ("crops", "heads", "reference", "clips")
-REFERENCE_KINDS = ("transplant", "exemplar")   # Pipeline.reference_style's kinds
 
 
 def parse_arguments(argv=None) -> argparse.Namespace:
@@ -452,9 +416,6 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--transplanted", default=None, type=transplanted_list,
                         help="heads, clips: named styles drawn from the donor bank's real photos "
                              "(Pipeline(transplanted=...)), comma-separated, or none (default: the Pipeline's own)")
-    parser.add_argument("--reference-kind", default=InstrumentOptions.reference_kind, choices=REFERENCE_KINDS,
-                        help="reference photos' hair: a real head of hair transplanted, or the latent's hair "
-                             "part moved to the photo's (default: %(default)s)")
     return parser.parse_args(argv)
 
 
@@ -505,8 +466,7 @@ def table(result: dict) -> str:
 def main(args: argparse.Namespace) -> int:
     setup_logging(False, logging.INFO, native=True)
     options = InstrumentOptions(faces=args.limit, train_faces=args.train_faces, reference_pairs=args.reference_pairs,
-                                clip_frames=args.clip_frames, sheet=args.sheets, transplanted=args.transplanted,
-                                reference_kind=args.reference_kind)
+                                clip_frames=args.clip_frames, sheet=args.sheets, transplanted=args.transplanted)
     try:
         result = {}
         if "crops" in args.parts:

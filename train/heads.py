@@ -73,17 +73,15 @@ class HeadView:
         static: photos; False: a video stream (``pipeline.process`` its frames in order).
         transplanted: named styles drawn from the donor bank (``Pipeline(transplanted=...)``);
             None: the Pipeline's default.
-        reference_kind: how a reference photo's hair is drawn (``Pipeline.reference_style``'s kind).
     """
 
     def __init__(self, engines: str, backend: str = "onnxruntime", static: bool = True,
-                 transplanted: tuple[str, ...] | None = None, reference_kind: str = "transplant"):
+                 transplanted: tuple[str, ...] | None = None):
         from mirror.run.app import Pipeline
 
         extra = {} if transplanted is None else {"transplanted": tuple(transplanted)}
         self.pipeline = Pipeline(engines, backend=backend, static=static, **extra)
         self.styles = self.pipeline.styles
-        self.reference_kind = reference_kind
         self._references: dict[str, object] = {}
 
     def head(self, path: str, attributes: np.ndarray | None = None) -> Head | None:
@@ -117,7 +115,7 @@ class HeadView:
                 raise MirrorError(f"{name}: {error}") from None
         if os.path.isfile(name):
             if name not in self._references:
-                self._references[name] = self.pipeline.reference_style(name, self.reference_kind)
+                self._references[name] = self.pipeline.reference_style(name)
             return self._references[name]
         return self.styles.get(name)
 

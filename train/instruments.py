@@ -28,9 +28,8 @@ it (``Pipeline.reference_style``) on the user's photo; per attribute, over the p
 differ in it, the share of the classifier's decisions on the result that agree with the
 reference's label (``before``: on the unedited photo; ``ceiling``: on the reference itself).
 ``clips``: inner_face on the frames of the shared videos, edited in video mode (``Pipeline.process``).
-Each figure says how its style was drawn ("kind": shape, transplant, exemplar ...): the named
-styles in ``InstrumentOptions.transplanted`` come from the donor bank, a reference photo's hair
-is drawn as ``reference_kind`` says.
+Each figure says how its style was drawn ("kind": shape, transplant ...): the named styles in
+``InstrumentOptions.transplanted`` come from the donor bank, a reference photo's hair is its own.
 """
 from __future__ import annotations
 
@@ -76,7 +75,6 @@ class InstrumentOptions:
     sheet: str | None = None      # a folder for sheets of the pairs the detector tells apart most easily
     sheet_pairs: int = 6
     transplanted: tuple[str, ...] | None = None   # named styles drawn from the donor bank; None: the Pipeline's default
-    reference_kind: str = "transplant"            # a reference photo's hair: transplant or exemplar
 
 
 class Faces:
@@ -307,7 +305,7 @@ def reference_transfer(view: HeadView, classifier, pool: Faces, options: Instrum
     out = {}
     for key, which in (("agree", 0), ("before", 1), ("ceiling", 2)):
         for s, (pairs_k, share) in zip(TRANSFER, agreement(decisions[:, which], users, refs)):
-            out.setdefault(s, {"pairs": pairs_k, "kind": view.reference_kind})[key] = share
+            out.setdefault(s, {"pairs": pairs_k, "kind": "transplant"})[key] = share
     for k, s in enumerate(TRANSFER):
         gain = refs[:, k] & ~users[:, k]
         for key, chosen in (("gain", gain), ("loss", ~refs[:, k] & users[:, k])):
@@ -343,8 +341,8 @@ def clips(engines: str, videos: str, names: list[str], options: InstrumentOption
 
     paths = sorted(glob.glob(os.path.join(videos, "*.mp4")))
     out = {}
-    with HeadView(engines, backend, static=False, transplanted=options.transplanted,
-                  reference_kind=options.reference_kind) as view, FaceTracker(static=True) as tracker:
+    with HeadView(engines, backend, static=False, transplanted=options.transplanted) as view, \
+            FaceTracker(static=True) as tracker:
         pipeline = view.pipeline
         hulls = {}
         for name in names:
@@ -444,7 +442,7 @@ def run_instruments(engines: str, data: str, parts: tuple[str, ...], names: list
     start, load = time.time(), machine()
     out: dict = {}
     classifier = Classifier(os.path.join(engines, "classifier.onnx"))
-    with HeadView(engines, backend, transplanted=options.transplanted, reference_kind=options.reference_kind) as view:
+    with HeadView(engines, backend, transplanted=options.transplanted) as view:
         transplanted = drawn_from_donors(view.styles, options.transplanted)
         names = default_styles(view.styles) if names is None else list(names)
         for name in names:

@@ -28,11 +28,9 @@ smallest of STRENGTHS whose edit (composited as in ``train.evaluate``) the class
 success on at least 85% of the val faces without the attribute, while Male, Smiling and
 Eyeglasses keep their class on at least 92% (else the best trade-off found).
 
-Exemplar styles (a hairstyle from a reference photo): styles.json also holds ``hair_basis``, an
-orthonormal (K, Z) basis of the latent directions that change the hair region much more than
-the face interior (the style directions plus such principal components of the latents), and
-``latent_mean``. ``exemplar_direction(reference_mu, styles, user_mu)`` moves the user's latent
-to the reference's inside that subspace only: the hair comes from the reference, the rest stays.
+styles.json also holds ``hair_basis``, an orthonormal (K, Z) basis of the latent directions that
+change the hair region much more than the face interior (the style directions plus such
+principal components of the latents), and ``latent_mean``.
 
 Random faces: styles.json also holds ``latent_prior``, a Gaussian fitted to the train ``mu``
 (``mirror.edit.styles.LatentPrior``: mean and Cholesky factor of the covariance, 5 significant digits).

@@ -2,7 +2,7 @@
 onto the person (``mirror.render.transplant`` draws it).
 
     bank = DonorBank.load()                                   # engines/donors.npz (lazy decode)
-    query = DonorQuery(latent=mu + style.offset(mu) * strength, want="bangs", pose=head_pose(face.landmarks),
+    query = DonorQuery(latent=mu + style.direction * strength, want="bangs", pose=head_pose(face.landmarks),
                        landmarks=aligned.landmarks, side=aligned.crop.shape[0], skin_color=skin_lab, male=0.1)
     donors = bank.nearest(query, k=5)                         # [Donor], nearest first
     later = bank.nearest(query, k=1, start=5)                 # the sixth best: "show me another"

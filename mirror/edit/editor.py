@@ -88,34 +88,30 @@ class HairEditor:
             raise ValueError(f"crop is {aligned.crop.shape[:2]}, the model takes {self.size}x{self.size}")
         if style.kind == "transplant":
             return self._transplant(aligned, style, strength, timestamp_ms)
-        if style.kind == "color" and style.color is not None:
+        if style.kind == "color":
+            if style.color is None:       # (a library without measured colours: python -m train.colors)
+                return EditPlan("none", note="no measured colour for this style")
             return EditPlan("color" if strength > 0 else "none", float(strength) * COLOR_REACH, color=style.color,
                             skin=style.skin)
-        # A colour style without a measured target colour (train.colors) moves the hair's colour
-        # as the decodes' hair moves: the exemplar path, with no change of shape.
-        kind = "exemplar" if style.kind == "color" else style.kind
         if style.kind == "add" and style.mix is not None and strength > 0:
             # Hair added where the geometry says: drawn from the person's own hair, no decode needed.
             return EditPlan(style.kind, float(strength),
                             hair_change=shapes.hair_change(style.mix, aligned.landmarks, aligned.hair, strength))
         amount = strength * style.strength
         mu = self.latent(aligned.crop, timestamp_ms)
-        offset = style.offset(mu)
-        if amount == 0.0 or not offset.any():
+        if amount == 0.0 or not style.direction.any():
             return EditPlan("none")
-        recon, edited = from_tensor(self.backend.decode(np.stack([mu, mu + amount * offset])))
+        recon, edited = from_tensor(self.backend.decode(np.stack([mu, mu + amount * style.direction])))
         reach = None
         if style.mix is not None:
             if self._long is not None:
                 self._long.now_ms = timestamp_ms
             change, reach = shapes.shape_change(style.mix, aligned.landmarks, aligned.hair, strength, self._long)
-        elif style.kind == "color":
-            change = np.zeros((self.size, self.size), np.float32)
         else:
             hair = self.segmenter.predict(np.stack([recon, edited]).transpose(0, 3, 1, 2))[:, HAIR]
             change = hair[1] - hair[0]
         thinning = shapes.thinning(style.mix, aligned.landmarks, self.size, strength) if style.mix else None
-        return EditPlan(kind, float(strength), hair_change=change, recon=recon, edited=edited, thinning=thinning,
+        return EditPlan(style.kind, float(strength), hair_change=change, recon=recon, edited=edited, thinning=thinning,
                         reach=reach, curl=style.curl)
 
     def _transplant(self, aligned: AlignedFace, style: Style, strength: float, timestamp_ms: int) -> EditPlan:
@@ -132,7 +128,7 @@ class HairEditor:
                 return EditPlan("none", note="no donor bank")
             def moved() -> np.ndarray:   # (the person's latent, along the style's direction)
                 mu = self.latent(aligned.crop, timestamp_ms)
-                return mu + strength * style.strength * style.offset(mu)
+                return mu + strength * style.strength * style.direction
 
             if (self.chooser.attribute(aligned, "Wearing_Hat") or 0.0) > HAT:
                 return EditPlan("none", note="a hat covers the hair")

@@ -33,7 +33,7 @@ class Style:
         strength: the default strength (the user's strength multiplies it).
         description: one line for the HUD and ``--list-styles``.
         kind: what the renderer draws (``EditPlan.kind``): add, remove, shape, color, texture
-            (styles.json), exemplar, or transplant (a real head of hair: a look of the donor bank's
+            (styles.json), or transplant (a real head of hair: a look of the donor bank's
             catalogue, a named style drawn from donors that have it, or a reference photo's).
         want: transplant styles: the donors that show it (``DonorQuery.want``).
         choice: transplant styles: which of them, 0 the nearest (the user steps to another).
@@ -45,9 +45,7 @@ class Style:
     direction: np.ndarray
     strength: float
     description: str = ""
-    kind: str = "add"                  # add, remove, shape, color, texture (styles.json) or exemplar
-    target: np.ndarray | None = None   # exemplar styles: the reference's latent
-    basis: np.ndarray | None = None    # exemplar styles: (K, Z) orthonormal hair subspace
+    kind: str = "add"                  # add, remove, shape, color, texture (styles.json) or transplant
     color: np.ndarray | None = None    # colour styles: (2, 3) CIELAB mean and spread of the hair
     skin: np.ndarray | None = None     # ... and (3,) the CIELAB skin of the faces it was measured on
     mix: dict | None = None            # shape styles: {named shape: weight} (mirror.edit.shapes)
@@ -56,16 +54,6 @@ class Style:
     choice: int = 0
     donor: Donor | None = None
     paint: str = "own"
-
-    def offset(self, latent: np.ndarray) -> np.ndarray:
-        """The (Z,) latent change at strength 1 for a face whose latent is ``latent``.
-
-        Named styles move every face the same way; an exemplar moves the face's hair part
-        (its projection on the hair subspace) to the reference's.
-        """
-        if self.target is None:
-            return self.direction
-        return self.basis.T @ (self.basis @ (self.target - latent))
 
 
 @dataclass
@@ -153,8 +141,6 @@ class StyleLibrary:
         self.styles += [Style(look, np.zeros(latent_dim, np.float32), 1.0, f"a {look} from a real photo",
                               "transplant", want=look) for look in self.looks]
         self.latent_dim = latent_dim
-        basis = library.get("hair_basis")
-        self._basis = np.asarray(basis, np.float32) if basis else None
         prior = library.get("latent_prior")
         self.prior = LatentPrior.from_json(prior, latent_dim) if prior else None
 
@@ -199,21 +185,6 @@ class StyleLibrary:
         if self.prior is None:
             return (temperature * rng.standard_normal((n, self.latent_dim))).astype(np.float32)
         return self.prior.sample(rng, n, temperature)
-
-    def hair_basis(self) -> np.ndarray:
-        """(K, Z) orthonormal basis of the hair subspace: the library's own (``hair_basis`` in
-        styles.json), else the span of its style directions."""
-        if self._basis is not None:
-            return self._basis
-        directions = np.stack([s.direction for s in self.styles if s.target is None and s.direction.any()])
-        q, r = np.linalg.qr(directions.T.astype(np.float64))
-        keep = np.abs(np.diag(r)) > 1e-6 * np.abs(np.diag(r)).max()
-        return q[:, keep].T.astype(np.float32)
-
-    def exemplar(self, name: str, reference_latent: np.ndarray) -> Style:
-        """A style that gives any face the hair of a reference face (its latent)."""
-        return Style(name, np.zeros(self.latent_dim, np.float32), 1.0, f"the hair of {name}", "exemplar",
-                     target=np.asarray(reference_latent, np.float32), basis=self.hair_basis())
 
     def reference(self, name: str, donor: Donor) -> Style:
         """A style that gives any face the hair of the reference photo ``donor`` was made from, in its colour."""

@@ -96,8 +96,7 @@ def move(own: np.ndarray, target: np.ndarray, amount: float = 1.0, warm: bool = 
          params: ColorParams = ColorParams()) -> tuple[np.ndarray, np.ndarray]:
     """``recolor``'s move of hair of colour ``own`` towards ``target`` (both (2, 3) CIELAB mean,
     spread): ((3,) the new mean, (3,) the factor each channel's spread is stretched by).
-    ``warm``: a named colour, which hair made lighter takes in its own warmth (``_warmth``; an
-    exemplar's colour is the exemplar's)."""
+    ``warm``: a named colour, which hair made lighter takes in its own warmth (``_warmth``)."""
     limits = np.float32(params.spread_limits)
     # Hair already of the target colour stays as it is. Near a dark target (black, brown) that is
     # nearer: dark brown or auburn hair 8-20 CIELAB units off black moved a seventh of the way

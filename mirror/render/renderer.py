@@ -35,7 +35,6 @@ EFFECTS: dict[str, Callable[[], Effect]] = {
     "add": Reshape,
     "remove": Reshape,
     "shape": Reshape,
-    "exemplar": Reshape,
     "transplant": Transplant,
 }
 

@@ -1,6 +1,5 @@
 """Reshape: new hair where the model's decode grows it, scalp or wall where it takes it away
-(``EditPlan.kind`` "add", "remove", "shape", and "exemplar", which also recolours as the decodes'
-hair changes colour).
+(``EditPlan.kind`` "add", "remove" and "shape").
 
     edited = Reshape().draw(scene)
 
@@ -20,15 +19,13 @@ import numpy as np
 from mirror.face.regions import chin_fade
 from mirror.render.base import Effect, Scene, finish
 from mirror.render.beyond import BeyondParams, all_drawn, hand_over, removed_beyond
-from mirror.render.color import ColorParams, Measured, recolor
+from mirror.render.color import ColorParams, Measured
 from mirror.render.grow import GrowParams, grow_hair
-from mirror.render.lab import color_stats, to_lab
 from mirror.render.masks import MaskParams, editable, hair_mask
 from mirror.render.matte import MatteParams
-from mirror.render.recolor import measure_colors
 from mirror.render.remove import RemoveParams, bare, close_dips, removal_of, take_hair
 from mirror.render.scalp import ScalpParams
-from mirror.types import AlignedFace, EditedFace, EditPlan, SkinGrain
+from mirror.types import EditedFace, SkinGrain
 
 
 @dataclass(frozen=True)
@@ -52,9 +49,6 @@ class Reshape(Effect):
 
     def draw(self, scene: Scene) -> EditedFace:
         params, aligned, plan, memory = self.params, scene.aligned, scene.plan, scene.memory
-        own = None
-        if plan.kind == "exemplar":      # (only it moves the person's own hair colour)
-            own = measure_colors(aligned, memory, scene.video, params.color, params.matte, params.masks)[0]
         detail = aligned.detail.astype(np.float32) / 255.0
         landmarks = aligned.landmarks * aligned.scale
         size = detail.shape[0]
@@ -74,14 +68,6 @@ class Reshape(Effect):
         loss, keep_out, free = taken.loss, taken.keep_out, taken.free
         grow = cv2.GaussianBlur(grow, (0, 0), params.masks.soft * size * 0.5)
         out = detail
-        recolored = zero
-        shift = _decoded_shift(plan, aligned) if own is not None else None
-        if shift is not None:
-            # An exemplar may change the colour too: by the decodes' own change of hair colour.
-            target = np.stack([own[0] + shift, own[1]])
-            moved = recolor(to_lab(aligned.detail), own, target, plan.amount, params=params.color)
-            out = detail + hair[..., None] * (moved - detail)
-            recolored = hair * keep_out
         bared = None
         if loss.max() > 0:
             bared = bare(aligned, plan, scene.plate, out, hair, taken, measured, memory if scene.video else None,
@@ -96,7 +82,7 @@ class Reshape(Effect):
         # (New hair's thinned ends are blended in twice, here and in ``grow_hair``: their
         # see-through is squared. Once only, the fringe is denser and judged bangs more often,
         # but told from real fringes more often too.)
-        edited = finish(detail, out, np.maximum(drawn, recolored), drawn)
+        edited = finish(detail, out, drawn, drawn)
         source_weight = None if grown.source is None else grow * keep_out
         # A bald scalp takes the forehead's fine grain, which a large face holds beyond the crop.
         grain = None
@@ -116,12 +102,3 @@ class Reshape(Effect):
             reach = dataclasses.replace(reach, drawn=all_drawn(crop, replace, reach))
         return dataclasses.replace(edited, crop=crop, replace=replace, beyond=reach, source=grown.source,
                                    source_weight=source_weight, grain=grain, removal=taken_away)
-
-def _decoded_shift(plan: EditPlan, aligned: AlignedFace) -> np.ndarray | None:
-    """(3,) change of the hair's CIELAB mean from the plain to the edited decode, or None
-    without hair."""
-    weight = aligned.hair > 0.5
-    before, after = color_stats(to_lab(plan.recon), weight), color_stats(to_lab(plan.edited), weight)
-    if before is None or after is None:
-        return None
-    return after[0] - before[0]

@@ -152,9 +152,9 @@ class Pipeline:
         if self.plate is not None:
             self.plate.reset()
 
-    def reference_style(self, path: str, kind: str = "transplant") -> Style:
+    def reference_style(self, path: str) -> Style:
         """The hair of the face in the photo at ``path``, as a style: that head of hair drawn on
-        the person (``transplant``), or the latent's hair part moved to the photo's (``exemplar``).
+        the person, in its colour (the photo is its own donor).
 
         Raises:
             MirrorError: if the photo is unreadable or shows no face.
@@ -167,8 +167,6 @@ class Pipeline:
         aligned = self.aligner.align(image, face)
         latent = self.editor.backend.encode(to_tensor(aligned.crop))[0]
         name = os.path.basename(path)
-        if kind == "exemplar":
-            return self.styles.exemplar(name, latent)
         masks = self.segmenter.predict((aligned.crop.astype(np.float32) / 255.0).transpose(2, 0, 1)[None])[0]
         aligned.hair, aligned.person = masks[HAIR], masks[PERSON]
         bald = (self.classifier is not None and
