@@ -62,10 +62,12 @@ def tracked(photos):
 
 @pytest.fixture(scope="session")
 def pipeline():
-    """The mirror's pipeline for photos (``static``), on ONNX Runtime."""
+    """The mirror's pipeline for photos (``static``), on ONNX Runtime, every named style drawn by
+    the renderer's own effects (as the hair-loss scale draws them; the donors' are tested in
+    test_transplant)."""
     from mirror.run.app import Pipeline
 
-    with Pipeline(ENGINES, "onnxruntime", static=True) as pipeline:
+    with Pipeline(ENGINES, "onnxruntime", static=True, transplanted=()) as pipeline:
         yield pipeline
 
 

@@ -31,7 +31,7 @@ def model():
 
 @pytest.fixture(scope="module")
 def photo_pipeline():
-    with Pipeline(ENGINES, "onnxruntime", static=True) as pipeline:
+    with Pipeline(ENGINES, "onnxruntime", static=True, transplanted=()) as pipeline:
         yield pipeline
 
 
@@ -183,7 +183,7 @@ def test_nothing_below_the_chin_changes_in_a_close_up():
     """A selfie close-up (shoulders up to the chin): neck and shoulders stay as they are, while
     the hair changes. (Selfie segmentation counts shoulders as person, like hair.)"""
     capture = cv2.VideoCapture(os.path.join(need(VIDEOS), "d13.mp4"))
-    with Pipeline(ENGINES, "onnxruntime") as pipeline:
+    with Pipeline(ENGINES, "onnxruntime", transplanted=()) as pipeline:
         for index in range(20):
             ok, image = capture.read()
             assert ok
@@ -325,11 +325,11 @@ def test_output_is_steady_on_a_still_head(name):
     from mirror.io.source import VideoSource
 
     path = os.path.join(need(VIDEOS), "d13.mp4")
-    with Pipeline(ENGINES, "onnxruntime") as pipeline, VideoSource(path) as source:
+    with Pipeline(ENGINES, "onnxruntime", transplanted=()) as pipeline, VideoSource(path) as source:
         style = pipeline.styles.get(name)
         results = [pipeline.process(source.read(), style, 1.0) for _ in range(45)][5:]
     assert all(r.face for r in results)
-    with Pipeline(ENGINES, "onnxruntime", static=True) as still:
+    with Pipeline(ENGINES, "onnxruntime", static=True, transplanted=()) as still:
         face = still.tracker.process(results[0].frame.image)
     _, hair = face_and_hair_masks(results[0].frame.image, face)
     source_change = np.mean([np.abs(b.frame.image.astype(np.float32) - a.frame.image)[hair].mean()
@@ -605,7 +605,7 @@ def test_hairloss_scale_is_monotone_in_the_classifiers_score():
     names = json.load(open(os.path.join(ENGINES, "classifier.json")))["attributes"]
     columns = [names.index("Bald"), names.index("Receding_Hairline")]
     scores = np.zeros(len(hairloss.STAGES))
-    with Pipeline(ENGINES, "onnxruntime", static=True) as pipeline:
+    with Pipeline(ENGINES, "onnxruntime", static=True, transplanted=()) as pipeline:
         for path in paths:
             image = read_image(path)
             face = pipeline.tracker.process(image)

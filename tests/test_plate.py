@@ -87,7 +87,7 @@ def test_the_mirrors_plate_never_learns_hair_as_wall():
     old hair's outline (frame 220). The plate learns only off the person and the hair. (The
     segmenter's person mask now covers her hair but for a few dozen pixels: here it is trimmed off
     the hair at its soft edge, a person mask missing them as the old one did.)"""
-    with Pipeline(ENGINES, "onnxruntime") as mirror:
+    with Pipeline(ENGINES, "onnxruntime", transplanted=()) as mirror:
         style = mirror.styles.get("bald")
         for i in range(2 * LEARN_EVERY):
             frame, aligned = mirror.track(Frame(i, i * 33, clip_frame("d3.mp4", at=i)))
@@ -109,7 +109,7 @@ def test_the_wall_drawn_behind_removed_hair_takes_no_pixel_of_the_person():
     round the dome. The wall is now the plate and the wall seen now, each where it is trusted:
     painting the person white leaves it as it was (with the old code, 6,736 of its pixels moved
     by more than 8 grey levels)."""
-    with Pipeline(ENGINES, "onnxruntime") as mirror:
+    with Pipeline(ENGINES, "onnxruntime", transplanted=()) as mirror:
         style = mirror.styles.get("bald")
         for i in range(31):
             frame, aligned = mirror.track(Frame(i, i * 40, clip_frame("d12.mp4", at=i)))

@@ -24,7 +24,7 @@ ENGINES = os.environ.get("HAIR_MIRROR_ENGINES", os.path.join(ROOT, "engines"))
 
 @pytest.fixture(scope="module")
 def live():
-    with Pipeline(ENGINES, "onnxruntime") as pipeline:
+    with Pipeline(ENGINES, "onnxruntime", transplanted=()) as pipeline:
         yield pipeline
 
 
@@ -98,7 +98,7 @@ def face_frames(draw):
 
 @pytest.fixture(scope="module")
 def still():
-    with Pipeline(ENGINES, "onnxruntime", static=True) as pipeline:
+    with Pipeline(ENGINES, "onnxruntime", static=True, transplanted=()) as pipeline:
         yield pipeline
 
 

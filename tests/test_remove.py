@@ -321,7 +321,7 @@ def test_a_turned_head_keeps_its_long_hair_decision_for_a_while():
     over the clip, 15 with the old segmenter, which lost them at frames 110-115 too), and that side's
     hair below the jaw hung from a horseshoe cut at eye level. In video the side stays long for
     LONG_HOLD_MS while hair hangs below its ear line (``shapes.LongHold``); not past that."""
-    with Pipeline(ENGINES, "onnxruntime") as mirror:
+    with Pipeline(ENGINES, "onnxruntime", transplanted=()) as mirror:
         style = mirror.styles.get("bald")
         for i in range(140, 152):
             _, aligned = mirror.track(Frame(i, i * 33, clip_frame("d3.mp4", at=i)))

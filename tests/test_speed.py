@@ -42,7 +42,7 @@ def one_line_error(result):
 
 @pytest.fixture(scope="module")
 def video_pipeline():
-    with Pipeline(ENGINES, "onnxruntime") as pipeline:
+    with Pipeline(ENGINES, "onnxruntime", transplanted=()) as pipeline:
         yield pipeline
 
 
@@ -178,7 +178,7 @@ def test_pipelined_loop_keeps_every_frame_in_order_and_matches_the_plain_loop(vi
     assert [r.frame.index for r in piped] == list(range(24))
     assert all({"capture", "track", "latency"} <= set(r.timings) for r in piped)
     video_pipeline.editor.reset()
-    with Pipeline(ENGINES, "onnxruntime") as fresh, VideoSource(clip()) as source:
+    with Pipeline(ENGINES, "onnxruntime", transplanted=()) as fresh, VideoSource(clip()) as source:
         plain = [fresh.process(source.read(), fresh.styles.get("blond"), 1.0) for _ in range(24)]
     assert [r.face for r in piped] == [r.face for r in plain]
     for a, b in zip(piped, plain):
@@ -357,7 +357,7 @@ def test_lagged_edits_keep_every_frame_in_order_and_show_each_style_at_once(vide
                              max_frames=24) as runner:
             piped = list(runner)
     video_pipeline.reset()
-    with Pipeline(ENGINES, "onnxruntime") as fresh, VideoSource(clip()) as source:
+    with Pipeline(ENGINES, "onnxruntime", transplanted=()) as fresh, VideoSource(clip()) as source:
         plain = [fresh.process(source.read(), styles[i >= 12], 1.0) for i in range(24)]
     assert [r.frame.index for r in piped] == list(range(24))
     # The render ran on its own thread for fewer frames than were shown, its timings on the
@@ -493,7 +493,7 @@ def test_a_frame_whose_edit_fails_is_shown_unedited_not_lost(video_pipeline, pho
 
 
 def test_still_images_never_drop(video_pipeline, photos):
-    with Pipeline(ENGINES, "onnxruntime", static=True) as still:
+    with Pipeline(ENGINES, "onnxruntime", static=True, transplanted=()) as still:
         style = still.styles.get("bald")
         source = ImageSource(photos, repeat=3)
         with PipelinedRunner(still, source, lambda frame: (style, 1.0)) as runner:

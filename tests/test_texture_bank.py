@@ -135,7 +135,7 @@ def test_the_shipped_bank_lends_strands_to_black_hair_made_blond():
     bank = TextureBank.load(os.path.join(ENGINES, "hair_textures.npz"))
     assert bank is not None and len(bank.detail) >= 16 and np.median(bank.spread) > 4.0
     image = read_image(os.path.join(need(CELEBA), "img", "000158.jpg"))
-    with Pipeline(ENGINES, "onnxruntime", static=True) as pipeline:
+    with Pipeline(ENGINES, "onnxruntime", static=True, transplanted=()) as pipeline:
         _, aligned = pipeline.track(Frame(0, 0, image))
         plan = pipeline.editor.edit(aligned, pipeline.styles.get("blond"))
         plain = HairRenderer().render(aligned, plan)

@@ -290,3 +290,16 @@ def test_colour_choices_are_checked(people, donors):
         transplant(aligned, donors[CROP], color="target")
     target = np.float32([[30.0, 10.0, 15.0], [8.0, 3.0, 4.0]])
     assert transplant(aligned, donors[CROP], color="target", target=target).strength > 0.5
+
+
+@pytest.mark.engines
+def test_the_shipped_mirror_draws_bangs_no_bangs_and_bald_from_donors():
+    """The named styles the donors draw better come from the bank (``TRANSPLANTED``); receding,
+    regrowth and wavy are drawn from the face's geometry, as the hair-loss scale is."""
+    from mirror.run.app import Pipeline
+
+    with Pipeline(ENGINES, "onnxruntime", static=True) as pipeline:
+        kinds = {name: pipeline.styles.get(name).kind for name in ("bangs", "no_bangs", "bald", "receding",
+                                                                   "regrowth", "wavy")}
+    assert kinds == {"bangs": "transplant", "no_bangs": "transplant", "bald": "transplant", "receding": "remove",
+                     "regrowth": "add", "wavy": "texture"}
