@@ -27,9 +27,9 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--backend", default="auto", choices=CHOICES, help="model backend (default: auto)")
     parser.add_argument("--engines", default=DEFAULT_ENGINES, help="folder of the shipped model")
     parser.add_argument("--run", help="a training run folder for PyTorch (default: the shipped model's weights)")
-    parser.add_argument("--style", default="bald", help="the style applied, or all: each style in turn, one "
-                        "JSON (default: bald, the costliest: every stage runs: the model, the decodes, the scalp "
-                        "and the wall drawn)")
+    parser.add_argument("--style", default="receding", help="the style applied, or all: each style in turn, one "
+                        "JSON (default: receding, drawn from the face's geometry: every stage runs: the model, the "
+                        "decodes, the scalp and the wall drawn)")
     parser.add_argument("--sequential", action="store_true",
                         help="one frame at a time through Pipeline.process (the loop before pipelining)")
     parser.add_argument("--threads", type=int, default=None,
