@@ -18,8 +18,7 @@ the face oval's top, the eyebrows' arc, the skull outline) and scaled by the amo
   sides: not a region that goes, but the share of the hair that does (``thinning``); the
   renderer keeps the rest as strands with the scalp between them.
 
-The hair-loss scale mixes these (``Style.mix``). Exemplar styles have no region: their change is
-the one the model's decodes show (``mirror.edit.editor``).
+The hair-loss scale mixes these (``Style.mix``).
 """
 from __future__ import annotations
 
