@@ -6,6 +6,8 @@ the model's crop and the renderer's larger one.
 """
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -77,8 +79,8 @@ def eyes(landmarks: np.ndarray, size: int, margin: float = EYE_MARGIN) -> np.nda
         return out
     # (measured only round the eyes: over the whole crop it cost a millisecond)
     reach = int(np.ceil(2.0 * margin * width)) + 1
-    ys, xs = np.nonzero(mask)
-    box = (slice(max(0, ys.min() - reach), ys.max() + reach + 1), slice(max(0, xs.min() - reach), xs.max() + reach + 1))
+    left, top, across, down = cv2.boundingRect(mask)        # (np.nonzero's extent, without its arrays)
+    box = (slice(max(0, top - reach), top + down + reach), slice(max(0, left - reach), left + across + reach))
     outside = cv2.distanceTransform(1 - mask[box], cv2.DIST_L2, 3)
     out[box] = np.clip(2.0 - outside / max(margin * width, 1e-3), 0.0, 1.0)
     return out
@@ -206,16 +208,27 @@ def hair_region(landmarks: np.ndarray, person: np.ndarray) -> np.ndarray:
 
 
 def edit_limit(landmarks: np.ndarray, size: int, below_chin: bool = False) -> np.ndarray:
-    """(S, S) float32 in [0, 1]: how far an edit may reach in the crop.
+    """(S, S) float32 in [0, 1]: how far an edit may reach in the crop (read-only ``below_chin``).
 
     1 down to the mouth, fading to 0 at the chin (unless ``below_chin``): below it lie the neck
     and, in a close-up, the shoulders, which a person segmentation cannot tell from hair (the
     hair mask can: a recolouring reaches long hair there). Also fading to 0 over the crop's outer
     4 %, so no seam shows where the crop ends in the frame.
     """
-    vertical = np.ones(size, np.float32) if below_chin else chin_fade(landmarks, size)
+    if below_chin:
+        return _edge_fade(size)
     edge = edge_profile(size)
-    return (np.minimum(vertical, edge)[:, None] * edge[None, :]).astype(np.float32)
+    return (np.minimum(chin_fade(landmarks, size), edge)[:, None] * edge[None, :]).astype(np.float32)
+
+
+@functools.cache
+def _edge_fade(size: int) -> np.ndarray:
+    """(S, S) float32, read-only: ``edit_limit`` below the chin, the crop's edge fade alone (made
+    once a size: it cost a millisecond a call, twice a recolouring mask)."""
+    edge = edge_profile(size)
+    out = (np.minimum(np.ones(size, np.float32), edge)[:, None] * edge[None, :]).astype(np.float32)
+    out.setflags(write=False)
+    return out
 
 
 def chin_fade(landmarks: np.ndarray, size: int) -> np.ndarray:

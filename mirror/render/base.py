@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mirror.render.imaging import per_channel
 from mirror.render.memory import Memory, Seen
 from mirror.render.plate import BackgroundPlate
 from mirror.render.texture_bank import TextureBank
@@ -71,7 +72,7 @@ def finish(detail: np.ndarray, out: np.ndarray, mask: np.ndarray, replace: np.nd
     ``extra``: its other fields."""
     mask = np.clip(mask, 0.0, 1.0).astype(np.float32)
     blended = out - detail          # detail + mask * (out - detail), in place
-    blended *= mask[..., None]
+    blended *= per_channel(mask)
     blended += detail
     blended *= 255.0
     blended += 0.5

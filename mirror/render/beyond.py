@@ -18,7 +18,7 @@ import numpy as np
 from mirror.face.regions import crown_cap, edge_margin, edge_profile, edge_strips
 from mirror.render.color import ColorParams, near_hair, own_color
 from mirror.render.colortable import ColorTable
-from mirror.render.imaging import kernel_width, nonzero_box, with_weight
+from mirror.render.imaging import kernel_width, nonzero_box, per_channel, with_weight
 from mirror.render.lab import SUM, to_lab
 from mirror.render.masks import MaskParams, off_person
 from mirror.render.plate import fill_holes
@@ -353,7 +353,7 @@ def _strands(outer: np.ndarray, own: np.ndarray, hair: np.ndarray, wall: np.ndar
     seen = wall[rows, cols]
     kernel = (span, 3)
     weight = cv2.boxFilter(seen, -1, kernel, normalize=False)
-    mean = cv2.boxFilter(lab * seen[..., None], -1, kernel, normalize=False) / np.maximum(weight, 1e-3)[..., None]
+    mean = cv2.boxFilter(lab * per_channel(seen), -1, kernel, normalize=False) / per_channel(np.maximum(weight, 1e-3))
     toward = own[0].astype(np.float32) - mean
     share = (cv2.transform((lab - mean) * toward, SUM)
              / np.maximum(cv2.transform(toward * toward, SUM), 1.0))

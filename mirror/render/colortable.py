@@ -96,12 +96,13 @@ class ColorTable:
             near *= weight
         # A pixel only shifted goes no farther than the new hair's colour (``shift_cap``).
         whole = cv2.merge((near, near, near))
+        inside = cv2.merge((inside, inside, inside))    # (numpy's broadcasting over 3 channels is slow)
         held = cv2.min(whole, cv2.LUT(lab, self._cap))
         whole -= held
-        whole *= inside[..., None]
+        cv2.multiply(whole, inside, dst=whole)
         whole += held
         moved = cv2.LUT(lab, self._gain)
-        moved *= inside[..., None]
+        cv2.multiply(moved, inside, dst=moved)
         moved += cv2.LUT(lab, self._base)
         # lab + near * (moved - lab), with the +0.5 of the base table's rounding kept.
         original = lab.astype(np.float32) + 0.5

@@ -18,7 +18,7 @@ import numpy as np
 
 from mirror.face.regions import face_oval
 from mirror.render.color import ColorParams, own_color
-from mirror.render.imaging import column_span, kernel_width, noise_pattern, reflect_from, wide_blur
+from mirror.render.imaging import column_span, kernel_width, noise_pattern, per_channel, reflect_from, wide_blur
 from mirror.render.lab import from_lab, to_lab
 from mirror.render.masks import MaskParams, dense_hair, not_skin_hued, on_person, sure_hair
 from mirror.render.memory import Memory, Seen, follow
@@ -145,10 +145,10 @@ def grow_hair(aligned: AlignedFace, grow: np.ndarray, hair: np.ndarray, out: np.
     # ... with strands along its fall: fine streaks of light and shade (short or even hair copied
     # down is otherwise a flat slab).
     streaks = noise_pattern(size, params.streaks[0] * size, params.streaks[1] * size)
-    strands = np.clip(strands * (1.0 + params.streak_gain * streaks)[..., None], 0.0, 1.0)
+    strands = np.clip(strands * per_channel(1.0 + params.streak_gain * streaks), 0.0, 1.0)
     # ... lit where it curves over the forehead (dark all the way down it was a slab).
     down = way_down(new)
-    strands = np.clip(strands + lit_band(down, streaks, params)[..., None], 0.0, 1.0)
+    strands = np.clip(strands + per_channel(lit_band(down, streaks, params)), 0.0, 1.0)
     # ... and is drawn up to there, over the thin hair between (else a pale gap shows).
     up = cv2.GaussianBlur(cv2.dilate(grow, np.ones((2 * reach + 1, 1), np.uint8), anchor=(0, 0)), (0, 0), soft)
     grow = np.maximum(grow, up * (1.0 - cv2.GaussianBlur(roots.astype(np.float32), (0, 0), soft)))
@@ -156,13 +156,13 @@ def grow_hair(aligned: AlignedFace, grow: np.ndarray, hair: np.ndarray, out: np.
     below = np.roll(grow, int(params.shadow * size), axis=0)
     below[:int(params.shadow * size)] = 0
     shadow = cv2.GaussianBlur(np.clip(below - grow, 0, 1), (0, 0), params.shadow * size)
-    out = out * (1.0 - params.shadow_depth * shadow[..., None])
+    out = out * (1.0 - params.shadow_depth * per_channel(shadow))
     loss = np.maximum(loss, shadow * params.shadow_depth)
     # ... thinning out towards its ends (see-through between its clumps, not a slab).
     grow = thin_ends(grow, down, streaks, params)
     if video:
         strands = memory.seen.strands = follow(last.strands, strands, params.strands_rate)
-    return Grown(out + grow[..., None] * (strands - out), loss, grow, source)
+    return Grown(out + per_channel(grow) * (strands - out), loss, grow, source)
 
 
 _TIPS: dict[tuple, np.ndarray] = {}
@@ -384,7 +384,7 @@ def _copy_strands(image: np.ndarray, source: np.ndarray, new: np.ndarray, depth:
     weight = copied.astype(np.float32)
 
     def light(sigma: float) -> np.ndarray:
-        return wide_blur(drawn * weight[..., None], sigma) / np.maximum(wide_blur(weight, sigma), 1e-3)[..., None]
+        return wide_blur(drawn * per_channel(weight), sigma) / per_channel(np.maximum(wide_blur(weight, sigma), 1e-3))
 
     drawn = np.where(copied[..., None], drawn - light(params.broad * size) + light(3 * params.broad * size), drawn)
     # What is not hair-coloured in the copy (skin at a hairline, a wall between thin strands)

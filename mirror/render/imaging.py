@@ -53,6 +53,13 @@ def blend(base: np.ndarray, over: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return cv2.add(cv2.multiply(over, weight, scale=1 / 255), cv2.multiply(base, 255 - weight, scale=1 / 255))
 
 
+def per_channel(weight: np.ndarray, channels: int = 3) -> np.ndarray:
+    """(H, W, channels): the (H, W) ``weight`` repeated for each channel of an image, for arithmetic
+    with it in numpy's plain loops (``weight[..., None]``'s broadcast over a last axis of 3 runs
+    about ten times slower: half a millisecond on a 256 px crop)."""
+    return cv2.merge([weight] * channels)
+
+
 def wide_blur(image: np.ndarray, sigma: float) -> np.ndarray:
     """A Gaussian blur of ``sigma`` pixels, made at a lower resolution when it is wide (what it
     keeps is smooth, and a wide kernel at full resolution costs milliseconds)."""

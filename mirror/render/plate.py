@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from mirror.face.align import invert
+from mirror.render.imaging import per_channel
 
 # The plate is kept at this fraction of the frame's resolution: a wall has no fine detail, and a
 # quarter of the pixels costs a quarter of the time.
@@ -59,12 +60,12 @@ def fill_holes(image: np.ndarray, known: np.ndarray, band: int = 2, factor: int 
     Returns:
         (H, W, 3) float32: ``image`` where known is 1, filled where it is 0, blended between.
     """
-    trust = known[..., None].astype(np.float32)
+    trust = per_channel(known.astype(np.float32))
     picture, where = (image, known) if sharp is None else sharp
     small, small_known = _shrink(image, known, factor)
     filled = _fill_rows(small, small_known, band // factor)
     filled = cv2.resize(filled, image.shape[1::-1], interpolation=cv2.INTER_LINEAR)
-    texture = _row_texture(picture, where > 0.95) * (1.0 - where[..., None])
+    texture = _row_texture(picture, where > 0.95) * (1.0 - per_channel(where))
     return np.clip(image * trust + filled * (1.0 - trust) + texture, 0.0, 1.0)
 
 
@@ -97,14 +98,14 @@ def _row_texture(image: np.ndarray, sure: np.ndarray) -> np.ndarray:
     has_left, has_right = left >= 0, right < width
     gap_left, gap_right = cols - left, right - cols
     share = np.where(has_left & has_right, gap_right / np.maximum(gap_left + gap_right, 1.0), has_left * 1.0)
-    share = share[..., None].astype(np.float32)
+    share = per_channel(share.astype(np.float32))
     wall = mirrored(left, -1.0) * share + mirrored(right, 1.0) * (1.0 - share)
     # Box blurred twice (about a Gaussian of TEXTURE_SIGMA; far cheaper at this width).
     box = 2 * max(1, int(round(TEXTURE_SIGMA * width * 1.2))) + 1
     detail = wall - cv2.blur(cv2.blur(wall, (box, box)), (box, box))
     # ... fading out over the second fold from the wall (repeated, a mirror image shows as a pattern).
     near = np.minimum(np.where(has_left, gap_left, np.inf), np.where(has_right, gap_right, np.inf))
-    detail *= np.clip(2.0 - near / fold_every, 0.0, 1.0)[..., None]
+    detail *= per_channel(np.clip(2.0 - near / fold_every, 0.0, 1.0))
     detail[sure] = 0.0
     # As strong as the wall's usual grain (an edge mirrored in, a door's frame, stays faint).
     own = (image - cv2.blur(cv2.blur(image, (box, box)), (box, box)))[sure][::7]
@@ -119,8 +120,8 @@ def _shrink(image: np.ndarray, known: np.ndarray, factor: int) -> tuple[np.ndarr
         return image, known.astype(np.float32)
     size = (max(1, image.shape[1] // factor), max(1, image.shape[0] // factor))
     weight = cv2.resize(known.astype(np.float32), size, interpolation=cv2.INTER_AREA)
-    small = cv2.resize(image * known[..., None], size, interpolation=cv2.INTER_AREA)
-    return small / np.maximum(weight, 1e-6)[..., None], weight
+    small = cv2.resize(image * per_channel(known), size, interpolation=cv2.INTER_AREA)
+    return small / per_channel(np.maximum(weight, 1e-6)), weight
 
 
 def _fill_rows(image: np.ndarray, known: np.ndarray, band: int) -> np.ndarray:
@@ -131,7 +132,7 @@ def _fill_rows(image: np.ndarray, known: np.ndarray, band: int) -> np.ndarray:
         return smooth_fill(image, known, factor=1)
     weight = sure.astype(np.float32)
     side = (2 * band + 1, 1)
-    wall = cv2.blur(image * weight[..., None], side) / np.maximum(cv2.blur(weight, side), 1e-6)[..., None]
+    wall = cv2.blur(image * per_channel(weight), side) / per_channel(np.maximum(cv2.blur(weight, side), 1e-6))
     cols = np.arange(width)
     left = np.maximum.accumulate(np.where(sure, cols, -1), axis=1)
     right = np.minimum.accumulate(np.where(sure, cols, width)[:, ::-1], axis=1)[:, ::-1]
@@ -141,7 +142,8 @@ def _fill_rows(image: np.ndarray, known: np.ndarray, band: int) -> np.ndarray:
     from_right = wall[rows, np.clip(right, 0, width - 1)]
     gap_left, gap_right = (cols - left).astype(np.float32), (right - cols).astype(np.float32)
     share = np.where(has_left & has_right, gap_right / np.maximum(gap_left + gap_right, 1.0), has_left * 1.0)
-    across = from_left * share[..., None] + from_right * (1.0 - share[..., None])
+    share = per_channel(share)
+    across = from_left * share + from_right * (1.0 - share)
     neither = ~(has_left | has_right)
     if neither.any():
         across[neither] = smooth_fill(image, known, factor=1)[neither]
@@ -157,18 +159,18 @@ def smooth_fill(image: np.ndarray, known: np.ndarray, levels: int = 6, factor: i
         filled = smooth_fill(small, weight, levels, factor=1)
         return cv2.resize(filled, image.shape[1::-1], interpolation=cv2.INTER_LINEAR)
     weight = known.astype(np.float32)
-    values = [image * weight[..., None]]
+    values = [image * per_channel(weight)]
     weights = [weight]
     for _ in range(levels):
         if min(values[-1].shape[:2]) < 4:
             break
         values.append(cv2.pyrDown(values[-1]))
         weights.append(cv2.pyrDown(weights[-1]))
-    filled = values[-1] / np.maximum(weights[-1], 1e-6)[..., None]
+    filled = values[-1] / per_channel(np.maximum(weights[-1], 1e-6))
     for value, w in zip(reversed(values[:-1]), reversed(weights[:-1])):
         up = cv2.pyrUp(filled, dstsize=(value.shape[1], value.shape[0]))
-        own = value / np.maximum(w, 1e-6)[..., None]
-        trust = np.clip(w * 4.0, 0.0, 1.0)[..., None]
+        own = value / per_channel(np.maximum(w, 1e-6))
+        trust = per_channel(np.clip(w * 4.0, 0.0, 1.0))
         filled = own * trust + up * (1.0 - trust)
     return filled
 
@@ -231,7 +233,7 @@ class BackgroundPlate:
                            (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
         known = self._known[y0:y1, x0:x1]
         rate = np.where(known > 0, RATE, 1.0).astype(np.float32) * wall
-        self._image[y0:y1, x0:x1] += rate[..., None] * (small - self._image[y0:y1, x0:x1])
+        self._image[y0:y1, x0:x1] += per_channel(rate) * (small - self._image[y0:y1, x0:x1])
         self._known[y0:y1, x0:x1] = np.maximum(known, wall)
 
     def crop(self, to_crop: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -246,5 +248,6 @@ class BackgroundPlate:
         # The plate is black where it has never seen the wall: interpolated next to such a pixel,
         # it mixed black in (drawn where hair was removed, a dark line along its old outline).
         # Divided by how much is known there, it is the wall's colour alone.
-        np.divide(image, known[..., None], out=image, where=known[..., None] > KNOWN_MIN)
+        known3 = per_channel(known)
+        np.divide(image, known3, out=image, where=known3 > KNOWN_MIN)
         return np.minimum(image, 1.0, out=image), known

@@ -23,7 +23,7 @@ import mirror.render.eyebrows as eyebrows
 from mirror.edit import shapes
 from mirror.face.regions import EYES, MOUTH, brow_line, brows, eyes, face_interior, face_oval, joined_to, skull_axes
 from mirror.render.color import ColorParams, Measured, near_hair
-from mirror.render.imaging import kernel_width, noise_pattern, nonzero_box, over
+from mirror.render.imaging import kernel_width, noise_pattern, nonzero_box, over, per_channel
 from mirror.render.lab import from_lab, to_lab
 from mirror.render.masks import MaskParams, hanging, not_skin_hued, off_person, on_person
 from mirror.render.matte import MatteParams, skinlike
@@ -224,9 +224,9 @@ def bare(aligned: AlignedFace, plan: EditPlan, plate: BackgroundPlate | None, ou
         outline = cv2.resize(aligned.person, (size, size), interpolation=cv2.INTER_LINEAR) > params.head_outline
         outline = cv2.GaussianBlur(outline.astype(np.float32), (0, 0), scalp.skull_edge * size)
         inside = np.maximum(inside, np.minimum(grown, outline))
-    inside = inside[..., None]
+    inside = per_channel(inside)
     fill = skin * inside + wall * (1 - inside)
-    out = out + loss[..., None] * (fill - out)
+    out = out + per_channel(loss) * (fill - out)
     if taken.hid:
         hid = taken.hid
         lab = measured.detail_lab
@@ -386,7 +386,7 @@ def wall_behind(detail: np.ndarray, aligned: AlignedFace, hair: np.ndarray, plat
     # was a thin dark arc on the wall round a bald head.
     own = visible * (1.0 - known)
     trust = known + own
-    base = (seen * known[..., None] + detail * own[..., None]) / np.maximum(trust, 1e-6)[..., None]
+    base = (seen * per_channel(known) + detail * per_channel(own)) / per_channel(np.maximum(trust, 1e-6))
     # The plate is kept at a lower resolution: the wall seen now lends it its grain.
     return fill_holes(base, trust, sharp=(detail, visible))
 

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from mirror.face.regions import BROWS, CHIN, MOUTH, NOSE_TIP, brow_line, edge_margin, face_oval, neck_span, skull, skull_axes
-from mirror.render.imaging import column_span, falloff, kernel_width, noise_pattern, wide_blur
+from mirror.render.imaging import column_span, falloff, kernel_width, noise_pattern, per_channel, wide_blur
 from mirror.render.lab import from_lab, to_lab
 from mirror.render.memory import Memory, follow
 from mirror.render.plate import smooth_fill
@@ -371,8 +371,8 @@ def draw_scalp(image: np.ndarray, landmarks: np.ndarray, hair: np.ndarray, plan:
         # of shadow is the fringe's, not the forehead's light: spread farther, it flattened
         # the dome's front)
         fall = np.maximum(falloff(meets, params.skin_fall * size), falloff(low, params.brow_fall * size))
-        scalp = scalp + smooth_fill((detail - scalp) * known[..., None], known, factor=2) * fall[..., None]
-    scalp = np.clip(scalp + grain * noise_pattern(size, 0.7, 0.7)[..., None], 0.0, 1.0)
+        scalp = scalp + smooth_fill((detail - scalp) * per_channel(known), known, factor=2) * per_channel(fall)
+    scalp = np.clip(scalp + grain * per_channel(noise_pattern(size, 0.7, 0.7)), 0.0, 1.0)
     if memory is not None:
         # In video, its overall colour is followed over the renders: the skin it is drawn from, the
         # cheeks or a forehead glimpsed between a fringe's strands, changes from one to the next,

@@ -21,7 +21,7 @@ import numpy as np
 
 from mirror.face.regions import chin_fade
 from mirror.render.base import Effect, Scene, finish
-from mirror.render.imaging import column_span, kernel_width
+from mirror.render.imaging import column_span, kernel_width, per_channel
 from mirror.render.lab import to_lab
 from mirror.render.masks import MaskParams, editable, hair_mask
 from mirror.types import EditedFace
@@ -77,7 +77,7 @@ class Texture(Effect):
         gain = np.clip(gain / max(float((gain * sure).sum() / max(sure.sum(), 1.0)), 1e-3), *params.texture_gain)
         curl = plan.curl * plan.amount
         if curl <= 0.0:
-            return finish(detail, detail * gain[..., None], sure, np.zeros((size, size), np.float32))
+            return finish(detail, detail * per_channel(gain), sure, np.zeros((size, size), np.float32))
         # A glint in the hair (a thin line far lighter than what is round it: jewellery, a clip)
         # keeps still, and the hair round it: swung, a hoop earring was bent into an S.
         moved = sure * (1.0 - _round_glints(aligned.detail, sure, params))
@@ -88,7 +88,7 @@ class Texture(Effect):
         # there too, a short fringe's fine strands came out softer).
         source, light, swung = waves(moved, top, size, curl, params)
         wavy = cv2.remap(detail, source, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-        return finish(detail, wavy * (gain * light)[..., None], sure, sure * swung, source=source,
+        return finish(detail, wavy * per_channel(gain * light), sure, sure * swung, source=source,
                       source_weight=sure * swung)
 
 

@@ -9,7 +9,9 @@ small CPU. Here it runs on a worker thread as often as it can, and each frame ge
 finished edit, carried over to this frame's crop (``carry``). The crop is aligned to the face,
 so the edit follows the head; only what it draws updates at the worker's rate. The first frame
 of a style (and of a face) is edited at once, so a style never shows late; a head that has not
-moved since the edit shown is drawn anew only now and then (``stale``). A recolouring runs
+moved since the edit shown is drawn anew only now and then (``stale``). A head moved too far
+for the edit shown (``still_fits``) takes the worker's drawing in flight if that fits, else is
+edited at once; a frame waiting on the worker lends it its priority. A recolouring runs
 no model: it is drawn on every frame (carried over, its colour change would smear on a moving
 head). A drawing that fails on the worker is logged and dropped, with the edit it would have
 replaced: the next frame is edited anew at once, so the worker's error never reaches the frames.
@@ -26,7 +28,7 @@ import numpy as np
 from mirror.face.regions import HEAD_POINTS
 from mirror.render.carry import carry
 from mirror.edit.styles import Style
-from mirror.run.timing import add_timing, run_in_background, stage_timings, timing_scope
+from mirror.run.timing import add_timing, niceness, run_in_background, set_niceness, stage_timings, timing_scope
 from mirror.types import AlignedFace, EditedFace, Frame
 
 log = logging.getLogger(__name__)
@@ -116,8 +118,21 @@ class LaggedEdit:
             if usable:
                 if self._job is None and stale(result.aligned, result.ms, aligned, frame.timestamp_ms):
                     self._job = (frame, aligned, style, strength)
-                    self._ready.notify()
+                    self._ready.notify_all()
                 self._result = result._replace(timings={})      # a new edit's timings go to one frame only
+        if not usable and self._moved_from(result, aligned, key, style):
+            # The head has moved out of the last edit's reach. The worker may be drawing a later
+            # frame's: this frame would wait for it anyway (one edit at a time), then draw its
+            # own; that drawing, made where the head was a moment ago, often fits it.
+            with self._ready:
+                if self._job is not None:
+                    set_niceness(self._thread.native_id, niceness())
+                while self._job is not None and not self._closed:
+                    self._ready.wait()
+                result = self._result
+                usable = self._moved_from(result, aligned, key, style) is False and result is not None
+                if usable:
+                    self._result = result._replace(timings={})
         if usable:
             start = time.perf_counter()
             stage_timings().update(result.timings)
@@ -125,12 +140,26 @@ class LaggedEdit:
             add_timing("rebase", start)
             return edited
         # A new style, a recolouring, a head moved too far for the last edit, or no face: edit now
-        # (after the worker's edit in flight, if any).
-        with self._busy:
+        # (after the worker's edit in flight, if any, which meanwhile runs at this frame's priority:
+        # a frame waited 100-300 ms on a drawing slowed by its background priority).
+        if not self._busy.acquire(blocking=False):
+            set_niceness(self._thread.native_id, niceness())
+            self._busy.acquire()
+        try:
             edited = self._edit(frame, aligned, style, strength)
+        finally:
+            self._busy.release()
         with self._ready:
             self._result = None if edited is None else _Shown(key, aligned, edited, {}, frame.timestamp_ms)
         return edited
+
+    @staticmethod
+    def _moved_from(result: "_Shown | None", aligned: AlignedFace | None, key: tuple, style: Style) -> bool | None:
+        """Whether the last edit (``result``) is of this carried style and the head has moved too far
+        from it to carry it (True) or not (False); None where carrying does not apply."""
+        if aligned is None or result is None or result.key != key or drawn_every_frame(style):
+            return None
+        return not still_fits(result.aligned, aligned)
 
     @property
     def drawing(self) -> bool:
@@ -138,7 +167,8 @@ class LaggedEdit:
         return self._job is not None
 
     def _work(self) -> None:
-        run_in_background()
+        before = run_in_background()
+        background = None if before is None else niceness()
         while True:
             with self._ready:
                 while self._job is None and not self._closed:
@@ -146,6 +176,7 @@ class LaggedEdit:
                 if self._closed:
                     return
                 frame, aligned, style, strength = self._job
+            set_niceness(threading.get_native_id(), background)     # (a waiting frame may have raised it)
             timings: dict[str, float] = {}
             try:
                 with self._busy, timing_scope(timings):
@@ -158,16 +189,18 @@ class LaggedEdit:
                     if self._result is not None and self._result.key == _key(style, strength):
                         self._result = None
                     self._job = None
+                    self._ready.notify_all()
                 continue
             with self._ready:
                 key = _key(style, strength)
                 if edited is not None and self._result is not None and self._result.key == key:
                     self._result = _Shown(key, aligned, edited, timings, frame.timestamp_ms)
                 self._job = None
+                self._ready.notify_all()
 
     def close(self) -> None:
         """Stops the worker (an edit in flight finishes first)."""
         with self._ready:
             self._closed = True
-            self._ready.notify()
+            self._ready.notify_all()
         self._thread.join(timeout=5.0)

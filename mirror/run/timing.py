@@ -53,10 +53,32 @@ def add_timing(name: str, start: float) -> float:
     return ms
 
 
-def run_in_background() -> None:
-    """Lowers the calling thread's priority by BACKGROUND_NICE (Linux; elsewhere nothing)."""
+def run_in_background() -> int | None:
+    """Lowers the calling thread's priority by BACKGROUND_NICE (Linux; elsewhere nothing); returns
+    the niceness it had before (None where it could not be read)."""
     try:
         thread = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + BACKGROUND_NICE)
+        before = os.getpriority(os.PRIO_PROCESS, thread)
+        os.setpriority(os.PRIO_PROCESS, thread, before + BACKGROUND_NICE)
+        return before
+    except (AttributeError, OSError):
+        return None
+
+
+def niceness() -> int | None:
+    """The calling thread's niceness (None where it cannot be read)."""
+    try:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    except (AttributeError, OSError):
+        return None
+
+
+def set_niceness(thread: int | None, nice: int | None) -> None:
+    """Sets the niceness of the thread of native id ``thread`` (Linux, where allowed: raising a
+    thread's priority takes CAP_SYS_NICE or RLIMIT_NICE room; elsewhere nothing)."""
+    if thread is None or nice is None:
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, thread, nice)
     except (AttributeError, OSError):
         pass
