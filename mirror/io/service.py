@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)   # systemd's stop, and Ctrl-C
 M_ARENA_MAX = -8       # glibc's mallopt parameter
 MALLOC_ARENAS = 2      # arenas for the whole process (glibc's default: 8 per core)
-TRIM_SECONDS = 5.0     # HeapTrim: hand the C heaps' free pages back this often
+TRIM_FRAMES = 100      # HeapTrim: hand the C heaps' free pages back every this many frames
+#                        (3 s of a 30 fps camera; a trim took 5-35 ms, and each gave back ~50 MB)
 
 
 class Stopped(BaseException):
@@ -140,41 +141,42 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
 
 
 class HeapTrim:
-    """Hands the C allocator's free pages back to the system every ``every`` seconds (glibc's
-    ``malloc_trim(0)``), called by the loop between two frames. Does nothing elsewhere (another C
-    library) or with ``every`` <= 0.
+    """Hands the C allocator's free pages back to the system once every ``every`` frames shown
+    (glibc's ``malloc_trim(0)``), called by the loop between two frames. Does nothing elsewhere
+    (another C library) or with ``every`` <= 0.
 
-    glibc gives back a heap's free memory only at the heap's top, and its threshold for that
-    rises with the largest block freed: the live loop's frame-sized arrays, freed between blocks
-    still in use, leave free pages amid the heaps that stay resident. In a live soak those grew
-    from 56 to 118 MB in 2,500 frames while the memory in use did not; RSS rose with them and
-    never came down. ``malloc_trim(0)`` hands back every free page of every arena; the frames
-    after it fault in the pages they reuse. Once every few seconds that costs little (see
-    docs/DEPLOY.md), where a fixed mmap threshold (every large array its own mapping) would pay
-    the page faults on every frame.
+    glibc gives back a heap's free memory only at the heap's top: the live loop's frame-sized
+    arrays, freed amid blocks still in use, leave free pages in the heaps that stay resident. In
+    a live soak the arenas' free memory grew from 56 to 118 MB in 2,500 frames while the memory
+    in use stayed at 150-200 MB, and RSS rose with it. ``malloc_trim(0)`` hands back every free
+    page of every arena (about 50 MB each time), and the frames after it fault in the pages
+    they reuse. Counted in frames, not seconds: what comes back between two trims follows the
+    frames made, so a faster or slower machine holds the same. A fixed mmap threshold (every
+    large array its own mapping) held RSS too, but paid its page faults on every frame.
     """
 
-    def __init__(self, every: float = TRIM_SECONDS):
+    def __init__(self, every: int = TRIM_FRAMES):
         self.every = every
         self.trims = 0           # trims made ...
         self.seconds = 0.0       # ... and the time they took
+        self._frames = 0
         try:
             self._trim = ctypes.CDLL("libc.so.6").malloc_trim
         except (OSError, AttributeError):
             self._trim = None
-        self._due = time.monotonic() + every
 
     def __call__(self) -> bool:
-        """Trims when due (cheap to call every frame); whether it did."""
+        """Counts a frame shown; trims when due (cheap to call every frame). Whether it did."""
         if self._trim is None or self.every <= 0:
             return False
-        start = time.monotonic()
-        if start < self._due:
+        self._frames += 1
+        if self._frames < self.every:
             return False
+        self._frames = 0
+        start = time.perf_counter()
         self._trim(0)
-        end = time.monotonic()
+        seconds = time.perf_counter() - start
         self.trims += 1
-        self.seconds += end - start
-        self._due = end + self.every
-        log.debug("heap trimmed in %.1f ms", (end - start) * 1000.0)
+        self.seconds += seconds
+        log.debug("heap trimmed in %.1f ms", seconds * 1000.0)
         return True
