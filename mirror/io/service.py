@@ -29,7 +29,7 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)   # systemd's stop, and Ctrl-C
 M_ARENA_MAX = -8       # glibc's mallopt parameter
 MALLOC_ARENAS = 2      # arenas for the whole process (glibc's default: 8 per core)
 TRIM_FRAMES = 100      # HeapTrim: hand the C heaps' free pages back every this many frames
-#                        (3 s of a 30 fps camera; a trim took 5-35 ms, and each gave back ~50 MB)
+#                        (3 s of a 30 fps camera; a trim takes about 15 ms, gives back about 55 MB)
 
 
 class Stopped(BaseException):
@@ -148,11 +148,12 @@ class HeapTrim:
     glibc gives back a heap's free memory only at the heap's top: the live loop's frame-sized
     arrays, freed amid blocks still in use, leave free pages in the heaps that stay resident. In
     a live soak the arenas' free memory grew from 56 to 118 MB in 2,500 frames while the memory
-    in use stayed at 150-200 MB, and RSS rose with it. ``malloc_trim(0)`` hands back every free
-    page of every arena (about 50 MB each time), and the frames after it fault in the pages
-    they reuse. Counted in frames, not seconds: what comes back between two trims follows the
-    frames made, so a faster or slower machine holds the same. A fixed mmap threshold (every
-    large array its own mapping) held RSS too, but paid its page faults on every frame.
+    in use stayed at 150-210 MB, and RSS rose with it. ``malloc_trim(0)`` hands back every free
+    page of every arena, and the frames after it fault in the pages they reuse. RSS still grows,
+    at about half the rate without it: the free space the arrays spread over widens (see
+    docs/DEPLOY.md). Counted in frames, not seconds: what the frames take back between two trims
+    follows the frames made. A fixed mmap threshold (every large array its own mapping) held
+    RSS too, but paid its page faults on every frame: 1.37x the CPU per frame.
     """
 
     def __init__(self, every: int = TRIM_FRAMES):
