@@ -270,9 +270,31 @@ def test_a_reference_turned_the_other_way_is_drawn_mirrored(pipeline, people):
     assert abs(crop_yaw(donor.landmarks) + crop_yaw(style.donor.landmarks)) < 0.5
     assert transplant(aligned, style.donor).reason == "head turned too far from the donor's"
     assert transplant(aligned, donor).strength == 1.0
+    assert chooser.orient(aligned, style)[0] is donor        # the next frame's: kept, not mirrored anew
     chooser.reset()
     mirrored = dataclasses.replace(aligned, landmarks=_mirrored_landmarks(aligned.landmarks, 128, chooser))
     assert chooser.orient(mirrored, style) == (style.donor, "")
+
+
+@pytest.mark.engines
+def test_the_chooser_keeps_the_person_s_donors_as_drawn(pipeline, people):
+    """Each look's donor is chosen once for the person and kept as drawn, mirrored ones too:
+    the next frames get that same donor, not a copy made anew every frame, and the bank keeps
+    only a few decoded donors of its own (a kiosk shows every look in turn, person after person)."""
+    chooser = pipeline.editor.chooser
+    bank = chooser.bank
+    looks = [pipeline.styles.get(name) for name in pipeline.styles.names]
+    looks = [style for style in looks if style.kind == "transplant" and style.donor is None]
+    aligned = people[DARK_WALL][1]
+    latent = lambda: bank.latents.mean(axis=0)
+    chooser.reset()
+    chosen = [chooser.choose(aligned, style, latent)[0] for style in looks]
+    again = [chooser.choose(aligned, style, latent)[0] for style in looks]
+    assert len(looks) > bank.decoded and all(donor is not None for donor in chosen)
+    assert all(a is b for a, b in zip(again, chosen))
+    mirrored = [donor for donor in chosen if not np.array_equal(donor.landmarks, bank.landmarks[donor.index])]
+    assert mirrored, "no look's donor came mirrored for a turned head: nothing tested"
+    assert len(bank._decoded) <= bank.decoded
 
 
 def _mirrored_landmarks(landmarks, side, chooser):

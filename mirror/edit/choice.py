@@ -4,7 +4,9 @@
     donor, note = chooser.choose(aligned, style, lambda: latent)   # Donor or None, a line for the HUD
 
 The choice is made once per person and style (and the user's "another" steps, ``Style.choice``):
-a video's frames keep the donor chosen, so the hair does not change from frame to frame. It is
+a video's frames keep the donor chosen, so the hair does not change from frame to frame. The
+chooser keeps those donors, decoded and mirrored as drawn, until the person changes (``reset``):
+the memory of the person's styles only, and no donor copied again on every frame. It is
 the ``choice``-th nearest donor that has the style (``DonorBank.ranked``) to the person's latent
 moved along the style, their head's pose, face outline, skin tone, sex and glasses, in the nearer
 of its two orientations (its photo as it is, or mirrored). A reference photo's donor is mirrored
@@ -40,7 +42,8 @@ class DonorChooser:
         self.bank = bank
         self.flip_margin = flip_margin
         self.classifier = classifier
-        self._chosen: dict[tuple[str, int], tuple[int, bool, str]] = {}
+        # (style name, choice) -> (the donor drawn, a line for the HUD, the reference photo's donor)
+        self._chosen: dict[tuple[str, int], tuple[Donor, str, Donor | None]] = {}
         self._attributes: np.ndarray | None = None
 
     def reset(self) -> None:
@@ -79,22 +82,23 @@ class DonorChooser:
                 return None, f"no donor shows {style.want}"
             place = style.choice % len(rows)
             row = int(rows[place])
-            self._chosen[key] = row, bool(self.bank.mirrored(query)[row]), \
-                f"{style.want} {place + 1} of {len(rows)} (N: another)"
-        row, mirrored, note = self._chosen[key]
-        return self.bank.donor(row, mirrored), note
+            self._chosen[key] = self.bank.donor(row, bool(self.bank.mirrored(query)[row])), \
+                f"{style.want} {place + 1} of {len(rows)} (N: another)", None
+        donor, note, _ = self._chosen[key]
+        return donor, note
 
     def orient(self, aligned: AlignedFace, style: Style) -> tuple[Donor, str]:
         """A reference photo's donor (``style.donor``) for the person of ``aligned``: mirrored
         when the person's head is turned nearer to its mirror image's turn, decided once per
         person (the hair does not flip from frame to frame), and a line for the HUD."""
         key = (style.name, -1)
-        if key not in self._chosen:
+        if key not in self._chosen or self._chosen[key][2] is not style.donor:   # (or a new photo)
             turn, theirs = crop_yaw(aligned.landmarks), crop_yaw(style.donor.landmarks)
             flip = abs(turn + theirs) + self.flip_margin < abs(turn - theirs)
-            self._chosen[key] = -1, flip, "mirrored: the head turned the other way" if flip else ""
-        _, mirrored, note = self._chosen[key]
-        if not mirrored:
-            return style.donor, note
-        order = self.bank.mirror_order if self.bank is not None else mirror_order(style.donor.landmarks)
-        return mirror_donor(style.donor, order), note
+            donor, note = style.donor, ""
+            if flip:
+                order = self.bank.mirror_order if self.bank is not None else mirror_order(style.donor.landmarks)
+                donor, note = mirror_donor(style.donor, order), "mirrored: the head turned the other way"
+            self._chosen[key] = donor, note, style.donor
+        donor, note, _ = self._chosen[key]
+        return donor, note

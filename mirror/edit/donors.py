@@ -168,11 +168,20 @@ def mirror_donor(donor: Donor, order: np.ndarray) -> Donor:
 
 class DonorBank:
     """The donor bank of one file: its donors' measures in memory, their pictures decoded on
-    demand (``donor``). Build one with ``DonorBank.load``."""
+    demand (``donor``). Build one with ``DonorBank.load``.
 
-    def __init__(self, path: str, arrays: dict[str, np.ndarray], weights: DonorWeights = DonorWeights()):
+    Args:
+        decoded: donors kept decoded, the most recently used (each about 550 KB: its crop and
+            three float32 masks). Few: the mirror's chooser keeps the donors of the person in
+            front of it itself (``mirror.edit.choice``); a kiosk showing every look in turn,
+            person after person, slowly filled a cache of 64 (35 MB).
+    """
+
+    def __init__(self, path: str, arrays: dict[str, np.ndarray], weights: DonorWeights = DonorWeights(),
+                 decoded: int = 8):
         self.path = path
         self.weights = weights
+        self.decoded = max(int(decoded), 1)
         self.side = int(arrays["side"])
         self.sources = [str(s) for s in arrays["sources"]]
         self.landmarks = arrays["landmarks"].astype(np.float32)
@@ -358,7 +367,8 @@ class DonorBank:
     # --- the pictures ---
 
     def donor(self, row: int, mirrored: bool = False) -> Donor:
-        """Donor ``row`` with its pictures decoded (kept for the next call), or its mirror image.
+        """Donor ``row`` with its pictures decoded (kept for the next calls: ``decoded``), or its
+        mirror image (made anew at each call).
 
         Raises:
             MirrorError: its pictures are damaged.
@@ -366,6 +376,7 @@ class DonorBank:
         if mirrored:
             return mirror_donor(self.donor(row), self.mirror_order)
         if row in self._decoded:
+            self._decoded[row] = self._decoded.pop(row)   # the most recently used last
             return self._decoded[row]
         crop = cv2.imdecode(self._part("crops", row), cv2.IMREAD_COLOR)
         masks = cv2.imdecode(self._part("masks", row), cv2.IMREAD_UNCHANGED)
@@ -379,7 +390,7 @@ class DonorBank:
                       self.landmarks[row].copy(), self.latents[row].copy(), self.poses[row].copy(),
                       self.skin_colors[row].copy(), self.hair_colors[row].copy(), self.attributes[row].copy(),
                       self.look_names[look] if look >= 0 else "")
-        if len(self._decoded) >= 64:
+        if len(self._decoded) >= self.decoded:
             self._decoded.pop(next(iter(self._decoded)))
         self._decoded[row] = donor
         return donor

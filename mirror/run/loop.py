@@ -23,7 +23,7 @@ from mirror.errors import MirrorError
 from mirror.io.output import Writer, save_snapshot
 from mirror.paths import DEFAULT_ENGINES
 from mirror.io.reconnect import reconnect
-from mirror.io.service import Service, StopSignals, Stopped, limit_malloc_arenas
+from mirror.io.service import HeapTrim, Service, StopSignals, Stopped, limit_malloc_arenas
 from mirror.io.source import ImageSource, Source, SourceLost, open_source
 from mirror.run.style_state import StyleState
 
@@ -130,6 +130,7 @@ def _run(options: Options, source: Source | None, watch: Watch, stats: Stats, st
     from mirror.run.pipelined import PipelinedRunner, configure_threads, follow
 
     service = Service()
+    trim = HeapTrim()   # the C heaps' free pages handed back every 100 frames (mirror.io.service)
     with contextlib.ExitStack() as stack:
         source = stack.enter_context(source or open_default_source(options))
         static = isinstance(source, ImageSource)
@@ -206,6 +207,7 @@ def _run(options: Options, source: Source | None, watch: Watch, stats: Stats, st
             if stats.frames == 1:
                 service.ready()
             service.alive()
+            trim()
             watch.shown(result)
         stats.seconds = time.perf_counter() - start
         if writer:
