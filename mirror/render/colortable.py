@@ -131,9 +131,9 @@ def stretched(lab: np.ndarray, own: np.ndarray, mean: np.ndarray, ratio: np.ndar
     made lighter, the deep shadows (DEEP) of hair not too dark to have them (SHADED: black hair's
     darker half is noise and JPEG blocks) are scaled in linear light, as a lighter hair in the
     same light would be: they stay dark (a deep shadow between orange curls made blond, moved
-    with the spread squeezed, came out a flat grey smoke: CelebA 183936). Only in hair of some
-    hue (HUED): in near-neutral hair the darkest pixels are its own black, not shadow (d13's
-    black hair, lit from above, has a mean of 27 L* with its lit strands; kept dark, its black
+    with the spread squeezed, came out a flat grey smoke). Only in hair of some
+    hue (HUED): in near-neutral hair the darkest pixels are its own black, not shadow (black
+    hair lit from above has a mean of 27 L* with its lit strands; kept dark, its black
     was a dark patch in a silver head)."""
     lab = np.asarray(lab, np.float32)
     out = np.asarray(mean, np.float32) + (lab - np.asarray(own, np.float32)[0]) * np.asarray(ratio, np.float32)
@@ -164,7 +164,7 @@ def hue_signs(mean: np.ndarray) -> np.ndarray:
     """(2,) float32: the sign of the new hair colour ``mean`` (3,) CIELAB in a* and in b* (0 where
     it is within HUE_MIN of neutral). A recolouring takes no pixel farther to the other side of
     neutral in either than the pixel already was: a dark shadow whose a*, b* lay below the hair's
-    warm mean kept that offset and came out teal (orange curls made gray, CelebA 183936)."""
+    warm mean kept that offset and came out teal (orange curls made gray)."""
     mean = np.asarray(mean, np.float32)
     return np.where(np.abs(mean[1:]) >= HUE_MIN, np.sign(mean[1:]), 0.0).astype(np.float32)
 

@@ -25,10 +25,10 @@ from mirror.errors import MirrorError
 PICK_SIZE = 32         # donors are matched on their hair masks at this size
 EXCESS = 0.3           # ... losing this much for their hair where the person has none
 ALONG = 0.5            # ... and gaining this much for strands that run as the person's do (-1 across, 1 along:
-                       # a donor's strands across hers were a plaid on d3 in blond and gray),
+                       # a donor's strands across a person's were a plaid in blond and gray),
 RUNS_SIZE = 64         # ... which way they run measured at this size (at 128, half a millisecond more a frame in video)
-KEEP = 0.5             # in video, a new donor must match this much better than the one in use (at 0.05, d3 changed donor 4 times in 65 frames;
-                       # at 0.3 with ALONG, d12 4 times in 150)
+KEEP = 0.5             # in video, a new donor must match this much better than the one in use (lower, a long-haired
+                       # clip changed donor every few seconds)
 SAMPLE = 2000          # the hair's own lightness spread is measured on at most about this many pixels
 
 

@@ -71,7 +71,7 @@ def stale(then: AlignedFace, then_ms: int, now: AlignedFace, now_ms: int) -> boo
 def still_fits(then: AlignedFace, now: AlignedFace) -> bool:
     """Whether an edit of ``then``'s crop can be carried over to ``now``'s (``carry``): the crop
     follows the face's position, size and roll, not its nodding or turning, which move the head in
-    the crop. A head nodding fast (d12) moved 3-4 % of the crop in the six frames a bald drawing
+    the crop. A head nodding fast moved 3-4 % of the crop in the six frames a bald drawing
     took, and the drawing carried over lay off it: a bare plate above the head, a strand of the
     old fringe across the forehead."""
     return moved(then, now) < CARRY_REACH
