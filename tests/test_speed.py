@@ -186,6 +186,26 @@ def test_pipelined_loop_keeps_every_frame_in_order_and_matches_the_plain_loop(vi
         assert np.abs(a.output.astype(np.int16) - b.output).mean() < 1.0, a.frame.index
 
 
+def test_the_pipelined_loop_runs_each_librarys_work_on_one_thread(video_pipeline):
+    """The pipelined loop's stages share the cores: OpenCV, ONNX Runtime and NumPy's BLAS each
+    run one thread (two BLAS threads made a donor warp's small solve 50 times slower)."""
+    import cv2
+    from threadpoolctl import ThreadpoolController, threadpool_info
+
+    from mirror.run.pipelined import configure_threads
+
+    threads = cv2.getNumThreads()
+    try:
+        with ThreadpoolController().limit(limits=2, user_api="blas"):   # as a 2-core machine starts
+            used = configure_threads(video_pipeline)
+            blas = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+            assert blas and set(blas) == {1}, blas
+            assert used == {"opencv": 1, "onnxruntime": 1, "blas": 1}, used
+            assert cv2.getNumThreads() == 1
+    finally:
+        cv2.setNumThreads(threads)
+
+
 def test_an_edit_is_carried_over_to_the_next_crop(video_pipeline):
     with VideoSource(clip()) as source:
         first, second = source.read(), source.read()

@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 # Thread counts for the pipelined loop on a small CPU (see configure_threads and docs/SPEED.md).
 PIPELINED_ONNXRUNTIME_THREADS = 1
 PIPELINED_OPENCV_THREADS = 1
+PIPELINED_BLAS_THREADS = 1
 
 # Frames in flight: as many as the cores that can work on them at once (see PipelinedRunner).
 MAX_IN_FLIGHT = max(2, os.cpu_count() or 1)
@@ -456,14 +457,15 @@ def configure_threads(pipeline, onnxruntime_threads: int | None = None,
 
     In the pipelined loop the stages already keep the cores busy side by side, so a library
     splitting one small job over every core only makes threads wait for each other. Defaults
-    (pipelined): ONNX Runtime 1 intra-op thread per session, OpenCV 1 thread. ``sequential``
-    leaves the libraries' own defaults unless counts are given.
+    (pipelined): ONNX Runtime 1 intra-op thread per session, OpenCV 1 thread, NumPy's BLAS
+    (OpenBLAS) 1 thread. ``sequential`` leaves the libraries' own defaults unless counts are given.
 
     Args:
         pipeline: an open ``mirror.run.app.Pipeline``; an ONNX Runtime backend is rebuilt with the
             new count (sessions cannot change it once made).
     """
     import cv2
+    from threadpoolctl import threadpool_info, threadpool_limits
 
     cores = os.cpu_count() or 1
     if onnxruntime_threads is None and not sequential:
@@ -472,7 +474,13 @@ def configure_threads(pipeline, onnxruntime_threads: int | None = None,
         opencv_threads = PIPELINED_OPENCV_THREADS
     if opencv_threads is not None:
         cv2.setNumThreads(opencv_threads)
-    used = {"opencv": cv2.getNumThreads(), "onnxruntime": None}
+    if not sequential:
+        # With the other stages busy on the other core, OpenBLAS's second thread waits to be
+        # scheduled: the donor warp's small linear solve (some 180 points) took 19-35 ms on two
+        # threads against 0.4 ms on one. (Process-wide, as OpenCV's count.)
+        threadpool_limits(PIPELINED_BLAS_THREADS, user_api="blas")
+    used = {"opencv": cv2.getNumThreads(), "onnxruntime": None,
+            "blas": next((pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"), None)}
     if pipeline.backend.startswith("onnxruntime"):
         if onnxruntime_threads is not None:
             old = pipeline.editor.backend
