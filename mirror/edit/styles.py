@@ -20,8 +20,10 @@ ORIGINAL = "original"
 # face's geometry (``mirror.edit.shapes``): those the donors draw better, measured on the test split
 # (``python -m train.evaluate --parts heads --transplanted ...``: less often told from real people
 # with the style, and the eyes, nose and mouth never drawn on, where the shapes drew on them).
-# Receding, regrowth and wavy stay drawn from the geometry: there the donors' heads were no
-# harder to tell from real ones and looked worse (another person's haircut, seams below the jaw).
+# Bangs and no_bangs have no shape: they are always drawn from donors. Bald's shape stays for the
+# hair-loss scale. Receding, regrowth and wavy stay drawn from the geometry: there the donors'
+# heads were no harder to tell from real ones and looked worse (another person's haircut, seams
+# below the jaw).
 TRANSPLANTED: tuple[str, ...] = ("bangs", "no_bangs", "bald")
 SHAPES = ADD + REMOVE
 DIGITS = 5   # significant digits of the stored prior
@@ -126,7 +128,9 @@ class StyleLibrary:
         library: the parsed ``styles.json``.
         looks: the donor bank's catalogue of looks, each a transplant style (a name that is a
             style of ``styles.json`` already is left out).
-        transplanted: named styles drawn from donors that have them rather than by ``mirror.edit.shapes``.
+        transplanted: shape styles drawn from donors that have them rather than by
+            ``mirror.edit.shapes``; an add or remove style with no shape there (bangs, no_bangs)
+            always is.
     """
 
     def __init__(self, library: dict, looks: Iterable[str] = (), transplanted: Iterable[str] = ()):
@@ -138,7 +142,7 @@ class StyleLibrary:
                                      entry.get("kind", "add"), color=_color(entry), skin=_skin(entry),
                                      mix={name: 1.0} if name in SHAPES else None, curl=CURLS.get(name, 0.0)))
         for position, style in enumerate(self.styles):
-            if style.name in set(transplanted):
+            if style.name in set(transplanted) or (style.kind in ("add", "remove") and style.mix is None):
                 self.styles[position] = dataclasses.replace(style, kind="transplant", want=style.name, mix=None)
         names = set(self.names)
         self.looks = [look for look in looks if look not in names]

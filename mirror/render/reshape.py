@@ -80,8 +80,7 @@ class Reshape(Effect):
         # hung over it)
         drawn = np.maximum(grow * keep_out, close_dips(loss * free, taken.thinned, params.remove))
         # (New hair's thinned ends are blended in twice, here and in ``grow_hair``: their
-        # see-through is squared. Once only, the fringe is denser and judged bangs more often,
-        # but told from real fringes more often too.)
+        # see-through is squared, as thin as real hair's ends.)
         edited = finish(detail, out, drawn, drawn)
         source_weight = None if grown.source is None else grow * keep_out
         # A bald scalp takes the forehead's fine grain, which a large face holds beyond the crop.
