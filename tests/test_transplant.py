@@ -316,8 +316,9 @@ def test_colour_choices_are_checked(people, donors):
 
 @pytest.mark.engines
 def test_the_shipped_mirror_draws_bangs_no_bangs_and_bald_from_donors():
-    """The named styles the donors draw better come from the bank (``TRANSPLANTED``); receding,
-    regrowth and wavy are drawn from the face's geometry, as the hair-loss scale is."""
+    """Bangs, no_bangs and the shape styles the donors draw better (``TRANSPLANTED``) come from
+    the bank; receding, regrowth and wavy are drawn from the face's geometry, as the hair-loss
+    scale is."""
     from mirror.run.app import Pipeline
 
     with Pipeline(ENGINES, "onnxruntime", static=True) as pipeline:

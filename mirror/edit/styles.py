@@ -16,15 +16,15 @@ from mirror.render.texture import CURLS
 from mirror.types import Donor
 
 ORIGINAL = "original"
-# Named styles drawn from the donor bank's real photos of heads that have them, rather than by the
+# Shape styles drawn from the donor bank's real photos of heads that have them, rather than by the
 # face's geometry (``mirror.edit.shapes``): those the donors draw better, measured on the test split
 # (``python -m train.evaluate --parts heads --transplanted ...``: less often told from real people
 # with the style, and the eyes, nose and mouth never drawn on, where the shapes drew on them).
-# Bangs and no_bangs have no shape: they are always drawn from donors. Bald's shape stays for the
-# hair-loss scale. Receding, regrowth and wavy stay drawn from the geometry: there the donors'
-# heads were no harder to tell from real ones and looked worse (another person's haircut, seams
-# below the jaw).
-TRANSPLANTED: tuple[str, ...] = ("bangs", "no_bangs", "bald")
+# Bald's shape stays for the hair-loss scale. Receding, regrowth and wavy stay drawn from the
+# geometry: there the donors' heads were no harder to tell from real ones and looked worse
+# (another person's haircut, seams below the jaw). Bangs and no_bangs have no shape: they are
+# always drawn from donors (``StyleLibrary``).
+TRANSPLANTED: tuple[str, ...] = ("bald",)
 SHAPES = ADD + REMOVE
 DIGITS = 5   # significant digits of the stored prior
 
