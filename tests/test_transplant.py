@@ -337,7 +337,8 @@ def test_bangs_and_no_bangs_have_no_shape_and_come_from_donors_whatever_is_asked
     from mirror.edit.styles import StyleLibrary
 
     styles = StyleLibrary(load_model_files(ENGINES).styles, transplanted=())
-    assert [styles.get(name).kind for name in ("bangs", "no_bangs", "bald")] == ["transplant", "transplant", "remove"]
+    kinds = [styles.get(name).kind for name in ("bangs", "no_bangs", "bald", "regrowth")]
+    assert kinds == ["transplant", "transplant", "remove", "add"] and styles.get("original").kind != "transplant"
     assert styles.get("bangs").want == "bangs" and styles.get("bangs").mix is None
     with pytest.raises(ValueError, match="no shape region"):
         shapes.region("bangs", np.zeros((478, 2), np.float32), 128, 1.0)

@@ -2,8 +2,6 @@
 latent prior random faces are drawn from."""
 from __future__ import annotations
 
-import dataclasses
-
 from dataclasses import dataclass
 from random import Random
 from typing import Iterable
@@ -137,13 +135,13 @@ class StyleLibrary:
         latent_dim = int(library["latent_dim"])
         self.styles = [Style(ORIGINAL, np.zeros(latent_dim, np.float32), 0.0, "your own hair")]
         for name, entry in library["styles"].items():
+            kind = entry.get("kind", "add")
+            donors = name in set(transplanted) or (kind in ("add", "remove") and name not in SHAPES)
             self.styles.append(Style(name, np.asarray(entry["direction"], np.float32),
                                      float(entry.get("strength", 1.0)), entry.get("description", ""),
-                                     entry.get("kind", "add"), color=_color(entry), skin=_skin(entry),
-                                     mix={name: 1.0} if name in SHAPES else None, curl=CURLS.get(name, 0.0)))
-        for position, style in enumerate(self.styles):
-            if style.name in set(transplanted) or (style.kind in ("add", "remove") and style.mix is None):
-                self.styles[position] = dataclasses.replace(style, kind="transplant", want=style.name, mix=None)
+                                     "transplant" if donors else kind, color=_color(entry), skin=_skin(entry),
+                                     mix={name: 1.0} if name in SHAPES and not donors else None,
+                                     curl=CURLS.get(name, 0.0), want=name if donors else ""))
         names = set(self.names)
         self.looks = [look for look in looks if look not in names]
         self.styles += [Style(look, np.zeros(latent_dim, np.float32), 1.0, f"a {look} from a real photo",
