@@ -166,8 +166,8 @@ class EditedFace:
             or scalp drawn anew, wall shown); elsewhere the change is added onto the
             full-resolution frame (a recolouring keeps the frame's own detail).
         beyond: a recolouring's reach past the crop's edge, or None.
-        source: (R, R, 2) float32, for hair drawn anew as a copy of the person's own (bangs,
-            regrowth), the detail-crop pixel (x, y) each pixel was copied from; or None.
+        source: (R, R, 2) float32, for hair drawn anew as a copy of the person's own
+            (regrowth), the detail-crop pixel (x, y) each pixel was copied from; or None.
         source_weight: (R, R) float32 in [0, 1], how much of each pixel that copy is.
         grain: for bare scalp drawn anew (bald, receding), where it lies and the bare forehead
             whose fine grain it takes; or None.

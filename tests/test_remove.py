@@ -28,8 +28,8 @@ from mirror.types import AlignedFace, Frame
 @pytest.mark.data
 @pytest.mark.engines
 def test_a_fringe_taken_away_bares_a_forehead_in_the_faces_own_tone(pipeline):
-    """CelebA 182839, 188337 and 186277: a fringe down to the brows. The forehead drawn where it
-    goes took the tone of the skin beside it, which there is the brows and, between the strands,
+    """CelebA 182839, 188337 and 186277: a fringe down to the brows, which a receding hairline
+    takes with it. The forehead drawn where it goes took the tone of the skin beside it, which there is the brows and, between the strands,
     skin in the fringe's shadow: a grey patch 5.3, 24.5 and 8.3 CIELAB units off the cheeks'
     colour (12.7 in the mean). Then the cheeks' own tone: 4.0, 7.6 and 4.4 off them, but 14 L*
     darker in the median than a forehead is on faces that show both, a tan patch: 18.1, 17.8 and
@@ -37,7 +37,7 @@ def test_a_fringe_taken_away_bares_a_forehead_in_the_faces_own_tone(pipeline):
     gaps = []
     for name in ("182839", "188337", "186277"):
         frame, aligned = pipeline.track(Frame(0, 0, read_image(os.path.join(need(CELEBA), "img", f"{name}.jpg"))))
-        crop = pipeline.edit(frame, aligned, pipeline.styles.get("no_bangs")).crop
+        crop = pipeline.edit(frame, aligned, pipeline.styles.get("receding")).crop
         size = crop.shape[0]
         landmarks = aligned.landmarks * aligned.scale
         oval = face_oval(landmarks, size)
@@ -50,17 +50,16 @@ def test_a_fringe_taken_away_bares_a_forehead_in_the_faces_own_tone(pipeline):
 
 @pytest.mark.data
 @pytest.mark.engines
-@pytest.mark.parametrize("style", ["receding", "no_bangs"])
-def test_hair_taken_from_above_a_fringe_takes_its_end_over_the_brows_and_draws_the_brows_it_hid(pipeline, style):
-    """CelebA 000748 (test split): her fringe hangs over her brows to her eyes. Receding or
-    without bangs, its end over the protected face stayed: a strip of hair across the brows under
+def test_hair_taken_from_above_a_fringe_takes_its_end_over_the_brows_and_draws_the_brows_it_hid(pipeline):
+    """CelebA 000748 (test split): her fringe hangs over her brows to her eyes. Receding, its end
+    over the protected face stayed: a strip of hair across the brows under
     the bare forehead (a tenth of the hair just above the brows' arc kept as it was), and the
     hair over the brows themselves, a dark band as wide as them (as dark as her hair: all the way
     from the forehead's L* to the hair's). Now the brows are drawn anew (``mirror.render.eyebrows``),
     about half way (0.56-0.65), as real brows are; her eyes stay as they were."""
     image = read_image(os.path.join(need(CELEBA), "img", "000748.jpg"))
     frame, aligned = pipeline.track(Frame(0, 0, image))
-    edited = pipeline.edit(frame, aligned, pipeline.styles.get(style))
+    edited = pipeline.edit(frame, aligned, pipeline.styles.get("receding"))
     size = edited.crop.shape[0]
     landmarks = aligned.landmarks * aligned.scale
     before, after = to_lab(aligned.detail), to_lab(edited.crop)
@@ -105,14 +104,14 @@ def test_a_fringe_the_segmenter_is_unsure_of_goes_whole_not_as_a_dark_blot(pipel
 
 @pytest.mark.data
 @pytest.mark.engines
-@pytest.mark.parametrize("style", ["no_bangs", "receding", "bald"])
+@pytest.mark.parametrize("style", ["receding", "bald"])
 def test_hair_taken_from_over_the_face_leaves_no_thin_line_of_itself_on_the_bared_skin(pipeline, style):
     """CelebA 001335 (test split): a fringe over his brows and hair over his cheeks. Where two
     soft parts of a removal met (the fringe's end hung over the brows and the wisps below it; the
     protected face's edge and the hair hung over it), its weight dipped half way between them and
-    the hair showed through as thin dark lines: across his brows like a pair of glasses' (no
-    bangs 27 pixels, receding 29, 6 L* or more darker than their 5x5 median in the skin drawn
-    over the face, off the brows and eyes), down his cheeks in bald (39). Now none."""
+    the hair showed through as thin dark lines: across his brows like a pair of glasses' (receding
+    29 pixels, 6 L* or more darker than their 5x5 median in the skin drawn over the face, off the
+    brows and eyes), down his cheeks in bald (39). Now none."""
     frame, aligned = pipeline.track(Frame(0, 0, read_image(os.path.join(need(CELEBA), "img", "001335.jpg"))))
     edited = pipeline.edit(frame, aligned, pipeline.styles.get(style))
     size = edited.crop.shape[0]
@@ -169,14 +168,14 @@ def test_a_receding_hairline_bares_the_head_up_to_its_outline_not_the_wall(pipel
 @pytest.mark.data
 @pytest.mark.engines
 def test_brows_drawn_anew_in_a_small_crop_are_soft_bands_not_split_lengthwise(pipeline):
-    """CelebA 000748 in no_bangs, rendered at the model crop's own size (128 px, as
+    """CelebA 000748 in receding, rendered at the model crop's own size (128 px, as
     ``train.evaluate`` and a face far from the camera have it): her brows are drawn anew. Their
     strands, finer than a pixel there, split a brow lengthwise, a light row between two darker
     ones in 29 of the brows' 49 columns (with their outline's half-pixel edge, a pencil line round a pale
     middle); real brows at this size are soft bands. Now in none."""
     frame, aligned = pipeline.track(Frame(0, 0, read_image(os.path.join(need(CELEBA), "img", "000748.jpg"))))
     small = dataclasses.replace(aligned, detail=aligned.crop)
-    light = to_lab(HairRenderer().render(small, pipeline.editor.edit(small, pipeline.styles.get("no_bangs"), 1.0)).crop)[..., 0]
+    light = to_lab(HairRenderer().render(small, pipeline.editor.edit(small, pipeline.styles.get("receding"), 1.0)).crop)[..., 0]
     split = columns = 0
     for outline in regions.BROW_OUTLINES:
         brow = cv2.dilate(regions.outline_mask(aligned.landmarks, outline, light.shape[0]), np.ones((3, 3), np.uint8)) > 0
@@ -191,7 +190,7 @@ def test_brows_drawn_anew_in_a_small_crop_are_soft_bands_not_split_lengthwise(pi
 
 @pytest.mark.data
 @pytest.mark.engines
-@pytest.mark.parametrize("name, style", [("astronaut", "no_bangs"), ("astronaut", "bald"), ("000158", "receding")])
+@pytest.mark.parametrize("name, style", [("astronaut", "bald"), ("000158", "receding")])
 def test_brows_that_show_stay_the_persons_own(pipeline, photos, name, style):
     """The astronaut's fringe ends at her brows, which show; CelebA 000158's dark brows lie under
     a low hairline, and the segmenter's soft mask reaches over them: neither is drawn anew."""

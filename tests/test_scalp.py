@@ -214,7 +214,7 @@ def test_a_bare_scalp_catches_the_light_on_its_front(faces):
 
 @pytest.mark.data
 @pytest.mark.engines
-@pytest.mark.parametrize("style", ["bald", "receding", "no_bangs"])
+@pytest.mark.parametrize("style", ["bald", "receding"])
 def test_bare_scalp_meets_the_forehead_without_a_colour_step(pipeline, faces, d13_frame, style):
     """Where drawn scalp meets bare forehead, the two sides are of one colour (CIELAB distance
     of their means under 6; the scalp's plain skin tone alone is 6-8 off): the astronaut's; in
@@ -343,7 +343,7 @@ def test_a_bald_dome_darkens_towards_its_sides_as_a_round_head_does(pipeline, ph
 
 @pytest.mark.engines
 def test_a_neck_is_not_shaded_without_bare_cheeks_to_shade_it_from(faces):
-    """Five test faces with hair over the cheeks (no_bangs, 128 px): no bare cheek pixel on the
+    """Five test faces with hair over the cheeks (hair taken away, 128 px): no bare cheek pixel on the
     every other row and column the medians are taken on, and the median of none (NaN) drew the
     bared forehead dark red. Without bare cheeks enough to measure, the neck keeps its tone."""
     _, _, aligned = faces[1]

@@ -211,11 +211,11 @@ def test_an_edit_is_carried_over_to_the_next_crop(video_pipeline):
         first, second = source.read(), source.read()
     _, then = video_pipeline.track(first)
     _, now = video_pipeline.track(second)
-    bangs = video_pipeline.edit(first, then, video_pipeline.styles.get("bangs"))
+    grown = video_pipeline.edit(first, then, video_pipeline.styles.get("regrowth"))
     # New hair's copy and the frame's detail lent to it go with it (in the crop's frame).
-    carried = carry(bangs, then, now)
-    assert carried.source is bangs.source and carried.source_weight is bangs.source_weight
-    assert bangs.lent is not None and carried.lent is bangs.lent
+    carried = carry(grown, then, now)
+    assert carried.source is grown.source and carried.source_weight is grown.source_weight
+    assert grown.lent is not None and carried.lent is grown.lent
     for name in ("blond", "bald"):
         edited = video_pipeline.edit(first, then, video_pipeline.styles.get(name))
         same = carry(edited, then, then)
@@ -371,7 +371,7 @@ def test_a_still_head_is_drawn_anew_only_when_it_moves_or_its_edit_is_old():
 
 
 def test_lagged_edits_keep_every_frame_in_order_and_show_each_style_at_once(video_pipeline):
-    styles = [video_pipeline.styles.get(name) for name in ("bald", "bangs")]
+    styles = [video_pipeline.styles.get(name) for name in ("bald", "regrowth")]
     with VideoSource(clip()) as source:
         with PipelinedRunner(video_pipeline, source, lambda frame: (styles[frame.index >= 12], 1.0),
                              max_frames=24) as runner:
@@ -482,7 +482,7 @@ def test_a_file_played_as_a_camera_is_never_dropped_even_after_a_stall(video_pip
 
 
 def test_a_frame_whose_edit_fails_is_shown_unedited_not_lost(video_pipeline, photos):
-    style = video_pipeline.styles.get("bald")     # (a style the model draws: bangs needs no decode)
+    style = video_pipeline.styles.get("bald")     # (a style the model draws: regrowth needs no decode)
     backend = video_pipeline.editor.backend
     failed = []
 

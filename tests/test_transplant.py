@@ -316,8 +316,9 @@ def test_colour_choices_are_checked(people, donors):
 
 @pytest.mark.engines
 def test_the_shipped_mirror_draws_bangs_no_bangs_and_bald_from_donors():
-    """The named styles the donors draw better come from the bank (``TRANSPLANTED``); receding,
-    regrowth and wavy are drawn from the face's geometry, as the hair-loss scale is."""
+    """Bangs, no_bangs and the shape styles the donors draw better (``TRANSPLANTED``) come from
+    the bank; receding, regrowth and wavy are drawn from the face's geometry, as the hair-loss
+    scale is."""
     from mirror.run.app import Pipeline
 
     with Pipeline(ENGINES, "onnxruntime", static=True) as pipeline:
@@ -325,3 +326,19 @@ def test_the_shipped_mirror_draws_bangs_no_bangs_and_bald_from_donors():
                                                                    "regrowth", "wavy")}
     assert kinds == {"bangs": "transplant", "no_bangs": "transplant", "bald": "transplant", "receding": "remove",
                      "regrowth": "add", "wavy": "texture"}
+
+
+def test_bangs_and_no_bangs_have_no_shape_and_come_from_donors_whatever_is_asked():
+    """Bangs and no_bangs have no region in ``mirror.edit.shapes``: a library asked to draw no
+    style from donors (``transplanted=()``, as the hair-loss scale's tests ask) still draws them
+    from donors, and bald from its shape."""
+    from mirror.backends import load_model_files
+    from mirror.edit import shapes
+    from mirror.edit.styles import StyleLibrary
+
+    styles = StyleLibrary(load_model_files(ENGINES).styles, transplanted=())
+    kinds = [styles.get(name).kind for name in ("bangs", "no_bangs", "bald", "regrowth")]
+    assert kinds == ["transplant", "transplant", "remove", "add"] and styles.get("original").kind != "transplant"
+    assert styles.get("bangs").want == "bangs" and styles.get("bangs").mix is None
+    with pytest.raises(ValueError, match="no shape region"):
+        shapes.region("bangs", np.zeros((478, 2), np.float32), 128, 1.0)

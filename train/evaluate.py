@@ -24,8 +24,9 @@ Parts (--parts, default all):
     reference   "reference_transfer": a reference photo's hair on test pairs, per attribute the
                 classifier's agreement with the reference
     clips       "clips": inner_face on the shared clips' frames, per style
-    Each style is drawn as the Pipeline draws it: --transplanted names the styles it draws from
-    the donor bank's real photos (a reference photo's hair is always its own, transplanted);
+    Each style is drawn as the Pipeline draws it: --transplanted names the shape styles it draws
+    from the donor bank's real photos (bangs and no_bangs always are, a reference photo's hair is
+    always its own, transplanted);
     every figure says which ("kind").
     ("instruments": the settings, the machine and its load, and how long the parts took.)
 
@@ -414,8 +415,9 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--videos", default=None, help="the clips (default: videos/ beside the CelebA folder)")
     parser.add_argument("--sheets", default=None, help="heads: write sheets of the pairs told apart most easily here")
     parser.add_argument("--transplanted", default=None, type=transplanted_list,
-                        help="heads, clips: named styles drawn from the donor bank's real photos "
-                             "(Pipeline(transplanted=...)), comma-separated, or none (default: the Pipeline's own)")
+                        help="heads, clips: shape styles drawn from the donor bank's real photos "
+                             "(Pipeline(transplanted=...)), comma-separated, or none (default: the Pipeline's own; "
+                             "bangs and no_bangs always are)")
     return parser.parse_args(argv)
 
 
@@ -429,7 +431,7 @@ def part_list(text: str) -> tuple[str, ...]:
 
 
 def transplanted_list(text: str) -> tuple[str, ...]:
-    """--transplanted: comma-separated style names, or none (every style drawn as shapes)."""
+    """--transplanted: comma-separated style names, or none (every shape style drawn as its shape)."""
     return tuple(n for n in text.split(",") if n and n != "none")
 
 

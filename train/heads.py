@@ -71,7 +71,7 @@ class HeadView:
     Args:
         engines: the engines folder; backend: a ``mirror.backends.CHOICES`` name.
         static: photos; False: a video stream (``pipeline.process`` its frames in order).
-        transplanted: named styles drawn from the donor bank (``Pipeline(transplanted=...)``);
+        transplanted: shape styles drawn from the donor bank (``Pipeline(transplanted=...)``);
             None: the Pipeline's default.
     """
 

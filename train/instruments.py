@@ -28,8 +28,9 @@ it (``Pipeline.reference_style``) on the user's photo; per attribute, over the p
 differ in it, the share of the classifier's decisions on the result that agree with the
 reference's label (``before``: on the unedited photo; ``ceiling``: on the reference itself).
 ``clips``: inner_face on the frames of the shared videos, edited in video mode (``Pipeline.process``).
-Each figure says how its style was drawn ("kind": shape, transplant ...): the named styles in
-``InstrumentOptions.transplanted`` come from the donor bank, a reference photo's hair is its own.
+Each figure says how its style was drawn ("kind": shape, transplant ...): bangs, no_bangs and the
+shape styles in ``InstrumentOptions.transplanted`` come from the donor bank, a reference photo's
+hair is its own.
 """
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ class InstrumentOptions:
     clip_frames: int = 150        # clips: the first frames of each
     sheet: str | None = None      # a folder for sheets of the pairs the detector tells apart most easily
     sheet_pairs: int = 6
-    transplanted: tuple[str, ...] | None = None   # named styles drawn from the donor bank; None: the Pipeline's default
+    transplanted: tuple[str, ...] | None = None   # shape styles drawn from the donor bank; None: the Pipeline's default
 
 
 class Faces:
@@ -399,8 +400,8 @@ def default_styles(library) -> list[str]:
 
 
 def drawn_from_donors(library, asked: tuple[str, ...] | None) -> list[str]:
-    """The named styles drawn from the donor bank: ``asked``, or the Pipeline's default
-    (``mirror.edit.styles.TRANSPLANTED``) for None.
+    """The named styles of ``library`` drawn from the donor bank: bangs and no_bangs, and the shape
+    styles ``asked``, or the Pipeline's default (``mirror.edit.styles.TRANSPLANTED``) for None.
 
     Raises:
         MirrorError: a style the library does not have, or cannot draw from donors (an engines
@@ -412,7 +413,7 @@ def drawn_from_donors(library, asked: tuple[str, ...] | None) -> list[str]:
     for name in names:
         if library.get(name).kind != "transplant":
             raise MirrorError(f"{name} cannot be drawn from donors (no donor bank in the engines folder?)")
-    return names
+    return [name for name in library.names if name not in library.looks and library.get(name).kind == "transplant"]
 
 
 def machine() -> dict:

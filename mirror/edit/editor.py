@@ -50,7 +50,8 @@ class HairEditor:
         segmenter: segments the decodes (its ``predict``; no state of the live stream is touched).
         smooth: smooth the latent over time (video); off for photos.
         chooser: chooses donors for transplant styles (None: none; the library has no looks).
-        transplanted: named styles drawn from donors that have them (``StyleLibrary``).
+        transplanted: shape styles drawn from donors that have them (``StyleLibrary``: bangs and
+            no_bangs, which have no shape, always are).
     """
 
     def __init__(self, backend: Backend, model: ModelFiles, segmenter: HairSegmenter, smooth: bool = True,

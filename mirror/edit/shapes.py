@@ -3,9 +3,6 @@
 Each style is a region in crop space built from the face-mesh landmarks (the hairline along
 the face oval's top, the eyebrows' arc, the skull outline) and scaled by the amount:
 
-- ``bangs``: a fringe from the hairline down over the forehead (to the brows at
-  amount 1; the renderer breaks its lower edge into strand ends, ``mirror.render.grow.strand_tips``);
-- ``no_bangs``: the hair over the forehead goes;
 - ``receding``: the hairline moves back, furthest at the temples (an M), at small amounts at the
   temples only (its middle and a fringe hold); the hair on the side of the head and long hair
   falling on past the temples beside the face stay (``falls_past``);
@@ -31,12 +28,10 @@ import numpy as np
 from mirror.face.regions import (EARS, FOREHEAD_TOP, MOUTH, SKULL_HEIGHT, SKULL_WIDTH, brow_line, chin_fade, face_oval, jaw_span,
                             joined_to, neck_span, skull)
 
-ADD = ("bangs", "regrowth")
-REMOVE = ("no_bangs", "receding", "bald")
+ADD = ("regrowth",)
+REMOVE = ("receding", "bald")
 THIN = ("thinning",)
 # Fractions of the skull's height (ear line to crown) unless said otherwise.
-FRINGE = 1.0         # bangs reach down to the brows (at amount 1)
-CURTAIN = 0.15       # ... less this share of it at the temples
 RECEDE_CENTRE, RECEDE_TEMPLES = 0.3, 0.6     # receding: hairline moves back this far, centre / temples (an M;
                      # at 0.12 the middle stayed as a tuft, a widow's peak between bare temples, which the
                      # judge saw on 0.04 of faces: real receding hairlines and the model's decodes are high all along;
@@ -124,6 +119,15 @@ def _sides(u: np.ndarray, reach: float) -> np.ndarray:
     return np.clip((reach - np.abs(u)) / SIDE_FADE + 0.5, 0.0, 1.0).astype(np.float32)
 
 
+def forehead(landmarks: np.ndarray, size: int) -> np.ndarray:
+    """(S, S) float32 in [0, 1]: the forehead between the temples, from just above the hairline
+    down to the brows, where a fringe hangs."""
+    g = _geometry(landmarks, size)
+    rows = np.arange(size, dtype=np.float32)[:, None]
+    band = _band(rows, g["top"] - 0.05 * g["height"], g["brow"] - 0.01 * size, max(EDGE * size, 1.0))
+    return (band * _sides(g["u"], 1.0)[None, :]).astype(np.float32)
+
+
 def region(style: str, landmarks: np.ndarray, size: int, amount: float) -> np.ndarray:
     """(S, S) float32 in [0, 1]: where ``style`` at ``amount`` puts hair (ADD) or takes it (REMOVE)."""
     g = _geometry(landmarks, size)
@@ -131,14 +135,7 @@ def region(style: str, landmarks: np.ndarray, size: int, amount: float) -> np.nd
     edge = max(EDGE * size, 1.0)
     amount = float(np.clip(amount, 0.0, 2.0))
     top, brow, height, u = g["top"], g["brow"], g["height"], g["u"]
-    if style == "bangs":
-        # Shorter towards the temples (a fringe parts around the forehead), fading into the hair
-        # at the sides rather than cut off straight.
-        reach = min(amount, 1.15) * FRINGE * (1.0 - CURTAIN * np.clip(u, -1, 1) ** 2)
-        out = _band(rows, top - 0.1 * height, top + reach * (brow - top), edge) * _sides(u, 1.0)[None, :]
-    elif style == "no_bangs":
-        out = _band(rows, top - 0.05 * height, brow - 0.01 * size, edge) * _sides(u, 1.0)[None, :]
-    elif style == "receding":
+    if style == "receding":
         depth = amount * height * (RECEDE_CENTRE + (RECEDE_TEMPLES - RECEDE_CENTRE) * np.clip(u, -1, 1) ** 2)
         # Down to the brows: a fringe that hung from the old hairline goes with it.
         lower = np.maximum(top + 0.02 * size, brow - 0.01 * size)

@@ -2,8 +2,6 @@
 latent prior random faces are drawn from."""
 from __future__ import annotations
 
-import dataclasses
-
 from dataclasses import dataclass
 from random import Random
 from typing import Iterable
@@ -16,13 +14,15 @@ from mirror.render.texture import CURLS
 from mirror.types import Donor
 
 ORIGINAL = "original"
-# Named styles drawn from the donor bank's real photos of heads that have them, rather than by the
+# Shape styles drawn from the donor bank's real photos of heads that have them, rather than by the
 # face's geometry (``mirror.edit.shapes``): those the donors draw better, measured on the test split
 # (``python -m train.evaluate --parts heads --transplanted ...``: less often told from real people
 # with the style, and the eyes, nose and mouth never drawn on, where the shapes drew on them).
-# Receding, regrowth and wavy stay drawn from the geometry: there the donors' heads were no
-# harder to tell from real ones and looked worse (another person's haircut, seams below the jaw).
-TRANSPLANTED: tuple[str, ...] = ("bangs", "no_bangs", "bald")
+# Bald's shape stays for the hair-loss scale. Receding, regrowth and wavy stay drawn from the
+# geometry: there the donors' heads were no harder to tell from real ones and looked worse
+# (another person's haircut, seams below the jaw). Bangs and no_bangs have no shape: they are
+# always drawn from donors (``StyleLibrary``).
+TRANSPLANTED: tuple[str, ...] = ("bald",)
 SHAPES = ADD + REMOVE
 DIGITS = 5   # significant digits of the stored prior
 
@@ -126,20 +126,22 @@ class StyleLibrary:
         library: the parsed ``styles.json``.
         looks: the donor bank's catalogue of looks, each a transplant style (a name that is a
             style of ``styles.json`` already is left out).
-        transplanted: named styles drawn from donors that have them rather than by ``mirror.edit.shapes``.
+        transplanted: shape styles drawn from donors that have them rather than by
+            ``mirror.edit.shapes``; an add or remove style with no shape there (bangs, no_bangs)
+            always is.
     """
 
     def __init__(self, library: dict, looks: Iterable[str] = (), transplanted: Iterable[str] = ()):
         latent_dim = int(library["latent_dim"])
         self.styles = [Style(ORIGINAL, np.zeros(latent_dim, np.float32), 0.0, "your own hair")]
         for name, entry in library["styles"].items():
+            kind = entry.get("kind", "add")
+            donors = name in set(transplanted) or (kind in ("add", "remove") and name not in SHAPES)
             self.styles.append(Style(name, np.asarray(entry["direction"], np.float32),
                                      float(entry.get("strength", 1.0)), entry.get("description", ""),
-                                     entry.get("kind", "add"), color=_color(entry), skin=_skin(entry),
-                                     mix={name: 1.0} if name in SHAPES else None, curl=CURLS.get(name, 0.0)))
-        for position, style in enumerate(self.styles):
-            if style.name in set(transplanted):
-                self.styles[position] = dataclasses.replace(style, kind="transplant", want=style.name, mix=None)
+                                     "transplant" if donors else kind, color=_color(entry), skin=_skin(entry),
+                                     mix={name: 1.0} if name in SHAPES and not donors else None,
+                                     curl=CURLS.get(name, 0.0), want=name if donors else ""))
         names = set(self.names)
         self.looks = [look for look in looks if look not in names]
         self.styles += [Style(look, np.zeros(latent_dim, np.float32), 1.0, f"a {look} from a real photo",

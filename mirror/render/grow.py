@@ -1,12 +1,12 @@
-"""Grow: new hair where the decode grows it (bangs, regrowth: the growing half of
+"""Grow: new hair where a shape grows it (regrowth: the growing half of
 ``mirror.render.reshape``), drawn from the person's own hair.
 
     grown = grow_hair(aligned, grow, hair, out, loss, memory, last, video, GrowParams(), ...)
 
 Below each column's hair, that hair is mirrored about its lower edge and stretched down over the
-new hair, its own strands and light kept; the copy is lit as a fringe is (lighter where it curves
-over the forehead), ends in clumps of strands of uneven length that thin out, and shades the skin
-just below it. A head with too little dense hair (bald) or under a cap gets none.
+new hair, its own strands and light kept; the copy is lit as hair falling over the forehead is
+(lighter where it curves over it), ends in clumps of strands of uneven length that thin out, and
+shades the skin just below it. A head with too little dense hair (bald) or under a cap gets none.
 """
 from __future__ import annotations
 
@@ -116,7 +116,7 @@ def grow_hair(aligned: AlignedFace, grow: np.ndarray, hair: np.ndarray, out: np.
     soft = masks.soft * size
     # New hair is drawn from the dense hair, not the thin hair at its edge that lets the skin
     # through, and only from the part the segmenter is sure of; a head with too little of it
-    # (a bald head) or under a cap (whose colour was copied into the fringe) gets none.
+    # (a bald head) or under a cap (whose colour would be copied into the new hair) gets none.
     if grow.max() > 0:
         # (Skin the soft hair mask covers, a bay in the hairline, is bare: covered, not copied.)
         bay = _bay(aligned, size, params, scalp, color)
@@ -194,8 +194,8 @@ def strand_tips(grow: np.ndarray, params: GrowParams = GrowParams()) -> np.ndarr
 
 def _from_hairline(grow: np.ndarray, hair: np.ndarray, soft: float) -> np.ndarray:
     """(R, R) float32: new hair ``grow`` reaching up to the hair above it in each column: the
-    bare skin between a high or receding hairline and the new hair is covered too (else a
-    fringe floats on the forehead as a patch); only that run of it, up to the nearest hair
+    bare skin between a high or receding hairline and the new hair is covered too (else new
+    hair floats on the forehead as a patch); only that run of it, up to the nearest hair
     (wall seen between the head's hair and a patch of a ceiling the segmenter took for hair
     above it was filled too: a streak of hair on the wall beside the head)."""
     new = grow > 0.5
@@ -216,8 +216,8 @@ def _from_hairline(grow: np.ndarray, hair: np.ndarray, soft: float) -> np.ndarra
 def lit_like(drawn: np.ndarray, where: np.ndarray, hair: np.ndarray, params: GrowParams = GrowParams()) -> np.ndarray:
     """(R, R, 3) float32: new hair ``drawn`` (R, R, 3) in [0, 1] shifted so that its median over
     ``where`` (R, R) bool is the fringe_shade percentile of ``hair`` (N, 3), the hair it falls
-    from: its lighter part, as a fringe faces the light (one as dark as the hair's median was a
-    dark slab, told from real fringes at once)."""
+    from: its lighter part, as hair falling over the forehead faces the light (as dark as the
+    hair's median, it is a dark slab)."""
     if not where.any():
         return drawn
     # (Measured on a few thousand pixels of each: as good, and a millisecond less.)
@@ -240,10 +240,9 @@ def way_down(new: np.ndarray) -> np.ndarray:
 def lit_band(down: np.ndarray, streaks: np.ndarray, params: GrowParams = GrowParams()) -> np.ndarray:
     """(R, R) float32 to add to new hair whose ``way_down`` is ``down`` (R, R): the light it
     catches where it curves over the forehead, a band fringe_light down it, fringe_lift times 1 + half its
-    ``streaks`` (R, R, unit spread): more along its light ones. Real fringes are lighter there:
-    without it the edits' fringe band, dark at the top and pale at the skin-showing ends, went from
-    7.8 L* darker than its mean to 9.7 lighter towards the brows (with it 5.0 and 8.0), against 4.4
-    and 4.6 for real ones."""
+    ``streaks`` (R, R, unit spread): more along its light ones. Real hair falling over a forehead
+    is lighter there (without it, new hair is dark at its top and pale only at its see-through
+    ends)."""
     at, width = params.fringe_light
     band = np.exp(-0.5 * ((down - at) * (1.0 / width)) ** 2)
     return (params.fringe_lift * band * np.clip(1.0 + 0.5 * streaks, 0.0, 2.0)).astype(np.float32)
@@ -253,8 +252,8 @@ def thin_ends(grow: np.ndarray, down: np.ndarray, streaks: np.ndarray, params: G
     """(R, R) float32: new hair ``grow`` (R, R) thinning out the farther down the new hair it is
     (``down`` (R, R), ``way_down``; as thin_power of it), down to 1 - thin_ends at its end
     between its clumps (where its ``streaks`` (R, R), unit-spread light and shade, are light) and
-    clump_thin of that in them: the skin shows through a fringe's ends, which are not a solid slab cut
-    straight across (a real fringe's texture and opacity; the two-sample test keyed on the slab)."""
+    clump_thin of that in them: the skin shows through the ends of real hair, which are not a solid
+    slab cut straight across."""
     if not np.isfinite(down).any():
         return grow
     down = np.clip(down, 0.0, 1.0)
@@ -298,7 +297,7 @@ def _bay(aligned: AlignedFace, size: int, params: GrowParams, scalp: ScalpParams
     if bay.max() <= 0.0:
         return none
     # Where much of the sure hair has the skin's hue (thin hair over a scalp), hue cannot tell
-    # a bay (all of it taken for skin left no hair to draw a fringe from).
+    # a bay (all of it taken for skin left no hair to draw new hair from).
     hair = aligned.hair > params.bay_sure[1]
     taken = float(bay[hair].sum()) / max(int(hair.sum()), 1)
     bay *= float(np.clip((params.bay_most[1] - taken) * (1.0 / (params.bay_most[1] - params.bay_most[0])), 0.0, 1.0))

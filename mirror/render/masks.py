@@ -37,7 +37,7 @@ class MaskParams:
     change_full: float = 0.55
     # A head is under a cap where more than cap_share of the ground new hair would cover (where the
     # segmenter sees no hair: the fringe, and the head above it up to its hair or its top) lacks the
-    # skin's hue: a segmenter sure a cap is not hair leaves it there, and a fringe would be copied
+    # skin's hue: a segmenter sure a cap is not hair leaves it there, and new hair would be copied
     # over its brim from the hair beside or above it (caps measure 0.84-0.96). Lit or shadowed
     # foreheads keep their hue: 3 of 600 test faces without a hat are over it, under stage light or
     # red hair over the forehead.

@@ -1,5 +1,5 @@
 """Remove: where the decode takes hair away, bare scalp inside the head and the wall behind
-outside it (bald, receding, no fringe: the removal half of ``mirror.render.reshape``).
+outside it (bald, receding: the removal half of ``mirror.render.reshape``).
 
     taken = take_hair(aligned, plan, hair, loss, keep_out, free, measured, RemoveParams(), ...)
     bared = bare(aligned, plan, plate, out, hair, taken, measured, memory, RemoveParams(), ...)
@@ -122,7 +122,7 @@ def take_hair(aligned: AlignedFace, plan: EditPlan, hair: np.ndarray, loss: np.n
     # the segmenter is unsure of (``unsure``) if it has the hair's colour: a fringe's strands with
     # skin between them, half taken, were a dark blot on a bald dome's front.
     if plan.reach is not None and loss.max() > 0:
-        unsure = plan.reach * shapes.region("no_bangs", aligned.landmarks, aligned.crop.shape[0], 1.0)
+        unsure = plan.reach * shapes.forehead(aligned.landmarks, aligned.crop.shape[0])
         unsure *= np.clip((aligned.hair - params.unsure[0]) / (params.unsure[1] - params.unsure[0]), 0.0, 1.0)
         unsure = cv2.resize(unsure, (size, size), interpolation=cv2.INTER_LINEAR)
         more = nonzero_box(unsure > taken)

@@ -1,12 +1,12 @@
-"""Reshape: new hair where the model's decode grows it, scalp or wall where it takes it away
+"""Reshape: new hair where a shape style grows it, scalp or wall where it takes it away
 (``EditPlan.kind`` "add", "remove" and "shape").
 
     edited = Reshape().draw(scene)
 
-The decodes' hair change says where: hair taken away (``mirror.render.remove``) is drawn first,
-then new hair (``mirror.render.grow``) over it. The face below the brows' arc is never drawn on;
-an edit fades into it over ``MaskParams.feather`` of the crop, and fades out below the mouth and at
-the crop's border (``regions.edit_limit``).
+The plan's hair change (the shapes' regions, ``mirror.edit.shapes``) says where: hair taken away
+(``mirror.render.remove``) is drawn first, then new hair (``mirror.render.grow``) over it. The
+face below the brows' arc is never drawn on; an edit fades into it over ``MaskParams.feather`` of
+the crop, and fades out below the mouth and at the crop's border (``regions.edit_limit``).
 """
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ class ReshapeParams:
 
 
 class Reshape(Effect):
-    """Hair grown and taken away as the decodes' hair probability changes (``EditPlan.hair_change``)."""
+    """Hair grown and taken away as the plan's hair probability changes (``EditPlan.hair_change``)."""
 
     def __init__(self, params: ReshapeParams = ReshapeParams()):
         self.params = params
@@ -80,8 +80,7 @@ class Reshape(Effect):
         # hung over it)
         drawn = np.maximum(grow * keep_out, close_dips(loss * free, taken.thinned, params.remove))
         # (New hair's thinned ends are blended in twice, here and in ``grow_hair``: their
-        # see-through is squared. Once only, the fringe is denser and judged bangs more often,
-        # but told from real fringes more often too.)
+        # see-through is squared, as thin as real hair's ends.)
         edited = finish(detail, out, drawn, drawn)
         source_weight = None if grown.source is None else grow * keep_out
         # A bald scalp takes the forehead's fine grain, which a large face holds beyond the crop.

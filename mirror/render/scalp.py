@@ -1,4 +1,4 @@
-"""Bare scalp: the skin drawn where hair goes on the head (bald, receding, no fringe), shaded as
+"""Bare scalp: the skin drawn where hair goes on the head (bald, receding), shaded as
 a dome, in the person's own skin tone, with the skin's grain.
 
     inside = scalp_outline(landmarks, person, size)      # (R, R) where a bare scalp shows
@@ -215,7 +215,7 @@ def _shade_neck(base: np.ndarray, lab: np.ndarray, landmarks: np.ndarray, hair: 
     neck &= (under > 0.5) & (inside > 0.5)
     cheeks = bare_cheeks(landmarks, hair)
     # (the medians on every other row and column, as for the dome; on a few pixels of either, or
-    # none, nothing is known: a median of none drew no_bangs' bared forehead dark red)
+    # none, nothing is known: a median of none drew a bared forehead dark red)
     neck, cheeks = neck[::2, ::2], cheeks[::2, ::2]
     if min(neck.sum(), cheeks.sum()) < params.skin_min * size * size / 4:
         return

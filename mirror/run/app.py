@@ -49,8 +49,9 @@ class Pipeline:
         backend: a name from ``mirror.backends.CHOICES``.
         static: photos (detect every frame, no smoothing) rather than a video stream.
         run: a training run folder for the torch backend.
-        transplanted: named styles drawn from the donor bank's real photos rather than by the
-            face's geometry (default: those it draws better, ``mirror.edit.styles.TRANSPLANTED``).
+        transplanted: shape styles drawn from the donor bank's real photos rather than by the
+            face's geometry (default: those it draws better, ``mirror.edit.styles.TRANSPLANTED``);
+            bangs and no_bangs, which have no shape, always are.
     """
 
     def __init__(self, model_dir: str = DEFAULT_ENGINES, backend: str = "auto", static: bool = False,

@@ -4,8 +4,8 @@
     edited = lagged(frame, aligned, style, strength)     # in the pipelined loop's edit stage
     lagged.close()
 
-Planning and rendering a shape style (bald, bangs) costs more than a camera frame's time on a
-small CPU. Here it runs on a worker thread as often as it can, and each frame gets the newest
+Planning and rendering a shape or a transplant (receding, bangs) costs more than a camera
+frame's time on a small CPU. Here it runs on a worker thread as often as it can, and each frame gets the newest
 finished edit, carried over to this frame's crop (``carry``). The crop is aligned to the face,
 so the edit follows the head; only what it draws updates at the worker's rate. The first frame
 of a style (and of a face) is edited at once, so a style never shows late; a head that has not
