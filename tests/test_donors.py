@@ -200,6 +200,43 @@ def test_donors_in_glasses_come_after_those_without(bank, person):
 
 
 @pytest.mark.engines
+def test_donors_whose_photo_cuts_their_hair_come_after_those_whole(bank, person):
+    """Hair a donor's photo (or crop) cuts off ends in a straight line on a person whose frame
+    goes on past it: such donors come after those drawn whole (a bob's hair, cut by most of its
+    photos at its sides, less so)."""
+    plain = DonorBank.load(BANK, DonorWeights(cut=0.0))
+    for want in ("bangs", "no_bangs", "fringe", "bob", "long layers"):
+        q = query(person, want)
+        chosen = np.median([bank.cuts[d.index] for d in bank.nearest(q, k=5)])
+        before = np.median([plain.cuts[d.index] for d in plain.nearest(q, k=5)])
+        assert chosen < before and (chosen < 0.25 or want == "bob"), (want, chosen, before)
+
+
+def test_cut_hair_measures_the_hair_on_the_photos_edges_above_the_chin():
+    """train.donors.cut_hair: hair meeting the crop's top, or the photo's own edge inside the
+    crop, is measured by that edge's length (a share of the side); hair inside the photo and
+    hair below the chin (long hair goes on past the crop's foot) are not."""
+    from train.donors import cut_hair
+
+    side = 100
+    landmarks = np.zeros((478, 2), np.float32)
+    landmarks[152] = (50, 80)                      # the chin
+    inside = np.ones((side, side), np.float32)
+    matte = np.zeros((side, side), np.float32)
+    matte[10:60, 30:70] = 1.0                      # a head of hair inside the photo
+    assert cut_hair(matte, inside, landmarks) == 0.0
+    matte[0:10, 30:70] = 1.0                       # ... up to the crop's top
+    assert cut_hair(matte, inside, landmarks) == pytest.approx(0.4)
+    matte[:] = 0.0
+    matte[10:60, 30:70] = 1.0
+    inside[:, 60:] = 0.0                           # the photo ends inside the crop, through the hair
+    assert cut_hair(matte * inside, inside, landmarks) == pytest.approx(0.5)
+    matte[:] = 0.0
+    matte[85:, 0:20] = 1.0                         # long hair past the chin, at the crop's side
+    assert cut_hair(matte, np.ones_like(inside), landmarks) == 0.0
+
+
+@pytest.mark.engines
 def test_a_mirrored_donor_is_its_photo_mirrored_with_its_landmarks(bank):
     """A donor's mirror image has its pictures flipped, and landmarks where the face tracker
     finds them on the flipped photo (each landmark its mirror image's); its turn and yaw change
@@ -239,12 +276,13 @@ def test_a_donor_turned_the_other_way_is_given_mirrored(bank, turned):
 
 
 @pytest.mark.engines
-def test_latent_alone_finds_the_donor_itself(bank):
+def test_latent_alone_finds_the_donor_itself():
     """A donor's own latent ranks it first: the latent distance measures what it should."""
+    bank = DonorBank.load(BANK, DonorWeights(cut=0.0))       # (the one term that needs no query)
     for row in (3, len(bank) // 3):
         donors = bank.nearest(DonorQuery(latent=bank.latents[row]), k=1)
         assert donors[0].index == row
-    plain = DonorBank.load(BANK, DonorWeights(latent=0.0))
+    plain = DonorBank.load(BANK, DonorWeights(latent=0.0, cut=0.0))
     assert plain.distances(DonorQuery(latent=bank.latents[3])).max() == 0
 
 

@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 # The teacher's classes (CelebAMask-HQ order) that make each probability.
 SKIN_CLASSES = (1, 7, 8, 10, 14)   # face skin, both ears, nose, neck
 BACKGROUND, HAT = 0, 18
-FORMAT = 1   # the bank file's layout (mirror.edit.donors.BANK_FORMAT reads this one)
+FORMAT = 2   # the bank file's layout (mirror.edit.donors.BANK_FORMAT reads this one)
 
 
 @dataclass(frozen=True)
@@ -251,6 +251,23 @@ def face_masks(landmarks: np.ndarray, skin: np.ndarray, person: np.ndarray, matt
             np.maximum(np.maximum(person, cv2.GaussianBlur(oval, (0, 0), options.mask_soften)), matte).astype(np.float32))
 
 
+def cut_hair(matte: np.ndarray, inside: np.ndarray, landmarks: np.ndarray, band: int = 2) -> float:
+    """How much of a donor's hair its photo cuts off above its chin: the length of the edge of
+    what the crop shows (the photo's own edge inside the crop, and the crop's) that runs through
+    hair (``matte`` (D, D) > 0.5), as a share of the crop's side. Drawn on a person whose frame
+    goes on past that edge, such hair ends in a straight line."""
+    from mirror.face.regions import CHIN
+
+    side = matte.shape[0]
+    seen = np.zeros((side + 2, side + 2), np.uint8)
+    seen[1:-1, 1:-1] = inside > 0
+    kernel = np.ones((2 * band + 1, 2 * band + 1), np.uint8)
+    inner = cv2.erode(seen, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    edge = ((seen > 0) & (inner == 0))[1:-1, 1:-1]
+    edge[int(np.clip(landmarks[CHIN, 1], 0, side)):] = False
+    return float(((matte > 0.5) & edge).sum()) / band / side
+
+
 def lab_means(crop: np.ndarray, skin: np.ndarray, matte: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(3,) float32 CIELAB means (L in 0-100) of the surely-skin and surely-hair pixels (masks in
     [0, 1]; zeros where there are none)."""
@@ -286,10 +303,11 @@ def write_bank(path: str, donors: dict[str, np.ndarray], looks: list[str], look_
     """Writes the bank of ``donors`` (``collect``'s record, one row per donor, labelled at
     ``options.label_size``) with their ``looks``, and its listing ``donors.txt`` beside it;
     returns a summary."""
-    crops, masks, skins, hair_colors = [], [], [], []
+    crops, masks, skins, hair_colors, cuts = [], [], [], [], []
     for i in range(len(donors["sources"])):
         crop, inside = donors["crops"][i], donors["inside"][i].astype(np.float32)
         matte = refine_matte(crop, donors["hair"][i], options) * inside
+        cuts.append(cut_hair(matte, inside, donors["landmarks"][i]))
         skin, person = face_masks(donors["landmarks"][i], donors["skin"][i], donors["person"][i], matte, options)
         skin_color, hair_color = lab_means(crop, skin * inside, matte)
         skins.append(skin_color)
@@ -310,7 +328,7 @@ def write_bank(path: str, donors: dict[str, np.ndarray], looks: list[str], look_
         "landmarks": donors["landmarks"].astype(np.float16),
         "latents": donors["latents"].astype(np.float16),
         "poses": donors["poses"].astype(np.float32),
-        "skin_colors": np.stack(skins), "hair_colors": np.stack(hair_colors),
+        "skin_colors": np.stack(skins), "hair_colors": np.stack(hair_colors), "cuts": np.float32(cuts),
         "attributes": donors["attributes"].astype(np.int8),
         "attribute_names": donors["attribute_names"],
         "looks": look_index, "look_names": np.array(look_names),

@@ -14,8 +14,9 @@ its typical size (``DonorWeights``): the latent (what the edited face should loo
 whole latent, which finds like hair better than its hair part, ``use_hair_basis``), the head pose
 (a turned head shows its hair from the side; and a donor turned more than the transplant can
 draw comes last), the face's outline (the hair must fit round it), the skin tone (the hairline's
-skin shows through the strands), the sex (a woman asking for a fringe wants a woman's) and
-glasses (their arms cross the temples).
+skin shows through the strands), the sex (a woman asking for a fringe wants a woman's),
+glasses (their arms cross the temples) and hair the donor's photo cuts off (it would end in a
+straight line on the person).
 ``train.donors`` builds the bank; the mirror never imports ``train``.
 """
 from __future__ import annotations
@@ -39,9 +40,9 @@ from mirror.face.warp import crop_yaw
 from mirror.types import Donor
 
 BANK_FILE = "donors.npz"
-BANK_FORMAT = 1
+BANK_FORMAT = 2
 _META = ("side", "sources", "landmarks", "latents", "poses", "skin_colors", "hair_colors", "attributes",
-         "attribute_names", "looks", "look_names", "features", "feature_names", "crop_ends", "mask_ends")
+         "attribute_names", "looks", "look_names", "features", "feature_names", "crop_ends", "mask_ends", "cuts")
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class DonorWeights:
     shape_scale: float = 0.05   # ... root-mean-square difference, as a share of the crop's side (median 0.054)
     skin: float = 0.5           # skin colour: skin shows at the hairline and the parting
     skin_scale: float = 18.0    # ... CIELAB distance (the median between two donors: 18)
-    sex: float = 1.0            # a donor of the other sex (times the doubt about the person's): a
+    sex: float = 2.0            # a donor of the other sex (times the doubt about the person's): a
     #                             woman asking for a fringe wants a woman's fringe first
     mirror: bool = True         # each donor may be drawn mirrored, when its mirror image is nearer
     #                             (a head turned the other way, an outline that fits better)
@@ -68,6 +69,9 @@ class DonorWeights:
     #                             (14 degrees on) comes after every donor it draws whole
     glasses: float = 2.0        # a donor in glasses (times the doubt that the person wears them):
     #                             their arms lie across the temples the transplant draws
+    cut: float = 1.0            # hair the donor's photo cuts off above its chin (``cuts``) ...
+    cut_scale: float = 0.5      # ... as a share of its crop's side (the median: 0.53): drawn where the person's frame
+    #                             goes on, it ends in a straight line
 
 
 @dataclass
@@ -194,6 +198,7 @@ class DonorBank:
         self.look_of = arrays["looks"].astype(np.int64)
         self.look_names = [str(s) for s in arrays["look_names"]]
         self.features = arrays["features"].astype(np.float32)
+        self.cuts = arrays["cuts"].astype(np.float32)
         self.feature_names = [str(s) for s in arrays["feature_names"]]
         self._ends = {"crops": arrays["crop_ends"].astype(np.int64), "masks": arrays["mask_ends"].astype(np.int64)}
         self._blobs: dict[str, np.ndarray] = {}
@@ -246,7 +251,7 @@ class DonorBank:
         shapes = {"landmarks": (self.landmarks.shape, (n, 478, 2)), "poses": (self.poses.shape, (n, 3)),
                   "skin_colors": (self.skin_colors.shape, (n, 3)), "looks": (self.look_of.shape, (n,)),
                   "attributes": (self.attributes.shape, (n, len(self.attribute_names))),
-                  "features": (self.features.shape, (n, len(self.feature_names)))}
+                  "features": (self.features.shape, (n, len(self.feature_names))), "cuts": (self.cuts.shape, (n,))}
         for name, (got, wanted) in shapes.items():
             if got != wanted:
                 raise ValueError(f"{name} is {got}, not {wanted}")
@@ -348,6 +353,8 @@ class DonorBank:
             total += w.turn * np.maximum(apart - w.turn_free, 0.0) / w.turn_scale
         if query.glasses is not None and w.glasses:
             total += w.glasses * (1.0 - float(query.glasses)) * (self.attribute("Eyeglasses") > 0)
+        if w.cut:
+            total += w.cut * self.cuts / w.cut_scale
         total[~self.having(query.want)] = np.inf
         return total
 
