@@ -434,6 +434,20 @@ def test_the_evaluations_view_recolours_hair_up_to_the_crops_edge_as_the_mirror_
         assert change[(view.face(r).hair[0] < 0.1) & ~hairlike].max(initial=0) <= 2
 
 
+def test_the_evaluations_view_draws_bangs_from_donors_as_the_mirror_does(slice_dir):
+    """Bangs and no_bangs are only ever drawn from donors: the evaluation's view chooses them
+    as the mirror does (without a chooser it would score the unedited crops)."""
+    from train.data import AlignedSet
+    from train.evaluate import MirrorView
+
+    data = AlignedSet(slice_dir, "all", limit=6, masks=False)
+    view = MirrorView(os.path.join(ROOT, "engines"), data)
+    for style in ("bangs", "no_bangs"):
+        shown = view.show(np.arange(len(data)), style).transpose(0, 2, 3, 1) * 255
+        change = np.abs(shown - data.crops.astype(np.float32)).max(axis=-1)
+        assert (change > 24).mean(axis=(1, 2)).max() > 0.05, style
+
+
 # --- optimised style directions -----------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -114,6 +114,9 @@ class MirrorView:
 
     def __init__(self, engines: str, dataset, int8: bool = False):
         from mirror.backends import create_backend, load_model_files
+        from mirror.edit.attributes import Classifier
+        from mirror.edit.choice import DonorChooser
+        from mirror.edit.donors import DonorBank
         from mirror.render.compositor import Compositor
         from mirror.edit.editor import HairEditor
         from mirror.render import HairRenderer
@@ -123,7 +126,10 @@ class MirrorView:
         model = load_model_files(engines)
         backend, _ = create_backend("onnxruntime-int8" if int8 else "onnxruntime", model)
         self.segmenter = HairSegmenter(model.segmenter)
-        self.editor = HairEditor(backend, model, self.segmenter, smooth=False)
+        # (donors chosen as the Pipeline chooses them: bangs and no_bangs are only ever drawn from them)
+        classifier = Classifier(model.classifier, threads=1) if os.path.isfile(model.classifier) else None
+        bank = DonorBank.load(model.donors) if os.path.isfile(model.donors) else None
+        self.editor = HairEditor(backend, model, self.segmenter, smooth=False, chooser=DonorChooser(bank, classifier))
         self.renderer = HairRenderer(textures=TextureBank.load(model.textures))
         self.compositor = Compositor()
         self.styles = self.editor.styles
