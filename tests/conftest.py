@@ -13,6 +13,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+# The suite runs one pytest-xdist worker per core (pyproject.toml: -n 2). In each, and in the tools
+# the tests start, PyTorch's OpenMP and NumPy's OpenBLAS take one thread, as the pipelined loop
+# runs them: with the other core busy, a second thread mostly waits for it (the fine-tune's tests
+# took 60% more CPU so, a small BLAS solve four times more).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 SHARED = os.environ.get("HAIR_MIRROR_DATA", os.path.join(ROOT, "..", "shared", "data"))
 CELEBA = os.path.join(SHARED, "celeba")
