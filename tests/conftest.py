@@ -15,8 +15,8 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 # The suite runs one pytest-xdist worker per core (pyproject.toml: -n 2). In each, and in the tools
 # the tests start, PyTorch's OpenMP and NumPy's OpenBLAS take one thread, as the pipelined loop
-# runs them: with the other core busy, a second thread mostly waits for it (the fine-tune's tests
-# took 60% more CPU so, a small BLAS solve four times more).
+# runs them: with the other core busy, a second thread mostly waits for it, and small training
+# steps and solves cost several times their one-thread CPU.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 SHARED = os.environ.get("HAIR_MIRROR_DATA", os.path.join(ROOT, "..", "shared", "data"))

@@ -21,7 +21,6 @@ from mirror.errors import MirrorError
 from train.losses import LOSSES, RECONSTRUCTIONS, get_loss, kl_per_dimension, reconstruction_loss
 
 
-
 def run_cli(*args, timeout=120, env=None):
     return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout, env=env)
