@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from conftest import ROOT
-from test_train import run_cli, slice_dir, tiny_run  # noqa: F401  (shared fixtures)
+from test_train import run_cli
 
 from mirror.errors import MirrorError
 from mirror.edit.vae import VAE, load_model, model_from_specs, transposed_to_upsample, write_specs

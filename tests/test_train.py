@@ -15,40 +15,15 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import CELEBA, ROOT, need
+from conftest import ROOT, TINY
 
 from mirror.errors import MirrorError
 from train.losses import LOSSES, RECONSTRUCTIONS, get_loss, kl_per_dimension, reconstruction_loss
-
-TINY = ["--width", "8", "--max-width", "32", "--blocks", "0", "--latent-dim", "16"]
 
 
 def run_cli(*args, timeout=120, env=None):
     return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout, env=env)
-
-
-@pytest.fixture(scope="session")
-def slice_dir(tmp_path_factory):
-    """A 200-image aligned set at 128 px (train.prepare; about 3 s)."""
-    need(CELEBA)
-    out = str(tmp_path_factory.mktemp("aligned") / "a128")
-    result = run_cli("-m", "train.prepare", "--data", CELEBA, "--out", out, "--limit", "200")
-    assert result.returncode == 0, result.stderr
-    return out
-
-
-@pytest.fixture(scope="session")
-def tiny_run(slice_dir, tmp_path_factory):
-    """A tiny model trained for 4 steps on the slice."""
-    from train.__main__ import build_config, parse_arguments
-    from train.training import train
-
-    run = str(tmp_path_factory.mktemp("runs") / "tiny")
-    args = parse_arguments(["--data", slice_dir, "--run", run, *TINY, "--batch-size", "16",
-                            "--max-steps", "4", "--log-every", "1", "--val-images", "16"])
-    train(build_config(args))
-    return run
 
 
 # --- losses -------------------------------------------------------------------------------
