@@ -169,16 +169,29 @@ def test_bench_options_parse_as_documented():
 # --- the pipelined loop ---------------------------------------------------------------------------
 
 def test_pipelined_loop_keeps_every_frame_in_order_and_matches_the_plain_loop(video_pipeline):
+    import dataclasses
+
+    from mirror.render.recolor import Recolor, RecolorParams
+
+    # (a recolouring's mask, made on its worker, is taken as soon as it is done: with each mask
+    # serving one frame, both loops take the same masks whatever the machine's timing)
+    in_step = Recolor(dataclasses.replace(RecolorParams(), mask_frames=1))
     style = video_pipeline.styles.get("blond")
-    with VideoSource(clip()) as source:
-        with PipelinedRunner(video_pipeline, source, lambda frame: (style, 1.0), max_frames=24,
-                             lag_edits=False) as runner:
-            piped = list(runner)
-            assert runner.dropped == 0
+    usual = video_pipeline.renderer.effects["color"]
+    video_pipeline.renderer.effects["color"] = in_step
+    try:
+        with VideoSource(clip()) as source:
+            with PipelinedRunner(video_pipeline, source, lambda frame: (style, 1.0), max_frames=24,
+                                 lag_edits=False) as runner:
+                piped = list(runner)
+                assert runner.dropped == 0
+    finally:
+        video_pipeline.renderer.effects["color"] = usual
     assert [r.frame.index for r in piped] == list(range(24))
     assert all({"capture", "track", "latency"} <= set(r.timings) for r in piped)
     video_pipeline.editor.reset()
     with Pipeline(ENGINES, "onnxruntime", transplanted=()) as fresh, VideoSource(clip()) as source:
+        fresh.renderer.effects["color"] = in_step
         plain = [fresh.process(source.read(), fresh.styles.get("blond"), 1.0) for _ in range(24)]
     assert [r.face for r in piped] == [r.face for r in plain]
     for a, b in zip(piped, plain):
