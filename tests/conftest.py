@@ -69,9 +69,9 @@ def tracked(photos):
 
 @pytest.fixture(scope="session")
 def pipeline():
-    """The mirror's pipeline for photos (``static``), on ONNX Runtime, every named style drawn by
-    the renderer's own effects (as the hair-loss scale draws them; the donors' are tested in
-    test_transplant)."""
+    """The mirror's pipeline for photos (``static``), on ONNX Runtime, every shape style drawn by
+    its shape (bald as the hair-loss scale draws it); bangs and no_bangs, which have none, come
+    from donors (tested in test_transplant)."""
     from mirror.run.app import Pipeline
 
     with Pipeline(ENGINES, "onnxruntime", static=True, transplanted=()) as pipeline:
