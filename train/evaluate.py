@@ -116,7 +116,6 @@ class MirrorView:
         from mirror.backends import create_backend, load_model_files
         from mirror.edit.attributes import Classifier
         from mirror.edit.choice import DonorChooser
-        from mirror.edit.donors import DonorBank
         from mirror.render.compositor import Compositor
         from mirror.edit.editor import HairEditor
         from mirror.render import HairRenderer
@@ -128,8 +127,8 @@ class MirrorView:
         self.segmenter = HairSegmenter(model.segmenter)
         # (donors chosen as the Pipeline chooses them: bangs and no_bangs are only ever drawn from them)
         classifier = Classifier(model.classifier, threads=1) if os.path.isfile(model.classifier) else None
-        bank = DonorBank.load(model.donors) if os.path.isfile(model.donors) else None
-        self.editor = HairEditor(backend, model, self.segmenter, smooth=False, chooser=DonorChooser(bank, classifier))
+        self.editor = HairEditor(backend, model, self.segmenter, smooth=False,
+                                 chooser=DonorChooser.of_model(model, classifier))
         self.renderer = HairRenderer(textures=TextureBank.load(model.textures))
         self.compositor = Compositor()
         self.styles = self.editor.styles

@@ -1,6 +1,6 @@
 """Which real head of hair a transplant style draws on this person (``mirror.edit.donors``).
 
-    chooser = DonorChooser(bank, classifier)
+    chooser = DonorChooser(bank, classifier)             # or DonorChooser.of_model(model, classifier)
     donor, note = chooser.choose(aligned, style, lambda: latent)   # Donor or None, a line for the HUD
 
 The choice is made once per person and style (and the user's "another" steps, ``Style.choice``):
@@ -14,6 +14,7 @@ when the person's head is turned the other way (``orient``).
 """
 from __future__ import annotations
 
+import os
 from typing import Callable
 
 import numpy as np
@@ -45,6 +46,11 @@ class DonorChooser:
         # (style name, choice) -> (the donor drawn, a line for the HUD, the reference photo's donor)
         self._chosen: dict[tuple[str, int], tuple[Donor, str, Donor | None]] = {}
         self._attributes: np.ndarray | None = None
+
+    @classmethod
+    def of_model(cls, model, classifier: Classifier | None = None) -> "DonorChooser":
+        """The chooser of a model folder's donor bank (``ModelFiles.donors``; none if it has none)."""
+        return cls(DonorBank.load(model.donors) if os.path.isfile(model.donors) else None, classifier)
 
     def reset(self) -> None:
         """Forgets the person (a new face): the next choice is made anew."""

@@ -21,7 +21,6 @@ from mirror.backends import create_backend, load_model_files
 from mirror.render.compositor import Compositor
 from mirror.edit.attributes import Classifier
 from mirror.edit.choice import DonorChooser
-from mirror.edit.donors import DonorBank
 from mirror.edit.editor import HairEditor, to_tensor
 from mirror.edit.reference import donor_of
 from mirror.errors import MirrorError
@@ -63,10 +62,9 @@ class Pipeline:
             self.backend = backend_impl.name
             self.segmenter = self._stack.enter_context(HairSegmenter(model.segmenter, video=not static))
             self.classifier = Classifier(model.classifier, threads=1) if os.path.isfile(model.classifier) else None
-            bank = DonorBank.load(model.donors) if os.path.isfile(model.donors) else None
             self.editor = self._stack.enter_context(HairEditor(backend_impl, model, self.segmenter,
                                                               smooth=not static,
-                                                              chooser=DonorChooser(bank, self.classifier),
+                                                              chooser=DonorChooser.of_model(model, self.classifier),
                                                               transplanted=transplanted))
             self.tracker = self._stack.enter_context(FaceTracker(static=static))
         except BaseException:

@@ -5,16 +5,17 @@
     lagged.close()
 
 Planning and rendering a shape or a transplant (receding, bangs) costs more than a camera
-frame's time on a small CPU. Here it runs on a worker thread as often as it can, and each frame gets the newest
-finished edit, carried over to this frame's crop (``carry``). The crop is aligned to the face,
-so the edit follows the head; only what it draws updates at the worker's rate. The first frame
-of a style (and of a face) is edited at once, so a style never shows late; a head that has not
-moved since the edit shown is drawn anew only now and then (``stale``). A head moved too far
-for the edit shown (``still_fits``) takes the worker's drawing in flight if that fits, else is
-edited at once; a frame waiting on the worker lends it its priority. A recolouring runs
-no model: it is drawn on every frame (carried over, its colour change would smear on a moving
-head). A drawing that fails on the worker is logged and dropped, with the edit it would have
-replaced: the next frame is edited anew at once, so the worker's error never reaches the frames.
+frame's time on a small CPU. Here it runs on a worker thread as often as it can, and each frame
+gets the newest finished edit, carried over to this frame's crop (``carry``). The crop is
+aligned to the face, so the edit follows the head; only what it draws updates at the worker's
+rate. The first frame of a style (and of a face) is edited at once, so a style never shows late;
+a head that has not moved since the edit shown is drawn anew only now and then (``stale``). A
+head moved too far for the edit shown (``still_fits``) takes the worker's drawing in flight if
+that fits, else is edited at once; a frame waiting on the worker lends it its priority. A
+recolouring runs no model: it is drawn on every frame (carried over, its colour change would
+smear on a moving head). A drawing that fails on the worker is logged and dropped, with the edit
+it would have replaced: the next frame is edited anew at once, so the worker's error never
+reaches the frames.
 """
 from __future__ import annotations
 
