@@ -55,6 +55,7 @@ class FaultPlan:
     """How often faults come and how long they last."""
 
     every: int = 500               # frames read between two faults (one under way delays the next)
+    count: int = 0                 # faults in all (0: as many as the run has room for)
     outage_seconds: float = 2.0    # camera_lost: how long the camera cannot be reopened
     no_face_frames: int = 100      # no_face: frames with nobody in them
     two_face_frames: int = 30      # two_faces: frames with two people
@@ -128,7 +129,8 @@ class Injector:
             index = self.read
             self.read += 1
             last_due = self.frames - self.plan.every // 2
-            if self.active is None and index >= self._next_due and index <= last_due:
+            room = not self.plan.count or len(self.faults) < self.plan.count
+            if self.active is None and room and index >= self._next_due and index <= last_due:
                 self.active = Fault(self.kinds[len(self.faults) % len(self.kinds)], due=index)
                 self.faults.append(self.active)
                 self._next_due += self.plan.every
