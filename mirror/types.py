@@ -176,6 +176,9 @@ class EditedFace:
         removal: for hair taken away by a shape (bald, receding), what a later frame's hair is
             taken away with (``mirror.render.remove.retake``); or None.
         note: why the edit was drawn fainter or not at all (for the HUD: "hair over the eyes"), or "".
+        aligned: the face cut again where this edit lies, when that is not the frame's own
+            alignment (a drawing carried to a head that moved in its crop: ``mirror.run.lagged``);
+            the compositor puts the edit back through it. None: the frame's own.
     """
 
     crop: np.ndarray
@@ -188,6 +191,7 @@ class EditedFace:
     lent: LentDetail | None = None
     removal: Removal | None = None
     note: str = ""
+    aligned: AlignedFace | None = None
 
 
 @dataclass(frozen=True)

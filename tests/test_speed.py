@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import cv2
 import numpy as np
 import pytest
 
@@ -286,23 +287,27 @@ def test_background_drawing_yields_to_the_frames_path():
     assert nice() == own                                   # the caller's thread is left as it was
 
 
-def test_a_lagged_edit_is_made_anew_when_the_head_has_moved_too_far_in_the_crop_to_carry_it():
+def test_a_lagged_edit_follows_a_head_that_moved_in_the_crop_or_is_made_anew_when_it_turned():
     """A head nodding fast moves in the crop (the crop follows position, size and roll only): an
-    edit carried over from a few frames back lay off it (d12: a bare plate above his head)."""
+    edit carried over from a few frames back lay off it (d12: a bare plate above his head). A head
+    that moved as a whole has its frame cut again where it lay (the edit goes with that cut); one
+    whose outline changed (turned), or moved beyond REFIT_REACH, is edited anew at once."""
     import threading
 
-    from mirror.run.lagged import CARRY_REACH, still_fits
+    from mirror.run.lagged import CARRY_REACH, REFIT_REACH, moved, still_fits
     from mirror.face.regions import HEAD_POINTS
     from mirror.edit.styles import Style
     from mirror.types import AlignedFace, EditedFace
 
     rng = np.random.default_rng(0)
     landmarks = rng.uniform(20, 108, (478, 2)).astype(np.float32)
+    image = cv2.GaussianBlur(rng.integers(0, 255, (200, 200, 3), dtype=np.uint8), (0, 0), 3)   # (smooth: sub-pixel cuts alike)
 
-    def face(shift: float) -> AlignedFace:
-        crop = rng.integers(0, 255, (128, 128, 3), dtype=np.uint8)
+    def face(shift: float, spread: float = 1.0) -> AlignedFace:
+        crop = image[:128, :128].copy()
         moved = landmarks.copy()
-        moved[HEAD_POINTS, 1] += shift * 128           # the head's points move down the crop
+        head = moved[HEAD_POINTS, 1]
+        moved[HEAD_POINTS, 1] = head.mean() + spread * (head - head.mean()) + shift * 128   # down the crop
         return AlignedFace(crop, np.float64([[1, 0, 0], [0, 1, 0]]), moved, crop)
 
     assert still_fits(face(0.0), face(0.5 * CARRY_REACH)) and not still_fits(face(0.0), face(2 * CARRY_REACH))
@@ -317,12 +322,24 @@ def test_a_lagged_edit_is_made_anew_when_the_head_has_moved_too_far_in_the_crop_
     lagged = LaggedEdit(edit)
     style = Style("bald", np.zeros(4, np.float32), 1.0, kind="shape")
     try:
-        frame = Frame(0, 0, np.zeros((8, 8, 3), np.uint8))
+        frame = Frame(0, 0, image)
         for shift in (0.0, 0.25 * CARRY_REACH, 0.5 * CARRY_REACH):    # the first at once, then carried
-            lagged(frame, face(shift), style, 1.0)
+            edited = lagged(frame, face(shift), style, 1.0)
+            assert edited.aligned is None
         assert len(here) == 1
-        lagged(frame, face(3 * CARRY_REACH), style, 1.0)              # moved too far: made anew at once
-        assert len(here) == 2 and here[1] == pytest.approx(landmarks[HEAD_POINTS[0], 1] + 3 * CARRY_REACH * 128)
+        edited = lagged(frame, face(3 * CARRY_REACH), style, 1.0)     # moved as a whole: cut again
+        assert len(here) == 1 and edited.aligned is not None
+        # ... where the head lay in the edit shown (the first, or one the worker drew since)
+        then = min((0.0, 0.25 * CARRY_REACH, 0.5 * CARRY_REACH), key=lambda shift: moved(face(shift), edited.aligned))
+        assert moved(face(then), edited.aligned) < 0.05 * CARRY_REACH
+        rows = (3 * CARRY_REACH - then) * 128
+        assert edited.aligned.to_crop[1, 2] == pytest.approx(-rows, abs=0.5)
+        # (the crop cut again shows the frame that many pixels lower: what lay there)
+        assert np.abs(edited.aligned.crop[10:100].astype(int) - image[10 + round(rows):100 + round(rows), :128]).mean() < 3
+        lagged(frame, face(0.0, spread=1.3), style, 1.0)        # its outline changed: anew
+        assert len(here) == 2
+        lagged(frame, face(1.5 * REFIT_REACH), style, 1.0)      # too far: anew
+        assert len(here) == 3
     finally:
         lagged.close()
 

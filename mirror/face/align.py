@@ -13,6 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from mirror.face.filters import similarity
 from mirror.face.pose import head_pose
 from mirror.face.tracker import LEFT_IRIS, MOUTH_LEFT, MOUTH_RIGHT, RIGHT_IRIS
 from mirror.types import AlignedFace, Face, outer_matrix
@@ -72,19 +73,53 @@ class Aligner:
         square for the renderer."""
         detail = self.detail if detail is None else detail
         to_crop = self.matrix(face.landmarks)
-        # One pyramid of the frame's part under the crop serves both crops (the detail crop's
-        # level is the first step to the model crop's).
-        pyramid = FramePyramid(image, to_crop, self.size)
-        crop = pyramid.warp(to_crop, self.size)
-        large = pyramid.warp(to_crop * detail, self.size * detail) if detail > 1 else None
-        # The renderer's view past the crop (long hair below it), at the crop's resolution: only
-        # coarse colours are read there.
-        outer = cv2.warpAffine(image, outer_matrix(to_crop, self.size), (2 * self.size, 2 * self.size),
-                               flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) if detail > 1 else None
+        crop, large, outer = cut(image, to_crop, self.size, detail if detail > 1 else None)
         # (the head's pose needs the mesh's depth: landmarks without it have none)
         pose = head_pose(face.landmarks) if face.landmarks.shape[1] >= 3 else None
         return AlignedFace(crop, to_crop, transform_points(face.landmarks[:, :2], to_crop), large, outer=outer,
                            frame_shape=image.shape[:2], pose=pose)
+
+
+def cut(image: np.ndarray, to_crop: np.ndarray, size: int, detail: int | None
+        ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """(the model's crop, the renderer's crop ``detail`` times larger, the outer square) of
+    ``image`` under ``to_crop``; with ``detail`` None, the crop only."""
+    # One pyramid of the frame's part under the crop serves both crops (the detail crop's level
+    # is the first step to the model crop's).
+    pyramid = FramePyramid(image, to_crop, size)
+    crop = pyramid.warp(to_crop, size)
+    if detail is None:
+        return crop, None, None
+    large = pyramid.warp(to_crop * detail, size * detail) if detail > 1 else crop.copy()
+    # The renderer's view past the crop (long hair below it), at the crop's resolution: only
+    # coarse colours are read there.
+    outer = cv2.warpAffine(image, outer_matrix(to_crop, size), (2 * size, 2 * size),
+                           flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return crop, large, outer
+
+
+def recut(image: np.ndarray, aligned: AlignedFace, move: np.ndarray) -> AlignedFace:
+    """``aligned`` cut again from its frame ``image`` with ``move``, a (2, 3) matrix of crop
+    pixels, after its alignment: the same face, lying elsewhere in the crop (masks and landmarks
+    moved with it)."""
+    size = aligned.crop.shape[0]
+    to_crop = np.vstack([move, [0, 0, 1]])[:2] @ np.vstack([aligned.to_crop, [0, 0, 1]])
+    crop, large, outer = cut(image, to_crop, size, None if aligned.detail is None else aligned.scale)
+
+    def moved(mask: np.ndarray | None) -> np.ndarray | None:
+        return None if mask is None else cv2.warpAffine(mask, move, (size, size), flags=cv2.INTER_LINEAR,
+                                                        borderMode=cv2.BORDER_REPLICATE)
+
+    return AlignedFace(crop, to_crop, transform_points(aligned.landmarks, move), large, moved(aligned.person),
+                       moved(aligned.hair), outer, aligned.frame_shape, aligned.pose)
+
+
+def similarity_matrix(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """(2, 3) float64: the similarity taking the points ``source`` (N, 2) onto ``target`` best in
+    least squares."""
+    scale, angle, centre = similarity(source, target)
+    rotation = scale * np.float64([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    return np.hstack([rotation, (centre - rotation @ source.mean(axis=0))[:, None]])
 
 
 def transform_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:

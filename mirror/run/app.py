@@ -138,7 +138,7 @@ class Pipeline:
         if edited is None:
             return frame.image
         start = time.perf_counter()
-        output = self.compositor.compose(frame.image, aligned, edited)
+        output = self.compositor.compose(frame.image, aligned if edited.aligned is None else edited.aligned, edited)
         add_timing("composite", start)
         return output
 

@@ -10,8 +10,11 @@ gets the newest finished edit, carried over to this frame's crop (``carry``). Th
 aligned to the face, so the edit follows the head; only what it draws updates at the worker's
 rate. The first frame of a style (and of a face) is edited at once, so a style never shows late;
 a head that has not moved since the edit shown is drawn anew only now and then (``stale``). A
-head moved too far for the edit shown (``still_fits``) takes the worker's drawing in flight if
-that fits, else is edited at once; a frame waiting on the worker lends it its priority. A
+head that has moved in the crop (a nod, a lean: the crop follows the face's position, size and
+roll only) has its frame cut again where the head lay in the edit shown (``refit``), which is
+carried onto that cut and put back through it. A head moved too far for that, or turned, takes
+the worker's drawing in flight if that fits, else is edited at once; a frame waiting on the
+worker lends it its priority. A
 recolouring runs no model: it is drawn on every frame (carried over, its colour change would
 smear on a moving head). A drawing that fails on the worker is logged and dropped, with the edit
 it would have replaced: the next frame is edited anew at once, so the worker's error never
@@ -19,6 +22,7 @@ reaches the frames.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -26,6 +30,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from mirror.face.align import recut, similarity_matrix, transform_points
 from mirror.face.regions import HEAD_POINTS
 from mirror.render.carry import carry
 from mirror.edit.styles import Style
@@ -35,7 +40,9 @@ from mirror.types import AlignedFace, EditedFace, Frame
 log = logging.getLogger(__name__)
 
 CARRY_REACH = 0.02  # an edit is carried only while the head has moved less than this in the crop since
-                    # (the mean of its HEAD_POINTS, share of the crop); farther, it is made anew at once
+                    # (the mean of its HEAD_POINTS, share of the crop) ...
+REFIT_REACH = 0.08  # ... or, moved less than this, the frame cut again where the head lay fits it so;
+                    # else it is made anew at once
 REDRAW_REACH = 0.004  # the worker draws anew once the head has moved this far since the edit shown ...
 REDRAW_AGE = 500      # ... or that edit is this old (ms of the stream): a still head is not redrawn on end
 
@@ -78,6 +85,20 @@ def still_fits(then: AlignedFace, now: AlignedFace) -> bool:
     return moved(then, now) < CARRY_REACH
 
 
+def refit(then: AlignedFace, now: AlignedFace, image: np.ndarray) -> AlignedFace | None:
+    """``now`` cut again from its frame ``image`` with its head where it lay in ``then``'s crop
+    (the similarity of their HEAD_POINTS): an edit of ``then`` fits it, where the head has moved
+    in the crop (a nod, a lean) but kept its shape. None where the head has moved beyond
+    REFIT_REACH, or has turned so that no similarity brings it within CARRY_REACH."""
+    if moved(then, now) >= REFIT_REACH:
+        return None
+    move = similarity_matrix(now.landmarks[HEAD_POINTS, :2], then.landmarks[HEAD_POINTS, :2])
+    points = transform_points(now.landmarks[HEAD_POINTS, :2], move)
+    if np.linalg.norm(points - then.landmarks[HEAD_POINTS, :2], axis=1).mean() >= CARRY_REACH * now.crop.shape[0]:
+        return None
+    return recut(image, now, move)
+
+
 def _key(style: Style, strength: float) -> tuple:
     """What an edit was made of: the style (and its choice of donor) and the strength."""
     return style.name, style.choice, float(strength)
@@ -114,13 +135,19 @@ class LaggedEdit:
         key = _key(style, strength)
         with self._ready:
             result = self._result
-            usable = (aligned is not None and result is not None and result.key == key
-                      and not drawn_every_frame(style) and still_fits(result.aligned, aligned))
-            if usable:
+        usable = (aligned is not None and result is not None and result.key == key
+                  and not drawn_every_frame(style))
+        onto = aligned        # the crop the edit shown is carried onto
+        if usable and not still_fits(result.aligned, aligned):
+            onto = refit(result.aligned, aligned, frame.image)
+            usable = onto is not None
+        if usable:
+            with self._ready:
                 if self._job is None and stale(result.aligned, result.ms, aligned, frame.timestamp_ms):
                     self._job = (frame, aligned, style, strength)
                     self._ready.notify_all()
-                self._result = result._replace(timings={})      # a new edit's timings go to one frame only
+                if self._result is result:     # (a new edit's timings go to one frame only)
+                    self._result = result._replace(timings={})
         if not usable and self._moved_from(result, aligned, key, style):
             # The head has moved out of the last edit's reach. The worker may be drawing a later
             # frame's: this frame would wait for it anyway (one edit at a time), then draw its
@@ -130,14 +157,16 @@ class LaggedEdit:
                     set_niceness(self._thread.native_id, niceness())
                 while self._job is not None and not self._closed:
                     self._ready.wait()
-                result = self._result
+                result, onto = self._result, aligned
                 usable = self._moved_from(result, aligned, key, style) is False and result is not None
                 if usable:
                     self._result = result._replace(timings={})
         if usable:
             start = time.perf_counter()
             stage_timings().update(result.timings)
-            edited = carry(result.edited, result.aligned, aligned)
+            edited = carry(result.edited, result.aligned, onto)
+            if onto is not aligned:
+                edited = dataclasses.replace(edited, aligned=onto)
             add_timing("rebase", start)
             return edited
         # A new style, a recolouring, a head moved too far for the last edit, or no face: edit now
