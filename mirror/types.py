@@ -121,6 +121,7 @@ class EditPlan:
         donor: ``transplant``: the real head of hair drawn (``mirror.render.transplant``), or None:
             no donor fits.
         paint: ``transplant``: the colour its hair takes, ``own`` (the person's) or ``donor`` (its own).
+        part: ``transplant``: ``all`` of the donor's hair, or only its ``fringe``.
         note: why the plan does less than asked (for the HUD), or "".
     """
 
@@ -136,6 +137,7 @@ class EditPlan:
     curl: float = 0.0
     donor: Donor | None = None
     paint: str = "own"
+    part: str = "all"
     note: str = ""
 
 

@@ -342,3 +342,45 @@ def test_bangs_and_no_bangs_have_no_shape_and_come_from_donors_whatever_is_asked
     assert styles.get("bangs").want == "bangs" and styles.get("bangs").mix is None
     with pytest.raises(ValueError, match="no shape region"):
         shapes.region("bangs", np.zeros((478, 2), np.float32), 128, 1.0)
+
+
+def test_a_fringe_alone_keeps_the_persons_own_hair_and_draws_over_the_forehead(people, donors):
+    """Asked for bangs, a person with hair keeps their haircut and gains the donor's fringe: their
+    own hair above its root and beyond the temples stays as it was (the whole head of hair took
+    it away), the forehead is drawn on, and the eyes, nose and mouth are not."""
+    from mirror.edit import shapes
+
+    for person in (LONG, SHORT):
+        photo, aligned = people[person]
+        whole, fringe = (transplant(aligned, donors[FRINGE], color="own", part=part) for part in ("all", "fringe"))
+        assert fringe.strength > 0.5, (person, fringe.reason)
+        landmarks, size = aligned.landmarks * aligned.scale, aligned.detail.shape[0]
+        zone = shapes.fringe(landmarks, size)
+        assert zone.root.any() and (zone.lies[zone.root] > 0).all() and (zone.lies[zone.root] < 1).any()
+        outside = cv2.erode((zone.lies == 0.0).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0   # (off its soft edge)
+        assert fringe.edited.replace[outside].max() < 1.0 / 255, person
+        assert whole.edited.replace[outside].max() > 0.5, person           # (the whole one drew there)
+        forehead = shapes.forehead(landmarks, size) > 0.5
+        assert fringe.edited.replace[forehead].mean() > 0.3, person
+        out = Compositor().compose(photo, aligned, fringe.edited)
+        changed = np.abs(out.astype(int) - photo.astype(int)).max(axis=-1) > 2
+        assert not changed[_hull_in_frame(aligned, photo.shape[:2])].any(), person
+        in_frame = cv2.warpAffine(outside.astype(np.uint8), cv2.invertAffineTransform(aligned.detail_to_crop),
+                                  photo.shape[1::-1], flags=cv2.INTER_NEAREST) > 0
+        assert not changed[in_frame].any(), (person, int(changed[in_frame].sum()))
+
+
+def test_a_fringe_on_a_head_with_no_hair_for_it_comes_with_the_donors_whole_head_of_hair(heads, donors):
+    image = cv2.imread(_path("183146.jpg"))             # a bald man (test split)
+    aligned = heads.aligned(image)
+    whole, fringe = (transplant(aligned, donors[FRINGE], part=part).edited for part in ("all", "fringe"))
+    assert whole.replace.max() > 0.5
+    np.testing.assert_array_equal(whole.crop, fringe.crop)
+
+
+def test_bangs_asks_for_a_fringe_alone_and_the_looks_for_the_whole_head_of_hair():
+    from mirror.backends import load_model_files
+    from mirror.edit.styles import StyleLibrary
+
+    styles = StyleLibrary(load_model_files(ENGINES).styles, looks=("fringe", "bob"))
+    assert [styles.get(name).part for name in ("bangs", "no_bangs", "fringe", "bob")] == ["fringe", "all", "all", "all"]

@@ -134,7 +134,8 @@ class HairEditor:
             donor, note = self.chooser.choose(aligned, style, moved)
         if donor is None:
             return EditPlan("none", note=note)
-        return EditPlan("transplant", float(strength), donor=donor, paint=style.paint, note=note)
+        return EditPlan("transplant", float(strength), donor=donor, paint=style.paint, part=style.part,
+                        note=note)
 
     def close(self) -> None:
         self.backend.close()

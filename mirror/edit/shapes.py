@@ -128,6 +128,25 @@ def forehead(landmarks: np.ndarray, size: int) -> np.ndarray:
     return (band * _sides(g["u"], 1.0)[None, :]).astype(np.float32)
 
 
+class Fringe(NamedTuple):
+    """Where a fringe goes (``fringe``), each (S, S)."""
+
+    lies: np.ndarray     # float32 in [0, 1]: where it is drawn, growing out of the hair above the hairline
+    root: np.ndarray     # bool: that hair, which it grows from
+
+
+def fringe(landmarks: np.ndarray, size: int, root: tuple[float, float] = (0.1, 0.4)) -> Fringe:
+    """Where a fringe lies, between the temples and down from its root in the hair above the
+    hairline (``root``: from that far above the hairline, in skull heights, to the first), so it
+    grows out of the hair there."""
+    g = _geometry(landmarks, size)
+    rows = np.arange(size, dtype=np.float32)[:, None]
+    near, far = g["top"] - root[0] * g["height"], g["top"] - root[1] * g["height"]
+    grows = _smooth(np.clip((rows - far[None, :]) / np.maximum(near - far, 1.0)[None, :], 0.0, 1.0))
+    sides = _sides(g["u"], 1.0)[None, :]
+    return Fringe((grows * sides).astype(np.float32), (rows >= far[None, :]) & (rows <= near[None, :]) & (sides >= 1.0))
+
+
 def region(style: str, landmarks: np.ndarray, size: int, amount: float) -> np.ndarray:
     """(S, S) float32 in [0, 1]: where ``style`` at ``amount`` puts hair (ADD) or takes it (REMOVE)."""
     g = _geometry(landmarks, size)

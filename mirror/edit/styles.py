@@ -23,6 +23,9 @@ ORIGINAL = "original"
 # (another person's haircut, seams below the jaw). Bangs and no_bangs have no shape: they are
 # always drawn from donors (``StyleLibrary``).
 TRANSPLANTED: tuple[str, ...] = ("bald",)
+# Styles drawn from part of a donor's hair (``Style.part``): asked for bangs, a customer wants a
+# fringe on their own haircut, not the donor's whole one.
+PARTS = {"bangs": "fringe"}
 SHAPES = ADD + REMOVE
 DIGITS = 5   # significant digits of the stored prior
 
@@ -43,6 +46,8 @@ class Style:
         choice: transplant styles: which of them, 0 the nearest (the user steps to another).
         donor: a reference photo's own head of hair (transplant styles), or None.
         paint: transplant styles: ``own`` (the person's hair colour) or ``donor`` (the donor's).
+        part: transplant styles: ``all`` (the donor's whole head of hair) or ``fringe`` (only its
+            fringe, on the person's own hair, where they have hair for it to grow from).
     """
 
     name: str
@@ -58,6 +63,7 @@ class Style:
     choice: int = 0
     donor: Donor | None = None
     paint: str = "own"
+    part: str = "all"
 
 
 @dataclass
@@ -141,7 +147,8 @@ class StyleLibrary:
                                      float(entry.get("strength", 1.0)), entry.get("description", ""),
                                      "transplant" if donors else kind, color=_color(entry), skin=_skin(entry),
                                      mix={name: 1.0} if name in SHAPES and not donors else None,
-                                     curl=CURLS.get(name, 0.0), want=name if donors else ""))
+                                     curl=CURLS.get(name, 0.0), want=name if donors else "",
+                                     part=PARTS.get(name, "all") if donors else "all"))
         names = set(self.names)
         self.looks = [look for look in looks if look not in names]
         self.styles += [Style(look, np.zeros(latent_dim, np.float32), 1.0, f"a {look} from a real photo",

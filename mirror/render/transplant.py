@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from mirror.edit import shapes
 from mirror.face.regions import EYES, edge_profile, eyes
 from mirror.face.warp import WarpParams, crop_yaw, fold_share
 from mirror.render.base import Effect, Scene
@@ -84,6 +85,8 @@ class TransplantParams:
         fringe: hair taken away takes this much round it too (its strands' soft edge).
         lend: at a large face's resolution, the donor's hair over the person's own takes this share
             of its strands' fine detail (``_lend``).
+        root: a fringe alone (``part`` "fringe") is drawn where the person's hair is this sure
+            over this share of its root (``shapes.fringe``); else the donor's whole head of hair.
     """
 
     warp: WarpParams = WarpParams()
@@ -95,6 +98,7 @@ class TransplantParams:
     hair_from: float = 0.15
     fringe: float = 0.012
     lend: float = 0.7
+    root: tuple[float, float] = (0.5, 0.6)
 
 
 @dataclass
@@ -117,7 +121,7 @@ class Transplanted:
 
 def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate | None = None,
                color: str = "donor", target: np.ndarray | None = None, reference: np.ndarray | None = None,
-               params: TransplantParams = TransplantParams()) -> Transplanted:
+               part: str = "all", params: TransplantParams = TransplantParams()) -> Transplanted:
     """Draws ``donor``'s hair on the person of ``aligned``.
 
     Args:
@@ -129,6 +133,9 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
         target: with ``target``, (2, 3) CIELAB mean and spread (``EditPlan.color``).
         reference: with ``target``, (3,) CIELAB skin of the faces that have that colour
             (``EditPlan.skin``): the target follows the person's light.
+        part: ``all`` (the donor's whole head of hair, the person's own taken away where it has
+            none) or ``fringe`` (only its fringe, over the person's own hair, which stays; where
+            they have no hair for it to grow from, all).
 
     Returns:
         ``Transplanted``: the drawing, its strength and the reason it faded.
@@ -146,15 +153,21 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
     landmarks = aligned.landmarks * aligned.scale
     person = Person.of(aligned, landmarks)
     drawn = Drawn.of(person, donor, params.layers, params.warp, params.light)
-    strength, reason, measures = judge(person, drawn, donor, params)
+    zone = _fringe(person, params) if part == "fringe" else None
+    if zone is not None:
+        drawn.matte = drawn.matte * zone.lies
+    strength, reason, measures = judge(person, drawn, donor, params, keeps_hair=zone is not None)
     if strength <= 0.0:
         return Transplanted(_unchanged(detail, reason).edited, 0.0, reason, measures)
 
-    # What shows where the person's own hair goes.
-    take = _taken(person, drawn, params)
-    under = behind(person, drawn, plate, aligned.detail_to_crop, params.ground)
+    # What shows where the person's own hair goes (a fringe alone takes none: it lies over theirs).
     base = detail.astype(np.float32) / 255.0
-    ground = pyramid_blend(base, under, take, params.ground.levels)
+    if zone is None:
+        take = _taken(person, drawn, params)
+        under = behind(person, drawn, plate, aligned.detail_to_crop, params.ground)
+        ground = pyramid_blend(base, under, take, params.ground.levels)
+    else:
+        take, ground = np.zeros((size, size), np.float32), base
 
     # The donor's hair over it, relit and coloured.
     hair = _hair_color(person, drawn, color, target, reference, params.light)
@@ -212,8 +225,10 @@ def _edge(size: int) -> np.ndarray:
     return np.minimum(profile[:, None], profile[None, :])
 
 
-def judge(person: Person, drawn: Drawn, donor: Donor, params: TransplantParams) -> tuple[float, str, dict[str, float]]:
-    """(strength in [0, 1], reason, measures): how far the transplant may be drawn on this person."""
+def judge(person: Person, drawn: Drawn, donor: Donor, params: TransplantParams, keeps_hair: bool = False
+          ) -> tuple[float, str, dict[str, float]]:
+    """(strength in [0, 1], reason, measures): how far the transplant may be drawn on this person
+    (``keeps_hair``: none of the person's own hair is taken away)."""
     size = person.detail.shape[0]
     landmarks = person.landmarks
     over_eyes = eyes(landmarks, size, margin=0.0) > 0.5
@@ -222,7 +237,7 @@ def judge(person: Person, drawn: Drawn, donor: Donor, params: TransplantParams) 
     # to be taken off their face, because the donor's does not lie there.
     face = core(person, params.ground) & (eyes(landmarks, size) < 0.5) & (person.keep < 0.5)
     left = (person.hair > 0.5) * (1.0 - drawn.matte)
-    cheeks = float(left[face].sum() / max(face.sum(), 1))
+    cheeks = 0.0 if keeps_hair else float(left[face].sum() / max(face.sum(), 1))
     turn = abs(crop_yaw(landmarks) - crop_yaw(donor.landmarks))
     used = (drawn.matte > 0.05) | (drawn.scalp > 0.05)
     folds = fold_share(drawn.field, used)
@@ -243,6 +258,16 @@ def judge(person: Person, drawn: Drawn, donor: Donor, params: TransplantParams) 
         if share < strength:
             strength, reason = share, text
     return strength, reason, measures
+
+
+def _fringe(person: Person, params: TransplantParams) -> shapes.Fringe | None:
+    """Where a fringe alone is drawn (``shapes.fringe``), or None where the person's hair does
+    not cover its root (a bald or shaved head: the whole head of hair)."""
+    zone = shapes.fringe(person.landmarks, person.detail.shape[0])
+    sure, share = params.root
+    if not zone.root.any() or float((person.hair[zone.root] > sure).mean()) < share:
+        return None
+    return zone
 
 
 def _unchanged(detail: np.ndarray, reason: str) -> Transplanted:
@@ -296,5 +321,6 @@ class Transplant(Effect):
 
     def draw(self, scene: Scene) -> EditedFace:
         plan = scene.plan
-        drawn = transplant(scene.aligned, plan.donor, scene.plate, color=plan.paint, params=self.params)
+        drawn = transplant(scene.aligned, plan.donor, scene.plate, color=plan.paint, part=plan.part,
+                           params=self.params)
         return dataclasses.replace(drawn.edited, note=drawn.reason or plan.note)
