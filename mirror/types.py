@@ -121,7 +121,8 @@ class EditPlan:
         donor: ``transplant``: the real head of hair drawn (``mirror.render.transplant``), or None:
             no donor fits.
         paint: ``transplant``: the colour its hair takes, ``own`` (the person's) or ``donor`` (its own).
-        part: ``transplant``: ``all`` of the donor's hair, or only its ``fringe``.
+        part: ``transplant``: ``all`` of the donor's hair, only its ``fringe``, or its ``forehead``
+            (``mirror.render.transplant.PARTS``).
         note: why the plan does less than asked (for the HUD), or "".
     """
 

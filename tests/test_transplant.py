@@ -344,15 +344,17 @@ def test_bangs_and_no_bangs_have_no_shape_and_come_from_donors_whatever_is_asked
         shapes.region("bangs", np.zeros((478, 2), np.float32), 128, 1.0)
 
 
-def test_a_fringe_alone_keeps_the_persons_own_hair_and_draws_over_the_forehead(people, donors):
-    """Asked for bangs, a person with hair keeps their haircut and gains the donor's fringe: their
-    own hair above its root and beyond the temples stays as it was (the whole head of hair took
-    it away), the forehead is drawn on, and the eyes, nose and mouth are not."""
+@pytest.mark.parametrize("part", ["fringe", "forehead"])
+def test_a_fringe_or_forehead_alone_keeps_the_persons_own_hair_and_draws_over_the_forehead(people, donors, part):
+    """Asked for bangs (or none), a person with hair keeps their haircut and gains the donor's
+    fringe (or hairline): their own hair above its root and beyond the temples stays as it was
+    (the whole head of hair took it away), the forehead is drawn on, and the eyes, nose and mouth
+    are not."""
     from mirror.edit import shapes
 
     for person in (LONG, SHORT):
         photo, aligned = people[person]
-        whole, fringe = (transplant(aligned, donors[FRINGE], color="own", part=part) for part in ("all", "fringe"))
+        whole, fringe = (transplant(aligned, donors[FRINGE], color="own", part=each) for each in ("all", part))
         assert fringe.strength > 0.5, (person, fringe.reason)
         landmarks, size = aligned.landmarks * aligned.scale, aligned.detail.shape[0]
         zone = shapes.fringe(landmarks, size)
@@ -370,17 +372,37 @@ def test_a_fringe_alone_keeps_the_persons_own_hair_and_draws_over_the_forehead(p
         assert not changed[in_frame].any(), (person, int(changed[in_frame].sum()))
 
 
+def test_no_bangs_takes_the_persons_own_fringe_off_their_forehead_and_only_there(heads, donors):
+    from mirror.edit import shapes
+
+    image = cv2.imread(_path("183106.jpg"))             # a woman with a full fringe (test split)
+    aligned = heads.aligned(image)
+    size, landmarks = aligned.detail.shape[0], aligned.landmarks * aligned.scale
+    forehead = shapes.forehead(landmarks, size) > 0.5
+    fringe = forehead & (cv2.resize(aligned.hair, (size, size)) > 0.8)
+    assert fringe.sum() > 0.8 * forehead.sum()
+    taken = transplant(aligned, donors[CROP], color="own", part="forehead")     # (a donor with no fringe)
+    assert taken.strength == 1.0
+    assert taken.edited.replace[fringe].mean() > 0.9          # redrawn: the donor's forehead and hairline
+    lightness = lambda crop: cv2.cvtColor(crop, cv2.COLOR_BGR2LAB)[..., 0][fringe].mean()
+    assert lightness(taken.edited.crop) > lightness(aligned.detail) + 20     # skin where the dark fringe was
+    outside = cv2.erode((shapes.fringe(landmarks, size).lies == 0.0).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    assert taken.edited.replace[outside].max() < 1.0 / 255
+
+
 def test_a_fringe_on_a_head_with_no_hair_for_it_comes_with_the_donors_whole_head_of_hair(heads, donors):
     image = cv2.imread(_path("183146.jpg"))             # a bald man (test split)
     aligned = heads.aligned(image)
-    whole, fringe = (transplant(aligned, donors[FRINGE], part=part).edited for part in ("all", "fringe"))
+    whole, fringe, forehead = (transplant(aligned, donors[FRINGE], part=part).edited
+                               for part in ("all", "fringe", "forehead"))
     assert whole.replace.max() > 0.5
     np.testing.assert_array_equal(whole.crop, fringe.crop)
+    np.testing.assert_array_equal(whole.crop, forehead.crop)
 
 
-def test_bangs_asks_for_a_fringe_alone_and_the_looks_for_the_whole_head_of_hair():
+def test_bangs_and_no_bangs_ask_for_the_fringe_alone_and_the_looks_for_the_whole_head_of_hair():
     from mirror.backends import load_model_files
     from mirror.edit.styles import StyleLibrary
 
     styles = StyleLibrary(load_model_files(ENGINES).styles, looks=("fringe", "bob"))
-    assert [styles.get(name).part for name in ("bangs", "no_bangs", "fringe", "bob")] == ["fringe", "all", "all", "all"]
+    assert [styles.get(name).part for name in ("bangs", "no_bangs", "fringe", "bob")] == ["fringe", "forehead", "all", "all"]

@@ -23,9 +23,11 @@ ORIGINAL = "original"
 # (another person's haircut, seams below the jaw). Bangs and no_bangs have no shape: they are
 # always drawn from donors (``StyleLibrary``).
 TRANSPLANTED: tuple[str, ...] = ("bald",)
-# Styles drawn from part of a donor's hair (``Style.part``): asked for bangs, a customer wants a
-# fringe on their own haircut, not the donor's whole one.
-PARTS = {"bangs": "fringe"}
+# Styles drawn from part of a donor's hair (``Style.part``): asked for bangs or none, a customer
+# wants a fringe added to their own haircut or theirs taken off the forehead, not the donor's
+# whole haircut (measured on the same test faces: as hard or harder to tell from real heads, the
+# person's own haircut kept, and no wig, mop-top or pillar of wall below the jaw).
+PARTS = {"bangs": "fringe", "no_bangs": "forehead"}
 SHAPES = ADD + REMOVE
 DIGITS = 5   # significant digits of the stored prior
 
@@ -46,8 +48,9 @@ class Style:
         choice: transplant styles: which of them, 0 the nearest (the user steps to another).
         donor: a reference photo's own head of hair (transplant styles), or None.
         paint: transplant styles: ``own`` (the person's hair colour) or ``donor`` (the donor's).
-        part: transplant styles: ``all`` (the donor's whole head of hair) or ``fringe`` (only its
-            fringe, on the person's own hair, where they have hair for it to grow from).
+        part: transplant styles: ``all`` (the donor's whole head of hair), ``fringe`` (only its
+            fringe, on the person's own hair) or ``forehead`` (the person's own fringe taken off
+            the forehead); the last two where they have hair over the fringe's root.
     """
 
     name: str

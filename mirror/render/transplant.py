@@ -45,6 +45,7 @@ from mirror.render.scalp import forehead_box
 from mirror.types import AlignedFace, Donor, EditedFace, SkinGrain
 
 COLORS = ("donor", "own", "target")
+PARTS = ("all", "fringe", "forehead")     # what of the donor's hair is drawn (``transplant``)
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,9 @@ class TransplantParams:
         fringe: hair taken away takes this much round it too (its strands' soft edge).
         lend: at a large face's resolution, the donor's hair over the person's own takes this share
             of its strands' fine detail (``_lend``).
-        root: a fringe alone (``part`` "fringe") is drawn where the person's hair is this sure
-            over this share of its root (``shapes.fringe``); else the donor's whole head of hair.
+        root: a fringe or forehead alone (``part``) is drawn where the person's hair is this sure
+            over this share of the fringe's root (``shapes.fringe``); else the donor's whole head
+            of hair.
     """
 
     warp: WarpParams = WarpParams()
@@ -134,8 +136,9 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
         reference: with ``target``, (3,) CIELAB skin of the faces that have that colour
             (``EditPlan.skin``): the target follows the person's light.
         part: ``all`` (the donor's whole head of hair, the person's own taken away where it has
-            none) or ``fringe`` (only its fringe, over the person's own hair, which stays; where
-            they have no hair for it to grow from, all).
+            none), ``fringe`` (only its fringe, over the person's own hair, which stays) or
+            ``forehead`` (the person's own fringe taken away, the donor's hairline drawn there,
+            the rest of their hair kept); where they have no hair over the fringe's root, all.
 
     Returns:
         ``Transplanted``: the drawing, its strength and the reason it faded.
@@ -153,21 +156,26 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
     landmarks = aligned.landmarks * aligned.scale
     person = Person.of(aligned, landmarks)
     drawn = Drawn.of(person, donor, params.layers, params.warp, params.light)
-    zone = _fringe(person, params) if part == "fringe" else None
+    if part not in PARTS:
+        raise ValueError(f"part must be one of {PARTS}, got {part!r}")
+    zone = _fringe(person, params) if part != "all" else None
     if zone is not None:
         drawn.matte = drawn.matte * zone.lies
-    strength, reason, measures = judge(person, drawn, donor, params, keeps_hair=zone is not None)
+    strength, reason, measures = judge(person, drawn, donor, params, keeps_hair=zone is not None and part == "fringe")
     if strength <= 0.0:
         return Transplanted(_unchanged(detail, reason).edited, 0.0, reason, measures)
 
-    # What shows where the person's own hair goes (a fringe alone takes none: it lies over theirs).
+    # What shows where the person's own hair goes (a fringe alone takes none: it lies over theirs;
+    # a forehead takes theirs over the forehead only).
     base = detail.astype(np.float32) / 255.0
-    if zone is None:
+    if zone is not None and part == "fringe":
+        take, ground = np.zeros((size, size), np.float32), base
+    else:
         take = _taken(person, drawn, params)
+        if zone is not None:
+            take = take * shapes.forehead(landmarks, size)
         under = behind(person, drawn, plate, aligned.detail_to_crop, params.ground)
         ground = pyramid_blend(base, under, take, params.ground.levels)
-    else:
-        take, ground = np.zeros((size, size), np.float32), base
 
     # The donor's hair over it, relit and coloured.
     hair = _hair_color(person, drawn, color, target, reference, params.light)
