@@ -59,6 +59,8 @@ class FitParams:
             that the person's hair surely covers and the donor's does not (it would have to be
             taken off the face).
         yaw: degrees between the person's and the donor's yaw.
+        reference_yaw: ... for a reference photo's hair (a donor in no bank), which the customer
+            chose: the bank has a donor nearer the person's pose to offer, a reference has not.
         folds: the share of the warp's pixels where it folds (a donor face that does not fit).
         veil: the donor's matte over the person's eyes-nose-mouth hull below the eyes' middle (a
             side fringe across an eye: it would be cut off there).
@@ -67,6 +69,7 @@ class FitParams:
     eyes: tuple[float, float] = (0.35, 0.55)
     cheeks: tuple[float, float] = (0.06, 0.12)
     yaw: tuple[float, float] = (14.0, 24.0)
+    reference_yaw: tuple[float, float] = (24.0, 36.0)
     folds: tuple[float, float] = (0.002, 0.01)
     veil: tuple[float, float] = (0.15, 0.3)
 
@@ -123,7 +126,8 @@ class Transplanted:
 
 def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate | None = None,
                color: str = "donor", target: np.ndarray | None = None, reference: np.ndarray | None = None,
-               part: str = "all", params: TransplantParams = TransplantParams()) -> Transplanted:
+               part: str = "all", still: bool = False, params: TransplantParams = TransplantParams()
+               ) -> Transplanted:
     """Draws ``donor``'s hair on the person of ``aligned``.
 
     Args:
@@ -139,6 +143,8 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
             none), ``fringe`` (only its fringe, over the person's own hair, which stays) or
             ``forehead`` (the person's own fringe taken away, the donor's hairline drawn there,
             the rest of their hair kept); where they have no hair over the fringe's root, all.
+        still: a photo: drawn wholly or not at all (half faded, a head of hair is a ghost; in
+            video the fade follows a head turning away or a hand coming up).
 
     Returns:
         ``Transplanted``: the drawing, its strength and the reason it faded.
@@ -162,6 +168,9 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
     if zone is not None:
         drawn.matte = drawn.matte * zone.lies
     strength, reason, measures = judge(person, drawn, donor, params, keeps_hair=zone is not None and part == "fringe")
+    if still:
+        strength = float(strength >= 0.5)
+        reason = "" if strength else reason
     if strength <= 0.0:
         return Transplanted(_unchanged(detail, reason).edited, 0.0, reason, measures)
 
@@ -257,7 +266,7 @@ def judge(person: Person, drawn: Drawn, donor: Donor, params: TransplantParams, 
     measures = {"eyes": covered, "cheeks": cheeks, "yaw": turn, "folds": folds, "veil": veil}
     fit = params.fit
     reasons = (("hair over the eyes", covered, fit.eyes), ("hair over the cheeks", cheeks, fit.cheeks),
-               ("head turned too far from the donor's", turn, fit.yaw),
+               ("head turned too far from the donor's", turn, fit.yaw if donor.index >= 0 else fit.reference_yaw),
                ("the donor's face does not fit", folds, fit.folds),
                ("the donor's hair lies over its face", veil, fit.veil))
     strength, reason = 1.0, ""
@@ -330,5 +339,5 @@ class Transplant(Effect):
     def draw(self, scene: Scene) -> EditedFace:
         plan = scene.plan
         drawn = transplant(scene.aligned, plan.donor, scene.plate, color=plan.paint, part=plan.part,
-                           params=self.params)
+                           still=not scene.video, params=self.params)
         return dataclasses.replace(drawn.edited, note=drawn.reason or plan.note)

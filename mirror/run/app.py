@@ -21,7 +21,7 @@ from mirror.backends import create_backend, load_model_files
 from mirror.render.compositor import Compositor
 from mirror.edit.attributes import Classifier
 from mirror.edit.choice import DonorChooser
-from mirror.edit.editor import HairEditor, to_tensor
+from mirror.edit.editor import HAT, HairEditor, to_tensor
 from mirror.edit.reference import donor_of
 from mirror.errors import MirrorError
 from mirror.face.filters import HeadFilter
@@ -156,7 +156,7 @@ class Pipeline:
         the person, in its colour (the photo is its own donor).
 
         Raises:
-            MirrorError: if the photo is unreadable or shows no face.
+            MirrorError: if the photo is unreadable, shows no face, or its hair is under a hat.
         """
         image = read_image(path)
         with FaceTracker(static=True) as tracker:
@@ -168,8 +168,10 @@ class Pipeline:
         name = os.path.basename(path)
         masks = self.segmenter.predict((aligned.crop.astype(np.float32) / 255.0).transpose(2, 0, 1)[None])[0]
         aligned.hair, aligned.person = masks[HAIR], masks[PERSON]
-        bald = (self.classifier is not None and
-                self.classifier.predict_crops(aligned.crop[None])[0, self.classifier.column("Bald")] > 0.5)
+        judged = None if self.classifier is None else self.classifier.predict_crops(aligned.crop[None])[0]
+        if judged is not None and judged[self.classifier.column("Wearing_Hat")] > HAT:
+            raise MirrorError(f"the hair in the reference photo {path} is under a hat")
+        bald = judged is not None and judged[self.classifier.column("Bald")] > 0.5
         return self.styles.reference(name, donor_of(aligned, name, latent, bald=bald))
 
     def close(self) -> None:
