@@ -303,11 +303,13 @@ def _mirrored_landmarks(landmarks, side, chooser):
     return _mirror_points(landmarks, side, chooser.bank.mirror_order)
 
 
-def test_colour_choices_are_checked(people, donors):
+def test_colour_and_part_choices_are_checked(people, donors):
     aligned = people[SHORT][1]
     assert COLORS == ("donor", "own", "target")
     with pytest.raises(ValueError):
         transplant(aligned, donors[CROP], color="purple")
+    with pytest.raises(ValueError, match="part must be one of"):
+        transplant(aligned, donors[CROP], part="sideburns")
     with pytest.raises(ValueError):
         transplant(aligned, donors[CROP], color="target")
     target = np.float32([[30.0, 10.0, 15.0], [8.0, 3.0, 4.0]])

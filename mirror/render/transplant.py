@@ -153,6 +153,8 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
         raise ValueError(f"color must be one of {COLORS}, got {color!r}")
     if color == "target" and target is None:
         raise ValueError("color 'target' needs a target (2, 3) CIELAB mean and spread")
+    if part not in PARTS:
+        raise ValueError(f"part must be one of {PARTS}, got {part!r}")
     if aligned.detail is None or aligned.hair is None or aligned.person is None:
         raise ValueError("transplant needs an aligned face with its detail crop and hair and person masks")
     detail = aligned.detail
@@ -162,8 +164,6 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
     landmarks = aligned.landmarks * aligned.scale
     person = Person.of(aligned, landmarks)
     drawn = Drawn.of(person, donor, params.layers, params.warp, params.light)
-    if part not in PARTS:
-        raise ValueError(f"part must be one of {PARTS}, got {part!r}")
     zone = _fringe(person, params) if part != "all" else None
     if zone is not None:
         drawn.matte = drawn.matte * zone.lies

@@ -65,8 +65,12 @@ class _Shown(NamedTuple):
 def moved(then: AlignedFace, now: AlignedFace) -> float:
     """How far the head has moved in the crop from ``then`` to ``now``: the mean distance of its
     HEAD_POINTS, as a share of the crop's side."""
-    distance = np.linalg.norm(now.landmarks[HEAD_POINTS, :2] - then.landmarks[HEAD_POINTS, :2], axis=1)
-    return float(distance.mean()) / now.crop.shape[0]
+    return _apart(then.landmarks[HEAD_POINTS, :2], now.landmarks[HEAD_POINTS, :2], now.crop.shape[0])
+
+
+def _apart(points: np.ndarray, others: np.ndarray, size: int) -> float:
+    """The mean distance of two sets of points, as a share of ``size``."""
+    return float(np.linalg.norm(others - points, axis=1).mean()) / size
 
 
 def stale(then: AlignedFace, then_ms: int, now: AlignedFace, now_ms: int) -> bool:
@@ -94,7 +98,7 @@ def refit(then: AlignedFace, now: AlignedFace, image: np.ndarray) -> AlignedFace
         return None
     move = similarity_matrix(now.landmarks[HEAD_POINTS, :2], then.landmarks[HEAD_POINTS, :2])
     points = transform_points(now.landmarks[HEAD_POINTS, :2], move)
-    if np.linalg.norm(points - then.landmarks[HEAD_POINTS, :2], axis=1).mean() >= CARRY_REACH * now.crop.shape[0]:
+    if _apart(then.landmarks[HEAD_POINTS, :2], points, now.crop.shape[0]) >= CARRY_REACH:
         return None
     return recut(image, now, move)
 
