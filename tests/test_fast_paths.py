@@ -148,11 +148,11 @@ def test_recolouring_the_masks_pixels_alone_is_the_whole_boxs_recolouring_on_the
 
     params = RecolorParams()
     for name, _, aligned in faces:
-        own, skin, crop_lab = measure_colors(aligned, Memory(), False, params.color, params.matte, params.masks)
+        own, skin = measure_colors(aligned, Memory(), False, params.color, params.matte, params.masks)
         plan = pipeline.editor.edit(aligned, pipeline.styles.get(style))
         table = color_table(own, scene_target(plan.color, plan.skin, skin, params.color), plan.amount, warm=True,
                             skin=skin, params=params.color)
-        mask, box, mixed, _, _ = shaped_mask(aligned, own, crop_lab, skin, style == "black", params)
+        mask, box, mixed, _, _ = shaped_mask(aligned, own, skin, style == "black", params)
         lent = pipeline.renderer.textures.detail_at(0, mask.shape[0])[box]
         strands = functools.partial(lighten, detail_spread=4.0, spread=float(plan.color[1, 0]), gain=0.8)
         fast = recolor_box(aligned.detail, table, mask, box, mixed, strands, lent).crop

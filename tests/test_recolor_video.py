@@ -19,7 +19,7 @@ from mirror.types import AlignedFace, Frame
 
 
 @pytest.mark.engines
-def test_video_makes_recolouring_masks_off_the_frames_path_and_carries_them_two_frames(pipeline, faces):
+def test_video_makes_recolouring_masks_off_the_frames_path_and_carries_them_over_the_next_frames(pipeline, faces):
     _, image, astronaut = faces[1]
     # Another head of hair (Grace Hopper's is under her cap): the astronaut mirrored.
     other = pipeline.track(Frame(0, 0, np.ascontiguousarray(image[:, ::-1])))[1]
@@ -34,10 +34,11 @@ def test_video_makes_recolouring_masks_off_the_frames_path_and_carries_them_two_
     fresh = HairRenderer().render(astronaut, plan(astronaut, blond)).hair_mask
     video = HairRenderer(video=True)
     first = video.render(other, plan(other, blond)).hair_mask
-    # The frame right after reuses the mask (the segmenter's rate), only re-measuring each pixel's
-    # share of hair (``remix``), and has one made from its own crop on the worker thread, which the
-    # next two frames use.
-    carried = video.render(astronaut, plan(astronaut, blond)).hair_mask
+    # The frames right after reuse the mask (the segmenter's rate), only re-measuring each pixel's
+    # share of hair (``remix``); the last of them has one made from its own crop on the worker
+    # thread, which the frames after it use.
+    for _ in range(Recolor().params.mask_start):
+        carried = video.render(astronaut, plan(astronaut, blond)).hair_mask
     assert (carried <= first + 1e-6).all() and np.abs(carried - fresh).mean() > 0.15 * fresh.mean()
     video.memory.next_mask.result()        # (a frame takes it once it is done: here, the next)
     own = video.render(astronaut, plan(astronaut, blond)).hair_mask
@@ -178,7 +179,7 @@ def test_in_video_a_carried_recolouring_mask_stays_on_still_hair_as_the_crop_sli
     def mask(renderer: HairRenderer, face: AlignedFace) -> np.ndarray:
         lab = to_lab(face.crop)
         own = own_color(lab, face.hair)
-        return _video_mask(face, own, lab, None, False, renderer.memory, RecolorParams())[0]
+        return _video_mask(face, own, None, False, renderer.memory, RecolorParams())[0]
 
     for by, stays in ((0.7, True), (3.0 * RecolorParams().fast_head * size, False)):
         renderer = HairRenderer(video=True)
@@ -193,6 +194,32 @@ def test_in_video_a_carried_recolouring_mask_stays_on_still_hair_as_the_crop_sli
             assert np.abs(used - still).mean() < 0.01
         else:   # made again on this frame, on the model's crop
             assert np.abs(used - made).mean() < 0.3 * np.abs(mask(HairRenderer(video=True), aligned) - made).mean()
+
+
+@pytest.mark.engines
+def test_in_video_a_recolourings_reach_past_the_crop_is_carried_with_its_mask(pipeline):
+    """Long hair the crop cuts: the recolouring's reach past the crop is made with the mask (on
+    the worker's frame) and, on the frames that carry the mask, lies where the hair lay on the
+    frame, as the mask does."""
+    frame = pipeline.track(Frame(0, 0, clip_frame("d3.mp4", 0)))[1]
+    size, scale = frame.crop.shape[0], frame.scale
+    by = 0.8 * RecolorParams().carried_still[0] * size         # the crop slides, the head is still
+
+    def shifted(image: np.ndarray, factor: int) -> np.ndarray:
+        matrix = np.float64([[1, 0, -by * factor], [0, 1, 0]])
+        return cv2.warpAffine(image, matrix, image.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    slid = dataclasses.replace(frame, to_crop=frame.to_crop - np.float64([[0, 0, by], [0, 0, 0]]),
+                               crop=shifted(frame.crop, 1), detail=shifted(frame.detail, scale),
+                               hair=shifted(frame.hair, 1), person=shifted(frame.person, 1),
+                               outer=shifted(frame.outer, 1))
+    own = own_color(to_lab(frame.crop), frame.hair)
+    video = HairRenderer(video=True)
+    made = _video_mask(frame, own, None, False, video.memory, RecolorParams())[3]
+    assert made is not None and made.mask.max() > 0.5           # the hair goes on past the crop
+    carried = _video_mask(slid, own, None, False, video.memory, RecolorParams())[3]
+    where_it_lay = shifted(made.mask, 1)
+    assert np.abs(carried.mask - where_it_lay).mean() < 0.25 * np.abs(made.mask - where_it_lay).mean()
 
 
 def test_a_frame_does_not_wait_for_a_late_mask_while_its_own_may_serve_one_more_frame(pipeline, faces):
@@ -210,7 +237,8 @@ def test_a_frame_does_not_wait_for_a_late_mask_while_its_own_may_serve_one_more_
     worker = memory_module.mask_worker()
     video = HairRenderer(video=True)
     video.render(astronaut, plan)                       # made on the frame
-    video.render(astronaut, plan)                       # carried; the next one asked for
+    for _ in range(Recolor().params.mask_start):
+        video.render(astronaut, plan)                   # carried; at last the next one asked for
     worker.submit(gate.wait)                            # ... the worker is then busy elsewhere
     made = video.memory.next_mask
     release = threading.Timer(3.0, gate.set)            # (a frame that waited would wait this long)

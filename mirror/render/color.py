@@ -81,15 +81,24 @@ def own_color(lab: np.ndarray, hair: np.ndarray, params: ColorParams = ColorPara
     the standard deviation for a normal spread) of the sure hair (``hair`` (H, W) probability
     above hair_sure), or None with too little of it. Robust: skin and wall pixels at a loose
     mask's edge neither shift it nor widen it."""
-    pixels = lab[hair > params.hair_sure]
+    return pixels_color(lab[hair > params.hair_sure], params)
+
+
+def pixels_color(pixels: np.ndarray, params: ColorParams = ColorParams()) -> np.ndarray | None:
+    """``own_color`` of (N, 3) CIELAB pixels: of ``color_sample`` of them (``sampled``)."""
     if len(pixels) < 4:
         return None
-    # Channels as rows, and an even sample of at most color_sample pixels: a median is no better
-    # for more, and costs a few ms a frame on a whole head of hair.
-    pixels = np.ascontiguousarray(pixels[::max(1, len(pixels) // params.color_sample)].T)
+    pixels = np.ascontiguousarray(sampled(pixels, params.color_sample).T)     # (channels as rows)
     median = np.median(pixels, axis=1)
     spread = 1.4826 * np.median(np.abs(pixels - median[:, None]), axis=1)
     return np.stack([median, np.maximum(spread, 1.0)]).astype(np.float32)
+
+
+def sampled(pixels: np.ndarray, count: int) -> np.ndarray:
+    """An even sample of at most about ``count`` of ``pixels`` (N, ...) (fewer than 2 ``count``;
+    a sample of a sample is the same): a median is no better for more, and costs a few ms a frame
+    on a whole head of hair."""
+    return pixels[::max(1, len(pixels) // count)]
 
 
 def move(own: np.ndarray, target: np.ndarray, amount: float = 1.0, warm: bool = False,

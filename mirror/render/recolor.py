@@ -7,8 +7,8 @@ highlights) is kept and stretched to the target's spread, its mean moved to the 
 (``mirror.render.color``). Where a pixel mixes hair and skin or wall, only the hair's share of it
 moves (``mirror.render.matte``). Nothing outside the hair mask changes. Hair the crop cuts is
 followed past it (``mirror.render.beyond``); hair too flat to carry strands made lighter borrows a
-donor's (``mirror.render.texture_bank``). In video the mask is made off the frame's path and
-carried over the next frames where the hair lay.
+donor's (``mirror.render.texture_bank``). In video the mask and its reach past the crop are made
+off the frame's path and carried over the next frames where the hair lay.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import numpy as np
 from mirror.face.regions import edge_margin, edit_limit, eyes, face_interior, face_oval, hair_reach
 from mirror.render.base import Effect, Scene, unchanged
 from mirror.render.beyond import BeyondParams, at_edges, edges_shown, fade_cut, recolored_beyond, wall_contrast
-from mirror.render.color import ColorParams, color_table, move, near_hair, own_color, scene_target
+from mirror.render.color import ColorParams, color_table, move, near_hair, pixels_color, sampled, scene_target
 from mirror.render.colortable import recolor_box
 from mirror.render.imaging import kernel_width, nonzero_box, wide_blur
 from mirror.render.lab import to_lab
@@ -30,7 +30,7 @@ from mirror.render.masks import MaskParams, dense_hair, editable, hair_mask, han
 from mirror.render.matte import Mix, MatteParams, hair_matte, remix, shadow_on_wall, skin_beside
 from mirror.render.memory import IDENTITY, Memory, Seen, crop_move, follow, mask_worker, middle_move, then, warped
 from mirror.render.texture_bank import lighten
-from mirror.types import AlignedFace, EditedFace
+from mirror.types import AlignedFace, Beyond, EditedFace
 
 
 @dataclass(frozen=True)
@@ -80,10 +80,13 @@ class RecolorParams:
     carried_still: tuple[float, float] = (0.008, 0.016)
     # ... and a crop moving this much a frame is a head moving fast: its mask is made on the frame
     fast_head: float = 0.008
+    # The worker thread starts on the next mask once the one in use has served this many frames
+    # (the mask is the costliest part of a recolouring; the frames between carry and remix it)
+    mask_start: int = 2
     # A mask made on the worker thread is taken as soon as it is done; the one in use serves at
     # most this many frames (then the frame waits for the next): a frame never waits on a busy
     # machine's background thread while its mask is at most a frame older than usual.
-    mask_frames: int = 3
+    mask_frames: int = 4
     # With less of the crop than this seen as wall (off person and hair), or a wall whose colour
     # cannot be told from the hair's (``BeyondParams.beyond_contrast``), ...
     wall_scarce: float = 0.1
@@ -94,14 +97,14 @@ class RecolorParams:
 
 
 def measure_colors(aligned: AlignedFace, memory: Memory, video: bool, color: ColorParams, matte: MatteParams,
-                   masks: MaskParams) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray]:
-    """(the hair's own colour (2, 3) or None, the face's skin colour (3,) or None, the crop in
-    CIELAB): the colours a recolouring moves from, followed over a video's frames (and kept in
-    ``memory``)."""
-    crop_lab = to_lab(aligned.crop)
-    own = own_color(crop_lab, aligned.hair, color)
+                   masks: MaskParams) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(the hair's own colour (2, 3) or None, the face's skin colour (3,) or None): the colours a
+    recolouring moves from, followed over a video's frames (and kept in ``memory``). Only the
+    pixels sampled are taken to CIELAB."""
+    lab = lambda pixels: to_lab(pixels[None])[0]
+    own = pixels_color(lab(sampled(aligned.crop[aligned.hair > color.hair_sure], color.color_sample)), color)
     interior = face_interior(aligned.landmarks, aligned.crop.shape[0])
-    skin = np.median(crop_lab[interior][::4], axis=0) if interior.any() else None
+    skin = np.median(lab(aligned.crop[interior][::4]), axis=0) if interior.any() else None
     # A bald head's lit rim, which the segmenter takes for hair (0.8-0.9), is not hair to
     # recolour: skin-coloured "hair" (within mix_contrast[0] of the skin) with hardly any of it
     # dense (under bare_rim of the crop: made black, it wore a black arc).
@@ -112,7 +115,7 @@ def measure_colors(aligned: AlignedFace, memory: Memory, video: bool, color: Col
         own = follow(memory.own_color, own, color.color_rate)
         skin = follow(memory.skin, skin, color.color_rate)
     memory.own_color, memory.skin = own, skin
-    return own, skin, crop_lab
+    return own, skin
 
 
 class Recolor(Effect):
@@ -123,7 +126,7 @@ class Recolor(Effect):
 
     def draw(self, scene: Scene) -> EditedFace:
         params, aligned, plan, memory = self.params, scene.aligned, scene.plan, scene.memory
-        own, skin, crop_lab = measure_colors(aligned, memory, scene.video, params.color, params.matte, params.masks)
+        own, skin = measure_colors(aligned, memory, scene.video, params.color, params.matte, params.masks)
         if own is None:
             return unchanged(scene)
         size = aligned.detail.shape[0]
@@ -132,9 +135,9 @@ class Recolor(Effect):
         shift = float(move(own, target, plan.amount, params=params.color)[0][0] - own[0, 0])    # in L* (which warmth leaves)
         darker = shift < -params.darker
         if scene.video:
-            mask, box, mixed, trust = _video_mask(aligned, own, crop_lab, skin, darker, memory, params)
+            mask, box, mixed, reach = _video_mask(aligned, own, skin, darker, memory, params)
         else:
-            mask, box, mixed, _, trust = shaped_mask(aligned, own, crop_lab, skin, darker, params)
+            mask, box, mixed, _, reach = made_mask(aligned, own, skin, darker, params)
         if box is None:
             return unchanged(scene)
         # Hair made lighter shows strands a dark photo hid; hair made darker hides them anyway.
@@ -142,7 +145,8 @@ class Recolor(Effect):
         strands = lent = None
         if scene.textures is not None and lighter > 0:
             textures = scene.textures
-            memory.donor = textures.pick(mask, memory.donor if scene.video else None, lightness=crop_lab[..., 0])
+            memory.donor = textures.pick(mask, memory.donor if scene.video else None,
+                                         lightness=to_lab(aligned.crop)[..., 0])
             lent = textures.detail_at(memory.donor, size)
             if scene.video:
                 # (placed on the hair, which the crop slides over as the face moves in it, and
@@ -155,17 +159,16 @@ class Recolor(Effect):
             strands = functools.partial(lighten, detail_spread=float(textures.spread[memory.donor]),
                                         spread=float(target[1, 0]), gain=params.lend_gain * lighter)
         edited = recolor_box(aligned.detail, table, mask, box, mixed, strands, lent)
-        return dataclasses.replace(edited, beyond=recolored_beyond(aligned, mask, own, table, trust, params.beyond, params.color))
+        return dataclasses.replace(edited, beyond=None if reach is None else dataclasses.replace(reach, table=table))
 
 
 
-def shaped_mask(aligned: AlignedFace, own: np.ndarray, crop_lab: np.ndarray, skin: np.ndarray | None, darker: bool,
+def shaped_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, darker: bool,
                 params: RecolorParams) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray, Mix | None, float | None]:
     """``recolor_mask``'s (mask, box, mixed, mix) with the mask held within the head's reach and
     faded before the crop's edges where colour cannot tell the hair from the wall (``shape``),
     and the ``wall_contrast`` measured for it (or None: not needed)."""
-    mask, box, mixed, mix = recolor_mask(aligned, aligned.detail.astype(np.float32) / 255.0, own, crop_lab, skin,
-                                         darker, params)
+    mask, box, mixed, mix = recolor_mask(aligned, aligned.detail.astype(np.float32) / 255.0, own, skin, darker, params)
     if box is None:
         return mask, box, mixed, mix, None
     mask, trust = shape(aligned, mask, own, params)
@@ -203,12 +206,24 @@ def shape(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, params: Recol
     return mask, trust
 
 
-def _video_mask(aligned: AlignedFace, own: np.ndarray, crop_lab: np.ndarray, skin: np.ndarray | None, darker: bool,
-                memory: Memory, params: RecolorParams) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray, float | None]:
-    """``shaped_mask``'s (mask, box, mixed, trust) in video, off the frame's path: a mask made
-    (and shaped) from one frame's crop on the worker thread serves the next two frames (three
-    while the worker is late: ``mask_frames``), each pixel's share of hair measured again on the
-    frame it is used on (``remix``). The first frame of a face or a style (or of hair made darker
+def made_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, darker: bool,
+              params: RecolorParams
+              ) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray, Mix | None, Beyond | None]:
+    """``shaped_mask``'s (mask, box, mixed, mix) and the mask's reach past the crop
+    (``recolored_beyond``'s, without its table) or None: all of a recolouring that a video makes
+    on one frame (on the worker thread) and carries over the next."""
+    mask, box, mixed, mix, trust = shaped_mask(aligned, own, skin, darker, params)
+    reach = None if box is None else recolored_beyond(aligned, mask, own, None, trust, params.beyond, params.color)
+    return mask, box, mixed, mix, reach
+
+
+def _video_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, darker: bool,
+                memory: Memory, params: RecolorParams
+                ) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray, Beyond | None]:
+    """``made_mask``'s (mask, box, mixed, reach) in video, off the frame's path: a mask made
+    (and shaped) from one frame's crop on the worker thread serves the frames after it until the
+    next is done (``mask_start``, ``mask_frames``), each pixel's share of hair measured again on
+    the frame it is used on (``remix``). The first frame of a face or a style (or of hair made darker
     after lighter) makes its own; so does a frame of a head moving fast (``_quick_mask``)."""
     last, memory.last_crop = memory.last_crop, aligned.to_crop
     made = memory.next_mask
@@ -218,27 +233,27 @@ def _video_mask(aligned: AlignedFace, own: np.ndarray, crop_lab: np.ndarray, ski
     fresh = (memory.color_mask is None or memory.color_mask[0].shape != aligned.detail.shape[:2]
              or darker != memory.mask_darker)
     if fresh:
-        memory.color_mask, memory.mask_uses = shaped_mask(aligned, own, crop_lab, skin, darker, params), 0
+        memory.color_mask, memory.mask_uses = made_mask(aligned, own, skin, darker, params), 0
         memory.mask_from, memory.next_mask = aligned.to_crop, None
-    elif memory.mask_uses > 0 and memory.next_mask is None:
-        memory.next_mask = mask_worker().submit(shaped_mask, aligned, own, crop_lab, skin, darker, params)
+    elif memory.mask_uses >= params.mask_start and memory.next_mask is None:
+        memory.next_mask = mask_worker().submit(made_mask, aligned, own, skin, darker, params)
         memory.next_from = aligned.to_crop
     memory.mask_uses += 1
     memory.mask_darker = darker
-    mask, box, mixed, mix, trust = memory.color_mask
+    mask, box, mixed, mix, reach = memory.color_mask
     if fresh or box is None:
-        return mask, box, mixed, trust
+        return mask, box, mixed, reach
     size = aligned.crop.shape[0]
     if last is not None and crop_move(last, aligned.to_crop, size)[1] >= params.fast_head * size:
         # A head moving fast: turning, it leaves the hair's old place, and a mask carried there
         # painted the forehead and the wall (a pale crescent, an olive band). (Judged frame by
         # frame: a head gliding steadily has each frame's mask made alike; judged on the carried
         # mask's age, every other one was made, and its edge shimmered.)
-        mask, box, mixed = _quick_mask(aligned, own, crop_lab, skin, darker, params)
+        mask, box, mixed = _quick_mask(aligned, own, skin, darker, params)
         if box is None:
             return mask, box, mixed, None
         mask, trust = shape(aligned, mask, own, params)
-        return mask, box, mixed, trust
+        return mask, box, mixed, recolored_beyond(aligned, mask, own, None, trust, params.beyond, params.color)
     # Made from an earlier frame's crop. The crop follows the face's landmarks, which slide
     # slowly over still hair (a smile, the eyes turning): while the crop moves slowly, the mask
     # stays where it lay on the frame; a head that moves fast takes its hair with the crop
@@ -250,21 +265,32 @@ def _video_mask(aligned: AlignedFace, own: np.ndarray, crop_lab: np.ndarray, ski
         mixed = mixed.copy()
         mask[box], mixed[box] = warped(mask[box], matrix, box), warped(mixed[box], matrix, box)
         mix = mix._replace(matte=warped(mix.matte, matrix, box))
+        if reach is not None:
+            reach = dataclasses.replace(reach, mask=_carried_outside(reach.mask, matrix, aligned.scale))
     # Where the hair has moved since all the same (a turning head) and left the mask's soft edge
     # for the wall, that edge would light up the wall (a lime halo round hair on a green
     # backdrop): the share of hair is measured again on this frame's pixels, against the colours
     # it was measured against then.
     mask[box] *= remix(mix, to_lab(aligned.detail[box]))
-    return mask, box, mixed, trust
+    return mask, box, mixed, reach
 
 
-def _quick_mask(aligned: AlignedFace, own: np.ndarray, crop_lab: np.ndarray, skin: np.ndarray | None,
+def _carried_outside(outer: np.ndarray, matrix: np.ndarray, scale: int) -> np.ndarray:
+    """A (2S, 2S) mask of the outer square (the crop in its middle) moved as ``carried``'s
+    ``matrix`` (in the ``scale`` times larger detail crop's pixels) moves the crop's."""
+    middle = outer.shape[0] / 4.0               # (the crop's corner in the outer square)
+    moved = matrix.astype(np.float64)
+    moved[:, 2] = moved[:, 2] / scale + middle - moved[:, :2].sum(axis=1) * middle
+    return cv2.warpAffine(outer, moved, outer.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _quick_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None,
                 darker: bool, params: RecolorParams) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray]:
     """``recolor_mask``'s (mask, box, mixed) made on the model's crop (``scale`` times smaller than
     the detail crop: a quarter of the cost, on the frame's path) and sized up; for a frame of a
     head moving fast, whose blur hides the finer edge."""
     small = dataclasses.replace(aligned, detail=aligned.crop)
-    mask, box, mixed, _ = recolor_mask(small, aligned.crop.astype(np.float32) / 255.0, own, crop_lab, skin, darker, params)
+    mask, box, mixed, _ = recolor_mask(small, aligned.crop.astype(np.float32) / 255.0, own, skin, darker, params)
     size, scale = aligned.detail.shape[0], aligned.scale
     mask = cv2.resize(mask, (size, size), interpolation=cv2.INTER_LINEAR)
     mixed = cv2.resize(mixed, (size, size), interpolation=cv2.INTER_LINEAR)
@@ -320,9 +346,8 @@ def _edge_ramp(size: int, fade: float) -> np.ndarray:
     return np.outer(ramp, ramp)
 
 
-def recolor_mask(aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, crop_lab: np.ndarray,
-                 skin: np.ndarray | None, darker: bool, params: RecolorParams
-                 ) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray, Mix | None]:
+def recolor_mask(aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, skin: np.ndarray | None, darker: bool,
+                 params: RecolorParams) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray, Mix | None]:
     """((R, R) float32 mask, its box or None when empty, (R, R) float32 ``recolor``'s
     ``mixed``, ``hair_matte``'s ``Mix`` over the box or None): where and how much a
     recolouring of hair of colour ``own`` applies: the hair mask reached a little beyond its
