@@ -252,8 +252,9 @@ def _video_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, 
         mask, box, mixed = _quick_mask(aligned, own, skin, darker, params)
         if box is None:
             return mask, box, mixed, None
-        mask, trust = shape(aligned, mask, own, params)
-        return mask, box, mixed, recolored_beyond(aligned, mask, own, None, trust, params.beyond, params.color)
+        # (the reach past the crop made with the last mask moves with the crop: the hair past it
+        # goes where the head goes)
+        return shape(aligned, mask, own, params)[0], box, mixed, reach
     # Made from an earlier frame's crop. The crop follows the face's landmarks, which slide
     # slowly over still hair (a smile, the eyes turning): while the crop moves slowly, the mask
     # stays where it lay on the frame; a head that moves fast takes its hair with the crop
