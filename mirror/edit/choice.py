@@ -8,7 +8,8 @@ a video's frames keep the donor chosen, so the hair does not change from frame t
 chooser keeps those donors, decoded and mirrored as drawn, until the person changes (``reset``):
 the memory of the person's styles only, and no donor copied again on every frame. It is
 the ``choice``-th nearest donor that has the style (``DonorBank.ranked``) to the person's latent
-moved along the style, their head's pose, face outline, skin tone, sex and glasses, in the nearer
+moved along the style, their head's pose, face outline, skin tone, sex and glasses (and their
+hair's lightness, when the donor's hair is drawn in its colour), in the nearer
 of its two orientations (its photo as it is, or mirrored). A reference photo's donor is mirrored
 when the person's head is turned the other way (``orient``).
 """
@@ -23,6 +24,7 @@ from mirror.edit.attributes import Classifier
 from mirror.edit.donors import DonorBank, DonorQuery, mirror_donor, mirror_order
 from mirror.face.warp import crop_yaw
 from mirror.edit.styles import Style
+from mirror.render.color import own_color
 from mirror.render.lab import to_lab
 from mirror.render.scalp import skin_sample
 from mirror.types import AlignedFace, Donor
@@ -80,9 +82,11 @@ class DonorChooser:
         if key not in self._chosen:
             lab = to_lab(aligned.crop)
             skin = skin_sample(lab, aligned.landmarks, aligned.hair)
+            own = own_color(lab, aligned.hair) if style.paint == "own" else None
             query = DonorQuery(latent=latent(), want=style.want, pose=aligned.pose, landmarks=aligned.landmarks,
                                side=aligned.crop.shape[0], skin_color=lab[skin].mean(0) if skin.any() else None,
-                               male=self.attribute(aligned, "Male"), glasses=self.attribute(aligned, "Eyeglasses"))
+                               male=self.attribute(aligned, "Male"), glasses=self.attribute(aligned, "Eyeglasses"),
+                               hair_light=None if own is None else float(own[0, 0]))
             rows = self.bank.ranked(query)
             if not len(rows):
                 return None, f"no donor shows {style.want}"

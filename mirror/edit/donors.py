@@ -72,6 +72,9 @@ class DonorWeights:
     cut: float = 1.0            # hair the donor's photo cuts off above its chin (``cuts``) ...
     cut_scale: float = 0.5      # ... as a share of its crop's side (the median: 0.53): drawn where the person's frame
     #                             goes on, it ends in a straight line
+    hair: float = 1.0           # the hair's lightness, when the donor's is drawn in the person's colour: black
+    #                             hair has too few shades to map onto blond ones, and came out a flat patch
+    hair_scale: float = 15.0    # ... L* (the median between two donors: 15)
 
 
 @dataclass
@@ -89,6 +92,8 @@ class DonorQuery:
             Male); the latent alone tells it badly (its 15 nearest donors' majority is right for
             69 % of them).
         glasses: how sure it is that the person wears glasses, in [0, 1].
+        hair_light: the L* of the person's hair, when the donor's is drawn in its colour (None:
+            the donor's own colour is drawn).
     """
 
     latent: np.ndarray | None = None
@@ -99,6 +104,7 @@ class DonorQuery:
     skin_color: np.ndarray | None = None
     male: float | None = None
     glasses: float | None = None
+    hair_light: float | None = None
 
 
 def _attribute(name: str, sign: int = 1) -> Callable[["DonorBank"], np.ndarray]:
@@ -355,6 +361,8 @@ class DonorBank:
             total += w.glasses * (1.0 - float(query.glasses)) * (self.attribute("Eyeglasses") > 0)
         if w.cut:
             total += w.cut * self.cuts / w.cut_scale
+        if query.hair_light is not None and w.hair:
+            total += w.hair * np.abs(self.hair_colors[:, 0] - float(query.hair_light)) / w.hair_scale
         total[~self.having(query.want)] = np.inf
         return total
 
