@@ -361,6 +361,7 @@ def test_a_fringe_or_forehead_alone_keeps_the_persons_own_hair_and_draws_over_th
         landmarks, size = aligned.landmarks * aligned.scale, aligned.detail.shape[0]
         zone = shapes.fringe(landmarks, size)
         assert zone.root.any() and (zone.lies[zone.root] > 0).all() and (zone.lies[zone.root] < 1).any()
+        assert zone.lies[int(landmarks[1, 1]):].max() == 0.0     # it ends above the nose's tip: no locks down the cheeks
         outside = cv2.erode((zone.lies == 0.0).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0   # (off its soft edge)
         assert fringe.edited.replace[outside].max() < 1.0 / 255, person
         assert whole.edited.replace[outside].max() > 0.5, person           # (the whole one drew there)

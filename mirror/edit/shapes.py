@@ -135,16 +135,22 @@ class Fringe(NamedTuple):
     root: np.ndarray     # bool: that hair, which it grows from
 
 
-def fringe(landmarks: np.ndarray, size: int, root: tuple[float, float] = (0.1, 0.4)) -> Fringe:
+def fringe(landmarks: np.ndarray, size: int, root: tuple[float, float] = (0.1, 0.4),
+           ends: tuple[float, float] = (0.1, 0.25)) -> Fringe:
     """Where a fringe lies, between the temples and down from its root in the hair above the
     hairline (``root``: from that far above the hairline, in skull heights, to the first), so it
-    grows out of the hair there."""
+    grows out of the hair there, to the eyes (``ends``: wholly to that far below the brows, in
+    skull heights, fading out by the second; the eyes lie about 0.1 below them): a donor's long
+    locks beside its face are not its fringe, and hung down a person's cheeks to the jaw."""
     g = _geometry(landmarks, size)
     rows = np.arange(size, dtype=np.float32)[:, None]
     near, far = g["top"] - root[0] * g["height"], g["top"] - root[1] * g["height"]
     grows = _smooth(np.clip((rows - far[None, :]) / np.maximum(near - far, 1.0)[None, :], 0.0, 1.0))
+    stops = _smooth(np.clip((g["brow"][None, :] + ends[1] * g["height"] - rows) / ((ends[1] - ends[0]) * g["height"]),
+                            0.0, 1.0))
     sides = _sides(g["u"], 1.0)[None, :]
-    return Fringe((grows * sides).astype(np.float32), (rows >= far[None, :]) & (rows <= near[None, :]) & (sides >= 1.0))
+    return Fringe((grows * stops * sides).astype(np.float32),
+                  (rows >= far[None, :]) & (rows <= near[None, :]) & (sides >= 1.0))
 
 
 def region(style: str, landmarks: np.ndarray, size: int, amount: float) -> np.ndarray:
