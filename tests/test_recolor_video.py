@@ -222,6 +222,29 @@ def test_in_video_a_recolourings_reach_past_the_crop_is_carried_with_its_mask(pi
     assert np.abs(carried.mask - where_it_lay).mean() < 0.25 * np.abs(made.mask - where_it_lay).mean()
 
 
+@pytest.mark.engines
+def test_the_next_mask_waits_until_the_frame_that_asked_for_it_is_composed(pipeline, faces):
+    """The worker starts on the next mask only once the frame that asked for it is composed
+    (``HairRenderer.composed``): started beside the frame's own drawing, it slowed that frame."""
+    import time
+
+    _, _, astronaut = faces[1]
+    plan = pipeline.editor.edit(astronaut, pipeline.styles.get("blond"), 1.0)
+    params = dataclasses.replace(RecolorParams(), mask_hold=30.0)
+    video = HairRenderer(video=True, effects={"color": Recolor(params)})
+    for _ in range(params.mask_start + 1):
+        video.render(astronaut, plan)                   # made on the first frame; the last asks for the next
+    asked = video.memory.next_mask
+    assert asked is not None
+    time.sleep(0.5)
+    assert not asked.done()                             # held while the frame is not composed
+    video.composed(faces[0][2])                         # (another frame's composition does not start it)
+    time.sleep(0.2)
+    assert not asked.done()
+    video.composed(astronaut)
+    assert asked.result(timeout=20.0)[1] is not None    # then it is made
+
+
 def test_a_frame_does_not_wait_for_a_late_mask_while_its_own_may_serve_one_more_frame(pipeline, faces):
     """A busy machine starves the mask's worker thread: the frame goes on with the mask in use
     (one frame older) instead of waiting for it, and waits only once that mask has served

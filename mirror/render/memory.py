@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
+import threading
 from dataclasses import dataclass
 
 import cv2
@@ -58,6 +59,9 @@ class Memory:
         # ... and the frame-to-crop matrices (2, 3) of the crops the two were made from.
         self.mask_from: np.ndarray | None = None
         self.next_from: np.ndarray | None = None
+        # ... held on the worker until the frame that asked for it is composed: (that frame's
+        # AlignedFace, the event set then; ``HairRenderer.composed``)
+        self.held: tuple[object, threading.Event] | None = None
         self.last_crop: np.ndarray | None = None    # the last frame's frame-to-crop matrix (the head's speed)
         self.donor: int | None = None               # the texture bank's donor lending strands
         self.capped: bool | None = None             # whether the head was under a cap (``grow``)
@@ -110,6 +114,14 @@ def warped(part: np.ndarray, matrix: np.ndarray, box: tuple[slice, slice]) -> np
     matrix = matrix.copy()
     matrix[:, 2] += matrix[:, 0] * box[1].start + matrix[:, 1] * box[0].start - (box[1].start, box[0].start)
     return cv2.warpAffine(part, matrix, part.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def held_until(composed: threading.Event, hold: float, job, *args):
+    """``job(*args)`` once ``composed`` is set or ``hold`` seconds have passed (on the worker
+    thread): work a frame asks for, started beside that frame's own drawing and compositing,
+    slowed the frame by a third (the mask's Python steps and the frame's take turns)."""
+    composed.wait(hold)
+    return job(*args)
 
 
 @functools.cache

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import threading
 from dataclasses import dataclass, field
 
 import cv2
@@ -28,7 +29,8 @@ from mirror.render.imaging import kernel_width, nonzero_box, wide_blur
 from mirror.render.lab import to_lab
 from mirror.render.masks import MaskParams, dense_hair, editable, hair_mask, hanging, sure_hair
 from mirror.render.matte import Mix, MatteParams, hair_matte, remix, shadow_on_wall, skin_beside
-from mirror.render.memory import IDENTITY, Memory, Seen, crop_move, follow, mask_worker, middle_move, then, warped
+from mirror.render.memory import (IDENTITY, Memory, Seen, crop_move, follow, held_until, mask_worker, middle_move, then,
+                                  warped)
 from mirror.render.texture_bank import lighten
 from mirror.types import AlignedFace, Beyond, EditedFace
 
@@ -87,6 +89,9 @@ class RecolorParams:
     # most this many frames (then the frame waits for the next): a frame never waits on a busy
     # machine's background thread while its mask is at most a frame older than usual.
     mask_frames: int = 4
+    # ... and starts once the frame that asked for it is composed, or at the latest this many
+    # seconds after it asked (``memory.held_until``)
+    mask_hold: float = 0.05
     # With less of the crop than this seen as wall (off person and hair), or a wall whose colour
     # cannot be told from the hair's (``BeyondParams.beyond_contrast``), ...
     wall_scarce: float = 0.1
@@ -236,7 +241,9 @@ def _video_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, 
         memory.color_mask, memory.mask_uses = made_mask(aligned, own, skin, darker, params), 0
         memory.mask_from, memory.next_mask = aligned.to_crop, None
     elif memory.mask_uses >= params.mask_start and memory.next_mask is None:
-        memory.next_mask = mask_worker().submit(made_mask, aligned, own, skin, darker, params)
+        memory.held = aligned, threading.Event()
+        memory.next_mask = mask_worker().submit(held_until, memory.held[1], params.mask_hold, made_mask, aligned,
+                                                own, skin, darker, params)
         memory.next_from = aligned.to_crop
     memory.mask_uses += 1
     memory.mask_darker = darker

@@ -64,6 +64,13 @@ class HairRenderer:
         """Forgets the person (the face was lost)."""
         self.memory.reset()
 
+    def composed(self, aligned: AlignedFace) -> None:
+        """The frame of ``aligned`` (as rendered) is composed: the work it held back for the next
+        frames starts (``Memory.held``)."""
+        held = self.memory.held
+        if held is not None and held[0] is aligned:
+            held[1].set()
+
     def render(self, aligned: AlignedFace, plan: EditPlan, plate: BackgroundPlate | None = None,
                frame: np.ndarray | None = None) -> EditedFace:
         """Draws ``plan`` on ``aligned`` (segmented, with its detail crop).

@@ -140,6 +140,7 @@ class Pipeline:
         start = time.perf_counter()
         output = self.compositor.compose(frame.image, aligned if edited.aligned is None else edited.aligned, edited)
         add_timing("composite", start)
+        self.renderer.composed(aligned)
         return output
 
     def reset(self) -> None:
