@@ -73,8 +73,9 @@ class DonorWeights:
     cut_scale: float = 0.5      # ... as a share of its crop's side (the median: 0.53): drawn where the person's frame
     #                             goes on, it ends in a straight line
     hair: float = 1.0           # the hair's lightness, when the donor's is drawn in the person's colour: black
-    #                             hair has too few shades to map onto blond ones, and came out a flat patch
-    hair_scale: float = 15.0    # ... L* (the median between two donors: 15)
+    #                             hair has too few shades to map onto blond ones, and came out a flat patch ...
+    hair_free: float = 10.0     # ... apart by more than this L* (nearer, the colour match takes it up) ...
+    hair_scale: float = 15.0    # ... in these (the median between two donors: 15)
 
 
 @dataclass
@@ -362,7 +363,8 @@ class DonorBank:
         if w.cut:
             total += w.cut * self.cuts / w.cut_scale
         if query.hair_light is not None and w.hair:
-            total += w.hair * np.abs(self.hair_colors[:, 0] - float(query.hair_light)) / w.hair_scale
+            apart = np.abs(self.hair_colors[:, 0] - float(query.hair_light))
+            total += w.hair * np.maximum(apart - w.hair_free, 0.0) / w.hair_scale
         total[~self.having(query.want)] = np.inf
         return total
 
