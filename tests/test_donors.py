@@ -202,7 +202,7 @@ def test_donors_in_glasses_come_after_those_without(bank, person):
 @pytest.mark.engines
 def test_a_donors_hair_drawn_in_the_persons_colour_is_as_light_as_theirs(bank, person):
     """A fringe drawn in the person's own colour comes from hair about as light as theirs: black
-    hair has too few shades to map onto blond ones (it came out a flat patch); within
+    hair has too few shades to map onto blond ones (a flat patch); within
     ``hair_free`` the colour match takes the difference up. Without the person's hair colour (a
     donor drawn in its own) the lightness plays no part."""
     for light in (8.0, 65.0):

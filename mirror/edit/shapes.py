@@ -141,7 +141,7 @@ def fringe(landmarks: np.ndarray, size: int, root: tuple[float, float] = (0.1, 0
     hairline (``root``: from that far above the hairline, in skull heights, to the first), so it
     grows out of the hair there, to the eyes (``ends``: wholly to that far below the brows, in
     skull heights, fading out by the second; the eyes lie about 0.1 below them): a donor's long
-    locks beside its face are not its fringe, and hung down a person's cheeks to the jaw."""
+    locks beside its face are not its fringe, and would hang down the person's cheeks."""
     g = _geometry(landmarks, size)
     rows = np.arange(size, dtype=np.float32)[:, None]
     near, far = g["top"] - root[0] * g["height"], g["top"] - root[1] * g["height"]
