@@ -119,7 +119,7 @@ def warped(part: np.ndarray, matrix: np.ndarray, box: tuple[slice, slice]) -> np
 def held_until(composed: threading.Event, hold: float, job, *args):
     """``job(*args)`` once ``composed`` is set or ``hold`` seconds have passed (on the worker
     thread): work a frame asks for, started beside that frame's own drawing and compositing,
-    slowed the frame by a third (the mask's Python steps and the frame's take turns)."""
+    slows that frame by a third (the mask's Python steps and the frame's take turns)."""
     composed.wait(hold)
     return job(*args)
 
