@@ -151,7 +151,11 @@ def test_in_video_a_new_donors_strands_fade_in(pipeline, monkeypatch):
         other = (renderer.memory.donor + 1) % len(renderer.textures.spread)    # another donor
         with monkeypatch.context() as patch:
             patch.setattr(renderer.textures, "pick", lambda *args, **kwargs: other)
+            renderer.render(aligned, plan)
+            assert renderer.memory.donor != other       # (with the mask in use, not chosen again)
+            renderer.memory.color_mask = None           # a new mask: the donor is chosen again
             second = renderer.render(aligned, plan).crop
+        assert renderer.memory.donor == other
         changes.append(np.abs(second.astype(np.float32) - first).mean())
     assert changes[0] > 1.0 and changes[1] < 0.5 * changes[0]
 

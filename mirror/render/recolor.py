@@ -150,8 +150,11 @@ class Recolor(Effect):
         strands = lent = None
         if scene.textures is not None and lighter > 0:
             textures = scene.textures
-            memory.donor = textures.pick(mask, memory.donor if scene.video else None,
-                                         lightness=to_lab(aligned.crop)[..., 0])
+            # (in video, chosen again with each new mask only: the donor in use is kept unless
+            # another fits its shape much better, and the shape is the mask's)
+            if not scene.video or memory.donor is None or memory.mask_uses == 1:
+                memory.donor = textures.pick(mask, memory.donor if scene.video else None,
+                                             lightness=to_lab(aligned.crop)[..., 0])
             lent = textures.detail_at(memory.donor, size)
             if scene.video:
                 # (placed on the hair, which the crop slides over as the face moves in it, and
