@@ -96,7 +96,7 @@ def long_hair(wall: int) -> tuple[AlignedFace, np.ndarray]:
 def test_a_recolouring_follows_long_hair_past_the_crop_but_not_onto_a_wall_of_its_colour():
     aligned, mask = long_hair(wall=200)
     own = own_color(to_lab(aligned.crop), aligned.hair)
-    reach = recolored_beyond(aligned, mask, own, color_table(own, np.float32([[75, 5, 25], [8, 3, 6]])))
+    reach = recolored_beyond(aligned, mask, own)
     assert reach is not None
     lock, wall = reach.mask[100:, 55:59], np.concatenate([reach.mask[100:, :48], reach.mask[100:, 66:]], axis=1)
     assert lock.min() > 0.9 and wall.max() < 0.05       # on down the lock, not onto the wall beside it
@@ -104,7 +104,7 @@ def test_a_recolouring_follows_long_hair_past_the_crop_but_not_onto_a_wall_of_it
     assert reach.mask[:28, 55:59].min() > 0.9 and top.max() < 0.05   # and up it past the crop's top
     assert reach.mask[40:88, 40:88].max() < 0.05        # inside the crop the crop's own recolouring holds
     aligned, mask = long_hair(wall=40)                  # a wall as dark as the hair: not followed
-    assert recolored_beyond(aligned, mask, own_color(to_lab(aligned.crop), aligned.hair), None) is None
+    assert recolored_beyond(aligned, mask, own_color(to_lab(aligned.crop), aligned.hair)) is None
 
 
 def test_a_crown_the_crop_cuts_on_a_wall_of_its_colour_is_followed_by_the_heads_outline():
@@ -125,7 +125,7 @@ def test_a_crown_the_crop_cuts_on_a_wall_of_its_colour_is_followed_by_the_heads_
     mask = cv2.resize(hair, (128, 128), interpolation=cv2.INTER_NEAREST) * edge[:, None] * edge[None, :]
     own = own_color(to_lab(aligned.crop), aligned.hair)
     assert wall_contrast(aligned, own) == 0.0
-    reach = recolored_beyond(aligned, mask, own, color_table(own, np.float32([[75, 5, 25], [8, 3, 6]])))
+    reach = recolored_beyond(aligned, mask, own)
     assert reach is not None
     assert reach.mask[26:32, 60:69].min() > 0.7                 # the crown past the crop's top
     assert reach.mask[:18].max() < 0.05                         # not above the head
@@ -148,7 +148,7 @@ def test_a_recolouring_follows_long_hair_into_the_corner_past_two_of_the_crops_e
     edge = np.clip((np.minimum(np.arange(128), 127 - np.arange(128)) + 0.5) / 5, 0, 1).astype(np.float32)
     mask = cv2.resize(hair, (128, 128), interpolation=cv2.INTER_NEAREST) * edge[:, None] * edge[None, :]
     own = own_color(to_lab(aligned.crop), aligned.hair)
-    reach = recolored_beyond(aligned, mask, own, color_table(own, np.float32([[75, 5, 25], [8, 3, 6]])))
+    reach = recolored_beyond(aligned, mask, own)
     assert reach.mask[104:, 104:].min() > 0.9                                  # the corner
     assert reach.mask[104:, 86:96].min() > 0.9 and reach.mask[40:88, 104:].min() > 0.9   # below, beside
     assert reach.mask[:, :78].max() < 0.05                                      # not the wall
@@ -157,7 +157,8 @@ def test_a_recolouring_follows_long_hair_into_the_corner_past_two_of_the_crops_e
 def test_the_compositor_recolours_the_frame_past_the_crop_through_the_reach():
     aligned, mask = long_hair(wall=200)
     own = own_color(to_lab(aligned.crop), aligned.hair)
-    reach = recolored_beyond(aligned, mask, own, color_table(own, np.float32([[75, 5, 25], [8, 3, 6]])))
+    reach = recolored_beyond(aligned, mask, own)
+    reach = dataclasses.replace(reach, table=color_table(own, np.float32([[75, 5, 25], [8, 3, 6]])))
     frame = aligned.outer
     zero = np.zeros((128, 128), np.float32)
     out = Compositor().compose(frame, aligned, EditedFace(aligned.detail, zero, zero, reach))

@@ -1,6 +1,6 @@
 """What an edit draws past the crop's edge, on the frame's own pixels (``Beyond``).
 
-    reach = recolored_beyond(aligned, mask, own, table)    # a recolouring of long hair the crop cuts
+    reach = recolored_beyond(aligned, mask, own)           # a recolouring of long hair the crop cuts
     reach = removed_beyond(aligned, loss, drawn)           # the wall where hair the crop cuts goes
 
 Hair that leaves the crop (long hair at its sides and foot, a bun or hair piled high at its top)
@@ -17,7 +17,6 @@ import numpy as np
 
 from mirror.face.regions import crown_cap, edge_margin, edge_profile, edge_strips
 from mirror.render.color import ColorParams, near_hair, own_color
-from mirror.render.colortable import ColorTable
 from mirror.render.imaging import kernel_width, nonzero_box, per_channel, with_weight
 from mirror.render.lab import SUM, to_lab
 from mirror.render.masks import MaskParams, off_person
@@ -50,8 +49,8 @@ class BeyondParams:
     strand_wall: float = 0.12        # ... the wall measured this far either way along each row
 
 
-def recolored_beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, table: ColorTable,
-           trust: float | None = None, params: BeyondParams = BeyondParams(), color_params: ColorParams = ColorParams()) -> Beyond | None:
+def recolored_beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, trust: float | None = None,
+                     params: BeyondParams = BeyondParams(), color_params: ColorParams = ColorParams()) -> Beyond | None:
     """A recolouring's reach past the crop (None if it has none): hair that leaves the crop at
     any edge (long hair at its sides or bottom, a bun or hair piled high at its top) is followed
     on, in the outer square (``aligned.outer``), as far as its colour stays the hair's (within
@@ -61,7 +60,7 @@ def recolored_beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, ta
 
     Args:
         mask: (R, R) the recolouring's mask in the detail crop (it fades out at the crop's edge).
-        own: (2, 3) the hair's colour; table: the recolouring.
+        own: (2, 3) the hair's colour (the recolouring's table is the caller's to give the reach).
         trust: ``wall_contrast(aligned, own)`` if already measured.
     """
     if aligned.outer is None:
@@ -127,7 +126,7 @@ def recolored_beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, ta
         cap[:half + first + 1] *= np.minimum.accumulate(loose, axis=0)[::-1]
         cap[half:half + size, half:half + size] *= takeover
         out = np.maximum(out, (1.0 - trust) * cap)
-    return Beyond(out, table) if out.max() > 0.05 else None
+    return Beyond(out) if out.max() > 0.05 else None
 
 
 def wall_contrast(aligned: AlignedFace, own: np.ndarray, params: BeyondParams = BeyondParams(), color_params: ColorParams = ColorParams()) -> float:

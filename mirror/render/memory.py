@@ -73,7 +73,7 @@ class Memory:
         forgets it (nothing of it is carried across a frame drawn without it); a recolouring mask
         is never carried across another kind of edit."""
         if kind != "color":
-            self.color_mask = self.next_mask = None
+            self.color_mask = self.next_mask = self.held = None
         last, self.seen = self.seen, Seen()
         return last
 

@@ -218,10 +218,10 @@ def made_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, da
               params: RecolorParams
               ) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray, Mix | None, Beyond | None]:
     """``shaped_mask``'s (mask, box, mixed, mix) and the mask's reach past the crop
-    (``recolored_beyond``'s, without its table) or None: all of a recolouring that a video makes
+    (``recolored_beyond``'s, its table given per frame) or None: all of a recolouring that a video makes
     on one frame (on the worker thread) and carries over the next."""
     mask, box, mixed, mix, trust = shaped_mask(aligned, own, skin, darker, params)
-    reach = None if box is None else recolored_beyond(aligned, mask, own, None, trust, params.beyond, params.color)
+    reach = None if box is None else recolored_beyond(aligned, mask, own, trust, params.beyond, params.color)
     return mask, box, mixed, mix, reach
 
 
