@@ -190,6 +190,34 @@ def test_the_persons_own_colour_has_no_colours_their_hair_lacks(people, bank):
     assert outside.max() < 0.01, outside
 
 
+def test_a_wall_the_segmenter_takes_for_hair_gives_the_donor_none_of_its_colour(people, donors):
+    """A bright green wall the segmenter takes for the top of a dark head (a tenth of the sure
+    hair, all of it lighter than the hair) is no colour of the person's hair: a fringe drawn in
+    their own colour has no strand greener than their real hair (its lighter strands were
+    painted the wall's green)."""
+    from mirror.render.lab import to_lab
+    from mirror.render.donor_layers import Drawn, Person
+
+    _, aligned = people[DARK_WALL]
+    size = aligned.detail.shape[0]
+    hair = cv2.resize(aligned.hair, (size, size))
+    sure = hair > 0.8
+    top = np.nonzero(sure.any(axis=1))[0][0]
+    wall = sure & (np.arange(size)[:, None] < top + 0.08 * size)
+    assert 0.05 < wall.sum() / sure.sum() < 0.25
+    detail = aligned.detail.copy()
+    detail[wall] = (90, 160, 60)                      # BGR: a green screen
+    walled = dataclasses.replace(aligned, detail=detail)
+    theirs = to_lab(aligned.detail)[cv2.erode(sure.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0]
+    result = transplant(walled, donors[FRINGE], color="own")
+    assert result.strength > 0.5
+    matte = Drawn.of(Person.of(walled, walled.landmarks * walled.scale), donors[FRINGE]).matte
+    drawn = to_lab(result.edited.crop)[(result.edited.replace > 0.9) & (matte > 0.9) & ~wall]
+    assert len(drawn) > 1000
+    greener = drawn[:, 1] < np.percentile(theirs[:, 1], 1) - 5
+    assert greener.mean() < 0.01, float(greener.mean())
+
+
 @pytest.mark.engines
 @pytest.mark.parametrize("source", ["182802.jpg", "185180.jpg"])
 def test_a_bald_donors_dome_keeps_its_light_and_shade(people, bank, source):

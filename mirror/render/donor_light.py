@@ -39,6 +39,10 @@ class LightParams:
         sure: the matte from which a donor pixel is wholly hair (its colour as it is).
         loose: the matte under which a donor pixel's colour is the nearby hair's alone.
         quantiles: ``match_hair`` compares the hairs' lightness at this many quantiles ...
+        tint: ... over the pixels whose a*, b* lie within this many robust spreads of the hair's
+            median (at least ``tint_floor``): a bright wall the segmenter takes for hair above a
+            dark head is all of its lightest quantiles, and turned a fringe's lighter strands green;
+        tint_floor: see ``tint``;
         trim: ... from this one to its complement (the darkest and lightest few are a wall or a
             shine the segmenter took in);
         slope: ... and stretches the donor's lightness by at most this factor, or squeezes it by
@@ -61,6 +65,8 @@ class LightParams:
     sure: float = 0.85
     loose: float = 0.25
     quantiles: int = 17
+    tint: float = 3.0
+    tint_floor: float = 12.0
     trim: float = 0.03
     slope: float = 1.8
     chroma: float = 0.4
@@ -157,12 +163,17 @@ def move_color(lab: np.ndarray, matte: np.ndarray, target: np.ndarray, params: L
 def hair_profile(lab: np.ndarray, where: np.ndarray, params: LightParams = LightParams()
                  ) -> tuple[np.ndarray, np.ndarray] | None:
     """((Q,) L* at ``params.quantiles`` evenly spaced quantiles, (Q, 2) the median a*, b* of the
-    pixels nearest each) of the hair ``where`` (H, W) bool on ``lab`` (H, W, 3); None with too
-    little of it."""
+    pixels nearest each) of the hair ``where`` (H, W) bool on ``lab`` (H, W, 3), less the pixels
+    far off its median tint (``params.tint``); None with too little of it."""
     pixels = lab[where]
     if len(pixels) < 50:
         return None
     pixels = pixels[::max(1, len(pixels) // 4000)]
+    off = np.abs(pixels[:, 1:] - np.median(pixels[:, 1:], axis=0))
+    reach = np.maximum(params.tint * 1.4826 * np.median(off, axis=0), params.tint_floor)
+    pixels = pixels[np.all(off <= reach, axis=1)]
+    if len(pixels) < 50:
+        return None
     levels = np.quantile(pixels[:, 0], np.linspace(params.trim, 1.0 - params.trim, params.quantiles))
     nearest = np.abs(pixels[:, :1] - levels[None, :]).argmin(axis=1)
     tint = np.stack([np.median(pixels[nearest == k, 1:], axis=0) if np.any(nearest == k) else
