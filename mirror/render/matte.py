@@ -1,7 +1,7 @@
 """How much of each pixel at the hair's edge is hair: the recolouring's matte.
 
     matte, mixed, mix = hair_matte(lab, own, hair, skin, zone, unmixed=True)
-    still = remix(mix, later_lab)       # the same share measured again on a later frame
+    mask = remix(mix, later_lab, mask, later_hair, grow)   # the same share measured again on a later frame
 
 A pixel between the hair's colour and the colour beside the hair there (skin, wall) is that much
 hair; a pixel of the face's own skin colour is none; a flat shadow on the wall is none either.
@@ -184,12 +184,20 @@ def _share(lab: np.ndarray, beside: np.ndarray, span: np.ndarray, scale: np.ndar
     return 1.0 - (1.0 - np.clip(dot * scale, 0.0, 1.0)) * sure, dot
 
 
-def remix(mix: Mix, lab: np.ndarray) -> np.ndarray:
-    """(H, W) float32 in [0, 1]: how much of a recolouring mask made with ``mix`` still holds on
-    a later frame's CIELAB pixels ``lab`` (H, W, 3): the share of hair measured again against the
-    same colours, over the share then (a pixel that has become the wall beside: none)."""
-    now = _share(lab, mix.beside, mix.span, mix.scale, mix.sure)[0]
-    return np.clip(now / np.maximum(mix.matte, 1e-3), 0.0, 1.0)
+def remix(mix: Mix, lab: np.ndarray, mask: np.ndarray, hair: np.ndarray, grow: int) -> np.ndarray:
+    """(H, W) float32 in [0, 1]: a recolouring mask ``mask`` made with ``mix`` on an earlier
+    frame, on a later frame's CIELAB pixels ``lab`` (H, W, 3): kept as far as the share of hair,
+    measured again against the same colours, holds its share then (a pixel that has become the
+    wall beside: none); and within ``grow`` pixels past it, on a pixel the later frame's segmenter
+    takes for hair (``hair`` (H, W)), as high as the mask nearby and the pixel's sure share of
+    hair (hair that swung past the mask's edge, which stayed in its old colour: a dark rim)."""
+    now, dot = _share(lab, mix.beside, mix.span, mix.scale, mix.sure)
+    kept = mask * np.clip(now / np.maximum(mix.matte, 1e-3), 0.0, 1.0)
+    if grow <= 0:
+        return kept
+    near = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+    swung = np.clip(dot * mix.scale, 0.0, 1.0) * mix.sure * np.clip(2.0 * hair - 0.5, 0.0, 1.0)
+    return np.maximum(kept, near * swung)
 
 
 def shadow_on_wall(lab: np.ndarray, own: np.ndarray, matte: np.ndarray, size: int, params: MatteParams = MatteParams(),

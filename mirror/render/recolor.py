@@ -82,6 +82,8 @@ class RecolorParams:
     carried_still: tuple[float, float] = (0.008, 0.016)
     # ... and a crop moving this much a frame is a head moving fast: its mask is made on the frame
     fast_head: float = 0.008
+    # a carried mask grows this far past its edge onto pixels now hair (``remix``)
+    swung: float = 0.015
     # The worker thread starts on the next mask once the one in use has served this many frames
     # (the mask is the costliest part of a recolouring; the frames between carry and remix it)
     mask_start: int = 2
@@ -282,7 +284,9 @@ def _video_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, 
     # for the wall, that edge would light up the wall (a lime halo round hair on a green
     # backdrop): the share of hair is measured again on this frame's pixels, against the colours
     # it was measured against then.
-    mask[box] *= remix(mix, to_lab(aligned.detail[box]))
+    side = aligned.detail.shape[0]
+    hair = cv2.resize(aligned.hair, (side, side), interpolation=cv2.INTER_LINEAR)[box]
+    mask[box] = remix(mix, to_lab(aligned.detail[box]), mask[box], hair, int(round(params.swung * side)))
     return mask, box, mixed, reach
 
 
