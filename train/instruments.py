@@ -271,7 +271,8 @@ def sheet(pool: Faces, name: str, ia: np.ndarray, ib: np.ndarray, shown: dict, g
 def reference_transfer(view: HeadView, classifier, pool: Faces, options: InstrumentOptions) -> dict:
     """Reference-photo styles on test pairs (module docstring): per TRANSFER style's attribute,
     ``agreement`` of the classifier on the results ("agree"), on the users' unedited photos
-    ("before") and on the references themselves ("ceiling": what a perfect copy would score).
+    ("before") and on the references themselves ("ceiling": what a perfect copy would score);
+    "agree_drawn" over the "drawn_pairs" the mirror drew (not faded out, with a reason).
 
     For each attribute, up to ``reference_pairs`` random pairs whose reference has it and the
     user not, and as many the other way round; every pair is scored on every attribute its two
@@ -288,7 +289,7 @@ def reference_transfer(view: HeadView, classifier, pool: Faces, options: Instrum
         n = min(options.reference_pairs, len(having), len(lacking))
         for users, refs in ((lacking, having), (having, lacking)):
             pairs |= set(zip(rng.choice(users, n, replace=False).tolist(), rng.choice(refs, n, replace=False).tolist()))
-    done, decisions = [], []
+    done, decisions, drawn = [], [], []
     for user, ref in sorted(pairs):
         head, reference = pool.head(user, keep=False), pool.head(ref, keep=False)
         if head is None or reference is None:
@@ -298,15 +299,20 @@ def reference_transfer(view: HeadView, classifier, pool: Faces, options: Instrum
         except MirrorError as error:     # the reference's own tracker found no face this time
             log.warning("reference %s: %s", pool.photos.paths[ref], error)
             continue
-        crops = np.stack([view.show(head, style)[1], head.crop, reference.crop])
-        decisions.append(classifier.predict_crops(crops)[:, columns] > 0.5)
+        result = view.show(head, style)[1]
+        drawn.append(not np.array_equal(result, head.crop))
+        decisions.append(classifier.predict_crops(np.stack([result, head.crop, reference.crop]))[:, columns] > 0.5)
         done.append((user, ref))
     users, refs = (labels[[p[i] for p in done]] for i in (0, 1))
     decisions = np.stack(decisions) if decisions else np.zeros((0, 3, len(columns)), bool)
+    drawn = np.array(drawn, bool)
     out = {}
     for key, which in (("agree", 0), ("before", 1), ("ceiling", 2)):
         for s, (pairs_k, share) in zip(TRANSFER, agreement(decisions[:, which], users, refs)):
             out.setdefault(s, {"pairs": pairs_k, "kind": "transplant"})[key] = share
+    # (the pairs the mirror drew: where it did less and said why, the user's own hair is scored)
+    for s, (pairs_k, share) in zip(TRANSFER, agreement(decisions[drawn, 0], users[drawn], refs[drawn])):
+        out[s]["agree_drawn"], out[s]["drawn_pairs"] = share, pairs_k
     for k, s in enumerate(TRANSFER):
         gain = refs[:, k] & ~users[:, k]
         for key, chosen in (("gain", gain), ("loss", ~refs[:, k] & users[:, k])):
