@@ -16,7 +16,8 @@ from mirror.face.align import transform_points
 from mirror.face.warp import CONTROL, head_warp
 from mirror.render.compositor import Compositor
 from mirror.render.donor_layers import hull
-from mirror.render.transplant import COLORS, transplant
+from mirror.render import transplant as transplanting
+from mirror.render.transplant import COLORS, FitParams, TransplantParams
 from train.prepare import split_of
 
 # Persons (test split): long hair, a man's short hair; hair over the eyes (a full fringe); long
@@ -24,6 +25,17 @@ from train.prepare import split_of
 LONG, SHORT, FRINGED, AUBURN, DARK_WALL = "184489.jpg", "183029.jpg", "185515.jpg", "182898.jpg", "183555.jpg"
 # Donors (training split): a short crop, a fringe, long hair.
 CROP, FRINGE, STRAIGHT = "185633.jpg", "191564.jpg", "186956.jpg"
+
+
+# Long hair taken away drawn all the same: most tests here look at what is drawn, on long-haired
+# people (by default it is not: ``test_long_hair_taken_away_fades_the_edit_out_and_says_why``).
+DRAWN = dataclasses.replace(TransplantParams(), fit=dataclasses.replace(FitParams(), long=(1.0, 2.0)))
+
+
+def transplant(*args, **kwargs):
+    """``mirror.render.transplant.transplant`` with ``DRAWN`` parameters unless given others."""
+    kwargs.setdefault("params", DRAWN)
+    return transplanting.transplant(*args, **kwargs)
 
 
 def _path(name: str) -> str:
@@ -112,6 +124,42 @@ def test_hair_over_the_eyes_fades_the_edit_out_and_says_why(people, donors):
     assert result.measures["eyes"] > 0.5
     out = Compositor().compose(photo, aligned, result.edited)
     assert np.array_equal(out, photo)
+
+
+@pytest.mark.engines
+def test_long_hair_taken_away_fades_the_edit_out_and_says_why(people, bank):
+    """Long hair a bald dome would take away below the mouth leaves the neck, the shoulders and
+    the wall behind it to be guessed that widely (pillars of skin, smears of wall): the edit is
+    not drawn, and says why; a short-haired man's is."""
+    bald = _bank_donor(bank, "182802.jpg")
+    for name in (LONG, DARK_WALL):
+        photo, aligned = people[name]
+        result = transplant(aligned, bald, still=True, params=TransplantParams())
+        assert (result.strength, result.reason) == (0.0, "hair too long to take away"), (name, result.measures)
+        assert np.array_equal(Compositor().compose(photo, aligned, result.edited), photo)
+    result = transplant(people[SHORT][1], bald, still=True, params=TransplantParams())
+    assert result.strength == 1.0 and result.measures["long"] < 0.005, result.measures
+
+
+def test_longer_hair_goes_on_from_the_ends_of_a_donors_that_reaches_the_mouth(people, donors):
+    """A donor's hair down to the mouth on a person's longer hair is drawn, and below the mouth
+    the person's own hair goes on from its ends (taken away, the neck and the wall behind were
+    guessed); a short crop on the same hair is not drawn."""
+    from mirror.face.regions import MOUTH
+    from mirror.render.donor_layers import Drawn, Person
+
+    _, aligned = people[LONG]
+    short = transplant(aligned, donors[CROP], still=True, params=TransplantParams())
+    assert (short.strength, short.reason) == (0.0, "hair too long to take away")
+    result = transplant(aligned, donors[FRINGE], still=True, params=TransplantParams())
+    assert result.strength == 1.0, result.reason
+    size = aligned.detail.shape[0]
+    landmarks = aligned.landmarks * aligned.scale
+    matte = Drawn.of(Person.of(aligned, landmarks), donors[FRINGE]).matte
+    rows = np.arange(size)[:, None]
+    own = (cv2.resize(aligned.hair, (size, size)) > 0.8) & (matte < 0.05) & (rows > landmarks[MOUTH, 1] + 0.08 * size)
+    assert own.sum() > 500
+    assert result.edited.replace[own].max() < 0.05, float(result.edited.replace[own].max())
 
 
 def test_no_donor_draws_nothing(people):

@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from mirror.edit import shapes
-from mirror.face.regions import EYES, edge_profile, eyes
+from mirror.face.regions import CHIN, EYES, MOUTH, edge_profile, eyes
 from mirror.face.warp import WarpParams, crop_yaw, fold_share
 from mirror.render.base import Effect, Scene
 from mirror.render.beyond import all_drawn, hand_over, removed_beyond
@@ -64,6 +64,9 @@ class FitParams:
         folds: the share of the warp's pixels where it folds (a donor face that does not fit).
         veil: the donor's matte over the person's eyes-nose-mouth hull below the eyes' middle (a
             side fringe across an eye: it would be cut off there).
+        long: the person's sure hair taken away below the mouth where the donor's does not
+            cover it, as a share of the crop: there what lay behind it (the neck, the shoulders, the wall) is
+            guessed that widely, and showed as pillars of skin and smears of wall.
     """
 
     eyes: tuple[float, float] = (0.35, 0.55)
@@ -72,6 +75,7 @@ class FitParams:
     reference_yaw: tuple[float, float] = (24.0, 36.0)
     folds: tuple[float, float] = (0.002, 0.01)
     veil: tuple[float, float] = (0.15, 0.3)
+    long: tuple[float, float] = (0.01, 0.02)
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,9 @@ class TransplantParams:
         ground: what shows where the person's hair goes.
         hull_ramp: the edit fades in over this outside the eyes-nose-mouth hull.
         hair_from: the person's hair probability from which it is taken away (wholly at twice it).
+        hair_long: ... and from which it is sure (``FitParams.long``).
+        ends_band: the person's hair below the mouth goes on from the donor's that reaches this
+            close above the mouth's row (``_goes_on``).
         fringe: hair taken away takes this much round it too (its strands' soft edge).
         lend: at a large face's resolution, the donor's hair over the person's own takes this share
             of its strands' fine detail (``_lend``).
@@ -101,6 +108,8 @@ class TransplantParams:
     ground: GroundParams = GroundParams()
     hull_ramp: float = 0.03
     hair_from: float = 0.15
+    hair_long: float = 0.8
+    ends_band: float = 0.04
     fringe: float = 0.012
     lend: float = 0.7
     root: tuple[float, float] = (0.5, 0.6)
@@ -167,22 +176,24 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
     zone = _fringe(person, params) if part != "all" else None
     if zone is not None:
         drawn.matte = drawn.matte * zone.lies
-    strength, reason, measures = judge(person, drawn, donor, params, keeps_hair=zone is not None and part == "fringe")
+    # The person's own hair that goes (a fringe alone takes none: it lies over theirs; a forehead
+    # takes theirs over the forehead only).
+    keeps_hair = zone is not None and part == "fringe"
+    take = np.zeros((size, size), np.float32) if keeps_hair else _taken(person, drawn, params)
+    if zone is not None and not keeps_hair:
+        take = take * shapes.forehead(landmarks, size)
+    strength, reason, measures = judge(person, drawn, donor, params, take, keeps_hair)
     if still:
         strength = float(strength >= 0.5)
         reason = "" if strength else reason
     if strength <= 0.0:
         return Transplanted(_unchanged(detail, reason).edited, 0.0, reason, measures)
 
-    # What shows where the person's own hair goes (a fringe alone takes none: it lies over theirs;
-    # a forehead takes theirs over the forehead only).
+    # What shows where it goes.
     base = detail.astype(np.float32) / 255.0
-    if zone is not None and part == "fringe":
-        take, ground = np.zeros((size, size), np.float32), base
+    if keeps_hair:
+        ground = base
     else:
-        take = _taken(person, drawn, params)
-        if zone is not None:
-            take = take * shapes.forehead(landmarks, size)
         under = behind(person, drawn, plate, aligned.detail_to_crop, params.ground)
         ground = pyramid_blend(base, under, take, params.ground.levels)
 
@@ -242,10 +253,10 @@ def _edge(size: int) -> np.ndarray:
     return np.minimum(profile[:, None], profile[None, :])
 
 
-def judge(person: Person, drawn: Drawn, donor: Donor, params: TransplantParams, keeps_hair: bool = False
-          ) -> tuple[float, str, dict[str, float]]:
-    """(strength in [0, 1], reason, measures): how far the transplant may be drawn on this person
-    (``keeps_hair``: none of the person's own hair is taken away)."""
+def judge(person: Person, drawn: Drawn, donor: Donor, params: TransplantParams, take: np.ndarray,
+          keeps_hair: bool = False) -> tuple[float, str, dict[str, float]]:
+    """(strength in [0, 1], reason, measures): how far the transplant may be drawn on this person,
+    whose hair ``take`` (R, R) goes (``keeps_hair``: none of it)."""
     size = person.detail.shape[0]
     landmarks = person.landmarks
     over_eyes = eyes(landmarks, size, margin=0.0) > 0.5
@@ -263,12 +274,15 @@ def judge(person: Person, drawn: Drawn, donor: Donor, params: TransplantParams, 
     rows = np.arange(size, dtype=np.float32)[:, None]
     across = (person.keep > 0.5) & (rows > float(np.mean(landmarks[EYES[0] + EYES[1], 1])))
     veil = float(drawn.matte[across].mean()) if across.any() else 0.0
-    measures = {"eyes": covered, "cheeks": cheeks, "yaw": turn, "folds": folds, "veil": veil}
+    hanging = (person.hair > params.hair_long) & (rows > landmarks[MOUTH, 1])
+    long = float((take * (1.0 - drawn.matte))[hanging].sum()) / size ** 2
+    measures = {"eyes": covered, "cheeks": cheeks, "yaw": turn, "folds": folds, "veil": veil, "long": long}
     fit = params.fit
     reasons = (("hair over the eyes", covered, fit.eyes), ("hair over the cheeks", cheeks, fit.cheeks),
                ("head turned too far from the donor's", turn, fit.yaw if donor.index >= 0 else fit.reference_yaw),
                ("the donor's face does not fit", folds, fit.folds),
-               ("the donor's hair lies over its face", veil, fit.veil))
+               ("the donor's hair lies over its face", veil, fit.veil),
+               ("hair too long to take away", long, fit.long))
     strength, reason = 1.0, ""
     for text, value, (start, gone) in reasons:
         share = float(np.clip((gone - value) / (gone - start), 0.0, 1.0))
@@ -304,7 +318,26 @@ def _taken(person: Person, drawn: Drawn, params: TransplantParams) -> np.ndarray
     grown = cv2.dilate(hair, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
     grown = cv2.GaussianBlur(grown, (0, 0), reach / 4.0)
     face = cv2.GaussianBlur(core(person, params.ground).astype(np.float32), (0, 0), reach / 2.0)
-    return np.clip(grown * (1.0 - face) * (1.0 - drawn.cut), 0.0, 1.0).astype(np.float32)
+    return np.clip(grown * (1.0 - face) * (1.0 - drawn.cut) * (1.0 - _goes_on(person, drawn, params)),
+                   0.0, 1.0).astype(np.float32)
+
+
+def _goes_on(person: Person, drawn: Drawn, params: TransplantParams) -> np.ndarray:
+    """(R, R) float32 in [0, 1]: below the mouth, on each side of the chin where the donor's hair
+    reaches down to the mouth's row (within ``ends_band`` above it): there the person's longer hair
+    goes on from the donor's ends (taken away, the neck, the shoulders and the wall behind it were
+    guessed)."""
+    size = person.detail.shape[0]
+    mouth, chin = float(person.landmarks[MOUTH, 1]), float(person.landmarks[CHIN, 0])
+    row = int(np.clip(round(mouth), 1, size))
+    band = drawn.matte[max(0, row - max(1, int(round(params.ends_band * size)))):row]
+    split = int(np.clip(round(chin), 1, size - 1))
+    left, right = (float(np.percentile(part, 99)) for part in (band[:, :split], band[:, split:]))
+    cols = np.arange(size, dtype=np.float32)[None, :]
+    side = np.clip((cols - chin) / max(params.ends_band * size, 1.0) + 0.5, 0.0, 1.0)
+    rows = np.arange(size, dtype=np.float32)[:, None]
+    below = np.clip((rows - mouth) / max(params.ends_band * size, 1.0), 0.0, 1.0)
+    return (below * (left + side * (right - left))).astype(np.float32)
 
 
 def _hair_color(person: Person, drawn: Drawn, color: str, target: np.ndarray | None,
