@@ -469,14 +469,19 @@ def test_no_bangs_takes_the_persons_own_fringe_off_their_forehead_and_only_there
     assert taken.edited.replace[outside].max() < 1.0 / 255
 
 
-def test_a_fringe_on_a_head_with_no_hair_for_it_comes_with_the_donors_whole_head_of_hair(heads, donors):
+def test_a_head_with_no_hair_for_a_fringe_gets_a_whole_head_of_hair_and_no_fringe_taken(heads, donors):
+    """A bald head asking for bangs has no hair for a fringe to grow from: it gets the donor's whole
+    head of hair. Asking for no bangs, it has no fringe to take away: nothing is drawn (the
+    donor's hair drawn there gave a bald man hair), and the mirror says why."""
     image = cv2.imread(_path("183146.jpg"))             # a bald man (test split)
     aligned = heads.aligned(image)
-    whole, fringe, forehead = (transplant(aligned, donors[FRINGE], part=part).edited
-                               for part in ("all", "fringe", "forehead"))
+    whole, fringe = (transplant(aligned, donors[FRINGE], part=part).edited for part in ("all", "fringe"))
     assert whole.replace.max() > 0.5
     np.testing.assert_array_equal(whole.crop, fringe.crop)
-    np.testing.assert_array_equal(whole.crop, forehead.crop)
+    forehead = transplant(aligned, donors[FRINGE], part="forehead")
+    assert (forehead.strength, forehead.reason) == (0.0, "no fringe to take away")
+    assert forehead.edited.replace.max() == 0.0
+    np.testing.assert_array_equal(forehead.edited.crop, aligned.detail)
 
 
 def test_bangs_and_no_bangs_ask_for_the_fringe_alone_and_the_looks_for_the_whole_head_of_hair():

@@ -98,7 +98,7 @@ class TransplantParams:
             of its strands' fine detail (``_lend``).
         root: a fringe or forehead alone (``part``) is drawn where the person's hair is this sure
             over this share of the fringe's root (``shapes.fringe``); else the donor's whole head
-            of hair.
+            of hair (a fringe) or nothing (a forehead).
     """
 
     warp: WarpParams = WarpParams()
@@ -151,7 +151,9 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
         part: ``all`` (the donor's whole head of hair, the person's own taken away where it has
             none), ``fringe`` (only its fringe, over the person's own hair, which stays) or
             ``forehead`` (the person's own fringe taken away, the donor's hairline drawn there,
-            the rest of their hair kept); where they have no hair over the fringe's root, all.
+            the rest of their hair kept); where they have no hair over the fringe's root, a
+            fringe comes with the donor's whole head of hair, and a forehead is not drawn (there
+            is no fringe to take away).
         still: a photo: drawn wholly or not at all (half faded, a head of hair is a ghost; in
             video the fade follows a head turning away or a hand coming up).
 
@@ -172,15 +174,17 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
     size = detail.shape[0]
     landmarks = aligned.landmarks * aligned.scale
     person = Person.of(aligned, landmarks)
-    drawn = Drawn.of(person, donor, params.layers, params.warp, params.light)
     zone = _fringe(person, params) if part != "all" else None
+    if part == "forehead" and zone is None:
+        return _unchanged(detail, "no fringe to take away")
+    drawn = Drawn.of(person, donor, params.layers, params.warp, params.light)
     if zone is not None:
         drawn.matte = drawn.matte * zone.lies
     # The person's own hair that goes (a fringe alone takes none: it lies over theirs; a forehead
     # takes theirs over the forehead only).
     keeps_hair = zone is not None and part == "fringe"
     take = np.zeros((size, size), np.float32) if keeps_hair else _taken(person, drawn, params)
-    if zone is not None and not keeps_hair:
+    if part == "forehead":
         take = take * shapes.forehead(landmarks, size)
     strength, reason, measures = judge(person, drawn, donor, params, take, keeps_hair)
     if still:
@@ -293,7 +297,7 @@ def judge(person: Person, drawn: Drawn, donor: Donor, params: TransplantParams, 
 
 def _fringe(person: Person, params: TransplantParams) -> shapes.Fringe | None:
     """Where a fringe alone is drawn (``shapes.fringe``), or None where the person's hair does
-    not cover its root (a bald or shaved head: the whole head of hair)."""
+    not cover its root (a bald or shaved head)."""
     zone = shapes.fringe(person.landmarks, person.detail.shape[0])
     sure, share = params.root
     if not zone.root.any() or float((person.hair[zone.root] > sure).mean()) < share:
