@@ -587,3 +587,16 @@ def test_a_bald_heads_lit_rim_is_not_recoloured(pipeline, style):
     edited = pipeline.edit(frame, aligned, pipeline.styles.get(style))
     changed = np.abs(edited.crop.astype(int) - aligned.detail).max(axis=-1) > 12
     assert changed.mean() < 0.002, changed.mean()
+
+
+@pytest.mark.engines
+@pytest.mark.parametrize("video", [False, True])
+def test_a_head_with_no_sure_hair_is_shown_as_it_is(pipeline, faces, video):
+    """A face whose hair the segmenter is nowhere sure of (under a hood) has no colour to move:
+    the recolouring draws nothing, it does not fail (measuring the empty hair raised, and the
+    frame was shown unedited with a warning)."""
+    frame, aligned = pipeline.track(Frame(0, 0, faces[1][1]))
+    hairless = dataclasses.replace(aligned, hair=np.minimum(aligned.hair, 0.5))
+    plan = pipeline.editor.edit(hairless, pipeline.styles.get("blond"), 1.0)
+    edited = HairRenderer(video=video).render(hairless, plan)
+    np.testing.assert_array_equal(edited.crop, aligned.detail)

@@ -108,7 +108,7 @@ def measure_colors(aligned: AlignedFace, memory: Memory, video: bool, color: Col
     """(the hair's own colour (2, 3) or None, the face's skin colour (3,) or None): the colours a
     recolouring moves from, followed over a video's frames (and kept in ``memory``). Only the
     pixels sampled are taken to CIELAB."""
-    lab = lambda pixels: to_lab(pixels[None])[0]
+    lab = lambda pixels: to_lab(pixels[None])[0] if len(pixels) else np.zeros((0, 3), np.float32)
     own = pixels_color(lab(sampled(aligned.crop[aligned.hair > color.hair_sure], color.color_sample)), color)
     interior = face_interior(aligned.landmarks, aligned.crop.shape[0])
     skin = np.median(lab(aligned.crop[interior][::4]), axis=0) if interior.any() else None
