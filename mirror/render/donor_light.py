@@ -41,7 +41,8 @@ class LightParams:
         quantiles: ``match_hair`` compares the hairs' lightness at this many quantiles ...
         tint: ... over the pixels whose a*, b* lie within this many robust spreads of the hair's
             median (at least ``tint_floor``): a bright wall the segmenter takes for hair above a
-            dark head is all of its lightest quantiles, and turned a fringe's lighter strands green;
+            dark head would be all of its lightest quantiles, and paint a fringe's lighter strands
+            in the wall's colour;
         tint_floor: see ``tint``;
         trim: ... from this one to its complement (the darkest and lightest few are a wall or a
             shine the segmenter took in);

@@ -190,7 +190,7 @@ def remix(mix: Mix, lab: np.ndarray, mask: np.ndarray, hair: np.ndarray, grow: i
     measured again against the same colours, holds its share then (a pixel that has become the
     wall beside: none); and within ``grow`` pixels past it, on a pixel the later frame's segmenter
     takes for hair (``hair`` (H, W)), as high as the mask nearby and the pixel's sure share of
-    hair (hair that swung past the mask's edge, which stayed in its old colour: a dark rim)."""
+    hair (hair that swung past the mask's edge, else left in its old colour: a dark rim)."""
     now, dot = _share(lab, mix.beside, mix.span, mix.scale, mix.sure)
     kept = mask * np.clip(now / np.maximum(mix.matte, 1e-3), 0.0, 1.0)
     if grow <= 0:

@@ -65,8 +65,8 @@ class FitParams:
         veil: the donor's matte over the person's eyes-nose-mouth hull below the eyes' middle (a
             side fringe across an eye: it would be cut off there).
         long: the person's sure hair taken away below the mouth where the donor's does not
-            cover it, as a share of the crop: there what lay behind it (the neck, the shoulders, the wall) is
-            guessed that widely, and showed as pillars of skin and smears of wall.
+            cover it, as a share of the crop: what lies behind it there (the neck, the shoulders,
+            the wall) would be guessed that widely, as pillars of skin and smears of wall.
     """
 
     eyes: tuple[float, float] = (0.35, 0.55)
@@ -329,16 +329,16 @@ def _taken(person: Person, drawn: Drawn, params: TransplantParams) -> np.ndarray
 def _goes_on(person: Person, drawn: Drawn, params: TransplantParams) -> np.ndarray:
     """(R, R) float32 in [0, 1]: below the mouth, on each side of the chin where the donor's hair
     reaches down to the mouth's row (within ``ends_band`` above it): there the person's longer hair
-    goes on from the donor's ends (taken away, the neck, the shoulders and the wall behind it were
-    guessed)."""
+    goes on from the donor's ends (taken away, the neck, the shoulders and the wall behind it
+    would be guessed)."""
     size = person.detail.shape[0]
-    mouth, chin = float(person.landmarks[MOUTH, 1]), float(person.landmarks[CHIN, 0])
+    mouth, middle = float(person.landmarks[MOUTH, 1]), float(person.landmarks[CHIN, 0])
     row = int(np.clip(round(mouth), 1, size))
     band = drawn.matte[max(0, row - max(1, int(round(params.ends_band * size)))):row]
-    split = int(np.clip(round(chin), 1, size - 1))
+    split = int(np.clip(round(middle), 1, size - 1))
     left, right = (float(np.percentile(part, 99)) for part in (band[:, :split], band[:, split:]))
     cols = np.arange(size, dtype=np.float32)[None, :]
-    side = np.clip((cols - chin) / max(params.ends_band * size, 1.0) + 0.5, 0.0, 1.0)
+    side = np.clip((cols - middle) / max(params.ends_band * size, 1.0) + 0.5, 0.0, 1.0)
     rows = np.arange(size, dtype=np.float32)[:, None]
     below = np.clip((rows - mouth) / max(params.ends_band * size, 1.0), 0.0, 1.0)
     return (below * (left + side * (right - left))).astype(np.float32)
