@@ -307,3 +307,36 @@ def test_a_frame_does_not_wait_for_a_late_mask_while_its_own_may_serve_one_more_
         release.cancel()
     video.render(astronaut, plan)                       # that mask has served enough: this one waits
     assert video.memory.next_mask is None and video.memory.mask_uses == 1
+
+
+@pytest.mark.engines
+def test_in_video_the_hairs_colour_and_its_table_are_made_on_every_other_frame(pipeline, faces, monkeypatch):
+    """The hair's colour follows slowly over a video's frames: it is measured, and its colour table
+    made, on every ``measure_every``-th frame only; the frames between draw with the same table.
+    A photo measures its own every time."""
+    import mirror.render.recolor as recolor
+
+    _, _, aligned = faces[1]
+    plan = pipeline.editor.edit(aligned, pipeline.styles.get("blond"), 1.0)
+    calls = {"measured": 0, "tabled": 0}
+    measure, table = recolor.pixels_color, recolor.color_table
+
+    def counted(name, fn):
+        def call(*args, **kwargs):
+            calls[name] += 1
+            return fn(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(recolor, "pixels_color", counted("measured", measure))
+    monkeypatch.setattr(recolor, "color_table", counted("tabled", table))
+    every = recolor.ColorParams().measure_every
+    assert every > 1
+    video = HairRenderer(video=True)
+    for _ in range(3 * every):
+        video.render(aligned, plan)
+    assert calls == {"measured": 3, "tabled": 3}
+    calls.update(measured=0, tabled=0)
+    still = HairRenderer()
+    for _ in range(2):
+        still.render(aligned, plan)
+    assert calls == {"measured": 2, "tabled": 2}

@@ -28,6 +28,10 @@ class ColorParams:
     hair_sure: float = 0.8
     color_sample: int = 1024         # ... on about this many of its pixels
     color_rate: float = 0.25         # video: how fast the measured hair colour (and skin) follows each frame
+    # ... measured on every this-many frames, the frames between keeping it and its colour table
+    # (it follows slowly anyway, and measuring it and making its table are a good share of a
+    # recolouring's frame)
+    measure_every: int = 2
     # Skin-coloured "hair" (within ``MatteParams.mix_contrast[0]`` of the skin) with less than this
     # share of the crop dense is a bald head's lit rim, not hair to recolour (dark hair on a dark
     # wall can have as little as 0.2 % dense).

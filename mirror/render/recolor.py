@@ -24,7 +24,7 @@ from mirror.face.regions import edge_margin, edit_limit, eyes, face_interior, fa
 from mirror.render.base import Effect, Scene, unchanged
 from mirror.render.beyond import BeyondParams, at_edges, edges_shown, fade_cut, recolored_beyond, wall_contrast
 from mirror.render.color import ColorParams, color_table, move, near_hair, pixels_color, sampled, scene_target
-from mirror.render.colortable import recolor_box
+from mirror.render.colortable import ColorTable, recolor_box
 from mirror.render.imaging import kernel_width, nonzero_box, wide_blur
 from mirror.render.lab import to_lab
 from mirror.render.masks import MaskParams, dense_hair, editable, hair_mask, hanging, sure_hair
@@ -32,7 +32,7 @@ from mirror.render.matte import Mix, MatteParams, hair_matte, remix, shadow_on_w
 from mirror.render.memory import (IDENTITY, Memory, Seen, crop_move, follow, held_until, mask_worker, middle_move, then,
                                   warped)
 from mirror.render.texture_bank import lighten
-from mirror.types import AlignedFace, Beyond, EditedFace
+from mirror.types import AlignedFace, Beyond, EditedFace, EditPlan
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,11 @@ def measure_colors(aligned: AlignedFace, memory: Memory, video: bool, color: Col
                    masks: MaskParams) -> tuple[np.ndarray | None, np.ndarray | None]:
     """(the hair's own colour (2, 3) or None, the face's skin colour (3,) or None): the colours a
     recolouring moves from, followed over a video's frames (and kept in ``memory``). Only the
-    pixels sampled are taken to CIELAB."""
+    pixels sampled are taken to CIELAB; in video, on every ``measure_every``-th frame only."""
+    if video and memory.own_color is not None and memory.color_age + 1 < color.measure_every:
+        memory.color_age += 1
+        return memory.own_color, memory.skin
+    memory.color_age = 0
     lab = lambda pixels: to_lab(pixels[None])[0] if len(pixels) else np.zeros((0, 3), np.float32)
     own = pixels_color(lab(sampled(aligned.crop[aligned.hair > color.hair_sure], color.color_sample)), color)
     interior = face_interior(aligned.landmarks, aligned.crop.shape[0])
@@ -119,8 +123,9 @@ def measure_colors(aligned: AlignedFace, memory: Memory, video: bool, color: Col
             and dense_hair(aligned.hair, masks).mean() < color.bare_rim):
         own = None
     if video:
-        own = follow(memory.own_color, own, color.color_rate)
-        skin = follow(memory.skin, skin, color.color_rate)
+        rate = 1.0 - (1.0 - color.color_rate) ** color.measure_every
+        own = follow(memory.own_color, own, rate)
+        skin = follow(memory.skin, skin, rate)
     memory.own_color, memory.skin = own, skin
     return own, skin
 
@@ -137,9 +142,7 @@ class Recolor(Effect):
         if own is None:
             return unchanged(scene)
         size = aligned.detail.shape[0]
-        target = scene_target(plan.color, plan.skin, skin, params.color)
-        table = color_table(own, target, plan.amount, warm=True, skin=skin, params=params.color)
-        shift = float(move(own, target, plan.amount, params=params.color)[0][0] - own[0, 0])    # in L* (which warmth leaves)
+        table, shift, target = _table(own, skin, plan, memory, params.color)
         darker = shift < -params.darker
         if scene.video:
             mask, box, mixed, reach = _video_mask(aligned, own, skin, darker, memory, params)
@@ -171,6 +174,23 @@ class Recolor(Effect):
         edited = recolor_box(aligned.detail, table, mask, box, mixed, strands, lent)
         return dataclasses.replace(edited, beyond=None if reach is None else dataclasses.replace(reach, table=table))
 
+
+
+def _table(own: np.ndarray, skin: np.ndarray | None, plan: EditPlan, memory: Memory, params: ColorParams
+           ) -> tuple[ColorTable, float, np.ndarray]:
+    """(the colour table moving hair of colour ``own`` to the plan's colour, the move's shift in L*,
+    the target (2, 3) in the scene's light): made again only when the colours or the plan change
+    (in video the colours are measured on every ``measure_every``-th frame)."""
+    inputs = (own, skin, plan.color, plan.skin, plan.amount)
+    last = memory.table
+    if last is not None and all(a is b for a, b in zip(last[0][:2], inputs[:2])) and \
+            all(np.array_equal(a, b) for a, b in zip(last[0][2:], inputs[2:])):
+        return last[1]
+    target = scene_target(plan.color, plan.skin, skin, params)
+    table = color_table(own, target, plan.amount, warm=True, skin=skin, params=params)
+    shift = float(move(own, target, plan.amount, params=params)[0][0] - own[0, 0])    # in L* (which warmth leaves)
+    memory.table = inputs, (table, shift, target)
+    return table, shift, target
 
 
 def shaped_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, darker: bool,
