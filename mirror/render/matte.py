@@ -188,15 +188,16 @@ def remix(mix: Mix, lab: np.ndarray, mask: np.ndarray, hair: np.ndarray, grow: i
     """(H, W) float32 in [0, 1]: a recolouring mask ``mask`` made with ``mix`` on an earlier
     frame, on a later frame's CIELAB pixels ``lab`` (H, W, 3): kept as far as the share of hair,
     measured again against the same colours, holds its share then (a pixel that has become the
-    wall beside: none); and within ``grow`` pixels past it, on a pixel the later frame's segmenter
-    takes for hair (``hair`` (H, W)), as high as the mask nearby and the pixel's sure share of
-    hair (hair that swung past the mask's edge, else left in its old colour: a dark rim)."""
+    wall beside: none); and within ``grow`` pixels past it, as far as the later frame's segmenter
+    takes a pixel for hair (``hair`` (H, W) in [0, 1]), as high as the mask nearby and the pixel's
+    sure share of hair (hair that swung past the mask's edge, else left in its old colour: a dark
+    rim)."""
     now, dot = _share(lab, mix.beside, mix.span, mix.scale, mix.sure)
     kept = mask * np.clip(now / np.maximum(mix.matte, 1e-3), 0.0, 1.0)
     if grow <= 0:
         return kept
     near = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
-    swung = np.clip(dot * mix.scale, 0.0, 1.0) * mix.sure * np.clip(2.0 * hair - 0.5, 0.0, 1.0)
+    swung = np.clip(dot * mix.scale, 0.0, 1.0) * mix.sure * hair
     return np.maximum(kept, near * swung)
 
 

@@ -51,7 +51,7 @@ class Memory:
         self.own_color: np.ndarray | None = None    # the hair's measured colour (2, 3), followed
         self.skin: np.ndarray | None = None         # ... and the face's skin (3,)
         self.color_age = 0                          # ... frames since they were measured
-        self.table: tuple | None = None             # (its inputs, (table, shift)): the last colour table
+        self.table: tuple | None = None             # (its inputs, (table, shift, target)): the last colour table
         # The recolouring mask: (mask, box, mixed, mix) in use, how many frames it has served, whether
         # it was made for hair made darker, and the next one, in the making on the worker thread ...
         self.color_mask: tuple | None = None

@@ -82,8 +82,9 @@ class RecolorParams:
     carried_still: tuple[float, float] = (0.008, 0.016)
     # ... and a crop moving this much a frame is a head moving fast: its mask is made on the frame
     fast_head: float = 0.008
-    # a carried mask grows this far past its edge onto pixels now hair (``remix``)
+    # a carried mask grows this far past its edge onto pixels now hair (``remix``) ...
     swung: float = 0.015
+    swung_hair: tuple[float, float] = (0.25, 0.75)   # ... as the frame's segmenter takes them (from / wholly)
     # The worker thread starts on the next mask once the one in use has served this many frames
     # (the mask is the costliest part of a recolouring; the frames between carry and remix it)
     mask_start: int = 2
@@ -182,10 +183,11 @@ def _table(own: np.ndarray, skin: np.ndarray | None, plan: EditPlan, memory: Mem
     the target (2, 3) in the scene's light): made again only when the colours or the plan change
     (in video the colours are measured on every ``measure_every``-th frame)."""
     inputs = (own, skin, plan.color, plan.skin, plan.amount)
-    last = memory.table
-    if last is not None and all(a is b for a, b in zip(last[0][:2], inputs[:2])) and \
-            all(np.array_equal(a, b) for a, b in zip(last[0][2:], inputs[2:])):
-        return last[1]
+    if memory.table is not None:
+        (own_then, skin_then, *plan_then), made = memory.table
+        # (the very arrays measured: between measurements the colours are not measured anew)
+        if own_then is own and skin_then is skin and all(map(np.array_equal, plan_then, inputs[2:])):
+            return made
     target = scene_target(plan.color, plan.skin, skin, params)
     table = color_table(own, target, plan.amount, warm=True, skin=skin, params=params)
     shift = float(move(own, target, plan.amount, params=params)[0][0] - own[0, 0])    # in L* (which warmth leaves)
@@ -305,8 +307,8 @@ def _video_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, 
     # backdrop): the share of hair is measured again on this frame's pixels, against the colours
     # it was measured against then.
     side = aligned.detail.shape[0]
-    hair = cv2.resize(aligned.hair, (side, side), interpolation=cv2.INTER_LINEAR)[box]
-    mask[box] = remix(mix, to_lab(aligned.detail[box]), mask[box], hair, int(round(params.swung * side)))
+    mask[box] = remix(mix, to_lab(aligned.detail[box]), mask[box], sure_hair(aligned, side, params.swung_hair)[box],
+                      int(round(params.swung * side)))
     return mask, box, mixed, reach
 
 
