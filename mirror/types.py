@@ -124,6 +124,8 @@ class EditPlan:
         part: ``transplant``: ``all`` of the donor's hair, only its ``fringe``, or its ``forehead``
             (``mirror.render.transplant.PARTS``).
         note: why the plan does less than asked (for the HUD), or "".
+        fallback: ``transplant``: what is drawn where it fades out entirely (a reference photo's
+            hair colour on the person's own hair), or None: nothing.
     """
 
     kind: str
@@ -140,6 +142,7 @@ class EditPlan:
     paint: str = "own"
     part: str = "all"
     note: str = ""
+    fallback: EditPlan | None = None
 
 
 @dataclass(frozen=True)

@@ -527,3 +527,72 @@ def test_a_reference_photo_whose_hair_is_under_a_hat_is_refused(pipeline):
     assert split_of("182942.jpg") == 2
     with pytest.raises(MirrorError, match="under a hat"):
         pipeline.reference_style(_path("182942.jpg"))          # a boy in a flat cap
+
+
+# A reference photo (test split) of short black hair, on a pale wall the segmenter partly takes
+# for hair; the person with long hair it cannot be drawn on.
+BLACK_REFERENCE, LONG_HAIRED = "189898.jpg", "183604.jpg"
+
+
+@pytest.mark.engines
+def test_a_reference_photo_s_colour_is_measured_on_its_hair_not_the_wall(pipeline):
+    """A reference's hair colour (its fallback's target) is that of its hair: black, not the grey
+    its matte's mean makes of the black hair and the pale wall the segmenter took for hair."""
+    from mirror.render.lab import color_stats, to_lab
+
+    style = pipeline.reference_style(_path(BLACK_REFERENCE))
+    whole = color_stats(to_lab(style.donor.crop), style.donor.matte > 0.5)
+    assert whole[1, 0] > 20.0, "the matte holds no wall: nothing tested"
+    assert style.color[0, 0] < 15.0 and style.color[1, 0] < 12.0, style.color
+
+
+@pytest.mark.engines
+def test_a_reference_that_cannot_be_drawn_gives_its_colour_only(pipeline, heads):
+    """Where a reference photo's hair cannot be drawn on the person (their long hair could not be
+    taken away), the person's own hair takes its colour, and the HUD says so; their eyes, nose and
+    mouth are untouched."""
+    from mirror.render.lab import to_lab
+    from mirror.types import Frame
+
+    image = cv2.imread(_path(LONG_HAIRED))
+    assert split_of(LONG_HAIRED) == split_of(BLACK_REFERENCE) == 2
+    style = pipeline.reference_style(_path(BLACK_REFERENCE))
+    result = pipeline.process(Frame(0, 0, image), style, 1.0)
+    assert result.note == "hair too long to take away: its colour only"
+    aligned = heads.aligned(image)
+    to_frame = cv2.invertAffineTransform(aligned.to_crop)
+    hair = cv2.warpAffine(aligned.hair, to_frame, image.shape[1::-1]) > 0.9
+    before, after = (float(np.median(to_lab(picture)[hair][:, 0])) for picture in (image, result.output))
+    assert after < before - 8.0, (before, after)
+    keep = _hull_in_frame(aligned, image.shape[:2])
+    assert np.abs(result.output[keep].astype(int) - image[keep]).max() <= 2
+
+
+def test_a_transplant_faded_in_part_fades_into_its_colour(people, donors):
+    """In video, a transplant faded in part (a head turning away from the donor's) is drawn over
+    its fallback, not over the person's own hair: where it draws nothing anew, the fallback shows,
+    so the picture does not flick between the two as the fade crosses zero."""
+    from mirror.render.base import Scene
+    from mirror.render.memory import Memory, Seen
+    from mirror.render.recolor import Recolor
+    from mirror.types import EditPlan
+
+    aligned, donor = people[SHORT][1], donors[FRINGE]
+    yaw = transplant(aligned, donor).measures["yaw"]
+    fit = dataclasses.replace(DRAWN.fit, yaw=(yaw - 5.0, yaw + 5.0))
+    black = EditPlan("color", 1.4, color=np.float32([[13.2, 2.7, 3.0], [10.6, 3.8, 4.5]]))
+    plan = EditPlan("transplant", 1.0, donor=donor, paint="donor", fallback=black)
+    effect = transplanting.Transplant(dataclasses.replace(DRAWN, fit=fit))
+    scene = Scene(aligned, plan, None, Memory(), Seen(), True, None)
+    edited = effect.draw(scene)
+    drawn = transplant(aligned, donor, params=dataclasses.replace(DRAWN, fit=fit))
+    colored = Recolor().draw(dataclasses.replace(scene, plan=black, memory=Memory(), video=False))
+    assert 0.3 < drawn.strength < 0.7 and edited.note == drawn.reason
+    share = drawn.edited.replace[..., None]
+    expected = colored.crop + share * (drawn.edited.crop.astype(np.float32) - colored.crop)
+    assert np.abs(edited.crop - expected).max() <= 1.0
+    # (where the faded transplant draws little, its colour shows, not the person's own hair)
+    faint = (colored.hair_mask > 0.5) & (drawn.edited.replace < 0.6)
+    assert faint.sum() > 500, "no hair where the transplant is faint: nothing tested"
+    away = lambda picture: float(np.abs(picture[faint].astype(int) - colored.crop[faint]).mean())
+    assert away(edited.crop) < 0.6 * away(drawn.edited.crop), (away(edited.crop), away(drawn.edited.crop))

@@ -272,7 +272,8 @@ def reference_transfer(view: HeadView, classifier, pool: Faces, options: Instrum
     """Reference-photo styles on test pairs (module docstring): per TRANSFER style's attribute,
     ``agreement`` of the classifier on the results ("agree"), on the users' unedited photos
     ("before") and on the references themselves ("ceiling": what a perfect copy would score);
-    "agree_drawn" over the "drawn_pairs" the mirror drew (not faded out, with a reason).
+    "agree_drawn" over the "drawn_pairs" the mirror drew anything on (the reference's hair, or
+    where that fades out, its colour on the user's own hair).
 
     For each attribute, up to ``reference_pairs`` random pairs whose reference has it and the
     user not, and as many the other way round; every pair is scored on every attribute its two
@@ -310,7 +311,7 @@ def reference_transfer(view: HeadView, classifier, pool: Faces, options: Instrum
     for key, which in (("agree", 0), ("before", 1), ("ceiling", 2)):
         for s, (pairs_k, share) in zip(TRANSFER, agreement(decisions[:, which], users, refs)):
             out.setdefault(s, {"pairs": pairs_k, "kind": "transplant"})[key] = share
-    # (the pairs the mirror drew: where it did less and said why, the user's own hair is scored)
+    # (the pairs the mirror drew on: where it drew nothing and said why, the user's own hair is scored)
     for s, (pairs_k, share) in zip(TRANSFER, agreement(decisions[drawn, 0], users[drawn], refs[drawn])):
         out[s]["agree_drawn"], out[s]["drawn_pairs"] = share, pairs_k
     for k, s in enumerate(TRANSFER):

@@ -134,8 +134,11 @@ class HairEditor:
             donor, note = self.chooser.choose(aligned, style, moved)
         if donor is None:
             return EditPlan("none", note=note)
+        # (a reference photo's colour, drawn on the person's own hair where its hair cannot be)
+        fallback = None if style.color is None else EditPlan("color", float(strength) * COLOR_REACH,
+                                                             color=style.color, skin=style.skin)
         return EditPlan("transplant", float(strength), donor=donor, paint=style.paint, part=style.part,
-                        note=note)
+                        note=note, fallback=fallback)
 
     def close(self) -> None:
         self.backend.close()

@@ -14,10 +14,14 @@ import numpy as np
 
 from mirror.face.regions import face_oval
 from mirror.face.warp import crop_yaw
-from mirror.render.lab import to_lab
+from mirror.edit.shapes import fringe
+from mirror.render.lab import color_stats, to_lab
 from mirror.render.masks import refine
 from mirror.types import AlignedFace, Donor
 
+HAIR_SURE = 0.5                  # its hair colour is measured where its matte is over this ...
+HAIR_SHARE = 0.03                # ... if that covers this share of its crop (else it has none) ...
+HAIR_NEAR = np.float32([30, 12, 12])  # ... within this of the hair's median over the fringe's root in L*, a*, b*
 SKIN_NEAR = 15.0   # CIELAB distance from the face's median skin within which a bare pixel is skin
 LIGHT_WEIGHT = np.float32([0.5, 1.0, 1.0])   # ... lightness weighed half (a lit crown is lighter)
 
@@ -59,3 +63,17 @@ def donor_of(aligned: AlignedFace, source: str, latent: np.ndarray, bald: bool =
                  landmarks.astype(np.float32), np.asarray(latent, np.float32), np.asarray(pose, np.float32),
                  lab[skin > 0.5].mean(axis=0).astype(np.float32), hair_color.astype(np.float32),
                  np.zeros(40, np.int8))
+
+
+def hair_color(donor: Donor) -> np.ndarray | None:
+    """(2, 3) CIELAB mean and spread of a reference photo's hair (a colour style's target), or
+    None for a head with too little hair. Measured on its matte where the colour is near the hair's
+    above the forehead: a wall the segmenter took for hair is not counted."""
+    hair = donor.matte > HAIR_SURE
+    if hair.mean() < HAIR_SHARE:
+        return None
+    lab = to_lab(donor.crop)
+    root = fringe(donor.landmarks, donor.crop.shape[0]).root & hair
+    if root.any():
+        hair &= np.all(np.abs(lab - np.median(lab[root], axis=0)) < HAIR_NEAR, axis=-1)
+    return color_stats(lab, hair)

@@ -9,6 +9,7 @@ from typing import Iterable
 import numpy as np
 
 from mirror.errors import MirrorError
+from mirror.edit.reference import hair_color
 from mirror.edit.shapes import ADD, REMOVE
 from mirror.render.texture import CURLS
 from mirror.types import Donor
@@ -30,6 +31,7 @@ TRANSPLANTED: tuple[str, ...] = ("bald",)
 PARTS = {"bangs": "fringe", "no_bangs": "forehead"}
 SHAPES = ADD + REMOVE
 DIGITS = 5   # significant digits of the stored prior
+
 
 
 @dataclass
@@ -203,9 +205,13 @@ class StyleLibrary:
         return self.prior.sample(rng, n, temperature)
 
     def reference(self, name: str, donor: Donor) -> Style:
-        """A style that gives any face the hair of the reference photo ``donor`` was made from, in its colour."""
+        """A style that gives any face the hair of the reference photo ``donor`` was made from, in
+        its colour; where that hair cannot be drawn, its colour on the person's own hair (none for
+        a head with too little hair to measure it)."""
+        color = hair_color(donor)
         return Style(name, np.zeros(self.latent_dim, np.float32), 1.0, f"the hair of {name}", "transplant",
-                     want=name, donor=donor, paint="donor")
+                     color=color, skin=None if color is None else donor.skin_color, want=name, donor=donor,
+                     paint="donor")
 
     def add(self, style: Style) -> None:
         """Adds (or replaces) a style, e.g. one taken from a reference photo."""

@@ -40,7 +40,9 @@ from mirror.render.donor_ground import GroundParams, behind, core, pyramid_blend
 from mirror.render.donor_layers import Drawn, LayerParams, Person, hull
 from mirror.render.donor_light import LightParams, hair_profile, match_hair, move_color, to_bgr
 from mirror.render.lab import to_lab
+from mirror.render.memory import Memory, Seen
 from mirror.render.plate import BackgroundPlate
+from mirror.render.recolor import Recolor
 from mirror.render.scalp import forehead_box
 from mirror.types import AlignedFace, Donor, EditedFace, SkinGrain
 
@@ -368,13 +370,35 @@ def _hair_color(person: Person, drawn: Drawn, color: str, target: np.ndarray | N
 
 class Transplant(Effect):
     """A real head of hair drawn on the person (``EditPlan.kind`` "transplant"): the plan's donor,
-    in the colour it asks for; the HUD is told why it faded (``EditedFace.note``)."""
+    in the colour it asks for; the HUD is told why it faded (``EditedFace.note``). Where it fades,
+    it fades into the plan's ``fallback`` (a reference photo's colour on the person's own hair),
+    drawn by ``fallback``."""
 
-    def __init__(self, params: TransplantParams = TransplantParams()):
+    def __init__(self, params: TransplantParams = TransplantParams(), fallback: Effect | None = None):
         self.params = params
+        self.fallback = fallback or Recolor()
 
     def draw(self, scene: Scene) -> EditedFace:
         plan = scene.plan
         drawn = transplant(scene.aligned, plan.donor, scene.plate, color=plan.paint, part=plan.part,
                            still=not scene.video, params=self.params)
-        return dataclasses.replace(drawn.edited, note=drawn.reason or plan.note)
+        edited = dataclasses.replace(drawn.edited, note=drawn.reason or plan.note)
+        if drawn.strength >= 1.0 or plan.fallback is None:
+            return edited
+        # (drawn as in a photo, with a memory of its own: the transplant's drawings are carried
+        # between frames, not followed)
+        colored = self.fallback.draw(Scene(scene.aligned, plan.fallback, scene.plate, Memory(), Seen(), False,
+                                           scene.textures))
+        if drawn.strength <= 0.0:
+            return dataclasses.replace(colored, note=f"{drawn.reason}: its colour only")
+        return _over(edited, colored)
+
+
+def _over(top: EditedFace, under: EditedFace) -> EditedFace:
+    """A transplant faded in part (``top``) over what it fades into (``under``): ``under`` shows
+    where ``top`` draws nothing anew (its ``replace``)."""
+    share = top.replace[..., None]
+    crop = under.crop.astype(np.float32) + share * (top.crop.astype(np.float32) - under.crop)
+    return dataclasses.replace(top, crop=np.clip(crop + 0.5, 0, 255).astype(np.uint8),
+                               hair_mask=np.maximum(top.hair_mask, under.hair_mask),
+                               beyond=top.beyond if top.beyond is not None else under.beyond)
