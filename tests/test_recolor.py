@@ -108,6 +108,27 @@ def test_dark_hair_made_gray_leaves_the_eyes_and_the_skin_under_its_fringe_as_th
 
 @pytest.mark.data
 @pytest.mark.engines
+def test_dark_hair_beside_the_eyes_made_blond_leaves_no_dark_patch_by_them(pipeline):
+    """CelebA 188480 (test split): her long black hair hangs at her temples, beside her eyes'
+    outer corners. Blond left it black round the eyes, a dark patch by each; the eyes themselves
+    stay as they were."""
+    from mirror.face.regions import eyes
+
+    image = read_image(os.path.join(need(CELEBA), "img", "188480.jpg"))
+    frame, aligned = pipeline.track(Frame(0, 0, image))
+    edited = pipeline.edit(frame, aligned, pipeline.styles.get("blond"))
+    size = edited.crop.shape[0]
+    landmarks = aligned.landmarks * aligned.scale
+    lighter = to_lab(edited.crop)[..., 0] - to_lab(aligned.detail)[..., 0]
+    own = eyes(landmarks, size, margin=0.0) > 0
+    beside = (eyes(landmarks, size) > 0.5) & ~own & (cv2.resize(aligned.hair, (size, size)) > 0.95)
+    assert beside.sum() > 30
+    assert lighter[beside].mean() > 15.0
+    assert np.abs(lighter[own]).mean() < 1.0
+
+
+@pytest.mark.data
+@pytest.mark.engines
 def test_white_hair_on_a_white_wall_made_black_leaves_no_dark_haze_round_the_head(pipeline):
     """CelebA 183246: white hair against a white wall. Made black, the soft edge of its mask
     darkened the wall above his head in a haze, by 28 grey levels on average a few pixels out

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from mirror.face.regions import edge_margin, edit_limit, eyes, face_interior, face_oval, hair_reach
+from mirror.face.regions import (EYES, NOSE_TIP, edge_margin, edit_limit, eyes, face_interior, face_oval,
+                                 hair_reach)
 from mirror.render.base import Effect, Scene, unchanged
 from mirror.render.beyond import BeyondParams, at_edges, edges_shown, fade_cut, recolored_beyond, wall_contrast
 from mirror.render.color import ColorParams, color_table, move, near_hair, pixels_color, sampled, scene_target
@@ -58,6 +59,8 @@ class RecolorParams:
     hang_sure: tuple[float, float] = (0.6, 0.85)
     # ... and is this close to the hair's colour (its spreads: wholly / not)
     hang_color: tuple[float, float] = (2.0, 3.5)
+    # hair beyond the eyes' outer corners is recoloured where the segmenter is this sure of it (from / wholly)
+    eyes_sure: tuple[float, float] = (0.93, 0.99)
     color_inset: float = 0.015       # the recolouring reaches this far into the protected face
     matte_reach: float = 0.008       # ... and this far beyond the hair mask
     island: float = 0.01             # ... and no patch of it (above this) that sure hair does not join
@@ -373,6 +376,20 @@ def _place_lent(lent: np.ndarray, aligned: AlignedFace, before: tuple[np.ndarray
     return cv2.warpAffine(lent, matrix, lent.shape[::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
 
+def _beyond_eyes(landmarks: np.ndarray, size: int) -> np.ndarray:
+    """(1, R) float32 in [0, 1]: 1 in the columns beyond either eye's outer corner (away from the
+    nose), fading out over the outer half of the eye."""
+    cols = np.arange(size, dtype=np.float32)
+    middle = float(landmarks[NOSE_TIP, 0])
+    out = np.zeros(size, np.float32)
+    for contour in EYES:
+        x = landmarks[contour, 0]
+        half = max(float(np.ptp(x)) / 2.0, 1.0)
+        out = np.maximum(out, np.clip((x.min() + half - cols) / half if x.mean() < middle
+                                      else (cols - x.max() + half) / half, 0.0, 1.0))
+    return out[None, :]
+
+
 @functools.cache
 def _edge_ramp(size: int, fade: float) -> np.ndarray:
     """(S, S) float32: 0 at the edge of a ``size``-pixel crop (within ``edge_margin``), rising
@@ -399,9 +416,12 @@ def recolor_mask(aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, skin
     keep_out = editable(landmarks, size, params.color_inset, below_chin=True, params=params.masks)
     # So is hair that hangs over the protected face (a fringe over the eyes): it is hair, and
     # stopping at the brows would cut its strands straight across.
-    # Not the eyes, nor what lies round them (its lashes and make-up): the mask's edge,
-    # snapped to them, made them light-rimmed or dark-rimmed (a fringe seldom reaches them).
-    over = hanging(hair, keep_out) * edit_limit(landmarks, size, below_chin=True) * (1.0 - eyes(landmarks, size))
+    # Not the eyes, nor what lies round them (its lashes and make-up): the mask's edge, snapped to
+    # them, made them light-rimmed or dark-rimmed. But hair the segmenter is sure of beyond their
+    # outer corners (at the temples) is recoloured: left in its colour, it is a patch by each eye.
+    temples = sure_hair(aligned, size, params.eyes_sure) * _beyond_eyes(landmarks, size)
+    spared = np.maximum(eyes(landmarks, size, margin=0.0), eyes(landmarks, size) * (1.0 - temples))
+    over = hanging(hair, keep_out) * edit_limit(landmarks, size, below_chin=True) * (1.0 - spared)
     if darker:
         # (Made darker, only where the segmenter itself is sure of it: the guided filter
         # snaps its doubtful edge to a brow or a made-up eyelid, which would go dark with the
