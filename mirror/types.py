@@ -182,6 +182,9 @@ class EditedFace:
         removal: for hair taken away by a shape (bald, receding), what a later frame's hair is
             taken away with (``mirror.render.remove.retake``); or None.
         note: why the edit was drawn fainter or not at all (for the HUD: "hair over the eyes"), or "".
+        fallback: a transplant that faded out entirely, drawn as its plan's fallback (a reference
+            photo's colour alone): in video that colour is drawn anew on every frame
+            (``mirror.run.lagged``).
         aligned: the face cut again where this edit lies, when that is not the frame's own
             alignment (a drawing carried to a head that moved in its crop: ``mirror.run.lagged``);
             the compositor puts the edit back through it. None: the frame's own.
@@ -197,6 +200,7 @@ class EditedFace:
     lent: LentDetail | None = None
     removal: Removal | None = None
     note: str = ""
+    fallback: bool = False
     aligned: AlignedFace | None = None
 
 

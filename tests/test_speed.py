@@ -400,6 +400,53 @@ def test_a_still_head_is_drawn_anew_only_when_it_moves_or_its_edit_is_old():
         lagged.close()
 
 
+def test_a_transplant_shown_as_its_colour_alone_is_recoloured_on_every_frame():
+    """A reference photo's hair that cannot be drawn is shown as its colour alone: that colour is
+    drawn on every frame, on the frame's own thread, as a recolouring is (carried, it lagged
+    behind the strands: a band of their old colour at the hair's edge on a moving head), and the
+    transplant is judged anew on the worker only every ``FALLBACK_AGE``."""
+    import threading
+    import time
+
+    from mirror.run.lagged import FALLBACK_AGE
+    from mirror.edit.styles import Style
+    from mirror.types import AlignedFace, EditedFace
+
+    rng = np.random.default_rng(0)
+    crop = rng.integers(0, 255, (128, 128, 3), dtype=np.uint8)
+    aligned = AlignedFace(crop, np.float64([[1, 0, 0], [0, 1, 0]]), rng.uniform(20, 108, (478, 2)).astype(np.float32),
+                          crop)
+    calls = []
+
+    def edit(frame, aligned, style, strength):
+        calls.append((threading.current_thread() is threading.main_thread(), style.kind, frame.timestamp_ms))
+        zero = np.zeros((128, 128), np.float32)
+        return EditedFace(aligned.detail.copy(), zero, zero, note="hair too long to take away: its colour only",
+                          fallback=style.kind == "transplant")
+
+    lagged = LaggedEdit(edit)
+    style = Style("reference.jpg", np.zeros(4, np.float32), 1.0, kind="transplant",
+                  color=np.float32([[60, 7, 20], [12, 4, 4]]))
+    image = np.zeros((8, 8, 3), np.uint8)
+    frames = range(0, 2 * FALLBACK_AGE + 100, 33)
+    try:
+        for index, ms in enumerate(frames):
+            edited = lagged(Frame(index, ms, image), aligned, style, 1.0)
+            assert edited.note == "hair too long to take away: its colour only"
+            time.sleep(0.005)
+        deadline = time.monotonic() + 5.0
+        while lagged.drawing and time.monotonic() < deadline:
+            time.sleep(0.005)
+    finally:
+        lagged.close()
+    here = [(kind, ms) for main, kind, ms in calls if main]
+    worker = [(kind, ms) for main, kind, ms in calls if not main]
+    assert here[0] == ("transplant", 0)                               # the first frame at once
+    assert {kind for kind, _ in here[1:]} == {"color"} and len(here) >= 0.8 * len(frames)
+    assert 1 <= len(worker) <= 2 and {kind for kind, _ in worker} == {"transplant"}
+    assert worker[0][1] >= FALLBACK_AGE
+
+
 def test_lagged_edits_keep_every_frame_in_order_and_show_each_style_at_once(video_pipeline):
     styles = [video_pipeline.styles.get(name) for name in ("bald", "regrowth")]
     with VideoSource(clip()) as source:

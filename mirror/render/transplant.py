@@ -390,7 +390,7 @@ class Transplant(Effect):
         colored = self.fallback.draw(Scene(scene.aligned, plan.fallback, scene.plate, Memory(), Seen(), False,
                                            scene.textures))
         if drawn.strength <= 0.0:
-            return dataclasses.replace(colored, note=f"{drawn.reason}: its colour only")
+            return dataclasses.replace(colored, note=f"{drawn.reason}: its colour only", fallback=True)
         return _over(edited, colored)
 
 

@@ -16,7 +16,8 @@ carried onto that cut and put back through it. A head moved too far for that, or
 the worker's drawing in flight if that fits, else is edited at once; a frame waiting on the
 worker lends it its priority. A
 recolouring runs no model: it is drawn on every frame (carried over, its colour change would
-smear on a moving head). A drawing that fails on the worker is logged and dropped, with the edit
+smear on a moving head); so is a transplant shown as its colour alone (a reference photo's
+hair that cannot be drawn), which the worker judges anew every ``FALLBACK_AGE``. A drawing that fails on the worker is logged and dropped, with the edit
 it would have replaced: the next frame is edited anew at once, so the worker's error never
 reaches the frames.
 """
@@ -46,6 +47,8 @@ REFIT_REACH = 0.08  # ... or, moved less than this, the frame cut again where th
 REDRAW_REACH = 0.004  # the worker draws anew once the head has moved this far since the edit shown ...
 REDRAW_AGE = 500      # ... or that edit is this old (ms of the stream): a still head is not redrawn on end
 
+FALLBACK_AGE = 1000   # a transplant shown as its colour alone (``EditedFace.fallback``) is judged anew
+                      # on the worker this often (ms of the stream); its colour is drawn on every frame
 RENDER_THREAD = "mirror-render"  # the worker thread's name
 
 EditFn = Callable[[Frame, "AlignedFace | None", Style, float], "EditedFace | None"]
@@ -139,6 +142,10 @@ class LaggedEdit:
         key = _key(style, strength)
         with self._ready:
             result = self._result
+        if aligned is not None and result is not None and result.key == key and result.edited.fallback:
+            colored = self._colored(frame, aligned, style, strength, result)
+            if colored is not None:
+                return colored
         usable = (aligned is not None and result is not None and result.key == key
                   and not drawn_every_frame(style))
         onto = aligned        # the crop the edit shown is carried onto
@@ -186,6 +193,23 @@ class LaggedEdit:
         with self._ready:
             self._result = None if edited is None else _Shown(key, aligned, edited, {}, frame.timestamp_ms)
         return edited
+
+    def _colored(self, frame: Frame, aligned: AlignedFace, style: Style, strength: float, result: _Shown
+                 ) -> EditedFace | None:
+        """A transplant shown as its colour alone: that colour drawn on this frame, as a recolouring
+        is (carried, it would lag behind the strands), while the worker judges the transplant anew
+        now and then; None while the worker is judging it (the last drawing is carried)."""
+        with self._ready:
+            if self._job is None and frame.timestamp_ms - result.ms >= FALLBACK_AGE:
+                self._job = (frame, aligned, style, strength)
+                self._ready.notify_all()
+        if not self._busy.acquire(blocking=False):
+            return None
+        try:
+            edited = self._edit(frame, aligned, dataclasses.replace(style, kind="color"), strength)
+        finally:
+            self._busy.release()
+        return None if edited is None else dataclasses.replace(edited, note=result.edited.note)
 
     @staticmethod
     def _moved_from(result: "_Shown | None", aligned: AlignedFace | None, key: tuple, style: Style) -> bool | None:
