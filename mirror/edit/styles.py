@@ -33,7 +33,6 @@ SHAPES = ADD + REMOVE
 DIGITS = 5   # significant digits of the stored prior
 
 
-
 @dataclass
 class Style:
     """One hairstyle.

@@ -14,11 +14,11 @@ head that has moved in the crop (a nod, a lean: the crop follows the face's posi
 roll only) has its frame cut again where the head lay in the edit shown (``refit``), which is
 carried onto that cut and put back through it. A head moved too far for that, or turned, takes
 the worker's drawing in flight if that fits, else is edited at once; a frame waiting on the
-worker lends it its priority. A
-recolouring runs no model: it is drawn on every frame (carried over, its colour change would
-smear on a moving head); so is a transplant shown as its colour alone (a reference photo's
-hair that cannot be drawn), which the worker judges anew every ``FALLBACK_AGE``. A drawing that fails on the worker is logged and dropped, with the edit
-it would have replaced: the next frame is edited anew at once, so the worker's error never
+worker lends it its priority. A recolouring runs no model: it is drawn on every frame (carried
+over, its colour change would smear on a moving head); so is a transplant shown as its colour
+alone (a reference photo's hair that cannot be drawn), which the worker judges anew every
+``FALLBACK_AGE``. A drawing that fails on the worker is logged and dropped, with the edit it
+would have replaced: the next frame is edited anew at once, so the worker's error never
 reaches the frames.
 """
 from __future__ import annotations
