@@ -56,24 +56,24 @@ def donor_of(aligned: AlignedFace, source: str, latent: np.ndarray, bald: bool =
     skin = (person * (near if bald else (1.0 - matte) * near)).astype(np.float32)
     if bald:
         matte = matte * (1.0 - skin)
-    hair = matte > 0.5
-    hair_color = lab[hair].mean(axis=0) if hair.any() else tone
+    hair = hair_color(lab, matte, landmarks)
+    hair = tone if hair is None else hair[0]
     pose = aligned.pose if aligned.pose is not None else np.float32([crop_yaw(landmarks), 0.0, 0.0])
     return Donor(index, source, crop, matte.astype(np.float32), skin, person.astype(np.float32),
                  landmarks.astype(np.float32), np.asarray(latent, np.float32), np.asarray(pose, np.float32),
-                 lab[skin > 0.5].mean(axis=0).astype(np.float32), hair_color.astype(np.float32),
+                 lab[skin > 0.5].mean(axis=0).astype(np.float32), hair.astype(np.float32),
                  np.zeros(40, np.int8))
 
 
-def hair_color(donor: Donor) -> np.ndarray | None:
-    """(2, 3) CIELAB mean and spread of a reference photo's hair (a colour style's target), or
-    None for a head with too little hair. Measured on its matte where the colour is near the hair's
-    above the forehead: a wall the segmenter took for hair is not counted."""
-    hair = donor.matte > HAIR_SURE
+def hair_color(lab: np.ndarray, matte: np.ndarray, landmarks: np.ndarray) -> np.ndarray | None:
+    """(2, 3) CIELAB mean and spread of a reference photo's hair (a colour style's target), from
+    its crop's CIELAB, its matte and landmarks; None for a head with too little hair. Measured on
+    the matte where the colour is near the hair's above the forehead: a wall the segmenter took
+    for hair is not counted."""
+    hair = matte > HAIR_SURE
     if hair.mean() < HAIR_SHARE:
         return None
-    lab = to_lab(donor.crop)
-    root = fringe(donor.landmarks, donor.crop.shape[0]).root & hair
+    root = fringe(landmarks, lab.shape[0]).root & hair
     if root.any():
         hair &= np.all(np.abs(lab - np.median(lab[root], axis=0)) < HAIR_NEAR, axis=-1)
     return color_stats(lab, hair)

@@ -11,6 +11,7 @@ import numpy as np
 from mirror.errors import MirrorError
 from mirror.edit.reference import hair_color
 from mirror.edit.shapes import ADD, REMOVE
+from mirror.render.lab import to_lab
 from mirror.render.texture import CURLS
 from mirror.types import Donor
 
@@ -207,7 +208,7 @@ class StyleLibrary:
         """A style that gives any face the hair of the reference photo ``donor`` was made from, in
         its colour; where that hair cannot be drawn, its colour on the person's own hair (none for
         a head with too little hair to measure it)."""
-        color = hair_color(donor)
+        color = hair_color(to_lab(donor.crop), donor.matte, donor.landmarks)
         return Style(name, np.zeros(self.latent_dim, np.float32), 1.0, f"the hair of {name}", "transplant",
                      color=color, skin=None if color is None else donor.skin_color, want=name, donor=donor,
                      paint="donor")
