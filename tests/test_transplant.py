@@ -568,6 +568,55 @@ def test_a_reference_that_cannot_be_drawn_gives_its_colour_only(pipeline, heads)
     assert np.abs(result.output[keep].astype(int) - image[keep]).max() <= 2
 
 
+# Bald reference photos (test split): one whose crown's shaded rim the skin's colour misses, one
+# whose face does not fit a man's (test split) it is drawn on; a woman with long hair.
+BALD_RIMMED, BALD_UNFIT, SHORT_HAIRED_MAN, LONG_HAIRED_WOMAN = "191613.jpg", "185213.jpg", "190787.jpg", "191475.jpg"
+
+
+@pytest.mark.engines
+def test_a_bald_reference_leaves_no_band_of_hair_round_its_dome(pipeline):
+    """A bald reference's crown is skin to its rim: none of it is left in the matte, to be drawn
+    as a ragged band of hair round the person's new dome; and it has no hair colour to give."""
+    from mirror.face.regions import brow_line
+
+    style = pipeline.reference_style(_path(BALD_RIMMED))
+    donor, side = style.donor, style.donor.crop.shape[0]
+    assert style.want == "bald" and style.color is None
+    skin = (donor.skin > 0.5).astype(np.uint8)
+    dome = np.zeros_like(skin)
+    cv2.fillConvexPoly(dome, cv2.convexHull(cv2.findNonZero(skin)), 1)
+    rows = np.arange(side)[:, None]
+    crown = (dome > 0) & (rows < brow_line(donor.landmarks, side)[None, :] - 0.2 * side)
+    assert crown.sum() > 2000, "no crown: nothing tested"
+    assert (donor.matte[crown] > 0.3).mean() < 0.06
+
+
+@pytest.mark.engines
+def test_a_reference_that_cannot_be_drawn_is_stood_in_for_by_the_banks_nearest(pipeline):
+    """Where a reference photo's own head of hair does not fit the person (its face, its turn),
+    the bank's head of hair nearest it, of its look (bald here), is drawn instead, and the HUD
+    says so; the eyes, nose and mouth are untouched. On long hair that cannot be taken away,
+    neither is drawn, and a bald head gives no colour: the person is left as they are."""
+    from mirror.types import Frame
+
+    assert {split_of(n) for n in (BALD_UNFIT, SHORT_HAIRED_MAN, LONG_HAIRED_WOMAN)} == {2}
+    style = pipeline.reference_style(_path(BALD_UNFIT))
+    image = cv2.imread(_path(SHORT_HAIRED_MAN))
+    result = pipeline.process(Frame(0, 0, image), style, 1.0)
+    assert result.note.startswith("the donor's face does not fit: one like it from the bank, bald 1 of"), result.note
+    aligned = pipeline.track(Frame(0, 0, image))[1]
+    to_frame = cv2.invertAffineTransform(aligned.to_crop)
+    hair = cv2.warpAffine(aligned.hair, to_frame, image.shape[1::-1]) > 0.9
+    changed = np.abs(result.output.astype(int) - image).max(axis=-1) > 20
+    assert changed[hair].mean() > 0.5
+    keep = _hull_in_frame(aligned, image.shape[:2])
+    assert np.abs(result.output[keep].astype(int) - image[keep]).max() <= 2
+    image = cv2.imread(_path(LONG_HAIRED_WOMAN))
+    result = pipeline.process(Frame(0, 0, image), style, 1.0)
+    assert result.note in ("hair too long to take away", "head turned too far from the donor's"), result.note
+    assert np.array_equal(result.output, image)
+
+
 def test_a_transplant_faded_in_part_fades_into_its_colour(people, donors):
     """In video, a transplant faded in part (a head turning away from the donor's) is drawn over
     its fallback, not over the person's own hair: where it draws nothing anew, the fallback shows,

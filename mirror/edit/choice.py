@@ -93,7 +93,7 @@ class DonorChooser:
             place = style.choice % len(rows)
             row = int(rows[place])
             self._chosen[key] = self.bank.donor(row, bool(self.bank.mirrored(query)[row])), \
-                f"{style.want} {place + 1} of {len(rows)} (N: another)", None
+                f"{style.want or 'look'} {place + 1} of {len(rows)} (N: another)", None
         donor, note, _ = self._chosen[key]
         return donor, note
 

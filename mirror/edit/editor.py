@@ -12,6 +12,8 @@ bank's looks, named styles drawn from real photos, a reference photo) choose a r
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from mirror.edit import shapes
@@ -134,11 +136,23 @@ class HairEditor:
             donor, note = self.chooser.choose(aligned, style, moved)
         if donor is None:
             return EditPlan("none", note=note)
-        # (a reference photo's colour, drawn on the person's own hair where its hair cannot be)
-        fallback = None if style.color is None else EditPlan("color", float(strength) * COLOR_REACH,
-                                                             color=style.color, skin=style.skin)
         return EditPlan("transplant", float(strength), donor=donor, paint=style.paint, part=style.part,
-                        note=note, fallback=fallback)
+                        note=note, fallback=self._fallback(aligned, style, strength))
+
+    def _fallback(self, aligned: AlignedFace, style: Style, strength: float) -> EditPlan | None:
+        """What a reference photo's hair fades into where it cannot be drawn: the bank's head of
+        hair nearest it (its look and latent, the person's pose, face and skin) in its colour, and
+        under that its colour alone on the person's own hair."""
+        color = None if style.color is None else EditPlan("color", float(strength) * COLOR_REACH,
+                                                          color=style.color, skin=style.skin)
+        if style.donor is None or self.chooser is None or self.chooser.bank is None:
+            return color
+        stand_in = dataclasses.replace(style, donor=None, paint="own" if style.color is None else "target")
+        donor, note = self.chooser.choose(aligned, stand_in, lambda: style.donor.latent)
+        if donor is None:
+            return color
+        return EditPlan("transplant", float(strength), color=style.color, skin=style.skin, donor=donor,
+                        paint=stand_in.paint, note=f"one like it from the bank, {note}", fallback=color)
 
     def close(self) -> None:
         self.backend.close()

@@ -24,6 +24,7 @@ HAIR_SHARE = 0.03                # ... if that covers this share of its crop (el
 HAIR_NEAR = np.float32([30, 12, 12])  # ... within this of the hair's median over the fringe's root in L*, a*, b*
 SKIN_NEAR = 15.0   # CIELAB distance from the face's median skin within which a bare pixel is skin
 LIGHT_WEIGHT = np.float32([0.5, 1.0, 1.0])   # ... lightness weighed half (a lit crown is lighter)
+BALD_CLOSE = 0.06  # a bald head's skin is closed over gaps this wide (a share of the crop's side)
 
 
 def donor_of(aligned: AlignedFace, source: str, latent: np.ndarray, bald: bool = False, index: int = -1) -> Donor:
@@ -54,14 +55,19 @@ def donor_of(aligned: AlignedFace, source: str, latent: np.ndarray, bald: bool =
     tone = np.median(lab[bare], axis=0) if bare.any() else np.median(lab[oval], axis=0)
     near = (np.linalg.norm((lab - tone) * LIGHT_WEIGHT, axis=-1) < SKIN_NEAR).astype(np.float32)
     skin = (person * (near if bald else (1.0 - matte) * near)).astype(np.float32)
+    skin_color = lab[skin > 0.5].mean(axis=0)
     if bald:
+        # (the crown's shaded rim and shine, short of the skin's colour, closed over with it: left
+        # in the matte they would be drawn as a ragged band of hair round the dome)
+        reach = max(3, int(round(BALD_CLOSE * side)) | 1)
+        skin = cv2.morphologyEx(skin, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
         matte = matte * (1.0 - skin)
     hair = hair_color(lab, matte, landmarks)
     hair = tone if hair is None else hair[0]
     pose = aligned.pose if aligned.pose is not None else np.float32([crop_yaw(landmarks), 0.0, 0.0])
     return Donor(index, source, crop, matte.astype(np.float32), skin, person.astype(np.float32),
                  landmarks.astype(np.float32), np.asarray(latent, np.float32), np.asarray(pose, np.float32),
-                 lab[skin > 0.5].mean(axis=0).astype(np.float32), hair.astype(np.float32),
+                 skin_color.astype(np.float32), hair.astype(np.float32),
                  np.zeros(40, np.int8))
 
 

@@ -46,7 +46,8 @@ class Style:
         kind: what the renderer draws (``EditPlan.kind``): add, remove, shape, color, texture
             (styles.json), or transplant (a real head of hair: a look of the donor bank's
             catalogue, a named style drawn from donors that have it, or a reference photo's).
-        want: transplant styles: the donors that show it (``DonorQuery.want``).
+        want: transplant styles: the donors that show it (``DonorQuery.want``; a reference
+            photo's: those that stand in for it).
         choice: transplant styles: which of them, 0 the nearest (the user steps to another).
         donor: a reference photo's own head of hair (transplant styles), or None.
         paint: transplant styles: ``own`` (the person's hair colour) or ``donor`` (the donor's).
@@ -204,13 +205,14 @@ class StyleLibrary:
             return (temperature * rng.standard_normal((n, self.latent_dim))).astype(np.float32)
         return self.prior.sample(rng, n, temperature)
 
-    def reference(self, name: str, donor: Donor) -> Style:
+    def reference(self, name: str, donor: Donor, look: str = "") -> Style:
         """A style that gives any face the hair of the reference photo ``donor`` was made from, in
-        its colour; where that hair cannot be drawn, its colour on the person's own hair (none for
-        a head with too little hair to measure it)."""
-        color = hair_color(to_lab(donor.crop), donor.matte, donor.landmarks)
+        its colour. ``look``: what the photo shows (``bald``, ``bangs`` or "", any), the bank's
+        heads that stand in for it where its own cannot be drawn. Where neither can, its colour
+        on the person's own hair (none for a bald head, or one with too little hair to measure)."""
+        color = None if look == "bald" else hair_color(to_lab(donor.crop), donor.matte, donor.landmarks)
         return Style(name, np.zeros(self.latent_dim, np.float32), 1.0, f"the hair of {name}", "transplant",
-                     color=color, skin=None if color is None else donor.skin_color, want=name, donor=donor,
+                     color=color, skin=None if color is None else donor.skin_color, want=look, donor=donor,
                      paint="donor")
 
     def add(self, style: Style) -> None:

@@ -371,8 +371,10 @@ def _hair_color(person: Person, drawn: Drawn, color: str, target: np.ndarray | N
 class Transplant(Effect):
     """A real head of hair drawn on the person (``EditPlan.kind`` "transplant"): the plan's donor,
     in the colour it asks for; the HUD is told why it faded (``EditedFace.note``). Where it fades,
-    it fades into the plan's ``fallback`` (a reference photo's colour on the person's own hair),
-    drawn by ``fallback``."""
+    it fades into the plan's ``fallback``: for a reference photo, the bank's head of hair that
+    stands in for it where the photo's fades out entirely, and its colour on the person's own hair
+    (drawn by ``fallback``) where that cannot be drawn either, or under a partly faded transplant
+    (a second head of hair under it would show through as a ghost)."""
 
     def __init__(self, params: TransplantParams = TransplantParams(), fallback: Effect | None = None):
         self.params = params
@@ -380,14 +382,25 @@ class Transplant(Effect):
 
     def draw(self, scene: Scene) -> EditedFace:
         plan = scene.plan
-        drawn = transplant(scene.aligned, plan.donor, scene.plate, color=plan.paint, part=plan.part,
-                           still=not scene.video, params=self.params)
+        drawn = transplant(scene.aligned, plan.donor, scene.plate, color=plan.paint, target=plan.color,
+                           reference=plan.skin, part=plan.part, still=not scene.video, params=self.params)
         edited = dataclasses.replace(drawn.edited, note=drawn.reason or plan.note)
-        if drawn.strength >= 1.0 or plan.fallback is None:
+        under = plan.fallback
+        if drawn.strength >= 1.0 or under is None:
             return edited
+        if drawn.strength <= 0.0 and under.kind == "transplant":
+            stand_in = self.draw(dataclasses.replace(scene, plan=under))
+            if stand_in.fallback or not stand_in.replace.any():     # (it could not be drawn either)
+                note = f"{drawn.reason}: its colour only" if stand_in.fallback else drawn.reason
+                return dataclasses.replace(stand_in, note=note)
+            return dataclasses.replace(stand_in, note=f"{drawn.reason}: {stand_in.note}")
+        if under.kind == "transplant":
+            under = under.fallback
+            if under is None:
+                return edited
         # (drawn as in a photo, with a memory of its own: the transplant's drawings are carried
         # between frames, not followed)
-        colored = self.fallback.draw(Scene(scene.aligned, plan.fallback, scene.plate, Memory(), Seen(), False,
+        colored = self.fallback.draw(Scene(scene.aligned, under, scene.plate, Memory(), Seen(), False,
                                            scene.textures))
         if drawn.strength <= 0.0:
             return dataclasses.replace(colored, note=f"{drawn.reason}: its colour only", fallback=True)

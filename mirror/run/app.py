@@ -172,8 +172,9 @@ class Pipeline:
         judged = None if self.classifier is None else self.classifier.predict_crops(aligned.crop[None])[0]
         if judged is not None and judged[self.classifier.column("Wearing_Hat")] > HAT:
             raise MirrorError(f"the hair in the reference photo {path} is under a hat")
-        bald = judged is not None and judged[self.classifier.column("Bald")] > 0.5
-        return self.styles.reference(name, donor_of(aligned, name, latent, bald=bald))
+        has = lambda attribute: judged is not None and judged[self.classifier.column(attribute)] > 0.5
+        look = "bald" if has("Bald") else "bangs" if has("Bangs") else ""
+        return self.styles.reference(name, donor_of(aligned, name, latent, bald=look == "bald"), look)
 
     def close(self) -> None:
         self._stack.close()
