@@ -603,8 +603,9 @@ def test_a_reference_that_cannot_be_drawn_is_stood_in_for_by_the_banks_nearest(p
     style = pipeline.reference_style(_path(BALD_UNFIT))
     image = cv2.imread(_path(SHORT_HAIRED_MAN))
     result = pipeline.process(Frame(0, 0, image), style, 1.0)
-    assert result.note.startswith("the donor's face does not fit: one like it from the bank, bald 1 of"), result.note
+    assert result.note.startswith("the donor's face does not fit: one like it from the bank, 1 of"), result.note
     aligned = pipeline.track(Frame(0, 0, image))[1]
+    assert pipeline.editor.edit(aligned, style).fallback.donor.look == "bald"
     to_frame = cv2.invertAffineTransform(aligned.to_crop)
     hair = cv2.warpAffine(aligned.hair, to_frame, image.shape[1::-1]) > 0.9
     changed = np.abs(result.output.astype(int) - image).max(axis=-1) > 20
@@ -615,6 +616,45 @@ def test_a_reference_that_cannot_be_drawn_is_stood_in_for_by_the_banks_nearest(p
     result = pipeline.process(Frame(0, 0, image), style, 1.0)
     assert result.note in ("hair too long to take away", "head turned too far from the donor's"), result.note
     assert np.array_equal(result.output, image)
+
+
+# Reference photos (test split): a woman with long light-brown hair, drawn on a man (test split)
+# whose face it does not fit; a black-haired woman in orange light, on a man in cool light.
+LONG_LIGHT_BROWN, ON_MAN, BLACK_IN_ORANGE, COOL_MAN = "190943.jpg", "182728.jpg", "190535.jpg", "187795.jpg"
+
+
+@pytest.mark.engines
+def test_a_stand_in_has_the_reference_s_look_and_sex_not_the_person_s(pipeline):
+    """The bank's head that stands in for a woman's long hair on a man is a woman's hair, never a
+    bald, receding or thinning head (the man's likeliest look)."""
+    from mirror.types import Frame
+
+    assert {split_of(n) for n in (LONG_LIGHT_BROWN, ON_MAN)} == {2}
+    style = pipeline.reference_style(_path(LONG_LIGHT_BROWN))
+    aligned = pipeline.track(Frame(0, 0, cv2.imread(_path(ON_MAN))))[1]
+    stand_in = pipeline.editor.edit(aligned, style).fallback.donor
+    male = pipeline.editor.chooser.bank.attribute_names.index("Male")
+    assert style.donor.attributes[male] == -1 and stand_in.attributes[male] == -1
+    assert stand_in.look not in ("bald", "receding", "thinning crown"), stand_in.look
+
+
+@pytest.mark.engines
+def test_a_reference_s_colour_is_taken_out_of_its_light(pipeline):
+    """Black hair in a photo lit orange is black in white light, not the blue-black that moving
+    it by the skins' whole difference made of it on a man in cool light."""
+    from mirror.edit.reference import in_light
+    from mirror.render.color import scene_target
+
+    style = pipeline.reference_style(_path(BLACK_IN_ORANGE))
+    assert style.donor.skin_color[2] > 35.0, "the photo is not lit orange: nothing tested"
+    cool = np.float32([66.0, 8.0, 7.0])      # the man's skin, in CIELAB
+    assert scene_target(style.color, style.skin, cool)[0, 2] > -12.0
+    hair = np.float32([[1.0, 1.7, 0.2], [2.4, 2.8, 1.5]])
+    assert scene_target(hair, style.donor.skin_color, cool)[0, 2] < -20.0    # (as it was)
+    # (a light colour takes the cast wholly, a dark one hardly)
+    skin, white = np.float32([60.0, 30.0, 40.0]), np.float32([60.0, 15.0, 18.0])
+    light, dark = (in_light(np.float32([[l, 5.0, 20.0], [5.0, 2.0, 2.0]]), skin, white)[0] for l in (60.0, 6.0))
+    assert np.allclose(light[1:], [-10.0, -2.0], atol=0.01) and np.allclose(dark[1:], [3.5, 17.8], atol=0.01)
 
 
 def test_a_transplant_faded_in_part_fades_into_its_colour(people, donors):

@@ -15,6 +15,7 @@ when the person's head is turned the other way (``orient``).
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Callable
 
@@ -76,26 +77,48 @@ class DonorChooser:
             latent: gives the (Z,) latent the donor should be near: the person's, moved along the
                 style (asked only when a choice is made).
         """
+        return self._chosen_for(aligned, style, lambda: self._query(aligned, style, latent()), style.want)
+
+    def stand_in(self, aligned: AlignedFace, style: Style) -> tuple[Donor | None, str]:
+        """The donor that stands in for a reference photo's (``style.donor``) where that cannot be
+        drawn on the person of ``aligned``, and a line for the HUD: of the photo's look
+        (``style.want``), nearest the photo's latent and sex, the person's pose, face and skin."""
+        def query() -> DonorQuery:
+            theirs = style.donor.attributes[self.bank.attribute_names.index("Male")]
+            return dataclasses.replace(self._query(aligned, style, style.donor.latent),
+                                       male=float(theirs > 0) if theirs else None)
+
+        donor, note = self._chosen_for(aligned, style, query, "one like it from the bank,")
+        return donor, note
+
+    def _chosen_for(self, aligned: AlignedFace, style: Style, query: Callable[[], DonorQuery], label: str
+                    ) -> tuple[Donor | None, str]:
+        """The ``style.choice``-th donor nearest ``query`` (made only when a choice is made), kept
+        for the person, and a line for the HUD that starts with ``label``."""
         if self.bank is None:
             return None, "no donor bank: python -m train.donors"
         key = (style.name, style.choice)
         if key not in self._chosen:
-            lab = to_lab(aligned.crop)
-            skin = skin_sample(lab, aligned.landmarks, aligned.hair)
-            own = own_color(lab, aligned.hair) if style.paint == "own" else None
-            query = DonorQuery(latent=latent(), want=style.want, pose=aligned.pose, landmarks=aligned.landmarks,
-                               side=aligned.crop.shape[0], skin_color=lab[skin].mean(0) if skin.any() else None,
-                               male=self.attribute(aligned, "Male"), glasses=self.attribute(aligned, "Eyeglasses"),
-                               hair_light=None if own is None else float(own[0, 0]))
-            rows = self.bank.ranked(query)
+            asked = query()
+            rows = self.bank.ranked(asked)
             if not len(rows):
                 return None, f"no donor shows {style.want}"
             place = style.choice % len(rows)
             row = int(rows[place])
-            self._chosen[key] = self.bank.donor(row, bool(self.bank.mirrored(query)[row])), \
-                f"{style.want or 'look'} {place + 1} of {len(rows)} (N: another)", None
+            self._chosen[key] = self.bank.donor(row, bool(self.bank.mirrored(asked)[row])), \
+                f"{label} {place + 1} of {len(rows)} (N: another)", None
         donor, note, _ = self._chosen[key]
         return donor, note
+
+    def _query(self, aligned: AlignedFace, style: Style, latent: np.ndarray) -> DonorQuery:
+        """What ``style`` asks of the bank for the person of ``aligned``, near ``latent``."""
+        lab = to_lab(aligned.crop)
+        skin = skin_sample(lab, aligned.landmarks, aligned.hair)
+        own = own_color(lab, aligned.hair) if style.paint == "own" else None
+        return DonorQuery(latent=latent, want=style.want, pose=aligned.pose, landmarks=aligned.landmarks,
+                          side=aligned.crop.shape[0], skin_color=lab[skin].mean(0) if skin.any() else None,
+                          male=self.attribute(aligned, "Male"), glasses=self.attribute(aligned, "Eyeglasses"),
+                          hair_light=None if own is None else float(own[0, 0]))
 
     def orient(self, aligned: AlignedFace, style: Style) -> tuple[Donor, str]:
         """A reference photo's donor (``style.donor``) for the person of ``aligned``: mirrored

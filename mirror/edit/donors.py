@@ -126,6 +126,7 @@ WANTS: dict[str, Callable[["DonorBank"], np.ndarray]] = {
     "no_bangs": lambda bank: _attribute("Bangs", -1)(bank) & _feature("fringe", 0.0, 0.1)(bank)
     & ~_look("bald", "receding", "thinning crown")(bank),
     "bald": _look("bald"),
+    "hair": lambda bank: ~_look("bald", "receding", "thinning crown")(bank),   # any but a hair-loss look
     "receding": _look("receding"),
     "thinning": _look("thinning crown"),
     "parting": _look("centre parting"),

@@ -147,12 +147,12 @@ class HairEditor:
                                                           color=style.color, skin=style.skin)
         if style.donor is None or self.chooser is None or self.chooser.bank is None:
             return color
-        stand_in = dataclasses.replace(style, donor=None, paint="own" if style.color is None else "target")
-        donor, note = self.chooser.choose(aligned, stand_in, lambda: style.donor.latent)
+        stand_in = dataclasses.replace(style, paint="own" if style.color is None else "target")
+        donor, note = self.chooser.stand_in(aligned, stand_in)
         if donor is None:
             return color
         return EditPlan("transplant", float(strength), color=style.color, skin=style.skin, donor=donor,
-                        paint=stand_in.paint, note=f"one like it from the bank, {note}", fallback=color)
+                        paint=stand_in.paint, note=note, fallback=color)
 
     def close(self) -> None:
         self.backend.close()

@@ -15,6 +15,7 @@ import numpy as np
 from mirror.face.regions import face_oval
 from mirror.face.warp import crop_yaw
 from mirror.edit.shapes import fringe
+from mirror.render.color import ColorParams
 from mirror.render.lab import color_stats, to_lab
 from mirror.render.masks import refine
 from mirror.types import AlignedFace, Donor
@@ -27,7 +28,8 @@ LIGHT_WEIGHT = np.float32([0.5, 1.0, 1.0])   # ... lightness weighed half (a lit
 BALD_CLOSE = 0.06  # a bald head's skin is closed over gaps this wide (a share of the crop's side)
 
 
-def donor_of(aligned: AlignedFace, source: str, latent: np.ndarray, bald: bool = False, index: int = -1) -> Donor:
+def donor_of(aligned: AlignedFace, source: str, latent: np.ndarray, bald: bool = False, index: int = -1,
+             attributes: np.ndarray | None = None) -> Donor:
     """A ``Donor`` of an aligned, segmented face at its detail crop's side.
 
     Args:
@@ -36,6 +38,8 @@ def donor_of(aligned: AlignedFace, source: str, latent: np.ndarray, bald: bool =
         bald: the head is bald: its skin-coloured crown is skin, as a face-parsing teacher labels
             it, not the hair the student segmenter takes its shine for.
         index: its row (-1: in no bank).
+        attributes: (40,) int8 its CelebA attributes as the classifier judges them, +1 / -1
+            (None: unknown, all 0).
     """
     crop = aligned.detail
     side = crop.shape[0]
@@ -68,7 +72,7 @@ def donor_of(aligned: AlignedFace, source: str, latent: np.ndarray, bald: bool =
     return Donor(index, source, crop, matte.astype(np.float32), skin, person.astype(np.float32),
                  landmarks.astype(np.float32), np.asarray(latent, np.float32), np.asarray(pose, np.float32),
                  skin_color.astype(np.float32), hair.astype(np.float32),
-                 np.zeros(40, np.int8))
+                 np.zeros(40, np.int8) if attributes is None else np.asarray(attributes, np.int8))
 
 
 def hair_color(lab: np.ndarray, matte: np.ndarray, landmarks: np.ndarray) -> np.ndarray | None:
@@ -83,3 +87,16 @@ def hair_color(lab: np.ndarray, matte: np.ndarray, landmarks: np.ndarray) -> np.
     if root.any():
         hair &= np.all(np.abs(lab - np.median(lab[root], axis=0)) < HAIR_NEAR, axis=-1)
     return color_stats(lab, hair)
+
+
+def in_light(color: np.ndarray, skin: np.ndarray, other: np.ndarray, params: ColorParams = ColorParams()) -> np.ndarray:
+    """(2, 3) CIELAB hair ``color`` seen beside ``skin`` (3,), as it would look in the light that
+    shows that skin as ``other`` (3,): its lightness scaled as ``scene_target`` scales it, its
+    a*, b* moved by the skins' difference as much as the hair is light beside the skin (a colour
+    cast tints a dark colour little: a black-haired photo lit orange is not blue-black in white
+    light)."""
+    out = np.array(color, np.float32)
+    out[:, 0] *= float(np.clip(other[0] / max(float(skin[0]), 1.0), 0.25, 4.0)) ** params.scene[0]
+    lit = float(np.clip(color[0, 0] / max(float(skin[0]), 1.0), 0.0, 1.0))
+    out[0, 1:] += lit * (np.asarray(other[1:], np.float32) - np.asarray(skin[1:], np.float32))
+    return out

@@ -9,7 +9,7 @@ from typing import Iterable
 import numpy as np
 
 from mirror.errors import MirrorError
-from mirror.edit.reference import hair_color
+from mirror.edit.reference import hair_color, in_light
 from mirror.edit.shapes import ADD, REMOVE
 from mirror.render.lab import to_lab
 from mirror.render.texture import CURLS
@@ -207,13 +207,18 @@ class StyleLibrary:
 
     def reference(self, name: str, donor: Donor, look: str = "") -> Style:
         """A style that gives any face the hair of the reference photo ``donor`` was made from, in
-        its colour. ``look``: what the photo shows (``bald``, ``bangs`` or "", any), the bank's
-        heads that stand in for it where its own cannot be drawn. Where neither can, its colour
-        on the person's own hair (none for a bald head, or one with too little hair to measure)."""
+        its colour. ``look``: what the photo shows (``bald``, ``bangs`` or ``hair``: not a hair-loss
+        look), the bank's heads that stand in for it where its own cannot be drawn. Where neither
+        can, its colour on the person's own hair (none for a bald head, or one with too little hair
+        to measure). The colour is taken out of the photo's light into the colour styles' (their
+        faces' skin, ``Style.skin``), as theirs is measured."""
         color = None if look == "bald" else hair_color(to_lab(donor.crop), donor.matte, donor.landmarks)
+        skins = [s.skin for s in self.styles if s.kind == "color" and s.skin is not None]
+        skin = None if color is None else donor.skin_color
+        if color is not None and skins and np.isfinite(skin).all():
+            color, skin = in_light(color, skin, np.mean(skins, axis=0)), np.mean(skins, axis=0).astype(np.float32)
         return Style(name, np.zeros(self.latent_dim, np.float32), 1.0, f"the hair of {name}", "transplant",
-                     color=color, skin=None if color is None else donor.skin_color, want=look, donor=donor,
-                     paint="donor")
+                     color=color, skin=skin, want=look, donor=donor, paint="donor")
 
     def add(self, style: Style) -> None:
         """Adds (or replaces) a style, e.g. one taken from a reference photo."""

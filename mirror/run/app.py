@@ -173,8 +173,10 @@ class Pipeline:
         if judged is not None and judged[self.classifier.column("Wearing_Hat")] > HAT:
             raise MirrorError(f"the hair in the reference photo {path} is under a hat")
         has = lambda attribute: judged is not None and judged[self.classifier.column(attribute)] > 0.5
-        look = "bald" if has("Bald") else "bangs" if has("Bangs") else ""
-        return self.styles.reference(name, donor_of(aligned, name, latent, bald=look == "bald"), look)
+        look = "bald" if has("Bald") else "bangs" if has("Bangs") else "hair"
+        attributes = None if judged is None else np.where(judged > 0.5, 1, -1).astype(np.int8)
+        donor = donor_of(aligned, name, latent, bald=look == "bald", attributes=attributes)
+        return self.styles.reference(name, donor, look)
 
     def close(self) -> None:
         self._stack.close()
