@@ -657,6 +657,27 @@ def test_a_reference_s_colour_is_taken_out_of_its_light(pipeline):
     assert np.allclose(light[1:], [-10.0, -2.0], atol=0.01) and np.allclose(dark[1:], [3.5, 17.8], atol=0.01)
 
 
+def test_in_video_the_stand_in_is_drawn_where_it_fits_better_than_the_reference(people, donors):
+    """A reference photo's hair faded in part as the head turns from its photo's is replaced by
+    the bank's head that stands in for it, where that fits the person wholly: not a ghost of the
+    photo's hair over theirs; the HUD says why."""
+    from mirror.render.base import Scene
+    from mirror.render.memory import Memory, Seen
+    from mirror.types import EditPlan
+
+    aligned = people[SHORT][1]
+    reference, bank = dataclasses.replace(donors[FRINGE], index=-1), donors[CROP]
+    yaw = transplant(aligned, reference).measures["yaw"]
+    params = dataclasses.replace(DRAWN, fit=dataclasses.replace(DRAWN.fit, reference_yaw=(yaw - 5.0, yaw + 5.0)))
+    stand_in = EditPlan("transplant", 1.0, donor=bank, paint="donor", note="one like it from the bank, 1 of 9")
+    plan = EditPlan("transplant", 1.0, donor=reference, paint="donor", fallback=stand_in)
+    edited = transplanting.Transplant(params).draw(Scene(aligned, plan, None, Memory(), Seen(), True, None))
+    photo, alone = transplant(aligned, reference, params=params), transplant(aligned, bank, params=params)
+    assert 0.3 < photo.strength < 0.7 and alone.strength == 1.0
+    assert np.array_equal(edited.crop, alone.edited.crop)
+    assert edited.note == "head turned too far from the donor's: one like it from the bank, 1 of 9"
+
+
 def test_a_transplant_faded_in_part_fades_into_its_colour(people, donors):
     """In video, a transplant faded in part (a head turning away from the donor's) is drawn over
     its fallback, not over the person's own hair: where it draws nothing anew, the fallback shows,

@@ -44,7 +44,7 @@ from mirror.render.memory import Memory, Seen
 from mirror.render.plate import BackgroundPlate
 from mirror.render.recolor import Recolor
 from mirror.render.scalp import forehead_box
-from mirror.types import AlignedFace, Donor, EditedFace, SkinGrain
+from mirror.types import AlignedFace, Donor, EditedFace, EditPlan, SkinGrain
 
 COLORS = ("donor", "own", "target")
 PARTS = ("all", "fringe", "forehead")     # what of the donor's hair is drawn (``transplant``)
@@ -372,9 +372,9 @@ class Transplant(Effect):
     """A real head of hair drawn on the person (``EditPlan.kind`` "transplant"): the plan's donor,
     in the colour it asks for; the HUD is told why it faded (``EditedFace.note``). Where it fades,
     it fades into the plan's ``fallback``: for a reference photo, the bank's head of hair that
-    stands in for it where the photo's fades out entirely, and its colour on the person's own hair
-    (drawn by ``fallback``) where that cannot be drawn either, or under a partly faded transplant
-    (a second head of hair under it would show through as a ghost)."""
+    stands in for it, drawn instead where it fits the person better than the photo's, and its
+    colour on the person's own hair (drawn by ``fallback``) under a partly faded transplant (a
+    second head of hair under it would show through as a ghost) or where none can be drawn."""
 
     def __init__(self, params: TransplantParams = TransplantParams(), fallback: Effect | None = None):
         self.params = params
@@ -382,25 +382,28 @@ class Transplant(Effect):
 
     def draw(self, scene: Scene) -> EditedFace:
         plan = scene.plan
-        drawn = transplant(scene.aligned, plan.donor, scene.plate, color=plan.paint, target=plan.color,
-                           reference=plan.skin, part=plan.part, still=not scene.video, params=self.params)
-        edited = dataclasses.replace(drawn.edited, note=drawn.reason or plan.note)
+        drawn = self._drawn(scene, plan)
         under = plan.fallback
-        if drawn.strength >= 1.0 or under is None:
-            return edited
-        if drawn.strength <= 0.0 and under.kind == "transplant":
-            stand_in = self.draw(dataclasses.replace(scene, plan=under))
-            if stand_in.fallback or not stand_in.replace.any():     # (it could not be drawn either)
-                note = f"{drawn.reason}: its colour only" if stand_in.fallback else drawn.reason
-                return dataclasses.replace(stand_in, note=note)
-            return dataclasses.replace(stand_in, note=f"{drawn.reason}: {stand_in.note}")
-        if under.kind == "transplant":
+        if drawn.strength < 1.0 and under is not None and under.kind == "transplant":
+            stand_in = self._drawn(scene, under)
+            if stand_in.strength > drawn.strength:     # (it fits the person better)
+                edited = self._faded(scene, under, stand_in, under.fallback)
+                return dataclasses.replace(edited, note=f"{drawn.reason}: {under.note}")
             under = under.fallback
-            if under is None:
-                return edited
+        return self._faded(scene, plan, drawn, under)
+
+    def _drawn(self, scene: Scene, plan: EditPlan) -> Transplanted:
+        return transplant(scene.aligned, plan.donor, scene.plate, color=plan.paint, target=plan.color,
+                          reference=plan.skin, part=plan.part, still=not scene.video, params=self.params)
+
+    def _faded(self, scene: Scene, plan: EditPlan, drawn: Transplanted, color: EditPlan | None) -> EditedFace:
+        """``drawn`` (of ``plan``) faded into the ``color`` plan where it fades, if any."""
+        edited = dataclasses.replace(drawn.edited, note=drawn.reason or plan.note)
+        if drawn.strength >= 1.0 or color is None:
+            return edited
         # (drawn as in a photo, with a memory of its own: the transplant's drawings are carried
         # between frames, not followed)
-        colored = self.fallback.draw(Scene(scene.aligned, under, scene.plate, Memory(), Seen(), False,
+        colored = self.fallback.draw(Scene(scene.aligned, color, scene.plate, Memory(), Seen(), False,
                                            scene.textures))
         if drawn.strength <= 0.0:
             return dataclasses.replace(colored, note=f"{drawn.reason}: its colour only", fallback=True)
