@@ -678,6 +678,22 @@ def test_in_video_the_stand_in_is_drawn_where_it_fits_better_than_the_reference(
     assert edited.note == "head turned too far from the donor's: one like it from the bank, 1 of 9"
 
 
+def test_drawn_hair_is_no_softer_than_its_photo(people, donors):
+    """Warped and sized up from its photo, a donor's hair would be softer than there (and than
+    real hair): its finest detail (below a pixel) is made crisper, to above its photo's."""
+    def fine(image: np.ndarray, where: np.ndarray) -> float:
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        return float(((grey - cv2.GaussianBlur(grey, (0, 0), 1.0))[where] ** 2).mean())
+
+    for person in (LONG, SHORT):
+        for name in (CROP, FRINGE):
+            donor = donors[name]
+            drawn = transplant(people[person][1], donor, params=DRAWN)
+            assert drawn.strength == 1.0
+            ratio = fine(drawn.edited.crop, drawn.edited.replace > 0.95) / fine(donor.crop, donor.matte > 0.9)
+            assert ratio > 1.2, (person, name, ratio)
+
+
 def test_a_transplant_faded_in_part_fades_into_its_colour(people, donors):
     """In video, a transplant faded in part (a head turning away from the donor's) is drawn over
     its fallback, not over the person's own hair: where it draws nothing anew, the fallback shows,
