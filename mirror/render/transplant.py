@@ -101,6 +101,8 @@ class TransplantParams:
         root: a fringe or forehead alone (``part``) is drawn where the person's hair is this sure
             over this share of the fringe's root (``shapes.fringe``); else the donor's whole head
             of hair (a fringe) or nothing (a forehead).
+        held: in video, a drawing is shown from the second fit up and hidden below the first
+            (``transplant``'s ``shown``).
         crisp: the donor's hair's detail finer than ``crisp_sigma`` pixels made this much
             stronger: warped and sized up from its photo, it is softer than real fringes are (the
             fine bands were what most told a drawn fringe from a real one; raised only to the
@@ -119,6 +121,7 @@ class TransplantParams:
     fringe: float = 0.012
     lend: float = 0.7
     root: tuple[float, float] = (0.5, 0.6)
+    held: tuple[float, float] = (0.3, 0.7)
     crisp: float = 1.2
     crisp_sigma: float = 1.0
 
@@ -143,8 +146,8 @@ class Transplanted:
 
 def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate | None = None,
                color: str = "donor", target: np.ndarray | None = None, reference: np.ndarray | None = None,
-               part: str = "all", still: bool = False, params: TransplantParams = TransplantParams()
-               ) -> Transplanted:
+               part: str = "all", still: bool = False, shown: bool | None = None,
+               params: TransplantParams = TransplantParams()) -> Transplanted:
     """Draws ``donor``'s hair on the person of ``aligned``.
 
     Args:
@@ -162,8 +165,11 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
             the rest of their hair kept); where they have no hair over the fringe's root, a
             fringe comes with the donor's whole head of hair, and a forehead is not drawn (there
             is no fringe to take away).
-        still: a photo: drawn wholly or not at all (half faded, a head of hair is a ghost; in
-            video the fade follows a head turning away or a hand coming up).
+        still: a photo: drawn wholly or not at all, from half a fit (half faded, a head of hair
+            is a ghost).
+        shown: in video, whether it was drawn on the drawing before: drawn wholly or not at all
+            too, held as it was between ``TransplantParams.held``'s fits (a head turning to and
+            fro at one fit would flick it on and off); None: faded as far as it fits.
 
     Returns:
         ``Transplanted``: the drawing, its strength and the reason it faded.
@@ -195,8 +201,9 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
     if part == "forehead":
         take = take * shapes.forehead(landmarks, size)
     strength, reason, measures = judge(person, drawn, donor, params, take, keeps_hair)
-    if still:
-        strength = float(strength >= 0.5)
+    if still or shown is not None:
+        low, high = (0.5, 0.5) if still else params.held
+        strength = float(strength >= high or (bool(shown) and strength > low))
         reason = "" if strength else reason
     if strength <= 0.0:
         return Transplanted(_unchanged(detail, reason).edited, 0.0, reason, measures)
@@ -378,11 +385,11 @@ def _hair_color(person: Person, drawn: Drawn, color: str, target: np.ndarray | N
 
 class Transplant(Effect):
     """A real head of hair drawn on the person (``EditPlan.kind`` "transplant"): the plan's donor,
-    in the colour it asks for; the HUD is told why it faded (``EditedFace.note``). Where it fades,
-    it fades into the plan's ``fallback``: for a reference photo, the bank's head of hair that
-    stands in for it, drawn instead where it fits the person better than the photo's, and its
-    colour on the person's own hair (drawn by ``fallback``) under a partly faded transplant (a
-    second head of hair under it would show through as a ghost) or where none can be drawn."""
+    in the colour it asks for, wholly or not at all (in video held as the drawing before showed
+    it, ``Memory.shown``); the HUD is told why not (``EditedFace.note``). For a reference photo,
+    the plan's ``fallback`` is the bank's head of hair that stands in for it, drawn where the
+    photo's is not, and under that the photo's colour on the person's own hair (drawn by
+    ``fallback``) where neither is."""
 
     def __init__(self, params: TransplantParams = TransplantParams(), fallback: Effect | None = None):
         self.params = params
@@ -392,37 +399,28 @@ class Transplant(Effect):
         plan = scene.plan
         drawn = self._drawn(scene, plan)
         under = plan.fallback
-        if drawn.strength < 1.0 and under is not None and under.kind == "transplant":
+        if drawn.strength >= 1.0 or under is None:
+            return dataclasses.replace(drawn.edited, note=drawn.reason or plan.note)
+        if under.kind == "transplant":
             stand_in = self._drawn(scene, under)
-            if stand_in.strength > drawn.strength:     # (it fits the person better)
-                edited = self._faded(scene, under, stand_in, under.fallback)
-                return dataclasses.replace(edited, note=f"{drawn.reason}: {under.note}")
+            if stand_in.strength >= 1.0:
+                return dataclasses.replace(stand_in.edited, note=f"{drawn.reason}: {under.note}")
             under = under.fallback
-        return self._faded(scene, plan, drawn, under)
-
-    def _drawn(self, scene: Scene, plan: EditPlan) -> Transplanted:
-        return transplant(scene.aligned, plan.donor, scene.plate, color=plan.paint, target=plan.color,
-                          reference=plan.skin, part=plan.part, still=not scene.video, params=self.params)
-
-    def _faded(self, scene: Scene, plan: EditPlan, drawn: Transplanted, color: EditPlan | None) -> EditedFace:
-        """``drawn`` (of ``plan``) faded into the ``color`` plan where it fades, if any."""
-        edited = dataclasses.replace(drawn.edited, note=drawn.reason or plan.note)
-        if drawn.strength >= 1.0 or color is None:
-            return edited
+            if under is None:
+                return dataclasses.replace(drawn.edited, note=drawn.reason)
         # (drawn as in a photo, with a memory of its own: the transplant's drawings are carried
         # between frames, not followed)
-        colored = self.fallback.draw(Scene(scene.aligned, color, scene.plate, Memory(), Seen(), False,
+        colored = self.fallback.draw(Scene(scene.aligned, under, scene.plate, Memory(), Seen(), False,
                                            scene.textures))
-        if drawn.strength <= 0.0:
-            return dataclasses.replace(colored, note=f"{drawn.reason}: its colour only", fallback=True)
-        return _over(edited, colored)
+        return dataclasses.replace(colored, note=f"{drawn.reason}: its colour only", fallback=True)
 
-
-def _over(top: EditedFace, under: EditedFace) -> EditedFace:
-    """A transplant faded in part (``top``) over what it fades into (``under``): ``under`` shows
-    where ``top`` draws nothing anew (its ``replace``)."""
-    share = top.replace[..., None]
-    crop = under.crop.astype(np.float32) + share * (top.crop.astype(np.float32) - under.crop)
-    return dataclasses.replace(top, crop=np.clip(crop + 0.5, 0, 255).astype(np.uint8),
-                               hair_mask=np.maximum(top.hair_mask, under.hair_mask),
-                               beyond=top.beyond if top.beyond is not None else under.beyond)
+    def _drawn(self, scene: Scene, plan: EditPlan) -> Transplanted:
+        """``plan``'s donor drawn, wholly or not at all (in video, as the drawing before was
+        shown: ``Memory.shown``, by the donor's photo)."""
+        shown = scene.memory.shown.get(plan.donor.source, False) if scene.video and plan.donor is not None else None
+        drawn = transplant(scene.aligned, plan.donor, scene.plate, color=plan.paint, target=plan.color,
+                           reference=plan.skin, part=plan.part, still=not scene.video, shown=shown,
+                           params=self.params)
+        if shown is not None:
+            scene.memory.shown[plan.donor.source] = drawn.strength >= 1.0
+        return drawn
