@@ -137,8 +137,8 @@ def stretched(lab: np.ndarray, own: np.ndarray, mean: np.ndarray, ratio: np.ndar
     was a dark patch in a silver head)."""
     lab = np.asarray(lab, np.float32)
     out = np.asarray(mean, np.float32) + (lab - np.asarray(own, np.float32)[0]) * np.asarray(ratio, np.float32)
-    share = float(np.clip((own[0][0] - SHADED[0]) / (SHADED[1] - SHADED[0]), 0.0, 1.0))
-    share *= float(np.clip((np.hypot(own[0][1], own[0][2]) - HUED[0]) / (HUED[1] - HUED[0]), 0.0, 1.0))
+    share = float(min(max((own[0][0] - SHADED[0]) / (SHADED[1] - SHADED[0]), 0.0), 1.0))
+    share *= float(min(max((np.hypot(own[0][1], own[0][2]) - HUED[0]) / (HUED[1] - HUED[0]), 0.0), 1.0))
     if mean[0] > own[0][0] and share > 0.0:
         light = lab[..., 0]
         gain = _luminance(np.float32(mean[0])) / max(float(_luminance(np.float32(own[0][0]))), 1e-6)
@@ -210,28 +210,27 @@ def recolor_box(detail: np.ndarray, table: ColorTable, mask: np.ndarray, box: tu
     of the recoloured L* codes, the weight and ``lent`` (the box's (H, W) float32 lent detail)
     giving what to add to the codes (``mirror.render.texture_bank.lighten``), or None."""
     crop = detail.copy()
-    mask = np.clip(mask, 0.0, 1.0).astype(np.float32)
-    weight = np.ascontiguousarray(mask[box])
-    where = np.flatnonzero(weight)
-    if where.size == 0:
+    mask = np.clip(mask, 0.0, 1.0).astype(np.float32, copy=False)
+    # The box's pixels with some weight, as indices into the whole crop (no copies of the box).
+    rows, cols = np.nonzero(mask[box])
+    if rows.size == 0:
         return EditedFace(crop, mask, np.zeros_like(mask))
-    # One row of the box's pixels with some weight (every step is per pixel; OpenCV's loops run
-    # along rows, so a column of N one-pixel rows would cost N times their overhead).
+    where = (rows + box[0].start) * crop.shape[1] + (cols + box[1].start)
+    # One row of them (every step is per pixel; OpenCV's loops run along rows, so a column of N
+    # one-pixel rows would cost N times their overhead).
     def gather(image: np.ndarray, channels: int = 1) -> np.ndarray:
-        return image.reshape(-1, channels)[where].reshape(1, -1, channels) if channels > 1 else \
-            image.reshape(-1)[where].reshape(1, -1)
-    part = gather(np.ascontiguousarray(detail[box]), 3)
-    weight = gather(weight)
-    mix = None if mixed is None else gather(np.ascontiguousarray(mixed[box], np.float32))
+        return np.take(image.reshape(-1, channels), where, axis=0).reshape(1, -1, channels) if channels > 1 else \
+            np.take(image.reshape(-1), where).reshape(1, -1)
+    part = gather(detail, 3)
+    weight = gather(mask)
+    mix = None if mixed is None else gather(np.asarray(mixed, np.float32))
     if lighten is not None and lent is not None:
-        lighten = functools.partial(lighten, detail=gather(np.ascontiguousarray(lent, np.float32)))
+        lighten = functools.partial(lighten, detail=np.take(np.asarray(lent, np.float32), rows * lent.shape[1] + cols)[None])
     # The move is weighted before its colours are clipped; the 8-bit CIELAB round trip's own
     # error is taken out, so a pixel the mask leaves alone keeps its colour exactly.
     lab = cv2.cvtColor(part, cv2.COLOR_BGR2LAB)
     moved = table.apply(part, weight, mix, weight, lighten, lab).astype(np.int16)
     moved -= cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
     moved += part
-    out = np.ascontiguousarray(crop[box])
-    out.reshape(-1, 3)[where] = np.clip(moved, 0, 255).astype(np.uint8).reshape(-1, 3)
-    crop[box] = out
+    crop.reshape(-1, 3)[where] = np.clip(moved, 0, 255).astype(np.uint8).reshape(-1, 3)
     return EditedFace(crop, mask, np.zeros_like(mask))

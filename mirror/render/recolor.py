@@ -26,7 +26,7 @@ from mirror.render.base import Effect, Scene, unchanged
 from mirror.render.beyond import BeyondParams, at_edges, edges_shown, fade_cut, recolored_beyond, wall_contrast
 from mirror.render.color import ColorParams, color_table, move, near_hair, pixels_color, sampled, scene_target
 from mirror.render.colortable import ColorTable, recolor_box
-from mirror.render.imaging import kernel_width, nonzero_box, wide_blur
+from mirror.render.imaging import kernel_width, median, nonzero_box, wide_blur
 from mirror.render.lab import to_lab
 from mirror.render.masks import MaskParams, dense_hair, editable, hair_mask, hanging, sure_hair
 from mirror.render.matte import Mix, MatteParams, hair_matte, remix, shadow_on_wall, skin_beside
@@ -116,10 +116,12 @@ def measure_colors(aligned: AlignedFace, memory: Memory, video: bool, color: Col
         memory.color_age += 1
         return memory.own_color, memory.skin
     memory.color_age = 0
-    lab = lambda pixels: to_lab(pixels[None])[0] if len(pixels) else np.zeros((0, 3), np.float32)
-    own = pixels_color(lab(sampled(aligned.crop[aligned.hair > color.hair_sure], color.color_sample)), color)
-    interior = face_interior(aligned.landmarks, aligned.crop.shape[0])
-    skin = np.median(lab(aligned.crop[interior][::4]), axis=0) if interior.any() else None
+    # (the pixels sampled picked by index: only they are gathered)
+    lab = lambda where: (to_lab(np.take(aligned.crop.reshape(-1, 3), where, axis=0)[None])[0] if len(where)
+                         else np.zeros((0, 3), np.float32))
+    own = pixels_color(lab(sampled(np.flatnonzero(aligned.hair > color.hair_sure), color.color_sample)), color)
+    interior = np.flatnonzero(face_interior(aligned.landmarks, aligned.crop.shape[0]))
+    skin = median(np.ascontiguousarray(lab(interior[::4]).T)) if len(interior) else None
     # A bald head's lit rim, which the segmenter takes for hair (0.8-0.9), is not hair to
     # recolour: skin-coloured "hair" (within mix_contrast[0] of the skin) with hardly any of it
     # dense (under bare_rim of the crop: made black, it wore a black arc).
@@ -155,7 +157,7 @@ class Recolor(Effect):
         if box is None:
             return unchanged(scene)
         # Hair made lighter shows strands a dark photo hid; hair made darker hides them anyway.
-        lighter = float(np.clip((shift - params.lend_lighter[0]) / (params.lend_lighter[1] - params.lend_lighter[0]), 0.0, 1.0))
+        lighter = min(max((shift - params.lend_lighter[0]) / (params.lend_lighter[1] - params.lend_lighter[0]), 0.0), 1.0)
         strands = lent = None
         if scene.textures is not None and lighter > 0:
             textures = scene.textures
@@ -221,11 +223,11 @@ def shape(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, params: Recol
     # The same where the wall's colour is the hair's (a black, speckled backdrop behind
     # black curls): the mask cannot tell them apart there either.
     trust = None               # (measured only where needed: a few tenths of a ms)
-    unsure = float(np.clip((params.dark_hair[1] - own[0, 0]) / (params.dark_hair[1] - params.dark_hair[0]), 0.0, 1.0))
+    unsure = float(min(max((params.dark_hair[1] - own[0, 0]) / (params.dark_hair[1] - params.dark_hair[0]), 0.0), 1.0))
     if unsure > 0.0:
         wall = float(((aligned.person < 0.2) & (aligned.hair < 0.2)).mean())
         trust = wall_contrast(aligned, own, params.beyond, params.color)
-        unsure *= max(float(np.clip(1.0 - wall / params.wall_scarce, 0.0, 1.0)), 1.0 - trust)
+        unsure *= max(min(max(1.0 - wall / params.wall_scarce, 0.0), 1.0), 1.0 - trust)
     if unsure > 0.0:
         reach = cv2.resize(hair_reach(aligned.landmarks, aligned.crop.shape[0], params.hair_reach, params.reach_edge),
                            (size, size), interpolation=cv2.INTER_LINEAR)
@@ -347,8 +349,8 @@ def carried(made_from: np.ndarray, to_crop: np.ndarray, size: int, scale: int,
     moved less than carried_still[0] of it since, not at all from carried_still[1] (a head that
     moves fast takes its hair with it); None where that is no move."""
     off, moved = crop_move(made_from, to_crop, size)
-    still = float(np.clip((params.carried_still[1] * size - moved)
-                          / ((params.carried_still[1] - params.carried_still[0]) * size), 0.0, 1.0))
+    still = min(max((params.carried_still[1] * size - moved)
+                    / ((params.carried_still[1] - params.carried_still[0]) * size), 0.0), 1.0)
     if moved * still < 0.01:
         return None
     matrix = IDENTITY + still * off
@@ -450,14 +452,14 @@ def recolor_mask(aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, skin
     # skin's colour. Nor, for hair of about the skin's colour, where it takes it for hair at
     # all: only its call tells them apart; dark hair's is told by colour, and the skin between
     # a dark fringe and the brows that the segmenter half takes in stays skin.)
-    certain = sure_hair(aligned, size, params.hair_certain, params.certain_inset)
-    alike = 0.0 if skin is None else float(np.clip(
-        (params.matte.mix_contrast[1] - np.linalg.norm(own[0] - skin)) / (params.matte.mix_contrast[1] - params.matte.mix_contrast[0]), 0.0, 1.0))
+    certain = sure_hair(aligned, size, params.hair_certain, params.certain_inset)[box]
+    alike = 0.0 if skin is None else float(min(max(
+        (params.matte.mix_contrast[1] - np.linalg.norm(own[0] - skin)) / (params.matte.mix_contrast[1] - params.matte.mix_contrast[0]), 0.0), 1.0))
     if alike > 0.0:
-        certain = np.maximum(certain, alike * sure_hair(aligned, size, params.hair_taken, params.certain_inset))
-    zone *= 1.0 - certain
+        certain = np.maximum(certain, alike * sure_hair(aligned, size, params.hair_taken, params.certain_inset)[box])
+    zone = zone[box] * (1.0 - certain)       # (the box's only, from here on)
     lab = to_lab(aligned.detail[box])
-    matte, mixed[box], mix = hair_matte(lab, own, hair[box], skin, zone[box], unmixed=True, params=params.matte,
+    matte, mixed[box], mix = hair_matte(lab, own, hair[box], skin, zone, unmixed=True, params=params.matte,
                                          color_params=params.color)
     matte *= 1.0 - shadow_on_wall(lab, own, matte, size, params.matte, params.color, params.masks) * doubt
     # Where the matte cannot tell the hair from the wall beside it (white hair on a white wall
@@ -468,7 +470,7 @@ def recolor_mask(aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, skin
     # it), that made a blotchy stain.
     soft = reached[box] * matte
     crisp = np.minimum(np.clip((soft - 0.5) * params.crisp + 0.5, 0.0, 1.0), soft)
-    unsure = (1.0 - mixed[box]) * (1.0 - zone[box])
+    unsure = (1.0 - mixed[box]) * (1.0 - zone)
     if skin is not None:
         # (Nor where the hair meets the forehead above the face's outline, which the zone does
         # not reach on a high forehead: beside the hair is skin, of the person, not a wall.

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from mirror.errors import MirrorError
+from mirror.render.imaging import median
 
 PICK_SIZE = 32         # donors are matched on their hair masks at this size
 EXCESS = 0.3           # ... losing this much for their hair where the person has none
@@ -126,7 +127,7 @@ def lighten(lightness: np.ndarray, weight: np.ndarray, detail: np.ndarray, detai
         return None
     # An even sample: the spread of a few thousand pixels is as good.
     sure = sure[::max(1, len(sure) // SAMPLE)] * (100.0 / 255.0)
-    own = 1.4826 * float(np.median(np.abs(sure - np.median(sure))))
+    own = 1.4826 * float(median(np.abs(sure - median(sure))))
     amount = gain * np.sqrt(max(spread * spread - own * own, 0.0)) / detail_spread
     if amount <= 0:
         return None
