@@ -155,7 +155,7 @@ def test_recolouring_the_masks_pixels_alone_is_the_whole_boxs_recolouring_on_the
         mask, box, mixed, _, _ = shaped_mask(aligned, own, skin, style == "black", params)
         lent = pipeline.renderer.textures.detail_at(0, mask.shape[0])[box]
         strands = functools.partial(lighten, detail_spread=4.0, spread=float(plan.color[1, 0]), gain=0.8)
-        fast = recolor_box(aligned.detail, table, mask, box, mixed, strands, lent).crop
+        fast = recolor_box(aligned.detail, table, mask, box, mixed[box], strands, lent).crop
         # The whole box, every pixel through the table (with the 8-bit round trip's error taken out).
         part, weight = aligned.detail[box], np.clip(mask[box], 0.0, 1.0)
         moved = table.apply(part, weight, mixed[box], weight, functools.partial(strands, detail=lent)).astype(int)

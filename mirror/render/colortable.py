@@ -206,7 +206,7 @@ def recolor_box(detail: np.ndarray, table: ColorTable, mask: np.ndarray, box: tu
     """The recolouring of the (R, R, 3) uint8 ``detail`` crop by ``table`` through ``mask``
     (R, R) float32, within ``box`` (outside it the mask is at most 1/255: nothing changes), on
     the pixels where the mask is not 0 only (those where it is are left exactly as they are);
-    ``mixed`` (R, R): ``ColorTable.apply``'s (its weight: ``mask``); ``lighten``: a function
+    ``mixed``, the box's (H, W): ``ColorTable.apply``'s (its weight: ``mask``); ``lighten``: a function
     of the recoloured L* codes, the weight and ``lent`` (the box's (H, W) float32 lent detail)
     giving what to add to the codes (``mirror.render.texture_bank.lighten``), or None."""
     crop = detail.copy()
@@ -216,16 +216,14 @@ def recolor_box(detail: np.ndarray, table: ColorTable, mask: np.ndarray, box: tu
     if rows.size == 0:
         return EditedFace(crop, mask, np.zeros_like(mask))
     where = (rows + box[0].start) * crop.shape[1] + (cols + box[1].start)
-    # One row of them (every step is per pixel; OpenCV's loops run along rows, so a column of N
-    # one-pixel rows would cost N times their overhead).
-    def gather(image: np.ndarray, channels: int = 1) -> np.ndarray:
-        return np.take(image.reshape(-1, channels), where, axis=0).reshape(1, -1, channels) if channels > 1 else \
-            np.take(image.reshape(-1), where).reshape(1, -1)
-    part = gather(detail, 3)
-    weight = gather(mask)
-    mix = None if mixed is None else gather(np.asarray(mixed, np.float32))
+    inside = rows * (box[1].stop - box[1].start) + cols        # (the same, into the box's arrays)
+    # Gathered in one row (every step is per pixel; OpenCV's loops run along rows, so a column of
+    # N one-pixel rows would cost N times their overhead).
+    part = np.take(crop.reshape(-1, 3), where, axis=0)[None]
+    weight = np.take(mask.reshape(-1), where)[None]
+    mix = None if mixed is None else np.take(np.asarray(mixed, np.float32), inside)[None]
     if lighten is not None and lent is not None:
-        lighten = functools.partial(lighten, detail=np.take(np.asarray(lent, np.float32), rows * lent.shape[1] + cols)[None])
+        lighten = functools.partial(lighten, detail=np.take(np.asarray(lent, np.float32), inside)[None])
     # The move is weighted before its colours are clipped; the 8-bit CIELAB round trip's own
     # error is taken out, so a pixel the mask leaves alone keeps its colour exactly.
     lab = cv2.cvtColor(part, cv2.COLOR_BGR2LAB)

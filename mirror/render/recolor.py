@@ -154,6 +154,7 @@ class Recolor(Effect):
             mask, box, mixed, reach = _video_mask(aligned, own, skin, darker, memory, params)
         else:
             mask, box, mixed, _, reach = made_mask(aligned, own, skin, darker, params)
+            mixed = None if box is None else mixed[box]
         if box is None:
             return unchanged(scene)
         # Hair made lighter shows strands a dark photo hid; hair made darker hides them anyway.
@@ -257,7 +258,7 @@ def made_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, da
 def _video_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, darker: bool,
                 memory: Memory, params: RecolorParams
                 ) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray, Beyond | None]:
-    """``made_mask``'s (mask, box, mixed, reach) in video, off the frame's path: a mask made
+    """``made_mask``'s (mask, box, mixed over the box, reach) in video, off the frame's path: a mask made
     (and shaped) from one frame's crop on the worker thread serves the frames after it until the
     next is done (``mask_start``, ``mask_frames``), each pixel's share of hair measured again on
     the frame it is used on (``remix``). The first frame of a face or a style (or of hair made darker
@@ -281,7 +282,7 @@ def _video_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, 
     memory.mask_darker = darker
     mask, box, mixed, mix, reach = memory.color_mask
     if fresh or box is None:
-        return mask, box, mixed, reach
+        return mask, box, None if box is None else mixed[box], reach
     size = aligned.crop.shape[0]
     if last is not None and crop_move(last, aligned.to_crop, size)[1] >= params.fast_head * size:
         # A head moving fast: turning, it leaves the hair's old place, and a mask carried there
@@ -293,17 +294,17 @@ def _video_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, 
             return mask, box, mixed, None
         # (the reach past the crop made with the last mask moves with the crop: the hair past it
         # goes where the head goes)
-        return shape(aligned, mask, own, params)[0], box, mixed, reach
+        return shape(aligned, mask, own, params)[0], box, mixed[box], reach
     # Made from an earlier frame's crop. The crop follows the face's landmarks, which slide
     # slowly over still hair (a smile, the eyes turning): while the crop moves slowly, the mask
     # stays where it lay on the frame; a head that moves fast takes its hair with the crop
     # (``carried``).
     mask = mask.copy()
     matrix = carried(memory.mask_from, aligned.to_crop, size, aligned.scale, params)
+    mixed = mixed[box]
     if matrix is not None:
         # (of the mix, only the share then moves: the colours beside are smooth over more)
-        mixed = mixed.copy()
-        mask[box], mixed[box] = warped(mask[box], matrix, box), warped(mixed[box], matrix, box)
+        mask[box], mixed = warped(mask[box], matrix, box), warped(mixed, matrix, box)
         mix = mix._replace(matte=warped(mix.matte, matrix, box))
         if reach is not None:
             reach = dataclasses.replace(reach, mask=_carried_outside(reach.mask, matrix, aligned.scale))
