@@ -206,7 +206,7 @@ def shaped_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, 
     """``recolor_mask``'s (mask, box, mixed, mix) with the mask held within the head's reach and
     faded before the crop's edges where colour cannot tell the hair from the wall (``shape``),
     and the ``wall_contrast`` measured for it (or None: not needed)."""
-    mask, box, mixed, mix = recolor_mask(aligned, aligned.detail.astype(np.float32) / 255.0, own, skin, darker, params)
+    mask, box, mixed, mix = recolor_mask(aligned, own, skin, darker, params)
     if box is None:
         return mask, box, mixed, mix, None
     mask, trust = shape(aligned, mask, own, params)
@@ -333,7 +333,7 @@ def _quick_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None,
     the detail crop: a quarter of the cost, on the frame's path) and sized up; for a frame of a
     head moving fast, whose blur hides the finer edge."""
     small = dataclasses.replace(aligned, detail=aligned.crop)
-    mask, box, mixed, _ = recolor_mask(small, aligned.crop.astype(np.float32) / 255.0, own, skin, darker, params)
+    mask, box, mixed, _ = recolor_mask(small, own, skin, darker, params)
     size, scale = aligned.detail.shape[0], aligned.scale
     mask = cv2.resize(mask, (size, size), interpolation=cv2.INTER_LINEAR)
     mixed = cv2.resize(mixed, (size, size), interpolation=cv2.INTER_LINEAR)
@@ -403,16 +403,16 @@ def _edge_ramp(size: int, fade: float) -> np.ndarray:
     return np.outer(ramp, ramp)
 
 
-def recolor_mask(aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, skin: np.ndarray | None, darker: bool,
-                 params: RecolorParams) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray, Mix | None]:
+def recolor_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, darker: bool, params: RecolorParams
+                 ) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray, Mix | None]:
     """((R, R) float32 mask, its box or None when empty, (R, R) float32 ``recolor``'s
     ``mixed``, ``hair_matte``'s ``Mix`` over the box or None): where and how much a
     recolouring of hair of colour ``own`` applies: the hair mask reached a little beyond its
     edge (the matte tells hair from wall or skin there, and where a pixel is a mix of them),
     outside the protected face; ``darker``: the hair is made darker by more than ``darker`` (what
     else is dark goes dark with it)."""
-    size = detail.shape[0]
-    hair = hair_mask(aligned, detail, params.masks)
+    size = aligned.detail.shape[0]
+    hair = hair_mask(aligned, aligned.detail, params.masks)
     # Hair that falls just inside the face's outline is recoloured too (the matte keeps the
     # skin), and long hair below the chin (the hair mask tells it from the shoulders).
     landmarks = aligned.landmarks * aligned.scale
