@@ -303,9 +303,10 @@ def _video_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, 
     matrix = carried(memory.mask_from, aligned.to_crop, size, aligned.scale, params)
     mixed = mixed[box]
     if matrix is not None:
-        # (of the mix, only the share then moves: the colours beside are smooth over more)
-        mask[box], mixed = warped(mask[box], matrix, box), warped(mixed, matrix, box)
-        mix = mix._replace(matte=warped(mix.matte, matrix, box))
+        # (of the mix, only the share then moves: the colours beside are smooth over more; the
+        # three in one warp, which costs two thirds of three)
+        mask[box], mixed, matte = cv2.split(warped(cv2.merge([mask[box], mixed, mix.matte]), matrix, box))
+        mix = mix._replace(matte=matte)
         if reach is not None:
             reach = dataclasses.replace(reach, mask=_carried_outside(reach.mask, matrix, aligned.scale))
     # Where the hair has moved since all the same (a turning head) and left the mask's soft edge
