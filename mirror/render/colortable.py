@@ -216,13 +216,15 @@ def put_pixels(image: np.ndarray, where: np.ndarray, pixels: np.ndarray) -> None
 
 
 def recolor_box(detail: np.ndarray, table: ColorTable, mask: np.ndarray, box: tuple[slice, slice],
-                mixed: np.ndarray | None = None, lighten=None, lent: np.ndarray | None = None) -> EditedFace:
+                mixed: np.ndarray | None = None, lighten=None, lent: np.ndarray | None = None,
+                codes: np.ndarray | None = None) -> EditedFace:
     """The recolouring of the (R, R, 3) uint8 ``detail`` crop by ``table`` through ``mask``
     (R, R) float32, within ``box`` (outside it the mask is at most 1/255: nothing changes), on
     the pixels where the mask is not 0 only (those where it is are left exactly as they are);
     ``mixed``, the box's (H, W): ``ColorTable.apply``'s (its weight: ``mask``); ``lighten``: a function
     of the recoloured L* codes, the weight and ``lent`` (the box's (H, W) float32 lent detail)
-    giving what to add to the codes (``mirror.render.texture_bank.lighten``), or None."""
+    giving what to add to the codes (``mirror.render.texture_bank.lighten``), or None; ``codes``:
+    the box's (H, W, 3) 8-bit CIELAB (``cv2.COLOR_BGR2LAB``), if the caller has it."""
     crop = detail.copy()
     mask = np.clip(mask, 0.0, 1.0).astype(np.float32, copy=False)
     # The box's pixels with some weight, as indices into the whole crop and into the box's arrays.
@@ -241,7 +243,10 @@ def recolor_box(detail: np.ndarray, table: ColorTable, mask: np.ndarray, box: tu
         lighten = functools.partial(lighten, detail=np.take(np.asarray(lent, np.float32), inside)[None])
     # The move is weighted before its colours are clipped; the 8-bit CIELAB round trip's own
     # error is taken out, so a pixel the mask leaves alone keeps its colour exactly.
-    lab = cv2.cvtColor(part, cv2.COLOR_BGR2LAB)
+    if codes is None:
+        lab = cv2.cvtColor(part, cv2.COLOR_BGR2LAB)
+    else:
+        lab = np.take(codes.reshape(-1, 3), inside, axis=0)[None]
     moved = table.apply(part, weight, mix, weight, lighten, lab).astype(np.int16)
     moved -= cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
     moved += part

@@ -27,7 +27,7 @@ from mirror.render.beyond import BeyondParams, at_edges, edges_shown, fade_cut, 
 from mirror.render.color import ColorParams, color_table, move, near_hair, pixels_color, sampled, scene_target
 from mirror.render.colortable import ColorTable, recolor_box
 from mirror.render.imaging import kernel_width, median, nonzero_box, wide_blur
-from mirror.render.lab import to_lab
+from mirror.render.lab import from_codes, to_lab
 from mirror.render.masks import MaskParams, dense_hair, editable, hair_mask, hanging, sure_hair
 from mirror.render.matte import Mix, MatteParams, hair_matte, remix, shadow_on_wall, skin_beside
 from mirror.render.memory import (IDENTITY, Memory, Seen, crop_move, follow, held_until, mask_worker, middle_move, then,
@@ -151,10 +151,10 @@ class Recolor(Effect):
         table, shift, target = _table(own, skin, plan, memory, params.color)
         darker = shift < -params.darker
         if scene.video:
-            mask, box, mixed, reach = _video_mask(aligned, own, skin, darker, memory, params)
+            mask, box, mixed, reach, codes = _video_mask(aligned, own, skin, darker, memory, params)
         else:
             mask, box, mixed, _, reach = made_mask(aligned, own, skin, darker, params)
-            mixed = None if box is None else mixed[box]
+            mixed, codes = None if box is None else mixed[box], None
         if box is None:
             return unchanged(scene)
         # Hair made lighter shows strands a dark photo hid; hair made darker hides them anyway.
@@ -178,7 +178,7 @@ class Recolor(Effect):
             lent = lent * _edge_ramp(size, params.lent_fade)[box]
             strands = functools.partial(lighten, detail_spread=float(textures.spread[memory.donor]),
                                         spread=float(target[1, 0]), gain=params.lend_gain * lighter)
-        edited = recolor_box(aligned.detail, table, mask, box, mixed, strands, lent)
+        edited = recolor_box(aligned.detail, table, mask, box, mixed, strands, lent, codes)
         return dataclasses.replace(edited, beyond=None if reach is None else dataclasses.replace(reach, table=table))
 
 
@@ -257,8 +257,9 @@ def made_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, da
 
 def _video_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, darker: bool,
                 memory: Memory, params: RecolorParams
-                ) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray, Beyond | None]:
-    """``made_mask``'s (mask, box, mixed over the box, reach) in video, off the frame's path: a mask made
+                ) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray, Beyond | None, np.ndarray | None]:
+    """``made_mask``'s (mask, box, mixed over the box, reach) in video, and the box's 8-bit CIELAB
+    codes where it measured them (else None), off the frame's path: a mask made
     (and shaped) from one frame's crop on the worker thread serves the frames after it until the
     next is done (``mask_start``, ``mask_frames``), each pixel's share of hair measured again on
     the frame it is used on (``remix``). The first frame of a face or a style (or of hair made darker
@@ -282,7 +283,7 @@ def _video_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, 
     memory.mask_darker = darker
     mask, box, mixed, mix, reach = memory.color_mask
     if fresh or box is None:
-        return mask, box, None if box is None else mixed[box], reach
+        return mask, box, None if box is None else mixed[box], reach, None
     size = aligned.crop.shape[0]
     if last is not None and crop_move(last, aligned.to_crop, size)[1] >= params.fast_head * size:
         # A head moving fast: turning, it leaves the hair's old place, and a mask carried there
@@ -291,10 +292,10 @@ def _video_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, 
         # mask's age, every other one was made, and its edge shimmered.)
         mask, box, mixed = _quick_mask(aligned, own, skin, darker, params)
         if box is None:
-            return mask, box, mixed, None
+            return mask, box, mixed, None, None
         # (the reach past the crop made with the last mask moves with the crop: the hair past it
         # goes where the head goes)
-        return shape(aligned, mask, own, params)[0], box, mixed[box], reach
+        return shape(aligned, mask, own, params)[0], box, mixed[box], reach, None
     # Made from an earlier frame's crop. The crop follows the face's landmarks, which slide
     # slowly over still hair (a smile, the eyes turning): while the crop moves slowly, the mask
     # stays where it lay on the frame; a head that moves fast takes its hair with the crop
@@ -314,9 +315,10 @@ def _video_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, 
     # backdrop): the share of hair is measured again on this frame's pixels, against the colours
     # it was measured against then.
     side = aligned.detail.shape[0]
-    mask[box] = remix(mix, to_lab(aligned.detail[box]), mask[box], sure_hair(aligned, side, params.swung_hair)[box],
+    codes = cv2.cvtColor(np.ascontiguousarray(aligned.detail[box]), cv2.COLOR_BGR2LAB)
+    mask[box] = remix(mix, from_codes(codes), mask[box], sure_hair(aligned, side, params.swung_hair)[box],
                       int(round(params.swung * side)))
-    return mask, box, mixed, reach
+    return mask, box, mixed, reach, codes
 
 
 def _carried_outside(outer: np.ndarray, matrix: np.ndarray, scale: int) -> np.ndarray:
