@@ -5,7 +5,8 @@ import pytest
 
 from mirror.face.align import warp_to_crop
 from mirror.render.color import ColorParams, color_table, recolor
-from mirror.render.imaging import nonzero_box
+from mirror.face.regions import face_interior, soft_interior
+from mirror.render.imaging import median, nonzero_box
 from mirror.render.lab import color_stats, to_lab
 from mirror.render.masks import MaskParams, refine
 from mirror.render.matte import MatteParams, hair_matte
@@ -65,6 +66,32 @@ def test_refine_on_the_masks_box_is_the_whole_crops_guided_filter():
     whole = np.clip(cv2.ximgproc.guidedFilter(guide, up, 3, MaskParams().guide_eps), 0, 1)
     np.testing.assert_allclose(refine(mask, guide), whole, atol=1e-5)
     assert not refine(np.zeros((128, 128), np.float32), guide).any()
+    # (an 8-bit guide is the same guide in float, taken to float on the box alone)
+    guide = (guide * 255).astype(np.uint8)
+    assert np.array_equal(refine(mask, guide), refine(mask, guide.astype(np.float32) / 255.0))
+
+
+def test_median_is_numpys():
+    rng = np.random.default_rng(5)
+    for count in (1, 2, 3, 1000, 1001):
+        for values in (rng.random(count).astype(np.float32), rng.normal(size=(3, count)).astype(np.float32)):
+            assert np.array_equal(median(values), np.median(values, axis=-1))
+
+
+@pytest.mark.engines
+def test_the_face_interiors_depth_on_its_box_is_the_whole_crops(faces):
+    """``soft_interior`` measures the interior's depth round it only: as over the whole crop, for
+    faces anywhere in it (their interior cut by its edges too)."""
+    for name, _, aligned in faces:
+        size = aligned.detail.shape[0]
+        for shift in ((0, 0), (-0.45, 0.1), (0.4, -0.3), (0.1, 0.45)):
+            landmarks = aligned.landmarks * aligned.scale
+            landmarks[:, :2] += np.float32(shift) * size
+            for inset in (0.0, 0.015 * size):
+                inside = face_interior(landmarks, size).astype(np.uint8)
+                whole = np.clip((cv2.distanceTransform(inside, cv2.DIST_L2, 3) - inset) / (0.015 * size), 0.0, 1.0)
+                np.testing.assert_allclose(soft_interior(landmarks, size, 0.015 * size, inset), whole, atol=1e-6,
+                                           err_msg=name)
 
 
 @pytest.mark.parametrize("own", [((20, 3, 5), (5, 2, 2)), ((2, 0, 2), (3, 2, 2))])
@@ -155,7 +182,10 @@ def test_recolouring_the_masks_pixels_alone_is_the_whole_boxs_recolouring_on_the
         mask, box, mixed, _, _ = shaped_mask(aligned, own, skin, style == "black", params)
         lent = pipeline.renderer.textures.detail_at(0, mask.shape[0])[box]
         strands = functools.partial(lighten, detail_spread=4.0, spread=float(plan.color[1, 0]), gain=0.8)
-        fast = recolor_box(aligned.detail, table, mask, box, mixed, strands, lent).crop
+        fast = recolor_box(aligned.detail, table, mask, box, mixed[box], strands, lent).crop
+        # (the same with the box's CIELAB codes given, as video gives them)
+        codes = cv2.cvtColor(np.ascontiguousarray(aligned.detail[box]), cv2.COLOR_BGR2LAB)
+        assert np.array_equal(recolor_box(aligned.detail, table, mask, box, mixed[box], strands, lent, codes).crop, fast)
         # The whole box, every pixel through the table (with the 8-bit round trip's error taken out).
         part, weight = aligned.detail[box], np.clip(mask[box], 0.0, 1.0)
         moved = table.apply(part, weight, mixed[box], weight, functools.partial(strands, detail=lent)).astype(int)

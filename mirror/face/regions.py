@@ -95,10 +95,17 @@ def face_interior(landmarks: np.ndarray, size: int) -> np.ndarray:
 def soft_interior(landmarks: np.ndarray, size: int, feather: float, inset: float = 0.0) -> np.ndarray:
     """(S, S) float32 in [0, 1]: the face interior, 1 from ``inset + feather`` pixels inside its
     edge and fading to 0 at ``inset`` inside it, so an edit meets the protected face in a
-    gradient, not a line."""
+    gradient, not a line (``inset`` >= 0)."""
     inside = face_interior(landmarks, size).astype(np.uint8)
-    depth = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
-    return np.clip((depth - inset) / max(feather, 1e-3), 0.0, 1.0).astype(np.float32)
+    out = np.zeros((size, size), np.float32)
+    # (measured only over the interior and a pixel round it, as ``eyes``: 0 outside it)
+    left, top, across, down = cv2.boundingRect(inside)
+    if across == 0 or down == 0:
+        return out
+    box = slice(max(0, top - 1), top + down + 1), slice(max(0, left - 1), left + across + 1)
+    depth = cv2.distanceTransform(inside[box], cv2.DIST_L2, 3)
+    out[box] = np.clip((depth - inset) / max(feather, 1e-3), 0.0, 1.0)
+    return out
 
 
 def skull_axes(landmarks: np.ndarray, scale: float = 1.0) -> tuple[float, float, float, float]:

@@ -17,7 +17,7 @@ import numpy as np
 
 from mirror.face.regions import crown_cap, edge_margin, edge_profile, edge_strips
 from mirror.render.color import ColorParams, near_hair, own_color
-from mirror.render.imaging import kernel_width, nonzero_box, per_channel, with_weight
+from mirror.render.imaging import kernel_width, median, nonzero_box, per_channel, with_weight
 from mirror.render.lab import SUM, to_lab
 from mirror.render.masks import MaskParams, off_person
 from mirror.render.plate import fill_holes
@@ -140,8 +140,8 @@ def wall_contrast(aligned: AlignedFace, own: np.ndarray, params: BeyondParams = 
         return 0.0
     wall = wall[::max(1, len(wall) // color_params.color_sample)]       # an even sample, as own_color's
     spread = np.maximum(own[1], color_params.floor)
-    contrast = np.sqrt((((np.median(to_lab(wall[None]), axis=1)[0] - own[0]) / spread) ** 2).sum())
-    return float(np.clip((contrast - params.beyond_contrast[0]) / (params.beyond_contrast[1] - params.beyond_contrast[0]), 0.0, 1.0))
+    contrast = np.sqrt((((median(np.ascontiguousarray(to_lab(wall[None])[0].T)) - own[0]) / spread) ** 2).sum())
+    return float(min(max((contrast - params.beyond_contrast[0]) / (params.beyond_contrast[1] - params.beyond_contrast[0]), 0.0), 1.0))
 
 
 def crop_edges(mask: np.ndarray) -> tuple[np.ndarray, ...]:

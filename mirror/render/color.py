@@ -16,6 +16,7 @@ import numpy as np
 import cv2
 
 from mirror.render.colortable import ColorTable, no_cast, shift_cap, stretched
+from mirror.render.imaging import median
 from mirror.render.lab import SUM, from_lab, to_lab
 from mirror.types import AlignedFace
 
@@ -93,9 +94,9 @@ def pixels_color(pixels: np.ndarray, params: ColorParams = ColorParams()) -> np.
     if len(pixels) < 4:
         return None
     pixels = np.ascontiguousarray(sampled(pixels, params.color_sample).T)     # (channels as rows)
-    median = np.median(pixels, axis=1)
-    spread = 1.4826 * np.median(np.abs(pixels - median[:, None]), axis=1)
-    return np.stack([median, np.maximum(spread, 1.0)]).astype(np.float32)
+    middle = median(pixels)
+    spread = 1.4826 * median(np.abs(pixels - middle[:, None]))
+    return np.stack([middle, np.maximum(spread, 1.0)]).astype(np.float32)
 
 
 def sampled(pixels: np.ndarray, count: int) -> np.ndarray:
@@ -117,14 +118,14 @@ def move(own: np.ndarray, target: np.ndarray, amount: float = 1.0, warm: bool = 
     # colour more often. (The segmenter's sure hair takes in a lit crown and so measures hair
     # lighter: dark blond hair 15 units off blond is moved 0.61 of the way, to a dark gold.)
     near = params.already[0] if target[0, 0] >= params.light_target else params.already[1]
-    black = float(np.clip((params.black[1] - target[0, 0]) / (params.black[1] - params.black[0]), 0.0, 1.0))
+    black = float(min(max((params.black[1] - target[0, 0]) / (params.black[1] - params.black[0]), 0.0), 1.0))
     # (Black is judged as hair made black ends up, neutral (black_chroma of its a*, b*), not in
     # the scene's warm cast: brown hair in a warm-lit room, 5 units off the cast black and 12
     # off the neutral, was left brown.)
     goal = np.array(target[0], np.float32)
     goal[1:] *= 1.0 - black * (1.0 - params.black_chroma)
     distance = float(np.linalg.norm(goal - own[0]))
-    amount *= float(np.clip((distance - near[0]) / (near[1] - near[0]), 0.0, 1.0))
+    amount *= float(min(max((distance - near[0]) / (near[1] - near[0]), 0.0), 1.0))
     if warm:
         target = _warmth(own, target, params)
     ratio = np.clip(target[1] / own[1], limits[:, 0], limits[:, 1]) ** amount
@@ -163,7 +164,7 @@ def _warmth(own: np.ndarray, target: np.ndarray, params: ColorParams = ColorPara
     hair = float(np.linalg.norm(own[0, 1:]))
     if target[0, 0] <= own[0, 0] or hair <= chroma:
         return target
-    colored = float(np.clip((chroma - params.warm_from[0]) / (params.warm_from[1] - params.warm_from[0]), 0.0, 1.0))
+    colored = float(min(max((chroma - params.warm_from[0]) / (params.warm_from[1] - params.warm_from[0]), 0.0), 1.0))
     warm = np.array(target, np.float32)
     warm[0, 1:] *= 1.0 + colored * (hair / chroma - 1.0)
     return warm
@@ -191,12 +192,12 @@ def scene_target(target: np.ndarray, reference: np.ndarray | None, skin: np.ndar
         return target
     moved = np.array(target, np.float32)
     # Light scales lightness (a dark target moves less than a light one); a colour cast shifts a*, b*.
-    exposure = float(np.clip(skin[0] / max(float(reference[0]), 1.0), 0.25, 4.0)) ** params.scene[0]
+    exposure = float(min(max(skin[0] / max(float(reference[0]), 1.0), 0.25), 4.0)) ** params.scene[0]
     moved[:, 0] *= exposure
     # A cast shows most on a neutral colour: grey hair keeps less of its own a*, b* in a coloured
     # light than blond does (the scene's white is where a grey sits).
     chroma = float(np.linalg.norm(moved[0, 1:]))
-    neutral = float(np.clip((params.scene_neutral[2] - chroma) / (params.scene_neutral[2] - params.scene_neutral[1]), 0.0, 1.0))
+    neutral = float(min(max((params.scene_neutral[2] - chroma) / (params.scene_neutral[2] - params.scene_neutral[1]), 0.0), 1.0))
     follow = np.float32(params.scene[1:]) + neutral * (params.scene_neutral[0] - np.float32(params.scene[1:]))
     moved[0, 1:] += follow * (np.asarray(skin[1:], np.float32) - np.asarray(reference[1:], np.float32))
     # Hair is never green: a cast takes a* no lower than green_floor (pale skin less red than the

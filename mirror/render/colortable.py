@@ -26,6 +26,7 @@ _NO_CAP = 1e3                              # shift_cap's "the whole shift" (weig
 SHADED = (20.0, 35.0)                      # stretched: hair of this mean L* (none / all) keeps its shadows made lighter,
 DEEP = (10.0, 25.0)                        # ... wholly those this dark in L*, not at all from the second
 HUED = (6.0, 12.0)                         # ... if its mean is this colourful (chroma in a*, b*: not / wholly)
+_PIXEL = np.dtype((np.void, 3))           # an 8-bit BGR pixel as one record
 HUE_MIN = 2.0                              # hue_signs: a new colour this close to neutral in a* (or b*) has no side there
 
 
@@ -84,12 +85,11 @@ class ColorTable:
         lab = cv2.cvtColor(bgr, cv2.COLOR_BGR2LAB) if lab is None else lab
         radius = cv2.sqrt(cv2.transform(cv2.LUT(lab, self._distance), _SUM))
         low, high = self._deviation
-        inside = np.clip((high - radius) * (1.0 / (high - low)), 0.0, 1.0)
+        inside = _ramp(np.subtract(high, radius), 1.0 / (high - low))
         low, high = self._far
-        near = np.clip((high - radius) * (1.0 / (high - low)), 0.0, 1.0)
+        near = _ramp(np.subtract(high, radius), 1.0 / (high - low))
         if core is not None:
-            sure = np.clip((core - self._core[0]) * (1.0 / (self._core[1] - self._core[0])), 0.0, 1.0)
-            np.maximum(near, sure, out=near)
+            np.maximum(near, _ramp(np.subtract(core, self._core[0]), 1.0 / (self._core[1] - self._core[0])), out=near)
         if mixed is not None:
             np.maximum(near, mixed, out=near)
         if weight is not None:
@@ -105,7 +105,8 @@ class ColorTable:
         cv2.multiply(moved, inside, dst=moved)
         moved += cv2.LUT(lab, self._base)
         # lab + near * (moved - lab), with the +0.5 of the base table's rounding kept.
-        original = lab.astype(np.float32) + 0.5
+        original = lab.astype(np.float32)
+        original += 0.5
         moved -= original
         moved *= whole
         moved += original
@@ -125,6 +126,12 @@ class ColorTable:
         return cv2.cvtColor(moved.astype(np.uint8), cv2.COLOR_LAB2BGR)
 
 
+def _ramp(values: np.ndarray, scale: float) -> np.ndarray:
+    """``np.clip(values * scale, 0, 1)`` in ``values``' own array."""
+    values *= scale
+    return np.clip(values, 0.0, 1.0, out=values)
+
+
 def stretched(lab: np.ndarray, own: np.ndarray, mean: np.ndarray, ratio: np.ndarray) -> np.ndarray:
     """(..., 3) float32: where hair of colour ``lab`` (..., 3) CIELAB goes when stretched as the
     hair is: its offset from ``own``'s mean scaled by ``ratio`` (3,) about the new ``mean``; but
@@ -137,8 +144,8 @@ def stretched(lab: np.ndarray, own: np.ndarray, mean: np.ndarray, ratio: np.ndar
     was a dark patch in a silver head)."""
     lab = np.asarray(lab, np.float32)
     out = np.asarray(mean, np.float32) + (lab - np.asarray(own, np.float32)[0]) * np.asarray(ratio, np.float32)
-    share = float(np.clip((own[0][0] - SHADED[0]) / (SHADED[1] - SHADED[0]), 0.0, 1.0))
-    share *= float(np.clip((np.hypot(own[0][1], own[0][2]) - HUED[0]) / (HUED[1] - HUED[0]), 0.0, 1.0))
+    share = float(min(max((own[0][0] - SHADED[0]) / (SHADED[1] - SHADED[0]), 0.0), 1.0))
+    share *= float(min(max((np.hypot(own[0][1], own[0][2]) - HUED[0]) / (HUED[1] - HUED[0]), 0.0), 1.0))
     if mean[0] > own[0][0] and share > 0.0:
         light = lab[..., 0]
         gain = _luminance(np.float32(mean[0])) / max(float(_luminance(np.float32(own[0][0]))), 1e-6)
@@ -201,37 +208,47 @@ def shift_cap(lab: np.ndarray, own: np.ndarray, mean: np.ndarray, ceiling: float
     return np.clip(cap, 0.0, _NO_CAP).astype(np.float32)
 
 
+def put_pixels(image: np.ndarray, where: np.ndarray, pixels: np.ndarray) -> None:
+    """Writes N uint8 BGR ``pixels`` (..., 3) into the contiguous (H, W, 3) uint8 ``image`` at
+    its flat pixel indices ``where`` (N,), as 3-byte records: numpy's indexing by rows of 3 is
+    four times slower."""
+    np.put(image.reshape(-1, 3).view(_PIXEL).reshape(-1), where, np.ascontiguousarray(pixels).view(_PIXEL))
+
+
 def recolor_box(detail: np.ndarray, table: ColorTable, mask: np.ndarray, box: tuple[slice, slice],
-                mixed: np.ndarray | None = None, lighten=None, lent: np.ndarray | None = None) -> EditedFace:
+                mixed: np.ndarray | None = None, lighten=None, lent: np.ndarray | None = None,
+                codes: np.ndarray | None = None) -> EditedFace:
     """The recolouring of the (R, R, 3) uint8 ``detail`` crop by ``table`` through ``mask``
     (R, R) float32, within ``box`` (outside it the mask is at most 1/255: nothing changes), on
     the pixels where the mask is not 0 only (those where it is are left exactly as they are);
-    ``mixed`` (R, R): ``ColorTable.apply``'s (its weight: ``mask``); ``lighten``: a function
+    ``mixed``, the box's (H, W): ``ColorTable.apply``'s (its weight: ``mask``); ``lighten``: a function
     of the recoloured L* codes, the weight and ``lent`` (the box's (H, W) float32 lent detail)
-    giving what to add to the codes (``mirror.render.texture_bank.lighten``), or None."""
+    giving what to add to the codes (``mirror.render.texture_bank.lighten``), or None; ``codes``:
+    the box's (H, W, 3) 8-bit CIELAB (``cv2.COLOR_BGR2LAB``), if the caller has it."""
     crop = detail.copy()
-    mask = np.clip(mask, 0.0, 1.0).astype(np.float32)
-    weight = np.ascontiguousarray(mask[box])
-    where = np.flatnonzero(weight)
-    if where.size == 0:
+    mask = np.clip(mask, 0.0, 1.0).astype(np.float32, copy=False)
+    # The box's pixels with some weight, as indices into the whole crop and into the box's arrays.
+    points = cv2.findNonZero((mask[box] != 0).view(np.uint8))     # ((x, y) in row order: np.nonzero's)
+    if points is None:
         return EditedFace(crop, mask, np.zeros_like(mask))
-    # One row of the box's pixels with some weight (every step is per pixel; OpenCV's loops run
-    # along rows, so a column of N one-pixel rows would cost N times their overhead).
-    def gather(image: np.ndarray, channels: int = 1) -> np.ndarray:
-        return image.reshape(-1, channels)[where].reshape(1, -1, channels) if channels > 1 else \
-            image.reshape(-1)[where].reshape(1, -1)
-    part = gather(np.ascontiguousarray(detail[box]), 3)
-    weight = gather(weight)
-    mix = None if mixed is None else gather(np.ascontiguousarray(mixed[box], np.float32))
+    cols, rows = points.reshape(-1, 2).T.astype(np.intp)
+    where = (rows + box[0].start) * crop.shape[1] + (cols + box[1].start)
+    inside = rows * (box[1].stop - box[1].start) + cols
+    # Gathered in one row (every step is per pixel; OpenCV's loops run along rows, so a column of
+    # N one-pixel rows would cost N times their overhead).
+    part = np.take(crop.reshape(-1, 3), where, axis=0)[None]
+    weight = np.take(mask.reshape(-1), where)[None]
+    mix = None if mixed is None else np.take(np.asarray(mixed, np.float32), inside)[None]
     if lighten is not None and lent is not None:
-        lighten = functools.partial(lighten, detail=gather(np.ascontiguousarray(lent, np.float32)))
+        lighten = functools.partial(lighten, detail=np.take(np.asarray(lent, np.float32), inside)[None])
     # The move is weighted before its colours are clipped; the 8-bit CIELAB round trip's own
     # error is taken out, so a pixel the mask leaves alone keeps its colour exactly.
-    lab = cv2.cvtColor(part, cv2.COLOR_BGR2LAB)
+    if codes is None:
+        lab = cv2.cvtColor(part, cv2.COLOR_BGR2LAB)
+    else:
+        lab = np.take(codes.reshape(-1, 3), inside, axis=0)[None]
     moved = table.apply(part, weight, mix, weight, lighten, lab).astype(np.int16)
     moved -= cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
     moved += part
-    out = np.ascontiguousarray(crop[box])
-    out.reshape(-1, 3)[where] = np.clip(moved, 0, 255).astype(np.uint8).reshape(-1, 3)
-    crop[box] = out
+    put_pixels(crop, where, np.clip(moved, 0, 255).astype(np.uint8))
     return EditedFace(crop, mask, np.zeros_like(mask))

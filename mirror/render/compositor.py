@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 
 from mirror.face.align import invert, transform_points
-from mirror.render.colortable import ColorTable
+from mirror.render.colortable import ColorTable, put_pixels
 from mirror.render.imaging import blend, nonzero_box, over, with_weight, within
 from mirror.types import AlignedFace, EditedFace
 
@@ -82,8 +82,8 @@ def recolor_where(part: np.ndarray, table: ColorTable, weight: np.ndarray) -> np
     where = np.flatnonzero(weight)
     out = part.copy()
     if where.size:
-        pixels = part.reshape(-1, 3)[where].reshape(1, -1, 3)
-        out.reshape(-1, 3)[where] = blend(pixels, table.apply(pixels), weight.reshape(-1)[where].reshape(1, -1)).reshape(-1, 3)
+        pixels = np.take(out.reshape(-1, 3), where, axis=0)[None]
+        put_pixels(out, where, blend(pixels, table.apply(pixels), np.take(weight.reshape(-1), where)[None]))
     return out
 
 

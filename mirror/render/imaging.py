@@ -1,5 +1,5 @@
 """Image helpers shared by the renderer's effects, the compositor and the carried edits: boxes,
-8-bit blends, wide blurs, fixed noise, reflections.
+8-bit blends, wide blurs, fixed noise, reflections, medians.
 
     box = nonzero_box(mask > 0)                  # ((y0, y1), (x0, x1)), or None
     out = over(target, weight, under)            # uint8 blend through a uint8 weight
@@ -70,6 +70,14 @@ def wide_blur(image: np.ndarray, sigma: float) -> np.ndarray:
     small = cv2.resize(image, (max(1, width // factor), max(1, height // factor)), interpolation=cv2.INTER_AREA)
     small = cv2.GaussianBlur(small, (0, 0), sigma / factor)
     return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def median(values: np.ndarray) -> np.ndarray:
+    """``np.median(values, axis=-1)`` to the bit (no NaNs), by one partition: np.median's own
+    checks cost half as much again as the partition on the few thousand pixels measured."""
+    middle = values.shape[-1] // 2
+    first = middle - 1 + values.shape[-1] % 2      # (odd: the middle one; even: the two round it)
+    return np.partition(values, (first, middle), axis=-1)[..., first:middle + 1].mean(axis=-1)
 
 
 def kernel_width(share: float, size: int) -> int:

@@ -2,6 +2,7 @@
 
     lab = to_lab(bgr)            # (H, W, 3) float32, L* in [0, 100], a*, b* around 0
     bgr = from_lab(lab)          # (H, W, 3) float32 BGR in [0, 1]
+    lab = from_codes(codes)      # to_lab's, from OpenCV's 8-bit codes (cv2.COLOR_BGR2LAB)
 
 OpenCV converts 8-bit colour to CIELAB by table, 30x faster than in floating point; 8 bits
 hold L* in steps of 0.4 and a*, b* in steps of 1, finer than hair colour needs.
@@ -27,7 +28,12 @@ def to_lab(image: np.ndarray) -> np.ndarray:
         scaled = image * 255.0
         scaled += 0.5
         image = np.clip(scaled, 0, 255, out=scaled).astype(np.uint8)
-    return cv2.LUT(cv2.cvtColor(image, cv2.COLOR_BGR2LAB), _LAB_VALUES)
+    return from_codes(cv2.cvtColor(image, cv2.COLOR_BGR2LAB))
+
+
+def from_codes(codes: np.ndarray) -> np.ndarray:
+    """(H, W, 3) OpenCV's 8-bit CIELAB codes (``cv2.COLOR_BGR2LAB``) -> float32 CIELAB."""
+    return cv2.LUT(codes, _LAB_VALUES)
 
 
 def from_lab(lab: np.ndarray) -> np.ndarray:

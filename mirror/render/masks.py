@@ -55,7 +55,8 @@ def refine(mask: np.ndarray, guide: np.ndarray, params: MaskParams = MaskParams(
     edges (a guided filter), so it follows strands rather than the model crop's pixels.
 
     Args:
-        mask: (S, S) float32 in [0, 1]; guide: (R, R, 3) float32 BGR in [0, 1].
+        mask: (S, S) float32 in [0, 1]; guide: (R, R, 3) BGR, float32 in [0, 1] or uint8 (only
+            the part filtered is taken to float).
     """
     size = guide.shape[0]
     up = cv2.resize(mask, (size, size), interpolation=cv2.INTER_LINEAR)
@@ -72,7 +73,9 @@ def refine(mask: np.ndarray, guide: np.ndarray, params: MaskParams = MaskParams(
     y0, y1 = max(0, int(top * scale) - margin), min(size, int(bottom * scale) + margin)
     x0, x1 = max(0, int(left * scale) - margin), min(size, int(right * scale) + margin)
     # A colour guide: blond hair and skin can share a grey level, not a hue.
-    filtered = cv2.ximgproc.guidedFilter(np.ascontiguousarray(guide[y0:y1, x0:x1]),
+    part = guide[y0:y1, x0:x1]
+    part = part.astype(np.float32) / 255.0 if part.dtype == np.uint8 else np.ascontiguousarray(part)
+    filtered = cv2.ximgproc.guidedFilter(part,
                                          np.ascontiguousarray(up[y0:y1, x0:x1]), radius, params.guide_eps)
     out[y0:y1, x0:x1] = np.clip(filtered, 0.0, 1.0)
     return out

@@ -86,7 +86,10 @@ def follow(before: np.ndarray | None, now: np.ndarray | None, rate: float) -> np
     it is on the first frame, or where the crop's size changed."""
     if before is None or now is None or before.shape != now.shape:
         return now
-    return before + rate * (now - before)
+    out = np.subtract(now, before)          # (before + rate * (now - before), in one array)
+    out *= rate
+    out += before
+    return out
 
 
 def crop_move(made_from: np.ndarray, to_crop: np.ndarray, size: int) -> tuple[np.ndarray, float]:

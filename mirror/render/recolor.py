@@ -26,8 +26,8 @@ from mirror.render.base import Effect, Scene, unchanged
 from mirror.render.beyond import BeyondParams, at_edges, edges_shown, fade_cut, recolored_beyond, wall_contrast
 from mirror.render.color import ColorParams, color_table, move, near_hair, pixels_color, sampled, scene_target
 from mirror.render.colortable import ColorTable, recolor_box
-from mirror.render.imaging import kernel_width, nonzero_box, wide_blur
-from mirror.render.lab import to_lab
+from mirror.render.imaging import kernel_width, median, nonzero_box, wide_blur
+from mirror.render.lab import from_codes, to_lab
 from mirror.render.masks import MaskParams, dense_hair, editable, hair_mask, hanging, sure_hair
 from mirror.render.matte import Mix, MatteParams, hair_matte, remix, shadow_on_wall, skin_beside
 from mirror.render.memory import (IDENTITY, Memory, Seen, crop_move, follow, held_until, mask_worker, middle_move, then,
@@ -116,10 +116,12 @@ def measure_colors(aligned: AlignedFace, memory: Memory, video: bool, color: Col
         memory.color_age += 1
         return memory.own_color, memory.skin
     memory.color_age = 0
-    lab = lambda pixels: to_lab(pixels[None])[0] if len(pixels) else np.zeros((0, 3), np.float32)
-    own = pixels_color(lab(sampled(aligned.crop[aligned.hair > color.hair_sure], color.color_sample)), color)
-    interior = face_interior(aligned.landmarks, aligned.crop.shape[0])
-    skin = np.median(lab(aligned.crop[interior][::4]), axis=0) if interior.any() else None
+    # (the pixels sampled picked by index: only they are gathered)
+    lab = lambda where: (to_lab(np.take(aligned.crop.reshape(-1, 3), where, axis=0)[None])[0] if len(where)
+                         else np.zeros((0, 3), np.float32))
+    own = pixels_color(lab(sampled(np.flatnonzero(aligned.hair > color.hair_sure), color.color_sample)), color)
+    interior = np.flatnonzero(face_interior(aligned.landmarks, aligned.crop.shape[0]))
+    skin = median(np.ascontiguousarray(lab(interior[::4]).T)) if len(interior) else None
     # A bald head's lit rim, which the segmenter takes for hair (0.8-0.9), is not hair to
     # recolour: skin-coloured "hair" (within mix_contrast[0] of the skin) with hardly any of it
     # dense (under bare_rim of the crop: made black, it wore a black arc).
@@ -149,13 +151,14 @@ class Recolor(Effect):
         table, shift, target = _table(own, skin, plan, memory, params.color)
         darker = shift < -params.darker
         if scene.video:
-            mask, box, mixed, reach = _video_mask(aligned, own, skin, darker, memory, params)
+            mask, box, mixed, reach, codes = _video_mask(aligned, own, skin, darker, memory, params)
         else:
             mask, box, mixed, _, reach = made_mask(aligned, own, skin, darker, params)
+            mixed, codes = None if box is None else mixed[box], None
         if box is None:
             return unchanged(scene)
         # Hair made lighter shows strands a dark photo hid; hair made darker hides them anyway.
-        lighter = float(np.clip((shift - params.lend_lighter[0]) / (params.lend_lighter[1] - params.lend_lighter[0]), 0.0, 1.0))
+        lighter = min(max((shift - params.lend_lighter[0]) / (params.lend_lighter[1] - params.lend_lighter[0]), 0.0), 1.0)
         strands = lent = None
         if scene.textures is not None and lighter > 0:
             textures = scene.textures
@@ -175,7 +178,7 @@ class Recolor(Effect):
             lent = lent * _edge_ramp(size, params.lent_fade)[box]
             strands = functools.partial(lighten, detail_spread=float(textures.spread[memory.donor]),
                                         spread=float(target[1, 0]), gain=params.lend_gain * lighter)
-        edited = recolor_box(aligned.detail, table, mask, box, mixed, strands, lent)
+        edited = recolor_box(aligned.detail, table, mask, box, mixed, strands, lent, codes)
         return dataclasses.replace(edited, beyond=None if reach is None else dataclasses.replace(reach, table=table))
 
 
@@ -203,7 +206,7 @@ def shaped_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, 
     """``recolor_mask``'s (mask, box, mixed, mix) with the mask held within the head's reach and
     faded before the crop's edges where colour cannot tell the hair from the wall (``shape``),
     and the ``wall_contrast`` measured for it (or None: not needed)."""
-    mask, box, mixed, mix = recolor_mask(aligned, aligned.detail.astype(np.float32) / 255.0, own, skin, darker, params)
+    mask, box, mixed, mix = recolor_mask(aligned, own, skin, darker, params)
     if box is None:
         return mask, box, mixed, mix, None
     mask, trust = shape(aligned, mask, own, params)
@@ -221,11 +224,11 @@ def shape(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, params: Recol
     # The same where the wall's colour is the hair's (a black, speckled backdrop behind
     # black curls): the mask cannot tell them apart there either.
     trust = None               # (measured only where needed: a few tenths of a ms)
-    unsure = float(np.clip((params.dark_hair[1] - own[0, 0]) / (params.dark_hair[1] - params.dark_hair[0]), 0.0, 1.0))
+    unsure = float(min(max((params.dark_hair[1] - own[0, 0]) / (params.dark_hair[1] - params.dark_hair[0]), 0.0), 1.0))
     if unsure > 0.0:
         wall = float(((aligned.person < 0.2) & (aligned.hair < 0.2)).mean())
         trust = wall_contrast(aligned, own, params.beyond, params.color)
-        unsure *= max(float(np.clip(1.0 - wall / params.wall_scarce, 0.0, 1.0)), 1.0 - trust)
+        unsure *= max(min(max(1.0 - wall / params.wall_scarce, 0.0), 1.0), 1.0 - trust)
     if unsure > 0.0:
         reach = cv2.resize(hair_reach(aligned.landmarks, aligned.crop.shape[0], params.hair_reach, params.reach_edge),
                            (size, size), interpolation=cv2.INTER_LINEAR)
@@ -254,8 +257,9 @@ def made_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, da
 
 def _video_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, darker: bool,
                 memory: Memory, params: RecolorParams
-                ) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray, Beyond | None]:
-    """``made_mask``'s (mask, box, mixed, reach) in video, off the frame's path: a mask made
+                ) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray, Beyond | None, np.ndarray | None]:
+    """``made_mask``'s (mask, box, mixed over the box, reach) in video, and the box's 8-bit CIELAB
+    codes where it measured them (else None), off the frame's path: a mask made
     (and shaped) from one frame's crop on the worker thread serves the frames after it until the
     next is done (``mask_start``, ``mask_frames``), each pixel's share of hair measured again on
     the frame it is used on (``remix``). The first frame of a face or a style (or of hair made darker
@@ -279,7 +283,7 @@ def _video_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, 
     memory.mask_darker = darker
     mask, box, mixed, mix, reach = memory.color_mask
     if fresh or box is None:
-        return mask, box, mixed, reach
+        return mask, box, None if box is None else mixed[box], reach, None
     size = aligned.crop.shape[0]
     if last is not None and crop_move(last, aligned.to_crop, size)[1] >= params.fast_head * size:
         # A head moving fast: turning, it leaves the hair's old place, and a mask carried there
@@ -288,21 +292,22 @@ def _video_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, 
         # mask's age, every other one was made, and its edge shimmered.)
         mask, box, mixed = _quick_mask(aligned, own, skin, darker, params)
         if box is None:
-            return mask, box, mixed, None
+            return mask, box, mixed, None, None
         # (the reach past the crop made with the last mask moves with the crop: the hair past it
         # goes where the head goes)
-        return shape(aligned, mask, own, params)[0], box, mixed, reach
+        return shape(aligned, mask, own, params)[0], box, mixed[box], reach, None
     # Made from an earlier frame's crop. The crop follows the face's landmarks, which slide
     # slowly over still hair (a smile, the eyes turning): while the crop moves slowly, the mask
     # stays where it lay on the frame; a head that moves fast takes its hair with the crop
     # (``carried``).
     mask = mask.copy()
     matrix = carried(memory.mask_from, aligned.to_crop, size, aligned.scale, params)
+    mixed = mixed[box]
     if matrix is not None:
-        # (of the mix, only the share then moves: the colours beside are smooth over more)
-        mixed = mixed.copy()
-        mask[box], mixed[box] = warped(mask[box], matrix, box), warped(mixed[box], matrix, box)
-        mix = mix._replace(matte=warped(mix.matte, matrix, box))
+        # (of the mix, only the share then moves: the colours beside are smooth over more; the
+        # three in one warp, which costs two thirds of three)
+        mask[box], mixed, matte = cv2.split(warped(cv2.merge([mask[box], mixed, mix.matte]), matrix, box))
+        mix = mix._replace(matte=matte)
         if reach is not None:
             reach = dataclasses.replace(reach, mask=_carried_outside(reach.mask, matrix, aligned.scale))
     # Where the hair has moved since all the same (a turning head) and left the mask's soft edge
@@ -310,9 +315,10 @@ def _video_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, 
     # backdrop): the share of hair is measured again on this frame's pixels, against the colours
     # it was measured against then.
     side = aligned.detail.shape[0]
-    mask[box] = remix(mix, to_lab(aligned.detail[box]), mask[box], sure_hair(aligned, side, params.swung_hair)[box],
+    codes = cv2.cvtColor(np.ascontiguousarray(aligned.detail[box]), cv2.COLOR_BGR2LAB)
+    mask[box] = remix(mix, from_codes(codes), mask[box], sure_hair(aligned, side, params.swung_hair)[box],
                       int(round(params.swung * side)))
-    return mask, box, mixed, reach
+    return mask, box, mixed, reach, codes
 
 
 def _carried_outside(outer: np.ndarray, matrix: np.ndarray, scale: int) -> np.ndarray:
@@ -330,7 +336,7 @@ def _quick_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None,
     the detail crop: a quarter of the cost, on the frame's path) and sized up; for a frame of a
     head moving fast, whose blur hides the finer edge."""
     small = dataclasses.replace(aligned, detail=aligned.crop)
-    mask, box, mixed, _ = recolor_mask(small, aligned.crop.astype(np.float32) / 255.0, own, skin, darker, params)
+    mask, box, mixed, _ = recolor_mask(small, own, skin, darker, params)
     size, scale = aligned.detail.shape[0], aligned.scale
     mask = cv2.resize(mask, (size, size), interpolation=cv2.INTER_LINEAR)
     mixed = cv2.resize(mixed, (size, size), interpolation=cv2.INTER_LINEAR)
@@ -347,8 +353,8 @@ def carried(made_from: np.ndarray, to_crop: np.ndarray, size: int, scale: int,
     moved less than carried_still[0] of it since, not at all from carried_still[1] (a head that
     moves fast takes its hair with it); None where that is no move."""
     off, moved = crop_move(made_from, to_crop, size)
-    still = float(np.clip((params.carried_still[1] * size - moved)
-                          / ((params.carried_still[1] - params.carried_still[0]) * size), 0.0, 1.0))
+    still = min(max((params.carried_still[1] * size - moved)
+                    / ((params.carried_still[1] - params.carried_still[0]) * size), 0.0), 1.0)
     if moved * still < 0.01:
         return None
     matrix = IDENTITY + still * off
@@ -400,16 +406,16 @@ def _edge_ramp(size: int, fade: float) -> np.ndarray:
     return np.outer(ramp, ramp)
 
 
-def recolor_mask(aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, skin: np.ndarray | None, darker: bool,
-                 params: RecolorParams) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray, Mix | None]:
+def recolor_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, darker: bool, params: RecolorParams
+                 ) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray, Mix | None]:
     """((R, R) float32 mask, its box or None when empty, (R, R) float32 ``recolor``'s
     ``mixed``, ``hair_matte``'s ``Mix`` over the box or None): where and how much a
     recolouring of hair of colour ``own`` applies: the hair mask reached a little beyond its
     edge (the matte tells hair from wall or skin there, and where a pixel is a mix of them),
     outside the protected face; ``darker``: the hair is made darker by more than ``darker`` (what
     else is dark goes dark with it)."""
-    size = detail.shape[0]
-    hair = hair_mask(aligned, detail, params.masks)
+    size = aligned.detail.shape[0]
+    hair = hair_mask(aligned, aligned.detail, params.masks)
     # Hair that falls just inside the face's outline is recoloured too (the matte keeps the
     # skin), and long hair below the chin (the hair mask tells it from the shoulders).
     landmarks = aligned.landmarks * aligned.scale
@@ -450,14 +456,14 @@ def recolor_mask(aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, skin
     # skin's colour. Nor, for hair of about the skin's colour, where it takes it for hair at
     # all: only its call tells them apart; dark hair's is told by colour, and the skin between
     # a dark fringe and the brows that the segmenter half takes in stays skin.)
-    certain = sure_hair(aligned, size, params.hair_certain, params.certain_inset)
-    alike = 0.0 if skin is None else float(np.clip(
-        (params.matte.mix_contrast[1] - np.linalg.norm(own[0] - skin)) / (params.matte.mix_contrast[1] - params.matte.mix_contrast[0]), 0.0, 1.0))
+    certain = sure_hair(aligned, size, params.hair_certain, params.certain_inset)[box]
+    alike = 0.0 if skin is None else float(min(max(
+        (params.matte.mix_contrast[1] - np.linalg.norm(own[0] - skin)) / (params.matte.mix_contrast[1] - params.matte.mix_contrast[0]), 0.0), 1.0))
     if alike > 0.0:
-        certain = np.maximum(certain, alike * sure_hair(aligned, size, params.hair_taken, params.certain_inset))
-    zone *= 1.0 - certain
+        certain = np.maximum(certain, alike * sure_hair(aligned, size, params.hair_taken, params.certain_inset)[box])
+    zone = zone[box] * (1.0 - certain)       # (the box's only, from here on)
     lab = to_lab(aligned.detail[box])
-    matte, mixed[box], mix = hair_matte(lab, own, hair[box], skin, zone[box], unmixed=True, params=params.matte,
+    matte, mixed[box], mix = hair_matte(lab, own, hair[box], skin, zone, unmixed=True, params=params.matte,
                                          color_params=params.color)
     matte *= 1.0 - shadow_on_wall(lab, own, matte, size, params.matte, params.color, params.masks) * doubt
     # Where the matte cannot tell the hair from the wall beside it (white hair on a white wall
@@ -468,7 +474,7 @@ def recolor_mask(aligned: AlignedFace, detail: np.ndarray, own: np.ndarray, skin
     # it), that made a blotchy stain.
     soft = reached[box] * matte
     crisp = np.minimum(np.clip((soft - 0.5) * params.crisp + 0.5, 0.0, 1.0), soft)
-    unsure = (1.0 - mixed[box]) * (1.0 - zone[box])
+    unsure = (1.0 - mixed[box]) * (1.0 - zone)
     if skin is not None:
         # (Nor where the hair meets the forehead above the face's outline, which the zone does
         # not reach on a high forehead: beside the hair is skin, of the person, not a wall.

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from mirror.errors import MirrorError
+from mirror.render.imaging import median
 
 PICK_SIZE = 32         # donors are matched on their hair masks at this size
 EXCESS = 0.3           # ... losing this much for their hair where the person has none
@@ -76,11 +77,11 @@ class TextureBank:
         it) and whose strands run most as those of the person's ``lightness`` (any square size;
         None: coverage alone); ``current``: the one in use, kept unless another matches KEEP
         better (no flicker)."""
-        small = cv2.resize(mask.astype(np.float32), (PICK_SIZE, PICK_SIZE), interpolation=cv2.INTER_AREA)
+        small = cv2.resize(mask.astype(np.float32, copy=False), (PICK_SIZE, PICK_SIZE), interpolation=cv2.INTER_AREA)
         total = max(float(small.sum()), 1e-3)
         score = (np.minimum(self.hair, small).sum(axis=(1, 2)) - EXCESS * np.maximum(self.hair - small, 0).sum(axis=(1, 2))) / total
         if lightness is not None:
-            runs = strand_field(lightness.astype(np.float32), mask.astype(np.float32))
+            runs = strand_field(lightness.astype(np.float32), mask.astype(np.float32, copy=False))
             # (element-wise, not a matrix product: BLAS's threads spin on the frames' cores)
             along = (self.runs * runs.ravel()).sum(axis=1)
             strength = (self.run_strength * np.linalg.norm(runs, axis=-1).ravel()).sum(axis=1)
@@ -126,7 +127,7 @@ def lighten(lightness: np.ndarray, weight: np.ndarray, detail: np.ndarray, detai
         return None
     # An even sample: the spread of a few thousand pixels is as good.
     sure = sure[::max(1, len(sure) // SAMPLE)] * (100.0 / 255.0)
-    own = 1.4826 * float(np.median(np.abs(sure - np.median(sure))))
+    own = 1.4826 * float(median(np.abs(sure - median(sure))))
     amount = gain * np.sqrt(max(spread * spread - own * own, 0.0)) / detail_spread
     if amount <= 0:
         return None
