@@ -2,6 +2,7 @@
 
     chooser = DonorChooser(bank, classifier)             # or DonorChooser.of_model(model, classifier)
     donor, note = chooser.choose(aligned, style, lambda: latent)   # Donor or None, a line for the HUD
+    donor, note = chooser.stand_in(aligned, reference_style)       # the bank's head nearest a reference photo's
 
 The choice is made once per person and style (and the user's "another" steps, ``Style.choice``):
 a video's frames keep the donor chosen, so the hair does not change from frame to frame. The
@@ -77,7 +78,7 @@ class DonorChooser:
             latent: gives the (Z,) latent the donor should be near: the person's, moved along the
                 style (asked only when a choice is made).
         """
-        return self._chosen_for(aligned, style, lambda: self._query(aligned, style, latent()), style.want)
+        return self._chosen_for(style, lambda: self._query(aligned, style, latent()), style.want)
 
     def stand_in(self, aligned: AlignedFace, style: Style) -> tuple[Donor | None, str]:
         """The donor that stands in for a reference photo's (``style.donor``) where that cannot be
@@ -88,11 +89,9 @@ class DonorChooser:
             return dataclasses.replace(self._query(aligned, style, style.donor.latent),
                                        male=float(theirs > 0) if theirs else None)
 
-        donor, note = self._chosen_for(aligned, style, query, "one like it from the bank,")
-        return donor, note
+        return self._chosen_for(style, query, "one like it from the bank,")
 
-    def _chosen_for(self, aligned: AlignedFace, style: Style, query: Callable[[], DonorQuery], label: str
-                    ) -> tuple[Donor | None, str]:
+    def _chosen_for(self, style: Style, query: Callable[[], DonorQuery], label: str) -> tuple[Donor | None, str]:
         """The ``style.choice``-th donor nearest ``query`` (made only when a choice is made), kept
         for the person, and a line for the HUD that starts with ``label``."""
         if self.bank is None:
