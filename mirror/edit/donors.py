@@ -11,7 +11,7 @@ onto the person (``mirror.render.transplant`` draws it).
 ``thinning``, a colour, ``wavy``...; ``WANTS``) or a look of the catalogue (``bank.look_names``:
 ``bob``, ``pixie``, ``long layers``...). Among them the distance weighs, each term divided by
 its typical size (``DonorWeights``): the latent (what the edited face should look like: the
-whole latent, which finds like hair better than its hair part, ``use_hair_basis``), the head pose
+whole latent, which finds like hair better than its hair part), the head pose
 (a turned head shows its hair from the side; and a donor turned more than the transplant can
 draw comes last), the face's outline (the hair must fit round it), the skin tone (the hairline's
 skin shows through the strands), the sex (a woman asking for a fringe wants a woman's),
@@ -218,9 +218,13 @@ class DonorBank:
         self.mirror_order = mirror_order(frontal.mean(axis=0) if len(frontal) else self.landmarks.mean(axis=0))
         self._oval_mirrored = np.stack([_mirror_points(points, self.side, self.mirror_order)
                                         for points in self.landmarks])[:, FACE_OVAL] / self.side
-        self._basis: np.ndarray | None = None
-        self._latent_scale = 0.0
-        self.use_hair_basis(None)
+        # The typical distance between two donors' latents: the median over a fixed sample of
+        # pairs. (Whole latents: over 400 surveyed training heads, the 5 nearest by the whole
+        # latent share 0.50 of their hair matte with the head (soft IoU), by its hair part 0.47,
+        # at random 0.32; the whole latent also keeps the sex, 0.72 of the nearest against 0.65.)
+        order = np.random.default_rng(0).permutation(len(self.latents))
+        pairs = np.linalg.norm(self.latents - self.latents[order], axis=1)[order != np.arange(len(self.latents))]
+        self._latent_scale = float(np.median(pairs)) if pairs.size else 1.0
 
     @classmethod
     def load(cls, path: str | None = None, weights: DonorWeights = DonorWeights()) -> "DonorBank":
@@ -298,22 +302,6 @@ class DonorBank:
 
     # --- the choice ---
 
-    def use_hair_basis(self, basis: np.ndarray | None) -> None:
-        """Compare latents by their part in the (K, Z) orthonormal hair subspace (the style
-        library's ``hair_basis``), or whole (None, the default).
-
-        Whole is the better measure of hair: over 400 surveyed training heads, the 5 nearest by
-        the whole latent share 0.50 of their hair matte with the head (soft IoU), by its hair
-        part 0.47, by the rest 0.45, at random 0.32; the whole latent also keeps the sex (0.72
-        of the nearest, against 0.65)."""
-        latents = self.latents if basis is None else self.latents @ np.asarray(basis, np.float32).T
-        self._basis = None if basis is None else np.asarray(basis, np.float32)
-        self._projected = latents
-        # The typical distance between two donors: the median over a fixed sample of pairs.
-        order = np.random.default_rng(0).permutation(len(latents))
-        pairs = np.linalg.norm(latents - latents[order], axis=1)[order != np.arange(len(latents))]
-        self._latent_scale = float(np.median(pairs)) if pairs.size else 1.0
-
     def distances(self, query: DonorQuery) -> np.ndarray:
         """(N,) float64 weighted distance of every donor to the query (``DonorWeights``), each in
         the nearer of its two orientations (``mirrored``: the donor's photo mirrored, when
@@ -336,10 +324,8 @@ class DonorBank:
             latent = np.asarray(query.latent, np.float32)
             if latent.shape != (self.latents.shape[1],):
                 raise ValueError(f"query latent must be ({self.latents.shape[1]},), got {latent.shape}")
-            if self._basis is not None:
-                latent = self._basis @ latent
             scale = w.latent_scale or self._latent_scale
-            total += w.latent * np.linalg.norm(self._projected - latent, axis=1) / scale
+            total += w.latent * np.linalg.norm(self.latents - latent, axis=1) / scale
         if query.pose is not None and w.pose:
             pose = np.asarray(query.pose, np.float32)[:2]
             poses = self.poses[:, :2] * (np.float32([-1.0, 1.0]) if mirrored else 1.0)
