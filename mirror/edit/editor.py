@@ -6,9 +6,11 @@
 Colour styles need no model run: their target colour is the style's own (the hair of the
 training faces that have it, ``styles.json``), and the renderer recolours the person's hair.
 Named shape styles take where hair grows or goes from the face's geometry (``mirror.edit.shapes``)
-and the shading of new scalp from the model's edited decode. Texture styles lay the decodes' change onto the hair. Transplant styles (the donor
-bank's looks, named styles drawn from real photos, a reference photo) choose a real head of hair
-(``mirror.edit.choice``) near the person's latent moved along the style.
+and the shading of new scalp from the model's edited decode. Texture styles lay the decodes'
+change onto the hair. Transplant styles (the donor bank's looks, named styles drawn from real
+photos) choose a real head of hair (``mirror.edit.choice``) near the person's latent moved along
+the style; a reference photo's is its own, with the bank's head nearest it and its colour to
+fall back on.
 """
 from __future__ import annotations
 
