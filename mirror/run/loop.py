@@ -130,7 +130,7 @@ def _run(options: Options, source: Source | None, watch: Watch, stats: Stats, st
     from mirror.run.pipelined import PipelinedRunner, configure_threads, follow
 
     service = Service()
-    trim = HeapTrim()   # the C heaps' free pages handed back every 100 frames (mirror.io.service)
+    trim = HeapTrim()   # the C heaps' free pages handed back every 20 frames (mirror.io.service)
     with contextlib.ExitStack() as stack:
         source = stack.enter_context(source or open_default_source(options))
         static = isinstance(source, ImageSource)
