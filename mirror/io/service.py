@@ -150,8 +150,8 @@ class HeapTrim:
     a live soak the arenas' free memory grew from 56 to 118 MB in 2,500 frames while the memory
     in use stayed at 150-210 MB, and RSS rose with it. ``malloc_trim(0)`` hands back every free
     page of every arena, and the frames after it fault in the pages they reuse. Every 20 frames
-    a trim takes about 4 ms, no longer than one every 100 (it hands back less), and RSS grew 2
-    and 12 MB in two 10,000-frame soaks, against 27 MB with a trim every 100 (docs/DEPLOY.md).
+    a trim takes about 4 ms, no longer than one every 100 (it hands back less), and RSS grew 2,
+    6 and 12 MB in three 10,000-frame soaks, against 27 MB with a trim every 100 (docs/DEPLOY.md).
     Counted in frames, not seconds: what the frames take back between two trims follows the
     frames made. A fixed mmap threshold (every large array its own mapping) held
     RSS too, but paid its page faults on every frame: 1.37x the CPU per frame.
