@@ -142,9 +142,9 @@ class HairEditor:
                         note=note, fallback=self._fallback(aligned, style, strength))
 
     def _fallback(self, aligned: AlignedFace, style: Style, strength: float) -> EditPlan | None:
-        """What a reference photo's hair fades into where it cannot be drawn: the bank's head of
-        hair nearest it (its look and latent, the person's pose, face and skin) in its colour, and
-        under that its colour alone on the person's own hair."""
+        """What is drawn where a reference photo's hair cannot be: the bank's head of hair nearest
+        it (``DonorChooser.stand_in``) in its colour, and where that cannot be either, its colour
+        alone on the person's own hair."""
         color = None if style.color is None else EditPlan("color", float(strength) * COLOR_REACH,
                                                           color=style.color, skin=style.skin)
         if style.donor is None or self.chooser is None or self.chooser.bank is None:

@@ -4,7 +4,7 @@ own hair reaches beyond the donor's, what lay behind it.
 
     result = transplant(aligned, donor, plate, color="own")     # Transplanted
     frame = Compositor().compose(frame, aligned, result.edited)
-    hud(result.reason)                                          # "" or why it faded out
+    hud(result.reason)                                          # "" or why it is not drawn
 
 1. warp: the donor's crop, matte, skin and silhouette through ``mirror.face.warp.head_warp``
    (``mirror.render.donor_layers``).
@@ -20,7 +20,8 @@ own hair reaches beyond the donor's, what lay behind it.
    edit fades in outside it, and fades at the crop's edge; the donor's hair fades where its photo
    ends (long hair cut by it ends in soft tips).
 6. knowing when not to: hair over the person's eyes or cheeks that would have to be taken off the
-   face, a pose the donor does not share, a warp that folds: the edit fades out, with a reason.
+   face, a pose the donor does not share, a warp that folds: the edit is not drawn, with a reason
+   (wholly or not at all: half faded, a head of hair is a ghost).
 """
 from __future__ import annotations
 
@@ -52,8 +53,9 @@ PARTS = ("all", "fringe", "forehead")     # what of the donor's hair is drawn (`
 
 @dataclass(frozen=True)
 class FitParams:
-    """When the transplant fades out instead of painting the face (each a (from, wholly) pair:
-    the edit starts fading at the first value and is gone at the second).
+    """When the transplant is not drawn rather than paint the face (each a (from, wholly) pair:
+    its fit falls from 1 at the first value to 0 at the second; ``TransplantParams.held`` says
+    from which fit it is drawn).
 
     Attributes:
         eyes: the person's hair probability over their eyes.
@@ -132,10 +134,12 @@ class Transplanted:
 
     Attributes:
         edited: the drawing in the detail crop (``EditedFace``: crop, and ``replace`` = where it
-            is drawn anew), already faded by ``strength``.
-        strength: 1 drawn wholly, 0 faded out entirely.
-        reason: why it faded ("hair over the eyes", "head turned too far", ...), or "".
-        measures: the figures the fit was judged on (eyes, cheeks, yaw, folds).
+            is drawn anew).
+        strength: 1 drawn wholly, 0 not at all (half faded, a head of hair is a ghost over the
+            person's own).
+        reason: why it is not drawn ("hair over the eyes", "head turned too far", ...), or "".
+        measures: the figures the fit was judged on (eyes, cheeks, yaw, folds), and the ``fit``
+            (``judge``'s).
     """
 
     edited: EditedFace
@@ -146,8 +150,8 @@ class Transplanted:
 
 def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate | None = None,
                color: str = "donor", target: np.ndarray | None = None, reference: np.ndarray | None = None,
-               part: str = "all", still: bool = False, shown: bool | None = None,
-               params: TransplantParams = TransplantParams()) -> Transplanted:
+               part: str = "all", shown: bool | None = None, params: TransplantParams = TransplantParams()
+               ) -> Transplanted:
     """Draws ``donor``'s hair on the person of ``aligned``.
 
     Args:
@@ -165,14 +169,12 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
             the rest of their hair kept); where they have no hair over the fringe's root, a
             fringe comes with the donor's whole head of hair, and a forehead is not drawn (there
             is no fringe to take away).
-        still: a photo: drawn wholly or not at all, from half a fit (half faded, a head of hair
-            is a ghost).
-        shown: in video, whether it was drawn on the drawing before: drawn wholly or not at all
-            too, held as it was between ``TransplantParams.held``'s fits (a head turning to and
-            fro at one fit would flick it on and off); None: faded as far as it fits.
+        shown: in video, whether it was drawn on the drawing before: it is held as it was
+            between ``TransplantParams.held``'s fits (a head turning to and fro at one fit would
+            flick it on and off); None (a photo): drawn from half a fit.
 
     Returns:
-        ``Transplanted``: the drawing, its strength and the reason it faded.
+        ``Transplanted``: the drawing, whether it is drawn and why not.
     """
     if color not in COLORS:
         raise ValueError(f"color must be one of {COLORS}, got {color!r}")
@@ -200,11 +202,11 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
     take = np.zeros((size, size), np.float32) if keeps_hair else _taken(person, drawn, params)
     if part == "forehead":
         take = take * shapes.forehead(landmarks, size)
-    strength, reason, measures = judge(person, drawn, donor, params, take, keeps_hair)
-    if still or shown is not None:
-        low, high = (0.5, 0.5) if still else params.held
-        strength = float(strength >= high or (bool(shown) and strength > low))
-        reason = "" if strength else reason
+    fit, reason, measures = judge(person, drawn, donor, params, take, keeps_hair)
+    measures["fit"] = fit
+    low, high = (0.5, 0.5) if shown is None else params.held
+    strength = float(fit >= high or (bool(shown) and fit > low))
+    reason = "" if strength else reason
     if strength <= 0.0:
         return Transplanted(_unchanged(detail, reason).edited, 0.0, reason, measures)
 
@@ -224,8 +226,7 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
     out = ground + alpha * (hair - ground)
 
     # Where it may be drawn: never the eyes, nose and mouth, nor at the crop's edge.
-    allowed = _allowed(landmarks, size, params.hull_ramp) * _edge(size)
-    weight = (allowed * strength).astype(np.float32)
+    weight = _allowed(landmarks, size, params.hull_ramp) * _edge(size)
     out = base + weight[..., None] * (out - base)
     replace = (np.maximum(cv2.GaussianBlur(take, (0, 0), 1.0), drawn.matte) * weight).astype(np.float32)
     crop = np.clip(out * 255.0 + 0.5, 0, 255).astype(np.uint8)
@@ -276,8 +277,8 @@ def _edge(size: int) -> np.ndarray:
 
 def judge(person: Person, drawn: Drawn, donor: Donor, params: TransplantParams, take: np.ndarray,
           keeps_hair: bool = False) -> tuple[float, str, dict[str, float]]:
-    """(strength in [0, 1], reason, measures): how far the transplant may be drawn on this person,
-    whose hair ``take`` (R, R) goes (``keeps_hair``: none of it)."""
+    """(fit in [0, 1], reason, measures): how well the transplant fits this person, whose hair
+    ``take`` (R, R) goes (``keeps_hair``: none of it); below 1, ``reason`` says what fits worst."""
     size = person.detail.shape[0]
     landmarks = person.landmarks
     over_eyes = eyes(landmarks, size, margin=0.0) > 0.5
@@ -304,12 +305,12 @@ def judge(person: Person, drawn: Drawn, donor: Donor, params: TransplantParams, 
                ("the donor's face does not fit", folds, fit.folds),
                ("the donor's hair lies over its face", veil, fit.veil),
                ("hair too long to take away", long, fit.long))
-    strength, reason = 1.0, ""
+    fit, reason = 1.0, ""
     for text, value, (start, gone) in reasons:
         share = float(np.clip((gone - value) / (gone - start), 0.0, 1.0))
-        if share < strength:
-            strength, reason = share, text
-    return strength, reason, measures
+        if share < fit:
+            fit, reason = share, text
+    return fit, reason, measures
 
 
 def _fringe(person: Person, params: TransplantParams) -> shapes.Fringe | None:
@@ -419,8 +420,7 @@ class Transplant(Effect):
         shown: ``Memory.shown``, by the donor's photo)."""
         shown = scene.memory.shown.get(plan.donor.source, False) if scene.video and plan.donor is not None else None
         drawn = transplant(scene.aligned, plan.donor, scene.plate, color=plan.paint, target=plan.color,
-                           reference=plan.skin, part=plan.part, still=not scene.video, shown=shown,
-                           params=self.params)
+                           reference=plan.skin, part=plan.part, shown=shown, params=self.params)
         if shown is not None:
             scene.memory.shown[plan.donor.source] = drawn.strength >= 1.0
         return drawn
