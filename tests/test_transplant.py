@@ -619,6 +619,22 @@ def test_a_reference_that_cannot_be_drawn_is_stood_in_for_by_the_banks_nearest(p
     assert np.array_equal(result.output, image)
 
 
+@pytest.mark.engines
+def test_another_steps_through_a_reference_s_stand_ins(pipeline):
+    """The HUD offers "N: another" for the bank's head standing in for a reference photo: the key
+    draws the next nearest."""
+    from mirror.run.style_state import StyleState
+    from mirror.types import Frame
+
+    state = StyleState(pipeline, _path(BALD_UNFIT), 1.0, random_seconds=2.0)
+    image = cv2.imread(_path(SHORT_HAIRED_MAN))
+    first = pipeline.process(Frame(0, 0, image), state.style, 1.0)
+    state.apply("another")
+    second = pipeline.process(Frame(0, 0, image), state.style, 1.0)
+    assert "one like it from the bank, 1 of" in first.note and "one like it from the bank, 2 of" in second.note
+    assert (np.abs(first.output.astype(int) - second.output).max(axis=-1) > 20).mean() > 0.01     # (another head)
+
+
 # Reference photos (test split): a woman with long light-brown hair, drawn on a man (test split)
 # whose face it does not fit; a black-haired woman in orange light, on a man in cool light.
 LONG_LIGHT_BROWN, ON_MAN, BLACK_IN_ORANGE, COOL_MAN = "190943.jpg", "182728.jpg", "190535.jpg", "187795.jpg"

@@ -127,7 +127,7 @@ class StyleState:
             if self.style.name == hairloss.NAME:
                 self.stage = min(max(self.stage + step, hairloss.FIRST), hairloss.LAST)
             self.style = hairloss.scale_style(self.styles, self.stage)
-        elif action == "another" and self.style.kind == "transplant" and self.style.donor is None:
+        elif action == "another" and self.style.kind == "transplant":   # (a reference photo's: its stand-in)
             self.rotate = False
             self.style = dataclasses.replace(self.style, choice=self.style.choice + 1)
         elif action == "stronger":
