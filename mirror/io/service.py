@@ -28,8 +28,8 @@ log = logging.getLogger(__name__)
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)   # systemd's stop, and Ctrl-C
 M_ARENA_MAX = -8       # glibc's mallopt parameter
 MALLOC_ARENAS = 2      # arenas for the whole process (glibc's default: 8 per core)
-TRIM_FRAMES = 20  # HeapTrim: hand the C heaps' free pages back every this many frames
-#                        (3 s of a 30 fps camera; a trim takes about 15 ms, gives back about 55 MB)
+TRIM_FRAMES = 20       # HeapTrim: hand the C heaps' free pages back every this many frames
+#                        (2/3 s of a 30 fps camera; a trim takes about 4 ms)
 
 
 class Stopped(BaseException):
