@@ -305,3 +305,35 @@ def test_no_line_down_the_crops_edge_where_the_wall_drawn_past_it_meets_it(pipel
     assert len(steps) > 40
     # (L*, the most along it: 14.5 on 3db5ff5, 1.2 now)
     assert max(steps) < 5.0
+
+
+@pytest.mark.data
+@pytest.mark.engines
+def test_a_turned_heads_neck_is_not_drawn_in_front_of_its_throat(pipeline):
+    """A woman's curls hang beside her neck, her head turned a quarter; a reference photo's
+    shorter hair takes them away. What shows there below her jaw is the wall, and the neck under
+    her jaw's middle (``regions.neck_span``): centred under her chin, the neck stood out in front
+    of her throat as a column of skin, carried down past the crop."""
+    from mirror.face.regions import CHIN, jaw_span
+    from mirror.face.warp import crop_yaw
+
+    image = read_image(os.path.join(need(CELEBA), "img", "182721.jpg"))
+    style = pipeline.reference_style(os.path.join(CELEBA, "img", "182849.jpg"))
+    frame, aligned = pipeline.track(Frame(0, 0, image))
+    assert abs(crop_yaw(aligned.landmarks)) > 15
+    out = pipeline.process(Frame(0, 0, image), style, 1.0)
+    assert out.note == "", out.note                        # her own hair taken, the photo's drawn
+    # In front of her throat, in the frame: on the side her chin is turned to, from a tenth to
+    # nearly half the jaw's width out from the chin, down to half that width below it.
+    back = cv2.invertAffineTransform(aligned.to_crop)
+    left, right = (back @ [x, aligned.landmarks[CHIN, 1], 1.0] for x in jaw_span(aligned.landmarks, aligned.crop.shape[0]))
+    chin = back @ [*aligned.landmarks[CHIN, :2], 1.0]
+    width, side = right[0] - left[0], np.sign(chin[0] - 0.5 * (left[0] + right[0]))
+    x0, x1 = sorted((chin[0] + side * 0.1 * width, chin[0] + side * 0.45 * width))
+    box = (slice(int(chin[1] + 0.05 * width), int(chin[1] + 0.5 * width)), slice(int(x0), int(x1)))
+    cheek = to_lab(image)[int(chin[1] - 0.3 * width):int(chin[1] - 0.1 * width),
+                          int(chin[0] - 0.1 * width):int(chin[0] + 0.1 * width)]
+    skin = np.median(cheek.reshape(-1, 3), axis=0)
+    near = lambda picture: float((np.linalg.norm(to_lab(picture)[box] - skin, axis=-1) < 15).mean())
+    assert near(image) == 0.0                              # her curls and the wall, no skin
+    assert near(out.output) < 0.25

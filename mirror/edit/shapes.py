@@ -341,7 +341,7 @@ def hangs_long(hair: np.ndarray, landmarks: np.ndarray, hold: LongHold | None = 
     # (nor under the chin within the jaw's width: a long beard, which joins the hair beside it;
     # on a side of long hair that is surely hair, within BEARD of that width only, and nothing
     # kept along the jaw)
-    span, beard = jaw_span(landmarks, size), neck_span(landmarks, size, BEARD)
+    span, beard = jaw_span(landmarks, size), neck_span(landmarks, size, BEARD, under="chin")
     under = (cols >= span[0]) & (cols <= span[1]) if span is not None else np.zeros(size, bool)
     certain = np.zeros(size, bool)
     if beard is not None:

@@ -184,17 +184,24 @@ def jaw_span(landmarks: np.ndarray, size: int) -> tuple[int, int] | None:
     return (int(jaw[0]), int(jaw[-1])) if jaw.size else None
 
 
-def neck_span(landmarks: np.ndarray, size: int, share: float = NECK) -> tuple[float, float] | None:
-    """(left, right) crop columns of the neck: ``share`` of the jaw's width (``jaw_span``), under
-    the chin, within that width (a turned head's neck does not stand out beside its jaw); None
-    with no face oval at the mouth's row."""
+def neck_span(landmarks: np.ndarray, size: int, share: float = NECK, under: str = "jaw"
+              ) -> tuple[float, float] | None:
+    """(left, right) crop columns of the neck: ``share`` of the jaw's width (``jaw_span``), within
+    that width (a turned head's neck does not stand out beside its jaw); None with no face oval
+    at the mouth's row.
+
+    Args:
+        under: ``jaw``: centred under the jaw's middle, as a neck is under the skull (under a
+            turned head's chin it would stand out in front of the throat, a column of skin where
+            hair is taken away); ``chin``: centred under the chin (a beard)."""
     jaw = jaw_span(landmarks, size)
     if jaw is None:
         return None
     left, right = jaw
     chin = float(np.clip(landmarks[CHIN, 0], left, right))
     half = 0.5 * share * float(right - left)
-    return max(chin - half, float(left)), min(chin + half, float(right))
+    centre = 0.5 * (left + right) if under == "jaw" else chin
+    return max(centre - half, float(left)), min(centre + half, float(right))
 
 
 def hair_region(landmarks: np.ndarray, person: np.ndarray) -> np.ndarray:
