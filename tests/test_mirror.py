@@ -327,7 +327,7 @@ def test_output_is_steady_on_a_still_head(name):
     path = os.path.join(need(VIDEOS), "d13.mp4")
     with Pipeline(ENGINES, "onnxruntime", transplanted=()) as pipeline, VideoSource(path) as source:
         style = pipeline.styles.get(name)
-        results = [pipeline.process(source.read(), style, 1.0) for _ in range(45)][5:]
+        results = [pipeline.process(source.read(), style, 1.0) for _ in range(30)][5:]
     assert all(r.face for r in results)
     with Pipeline(ENGINES, "onnxruntime", static=True, transplanted=()) as still:
         face = still.tracker.process(results[0].frame.image)

@@ -311,10 +311,14 @@ def test_corrupt_checkpoint_and_corrupt_onnx_give_a_one_line_error(tiny_run, sli
         open_backend(str(engines))
 
 
-def test_missing_data_folder_gives_a_one_line_error(tmp_path):
-    result = run_cli("-m", "train", "--data", str(tmp_path / "nowhere"), "--run", str(tmp_path / "r"))
-    _one_line_error(result)
-    assert "not a prepared aligned set" in result.stderr
+def test_missing_data_folder_is_a_clear_error(tmp_path):
+    """A MirrorError, which the command prints as one line (its exit is checked above)."""
+    from train.__main__ import build_config, parse_arguments
+    from train.training import train
+
+    args = parse_arguments(["--data", str(tmp_path / "nowhere"), "--run", str(tmp_path / "r")])
+    with pytest.raises(MirrorError, match="not a prepared aligned set"):
+        train(build_config(args))
 
 
 def test_classifier_styles_and_evaluate_end_to_end(tiny_run, slice_dir, tmp_path, monkeypatch):
