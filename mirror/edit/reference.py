@@ -12,13 +12,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from mirror.face.regions import face_oval
+from mirror.face.regions import face_oval, hair_reach
 from mirror.face.warp import crop_yaw
 from mirror.edit.shapes import fringe
 from mirror.render.color import ColorParams
 from mirror.render.lab import color_stats, to_lab
 from mirror.render.masks import refine
-from mirror.types import AlignedFace, Donor
+from mirror.types import AlignedFace, Donor, Face
 
 HAIR_SURE = 0.5                  # its hair colour is measured where its matte is over this ...
 HAIR_SHARE = 0.03                # ... if that covers this share of its crop (else it has none) ...
@@ -26,10 +26,24 @@ HAIR_NEAR = np.float32([30, 12, 12])  # ... within this of the hair's median ove
 SKIN_NEAR = 15.0   # CIELAB distance from the face's median skin within which a bare pixel is skin
 LIGHT_WEIGHT = np.float32([0.5, 1.0, 1.0])   # ... lightness weighed half (a lit crown is lighter)
 BALD_CLOSE = 0.06  # a bald head's skin is closed over gaps this wide (a share of the crop's side)
+DOME = 1.25        # past its photo's edge, its hair reaches this many times the skull's size
+MIRRORED = 0.5     # a photo is mirrored out past its edges this share of its longer side
+
+
+def mirrored_out(image: np.ndarray, face: Face) -> tuple[np.ndarray, np.ndarray, Face]:
+    """(photo mask, the photo mirrored out past its edges by ``MIRRORED`` of its longer side,
+    ``face`` moved with it): where a photo's frame cuts the hair, its hair goes on mirrored."""
+    pad = int(round(MIRRORED * max(image.shape[:2])))
+    out = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_REFLECT_101)
+    photo = np.zeros(out.shape[:2], np.float32)
+    photo[pad:pad + image.shape[0], pad:pad + image.shape[1]] = 1.0
+    landmarks = face.landmarks.copy()
+    landmarks[:, :2] += pad
+    return photo, out, Face(landmarks)
 
 
 def donor_of(aligned: AlignedFace, source: str, latent: np.ndarray, bald: bool = False, index: int = -1,
-             attributes: np.ndarray | None = None) -> Donor:
+             attributes: np.ndarray | None = None, photo: np.ndarray | None = None) -> Donor:
     """A ``Donor`` of an aligned, segmented face at its detail crop's side.
 
     Args:
@@ -40,6 +54,8 @@ def donor_of(aligned: AlignedFace, source: str, latent: np.ndarray, bald: bool =
         index: its row (-1: in no bank).
         attributes: (40,) int8 its CelebA attributes as the classifier judges them, +1 / -1
             (None: unknown, all 0).
+        photo: (H, W) float32 of the frame ``aligned`` was cut from, 1 on the photo and 0 where
+            the frame is the photo mirrored out (``mirrored_out``); None: the frame is the photo.
     """
     crop = aligned.detail
     side = crop.shape[0]
@@ -47,12 +63,15 @@ def donor_of(aligned: AlignedFace, source: str, latent: np.ndarray, bald: bool =
     person = cv2.resize(aligned.person, (side, side), interpolation=cv2.INTER_LINEAR)
     # (snapped to the strands by a guided filter, as the renderer snaps the person's own)
     matte = refine(aligned.hair * np.clip(aligned.person * 2.0 - 0.5, 0.0, 1.0), crop.astype(np.float32) / 255.0)
-    # None of it where the crop reaches past the photo (its edge rows repeated there are no hair).
-    if aligned.frame_shape is not None:
-        photo = np.ones(aligned.frame_shape, np.float32)
-        inside = cv2.warpAffine(photo, aligned.detail_to_crop, (side, side), flags=cv2.INTER_LINEAR)
-        matte, person = matte * inside, person * inside
     landmarks = aligned.landmarks * scale   # (the detail crop's matrix is the crop's times scale)
+    # Past the photo's edge: its hair mirrored out there (``mirrored_out``), as far as a head of
+    # hair reaches (``DOME``); none with the crop's edge rows repeated (no ``photo``).
+    if aligned.frame_shape is not None:
+        shown = np.ones(aligned.frame_shape, np.float32) if photo is None else photo
+        inside = cv2.warpAffine(shown, aligned.detail_to_crop, (side, side), flags=cv2.INTER_LINEAR)
+        if photo is not None:
+            inside = inside + (1.0 - inside) * hair_reach(landmarks, side, DOME, 0.05)
+        matte, person = matte * inside, person * inside
     lab = to_lab(crop)
     oval = face_oval(landmarks, side)
     bare = oval & (matte < 0.2)

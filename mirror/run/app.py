@@ -22,7 +22,7 @@ from mirror.render.compositor import Compositor
 from mirror.edit.attributes import Classifier
 from mirror.edit.choice import DonorChooser
 from mirror.edit.editor import HAT, HairEditor, to_tensor
-from mirror.edit.reference import donor_of
+from mirror.edit.reference import donor_of, mirrored_out
 from mirror.errors import MirrorError
 from mirror.face.filters import HeadFilter
 from mirror.paths import DEFAULT_ENGINES
@@ -167,15 +167,20 @@ class Pipeline:
         aligned = self.aligner.align(image, face)
         latent = self.editor.backend.encode(to_tensor(aligned.crop))[0]
         name = os.path.basename(path)
-        masks = self.segmenter.predict((aligned.crop.astype(np.float32) / 255.0).transpose(2, 0, 1)[None])[0]
-        aligned.hair, aligned.person = masks[HAIR], masks[PERSON]
         judged = None if self.classifier is None else self.classifier.predict_crops(aligned.crop[None])[0]
         if judged is not None and judged[self.classifier.column("Wearing_Hat")] > HAT:
             raise MirrorError(f"the hair in the reference photo {path} is under a hat")
         has = lambda attribute: judged is not None and judged[self.classifier.column(attribute)] > 0.5
         look = "bald" if has("Bald") else "bangs" if has("Bangs") else "hair"
         attributes = None if judged is None else np.where(judged > 0.5, 1, -1).astype(np.int8)
-        donor = donor_of(aligned, name, latent, bald=look == "bald", attributes=attributes)
+        # Its hair cut from the photo mirrored out past its edges: where the photo's frame cuts
+        # the hair, it goes on there, to be rounded off as a head of hair is (``donor_of``), not
+        # cut flat. (The model and the classifier see the photo as the mirror sees a face.)
+        photo, image, face = mirrored_out(image, face)
+        aligned = self.aligner.align(image, face)
+        masks = self.segmenter.predict((aligned.crop.astype(np.float32) / 255.0).transpose(2, 0, 1)[None])[0]
+        aligned.hair, aligned.person = masks[HAIR], masks[PERSON]
+        donor = donor_of(aligned, name, latent, bald=look == "bald", attributes=attributes, photo=photo)
         return self.styles.reference(name, donor, look)
 
     def close(self) -> None:
