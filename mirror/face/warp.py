@@ -119,20 +119,22 @@ def apply_spline(coefficients: np.ndarray, source: np.ndarray, points: np.ndarra
     return kernel @ coefficients[:count] + coefficients[count] + points @ coefficients[count + 1:]
 
 
-def head_warp(person: np.ndarray, donor: np.ndarray, size: int, params: WarpParams = WarpParams()
-              ) -> np.ndarray:
+def head_warp(person: np.ndarray, donor: np.ndarray, size: int, params: WarpParams = WarpParams(),
+              origin: float = 0.0, stride: float = 1.0) -> np.ndarray:
     """(size, size, 2) float32: for each pixel of the person's crop, the pixel of the donor's crop
     that lands there (a backward map for ``cv2.remap``).
 
     Args:
-        person: (478, 2+) the person's landmarks in pixels of their ``size``-pixel crop.
+        person: (478, 2+) the person's landmarks in pixels of their crop.
         donor: (478, 2+) the donor's landmarks in pixels of the donor's crop (any side).
+        origin, stride: the map's pixel k is the person's crop pixel ``origin + stride * k`` (in
+            x and in y): by default the crop itself, ``size`` pixels a side.
     """
     source, target = control_points(person, donor, params)
     coefficients = fit_spline(source, target, params.smoothing)
     # On a coarse grid covering the crop (its last point on or past the far edge), then resized.
     count = -(-(size - 1) // params.step) + 1
-    axis = np.arange(count, dtype=np.float64) * params.step
+    axis = origin + np.arange(count, dtype=np.float64) * params.step * stride
     grid = np.stack(np.meshgrid(axis, axis), -1).reshape(-1, 2)
     coarse = apply_spline(coefficients, source, grid).reshape(count, count, 2).astype(np.float32)
     field = _upsample(coarse, params.step, (count - 1) * params.step + 1) if params.step > 1 else coarse

@@ -91,10 +91,7 @@ class Drawn:
         field = head_warp(person.landmarks, donor.landmarks, size, warp)
         donor_lab = to_lab(donor.crop)
         donor_keep = hull(donor.landmarks, side)
-        # The matte made sure (a soft one draws the donor's wall and face through the hair), and
-        # none of it on the donor's bare skin.
-        low, high = params.matte
-        matte = np.clip((donor.matte - low) / (high - low), 0.0, 1.0) * (1.0 - donor.skin)
+        matte = donor_matte(donor, params)
         donor_face = bare_face(donor_lab, donor.landmarks, matte, donor_keep) & (donor.skin > 0.5)
         # The donor's head above its ears, and its bare scalp and forehead (above the brows' arc,
         # less a gap: the brows; clear of its hairline's fine hairs).
@@ -110,12 +107,7 @@ class Drawn:
         bare = (donor.skin > 0.5) & above & (matte < 0.2)
         clear = max(1, int(round(params.hairline * side)))
         bare = cv2.erode(bare.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * clear + 1,) * 2))
-        # (long hair the donor's photo cuts at its foot ends in soft tips there, not a line)
-        ramp = np.arange(side, dtype=np.float32) + 0.5
-        sides = np.clip(np.minimum(ramp, ramp[::-1]) / max(params.edge * side, 1.0), 0.0, 1.0)
-        foot = np.clip(ramp[::-1] / max(params.foot * side, 1.0), 0.0, 1.0)
-        seen = np.minimum(np.minimum(sides, foot)[:, None], sides[None, :])
-        layers = warp_layers(np.dstack([matte, scalp, seen, bare]).astype(np.float32), field)
+        layers = warp_layers(np.dstack([matte, scalp, donor_seen(side, params), bare]).astype(np.float32), field)
         colour = warp_layers(unmix(donor.crop, matte, light), field, cv2.BORDER_REPLICATE)
         skin = warp_layers(donor.crop.astype(np.float32) / 255.0, field, cv2.BORDER_REPLICATE)
         # The lighting of both faces.
@@ -131,6 +123,22 @@ class Drawn:
         cut = warp_layers(matte.astype(np.float32), field, cv2.BORDER_REPLICATE) * (1.0 - seen)
         return cls(field, colour, skin, layers[..., 3], layers[..., 0] * seen, layers[..., 1] * seen, seen, gain,
                    shift, cut)
+
+
+def donor_matte(donor: Donor, params: LayerParams = LayerParams()) -> np.ndarray:
+    """(D, D) float32: the donor's matte made sure (a soft one draws the donor's wall and face
+    through the hair), and none of it on the donor's bare skin."""
+    low, high = params.matte
+    return (np.clip((donor.matte - low) / (high - low), 0.0, 1.0) * (1.0 - donor.skin)).astype(np.float32)
+
+
+def donor_seen(side: int, params: LayerParams = LayerParams()) -> np.ndarray:
+    """(D, D) float32: 1 inside the donor's ``side``-pixel crop, fading at its edges (long hair the
+    donor's photo cuts at its foot ends in soft tips there, not a line)."""
+    ramp = np.arange(side, dtype=np.float32) + 0.5
+    sides = np.clip(np.minimum(ramp, ramp[::-1]) / max(params.edge * side, 1.0), 0.0, 1.0)
+    foot = np.clip(ramp[::-1] / max(params.foot * side, 1.0), 0.0, 1.0)
+    return np.minimum(np.minimum(sides, foot)[:, None], sides[None, :])
 
 
 def hull(landmarks: np.ndarray, shape: int | tuple[int, int]) -> np.ndarray:

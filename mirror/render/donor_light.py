@@ -144,12 +144,13 @@ def unmix(crop: np.ndarray, matte: np.ndarray, params: LightParams = LightParams
     return estimate * trust + hair * (1.0 - trust)
 
 
-def move_color(lab: np.ndarray, matte: np.ndarray, target: np.ndarray, params: LightParams = LightParams()
-               ) -> np.ndarray:
+def move_color(lab: np.ndarray, matte: np.ndarray, target: np.ndarray, params: LightParams = LightParams(),
+               own: np.ndarray | None = None) -> np.ndarray:
     """``lab`` (H, W, 3) with the hair under ``matte`` (H, W) moved to ``target`` (2, 3) CIELAB
     mean and spread: each channel's deviation from the hair's own mean stretched by the spreads'
-    ratio (within ``params.spread``), its mean moved; weighted by the matte."""
-    own = own_color(lab, matte)
+    ratio (within ``params.spread``), its mean moved; weighted by the matte. ``own``: the hair's
+    own (2, 3) mean and spread, if measured elsewhere (default: on ``lab`` under ``matte``)."""
+    own = own_color(lab, matte) if own is None else own
     if own is None:
         return lab
     stretch = np.clip(target[1] / own[1], 1.0 / params.spread, params.spread)

@@ -26,6 +26,7 @@ own hair reaches beyond the donor's, what lay behind it.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cv2
@@ -36,7 +37,8 @@ from mirror.face.regions import CHIN, EYES, MOUTH, edge_profile, eyes
 from mirror.face.warp import WarpParams, crop_yaw, fold_share
 from mirror.render.base import Effect, Scene
 from mirror.render.beyond import all_drawn, hand_over, removed_beyond
-from mirror.render.color import scene_target
+from mirror.render.color import own_color, scene_target
+from mirror.render.donor_beyond import hair_beyond, reaches_edge
 from mirror.render.donor_ground import GroundParams, behind, core, pyramid_blend, rim_face
 from mirror.render.donor_layers import Drawn, LayerParams, Person, hull
 from mirror.render.donor_light import LightParams, hair_profile, match_hair, move_color, to_bgr
@@ -219,7 +221,7 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
         ground = pyramid_blend(base, under, take, params.ground.levels)
 
     # The donor's hair over it, relit and coloured.
-    hair = _hair_color(person, drawn, color, target, reference, params.light)
+    hair, paint = _hair_color(person, drawn, color, target, reference, params.light)
     if params.crisp > 0:
         hair = hair + params.crisp * (hair - cv2.GaussianBlur(hair, (0, 0), params.crisp_sigma))
     alpha = drawn.matte[..., None]
@@ -236,6 +238,9 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
     # where the donor's does not take its place at the crop's edge.
     loss = take * (1.0 - drawn.matte) * weight
     beyond = removed_beyond(aligned, loss, out) if loss.max() > 0 else None
+    # The donor's hair that goes on past the crop (a bob round a head that fills its crop).
+    if reaches_edge(drawn.matte):
+        beyond = hair_beyond(aligned, donor, paint, drawn.gain, beyond, params.warp, params.layers, params.light)
     if beyond is not None:
         crop, replace, _ = hand_over(crop, replace, None, detail, beyond)
         beyond = dataclasses.replace(beyond, drawn=all_drawn(crop, replace, beyond))
@@ -363,25 +368,38 @@ def _goes_on(person: Person, drawn: Drawn, params: TransplantParams) -> np.ndarr
 
 
 def _hair_color(person: Person, drawn: Drawn, color: str, target: np.ndarray | None,
-                reference: np.ndarray | None, light: LightParams) -> np.ndarray:
-    """(R, R, 3) float32 BGR: the donor's hair, relit, in the chosen colour."""
-    lab = to_lab(drawn.color)
+                reference: np.ndarray | None, light: LightParams) -> tuple[np.ndarray, Callable[..., np.ndarray]]:
+    """((R, R, 3) float32 BGR: the donor's hair in the crop, relit, in the chosen colour; ``paint``
+    that paints any of its hair alike: ``paint(colour, gain, matte)``, its ``colour`` (H, W, 3) BGR
+    in [0, 1] relit by ``gain`` (H, W), moved to the colour measured on the crop's drawing)."""
     # (a light's cast tints a pixel as much as it is lit: a pixel as light as the person's skin
     # takes all of the skins' shift, black hair little of it; whole, it turned black hair teal)
     skin = float(np.median(person.lab[person.skin][:, 0])) if person.skin.any() else 60.0
-    lab[..., 1:] += drawn.shift * np.clip(lab[..., :1] / max(skin, 1.0), 0.0, 1.0)
-    lab[..., 0] *= drawn.gain
+
+    def relit(colour: np.ndarray, gain: np.ndarray) -> np.ndarray:
+        lab = to_lab(colour)
+        lab[..., 1:] += drawn.shift * np.clip(lab[..., :1] / max(skin, 1.0), 0.0, 1.0)
+        lab[..., 0] *= gain
+        return lab
+
+    lab = relit(drawn.color, drawn.gain)
+    move = None
     if color == "own":
         inset = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * light.inset + 1,) * 2)
         theirs = hair_profile(lab, drawn.matte > light.sure, light)
         sure = cv2.erode((person.hair > 0.8).astype(np.uint8), inset) > 0
         own = hair_profile(person.lab, sure, light) if sure.mean() >= light.own_share else None
         if theirs is not None and own is not None:
-            lab = match_hair(lab, theirs, own, light)
+            move = lambda lab, matte: match_hair(lab, theirs, own, light)       # noqa: E731
     elif color == "target":
-        skin = np.median(person.lab[person.skin], axis=0) if person.skin.any() else None
-        lab = move_color(lab, drawn.matte, scene_target(np.asarray(target, np.float32), reference, skin), light)
-    return to_bgr(lab)
+        tone = np.median(person.lab[person.skin], axis=0) if person.skin.any() else None
+        goal, start = scene_target(np.asarray(target, np.float32), reference, tone), own_color(lab, drawn.matte)
+        move = lambda lab, matte: move_color(lab, matte, goal, light, start)    # noqa: E731
+
+    def painted(lab: np.ndarray, matte: np.ndarray) -> np.ndarray:
+        return to_bgr(lab if move is None else move(lab, matte))
+
+    return painted(lab, drawn.matte), lambda colour, gain, matte: painted(relit(colour, gain), matte)
 
 
 class Transplant(Effect):
