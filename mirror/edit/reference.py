@@ -65,7 +65,7 @@ def donor_of(aligned: AlignedFace, source: str, latent: np.ndarray, bald: bool =
     matte = refine(aligned.hair * np.clip(aligned.person * 2.0 - 0.5, 0.0, 1.0), crop.astype(np.float32) / 255.0)
     landmarks = aligned.landmarks * scale   # (the detail crop's matrix is the crop's times scale)
     # Past the photo's edge: its hair mirrored out there (``mirrored_out``), as far as a head of
-    # hair reaches (``DOME``); none with the crop's edge rows repeated (no ``photo``).
+    # hair reaches (``DOME``); without ``photo``, none (the crop's repeated edge rows are no hair).
     if aligned.frame_shape is not None:
         shown = np.ones(aligned.frame_shape, np.float32) if photo is None else photo
         inside = cv2.warpAffine(shown, aligned.detail_to_crop, (side, side), flags=cv2.INTER_LINEAR)
