@@ -166,16 +166,6 @@ def test_the_heap_trim_hands_back_free_pages_amid_the_heap():
     assert float(released) > 50.0, out.stdout
 
 
-def test_the_models_sessions_keep_no_memory_arena():
-    """ONNX Runtime's memory arena holds on to the blocks it has handed out: over a kiosk's day
-    RSS grew with it (docs/DEPLOY.md). Every session the mirror opens runs without one."""
-    from mirror.backends.onnxruntime import open_session
-
-    for name in ("encoder.int8.onnx", "decoder.int8.onnx", "segmenter.onnx"):
-        session = open_session(os.path.join(ENGINES, name), threads=1)
-        assert session.get_session_options().enable_cpu_mem_arena is False, name
-
-
 def wait_for_ready(sock: socket.socket, process: subprocess.Popen, timeout: float = 180.0) -> None:
     """Waits for the mirror's READY=1 on the notify socket (its first frame is on screen)."""
     deadline = time.monotonic() + timeout

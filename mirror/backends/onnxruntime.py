@@ -92,9 +92,6 @@ def open_session(path: str, threads: int | None = None, cuda: bool = False):
     options.inter_op_num_threads = 1
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3
-    # (no memory arena: it holds on to the blocks it has handed out, and a day-long kiosk's RSS
-    # grew with them, docs/DEPLOY.md; these small models run as fast without it)
-    options.enable_cpu_mem_arena = False
     providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if cuda else ["CPUExecutionProvider"]
     if not os.path.isfile(path):
         raise MirrorError(f"model file not found: {path}")
