@@ -1,4 +1,4 @@
-"""train.report writes every figure from a tiny run (200 CelebA images at 64 px, a few steps)."""
+"""train.report writes every figure from a tiny run (120 CelebA images at 64 px, a few steps)."""
 from __future__ import annotations
 
 import json
@@ -28,7 +28,7 @@ def tiny(tmp_path_factory):
     celeba = need(CELEBA)
     root = tmp_path_factory.mktemp("tiny")
     data, run_dir = str(root / "aligned64"), str(root / "run")
-    result = run("-m", "train.prepare", "--data", celeba, "--out", data, "--limit", "200", "--size", "64",
+    result = run("-m", "train.prepare", "--data", celeba, "--out", data, "--limit", "120", "--size", "64",
                  "--workers", "1")
     assert result.returncode == 0, result.stderr[-2000:]
     result = run("-m", "train", "--data", data, "--run", run_dir, "--size", "64", "--latent-dim", "6",
