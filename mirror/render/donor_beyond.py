@@ -3,8 +3,8 @@
     beyond = hair_beyond(aligned, donor, paint, drawn.gain, removed)
 
 A donor's hair, warped onto the person, can reach past the person's crop: a full bob or a high
-crop on a head that fills its crop. Drawn in the crop only, it was cut square along the crop's
-top and sides, a box of hair. Past the crop it goes on, warped alike at the outer square's
+crop on a head that fills its crop. Drawn in the crop only, it would be cut square along the
+crop's top and sides, a box of hair. Past the crop it goes on, warped alike at the outer square's
 resolution (``AlignedFace.outer``), coloured as the crop's drawing is, over what the frame shows
 there (or the wall drawn where the person's own hair past the crop is taken away).
 """
