@@ -1,6 +1,6 @@
 """A transplanted donor's hair past the person's crop (``Beyond``), for ``mirror.render.transplant``.
 
-    beyond = hair_beyond(aligned, donor, paint, drawn.gain, removed)
+    beyond = hair_beyond(aligned, donor, drawn, paint, removed)
 
 A donor's hair, warped onto the person, can reach past the person's crop: a full bob or a high
 crop on a head that fills its crop. Drawn in the crop only, it would be cut square along the
@@ -18,8 +18,8 @@ import numpy as np
 
 from mirror.face.regions import edge_margin
 from mirror.face.warp import WarpParams, head_warp
-from mirror.render.donor_layers import LayerParams, donor_matte, donor_seen
-from mirror.render.donor_light import LightParams, unmix, warp_layers
+from mirror.render.donor_layers import Drawn, LayerParams, donor_matte, donor_seen
+from mirror.render.donor_light import warp_layers
 from mirror.types import AlignedFace, Beyond, Donor
 
 REACHES = 0.05      # drawn past the crop where the crop's drawing is this sure of hair at its edge
@@ -33,15 +33,16 @@ def reaches_edge(matte: np.ndarray) -> bool:
                float(matte[-margin:].max())) > REACHES
 
 
-def hair_beyond(aligned: AlignedFace, donor: Donor, paint: Callable[..., np.ndarray], gain: np.ndarray,
-                removed: Beyond | None, warp: WarpParams = WarpParams(), layers: LayerParams = LayerParams(),
-                light: LightParams = LightParams()) -> Beyond | None:
+def hair_beyond(aligned: AlignedFace, donor: Donor, drawn: Drawn, paint: Callable[..., np.ndarray],
+                removed: Beyond | None, warp: WarpParams = WarpParams(), layers: LayerParams = LayerParams()
+                ) -> Beyond | None:
     """``removed`` (the wall drawn where the person's own hair past the crop goes, or None) with
     the donor's hair past the crop drawn over it; None where neither draws anything.
 
     Args:
+        drawn: the crop's drawing of ``donor`` (its unmixed colour; its relighting gain, held past
+            the crop at its edge's).
         paint: the crop's colouring (``transplant._hair_color``): ``paint(colour, gain, matte)``.
-        gain: (R, R) the crop's relighting gain, held past the crop at its edge's.
     """
     size, scale = aligned.crop.shape[0], aligned.scale
     half, side = size // 2, donor.crop.shape[0]
@@ -63,8 +64,8 @@ def hair_beyond(aligned: AlignedFace, donor: Donor, paint: Callable[..., np.ndar
     shown[half + size - inset:] = 0.0
     if shown.max() <= REACHES:
         return removed
-    colour = warp_layers(shrink(unmix(donor.crop, matte, light)), field, cv2.BORDER_REPLICATE)
-    held = cv2.copyMakeBorder(cv2.resize(gain, (size, size), interpolation=cv2.INTER_AREA), half, half, half, half,
+    colour = warp_layers(shrink(drawn.unmixed), field, cv2.BORDER_REPLICATE)
+    held = cv2.copyMakeBorder(cv2.resize(drawn.gain, (size, size), interpolation=cv2.INTER_AREA), half, half, half, half,
                               cv2.BORDER_REPLICATE)
     hair = paint(colour, held, shown)
     # Over the wall drawn where the person's own hair goes, else over the frame's own pixels:

@@ -82,6 +82,7 @@ class Drawn:
     gain: np.ndarray              # (R, R) float32: relighting gain
     shift: np.ndarray             # (2,) a*, b* shift of relighting
     cut: np.ndarray               # (R, R) float32: the donor's hair its photo's edge cut off
+    unmixed: np.ndarray           # (D, D, 3) float32 BGR: ``color`` before the warp, in the donor's crop
 
     @classmethod
     def of(cls, person: Person, donor: Donor, params: LayerParams = LayerParams(), warp: WarpParams = WarpParams(),
@@ -108,7 +109,8 @@ class Drawn:
         clear = max(1, int(round(params.hairline * side)))
         bare = cv2.erode(bare.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * clear + 1,) * 2))
         layers = warp_layers(np.dstack([matte, scalp, donor_seen(side, params), bare]).astype(np.float32), field)
-        colour = warp_layers(unmix(donor.crop, matte, light), field, cv2.BORDER_REPLICATE)
+        unmixed = unmix(donor.crop, matte, light)
+        colour = warp_layers(unmixed, field, cv2.BORDER_REPLICATE)
         skin = warp_layers(donor.crop.astype(np.float32) / 255.0, field, cv2.BORDER_REPLICATE)
         # The lighting of both faces.
         theirs = skin_plane(donor_lab, donor_face)
@@ -122,7 +124,7 @@ class Drawn:
         seen = layers[..., 2]
         cut = warp_layers(matte.astype(np.float32), field, cv2.BORDER_REPLICATE) * (1.0 - seen)
         return cls(field, colour, skin, layers[..., 3], layers[..., 0] * seen, layers[..., 1] * seen, seen, gain,
-                   shift, cut)
+                   shift, cut, unmixed)
 
 
 def donor_matte(donor: Donor, params: LayerParams = LayerParams()) -> np.ndarray:

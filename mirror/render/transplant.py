@@ -240,7 +240,7 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
     beyond = removed_beyond(aligned, loss, out) if loss.max() > 0 else None
     # The donor's hair that goes on past the crop (a bob round a head that fills its crop).
     if reaches_edge(drawn.matte):
-        beyond = hair_beyond(aligned, donor, paint, drawn.gain, beyond, params.warp, params.layers, params.light)
+        beyond = hair_beyond(aligned, donor, drawn, paint, beyond, params.warp, params.layers)
     if beyond is not None:
         crop, replace, _ = hand_over(crop, replace, None, detail, beyond)
         beyond = dataclasses.replace(beyond, drawn=all_drawn(crop, replace, beyond))
