@@ -1,4 +1,4 @@
-"""Eyebrows a fringe hid, drawn anew where the fringe is taken away (``HairRenderer``'s removals).
+"""Eyebrows a fringe hid, drawn anew where the fringe is taken away (a removal's, a transplant's).
 
 Under a fringe that covers them the person's brows cannot be seen, so the hair over them stayed
 when the fringe went: a dark band across a bared forehead. Where the fringe over a brow goes, the
@@ -11,6 +11,9 @@ import cv2
 import numpy as np
 
 from mirror.face.regions import BROW_OUTLINES, NOSE_TIP, outline_mask
+from mirror.render.imaging import noise_pattern
+from mirror.render.lab import from_lab, to_lab
+from mirror.render.plate import smooth_fill
 
 HIDDEN = (0.4, 0.7)     # the segmenter's mean hair over a brow's outline: the brow is seen / wholly hidden,
 JOINED = 0.03           # ... if as much hair joins it to the hair this far (share of the crop) above it
@@ -24,6 +27,7 @@ SHARE = (0.52, 0.15)    # (where the other brow shows: as far from the skin as t
 TAIL = 0.45             # ... thinning towards its outer end (the tail) by this share
 STRANDS = 0.25          # ... with fine streaks along it, this much of its share (one spread)
 EDGE = 0.006            # ... its outline soft over this (Gaussian sigma, share of the crop; at 0.004 a pencil line)
+STREAK = (0.003, 0.02)  # ... its strands this thin and long (Gaussian sigmas, shares of the crop)
 
 
 def _pixels(share: float, size: int) -> int:
@@ -117,3 +121,23 @@ def draw(lab: np.ndarray, brows: list[tuple[list[int], float]], landmarks: np.nd
         weight = whole * soft * (1.0 - TAIL * along * along) * np.clip(1.0 + STRANDS * streaks, 0.0, 2.0)
         out += weight[..., None] * shade
     return out
+
+
+def redraw(out: np.ndarray, lab: np.ndarray, hair: np.ndarray, landmarks: np.ndarray,
+           brows: list[tuple[list[int], float]], area: np.ndarray, skin: np.ndarray, color: np.ndarray) -> None:
+    """Draws the hidden ``brows`` (``hidden``'s) anew on ``out`` (R, R, 3) float32 BGR in [0, 1],
+    in place: their ``area`` (``taken_area``) filled from the skin round it, and a brow drawn there
+    (``draw``) in the shade of the other brow or of the hair's ``color`` (3,) on the ``skin`` (3,)
+    (``shade``; ``lab`` and ``hair``: the person's crop in CIELAB and hair probability)."""
+    size = out.shape[0]
+    tone = shade(lab, hair, landmarks, brows, skin, color)
+    part = box(brows, landmarks, size)
+    corner = np.float32([part[1].start, part[0].start])
+    # (on the skin round them, filled in: drawn on the forehead's tone, a brow in the shade under a
+    # fringe had a light rim)
+    inside = area[part]
+    out[part] += inside[..., None] * (smooth_fill(out[part], (inside < 0.05).astype(np.float32), factor=1) - out[part])
+    # (its strands as strong as they are wide in pixels, up to one: finer, in a small crop, they
+    # split a brow in two lengthwise, an outline round a pale middle)
+    streaks = noise_pattern(size, STREAK[1] * size, STREAK[0] * size)[part] * min(1.0, STREAK[0] * size)
+    out[part] = from_lab(draw(to_lab(out[part]), brows, landmarks - corner, tone, streaks, size))

@@ -24,11 +24,11 @@ from mirror.edit import shapes
 from mirror.face.regions import EYES, MOUTH, brow_line, brows, eyes, face_interior, face_oval, joined_to, skull_axes
 from mirror.render.color import ColorParams, Measured, near_hair
 from mirror.render.imaging import kernel_width, noise_pattern, nonzero_box, over, per_channel
-from mirror.render.lab import from_lab, to_lab
+from mirror.render.lab import to_lab
 from mirror.render.masks import MaskParams, hanging, not_skin_hued, off_person, on_person
 from mirror.render.matte import MatteParams, skinlike
 from mirror.render.memory import Memory
-from mirror.render.plate import BackgroundPlate, fill_holes, smooth_fill
+from mirror.render.plate import BackgroundPlate, fill_holes
 from mirror.render.scalp import (ScalpParams, above_brows, draw_scalp, forehead_box, forehead_tone, grown_skull,
                                  on_skull, scalp_outline)
 from mirror.types import AlignedFace, EditedFace, EditPlan, Removal
@@ -68,8 +68,6 @@ class RemoveParams:
     thin_streak_mix: float = 0.5     # ... at this weight beside its own detail
     # ... and what goes varies by this share of the thinning with them (gaps more, strands less)
     thin_texture: float = 0.25
-    # a brow drawn anew (``eyebrows``): its strands this thin and long (Gaussian sigmas)
-    brow_streaks: tuple[float, float] = (0.003, 0.02)
     # a receding hairline bares the head out to where the person is this sure (at 0.5, it read as less
     # receding)
     head_outline: float = 0.6
@@ -228,22 +226,8 @@ def bare(aligned: AlignedFace, plan: EditPlan, plate: BackgroundPlate | None, ou
     fill = skin * inside + wall * (1 - inside)
     out = out + per_channel(loss) * (fill - out)
     if taken.hid:
-        hid = taken.hid
-        lab = measured.detail_lab
-        shade = eyebrows.shade(lab, hair, landmarks, hid, forehead_tone(lab, landmarks, hair, scalp)[0],
-                               measured.hair_color[0])
-        part = eyebrows.box(hid, landmarks, size)
-        corner = np.float32([part[1].start, part[0].start])
-        # (on the skin round them, filled in: drawn on the forehead's tone, a brow in the shade
-        # under a fringe had a light rim)
-        area = taken.brow_area[part]
-        around = (area < 0.05).astype(np.float32)
-        out[part] += area[..., None] * (smooth_fill(out[part], around, factor=1) - out[part])
-        # (its strands as strong as they are wide in pixels, up to one: finer, in a small crop,
-        # they split a brow in two lengthwise, an outline round a pale middle)
-        streaks = (noise_pattern(size, params.brow_streaks[1] * size, params.brow_streaks[0] * size)[part]
-                   * min(1.0, params.brow_streaks[0] * size))
-        out[part] = from_lab(eyebrows.draw(to_lab(out[part]), hid, landmarks - corner, shade, streaks, size))
+        eyebrows.redraw(out, measured.detail_lab, hair, landmarks, taken.hid, taken.brow_area,
+                        forehead_tone(measured.detail_lab, landmarks, hair, scalp)[0], measured.hair_color[0])
     return Bared(out, loss, fill, bared, forehead)
 
 

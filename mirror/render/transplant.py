@@ -14,7 +14,8 @@ own hair reaches beyond the donor's, what lay behind it.
    where the donor's head is, else the wall (the video's background plate, or the wall beside the
    head continued along each row); below the ears the wall and clothes beside the neck, and the
    neck under the jaw. Blended in a Laplacian pyramid, so no seam shows where it meets the
-   person's own skin and wall.
+   person's own skin and wall. Brows the hair hid are drawn anew (``mirror.render.eyebrows``);
+   brows that show stay as they are.
 4. the donor's hair over it through its matte, its colour unmixed from the donor's wall.
 5. the eyes, nose and mouth are never drawn on: their hull is the person's own pixels, and the
    edit fades in outside it, and fades at the crop's edge; the donor's hair fades where its photo
@@ -32,8 +33,9 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+import mirror.render.eyebrows as eyebrows
 from mirror.edit import shapes
-from mirror.face.regions import CHIN, EYES, MOUTH, edge_profile, eyes
+from mirror.face.regions import CHIN, EYES, MOUTH, brows, edge_profile, eyes
 from mirror.face.warp import WarpParams, crop_yaw, fold_share
 from mirror.render.base import Effect, Scene
 from mirror.render.beyond import all_drawn, hand_over, removed_beyond
@@ -43,10 +45,11 @@ from mirror.render.donor_ground import GroundParams, behind, core, pyramid_blend
 from mirror.render.donor_layers import Drawn, LayerParams, Person, hull
 from mirror.render.donor_light import LightParams, hair_profile, match_hair, move_color, to_bgr
 from mirror.render.lab import to_lab
+from mirror.render.matte import skinlike
 from mirror.render.memory import Memory, Seen
 from mirror.render.plate import BackgroundPlate
 from mirror.render.recolor import Recolor
-from mirror.render.scalp import forehead_box
+from mirror.render.scalp import forehead_box, forehead_tone
 from mirror.types import AlignedFace, Donor, EditedFace, EditPlan, SkinGrain
 
 COLORS = ("donor", "own", "target")
@@ -204,6 +207,11 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
     take = np.zeros((size, size), np.float32) if keeps_hair else _taken(person, drawn, params)
     if part == "forehead":
         take = take * shapes.forehead(landmarks, size)
+    # The brows that hair which goes hid go with it, to be drawn anew.
+    hid, skin_tone, hair_tone = _hidden_brows(person, take)
+    brow_area = eyebrows.taken_area(hid, landmarks, size) if hid else None
+    if hid:
+        take = np.maximum(take, brow_area)
     fit, reason, measures = judge(person, drawn, donor, params, take, keeps_hair)
     measures["fit"] = fit
     low, high = (0.5, 0.5) if shown is None else params.held
@@ -219,6 +227,8 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
     else:
         under = behind(person, drawn, plate, aligned.detail_to_crop, params.ground)
         ground = pyramid_blend(base, under, take, params.ground.levels)
+        if hid:
+            eyebrows.redraw(ground, person.lab, person.hair, landmarks, hid, brow_area, skin_tone, hair_tone)
 
     # The donor's hair over it, relit and coloured.
     hair, paint = _hair_color(person, drawn, color, target, reference, params.light)
@@ -344,9 +354,25 @@ def _taken(person: Person, drawn: Drawn, params: TransplantParams) -> np.ndarray
     reach = max(3, int(round(params.fringe * size)) * 2 + 1)
     grown = cv2.dilate(hair, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
     grown = cv2.GaussianBlur(grown, (0, 0), reach / 4.0)
-    face = cv2.GaussianBlur(core(person, params.ground).astype(np.float32), (0, 0), reach / 2.0)
+    # (the brows where they show stay too: hair beside them taken with its soft edge ate into them)
+    kept = core(person, params.ground) | (brows(person.landmarks, size) & (person.hair < eyebrows.HIDDEN[0]))
+    face = cv2.GaussianBlur(kept.astype(np.float32), (0, 0), reach / 2.0)
     return np.clip(grown * (1.0 - face) * (1.0 - drawn.cut) * (1.0 - _goes_on(person, drawn, params)),
                    0.0, 1.0).astype(np.float32)
+
+
+def _hidden_brows(person: Person, take: np.ndarray) -> tuple[list, np.ndarray | None, np.ndarray | None]:
+    """(the brows that the person's hair which goes (``take``) hid, ``eyebrows.hidden``'s; the
+    forehead's tone and the hair's colour, (3,) CIELAB, to draw them in): none where the person
+    shows too little bare skin or hair to tell them apart."""
+    sure = person.hair > 0.8
+    if person.skin.sum() < 20 or sure.sum() < 20:
+        return [], None, None
+    tone = np.median(person.lab[person.skin], axis=0)
+    hid = eyebrows.hidden(person.hair, person.landmarks, take, lambda: 1.0 - skinlike(person.lab, tone))
+    if not hid:
+        return [], None, None
+    return hid, forehead_tone(person.lab, person.landmarks, person.hair)[0], np.median(person.lab[sure], axis=0)
 
 
 def _goes_on(person: Person, drawn: Drawn, params: TransplantParams) -> np.ndarray:
