@@ -29,6 +29,9 @@ class GroundParams:
         rim: hair over the face's rim this wide (inside its outline, below the brows) is taken away
             and the skin continued there; farther in, it is left (and the edit fades: ``FitParams``).
         rim_side: ... the skin less this much of the face's outline at either side (``rim_face``).
+        wall_clear: the wall seen beside the hair is taken as the wall only this far from it (the
+            hair's soft edge holds its colour: continued into the hair's place, it drew the hair's
+            outline there as a ghost).
         scalp_shade: a donor's skin pixel drawn on the person is as much lighter or darker than
             the donor's skin round it as it is, within these factors (``scalp``) ...
         scalp_thin: ... less dark things on it thinner than this (a strand, a glasses' arm) ...
@@ -43,6 +46,7 @@ class GroundParams:
 
     rim: float = 0.05
     rim_side: float = 0.03
+    wall_clear: float = 0.012
     scalp_shade: tuple[float, float] = (0.6, 1.25)
     scalp_thin: float = 0.04
     scalp_texture: float = 0.06
@@ -70,7 +74,8 @@ def behind(person: Person, drawn: Drawn, plate: BackgroundPlate | None, aligned_
     size = person.detail.shape[0]
     base = person.detail.astype(np.float32) / 255.0
     hair = np.clip(person.hair * 2.0, 0.0, 1.0)
-    visible = (1.0 - person.person) * (1.0 - hair)
+    clear = max(3, int(round(params.wall_clear * size)) * 2 + 1)
+    visible = (1.0 - person.person) * (1.0 - cv2.dilate(hair, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (clear, clear))))
     lab = person.lab
     tone = np.median(lab[person.skin], axis=0) if person.skin.any() else lab.reshape(-1, 3).mean(0)
     # The wall, and the clothes (the person off the face's skin colour), never skin: hair taken

@@ -1,0 +1,52 @@
+"""What shows where a transplant takes the person's hair away (``mirror.render.donor_ground``), on
+real CelebA photos through the mirror's own tracker, aligner and segmenter."""
+from __future__ import annotations
+
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import CELEBA, ENGINES, need
+from donor_photos import Heads
+from mirror.render import transplant as transplanting
+from mirror.render.lab import to_lab
+from train.prepare import split_of
+
+WHITE_WALL = "182728.jpg"   # (test split) dark curly hair against a white wall
+
+
+@pytest.fixture(scope="module")
+def heads():
+    with Heads() as heads:
+        yield heads
+
+
+def test_the_wall_where_hair_went_has_the_walls_light_not_the_hairs_edge(heads, monkeypatch):
+    from mirror.edit.donors import BANK_FILE, DonorBank
+
+    assert split_of(WHITE_WALL) == 2
+    bank = DonorBank.load(os.path.join(ENGINES, BANK_FILE))
+    donor = bank.donor(int(np.flatnonzero(bank.look_of == bank.look_names.index("bald"))[0]))
+    drawn = {}
+    hair_color = transplanting._hair_color
+
+    def noted(person, layers, *args, **kwargs):     # (the donor's layers warped onto the person)
+        drawn["layers"] = layers
+        return hair_color(person, layers, *args, **kwargs)
+
+    monkeypatch.setattr(transplanting, "_hair_color", noted)
+    aligned = heads.aligned(cv2.imread(os.path.join(need(os.path.join(CELEBA, "img")), WHITE_WALL)))
+    result = transplanting.transplant(aligned, donor)
+    assert result.strength == 1.0, result.reason
+    size = result.edited.crop.shape[0]
+    hair, person = (cv2.resize(mask, (size, size)) for mask in (aligned.hair, aligned.person))
+    layers = drawn["layers"]
+    # (where the hair was and the wall is drawn: not the donor's dome or hair)
+    wall = (hair > 0.5) & (layers.matte < 0.05) & (layers.scalp < 0.05) & (result.edited.replace > 0.9)
+    light = to_lab(result.edited.crop)[..., 0][wall]
+    seen = np.median(to_lab(aligned.detail)[..., 0][(person < 0.1) & (hair < 0.05)])
+    # (continued from the hair's soft edge, the wall took its grey: its median 4.4 L* darker than
+    # the wall seen, its darkest fiftieth 70.6 L*, an outline of the hair that went)
+    assert seen - np.median(light) < 3.5 and np.percentile(light, 2) > 72.0
