@@ -1,5 +1,6 @@
-"""What shows where a transplant takes the person's hair away (``mirror.render.donor_ground``), on
-real CelebA photos through the mirror's own tracker, aligner and segmenter."""
+"""What shows where a transplant takes the person's hair away (``mirror.render.donor_ground``): the
+wall, and the brows that hair hid drawn anew (``mirror.render.eyebrows``), on real CelebA photos
+through the mirror's own tracker, aligner and segmenter."""
 from __future__ import annotations
 
 import os
@@ -10,11 +11,18 @@ import pytest
 
 from conftest import CELEBA, ENGINES, need
 from donor_photos import Heads
+from mirror.face.regions import BROW_OUTLINES, outline_mask
 from mirror.render import transplant as transplanting
 from mirror.render.lab import to_lab
 from train.prepare import split_of
 
 WHITE_WALL = "182728.jpg"   # (test split) dark curly hair against a white wall
+FRINGED = "186277.jpg"      # (test split) a fringe down over both brows
+CROP = "185633.jpg"         # (training split) a donor's short crop, clear of the brows
+
+
+def _path(name: str) -> str:
+    return os.path.join(need(os.path.join(CELEBA, "img")), name)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +45,7 @@ def test_the_wall_where_hair_went_has_the_walls_light_not_the_hairs_edge(heads, 
         return hair_color(person, layers, *args, **kwargs)
 
     monkeypatch.setattr(transplanting, "_hair_color", noted)
-    aligned = heads.aligned(cv2.imread(os.path.join(need(os.path.join(CELEBA, "img")), WHITE_WALL)))
+    aligned = heads.aligned(cv2.imread(_path(WHITE_WALL)))
     result = transplanting.transplant(aligned, donor)
     assert result.strength == 1.0, result.reason
     size = result.edited.crop.shape[0]
@@ -50,3 +58,19 @@ def test_the_wall_where_hair_went_has_the_walls_light_not_the_hairs_edge(heads, 
     # (continued from the hair's soft edge, the wall took its grey: its median 4.4 L* darker than
     # the wall seen, its darkest fiftieth 70.6 L*, an outline of the hair that went)
     assert seen - np.median(light) < 3.5 and np.percentile(light, 2) > 72.0
+
+
+def test_brows_the_persons_hair_hid_are_drawn_anew_where_it_goes(heads):
+    assert split_of(FRINGED) == 2 and split_of(CROP) == 0
+    aligned = heads.aligned(cv2.imread(_path(FRINGED)))
+    result = transplanting.transplant(aligned, heads.donor(_path(CROP), 0))
+    assert result.strength == 1.0, result.reason
+    lab = to_lab(result.edited.crop)
+    size = lab.shape[0]
+    landmarks = aligned.landmarks * (size / aligned.crop.shape[0])
+    for outline in BROW_OUTLINES:
+        brow = outline_mask(landmarks, outline, size) > 0
+        above = np.roll(brow, -int(0.06 * size), axis=0) & ~brow
+        # (the bared forehead's skin, and a brow below it: not drawn anew, they were 9 and 19 L*
+        # darker than the skin above them, what the fringe's soft edge left)
+        assert np.median(lab[above][:, 0]) - np.median(lab[brow][:, 0]) > 20.0
