@@ -45,6 +45,14 @@ def strands(size: int = 64) -> np.ndarray:
     return detail.astype(np.float32)
 
 
+def crimped(size: int = 64, amount: float = 1.0, period: float = 6.0) -> np.ndarray:
+    """``strands`` crimped: each row shifted along a sine down the hair (still falling down it)."""
+    straight = strands(size)
+    columns = np.arange(size, dtype=np.float32)
+    return np.stack([np.interp(columns - amount * np.sin(2 * np.pi * y / period), columns, row, period=size)
+                     for y, row in enumerate(straight)]).astype(np.float32)
+
+
 def lightness(crop: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(crop, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32) * (100.0 / 255.0)
 
@@ -120,6 +128,23 @@ def test_of_donors_that_cover_the_hair_alike_the_one_whose_strands_run_as_the_pe
     assert bank.pick(mask, lightness=100.0 + across * mask) == 0
     assert bank.pick(mask, current=0, lightness=person) == 1        # a crossing donor in use gives way
     assert bank.pick(mask) == 0                                     # (without the person's strands: a tie, the first)
+
+
+def test_of_donors_whose_strands_fall_alike_the_one_as_straight_or_crimped_as_the_persons_is_picked():
+    mask = np.zeros((64, 64), np.float32)
+    mask[:24] = 1
+    mask[:, :12] = mask[:, -12:] = 1
+    straight, crimp = strands(64), crimped(64)
+    small = cv2.resize(mask, (PICK_SIZE, PICK_SIZE), interpolation=cv2.INTER_AREA)
+    less = small.copy()
+    less[:, :PICK_SIZE // 8] = 0                # (the straight donor covers a little less of the hair)
+    bank = TextureBank(np.stack([np.where(mask > 0, d / 0.5, 0) for d in (crimp, straight)]).astype(np.int8), 0.5,
+                       np.stack([small, less]))
+    assert bank.coherence[1] > 0.9 > 0.6 > bank.coherence[0]
+    # (both fall down the head: by coverage and the way they run alone, the crimped one won, a
+    # zigzag lent to straight hair)
+    assert bank.pick(mask, lightness=100.0 + straight * mask) == 1
+    assert bank.pick(mask, lightness=100.0 + crimp * mask) == 0
 
 
 def test_a_missing_bank_lends_nothing_and_a_broken_one_is_named(tmp_path):

@@ -28,6 +28,9 @@ EXCESS = 0.3           # ... losing this much for their hair where the person ha
 ALONG = 0.5            # ... and gaining this much for strands that run as the person's do (-1 across, 1 along:
                        # a donor's strands across a person's were a plaid in blond and gray),
 RUNS_SIZE = 64         # ... which way they run measured at this size (at 128, half a millisecond more a frame in video)
+CURL = 1.0             # ... and losing this much for each unit their strands' coherence (1 straight, lower as
+                       # they curl or crimp) differs from the person's (crimped strands lent to straight hair,
+                       # which runs the same way on the whole, were a zigzag across it)
 KEEP = 0.5             # in video, a new donor must match this much better than the one in use (lower, a long-haired
                        # clip changed donor every few seconds)
 SAMPLE = 2000          # the hair's own lightness spread is measured on at most about this many pixels
@@ -43,6 +46,7 @@ class TextureBank:
         spread: (N,) float32, the standard deviation of each donor's detail over its hair (L*).
         runs: (N, PICK_SIZE * PICK_SIZE * 2) float32, which way each donor's strands run
             (``strand_field``, flattened); run_strength: (N, PICK_SIZE * PICK_SIZE), how strongly.
+        coherence: (N,) float32, how straight each donor's strands run (``coherence``).
     """
 
     def __init__(self, detail: np.ndarray, scale: float, hair: np.ndarray):
@@ -53,9 +57,11 @@ class TextureBank:
             raise ValueError(f"texture bank of {self.detail.shape} details and {self.hair.shape} masks")
         values = [d[d != 0].astype(np.float32) * self.scale for d in self.detail]
         self.spread = np.float32([v.std() if len(v) else 0.0 for v in values])
-        runs = np.stack([strand_field(d.astype(np.float32), (d != 0).astype(np.float32)) for d in self.detail])
+        tensors = [structure(d.astype(np.float32), (d != 0).astype(np.float32)) for d in self.detail]
+        runs = np.stack([strand_field(tensor) for tensor in tensors])
         self.runs = runs.reshape(len(runs), -1)
         self.run_strength = np.linalg.norm(runs, axis=-1).reshape(len(runs), -1)
+        self.coherence = np.float32([coherence(tensor) for tensor in tensors])
 
     @classmethod
     def load(cls, path: str) -> TextureBank | None:
@@ -75,17 +81,19 @@ class TextureBank:
     def pick(self, mask: np.ndarray, current: int | None = None, lightness: np.ndarray | None = None) -> int:
         """The donor whose hair best covers ``mask`` (R, R) float32 hair (with least hair beyond
         it) and whose strands run most as those of the person's ``lightness`` (any square size;
-        None: coverage alone); ``current``: the one in use, kept unless another matches KEEP
-        better (no flicker)."""
+        None: coverage alone), as straight or curled; ``current``: the one in use, kept unless
+        another matches KEEP better (no flicker)."""
         small = cv2.resize(mask.astype(np.float32, copy=False), (PICK_SIZE, PICK_SIZE), interpolation=cv2.INTER_AREA)
         total = max(float(small.sum()), 1e-3)
         score = (np.minimum(self.hair, small).sum(axis=(1, 2)) - EXCESS * np.maximum(self.hair - small, 0).sum(axis=(1, 2))) / total
         if lightness is not None:
-            runs = strand_field(lightness.astype(np.float32), mask.astype(np.float32, copy=False))
+            tensor = structure(lightness.astype(np.float32), mask.astype(np.float32, copy=False))
+            runs = strand_field(tensor)
             # (element-wise, not a matrix product: BLAS's threads spin on the frames' cores)
             along = (self.runs * runs.ravel()).sum(axis=1)
             strength = (self.run_strength * np.linalg.norm(runs, axis=-1).ravel()).sum(axis=1)
             score += ALONG * along / np.maximum(strength, 1e-9)
+            score -= CURL * np.abs(self.coherence - coherence(tensor))
         best = int(np.argmax(score))
         if current is not None and score[best] < score[current] + KEEP:
             return current
@@ -96,16 +104,28 @@ class TextureBank:
         return _resized(self, donor, size)
 
 
-def strand_field(lightness: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """(PICK_SIZE, PICK_SIZE, 2) float32: which way the strands of ``lightness`` (S, S, any S) run
-    on ``weight`` (S, S) hair, measured at RUNS_SIZE: the structure tensor's doubled angle (cos,
-    sin) times its strength (two fields' agreement is their dot product)."""
+def structure(lightness: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(xx, yy, xy) (RUNS_SIZE, RUNS_SIZE) float32: the structure tensor of ``lightness`` (S, S,
+    any S) on ``weight`` (S, S) hair, measured at RUNS_SIZE and smoothed to PICK_SIZE's scale."""
     lightness, weight = (cv2.resize(a, (RUNS_SIZE, RUNS_SIZE), interpolation=cv2.INTER_AREA) for a in (lightness, weight))
     dx = cv2.Sobel(lightness, cv2.CV_32F, 1, 0, ksize=3)
     dy = cv2.Sobel(lightness, cv2.CV_32F, 0, 1, ksize=3)
     sigma = lightness.shape[0] / PICK_SIZE
-    xx, yy, xy = (cv2.GaussianBlur(a * weight, (0, 0), sigma) for a in (dx * dx, dy * dy, dx * dy))
+    return tuple(cv2.GaussianBlur(a * weight, (0, 0), sigma) for a in (dx * dx, dy * dy, dx * dy))
+
+
+def strand_field(tensor: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+    """(PICK_SIZE, PICK_SIZE, 2) float32: which way the strands run (``structure``'s ``tensor``):
+    its doubled angle (cos, sin) times its strength (two fields' agreement is their dot product)."""
+    xx, yy, xy = tensor
     return cv2.resize(cv2.merge([xx - yy, 2.0 * xy]), (PICK_SIZE, PICK_SIZE), interpolation=cv2.INTER_AREA)
+
+
+def coherence(tensor: tuple[np.ndarray, np.ndarray, np.ndarray]) -> float:
+    """How straight the strands run (``structure``'s ``tensor``), in [0, 1]: the share of the
+    lightness's gradient energy across one direction (straight hair near 0.9, curls near 0.5)."""
+    xx, yy, xy = tensor
+    return float(np.sqrt((xx - yy) ** 2 + 4.0 * xy * xy).sum() / max(float((xx + yy).sum()), 1e-9))
 
 
 @functools.lru_cache(maxsize=8)
