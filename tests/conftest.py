@@ -32,6 +32,20 @@ def need(path: str) -> str:
     return path
 
 
+def celeba_photo(name: str) -> str:
+    """The path of the CelebA photo ``name`` (the test is skipped without the data)."""
+    return os.path.join(need(os.path.join(CELEBA, "img")), name)
+
+
+@pytest.fixture(scope="module")
+def heads():
+    """The mirror's tracker, aligner and segmenter for unrelated photos (``donor_photos.Heads``)."""
+    from donor_photos import Heads
+
+    with Heads() as heads:
+        yield heads
+
+
 @pytest.fixture(scope="session")
 def photos():
     """[(name, BGR image)] for Grace Hopper and the astronaut."""

@@ -7,10 +7,8 @@ import os
 
 import cv2
 import numpy as np
-import pytest
 
-from conftest import CELEBA, ENGINES, need
-from donor_photos import Heads
+from conftest import ENGINES, celeba_photo
 from mirror.face.regions import BROW_OUTLINES, outline_mask
 from mirror.render import transplant as transplanting
 from mirror.render.lab import to_lab
@@ -19,16 +17,6 @@ from train.prepare import split_of
 WHITE_WALL = "182728.jpg"   # (test split) dark curly hair against a white wall
 FRINGED = "186277.jpg"      # (test split) a fringe down over both brows
 CROP = "185633.jpg"         # (training split) a donor's short crop, clear of the brows
-
-
-def _path(name: str) -> str:
-    return os.path.join(need(os.path.join(CELEBA, "img")), name)
-
-
-@pytest.fixture(scope="module")
-def heads():
-    with Heads() as heads:
-        yield heads
 
 
 def test_the_wall_where_hair_went_has_the_walls_light_not_the_hairs_edge(heads, monkeypatch):
@@ -45,7 +33,7 @@ def test_the_wall_where_hair_went_has_the_walls_light_not_the_hairs_edge(heads, 
         return hair_color(person, layers, *args, **kwargs)
 
     monkeypatch.setattr(transplanting, "_hair_color", noted)
-    aligned = heads.aligned(cv2.imread(_path(WHITE_WALL)))
+    aligned = heads.aligned(cv2.imread(celeba_photo(WHITE_WALL)))
     result = transplanting.transplant(aligned, donor)
     assert result.strength == 1.0, result.reason
     size = result.edited.crop.shape[0]
@@ -62,8 +50,8 @@ def test_the_wall_where_hair_went_has_the_walls_light_not_the_hairs_edge(heads, 
 
 def test_brows_the_persons_hair_hid_are_drawn_anew_where_it_goes(heads):
     assert split_of(FRINGED) == 2 and split_of(CROP) == 0
-    aligned = heads.aligned(cv2.imread(_path(FRINGED)))
-    result = transplanting.transplant(aligned, heads.donor(_path(CROP), 0))
+    aligned = heads.aligned(cv2.imread(celeba_photo(FRINGED)))
+    result = transplanting.transplant(aligned, heads.donor(celeba_photo(CROP), 0))
     assert result.strength == 1.0, result.reason
     lab = to_lab(result.edited.crop)
     size = lab.shape[0]

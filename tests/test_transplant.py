@@ -10,8 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import CELEBA, ENGINES, need
-from donor_photos import Heads
+from conftest import ENGINES, celeba_photo
 from mirror.face.align import transform_points
 from mirror.face.warp import CONTROL, head_warp
 from mirror.render.compositor import Compositor
@@ -38,23 +37,13 @@ def transplant(*args, **kwargs):
     return transplanting.transplant(*args, **kwargs)
 
 
-def _path(name: str) -> str:
-    return os.path.join(need(os.path.join(CELEBA, "img")), name)
-
-
-@pytest.fixture(scope="module")
-def heads():
-    with Heads() as heads:
-        yield heads
-
-
 @pytest.fixture(scope="module")
 def people(heads):
     """{name: (photo, AlignedFace)} of the test-split persons."""
     out = {}
     for name in (LONG, SHORT, FRINGED, AUBURN, DARK_WALL):
         assert split_of(name) == 2
-        image = cv2.imread(_path(name))
+        image = cv2.imread(celeba_photo(name))
         out[name] = image, heads.aligned(image)
         assert out[name][1] is not None
     return out
@@ -78,7 +67,7 @@ def donors(heads):
     out = {}
     for index, name in enumerate((CROP, FRINGE, STRAIGHT)):
         assert split_of(name) == 0
-        out[name] = heads.donor(_path(name), index)
+        out[name] = heads.donor(celeba_photo(name), index)
         assert out[name] is not None
     return out
 
@@ -206,7 +195,7 @@ def test_the_persons_own_colour_is_worn(people, donors):
 def test_a_person_with_no_hair_of_their_own_leaves_the_donor_its_colour(heads, donors):
     """A bald head's lit rim, which the segmenter takes for a little hair, is no colour to paint
     a donor's hair in (it drew skin-pale, see-through hair)."""
-    image = cv2.imread(_path("183146.jpg"))             # a bald man (test split)
+    image = cv2.imread(celeba_photo("183146.jpg"))             # a bald man (test split)
     aligned = heads.aligned(image)
     assert aligned is not None and (aligned.hair > 0.8).mean() < 0.03
     donor = donors[STRAIGHT]
@@ -319,7 +308,7 @@ def test_black_hair_stays_black_in_the_persons_light(heads, people):
     from mirror.render.lab import to_lab
     from mirror.render.donor_layers import Drawn, Person
 
-    donor = heads.donor(_path("183106.jpg"))
+    donor = heads.donor(celeba_photo("183106.jpg"))
     theirs = np.median(to_lab(donor.crop)[donor.matte > 0.9], axis=0)
     for name in (SHORT, AUBURN):
         aligned = people[name][1]
@@ -337,7 +326,7 @@ def test_a_reference_turned_the_other_way_is_drawn_mirrored(pipeline, people):
     reference on a person turned its way is drawn as it is."""
     from mirror.face.warp import crop_yaw
 
-    style = pipeline.reference_style(_path("183047.jpg"))
+    style = pipeline.reference_style(celeba_photo("183047.jpg"))
     chooser = pipeline.editor.chooser
     aligned = people[DARK_WALL][1]
     chooser.reset()
@@ -454,7 +443,7 @@ def test_a_fringe_or_forehead_alone_keeps_the_persons_own_hair_and_draws_over_th
 def test_no_bangs_takes_the_persons_own_fringe_off_their_forehead_and_only_there(heads, donors):
     from mirror.edit import shapes
 
-    image = cv2.imread(_path("183106.jpg"))             # a woman with a full fringe (test split)
+    image = cv2.imread(celeba_photo("183106.jpg"))             # a woman with a full fringe (test split)
     aligned = heads.aligned(image)
     size, landmarks = aligned.detail.shape[0], aligned.landmarks * aligned.scale
     forehead = shapes.forehead(landmarks, size) > 0.5
@@ -473,7 +462,7 @@ def test_a_head_with_no_hair_for_a_fringe_gets_a_whole_head_of_hair_and_no_fring
     """A bald head asking for bangs has no hair for a fringe to grow from: it gets the donor's whole
     head of hair. Asking for no bangs, it has no fringe to take away: nothing is drawn (the
     donor's hair drawn there gave a bald man hair), and the mirror says why."""
-    image = cv2.imread(_path("183146.jpg"))             # a bald man (test split)
+    image = cv2.imread(celeba_photo("183146.jpg"))             # a bald man (test split)
     aligned = heads.aligned(image)
     whole, fringe = (transplant(aligned, donors[FRINGE], part=part).edited for part in ("all", "fringe"))
     assert whole.replace.max() > 0.5
@@ -500,7 +489,7 @@ def test_a_still_is_drawn_wholly_or_not_at_all_and_says_why_when_not(heads, dono
     """Half faded, a head of hair on a photo is a ghost: a still is drawn wholly where the fit is
     at least half, else left as it is with the reason."""
     for name, drawn in ((TURNED_A_LITTLE, True), (TURNED_MORE, False)):
-        aligned = heads.aligned(cv2.imread(_path(name)))
+        aligned = heads.aligned(cv2.imread(celeba_photo(name)))
         still = transplant(aligned, donors[FRINGE])
         assert 0.0 < still.measures["fit"] < 1.0, name
         assert still.strength == float(drawn), name
@@ -514,7 +503,7 @@ def test_a_still_is_drawn_wholly_or_not_at_all_and_says_why_when_not(heads, dono
 def test_a_reference_photos_hair_is_drawn_at_larger_turns_than_a_bank_donors(heads, donors):
     """The bank has a donor nearer the person's pose to offer; a reference photo the customer
     chose has not (a donor in no bank: index -1)."""
-    aligned = heads.aligned(cv2.imread(_path(TURNED_MORE)))
+    aligned = heads.aligned(cv2.imread(celeba_photo(TURNED_MORE)))
     bank = transplant(aligned, donors[FRINGE])
     reference = transplant(aligned, dataclasses.replace(donors[FRINGE], index=-1))
     assert bank.measures["yaw"] == reference.measures["yaw"] > 20.0
@@ -527,7 +516,7 @@ def test_a_reference_photo_whose_hair_is_under_a_hat_is_refused(pipeline):
 
     assert split_of("182942.jpg") == 2
     with pytest.raises(MirrorError, match="under a hat"):
-        pipeline.reference_style(_path("182942.jpg"))          # a boy in a flat cap
+        pipeline.reference_style(celeba_photo("182942.jpg"))          # a boy in a flat cap
 
 
 # A reference photo (test split) of short black hair, on a pale wall the segmenter partly takes
@@ -541,7 +530,7 @@ def test_a_reference_photo_s_colour_is_measured_on_its_hair_not_the_wall(pipelin
     its matte's mean makes of the black hair and the pale wall the segmenter took for hair."""
     from mirror.render.lab import color_stats, to_lab
 
-    style = pipeline.reference_style(_path(BLACK_REFERENCE))
+    style = pipeline.reference_style(celeba_photo(BLACK_REFERENCE))
     whole = color_stats(to_lab(style.donor.crop), style.donor.matte > 0.5)
     assert whole[1, 0] > 20.0, "the matte holds no wall: nothing tested"
     assert style.color[0, 0] < 15.0 and style.color[1, 0] < 12.0, style.color
@@ -555,9 +544,9 @@ def test_a_reference_that_cannot_be_drawn_gives_its_colour_only(pipeline, heads)
     from mirror.render.lab import to_lab
     from mirror.types import Frame
 
-    image = cv2.imread(_path(LONG_HAIRED))
+    image = cv2.imread(celeba_photo(LONG_HAIRED))
     assert split_of(LONG_HAIRED) == split_of(BLACK_REFERENCE) == 2
-    style = pipeline.reference_style(_path(BLACK_REFERENCE))
+    style = pipeline.reference_style(celeba_photo(BLACK_REFERENCE))
     result = pipeline.process(Frame(0, 0, image), style, 1.0)
     assert result.note == "hair too long to take away: its colour only"
     aligned = heads.aligned(image)
@@ -580,7 +569,7 @@ def test_a_bald_reference_leaves_no_band_of_hair_round_its_dome(pipeline):
     as a ragged band of hair round the person's new dome; and it has no hair colour to give."""
     from mirror.face.regions import brow_line
 
-    style = pipeline.reference_style(_path(BALD_RIMMED))
+    style = pipeline.reference_style(celeba_photo(BALD_RIMMED))
     donor, side = style.donor, style.donor.crop.shape[0]
     assert style.want == "bald" and style.color is None
     skin = (donor.skin > 0.5).astype(np.uint8)
@@ -601,8 +590,8 @@ def test_a_reference_that_cannot_be_drawn_is_stood_in_for_by_the_banks_nearest(p
     from mirror.types import Frame
 
     assert {split_of(n) for n in (BALD_UNFIT, SHORT_HAIRED_MAN, LONG_HAIRED_WOMAN)} == {2}
-    style = pipeline.reference_style(_path(BALD_UNFIT))
-    image = cv2.imread(_path(SHORT_HAIRED_MAN))
+    style = pipeline.reference_style(celeba_photo(BALD_UNFIT))
+    image = cv2.imread(celeba_photo(SHORT_HAIRED_MAN))
     result = pipeline.process(Frame(0, 0, image), style, 1.0)
     assert result.note.startswith("the donor's face does not fit: one like it from the bank, 1 of"), result.note
     aligned = pipeline.track(Frame(0, 0, image))[1]
@@ -613,7 +602,7 @@ def test_a_reference_that_cannot_be_drawn_is_stood_in_for_by_the_banks_nearest(p
     assert changed[hair].mean() > 0.5
     keep = _hull_in_frame(aligned, image.shape[:2])
     assert np.abs(result.output[keep].astype(int) - image[keep]).max() <= 2
-    image = cv2.imread(_path(LONG_HAIRED_WOMAN))
+    image = cv2.imread(celeba_photo(LONG_HAIRED_WOMAN))
     result = pipeline.process(Frame(0, 0, image), style, 1.0)
     assert result.note in ("hair too long to take away", "head turned too far from the donor's"), result.note
     assert np.array_equal(result.output, image)
@@ -626,8 +615,8 @@ def test_another_steps_through_a_reference_s_stand_ins(pipeline):
     from mirror.run.style_state import StyleState
     from mirror.types import Frame
 
-    state = StyleState(pipeline, _path(BALD_UNFIT), 1.0, random_seconds=2.0)
-    image = cv2.imread(_path(SHORT_HAIRED_MAN))
+    state = StyleState(pipeline, celeba_photo(BALD_UNFIT), 1.0, random_seconds=2.0)
+    image = cv2.imread(celeba_photo(SHORT_HAIRED_MAN))
     first = pipeline.process(Frame(0, 0, image), state.style, 1.0)
     state.apply("another")
     second = pipeline.process(Frame(0, 0, image), state.style, 1.0)
@@ -647,8 +636,8 @@ def test_a_stand_in_has_the_reference_s_look_and_sex_not_the_person_s(pipeline):
     from mirror.types import Frame
 
     assert {split_of(n) for n in (LONG_LIGHT_BROWN, ON_MAN)} == {2}
-    style = pipeline.reference_style(_path(LONG_LIGHT_BROWN))
-    aligned = pipeline.track(Frame(0, 0, cv2.imread(_path(ON_MAN))))[1]
+    style = pipeline.reference_style(celeba_photo(LONG_LIGHT_BROWN))
+    aligned = pipeline.track(Frame(0, 0, cv2.imread(celeba_photo(ON_MAN))))[1]
     stand_in = pipeline.editor.edit(aligned, style).fallback.donor
     male = pipeline.editor.chooser.bank.attribute_names.index("Male")
     assert style.donor.attributes[male] == -1 and stand_in.attributes[male] == -1
@@ -662,7 +651,7 @@ def test_a_reference_s_colour_is_taken_out_of_its_light(pipeline):
     from mirror.edit.reference import in_light
     from mirror.render.color import scene_target
 
-    style = pipeline.reference_style(_path(BLACK_IN_ORANGE))
+    style = pipeline.reference_style(celeba_photo(BLACK_IN_ORANGE))
     assert style.donor.skin_color[2] > 35.0, "the photo is not lit orange: nothing tested"
     cool = np.float32([66.0, 8.0, 7.0])      # the man's skin, in CIELAB
     assert scene_target(style.color, style.skin, cool)[0, 2] > -12.0
