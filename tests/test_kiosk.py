@@ -59,7 +59,8 @@ def test_a_render_thread_exception_never_reaches_the_display_thread():
     loop) never sees it, no frame is skipped, and the next frame shows a live edit."""
     report = live_soak([clip()], frames=90, every=30, engines=ENGINES, backend="onnxruntime",
                        warmup=10, window=30, kinds=("render_error",))
-    # (a fault strikes when the render thread next draws: not while a recolouring is shown)
+    # (a fault strikes when the render thread next draws: not while a recolouring is shown; the
+    # soak's styles come in a fixed order, and in these 90 frames each is drawn on that thread)
     struck = [f for f in report["faults"] if f["started"] is not None and f["started"] >= 0]
     assert len(struck) >= 2 and all(f["note"] == "raised in the render thread" for f in struck), report["faults"]
     assert report["exceptions"] == 0, report["first_exceptions"]      # nothing reached the loop

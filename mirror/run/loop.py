@@ -48,6 +48,7 @@ class Options:
     kiosk: bool = False
     fullscreen: bool = False
     random_seconds: float = 4.0
+    seed: int | None = None            # the random styles' order (None: another every run)
     idle_seconds: float = 30.0         # --kiosk: random styles after this long without a key
     snapshot_dir: str = "snapshots"
     retry_seconds: float = 10.0
@@ -137,7 +138,7 @@ def _run(options: Options, source: Source | None, watch: Watch, stats: Stats, st
         pipeline = stack.enter_context(Pipeline(options.engines, options.backend, static, options.run))
         stats.backend = pipeline.backend
         log.info("backend: %s", pipeline.backend_reason)
-        state = StyleState(pipeline, options.style, options.strength, options.random_seconds,
+        state = StyleState(pipeline, options.style, options.strength, options.random_seconds, seed=options.seed,
                            idle_seconds=options.idle_seconds if options.kiosk else None)
         if options.headless and source.name == "demo" and options.max_frames is None:
             path = options.output or DEMO_PICTURE

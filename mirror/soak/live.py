@@ -183,8 +183,8 @@ class LiveSoak(Watch):
 
 def live_soak(videos: list[str], frames: int, every: int, engines: str = DEFAULT_ENGINES,
               backend: str = "auto", warmup: int = 500, window: int = 1000, idle_seconds: float = 5.0,
-              random_seconds: float = 1.0, plan: FaultPlan | None = None, trace_memory: bool = False,
-              targets: LiveTargets = LiveTargets(), kinds: tuple[str, ...] = KINDS) -> dict:
+              random_seconds: float = 1.0, seed: int | None = 0, plan: FaultPlan | None = None,
+              trace_memory: bool = False, targets: LiveTargets = LiveTargets(), kinds: tuple[str, ...] = KINDS) -> dict:
     """Runs the live loop for ``frames`` frames with a fault every ``every``; returns the report.
 
     Args:
@@ -193,6 +193,7 @@ def live_soak(videos: list[str], frames: int, every: int, engines: str = DEFAULT
         window: frames in each latency window (the first after warm-up, the last).
         idle_seconds, random_seconds: the kiosk's idle limit and its style rotation, in the
             camera's time (30 frames a second).
+        seed: the random styles' order: the same in every run (None: another).
         plan: the faults' lengths (default: ``FaultPlan(every=every)``).
         trace_memory: trace Python's allocations from warm-up on and report the sites that grew
             most (slow: for finding a leak).
@@ -221,7 +222,7 @@ def live_soak(videos: list[str], frames: int, every: int, engines: str = DEFAULT
         source = FaultySource(videos, injector)
         watch = LiveSoak(frames, injector, warmup, window, trace_memory)
         options = Options(style="random", backend=backend, engines=engines, kiosk=True,
-                          random_seconds=random_seconds, idle_seconds=idle_seconds, snapshot_dir=folder)
+                          random_seconds=random_seconds, seed=seed, idle_seconds=idle_seconds, snapshot_dir=folder)
         hook, threading.excepthook = threading.excepthook, watch.thread_died
         stats = None
         try:
