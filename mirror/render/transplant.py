@@ -209,8 +209,8 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
         take = take * shapes.forehead(landmarks, size)
     # The brows that hair which goes hid go with it, to be drawn anew.
     hid, skin_tone, hair_tone = _hidden_brows(person, take)
-    brow_area = eyebrows.taken_area(hid, landmarks, size) if hid else None
     if hid:
+        brow_area = eyebrows.taken_area(hid, landmarks, size)
         take = np.maximum(take, brow_area)
     fit, reason, measures = judge(person, drawn, donor, params, take, keeps_hair)
     measures["fit"] = fit
