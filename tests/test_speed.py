@@ -220,6 +220,72 @@ def test_the_pipelined_loop_runs_each_librarys_work_on_one_thread(video_pipeline
         cv2.setNumThreads(threads)
 
 
+def test_the_segmenter_starts_beside_the_face_mesh_on_the_last_frames_crop(video_pipeline):
+    """In video the segmenter runs on the frame cut where the last frame's crop lay while the face
+    mesh finds this frame's, and its masks are moved into the new crop; a head moved too far is
+    segmented again in its own crop."""
+    import dataclasses
+
+    from mirror.backends import load_model_files
+    from mirror.face.ahead import MAX_MOVE, SegmentAhead
+    from mirror.face.segment import HairSegmenter
+
+    with VideoSource(clip("d13.mp4")) as source:
+        frame = source.read()
+    video_pipeline.reset()
+    _, aligned = video_pipeline.track(frame)
+    video_pipeline.reset()
+    size = aligned.crop.shape[0]
+    with HairSegmenter(load_model_files(ENGINES).segmenter) as segmenter:
+        direct = segmenter.predict_crop(aligned.crop)
+        for pixels in (2.0, 2.0 * MAX_MOVE * size):
+            ahead = SegmentAhead(segmenter, size)
+            try:
+                assert ahead.start(frame.image) is None   # no last crop yet
+                # the last frame, its crop ``pixels`` to the right of this one's
+                ahead.finish(None, dataclasses.replace(aligned, to_crop=aligned.to_crop + [[0, 0, pixels], [0, 0, 0]]), 0)
+                job = ahead.start(frame.image)
+                assert job is not None
+                masks = np.stack(ahead.finish(job, aligned, 0))
+                unmoved = np.abs(job.result()[1] - direct).mean()
+            finally:
+                ahead.close()
+            error = np.abs(masks - direct).mean()
+            if pixels < MAX_MOVE * size:
+                # made there and moved into this crop: its masks to the segmenter's own spread
+                # under a shift of two pixels, far closer than left where they were made
+                assert 0.0 < error < 0.02 and error < 0.5 * unmoved, (error, unmoved)
+            else:
+                assert error == 0.0
+
+
+def test_the_pipelined_loop_learns_the_wall_off_the_frames_path(video_pipeline, monkeypatch):
+    """The background plate learns from every frame once the frame is handed on, not while the
+    frame waits: a slow learning step shows in no frame's render time, and the wall is learnt."""
+    video_pipeline.reset()
+    plate = video_pipeline.plate
+    learnt = []
+    update = plate.update
+
+    def slow_update(*args):
+        time.sleep(0.06)
+        learnt.append(True)
+        return update(*args)
+
+    monkeypatch.setattr(plate, "update", slow_update)
+    style = video_pipeline.styles.get("blond")
+    with VideoSource(clip("d13.mp4")) as source:
+        with PipelinedRunner(video_pipeline, source, lambda frame: (style, 1.0), max_frames=8) as runner:
+            results = list(runner)
+    assert len(results) == 8 and all(r.face for r in results)
+    assert len(learnt) >= 7
+    assert max(r.timings["render"] for r in results) < 60.0, [r.timings["render"] for r in results]
+    _, aligned = video_pipeline.track(results[-1].frame)
+    _, known = plate.crop(aligned.to_crop, aligned.crop.shape[0])
+    assert known.max() > 0.5
+    video_pipeline.reset()
+
+
 def test_an_edit_is_carried_over_to_the_next_crop(video_pipeline):
     with VideoSource(clip()) as source:
         first, second = source.read(), source.read()

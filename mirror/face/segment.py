@@ -69,12 +69,28 @@ class HairSegmenter:
         with no memory of earlier calls (used on the model's decodes too)."""
         return self._session.run(None, {self._input: np.ascontiguousarray(images, np.float32)})[0]
 
-    def __call__(self, crop: np.ndarray, timestamp_ms: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """((S, S) hair, (S, S) person) float32 probabilities of the (S, S, 3) uint8 BGR ``crop``."""
+    def due(self, size: int) -> bool:
+        """Whether the next call on an (size, size) crop runs the model (else it reuses the last)."""
+        return self._last is None or self._last.shape[1] != size or self._count % self.every == 0
+
+    def predict_crop(self, crop: np.ndarray) -> np.ndarray:
+        """(2, S, S) float32 (hair, person) probabilities of the (S, S, 3) uint8 BGR ``crop``,
+        with no memory of earlier calls."""
+        return self.predict((crop.astype(np.float32) / 255.0).transpose(2, 0, 1)[None])[0]
+
+    def __call__(self, crop: np.ndarray, timestamp_ms: int = 0, made: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """((S, S) hair, (S, S) person) float32 probabilities of the (S, S, 3) uint8 BGR ``crop``.
+
+        Args:
+            made: (2, S, S) the model's output for this crop, made already (``mirror.face.ahead``);
+                used if the call is ``due``.
+        """
+        due = self.due(crop.shape[0])
         self._count += 1
-        if self._last is not None and self._last.shape[1:] == crop.shape[:2] and (self._count - 1) % self.every:
+        if not due:
             return self._last[HAIR], self._last[PERSON]
-        masks = self.predict((crop.astype(np.float32) / 255.0).transpose(2, 0, 1)[None])[0]
+        masks = self.predict_crop(crop) if made is None else made
         if self.video:
             masks = self._filter(masks, timestamp_ms / 1000.0)
             self._last = masks

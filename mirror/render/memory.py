@@ -5,7 +5,7 @@
     own = follow(memory.own_color, own, rate) # a measure smoothed over the frames
 
 The crop follows the face's landmarks, so a measure or a drawing kept from an earlier frame is
-carried to this frame's crop by the crop's move since (``crop_move``).
+carried to this frame's crop by the crop's move since (``mirror.face.align.crop_move``).
 """
 from __future__ import annotations
 
@@ -18,9 +18,6 @@ import cv2
 import numpy as np
 
 from mirror.run.timing import run_in_background
-
-IDENTITY = np.float64([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-
 
 @dataclass
 class Seen:
@@ -89,28 +86,6 @@ def follow(before: np.ndarray | None, now: np.ndarray | None, rate: float) -> np
     out = np.subtract(now, before)          # (before + rate * (now - before), in one array)
     out *= rate
     out += before
-    return out
-
-
-def crop_move(made_from: np.ndarray, to_crop: np.ndarray, size: int) -> tuple[np.ndarray, float]:
-    """((2, 3) what takes a point of the crop of frame-to-crop matrix ``made_from`` (2, 3) to
-    the same frame pixel in the crop ``to_crop`` (2, 3) cuts now, less the identity; how far
-    it moves the middle of the crop (``size`` pixels): ``middle_move``)."""
-    off = then(cv2.invertAffineTransform(made_from), to_crop) - IDENTITY
-    return off, middle_move(off, size)
-
-
-def middle_move(off: np.ndarray, size: int) -> float:
-    """How far an affine map, ``off`` (2, 3) less the identity, moves the middle of a
-    ``size``-pixel crop (in its pixels)."""
-    return float(np.hypot(*(off[:, 2] + 0.5 * size * (off[:, 0] + off[:, 1]))))
-
-
-def then(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """(2, 3) the affine map ``first`` (2, 3) followed by ``second`` (2, 3), in plain arithmetic
-    (numpy's matrix product calls BLAS, whose threads spin: 10 ms of CPU a frame in the bench)."""
-    out = second[:, :1] * first[:1] + second[:, 1:2] * first[1:2]
-    out[:, 2] += second[:, 2]
     return out
 
 

@@ -10,6 +10,8 @@ plate has never seen the wall, it fills the hole from the wall around it (``fill
 """
 from __future__ import annotations
 
+import threading
+
 import cv2
 import numpy as np
 
@@ -179,17 +181,20 @@ class BackgroundPlate:
     """The wall behind a person in a fixed camera's video, in frame coordinates.
 
     Only the part of the frame under the face's crop is ever updated or read, so its cost follows
-    the face, not the frame.
+    the face, not the frame. One thread may learn while another reads (the pipelined loop learns
+    on its edit thread while the render thread draws).
     """
 
     def __init__(self):
+        self._lock = threading.Lock()
         self.reset()
 
     def reset(self) -> None:
         """Forgets the wall (a new stream, or the camera moved)."""
-        self._image: np.ndarray | None = None
-        self._known: np.ndarray | None = None
-        self._frames = 0
+        with self._lock:
+            self._image: np.ndarray | None = None
+            self._known: np.ndarray | None = None
+            self._frames = 0
 
     def _matrix(self, to_crop: np.ndarray) -> np.ndarray:
         """Plate pixels -> crop pixels."""
@@ -210,9 +215,6 @@ class BackgroundPlate:
             return
         height, width = frame.shape[:2]
         shape = (max(1, int(round(height * PLATE_SCALE))), max(1, int(round(width * PLATE_SCALE))))
-        if self._image is None or self._image.shape[:2] != shape:
-            self._image = np.zeros(shape + (3,), np.float32)
-            self._known = np.zeros(shape, np.float32)
         size = person.shape[0]
         matrix = self._matrix(to_crop)
         corners = cv2.transform(np.float32([[[0, 0], [size, 0], [0, size], [size, size]]]), invert(matrix))[0]
@@ -231,20 +233,25 @@ class BackgroundPlate:
         small = cv2.resize(frame[int(y0 / PLATE_SCALE):int(np.ceil(y1 / PLATE_SCALE)),
                                  int(x0 / PLATE_SCALE):int(np.ceil(x1 / PLATE_SCALE))],
                            (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-        known = self._known[y0:y1, x0:x1]
-        rate = np.where(known > 0, RATE, 1.0).astype(np.float32) * wall
-        self._image[y0:y1, x0:x1] += per_channel(rate) * (small - self._image[y0:y1, x0:x1])
-        self._known[y0:y1, x0:x1] = np.maximum(known, wall)
+        with self._lock:
+            if self._image is None or self._image.shape[:2] != shape:
+                self._image = np.zeros(shape + (3,), np.float32)
+                self._known = np.zeros(shape, np.float32)
+            known = self._known[y0:y1, x0:x1]
+            rate = np.where(known > 0, RATE, 1.0).astype(np.float32) * wall
+            self._image[y0:y1, x0:x1] += per_channel(rate) * (small - self._image[y0:y1, x0:x1])
+            self._known[y0:y1, x0:x1] = np.maximum(known, wall)
 
     def crop(self, to_crop: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
         """The plate seen through a crop: ((S, S, 3) float32 BGR in [0, 1], (S, S) float32 known)."""
-        if self._image is None:
-            return np.zeros((size, size, 3), np.float32), np.zeros((size, size), np.float32)
         matrix = self._matrix(to_crop)
-        image = cv2.warpAffine(self._image, matrix, (size, size), flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
-        known = cv2.warpAffine(self._known, matrix, (size, size), flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+        with self._lock:
+            if self._image is None:
+                return np.zeros((size, size, 3), np.float32), np.zeros((size, size), np.float32)
+            image = cv2.warpAffine(self._image, matrix, (size, size), flags=cv2.INTER_LINEAR,
+                                   borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+            known = cv2.warpAffine(self._known, matrix, (size, size), flags=cv2.INTER_LINEAR,
+                                   borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
         # The plate is black where it has never seen the wall: interpolated next to such a pixel,
         # it mixed black in (drawn where hair was removed, a dark line along its old outline).
         # Divided by how much is known there, it is the wall's colour alone.

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from mirror.face.align import IDENTITY, crop_move, middle_move, then
 from mirror.face.regions import (EYES, NOSE_TIP, edge_margin, edit_limit, eyes, face_interior, face_oval,
                                  hair_reach)
 from mirror.render.base import Effect, Scene, unchanged
@@ -30,8 +31,7 @@ from mirror.render.imaging import kernel_width, median, nonzero_box, wide_blur
 from mirror.render.lab import from_codes, to_lab
 from mirror.render.masks import MaskParams, dense_hair, editable, hair_mask, hanging, sure_hair
 from mirror.render.matte import Mix, MatteParams, hair_matte, remix, shadow_on_wall, skin_beside
-from mirror.render.memory import (IDENTITY, Memory, Seen, crop_move, follow, held_until, mask_worker, middle_move, then,
-                                  warped)
+from mirror.render.memory import Memory, Seen, follow, held_until, mask_worker, warped
 from mirror.render.texture_bank import lighten
 from mirror.types import AlignedFace, Beyond, EditedFace, EditPlan
 

@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 from mirror.face.align import Aligner
+from mirror.face.ahead import SegmentAhead
 from mirror.backends import create_backend, load_model_files
 from mirror.render.compositor import Compositor
 from mirror.edit.attributes import Classifier
@@ -74,6 +75,10 @@ class Pipeline:
         # The renderer draws at twice the model's crop side: about the face's own resolution in a
         # 720p webcam frame, so drawn hair is not a blurred upscale.
         self.aligner = Aligner(model.size, detail=2)
+        # In video the segmenter starts beside the face mesh, on the last frame's crop.
+        self._ahead = None if static else SegmentAhead(self.segmenter, model.size)
+        if self._ahead is not None:
+            self._stack.callback(self._ahead.close)
         self.renderer = HairRenderer(video=not static, textures=TextureBank.load(model.textures))
         # A photo has no wall to learn: the renderer fills it in from around.
         self.plate = None if static else BackgroundPlate()
@@ -99,9 +104,13 @@ class Pipeline:
         start = time.perf_counter()
         image = as_bgr(frame.image)
         frame = Frame(frame.index, frame.timestamp_ms, image)
+        ahead = None if self._ahead is None else self._ahead.start(image)
         face = self.tracker.process(image)
         add_timing("track", start)
         if face is None:
+            if ahead is not None:
+                ahead.result()
+                self._ahead.reset()
             self._landmarks.reset()
             self.segmenter.reset()
             return frame, None
@@ -111,14 +120,22 @@ class Pipeline:
         aligned = self.aligner.align(image, face)
         add_timing("align", start)
         start = time.perf_counter()
-        aligned.hair, aligned.person = self.segmenter(aligned.crop, frame.timestamp_ms)
+        if self._ahead is None:
+            aligned.hair, aligned.person = self.segmenter(aligned.crop, frame.timestamp_ms)
+        else:
+            aligned.hair, aligned.person = self._ahead.finish(ahead, aligned, frame.timestamp_ms)
         add_timing("segment", start)
         return frame, aligned
 
-    def edit(self, frame: Frame, aligned: AlignedFace | None, style: Style, strength: float = 1.0
-             ) -> EditedFace | None:
+    def edit(self, frame: Frame, aligned: AlignedFace | None, style: Style, strength: float = 1.0,
+             learn: bool = True) -> EditedFace | None:
         """The hair edit of a tracked face, planned and rendered (None, and the editor's and
-        renderer's memory reset, without one)."""
+        renderer's memory reset, without one).
+
+        Args:
+            learn: first learn the wall from the frame (``learn``); False: the caller learns it
+                apart (the pipelined loop, once the frame is handed on).
+        """
         if aligned is None:
             self.editor.reset()
             self.renderer.reset()
@@ -127,11 +144,17 @@ class Pipeline:
         plan = self.editor.edit(aligned, style, strength, frame.timestamp_ms)
         add_timing("edit", start)
         start = time.perf_counter()
-        if self.plate is not None:
-            self.plate.update(frame.image, aligned.to_crop, np.maximum(aligned.person, aligned.hair))
+        if learn:
+            self.learn(frame, aligned)
         edited = self.renderer.render(aligned, plan, self.plate, frame.image)
         add_timing("render", start)
         return edited
+
+    def learn(self, frame: Frame, aligned: AlignedFace | None) -> None:
+        """The background plate learns the wall from a tracked frame (video only): what lies
+        behind the hair a shape style takes away."""
+        if self.plate is not None and aligned is not None:
+            self.plate.update(frame.image, aligned.to_crop, np.maximum(aligned.person, aligned.hair))
 
     def compose(self, frame: Frame, aligned: AlignedFace | None, edited: EditedFace | None) -> np.ndarray:
         """The output picture: the edit warped back onto the frame, or the plain frame."""
@@ -147,6 +170,8 @@ class Pipeline:
         """Forgets every stage's memory of past frames (a new stream starts)."""
         self._landmarks.reset()
         self.segmenter.reset()
+        if self._ahead is not None:
+            self._ahead.reset()
         self.editor.reset()
         self.renderer.reset()
         if self.plate is not None:

@@ -29,6 +29,7 @@ counted), so the preview never lags behind the person (DeepFaceLive's rule).
 from __future__ import annotations
 
 import collections
+import functools
 import logging
 import os
 import threading
@@ -232,7 +233,9 @@ class PipelinedRunner:
 
     def _start(self, source: Source) -> None:
         run = self._run = _Run(source, self.max_in_flight)
-        run.edit = LaggedEdit(self.pipeline.edit) if self.lag_edits else self.pipeline.edit
+        # (the wall is learnt from each frame once it is handed on to the compositor, off its path)
+        edit = functools.partial(self.pipeline.edit, learn=False)
+        run.edit = LaggedEdit(edit) if self.lag_edits else edit
         self._finished = False
         workers = [("track", self._track_loop), ("edit", self._edit_loop), ("composite", self._composite_loop)]
         if run.mailbox:
@@ -427,8 +430,17 @@ class PipelinedRunner:
                 run.edited.put(item)
                 if item.last:
                     return
+                if item.error is None:
+                    self._learn(item)
         except _Closed:
             pass
+
+    def _learn(self, item: _Item) -> None:
+        try:
+            self.pipeline.learn(item.frame, item.aligned)
+        except Exception as error:  # noqa: BLE001 - the wall is learnt from the next frame
+            log.warning("frame %d: the wall was not learnt from it: %s: %s",
+                        item.frame.index, type(error).__name__, error)
 
     def _composite_loop(self, run: "_Run") -> None:
         try:
