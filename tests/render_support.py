@@ -7,9 +7,11 @@ import cv2
 import numpy as np
 
 from conftest import CELEBA, clip_frame, need
+from mirror.face.align import transform_points
 from mirror.face.regions import EYES
 from mirror.io.source import read_image
 from mirror.render.compositor import warp_back
+from mirror.render.donor_layers import hull
 from mirror.render.lab import to_lab
 from mirror.render.masks import hair_mask
 from mirror.types import AlignedFace, Frame
@@ -23,6 +25,12 @@ def frame_mask(mask, aligned, shape, grow=2, beyond=None):
     if beyond is not None:
         warped |= warp_back(beyond.mask, aligned.to_outer, roi) > 1e-3
     return cv2.dilate(warped.astype(np.uint8), np.ones((2 * grow + 1,) * 2, np.uint8)).astype(bool)
+
+
+def hull_in_frame(aligned: AlignedFace, shape) -> np.ndarray:
+    """(H, W) bool: the person's eyes-nose-mouth hull in the photo's pixels."""
+    frame_points = transform_points(aligned.landmarks, cv2.invertAffineTransform(aligned.to_crop))
+    return hull(frame_points, shape) > 0.5
 
 
 def sure_hair_lab(aligned: AlignedFace, crop: np.ndarray) -> np.ndarray:

@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 
 from conftest import ENGINES, celeba_photo
-from mirror.face.align import transform_points
+from render_support import hull_in_frame
 from mirror.face.warp import CONTROL, head_warp
 from mirror.render.compositor import Compositor
-from mirror.render.donor_layers import hull
 from mirror.render import transplant as transplanting
 from mirror.render.transplant import COLORS, FitParams, TransplantParams
 from train.prepare import split_of
@@ -86,16 +85,10 @@ def test_the_warp_puts_the_donors_landmarks_on_the_persons(people, donors):
             assert error.max() < 1.0, (person, donor.source, float(error.max()))
 
 
-def _hull_in_frame(aligned, shape) -> np.ndarray:
-    """(H, W) bool: the person's eyes-nose-mouth hull in the photo's pixels."""
-    frame_points = transform_points(aligned.landmarks, cv2.invertAffineTransform(aligned.to_crop))
-    return hull(frame_points, shape) > 0.5
-
-
 def test_the_eyes_nose_and_mouth_are_never_drawn_on(people, donors):
     for person in (LONG, SHORT):
         photo, aligned = people[person]
-        keep = _hull_in_frame(aligned, photo.shape[:2])
+        keep = hull_in_frame(aligned, photo.shape[:2])
         for donor in donors.values():
             result = transplant(aligned, donor)
             assert result.strength > 0.5, (person, donor.source, result.reason)
@@ -434,7 +427,7 @@ def test_a_fringe_or_forehead_alone_keeps_the_persons_own_hair_and_draws_over_th
         assert fringe.edited.replace[forehead].mean() > 0.3, person
         out = Compositor().compose(photo, aligned, fringe.edited)
         changed = np.abs(out.astype(int) - photo.astype(int)).max(axis=-1) > 2
-        assert not changed[_hull_in_frame(aligned, photo.shape[:2])].any(), person
+        assert not changed[hull_in_frame(aligned, photo.shape[:2])].any(), person
         in_frame = cv2.warpAffine(outside.astype(np.uint8), cv2.invertAffineTransform(aligned.detail_to_crop),
                                   photo.shape[1::-1], flags=cv2.INTER_NEAREST) > 0
         assert not changed[in_frame].any(), (person, int(changed[in_frame].sum()))
@@ -508,159 +501,6 @@ def test_a_reference_photos_hair_is_drawn_at_larger_turns_than_a_bank_donors(hea
     reference = transplant(aligned, dataclasses.replace(donors[FRINGE], index=-1))
     assert bank.measures["yaw"] == reference.measures["yaw"] > 20.0
     assert bank.measures["fit"] < 0.3 and reference.strength == 1.0 and reference.reason == ""
-
-
-@pytest.mark.engines
-def test_a_reference_photo_whose_hair_is_under_a_hat_is_refused(pipeline):
-    from mirror.errors import MirrorError
-
-    assert split_of("182942.jpg") == 2
-    with pytest.raises(MirrorError, match="under a hat"):
-        pipeline.reference_style(celeba_photo("182942.jpg"))          # a boy in a flat cap
-
-
-# A reference photo (test split) of short black hair, on a pale wall the segmenter partly takes
-# for hair; the person with long hair it cannot be drawn on.
-BLACK_REFERENCE, LONG_HAIRED = "189898.jpg", "183604.jpg"
-
-
-@pytest.mark.engines
-def test_a_reference_photo_s_colour_is_measured_on_its_hair_not_the_wall(pipeline):
-    """A reference's hair colour (its fallback's target) is that of its hair: black, not the grey
-    its matte's mean makes of the black hair and the pale wall the segmenter took for hair."""
-    from mirror.render.lab import color_stats, to_lab
-
-    style = pipeline.reference_style(celeba_photo(BLACK_REFERENCE))
-    whole = color_stats(to_lab(style.donor.crop), style.donor.matte > 0.5)
-    assert whole[1, 0] > 20.0, "the matte holds no wall: nothing tested"
-    assert style.color[0, 0] < 15.0 and style.color[1, 0] < 12.0, style.color
-
-
-@pytest.mark.engines
-def test_a_reference_that_cannot_be_drawn_gives_its_colour_only(pipeline, heads):
-    """Where a reference photo's hair cannot be drawn on the person (their long hair could not be
-    taken away), the person's own hair takes its colour, and the HUD says so; their eyes, nose and
-    mouth are untouched."""
-    from mirror.render.lab import to_lab
-    from mirror.types import Frame
-
-    image = cv2.imread(celeba_photo(LONG_HAIRED))
-    assert split_of(LONG_HAIRED) == split_of(BLACK_REFERENCE) == 2
-    style = pipeline.reference_style(celeba_photo(BLACK_REFERENCE))
-    result = pipeline.process(Frame(0, 0, image), style, 1.0)
-    assert result.note == "hair too long to take away: its colour only"
-    aligned = heads.aligned(image)
-    to_frame = cv2.invertAffineTransform(aligned.to_crop)
-    hair = cv2.warpAffine(aligned.hair, to_frame, image.shape[1::-1]) > 0.9
-    before, after = (float(np.median(to_lab(picture)[hair][:, 0])) for picture in (image, result.output))
-    assert after < before - 8.0, (before, after)
-    keep = _hull_in_frame(aligned, image.shape[:2])
-    assert np.abs(result.output[keep].astype(int) - image[keep]).max() <= 2
-
-
-# Bald reference photos (test split): one whose crown's shaded rim the skin's colour misses, one
-# whose face does not fit a man's (test split) it is drawn on; a woman with long hair.
-BALD_RIMMED, BALD_UNFIT, SHORT_HAIRED_MAN, LONG_HAIRED_WOMAN = "191613.jpg", "185213.jpg", "190787.jpg", "191475.jpg"
-
-
-@pytest.mark.engines
-def test_a_bald_reference_leaves_no_band_of_hair_round_its_dome(pipeline):
-    """A bald reference's crown is skin to its rim: none of it is left in the matte, to be drawn
-    as a ragged band of hair round the person's new dome; and it has no hair colour to give."""
-    from mirror.face.regions import brow_line
-
-    style = pipeline.reference_style(celeba_photo(BALD_RIMMED))
-    donor, side = style.donor, style.donor.crop.shape[0]
-    assert style.want == "bald" and style.color is None
-    skin = (donor.skin > 0.5).astype(np.uint8)
-    dome = np.zeros_like(skin)
-    cv2.fillConvexPoly(dome, cv2.convexHull(cv2.findNonZero(skin)), 1)
-    rows = np.arange(side)[:, None]
-    crown = (dome > 0) & (rows < brow_line(donor.landmarks, side)[None, :] - 0.2 * side)
-    assert crown.sum() > 2000, "no crown: nothing tested"
-    assert (donor.matte[crown] > 0.3).mean() < 0.06
-
-
-@pytest.mark.engines
-def test_a_reference_that_cannot_be_drawn_is_stood_in_for_by_the_banks_nearest(pipeline):
-    """Where a reference photo's own head of hair does not fit the person (its face, its turn),
-    the bank's head of hair nearest it, of its look (bald here), is drawn instead, and the HUD
-    says so; the eyes, nose and mouth are untouched. On long hair that cannot be taken away,
-    neither is drawn, and a bald head gives no colour: the person is left as they are."""
-    from mirror.types import Frame
-
-    assert {split_of(n) for n in (BALD_UNFIT, SHORT_HAIRED_MAN, LONG_HAIRED_WOMAN)} == {2}
-    style = pipeline.reference_style(celeba_photo(BALD_UNFIT))
-    image = cv2.imread(celeba_photo(SHORT_HAIRED_MAN))
-    result = pipeline.process(Frame(0, 0, image), style, 1.0)
-    assert result.note.startswith("the donor's face does not fit: one like it from the bank, 1 of"), result.note
-    aligned = pipeline.track(Frame(0, 0, image))[1]
-    assert pipeline.editor.edit(aligned, style).fallback.donor.look == "bald"
-    to_frame = cv2.invertAffineTransform(aligned.to_crop)
-    hair = cv2.warpAffine(aligned.hair, to_frame, image.shape[1::-1]) > 0.9
-    changed = np.abs(result.output.astype(int) - image).max(axis=-1) > 20
-    assert changed[hair].mean() > 0.5
-    keep = _hull_in_frame(aligned, image.shape[:2])
-    assert np.abs(result.output[keep].astype(int) - image[keep]).max() <= 2
-    image = cv2.imread(celeba_photo(LONG_HAIRED_WOMAN))
-    result = pipeline.process(Frame(0, 0, image), style, 1.0)
-    assert result.note in ("hair too long to take away", "head turned too far from the donor's"), result.note
-    assert np.array_equal(result.output, image)
-
-
-@pytest.mark.engines
-def test_another_steps_through_a_reference_s_stand_ins(pipeline):
-    """The HUD offers "N: another" for the bank's head standing in for a reference photo: the key
-    draws the next nearest."""
-    from mirror.run.style_state import StyleState
-    from mirror.types import Frame
-
-    state = StyleState(pipeline, celeba_photo(BALD_UNFIT), 1.0, random_seconds=2.0)
-    image = cv2.imread(celeba_photo(SHORT_HAIRED_MAN))
-    first = pipeline.process(Frame(0, 0, image), state.style, 1.0)
-    state.apply("another")
-    second = pipeline.process(Frame(0, 0, image), state.style, 1.0)
-    assert "one like it from the bank, 1 of" in first.note and "one like it from the bank, 2 of" in second.note
-    assert (np.abs(first.output.astype(int) - second.output).max(axis=-1) > 20).mean() > 0.01     # (another head)
-
-
-# Reference photos (test split): a woman with long light-brown hair, drawn on a man (test split)
-# whose face it does not fit; a black-haired woman in orange light, on a man in cool light.
-LONG_LIGHT_BROWN, ON_MAN, BLACK_IN_ORANGE, COOL_MAN = "190943.jpg", "182728.jpg", "190535.jpg", "187795.jpg"
-
-
-@pytest.mark.engines
-def test_a_stand_in_has_the_reference_s_look_and_sex_not_the_person_s(pipeline):
-    """The bank's head that stands in for a woman's long hair on a man is a woman's hair, never a
-    bald, receding or thinning head (the man's likeliest look)."""
-    from mirror.types import Frame
-
-    assert {split_of(n) for n in (LONG_LIGHT_BROWN, ON_MAN)} == {2}
-    style = pipeline.reference_style(celeba_photo(LONG_LIGHT_BROWN))
-    aligned = pipeline.track(Frame(0, 0, cv2.imread(celeba_photo(ON_MAN))))[1]
-    stand_in = pipeline.editor.edit(aligned, style).fallback.donor
-    male = pipeline.editor.chooser.bank.attribute_names.index("Male")
-    assert style.donor.attributes[male] == -1 and stand_in.attributes[male] == -1
-    assert stand_in.look not in ("bald", "receding", "thinning crown"), stand_in.look
-
-
-@pytest.mark.engines
-def test_a_reference_s_colour_is_taken_out_of_its_light(pipeline):
-    """Black hair in a photo lit orange is black in white light, not the blue-black that moving
-    it by the skins' whole difference made of it on a man in cool light."""
-    from mirror.edit.reference import in_light
-    from mirror.render.color import scene_target
-
-    style = pipeline.reference_style(celeba_photo(BLACK_IN_ORANGE))
-    assert style.donor.skin_color[2] > 35.0, "the photo is not lit orange: nothing tested"
-    cool = np.float32([66.0, 8.0, 7.0])      # the man's skin, in CIELAB
-    assert scene_target(style.color, style.skin, cool)[0, 2] > -12.0
-    hair = np.float32([[1.0, 1.7, 0.2], [2.4, 2.8, 1.5]])
-    assert scene_target(hair, style.donor.skin_color, cool)[0, 2] < -20.0    # (as it was)
-    # (a light colour takes the cast wholly, a dark one hardly)
-    skin, white = np.float32([60.0, 30.0, 40.0]), np.float32([60.0, 15.0, 18.0])
-    light, dark = (in_light(np.float32([[l, 5.0, 20.0], [5.0, 2.0, 2.0]]), skin, white)[0] for l in (60.0, 6.0))
-    assert np.allclose(light[1:], [-10.0, -2.0], atol=0.01) and np.allclose(dark[1:], [3.5, 17.8], atol=0.01)
 
 
 def test_in_video_a_reference_half_fitting_is_stood_in_for(people, donors):
