@@ -66,6 +66,20 @@ def clip_frame(clip: str, at: int = 0):
     return image
 
 
+def clip_path(name: str = "d12.mp4") -> str:
+    """The path of ``name`` in the shared videos (skipped where they are missing)."""
+    return os.path.join(need(VIDEOS), name)
+
+
+@pytest.fixture(scope="module")
+def video_pipeline():
+    """The mirror's pipeline for video (ONNX Runtime), every shape style drawn by its shape."""
+    from mirror.run.app import Pipeline
+
+    with Pipeline(ENGINES, "onnxruntime", transplanted=()) as pipeline:
+        yield pipeline
+
+
 @pytest.fixture(scope="session")
 def d13_frame():
     """The first frame (BGR, 720x1280) of d13.mp4."""

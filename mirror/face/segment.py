@@ -70,7 +70,7 @@ class HairSegmenter:
         return self._session.run(None, {self._input: np.ascontiguousarray(images, np.float32)})[0]
 
     def due(self, size: int) -> bool:
-        """Whether the next call on an (size, size) crop runs the model (else it reuses the last)."""
+        """Whether the next call on a (size, size) crop runs the model (else it reuses the last)."""
         return self._last is None or self._last.shape[1] != size or self._count % self.every == 0
 
     def predict_crop(self, crop: np.ndarray) -> np.ndarray:
