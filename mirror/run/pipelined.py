@@ -13,8 +13,9 @@ run at once on different cores)::
 
 The three middle stages are ``Pipeline.track``, ``Pipeline.edit`` and ``Pipeline.compose``.
 Each stage is one thread and every hand-over is a FIFO of one slot, so frames come out in the
-order they were captured, and the video-mode stages (face mesh and the hair segmenter,
-both in the track thread) see one thread and increasing timestamps. A stage takes its next
+order they were captured, and the video-mode stages (face mesh and the hair segmenter's
+smoothing, both in the track thread; the segmenter's model runs beside face mesh on a thread of
+its own, ``mirror.face.ahead``) see one thread and increasing timestamps. A stage takes its next
 frame only once the following stage has room: nothing queues up behind a slow stage, so
 latency stays near the sum of the stages while throughput approaches 1 / (slowest stage).
 
