@@ -121,7 +121,7 @@ def test_the_pipelined_loop_learns_the_wall_off_the_frames_path(video_pipeline, 
     update = plate.update
 
     def slow_update(*args):
-        time.sleep(0.06)
+        time.sleep(0.15)
         learnt.append(True)
         return update(*args)
 
@@ -132,7 +132,7 @@ def test_the_pipelined_loop_learns_the_wall_off_the_frames_path(video_pipeline, 
             results = list(runner)
     assert len(results) == 8 and all(r.face for r in results)
     assert len(learnt) >= 7
-    assert max(r.timings["render"] for r in results) < 60.0, [r.timings["render"] for r in results]
+    assert max(r.timings["render"] for r in results) < 100.0, [r.timings["render"] for r in results]
     _, aligned = video_pipeline.track(results[-1].frame)
     _, known = plate.crop(aligned.to_crop, aligned.crop.shape[0])
     assert known.max() > 0.5
