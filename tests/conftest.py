@@ -58,7 +58,7 @@ def clip_frame(clip: str, at: int = 0):
     """Frame ``at`` (BGR) of ``clip`` in the shared videos, real clips no model here trained on."""
     import cv2
 
-    capture = cv2.VideoCapture(os.path.join(need(VIDEOS), clip))
+    capture = cv2.VideoCapture(clip_path(clip))
     capture.set(cv2.CAP_PROP_POS_FRAMES, at)
     ok, image = capture.read()
     capture.release()

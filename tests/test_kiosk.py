@@ -16,16 +16,9 @@ import time
 import numpy as np
 import pytest
 
-from conftest import ROOT, VIDEOS, need
+from conftest import ENGINES, ROOT, clip_path as clip
 from mirror.soak.faults import KINDS, FaultPlan
 from mirror.soak.live import REPORT_KEYS, live_soak
-
-ENGINES = os.environ.get("HAIR_MIRROR_ENGINES", os.path.join(ROOT, "engines"))
-
-
-def clip(name: str = "d12.mp4") -> str:
-    return os.path.join(need(VIDEOS), name)
-
 
 def test_a_short_live_soak_injects_every_fault_and_recovers_from_each():
     """Each kind once, a fault every 40 frames, through the loop's own seams. A fault that waits

@@ -108,9 +108,8 @@ class Pipeline:
         face = self.tracker.process(image)
         add_timing("track", start)
         if face is None:
-            if ahead is not None:
-                ahead.result()
-                self._ahead.reset()
+            if self._ahead is not None:
+                self._ahead.reset()    # (a segmentation begun ahead is left to finish unread)
             self._landmarks.reset()
             self.segmenter.reset()
             return frame, None
