@@ -65,6 +65,44 @@ def test_a_reference_photo_whose_hair_is_under_a_hat_is_refused(pipeline):
         pipeline.reference_style(celeba_photo("182942.jpg"))          # a boy in a flat cap
 
 
+# Test split: a man in a cap; a woman with long light-brown hair.
+IN_A_CAP, LONG_BROWN = "182689.jpg", "183128.jpg"
+
+
+@pytest.mark.engines
+def test_no_reference_s_hair_is_drawn_over_a_hat(pipeline):
+    """A person whose hair is under a hat gets no reference's hair drawn over it (drawn, a
+    woman's hair hung round his cap), and the HUD says why."""
+    from mirror.types import Frame
+
+    assert split_of(IN_A_CAP) == split_of(LONG_BROWN) == 2
+    image = cv2.imread(celeba_photo(IN_A_CAP))
+    result = pipeline.process(Frame(0, 0, image), pipeline.reference_style(celeba_photo(LONG_BROWN)), 1.0)
+    assert result.note == "a hat covers the hair"
+    assert np.array_equal(result.output, image)
+
+
+# A man with his head shaved close (test split, labelled bald) that the classifier is unsure of.
+SHAVED = "190051.jpg"
+
+
+@pytest.mark.engines
+def test_a_shaved_head_the_classifier_is_unsure_of_is_bald_by_its_bare_crown(pipeline):
+    """A reference photo whose crown shows no hair is a bald head, though the classifier is not
+    sure of it: it has no hair colour to give, and a bald head of the bank stands in for it (as a
+    head of hair, its scalp's colour made a long-haired woman blonde and a bob stood in for it)."""
+    from mirror.edit.reference import BALD
+    from mirror.types import Frame
+
+    assert split_of(SHAVED) == 2
+    style = pipeline.reference_style(celeba_photo(SHAVED))
+    crop = pipeline.track(Frame(0, 0, cv2.imread(celeba_photo(SHAVED))))[1].crop
+    bald = float(pipeline.classifier.predict_crops(crop[None])[0, pipeline.classifier.column("Bald")])
+    assert BALD[0] < bald < 0.5, f"the classifier is sure ({bald}): nothing tested"
+    assert style.want == "bald" and style.color is None
+    assert pipeline.reference_style(celeba_photo(LONG_BROWN)).want == "hair"
+
+
 # A reference photo (test split) of short black hair, on a pale wall the segmenter partly takes
 # for hair; the person with long hair it cannot be drawn on.
 BLACK_REFERENCE, LONG_HAIRED = "189898.jpg", "183604.jpg"

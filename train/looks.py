@@ -12,6 +12,7 @@ from typing import Callable
 
 import numpy as np
 
+from mirror.face import regions
 from mirror.face.regions import CHIN, EARS, FOREHEAD_TOP, brow_line, face_oval
 from mirror.face.tracker import LEFT_IRIS, RIGHT_IRIS
 
@@ -87,7 +88,7 @@ def measure_one(crop: np.ndarray, landmarks: np.ndarray, hair: np.ndarray, skin:
     eyes_y = float((landmarks[LEFT_IRIS, 1] + landmarks[RIGHT_IRIS, 1]) / 2)
     chin_y, top_y = float(landmarks[CHIN, 1]), float(landmarks[FOREHEAD_TOP, 1])
     unit = max(chin_y - eyes_y, 1.0)
-    (lx, ly), (rx, ry) = landmarks[EARS[0], :2], landmarks[EARS[1], :2]
+    (lx, _), (rx, _) = landmarks[EARS[0], :2], landmarks[EARS[1], :2]
     cx, half = float(lx + rx) / 2, max(float(abs(rx - lx)) / 2, 1.0)
     ys, xs = np.mgrid[0:side, 0:side].astype(np.float32)
     out_x = np.abs(xs - cx) / half          # distance from the face's centre line, in w
@@ -96,8 +97,7 @@ def measure_one(crop: np.ndarray, landmarks: np.ndarray, hair: np.ndarray, skin:
     seen = inside > 0
 
     forehead = oval & (ys < brow_line(landmarks, side)[None, :]) & seen
-    crown = ((above <= options.crown_rows[0]) & (above >= options.crown_rows[1]) & (out_x <= options.crown_band)
-             & seen)
+    crown = regions.crown(landmarks, side, options.crown_rows, options.crown_band) & seen
     temples = ((out_x >= options.temple_band[0]) & (out_x <= options.temple_band[1])
                & (above <= options.temple_rows[0]) & (above >= options.temple_rows[1]) & ~oval & seen)
     beside = ((out_x >= options.side_band[0]) & (out_x <= options.side_band[1])

@@ -124,6 +124,8 @@ class HairEditor:
         donor, note = style.donor, ""
         if self.chooser is not None and not self.smooth:     # (each photo is a new person)
             self.chooser.reset()
+        if self.chooser is not None and (self.chooser.attribute(aligned, "Wearing_Hat") or 0.0) > HAT:
+            return EditPlan("none", note="a hat covers the hair")
         if donor is not None and self.chooser is not None:
             donor, note = self.chooser.orient(aligned, style)
         if donor is None:
@@ -133,8 +135,6 @@ class HairEditor:
                 mu = self.latent(aligned.crop, timestamp_ms)
                 return mu + strength * style.strength * style.direction
 
-            if (self.chooser.attribute(aligned, "Wearing_Hat") or 0.0) > HAT:
-                return EditPlan("none", note="a hat covers the hair")
             donor, note = self.chooser.choose(aligned, style, moved)
         if donor is None:
             return EditPlan("none", note=note)

@@ -11,6 +11,8 @@ import functools
 import cv2
 import numpy as np
 
+from mirror.face.tracker import LEFT_IRIS, RIGHT_IRIS
+
 # MediaPipe's face-oval contour (FACEMESH_FACE_OVAL), in order around the face.
 FACE_OVAL = [10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378,
              400, 377, 152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54,
@@ -169,6 +171,20 @@ def crown_cap(landmarks: np.ndarray, top: np.ndarray, row: float, size: int) -> 
     cap = np.clip((1.0 - radius) * across + 0.5, 0.0, 1.0).astype(np.float32)
     cap[ys[:, 0] > row] = 0.0
     return cap
+
+
+def crown(landmarks: np.ndarray, size: int, rows: tuple[float, float] = (0.6, 0.15), band: float = 0.5
+          ) -> np.ndarray:
+    """(S, S) bool: the top of the head, from ``rows[0]`` down to ``rows[1]`` eye-to-chin heights
+    above the forehead's top, within ``band`` half ear-to-ear widths of the face's middle (a man's
+    hair fills 0.87 of it (median), a bald head's none)."""
+    eyes_y = float(landmarks[[LEFT_IRIS, RIGHT_IRIS], 1].mean())
+    unit = max(float(landmarks[CHIN, 1]) - eyes_y, 1.0)
+    (lx, _), (rx, _) = landmarks[EARS[0], :2], landmarks[EARS[1], :2]
+    middle, half = float(lx + rx) / 2, max(float(abs(rx - lx)) / 2, 1.0)
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+    above = (float(landmarks[FOREHEAD_TOP, 1]) - ys) / unit
+    return (above <= rows[0]) & (above >= rows[1]) & (np.abs(xs - middle) / half <= band)
 
 
 def face_oval(landmarks: np.ndarray, size: int) -> np.ndarray:

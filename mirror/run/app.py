@@ -23,7 +23,7 @@ from mirror.render.compositor import Compositor
 from mirror.edit.attributes import Classifier
 from mirror.edit.choice import DonorChooser
 from mirror.edit.editor import HAT, HairEditor, to_tensor
-from mirror.edit.reference import donor_of, mirrored_out
+from mirror.edit.reference import donor_of, look_of, mirrored_out
 from mirror.errors import MirrorError
 from mirror.face.filters import HeadFilter
 from mirror.paths import DEFAULT_ENGINES
@@ -194,8 +194,6 @@ class Pipeline:
         judged = None if self.classifier is None else self.classifier.predict_crops(aligned.crop[None])[0]
         if judged is not None and judged[self.classifier.column("Wearing_Hat")] > HAT:
             raise MirrorError(f"the hair in the reference photo {path} is under a hat")
-        has = lambda attribute: judged is not None and judged[self.classifier.column(attribute)] > 0.5
-        look = "bald" if has("Bald") else "bangs" if has("Bangs") else "hair"
         attributes = None if judged is None else np.where(judged > 0.5, 1, -1).astype(np.int8)
         # Its hair cut from the photo mirrored out past its edges: where the photo's frame cuts
         # the hair, it goes on there, to be rounded off as a head of hair is (``donor_of``), not
@@ -204,6 +202,8 @@ class Pipeline:
         aligned = self.aligner.align(image, face)
         masks = self.segmenter.predict((aligned.crop.astype(np.float32) / 255.0).transpose(2, 0, 1)[None])[0]
         aligned.hair, aligned.person = masks[HAIR], masks[PERSON]
+        sure = lambda attribute: 0.0 if judged is None else float(judged[self.classifier.column(attribute)])
+        look = look_of(sure("Bald"), sure("Bangs"), aligned.hair, aligned.landmarks)
         donor = donor_of(aligned, name, latent, bald=look == "bald", attributes=attributes, photo=photo)
         return self.styles.reference(name, donor, look)
 
