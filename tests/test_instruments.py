@@ -46,6 +46,24 @@ def test_reference_agreement_counts_only_pairs_that_differ():
     assert agreement(decisions, users, users) == [(0, None), (0, None)]
 
 
+def test_the_matched_ceiling_is_the_judges_agreement_on_real_people_like_each_user():
+    """A perfect copy of a reference's label on a user scores what the judge says of real people
+    of the user's group who have that label: here it sees the attribute on 1 in 5 real men who
+    have it and 4 in 5 women, and misses it on no one without it."""
+    from train.instruments import _matched_ceiling
+
+    groups = np.repeat([1, 0], 20)                                # 20 real men, then 20 women
+    labels = np.tile(np.repeat([True, False], 10), 2)[:, None]    # half of each have it
+    said = labels.copy()
+    said[2:10, 0] = False                                         # seen on 2 of the 10 men ...
+    said[22:24, 0] = False                                        # ... and 8 of the 10 women
+    reals = (groups, labels, said)
+    users, references = np.array([False, False, True, True]), np.array([True, True, True, False])
+    # (pairs: a man gains it, a woman gains it, one differs in nothing, a man loses it)
+    assert _matched_ceiling(reals, 0, np.array([1, 0, 1, 1]), users, references) == round((0.2 + 0.8 + 1.0) / 3, 4)
+    assert _matched_ceiling(reals, 0, np.array([3, 3, 3, 3]), users, references) is None   # (no one like them)
+
+
 def test_pairs_agree_on_sex_and_age_and_use_each_face_once():
     names = ["Male", "Smiling", "Young"]
     rng = np.random.default_rng(3)

@@ -463,7 +463,8 @@ def table(result: dict) -> str:
                      f"{cell(row.get('kept'), 6, 2)}{cell(row.get('success'), 8, 2)}")
     for name, row in result.get("reference_transfer", {}).items():
         lines.append(f"reference {name:<8} pairs {row['pairs']:>3}  agree {cell(row['agree'], 5)}  "
-                     f"(before {cell(row['before'], 5)}, ceiling {cell(row['ceiling'], 5)})")
+                     f"(before {cell(row['before'], 5)}, ceiling {cell(row['ceiling'], 5)}, "
+                     f"ceiling matched {cell(row.get('ceiling_matched'), 5)})")
     for name, row in result.get("clips", {}).items():
         lines.append(f"clips {name:<14} frames {row['frames']:>4}  inner p95 {cell(row['inner_face_p95'], 6)}  "
                      f"max {cell(row['inner_face_max'], 6)}")

@@ -268,12 +268,16 @@ def sheet(pool: Faces, name: str, ia: np.ndarray, ib: np.ndarray, shown: dict, g
     return path
 
 
-def reference_transfer(view: HeadView, classifier, pool: Faces, options: InstrumentOptions) -> dict:
+def reference_transfer(view: HeadView, classifier, pool: Faces, options: InstrumentOptions,
+                       reals: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> dict:
     """Reference-photo styles on test pairs (module docstring): per TRANSFER style's attribute,
     ``agreement`` of the classifier on the results ("agree"), on the users' unedited photos
     ("before") and on the references themselves ("ceiling": what a perfect copy would score);
     "agree_drawn" over the "drawn_pairs" the mirror drew anything on (the reference's hair, or
-    where that fades out, its colour on the user's own hair).
+    where that fades out, its colour on the user's own hair). With ``reals`` (``judged_reals``),
+    "ceiling_matched": the classifier's agreement with the label on real people of each user's
+    sex and age who have the reference's label (it sees blond on a fifth of real blond men: a
+    perfect blond on a man is mostly not seen either).
 
     For each attribute, up to ``reference_pairs`` random pairs whose reference has it and the
     user not, and as many the other way round; every pair is scored on every attribute its two
@@ -314,6 +318,10 @@ def reference_transfer(view: HeadView, classifier, pool: Faces, options: Instrum
     # (the pairs the mirror drew on: where it drew nothing and said why, the user's own hair is scored)
     for s, (pairs_k, share) in zip(TRANSFER, agreement(decisions[drawn, 0], users[drawn], refs[drawn])):
         out[s]["agree_drawn"], out[s]["drawn_pairs"] = share, pairs_k
+    if reals is not None:
+        groups = pool.groups[[p[0] for p in done]]
+        for k, s in enumerate(TRANSFER):
+            out[s]["ceiling_matched"] = _matched_ceiling(reals, k, groups, users[:, k], refs[:, k])
     for k, s in enumerate(TRANSFER):
         gain = refs[:, k] & ~users[:, k]
         for key, chosen in (("gain", gain), ("loss", ~refs[:, k] & users[:, k])):
@@ -321,6 +329,35 @@ def reference_transfer(view: HeadView, classifier, pool: Faces, options: Instrum
             out[s][key], out[s][key + "_pairs"] = share, pairs_k
         log.info("reference transfer %s: %s", s, out[s])
     return out
+
+
+def judged_reals(data: str, classifier) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """((N,) groups of sex and age, (N, K) labels, (N, K) the classifier's decisions) of TRANSFER's
+    attributes on the prepared set's test and validation faces (its aligned crops)."""
+    from train.data import SPLITS, attribute_names
+
+    names = attribute_names(data)
+    rows = np.flatnonzero(np.isin(np.load(os.path.join(data, "split.npy")), [SPLITS["test"], SPLITS["val"]]))
+    attributes = np.load(os.path.join(data, "attributes.npy"))[rows]
+    columns = [names.index(STYLES[s][0][0]) for s in TRANSFER]
+    crops = np.load(os.path.join(data, "crops.npy"), mmap_mode="r")
+    said = np.concatenate([classifier.predict_crops(np.asarray(crops[rows[i:i + 256]]))
+                           for i in range(0, len(rows), 256)])
+    return match_groups(attributes, names), attributes[:, columns] > 0, said[:, columns] > 0.5
+
+
+def _matched_ceiling(reals: tuple[np.ndarray, np.ndarray, np.ndarray], k: int, groups: np.ndarray,
+                     users: np.ndarray, references: np.ndarray, least: int = 10) -> float | None:
+    """Over the pairs whose labels differ in attribute ``k``, the mean of the classifier's
+    agreement with the reference's label on real faces of the user's group that have it
+    (groups with fewer than ``least`` such faces left out); None without any."""
+    real_groups, labels, said = reals
+    shares = []
+    for group, label in zip(groups[users != references], references[users != references]):
+        like = (real_groups == group) & (labels[:, k] == label)
+        if like.sum() >= least:
+            shares.append(float((said[like, k] == label).mean()))
+    return round(float(np.mean(shares)), 4) if shares else None
 
 
 def agreement(decisions: np.ndarray, users: np.ndarray, references: np.ndarray) -> list[tuple[int, float | None]]:
@@ -461,7 +498,8 @@ def run_instruments(engines: str, data: str, parts: tuple[str, ...], names: list
             train = Faces(view, classifier, whole_photos(data, ("train",), photos))
             out["heads"] = {name: measure_style(view, classifier, pool, train, name, options) for name in names}
         if "reference" in parts:
-            out["reference_transfer"] = reference_transfer(view, classifier, pool, options)
+            out["reference_transfer"] = reference_transfer(view, classifier, pool, options,
+                                                           judged_reals(data, classifier))
     if "clips" in parts:
         folder = videos or os.path.join(os.path.dirname(os.path.dirname(photo_folder(data, photos))), "videos")
         out["clips"] = clips(engines, folder, names, options, backend)
