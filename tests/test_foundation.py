@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import CELEBA, ROOT, VIDEOS, need
+from conftest import CELEBA, ROOT, clip_path, need
 from mirror.face.align import Aligner, invert, transform_points
 from mirror.render.compositor import mask_roi, warp_back
 from mirror.errors import MirrorError
@@ -144,7 +144,7 @@ def test_demo_source_gives_indexed_bgr_frames():
 
 
 def test_video_source_reads_in_order():
-    with VideoSource(os.path.join(need(VIDEOS), "d12.mp4")) as source:
+    with VideoSource(clip_path("d12.mp4")) as source:
         frames = [source.read() for _ in range(5)]
     assert [f.index for f in frames] == list(range(5))
     assert frames[0].image.shape == (512, 512, 3)

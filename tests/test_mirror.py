@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import ROOT, VIDEOS, need
+from conftest import ROOT, clip_path, need
 from mirror.face.align import Aligner
 from mirror.run.app import Pipeline
 from mirror.backends import BACKENDS, create_backend, load_model_files
@@ -182,7 +182,7 @@ def test_edit_changes_hair_and_keeps_the_face(photo_pipeline, tracked, style):
 def test_nothing_below_the_chin_changes_in_a_close_up():
     """A selfie close-up (shoulders up to the chin): neck and shoulders stay as they are, while
     the hair changes. (Selfie segmentation counts shoulders as person, like hair.)"""
-    capture = cv2.VideoCapture(os.path.join(need(VIDEOS), "d13.mp4"))
+    capture = cv2.VideoCapture(clip_path("d13.mp4"))
     with Pipeline(ENGINES, "onnxruntime", transplanted=()) as pipeline:
         for index in range(20):
             ok, image = capture.read()
@@ -324,7 +324,7 @@ def test_output_is_steady_on_a_still_head(name):
     grey level, the smallest step the screen can show (a recolouring; waves, drawn anew)."""
     from mirror.io.source import VideoSource
 
-    path = os.path.join(need(VIDEOS), "d13.mp4")
+    path = clip_path("d13.mp4")
     with Pipeline(ENGINES, "onnxruntime", transplanted=()) as pipeline, VideoSource(path) as source:
         style = pipeline.styles.get(name)
         results = [pipeline.process(source.read(), style, 1.0) for _ in range(30)][5:]
@@ -502,7 +502,7 @@ def test_demo_writes_a_before_after_picture(tmp_path):
 
 def test_video_end_to_end_with_output(tmp_path):
     out = tmp_path / "out.mp4"
-    video = os.path.join(need(VIDEOS), "d12.mp4")
+    video = clip_path("d12.mp4")
     result = run_cli("--source", video, "--style", "blond", "--max-frames", "12", "--headless",
                      "--output", str(out))
     assert result.returncode == 0, result.stderr[-2000:]

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 
-from conftest import ROOT, VIDEOS, need
+from conftest import ROOT, clip_path
 from mirror.run.app import Pipeline
 from mirror.run.loop import Options, run
 from mirror.errors import MirrorError
@@ -229,7 +229,7 @@ def test_a_face_that_vanishes_leaves_no_stale_edit(live, photos):
 def test_short_soak_keeps_every_frame():
     from mirror.soak import soak
 
-    report = soak([os.path.join(need(VIDEOS), "d12.mp4")], frames=60, engines=ENGINES, warmup=10, window=20)
+    report = soak([clip_path("d12.mp4")], frames=60, engines=ENGINES, warmup=10, window=20)
     assert report["exceptions"] == 0, report["first_errors"]
     assert report["frames_in"] == report["frames_out"] == 60 and report["faces"] > 50
 
@@ -249,7 +249,7 @@ def test_headless_run_writes_nothing_and_opens_no_network_socket(tmp_path):
     home, temp, work = tmp_path / "home", tmp_path / "tmp", tmp_path / "work"
     for folder in (home, temp, work):
         folder.mkdir()
-    video = os.path.join(need(VIDEOS), "d12.mp4")
+    video = clip_path("d12.mp4")
     trace = tmp_path / "trace.txt"
     # matplotlib (imported by MediaPipe) builds a font cache once per machine: keep it out of view.
     env = {**os.environ, "HOME": str(home), "TMPDIR": str(temp), "MPLCONFIGDIR": str(tmp_path / "mpl")}

@@ -13,6 +13,9 @@ from typing import Callable
 from mirror.backends.base import Backend, ModelFiles, decode_crops, encode_crops, load_model_files
 from mirror.errors import BrokenModel, MirrorError
 
+__all__ = ["BACKENDS", "CHOICES", "Backend", "ModelFiles", "create_backend", "decode_crops", "encode_crops",
+           "load_model_files", "open_backend"]
+
 log = logging.getLogger(__name__)
 
 
