@@ -13,8 +13,7 @@ from typing import Callable
 import numpy as np
 
 from mirror.face import regions
-from mirror.face.regions import CHIN, EARS, FOREHEAD_TOP, brow_line, face_oval
-from mirror.face.tracker import LEFT_IRIS, RIGHT_IRIS
+from mirror.face.regions import CHIN, FOREHEAD_TOP, brow_line, face_oval
 
 FEATURES = (
     "fringe",        # hair over the forehead (face oval above the brows), mean matte
@@ -85,19 +84,15 @@ def measure_one(crop: np.ndarray, landmarks: np.ndarray, hair: np.ndarray, skin:
     side = crop.shape[0]
     matte = stretch(hair, options) * inside
     skin_p = skin.astype(np.float32) / 255.0 * inside
-    eyes_y = float((landmarks[LEFT_IRIS, 1] + landmarks[RIGHT_IRIS, 1]) / 2)
+    units = regions.head_units(landmarks, side)
+    eyes_y, unit, cx, half, above, out_x = units
     chin_y, top_y = float(landmarks[CHIN, 1]), float(landmarks[FOREHEAD_TOP, 1])
-    unit = max(chin_y - eyes_y, 1.0)
-    (lx, _), (rx, _) = landmarks[EARS[0], :2], landmarks[EARS[1], :2]
-    cx, half = float(lx + rx) / 2, max(float(abs(rx - lx)) / 2, 1.0)
     ys, xs = np.mgrid[0:side, 0:side].astype(np.float32)
-    out_x = np.abs(xs - cx) / half          # distance from the face's centre line, in w
-    above = (top_y - ys) / unit             # height above the forehead's top, in u
     oval = face_oval(landmarks, side)
     seen = inside > 0
 
     forehead = oval & (ys < brow_line(landmarks, side)[None, :]) & seen
-    crown = regions.crown(landmarks, side, options.crown_rows, options.crown_band) & seen
+    crown = regions.crown(landmarks, side, options.crown_rows, options.crown_band, units) & seen
     temples = ((out_x >= options.temple_band[0]) & (out_x <= options.temple_band[1])
                & (above <= options.temple_rows[0]) & (above >= options.temple_rows[1]) & ~oval & seen)
     beside = ((out_x >= options.side_band[0]) & (out_x <= options.side_band[1])

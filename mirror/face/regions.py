@@ -7,6 +7,7 @@ the model's crop and the renderer's larger one.
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -173,18 +174,35 @@ def crown_cap(landmarks: np.ndarray, top: np.ndarray, row: float, size: int) -> 
     return cap
 
 
-def crown(landmarks: np.ndarray, size: int, rows: tuple[float, float] = (0.6, 0.15), band: float = 0.5
-          ) -> np.ndarray:
-    """(S, S) bool: the top of the head, from ``rows[0]`` down to ``rows[1]`` eye-to-chin heights
-    above the forehead's top, within ``band`` half ear-to-ear widths of the face's middle (a man's
-    hair fills 0.87 of it (median), a bald head's none)."""
+class HeadUnits(NamedTuple):
+    """A head's own units in crop pixels (``head_units``): heads of any size compare in them."""
+
+    eyes: float          # the irises' row
+    unit: float          # eye-to-chin height (u)
+    middle: float        # the face's middle column, between the ears
+    half: float          # half the ears' distance apart (w)
+    above: np.ndarray    # (S, S) float32: each pixel's height above the forehead's top, in u
+    out: np.ndarray      # (S, S) float32: each pixel's distance from the middle, in w
+
+
+def head_units(landmarks: np.ndarray, size: int) -> HeadUnits:
+    """The head's units (``HeadUnits``) on an S-pixel crop."""
     eyes_y = float(landmarks[[LEFT_IRIS, RIGHT_IRIS], 1].mean())
     unit = max(float(landmarks[CHIN, 1]) - eyes_y, 1.0)
     (lx, _), (rx, _) = landmarks[EARS[0], :2], landmarks[EARS[1], :2]
     middle, half = float(lx + rx) / 2, max(float(abs(rx - lx)) / 2, 1.0)
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
-    above = (float(landmarks[FOREHEAD_TOP, 1]) - ys) / unit
-    return (above <= rows[0]) & (above >= rows[1]) & (np.abs(xs - middle) / half <= band)
+    return HeadUnits(eyes_y, unit, middle, half, (float(landmarks[FOREHEAD_TOP, 1]) - ys) / unit,
+                     np.abs(xs - middle) / half)
+
+
+def crown(landmarks: np.ndarray, size: int, rows: tuple[float, float] = (0.6, 0.15), band: float = 0.5,
+          units: HeadUnits | None = None) -> np.ndarray:
+    """(S, S) bool: the top of the head, from ``rows[0]`` down to ``rows[1]`` eye-to-chin heights
+    above the forehead's top, within ``band`` half ear-to-ear widths of the face's middle (a man's
+    hair fills 0.87 of it (median), a bald head's none); ``units``: the head's, if made already."""
+    units = head_units(landmarks, size) if units is None else units
+    return (units.above <= rows[0]) & (units.above >= rows[1]) & (units.out <= band)
 
 
 def face_oval(landmarks: np.ndarray, size: int) -> np.ndarray:
