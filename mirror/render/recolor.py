@@ -85,6 +85,9 @@ class RecolorParams:
     carried_still: tuple[float, float] = (0.008, 0.016)
     # ... and a crop moving this much a frame is a head moving fast: its mask is made on the frame
     fast_head: float = 0.008
+    # a crop moved less than this many of the detail crop's pixels since leaves its carried mask
+    # where it was made (a warp by less is a blur, not a move)
+    carried_least: float = 0.25
     # a carried mask grows this far past its edge onto pixels now hair (``remix``) ...
     swung: float = 0.015
     swung_hair: tuple[float, float] = (0.25, 0.75)   # ... as the frame's segmenter takes them (from / wholly)
@@ -148,7 +151,7 @@ class Recolor(Effect):
         if own is None:
             return unchanged(scene)
         size = aligned.detail.shape[0]
-        table, shift, target = _table(own, skin, plan, memory, params.color)
+        table, shift, target = _table(own, skin, plan, memory, scene.video, params.color)
         darker = shift < -params.darker
         if scene.video:
             mask, box, mixed, reach, codes = _video_mask(aligned, own, skin, darker, memory, params)
@@ -171,9 +174,10 @@ class Recolor(Effect):
             if scene.video:
                 # (placed on the hair, which the crop slides over as the face moves in it, and
                 # followed over the frames: a new donor fades in, its strands do not pop)
-                lent = _place_lent(lent, aligned, scene.last.lent_at, memory.seen, params)
-                lent = memory.seen.lent = follow(scene.last.lent, lent, params.lent_rate)
-            lent = lent[box]
+                lent = _follow_lent(_place_lent(lent, aligned, box, scene.last.lent_at, memory.seen, params),
+                                    box, size, scene.last.lent, memory.seen, params.lent_rate)
+            else:
+                lent = lent[box]
             # (fading out towards the crop's edge, where the recolouring past it has none)
             lent = lent * _edge_ramp(size, params.lent_fade)[box]
             strands = functools.partial(lighten, detail_spread=float(textures.spread[memory.donor]),
@@ -183,22 +187,31 @@ class Recolor(Effect):
 
 
 
-def _table(own: np.ndarray, skin: np.ndarray | None, plan: EditPlan, memory: Memory, params: ColorParams
-           ) -> tuple[ColorTable, float, np.ndarray]:
+def _table(own: np.ndarray, skin: np.ndarray | None, plan: EditPlan, memory: Memory, video: bool,
+           params: ColorParams) -> tuple[ColorTable, float, np.ndarray]:
     """(the colour table moving hair of colour ``own`` to the plan's colour, the move's shift in L*,
-    the target (2, 3) in the scene's light): made again only when the colours or the plan change
-    (in video the colours are measured on every ``measure_every``-th frame)."""
+    the target (2, 3) in the scene's light): made again only when the plan or the colours change
+    (in video the colours are measured on every ``measure_every``-th frame, and the table made
+    again once they have drifted ``table_drift`` from those it was made for)."""
     inputs = (own, skin, plan.color, plan.skin, plan.amount)
     if memory.table is not None:
         (own_then, skin_then, *plan_then), made = memory.table
-        # (the very arrays measured: between measurements the colours are not measured anew)
-        if own_then is own and skin_then is skin and all(map(np.array_equal, plan_then, inputs[2:])):
+        drift = params.table_drift if video else 0.0
+        if (_near(own_then, own, drift) and _near(skin_then, skin, drift)
+                and all(map(np.array_equal, plan_then, inputs[2:]))):
             return made
     target = scene_target(plan.color, plan.skin, skin, params)
     table = color_table(own, target, plan.amount, warm=True, skin=skin, params=params)
     shift = float(move(own, target, plan.amount, params=params)[0][0] - own[0, 0])    # in L* (which warmth leaves)
     memory.table = inputs, (table, shift, target)
     return table, shift, target
+
+
+def _near(then: np.ndarray | None, now: np.ndarray | None, drift: float) -> bool:
+    """Whether colours ``now`` are those ``then`` (the very arrays), or within ``drift`` of them."""
+    if then is now:
+        return True
+    return then is not None and now is not None and float(np.abs(now - then).max()) < drift
 
 
 def shaped_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, darker: bool,
@@ -351,20 +364,20 @@ def carried(made_from: np.ndarray, to_crop: np.ndarray, size: int, scale: int,
     (2, 3) to where it lay on the frame, in the crop ``to_crop`` (2, 3) cuts now (in the
     ``scale`` times larger detail crop's pixels): wholly while the crop (``size`` pixels) has
     moved less than carried_still[0] of it since, not at all from carried_still[1] (a head that
-    moves fast takes its hair with it); None where that is no move."""
+    moves fast takes its hair with it); None where that moves it less than carried_least."""
     off, moved = crop_move(made_from, to_crop, size)
     still = min(max((params.carried_still[1] * size - moved)
                     / ((params.carried_still[1] - params.carried_still[0]) * size), 0.0), 1.0)
-    if moved * still < 0.01:
+    if moved * still * scale < params.carried_least:
         return None
     matrix = IDENTITY + still * off
     matrix[:, 2] *= scale
     return matrix
 
 
-def _place_lent(lent: np.ndarray, aligned: AlignedFace, before: tuple[np.ndarray, np.ndarray] | None,
-                seen: Seen, params: RecolorParams) -> np.ndarray:
-    """A donor's (R, R) ``lent`` detail as video places it: where it lay on the frame before
+def _place_lent(lent: np.ndarray, aligned: AlignedFace, box: tuple[slice, slice],
+                before: tuple[np.ndarray, np.ndarray] | None, seen: Seen, params: RecolorParams) -> np.ndarray:
+    """The ``box`` of a donor's (R, R) ``lent`` detail as video places it: where it lay on the frame before
     (``before``, ``Seen.lent_at``, which this frame's ``seen`` takes), unless the crop has since
     moved more than lent_slack from it, which it then follows; it settles back to the crop at
     lent_return a frame. The crop follows the face's landmarks, which slide over the hair as the
@@ -379,7 +392,20 @@ def _place_lent(lent: np.ndarray, aligned: AlignedFace, before: tuple[np.ndarray
     seen.lent_at = (at, aligned.to_crop)
     matrix = at.copy()
     matrix[:, 2] *= aligned.scale       # (in the detail crop's pixels)
-    return cv2.warpAffine(lent, matrix, lent.shape[::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    matrix[:, 2] -= (box[1].start, box[0].start)
+    return cv2.warpAffine(lent, matrix, (box[1].stop - box[1].start, box[0].stop - box[0].start),
+                          flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+def _follow_lent(placed: np.ndarray, box: tuple[slice, slice], size: int, before: np.ndarray | None, seen: Seen,
+                 rate: float) -> np.ndarray:
+    """The lent detail over ``box`` followed from the frame ``before``'s (R, R) at ``rate``
+    (``follow``), the whole kept in ``seen``. Only the box is placed: past it the detail is as
+    it was last placed (the box moves with the mask, a little a frame)."""
+    whole = np.zeros((size, size), np.float32) if before is None or before.shape != (size, size) else before.copy()
+    whole[box] = follow(None if before is None else whole[box], placed, rate)
+    seen.lent = whole
+    return whole[box]
 
 
 def _beyond_eyes(landmarks: np.ndarray, size: int) -> np.ndarray:
