@@ -54,6 +54,12 @@ def test_dark_hair_the_mask_spills_over_a_whole_dark_crop_is_recoloured_in_a_hea
     assert not changed[:corner, :corner].any() and not changed[:corner, -corner:].any()   # rounded off
     top = int(aligned.landmarks[10, 1] * large / size)                                     # the hairline
     assert changed[max(top - large // 10, 0):top, large // 3:2 * large // 3].mean() > 0.5  # the hair is blond
+    # Off the face (and before the crop's edges, where the hair's new colour fades out as it
+    # can't be followed past them) its edge is steep, not a glow: hardly any wall half-lightened.
+    far = cv2.dilate(big.astype(np.uint8), np.ones((large // 8,) * 2, np.uint8)) == 0
+    far[:large // 10], far[-large // 4:], far[:, :large // 8], far[:, -large // 8:] = False, False, False, False
+    mask = edited.hair_mask
+    assert ((mask > 0.05) & (mask < 0.3) & far).sum() < 0.05 * ((mask >= 0.3) & far).sum()
     reach = hair_reach(aligned.landmarks, size, 1.3, 0.15)
     ears = int(aligned.landmarks[454, 1])
     assert reach[0, 0] == 0 and reach[ears - 2, size // 2] == 1 and reach[-1, 2] > reach[ears, 2]   # wider below
