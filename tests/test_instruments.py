@@ -136,11 +136,11 @@ def test_head_detector_sees_an_obvious_smear_and_not_two_halves_of_one_set(heads
 
 
 def test_inner_face_of_a_real_edit_is_small_and_the_hull_covers_eyes_nose_mouth(heads):
-    from train.heads import feature_hull
+    from mirror.face.regions import features
 
     view, found = heads
     head = found[0]
-    hull = feature_hull(head.landmarks, head.detail.shape[:2])
+    hull = features(head.landmarks, head.detail.shape[:2])
     for point in (159, 386, 1, 13):                # eyes, nose tip, lips
         x, y = np.round(head.landmarks[point]).astype(int)
         assert hull[y, x]

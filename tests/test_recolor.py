@@ -11,7 +11,7 @@ import pytest
 
 from conftest import CELEBA, clip_frame, need
 from render_support import frame_mask, round_eyes, sure_hair_lab
-from mirror.face.regions import brow_line, BROWS, face_interior, face_oval, hair_reach
+from mirror.face.regions import brow_line, BROWS, face_interior, face_oval, features, hair_reach
 from mirror.io.source import read_image
 from mirror.render import HairRenderer
 from mirror.render.color import color_table, ColorParams, move, own_color, recolor, scene_target
@@ -63,6 +63,23 @@ def test_dark_hair_the_mask_spills_over_a_whole_dark_crop_is_recoloured_in_a_hea
     reach = hair_reach(aligned.landmarks, size, 1.3, 0.15)
     ears = int(aligned.landmarks[454, 1])
     assert reach[0, 0] == 0 and reach[ears - 2, size // 2] == 1 and reach[-1, 2] > reach[ears, 2]   # wider below
+
+
+@pytest.mark.data
+@pytest.mark.engines
+def test_a_shadow_by_the_nose_as_dark_as_the_hair_is_not_made_blond(pipeline):
+    """CelebA 186309: her head tilted, the shadow beside her nose is as black as her hair, and the
+    segmenter takes it for hair hanging over her face: made blond, 12 % of her eyes', nose's and
+    mouth's hull went blond. Nothing there changes now; her hair is still made blond."""
+    image = read_image(os.path.join(need(CELEBA), "img", "186309.jpg"))
+    frame, aligned = pipeline.track(Frame(0, 0, image))
+    edited = pipeline.edit(frame, aligned, pipeline.styles.get("blond"))
+    size = edited.crop.shape[0]
+    hull = features(aligned.landmarks * aligned.scale, size)
+    changed = np.abs(edited.crop.astype(int) - aligned.detail.astype(int)).max(axis=2) > 12
+    assert hull.sum() > 2000 and not changed[hull].any()
+    lighter = to_lab(edited.crop)[..., 0] - to_lab(aligned.detail)[..., 0]
+    assert lighter[cv2.resize(aligned.hair, (size, size)) > 0.9].mean() > 20
 
 
 @pytest.mark.data

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import CELEBA, need
 from mirror.edit import shapes
-from mirror.face.regions import face_interior, face_oval, skull
+from mirror.face.regions import face_interior, face_oval, features, skull
 from mirror.io.source import read_image
 from mirror.render import EFFECTS, HairRenderer
 from mirror.render.base import Effect, Scene
@@ -151,8 +151,17 @@ def test_every_plan_kind_has_an_effect_and_a_new_one_is_one_entry():
             return EditedFace(crop, weight, weight)
 
     glowing = HairRenderer(effects={"glow": Glow()})
+    # (a face's points in the middle of the crop)
+    points = np.random.default_rng(0).uniform(20, 44, (478, 2)).astype(np.float32)
+    aligned = dataclasses.replace(aligned, landmarks=points)
     edited = glowing.render(aligned, EditPlan("glow"))
-    assert (edited.crop == 168).all() and edited.lent is None
+    # (everywhere but over the eyes, nose and mouth, which no effect draws on: there the crop is
+    # the detail crop's, and faded in round them)
+    size = edited.crop.shape[0]
+    hull = features(aligned.landmarks * aligned.scale, size)
+    near = cv2.dilate(hull.astype(np.uint8), np.ones((size // 10,) * 2, np.uint8)) > 0
+    assert hull.sum() > 100 and (edited.crop[~near] == 168).all() and (edited.crop[hull] == 128).all()
+    assert edited.hair_mask[hull].max() == 0 and edited.replace[hull].max() == 0 and edited.lent is None
     # (the others stay as they were)
     assert glowing.render(aligned, EditPlan("none")).hair_mask.max() == 0
 

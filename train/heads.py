@@ -28,7 +28,7 @@ import numpy as np
 
 from mirror.errors import MirrorError
 from mirror.face.align import warp_to_crop
-from mirror.face.regions import EARS, EYES, FOREHEAD_TOP, brow_line, face_oval, hair_reach, skull
+from mirror.face.regions import EARS, FOREHEAD_TOP, brow_line, face_oval, hair_reach, skull
 from mirror.types import AlignedFace, Frame
 
 MIN_SIDE = 150   # px: a smaller photo (CelebA's standard 89 x 109 framing) holds too little of the head
@@ -219,20 +219,6 @@ def photo_folder(data: str, photos: str | None = None) -> str:
     from train.data import check_folder
 
     return photos or os.path.join(check_folder(data).get("data", ""), "img")
-
-
-def feature_hull(landmarks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """(H, W) bool: the convex hull of the eyes', nose's and mouth's face-mesh points (MediaPipe's
-    FACEMESH_LEFT_EYE / RIGHT_EYE, NOSE and LIPS), on a picture of ``shape``."""
-    from mediapipe.python.solutions import face_mesh_connections as mesh
-
-    points = {i for contour in EYES for i in contour}
-    for edges in (mesh.FACEMESH_NOSE, mesh.FACEMESH_LIPS):
-        points |= {i for edge in edges for i in edge}
-    hull = cv2.convexHull(np.round(landmarks[sorted(points), :2]).astype(np.int32))
-    mask = np.zeros(shape, np.uint8)
-    cv2.fillConvexPoly(mask, hull, 1)
-    return mask > 0
 
 
 def head_regions(landmarks: np.ndarray, size: int) -> np.ndarray:

@@ -44,10 +44,10 @@ import cv2
 import numpy as np
 
 from mirror.errors import MirrorError
+from mirror.face.regions import features
 from mirror.types import Frame
 from train.directions import KEEP, STYLES
-from train.heads import (HeadView, PhotoSet, feature_blocks, feature_hull, has_target, head_features,
-                         style_target)
+from train.heads import HeadView, PhotoSet, feature_blocks, has_target, head_features, style_target
 from train.metrics import inner_face
 from train.twosample import linear_detectability, logistic_regression, match_groups, paired
 
@@ -162,7 +162,7 @@ def measure_style(view: HeadView, classifier, pool: Faces, train: Faces, name: s
     shown = edits(view, [pool.head(r) for r in rows], style)
     probs, features = head_features(classifier, shown["details"], shown["crops"], shown["landmarks"])
     before, unedited = pool.features(rows)
-    hulls = np.stack([feature_hull(lm, shown["details"].shape[1:3]) for lm in shown["landmarks"]])
+    hulls = np.stack([features(lm, shown["details"].shape[1:3]) for lm in shown["landmarks"]])
     changed = inner_face(shown["details"], shown["originals"], hulls)
     names = pool.photos.names
     detail = {k: round(float(((probs[:, names.index(k)] > 0.5) == (before[:, names.index(k)] > 0.5)).mean()), 4)
@@ -404,7 +404,7 @@ def clips(engines: str, videos: str, names: list[str], options: InstrumentOption
                     landmarks = hulls[path, index]
                     if landmarks is None or not result.face:
                         continue
-                    hull = feature_hull(landmarks, frame.image.shape[:2])
+                    hull = features(landmarks, frame.image.shape[:2])
                     clip.append(inner_face(result.output[None], frame.image[None], hull[None])[0])
                 if clip:
                     per_clip[os.path.basename(path)] = (round(float(np.percentile(clip, 95)), 4),

@@ -89,6 +89,32 @@ def eyes(landmarks: np.ndarray, size: int, margin: float = EYE_MARGIN) -> np.nda
     return out
 
 
+@functools.cache
+def _feature_points() -> list[int]:
+    """The eyes', nose's and mouth's face-mesh points (MediaPipe's FACEMESH_LEFT_EYE / RIGHT_EYE,
+    NOSE and LIPS)."""
+    from mediapipe.python.solutions import face_mesh_connections as mesh
+
+    points = {i for contour in EYES for i in contour}
+    for edges in (mesh.FACEMESH_NOSE, mesh.FACEMESH_LIPS):
+        points |= {i for edge in edges for i in edge}
+    return sorted(points)
+
+
+def features(landmarks: np.ndarray, shape: int | tuple[int, int]) -> np.ndarray:
+    """(H, W) bool: the convex hull of the eyes', nose's and mouth's face-mesh points, on a
+    picture of ``shape`` (a side, or (H, W)): what an edit never draws on."""
+    shape = (shape, shape) if isinstance(shape, int) else shape
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(mask, features_hull(landmarks), 1)
+    return mask > 0
+
+
+def features_hull(landmarks: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """(N, 1, 2) int32: ``features``' hull, as points (of ``landmarks`` times ``scale``)."""
+    return cv2.convexHull(np.round(landmarks[_feature_points(), :2] * scale).astype(np.int32))
+
+
 def face_interior(landmarks: np.ndarray, size: int) -> np.ndarray:
     """(S, S) bool: inside the face oval and below the eyebrows' arc, the part the edit must keep."""
     rows = np.arange(size, dtype=np.float32)[:, None]

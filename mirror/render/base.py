@@ -10,15 +10,23 @@ in ``scene.memory``.
 from __future__ import annotations
 
 import abc
+import dataclasses
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
-from mirror.render.imaging import per_channel
+from mirror.face.regions import features_hull
+from mirror.render.imaging import blend, kernel_width, per_channel
 from mirror.render.memory import Memory, Seen
 from mirror.render.plate import BackgroundPlate
 from mirror.render.texture_bank import TextureBank
 from mirror.types import AlignedFace, EditedFace, EditPlan
+
+
+# No edit draws on the eyes, nose and mouth (``regions.features``): it fades out over this share
+# of the crop before them (``spare_features``)
+FEATURES_SOFT = 0.015
 
 
 @dataclass(frozen=True)
@@ -78,3 +86,42 @@ def finish(detail: np.ndarray, out: np.ndarray, mask: np.ndarray, replace: np.nd
     blended += 0.5
     return EditedFace(np.clip(blended, 0, 255, out=blended).astype(np.uint8), mask,
                       np.clip(replace, 0.0, 1.0).astype(np.float32), **extra)
+
+
+def spare_features(edited: EditedFace, aligned: AlignedFace, soft: float = FEATURES_SOFT) -> EditedFace:
+    """``edited`` with the eyes, nose and mouth (their hull, ``regions.features``) as the detail
+    crop shows them, fading in over ``soft`` of the crop past them: whatever an effect took for
+    hair there (a shadow by the nose as dark as the hair, a fringe's tips between the eyes) is
+    left as it was."""
+    size = edited.crop.shape[0]
+    width = kernel_width(soft, size)
+    hull = features_hull(aligned.landmarks, aligned.scale)
+    # (drawn in the hull's box only, with room for its fade: the hull, its outline as wide as
+    # the fade, and that blurred)
+    x, y, w, h = cv2.boundingRect(hull)
+    left, top, right, bottom = max(x - width, 0), max(y - width, 0), min(x + w + width, size), min(y + h + width, size)
+    if right <= left or bottom <= top:
+        return edited
+    part = slice(top, bottom), slice(left, right)
+    guard = np.zeros((bottom - top, right - left), np.uint8)
+    hull = hull - np.int32([left, top])
+    cv2.fillConvexPoly(guard, hull, 255)
+    cv2.polylines(guard, [hull], True, 255, thickness=width)
+    guard = cv2.blur(guard, (width, width))     # (x 255)
+    # (the crop is the detail crop's wherever neither weight is: ``EditedFace``)
+    if cv2.minMaxLoc(cv2.max(edited.hair_mask[part], edited.replace[part]), guard)[1] <= 0.0:
+        return edited
+    keep = 1.0 - guard * np.float32(1.0 / 255.0)
+    crop = edited.crop.copy()
+    crop[part] = blend(edited.crop[part], aligned.detail[part], guard)
+    fields = dict(crop=crop, hair_mask=_kept(edited.hair_mask, part, keep), replace=_kept(edited.replace, part, keep))
+    if edited.source_weight is not None:
+        fields["source_weight"] = _kept(edited.source_weight, part, keep)
+    return dataclasses.replace(edited, **fields)
+
+
+def _kept(weight: np.ndarray, part: tuple[slice, slice], keep: np.ndarray) -> np.ndarray:
+    """A copy of (R, R) ``weight`` with its ``part`` times ``keep``."""
+    out = weight.copy()
+    out[part] *= keep
+    return out

@@ -15,7 +15,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from mirror.render.base import Effect, Scene, Unchanged
+from mirror.render.base import Effect, Scene, Unchanged, spare_features
 from mirror.render.lab import to_lab
 from mirror.render.lend import LendParams, lent_detail
 from mirror.render.memory import Memory
@@ -89,7 +89,7 @@ class HairRenderer:
             raise ValueError(f"no effect draws a plan of kind {plan.kind!r}; kinds: {', '.join(self.effects)}")
         last = self.memory.next_frame(plan.kind)
         scene = Scene(aligned, plan, plate, self.memory, last, self.video, self.textures)
-        edited = self.effects[plan.kind].draw(scene)
+        edited = spare_features(self.effects[plan.kind].draw(scene), aligned)
         if frame is None:
             return edited
         return dataclasses.replace(edited, lent=lent_detail(frame, edited, aligned.detail_to_crop, self.lend))
