@@ -44,7 +44,7 @@ import cv2
 import numpy as np
 
 from mirror.errors import MirrorError
-from mirror.face.regions import features
+from mirror.face import regions
 from mirror.types import Frame
 from train.directions import KEEP, STYLES
 from train.heads import HeadView, PhotoSet, feature_blocks, has_target, head_features, style_target
@@ -162,7 +162,7 @@ def measure_style(view: HeadView, classifier, pool: Faces, train: Faces, name: s
     shown = edits(view, [pool.head(r) for r in rows], style)
     probs, features = head_features(classifier, shown["details"], shown["crops"], shown["landmarks"])
     before, unedited = pool.features(rows)
-    hulls = np.stack([features(lm, shown["details"].shape[1:3]) for lm in shown["landmarks"]])
+    hulls = np.stack([regions.features(lm, shown["details"].shape[1:3]) for lm in shown["landmarks"]])
     changed = inner_face(shown["details"], shown["originals"], hulls)
     names = pool.photos.names
     detail = {k: round(float(((probs[:, names.index(k)] > 0.5) == (before[:, names.index(k)] > 0.5)).mean()), 4)
@@ -404,7 +404,7 @@ def clips(engines: str, videos: str, names: list[str], options: InstrumentOption
                     landmarks = hulls[path, index]
                     if landmarks is None or not result.face:
                         continue
-                    hull = features(landmarks, frame.image.shape[:2])
+                    hull = regions.features(landmarks, frame.image.shape[:2])
                     clip.append(inner_face(result.output[None], frame.image[None], hull[None])[0])
                 if clip:
                     per_clip[os.path.basename(path)] = (round(float(np.percentile(clip, 95)), 4),
