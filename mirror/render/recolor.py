@@ -249,7 +249,7 @@ def shape(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, params: Recol
         # Off the face its soft outer edge, and the reach's, fall off steeply (``crisp``): there
         # it lies on a wall as dark as the hair, which made lighter glowed round the head.
         steep = np.minimum(np.clip((mask - 0.5) * params.crisp + 0.5, 0.0, 1.0), mask)
-        mask = mask + (unsure * (1.0 - face_zone(aligned, size, params))) * (steep - mask)
+        mask = mask + (unsure * (1.0 - _face_zone(aligned, size, params))) * (steep - mask)
     # Hair the crop cuts is followed on past it where its colour can be told from the
     # wall's (``recolored_beyond``); where it cannot, its new colour fades out before the
     # crop's edge (its ends left as they were, as dyed hair grown out), not cut straight across.
@@ -436,7 +436,7 @@ def _edge_ramp(size: int, fade: float) -> np.ndarray:
     return np.outer(ramp, ramp)
 
 
-def face_zone(aligned: AlignedFace, size: int, params: RecolorParams) -> np.ndarray:
+def _face_zone(aligned: AlignedFace, size: int, params: RecolorParams) -> np.ndarray:
     """(R, R) float32 in [0, 1]: the face's oval grown by skin_zone, softened: where skin is
     looked for beside the hair."""
     grow = kernel_width(params.skin_zone, size)
@@ -484,7 +484,7 @@ def recolor_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None,
     box = slice(top, bottom), slice(left, right)
     # Skin is looked for only on and around the face: farther out, skin-coloured hair (blond
     # on fair skin) is hair.
-    zone = face_zone(aligned, size, params)
+    zone = _face_zone(aligned, size, params)
     # A shadow on the wall beside the hair is not hair (``shadow_on_wall``), where the segmenter is
     # not sure of hair, off the face (whose skin the matte tells from hair itself).
     doubt = (1.0 - sure_hair(aligned, size, params.hair_certain)[box]) * (1.0 - zone[box])
