@@ -24,8 +24,8 @@ from mirror.render.texture_bank import TextureBank
 from mirror.types import AlignedFace, EditedFace, EditPlan
 
 
-# No edit draws on the eyes, nose and mouth (``regions.features``): it fades out over this share
-# of the crop before them (``spare_features``)
+# No edit draws on the eyes, nose and mouth (``regions.features``): it fades in from their hull's
+# edge over about twice this share of the crop (``spare_features``)
 FEATURES_SOFT = 0.015
 
 

@@ -406,8 +406,9 @@ def _follow_lent(placed: np.ndarray, box: tuple[slice, slice], size: int, before
     """The lent detail over ``box`` followed from the frame ``before``'s (R, R) at ``rate``
     (``follow``), the whole kept in ``seen``. Only the box is placed: past it the detail is as
     it was last placed (the box moves with the mask, a little a frame)."""
-    whole = np.zeros((size, size), np.float32) if before is None or before.shape != (size, size) else before.copy()
-    whole[box] = follow(None if before is None else whole[box], placed, rate)
+    fresh = before is None or before.shape != (size, size)      # (a new face, or crop size: as placed)
+    whole = np.zeros((size, size), np.float32) if fresh else before.copy()
+    whole[box] = follow(None if fresh else whole[box], placed, rate)
     seen.lent = whole
     return whole[box]
 
