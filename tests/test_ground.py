@@ -62,3 +62,23 @@ def test_brows_the_persons_hair_hid_are_drawn_anew_where_it_goes(heads):
         # (the bared forehead's skin, and a brow below it: not drawn anew, they were 9 and 19 L*
         # darker than the skin above them, what the fringe's soft edge left)
         assert np.median(lab[above][:, 0]) - np.median(lab[brow][:, 0]) > 20.0
+
+
+def test_a_pyramid_blend_takes_a_dark_edge_off_a_light_wall_without_a_ring():
+    """Dark hair taken off a light wall through a soft weight: the wall just past the hair's old
+    outline is no lighter than the wall, nor the wall just inside it darker (each level's weight
+    grown past the edge it takes away; with the weight as it is, the bands' outer lobe drew a ring
+    0.057 lighter there, and the blur below a band 0.054 darker inside it: 0.012 and 0 with it)."""
+    from mirror.render.donor_ground import pyramid_blend
+
+    size = 128
+    rows, cols = np.mgrid[:size, :size]
+    disc = ((rows - 64) ** 2 + (cols - 64) ** 2 < 36 ** 2).astype(np.float32)
+    wall = np.full((size, size, 3), 0.85, np.float32)
+    photo = wall - 0.75 * disc[..., None]
+    weight = cv2.GaussianBlur(cv2.dilate(disc, np.ones((7, 7), np.uint8)), (0, 0), 2.0)
+    out = pyramid_blend(photo, wall, weight, 4, wall=np.ones((size, size), np.float32))
+    distance = np.hypot(rows - 64, cols - 64)
+    past = (distance > 36) & (distance < 48)
+    assert out[past].max() < 0.85 + 0.02
+    assert np.abs(out[distance < 36] - 0.85).max() < 0.01

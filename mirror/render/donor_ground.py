@@ -199,22 +199,31 @@ def scalp(person: Person, drawn: Drawn, params: GroundParams) -> np.ndarray:
     return np.clip(to_bgr(own), 0.0, 1.0)
 
 
-def pyramid_blend(under: np.ndarray, over: np.ndarray, weight: np.ndarray, levels: int) -> np.ndarray:
+def pyramid_blend(under: np.ndarray, over: np.ndarray, weight: np.ndarray, levels: int, grow: int = 2,
+                  wall: np.ndarray | None = None) -> np.ndarray:
     """(H, W, 3) float32: ``over`` blended onto ``under`` through ``weight`` (H, W) in [0, 1], band
     by band of their Laplacian pyramids (each band through the weight smoothed to its scale), so
-    no seam shows where their colours differ."""
+    no seam shows where their colours differ. On the ``wall`` (H, W) in [0, 1] (None: nowhere),
+    each level's weight is grown by ``grow`` of its pixels: an edge of ``under`` the weight takes
+    away there leaves no trace of itself just past it, in a band or the blur below (dark hair
+    taken off a light wall left a bright ring along its outline). (Grown on the face, the fill's
+    smooth skin took over its light.)"""
     if levels <= 1:
         return under + weight[..., None] * (over - under)
-    low_under, low_over, masks = [under], [over], [weight]
+    low_under, low_over, masks, walls = [under], [over], [weight], [wall]
     for _ in range(levels - 1):
         low_under.append(cv2.pyrDown(low_under[-1]))
         low_over.append(cv2.pyrDown(low_over[-1]))
         masks.append(cv2.pyrDown(masks[-1]))
-    out = low_under[-1] + masks[-1][..., None] * (low_over[-1] - low_under[-1])
+        walls.append(None if wall is None else cv2.pyrDown(walls[-1]))
+    if wall is not None:
+        kernel = np.ones((2 * grow + 1,) * 2, np.uint8)
+        masks = [mask + place * (cv2.dilate(mask, kernel) - mask) for mask, place in zip(masks, walls)]
+    masks = [mask[..., None] for mask in masks]
+    out = low_under[-1] + masks[-1] * (low_over[-1] - low_under[-1])
     for level in range(levels - 2, -1, -1):
         shape = low_under[level].shape[1::-1]
         band_under = low_under[level] - cv2.pyrUp(low_under[level + 1], dstsize=shape)
         band_over = low_over[level] - cv2.pyrUp(low_over[level + 1], dstsize=shape)
-        band = band_under + masks[level][..., None] * (band_over - band_under)
-        out = cv2.pyrUp(out, dstsize=shape) + band
+        out = cv2.pyrUp(out, dstsize=shape) + band_under + masks[level] * (band_over - band_under)
     return out

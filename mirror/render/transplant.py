@@ -226,7 +226,7 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
         ground = base
     else:
         under = behind(person, drawn, plate, aligned.detail_to_crop, params.ground)
-        ground = pyramid_blend(base, under, take, params.ground.levels)
+        ground = pyramid_blend(base, under, take, params.ground.levels, wall=1.0 - person.person)
         if hid:
             eyebrows.redraw(ground, person.lab, person.hair, landmarks, hid, brow_area, skin_tone, hair_tone)
 
