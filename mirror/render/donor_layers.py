@@ -29,7 +29,9 @@ class LayerParams:
         matte: the donor's matte from not hair to wholly hair (a soft matte's middle is its wall
             or face seen through it).
         skull: the donor's scalp is drawn inside its skull's outline (``regions.skull``) this much
-            bigger (its ears and the sides of its head below the temples are not).
+            bigger (its ears and the sides of its head below the temples are not) ...
+        skull_edge: ... its outline softened over this (as sharp as a photo's: softened over 3
+            times more, a bald dome's edge on the wall was a blur, an egg pasted on).
         brow_gap: the donor's skin is its scalp and forehead from this far above its brows' arc.
         hairline: the donor's bare skin, on which its skin is matched to the person's, is taken
             this far from its hair (the fine hairs at a hairline are darker than the skin).
@@ -39,6 +41,7 @@ class LayerParams:
 
     matte: tuple[float, float] = (0.2, 0.8)
     skull: float = 1.1
+    skull_edge: float = 0.01
     brow_gap: float = 0.02
     hairline: float = 0.015
     edge: float = 0.08
@@ -103,7 +106,7 @@ class Drawn:
         # drawn whole stood out beside the cheeks as blocks with a straight foot)
         brows = float(np.mean(brow_line(donor.landmarks, side)))
         narrow = np.clip((ears - rows) / max(ears - brows, 1.0), 0.0, 1.0)
-        scalp = donor.person * np.maximum(skull(donor.landmarks, side, edge=0.03, scale=params.skull) * narrow,
+        scalp = donor.person * np.maximum(skull(donor.landmarks, side, edge=params.skull_edge, scale=params.skull) * narrow,
                                           face_oval(donor.landmarks, side))
         bare = (donor.skin > 0.5) & above & (matte < 0.2)
         clear = max(1, int(round(params.hairline * side)))
