@@ -481,6 +481,14 @@ def test_style_keys_cycle_and_hairloss_moves_along_the_scale(photo_pipeline):
     for _ in range(10):
         state.apply("scale_down")
     assert state.stage == hairloss.FIRST and "fuller" in state.hud_lines[0]
+    for _ in range(10):
+        state.apply("scale_up")
+    state.apply("scale_kind")           # a woman's scale: its last stage is lower, where it stays
+    assert state.scale == hairloss.PARTING and state.stage == hairloss.bounds(hairloss.PARTING)[1]
+    assert state.style.mix == hairloss.PARTING_STAGES[-1][2] and "parting" in state.hud_lines[0]
+    state.apply("scale_kind")
+    stage = hairloss.bounds(hairloss.PARTING)[1]       # (a man's scale at the same stage)
+    assert state.scale == hairloss.RECEDING and state.style.mix == hairloss.STAGES[stage - hairloss.FIRST][2]
     rotating = StyleState(photo_pipeline, "random", 1.0, 2.0, seed=3)
     first = rotating.style.name
     rotating.tick(0), rotating.tick(1000)

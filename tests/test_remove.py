@@ -539,6 +539,29 @@ def test_thinning_is_a_share_of_the_hair_on_top_most_at_the_crown(faces):
     assert np.abs(np.diff(shares[2], axis=0)).max() < 0.1 and np.abs(np.diff(shares[2], axis=1)).max() < 0.1
 
 
+@pytest.mark.engines
+def test_a_womans_thinning_runs_along_the_parting_widening_forward_and_the_front_line_holds(faces):
+    """Ludwig's scale (``parting``): the share of the hair that thins lies along the face's middle,
+    in a band wider at the front than at the crown and wider at a larger amount, a share of it
+    at most; the hairline and what lies below it, and the sides of the head, keep their hair."""
+    _, _, aligned = faces[1]
+    size = aligned.hair.shape[0]
+    landmarks = aligned.landmarks
+    shares = [shapes.thinning({"parting": 1.0}, landmarks, size, a) for a in (0.5, 1.0, 1.4)]
+    assert shares[0].sum() < shares[1].sum() < shares[2].sum()
+    assert shares[1].max() == pytest.approx(shapes.PART_SHARE, abs=0.05)
+    _, ears, half, height = skull_axes(landmarks)
+    centre = int(round(skull_axes(landmarks)[0]))
+    crown = int(round(ears - height))
+    hairline = int(face_oval(landmarks, size)[:, centre].argmax())
+    front = hairline - int(round(shapes.PART_FRONT * height))
+    assert shares[2][front + 1:].max() == 0.0                                # the front line holds
+    width = lambda row: int((shares[1][row] > 0.1).sum())
+    assert 0 < width(crown + 2) < width(front - int(0.3 * (front - crown)))   # widening forward
+    assert shares[2][:, :int(centre - 1.2 * half)].max() == 0.0              # not the sides
+    assert np.abs(np.diff(shares[2], axis=1)).max() < 0.15                  # diffuse, not cut
+
+
 def test_thinning_hair_lets_the_scalp_through_its_gaps_and_keeps_its_strands():
     size = 128
     image = np.full((size, size, 3), 60, np.uint8)
@@ -567,6 +590,30 @@ def test_the_hair_loss_scales_thin_stage_thins_the_hair_on_top_between_receding_
         if label == "thin on top":
             assert plan.thinning is not None and plan.thinning.max() > 0.5
     assert changed["deeply receding"] < changed["thin on top"] < changed["balding"], changed
+
+
+@pytest.mark.engines
+def test_a_womans_hair_loss_scale_thins_her_hair_along_the_parting_and_keeps_her_face(pipeline, faces):
+    """The ``parting`` scale on the astronaut: each stage changes more of the hair on top of her
+    head, lighter as the scalp shows through along the middle, and none of her eyes, nose and mouth."""
+    from mirror.edit import hairloss
+
+    _, image, aligned = faces[1]
+    size = aligned.detail.shape[0]
+    landmarks = aligned.landmarks * aligned.scale
+    centre = int(round(skull_axes(landmarks)[0]))
+    middle = np.s_[: int(landmarks[BROWS, 1].min()) - size // 16, centre - size // 12:centre + size // 12]
+    lighter, changed = [], []
+    for stage in range(1, hairloss.bounds(hairloss.PARTING)[1] + 1):
+        plan = pipeline.editor.edit(aligned, hairloss.scale_style(pipeline.styles, stage, hairloss.PARTING))
+        assert plan.kind == "shape" and plan.thinning is not None
+        edited = HairRenderer().render(aligned, plan)
+        light = to_lab(edited.crop)[..., 0] - to_lab(aligned.detail)[..., 0]
+        lighter.append(float(light[middle].mean()))
+        changed.append(float(np.abs(edited.crop.astype(int) - aligned.detail).max(axis=-1).mean()))
+        hull = regions.features(landmarks, size)
+        assert np.abs(edited.crop.astype(int) - aligned.detail)[hull].max() <= 2
+    assert 0 < lighter[0] < lighter[-1] and changed == sorted(changed), (lighter, changed)
 
 
 def test_hair_taken_between_the_skull_and_hair_that_stays_is_the_heads_side_not_the_wall():

@@ -110,8 +110,9 @@ class HeadView:
         name = name.split("@")[0]
         if name.startswith(hairloss.NAME + ":"):
             try:
-                return hairloss.scale_style(self.styles, int(name.split(":")[1]))
-            except ValueError as error:
+                *scale, stage = name.split(":")[1:]
+                return hairloss.scale_style(self.styles, int(stage), *scale)
+            except (ValueError, KeyError, TypeError) as error:
                 raise MirrorError(f"{name}: {error}") from None
         if os.path.isfile(name):
             if name not in self._references:

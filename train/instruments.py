@@ -434,13 +434,14 @@ def read_frames(path: str, limit: int):
 
 
 def default_styles(library) -> list[str]:
-    """Every style of the Pipeline's library but ``original``, and the hair-loss scale's stages
-    but today's (``hairloss:N``)."""
+    """Every style of the Pipeline's library but ``original``, and the hair-loss scales' stages
+    but today's (``hairloss:N`` for a man's, ``hairloss:parting:N`` for a woman's)."""
     from mirror.edit import hairloss
     from mirror.edit.styles import ORIGINAL
 
     return [n for n in library.names if n != ORIGINAL] + \
-        [f"{hairloss.NAME}:{stage}" for stage, _, _ in hairloss.STAGES if stage != 0]
+        [f"{hairloss.NAME}:{stage}" for stage, _, _ in hairloss.STAGES if stage != 0] + \
+        [f"{hairloss.NAME}:{hairloss.PARTING}:{stage}" for stage, _, _ in hairloss.PARTING_STAGES if stage > 0]
 
 
 def drawn_from_donors(library, asked: tuple[str, ...] | None) -> list[str]:

@@ -15,8 +15,8 @@ is split into NAME1.png, NAME2.png, ...):
     video       each clip of DATA/videos at its own resolution, run as live video for --frames
                 frames per style and every third look (temporal smoothing, reused segmentation);
                 one sheet per clip
-    hairloss    the hair-loss scale's stages (``mirror.edit.hairloss``) on the astronaut and the
-                first four CelebA faces
+    hairloss    the hair-loss scales' stages (``mirror.edit.hairloss``): a man's on the astronaut
+                and the first four CelebA faces, a woman's on the women of them
 One row per photo or clip: "before", then one column per style, all cropped to the part of the
 picture any style changed (the head, and any halo around it). Tiles are --height px tall (the
 video's are at the clip's own pixels); a sheet larger than 600 KB is palette-quantised.
@@ -84,13 +84,18 @@ def photo_row(pipeline: Pipeline, image: np.ndarray, height: int = 160, styles: 
     return sheet_row(image, outputs, height)
 
 
-def hairloss_row(pipeline: Pipeline, image: np.ndarray, height: int = 160) -> np.ndarray:
-    """(height, W, 3) uint8 BGR: a photo before and at each stage of the hair-loss scale but today."""
-    from mirror.edit.hairloss import STAGES, scale_style
+def hairloss_row(pipeline: Pipeline, image: np.ndarray, height: int = 160, scale: str = "receding") -> np.ndarray:
+    """(height, W, 3) uint8 BGR: a photo before and at each stage of a hair-loss scale but today
+    (``mirror.edit.hairloss.SCALES``)."""
+    from mirror.edit.hairloss import SCALES, scale_style
 
-    outputs = [(label, pipeline.process(Frame(0, 0, image), scale_style(pipeline.styles, stage)).output)
-               for stage, label, _ in STAGES if stage != 0]
-    return sheet_row(image, outputs, height)
+    outputs = [(label, pipeline.process(Frame(0, 0, image), scale_style(pipeline.styles, stage, scale)).output)
+               for stage, label, _ in SCALES[scale] if stage != 0]
+    # (every scale's tiles cropped to the head the last stage of the first scale changes: a
+    # woman's thinning changes the top of the head only, a tile of which shows no face)
+    first, stages = next(iter(SCALES.items()))
+    head = pipeline.process(Frame(0, 0, image), scale_style(pipeline.styles, stages[-1][0], first)).output
+    return sheet_row(image, outputs, height, framing=[head])
 
 
 def donor_row(pipeline: Pipeline, image: np.ndarray, styles: list, height: int = 160) -> np.ndarray:
@@ -216,11 +221,11 @@ def crop_box(before: np.ndarray, outputs: list[np.ndarray], margin: float = 0.15
 
 
 def sheet_row(before: np.ndarray, outputs: list[tuple[str, np.ndarray]], height: int = 160,
-              margin: float = 0.15) -> np.ndarray:
+              margin: float = 0.15, framing: list[np.ndarray] = ()) -> np.ndarray:
     """(height, W, 3) uint8 BGR: labelled tiles of "before" and each (label, output), all cropped
-    to ``crop_box`` so the head fills the tile and a halo on the wall still shows (``height`` 0:
-    the crop's own pixels)."""
-    y, x = crop_box(before, [output for _, output in outputs], margin)
+    to ``crop_box`` (of the outputs and the ``framing`` pictures, not shown) so the head fills
+    the tile and a halo on the wall still shows (``height`` 0: the crop's own pixels)."""
+    y, x = crop_box(before, [output for _, output in outputs] + list(framing), margin)
     height = height or y.stop - y.start
     return np.hstack([labelled_tile(np.ascontiguousarray(image[y, x]), label, height)
                       for label, image in [("before", before), *outputs]])
@@ -256,8 +261,11 @@ def still_rows(pipeline: Pipeline, name: str, celeba: str, height: int, styles: 
     if name == "photos":
         return [photo_row(pipeline, image, height, styles) for _, image in demo_images()]
     if name == "hairloss":
+        # (a man's scale on every face, then a woman's on the women: the astronaut and the wishes')
         images = demo_images()[1:] + celeba_faces(celeba, CELEBA_WISHES[:HAIRLOSS_FACES])
-        return [hairloss_row(pipeline, image, height) for _, image in images]
+        women = [True] + [not male for _, male, _ in CELEBA_WISHES[:HAIRLOSS_FACES]]
+        return ([hairloss_row(pipeline, image, height) for _, image in images]
+                + [hairloss_row(pipeline, image, height, "parting") for (_, image), woman in zip(images, women) if woman])
     faces = celeba_faces(celeba)
     if name == "styles":
         return [photo_row(pipeline, image, height, styles) for _, image in faces]
@@ -301,7 +309,10 @@ def make_sheets(data: str, out: str, engines: str = DEFAULT_ENGINES, backend: st
             for name in still:
                 start = time.perf_counter()
                 rows = still_rows(pipeline, name, os.path.join(data, "celeba"), height, styles)
-                paths += save_rows(rows, out, name, ROWS_PER_SHEET + (name == "references"))
+                # (the references' sheet has its row of references; the hair-loss sheets are a
+                # man's scale on every face, then a woman's on the women)
+                per_sheet = {"references": ROWS_PER_SHEET + 1, "hairloss": 1 + HAIRLOSS_FACES}.get(name, ROWS_PER_SHEET)
+                paths += save_rows(rows, out, name, per_sheet)
                 log.info("%s: %.0f s", name, time.perf_counter() - start)
     if "video" in sheets:
         start = time.perf_counter()

@@ -102,7 +102,9 @@ class HairEditor:
                             hair_change=shapes.hair_change(style.mix, aligned.landmarks, aligned.hair, strength))
         amount = strength * style.strength
         mu = self.latent(aligned.crop, timestamp_ms)
-        if amount == 0.0 or not style.direction.any():
+        # (a mix of shapes with no latent direction, a woman's thinning, is drawn from the geometry:
+        # its decode, the person's own, shades the scalp that shows)
+        if amount == 0.0 or not (style.direction.any() or style.mix):
             return EditPlan("none")
         recon, edited = from_tensor(self.backend.decode(np.stack([mu, mu + amount * style.direction])))
         reach = None

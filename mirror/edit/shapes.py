@@ -13,7 +13,10 @@ the face oval's top, the eyebrows' arc, the skull outline) and scaled by the amo
   temples;
 - ``thinning`` (``THIN``): the hair on top thins, most at the crown, fading out towards the
   sides: not a region that goes, but the share of the hair that does (``thinning``); the
-  renderer keeps the rest as strands with the scalp between them.
+  renderer keeps the rest as strands with the scalp between them;
+- ``parting`` (``THIN``): a woman's thinning (Ludwig's scale): the hair thins along the parting,
+  in a band that widens towards the front and with the amount, while the front line of hair
+  holds (a man's hairline recedes; a woman's rarely does).
 
 The hair-loss scale mixes these (``Style.mix``).
 """
@@ -30,7 +33,7 @@ from mirror.face.regions import (EARS, FOREHEAD_TOP, MOUTH, SKULL_HEIGHT, SKULL_
 
 ADD = ("regrowth",)
 REMOVE = ("receding", "bald")
-THIN = ("thinning",)
+THIN = ("thinning", "parting")
 # Fractions of the skull's height (ear line to crown) unless said otherwise.
 RECEDE_CENTRE, RECEDE_TEMPLES = 0.3, 0.6     # receding: hairline moves back this far, centre / temples (an M;
                      # at 0.12 the middle stayed as a tuft, a widow's peak between bare temples, which the
@@ -51,6 +54,12 @@ SIDES_FROM = (0.4, 0.6)  # ... and from these amounts (none / all: the top is ba
 THIN_SHARE = 0.65    # thinning at amount 1: this share of the hair on top goes (at the crown) ...
 THIN_REACH = (0.55, 1.3)  # ... over this much of the skull's height down from the crown / half face widths across
 THIN_FADE = 0.6     # ... fading out (smoothly) over this outer share of that
+PART_SHARE = 0.7     # parting at amount 1: this share of the hair along the parting goes ...
+PART_WIDTH = (0.2, 0.5)  # ... in a band this many half face widths either side of the middle at the crown / front,
+                     # at amount 1 (narrower below it, wider above: the parting widens) ...
+PART_FRONT = 0.12    # ... ending this much of the skull's height behind the hairline (the front line holds) ...
+PART_FADE = 1.0      # ... fading out (smoothly) over this outer share of its width ...
+PART_ENDS = 0.25     # ... and over this share of its length at either end
 EDGE = 0.02          # soft edge of every region, share of the crop
 SIDE_FADE = 0.2      # receding and regrowth fade out at their sides over this (half face widths)
 HANG_BESIDE = (0.6, 0.8)  # receding takes no hair beside the face (from / wholly, half face widths) ...
@@ -372,16 +381,38 @@ def hangs_long(hair: np.ndarray, landmarks: np.ndarray, hold: LongHold | None = 
 
 def thinning(mix: dict[str, float], landmarks: np.ndarray, size: int, amount: float) -> np.ndarray | None:
     """(S, S) float32 in [0, 1]: the share of the hair that thins away in a mix of shape styles
-    ({name: weight}) at ``amount``: THIN_SHARE at the crown, fading out smoothly (hair thins
-    gradually) over the outer THIN_FADE of THIN_REACH of the skull; None when the mix has no
-    ``thinning``."""
-    weight = sum(w for name, w in mix.items() if name in THIN and w > 0)
-    if weight <= 0:
+    ({name: weight}) at ``amount``; None when the mix has no ``THIN`` style. ``thinning``:
+    THIN_SHARE at the crown, fading out smoothly (hair thins gradually) over the outer THIN_FADE
+    of THIN_REACH of the skull; ``parting``: PART_SHARE along the parting (``_parting``)."""
+    weights = {name: w * amount for name, w in mix.items() if name in THIN and w > 0}
+    if not weights:
         return None
     g = _geometry(landmarks, size)
     crown = g["ears"] - g["height"]
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
-    dist = np.hypot((xs - g["centre"]) / (g["half"] * THIN_REACH[1]), (ys - crown) / (g["height"] * THIN_REACH[0]))
-    fade = np.clip((1.0 - dist) / THIN_FADE, 0.0, 1.0)
-    share = np.clip(weight * amount, 0.0, 1.5) * THIN_SHARE * _smooth(fade)
+    share = np.zeros((size, size), np.float32)
+    if "thinning" in weights:
+        dist = np.hypot((xs - g["centre"]) / (g["half"] * THIN_REACH[1]), (ys - crown) / (g["height"] * THIN_REACH[0]))
+        fade = np.clip((1.0 - dist) / THIN_FADE, 0.0, 1.0)
+        share += np.clip(weights["thinning"], 0.0, 1.5) * THIN_SHARE * _smooth(fade)
+    if "parting" in weights:
+        share += _parting(g, xs, ys, crown, weights["parting"])
     return np.clip(share, 0.0, 1.0).astype(np.float32)
+
+
+def _parting(g: dict, xs: np.ndarray, ys: np.ndarray, crown: float, amount: float) -> np.ndarray:
+    """(S, S) float32: the share of the hair a woman's thinning takes at ``amount``: along the
+    parting (the face's middle) from the crown to PART_FRONT of the skull's height behind the
+    hairline, PART_SHARE of it at amount 1, in a band PART_WIDTH wide (at the crown / the front,
+    times the amount: it widens forward, and as the hair thins), eased out towards its edges
+    (PART_FADE) and ends (PART_ENDS): diffuse, not a cut."""
+    amount = float(np.clip(amount, 0.0, 1.5))
+    if amount <= 0.0:
+        return np.zeros_like(xs)
+    front = float(np.interp(g["centre"], np.arange(len(g["top"]), dtype=np.float32), g["top"])) - PART_FRONT * g["height"]
+    length = max(front - crown, 1.0)
+    along = np.clip((ys - crown) / length, 0.0, 1.0)              # 0 at the crown, 1 at the front
+    half = g["half"] * amount * (PART_WIDTH[0] + (PART_WIDTH[1] - PART_WIDTH[0]) * along)
+    across = np.clip((1.0 - np.abs(xs - g["centre"]) / half) / PART_FADE, 0.0, 1.0)
+    ends = np.clip(np.minimum(ys - crown + PART_ENDS * length, front - ys) / (PART_ENDS * length), 0.0, 1.0)
+    return (min(amount, 1.0) * PART_SHARE * _smooth(across) * _smooth(ends)).astype(np.float32)

@@ -57,8 +57,8 @@ def demo_styles(pipeline, state) -> list[tuple[str, Style]]:
     """The demo picture's columns for a ``mirror.run.style_state.StyleState``: a showcase (random),
     the hair-loss scale, or the one style."""
     if state.style.name == hairloss.NAME:
-        return [(label.split(" (")[0], hairloss.scale_style(pipeline.styles, stage))
-                for stage, label, _ in hairloss.STAGES if stage != 0]
+        return [(label.split(" (")[0], hairloss.scale_style(pipeline.styles, stage, state.scale))
+                for stage, label, _ in hairloss.SCALES[state.scale] if stage != 0]
     if state.rotate or state.style.name == ORIGINAL:
         return [(name, pipeline.styles.get(name)) for name in SHOWCASE if name in pipeline.styles.names]
     return [(state.style.name, state.style)]

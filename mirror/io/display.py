@@ -1,7 +1,7 @@
 """The Pygame preview: mirrored view, before/after split, HUD and key help.
 
 Keys: Left/Right style, Up/Down strength, R random style, N another real head of hair for a look,
-0 original, B before/after, F
+[ / ] along the hair-loss scale, L a man's or a woman's hair loss, 0 original, B before/after, F
 fullscreen, S snapshot, H help, Q/Esc quit (in kiosk mode only the kiosk quit key quits, and the
 other keys work as usual: any key ends the kiosk's idle mode). A photo dropped on the window
 becomes the style: the hair in it.
@@ -24,6 +24,7 @@ HELP = [
     ("0", "your own hair"),
     ("B", "before / after split"),
     ("[ / ]", "hair-loss scale (hairloss style)"),
+    ("L", "a man's / a woman's hair loss"),
     ("F", "fullscreen"),
     ("S", "snapshot (saved only then)"),
     ("H", "this help"),
@@ -90,7 +91,7 @@ class Display:
 
     def events(self) -> list[str]:
         """Drains Pygame's events into actions: next, prev, stronger, weaker, random, original,
-        split, fullscreen, snapshot, help, scale_up, scale_down, another, quit, ``wake`` for any
+        split, fullscreen, snapshot, help, scale_up, scale_down, scale_kind, another, quit, ``wake`` for any
         other key (someone is there: the kiosk's idle mode ends), and ``reference:PATH`` for a
         file dropped on the window (``REFERENCE``). In kiosk mode only the kiosk's quit key
         quits; every other key works as usual."""
@@ -98,7 +99,8 @@ class Display:
         keys = {pg.K_RIGHT: "next", pg.K_LEFT: "prev", pg.K_UP: "stronger", pg.K_DOWN: "weaker",
                 pg.K_r: "random", pg.K_0: "original", pg.K_KP0: "original", pg.K_b: "split",
                 pg.K_f: "fullscreen", pg.K_s: "snapshot", pg.K_h: "help",
-                pg.K_RIGHTBRACKET: "scale_up", pg.K_LEFTBRACKET: "scale_down", pg.K_n: "another"}
+                pg.K_RIGHTBRACKET: "scale_up", pg.K_LEFTBRACKET: "scale_down", pg.K_l: "scale_kind",
+                pg.K_n: "another"}
         actions = []
         for event in pg.event.get():
             if event.type == pg.QUIT and not self.kiosk:

@@ -1,5 +1,5 @@
 """What the mirror shows, as the user's keys and the clock change it: the style, its strength, the
-``random`` rotation, the hair-loss stage, and the kiosk's idle mode.
+``random`` rotation, the hair-loss scale and stage, and the kiosk's idle mode.
 
     state = StyleState(pipeline, "bangs", 1.0, random_seconds=4.0, idle_seconds=30.0)
     state.tick(frame.timestamp_ms)   # each frame: rotates when due, goes idle when no key came
@@ -52,9 +52,10 @@ class StyleState:
         self.random_seconds = random_seconds
         self.idle_seconds = idle_seconds
         self.idle = False
-        self.stage = 0  # the hair-loss scale's stage, when that is the style shown
+        self.stage = 0  # the hair-loss scale's stage, when that is the style shown ...
+        self.scale = hairloss.RECEDING      # ... and which scale (a man's or a woman's way of losing hair)
         if style == hairloss.NAME:
-            self.style = hairloss.scale_style(self.styles, self.stage)
+            self.style = hairloss.scale_style(self.styles, self.stage, self.scale)
         elif os.path.splitext(style)[1].lower() in IMAGE_EXTENSIONS:
             self.style = self._reference(style)
         else:
@@ -70,8 +71,9 @@ class StyleState:
         """Extra HUD lines: idle mode, and the hair-loss stage when it is shown."""
         lines = [IDLE_HUD] if self.idle else []
         if self.style.name == hairloss.NAME:
-            label = hairloss.scale_direction(self.styles, self.stage)[1]
-            lines += [f"stage {self.stage:+d}: {label}", "[ / ]: along the scale"]
+            label = hairloss.scale_direction(self.styles, self.stage, self.scale)[1]
+            other = hairloss.PARTING if self.scale == hairloss.RECEDING else hairloss.RECEDING
+            lines += [f"{self.scale} stage {self.stage:+d}: {label}", f"[ / ]: along the scale, L: {other}"]
         return lines
 
     def tick(self, timestamp_ms: int) -> None:
@@ -121,12 +123,14 @@ class StyleState:
         elif action == "original":
             self.rotate = False
             self.style = self.styles.get(ORIGINAL)
-        elif action in ("scale_up", "scale_down"):
+        elif action in ("scale_up", "scale_down", "scale_kind"):
             self.rotate = False
-            step = 1 if action == "scale_up" else -1
-            if self.style.name == hairloss.NAME:
-                self.stage = min(max(self.stage + step, hairloss.FIRST), hairloss.LAST)
-            self.style = hairloss.scale_style(self.styles, self.stage)
+            if action == "scale_kind":
+                self.scale = hairloss.PARTING if self.scale == hairloss.RECEDING else hairloss.RECEDING
+            elif self.style.name == hairloss.NAME:
+                self.stage += 1 if action == "scale_up" else -1
+            self.stage = min(max(self.stage, hairloss.bounds(self.scale)[0]), hairloss.bounds(self.scale)[1])
+            self.style = hairloss.scale_style(self.styles, self.stage, self.scale)
         elif action == "another" and self.style.kind == "transplant":   # (a reference photo's: its stand-in)
             self.rotate = False
             self.style = dataclasses.replace(self.style, choice=self.style.choice + 1)
