@@ -556,6 +556,10 @@ def test_a_womans_thinning_runs_along_the_parting_widening_forward_and_the_front
     hairline = int(face_oval(landmarks, size)[:, centre].argmax())
     front = hairline - int(round(shapes.PART_FRONT * height))
     assert shares[2][front + 1:].max() == 0.0                                # the front line holds
+    hair = np.zeros((size, size), np.float32)
+    hair[:hairline - 10] = 1.0                          # (a hairline above the mesh's top: behind it)
+    higher = shapes.thinning({"parting": 1.0}, landmarks, size, 1.4, hair)
+    assert higher[front - 10 + 1:].max() == 0.0 < higher.max()
     width = lambda row: int((shares[1][row] > 0.1).sum())
     assert 0 < width(crown + 2) < width(front - int(0.3 * (front - crown)))   # widening forward
     assert shares[2][:, :int(centre - 1.2 * half)].max() == 0.0              # not the sides

@@ -115,7 +115,7 @@ class HairEditor:
         else:
             hair = self.segmenter.predict(np.stack([recon, edited]).transpose(0, 3, 1, 2))[:, HAIR]
             change = hair[1] - hair[0]
-        thinning = shapes.thinning(style.mix, aligned.landmarks, self.size, strength) if style.mix else None
+        thinning = shapes.thinning(style.mix, aligned.landmarks, self.size, strength, aligned.hair) if style.mix else None
         return EditPlan(style.kind, float(strength), hair_change=change, recon=recon, edited=edited, thinning=thinning,
                         reach=reach, curl=style.curl)
 

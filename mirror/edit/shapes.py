@@ -57,9 +57,10 @@ THIN_FADE = 0.6     # ... fading out (smoothly) over this outer share of that
 PART_SHARE = 0.7     # parting at amount 1: this share of the hair along the parting goes ...
 PART_WIDTH = (0.2, 0.5)  # ... in a band this many half face widths either side of the middle at the crown / front,
                      # at amount 1 (narrower below it, wider above: the parting widens) ...
-PART_FRONT = 0.12    # ... ending this much of the skull's height behind the hairline (the front line holds) ...
+PART_FRONT = 0.04    # ... ending this much of the skull's height behind the hairline (the front line holds) ...
 PART_FADE = 1.0      # ... fading out (smoothly) over this outer share of its width ...
-PART_ENDS = 0.25     # ... and over this share of its length at either end
+PART_ENDS = 0.25     # ... and over this share of its length (from the crown) at the front;
+PART_OUTLINE = 0.04  # ... none within this of the crop from the hair's outline
 EDGE = 0.02          # soft edge of every region, share of the crop
 SIDE_FADE = 0.2      # receding and regrowth fade out at their sides over this (half face widths)
 HANG_BESIDE = (0.6, 0.8)  # receding takes no hair beside the face (from / wholly, half face widths) ...
@@ -379,11 +380,13 @@ def hangs_long(hair: np.ndarray, landmarks: np.ndarray, hold: LongHold | None = 
     return np.maximum(np.clip(2.0 * columns, 0.0, 1.0)[None, :] * ~(oval | jaw), hung).astype(np.float32)
 
 
-def thinning(mix: dict[str, float], landmarks: np.ndarray, size: int, amount: float) -> np.ndarray | None:
+def thinning(mix: dict[str, float], landmarks: np.ndarray, size: int, amount: float,
+             hair: np.ndarray | None = None) -> np.ndarray | None:
     """(S, S) float32 in [0, 1]: the share of the hair that thins away in a mix of shape styles
     ({name: weight}) at ``amount``; None when the mix has no ``THIN`` style. ``thinning``:
     THIN_SHARE at the crown, fading out smoothly (hair thins gradually) over the outer THIN_FADE
-    of THIN_REACH of the skull; ``parting``: PART_SHARE along the parting (``_parting``)."""
+    of THIN_REACH of the skull; ``parting``: PART_SHARE along the parting (``_parting``), behind
+    the front of the ``hair`` (S, S) where it lies above the face mesh's top (None: the mesh's)."""
     weights = {name: w * amount for name, w in mix.items() if name in THIN and w > 0}
     if not weights:
         return None
@@ -396,23 +399,47 @@ def thinning(mix: dict[str, float], landmarks: np.ndarray, size: int, amount: fl
         fade = np.clip((1.0 - dist) / THIN_FADE, 0.0, 1.0)
         share += np.clip(weights["thinning"], 0.0, 1.5) * THIN_SHARE * _smooth(fade)
     if "parting" in weights:
-        share += _parting(g, xs, ys, crown, weights["parting"])
+        parting = _parting(g, xs, ys, crown, weights["parting"], _front(g, hair))
+        if hair is not None:
+            # (not at the hair's outline on the wall: thinning hair keeps its shape there; thinned,
+            # the wall showed through the top of the head as a pale notch)
+            reach = 2 * max(1, int(round(PART_OUTLINE * size))) + 1
+            inner = cv2.erode((hair > 0.5).astype(np.float32), np.ones((reach, reach), np.uint8))
+            parting *= cv2.GaussianBlur(inner, (0, 0), reach / 4.0)
+        share += parting
     return np.clip(share, 0.0, 1.0).astype(np.float32)
 
 
-def _parting(g: dict, xs: np.ndarray, ys: np.ndarray, crown: float, amount: float) -> np.ndarray:
+def _front(g: dict, hair: np.ndarray | None) -> float:
+    """The row of the hair's front in the face's middle: the lowest row of hair (the middle's
+    columns' mean over 0.5) at or above the face mesh's top there; the mesh's top where there is
+    no hair or no ``hair`` (S, S) (the mesh's top lies below a high hairline: a parting thinned
+    from it reached the forehead, its front a straight cut)."""
+    top = float(np.interp(g["centre"], np.arange(len(g["top"]), dtype=np.float32), g["top"]))
+    if hair is None:
+        return top
+    reach = max(1, int(round(0.15 * g["half"])))
+    middle = int(round(g["centre"]))
+    rows = hair[:int(top) + 1, max(middle - reach, 0):middle + reach + 1].mean(axis=1)
+    above = np.flatnonzero(rows > 0.5)
+    return float(above.max()) if above.size else top
+
+
+def _parting(g: dict, xs: np.ndarray, ys: np.ndarray, crown: float, amount: float, hairline: float) -> np.ndarray:
     """(S, S) float32: the share of the hair a woman's thinning takes at ``amount``: along the
-    parting (the face's middle) from the crown to PART_FRONT of the skull's height behind the
-    hairline, PART_SHARE of it at amount 1, in a band PART_WIDTH wide (at the crown / the front,
+    parting (the face's middle) from over the crown to PART_FRONT of the skull's height behind the
+    ``hairline`` row, PART_SHARE of it at amount 1, in a band PART_WIDTH wide (at the crown / the front,
     times the amount: it widens forward, and as the hair thins), eased out towards its edges
-    (PART_FADE) and ends (PART_ENDS): diffuse, not a cut."""
+    (PART_FADE) and its front (PART_ENDS): diffuse, not a cut."""
     amount = float(np.clip(amount, 0.0, 1.5))
     if amount <= 0.0:
         return np.zeros_like(xs)
-    front = float(np.interp(g["centre"], np.arange(len(g["top"]), dtype=np.float32), g["top"])) - PART_FRONT * g["height"]
+    front = hairline - PART_FRONT * g["height"]
     length = max(front - crown, 1.0)
     along = np.clip((ys - crown) / length, 0.0, 1.0)              # 0 at the crown, 1 at the front
     half = g["half"] * amount * (PART_WIDTH[0] + (PART_WIDTH[1] - PART_WIDTH[0]) * along)
     across = np.clip((1.0 - np.abs(xs - g["centre"]) / half) / PART_FADE, 0.0, 1.0)
-    ends = np.clip(np.minimum(ys - crown + PART_ENDS * length, front - ys) / (PART_ENDS * length), 0.0, 1.0)
+    # (on over the crown as the parting runs on over the head: from the front, the top of the head
+    # shows above the crown's row; ended there, the band was a patch above the hairline)
+    ends = np.clip((front - ys) / (PART_ENDS * length), 0.0, 1.0)
     return (min(amount, 1.0) * PART_SHARE * _smooth(across) * _smooth(ends)).astype(np.float32)
