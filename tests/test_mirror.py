@@ -372,7 +372,7 @@ def test_display_mirrors_splits_and_shows_the_hud(tmp_path, photos):
         for key, action in [(pygame.K_RIGHT, "next"), (pygame.K_LEFT, "prev"), (pygame.K_UP, "stronger"),
                             (pygame.K_DOWN, "weaker"), (pygame.K_r, "random"), (pygame.K_0, "original"),
                             (pygame.K_s, "snapshot"), (pygame.K_h, "help"), (pygame.K_q, "quit"),
-                            (pygame.K_ESCAPE, "quit"), (pygame.K_RIGHTBRACKET, "scale_up")]:
+                            (pygame.K_ESCAPE, "quit"), (pygame.K_RIGHTBRACKET, "scale_up"), (pygame.K_l, "scale_kind")]:
             post_key(key)
             assert display.events() == [action]
 
@@ -485,7 +485,7 @@ def test_style_keys_cycle_and_hairloss_moves_along_the_scale(photo_pipeline):
         state.apply("scale_up")
     state.apply("scale_kind")           # a woman's scale: its last stage is lower, where it stays
     assert state.scale == hairloss.PARTING and state.stage == hairloss.bounds(hairloss.PARTING)[1]
-    assert state.style.mix == hairloss.PARTING_STAGES[-1][2] and "parting" in state.hud_lines[0]
+    assert state.style.mix == hairloss.PARTING_STAGES[-1][2] and "a woman's" in state.hud_lines[0]
     state.apply("scale_kind")
     stage = hairloss.bounds(hairloss.PARTING)[1]       # (a man's scale at the same stage)
     assert state.scale == hairloss.RECEDING and state.style.mix == hairloss.STAGES[stage - hairloss.FIRST][2]

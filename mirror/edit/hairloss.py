@@ -36,6 +36,7 @@ PARTING_STAGES = [
 ]
 RECEDING, PARTING = "receding", "parting"
 SCALES = {RECEDING: STAGES, PARTING: PARTING_STAGES}
+SCALE_NAMES = {RECEDING: "a man's hair loss", PARTING: "a woman's hair loss"}    # (for the HUD)
 FIRST, LAST = STAGES[0][0], STAGES[-1][0]
 NAME = "hairloss"
 

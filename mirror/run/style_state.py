@@ -73,7 +73,8 @@ class StyleState:
         if self.style.name == hairloss.NAME:
             label = hairloss.scale_direction(self.styles, self.stage, self.scale)[1]
             other = hairloss.PARTING if self.scale == hairloss.RECEDING else hairloss.RECEDING
-            lines += [f"{self.scale} stage {self.stage:+d}: {label}", f"[ / ]: along the scale, L: {other}"]
+            lines += [f"{hairloss.SCALE_NAMES[self.scale]}, stage {self.stage:+d}: {label}",
+                      f"[ / ]: along the scale, L: {hairloss.SCALE_NAMES[other]}"]
         return lines
 
     def tick(self, timestamp_ms: int) -> None:
