@@ -21,7 +21,7 @@ from mirror.render.lab import to_lab
 from mirror.render.plate import BackgroundPlate, fill_holes, smooth_fill
 
 
-WEIGHT_REACH = 0.02     # ``pyramid_blend``: a weight under this lets ``under`` show through in proportion
+WEIGHT_REACH = 0.02     # ``pyramid_blend`` grown on a wall: a weight under this lets ``under`` show through
 
 
 @dataclass(frozen=True)
@@ -206,12 +206,12 @@ def pyramid_blend(under: np.ndarray, over: np.ndarray, weight: np.ndarray, level
                   wall: np.ndarray | None = None) -> np.ndarray:
     """(H, W, 3) float32: ``over`` blended onto ``under`` through ``weight`` (H, W) in [0, 1], band
     by band of their Laplacian pyramids (each band through the weight smoothed to its scale), so
-    no seam shows where their colours differ; where the weight is under WEIGHT_REACH, ``under``
-    shows through in proportion (wholly where it is 0). On the ``wall`` (H, W) in [0, 1] (None: nowhere),
+    no seam shows where their colours differ. On the ``wall`` (H, W) in [0, 1] (None: nowhere),
     each level's weight is grown by ``grow`` of its pixels: an edge of ``under`` the weight takes
     away there leaves no trace of itself just past it, in a band or the blur below (dark hair
-    taken off a light wall left a bright ring along its outline). (Grown on the face, the fill's
-    smooth skin took over its light.)"""
+    taken off a light wall left a bright ring along its outline); and then, where the weight is
+    under WEIGHT_REACH, ``under`` shows through in proportion (wholly where it is 0). (Grown on
+    the face, the fill's smooth skin took over its light.)"""
     if levels <= 1:
         return under + weight[..., None] * (over - under)
     low_under, low_over, masks, walls = [under], [over], [weight], [wall]
@@ -230,5 +230,7 @@ def pyramid_blend(under: np.ndarray, over: np.ndarray, weight: np.ndarray, level
         band_under = low_under[level] - cv2.pyrUp(low_under[level + 1], dstsize=shape)
         band_over = low_over[level] - cv2.pyrUp(low_over[level + 1], dstsize=shape)
         out = cv2.pyrUp(out, dstsize=shape) + band_under + masks[level] * (band_over - band_under)
-    # (and nothing changes where the weight is 0: a blend's lower levels reach past it)
+    if wall is None:
+        return out
+    # (and, grown, nothing changes where the weight is 0: the grown lower levels reach past it)
     return under + np.clip(weight * (1.0 / WEIGHT_REACH), 0.0, 1.0)[..., None] * (out - under)

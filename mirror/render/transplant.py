@@ -226,7 +226,10 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
         ground = base
     else:
         under = behind(person, drawn, plate, aligned.detail_to_crop, params.ground)
-        ground = pyramid_blend(base, under, take, params.ground.levels, wall=1.0 - person.person)
+        # (a whole head of hair taken off the wall takes its outline too; a forehead's fringe
+        # lies on the face)
+        wall = 1.0 - person.person if zone is None else None
+        ground = pyramid_blend(base, under, take, params.ground.levels, wall=wall)
         if hid:
             eyebrows.redraw(ground, person.lab, person.hair, landmarks, hid, brow_area, skin_tone, hair_tone)
 
