@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from conftest import ENGINES, celeba_photo
-from mirror.face.regions import BROW_OUTLINES, outline_mask
+from mirror.face.regions import BROW_OUTLINES, CHIN, outline_mask
 from mirror.render import transplant as transplanting
 from mirror.render.lab import to_lab
 from train.prepare import split_of
@@ -108,3 +108,28 @@ def test_a_bald_domes_outline_on_the_wall_is_as_sharp_as_the_photo(heads):
     step = (wall - column[middle - 12:middle + 12]) / (wall - scalp)
     rows = np.arange(middle - 12, middle + 12)
     assert rows[np.argmax(step > 0.9)] - rows[np.argmax(step > 0.1)] <= 4
+
+
+def test_the_heads_sides_beside_the_face_reach_the_ears_foot_and_not_the_wall_or_clothes(heads):
+    """Hair taken from beside the face shows the head's skin from the brows down to the ears'
+    foot, within the skull's width; not below that foot, beyond the ears, on the wall or on the
+    clothes."""
+    from mirror.face.regions import skull_axes
+    from mirror.render.donor_ground import GroundParams, head_sides
+    from mirror.render.donor_layers import Person
+
+    aligned = heads.aligned(cv2.imread(celeba_photo(WHITE_WALL)))
+    landmarks = aligned.landmarks * aligned.scale
+    person = Person.of(aligned, landmarks)
+    size = person.detail.shape[0]
+    clothes = np.zeros((size, size), np.float32)
+    clothes[int(0.9 * size):] = 1.0
+    sides = head_sides(person, clothes, GroundParams())
+    centre, ears, half, _ = skull_axes(landmarks)
+    chin = float(landmarks[CHIN, 1])
+    foot = int(ears + GroundParams().side_foot * (chin - ears))
+    beside = sides[int(ears) - 5:int(ears) + 5]
+    assert beside[:, int(centre - 0.8 * half)].min() > 0.9 and beside[:, int(centre + 0.8 * half)].min() > 0.9
+    assert sides[foot + 10:].max() < 0.05                                  # not below the ears' foot
+    assert sides[:, :max(int(centre - 1.0 * half) - 5, 0)].max() < 0.05    # nor beyond the ears
+    assert sides[cv2.resize(aligned.person, (size, size)) < 0.1].max() < 0.05   # nor on the wall

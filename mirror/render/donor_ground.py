@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from mirror.face.regions import CHIN, MOUTH, face_interior, face_oval, neck_span
+from mirror.face.regions import CHIN, MOUTH, brow_line, face_interior, face_oval, neck_span, skull_axes
 from mirror.render.donor_layers import Drawn, Person
 from mirror.render.donor_light import to_bgr
 from mirror.render.imaging import wide_blur
@@ -45,6 +45,10 @@ class GroundParams:
         shoulders: bare skin this far below the chin, and beside the neck by half its width, is
             shoulders: what hair taken away there shows is continued from it too.
         neck_shade: a neck drawn under the jaw is this many L* darker than the skin it is filled from.
+        side_foot: the head's sides beside the face (``head_sides``) reach this far from the ears'
+            row down to the chin's ...
+        side_width: ... and this many of the skull's half widths from its middle (the ears lie
+            beyond).
     """
 
     rim: float = 0.05
@@ -57,6 +61,8 @@ class GroundParams:
     levels: int = 4
     shoulders: float = 0.08
     neck_shade: float = 8.0
+    side_foot: float = 0.3
+    side_width: float = 0.9
 
 
 def core(person: Person, params: GroundParams) -> np.ndarray:
@@ -102,11 +108,31 @@ def behind(person: Person, drawn: Drawn, plate: BackgroundPlate | None, aligned_
     # Above the ears, the donor's bare scalp where its head is.
     skin = scalp(person, drawn, params)
     out += drawn.scalp[..., None] * (skin - out)
-    # On the face's rim, the person's own skin (``rim_face``).
+    # On the face's rim, the person's own skin (``rim_face``), and on the head's sides beside it
+    # (``head_sides``).
     if person.skin.sum() > 20:
-        face = rim_face(person.landmarks, size, params)[..., None]
+        face = np.maximum(rim_face(person.landmarks, size, params), head_sides(person, clothes, params))[..., None]
         out += face * (smooth_fill(base, person.skin.astype(np.float32), factor=2) - out)
     return out.astype(np.float32)
+
+
+def head_sides(person: Person, clothes: np.ndarray, params: GroundParams) -> np.ndarray:
+    """(R, R) float32 in [0, 1]: the head's sides between the face and the ears, down to the
+    ears' foot (``side_foot``): the person (not the clothes) off the face, within the skull's
+    width (``side_width``), softened. Hair taken from there shows the head's skin: taken to the
+    wall, a pale gap stood between the cheek and the ear of a bald head."""
+    size = person.detail.shape[0]
+    landmarks = person.landmarks
+    centre, ears, half, _ = skull_axes(landmarks)
+    chin = float(landmarks[CHIN, 1])
+    rows = np.arange(size, dtype=np.float32)[:, None]
+    cols = np.arange(size, dtype=np.float32)[None, :]
+    foot = ears + params.side_foot * (chin - ears)
+    top = float(np.mean(brow_line(landmarks, size)))
+    inside = (rows > top) & (rows < foot) & (np.abs(cols - centre) < params.side_width * half)
+    sides = (person.person > 0.5) & (clothes < 0.5) & inside
+    soft = max(1.0, params.rim_side * size * 0.3)
+    return cv2.GaussianBlur(sides.astype(np.float32), (0, 0), soft)
 
 
 def rim_face(landmarks: np.ndarray, size: int, params: GroundParams) -> np.ndarray:
