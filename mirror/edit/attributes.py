@@ -1,7 +1,6 @@
 """The attribute classifier (``engines/classifier.onnx``, made by ``python -m train.classifier``):
 CelebA's 40 attribute probabilities of aligned crops. The mirror asks it once per person, not
-per frame: whether to offer a man's or a woman's hair (the donor bank's sex term, the hair-loss
-scale's kind of thinning).
+per frame: whether to offer a man's or a woman's hair (the donor bank's sex term).
 
     classifier = Classifier("engines/classifier.onnx")
     male = classifier.predict_crops(aligned.crop[None])[0, classifier.column("Male")]
