@@ -34,6 +34,7 @@ import time
 import numpy as np
 
 from mirror.errors import MirrorError
+from mirror.edit import hairloss
 from mirror.edit.styles import ORIGINAL
 from mirror.io.demo import labelled_tile, stack_rows
 from mirror.paths import DEFAULT_ENGINES
@@ -84,17 +85,16 @@ def photo_row(pipeline: Pipeline, image: np.ndarray, height: int = 160, styles: 
     return sheet_row(image, outputs, height)
 
 
-def hairloss_row(pipeline: Pipeline, image: np.ndarray, height: int = 160, scale: str = "receding") -> np.ndarray:
+def hairloss_row(pipeline: Pipeline, image: np.ndarray, height: int = 160, scale: str = hairloss.RECEDING
+                 ) -> np.ndarray:
     """(height, W, 3) uint8 BGR: a photo before and at each stage of a hair-loss scale but today
     (``mirror.edit.hairloss.SCALES``)."""
-    from mirror.edit.hairloss import SCALES, scale_style
-
-    outputs = [(label, pipeline.process(Frame(0, 0, image), scale_style(pipeline.styles, stage, scale)).output)
-               for stage, label, _ in SCALES[scale] if stage != 0]
-    # (every scale's tiles cropped to the head the last stage of the first scale changes: a
-    # woman's thinning changes the top of the head only, a tile of which shows no face)
-    first, stages = next(iter(SCALES.items()))
-    head = pipeline.process(Frame(0, 0, image), scale_style(pipeline.styles, stages[-1][0], first)).output
+    outputs = [(label, pipeline.process(Frame(0, 0, image), hairloss.scale_style(pipeline.styles, stage, scale)).output)
+               for stage, label, _ in hairloss.SCALES[scale] if stage != 0]
+    # (every scale's tiles cropped to the head a man's balding stage changes: a woman's thinning
+    # changes the top of the head only, a tile of which shows no face)
+    balding = hairloss.scale_style(pipeline.styles, hairloss.LAST, hairloss.RECEDING)
+    head = pipeline.process(Frame(0, 0, image), balding).output
     return sheet_row(image, outputs, height, framing=[head])
 
 
@@ -265,7 +265,7 @@ def still_rows(pipeline: Pipeline, name: str, celeba: str, height: int, styles: 
         images = demo_images()[1:] + celeba_faces(celeba, CELEBA_WISHES[:HAIRLOSS_FACES])
         women = [True] + [not male for _, male, _ in CELEBA_WISHES[:HAIRLOSS_FACES]]
         return ([hairloss_row(pipeline, image, height) for _, image in images]
-                + [hairloss_row(pipeline, image, height, "parting") for (_, image), woman in zip(images, women) if woman])
+                + [hairloss_row(pipeline, image, height, hairloss.PARTING) for (_, image), woman in zip(images, women) if woman])
     faces = celeba_faces(celeba)
     if name == "styles":
         return [photo_row(pipeline, image, height, styles) for _, image in faces]

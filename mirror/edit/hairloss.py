@@ -41,6 +41,11 @@ FIRST, LAST = STAGES[0][0], STAGES[-1][0]
 NAME = "hairloss"
 
 
+def other(scale: str) -> str:
+    """The other of the two scales."""
+    return PARTING if scale == RECEDING else RECEDING
+
+
 def bounds(scale: str = RECEDING) -> tuple[int, int]:
     """(first, last) stage of ``scale``."""
     stages = SCALES[scale]

@@ -72,9 +72,8 @@ class StyleState:
         lines = [IDLE_HUD] if self.idle else []
         if self.style.name == hairloss.NAME:
             label = hairloss.scale_direction(self.styles, self.stage, self.scale)[1]
-            other = hairloss.PARTING if self.scale == hairloss.RECEDING else hairloss.RECEDING
             lines += [f"{hairloss.SCALE_NAMES[self.scale]}, stage {self.stage:+d}: {label}",
-                      f"[ / ]: along the scale, L: {hairloss.SCALE_NAMES[other]}"]
+                      f"[ / ]: along the scale, L: {hairloss.SCALE_NAMES[hairloss.other(self.scale)]}"]
         return lines
 
     def tick(self, timestamp_ms: int) -> None:
@@ -127,10 +126,11 @@ class StyleState:
         elif action in ("scale_up", "scale_down", "scale_kind"):
             self.rotate = False
             if action == "scale_kind":
-                self.scale = hairloss.PARTING if self.scale == hairloss.RECEDING else hairloss.RECEDING
+                self.scale = hairloss.other(self.scale)
             elif self.style.name == hairloss.NAME:
                 self.stage += 1 if action == "scale_up" else -1
-            self.stage = min(max(self.stage, hairloss.bounds(self.scale)[0]), hairloss.bounds(self.scale)[1])
+            first, last = hairloss.bounds(self.scale)
+            self.stage = min(max(self.stage, first), last)
             self.style = hairloss.scale_style(self.styles, self.stage, self.scale)
         elif action == "another" and self.style.kind == "transplant":   # (a reference photo's: its stand-in)
             self.rotate = False
