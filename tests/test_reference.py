@@ -142,6 +142,46 @@ def test_a_reference_that_cannot_be_drawn_gives_its_colour_only(pipeline, heads)
     assert np.abs(result.output[keep].astype(int) - image[keep]).max() <= 2
 
 
+# A reference photo (test split) of a fringe on long dark hair; a woman whose long hair hangs over
+# her cheeks and has no fringe, and a bald reference.
+FRINGE_REFERENCE, OVER_CHEEKS = "182839.jpg", "182651.jpg"
+
+
+@pytest.mark.engines
+def test_where_a_reference_cannot_be_drawn_whole_its_fringe_is(pipeline, heads):
+    """A reference's whole head of hair cannot be drawn on hair over the person's cheeks; its
+    fringe can, over the person's own hair in its colour: her forehead takes the fringe, the HUD
+    says so, and her eyes, nose and mouth are untouched. A bald reference has no part to give."""
+    from mirror.edit.editor import PART_OF_LOOK
+    from mirror.face.regions import FOREHEAD_TOP
+    from mirror.types import Frame
+
+    assert {split_of(n) for n in (FRINGE_REFERENCE, OVER_CHEEKS, BALD_RIMMED)} == {2}
+    style = pipeline.reference_style(celeba_photo(FRINGE_REFERENCE))
+    image = cv2.imread(celeba_photo(OVER_CHEEKS))
+    aligned = heads.aligned(image)
+    plans = [pipeline.editor.edit(aligned, style)]
+    while plans[-1].fallback is not None:
+        plans.append(plans[-1].fallback)
+    assert style.want == "bangs" and [(p.kind, p.part) for p in plans[-2:]] == [("transplant", "fringe"), ("color", "all")]
+    result = pipeline.process(Frame(0, 0, image), style, 1.0)
+    assert result.note == "hair over the cheeks: its fringe and colour", result.note
+    # (the forehead, between the brows and the hairline, under the fringe now)
+    size = aligned.crop.shape[0]
+    brow, top = (float(aligned.landmarks[i, 1]) for i in (9, FOREHEAD_TOP))   # (9: between the brows)
+    middle = float(aligned.landmarks[9, 0])
+    box = np.zeros((size, size), np.float32)
+    box[int(top + 0.3 * (brow - top)):int(brow), int(middle - 0.12 * size):int(middle + 0.12 * size)] = 1.0
+    forehead = cv2.warpAffine(box, cv2.invertAffineTransform(aligned.to_crop), image.shape[1::-1]) > 0.5
+    changed = np.abs(result.output.astype(int) - image).max(axis=-1) > 30
+    assert forehead.sum() > 200 and changed[forehead].mean() > 0.5, changed[forehead].mean()
+    keep = hull_in_frame(aligned, image.shape[:2])
+    assert np.abs(result.output[keep].astype(int) - image[keep]).max() <= 2
+    assert "bald" not in PART_OF_LOOK
+    bald = pipeline.editor.edit(aligned, pipeline.reference_style(celeba_photo(BALD_RIMMED)))
+    assert all(p.part == "all" for p in (bald, bald.fallback) if p is not None)
+
+
 # Bald reference photos (test split): one whose crown's shaded rim the skin's colour misses, one
 # whose face does not fit a man's (test split) it is drawn on; a woman with long hair.
 BALD_RIMMED, BALD_UNFIT, SHORT_HAIRED_MAN, LONG_HAIRED_WOMAN = "191613.jpg", "185213.jpg", "190787.jpg", "191475.jpg"

@@ -568,3 +568,38 @@ def test_in_video_a_transplant_is_drawn_wholly_or_not_held_as_it_was(people, don
         else:
             assert np.array_equal(edited.crop, aligned.detail), fit
             assert edited.note == "head turned too far from the donor's", fit
+
+
+def test_in_video_a_reference_s_fringe_stands_in_for_its_whole_hair(people, donors):
+    """Where a reference photo's whole head of hair cannot be drawn (here its hair lies over the
+    person's face: the bar lowered to where its fringe alone passes it), its fringe is drawn over
+    the person's own hair, recoloured to the reference's colour: a drawing carried between frames
+    like a transplant (not a colour drawn every frame), held by a memory of its own, apart from
+    the whole head's."""
+    from mirror.render.base import Scene
+    from mirror.render.memory import Memory, Seen
+    from mirror.types import EditPlan
+
+    aligned = people[LONG][1]
+    reference = dataclasses.replace(donors[FRINGE], index=-1)
+    blond = np.float32([[70.0, 5.0, 25.0], [10.0, 2.0, 4.0]])
+    color = EditPlan("color", 1.4, color=blond)
+    part = EditPlan("transplant", 1.0, color=blond, donor=reference, paint="target", part="fringe", fallback=color)
+    plan = EditPlan("transplant", 1.0, donor=reference, paint="donor", fallback=part)
+    params = dataclasses.replace(DRAWN, fit=dataclasses.replace(DRAWN.fit, veil=(0.02, 0.04)))
+    whole, fringe = (transplant(aligned, reference, part=p, params=params).measures["veil"] for p in ("all", "fringe"))
+    assert fringe < 0.02 < 0.04 < whole, (fringe, whole)
+    memory = Memory()
+    edited = transplanting.Transplant(params).draw(Scene(aligned, plan, None, memory, Seen(), True, None))
+    assert edited.note == "the donor's hair lies over its face: its fringe and colour" and not edited.fallback
+    assert memory.shown == {(reference.source, "all"): False, (reference.source, "fringe"): True}
+    grey = lambda image: cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(int)     # noqa: E731
+    fringe = edited.replace > 0.9
+    hair = (aligned.hair > 0.9) & (cv2.resize(edited.replace, aligned.hair.shape[::-1]) < 0.05)
+    assert fringe.mean() > 0.01 and np.median(grey(edited.crop)[fringe]) > 100
+    # (the person's own dark hair, outside the fringe, made blond too)
+    small = cv2.resize(edited.crop, aligned.hair.shape[::-1], interpolation=cv2.INTER_AREA)
+    before = cv2.resize(aligned.detail, aligned.hair.shape[::-1], interpolation=cv2.INTER_AREA)
+    assert np.median(grey(small)[hair]) > np.median(grey(before)[hair]) + 30
+    keep = transplanting.hull(aligned.landmarks * aligned.scale, aligned.detail.shape[0])
+    assert np.abs(edited.crop[keep > 0].astype(int) - aligned.detail[keep > 0]).max() <= 2

@@ -33,6 +33,10 @@ from mirror.types import AlignedFace, EditPlan
 COLOR_REACH = 1.4
 # A transplant is not drawn over a hat: the classifier's Wearing_Hat above this (its test accuracy: 0.98).
 HAT = 0.5
+# Where a reference photo's whole head of hair cannot be drawn (hair over the person's cheeks, a
+# turned head), the part of it that can, by what the photo shows (``look_of``): its fringe over
+# the person's own hair, or the person's fringe taken off the forehead for a photo without one.
+PART_OF_LOOK = {"bangs": "fringe", "hair": "forehead"}
 
 
 def to_tensor(crop: np.ndarray) -> np.ndarray:
@@ -145,18 +149,25 @@ class HairEditor:
 
     def _fallback(self, aligned: AlignedFace, style: Style, strength: float) -> EditPlan | None:
         """What is drawn where a reference photo's hair cannot be: the bank's head of hair nearest
-        it (``DonorChooser.stand_in``) in its colour, and where that cannot be either, its colour
-        alone on the person's own hair."""
+        it (``DonorChooser.stand_in``) in its colour; where that cannot be either, the photo's
+        fringe, or its bare forehead, on the person's own hair in its colour
+        (``PART_OF_LOOK``); and where neither, its colour alone."""
         color = None if style.color is None else EditPlan("color", float(strength) * COLOR_REACH,
                                                           color=style.color, skin=style.skin)
-        if style.donor is None or self.chooser is None or self.chooser.bank is None:
+        if style.donor is None:
             return color
+        under = color
+        if color is not None and style.want in PART_OF_LOOK:
+            under = EditPlan("transplant", float(strength), color=style.color, skin=style.skin, donor=style.donor,
+                             paint="target", part=PART_OF_LOOK[style.want], fallback=color)
+        if self.chooser is None or self.chooser.bank is None:
+            return under
         stand_in = dataclasses.replace(style, paint="own" if style.color is None else "target")
         donor, note = self.chooser.stand_in(aligned, stand_in)
         if donor is None:
-            return color
+            return under
         return EditPlan("transplant", float(strength), color=style.color, skin=style.skin, donor=donor,
-                        paint=stand_in.paint, note=note, fallback=color)
+                        paint=stand_in.paint, note=note, fallback=under)
 
     def close(self) -> None:
         self.backend.close()

@@ -54,6 +54,8 @@ from mirror.types import AlignedFace, Donor, EditedFace, EditPlan, SkinGrain
 
 COLORS = ("donor", "own", "target")
 PARTS = ("all", "fringe", "forehead")     # what of the donor's hair is drawn (``transplant``)
+# the HUD's words for a reference photo's part drawn in its colour where its whole hair cannot be
+PART_NOTES = {"fringe": "its fringe and colour", "forehead": "no fringe, and its colour"}
 
 
 @dataclass(frozen=True)
@@ -281,6 +283,13 @@ def _lent(person: Person, drawn: Drawn, take: np.ndarray, weight: np.ndarray, pa
     return fields
 
 
+def _over(colored: EditedFace, part: EditedFace, note: str) -> EditedFace:
+    """A part of a head of hair (``part``, drawn on ``colored``'s crop) with the recolouring under
+    it: drawn anew where the part is, the recolouring's change added elsewhere."""
+    return dataclasses.replace(part, hair_mask=np.maximum(colored.hair_mask, part.hair_mask),
+                               beyond=part.beyond if colored.beyond is None else colored.beyond, note=note)
+
+
 def _allowed(landmarks: np.ndarray, size: int, ramp: float) -> np.ndarray:
     """(S, S) float32: 0 inside the eyes-nose-mouth hull, rising to 1 over ``ramp`` outside it."""
     outside = cv2.distanceTransform((1 - hull(landmarks, size)).astype(np.uint8), cv2.DIST_L2, 3)
@@ -436,8 +445,8 @@ class Transplant(Effect):
     in the colour it asks for, wholly or not at all (in video held as the drawing before showed
     it, ``Memory.shown``); the HUD is told why not (``EditedFace.note``). For a reference photo,
     the plan's ``fallback`` is the bank's head of hair that stands in for it, drawn where the
-    photo's is not, and under that the photo's colour on the person's own hair (drawn by
-    ``fallback``) where neither is."""
+    photo's is not; under that the photo's colour on the person's own hair (drawn by
+    ``fallback``), with the photo's fringe or bare forehead over it where that can be drawn."""
 
     def __init__(self, params: TransplantParams = TransplantParams(), fallback: Effect | None = None):
         self.params = params
@@ -449,25 +458,33 @@ class Transplant(Effect):
         under = plan.fallback
         if drawn.strength >= 1.0 or under is None:
             return dataclasses.replace(drawn.edited, note=drawn.reason or plan.note)
-        if under.kind == "transplant":
+        if under.kind == "transplant" and under.part == "all":
             stand_in = self._drawn(scene, under)
             if stand_in.strength >= 1.0:
                 return dataclasses.replace(stand_in.edited, note=f"{drawn.reason}: {under.note}")
             under = under.fallback
-            if under is None:
-                return dataclasses.replace(drawn.edited, note=drawn.reason)
+        part = under if under is not None and under.kind == "transplant" else None
+        color = under if part is None else part.fallback
+        if color is None:
+            return dataclasses.replace(drawn.edited, note=drawn.reason)
         # (drawn as in a photo, with a memory of its own: the transplant's drawings are carried
         # between frames, not followed)
-        colored = self.fallback.draw(Scene(scene.aligned, under, scene.plate, Memory(), Seen(), False,
+        colored = self.fallback.draw(Scene(scene.aligned, color, scene.plate, Memory(), Seen(), False,
                                            scene.textures))
+        if part is not None:
+            on = dataclasses.replace(scene, aligned=dataclasses.replace(scene.aligned, detail=colored.crop))
+            over = self._drawn(on, part)
+            if over.strength >= 1.0:
+                return _over(colored, over.edited, f"{drawn.reason}: {PART_NOTES[part.part]}")
         return dataclasses.replace(colored, note=f"{drawn.reason}: its colour only", fallback=True)
 
     def _drawn(self, scene: Scene, plan: EditPlan) -> Transplanted:
         """``plan``'s donor drawn, wholly or not at all (in video, as the drawing before was
         shown: ``Memory.shown``, by the donor's photo)."""
-        shown = scene.memory.shown.get(plan.donor.source, False) if scene.video and plan.donor is not None else None
+        key = None if plan.donor is None else (plan.donor.source, plan.part)
+        shown = scene.memory.shown.get(key, False) if scene.video and key is not None else None
         drawn = transplant(scene.aligned, plan.donor, scene.plate, color=plan.paint, target=plan.color,
                            reference=plan.skin, part=plan.part, shown=shown, params=self.params)
         if shown is not None:
-            scene.memory.shown[plan.donor.source] = drawn.strength >= 1.0
+            scene.memory.shown[key] = drawn.strength >= 1.0
         return drawn
