@@ -49,10 +49,18 @@ def test_the_wall_where_hair_went_has_the_walls_light_not_the_hairs_edge(heads, 
 
 
 def test_brows_the_persons_hair_hid_are_drawn_anew_where_it_goes(heads):
+    import dataclasses
+
     assert split_of(FRINGED) == 2 and split_of(CROP) == 0
     aligned = heads.aligned(cv2.imread(celeba_photo(FRINGED)))
-    result = transplanting.transplant(aligned, heads.donor(celeba_photo(CROP), 0))
+    # (drawn however much of the temples it bares: the fringe hangs over them, and a whole head
+    # of hair baring them is not drawn, ``FitParams.temples``; the fringe alone taken off, no_bangs,
+    # bares the brows alike)
+    params = transplanting.TransplantParams()
+    params = dataclasses.replace(params, fit=dataclasses.replace(params.fit, temples=(1.5, 2.0)))
+    result = transplanting.transplant(aligned, heads.donor(celeba_photo(CROP), 0), params=params)
     assert result.strength == 1.0, result.reason
+    assert result.measures["temples"] > transplanting.FitParams().temples[1]
     lab = to_lab(result.edited.crop)
     size = lab.shape[0]
     landmarks = aligned.landmarks * (size / aligned.crop.shape[0])

@@ -121,6 +121,21 @@ def test_long_hair_taken_away_fades_the_edit_out_and_says_why(people, bank):
         assert np.array_equal(Compositor().compose(photo, aligned, result.edited), photo)
     result = transplant(people[SHORT][1], bald, params=TransplantParams())
     assert result.strength == 1.0 and result.measures["long"] < 0.005, result.measures
+    assert result.measures["temples"] < FitParams().temples[0], result.measures
+
+
+@pytest.mark.engines
+def test_hair_over_the_temples_fades_a_look_out_and_says_why(pipeline):
+    """Curls over the temples (test split) under a bob: bared, the temples were filled with the
+    donor's pale scalp, a mask round the face. The look is not drawn, and the HUD says why."""
+    from mirror.types import Frame
+
+    curls = "182721.jpg"
+    assert split_of(curls) == 2
+    image = cv2.imread(celeba_photo(curls))
+    result = pipeline.process(Frame(0, 0, image), pipeline.styles.get("bob"), 1.0)
+    assert result.note == "hair over the temples", result.note
+    assert np.array_equal(result.output, image)
 
 
 def test_longer_hair_goes_on_from_the_ends_of_a_donors_that_reaches_the_mouth(people, donors):

@@ -20,8 +20,8 @@ own hair reaches beyond the donor's, what lay behind it.
 5. the eyes, nose and mouth are never drawn on: their hull is the person's own pixels, and the
    edit fades in outside it, and fades at the crop's edge; the donor's hair fades where its photo
    ends (long hair cut by it ends in soft tips).
-6. knowing when not to: hair over the person's eyes or cheeks that would have to be taken off the
-   face, a pose the donor does not share, a warp that folds: the edit is not drawn, with a reason
+6. knowing when not to: hair over the person's eyes, cheeks or temples that would have to be taken
+   off the face, a pose the donor does not share, a warp that folds: the edit is not drawn, with a reason
    (wholly or not at all: half faded, a head of hair is a ghost).
 """
 from __future__ import annotations
@@ -35,7 +35,7 @@ import numpy as np
 
 import mirror.render.eyebrows as eyebrows
 from mirror.edit import shapes
-from mirror.face.regions import CHIN, EYES, MOUTH, brows, edge_profile, eyes
+from mirror.face.regions import CHIN, EARS, EYES, MOUTH, brow_line, brows, edge_profile, eyes, face_oval
 from mirror.face.warp import WarpParams, crop_yaw, fold_share
 from mirror.render.base import Effect, Scene
 from mirror.render.beyond import all_drawn, hand_over, removed_beyond
@@ -69,6 +69,10 @@ class FitParams:
         cheeks: the share of the face below the brows (less its rim, the eyes, nose and mouth)
             that the person's hair surely covers and the donor's does not (it would have to be
             taken off the face).
+        temples: the share of the face's temples (the face-mesh oval above the brows, off its
+            middle half) that the person's hair covers and the donor's does not: bared, they were
+            filled with the donor's scalp, a pale mask round the face (curls or a full fringe over
+            the temples under a bob; a boy's mop under a bald dome).
         yaw: degrees between the person's and the donor's yaw.
         reference_yaw: ... for a reference photo's hair (a donor in no bank), which the customer
             chose: the bank has a donor nearer the person's pose to offer, a reference has not.
@@ -82,6 +86,7 @@ class FitParams:
 
     eyes: tuple[float, float] = (0.35, 0.55)
     cheeks: tuple[float, float] = (0.06, 0.12)
+    temples: tuple[float, float] = (0.55, 0.7)
     yaw: tuple[float, float] = (14.0, 24.0)
     reference_yaw: tuple[float, float] = (24.0, 36.0)
     folds: tuple[float, float] = (0.002, 0.01)
@@ -214,7 +219,7 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
     if hid:
         brow_area = eyebrows.taken_area(hid, landmarks, size)
         take = np.maximum(take, brow_area)
-    fit, reason, measures = judge(person, drawn, donor, params, take, keeps_hair)
+    fit, reason, measures = judge(person, drawn, donor, params, take, keeps_hair, whole=zone is None)
     measures["fit"] = fit
     low, high = (0.5, 0.5) if shown is None else params.held
     strength = float(fit >= high or (bool(shown) and fit > low))
@@ -303,9 +308,11 @@ def _edge(size: int) -> np.ndarray:
 
 
 def judge(person: Person, drawn: Drawn, donor: Donor, params: TransplantParams, take: np.ndarray,
-          keeps_hair: bool = False) -> tuple[float, str, dict[str, float]]:
+          keeps_hair: bool = False, whole: bool = True) -> tuple[float, str, dict[str, float]]:
     """(fit in [0, 1], reason, measures): how well the transplant fits this person, whose hair
-    ``take`` (R, R) goes (``keeps_hair``: none of it); below 1, ``reason`` says what fits worst."""
+    ``take`` (R, R) goes (``keeps_hair``: none of it), as a whole head of hair (``whole``) or a
+    fringe or forehead alone (whose temples are a fringe's to bare); below 1, ``reason`` says what
+    fits worst."""
     size = person.detail.shape[0]
     landmarks = person.landmarks
     over_eyes = eyes(landmarks, size, margin=0.0) > 0.5
@@ -325,19 +332,36 @@ def judge(person: Person, drawn: Drawn, donor: Donor, params: TransplantParams, 
     veil = float(drawn.matte[across].mean()) if across.any() else 0.0
     hanging = (person.hair > params.hair_long) & (rows > landmarks[MOUTH, 1])
     long = float((take * (1.0 - drawn.matte))[hanging].sum()) / size ** 2
-    measures = {"eyes": covered, "cheeks": cheeks, "yaw": turn, "folds": folds, "veil": veil, "long": long}
+    temples = _temples(person, drawn, take) if whole else 0.0
+    measures = {"eyes": covered, "cheeks": cheeks, "temples": temples, "yaw": turn, "folds": folds, "veil": veil, "long": long}
     fit = params.fit
     reasons = (("hair over the eyes", covered, fit.eyes), ("hair over the cheeks", cheeks, fit.cheeks),
                ("head turned too far from the donor's", turn, fit.yaw if donor.index >= 0 else fit.reference_yaw),
                ("the donor's face does not fit", folds, fit.folds),
                ("the donor's hair lies over its face", veil, fit.veil),
-               ("hair too long to take away", long, fit.long))
+               ("hair too long to take away", long, fit.long), ("hair over the temples", temples, fit.temples))
     fit, reason = 1.0, ""
     for text, value, (start, gone) in reasons:
         share = float(np.clip((gone - value) / (gone - start), 0.0, 1.0))
         if share < fit:
             fit, reason = share, text
     return fit, reason, measures
+
+
+def _temples(person: Person, drawn: Drawn, take: np.ndarray) -> float:
+    """The share of the face's temples (the face-mesh oval above the brows, off its middle half)
+    that the person's hair covers and that is taken away (``take``) where the donor's does not
+    cover it."""
+    size = person.detail.shape[0]
+    landmarks = person.landmarks
+    rows = np.arange(size, dtype=np.float32)[:, None]
+    cols = np.arange(size, dtype=np.float32)[None, :]
+    left, right = (float(landmarks[i, 0]) for i in EARS)
+    centre, half = 0.5 * (left + right), 0.5 * abs(right - left)
+    region = face_oval(landmarks, size) & (rows < brow_line(landmarks, size)[None, :]) & (np.abs(cols - centre) > 0.5 * half)
+    if not region.any():
+        return 0.0
+    return float(((person.hair > 0.5) * (take > 0.5) * (1.0 - drawn.matte))[region].mean())
 
 
 def _fringe(person: Person, params: TransplantParams) -> shapes.Fringe | None:
