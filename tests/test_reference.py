@@ -143,7 +143,7 @@ def test_a_reference_that_cannot_be_drawn_gives_its_colour_only(pipeline, heads)
 
 
 # A reference photo (test split) of a fringe on long dark hair; a woman whose long hair hangs over
-# her cheeks and has no fringe, and a bald reference.
+# her cheeks and has no fringe.
 FRINGE_REFERENCE, OVER_CHEEKS = "182839.jpg", "182651.jpg"
 
 
