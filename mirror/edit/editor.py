@@ -33,9 +33,10 @@ from mirror.types import AlignedFace, EditPlan
 COLOR_REACH = 1.4
 # A transplant is not drawn over a hat: the classifier's Wearing_Hat above this (its test accuracy: 0.98).
 HAT = 0.5
-# Where a reference photo's whole head of hair cannot be drawn (hair over the person's cheeks, a
-# turned head), the part of it that can, by what the photo shows (``look_of``): its fringe over
-# the person's own hair, or the person's fringe taken off the forehead for a photo without one.
+# Where a reference photo's whole head of hair cannot be drawn (hair over the person's cheeks, or
+# too long to take away), the part of it that can, by what the photo shows (``look_of``): its
+# fringe over the person's own hair, or the person's fringe taken off the forehead for a photo
+# without one.
 PART_OF_LOOK = {"bangs": "fringe", "hair": "forehead"}
 
 

@@ -65,7 +65,7 @@ class Memory:
         self.donor: int | None = None               # the texture bank's donor lending strands
         self.capped: bool | None = None             # whether the head was under a cap (``grow``)
         self.dome: np.ndarray | None = None         # a bare scalp's median colour, BGR (``scalp``)
-        self.shown: dict[tuple[str, str], bool] = {}  # each donor photo and part drawn: drawn last time (``transplant``)
+        self.shown: dict[tuple[str, str], bool] = {}  # each donor photo and part: drawn last time (``transplant``)
         self.seen = Seen()                          # what this frame draws, for the next
 
     def next_frame(self, kind: str) -> Seen:

@@ -35,7 +35,8 @@ import numpy as np
 
 import mirror.render.eyebrows as eyebrows
 from mirror.edit import shapes
-from mirror.face.regions import CHIN, EARS, EYES, MOUTH, brow_line, brows, edge_profile, eyes, face_oval
+from mirror.face.regions import (CHIN, EYES, MOUTH, SKULL_WIDTH, brow_line, brows, edge_profile, eyes, face_oval,
+                                 skull_axes)
 from mirror.face.warp import WarpParams, crop_yaw, fold_share
 from mirror.render.base import Effect, Scene
 from mirror.render.beyond import all_drawn, hand_over, removed_beyond
@@ -333,7 +334,8 @@ def judge(person: Person, drawn: Drawn, donor: Donor, params: TransplantParams, 
     hanging = (person.hair > params.hair_long) & (rows > landmarks[MOUTH, 1])
     long = float((take * (1.0 - drawn.matte))[hanging].sum()) / size ** 2
     temples = _temples(person, drawn, take) if whole else 0.0
-    measures = {"eyes": covered, "cheeks": cheeks, "temples": temples, "yaw": turn, "folds": folds, "veil": veil, "long": long}
+    measures = {"eyes": covered, "cheeks": cheeks, "temples": temples, "yaw": turn, "folds": folds, "veil": veil,
+                "long": long}
     fit = params.fit
     reasons = (("hair over the eyes", covered, fit.eyes), ("hair over the cheeks", cheeks, fit.cheeks),
                ("head turned too far from the donor's", turn, fit.yaw if donor.index >= 0 else fit.reference_yaw),
@@ -356,9 +358,9 @@ def _temples(person: Person, drawn: Drawn, take: np.ndarray) -> float:
     landmarks = person.landmarks
     rows = np.arange(size, dtype=np.float32)[:, None]
     cols = np.arange(size, dtype=np.float32)[None, :]
-    left, right = (float(landmarks[i, 0]) for i in EARS)
-    centre, half = 0.5 * (left + right), 0.5 * abs(right - left)
-    region = face_oval(landmarks, size) & (rows < brow_line(landmarks, size)[None, :]) & (np.abs(cols - centre) > 0.5 * half)
+    centre, _, half, _ = skull_axes(landmarks, 1.0 / SKULL_WIDTH)    # (half the face's width at the ears)
+    above = rows < brow_line(landmarks, size)[None, :]
+    region = face_oval(landmarks, size) & above & (np.abs(cols - centre) > 0.5 * half)
     if not region.any():
         return 0.0
     return float(((person.hair > 0.5) * (take > 0.5) * (1.0 - drawn.matte))[region].mean())
