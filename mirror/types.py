@@ -177,6 +177,9 @@ class EditedFace:
         source_weight: (R, R) float32 in [0, 1], how much of each pixel that copy is.
         grain: for bare scalp drawn anew (bald, receding), where it lies and the bare forehead
             whose fine grain it takes; or None.
+        strands: (R, R) float32 in [0, 1], for a donor's hair drawn where the person has none of
+            their own to lend it, how much of each pixel it is: given fine strands running its
+            way at a large face's resolution; or None.
         lent: the frame's own fine detail for that copy and scalp (``mirror.render.lend.lent_detail``:
             a crop holds less than a large face in the frame), or None.
         removal: for hair taken away by a shape (bald, receding), what a later frame's hair is
@@ -197,6 +200,7 @@ class EditedFace:
     source: np.ndarray | None = None
     source_weight: np.ndarray | None = None
     grain: SkinGrain | None = None
+    strands: np.ndarray | None = None
     lent: LentDetail | None = None
     removal: Removal | None = None
     note: str = ""

@@ -618,3 +618,66 @@ def test_in_video_a_reference_s_fringe_stands_in_for_its_whole_hair(people, dono
     assert np.median(grey(small)[hair]) > np.median(grey(before)[hair]) + 30
     keep = transplanting.hull(aligned.landmarks * aligned.scale, aligned.detail.shape[0])
     assert np.abs(edited.crop[keep > 0].astype(int) - aligned.detail[keep > 0]).max() <= 2
+
+
+@pytest.mark.data
+@pytest.mark.engines
+def test_donor_hair_over_the_wall_of_a_large_face_takes_fine_strands(pipeline, d13_frame):
+    """On a large face (d13 at 720p) a donor's long hair, sized up from its photo, was soft as a
+    blur beside the person's own sharp hair: where the person has no hair under it to lend its
+    strands, it takes fine strands at the frame's resolution. Its fine detail there is more than
+    twice what it was and as strong as the person's own hair's; nothing else changes (but for
+    resampling)."""
+    from mirror.render.lend import lent_detail
+    from mirror.types import Frame
+
+    frame, aligned = pipeline.track(Frame(0, 0, d13_frame))
+    edited = pipeline.edit(frame, aligned, pipeline.styles.get("long layers"))
+    assert edited.strands is not None and edited.lent is not None
+    plain = dataclasses.replace(edited, strands=None)
+    stranded = pipeline.compose(frame, aligned, edited)
+    soft = pipeline.compose(frame, aligned, dataclasses.replace(
+        plain, lent=lent_detail(d13_frame, plain, aligned.detail_to_crop)))
+    to_frame = cv2.invertAffineTransform(aligned.detail_to_crop.astype(np.float64))
+    shape, size = d13_frame.shape[1::-1], aligned.detail.shape[0]
+    strands = cv2.warpAffine(edited.strands, to_frame, shape)
+    own = cv2.warpAffine(cv2.resize(aligned.hair, (size, size)), to_frame, shape) > 0.9
+    assert np.abs(stranded.astype(np.int16) - soft)[strands < 1e-3].max() <= 3
+
+    def detail(picture, where):
+        grey = cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        return float(np.median(np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 1.0))[where]))
+
+    alone = strands > 0.8
+    assert alone.sum() > 20000 and own.sum() > 5000
+    assert detail(stranded, alone) > 2.0 * detail(soft, alone)
+    # (the person's own hair, in the frame as it came)
+    assert 0.6 * detail(d13_frame, own) < detail(stranded, alone) < 1.4 * detail(d13_frame, own)
+
+
+@pytest.mark.parametrize("upright", [True, False])
+def test_fine_strands_run_the_way_the_hair_runs_and_stay_fixed_to_the_crop(upright):
+    """Strands drawn out along the hair's own run (its stripes here), not across it; the same
+    grid point gets the same strand whatever the box drawn (a drawing made again does not
+    flicker)."""
+    from mirror.render.lend import _strands
+
+    size, scale = 64, 3
+    stripes = 100 + 40 * np.sin(np.arange(size) * 2 * np.pi / 4)
+    grey = np.tile(stripes, (size, 1)) if upright else np.tile(stripes[:, None], (1, size))
+    crop = cv2.merge([grey.astype(np.uint8)] * 3)
+    weight = np.ones((size, size), np.float32)
+    whole = _strands(crop, weight, ((0, size), (0, size)), scale)[..., 1].astype(np.float32)
+    assert np.abs(whole).max() > 5
+
+    def alike(a, b):
+        return float(np.corrcoef(a.ravel(), b.ravel())[0, 1])
+
+    lag = 2 * scale
+    down = alike(whole[:-lag], whole[lag:])
+    across = alike(whole[:, :-lag], whole[:, lag:])
+    along, other = (down, across) if upright else (across, down)
+    assert along > 0.4 > 0.15 > other, (along, other)
+    part = _strands(crop, weight, ((16, 48), (8, 40)), scale)[..., 1].astype(np.float32)
+    inner = np.s_[scale:-scale, scale:-scale]
+    assert np.abs(part[inner] - whole[16 * scale:48 * scale, 8 * scale:40 * scale][inner]).max() <= 2

@@ -5,9 +5,10 @@ large face in the frame.
     lent = relend(lent, edited, boxes)                          # redrawn in boxes, on a later frame
 
 Hair drawn as a copy of the person's own takes the frame's pixels where it was copied from; bare
-scalp takes a fine grain as strong as the bare forehead's. Both are added to the drawn crop
-upsampled onto a grid as fine as the frame's pixels, in the crop's frame, so an edit carried over
-to later frames carries them too.
+scalp takes a fine grain as strong as the bare forehead's; a donor's hair where the person has
+none of their own under it takes fine strands running its way (a donor's photo holds a head of
+hair in a hundred pixels). All are added to the drawn crop upsampled onto a grid as fine as the
+frame's pixels, in the crop's frame, so an edit carried over to later frames carries them too.
 """
 from __future__ import annotations
 
@@ -31,6 +32,15 @@ class LendParams:
     # ... and at most this strong (grey levels: a skin pore or a wall's edge copied with the hair)
     lend_limit: int = 40
     grain_tile: int = 256     # grid points: a bare scalp's grain, a fixed noise, repeats this far apart
+    # A donor's hair where the person has none to lend it: fine strands,
+    strand_gain: float = 1.8      # ... as strong, against the hair's lightness, as this times the crop's finest detail
+    strand_least: float = 0.06    # ... and at least this (a sleek donor's photo shows no strands; a webcam does)
+    strand_length: float = 4.0    # ... drawn out this many crop pixels along the way the hair runs (Gaussian sigma)
+    strand_width: float = 0.6     # ... and this many across it
+    strand_flow: float = 4.0      # ... which way measured over this many crop pixels (Gaussian sigma)
+    # ... drawn where that way's coherence passes the first value, wholly from the second
+    strand_runs: tuple[float, float] = (0.3, 0.6)
+    strand_bins: int = 8          # ... among this many ways
 
 
 def lent_detail(frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray, params: LendParams = LendParams()
@@ -38,7 +48,8 @@ def lent_detail(frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray, para
     """The fine detail a large face holds beyond the detail crop, for what the renderer drew anew:
     for hair drawn as a copy of the person's own, the frame's pixels where it was copied from
     (``edited.source``, through ``edited.source_weight``); for bare scalp, a fine grain as strong
-    as the bare forehead's (``edited.grain``). Added to the drawn crop upsampled onto a grid as
+    as the bare forehead's (``edited.grain``); for a donor's hair with none of the person's under
+    it, fine strands (``edited.strands``). Added to the drawn crop upsampled onto a grid as
     fine as the frame's pixels, in the crop's frame (so an edit carried over to later frames
     carries it too). None where the frame is no sharper than the crop (a small face: the crop is
     all there is) or nothing was drawn.
@@ -48,7 +59,8 @@ def lent_detail(frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray, para
     """
     per = 1.0 / np.sqrt(abs(np.linalg.det(to_crop[:, :2])))     # frame pixels per crop pixel
     weights = [w for w in (edited.source_weight if edited.source is not None else None,
-                           edited.grain.weight if edited.grain is not None else None) if w is not None]
+                           edited.grain.weight if edited.grain is not None else None, edited.strands)
+               if w is not None]
     box = nonzero_box(np.maximum.reduce(weights) > 1.0 / 255) if weights and per >= params.lend_from else None
     if box is None:
         return None
@@ -74,6 +86,9 @@ def lent_detail(frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray, para
         grain = cv2.multiply(_grain_pattern(scale, (top * scale, left * scale), size[::-1], params), weight)
         grain = cv2.transform(grain[..., None], spread[:, None])
         fine = grain if fine is None else cv2.add(fine, grain, dtype=cv2.CV_16S)
+    if edited.strands is not None:
+        strands = _strands(edited.crop, edited.strands, box, scale, params)
+        fine = strands if fine is None else cv2.add(fine, strands, dtype=cv2.CV_16S)
     # The drawn crop and its weight on the grid, the detail added in its box: each frame then warps
     # one image (two warps and an add cost bald 2 ms at the compose stage's median, waiting for
     # the GIL behind the render thread).
@@ -163,3 +178,69 @@ def _grain_pattern(scale: int, origin: tuple[int, int], shape: tuple[int, int], 
                               (origin[1] + np.arange(shape[1])) % params.grain_tile)]
     top, left = origin[0] % params.grain_tile, origin[1] % params.grain_tile
     return pattern[top:top + shape[0], left:left + shape[1]]
+
+
+def _strands(crop: np.ndarray, weight: np.ndarray, box: tuple[tuple[int, int], tuple[int, int]], scale: int,
+             params: LendParams = LendParams()) -> np.ndarray:
+    """(h, w, 3) int16: fine strands for ``crop``'s hair on ``weight`` (a donor's hair that has
+    none of the person's to lend it), on the grid's box ``box`` (detail-crop rows, columns),
+    ``scale`` points a crop pixel: a fixed noise drawn out along the way the hair runs there, as
+    strong against the hair's lightness as the crop's own finest detail."""
+    (top, bottom), (left, right) = box
+    size = ((right - left) * scale, (bottom - top) * scale)
+    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    dx, dy = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
+    xx, yy, xy = (cv2.GaussianBlur(a, (0, 0), params.strand_flow) for a in (dx * dx, dy * dy, dx * dy))
+    fine = grey - cv2.GaussianBlur(grey, (0, 0), 1.0)
+    # (the finest detail's spread against the lightness round it)
+    lightness = np.maximum(cv2.GaussianBlur(grey, (0, 0), 3.0), 10.0)
+    contrast = np.sqrt(cv2.GaussianBlur(fine * fine, (0, 0), 3.0)) / lightness
+    # (only where the hair runs one way: drawn out along a way that wanders, strands are marbling)
+    runs = np.sqrt((xx - yy) ** 2 + 4.0 * xy * xy) / (xx + yy + 1e-3)
+    runs = np.clip((runs - params.strand_runs[0]) / (params.strand_runs[1] - params.strand_runs[0]), 0.0, 1.0)
+    part = np.s_[top:bottom, left:right]
+    up = [cv2.resize(np.ascontiguousarray(a[part]), size, interpolation=cv2.INTER_LINEAR)
+          for a in (yy - xx, -2.0 * xy, np.maximum(contrast * params.strand_gain, params.strand_least) * runs * weight)]
+    # (the strands run across the lightness's gradient: its doubled angle turned half a turn)
+    run = cv2.phase(up[0], up[1]) * np.float32(params.strand_bins / (2.0 * np.pi))
+    run += params.strand_bins / 2.0
+    low = run.astype(np.int32)
+    share = run - low.astype(np.float32)
+    # (fixed to the crop, as the grain is: a drawing made again does not flicker)
+    tile, bins = params.grain_tile, params.strand_bins
+    at = (((top * scale + np.arange(size[1])) % tile)[:, None] * tile
+          + ((left * scale + np.arange(size[0])) % tile)[None, :]).astype(np.int32)
+    ways = _strand_ways(scale, params).reshape(-1)
+    pattern = np.take(ways, low % bins * (tile * tile) + at) * (1.0 - share)
+    pattern += np.take(ways, (low + 1) % bins * (tile * tile) + at) * share
+    base = cv2.resize(np.ascontiguousarray(crop[part]), size, interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    detail = cv2.multiply(base, cv2.cvtColor(pattern * up[2], cv2.COLOR_GRAY2BGR))
+    return np.clip(detail, -params.lend_limit, params.lend_limit, out=detail).astype(np.int16)
+
+
+_WAYS: dict[tuple, np.ndarray] = {}
+
+
+def _strand_ways(scale: int, params: LendParams = LendParams()) -> np.ndarray:
+    """(strand_bins, grain_tile, grain_tile) float32: a fixed noise drawn out along each of
+    strand_bins ways (from across the rows, a turn of a half), detail finer than lend_sigma crop
+    pixels at unit spread, repeating every grain_tile points."""
+    key = (scale, params.grain_tile, params.lend_sigma, params.strand_length, params.strand_width, params.strand_bins)
+    if key not in _WAYS:
+        tile = params.grain_tile
+        along, across = params.strand_length * scale, params.strand_width * scale
+        half = int(np.ceil(3 * along))
+        # (drawn out as a tile wrapped round itself, so it repeats without a seam)
+        noise = np.random.default_rng(1).standard_normal((tile, tile)).astype(np.float32)
+        noise = cv2.copyMakeBorder(noise, half, half, half, half, cv2.BORDER_WRAP)
+        ys, xs = np.mgrid[-half:half + 1, -half:half + 1].astype(np.float32)
+        ways = []
+        for k in range(params.strand_bins):
+            angle = np.pi * k / params.strand_bins - np.pi / 2
+            u, v = xs * np.cos(angle) + ys * np.sin(angle), ys * np.cos(angle) - xs * np.sin(angle)
+            kernel = np.exp(-0.5 * (u / along) ** 2 - 0.5 * (v / across) ** 2).astype(np.float32)
+            way = cv2.filter2D(noise, -1, kernel / np.sqrt((kernel ** 2).sum()))
+            way = (way - cv2.GaussianBlur(way, (0, 0), params.lend_sigma * scale))[half:half + tile, half:half + tile]
+            ways.append(np.clip(way / (1.4826 * float(np.median(np.abs(way)))), -4.0, 4.0))
+        _WAYS[key] = np.stack(ways)
+    return _WAYS[key]

@@ -112,7 +112,7 @@ class TransplantParams:
             close above the mouth's row (``_goes_on``).
         fringe: hair taken away takes this much round it too (its strands' soft edge).
         lend: at a large face's resolution, the donor's hair over the person's own takes this share
-            of its strands' fine detail (``_lend``).
+            of its strands' fine detail (``_lent``).
         root: a fringe or forehead alone (``part``) is drawn where the person's hair is this sure
             over this share of the fringe's root (``shapes.fringe``); else the donor's whole head
             of hair (a fringe) or nothing (a forehead).
@@ -273,8 +273,9 @@ def _lent(person: Person, drawn: Drawn, take: np.ndarray, weight: np.ndarray, pa
     """What the frame's own fine detail is lent to at a large face's resolution
     (``mirror.render.lend.lent_detail``), as ``EditedFace`` fields: the donor's hair where it lies
     on the person's own hair takes that hair's strands (``source``: the same pixel; a donor's photo
-    holds less detail than a webcam's close face), and skin drawn anew (scalp, the face's rim) the
-    bare forehead's grain (``grain``)."""
+    holds less detail than a webcam's close face), the donor's hair elsewhere fine strands of its
+    own (``strands``), and skin drawn anew (scalp, the face's rim) the bare forehead's grain
+    (``grain``)."""
     size = person.detail.shape[0]
     fields = {}
     sure = np.clip((person.hair - 0.5) * 4.0, 0.0, 1.0)
@@ -282,6 +283,9 @@ def _lent(person: Person, drawn: Drawn, take: np.ndarray, weight: np.ndarray, pa
     if share.max() > 1.0 / 255:
         ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
         fields.update(source=np.dstack([xs, ys]), source_weight=share.astype(np.float32))
+    alone = drawn.matte * (1.0 - sure) * weight
+    if alone.max() > 1.0 / 255:
+        fields["strands"] = alone.astype(np.float32)
     box = forehead_box(person.landmarks, person.hair)
     skin = take * (1.0 - drawn.matte) * np.maximum(drawn.scalp, rim_face(person.landmarks, size, params.ground)) * weight
     if box is not None and skin.max() > 1.0 / 255:
