@@ -161,6 +161,23 @@ class SkinGrain:
 
 
 @dataclass(frozen=True)
+class Outline:
+    """A donor's hair drawn over a picture through its matte, whose soft edge, sized up from the
+    donor's photo, a large face's resolution makes steeper (``mirror.render.lend``).
+
+    Attributes:
+        matte: (R, R) float32 in [0, 1], the donor's matte.
+        under: (R, R, 3) uint8 BGR, what it is drawn over (the crop is ``under`` where it is 0).
+        steep: (R, R) float32 in [0, 1], where its edge is made steeper: over the wall, not over
+            skin (a hairline is soft).
+    """
+
+    matte: np.ndarray
+    under: np.ndarray
+    steep: np.ndarray
+
+
+@dataclass(frozen=True)
 class EditedFace:
     """The renderer's output in the detail crop's space (``AlignedFace.detail``), made whole by
     ``HairRenderer.render`` (a later frame's copy is a new record: ``mirror.render.carry``).
@@ -201,6 +218,7 @@ class EditedFace:
     source_weight: np.ndarray | None = None
     grain: SkinGrain | None = None
     strands: np.ndarray | None = None
+    outline: Outline | None = None
     lent: LentDetail | None = None
     removal: Removal | None = None
     note: str = ""

@@ -620,26 +620,38 @@ def test_in_video_a_reference_s_fringe_stands_in_for_its_whole_hair(people, dono
     assert np.abs(edited.crop[keep > 0].astype(int) - aligned.detail[keep > 0]).max() <= 2
 
 
+@pytest.fixture(scope="module")
+def long_layers_on_d13(pipeline, d13_frame):
+    """(frame, aligned, edited, to_frame): the long layers look drawn on d13's first frame at 720p."""
+    from mirror.types import Frame
+
+    frame, aligned = pipeline.track(Frame(0, 0, d13_frame))
+    edited = pipeline.edit(frame, aligned, pipeline.styles.get("long layers"))
+    return frame, aligned, edited, cv2.invertAffineTransform(aligned.detail_to_crop.astype(np.float64))
+
+
+def _relent(pipeline, frame, aligned, edited, **fields):
+    """``edited`` composed with its lent detail made again without ``fields``."""
+    from mirror.render.lend import lent_detail
+
+    plain = dataclasses.replace(edited, **fields)
+    return pipeline.compose(frame, aligned, dataclasses.replace(
+        plain, lent=lent_detail(frame.image, plain, aligned.detail_to_crop)))
+
+
 @pytest.mark.data
 @pytest.mark.engines
-def test_donor_hair_over_the_wall_of_a_large_face_takes_fine_strands(pipeline, d13_frame):
+def test_donor_hair_over_the_wall_of_a_large_face_takes_fine_strands(pipeline, long_layers_on_d13):
     """On a large face (d13 at 720p) a donor's long hair, sized up from its photo, was soft as a
     blur beside the person's own sharp hair: where the person has no hair under it to lend its
     strands, it takes fine strands at the frame's resolution. Its fine detail there is more than
     twice what it was and as strong as the person's own hair's; nothing else changes (but for
     resampling)."""
-    from mirror.render.lend import lent_detail
-    from mirror.types import Frame
-
-    frame, aligned = pipeline.track(Frame(0, 0, d13_frame))
-    edited = pipeline.edit(frame, aligned, pipeline.styles.get("long layers"))
+    frame, aligned, edited, to_frame = long_layers_on_d13
     assert edited.strands is not None and edited.lent is not None
-    plain = dataclasses.replace(edited, strands=None)
     stranded = pipeline.compose(frame, aligned, edited)
-    soft = pipeline.compose(frame, aligned, dataclasses.replace(
-        plain, lent=lent_detail(d13_frame, plain, aligned.detail_to_crop)))
-    to_frame = cv2.invertAffineTransform(aligned.detail_to_crop.astype(np.float64))
-    shape, size = d13_frame.shape[1::-1], aligned.detail.shape[0]
+    soft = _relent(pipeline, frame, aligned, edited, strands=None)
+    shape, size = frame.image.shape[1::-1], aligned.detail.shape[0]
     strands = cv2.warpAffine(edited.strands, to_frame, shape)
     own = cv2.warpAffine(cv2.resize(aligned.hair, (size, size)), to_frame, shape) > 0.9
     assert np.abs(stranded.astype(np.int16) - soft)[strands < 1e-3].max() <= 3
@@ -652,7 +664,36 @@ def test_donor_hair_over_the_wall_of_a_large_face_takes_fine_strands(pipeline, d
     assert alone.sum() > 20000 and own.sum() > 5000
     assert detail(stranded, alone) > 2.0 * detail(soft, alone)
     # (the person's own hair, in the frame as it came)
-    assert 0.6 * detail(d13_frame, own) < detail(stranded, alone) < 1.4 * detail(d13_frame, own)
+    assert 0.6 * detail(frame.image, own) < detail(stranded, alone) < 1.4 * detail(frame.image, own)
+
+
+@pytest.mark.data
+@pytest.mark.engines
+def test_donor_hairs_outline_on_the_wall_of_a_large_face_is_steeper_and_its_hairline_stays_soft(
+        pipeline, long_layers_on_d13):
+    """Sized up from its photo, a donor's outline against the wall was a blur 7-17 px wide beside
+    the person's own head's 5 px. On a large face it is made steeper where it lies over the wall
+    (fewer of its pixels halfway between hair and wall); over the face's skin (the hairline on the
+    forehead, whose softness is real) nothing changes."""
+    frame, aligned, edited, to_frame = long_layers_on_d13
+    assert edited.outline is not None
+    steep = pipeline.compose(frame, aligned, edited)
+    soft = _relent(pipeline, frame, aligned, edited, outline=None)
+    shape = frame.image.shape[1::-1]
+    skin = cv2.warpAffine(edited.outline.steep, to_frame, shape) < 1e-3
+    assert np.abs(steep.astype(np.int16) - soft)[skin].max() <= 3
+    matte = cv2.warpAffine(edited.outline.matte * edited.outline.steep, to_frame, shape)
+    edge = (matte > 0.1) & (matte < 0.9)
+    assert edge.sum() > 2000
+
+    def between(picture):
+        """The share of the edge's pixels halfway between the dark and light round them."""
+        grey = cv2.cvtColor(picture, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        low, high = cv2.erode(grey, np.ones((15, 15), np.uint8)), cv2.dilate(grey, np.ones((15, 15), np.uint8))
+        share = (grey - low) / np.maximum(high - low, 1.0)
+        return float(((share > 0.2) & (share < 0.8))[edge & (high - low > 60)].mean())
+
+    assert between(steep) < between(soft) - 0.05, (between(steep), between(soft))
 
 
 @pytest.mark.parametrize("upright", [True, False])

@@ -7,8 +7,9 @@ large face in the frame.
 Hair drawn as a copy of the person's own takes the frame's pixels where it was copied from; bare
 scalp takes a fine grain as strong as the bare forehead's; a donor's hair where the person has
 none of their own under it takes fine strands running its way (a donor's photo holds a head of
-hair in a hundred pixels). All are added to the drawn crop upsampled onto a grid as fine as the
-frame's pixels, in the crop's frame, so an edit carried over to later frames carries them too.
+hair in a hundred pixels), and its outline over the wall is made steeper. All are added to the
+drawn crop upsampled onto a grid as fine as the frame's pixels, in the crop's frame, so an edit
+carried over to later frames carries them too.
 """
 from __future__ import annotations
 
@@ -41,6 +42,9 @@ class LendParams:
     # ... drawn where that way's coherence passes the first value, wholly from the second
     strand_runs: tuple[float, float] = (0.3, 0.6)
     strand_bins: int = 8          # ... among this many ways
+    # A donor's outline over the wall: its matte's soft edge made this many times steeper (sized up
+    # from its photo, a blur 7-17 px wide on a 720p face, where a head's outline is about 5)
+    outline_steep: float = 3.0
 
 
 def lent_detail(frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray, params: LendParams = LendParams()
@@ -49,7 +53,8 @@ def lent_detail(frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray, para
     for hair drawn as a copy of the person's own, the frame's pixels where it was copied from
     (``edited.source``, through ``edited.source_weight``); for bare scalp, a fine grain as strong
     as the bare forehead's (``edited.grain``); for a donor's hair with none of the person's under
-    it, fine strands (``edited.strands``). Added to the drawn crop upsampled onto a grid as
+    it, fine strands (``edited.strands``), and its outline over the wall steeper
+    (``edited.outline``). Added to the drawn crop upsampled onto a grid as
     fine as the frame's pixels, in the crop's frame (so an edit carried over to later frames
     carries it too). None where the frame is no sharper than the crop (a small face: the crop is
     all there is) or nothing was drawn.
@@ -59,7 +64,8 @@ def lent_detail(frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray, para
     """
     per = 1.0 / np.sqrt(abs(np.linalg.det(to_crop[:, :2])))     # frame pixels per crop pixel
     weights = [w for w in (edited.source_weight if edited.source is not None else None,
-                           edited.grain.weight if edited.grain is not None else None, edited.strands)
+                           edited.grain.weight if edited.grain is not None else None, edited.strands,
+                           edited.outline.matte * edited.outline.steep if edited.outline is not None else None)
                if w is not None]
     box = nonzero_box(np.maximum.reduce(weights) > 1.0 / 255) if weights and per >= params.lend_from else None
     if box is None:
@@ -89,6 +95,9 @@ def lent_detail(frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray, para
     if edited.strands is not None:
         strands = _strands(edited.crop, edited.strands, box, scale, params)
         fine = strands if fine is None else cv2.add(fine, strands, dtype=cv2.CV_16S)
+    if edited.outline is not None and params.outline_steep > 1.0:
+        edge = _steeper(edited, box, scale, params)
+        fine = edge if fine is None else cv2.add(fine, edge, dtype=cv2.CV_16S)
     # The drawn crop and its weight on the grid, the detail added in its box: each frame then warps
     # one image (two warps and an add cost bald 2 ms at the compose stage's median, waiting for
     # the GIL behind the render thread).
@@ -216,6 +225,25 @@ def _strands(crop: np.ndarray, weight: np.ndarray, box: tuple[tuple[int, int], t
     base = cv2.resize(np.ascontiguousarray(crop[part]), size, interpolation=cv2.INTER_LINEAR).astype(np.float32)
     detail = cv2.multiply(base, cv2.cvtColor(pattern * up[2], cv2.COLOR_GRAY2BGR))
     return np.clip(detail, -params.lend_limit, params.lend_limit, out=detail).astype(np.int16)
+
+
+def _steeper(edited: EditedFace, box: tuple[tuple[int, int], tuple[int, int]], scale: int,
+             params: LendParams = LendParams()) -> np.ndarray:
+    """(h, w, 3) int16: the change to the drawn crop, on the grid's box ``box`` (detail-crop rows,
+    columns) ``scale`` points a crop pixel, that makes the donor's matte (``edited.outline``)
+    outline_steep times steeper where it lies over the wall: the crop there is what it is drawn
+    over plus the matte times the hair's difference from it."""
+    (top, bottom), (left, right) = box
+    size = ((right - left) * scale, (bottom - top) * scale)
+    part = np.s_[top:bottom, left:right]
+    outline = edited.outline
+    matte, where = (cv2.resize(np.ascontiguousarray(a[part]), size, interpolation=cv2.INTER_LINEAR)
+                    for a in (outline.matte, outline.steep))
+    change = cv2.resize(cv2.subtract(edited.crop[part], outline.under[part], dtype=cv2.CV_32F), size,
+                        interpolation=cv2.INTER_LINEAR)
+    steep = np.clip((matte - 0.5) * params.outline_steep + 0.5, 0.0, 1.0)
+    gain = (steep / np.maximum(matte, 0.02) - 1.0) * where
+    return np.clip(cv2.multiply(change, cv2.cvtColor(gain, cv2.COLOR_GRAY2BGR)), -255, 255).astype(np.int16)
 
 
 _WAYS: dict[tuple, np.ndarray] = {}

@@ -51,7 +51,7 @@ from mirror.render.memory import Memory, Seen
 from mirror.render.plate import BackgroundPlate
 from mirror.render.recolor import Recolor
 from mirror.render.scalp import forehead_box, forehead_tone
-from mirror.types import AlignedFace, Donor, EditedFace, EditPlan, SkinGrain
+from mirror.types import AlignedFace, Donor, EditedFace, EditPlan, Outline, SkinGrain
 
 COLORS = ("donor", "own", "target")
 PARTS = ("all", "fringe", "forehead")     # what of the donor's hair is drawn (``transplant``)
@@ -251,6 +251,7 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
     # Where it may be drawn: never the eyes, nose and mouth, nor at the crop's edge.
     weight = _allowed(landmarks, size, params.hull_ramp) * _edge(size)
     out = base + weight[..., None] * (out - base)
+    under = base + weight[..., None] * (ground - base)
     replace = (np.maximum(cv2.GaussianBlur(take, (0, 0), 1.0), drawn.matte) * weight).astype(np.float32)
     crop = np.clip(out * 255.0 + 0.5, 0, 255).astype(np.uint8)
     # (exactly the person's pixels where nothing is drawn: no rounding drift)
@@ -265,17 +266,19 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
     if beyond is not None:
         crop, replace, _ = hand_over(crop, replace, None, detail, beyond)
         beyond = dataclasses.replace(beyond, drawn=all_drawn(crop, replace, beyond))
-    edited = EditedFace(crop, replace, replace, beyond=beyond, **_lent(person, drawn, take, weight, params))
+    edited = EditedFace(crop, replace, replace, beyond=beyond, **_lent(person, drawn, take, weight, under, params))
     return Transplanted(edited, strength, reason, measures)
 
 
-def _lent(person: Person, drawn: Drawn, take: np.ndarray, weight: np.ndarray, params: TransplantParams) -> dict:
+def _lent(person: Person, drawn: Drawn, take: np.ndarray, weight: np.ndarray, under: np.ndarray,
+          params: TransplantParams) -> dict:
     """What the frame's own fine detail is lent to at a large face's resolution
     (``mirror.render.lend.lent_detail``), as ``EditedFace`` fields: the donor's hair where it lies
     on the person's own hair takes that hair's strands (``source``: the same pixel; a donor's photo
     holds less detail than a webcam's close face), the donor's hair elsewhere fine strands of its
-    own (``strands``), and skin drawn anew (scalp, the face's rim) the bare forehead's grain
-    (``grain``)."""
+    own (``strands``) and its outline over the wall (its matte over ``under``, what it is drawn
+    over) a steeper edge (``outline``; over skin, a hairline, it stays soft), and skin drawn anew
+    (scalp, the face's rim) the bare forehead's grain (``grain``)."""
     size = person.detail.shape[0]
     fields = {}
     sure = np.clip((person.hair - 0.5) * 4.0, 0.0, 1.0)
@@ -286,6 +289,10 @@ def _lent(person: Person, drawn: Drawn, take: np.ndarray, weight: np.ndarray, pa
     alone = drawn.matte * (1.0 - sure) * weight
     if alone.max() > 1.0 / 255:
         fields["strands"] = alone.astype(np.float32)
+    oval = face_oval(person.landmarks, size).astype(np.float32)
+    over_skin = np.maximum.reduce([drawn.scalp, drawn.bare, oval])
+    fields["outline"] = Outline(drawn.matte.astype(np.float32), np.clip(under * 255.0 + 0.5, 0, 255).astype(np.uint8),
+                                np.clip(1.0 - 2.0 * cv2.GaussianBlur(over_skin, (0, 0), 2.0), 0.0, 1.0))
     box = forehead_box(person.landmarks, person.hair)
     skin = take * (1.0 - drawn.matte) * np.maximum(drawn.scalp, rim_face(person.landmarks, size, params.ground)) * weight
     if box is not None and skin.max() > 1.0 / 255:
