@@ -197,6 +197,8 @@ class EditedFace:
         strands: (R, R) float32 in [0, 1], for a donor's hair drawn where the person has none of
             their own to lend it, how much of each pixel it is: given fine strands running its
             way at a large face's resolution; or None.
+        outline: for a donor's hair, its matte and what it is drawn over, whose soft edge over the
+            wall a large face's resolution makes steeper; or None.
         lent: the frame's own fine detail for that copy and scalp (``mirror.render.lend.lent_detail``:
             a crop holds less than a large face in the frame), or None.
         removal: for hair taken away by a shape (bald, receding), what a later frame's hair is
