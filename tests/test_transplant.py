@@ -309,6 +309,36 @@ def test_long_hair_the_donors_photo_cuts_goes_on_in_the_persons_own(people, bank
     assert change[cut].mean() < 14, float(change[cut].mean())
 
 
+def test_hair_the_donors_photo_cuts_above_the_head_goes_on_up_to_a_crown(people, donors):
+    """A donor whose photo cuts its hair off above the head (here a whole one cut so): its hair
+    goes on up to a crown, as much of it as the whole photo draws there, within the person's skull
+    grown as wide as the hair (it faded out where the photo ended, a blurred cap)."""
+    from mirror.face.regions import skull
+    from mirror.render.donor_layers import Drawn, LayerParams, Person
+
+    _, aligned = people[SHORT]
+    whole = donors[CROP]
+    side = whole.crop.shape[0]
+    top = int(np.argmax((whole.matte > 0.5).any(axis=1)))
+    shift = top + int(0.08 * side)                   # the photo's top cuts its hair this far down
+
+    def up(image):
+        return np.concatenate([image[shift:], np.repeat(image[-1:], shift, axis=0)])
+
+    cut = dataclasses.replace(whole, crop=up(whole.crop), matte=up(whole.matte), skin=up(whole.skin),
+                              person=up(whole.person), landmarks=whole.landmarks - np.float32([0, shift]))
+    person = Person.of(aligned, aligned.landmarks * aligned.scale)
+    drawn, full = Drawn.of(person, cut), Drawn.of(person, whole)
+    assert drawn.crown > 1.0
+    above = drawn.seen < 0.5
+    rows = np.arange(drawn.seen.shape[0])[:, None]
+    above &= rows < np.argmax(drawn.seen.max(axis=1) > 0.5)           # past the photo's top
+    theirs, ours = full.matte[above].sum(), drawn.matte[above].sum()
+    assert theirs > 100 and 0.6 * theirs < ours < 1.5 * theirs, (ours, theirs)
+    crown = skull(person.landmarks, drawn.seen.shape[0], edge=LayerParams().skull_edge, scale=drawn.crown)
+    assert drawn.matte[above & (drawn.seen < 0.02) & (crown < 0.01)].max() < 0.05
+
+
 def test_black_hair_stays_black_in_the_persons_light(heads, people):
     """A black-haired reference's hair drawn in its own colour stays a neutral black on people
     whose skin is less warm than the reference's: the skins' colour difference tints each pixel
@@ -694,6 +724,28 @@ def test_donor_hairs_outline_on_the_wall_of_a_large_face_is_steeper_and_its_hair
         return float(((share > 0.2) & (share < 0.8))[edge & (high - low > 60)].mean())
 
     assert between(steep) < between(soft) - 0.05, (between(steep), between(soft))
+
+
+@pytest.mark.data
+@pytest.mark.engines
+def test_donor_hair_past_the_crop_of_a_large_face_has_a_steeper_outline(pipeline, monkeypatch):
+    """A fringe's hair that goes on above a 720p head's crop is drawn at the outer square's
+    resolution, five frame pixels a pixel: its outline there was a blurred cap. It is made
+    steeper: fewer of its pixels lie between none and all of the hair."""
+    from conftest import clip_frame
+    from mirror.render import donor_beyond
+    from mirror.types import Frame
+
+    frame, aligned = pipeline.track(Frame(0, 0, clip_frame("d13.mp4", 60)))
+
+    def soft_share(steepest):
+        monkeypatch.setattr(donor_beyond, "STEEPEST", steepest)
+        mask = pipeline.edit(frame, aligned, pipeline.styles.get("fringe")).beyond.mask
+        return float(((mask > 0.1) & (mask < 0.9)).sum()) / float((mask > 0.1).sum())
+
+    steepest = donor_beyond.STEEPEST
+    soft, steep = soft_share(1.0), soft_share(steepest)
+    assert steep < 0.6 * soft, (steep, soft)
 
 
 @pytest.mark.parametrize("upright", [True, False])

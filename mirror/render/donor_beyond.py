@@ -5,8 +5,9 @@
 A donor's hair, warped onto the person, can reach past the person's crop: a full bob or a high
 crop on a head that fills its crop. Drawn in the crop only, it would be cut square along the
 crop's top and sides, a box of hair. Past the crop it goes on, warped alike at the outer square's
-resolution (``AlignedFace.outer``), coloured as the crop's drawing is, over what the frame shows
-there (or the wall drawn where the person's own hair past the crop is taken away).
+resolution (``AlignedFace.outer``), up to the crown the crop's drawing gives it where the donor's
+photo cut it off, coloured as the crop's drawing is, over what the frame shows there (or the wall
+drawn where the person's own hair past the crop is taken away).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from mirror.face.regions import edge_margin
+from mirror.face.regions import edge_margin, skull
 from mirror.face.warp import WarpParams, head_warp
 from mirror.render.donor_layers import Drawn, LayerParams, donor_matte, donor_seen
 from mirror.render.donor_light import warp_layers
@@ -24,6 +25,8 @@ from mirror.types import AlignedFace, Beyond, Donor
 
 REACHES = 0.05      # drawn past the crop where the crop's drawing is this sure of hair at its edge
 COARSE = 2          # the warp past the crop is evaluated on a grid this many times coarser
+STEEP_PER = 2.0     # its matte's edge is made steeper by one for each this many frame pixels an outer
+STEEPEST = 3.0      # pixel spans, at most this many times
 
 
 def reaches_edge(matte: np.ndarray) -> bool:
@@ -55,8 +58,17 @@ def hair_beyond(aligned: AlignedFace, donor: Donor, drawn: Drawn, paint: Callabl
     small = (max(1, round(side / scale)),) * 2
     matte = donor_matte(donor, layers)
     shrink = lambda layer: cv2.resize(layer, small, interpolation=cv2.INTER_AREA)   # noqa: E731
-    # (faded where the donor's crop ends, as in the crop: past the donor's crop nothing is known)
-    shown = warp_layers(shrink(matte * donor_seen(side, layers)), field)
+    # (faded where the donor's crop ends, as in the crop, but for its hair going on up to the crown)
+    seen = donor_seen(side, layers)
+    shown, beyond_photo, seen = cv2.split(warp_layers(shrink(np.dstack([matte * seen, matte, seen])), field,
+                                                      cv2.BORDER_REPLICATE))
+    crown = skull(aligned.landmarks[:, :2] + half, 2 * size, edge=layers.skull_edge, scale=drawn.crown)
+    shown = shown + beyond_photo * (1.0 - seen) * crown
+    # (on a large face its edge made steeper: sized up from the outer square, it was a blur a
+    # dozen frame pixels wide)
+    per = 1.0 / np.sqrt(abs(np.linalg.det(aligned.to_outer[:, :2])))    # frame pixels per outer pixel
+    steep = float(np.clip(per / STEEP_PER, 1.0, STEEPEST))
+    shown = np.clip((shown - 0.5) * steep + 0.5, 0.0, 1.0)
     # (nothing farther into the crop than its fading edge: the crop draws it; nor at or past its
     # foot, where the wall drawn past it and the crop's own drawing carried down meet the hair)
     inset = edge_margin(size) + 2

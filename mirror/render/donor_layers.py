@@ -37,6 +37,9 @@ class LayerParams:
             this far from its hair (the fine hairs at a hairline are darker than the skin).
         edge: the donor's layers fade out over this at its crop's edge (its photo ends there),
         foot: ... and over this at its foot (long hair goes on past it).
+        crown: where its photo cuts its hair off above the ears, the hair goes on up to a crown:
+            the person's skull outline as wide as the hair, at most this much bigger (faded out
+            where the photo ends, it was a blurred cap).
     """
 
     matte: tuple[float, float] = (0.2, 0.8)
@@ -46,6 +49,7 @@ class LayerParams:
     hairline: float = 0.015
     edge: float = 0.08
     foot: float = 0.15
+    crown: float = 1.6
 
 
 @dataclass
@@ -86,6 +90,7 @@ class Drawn:
     shift: np.ndarray             # (2,) a*, b* shift of relighting
     cut: np.ndarray               # (R, R) float32: the donor's hair its photo's edge cut off
     unmixed: np.ndarray           # (D, D, 3) float32 BGR: ``color`` before the warp, in the donor's crop
+    crown: float                  # the crown its hair goes on up to past its photo: the skull this much bigger
 
     @classmethod
     def of(cls, person: Person, donor: Donor, params: LayerParams = LayerParams(), warp: WarpParams = WarpParams(),
@@ -122,12 +127,15 @@ class Drawn:
             gain, shift = np.ones((size, size), np.float32), np.zeros(2, np.float32)
         else:
             gain, shift = relight_gain(own, theirs, _box(person.skin), _box(donor_face), field, light)
-        # (past the donor's photo its hair and scalp fade out; there the person's own hair stands
-        # in for the donor's that the photo cut off)
+        # (past the donor's photo its hair and scalp fade out; above the ears its hair goes on up
+        # to a crown; elsewhere the person's own hair stands in for the donor's the photo cut off)
         seen = layers[..., 2]
+        shown = layers[..., 0] * seen
+        crown_scale = crown_of(person.landmarks, shown, params)
+        crown = skull(person.landmarks, size, edge=params.skull_edge, scale=crown_scale)
         cut = warp_layers(matte.astype(np.float32), field, cv2.BORDER_REPLICATE) * (1.0 - seen)
-        return cls(field, colour, skin, layers[..., 3], layers[..., 0] * seen, layers[..., 1] * seen, seen, gain,
-                   shift, cut, unmixed)
+        return cls(field, colour, skin, layers[..., 3], shown + cut * crown, layers[..., 1] * seen, seen, gain,
+                   shift, cut * (1.0 - crown), unmixed, crown_scale)
 
 
 def donor_matte(donor: Donor, params: LayerParams = LayerParams()) -> np.ndarray:
@@ -135,6 +143,16 @@ def donor_matte(donor: Donor, params: LayerParams = LayerParams()) -> np.ndarray
     through the hair), and none of it on the donor's bare skin."""
     low, high = params.matte
     return (np.clip((donor.matte - low) / (high - low), 0.0, 1.0) * (1.0 - donor.skin)).astype(np.float32)
+
+
+def crown_of(landmarks: np.ndarray, matte: np.ndarray, params: LayerParams = LayerParams()) -> float:
+    """How much bigger than the person's skull (``regions.skull``, on ``landmarks``) the crown of
+    the hair ``matte`` (S, S) is: as wide as the hair above the ears, 1 to ``params.crown``."""
+    cx, ears, half_width, _ = skull_axes(landmarks)
+    cols = np.nonzero(matte[:max(int(ears), 0)] > 0.5)[1]
+    if cols.size == 0:
+        return 1.0
+    return float(np.clip(max(cx - cols.min(), cols.max() - cx) / half_width, 1.0, params.crown))
 
 
 def donor_seen(side: int, params: LayerParams = LayerParams()) -> np.ndarray:
