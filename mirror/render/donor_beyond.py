@@ -19,7 +19,7 @@ import numpy as np
 
 from mirror.face.regions import edge_margin, skull
 from mirror.face.warp import WarpParams, head_warp
-from mirror.render.donor_layers import Drawn, LayerParams, donor_matte, donor_seen
+from mirror.render.donor_layers import Drawn, LayerParams, donor_matte, donor_past_top, donor_seen
 from mirror.render.donor_light import warp_layers
 from mirror.types import AlignedFace, Beyond, Donor
 
@@ -59,11 +59,11 @@ def hair_beyond(aligned: AlignedFace, donor: Donor, drawn: Drawn, paint: Callabl
     matte = donor_matte(donor, layers)
     shrink = lambda layer: cv2.resize(layer, small, interpolation=cv2.INTER_AREA)   # noqa: E731
     # (faded where the donor's crop ends, as in the crop, but for its hair going on up to the crown)
-    seen = donor_seen(side, layers)
-    shown, beyond_photo, seen = cv2.split(warp_layers(shrink(np.dstack([matte * seen, matte, seen])), field,
-                                                      cv2.BORDER_REPLICATE))
+    shown, past = cv2.split(warp_layers(shrink(np.dstack([matte * donor_seen(side, layers),
+                                                          matte * donor_past_top(side, layers)])), field,
+                                        cv2.BORDER_REPLICATE))
     crown = skull(aligned.landmarks[:, :2] + half, 2 * size, edge=layers.skull_edge, scale=drawn.crown)
-    shown = shown + beyond_photo * (1.0 - seen) * crown
+    shown = np.maximum(shown, past * crown)
     # (on a large face its edge made steeper: sized up from the outer square, it was a blur a
     # dozen frame pixels wide)
     per = 1.0 / np.sqrt(abs(np.linalg.det(aligned.to_outer[:, :2])))    # frame pixels per outer pixel

@@ -132,10 +132,12 @@ class Drawn:
         seen = layers[..., 2]
         shown = layers[..., 0] * seen
         crown_scale = crown_of(person.landmarks, shown, params)
-        crown = skull(person.landmarks, size, edge=params.skull_edge, scale=crown_scale)
-        cut = warp_layers(matte.astype(np.float32), field, cv2.BORDER_REPLICATE) * (1.0 - seen)
-        return cls(field, colour, skin, layers[..., 3], shown + cut * crown, layers[..., 1] * seen, seen, gain,
-                   shift, cut * (1.0 - crown), unmixed, crown_scale)
+        past = warp_layers(np.dstack([matte, donor_past_top(side, params)]).astype(np.float32), field,
+                           cv2.BORDER_REPLICATE)
+        cut = past[..., 0] * (1.0 - seen)
+        above = past[..., 0] * past[..., 1] * skull(person.landmarks, size, edge=params.skull_edge, scale=crown_scale)
+        return cls(field, colour, skin, layers[..., 3], np.maximum(shown, above), layers[..., 1] * seen, seen, gain,
+                   shift, np.clip(cut - above, 0.0, 1.0), unmixed, crown_scale)
 
 
 def donor_matte(donor: Donor, params: LayerParams = LayerParams()) -> np.ndarray:
@@ -153,6 +155,16 @@ def crown_of(landmarks: np.ndarray, matte: np.ndarray, params: LayerParams = Lay
     if cols.size == 0:
         return 1.0
     return float(np.clip(max(cx - cols.min(), cols.max() - cx) / half_width, 1.0, params.crown))
+
+
+def donor_past_top(side: int, params: LayerParams = LayerParams()) -> np.ndarray:
+    """(D, D) float32: 0 inside the donor's ``side``-pixel crop, rising past its top edge as
+    ``donor_seen`` fades there, faded as it is at its sides: where hair its photo's top cut off
+    goes on (taken with the border replicated, above the crop)."""
+    ramp = np.arange(side, dtype=np.float32) + 0.5
+    width = max(params.edge * side, 1.0)
+    across = np.clip(np.minimum(ramp, ramp[::-1]) / width, 0.0, 1.0)
+    return ((1.0 - np.clip(ramp / width, 0.0, 1.0))[:, None] * across[None, :]).astype(np.float32)
 
 
 def donor_seen(side: int, params: LayerParams = LayerParams()) -> np.ndarray:
