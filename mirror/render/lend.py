@@ -55,10 +55,10 @@ def lent_detail(frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray, para
     (``edited.source``, through ``edited.source_weight``); for bare scalp, a fine grain as strong
     as the bare forehead's (``edited.grain``); for a donor's hair with none of the person's under
     it, fine strands (``edited.strands``), and its outline over the wall steeper
-    (``edited.outline``). Added to the drawn crop upsampled onto a grid as
-    fine as the frame's pixels, in the crop's frame (so an edit carried over to later frames
-    carries it too). None where the frame is no sharper than the crop (a small face: the crop is
-    all there is) or nothing was drawn.
+    (``edited.outline``). Added to the drawn crop upsampled onto a grid as fine as the frame's
+    pixels, in the crop's frame (so an edit carried over to later frames carries it too). None
+    where the frame is no sharper than the crop (a small face: the crop is all there is) or
+    nothing was drawn.
 
     Args:
         frame: (H, W, 3) uint8, the frame the edit was made on; to_crop: its detail-crop matrix.
@@ -270,8 +270,8 @@ _WAYS: dict[tuple, np.ndarray] = {}
 
 def _strand_ways(scale: int, params: LendParams = LendParams()) -> np.ndarray:
     """(strand_bins, grain_tile, grain_tile) float32: a fixed noise drawn out along each of
-    strand_bins ways (from across the rows, a turn of a half), detail finer than lend_sigma crop
-    pixels at unit spread, repeating every grain_tile points."""
+    strand_bins ways (the k-th k / strand_bins of a half turn from upright), its detail finer
+    than lend_sigma crop pixels at unit spread, repeating every grain_tile points."""
     key = (scale, params.grain_tile, params.lend_sigma, params.strand_length, params.strand_width, params.strand_bins)
     if key not in _WAYS:
         tile = params.grain_tile
