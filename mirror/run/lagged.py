@@ -5,8 +5,9 @@
     lagged.close()
 
 Planning and rendering a shape or a transplant (receding, bangs) costs more than a camera
-frame's time on a small CPU. Here it runs on a worker thread as often as it can, and each frame
-gets the newest finished edit, carried over to this frame's crop (``carry``). The crop is
+frame's time on a small CPU. Here it runs on a worker thread, resting after each drawing as long
+as it took (``REDRAW_REST``: drawing on end, it kept a core from the frames), and each frame gets
+the newest finished edit, carried over to this frame's crop (``carry``). The crop is
 aligned to the face, so the edit follows the head; only what it draws updates at the worker's
 rate. The first frame of a style (and of a face) is edited at once, so a style never shows late;
 a head that has not moved since the edit shown is drawn anew only now and then (``stale``). A
@@ -46,6 +47,7 @@ REFIT_REACH = 0.08  # ... or, moved less than this, the frame cut again where th
                     # else it is made anew at once
 REDRAW_REACH = 0.004  # the worker draws anew once the head has moved this far since the edit shown ...
 REDRAW_AGE = 500      # ... or that edit is this old (ms of the stream): a still head is not redrawn on end
+REDRAW_REST = 1.0     # ... and the worker has rested this many times as long as its last drawing took
 
 FALLBACK_AGE = 1000   # a transplant shown as its colour alone (``EditedFace.fallback``) is judged anew
                       # on the worker this often (ms of the stream); its colour is drawn on every frame
@@ -133,6 +135,7 @@ class LaggedEdit:
         self._job: tuple | None = None
         self._result: _Shown | None = None
         self._closed = False
+        self._rested = 0.0      # (perf_counter) the worker may start a redrawing from then on
         self.worker_errors = 0
         self._thread = threading.Thread(target=self._work, name=RENDER_THREAD, daemon=True)
         self._thread.start()
@@ -154,7 +157,8 @@ class LaggedEdit:
             usable = onto is not None
         if usable:
             with self._ready:
-                if self._job is None and stale(result.aligned, result.ms, aligned, frame.timestamp_ms):
+                if (self._job is None and time.perf_counter() >= self._rested
+                        and stale(result.aligned, result.ms, aligned, frame.timestamp_ms)):
                     self._job = (frame, aligned, style, strength)
                     self._ready.notify_all()
                 if self._result is result:     # (a new edit's timings go to one frame only)
@@ -236,6 +240,7 @@ class LaggedEdit:
                 frame, aligned, style, strength = self._job
             set_niceness(threading.get_native_id(), background)     # (a waiting frame may have raised it)
             timings: dict[str, float] = {}
+            start = time.perf_counter()
             try:
                 with self._busy, timing_scope(timings):
                     edited = self._edit(frame, aligned, style, strength)
@@ -250,6 +255,7 @@ class LaggedEdit:
                     self._ready.notify_all()
                 continue
             with self._ready:
+                self._rested = time.perf_counter() + REDRAW_REST * (time.perf_counter() - start)
                 key = _key(style, strength)
                 if edited is not None and self._result is not None and self._result.key == key:
                     self._result = _Shown(key, aligned, edited, timings, frame.timestamp_ms)
