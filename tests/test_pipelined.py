@@ -263,6 +263,19 @@ def test_a_lagged_edit_follows_a_head_that_moved_in_the_crop_or_is_made_anew_whe
         lagged.close()
 
 
+def _head_moved_by(shift: float):
+    """An AlignedFace of random landmarks and pixels (the same every call) whose head points have
+    moved ``shift`` of its 128-px crop to the right."""
+    from mirror.face.regions import HEAD_POINTS
+    from mirror.types import AlignedFace
+
+    rng = np.random.default_rng(0)
+    landmarks = rng.uniform(20, 108, (478, 2)).astype(np.float32)
+    crop = rng.integers(0, 255, (128, 128, 3), dtype=np.uint8)
+    landmarks[HEAD_POINTS, 0] += shift * 128
+    return AlignedFace(crop, np.float64([[1, 0, 0], [0, 1, 0]]), landmarks, crop)
+
+
 def test_a_still_head_is_drawn_anew_only_when_it_moves_or_its_edit_is_old():
     """Drawn again for a head that has not moved, a shape style comes out the same and costs the
     frames a core (d13 in bald: 44 drawings in 300 frames fed as fast as they go, 25 with the rule;
@@ -271,18 +284,10 @@ def test_a_still_head_is_drawn_anew_only_when_it_moves_or_its_edit_is_old():
     import time
 
     from mirror.run.lagged import REDRAW_AGE, REDRAW_REACH
-    from mirror.face.regions import HEAD_POINTS
     from mirror.edit.styles import Style
-    from mirror.types import AlignedFace, EditedFace
+    from mirror.types import EditedFace
 
-    rng = np.random.default_rng(0)
-    landmarks = rng.uniform(20, 108, (478, 2)).astype(np.float32)
-    crop = rng.integers(0, 255, (128, 128, 3), dtype=np.uint8)
-
-    def face(shift: float) -> AlignedFace:
-        moved = landmarks.copy()
-        moved[HEAD_POINTS, 0] += shift * 128
-        return AlignedFace(crop, np.float64([[1, 0, 0], [0, 1, 0]]), moved, crop)
+    face = _head_moved_by
 
     drawn = []
 
@@ -329,19 +334,11 @@ def test_the_render_thread_rests_after_each_drawing_as_long_as_it_took():
     import time
 
     from mirror.run.lagged import REDRAW_REACH, REDRAW_REST
-    from mirror.face.regions import HEAD_POINTS
     from mirror.edit.styles import Style
-    from mirror.types import AlignedFace, EditedFace
+    from mirror.types import EditedFace
 
     assert REDRAW_REST >= 1.0
-    rng = np.random.default_rng(0)
-    landmarks = rng.uniform(20, 108, (478, 2)).astype(np.float32)
-    crop = rng.integers(0, 255, (128, 128, 3), dtype=np.uint8)
-
-    def face(shift: float) -> AlignedFace:
-        moved = landmarks.copy()
-        moved[HEAD_POINTS, 0] += shift * 128
-        return AlignedFace(crop, np.float64([[1, 0, 0], [0, 1, 0]]), moved, crop)
+    face = _head_moved_by
 
     drawn = []
 
