@@ -337,14 +337,15 @@ def test_the_render_thread_rests_after_each_drawing_as_long_as_it_took():
     from mirror.edit.styles import Style
     from mirror.types import EditedFace
 
-    assert REDRAW_REST >= 1.0
     face = _head_moved_by
 
+    drawing = 0.3                               # a drawing's time, s
+    rest = REDRAW_REST * drawing
     drawn = []
 
     def edit(frame, aligned, style, strength):
         if threading.current_thread() is not threading.main_thread():
-            time.sleep(0.3)                     # a drawing's time
+            time.sleep(drawing)
             drawn.append(frame.timestamp_ms)
         zero = np.zeros((128, 128), np.float32)
         return EditedFace(aligned.detail.copy(), zero, zero)
@@ -361,9 +362,9 @@ def test_the_render_thread_rests_after_each_drawing_as_long_as_it_took():
         done = time.monotonic()
         assert drawn == [33]
         lagged(Frame(2, 66, image), face(4 * REDRAW_REACH), style, 1.0)    # moved again, at once
-        time.sleep(0.15)
+        time.sleep(0.5 * rest)
         assert drawn == [33] and not lagged.drawing                       # resting
-        while time.monotonic() < done + 0.35:
+        while time.monotonic() < done + rest + 0.05:
             time.sleep(0.01)
         lagged(Frame(3, 99, image), face(6 * REDRAW_REACH), style, 1.0)    # rested: drawn anew
         assert lagged.drawing

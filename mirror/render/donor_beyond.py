@@ -59,9 +59,8 @@ def hair_beyond(aligned: AlignedFace, donor: Donor, drawn: Drawn, paint: Callabl
     matte = donor_matte(donor, layers)
     shrink = lambda layer: cv2.resize(layer, small, interpolation=cv2.INTER_AREA)   # noqa: E731
     # (faded where the donor's crop ends, as in the crop, but for its hair going on up to the crown)
-    shown, past = cv2.split(warp_layers(shrink(np.dstack([matte * donor_seen(side, layers),
-                                                          matte * donor_past_top(side, layers)])), field,
-                                        cv2.BORDER_REPLICATE))
+    shown = warp_layers(shrink(matte * donor_seen(side, layers)), field)
+    past = warp_layers(shrink(matte * donor_past_top(side, layers)), field, cv2.BORDER_REPLICATE)
     crown = skull(aligned.landmarks[:, :2] + half, 2 * size, edge=layers.skull_edge, scale=drawn.crown)
     shown = np.maximum(shown, past * crown)
     # (on a large face its edge made steeper: sized up from the outer square, it was a blur a

@@ -131,7 +131,7 @@ class Drawn:
         # to a crown; elsewhere the person's own hair stands in for the donor's the photo cut off)
         seen = layers[..., 2]
         shown = layers[..., 0] * seen
-        crown_scale = crown_of(person.landmarks, shown, params)
+        crown_scale = _crown(person.landmarks, shown, params)
         past = warp_layers(np.dstack([matte, donor_past_top(side, params)]).astype(np.float32), field,
                            cv2.BORDER_REPLICATE)
         cut = past[..., 0] * (1.0 - seen)
@@ -147,7 +147,7 @@ def donor_matte(donor: Donor, params: LayerParams = LayerParams()) -> np.ndarray
     return (np.clip((donor.matte - low) / (high - low), 0.0, 1.0) * (1.0 - donor.skin)).astype(np.float32)
 
 
-def crown_of(landmarks: np.ndarray, matte: np.ndarray, params: LayerParams = LayerParams()) -> float:
+def _crown(landmarks: np.ndarray, matte: np.ndarray, params: LayerParams = LayerParams()) -> float:
     """How much bigger than the person's skull (``regions.skull``, on ``landmarks``) the crown of
     the hair ``matte`` (S, S) is: as wide as the hair above the ears, 1 to ``params.crown``."""
     cx, ears, half_width, _ = skull_axes(landmarks)
@@ -161,19 +161,25 @@ def donor_past_top(side: int, params: LayerParams = LayerParams()) -> np.ndarray
     """(D, D) float32: 0 inside the donor's ``side``-pixel crop, rising past its top edge as
     ``donor_seen`` fades there, faded as it is at its sides: where hair its photo's top cut off
     goes on (taken with the border replicated, above the crop)."""
-    ramp = np.arange(side, dtype=np.float32) + 0.5
-    width = max(params.edge * side, 1.0)
-    across = np.clip(np.minimum(ramp, ramp[::-1]) / width, 0.0, 1.0)
-    return ((1.0 - np.clip(ramp / width, 0.0, 1.0))[:, None] * across[None, :]).astype(np.float32)
+    top, sides = _edge_ramps(side, params)
+    return ((1.0 - top)[:, None] * sides[None, :]).astype(np.float32)
 
 
 def donor_seen(side: int, params: LayerParams = LayerParams()) -> np.ndarray:
     """(D, D) float32: 1 inside the donor's ``side``-pixel crop, fading at its edges (long hair the
     donor's photo cuts at its foot ends in soft tips there, not a line)."""
+    _, sides = _edge_ramps(side, params)
     ramp = np.arange(side, dtype=np.float32) + 0.5
-    sides = np.clip(np.minimum(ramp, ramp[::-1]) / max(params.edge * side, 1.0), 0.0, 1.0)
     foot = np.clip(ramp[::-1] / max(params.foot * side, 1.0), 0.0, 1.0)
     return np.minimum(np.minimum(sides, foot)[:, None], sides[None, :])
+
+
+def _edge_ramps(side: int, params: LayerParams) -> tuple[np.ndarray, np.ndarray]:
+    """(side,) float32 each: rising from 0 to 1 over ``params.edge`` of the crop from its first
+    edge (its top, or left), and from both its edges."""
+    ramp = np.arange(side, dtype=np.float32) + 0.5
+    width = max(params.edge * side, 1.0)
+    return np.clip(ramp / width, 0.0, 1.0), np.clip(np.minimum(ramp, ramp[::-1]) / width, 0.0, 1.0)
 
 
 def hull(landmarks: np.ndarray, shape: int | tuple[int, int]) -> np.ndarray:
