@@ -17,6 +17,7 @@ from train.prepare import split_of
 WHITE_WALL = "182728.jpg"   # (test split) dark curly hair against a white wall
 FRINGED = "186277.jpg"      # (test split) a fringe down over both brows
 CROP = "185633.jpg"         # (training split) a donor's short crop, clear of the brows
+BOB = "188941.jpg"          # (training split) a donor's bob, its ears bare
 
 
 def test_the_wall_where_hair_went_has_the_walls_light_not_the_hairs_edge(heads, monkeypatch):
@@ -141,3 +142,41 @@ def test_the_heads_sides_beside_the_face_reach_the_ears_foot_and_not_the_wall_or
     assert sides[foot + 10:].max() < 0.05                                  # not below the ears' foot
     assert sides[:, :max(int(centre - 1.0 * half) - 5, 0)].max() < 0.05    # nor beyond the ears
     assert sides[cv2.resize(aligned.person, (size, size)) < 0.1].max() < 0.05   # nor on the wall
+
+
+def test_ears_hidden_under_hair_that_goes_show_skin_not_the_wall(heads):
+    """Where the person's hair hid their ears and the donor's hair leaves its ear bare, the donor's
+    ear shows in the person's skin, not the wall (a pale crescent beside the cheek)."""
+    from mirror.edit.donors import BANK_FILE, DonorBank
+    from mirror.render.donor_layers import Drawn, Person, ears_hidden
+
+    bank = DonorBank.load(os.path.join(ENGINES, BANK_FILE))
+    row = list(bank.sources).index(BOB)     # (mirrored, as the chooser draws it for him)
+    assert split_of(bank.sources[row]) == 0
+    aligned = heads.aligned(cv2.imread(celeba_photo(WHITE_WALL)))
+    landmarks = aligned.landmarks * aligned.scale
+    person = Person.of(aligned, landmarks)
+    hidden = ears_hidden(person)
+    drawn = Drawn.of(person, bank.donor(row, True))
+    result = transplanting.transplant(aligned, bank.donor(row, True))
+    assert result.strength == 1.0, result.reason
+    lab, before = to_lab(result.edited.crop), person.lab
+    # Beside the cheek at the ear's height on the side where his curls hide it, where his hair
+    # went and no donor hair lies.
+    size = lab.shape[0]
+    ys, xs = np.mgrid[0:size, 0:size]
+    (x0, y0), (x1, y1) = landmarks[[234, 454], :2]
+    apart = float(np.hypot(x1 - x0, y1 - y0))
+    x, y, way = (x0, y0, -1.0) if hidden[int(y0), 0] > hidden[int(y1), -1] else (x1, y1, 1.0)
+    assert hidden[int(y), 0 if way < 0 else -1] > 0.8
+    near = np.hypot(xs - x - way * 0.12 * apart, ys - y) < 0.15 * apart
+    bared = near & (person.hair > 0.5) & (drawn.matte < 0.05) & (result.edited.replace > 0.9)
+    assert bared.sum() > 100
+    skin = np.median(before[person.skin], axis=0)
+    wall = np.median(before[(cv2.resize(aligned.person, (size, size)) < 0.1) & (person.hair < 0.05)], axis=0)
+    to_skin, to_wall = (np.linalg.norm(lab[bared] - c, axis=1) for c in (skin, wall))
+    # (drawn as the wall, 82 % of them lay nearer the wall's colour than the skin's)
+    assert (to_skin < to_wall).mean() > 0.9
+    # Ears in sight are the person's own: none of the donor's drawn over them.
+    person.hair[:] = 0.0
+    assert ears_hidden(person).max() == 0.0

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from mirror.face.regions import EYES, LIPS, brow_line, face_oval, skull, skull_axes
+from mirror.face.regions import CHIN, EARS, EYES, LIPS, brow_line, face_oval, skull, skull_axes
 from mirror.face.warp import WarpParams, head_warp
 from mirror.render.donor_light import LightParams, bare_face, relight_gain, skin_plane, unmix, warp_layers
 from mirror.render.lab import to_lab
@@ -40,6 +40,11 @@ class LayerParams:
         crown: where its photo cuts its hair off above the ears, the hair goes on up to a crown:
             the person's skull outline as wide as the hair, at most this much bigger (faded out
             where the photo ends, it was a blurred cap).
+        ear_out: the person's ear is looked for this far out from the face's outline at its
+            side (a share of the ears' distance apart) ...
+        ear_reach: ... within this (the same share) ...
+        ear_hidden: ... and is hidden where hair covers the first share of that, surely the second
+            (``ears_hidden``).
     """
 
     matte: tuple[float, float] = (0.2, 0.8)
@@ -50,6 +55,9 @@ class LayerParams:
     edge: float = 0.08
     foot: float = 0.15
     crown: float = 1.6
+    ear_out: float = 0.12
+    ear_reach: float = 0.08
+    ear_hidden: tuple[float, float] = (0.3, 0.7)
 
 
 @dataclass
@@ -111,12 +119,18 @@ class Drawn:
         # drawn whole stood out beside the cheeks as blocks with a straight foot)
         brows = float(np.mean(brow_line(donor.landmarks, side)))
         narrow = np.clip((ears - rows) / max(ears - brows, 1.0), 0.0, 1.0)
+        oval = face_oval(donor.landmarks, side)
         scalp = donor.person * np.maximum(skull(donor.landmarks, side, edge=params.skull_edge, scale=params.skull) * narrow,
-                                          face_oval(donor.landmarks, side))
+                                          oval)
+        # Its ears (and what hangs from them) beside its face down to the chin: drawn in the
+        # person's skin where their ears are hidden under hair that goes (the wall there stood as
+        # a pale crescent beside the cheek).
+        beside = donor.person * (1.0 - matte) * ~oval * (rows > brows) * (rows < donor.landmarks[CHIN, 1])
         bare = (donor.skin > 0.5) & above & (matte < 0.2)
         clear = max(1, int(round(params.hairline * side)))
         bare = cv2.erode(bare.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * clear + 1,) * 2))
-        layers = warp_layers(np.dstack([matte, scalp, donor_seen(side, params), bare]).astype(np.float32), field)
+        layers = warp_layers(np.dstack([matte, scalp, donor_seen(side, params), bare, beside]).astype(np.float32),
+                             field)
         unmixed = unmix(donor.crop, matte, light)
         colour = warp_layers(unmixed, field, cv2.BORDER_REPLICATE)
         skin = warp_layers(donor.crop.astype(np.float32) / 255.0, field, cv2.BORDER_REPLICATE)
@@ -136,8 +150,28 @@ class Drawn:
                            cv2.BORDER_REPLICATE)
         cut = past[..., 0] * (1.0 - seen)
         above = past[..., 0] * past[..., 1] * skull(person.landmarks, size, edge=params.skull_edge, scale=crown_scale)
-        return cls(field, colour, skin, layers[..., 3], np.maximum(shown, above), layers[..., 1] * seen, seen, gain,
+        scalp = np.maximum(layers[..., 1], layers[..., 4] * ears_hidden(person, params)) * seen
+        return cls(field, colour, skin, layers[..., 3], np.maximum(shown, above), scalp, seen, gain,
                    shift, np.clip(cut - above, 0.0, 1.0), unmixed, crown_scale)
+
+
+def ears_hidden(person: Person, params: LayerParams = LayerParams()) -> np.ndarray:
+    """(R, R) float32 in [0, 1]: on each side of the face, how surely the person's ear there is
+    hidden under their hair: the hair's mean over a disc just out from the face's outline at the
+    ear (``ear_out``, ``ear_reach``), from ``ear_hidden``'s first share to its second."""
+    size = person.detail.shape[0]
+    (x0, y0), (x1, y1) = person.landmarks[EARS[0], :2], person.landmarks[EARS[1], :2]
+    apart = max(float(np.hypot(x1 - x0, y1 - y0)), 1.0)
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+    low, high = params.ear_hidden
+    out = np.zeros((size, size), np.float32)
+    middle = 0.5 * (x0 + x1)
+    for x, y, way in ((x0, y0, np.sign(x0 - x1)), (x1, y1, np.sign(x1 - x0))):
+        disc = np.hypot(xs - (x + way * params.ear_out * apart), ys - y) < params.ear_reach * apart
+        covered = float(person.hair[disc].mean()) if disc.any() else 0.0
+        side = (xs - middle) * way > 0
+        out[side] = np.clip((covered - low) / (high - low), 0.0, 1.0)
+    return out
 
 
 def donor_matte(donor: Donor, params: LayerParams = LayerParams()) -> np.ndarray:
