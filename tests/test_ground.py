@@ -18,6 +18,8 @@ WHITE_WALL = "182728.jpg"   # (test split) dark curly hair against a white wall
 FRINGED = "186277.jpg"      # (test split) a fringe down over both brows
 CROP = "185633.jpg"         # (training split) a donor's short crop, clear of the brows
 BOB = "188941.jpg"          # (training split) a donor's bob, its ears bare
+EARS_SHOW = "182719.jpg"    # (test split) short dark hair, the ears in sight
+BALD = "190777.jpg"         # (training split) a donor's bald head
 
 
 def test_the_wall_where_hair_went_has_the_walls_light_not_the_hairs_edge(heads, monkeypatch):
@@ -180,3 +182,31 @@ def test_ears_hidden_under_hair_that_goes_show_skin_not_the_wall(heads):
     # Ears in sight are the person's own: none of the donor's drawn over them.
     person.hair[:] = 0.0
     assert ears_hidden(person).max() == 0.0
+
+
+def test_ears_in_sight_stay_the_persons_own(heads):
+    """Hair taken away beside ears in sight takes its soft edge, not the ears (drawn over, they
+    were pale)."""
+    from mirror.edit.donors import BANK_FILE, DonorBank
+    from mirror.face.regions import ear_zones, face_oval
+    from mirror.render.donor_layers import Person
+    from mirror.render.matte import skinlike
+
+    assert split_of(EARS_SHOW) == 2
+    bank = DonorBank.load(os.path.join(ENGINES, BANK_FILE))
+    donor = bank.donor(list(bank.sources).index(BALD))    # (the chooser's first for him)
+    assert split_of(BALD) == 0
+    aligned = heads.aligned(cv2.imread(celeba_photo(EARS_SHOW)))
+    result = transplanting.transplant(aligned, donor)
+    assert result.strength == 1.0, result.reason
+    person = Person.of(aligned, aligned.landmarks * aligned.scale)
+    size = person.detail.shape[0]
+    left, right = ear_zones(person.landmarks, size, *transplanting.TransplantParams().ears)
+    tone = np.median(person.lab[person.skin], axis=0)
+    ears = (left | right) & ~face_oval(person.landmarks, size) & (skinlike(person.lab, tone) > 0.9) \
+        & (person.hair > 0.2) & (person.hair < 0.8)
+    assert ears.sum() > 50             # (his ears' rims, which the segmenter's soft hair edge reaches)
+    changed = np.abs(result.edited.crop.astype(np.int16) - person.detail.astype(np.int16)).max(axis=2)[ears]
+    # (taken with the hair's edge and blended with the wall, every one of them changed, by 68 grey
+    # levels at the median)
+    assert (changed > 8).mean() < 0.25 and np.median(changed) < 5

@@ -231,6 +231,18 @@ def crown(landmarks: np.ndarray, size: int, rows: tuple[float, float] = (0.6, 0.
     return (units.above <= rows[0]) & (units.above >= rows[1]) & (units.out <= band)
 
 
+def ear_zones(landmarks: np.ndarray, size: int, out: float, reach: float) -> tuple[np.ndarray, np.ndarray]:
+    """Two (S, S) bool discs where the ears are, one beside each side of the face: centred ``out``
+    times the ears' distance apart out from the face outline's outermost point at that side (its
+    ``EARS`` point), ``reach`` times that distance in radius."""
+    (x0, y0), (x1, y1) = landmarks[EARS[0], :2], landmarks[EARS[1], :2]
+    apart = max(float(np.hypot(x1 - x0, y1 - y0)), 1.0)
+    way = np.float32([x0 - x1, y0 - y1]) / apart
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+    return tuple(np.hypot(xs - (x + sign * out * apart * way[0]), ys - (y + sign * out * apart * way[1]))
+                 < reach * apart for x, y, sign in ((x0, y0, 1.0), (x1, y1, -1.0)))
+
+
 def face_oval(landmarks: np.ndarray, size: int) -> np.ndarray:
     """(S, S) bool: the whole face-mesh oval, forehead included."""
     return outline_mask(landmarks, FACE_OVAL, size) > 0

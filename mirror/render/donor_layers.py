@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from mirror.face.regions import CHIN, EARS, EYES, LIPS, brow_line, face_oval, skull, skull_axes
+from mirror.face.regions import CHIN, EARS, EYES, LIPS, brow_line, ear_zones, face_oval, skull, skull_axes
 from mirror.face.warp import WarpParams, head_warp
 from mirror.render.donor_light import LightParams, bare_face, relight_gain, skin_plane, unmix, warp_layers
 from mirror.render.lab import to_lab
@@ -41,7 +41,7 @@ class LayerParams:
             the person's skull outline as wide as the hair, at most this much bigger (faded out
             where the photo ends, it was a blurred cap).
         ear_out: the person's ear is looked for this far out from the face's outline at its
-            side (a share of the ears' distance apart) ...
+            side (``regions.ear_zones``: a share of the ears' distance apart) ...
         ear_reach: ... within this (the same share) ...
         ear_hidden: ... and is hidden where hair covers the first share of that, surely the second
             (``ears_hidden``).
@@ -157,20 +157,17 @@ class Drawn:
 
 def ears_hidden(person: Person, params: LayerParams = LayerParams()) -> np.ndarray:
     """(R, R) float32 in [0, 1]: on each side of the face, how surely the person's ear there is
-    hidden under their hair: the hair's mean over a disc just out from the face's outline at the
-    ear (``ear_out``, ``ear_reach``), from ``ear_hidden``'s first share to its second."""
+    hidden under their hair: the hair's mean over its ``regions.ear_zones`` disc (``ear_out``,
+    ``ear_reach``), from ``ear_hidden``'s first share to its second."""
     size = person.detail.shape[0]
-    (x0, y0), (x1, y1) = person.landmarks[EARS[0], :2], person.landmarks[EARS[1], :2]
-    apart = max(float(np.hypot(x1 - x0, y1 - y0)), 1.0)
-    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
     low, high = params.ear_hidden
     out = np.zeros((size, size), np.float32)
-    middle = 0.5 * (x0 + x1)
-    for x, y, way in ((x0, y0, np.sign(x0 - x1)), (x1, y1, np.sign(x1 - x0))):
-        disc = np.hypot(xs - (x + way * params.ear_out * apart), ys - y) < params.ear_reach * apart
-        covered = float(person.hair[disc].mean()) if disc.any() else 0.0
-        side = (xs - middle) * way > 0
-        out[side] = np.clip((covered - low) / (high - low), 0.0, 1.0)
+    middle = 0.5 * (person.landmarks[EARS[0], 0] + person.landmarks[EARS[1], 0])
+    cols = np.arange(size, dtype=np.float32)
+    for zone, point in zip(ear_zones(person.landmarks, size, params.ear_out, params.ear_reach), EARS):
+        covered = float(person.hair[zone].mean()) if zone.any() else 0.0
+        side = (cols - middle) * (person.landmarks[point, 0] - middle) > 0
+        out[:, side] = np.clip((covered - low) / (high - low), 0.0, 1.0)
     return out
 
 

@@ -35,8 +35,8 @@ import numpy as np
 
 import mirror.render.eyebrows as eyebrows
 from mirror.edit import shapes
-from mirror.face.regions import (CHIN, EYES, MOUTH, SKULL_WIDTH, brow_line, brows, edge_profile, eyes, face_oval,
-                                 skull_axes)
+from mirror.face.regions import (CHIN, EYES, MOUTH, SKULL_WIDTH, brow_line, brows, ear_zones, edge_profile, eyes,
+                                 face_oval, skull_axes)
 from mirror.face.warp import WarpParams, crop_yaw, fold_share
 from mirror.render.base import Effect, Scene
 from mirror.render.beyond import all_drawn, hand_over, removed_beyond
@@ -110,7 +110,11 @@ class TransplantParams:
         hair_long: ... and from which it is sure (``FitParams.long``).
         ends_band: the person's hair below the mouth goes on from the donor's that reaches this
             close above the mouth's row (``_goes_on``).
-        fringe: hair taken away takes this much round it too (its strands' soft edge).
+        fringe: hair taken away takes this much round it too (its strands' soft edge) ...
+        ears: ... but not the person's ears in sight: skin-coloured pixels clear of sure hair
+            (``hair_long``) in discs where the ears are (``regions.ear_zones``: out from the face,
+            and in radius, as shares of the ears' distance apart; taken with the hair's soft edge,
+            they were drawn over pale).
         lend: at a large face's resolution, the donor's hair over the person's own takes this share
             of its strands' fine detail (``_lent``).
         root: a fringe or forehead alone (``part``) is drawn where the person's hair is this sure
@@ -134,6 +138,7 @@ class TransplantParams:
     hair_long: float = 0.8
     ends_band: float = 0.04
     fringe: float = 0.012
+    ears: tuple[float, float] = (0.1, 0.16)
     lend: float = 0.7
     root: tuple[float, float] = (0.5, 0.6)
     held: tuple[float, float] = (0.3, 0.7)
@@ -212,7 +217,8 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
     # The person's own hair that goes (a fringe alone takes none: it lies over theirs; a forehead
     # takes theirs over the forehead only).
     keeps_hair = zone is not None and part == "fringe"
-    take = np.zeros((size, size), np.float32) if keeps_hair else _taken(person, drawn, params)
+    ears = _ears_seen(person, params)
+    take = np.zeros((size, size), np.float32) if keeps_hair else _taken(person, drawn, params) * (1.0 - ears)
     if part == "forehead":
         take = take * shapes.forehead(landmarks, size)
     # The brows that hair which goes hid go with it, to be drawn anew.
@@ -238,6 +244,9 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
         # lies on the face)
         wall = 1.0 - person.person if zone is None else None
         ground = pyramid_blend(base, under, take, params.ground.levels, wall=wall)
+        # (and the ears in sight as they are: the blend's coarse bands next to hair taken off a
+        # wall drew them pale)
+        ground += ears[..., None] * (base - ground)
         if hid:
             eyebrows.redraw(ground, person.lab, person.hair, landmarks, hid, brow_area, skin_tone, hair_tone)
 
@@ -408,6 +417,17 @@ def _taken(person: Person, drawn: Drawn, params: TransplantParams) -> np.ndarray
     face = cv2.GaussianBlur(kept.astype(np.float32), (0, 0), reach / 2.0)
     return np.clip(grown * (1.0 - face) * (1.0 - drawn.cut) * (1.0 - _goes_on(person, drawn, params)),
                    0.0, 1.0).astype(np.float32)
+
+
+def _ears_seen(person: Person, params: TransplantParams) -> np.ndarray:
+    """(R, R) float32 in [0, 1]: the person's ears in sight (``TransplantParams.ears``), softened."""
+    size = person.detail.shape[0]
+    if not person.skin.any():
+        return np.zeros((size, size), np.float32)
+    left, right = ear_zones(person.landmarks, size, *params.ears)
+    tone = np.median(person.lab[person.skin], axis=0)
+    seen = (left | right) & ~face_oval(person.landmarks, size) & (person.hair < params.hair_long)
+    return cv2.GaussianBlur(skinlike(person.lab, tone) * seen, (0, 0), 1.0)
 
 
 def _hidden_brows(person: Person, take: np.ndarray) -> tuple[list, np.ndarray | None, np.ndarray | None]:
