@@ -72,6 +72,7 @@ def test_bench_writes_every_key(tmp_path):
 
 def test_bench_measures_every_style_in_one_run_and_one_json(tmp_path):
     from mirror.backends import load_model_files
+    from mirror.edit.donors import BANK_FILE, DonorBank
     from mirror.edit.styles import ORIGINAL, StyleLibrary
 
     path = tmp_path / "all.json"
@@ -79,7 +80,10 @@ def test_bench_measures_every_style_in_one_run_and_one_json(tmp_path):
                       "--floor-frames", "5", "--live-frames", "0", "--no-torch", "--no-display", "--engines", ENGINES,
                       "--json", str(path), "-q", timeout=900)
     assert result.returncode == 0, result.stderr[-2000:]
-    names = [name for name in StyleLibrary(load_model_files(ENGINES).styles).names if name != ORIGINAL]
+    # (the model's styles and the bank's looks: every style the mirror cycles through)
+    looks = DonorBank.load(os.path.join(ENGINES, BANK_FILE)).look_names
+    names = [name for name in StyleLibrary(load_model_files(ENGINES).styles, looks=looks).names if name != ORIGINAL]
+    assert "bob" in names and "bald" in names and "blond" in names
     report = json.loads(path.read_text())
     assert sorted(report["styles"]) == sorted(report["summary"]) == sorted(names)      # (the JSON sorts its keys)
     for name in names:

@@ -83,8 +83,12 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _style_names(engines: str) -> list[str]:
-    """The shipped model's style names but ``original`` (``--style all``)."""
+    """Every style the mirror cycles through but ``original`` (``--style all``): the model's, then
+    the looks of its donor bank (none without one)."""
     from mirror.backends import load_model_files
+    from mirror.edit.donors import BANK_FILE, DonorBank
     from mirror.edit.styles import ORIGINAL, StyleLibrary
 
-    return [name for name in StyleLibrary(load_model_files(engines).styles).names if name != ORIGINAL]
+    bank = os.path.join(engines, BANK_FILE)
+    looks = DonorBank.load(bank).look_names if os.path.isfile(bank) else ()
+    return [name for name in StyleLibrary(load_model_files(engines).styles, looks=looks).names if name != ORIGINAL]
