@@ -135,14 +135,15 @@ def bench_all(args: argparse.Namespace, names: list[str]) -> dict:
 
 def format_summary(report: dict) -> str:
     """``bench_all``'s report as a table, one row per style."""
+    width = max([len("style")] + [len(name) for name in report["summary"]]) + 2
     lines = [f"{report['mode']} mirror on {report['source']}, {report['frames']} frames a style; "
              f"floor {report['floor_fps']} fps, model {report['speedup_vs_torch'] or '-'}x PyTorch eager",
-             f"{'style':<10}{'fps':>8}{'p95 ms':>9}{'camera p95':>12}{'ratio':>7}{'render p50/p95 ms':>20}  targets"]
+             f"{'style':<{width}}{'fps':>6}{'p95 ms':>9}{'camera p95':>12}{'ratio':>7}{'render p50/p95 ms':>20}  targets"]
     for name, row in report["summary"].items():
         render = row.get("render_ms")
         render = "-" if render is None else f"{render['p50']:.1f} / {render['p95']:.1f}"
         camera = "-" if row["as_camera_p95_ms"] is None else f"{row['as_camera_p95_ms']:.1f}"
-        lines.append(f"{name:<10}{row['throughput_fps']:>8.1f}{row['latency_p95_ms']:>9.1f}{camera:>12}"
+        lines.append(f"{name:<{width}}{row['throughput_fps']:>6.1f}{row['latency_p95_ms']:>9.1f}{camera:>12}"
                      f"{row['ratio_to_floor']:>7.2f}{render:>20}  {'ok' if row['met'] else 'MISSED'}")
     machine = report["machine"]
     lines.append(f"machine: {machine['cpu']}, {machine['cores']} cores; load average {machine['loadavg_1min_at_start']} "
