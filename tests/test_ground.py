@@ -150,6 +150,7 @@ def test_ears_hidden_under_hair_that_goes_show_skin_not_the_wall(heads):
     """Where the person's hair hid their ears and the donor's hair leaves its ear bare, the donor's
     ear shows in the person's skin, not the wall (a pale crescent beside the cheek)."""
     from mirror.edit.donors import BANK_FILE, DonorBank
+    from mirror.face.regions import ear_zones
     from mirror.render.donor_layers import Drawn, Person, ears_hidden
 
     bank = DonorBank.load(os.path.join(ENGINES, BANK_FILE))
@@ -166,18 +167,15 @@ def test_ears_hidden_under_hair_that_goes_show_skin_not_the_wall(heads):
     # Beside the cheek at the ear's height on the side where his curls hide it, where his hair
     # went and no donor hair lies.
     size = lab.shape[0]
-    ys, xs = np.mgrid[0:size, 0:size]
-    (x0, y0), (x1, y1) = landmarks[[234, 454], :2]
-    apart = float(np.hypot(x1 - x0, y1 - y0))
-    x, y, way = (x0, y0, -1.0) if hidden[int(y0), 0] > hidden[int(y1), -1] else (x1, y1, 1.0)
-    assert hidden[int(y), 0 if way < 0 else -1] > 0.8
-    near = np.hypot(xs - x - way * 0.12 * apart, ys - y) < 0.15 * apart
+    zones = ear_zones(landmarks, size, 0.12, 0.15)
+    near = max(zones, key=lambda zone: float(hidden[zone].mean()))
+    assert hidden[near].min() > 0.8
     bared = near & (person.hair > 0.5) & (drawn.matte < 0.05) & (result.edited.replace > 0.9)
     assert bared.sum() > 100
     skin = np.median(before[person.skin], axis=0)
     wall = np.median(before[(cv2.resize(aligned.person, (size, size)) < 0.1) & (person.hair < 0.05)], axis=0)
     to_skin, to_wall = (np.linalg.norm(lab[bared] - c, axis=1) for c in (skin, wall))
-    # (drawn as the wall, 82 % of them lay nearer the wall's colour than the skin's)
+    # (drawn as the wall, 72 % of them lay nearer the wall's colour than the skin's)
     assert (to_skin < to_wall).mean() > 0.9
     # Ears in sight are the person's own: none of the donor's drawn over them.
     person.hair[:] = 0.0

@@ -217,8 +217,8 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
     # The person's own hair that goes (a fringe alone takes none: it lies over theirs; a forehead
     # takes theirs over the forehead only).
     keeps_hair = zone is not None and part == "fringe"
-    ears = _ears_seen(person, params)
-    take = np.zeros((size, size), np.float32) if keeps_hair else _taken(person, drawn, params) * (1.0 - ears)
+    ears = None if keeps_hair else _ears_seen(person, params)
+    take = np.zeros((size, size), np.float32) if ears is None else _taken(person, drawn, params) * (1.0 - ears)
     if part == "forehead":
         take = take * shapes.forehead(landmarks, size)
     # The brows that hair which goes hid go with it, to be drawn anew.
