@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from mirror.face.regions import CHIN, EARS, EYES, LIPS, brow_line, ear_zones, face_oval, skull, skull_axes
+from mirror.face.regions import EARS, EYES, LIPS, brow_line, ear_zones, face_oval, skull, skull_axes
 from mirror.face.warp import WarpParams, head_warp
 from mirror.render.donor_light import LightParams, bare_face, relight_gain, skin_plane, unmix, warp_layers
 from mirror.render.lab import to_lab
@@ -44,7 +44,8 @@ class LayerParams:
             side (``regions.ear_zones``: a share of the ears' distance apart) ...
         ear_reach: ... within this (the same share) ...
         ear_hidden: ... and is hidden where hair covers the first share of that, surely the second
-            (``ears_hidden``).
+            (``ears_hidden``); the donor's ear drawn there reaches from its brows to ``ear_foot``
+            times their height above its ears' row below that row.
     """
 
     matte: tuple[float, float] = (0.2, 0.8)
@@ -58,6 +59,7 @@ class LayerParams:
     ear_out: float = 0.12
     ear_reach: float = 0.08
     ear_hidden: tuple[float, float] = (0.3, 0.7)
+    ear_foot: float = 0.6
 
 
 @dataclass
@@ -122,10 +124,11 @@ class Drawn:
         oval = face_oval(donor.landmarks, side)
         scalp = donor.person * np.maximum(skull(donor.landmarks, side, edge=params.skull_edge, scale=params.skull) * narrow,
                                           oval)
-        # Its ears (and what hangs from them) beside its face down to the chin: drawn in the
-        # person's skin where their ears are hidden under hair that goes (the wall there stood as
-        # a pale crescent beside the cheek).
-        beside = donor.person * (1.0 - matte) * ~oval * (rows > brows) * (rows < donor.landmarks[CHIN, 1])
+        # Its ears beside its face, from the brows down to the ears' foot: drawn in the person's
+        # skin where their ears are hidden under hair that goes (the wall there stood as a pale
+        # crescent beside the cheek; taken on down to the chin, the jaw stood out as a bulge).
+        foot = ears + params.ear_foot * (ears - brows)
+        beside = donor.person * (1.0 - matte) * ~oval * (rows > brows) * (rows < foot)
         bare = (donor.skin > 0.5) & above & (matte < 0.2)
         clear = max(1, int(round(params.hairline * side)))
         bare = cv2.erode(bare.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * clear + 1,) * 2))
