@@ -3,7 +3,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mirror.face.align import warp_to_crop
+from mirror.face.align import invert, warp_to_crop
 from mirror.render.color import ColorParams, color_table, recolor
 from mirror.face.regions import face_interior, soft_interior
 from mirror.render.imaging import median, nonzero_box
@@ -210,3 +210,33 @@ def test_the_frame_past_the_crop_recoloured_where_weighed_is_the_whole_blend(pho
     out = recolor_where(image, table, weight)
     assert 0.2 < (weight == 0).mean() < 0.8 and (out != image).mean() > 0.1
     assert np.array_equal(out, blend(image, table.apply(image), weight))
+
+
+@pytest.mark.engines
+def test_a_drawings_change_warped_on_a_coarser_grid_differs_only_at_its_soft_edge(pipeline):
+    """Where an edit draws anew (bald's scalp), the compositor warps its change onto a grid near
+    the crop's own resolution: on a 720p webcam clip's frame (a face large enough for the grids
+    to differ) the frame is the one the finer grid gives but at the drawing's soft edge
+    (0 < replace < 1), and there within a few grey levels."""
+    from conftest import clip_frame
+    from mirror.render import compositor
+    from mirror.types import Frame
+
+    fine = compositor.warp_back
+    frame, aligned = pipeline.track(Frame(0, 0, clip_frame("d13.mp4")))
+    edited = pipeline.edit(frame, aligned, pipeline.styles.get("bald"))
+    assert edited.replace.max() > 0.99
+    coarse = pipeline.compose(frame, aligned, edited).astype(int)
+    compositor.warp_back = lambda *args, resolution=2.0: fine(*args)
+    try:
+        plain = pipeline.compose(frame, aligned, edited).astype(int)
+    finally:
+        compositor.warp_back = fine
+    apart = np.abs(coarse - plain).max(axis=-1)
+    edge = ((edited.replace > 1 / 255) & (edited.replace < 254 / 255)).astype(np.uint8)
+    edge = cv2.dilate(edge, np.ones((5, 5), np.uint8))
+    at_edge = cv2.warpAffine(edge, invert(aligned.detail_to_crop), frame.image.shape[1::-1],
+                             flags=cv2.INTER_NEAREST) > 0
+    assert (apart > 0).any()      # (the grids differ)
+    assert apart[~at_edge].max() <= 1
+    assert np.percentile(apart[at_edge], 99) <= 8
