@@ -339,6 +339,34 @@ def test_hair_the_donors_photo_cuts_above_the_head_goes_on_up_to_a_crown(people,
     assert drawn.matte[above & (drawn.seen < 0.02) & (crown < 0.01)].max() < 0.05
 
 
+def test_a_crown_its_donors_photo_barely_cut_ends_just_above_the_cut(heads, bank):
+    """A bob whose photo's top edge just touches its crown, drawn on a webcam frame's head that
+    fills its crop: past the crop its crown is rounded off just above the cut, not carried on up
+    to the whole crown (taken from the photo's top row, that stood over the head as a grey
+    column, 13 outer pixels high and 8 wide)."""
+    from conftest import clip_frame
+    from mirror.face.regions import skull_axes
+    from mirror.render.donor_beyond import crown_top
+
+    aligned = heads.aligned(clip_frame("d13.mp4", 60))
+    result = transplanting.transplant(aligned, _bank_donor(bank, "188627.jpg"))
+    assert result.strength == 1.0, result.reason
+    beyond = result.edited.beyond
+    assert beyond is not None
+    half = aligned.crop.shape[0] // 2
+    assert not (beyond.mask[:half - 2] > 0.5).any()        # (none of it above the crop's top rows)
+    # The outline through the ends of a cut: narrow, just above it; as wide as the crown, none.
+    size = 2 * aligned.crop.shape[0]
+    landmarks = aligned.landmarks[:, :2] + half
+    narrow, wide = np.zeros((size, size), np.float32), np.zeros((size, size), np.float32)
+    cx, cy, width, _ = skull_axes(landmarks, 1.5)
+    row = int(cy - 20)
+    narrow[:row + 1, int(cx) - 4:int(cx) + 5] = 1.0
+    wide[:row + 1, int(cx - width) - 3:int(cx + width) + 3] = 1.0
+    assert row - 2 < crown_top(landmarks, narrow, 1.5) < row
+    assert crown_top(landmarks, wide, 1.5) is None
+
+
 def test_black_hair_stays_black_in_the_persons_light(heads, people):
     """A black-haired reference's hair drawn in its own colour stays a neutral black on people
     whose skin is less warm than the reference's: the skins' colour difference tints each pixel

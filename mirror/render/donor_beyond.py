@@ -19,7 +19,7 @@ import numpy as np
 
 from mirror.face.regions import edge_margin, skull
 from mirror.face.warp import WarpParams, head_warp
-from mirror.render.donor_layers import Drawn, LayerParams, donor_matte, donor_past_top, donor_seen
+from mirror.render.donor_layers import Drawn, LayerParams, crown_top, donor_matte, donor_past_top, donor_seen
 from mirror.render.donor_light import warp_layers
 from mirror.types import AlignedFace, Beyond, Donor
 
@@ -61,7 +61,8 @@ def hair_beyond(aligned: AlignedFace, donor: Donor, drawn: Drawn, paint: Callabl
     # (faded where the donor's crop ends, as in the crop, but for its hair going on up to the crown)
     shown = warp_layers(shrink(matte * donor_seen(side, layers)), field)
     past = warp_layers(shrink(matte * donor_past_top(side, layers)), field, cv2.BORDER_REPLICATE)
-    crown = skull(aligned.landmarks[:, :2] + half, 2 * size, edge=layers.skull_edge, scale=drawn.crown)
+    crown = skull(aligned.landmarks[:, :2] + half, 2 * size, edge=layers.skull_edge, scale=drawn.crown,
+                  top=crown_top(aligned.landmarks[:, :2] + half, past, drawn.crown))
     shown = np.maximum(shown, past * crown)
     # (on a large face its edge made steeper: sized up from the outer square, it was a blur a
     # dozen frame pixels wide)

@@ -152,7 +152,9 @@ class Drawn:
         past = warp_layers(np.dstack([matte, donor_past_top(side, params)]).astype(np.float32), field,
                            cv2.BORDER_REPLICATE)
         cut = past[..., 0] * (1.0 - seen)
-        above = past[..., 0] * past[..., 1] * skull(person.landmarks, size, edge=params.skull_edge, scale=crown_scale)
+        over_top = past[..., 0] * past[..., 1]
+        above = over_top * skull(person.landmarks, size, edge=params.skull_edge, scale=crown_scale,
+                                 top=crown_top(person.landmarks, over_top, crown_scale))
         scalp = np.maximum(layers[..., 1], layers[..., 4] * ears_hidden(person, params)) * seen
         return cls(field, colour, skin, layers[..., 3], np.maximum(shown, above), scalp, seen, gain,
                    shift, np.clip(cut - above, 0.0, 1.0), unmixed, crown_scale)
@@ -189,6 +191,25 @@ def _crown(landmarks: np.ndarray, matte: np.ndarray, params: LayerParams = Layer
     if cols.size == 0:
         return 1.0
     return float(np.clip(max(cx - cols.min(), cols.max() - cx) / half_width, 1.0, params.crown))
+
+
+def crown_top(landmarks: np.ndarray, past: np.ndarray, scale: float) -> float | None:
+    """The highest row the crown of hair its donor's photo cut off may reach (``regions.skull``'s
+    ``top``), on the square of ``landmarks``: its outline (the skull ``scale`` times bigger) passing
+    through the ends of the cut, the lowest rows of ``past`` (where the cut-off hair goes on) sure
+    of hair (a 50th of the square: a tilted cut). A narrow cut (the top of a bob that just touched
+    its photo's edge) ends just above itself: taken up to the whole crown, it stood over the head
+    as a column. None: no cut."""
+    rows = np.flatnonzero(past.max(axis=1) > 0.5)
+    if rows.size == 0:
+        return None
+    cx, cy, half_width, _ = skull_axes(landmarks, scale)
+    row = int(rows[-1])
+    cols = np.flatnonzero(past[max(row - past.shape[0] // 50, 0):row + 1].max(axis=0) > 0.5)
+    reach = max(abs(cols[0] - cx), abs(cols[-1] - cx)) / half_width
+    if row >= cy or reach >= 1.0:
+        return None
+    return float(cy - (cy - row) / np.sqrt(1.0 - reach ** 2))
 
 
 def donor_past_top(side: int, params: LayerParams = LayerParams()) -> np.ndarray:
