@@ -346,7 +346,7 @@ def test_a_crown_its_donors_photo_barely_cut_ends_just_above_the_cut(heads, bank
     column, 13 outer pixels high and 8 wide)."""
     from conftest import clip_frame
     from mirror.face.regions import skull_axes
-    from mirror.render.donor_beyond import crown_top
+    from mirror.render.donor_layers import crown_top
 
     aligned = heads.aligned(clip_frame("d13.mp4", 60))
     result = transplanting.transplant(aligned, _bank_donor(bank, "188627.jpg"))
