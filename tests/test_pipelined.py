@@ -139,6 +139,30 @@ def test_the_pipelined_loop_learns_the_wall_off_the_frames_path(video_pipeline, 
     video_pipeline.reset()
 
 
+def test_the_compositors_warps_are_made_on_the_edit_thread(video_pipeline, monkeypatch):
+    """The warps of an edit onto its frame read none of the frame's pixels: the edit's thread
+    makes them, and the compositor's thread only lays them over the frame (a look's warps took
+    two thirds of the compositor's time, the stage frames queued before)."""
+    import threading
+
+    compositor = video_pipeline.compositor
+    threads = {"place": set(), "lay": set()}
+    for name in threads:
+        def spy(*args, _name=name, _call=getattr(compositor, name)):
+            threads[_name].add(threading.current_thread().name)
+            return _call(*args)
+        monkeypatch.setattr(compositor, name, spy)
+    video_pipeline.reset()
+    style = video_pipeline.styles.get("bald")
+    with VideoSource(clip("d13.mp4")) as source:
+        with PipelinedRunner(video_pipeline, source, lambda frame: (style, 1.0), max_frames=6) as runner:
+            results = list(runner)
+    assert len(results) == 6 and all(r.face for r in results)
+    assert threads == {"place": {"mirror-edit"}, "lay": {"mirror-composite"}}, threads
+    assert all("place" in r.timings for r in results)
+    video_pipeline.reset()
+
+
 def test_an_edit_is_carried_over_to_the_next_crop(video_pipeline):
     with VideoSource(clip()) as source:
         first, second = source.read(), source.read()

@@ -20,7 +20,8 @@ Stages (milliseconds per frame): ``capture`` (reading/decoding the frame), ``tra
 mesh), ``align`` (the model's crop and the renderer's detail crop), ``encode``, ``segment``
 (the student hair and person segmenter), ``decode``, ``edit`` (the rest of the editor: latent
 move, segmenting decodes, shape regions), ``render`` (the renderer and the background plate),
-``composite``, ``display`` (preview drawing). Latency:
+``place`` (the edit warped onto the frame's boxes, on the edit's thread), ``composite`` (laid
+over the frame), ``display`` (preview drawing). Latency:
 from the frame in hand to the preview drawn. Throughput: frames out per second of wall time.
 The main run feeds frames as fast as the mirror takes them (its latency includes the wait of a
 saturated pipeline); ``as_camera`` then plays the video in real time, as a camera would deliver

@@ -19,7 +19,7 @@ import numpy as np
 from mirror.face.align import Aligner
 from mirror.face.ahead import SegmentAhead
 from mirror.backends import create_backend, load_model_files
-from mirror.render.compositor import Compositor
+from mirror.render.compositor import Compositor, Placed
 from mirror.edit.attributes import Classifier
 from mirror.edit.choice import DonorChooser
 from mirror.edit.editor import HAT, HairEditor, to_tensor
@@ -155,12 +155,30 @@ class Pipeline:
         if self.plate is not None and aligned is not None:
             self.plate.update(frame.image, aligned.to_crop, np.maximum(aligned.person, aligned.hair))
 
-    def compose(self, frame: Frame, aligned: AlignedFace | None, edited: EditedFace | None) -> np.ndarray:
-        """The output picture: the edit warped back onto the frame, or the plain frame."""
+    def place(self, frame: Frame, aligned: AlignedFace | None, edited: EditedFace | None) -> Placed | None:
+        """The edit warped onto the frame's boxes (``Compositor.place``: the part of ``compose``
+        that reads none of the frame's pixels, which the pipelined loop makes on the edit's
+        thread), or None without an edit."""
+        if edited is None:
+            return None
+        start = time.perf_counter()
+        placed = self.compositor.place(frame.image.shape, aligned if edited.aligned is None else edited.aligned, edited)
+        add_timing("place", start)
+        return placed
+
+    def compose(self, frame: Frame, aligned: AlignedFace | None, edited: EditedFace | None,
+                placed: Placed | None = None) -> np.ndarray:
+        """The output picture: the edit warped back onto the frame, or the plain frame.
+
+        Args:
+            placed: the edit already warped (``place``); None: warped here.
+        """
         if edited is None:
             return frame.image
+        if placed is None:
+            placed = self.place(frame, aligned, edited)
         start = time.perf_counter()
-        output = self.compositor.compose(frame.image, aligned if edited.aligned is None else edited.aligned, edited)
+        output = self.compositor.lay(frame.image, placed)
         add_timing("composite", start)
         self.renderer.composed(aligned)
         return output

@@ -7,11 +7,13 @@
 Threads (MediaPipe, ONNX Runtime, OpenCV and NumPy's large-array loops release the GIL, so they
 run at once on different cores)::
 
-    capture (live sources only) -> track + align + segment -> edit -> composite -> next() in the caller
+    capture (live sources only) -> track + align + segment -> edit + place -> composite -> next() in the caller
                                                              |
                                               render (plan + draw, at its own rate: mirror.run.lagged)
 
-The three middle stages are ``Pipeline.track``, ``Pipeline.edit`` and ``Pipeline.compose``.
+The three middle stages are ``Pipeline.track``, ``Pipeline.edit`` with ``Pipeline.place`` (the
+edit warped onto the frame's boxes, which reads none of the frame's pixels: a carried drawing
+leaves that thread idle) and ``Pipeline.compose`` (laying it over the frame).
 Each stage is one thread and every hand-over is a FIFO of one slot, so frames come out in the
 order they were captured, and the video-mode stages (face mesh and the hair segmenter's
 smoothing, both in the track thread; the segmenter's model runs beside face mesh on a thread of
@@ -42,6 +44,7 @@ import numpy as np
 
 from mirror.run.lagged import LaggedEdit
 from mirror.io.source import Source
+from mirror.render.compositor import Placed
 from mirror.edit.styles import Style
 from mirror.run.timing import timing_scope
 from mirror.types import AlignedFace, EditedFace, Frame, Result
@@ -69,6 +72,7 @@ class _Item:
     timings: dict[str, float] = field(default_factory=dict)
     aligned: AlignedFace | None = None    # None: no face
     edited: EditedFace | None = None
+    placed: Placed | None = None          # the edit warped onto the frame's boxes
     output: np.ndarray | None = None
     error: BaseException | None = None    # raised by next() in this frame's place
     end: bool = False                     # the stream ended (or stopped): nothing follows
@@ -286,7 +290,7 @@ class PipelinedRunner:
         """The next processed frame, in capture order: a ``mirror.types.Result``.
 
         Its ``timings`` hold the stages' milliseconds (``capture``, ``track``, ``align``,
-        ``edit``, ``composite``, and whatever the stages added) and ``latency``: from the frame
+        ``edit``, ``place``, ``composite``, and whatever the stages added) and ``latency``: from the frame
         in hand to the composited output here.
 
         Returns:
@@ -421,7 +425,11 @@ class PipelinedRunner:
                     with timing_scope(item.timings):
                         try:
                             style, strength = self.style(item.frame)
-                            item.edited = run.edit(item.frame, item.aligned, style, strength)
+                            edited = run.edit(item.frame, item.aligned, style, strength)
+                            # (warped here, where a carried drawing leaves the thread idle: the
+                            # compositor's thread only lays it over the frame)
+                            item.placed = self.pipeline.place(item.frame, item.aligned, edited)
+                            item.edited = edited
                         except Exception as error:  # noqa: BLE001 - the frame is shown unedited
                             self.failed_edits += 1
                             log.warning("frame %d shown unedited: its edit failed: %s: %s",
@@ -459,7 +467,7 @@ class PipelinedRunner:
     def _composite(self, item: _Item) -> None:
         with timing_scope(item.timings):
             try:
-                item.output = self.pipeline.compose(item.frame, item.aligned, item.edited)
+                item.output = self.pipeline.compose(item.frame, item.aligned, item.edited, item.placed)
             except BaseException as error:  # noqa: BLE001
                 item.error = error
 
