@@ -91,12 +91,14 @@ def test_bank_holds_looks_of_real_donors(bank):
 @pytest.mark.engines
 def test_bald_donors_have_bare_crowns_and_fringes_cover_foreheads(bank):
     """The looks are what they say: bald donors have little hair above the forehead, fringe
-    donors have hair over it, and long hair reaches further down than a buzz cut."""
+    donors have hair over it, long hair reaches further down than a buzz cut, and every pixie
+    has some fringe (short hair with none over the forehead was a bun seen from the front)."""
     crown, fringe, length = bank.feature("crown_hair"), bank.feature("fringe"), bank.feature("length")
     look = {name: bank.look_of == i for i, name in enumerate(bank.look_names)}
     assert crown[look["bald"]].max() < crown[~look["bald"]].mean()
     assert np.median(fringe[bank.having("bangs")]) > 3 * np.median(fringe[bank.having("no_bangs")] + 0.01)
     assert np.median(length[look["long layers"]]) > np.median(length[look["buzz"]]) + 1.0
+    assert ((fringe >= 0.1) | (bank.attribute("Bangs") > 0))[look["pixie"]].all()
 
 
 # --- retrieval ---

@@ -184,7 +184,8 @@ def _short(c: dict) -> np.ndarray:
 # of ``table``). The thresholds were read off contact sheets of the surveyed heads sorted by each
 # measure. CelebA's photos hold no woman whose crown visibly thins or whose parting widens (the
 # Ludwig scale's first stages): the women's counterpart of a thinning crown here is the centre
-# parting, the hair a widening parting starts from.
+# parting, the hair a widening parting starts from. A pixie has some fringe: short, wide hair with
+# none over the forehead was mostly hair pulled back into a bun, seen from the front.
 RULES: tuple[tuple[str, Callable[[dict], np.ndarray]], ...] = (
     ("bald", lambda c: _men(c) & ((c["crown_hair"] < 0.1) | ((c["crown_hair"] < 0.3) & (c["area"] < 0.12)))),
     ("thinning crown", lambda c: _men(c) & (c["crown_hair"] < 0.3) & (c["temple_hair"] < 0.35)
@@ -197,7 +198,8 @@ RULES: tuple[tuple[str, Callable[[dict], np.ndarray]], ...] = (
     ("longer on top", lambda c: _men(c) & _short(c) & (c["area"] >= 1.15) & (c["temple_hair"] >= 0.3)),
     ("men's long", lambda c: _men(c) & _long(c)),
     ("pulled back", lambda c: _women(c) & _short(c) & (c["width"] < 1.3) & ~c["Bangs"]),
-    ("pixie", lambda c: _women(c) & _short(c) & (c["width"] >= 1.45) & (c["area"] >= 0.9) & (c["side_hair"] < 0.3)),
+    ("pixie", lambda c: _women(c) & _short(c) & (c["width"] >= 1.45) & (c["area"] >= 0.9) & (c["side_hair"] < 0.3)
+     & ((c["fringe"] >= 0.1) | c["Bangs"])),
     ("bob", lambda c: _women(c) & (c["to_bottom"] < 0.5) & (c["length"] >= -0.35) & (c["length"] <= 0.2)
      & (c["side_hair"] >= 0.45)),
     ("fringe", lambda c: _women(c) & c["Bangs"] & (c["fringe"] >= 0.45) & (c["to_bottom"] > 0.5)),
