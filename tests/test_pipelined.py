@@ -287,6 +287,44 @@ def test_a_lagged_edit_follows_a_head_that_moved_in_the_crop_or_is_made_anew_whe
         lagged.close()
 
 
+def test_a_head_moved_too_far_waits_on_the_quicker_drawing_then_gets_it_in_full():
+    """A frame whose head moved past what the edit shown can be carried to waits on its own
+    drawing: that one is the quicker drawing (no lent detail, a third less of the mirror standing
+    still), and the worker draws it again in full at once, without its rest."""
+    import threading
+
+    from mirror.run.lagged import REFIT_REACH
+    from mirror.edit.styles import Style
+    from mirror.types import EditedFace
+
+    calls = []
+
+    def drawer(kind):
+        def edit(frame, aligned, style, strength):
+            calls.append((kind, threading.current_thread() is threading.main_thread()))
+            zero = np.zeros((128, 128), np.float32)
+            return EditedFace(aligned.detail.copy(), zero, zero, note=kind)
+        return edit
+
+    lagged = LaggedEdit(drawer("whole"), drawer("quick"))
+    style = Style("bald", np.zeros(4, np.float32), 1.0, kind="shape")
+    try:
+        frame = Frame(0, 0, _head_moved_by(0.0).crop)
+        assert lagged(frame, _head_moved_by(0.0), style, 1.0).note == "whole"    # a new style: whole, at once
+        lagged._rested = time.perf_counter() + 60.0                               # (the worker resting)
+        moved = _head_moved_by(1.5 * REFIT_REACH)
+        assert lagged(Frame(1, 33, moved.crop), moved, style, 1.0).note == "quick"
+        assert calls == [("whole", True), ("quick", True)]
+        lagged(Frame(2, 66, moved.crop), moved, style, 1.0)                       # asks the worker at once
+        deadline = time.monotonic() + 10.0
+        while lagged._result.edited.note != "whole" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert calls[2] == ("whole", False)
+        assert lagged(Frame(3, 99, moved.crop), moved, style, 1.0).note == "whole"
+    finally:
+        lagged.close()
+
+
 def _head_moved_by(shift: float):
     """An AlignedFace of random landmarks and pixels (the same every call) whose head points have
     moved ``shift`` of its 128-px crop to the right."""

@@ -14,8 +14,10 @@ a head that has not moved since the edit shown is drawn anew only now and then (
 head that has moved in the crop (a nod, a lean: the crop follows the face's position, size and
 roll only) has its frame cut again where the head lay in the edit shown (``refit``), which is
 carried onto that cut and put back through it. A head moved too far for that, or turned, takes
-the worker's drawing in flight if that fits, else is edited at once; a frame waiting on the
-worker lends it its priority. A recolouring runs no model: it is drawn on every frame (carried
+the worker's drawing in flight if that fits, else is edited at once, by the quicker drawing
+without the fine detail a large face lends (``quick``: a third less of the time the mirror stands
+still), which the worker then draws again in full; a frame waiting on the worker lends it its
+priority. A recolouring runs no model: it is drawn on every frame (carried
 over, its colour change would smear on a moving head); so is a transplant shown as its colour
 alone (a reference photo's hair that cannot be drawn), which the worker judges anew every
 ``FALLBACK_AGE``. A drawing that fails on the worker is logged and dropped, with the edit it
@@ -65,6 +67,7 @@ class _Shown(NamedTuple):
     edited: EditedFace
     timings: dict
     ms: int
+    whole: bool = True      # False: the quicker drawing, which the worker draws again in full
 
 
 def moved(then: AlignedFace, now: AlignedFace) -> float:
@@ -124,12 +127,18 @@ class LaggedEdit:
     A worker's error is logged and its style's edit dropped: the next frame is edited at once,
     in the caller's thread (where an error is the caller's, as any frame's own edit).
 
+    Args:
+        edit: the edit (``Pipeline.edit``).
+        quick: the same edit drawn quicker with less detail (``Pipeline.edit`` with ``lend=False``),
+            for a frame whose head moved past the edit shown and waits on its drawing; None: ``edit``.
+
     Attributes:
         worker_errors: drawings the worker could not finish.
     """
 
-    def __init__(self, edit: EditFn):
+    def __init__(self, edit: EditFn, quick: EditFn | None = None):
         self._edit = edit
+        self._quick = edit if quick is None else quick
         self._busy = threading.Lock()            # held while ``edit`` runs, on either thread
         self._ready = threading.Condition()
         self._job: tuple | None = None
@@ -157,13 +166,14 @@ class LaggedEdit:
             usable = onto is not None
         if usable:
             with self._ready:
-                if (self._job is None and time.perf_counter() >= self._rested
-                        and stale(result.aligned, result.ms, aligned, frame.timestamp_ms)):
+                if self._job is None and (not result.whole or (
+                        time.perf_counter() >= self._rested and stale(result.aligned, result.ms, aligned, frame.timestamp_ms))):
                     self._job = (frame, aligned, style, strength)
                     self._ready.notify_all()
                 if self._result is result:     # (a new edit's timings go to one frame only)
                     self._result = result._replace(timings={})
-        if not usable and self._moved_from(result, aligned, key, style):
+        moved_away = not usable and self._moved_from(result, aligned, key, style)
+        if moved_away:
             # The head has moved out of the last edit's reach. The worker may be drawing a later
             # frame's: this frame would wait for it anyway (one edit at a time), then draw its
             # own; that drawing, made where the head was a moment ago, often fits it.
@@ -191,11 +201,12 @@ class LaggedEdit:
             set_niceness(self._thread.native_id, niceness())
             self._busy.acquire()
         try:
-            edited = self._edit(frame, aligned, style, strength)
+            edited = (self._quick if moved_away else self._edit)(frame, aligned, style, strength)
         finally:
             self._busy.release()
         with self._ready:
-            self._result = None if edited is None else _Shown(key, aligned, edited, {}, frame.timestamp_ms)
+            self._result = None if edited is None else _Shown(key, aligned, edited, {}, frame.timestamp_ms,
+                                                               whole=not moved_away or self._quick is self._edit)
         return edited
 
     def _colored(self, frame: Frame, aligned: AlignedFace, style: Style, strength: float, result: _Shown

@@ -240,7 +240,8 @@ class PipelinedRunner:
         run = self._run = _Run(source, self.max_in_flight)
         # (the wall is learnt from each frame once it is handed on to the compositor, off its path)
         edit = functools.partial(self.pipeline.edit, learn=False)
-        run.edit = LaggedEdit(edit) if self.lag_edits else edit
+        run.edit = (LaggedEdit(edit, functools.partial(self.pipeline.edit, learn=False, lend=False))
+                    if self.lag_edits else edit)
         self._finished = False
         workers = [("track", self._track_loop), ("edit", self._edit_loop), ("composite", self._composite_loop)]
         if run.mailbox:
