@@ -138,7 +138,7 @@ class LaggedEdit:
 
     def __init__(self, edit: EditFn, quick: EditFn | None = None):
         self._edit = edit
-        self._quick = edit if quick is None else quick
+        self._quick = quick
         self._busy = threading.Lock()            # held while ``edit`` runs, on either thread
         self._ready = threading.Condition()
         self._job: tuple | None = None
@@ -200,13 +200,14 @@ class LaggedEdit:
         if not self._busy.acquire(blocking=False):
             set_niceness(self._thread.native_id, niceness())
             self._busy.acquire()
+        draw = self._quick if moved_away and self._quick is not None else self._edit
         try:
-            edited = (self._quick if moved_away else self._edit)(frame, aligned, style, strength)
+            edited = draw(frame, aligned, style, strength)
         finally:
             self._busy.release()
         with self._ready:
             self._result = None if edited is None else _Shown(key, aligned, edited, {}, frame.timestamp_ms,
-                                                               whole=not moved_away or self._quick is self._edit)
+                                                               whole=draw is self._edit)
         return edited
 
     def _colored(self, frame: Frame, aligned: AlignedFace, style: Style, strength: float, result: _Shown
