@@ -20,6 +20,7 @@ CROP = "185633.jpg"         # (training split) a donor's short crop, clear of th
 BOB = "188941.jpg"          # (training split) a donor's bob, its ears bare
 EARS_SHOW = "182719.jpg"    # (test split) short dark hair, the ears in sight
 BALD = "190777.jpg"         # (training split) a donor's bald head
+EARS_HIDDEN = "186670.jpg"  # (test split) short hair over both ears, a pale wall
 
 
 def test_the_wall_where_hair_went_has_the_walls_light_not_the_hairs_edge(heads, monkeypatch):
@@ -142,6 +143,9 @@ def test_the_heads_sides_beside_the_face_reach_the_ears_foot_and_not_the_wall_or
     beside = sides[int(ears) - 5:int(ears) + 5]
     assert beside[:, int(centre - 0.8 * half)].min() > 0.9 and beside[:, int(centre + 0.8 * half)].min() > 0.9
     assert sides[foot + 10:].max() < 0.05                                  # not below the ears' foot
+    # (rounded off towards that foot, as a head is: a box there stood beside the cheek as a block)
+    low = sides[int(ears + 0.9 * (foot - ears))]
+    assert low[int(centre - 0.8 * half)] < 0.5 and low[int(centre + 0.8 * half)] < 0.5
     assert sides[:, :max(int(centre - 1.0 * half) - 5, 0)].max() < 0.05    # nor beyond the ears
     assert sides[cv2.resize(aligned.person, (size, size)) < 0.1].max() < 0.05   # nor on the wall
 
@@ -180,6 +184,34 @@ def test_ears_hidden_under_hair_that_goes_show_skin_not_the_wall(heads):
     # Ears in sight are the person's own: none of the donor's drawn over them.
     person.hair[:] = 0.0
     assert ears_hidden(person).max() == 0.0
+
+
+def test_a_hidden_ear_is_drawn_as_the_donors_ear_not_its_wall(heads):
+    """Below the ears' row beside the face, where a bald donor's ear is drawn over the person's
+    hidden ear, it is drawn only where the donor's own pixel is its skin: its ear's outline, not
+    its coarse person mask's (a block of flat skin beside the cheek)."""
+    from mirror.edit.donors import BANK_FILE, DonorBank
+    from mirror.face.regions import brow_line, face_oval, skull_axes
+    from mirror.render.donor_layers import Drawn, LayerParams, Person, ears_hidden
+
+    assert split_of(EARS_HIDDEN) == 2 and split_of(BALD) == 0
+    bank = DonorBank.load(os.path.join(ENGINES, BANK_FILE))
+    donor = bank.donor(list(bank.sources).index(BALD))
+    aligned = heads.aligned(cv2.imread(celeba_photo(EARS_HIDDEN)))
+    landmarks = aligned.landmarks * aligned.scale
+    person = Person.of(aligned, landmarks)
+    assert ears_hidden(person).min() > 0.5
+    drawn = Drawn.of(person, donor)
+    size = person.detail.shape[0]
+    _, ears, _, _ = skull_axes(landmarks)
+    brows = float(np.mean(brow_line(landmarks, size)))
+    rows = np.arange(size)[:, None]
+    ear = (drawn.scalp > 0.5) & ~face_oval(landmarks, size) & (rows > ears) & (rows < ears + 0.6 * (ears - brows))
+    assert ear.sum() > 20
+    params = LayerParams()
+    far = np.linalg.norm((to_lab(drawn.skin) - donor.skin_color) * np.float32([0.5, 1.0, 1.0]), axis=-1)
+    # (as a block, 23 % of them were the donor's wall)
+    assert (far[ear] > 1.5 * params.ear_skin).mean() < 0.05
 
 
 def test_ears_in_sight_stay_the_persons_own(heads):

@@ -148,12 +148,14 @@ def skull_axes(landmarks: np.ndarray, scale: float = 1.0) -> tuple[float, float,
     return float(cx), float(cy), float(half_width), float(height)
 
 
-def skull(landmarks: np.ndarray, size: int, edge: float = 0.02, scale: float = 1.0, top: float | None = None
-          ) -> np.ndarray:
+def skull(landmarks: np.ndarray, size: int, edge: float = 0.02, scale: float = 1.0, top: float | None = None,
+          foot: float | None = None, oval: bool = True) -> np.ndarray:
     """(S, S) float32 in [0, 1]: the skull outline (a rounded ellipse above the ears, the face oval
     below), softened over ``edge`` of the crop. Where removed hair lies inside it, scalp shows;
     outside it, what was behind the hair. ``scale`` > 1 draws a bigger head's; ``top`` (a row)
-    the highest its crown may reach."""
+    the highest its crown may reach; ``foot`` (a row below the ears): the head's sides go on
+    below the ears as the lower half of an ellipse as wide, rounding off at that row; ``oval``:
+    the face oval is inside it."""
     cx, cy, half_width, height = skull_axes(landmarks, scale)
     power = ROUND
     if top is not None and cy - top < height:
@@ -162,7 +164,15 @@ def skull(landmarks: np.ndarray, size: int, edge: float = 0.02, scale: float = 1
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
     radius = (np.abs((xs - cx) / half_width) ** power + np.abs((ys - cy) / height) ** power) ** (1.0 / power)
     inside = np.clip((1.0 - radius) * min(half_width, height) / max(size * edge, 1.0) + 0.5, 0, 1)
-    inside[ys > cy] = 0.0
+    below = ys > cy
+    if foot is not None and foot > cy + 1.0:
+        depth = foot - cy
+        radius = np.sqrt(((xs[below] - cx) / half_width) ** 2 + ((ys[below] - cy) / depth) ** 2)
+        inside[below] = np.clip((1.0 - radius) * min(half_width, depth) / max(size * edge, 1.0) + 0.5, 0, 1)
+    else:
+        inside[below] = 0.0
+    if not oval:
+        return inside.astype(np.float32)
     return np.maximum(inside, face_oval(landmarks, size)).astype(np.float32)
 
 

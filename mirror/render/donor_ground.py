@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from mirror.face.regions import CHIN, MOUTH, brow_line, face_interior, face_oval, neck_span, skull_axes
+from mirror.face.regions import CHIN, MOUTH, brow_line, face_interior, face_oval, neck_span, skull, skull_axes
 from mirror.render.donor_layers import Drawn, Person
 from mirror.render.donor_light import to_bgr
 from mirror.render.imaging import wide_blur
@@ -123,13 +123,12 @@ def head_sides(person: Person, clothes: np.ndarray, params: GroundParams) -> np.
     wall, a pale gap stood between the cheek and the ear of a bald head."""
     size = person.detail.shape[0]
     landmarks = person.landmarks
-    centre, ears, half, _ = skull_axes(landmarks)
-    chin = float(landmarks[CHIN, 1])
+    _, ears, _, _ = skull_axes(landmarks)
     rows = np.arange(size, dtype=np.float32)[:, None]
-    cols = np.arange(size, dtype=np.float32)[None, :]
-    foot = ears + params.side_foot * (chin - ears)
+    foot = ears + params.side_foot * (float(landmarks[CHIN, 1]) - ears)
     top = float(np.mean(brow_line(landmarks, size)))
-    inside = (rows > top) & (rows < foot) & (np.abs(cols - centre) < params.side_width * half)
+    # (within the skull's outline rounded off at the foot: a box there stood beside the cheek as a block)
+    inside = (rows > top) & (skull(landmarks, size, edge=0.0, scale=params.side_width, foot=foot, oval=False) > 0.5)
     sides = (person.person > 0.5) & (clothes < 0.5) & inside
     soft = max(1.0, params.rim_side * size * 0.3)
     return cv2.GaussianBlur(sides.astype(np.float32), (0, 0), soft)

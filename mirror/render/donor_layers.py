@@ -44,8 +44,11 @@ class LayerParams:
             side (``regions.ear_zones``: a share of the ears' distance apart) ...
         ear_reach: ... within this (the same share) ...
         ear_hidden: ... and is hidden where hair covers the first share of that, surely the second
-            (``ears_hidden``); the donor's ear drawn there reaches from its brows to ``ear_foot``
-            times their height above its ears' row below that row.
+            (``ears_hidden``); the donor's ear drawn there reaches from its brows (fading in over
+            ``ear_top``) to ``ear_foot``
+            times their height above its ears' row below that row, within its skull's outline
+            ``ear_width`` times as big (rounded off at that foot), where its colour is within
+            ``ear_skin`` of its skin's (CIELAB, lightness weighed half; fading out over half as much again).
     """
 
     matte: tuple[float, float] = (0.2, 0.8)
@@ -60,6 +63,9 @@ class LayerParams:
     ear_reach: float = 0.08
     ear_hidden: tuple[float, float] = (0.3, 0.7)
     ear_foot: float = 0.6
+    ear_skin: float = 15.0
+    ear_width: float = 1.4
+    ear_top: float = 0.04
 
 
 @dataclass
@@ -127,11 +133,18 @@ class Drawn:
         # Its ears beside its face, from the brows down to the ears' foot: drawn in the person's
         # skin where their ears are hidden under hair that goes (the wall there stood as a pale
         # crescent beside the cheek; taken on down to the chin, the jaw stood out as a bulge).
+        # (within the skull's outline rounded off at that foot: cut along rows, they stood as blocks)
         foot = ears + params.ear_foot * (ears - brows)
-        beside = donor.person * (1.0 - matte) * ~oval * (rows > brows) * (rows < foot)
+        sides = skull(donor.landmarks, side, edge=params.skull_edge, scale=params.ear_width, foot=foot)
+        # (and only its skin-coloured pixels: its ears' own outline, not its person mask's coarse one)
+        far = np.linalg.norm((donor_lab - donor.skin_color) * np.float32([0.5, 1.0, 1.0]), axis=-1)
+        near = np.clip((1.5 * params.ear_skin - far) / (0.5 * params.ear_skin), 0.0, 1.0)
+        top = np.clip((rows - brows) / max(params.ear_top * side, 1.0), 0.0, 1.0)
+        beside = donor.person * (1.0 - matte) * ~oval * top * sides * near
         bare = (donor.skin > 0.5) & above & (matte < 0.2)
         clear = max(1, int(round(params.hairline * side)))
         bare = cv2.erode(bare.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * clear + 1,) * 2))
+        bare = np.maximum(bare, (beside > 0.5).astype(np.uint8))   # (its ears' light and shade drawn too)
         layers = warp_layers(np.dstack([matte, scalp, donor_seen(side, params), bare, beside]).astype(np.float32),
                              field)
         unmixed = unmix(donor.crop, matte, light)
