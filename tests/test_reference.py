@@ -150,9 +150,9 @@ FRINGE_REFERENCE, OVER_CHEEKS = "182839.jpg", "182651.jpg"
 @pytest.mark.engines
 def test_where_a_reference_cannot_be_drawn_whole_its_fringe_is(pipeline, heads):
     """A reference's whole head of hair cannot be drawn on hair over the person's cheeks; its
-    fringe can, over the person's own hair in its colour: her forehead takes the fringe, the HUD
-    says so, and her eyes, nose and mouth are untouched. A bald reference has no part to give."""
-    from mirror.face.regions import FOREHEAD_TOP
+    fringe can, over the person's own hair in its colour (else the bank's would be): her forehead
+    takes the fringe, the HUD says so, and her eyes, nose and mouth are untouched. A bald
+    reference has no part to give."""
     from mirror.types import Frame
 
     assert {split_of(n) for n in (FRINGE_REFERENCE, OVER_CHEEKS, BALD_RIMMED)} == {2}
@@ -163,22 +163,51 @@ def test_where_a_reference_cannot_be_drawn_whole_its_fringe_is(pipeline, heads):
     while plans[-1].fallback is not None:
         plans.append(plans[-1].fallback)
     assert style.want == "bangs"
-    assert [(p.kind, p.part) for p in plans[-2:]] == [("transplant", "fringe"), ("color", "all")]
+    assert [(p.kind, p.part) for p in plans[-3:]] == [("transplant", "fringe")] * 2 + [("color", "all")]
+    assert plans[-3].donor is style.donor and plans[-2].donor.index >= 0     # (the photo's, then the bank's)
     result = pipeline.process(Frame(0, 0, image), style, 1.0)
     assert result.note == "hair over the cheeks: its fringe and colour", result.note
-    # (the forehead, between the brows and the hairline, under the fringe now)
+    _assert_a_fringe_and_the_face_kept(aligned, image, result.output)
+    bald = pipeline.editor.edit(aligned, pipeline.reference_style(celeba_photo(BALD_RIMMED)))
+    assert all(p.part == "all" for p in (bald, bald.fallback) if p is not None)
+
+
+def _assert_a_fringe_and_the_face_kept(aligned, image: np.ndarray, output: np.ndarray, share: float = 0.5) -> None:
+    """The forehead, between the brows and the hairline, is under a fringe in ``output`` (over
+    ``share`` of it changed); the eyes, nose and mouth are not drawn on."""
+    from mirror.face.regions import FOREHEAD_TOP
+
     size = aligned.crop.shape[0]
     brow, top = (float(aligned.landmarks[i, 1]) for i in (9, FOREHEAD_TOP))   # (9: between the brows)
     middle = float(aligned.landmarks[9, 0])
     box = np.zeros((size, size), np.float32)
     box[int(top + 0.3 * (brow - top)):int(brow), int(middle - 0.12 * size):int(middle + 0.12 * size)] = 1.0
     forehead = cv2.warpAffine(box, cv2.invertAffineTransform(aligned.to_crop), image.shape[1::-1]) > 0.5
-    changed = np.abs(result.output.astype(int) - image).max(axis=-1) > 30
-    assert forehead.sum() > 200 and changed[forehead].mean() > 0.5, changed[forehead].mean()
+    changed = np.abs(output.astype(int) - image).max(axis=-1) > 30
+    assert forehead.sum() > 200 and changed[forehead].mean() > share, changed[forehead].mean()
     keep = hull_in_frame(aligned, image.shape[:2])
-    assert np.abs(result.output[keep].astype(int) - image[keep]).max() <= 2
-    bald = pipeline.editor.edit(aligned, pipeline.reference_style(celeba_photo(BALD_RIMMED)))
-    assert all(p.part == "all" for p in (bald, bald.fallback) if p is not None)
+    assert np.abs(output[keep].astype(int) - image[keep]).max() <= 2
+
+
+# A reference photo (test split) of a fringe on a head turned one way; a woman (test split) with
+# her head turned the other, long hair and no fringe.
+TURNED_FRINGE, TURNED_AWAY = "190206.jpg", "182920.jpg"
+
+
+@pytest.mark.engines
+def test_where_a_references_own_fringe_cannot_be_drawn_the_banks_is(pipeline, heads):
+    """Turned too far from the reference's head for its hair or its fringe, the person gets the
+    fringe the bank's bangs would draw on them, in the photo's colour, and the HUD says so."""
+    from mirror.types import Frame
+
+    assert {split_of(n) for n in (TURNED_FRINGE, TURNED_AWAY)} == {2}
+    style = pipeline.reference_style(celeba_photo(TURNED_FRINGE))
+    assert style.want == "bangs"
+    image = cv2.imread(celeba_photo(TURNED_AWAY))
+    aligned = heads.aligned(image)
+    result = pipeline.process(Frame(0, 0, image), style, 1.0)
+    assert result.note == "head turned too far from the donor's: a fringe from the bank, and its colour", result.note
+    _assert_a_fringe_and_the_face_kept(aligned, image, result.output, share=0.2)    # (a side fringe: a quarter)
 
 
 # Bald reference photos (test split): one whose crown's shaded rim the skin's colour misses, one

@@ -38,6 +38,13 @@ HAT = 0.5
 # fringe over the person's own hair, or the person's fringe taken off the forehead for a photo
 # without one.
 PART_OF_LOOK = {"bangs": "fringe", "hair": "forehead"}
+# ... and where the photo's own part cannot be drawn either, the one the named style that draws
+# that part (``styles.PARTS``) would draw on the person, and the HUD's line; only where the person
+# differs from the photo in it (the classifier's Bangs: a fringe on a person without one, and the
+# forehead bared of one). (The bank's nearest to the photo were chosen for its face, and fitted
+# the person's less often; a forehead bared where no fringe was left a pale smudge at a temple.)
+PART_STYLE = {"fringe": ("bangs", "a fringe from the bank, and its colour", False),
+              "forehead": ("no_bangs", "no fringe, and its colour", True)}
 
 
 def to_tensor(crop: np.ndarray) -> np.ndarray:
@@ -152,16 +159,29 @@ class HairEditor:
         """What is drawn where a reference photo's hair cannot be: the bank's head of hair nearest
         it (``DonorChooser.stand_in``) in its colour; where that cannot be either, the photo's
         fringe, or its bare forehead, on the person's own hair in its colour
-        (``PART_OF_LOOK``); and where neither, its colour alone."""
+        (``PART_OF_LOOK``), else the fringe or bare forehead the bank's bangs or no_bangs would
+        draw (``PART_STYLE``); and where none, its colour alone."""
         color = None if style.color is None else EditPlan("color", float(strength) * COLOR_REACH,
                                                           color=style.color, skin=style.skin)
         if style.donor is None:
             return color
         under = color
+        banked = self.chooser is not None and self.chooser.bank is not None
         if color is not None and style.want in PART_OF_LOOK:
+            part = PART_OF_LOOK[style.want]
+            want, note, fringed = PART_STYLE[part]
+            bangs = self.chooser.attribute(aligned, "Bangs") if banked else None
+            if bangs is not None and (bangs > 0.5) == fringed and want in self.styles.names:
+                named = self.styles.get(want)
+                like = dataclasses.replace(named, name=f"{style.name} ({part})", choice=style.choice)
+                moved = lambda: self.backend.encode(to_tensor(aligned.crop))[0] + strength * named.strength * named.direction
+                donor, _ = self.chooser.choose(aligned, like, moved)
+                if donor is not None:
+                    under = EditPlan("transplant", float(strength), color=style.color, skin=style.skin, donor=donor,
+                                     paint=named.paint, part=part, note=note, fallback=color)
             under = EditPlan("transplant", float(strength), color=style.color, skin=style.skin, donor=style.donor,
-                             paint="target", part=PART_OF_LOOK[style.want], fallback=color)
-        if self.chooser is None or self.chooser.bank is None:
+                             paint="target", part=part, fallback=under)
+        if not banked:
             return under
         stand_in = dataclasses.replace(style, paint="own" if style.color is None else "target")
         donor, note = self.chooser.stand_in(aligned, stand_in)

@@ -503,7 +503,8 @@ class Transplant(Effect):
     it, ``Memory.shown``); the HUD is told why not (``EditedFace.note``). For a reference photo,
     the plan's ``fallback`` is the bank's head of hair that stands in for it, drawn where the
     photo's is not; under that the photo's colour on the person's own hair (drawn by
-    ``fallback``), with the photo's fringe or bare forehead over it where that can be drawn."""
+    ``fallback``), with the photo's fringe or bare forehead over it where that can be drawn, else
+    the bank's like it."""
 
     def __init__(self, params: TransplantParams = TransplantParams(), fallback: Effect | None = None):
         self.params = params
@@ -520,19 +521,21 @@ class Transplant(Effect):
             if stand_in.strength >= 1.0:
                 return dataclasses.replace(stand_in.edited, note=f"{drawn.reason}: {under.note}")
             under = under.fallback
-        part = under if under is not None and under.kind == "transplant" else None
-        color = under if part is None else part.fallback
-        if color is None:
+        parts = []        # (the photo's own part, then the bank's like it)
+        while under is not None and under.kind == "transplant":
+            parts.append(under)
+            under = under.fallback
+        if under is None:
             return dataclasses.replace(drawn.edited, note=drawn.reason)
         # (drawn as in a photo, with a memory of its own: the transplant's drawings are carried
         # between frames, not followed)
-        colored = self.fallback.draw(Scene(scene.aligned, color, scene.plate, Memory(), Seen(), False,
+        colored = self.fallback.draw(Scene(scene.aligned, under, scene.plate, Memory(), Seen(), False,
                                            scene.textures))
-        if part is not None:
-            on = dataclasses.replace(scene, aligned=dataclasses.replace(scene.aligned, detail=colored.crop))
+        on = dataclasses.replace(scene, aligned=dataclasses.replace(scene.aligned, detail=colored.crop))
+        for part in parts:
             over = self._drawn(on, part)
             if over.strength >= 1.0:
-                return _over(colored, over.edited, f"{drawn.reason}: {PART_NOTES[part.part]}")
+                return _over(colored, over.edited, f"{drawn.reason}: {part.note or PART_NOTES[part.part]}")
         return dataclasses.replace(colored, note=f"{drawn.reason}: its colour only", fallback=True)
 
     def _drawn(self, scene: Scene, plan: EditPlan) -> Transplanted:
