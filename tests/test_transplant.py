@@ -428,6 +428,32 @@ def test_the_chooser_keeps_the_person_s_donors_as_drawn(pipeline, people):
     assert len(bank._decoded) <= bank.decoded
 
 
+@pytest.mark.engines
+def test_a_head_turned_past_its_donor_gets_one_chosen_for_its_turn(pipeline, heads):
+    """A person who turns further from a look's donor than the transplant draws (the chooser's
+    ``turn``) gets a donor chosen for their new turn, drawn where the first is not; turned back,
+    the first again; each kept, not chosen anew on every frame."""
+    from conftest import clip_frame
+    from mirror.face.warp import crop_yaw
+
+    chooser = pipeline.editor.chooser
+    style = pipeline.styles.get("bob")
+    front, side = (heads.aligned(clip_frame("d3.mp4", at)) for at in (0, 270))
+    latent = lambda: chooser.bank.latents.mean(axis=0)      # noqa: E731
+    chooser.reset()
+    first = chooser.choose(front, style, latent)[0]
+    yaw = crop_yaw(side.landmarks)
+    assert abs(yaw - crop_yaw(first.landmarks)) > chooser.turn
+    turned = chooser.choose(side, style, latent)[0]
+    assert turned.source != first.source and abs(yaw - crop_yaw(turned.landmarks)) <= chooser.turn
+    assert transplant(side, first).strength == 0.0 and transplant(side, turned).strength == 1.0
+    def asked():
+        raise AssertionError("chosen anew")
+    assert chooser.choose(front, style, asked)[0] is first
+    assert chooser.choose(side, style, asked)[0] is turned
+    chooser.reset()
+
+
 def _mirrored_landmarks(landmarks, side, chooser):
     from mirror.edit.donors import _mirror_points
 
