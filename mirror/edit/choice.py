@@ -8,8 +8,8 @@ The choice is made once per person and style (and the user's "another" steps, ``
 a video's frames keep the donor chosen, so the hair does not change from frame to frame. A head
 that turns further from the donor's than ``turn`` degrees gets another, chosen for its new turn
 (or one chosen before for it), and keeps it while it stays within ``turn`` of that one: the look
-holds as the customer turns to see its side, where one photo's hair warped that far is not drawn. The
-chooser keeps those donors, decoded and mirrored as drawn, until the person changes (``reset``):
+holds as the customer turns to see its side, where one photo's hair warped that far is not
+drawn. The chooser keeps those donors, decoded and mirrored as drawn, until the person changes (``reset``):
 the memory of the person's styles only, and no donor copied again on every frame. It is
 the ``choice``-th nearest donor that has the style (``DonorBank.ranked``) to the person's latent
 moved along the style, their head's pose, face outline, skin tone, sex and glasses (and their

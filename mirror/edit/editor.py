@@ -169,16 +169,8 @@ class HairEditor:
         banked = self.chooser is not None and self.chooser.bank is not None
         if color is not None and style.want in PART_OF_LOOK:
             part = PART_OF_LOOK[style.want]
-            want, note, fringed = PART_STYLE[part]
-            bangs = self.chooser.attribute(aligned, "Bangs") if banked else None
-            if bangs is not None and (bangs > 0.5) == fringed and want in self.styles.names:
-                named = self.styles.get(want)
-                like = dataclasses.replace(named, name=f"{style.name} ({part})", choice=style.choice)
-                moved = lambda: self.backend.encode(to_tensor(aligned.crop))[0] + strength * named.strength * named.direction
-                donor, _ = self.chooser.choose(aligned, like, moved)
-                if donor is not None:
-                    under = EditPlan("transplant", float(strength), color=style.color, skin=style.skin, donor=donor,
-                                     paint=named.paint, part=part, note=note, fallback=color)
+            if banked:
+                under = self._banks_part(aligned, style, part, strength, color)
             under = EditPlan("transplant", float(strength), color=style.color, skin=style.skin, donor=style.donor,
                              paint="target", part=part, fallback=under)
         if not banked:
@@ -189,6 +181,25 @@ class HairEditor:
             return under
         return EditPlan("transplant", float(strength), color=style.color, skin=style.skin, donor=donor,
                         paint=stand_in.paint, note=note, fallback=under)
+
+    def _banks_part(self, aligned: AlignedFace, style: Style, part: str, strength: float, color: EditPlan) -> EditPlan:
+        """The bank's ``part`` (``PART_STYLE``) in a reference ``style``'s colour over ``color``,
+        where the person differs from the photo in it; else ``color``."""
+        want, note, fringed = PART_STYLE[part]
+        bangs = self.chooser.attribute(aligned, "Bangs")
+        if bangs is None or (bangs > 0.5) != fringed or want not in self.styles.names:
+            return color
+        named = self.styles.get(want)
+
+        def moved() -> np.ndarray:   # (the person's latent, along that style's direction)
+            return self.backend.encode(to_tensor(aligned.crop))[0] + strength * named.strength * named.direction
+
+        like = dataclasses.replace(named, name=f"{style.name} ({part})", choice=style.choice)
+        donor, _ = self.chooser.choose(aligned, like, moved)
+        if donor is None:
+            return color
+        return EditPlan("transplant", float(strength), color=style.color, skin=style.skin, donor=donor,
+                        paint=named.paint, part=part, note=note, fallback=color)
 
     def close(self) -> None:
         self.backend.close()

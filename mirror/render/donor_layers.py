@@ -45,10 +45,10 @@ class LayerParams:
         ear_reach: ... within this (the same share) ...
         ear_hidden: ... and is hidden where hair covers the first share of that, surely the second
             (``ears_hidden``); the donor's ear drawn there reaches from its brows (fading in over
-            ``ear_top``) to ``ear_foot``
-            times their height above its ears' row below that row, within its skull's outline
-            ``ear_width`` times as big (rounded off at that foot), where its colour is within
-            ``ear_skin`` of its skin's (CIELAB, lightness weighed half; fading out over half as much again).
+            ``ear_top``) to ``ear_foot`` times their height above its ears' row below that row,
+            within its skull's outline ``ear_width`` times as big (rounded off at that foot),
+            where its colour is within ``ear_skin`` of its skin's (CIELAB, lightness weighed
+            half; fading out over half as much again).
     """
 
     matte: tuple[float, float] = (0.2, 0.8)
