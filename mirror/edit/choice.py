@@ -5,11 +5,10 @@
     donor, note = chooser.stand_in(aligned, reference_style)       # the bank's head nearest a reference photo's
 
 The choice is made once per person and style (and the user's "another" steps, ``Style.choice``):
-a video's frames keep the donor chosen, so the hair does not change from frame to frame. A head
-that turns further from the donor's than ``turn`` degrees gets another, chosen for its new turn
-(or one chosen before for it), and keeps it while it stays within ``turn`` of that one: the look
-holds as the customer turns to see its side, where one photo's hair warped that far is not
-drawn. The chooser keeps those donors, decoded and mirrored as drawn, until the person changes (``reset``):
+a video's frames keep the donor chosen, so the hair does not change from frame to frame, nor
+as the head turns: past the donor's own turn it fades (``FitParams.yaw``), where a donor chosen
+anew for each turn was another hairstyle, switching as the customer turned to see its side. The
+chooser keeps those donors, decoded and mirrored as drawn, until the person changes (``reset``):
 the memory of the person's styles only, and no donor copied again on every frame. It is
 the ``choice``-th nearest donor that has the style (``DonorBank.ranked``) to the person's latent
 moved along the style, their head's pose, face outline, skin tone, sex and glasses (and their
@@ -44,22 +43,14 @@ class DonorChooser:
             (None: the sex plays no part).
         flip_margin: a reference photo is mirrored when that brings its head's turn this many
             degrees (``crop_yaw``) nearer the person's.
-        turn: a bank donor is kept while the person's head is turned (``crop_yaw``) within this
-            many degrees of its own (where the transplant's fit, ``FitParams.yaw``, falls to the
-            0.3 below which it is no longer drawn: a donor that still fits is not changed).
     """
 
-    def __init__(self, bank: DonorBank | None, classifier: Classifier | None = None, flip_margin: float = 4.0,
-                 turn: float = 20.0):
+    def __init__(self, bank: DonorBank | None, classifier: Classifier | None = None, flip_margin: float = 4.0):
         self.bank = bank
         self.flip_margin = flip_margin
-        self.turn = turn
         self.classifier = classifier
         # (style name, choice) -> (the donor drawn, a line for the HUD, the reference photo's donor)
         self._chosen: dict[tuple[str, int], tuple[Donor, str, Donor | None]] = {}
-        # (style name, choice) -> the bank's donors chosen for the person's turns so far (each with
-        # its line for the HUD, its row and whether it is mirrored), and the turn last asked at
-        self._turns: dict[tuple[str, int], tuple[list[tuple[Donor, str, int, bool]], float]] = {}
         self._attributes: np.ndarray | None = None
 
     @classmethod
@@ -70,7 +61,6 @@ class DonorChooser:
     def reset(self) -> None:
         """Forgets the person (a new face): the next choice is made anew."""
         self._chosen.clear()
-        self._turns.clear()
         self._attributes = None
 
     def attribute(self, aligned: AlignedFace, name: str) -> float | None:
@@ -90,7 +80,7 @@ class DonorChooser:
             latent: gives the (Z,) latent the donor should be near: the person's, moved along the
                 style (asked only when a choice is made).
         """
-        return self._chosen_for(aligned, style, lambda: self._query(aligned, style, latent()), style.want)
+        return self._chosen_for(style, lambda: self._query(aligned, style, latent()), style.want)
 
     def stand_in(self, aligned: AlignedFace, style: Style) -> tuple[Donor | None, str]:
         """The donor that stands in for a reference photo's (``style.donor``) where that cannot be
@@ -101,38 +91,25 @@ class DonorChooser:
             return dataclasses.replace(self._query(aligned, style, style.donor.latent),
                                        male=float(theirs > 0) if theirs else None)
 
-        return self._chosen_for(aligned, style, query, "one like it from the bank,")
+        return self._chosen_for(style, query, "one like it from the bank,")
 
-    def _chosen_for(self, aligned: AlignedFace, style: Style, query: Callable[[], DonorQuery], label: str
-                    ) -> tuple[Donor | None, str]:
+    def _chosen_for(self, style: Style, query: Callable[[], DonorQuery], label: str) -> tuple[Donor | None, str]:
         """The ``style.choice``-th donor nearest ``query`` (made only when a choice is made), kept
-        for the person while their head's turn stays near its own (``turn``), and a line for the
-        HUD that starts with ``label``."""
+        for the person, and a line for the HUD that starts with ``label``."""
         if self.bank is None:
             return None, "no donor bank: python -m train.donors"
         key = (style.name, style.choice)
-        yaw = crop_yaw(aligned.landmarks)
-        apart = lambda donor: abs(crop_yaw(donor.landmarks) - yaw)     # noqa: E731
-        if key in self._chosen and apart(self._chosen[key][0]) <= self.turn:
-            return self._chosen[key][:2]
-        chosen, asked_at = self._turns.get(key, ([], np.inf))
-        near = [c for c in chosen if apart(c[0]) <= self.turn]
-        if not near and abs(yaw - asked_at) > 0.5 * self.turn:     # (asked anew only as the head turns on)
+        if key not in self._chosen:
             asked = query()
             rows = self.bank.ranked(asked)
             if not len(rows):
                 return None, f"no donor shows {style.want}"
             place = style.choice % len(rows)
             row = int(rows[place])
-            flip = bool(self.bank.mirrored(asked)[row])
-            near = [c for c in chosen if c[2:] == (row, flip)]
-            if not near:
-                near = [(self.bank.donor(row, flip), f"{label} {place + 1} of {len(rows)} (N: another)", row, flip)]
-                chosen = chosen + near
-            self._turns[key] = chosen, yaw
-        if near:     # (else the head has not turned on far enough to ask again: the donor before)
-            self._chosen[key] = min(near, key=lambda c: apart(c[0]))[:2] + (None,)
-        return self._chosen[key][:2]
+            self._chosen[key] = self.bank.donor(row, bool(self.bank.mirrored(asked)[row])), \
+                f"{label} {place + 1} of {len(rows)} (N: another)", None
+        donor, note, _ = self._chosen[key]
+        return donor, note
 
     def _query(self, aligned: AlignedFace, style: Style, latent: np.ndarray) -> DonorQuery:
         """What ``style`` asks of the bank for the person of ``aligned``, near ``latent``."""
