@@ -240,7 +240,7 @@ def test_a_lagged_edit_follows_a_head_that_moved_in_the_crop_or_is_made_anew_whe
     from mirror.run.lagged import CARRY_REACH, REFIT_REACH, moved, still_fits
     from mirror.face.regions import HEAD_POINTS
     from mirror.edit.styles import Style
-    from mirror.types import AlignedFace, EditedFace
+    from mirror.types import AlignedFace
 
     rng = np.random.default_rng(0)
     landmarks = rng.uniform(20, 108, (478, 2)).astype(np.float32)
@@ -259,8 +259,7 @@ def test_a_lagged_edit_follows_a_head_that_moved_in_the_crop_or_is_made_anew_whe
     def edit(frame, aligned, style, strength):
         if threading.current_thread() is threading.main_thread():
             here.append(float(aligned.landmarks[HEAD_POINTS[0], 1]))
-        zero = np.zeros((128, 128), np.float32)
-        return EditedFace(aligned.detail.copy(), zero, zero)
+        return _drawing(aligned)
 
     lagged = LaggedEdit(edit)
     style = Style("bald", np.zeros(4, np.float32), 1.0, kind="shape")
@@ -295,15 +294,13 @@ def test_a_head_moved_too_far_waits_on_the_quicker_drawing_then_gets_it_in_full(
 
     from mirror.run.lagged import REFIT_REACH
     from mirror.edit.styles import Style
-    from mirror.types import EditedFace
 
     calls = []
 
     def drawer(kind):
         def edit(frame, aligned, style, strength):
             calls.append((kind, threading.current_thread() is threading.main_thread()))
-            zero = np.zeros((128, 128), np.float32)
-            return EditedFace(aligned.detail.copy(), zero, zero, note=kind)
+            return _drawing(aligned, kind)
         return edit
 
     lagged = LaggedEdit(drawer("whole"), drawer("quick"))
@@ -321,6 +318,50 @@ def test_a_head_moved_too_far_waits_on_the_quicker_drawing_then_gets_it_in_full(
             time.sleep(0.01)
         assert calls[2] == ("whole", False)
         assert lagged(Frame(3, 99, moved.crop), moved, style, 1.0).note == "whole"
+    finally:
+        lagged.close()
+
+
+def _drawing(aligned, note: str = ""):
+    """An edit of ``aligned`` that draws something (new hair over the crop's top rows)."""
+    from mirror.types import EditedFace
+
+    drawn = np.zeros(aligned.detail.shape[:2], np.float32)
+    drawn[:20] = 1.0
+    return EditedFace(aligned.detail.copy(), drawn, drawn.copy(), note=note)
+
+
+def test_an_edit_that_draws_nothing_is_carried_however_far_the_head_moves():
+    """A look faded out for a head turned past its donor's draws nothing: it fits every frame, so
+    no frame waits on a drawing as the head turns on (each wait froze the mirror for a drawing's
+    time); the worker judges it anew meanwhile, and what it draws is shown."""
+    import threading
+
+    from mirror.run.lagged import REFIT_REACH
+    from mirror.edit.styles import Style
+    from mirror.types import EditedFace
+
+    here, turned = [], _head_moved_by(2 * REFIT_REACH)
+
+    def edit(frame, aligned, style, strength):
+        if threading.current_thread() is threading.main_thread():
+            here.append(frame.index)
+        if aligned is turned:
+            return _drawing(aligned, "drawn")
+        none = np.zeros(aligned.detail.shape[:2], np.float32)
+        return EditedFace(aligned.detail.copy(), none, none.copy(), note="head turned too far")
+
+    lagged = LaggedEdit(edit)
+    style = Style("bob", np.zeros(4, np.float32), 1.0, kind="transplant")
+    try:
+        assert lagged(Frame(0, 0, turned.crop), _head_moved_by(0.0), style, 1.0).note == "head turned too far"
+        shown = lagged(Frame(1, 600, turned.crop), turned, style, 1.0)    # far off: carried, not drawn here
+        assert here == [0] and shown.note == "head turned too far" and not shown.replace.any()
+        deadline = time.monotonic() + 10.0
+        while lagged._result.edited.note != "drawn" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert lagged(Frame(2, 633, turned.crop), turned, style, 1.0).note == "drawn"
+        assert here == [0]
     finally:
         lagged.close()
 

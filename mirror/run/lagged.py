@@ -17,8 +17,10 @@ carried onto that cut and put back through it. A head moved too far for that, or
 the worker's drawing in flight if that fits, else is edited at once, by the quicker drawing
 without the fine detail a large face lends (``quick``: a third less of the time the mirror stands
 still), which the worker then draws again in full; a frame waiting on the worker lends it its
-priority. A recolouring runs no model: it is drawn on every frame (carried
-over, its colour change would smear on a moving head); so is a transplant shown as its colour
+priority. An edit that draws nothing (a look faded out for a head turned past its donor's) fits
+every frame (``blank``): the worker judges it anew while the frames go on. A recolouring runs
+no model: it is drawn on every frame (carried over, its colour change would smear on a moving
+head); so is a transplant shown as its colour
 alone (a reference photo's hair that cannot be drawn), which the worker judges anew every
 ``FALLBACK_AGE``. A drawing that fails on the worker is logged and dropped, with the edit it
 would have replaced: the next frame is edited anew at once, so the worker's error never
@@ -111,6 +113,13 @@ def refit(then: AlignedFace, now: AlignedFace, image: np.ndarray) -> AlignedFace
     return recut(image, now, move)
 
 
+def blank(edited: EditedFace) -> bool:
+    """Whether an edit draws nothing (a look faded out for a head turned past its donor's, hair
+    too long to take away): it fits any frame, which waits for no drawing however far the head has
+    moved (each such wait froze the mirror for a drawing's time while a head turned away)."""
+    return edited.beyond is None and not edited.replace.any() and not edited.hair_mask.any()
+
+
 def _key(style: Style, strength: float) -> tuple:
     """What an edit was made of: the style (and its choice of donor) and the strength."""
     return style.name, style.choice, float(strength)
@@ -161,7 +170,7 @@ class LaggedEdit:
         usable = (aligned is not None and result is not None and result.key == key
                   and not drawn_every_frame(style))
         onto = aligned        # the crop the edit shown is carried onto
-        if usable and not still_fits(result.aligned, aligned):
+        if usable and not still_fits(result.aligned, aligned) and not blank(result.edited):
             onto = refit(result.aligned, aligned, frame.image)
             usable = onto is not None
         if usable:
@@ -233,7 +242,7 @@ class LaggedEdit:
         from it to carry it (True) or not (False); None where carrying does not apply."""
         if aligned is None or result is None or result.key != key or drawn_every_frame(style):
             return None
-        return not still_fits(result.aligned, aligned)
+        return not still_fits(result.aligned, aligned) and not blank(result.edited)
 
     @property
     def drawing(self) -> bool:
