@@ -202,6 +202,21 @@ def test_donors_in_glasses_come_after_those_without(bank, person):
 
 
 @pytest.mark.engines
+def test_a_man_is_given_donors_without_earrings(bank, person):
+    """A man asking for a woman's look is given donors without earrings (they hang beside the
+    jaw, inside the hair's soft matte, and were drawn on him); a woman's choice is left alone."""
+    ring = bank.attribute("Wearing_Earrings") > 0
+    plain = DonorBank.load(BANK, DonorWeights(earrings=0.0))
+    for look in ("long layers", "bob", "pixie", "curls and waves"):
+        q = query(person, look)
+        q.male = 1.0
+        assert any(ring[d.index] for d in plain.nearest(q, k=5)), look   # (so the test can see)
+        assert not any(ring[d.index] for d in bank.nearest(q, k=5)), look
+        q.male = 0.0
+        assert [d.index for d in bank.nearest(q, k=5)] == [d.index for d in plain.nearest(q, k=5)]
+
+
+@pytest.mark.engines
 def test_a_donors_hair_drawn_in_the_persons_colour_is_as_light_as_theirs(bank, person):
     """A fringe drawn in the person's own colour comes from hair about as light as theirs: black
     hair has too few shades to map onto blond ones (a flat patch); within

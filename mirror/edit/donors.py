@@ -69,6 +69,8 @@ class DonorWeights:
     #                             (14 degrees on) comes after every donor it draws whole
     glasses: float = 2.0        # a donor in glasses (times the doubt that the person wears them):
     #                             their arms lie across the temples the transplant draws
+    earrings: float = 2.0       # a donor wearing earrings (times how sure it is that the person is a
+    #                             man): they hang beside the jaw, inside the hair's soft matte
     cut: float = 1.0            # hair the donor's photo cuts off above its chin (``cuts``) ...
     cut_scale: float = 0.5      # ... as a share of its crop's side (the median: 0.53): drawn where the person's frame
     #                             goes on, it ends in a straight line
@@ -347,6 +349,8 @@ class DonorBank:
             total += w.turn * np.maximum(apart - w.turn_free, 0.0) / w.turn_scale
         if query.glasses is not None and w.glasses:
             total += w.glasses * (1.0 - float(query.glasses)) * (self.attribute("Eyeglasses") > 0)
+        if query.male is not None and w.earrings:
+            total += w.earrings * float(query.male) * (self.attribute("Wearing_Earrings") > 0)
         if w.cut:
             total += w.cut * self.cuts / w.cut_scale
         if query.hair_light is not None and w.hair:
