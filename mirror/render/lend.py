@@ -43,13 +43,16 @@ class LendParams:
     # ... drawn where that way's coherence passes the first value, wholly from the second
     strand_runs: tuple[float, float] = (0.3, 0.6)
     strand_bins: int = 8          # ... among this many ways
+    # ... then made as strong as the frame's own hair's finest detail where the donor's strands are
+    # fainter (a dark donor's photo shows little of the way its hair runs), by at most this
+    strand_match: float = 3.0
     # A donor's outline over the wall: its matte's soft edge made this many times steeper (sized up
     # from its photo, a blur 7-17 px wide on a 720p face, where a head's outline is about 5)
     outline_steep: float = 3.0
 
 
-def lent_detail(frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray, params: LendParams = LendParams()
-                ) -> LentDetail | None:
+def lent_detail(frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray, params: LendParams = LendParams(),
+                hair: np.ndarray | None = None) -> LentDetail | None:
     """The fine detail a large face holds beyond the detail crop, for what the renderer drew anew:
     for hair drawn as a copy of the person's own, the frame's pixels where it was copied from
     (``edited.source``, through ``edited.source_weight``); for bare scalp, a fine grain as strong
@@ -62,6 +65,8 @@ def lent_detail(frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray, para
 
     Args:
         frame: (H, W, 3) uint8, the frame the edit was made on; to_crop: its detail-crop matrix.
+        hair: (S, S) the person's own hair probability (``AlignedFace.hair``), whose fine detail
+            in the frame the donor's strands match; None: not matched.
     """
     per = 1.0 / np.sqrt(abs(np.linalg.det(to_crop[:, :2])))     # frame pixels per crop pixel
     weights = [w for w in (edited.source_weight if edited.source is not None else None,
@@ -96,8 +101,10 @@ def lent_detail(frame: np.ndarray, edited: EditedFace, to_crop: np.ndarray, para
     # (each in the box of its own weight only: a bald dome's few donor strands are not drawn over
     # the whole scalp's box)
     if edited.strands is not None:
+        own = None if hair is None else _hair_spread(frame, hair, to_crop, edited.crop.shape[0], per, params)
         fine = _added(fine, box, nonzero_box(edited.strands > 1.0 / 255), scale,
-                      lambda part: _strands(edited.crop, edited.strands, part, scale, params))
+                      lambda part: _matched(_strands(edited.crop, edited.strands, part, scale, params),
+                                            edited.strands, part, scale, own, params))
     if edited.outline is not None and params.outline_steep > 1.0:
         matte = edited.outline.matte
         soft = (matte * edited.outline.steep > 1.0 / 255) & (matte < 254.0 / 255)
@@ -244,6 +251,49 @@ def _strands(crop: np.ndarray, weight: np.ndarray, box: tuple[tuple[int, int], t
     base = cv2.resize(np.ascontiguousarray(crop[part]), size, interpolation=cv2.INTER_LINEAR).astype(np.float32)
     detail = cv2.multiply(base, cv2.cvtColor(pattern * up[2], cv2.COLOR_GRAY2BGR))
     return np.clip(detail, -params.lend_limit, params.lend_limit, out=detail).astype(np.int16)
+
+
+def _hair_spread(frame: np.ndarray, hair: np.ndarray, to_crop: np.ndarray, side: int, per: float,
+                 params: LendParams = LendParams()) -> float | None:
+    """The median size of the frame's detail finer than lend_sigma crop pixels on the person's
+    own hair (``hair`` > 0.9, an (S, S) mask of the detail crop of side ``side``), in grey levels;
+    None where too little hair shows."""
+    ys, xs = np.nonzero(hair > 0.9)
+    if len(ys) < 50:
+        return None
+    points = transform_points(np.stack([xs, ys], 1) * (side / hair.shape[0]), invert(to_crop))
+    height, width = frame.shape[:2]
+    left, top = np.maximum(np.floor(points.min(0)).astype(int), 0)
+    right, bottom = np.minimum(np.ceil(points.max(0)).astype(int) + 1, (width, height))
+    if right - left < 3 or bottom - top < 3:
+        return None
+    grey = cv2.cvtColor(frame[top:bottom, left:right], cv2.COLOR_BGR2GRAY).astype(np.float32)
+    detail = np.abs(grey - cv2.GaussianBlur(grey, (0, 0), params.lend_sigma * per))
+    at = np.clip(points[::4].round().astype(int) - (left, top), 0, (right - left - 1, bottom - top - 1))
+    return float(np.median(detail[at[:, 1], at[:, 0]]))
+
+
+def _matched(strands: np.ndarray, weight: np.ndarray, box: tuple[tuple[int, int], tuple[int, int]], scale: int,
+             own: float | None, params: LendParams = LendParams()) -> np.ndarray:
+    """``strands`` (``_strands``, on the grid of ``box``) made as strong as ``own`` (the frame's
+    own hair's detail, ``_hair_spread``) where the donor's hair lies alone (``weight`` > 0.8),
+    where they are fainter, by at most strand_match."""
+    if own is None:
+        return strands
+    (top, bottom), (left, right) = box
+    alone = cv2.resize(np.ascontiguousarray(weight[top:bottom, left:right]), strands.shape[1::-1],
+                       interpolation=cv2.INTER_NEAREST) > 0.8
+    if alone.sum() < 50:
+        return strands
+    # (measured as the frame's is: finer than lend_sigma crop pixels; on every other point)
+    grey = cv2.transform(strands.astype(np.float32), np.full((1, 3), 1.0 / 3.0, np.float32))
+    fine = cv2.absdiff(grey, cv2.GaussianBlur(grey, (0, 0), params.lend_sigma * scale))
+    theirs = float(np.median(fine[::2, ::2][alone[::2, ::2]]))
+    gain = min(own / max(theirs, 1e-3), params.strand_match)
+    if gain <= 1.0:
+        return strands
+    scaled = cv2.addWeighted(strands, gain, strands, 0.0, 0.0, dtype=cv2.CV_16S)
+    return np.clip(scaled, -params.lend_limit, params.lend_limit, out=scaled)
 
 
 def _steeper(edited: EditedFace, box: tuple[tuple[int, int], tuple[int, int]], scale: int,

@@ -92,4 +92,5 @@ class HairRenderer:
         edited = spare_features(self.effects[plan.kind].draw(scene), aligned)
         if frame is None:
             return edited
-        return dataclasses.replace(edited, lent=lent_detail(frame, edited, aligned.detail_to_crop, self.lend))
+        return dataclasses.replace(edited, lent=lent_detail(frame, edited, aligned.detail_to_crop, self.lend,
+                                                                     aligned.hair))
