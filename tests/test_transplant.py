@@ -367,6 +367,28 @@ def test_a_crown_its_donors_photo_barely_cut_ends_just_above_the_cut(heads, bank
     assert crown_top(landmarks, wide, 1.5) is None
 
 
+def test_the_persons_own_crown_goes_above_a_donors_hair_that_meets_the_crops_top(heads, bank):
+    """A bob drawn on a webcam frame's head that fills its crop (she looks down: her crown stands
+    above it), its hair meeting the crop's top: her own hair above the crop goes, the donor's drawn
+    over the wall there as far as it reaches. Kept wherever the donor's hair met the crop's edge,
+    her crown stood over the bob as a dark block (1,917 of the 3,056 dark hair pixels above the
+    crop left as they were)."""
+    from conftest import clip_frame
+    from mirror.face.align import invert, transform_points
+
+    image = clip_frame("d3.mp4", 120)
+    aligned = heads.aligned(image)
+    result = transplanting.transplant(aligned, _bank_donor(bank, "190915.jpg"))
+    assert result.strength == 1.0, result.reason
+    out = Compositor().compose(image, aligned, result.edited)
+    size = aligned.crop.shape[0]
+    top = int(transform_points(np.float64([[0, 0], [size, 0]]), invert(aligned.to_crop))[:, 1].min())
+    hair = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)[:top] < 110     # (her dark hair on a pale wall)
+    kept = hair & (np.abs(out[:top].astype(int) - image[:top]).max(axis=2) <= 4)
+    assert hair.sum() > 2000
+    assert kept.sum() < 0.05 * hair.sum(), (int(kept.sum()), int(hair.sum()))
+
+
 def test_black_hair_stays_black_in_the_persons_light(heads, people):
     """A black-haired reference's hair drawn in its own colour stays a neutral black on people
     whose skin is less warm than the reference's: the skins' colour difference tints each pixel

@@ -35,8 +35,8 @@ import numpy as np
 
 import mirror.render.eyebrows as eyebrows
 from mirror.edit import shapes
-from mirror.face.regions import (CHIN, EYES, MOUTH, SKULL_WIDTH, brow_line, brows, ear_zones, edge_profile, eyes,
-                                 face_oval, skull_axes)
+from mirror.face.regions import (CHIN, EYES, MOUTH, SKULL_WIDTH, brow_line, brows, ear_zones, edge_margin, edge_profile,
+                                 eyes, face_oval, skull_axes)
 from mirror.face.warp import WarpParams, crop_yaw, fold_share
 from mirror.render.base import Effect, Scene
 from mirror.render.beyond import all_drawn, hand_over, removed_beyond
@@ -265,9 +265,12 @@ def transplant(aligned: AlignedFace, donor: Donor | None, plate: BackgroundPlate
     crop = np.clip(out * 255.0 + 0.5, 0, 255).astype(np.uint8)
     # (exactly the person's pixels where nothing is drawn: no rounding drift)
     crop[weight <= 0.0] = detail[weight <= 0.0]
-    # The person's hair that goes past the crop (piled high above it, long beside and below it),
-    # where the donor's does not take its place at the crop's edge.
+    # The person's hair that goes past the crop: beside and below it (long), where the donor's
+    # does not take its place at the crop's edge; above it, all of it, the donor's drawn over it
+    # as far as it goes (the person's crown stood above a bob that met the crop's top as a dark cap).
     loss = take * (1.0 - drawn.matte) * weight
+    top = edge_margin(size) + 1
+    loss[:top] = take[:top] * weight[:top]
     beyond = removed_beyond(aligned, loss, out) if loss.max() > 0 else None
     # The donor's hair that goes on past the crop (a bob round a head that fills its crop).
     if reaches_edge(drawn.matte):
