@@ -150,6 +150,34 @@ def test_the_heads_sides_beside_the_face_reach_the_ears_foot_and_not_the_wall_or
     assert sides[cv2.resize(aligned.person, (size, size)) < 0.1].max() < 0.05   # nor on the wall
 
 
+def test_the_skin_continued_on_the_faces_rim_reaches_the_jaws_outline_below_the_ears(heads):
+    """Hair taken off the face's rim shows the person's skin: at the ears and temples it stops
+    short of the mesh's outline (which reaches over them there), but below the ears' foot that
+    outline is the jaw's own, and the skin reaches it (stopped short there too, the wall showed
+    along the cheek, between it and the donor's hair, as a pale strip)."""
+    from mirror.face.regions import FACE_OVAL, skull_axes
+    from mirror.render.donor_ground import GroundParams, rim_face
+
+    aligned = heads.aligned(cv2.imread(celeba_photo(WHITE_WALL)))
+    landmarks = aligned.landmarks * aligned.scale
+    size = aligned.detail.shape[0]
+    params = GroundParams()
+    rim = rim_face(landmarks, size, params)
+    centre, ears, _, _ = skull_axes(landmarks)
+    chin = float(landmarks[CHIN, 1])
+    foot = ears + params.side_foot * (chin - ears)
+    outline = landmarks[FACE_OVAL, :2]
+    middle = outline.mean(axis=0)
+    # (each outline point a hundredth of the crop in, towards the face's middle)
+    inward = outline + 0.01 * size * (middle - outline) / np.linalg.norm(middle - outline, axis=1, keepdims=True)
+    values = rim[inward[:, 1].round().astype(int), inward[:, 0].round().astype(int)]
+    jaw = (outline[:, 1] > foot + 0.02 * size) & (outline[:, 1] < chin - 0.1 * size)
+    temples = (outline[:, 1] > ears - 0.1 * size) & (outline[:, 1] < ears)
+    assert jaw.sum() >= 4 and temples.sum() >= 2
+    assert values[jaw].min() > 0.5, values[jaw]
+    assert values[temples].max() < 0.5, values[temples]
+
+
 def test_ears_hidden_under_hair_that_goes_show_skin_not_the_wall(heads):
     """Where the person's hair hid their ears and the donor's hair leaves its ear bare, the donor's
     ear shows in the person's skin, not the wall (a pale crescent beside the cheek)."""

@@ -136,11 +136,17 @@ def head_sides(person: Person, clothes: np.ndarray, params: GroundParams) -> np.
 
 def rim_face(landmarks: np.ndarray, size: int, params: GroundParams) -> np.ndarray:
     """(S, S) float32 in [0, 1]: where hair taken off the face's rim shows skin: the face below the
-    brows, its outline's outer part at the ears left out (there the mesh reaches over the ears and
-    temples, which a fill of the cheeks' skin drew as blocks), softened."""
-    inside = face_interior(landmarks, size).astype(np.uint8)
+    brows, its outline's outer part at the ears left out down to their foot (``side_foot``; there
+    the mesh reaches over the ears and temples, which a fill of the cheeks' skin drew as blocks;
+    below, it is the jaw's own outline, and left out, the wall showed along the cheek as a pale
+    strip), softened."""
+    interior = face_interior(landmarks, size).astype(np.uint8)
     side = max(1, int(round(params.rim_side * size)))
-    inside = cv2.erode(inside, np.ones((1, 2 * side + 1), np.uint8)).astype(np.float32)
+    inside = cv2.erode(interior, np.ones((1, 2 * side + 1), np.uint8))
+    _, ears, _, _ = skull_axes(landmarks)
+    foot = int(np.clip(round(ears + params.side_foot * (float(landmarks[CHIN, 1]) - ears)), 0, size))
+    inside[foot:] = interior[foot:]
+    inside = inside.astype(np.float32)
     # (its corners rounded: the mesh's outline is straight between its points, a jaw drawn along
     # it against the wall showed as a polygon)
     inside = (cv2.GaussianBlur(inside, (0, 0), side) > 0.5).astype(np.float32)
