@@ -6,8 +6,9 @@ large face in the frame.
 
 Hair drawn as a copy of the person's own takes the frame's pixels where it was copied from; bare
 scalp takes a fine grain as strong as the bare forehead's; a donor's hair where the person has
-none of their own under it takes fine strands running its way (a donor's photo holds a head of
-hair in a hundred pixels), and its outline over the wall is made steeper. All are added to the
+none of their own under it takes fine strands running its way, raised towards the strength of
+the person's own hair's detail (a donor's photo holds a head of hair in a hundred pixels), and its
+outline over the wall is made steeper. All are added to the
 drawn crop upsampled onto a grid as fine as the frame's pixels, in the crop's frame, so an edit
 carried over to later frames carries them too.
 """
