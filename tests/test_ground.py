@@ -178,6 +178,29 @@ def test_the_skin_continued_on_the_faces_rim_reaches_the_jaws_outline_below_the_
     assert values[temples].max() < 0.5, values[temples]
 
 
+def test_a_scalp_drawn_in_shade_is_no_more_saturated_than_the_lit_skin(heads):
+    """A donor's scalp and forehead drawn on the person take its light and shade: where that
+    darkens the person's skin, the colour dims with it. With the lightness alone darkened, the
+    shaded forehead under a long-haired donor's hairline kept its skin's full colour and more: an
+    orange-brown band (chroma 43.6 against the lit skin's 34.0)."""
+    from conftest import clip_frame
+    from mirror.edit.donors import BANK_FILE, DonorBank
+    from mirror.render.donor_ground import GroundParams, scalp
+    from mirror.render.donor_layers import Drawn, Person
+
+    bank = DonorBank.load(os.path.join(ENGINES, BANK_FILE))
+    donor = bank.donor(bank.sources.index("185065.jpg"))     # (training split) long dark braids
+    aligned = heads.aligned(clip_frame("d3.mp4", 60))
+    person = Person.of(aligned, aligned.landmarks * aligned.scale)
+    drawn = Drawn.of(person, donor)
+    out = to_lab(scalp(person, drawn, GroundParams()))
+    skin = person.lab[person.skin]
+    lit, colour = float(np.median(skin[:, 0])), float(np.median(np.hypot(skin[:, 1], skin[:, 2])))
+    shaded = (drawn.scalp > 0.5) & (out[..., 0] < 0.93 * lit)
+    assert shaded.sum() > 50
+    assert np.percentile(np.hypot(out[..., 1], out[..., 2])[shaded], 90) < colour + 2.0
+
+
 def test_ears_hidden_under_hair_that_goes_show_skin_not_the_wall(heads):
     """Where the person's hair hid their ears and the donor's hair leaves its ear bare, the donor's
     ear shows in the person's skin, not the wall (a pale crescent beside the cheek)."""

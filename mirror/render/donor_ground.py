@@ -228,7 +228,11 @@ def scalp(person: Person, drawn: Drawn, params: GroundParams) -> np.ndarray:
     bare = cv2.erode((drawn.bare > 0.5).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach)))
     if bare.any():
         difference = smooth_fill(difference, bare.astype(np.float32), factor=2)
+    # (a shade dims the colour with the light: a*, b* scaled down as L* + 16 is; L* alone darkened
+    # kept their strength, and a shaded forehead turned orange-brown. A highlight keeps them.)
+    lit = own[..., 0] + 16.0
     own[..., 0] *= difference[..., 0]
+    own[..., 1:] *= np.minimum((own[..., 0] + 16.0) / np.maximum(lit, 1.0), 1.0)[..., None]
     own[..., 1:] += wide_blur(np.ascontiguousarray(difference[..., 1:]), sigma)
     return np.clip(to_bgr(own), 0.0, 1.0)
 
