@@ -163,7 +163,7 @@ def test_the_skin_continued_on_the_faces_rim_reaches_the_jaws_outline_below_the_
     size = aligned.detail.shape[0]
     params = GroundParams()
     rim = rim_face(landmarks, size, params)
-    centre, ears, _, _ = skull_axes(landmarks)
+    _, ears, _, _ = skull_axes(landmarks)
     chin = float(landmarks[CHIN, 1])
     foot = ears + params.side_foot * (chin - ears)
     outline = landmarks[FACE_OVAL, :2]

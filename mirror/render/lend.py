@@ -256,9 +256,9 @@ def _strands(crop: np.ndarray, weight: np.ndarray, box: tuple[tuple[int, int], t
 
 def _hair_spread(frame: np.ndarray, hair: np.ndarray, to_crop: np.ndarray, side: int, per: float,
                  params: LendParams = LendParams()) -> float | None:
-    """The median size of the frame's detail finer than lend_sigma crop pixels on the person's
-    own hair (``hair`` > 0.9, an (S, S) mask of the detail crop of side ``side``), in grey levels;
-    None where too little hair shows."""
+    """The median size, in grey levels, of the frame's detail finer than lend_sigma crop pixels on
+    the person's own hair (``hair`` > 0.9, an (S, S) mask over the detail crop, whose side is
+    ``side``); None where too little hair shows."""
     ys, xs = np.nonzero(hair > 0.9)
     if len(ys) < 50:
         return None
@@ -276,9 +276,9 @@ def _hair_spread(frame: np.ndarray, hair: np.ndarray, to_crop: np.ndarray, side:
 
 def _matched(strands: np.ndarray, weight: np.ndarray, box: tuple[tuple[int, int], tuple[int, int]], scale: int,
              own: float | None, params: LendParams = LendParams()) -> np.ndarray:
-    """``strands`` (``_strands``, on the grid of ``box``) made as strong as ``own`` (the frame's
-    own hair's detail, ``_hair_spread``) where the donor's hair lies alone (``weight`` > 0.8),
-    where they are fainter, by at most strand_match."""
+    """``strands`` (``_strands``, on the grid of ``box``) raised to the strength of ``own`` (the
+    frame's own hair's detail, ``_hair_spread``), by at most strand_match, where they are fainter
+    than that over the donor's hair that lies alone (``weight`` > 0.8); never lowered."""
     if own is None:
         return strands
     (top, bottom), (left, right) = box

@@ -92,5 +92,5 @@ class HairRenderer:
         edited = spare_features(self.effects[plan.kind].draw(scene), aligned)
         if frame is None:
             return edited
-        return dataclasses.replace(edited, lent=lent_detail(frame, edited, aligned.detail_to_crop, self.lend,
-                                                                     aligned.hair))
+        lent = lent_detail(frame, edited, aligned.detail_to_crop, self.lend, hair=aligned.hair)
+        return dataclasses.replace(edited, lent=lent)
