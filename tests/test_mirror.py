@@ -560,10 +560,16 @@ def test_real_window_under_xvfb(tmp_path):
         if os.environ.get("CI"):  # CI must show a real window once: a silent skip hides a broken display path
             pytest.fail(f"on CI the real-window test must run: {why}")
         pytest.skip(why)
-    display = ":97"
-    server = subprocess.Popen(["Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # (the server picks a free display and writes its number: a fixed one collided with another
+    # X server on the machine, such as a second test run's)
+    read, write = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+                              pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        display = ":" + pipe.readline().strip()
     try:
+        assert display != ":", "Xvfb started no display"
         env = {"DISPLAY": display, "SDL_VIDEODRIVER": "x11"}
         mirror = subprocess.Popen([sys.executable, "run_mirror.py", "--source", "demo", "--style", "blond",
                                    "--max-frames", "400", "--engines", ENGINES], cwd=ROOT, env={**os.environ, **env},
