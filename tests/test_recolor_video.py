@@ -17,6 +17,10 @@ from mirror.render.memory import Seen
 from mirror.render.recolor import _place_lent, _video_mask, Recolor, RecolorParams
 from mirror.types import AlignedFace, Frame
 
+# (these tests replay one still crop: the next mask asked for as a moving head's is, after
+# ``mask_start`` frames, not ``mask_rest``)
+MOVING = dataclasses.replace(RecolorParams(), mask_rest=RecolorParams().mask_start)
+
 
 @pytest.mark.engines
 def test_video_makes_recolouring_masks_off_the_frames_path_and_carries_them_over_the_next_frames(pipeline, faces):
@@ -32,7 +36,7 @@ def test_video_makes_recolouring_masks_off_the_frames_path_and_carries_them_over
         return pipeline.editor.edit(face, style, 1.0)
 
     fresh = HairRenderer().render(astronaut, plan(astronaut, blond)).hair_mask
-    video = HairRenderer(video=True)
+    video = HairRenderer(video=True, effects={"color": Recolor(MOVING)})
     first = video.render(other, plan(other, blond)).hair_mask
     # The frames right after reuse the mask (the segmenter's rate), only re-measuring each pixel's
     # share of hair (``remix``: kept, or grown a little past its edge onto hair); the last of
@@ -258,6 +262,39 @@ def test_in_video_a_recolourings_reach_past_the_crop_is_carried_with_its_mask(pi
 
 
 @pytest.mark.engines
+def test_a_still_heads_mask_serves_longer_before_the_next_is_made(pipeline, faces):
+    """A head at rest keeps its hair where the mask found it: the next mask is asked for only
+    once the one in use has served ``mask_rest`` frames; a crop that has moved ``mask_still``
+    since asks for it after ``mask_start``."""
+    _, _, astronaut = faces[1]
+    plan = pipeline.editor.edit(astronaut, pipeline.styles.get("blond"), 1.0)
+    params = RecolorParams()
+    assert params.mask_start < params.mask_rest
+    video = HairRenderer(video=True)
+    video.render(astronaut, plan)                           # made on the frame
+    for _ in range(params.mask_rest - 1):
+        video.render(astronaut, plan)
+        assert video.memory.next_mask is None
+    video.render(astronaut, plan)
+    assert video.memory.next_mask is not None
+    video.composed(astronaut)
+    video.memory.next_mask.result(timeout=20.0)
+    # (slid less than a head moving fast, whose mask is made on the frame)
+    by = 1.5 * params.mask_still * astronaut.crop.shape[0]
+    assert by < params.fast_head * astronaut.crop.shape[0]
+    slid = dataclasses.replace(astronaut, to_crop=astronaut.to_crop - np.float64([[0, 0, by], [0, 0, 0]]))
+    video = HairRenderer(video=True)
+    video.render(astronaut, plan)
+    for _ in range(params.mask_start - 1):
+        video.render(slid, plan)
+        assert video.memory.next_mask is None
+    video.render(slid, plan)
+    assert video.memory.next_mask is not None
+    video.composed(slid)
+    video.memory.next_mask.result(timeout=20.0)
+
+
+@pytest.mark.engines
 def test_the_next_mask_waits_until_the_frame_that_asked_for_it_is_composed(pipeline, faces):
     """The worker starts on the next mask only once the frame that asked for it is composed
     (``HairRenderer.composed``): started beside the frame's own drawing, it slowed that frame."""
@@ -265,7 +302,7 @@ def test_the_next_mask_waits_until_the_frame_that_asked_for_it_is_composed(pipel
 
     _, _, astronaut = faces[1]
     plan = pipeline.editor.edit(astronaut, pipeline.styles.get("blond"), 1.0)
-    params = dataclasses.replace(RecolorParams(), mask_hold=30.0)
+    params = dataclasses.replace(MOVING, mask_hold=30.0)
     video = HairRenderer(video=True, effects={"color": Recolor(params)})
     for _ in range(params.mask_start + 1):
         video.render(astronaut, plan)                   # made on the first frame; the last asks for the next
@@ -293,7 +330,7 @@ def test_a_frame_does_not_wait_for_a_late_mask_while_its_own_may_serve_one_more_
     plan = pipeline.editor.edit(astronaut, blond, 1.0)
     gate = threading.Event()
     worker = memory_module.mask_worker()
-    video = HairRenderer(video=True)
+    video = HairRenderer(video=True, effects={"color": Recolor(MOVING)})
     video.render(astronaut, plan)                       # made on the frame
     for _ in range(Recolor().params.mask_start):
         video.render(astronaut, plan)                   # carried; at last the next one asked for

@@ -53,6 +53,7 @@ class Memory:
         # it was made for hair made darker, and the next one, in the making on the worker thread ...
         self.color_mask: tuple | None = None
         self.mask_uses = 0
+        self.mask_asked = 0                         # ... how many it had served when the next was asked for
         self.mask_darker = False
         self.next_mask: concurrent.futures.Future | None = None
         # ... and the frame-to-crop matrices (2, 3) of the crops the two were made from.

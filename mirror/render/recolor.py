@@ -95,9 +95,15 @@ class RecolorParams:
     # (the mask is the costliest part of a recolouring; the frames between carry and remix it)
     mask_start: int = 2
     # A mask made on the worker thread is taken as soon as it is done; the one in use serves at
-    # most this many frames (then the frame waits for the next): a frame never waits on a busy
-    # machine's background thread while its mask is at most a frame older than usual.
+    # most this many frames less ``mask_start`` after the next was asked for (then the frame waits
+    # for it): a frame never waits on a busy machine's background thread while its mask is at most
+    # a frame older than usual.
     mask_frames: int = 4
+    # A head at rest keeps its hair where the mask found it: while the crop has moved less than
+    # this share of it since the mask in use was made, the next is asked for only once that one
+    # has served ``mask_rest`` frames (the worker's mask is most of a recolouring's cost)
+    mask_still: float = 0.004
+    mask_rest: int = 12
     # ... and starts once the frame that asked for it is composed, or at the latest this many
     # seconds after it asked (``memory.held_until``)
     mask_hold: float = 0.05
@@ -283,7 +289,7 @@ def _video_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, 
     after lighter) makes its own; so does a frame of a head moving fast (``_quick_mask``)."""
     last, memory.last_crop = memory.last_crop, aligned.to_crop
     made = memory.next_mask
-    if made is not None and (made.done() or memory.mask_uses >= params.mask_frames):
+    if made is not None and (made.done() or memory.mask_uses >= memory.mask_asked + params.mask_frames - params.mask_start):
         memory.next_mask = None
         memory.color_mask, memory.mask_uses, memory.mask_from = made.result(), 0, memory.next_from
     fresh = (memory.color_mask is None or memory.color_mask[0].shape != aligned.detail.shape[:2]
@@ -291,8 +297,10 @@ def _video_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, 
     if fresh:
         memory.color_mask, memory.mask_uses = made_mask(aligned, own, skin, darker, params), 0
         memory.mask_from, memory.next_mask = aligned.to_crop, None
-    elif memory.mask_uses >= params.mask_start and memory.next_mask is None:
-        memory.held = aligned, threading.Event()
+    elif memory.mask_uses >= params.mask_start and memory.next_mask is None and (
+            memory.mask_uses >= params.mask_rest
+            or crop_move(memory.mask_from, aligned.to_crop, aligned.crop.shape[0])[1] >= params.mask_still * aligned.crop.shape[0]):
+        memory.held, memory.mask_asked = (aligned, threading.Event()), memory.mask_uses
         memory.next_mask = mask_worker().submit(held_until, memory.held[1], params.mask_hold, made_mask, aligned,
                                                 own, skin, darker, params)
         memory.next_from = aligned.to_crop
