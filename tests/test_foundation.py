@@ -106,6 +106,10 @@ def test_unreadable_video(tmp_path):
     bad.write_bytes(os.urandom(4096))
     with pytest.raises(MirrorError, match="not a readable video"):
         VideoSource(str(bad))
+    notes = tmp_path / "notes.txt"           # (which FFmpeg would play as its characters drawn)
+    notes.write_text("a note, not a video\n" * 50)
+    with pytest.raises(MirrorError, match="a text file"):
+        open_source(str(notes))
     with pytest.raises(MirrorError, match="not found"):
         open_source(str(tmp_path / "missing.mp4"))
     with pytest.raises(MirrorError, match="unknown source"):

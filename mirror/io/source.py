@@ -152,9 +152,11 @@ class VideoSource(Source):
         self._loop = loop
         self._capture = cv2.VideoCapture(path)
         ok, first = self._capture.read() if self._capture.isOpened() else (False, None)
-        if not ok or first is None:
+        # (FFmpeg plays a text file as a video of its characters drawn, codec "ansi")
+        text = int(self._capture.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, "little") == b"ansi"
+        if not ok or first is None or text:
             self._capture.release()
-            raise MirrorError(f"not a readable video: {path}")
+            raise MirrorError(f"not a readable video: {path}" + (" (a text file)" if text else ""))
         self.fps = float(self._capture.get(cv2.CAP_PROP_FPS) or 30.0) or 30.0
         self._pending = first
         self._index = 0
