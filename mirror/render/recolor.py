@@ -94,8 +94,8 @@ class RecolorParams:
     # The worker thread starts on the next mask once the one in use has served this many frames
     # (the mask is the costliest part of a recolouring; the frames between carry and remix it)
     mask_start: int = 2
-    # A mask made on the worker thread is taken as soon as it is done; the one in use serves at
-    # most this many frames less ``mask_start`` after the next was asked for (then the frame waits
+    # A mask made on the worker thread is taken as soon as it is done; once the next is asked for,
+    # the one in use serves at most this many less ``mask_start`` frames more (then the frame waits
     # for it): a frame never waits on a busy machine's background thread while its mask is at most
     # a frame older than usual.
     mask_frames: int = 4
@@ -282,14 +282,17 @@ def _video_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, 
                 memory: Memory, params: RecolorParams
                 ) -> tuple[np.ndarray, tuple[slice, slice] | None, np.ndarray, Beyond | None, np.ndarray | None]:
     """``made_mask``'s (mask, box, mixed over the box, reach) in video, and the box's 8-bit CIELAB
-    codes where it measured them (else None), off the frame's path: a mask made
-    (and shaped) from one frame's crop on the worker thread serves the frames after it until the
-    next is done (``mask_start``, ``mask_frames``), each pixel's share of hair measured again on
-    the frame it is used on (``remix``). The first frame of a face or a style (or of hair made darker
-    after lighter) makes its own; so does a frame of a head moving fast (``_quick_mask``)."""
+    codes where it measured them (else None), off the frame's path: a mask made (and shaped) from
+    one frame's crop on the worker thread serves the frames after it until the next is done
+    (``mask_start``, ``mask_frames``; on a head at rest, ``mask_rest``), each pixel's share of hair
+    measured again on the frame it is used on (``remix``). The first frame of a face or a style (or
+    of hair made darker after lighter) makes its own; so does a frame of a head moving fast
+    (``_quick_mask``)."""
     last, memory.last_crop = memory.last_crop, aligned.to_crop
+    size = aligned.crop.shape[0]
     made = memory.next_mask
-    if made is not None and (made.done() or memory.mask_uses >= memory.mask_asked + params.mask_frames - params.mask_start):
+    late = memory.mask_uses >= memory.mask_asked + params.mask_frames - params.mask_start
+    if made is not None and (made.done() or late):
         memory.next_mask = None
         memory.color_mask, memory.mask_uses, memory.mask_from = made.result(), 0, memory.next_from
     fresh = (memory.color_mask is None or memory.color_mask[0].shape != aligned.detail.shape[:2]
@@ -297,9 +300,9 @@ def _video_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, 
     if fresh:
         memory.color_mask, memory.mask_uses = made_mask(aligned, own, skin, darker, params), 0
         memory.mask_from, memory.next_mask = aligned.to_crop, None
-    elif memory.mask_uses >= params.mask_start and memory.next_mask is None and (
-            memory.mask_uses >= params.mask_rest
-            or crop_move(memory.mask_from, aligned.to_crop, aligned.crop.shape[0])[1] >= params.mask_still * aligned.crop.shape[0]):
+    elif (memory.mask_uses >= params.mask_start and memory.next_mask is None
+          and (memory.mask_uses >= params.mask_rest
+               or crop_move(memory.mask_from, aligned.to_crop, size)[1] >= params.mask_still * size)):
         memory.held, memory.mask_asked = (aligned, threading.Event()), memory.mask_uses
         memory.next_mask = mask_worker().submit(held_until, memory.held[1], params.mask_hold, made_mask, aligned,
                                                 own, skin, darker, params)
@@ -309,7 +312,6 @@ def _video_mask(aligned: AlignedFace, own: np.ndarray, skin: np.ndarray | None, 
     mask, box, mixed, mix, reach = memory.color_mask
     if fresh or box is None:
         return mask, box, None if box is None else mixed[box], reach, None
-    size = aligned.crop.shape[0]
     if last is not None and crop_move(last, aligned.to_crop, size)[1] >= params.fast_head * size:
         # A head moving fast: turning, it leaves the hair's old place, and a mask carried there
         # painted the forehead and the wall (a pale crescent, an olive band). (Judged frame by
