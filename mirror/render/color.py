@@ -204,14 +204,20 @@ def scene_target(target: np.ndarray, reference: np.ndarray | None, skin: np.ndar
     neutral = float(min(max((params.scene_neutral[2] - chroma) / (params.scene_neutral[2] - params.scene_neutral[1]), 0.0), 1.0))
     follow = np.float32(params.scene[1:]) + neutral * (params.scene_neutral[0] - np.float32(params.scene[1:]))
     moved[0, 1:] += follow * (np.asarray(skin[1:], np.float32) - np.asarray(reference[1:], np.float32))
-    # Hair is never green: a cast takes a* no lower than green_floor (pale skin less red than the
-    # training faces' took black hair to a* -1.7: a teal black).
-    moved[0, 1] = max(float(moved[0, 1]), min(float(target[0, 1]), params.green_floor))
-    # ... nor, if light, blue: a black-and-white photo's grey skin took silver hair to b* -7 (a
-    # blue rinse). A dark target may be: held there too, black hair was judged black on 0.19 of the
-    # test faces, against 0.28 as a blue-black.
-    if target[0, 0] >= params.light_target:
-        moved[0, 2] = max(float(moved[0, 2]), min(float(target[0, 2]), params.blue_floor))
+    return hue_held(moved, target, params)
+
+
+def hue_held(moved: np.ndarray, color: np.ndarray, params: ColorParams = ColorParams()) -> np.ndarray:
+    """``moved`` (2, 3), hair ``color`` (2, 3) CIELAB moved by a light's cast, held where hair's hue
+    goes: never green, a* no lower than green_floor (or the colour's own, if lower: pale skin less
+    red than the training faces' took black hair to a* -1.7, a teal black; a reference photo's
+    flushed skin took its platinum to a* -8, mint); nor, if light, blue, b* no lower than blue_floor
+    (a black-and-white photo's grey skin took silver hair to b* -7, a blue rinse). A dark colour may
+    be blue: held there too, black hair was judged black on 0.19 of the test faces, against 0.28 as
+    a blue-black. Changes ``moved`` in place and returns it."""
+    moved[0, 1] = max(float(moved[0, 1]), min(float(color[0, 1]), params.green_floor))
+    if color[0, 0] >= params.light_target:
+        moved[0, 2] = max(float(moved[0, 2]), min(float(color[0, 2]), params.blue_floor))
     return moved
 
 
