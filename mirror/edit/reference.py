@@ -15,7 +15,7 @@ import numpy as np
 from mirror.face.regions import crown, face_oval, hair_reach
 from mirror.face.warp import crop_yaw
 from mirror.edit.shapes import fringe
-from mirror.render.color import ColorParams, hue_held
+from mirror.render.color import ColorParams, cast_share, hue_held
 from mirror.render.lab import color_stats, to_lab
 from mirror.render.masks import refine
 from mirror.types import AlignedFace, Donor, Face
@@ -129,5 +129,5 @@ def in_light(color: np.ndarray, skin: np.ndarray, other: np.ndarray, params: Col
     out = np.array(color, np.float32)
     out[:, 0] *= float(np.clip(other[0] / max(float(skin[0]), 1.0), 0.25, 4.0)) ** params.scene[0]
     lit = float(np.clip(color[0, 0] / max(float(skin[0]), 1.0), 0.0, 1.0))
-    out[0, 1:] += lit * (np.asarray(other[1:], np.float32) - np.asarray(skin[1:], np.float32))
+    out[0, 1:] += lit * cast_share(color, params) * (np.asarray(other[1:], np.float32) - np.asarray(skin[1:], np.float32))
     return hue_held(out, color, params)

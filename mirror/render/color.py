@@ -198,13 +198,19 @@ def scene_target(target: np.ndarray, reference: np.ndarray | None, skin: np.ndar
     # Light scales lightness (a dark target moves less than a light one); a colour cast shifts a*, b*.
     exposure = float(min(max(skin[0] / max(float(reference[0]), 1.0), 0.25), 4.0)) ** params.scene[0]
     moved[:, 0] *= exposure
-    # A cast shows most on a neutral colour: grey hair keeps less of its own a*, b* in a coloured
-    # light than blond does (the scene's white is where a grey sits).
-    chroma = float(np.linalg.norm(moved[0, 1:]))
-    neutral = float(min(max((params.scene_neutral[2] - chroma) / (params.scene_neutral[2] - params.scene_neutral[1]), 0.0), 1.0))
-    follow = np.float32(params.scene[1:]) + neutral * (params.scene_neutral[0] - np.float32(params.scene[1:]))
-    moved[0, 1:] += follow * (np.asarray(skin[1:], np.float32) - np.asarray(reference[1:], np.float32))
+    cast = np.asarray(skin[1:], np.float32) - np.asarray(reference[1:], np.float32)
+    moved[0, 1:] += cast_share(moved, params) * cast
     return hue_held(moved, target, params)
+
+
+def cast_share(color: np.ndarray, params: ColorParams = ColorParams()) -> np.ndarray:
+    """(2,) the share of the skins' a*, b* difference that hair of ``color`` (2, 3) CIELAB takes as
+    a light's colour cast: ``scene``'s, and more on a neutral colour (``scene_neutral``): grey hair
+    keeps less of its own a*, b* in a coloured light than blond does (the scene's white is where a
+    grey sits)."""
+    chroma = float(np.linalg.norm(color[0, 1:]))
+    neutral = float(min(max((params.scene_neutral[2] - chroma) / (params.scene_neutral[2] - params.scene_neutral[1]), 0.0), 1.0))
+    return np.float32(params.scene[1:]) + neutral * (params.scene_neutral[0] - np.float32(params.scene[1:]))
 
 
 def hue_held(moved: np.ndarray, color: np.ndarray, params: ColorParams = ColorParams()) -> np.ndarray:
