@@ -309,15 +309,18 @@ def test_a_reference_s_colour_is_taken_out_of_its_light(pipeline):
     assert scene_target(style.color, style.skin, cool)[0, 2] > -12.0
     hair = np.float32([[1.0, 1.7, 0.2], [2.4, 2.8, 1.5]])
     assert scene_target(hair, style.donor.skin_color, cool)[0, 2] < -20.0    # (as it was)
-    # (a light colour takes the cast as a colour style's target does, its share of the skins'
-    # difference; a dark one hardly: an orange-lit brown had come out ash grey, the photo's tanned
-    # skin taken wholly for its light)
+    # (a light colour takes the cast as a colour style's target does, the share of the skins'
+    # difference a cast takes on it; a dark one hardly: a golden blonde beside flushed skin had
+    # come out ash, the skin's own warmth taken wholly for the light)
     skin, white = np.float32([60.0, 20.0, 25.0]), np.float32([60.0, 15.0, 18.0])
     light, dark = (in_light(np.float32([[l, 12.0, 25.0], [5.0, 2.0, 2.0]]), skin, white)[0] for l in (60.0, 6.0))
-    share = cast_share(np.float32([[60.0, 12.0, 25.0], [5.0, 2.0, 2.0]]))
+    share = cast_share(np.float32([[60.0, 7.0, 18.0], [5.0, 2.0, 2.0]]))      # (its colour without all the cast)
     assert 0.0 < share[0] < 1.0
     assert np.allclose(light[1:], [12.0, 25.0] + share * [-5.0, -7.0], atol=0.01)
     assert np.allclose(dark[1:], [12.0, 25.0] + 0.1 * share * [-5.0, -7.0], atol=0.01)
+    # ... and warm-lit white hair, near neutral without the cast, takes most of it: white, not cream
+    warm_lit = in_light(np.float32([[80.0, 4.0, 20.0], [8.0, 2.0, 3.0]]), np.float32([62.0, 20.0, 35.0]), white)
+    assert np.hypot(*warm_lit[0, 1:]) < 8.0
     # ... but never into green: a flushed face's platinum (a* 1.3 beside skin at a* 25) was mint
     flushed = np.float32([62.0, 25.1, 22.2])
     platinum = in_light(np.float32([[85.5, 1.3, 14.6], [12.1, 4.7, 5.7]]), flushed, np.float32([60.1, 15.5, 18.2]))

@@ -125,9 +125,15 @@ def in_light(color: np.ndarray, skin: np.ndarray, other: np.ndarray, params: Col
     shows that skin as ``other`` (3,): its lightness scaled as ``scene_target`` scales it, its
     a*, b* moved by the skins' difference as much as the hair is light beside the skin (a colour
     cast tints a dark colour little: a black-haired photo lit orange is not blue-black in white
-    light), its hue held as a cast's is (``hue_held``: a flushed face's platinum is not mint)."""
+    light) and by the share of it a cast takes on the colour the hair would have without it all
+    (``cast_share``: a skin's own warmth is not all light; taken wholly, a golden blonde beside
+    flushed skin came out ash, while warm-lit white hair, near neutral, takes most of it), its hue
+    held as a cast's is (``hue_held``: a flushed face's platinum is not mint)."""
     out = np.array(color, np.float32)
     out[:, 0] *= float(np.clip(other[0] / max(float(skin[0]), 1.0), 0.25, 4.0)) ** params.scene[0]
     lit = float(np.clip(color[0, 0] / max(float(skin[0]), 1.0), 0.0, 1.0))
-    out[0, 1:] += lit * cast_share(color, params) * (np.asarray(other[1:], np.float32) - np.asarray(skin[1:], np.float32))
+    cast = lit * (np.asarray(other[1:], np.float32) - np.asarray(skin[1:], np.float32))
+    whole = out.copy()
+    whole[0, 1:] += cast
+    out[0, 1:] += cast_share(whole, params) * cast
     return hue_held(out, color, params)
