@@ -27,11 +27,14 @@ def bench(args: argparse.Namespace, shared: dict | None = None) -> dict:
     from mirror.io.source import ImageSource
 
     cpu = CpuMeter()
-    progress = _progress(args)
     with ExitStack() as stack:
         source = stack.enter_context(open_bench_source(args.source, args.frames, args.live))
         static = isinstance(source, ImageSource)
         pipeline = stack.enter_context(Pipeline(args.engines, args.backend, static, args.run))
+        # (after the source and the model open: a bad one's error line is not under a bar)
+        progress = _progress(args)
+        if progress:
+            stack.callback(progress.close)
         from mirror.run.pipelined import configure_threads
 
         threads = configure_threads(pipeline, args.threads, sequential=args.sequential)
@@ -69,8 +72,6 @@ def bench(args: argparse.Namespace, shared: dict | None = None) -> dict:
                             threads.get("onnxruntime") or os.cpu_count() or 1)
         torch_info = shared["torch"]
         backend_name = pipeline.backend
-    if progress:
-        progress.close()
     throughput = run.frames / run.seconds if run.seconds > 0 else 0.0
     latency = percentiles(run.latency)
     report = {
