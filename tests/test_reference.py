@@ -318,9 +318,13 @@ def test_a_reference_s_colour_is_taken_out_of_its_light(pipeline):
     assert 0.0 < share[0] < 1.0
     assert np.allclose(light[1:], [12.0, 25.0] + share * [-5.0, -7.0], atol=0.01)
     assert np.allclose(dark[1:], [12.0, 25.0] + 0.1 * share * [-5.0, -7.0], atol=0.01)
-    # ... and warm-lit white hair, near neutral without the cast, takes most of it: white, not cream
+    # ... and warm-lit white hair, near neutral without the cast, takes most of it: white, not cream;
+    # an orange-lit brunette, dark, only a colour's share: warm brown, not ash
     warm_lit = in_light(np.float32([[80.0, 4.0, 20.0], [8.0, 2.0, 3.0]]), np.float32([62.0, 20.0, 35.0]), white)
     assert np.hypot(*warm_lit[0, 1:]) < 8.0
+    brunette = in_light(np.float32([[28.5, 11.6, 15.3], [12.8, 4.7, 4.8]]), np.float32([48.2, 30.4, 27.3]),
+                        np.float32([60.1, 15.5, 18.2]))
+    assert brunette[0, 1] > 8.0 and np.hypot(*brunette[0, 1:]) > 15.0
     # ... but never into green: a flushed face's platinum (a* 1.3 beside skin at a* 25) was mint
     flushed = np.float32([62.0, 25.1, 22.2])
     platinum = in_light(np.float32([[85.5, 1.3, 14.6], [12.1, 4.7, 5.7]]), flushed, np.float32([60.1, 15.5, 18.2]))

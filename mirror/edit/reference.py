@@ -127,13 +127,17 @@ def in_light(color: np.ndarray, skin: np.ndarray, other: np.ndarray, params: Col
     cast tints a dark colour little: a black-haired photo lit orange is not blue-black in white
     light) and by the share of it a cast takes on the colour the hair would have without it all
     (``cast_share``: a skin's own warmth is not all light; taken wholly, a golden blonde beside
-    flushed skin came out ash, while warm-lit white hair, near neutral, takes most of it), its hue
-    held as a cast's is (``hue_held``: a flushed face's platinum is not mint)."""
+    flushed skin came out ash, while warm-lit white hair, near neutral, takes most of it; a dark
+    colour only ``scene``'s, ``ColorParams.neutral_light``), its hue held as a cast's is
+    (``hue_held``: a flushed face's platinum is not mint)."""
     out = np.array(color, np.float32)
     out[:, 0] *= float(np.clip(other[0] / max(float(skin[0]), 1.0), 0.25, 4.0)) ** params.scene[0]
     lit = float(np.clip(color[0, 0] / max(float(skin[0]), 1.0), 0.0, 1.0))
     cast = lit * (np.asarray(other[1:], np.float32) - np.asarray(skin[1:], np.float32))
     whole = out.copy()
     whole[0, 1:] += cast
-    out[0, 1:] += cast_share(whole, params) * cast
+    low, high = params.neutral_light
+    light = float(np.clip((out[0, 0] - low) / (high - low), 0.0, 1.0))
+    chromatic = np.float32(params.scene[1:])
+    out[0, 1:] += (chromatic + light * (cast_share(whole, params) - chromatic)) * cast
     return hue_held(out, color, params)

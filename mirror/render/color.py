@@ -74,6 +74,10 @@ class ColorParams:
     # the second): gray following less of it read as lavender in a warm-lit room, and so did silver
     # gray at 0.6; at 1.0 it read as ash blond.
     scene_neutral: tuple = (0.8, 10.0, 15.0)
+    # ... a reference photo's hair, taken out of its light (``mirror.edit.reference.in_light``),
+    # takes scene_neutral's more only as light as this in L* (from / wholly): a dark colour near
+    # neutral once the cast is out was a warm brunette taken to ash by it
+    neutral_light: tuple = (35.0, 45.0)
     green_floor: float = 0.5         # ... and its a* not below this,
     blue_floor: float = 0.5          # ... nor a light one's b*
     # hair made lighter keeps its own chroma (``_warmth``) for a target this colourful (not / wholly)
