@@ -26,6 +26,14 @@ def test_landmarks_found_on_packaged_photos(tracked):
         assert 0 <= x0 < x1 <= image.shape[1] and 0 <= y0 < y1 <= image.shape[0]
 
 
+def test_a_video_tracker_finds_a_new_face_on_the_frame_it_appears(photos):
+    # (MediaPipe alone, tracking the last frame's face, loses it and finds the new one a frame late)
+    (_, first), (_, second) = photos[:2]
+    with FaceTracker(static=False) as tracker:
+        found = [tracker.process(image) is not None for image in (first, second, first)]
+    assert found == [True, True, True]
+
+
 @pytest.mark.parametrize("size", [64, 128, 256])
 def test_align_inverse_round_trip_under_one_pixel(tracked, size):
     aligner = Aligner(size)

@@ -47,6 +47,7 @@ class FaceTracker:
             min_detection_confidence=min_confidence,
             min_tracking_confidence=min_confidence,
         )
+        self._tracking = False   # (video) the last frame had a face, so MediaPipe tracked this one
 
     def process(self, image: np.ndarray) -> Face | None:
         """Tracks one frame.
@@ -59,7 +60,14 @@ class FaceTracker:
         """
         image = as_bgr(image)
         height, width = image.shape[:2]
-        result = self._mesh.process(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        result = self._mesh.process(rgb)
+        if not result.multi_face_landmarks and self._tracking:
+            # MediaPipe tracks a face from where the last frame had it and, once it loses it,
+            # looks for one only on the next frame: a head that moved fast (or a new stream)
+            # would show one frame unedited. Looking again now runs its detector on this frame.
+            result = self._mesh.process(rgb)
+        self._tracking = not self.static and bool(result.multi_face_landmarks)
         if not result.multi_face_landmarks:
             return None
         faces = []
