@@ -207,7 +207,7 @@ def test_where_a_references_own_fringe_cannot_be_drawn_the_banks_is(pipeline, he
     aligned = heads.aligned(image)
     result = pipeline.process(Frame(0, 0, image), style, 1.0)
     assert result.note == "head turned too far from the donor's: a fringe from the bank, and its colour", result.note
-    _assert_a_fringe_and_the_face_kept(aligned, image, result.output, share=0.2)    # (a side fringe: a quarter)
+    _assert_a_fringe_and_the_face_kept(aligned, image, result.output, share=0.15)   # (a side fringe: a fifth)
 
 
 # Bald reference photos (test split): one whose crown's shaded rim the skin's colour misses, one

@@ -641,6 +641,39 @@ def test_in_video_a_reference_half_fitting_is_stood_in_for(people, donors):
     assert edited.note == "head turned too far from the donor's: one like it from the bank, 1 of 9"
 
 
+def test_a_donors_face_seen_between_its_strands_is_not_drawn_as_its_hair(bank):
+    """A fringe's strands lie apart over the forehead; the segmenter takes the skin between them
+    for hair. Of the bank's dark-haired, light-skinned donors, the one with the most of them
+    (pixels drawn as hair over its face, of its skin's colour and lighter than any of its hair
+    off the face) has most of them taken out of its matte (a pixel only partly skin keeps its
+    share of hair), and its hair off the face kept."""
+    from mirror.face.regions import face_oval
+    from mirror.render.donor_layers import LayerParams, donor_matte
+    from mirror.render.lab import to_lab
+
+    low, high = LayerParams().matte
+
+    def skin_drawn(donor, matte: np.ndarray) -> np.ndarray:
+        lab = to_lab(donor.crop)
+        oval = face_oval(donor.landmarks, donor.crop.shape[0])
+        off = (donor.matte > high) & ~oval
+        if off.sum() < 100:      # (a bald head)
+            return np.zeros_like(oval)
+        skin = np.linalg.norm(lab - donor.skin_color, axis=-1) < 15.0
+        return (matte > 0.5) & oval & skin & (lab[..., 0] > np.quantile(lab[..., 0][off], 0.99))
+
+    def segmented(donor) -> np.ndarray:     # the matte as the segmenter gave it, made sure
+        return np.clip((donor.matte - low) / (high - low), 0.0, 1.0) * (1.0 - donor.skin)
+
+    rows = np.flatnonzero((bank.hair_colors[:, 0] < 30.0) & (bank.skin_colors[:, 0] > 55.0))
+    donor = max((bank.donor(int(row)) for row in rows), key=lambda d: int(skin_drawn(d, segmented(d)).sum()))
+    before, after = segmented(donor), donor_matte(donor)
+    assert skin_drawn(donor, before).sum() > 200
+    assert skin_drawn(donor, after).sum() < 0.5 * skin_drawn(donor, before).sum()
+    off = (donor.matte > high) & ~face_oval(donor.landmarks, donor.crop.shape[0])
+    assert (after[off] > 0.5).mean() > 0.99 * (before[off] > 0.5).mean()
+
+
 def test_drawn_hair_is_no_softer_than_its_photo(people, donors):
     """Warped and sized up from its photo, a donor's hair would be softer than there (and than
     real hair): its finest detail (below a pixel) is made crisper, to above its photo's."""

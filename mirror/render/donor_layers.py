@@ -49,6 +49,10 @@ class LayerParams:
             within its skull's outline ``ear_width`` times as big (rounded off at that foot),
             where its colour is within ``ear_skin`` of its skin's (CIELAB, lightness weighed
             half; fading out over half as much again).
+        between: the donor's face and scalp seen between the strands over them are not hair
+            (``skin_between``): a pixel's colour is hair up to where this quantile of its sure
+            hair off the face reaches towards its skin's, and skin from where this quantile of
+            its bare skin does.
     """
 
     matte: tuple[float, float] = (0.2, 0.8)
@@ -66,6 +70,7 @@ class LayerParams:
     ear_skin: float = 15.0
     ear_width: float = 1.4
     ear_top: float = 0.04
+    between: tuple[float, float] = (0.99, 0.5)
 
 
 @dataclass
@@ -116,7 +121,7 @@ class Drawn:
         field = head_warp(person.landmarks, donor.landmarks, size, warp)
         donor_lab = to_lab(donor.crop)
         donor_keep = hull(donor.landmarks, side)
-        matte = donor_matte(donor, params)
+        matte = donor_matte(donor, params, donor_lab)
         donor_face = bare_face(donor_lab, donor.landmarks, matte, donor_keep) & (donor.skin > 0.5)
         # The donor's head above its ears, and its bare scalp and forehead (above the brows' arc,
         # less a gap: the brows; clear of its hairline's fine hairs).
@@ -189,11 +194,41 @@ def ears_hidden(person: Person, params: LayerParams = LayerParams()) -> np.ndarr
     return out
 
 
-def donor_matte(donor: Donor, params: LayerParams = LayerParams()) -> np.ndarray:
+def donor_matte(donor: Donor, params: LayerParams = LayerParams(), lab: np.ndarray | None = None) -> np.ndarray:
     """(D, D) float32: the donor's matte made sure (a soft one draws the donor's wall and face
-    through the hair), and none of it on the donor's bare skin."""
+    through the hair), and none of it on the donor's bare skin, nor on its face's skin seen between
+    the strands of a fringe (``skin_between``). ``lab``: the donor's crop in CIELAB, if made."""
     low, high = params.matte
-    return (np.clip((donor.matte - low) / (high - low), 0.0, 1.0) * (1.0 - donor.skin)).astype(np.float32)
+    matte = np.clip((donor.matte - low) / (high - low), 0.0, 1.0) * (1.0 - donor.skin)
+    return (matte * (1.0 - skin_between(donor, params, lab))).astype(np.float32)
+
+
+def skin_between(donor: Donor, params: LayerParams = LayerParams(), lab: np.ndarray | None = None) -> np.ndarray:
+    """(D, D) float32 in [0, 1]: how much of each pixel is the donor's face or scalp seen between
+    the strands over them (its segmenter takes it for hair), within its face's oval and its
+    skull's outline: where its colour lies on the line from its hair's to its skin's (CIELAB,
+    lightness weighed half), none up to ``between[0]``'s quantile of its sure hair off the face,
+    wholly from ``between[1]``'s of its bare face, linearly between; none where those overlap
+    (hair of its skin's colour). Left in the matte, that skin was drawn as hair lighter than any
+    of it: pale streaks across a fringe. A wisp over the skin keeps its share of hair."""
+    side = donor.crop.shape[0]
+    none = np.zeros((side, side), np.float32)
+    weight = np.float32([0.5, 1.0, 1.0])
+    line = (donor.skin_color - donor.hair_color) * weight
+    apart = float(np.linalg.norm(line))
+    oval = face_oval(donor.landmarks, side)
+    hair = (donor.matte > params.matte[1]) & ~oval
+    skin = (donor.skin > 0.5) & oval
+    if apart < 1.0 or hair.sum() < 100 or skin.sum() < 100:
+        return none
+    lab = to_lab(donor.crop) if lab is None else lab
+    toward = ((lab - donor.hair_color) * weight) @ (line / apart ** 2)
+    start = float(np.quantile(toward[hair], params.between[0]))
+    full = float(np.quantile(toward[skin], params.between[1]))
+    if full <= start:
+        return none
+    head = np.maximum(oval, skull(donor.landmarks, side, edge=params.skull_edge, scale=params.skull))
+    return (np.clip((toward - start) / (full - start), 0.0, 1.0) * head).astype(np.float32)
 
 
 def _crown(landmarks: np.ndarray, matte: np.ndarray, params: LayerParams = LayerParams()) -> float:
