@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import CELEBA, clip_frame, need
+from mirror.edit import shapes
 from render_support import sure_hair_lab
 from mirror.face.regions import face_oval
 from mirror.io.source import read_image
@@ -21,6 +22,13 @@ from mirror.render.lab import to_lab
 from mirror.render.reshape import Reshape, ReshapeParams
 from mirror.render.scalp import ScalpParams, skin_sample
 from mirror.types import AlignedFace, Frame
+
+
+@pytest.fixture(autouse=True)
+def deep_regrowth(monkeypatch):
+    """New hair down to the face mesh's top (0.16 of the skull's height below it at the temples):
+    a receded hairline's worth on these tests' full-haired subjects, for the renderer to draw."""
+    monkeypatch.setattr(shapes, "REGROW_LINE", (0.0, -0.16))
 
 
 def test_new_hair_falls_from_the_hairline_above_it_not_a_patch_on_the_forehead():

@@ -104,11 +104,34 @@ def test_shape_regions_grow_with_the_amount(faces):
 
 
 @pytest.mark.engines
+def test_regrowth_brings_a_receded_hairline_down_and_leaves_a_full_one(faces):
+    """The face mesh's top lies below most hairlines: regrowth filled down to it grew a blunt
+    fringe on a full head of hair. On the astronaut's own hair it adds next to nothing below her
+    hairline; with it cut back to a receded line it grows back down to a full head of
+    hair's hairline (``shapes.REGROW_LINE``), not below."""
+    _, _, aligned = faces[1]
+    size = aligned.hair.shape[0]
+    g = shapes._geometry(aligned.landmarks, size)
+    middle = np.abs(g["u"]) < 0.3
+    rows = np.arange(size, dtype=np.float32)[:, None]
+    own = shapes.hairline(aligned.hair, g["top"])
+    assert not np.isnan(own[middle]).any()
+    full = shapes.hair_change({"regrowth": 1.0}, aligned.landmarks, aligned.hair, 1.0)
+    assert ((full > 0.5) & (rows > own[None, :] + 1))[:, middle].sum() < 10
+    line = g["top"] - g["height"] * shapes.REGROW_LINE[0]
+    receded = np.where(rows > line[None, :] - 0.3 * g["height"], 0.0, aligned.hair).astype(np.float32)
+    grown = shapes.hair_change({"regrowth": 1.0}, aligned.landmarks, receded, 1.0) > 0.5
+    lowest = np.where(grown, rows, -1.0).max(axis=0)[middle]
+    assert np.all(np.abs(lowest - line[middle]) < 0.05 * g["height"] + 2.0), (lowest, line[middle])
+
+
+@pytest.mark.engines
 def test_plan_kinds(pipeline, faces):
     _, _, aligned = faces[1]
     assert pipeline.editor.edit(aligned, pipeline.styles.get("blond")).kind == "color"
     assert pipeline.editor.edit(aligned, pipeline.styles.get("blond"), 0.0).kind == "none"
-    regrowth = pipeline.editor.edit(aligned, pipeline.styles.get("regrowth"))
+    bare = dataclasses.replace(aligned, hair=np.zeros_like(aligned.hair))     # (a bare scalp, to fill)
+    regrowth = pipeline.editor.edit(bare, pipeline.styles.get("regrowth"))
     assert regrowth.kind == "add" and regrowth.edited is None and regrowth.hair_change.max() > 0.5
     bald = pipeline.editor.edit(aligned, pipeline.styles.get("bald"))
     assert bald.kind == "remove" and bald.edited is not None and bald.hair_change.min() < -0.5

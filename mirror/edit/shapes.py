@@ -9,8 +9,8 @@ the face oval's top, the eyebrows' arc, the skull outline) and scaled by the amo
 - ``bald``: the hair on top goes, from the crown outward as the amount grows, leaving the sides
   below the temples (a horseshoe, hugging the head: big hair standing out beside it goes) at
   amount 1; long hair beside the face goes whole (``hangs_long``; a beard stays);
-- ``regrowth``: the skull above the hairline fills, and the hairline comes down, most at the
-  temples;
+- ``regrowth``: the skull above the hairline fills, and a receded hairline comes down towards a
+  full head of hair's (one already there stays);
 - ``thinning`` (``THIN``): the hair on top thins, most at the crown, fading out towards the
   sides: not a region that goes, but the share of the hair that does (``thinning``); the
   renderer keeps the rest as strands with the scalp between them;
@@ -44,7 +44,9 @@ RECEDE_SIDES = 0.9   # ... out to this many half face widths from the centre (fa
                      # the hair on the side of the head stays (at 1.1 it went at the temples, and the wall showed there)
 MIDDLE = (0.3, 0.8)  # ... its middle: these half face widths from the centre (wholly / not at all)
 MIDDLE_HOLDS = (0.4, 0.6)  # ... stays below the first amount, goes with the rest from the second
-REGROW_CENTRE, REGROW_TEMPLES = 0.0, 0.16    # regrowth: hairline comes down this far
+REGROW_LINE = (0.11, 0.06)  # regrowth: a full head of hair's hairline, this far above the face's top in the
+                     # middle / at the temples (the fuller quarter of training faces not receding, with no
+                     # fringe: medians 0.17 / 0.10; receding ones 0.26 in the middle)
 HORSESHOE = 0.3      # bald at amount 1 keeps the sides below this height above the ear line
 HORSESHOE_RISE = 0.3  # ... a height that rises by this per half face width beyond 0.9 of it from the centre
 HORSESHOE_HUG = (1.6, 1.3)  # ... and no farther out than this many times the skull (above the ear line; at SIDES_FROM[1] / 1)
@@ -129,6 +131,16 @@ def _sides(u: np.ndarray, reach: float) -> np.ndarray:
     return np.clip((reach - np.abs(u)) / SIDE_FADE + 0.5, 0.0, 1.0).astype(np.float32)
 
 
+def hairline(hair: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """(S,) float32: in each column, the lowest row of sure hair (``hair`` (S, S) > 0.5) above
+    the face's top ``top`` (S,), the person's own hairline there; NaN where there is none (a bare
+    scalp)."""
+    rows = np.arange(hair.shape[0], dtype=np.float32)[:, None]
+    above = (hair > 0.5) & (rows < top[None, :])
+    lowest = np.where(above, rows, -1.0).max(axis=0)
+    return np.where(lowest >= 0, lowest, np.nan).astype(np.float32)
+
+
 def forehead(landmarks: np.ndarray, size: int) -> np.ndarray:
     """(S, S) float32 in [0, 1]: the forehead between the temples, from just above the hairline
     down to the brows, where a fringe hangs."""
@@ -163,8 +175,9 @@ def fringe(landmarks: np.ndarray, size: int, root: tuple[float, float] = (0.1, 0
                   (rows >= far[None, :]) & (rows <= near[None, :]) & (sides >= 1.0))
 
 
-def region(style: str, landmarks: np.ndarray, size: int, amount: float) -> np.ndarray:
-    """(S, S) float32 in [0, 1]: where ``style`` at ``amount`` puts hair (ADD) or takes it (REMOVE)."""
+def region(style: str, landmarks: np.ndarray, size: int, amount: float, hair: np.ndarray | None = None) -> np.ndarray:
+    """(S, S) float32 in [0, 1]: where ``style`` at ``amount`` puts hair (ADD) or takes it (REMOVE);
+    ``hair`` (S, S): the person's, where the region follows their own hairline (regrowth)."""
     g = _geometry(landmarks, size)
     rows = np.arange(size, dtype=np.float32)[:, None]
     edge = max(EDGE * size, 1.0)
@@ -209,9 +222,16 @@ def region(style: str, landmarks: np.ndarray, size: int, amount: float) -> np.nd
         drape = np.clip(beyond / edge + 0.5, 0.0, 1.0) * np.clip((cut + DRAPE * beyond - ys) / (CUT_EDGE * edge) + 0.5, 0.0, 1.0)
         out = np.maximum(out, sides * drape)
     elif style == "regrowth":
-        depth = amount * height * (REGROW_CENTRE + (REGROW_TEMPLES - REGROW_CENTRE) * np.clip(u, -1, 1) ** 2)
-        out = np.maximum(_band(rows, top - 2 * height, top + depth, edge) * skull(landmarks, size),
-                         0.0) * _sides(u, 1.2)[None, :]
+        # The skull above the hairline fills, down to a full head of hair's hairline: a hairline
+        # above that (receded) comes down towards it by ``amount``, one at or below it stays (the
+        # face mesh's top lies below most hairlines: filled down to it, a full head of hair grew
+        # a blunt fringe of smeared strands).
+        line = top - height * (REGROW_LINE[0] + (REGROW_LINE[1] - REGROW_LINE[0]) * np.clip(u, -1, 1) ** 2)
+        # (a bare scalp's, or one whose hair is not known, from the skull's top)
+        own = np.full(size, np.nan, np.float32) if hair is None else hairline(hair, top)
+        own = np.where(np.isnan(own), g["ears"] - height, own)
+        lower = own + amount * np.maximum(line - own, 0.0)
+        out = _band(rows, top - 2 * height, lower, edge) * skull(landmarks, size) * _sides(u, 1.2)[None, :]
     else:
         raise ValueError(f"no shape region for style {style!r}")
     return np.clip(out, 0.0, 1.0).astype(np.float32)
@@ -242,7 +262,7 @@ def shape_change(mix: dict[str, float], landmarks: np.ndarray, hair: np.ndarray,
         if weight <= 0:
             continue
         if name in ADD:
-            grow = np.maximum(grow, region(name, landmarks, size, weight * amount))
+            grow = np.maximum(grow, region(name, landmarks, size, weight * amount, hair))
         elif name in REMOVE:
             taken = region(name, landmarks, size, weight * amount)
             if name == "receding":
