@@ -34,6 +34,25 @@ def test_a_video_tracker_finds_a_new_face_on_the_frame_it_appears(photos):
     assert found == [True, True, True]
 
 
+def test_a_reset_pipeline_tracks_a_stream_as_if_it_were_its_first(video_pipeline):
+    """``Pipeline.reset`` starts a new stream: MediaPipe, tracking on from the last stream's face,
+    put the same frames' landmarks elsewhere (enough to turn a head past a donor's, and a bald
+    dome drawn or not with the styles tried before)."""
+    from mirror.types import Frame
+
+    capture = cv2.VideoCapture(clip_path("d12.mp4"))
+    clip = [capture.read()[1] for _ in range(12)]
+    capture.release()
+
+    def landmarks(images: list[np.ndarray]) -> list[np.ndarray]:
+        video_pipeline.reset()
+        return [video_pipeline.track(Frame(i, i * 33, image))[1].landmarks for i, image in enumerate(images)]
+
+    first = landmarks(clip)
+    landmarks(clip[::-1])             # (another stream, ending where this one does not start)
+    assert all(np.array_equal(a, b) for a, b in zip(first, landmarks(clip)))
+
+
 @pytest.mark.parametrize("size", [64, 128, 256])
 def test_align_inverse_round_trip_under_one_pixel(tracked, size):
     aligner = Aligner(size)

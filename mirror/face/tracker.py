@@ -21,6 +21,7 @@ RIGHT_IRIS = 473   # iris centre of the eye on the image's right
 MOUTH_LEFT = 61
 MOUTH_RIGHT = 291
 FOREHEAD_TOP = 10
+BLANK = 64         # the side of the blank frame that makes a video tracker lose its face (``reset``)
 
 
 class FaceTracker:
@@ -76,6 +77,13 @@ class FaceTracker:
             points *= np.array([width, height, width], dtype=np.float32)
             faces.append(Face(points))
         return max(faces, key=_area)
+
+    def reset(self) -> None:
+        """Forgets the face being tracked (a new stream starts): the next frame is searched afresh,
+        as the first frame of a stream is. (MediaPipe has no reset: a blank frame loses its face.)"""
+        if not self.static:
+            self._mesh.process(np.zeros((BLANK, BLANK, 3), np.uint8))
+        self._tracking = False
 
     def close(self) -> None:
         self._mesh.close()

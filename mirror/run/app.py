@@ -187,6 +187,7 @@ class Pipeline:
 
     def reset(self) -> None:
         """Forgets every stage's memory of past frames (a new stream starts)."""
+        self.tracker.reset()
         self._landmarks.reset()
         self.segmenter.reset()
         if self._ahead is not None:
