@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import CELEBA, need
+from conftest import CELEBA, clip_frame, need
 from mirror.edit import shapes
 from mirror.face.regions import face_interior, face_oval, features, skull
 from mirror.io.source import read_image
@@ -103,26 +103,28 @@ def test_shape_regions_grow_with_the_amount(faces):
     assert (-change <= aligned.hair + 1e-6).all()
 
 
+@pytest.mark.data
 @pytest.mark.engines
-def test_regrowth_brings_a_receded_hairline_down_and_leaves_a_full_one(faces):
+def test_regrowth_brings_a_high_hairline_down_but_not_to_the_face_mesh(pipeline):
     """The face mesh's top lies below most hairlines: regrowth filled down to it grew a blunt
-    fringe on a full head of hair. On the astronaut's own hair it adds next to nothing below her
-    hairline; with it cut back to a receded line it grows back down to a full head of
-    hair's hairline (``shapes.REGROW_LINE``), not below."""
-    _, _, aligned = faces[1]
+    fringe on a full head of hair. On d3 (a high hairline, 0.15 of the skull's height and more
+    above the mesh's top) the new hair comes down a little but stays well above the mesh's top;
+    with her hair reaching down near it, nothing is added below her hair."""
+    _, aligned = pipeline.track(Frame(0, 0, clip_frame("d3.mp4", 59)))
     size = aligned.hair.shape[0]
     g = shapes._geometry(aligned.landmarks, size)
     middle = np.abs(g["u"]) < 0.3
     rows = np.arange(size, dtype=np.float32)[:, None]
     own = shapes.hairline(aligned.hair, g["top"])
-    assert not np.isnan(own[middle]).any()
-    full = shapes.hair_change({"regrowth": 1.0}, aligned.landmarks, aligned.hair, 1.0)
-    assert ((full > 0.5) & (rows > own[None, :] + 1))[:, middle].sum() < 10
-    line = g["top"] - g["height"] * shapes.REGROW_LINE[0]
-    receded = np.where(rows > line[None, :] - 0.3 * g["height"], 0.0, aligned.hair).astype(np.float32)
-    grown = shapes.hair_change({"regrowth": 1.0}, aligned.landmarks, receded, 1.0) > 0.5
+    assert np.all(g["top"][middle] - own[middle] > 0.15 * g["height"])
+    grown = shapes.hair_change({"regrowth": 1.0}, aligned.landmarks, aligned.hair, 1.0) > 0.5
     lowest = np.where(grown, rows, -1.0).max(axis=0)[middle]
-    assert np.all(np.abs(lowest - line[middle]) < 0.05 * g["height"] + 2.0), (lowest, line[middle])
+    assert np.all(lowest > own[middle] + 1)                                # it comes down ...
+    assert np.all(lowest < g["top"][middle] - 0.05 * g["height"])         # ... not to the mesh's top
+    low = np.where((rows > own[None, :]) & (rows < g["top"][None, :] - 0.02 * g["height"]), 1.0, aligned.hair)
+    low = low.astype(np.float32)
+    added = shapes.hair_change({"regrowth": 1.0}, aligned.landmarks, low, 1.0) > 0.5
+    assert (added & (rows >= g["top"][None, :] - 0.02 * g["height"]))[:, middle].sum() < 10
 
 
 @pytest.mark.engines

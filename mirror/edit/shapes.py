@@ -136,8 +136,7 @@ def hairline(hair: np.ndarray, top: np.ndarray) -> np.ndarray:
     the face's top ``top`` (S,), the person's own hairline there; NaN where there is none (a bare
     scalp)."""
     rows = np.arange(hair.shape[0], dtype=np.float32)[:, None]
-    above = (hair > 0.5) & (rows < top[None, :])
-    lowest = np.where(above, rows, -1.0).max(axis=0)
+    lowest = np.where((hair > 0.5) & (rows < top[None, :]), rows, -1.0).max(axis=0)
     return np.where(lowest >= 0, lowest, np.nan).astype(np.float32)
 
 

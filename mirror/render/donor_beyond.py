@@ -19,7 +19,7 @@ import numpy as np
 
 from mirror.face.regions import edge_margin, skull
 from mirror.face.warp import WarpParams, head_warp
-from mirror.render.donor_layers import Drawn, LayerParams, crown_top, donor_matte, donor_past_top, donor_seen
+from mirror.render.donor_layers import Drawn, LayerParams, crown_top, donor_past_top, donor_seen
 from mirror.render.donor_light import warp_layers
 from mirror.types import AlignedFace, Beyond, Donor
 
@@ -56,7 +56,7 @@ def hair_beyond(aligned: AlignedFace, donor: Donor, drawn: Drawn, paint: Callabl
                       stride=float(scale))
     field = (field + 0.5) / scale - 0.5
     small = (max(1, round(side / scale)),) * 2
-    matte = donor_matte(donor, layers)
+    matte = drawn.sure
     shrink = lambda layer: cv2.resize(layer, small, interpolation=cv2.INTER_AREA)   # noqa: E731
     # (faded where the donor's crop ends, as in the crop, but for its hair going on up to the crown)
     shown = warp_layers(shrink(matte * donor_seen(side, layers)), field)

@@ -19,6 +19,7 @@ from mirror.render.donor_light import LightParams, bare_face, relight_gain, skin
 from mirror.render.lab import to_lab
 from mirror.types import AlignedFace, Donor
 
+LIGHT_HALF = np.float32([0.5, 1.0, 1.0])   # CIELAB distances with lightness weighed half (a lit or shaded skin)
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ class Drawn:
     shift: np.ndarray             # (2,) a*, b* shift of relighting
     cut: np.ndarray               # (R, R) float32: the donor's hair its photo's edge cut off
     unmixed: np.ndarray           # (D, D, 3) float32 BGR: ``color`` before the warp, in the donor's crop
+    sure: np.ndarray              # (D, D) float32: ``matte`` before the warp (``donor_matte``)
     crown: float                  # the crown its hair goes on up to past its photo: the skull this much bigger
 
     @classmethod
@@ -142,7 +144,7 @@ class Drawn:
         foot = ears + params.ear_foot * (ears - brows)
         sides = skull(donor.landmarks, side, edge=params.skull_edge, scale=params.ear_width, foot=foot)
         # (and only its skin-coloured pixels: its ears' own outline, not its person mask's coarse one)
-        far = np.linalg.norm((donor_lab - donor.skin_color) * np.float32([0.5, 1.0, 1.0]), axis=-1)
+        far = np.linalg.norm((donor_lab - donor.skin_color) * LIGHT_HALF, axis=-1)
         near = np.clip((1.5 * params.ear_skin - far) / (0.5 * params.ear_skin), 0.0, 1.0)
         top = np.clip((rows - brows) / max(params.ear_top * side, 1.0), 0.0, 1.0)
         beside = donor.person * (1.0 - matte) * ~oval * top * sides * near
@@ -175,7 +177,7 @@ class Drawn:
                                  top=crown_top(person.landmarks, over_top, crown_scale))
         scalp = np.maximum(layers[..., 1], layers[..., 4] * ears_hidden(person, params)) * seen
         return cls(field, colour, skin, layers[..., 3], np.maximum(shown, above), scalp, seen, gain,
-                   shift, np.clip(cut - above, 0.0, 1.0), unmixed, crown_scale)
+                   shift, np.clip(cut - above, 0.0, 1.0), unmixed, matte, crown_scale)
 
 
 def ears_hidden(person: Person, params: LayerParams = LayerParams()) -> np.ndarray:
@@ -213,8 +215,7 @@ def skin_between(donor: Donor, params: LayerParams = LayerParams(), lab: np.ndar
     of it: pale streaks across a fringe. A wisp over the skin keeps its share of hair."""
     side = donor.crop.shape[0]
     none = np.zeros((side, side), np.float32)
-    weight = np.float32([0.5, 1.0, 1.0])
-    line = (donor.skin_color - donor.hair_color) * weight
+    line = (donor.skin_color - donor.hair_color) * LIGHT_HALF
     apart = float(np.linalg.norm(line))
     oval = face_oval(donor.landmarks, side)
     hair = (donor.matte > params.matte[1]) & ~oval
@@ -222,7 +223,7 @@ def skin_between(donor: Donor, params: LayerParams = LayerParams(), lab: np.ndar
     if apart < 1.0 or hair.sum() < 100 or skin.sum() < 100:
         return none
     lab = to_lab(donor.crop) if lab is None else lab
-    toward = ((lab - donor.hair_color) * weight) @ (line / apart ** 2)
+    toward = ((lab - donor.hair_color) * LIGHT_HALF) @ (line / apart ** 2)
     start = float(np.quantile(toward[hair], params.between[0]))
     full = float(np.quantile(toward[skin], params.between[1]))
     if full <= start:
