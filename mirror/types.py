@@ -58,10 +58,13 @@ class AlignedFace:
         hair: (S, S) float32 hair probability in [0, 1]; None until segmented.
         outer: (2S, 2S, 3) uint8 BGR, the square twice the crop's side around it, at the crop's
             resolution (crop pixel (x, y) is its (x + S/2, y + S/2)): where long hair goes on
-            beyond the crop; None if not made.
+            beyond the crop; None if not made (``mirror.face.align.outer_square`` cuts it from
+            ``frame`` on first use).
         frame_shape: (H, W) of the frame the crop was cut from: where the crop's edges lie
             inside it, an edit cut there would show; None: everywhere.
         pose: (3,) float32 yaw, pitch and roll in degrees (``mirror.face.pose``), or None.
+        frame: (H, W, 3) uint8 BGR, the frame the crop was cut from, kept to cut ``outer`` from
+            where it is read (only the renderer's workers read it, on some frames); or None.
     """
 
     crop: np.ndarray
@@ -73,6 +76,7 @@ class AlignedFace:
     outer: np.ndarray | None = None
     frame_shape: tuple[int, int] | None = None
     pose: np.ndarray | None = None
+    frame: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def scale(self) -> int:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import CELEBA, ROOT, clip_path, need
-from mirror.face.align import Aligner, invert, transform_points
+from mirror.face.align import Aligner, invert, outer_square, transform_points
 from mirror.render.compositor import mask_roi, warp_back
 from mirror.errors import MirrorError
 from mirror.io.source import ImageSource, VideoSource, as_bgr, open_source, read_image
@@ -61,6 +61,25 @@ def test_align_inverse_round_trip_under_one_pixel(tracked, size):
         assert aligned.crop.shape == (size, size, 3) and aligned.crop.dtype == np.uint8
         back = transform_points(aligned.landmarks, invert(aligned.to_crop))
         assert np.abs(back - face.landmarks[:, :2]).max() < 1.0, name
+
+
+def test_the_outer_square_is_cut_from_the_frame_only_where_it_is_read(tracked):
+    """The renderer's view past the crop is cut on first use (only its workers read it, on
+    some frames), as the frame shows there: the crop's middle square is the crop's own."""
+    aligner = Aligner(128, detail=2)
+    for name, image, face in tracked:
+        aligned = aligner.align(image, face)
+        assert aligned.outer is None and aligned.frame is image, name
+        outer = outer_square(aligned)
+        assert outer.shape == (256, 256, 3) and outer_square(aligned) is outer
+        middle = cv2.resize(outer[64:192, 64:192], (128, 128))
+        assert np.abs(middle.astype(int) - aligned.crop.astype(int)).mean() < 8, name
+        # Beyond the crop: the frame's pixels under the outer square's corners.
+        corner = transform_points(np.float32([[-32, -32], [159, 159]]), invert(aligned.to_crop))
+        for (x, y), (u, v) in zip(np.round(corner).astype(int), ((32, 32), (223, 223))):
+            if 0 <= x < image.shape[1] and 0 <= y < image.shape[0]:
+                assert np.abs(outer[v, u].astype(int) - image[y, x].astype(int)).max() < 40, name
+    assert Aligner(128).align(image, face).frame is None        # a crop alone keeps no frame
 
 
 def test_crop_holds_the_hair(tracked):

@@ -46,7 +46,7 @@ def test_dark_hair_the_mask_spills_over_a_whole_dark_crop_is_recoloured_in_a_hea
     crop = np.where(oval[..., None], aligned.crop, rng.integers(5, 25, aligned.crop.shape)).astype(np.uint8)
     big = cv2.resize(oval.astype(np.uint8), (large, large), interpolation=cv2.INTER_NEAREST) > 0
     detail = np.where(big[..., None], aligned.detail, rng.integers(5, 25, aligned.detail.shape)).astype(np.uint8)
-    dark = dataclasses.replace(aligned, crop=crop, detail=detail, outer=None,
+    dark = dataclasses.replace(aligned, crop=crop, detail=detail, outer=None, frame=None,
                                hair=np.where(oval, 0.0, 1.0).astype(np.float32), person=np.ones((size, size), np.float32))
     edited = HairRenderer().render(dark, pipeline.editor.edit(dark, pipeline.styles.get("blond"), 1.0))
     changed = np.abs(edited.crop.astype(int) - detail.astype(int)).max(axis=2) > 10

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import clip_frame
+from mirror.face.align import outer_square
 from mirror.render import HairRenderer
 from mirror.render.color import ColorParams, own_color
 from mirror.render.lab import to_lab
@@ -74,7 +75,7 @@ def test_video_recolouring_leaves_the_wall_a_moving_head_has_left(pipeline, face
         return np.roll(image, -pixels, axis=1)
 
     moved = dataclasses.replace(astronaut, crop=left(astronaut.crop, 3), detail=left(astronaut.detail, 6),
-                                hair=left(astronaut.hair, 3), person=left(astronaut.person, 3), outer=None)
+                                hair=left(astronaut.hair, 3), person=left(astronaut.person, 3), outer=None, frame=None)
     video = HairRenderer(video=True)
     video.render(astronaut, plan)                              # makes its own mask
     carried = video.render(moved, plan).crop                   # carries it to the moved head
@@ -251,7 +252,7 @@ def test_in_video_a_recolourings_reach_past_the_crop_is_carried_with_its_mask(pi
     slid = dataclasses.replace(frame, to_crop=frame.to_crop - np.float64([[0, 0, by], [0, 0, 0]]),
                                crop=shifted(frame.crop, 1), detail=shifted(frame.detail, scale),
                                hair=shifted(frame.hair, 1), person=shifted(frame.person, 1),
-                               outer=shifted(frame.outer, 1))
+                               outer=shifted(outer_square(frame), 1))
     own = own_color(to_lab(frame.crop), frame.hair)
     video = HairRenderer(video=True)
     made = _video_mask(frame, own, None, False, video.memory, RecolorParams())[3]

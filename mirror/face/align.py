@@ -73,29 +73,41 @@ class Aligner:
         square for the renderer."""
         detail = self.detail if detail is None else detail
         to_crop = self.matrix(face.landmarks)
-        crop, large, outer = cut(image, to_crop, self.size, detail if detail > 1 else None)
+        renderer = detail > 1      # (a renderer's face keeps its frame for its outer square)
+        crop, large = cut(image, to_crop, self.size, detail if renderer else None)
         # (the head's pose needs the mesh's depth: landmarks without it have none)
         pose = head_pose(face.landmarks) if face.landmarks.shape[1] >= 3 else None
-        return AlignedFace(crop, to_crop, transform_points(face.landmarks[:, :2], to_crop), large, outer=outer,
-                           frame_shape=image.shape[:2], pose=pose)
+        return AlignedFace(crop, to_crop, transform_points(face.landmarks[:, :2], to_crop), large,
+                           frame_shape=image.shape[:2], pose=pose, frame=image if renderer else None)
 
 
 def cut(image: np.ndarray, to_crop: np.ndarray, size: int, detail: int | None
-        ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """(the model's crop, the renderer's crop ``detail`` times larger, the outer square) of
-    ``image`` under ``to_crop``; with ``detail`` None, the crop only."""
+        ) -> tuple[np.ndarray, np.ndarray | None]:
+    """(the model's crop, the renderer's crop ``detail`` times larger) of ``image`` under
+    ``to_crop``; with ``detail`` None, the crop only."""
     # One pyramid of the frame's part under the crop serves both crops (the detail crop's level
     # is the first step to the model crop's).
     pyramid = FramePyramid(image, to_crop, size)
     crop = pyramid.warp(to_crop, size)
     if detail is None:
-        return crop, None, None
+        return crop, None
     large = pyramid.warp(to_crop * detail, size * detail) if detail > 1 else crop.copy()
-    # The renderer's view past the crop (long hair below it), at the crop's resolution: only
-    # coarse colours are read there.
-    outer = cv2.warpAffine(image, outer_matrix(to_crop, size), (2 * size, 2 * size),
-                           flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return crop, large, outer
+    return crop, large
+
+
+def outer_square(aligned: AlignedFace) -> np.ndarray | None:
+    """``aligned.outer``, the renderer's view past the crop (long hair below it), cut from its
+    frame on first use and kept; None if it has neither.
+
+    It is cut at the crop's resolution (only coarse colours are read there), and only where it
+    is read: by the recolouring's mask worker and the render thread, on some frames (cut with
+    every frame, it would be a third of a 720p frame's alignment).
+    """
+    if aligned.outer is None and aligned.frame is not None:
+        size = aligned.crop.shape[0]
+        aligned.outer = cv2.warpAffine(aligned.frame, outer_matrix(aligned.to_crop, size), (2 * size, 2 * size),
+                                       flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return aligned.outer
 
 
 def recut(image: np.ndarray, aligned: AlignedFace, move: np.ndarray) -> AlignedFace:
@@ -104,14 +116,15 @@ def recut(image: np.ndarray, aligned: AlignedFace, move: np.ndarray) -> AlignedF
     moved with it)."""
     size = aligned.crop.shape[0]
     to_crop = np.vstack([move, [0, 0, 1]])[:2] @ np.vstack([aligned.to_crop, [0, 0, 1]])
-    crop, large, outer = cut(image, to_crop, size, None if aligned.detail is None else aligned.scale)
+    detail = None if aligned.detail is None else aligned.scale
+    crop, large = cut(image, to_crop, size, detail)
 
     def moved(mask: np.ndarray | None) -> np.ndarray | None:
         return None if mask is None else cv2.warpAffine(mask, move, (size, size), flags=cv2.INTER_LINEAR,
                                                         borderMode=cv2.BORDER_REPLICATE)
 
     return AlignedFace(crop, to_crop, transform_points(aligned.landmarks, move), large, moved(aligned.person),
-                       moved(aligned.hair), outer, aligned.frame_shape, aligned.pose)
+                       moved(aligned.hair), None, aligned.frame_shape, aligned.pose, None if detail is None else image)
 
 
 def similarity_matrix(source: np.ndarray, target: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from mirror.face.align import outer_square
 from mirror.face.regions import crown_cap, edge_margin, edge_profile, edge_strips
 from mirror.render.color import ColorParams, near_hair, own_color
 from mirror.render.imaging import kernel_width, median, nonzero_box, per_channel, with_weight
@@ -63,7 +64,7 @@ def recolored_beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, tr
         own: (2, 3) the hair's colour (the recolouring's table is the caller's to give the reach).
         trust: ``wall_contrast(aligned, own)`` if already measured.
     """
-    if aligned.outer is None:
+    if outer_square(aligned) is None:
         return None
     size, scale = aligned.crop.shape[0], aligned.scale
     margin = edge_margin(mask.shape[0])       # edit_limit's fade at the crop's edge
@@ -250,7 +251,7 @@ def removed_beyond(aligned: AlignedFace, loss: np.ndarray, drawn: np.ndarray | N
         drawn: (R, R, 3) float32 BGR in [0, 1], what the edit draws there (None: the foot is not
             followed).
     """
-    if aligned.outer is None or aligned.hair is None or aligned.person is None:
+    if aligned.hair is None or aligned.person is None or outer_square(aligned) is None:
         return None
     size, scale = aligned.crop.shape[0], aligned.scale
     margin = edge_margin(loss.shape[0])
