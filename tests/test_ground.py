@@ -225,13 +225,17 @@ def test_ears_hidden_under_hair_that_goes_show_skin_not_the_wall(heads):
     zones = ear_zones(landmarks, size, 0.12, 0.15)
     near = max(zones, key=lambda zone: float(hidden[zone].mean()))
     assert hidden[near].min() > 0.8
-    bared = near & (person.hair > 0.5) & (drawn.matte < 0.05) & (result.edited.replace > 0.9)
+    bared = near & (person.hair > 0.5) & (drawn.matte < 0.05)
     assert bared.sum() > 100
     skin = np.median(before[person.skin], axis=0)
     wall = np.median(before[(cv2.resize(aligned.person, (size, size)) < 0.1) & (person.hair < 0.05)], axis=0)
-    to_skin, to_wall = (np.linalg.norm(lab[bared] - c, axis=1) for c in (skin, wall))
-    # (drawn as the wall, 72 % of them lay nearer the wall's colour than the skin's)
-    assert (to_skin < to_wall).mean() > 0.9
+    hair = np.median(before[person.hair > 0.8], axis=0)
+    to_skin, to_wall, to_hair = (np.linalg.norm(lab[bared] - c, axis=1) for c in (skin, wall, hair))
+    # The donor's ear in the person's skin, or the person's own hair kept between it and the
+    # donor's (drawn as the wall, 72 % of them lay nearer the wall's colour than the skin's; with
+    # the ear drawn and the rest of the gap taken away, 4 %).
+    assert (to_wall < np.minimum(to_skin, to_hair)).mean() < 0.02
+    assert (to_skin < to_wall)[result.edited.replace[bared] > 0.9].mean() > 0.9
     # Ears in sight are the person's own: none of the donor's drawn over them.
     person.hair[:] = 0.0
     assert ears_hidden(person).max() == 0.0

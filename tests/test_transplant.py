@@ -389,6 +389,41 @@ def test_the_persons_own_crown_goes_above_a_donors_hair_that_meets_the_crops_top
     assert kept.sum() < 0.05 * hair.sum(), (int(kept.sum()), int(hair.sum()))
 
 
+def test_between_the_cheek_and_a_donors_side_hair_the_persons_own_hair_stays(heads, bank):
+    """A fringe look on a webcam clip's long-haired woman: between her cheek and the donor's side
+    hair, from the brows to the chin, her own hair stays under the donor's, not the wall behind
+    her head (taken away, a pale crescent beside the cheek: 152 pixels there nearer the wall's
+    colour than her hair's or skin's over these four drawings, against none)."""
+    from conftest import clip_frame
+    from mirror.face.regions import CHIN, brow_line, face_oval
+    from mirror.render.donor_layers import Drawn, Person
+    from mirror.render.lab import to_lab
+
+    walls = 0
+    for at in (0, 59):
+        aligned = heads.aligned(clip_frame("d3.mp4", at))
+        size, landmarks = aligned.detail.shape[0], aligned.landmarks * aligned.scale
+        person = Person.of(aligned, landmarks)
+        colours = [np.median(person.lab[where], axis=0) for where in
+                   ((person.person < 0.1) & (person.hair < 0.05), person.hair > 0.8, person.skin)]
+        rows, cols = np.mgrid[:size, :size]
+        beside = ((rows > brow_line(landmarks, size).mean()) & (rows < landmarks[CHIN, 1]) & ~face_oval(landmarks, size)
+                  & (person.hair > 0.5))
+        for mirrored in (False, True):
+            donor = bank.donor(bank.sources.index("187033.jpg"), mirrored)
+            result = transplanting.transplant(aligned, donor)
+            assert result.strength == 1.0, result.reason
+            matte = Drawn.of(person, donor).matte
+            # (no donor hair on the way out to the crop's side: the pixel lies outside its outline)
+            outside = np.where(cols < landmarks[CHIN, 0], np.minimum.accumulate(matte <= 0.5, axis=1),
+                               np.minimum.accumulate((matte <= 0.5)[:, ::-1], axis=1)[:, ::-1])
+            gap = beside & (matte < 0.3) & ~outside
+            assert gap.sum() > 50
+            wall, hair, skin = (np.linalg.norm(to_lab(result.edited.crop)[gap] - c, axis=1) for c in colours)
+            walls += int((wall < np.minimum(hair, skin)).sum())
+    assert walls < 10, walls
+
+
 def test_black_hair_stays_black_in_the_persons_light(heads, people):
     """A black-haired reference's hair drawn in its own colour stays a neutral black on people
     whose skin is less warm than the reference's: the skins' colour difference tints each pixel

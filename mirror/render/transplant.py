@@ -126,6 +126,8 @@ class TransplantParams:
             stronger: warped and sized up from its photo, it is softer than real fringes are (the
             fine bands were what most told a drawn fringe from a real one; raised only to the
             person's own hair's, it told them apart as before; at twice this strands look etched).
+        within: beside the face, the person's hair stays where the donor's hair lies farther out
+            on its row, counted from this matte, wholly from the second (``_within``).
     """
 
     warp: WarpParams = WarpParams()
@@ -144,6 +146,7 @@ class TransplantParams:
     held: tuple[float, float] = (0.3, 0.7)
     crisp: float = 1.2
     crisp_sigma: float = 1.0
+    within: tuple[float, float] = (0.3, 0.7)
 
 
 @dataclass
@@ -408,8 +411,9 @@ def _unchanged(detail: np.ndarray, reason: str) -> Transplanted:
 def _taken(person: Person, drawn: Drawn, params: TransplantParams) -> np.ndarray:
     """(R, R) float32 in [0, 1]: the person's own hair that goes (and its strands' soft edge): all
     of it but what lies over the face's core (``core``; ``judge`` fades the edit where that much),
-    and where the donor's long hair runs off its photo (the person's own goes on from it, rather
-    than a band of wall where the donor's fades out)."""
+    where the donor's long hair runs off its photo (the person's own goes on from it, rather
+    than a band of wall where the donor's fades out), and beside the face under the donor's side
+    hair (``_within``)."""
     size = person.detail.shape[0]
     hair = np.clip((person.hair - params.hair_from) / params.hair_from, 0.0, 1.0)
     reach = max(3, int(round(params.fringe * size)) * 2 + 1)
@@ -418,8 +422,31 @@ def _taken(person: Person, drawn: Drawn, params: TransplantParams) -> np.ndarray
     # (the brows where they show stay too: hair beside them taken with its soft edge ate into them)
     kept = core(person, params.ground) | (brows(person.landmarks, size) & (person.hair < eyebrows.HIDDEN[0]))
     face = cv2.GaussianBlur(kept.astype(np.float32), (0, 0), reach / 2.0)
-    return np.clip(grown * (1.0 - face) * (1.0 - drawn.cut) * (1.0 - _goes_on(person, drawn, params)),
-                   0.0, 1.0).astype(np.float32)
+    return np.clip(grown * (1.0 - face) * (1.0 - drawn.cut) * (1.0 - _goes_on(person, drawn, params))
+                   * (1.0 - _within(person, drawn, params)), 0.0, 1.0).astype(np.float32)
+
+
+def _within(person: Person, drawn: Drawn, params: TransplantParams) -> np.ndarray:
+    """(R, R) float32 in [0, 1]: beside the face, from the brows down to the chin, between it and
+    the donor's hair farther out on the same row: there the person's own hair stays under the
+    donor's (taken away, the wall behind the head showed through between the cheek and the
+    donor's side hair, a pale crescent where the head's side would be)."""
+    size = person.detail.shape[0]
+    matte = np.clip((drawn.matte - params.within[0]) / (params.within[1] - params.within[0]), 0.0, 1.0)
+    middle = int(np.clip(round(float(person.landmarks[CHIN, 0])), 1, size - 1))
+    out = np.zeros((size, size), np.float32)
+    # (the donor's hair met on the way in from each side of the crop, before this pixel)
+    out[:, 1:middle] = np.maximum.accumulate(matte[:, :middle - 1], axis=1)
+    out[:, middle:-1] = np.maximum.accumulate(matte[:, :middle:-1], axis=1)[:, ::-1]
+    # (off the face, from the brows' row: on the forehead, the person's own fringe under the
+    # donor's stood out)
+    rows = np.arange(size, dtype=np.float32)[:, None]
+    ramp = max(params.ends_band * size, 1.0)
+    top, chin = float(brow_line(person.landmarks, size).mean()), float(person.landmarks[CHIN, 1])
+    out *= np.clip(np.minimum(rows - top, chin - rows) / ramp, 0.0, 1.0)
+    out *= 1.0 - cv2.GaussianBlur(face_oval(person.landmarks, size).astype(np.float32), (0, 0), 0.5 * ramp)
+    # (nor where the donor's own head or ear is drawn there: the person's hair goes for it)
+    return cv2.GaussianBlur(out * (1.0 - drawn.scalp), (0, 0), 1.5)
 
 
 def _ears_seen(person: Person, params: TransplantParams) -> np.ndarray:
