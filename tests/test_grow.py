@@ -16,10 +16,9 @@ from mirror.face.regions import face_oval
 from mirror.io.source import read_image
 from mirror.render import HairRenderer
 from mirror.render.color import ColorParams
-from mirror.render.grow import _bay, _copy_strands, _from_hairline, GrowParams, lit_band, lit_like, strand_tips, thin_ends, way_down
+from mirror.render.grow import _bay, _copy_strands, _from_hairline, GrowParams, lit_like, strand_tips, thin_ends, way_down
 from mirror.render.imaging import column_span, reflect_from
 from mirror.render.lab import to_lab
-from mirror.render.reshape import Reshape, ReshapeParams
 from mirror.render.scalp import ScalpParams, skin_sample
 from mirror.types import AlignedFace, Frame
 
@@ -166,46 +165,33 @@ def test_new_hair_thins_out_towards_its_ends_between_its_clumps():
     gap, clump = thinned[40:120, 60], thinned[40:120, 64]
     assert np.all(np.diff(gap) <= 1e-6) and gap[-1] == pytest.approx(1.0 - GrowParams().thin_ends, abs=0.01)
     assert np.all(np.diff(clump) <= 1e-6) and clump[-1] == pytest.approx(1.0 - GrowParams().clump_thin * GrowParams().thin_ends, abs=0.01)
-    assert clump[-1] > gap[-1] + 0.2
+    assert clump[-1] > gap[-1] + 0.05
     between = 1.0 - GrowParams().thin_ends * (GrowParams().clump_thin + 0.5 * (1.0 - GrowParams().clump_thin))
     assert thinned[119, 62] == pytest.approx(between, abs=0.01)
     assert np.array_equal(thin_ends(grow, way_down(np.zeros_like(new)), streaks), grow)
 
 
-def test_new_hair_is_lit_in_a_band_below_its_top_where_it_curves_over_the_forehead():
-    new = np.zeros((256, 256), bool)
-    new[40:120, 60:200] = True
-    streaks = np.zeros((256, 256), np.float32)
-    streaks[:, 60:200:8] = 2.0                        # light streaks, every 8th column
-    streaks[:, 64:200:8] = -2.0                       # ... and dark ones
-    lift = lit_band(way_down(new), streaks)
-    middle = lift[:, 102]                             # (streaks 0 there)
-    peak = 40 + int(round(GrowParams().fringe_light[0] * 79))
-    assert int(np.argmax(middle)) == peak and middle[peak] == pytest.approx(GrowParams().fringe_lift, abs=1e-3)
-    assert middle[40] < 0.6 * GrowParams().fringe_lift and middle[119] < 0.01 * GrowParams().fringe_lift   # not its roots, not its ends
-    assert lift[peak, 60] == pytest.approx(2 * GrowParams().fringe_lift, abs=1e-3) and lift[peak, 64] == 0.0
-    assert np.all(lift >= 0.0) and lift[:, :60].max() < 1e-6                      # only lighter, only on it
-
-
 @pytest.mark.data
 @pytest.mark.engines
-def test_new_hair_on_a_real_photo_is_lit_below_its_top(pipeline, d13_frame, monkeypatch):
-    """New hair copied down from the hair (d13, regrowth) was as dark at its top as the hair above
-    and pale only at its see-through ends; real hair catches the light where it curves over the
-    forehead."""
-    frame, aligned = pipeline.track(Frame(0, 0, d13_frame))
-    lit = pipeline.edit(frame, aligned, pipeline.styles.get("regrowth"))
-    unlit = Reshape(dataclasses.replace(ReshapeParams(), grow=dataclasses.replace(GrowParams(), fringe_lift=0.0)))
-    monkeypatch.setattr(pipeline.renderer, "effects", {**pipeline.renderer.effects, "add": unlit})
-    unlit = pipeline.edit(frame, aligned, pipeline.styles.get("regrowth"))
-    weight = lit.source_weight
-    change = to_lab(lit.crop)[..., 0] - to_lab(unlit.crop)[..., 0]
-    drawn = weight > 0.7
-    assert np.percentile(change[drawn], 90) > 3.0       # lighter where its band is (0.1 of the range: < 10 L*)
-    assert change[drawn].min() > -0.5                    # never darker
-    rows = np.flatnonzero(drawn.any(axis=1))
-    assert np.abs(change[rows[-1] - 2:][drawn[rows[-1] - 2:]]).mean() < 1.0   # hardly at its ends
-    assert np.array_equal(lit.crop[weight < 1e-3], unlit.crop[weight < 1e-3])  # nothing else changes
+def test_a_new_hairline_ends_softly_not_in_a_row_of_teeth(pipeline):
+    """Regrowth brings a webcam clip's long-haired woman's hairline down: its lower edge thins
+    out into the skin as a hairline does. Thinned in clumps, it was a row of dark teeth across
+    the forehead: the lightness along its last rows varied from column to column by 2.8-3.3 L*
+    (the photo there by 0.75-1.0), now 1.1-1.2 (lit in a band above them, as hair falling over
+    the forehead is, they were a pale strip over the teeth)."""
+    for at in (0, 59):
+        frame, aligned = pipeline.track(Frame(0, 0, clip_frame("d3.mp4", at)))
+        edited = pipeline.edit(frame, aligned, pipeline.styles.get("regrowth"))
+        lightness = to_lab(edited.crop)[..., 0]
+        _, bottom = column_span(edited.replace > 0.5)
+        columns = np.flatnonzero(bottom >= 0)
+        columns = columns[(columns > columns.min() + 20) & (columns < columns.max() - 20)]
+        assert len(columns) > 40
+        ends = np.zeros(lightness.shape, bool)
+        for column in columns:
+            ends[int(bottom[column]) - 8:int(bottom[column]) - 1, column] = True
+        across = np.abs(lightness - cv2.GaussianBlur(lightness, (0, 0), sigmaX=4, sigmaY=0.1))
+        assert across[ends].mean() < 2.0, at
 
 
 @pytest.mark.data

@@ -4,9 +4,8 @@
     grown = grow_hair(aligned, grow, hair, out, loss, memory, last, video, GrowParams(), ...)
 
 Below each column's hair, that hair is mirrored about its lower edge and stretched down over the
-new hair, its own strands and light kept; the copy is lit as hair falling over the forehead is
-(lighter where it curves over it), ends in clumps of strands of uneven length that thin out, and
-shades the skin just below it. A head with too little dense hair (bald) or under a cap gets none.
+new hair, its own strands and light kept; the copy ends in clumps of strands of uneven length
+that thin out softly, as a hairline does, and shades the skin just below it. A head with too little dense hair (bald) or under a cap gets none.
 """
 from __future__ import annotations
 
@@ -71,13 +70,10 @@ class GrowParams:
     # ... its strands: streaks this thin and this long (Gaussian sigmas)
     streaks: tuple[float, float] = (0.006, 0.03)
     streak_gain: float = 0.06        # ... lightening or darkening it by this (one spread)
-    # ... lit in a band this far down it, this wide (shares of its length; Gaussian),
-    fringe_light: tuple[float, float] = (0.25, 0.2)
-    # ... by this (of the intensity range; more along its light streaks, less along its dark)
-    fringe_lift: float = 0.1
-    # ... at its lower end, the skin shows through this much of it between its clumps,
-    thin_ends: float = 0.7
-    clump_thin: float = 0.3          # ... and this share of that in them
+    # ... at its lower end, the skin shows through this much of it between its clumps (a new
+    # hairline is soft: at 0.7, with the clumps thinned a third as much, its end was a row of teeth),
+    thin_ends: float = 0.5
+    clump_thin: float = 0.8          # ... and this share of that in them
     thin_power: float = 1.2          # ... thinning towards there as this power of the way down
     fringe_arc: float = 0.03         # new hair's lower edge rises by this much at its sides
     tip_length: float = 0.02         # new hair's strands end up to this much above its lower edge
@@ -146,9 +142,7 @@ def grow_hair(aligned: AlignedFace, grow: np.ndarray, hair: np.ndarray, out: np.
     # down is otherwise a flat slab).
     streaks = noise_pattern(size, params.streaks[0] * size, params.streaks[1] * size)
     strands = np.clip(strands * per_channel(1.0 + params.streak_gain * streaks), 0.0, 1.0)
-    # ... lit where it curves over the forehead (dark all the way down it was a slab).
     down = way_down(new)
-    strands = np.clip(strands + per_channel(lit_band(down, streaks, params)), 0.0, 1.0)
     # ... and is drawn up to there, over the thin hair between (else a pale gap shows).
     up = cv2.GaussianBlur(cv2.dilate(grow, np.ones((2 * reach + 1, 1), np.uint8), anchor=(0, 0)), (0, 0), soft)
     grow = np.maximum(grow, up * (1.0 - cv2.GaussianBlur(roots.astype(np.float32), (0, 0), soft)))
@@ -235,17 +229,6 @@ def way_down(new: np.ndarray) -> np.ndarray:
     first, last = (ends[None, :] for ends in column_span(new))
     down = (rows - first) / np.maximum(last - first, 1.0)
     return np.where(first >= 0, down, np.inf).astype(np.float32)
-
-
-def lit_band(down: np.ndarray, streaks: np.ndarray, params: GrowParams = GrowParams()) -> np.ndarray:
-    """(R, R) float32 to add to new hair whose ``way_down`` is ``down`` (R, R): the light it
-    catches where it curves over the forehead, a band fringe_light down it, fringe_lift times 1 + half its
-    ``streaks`` (R, R, unit spread): more along its light ones. Real hair falling over a forehead
-    is lighter there (without it, new hair is dark at its top and pale only at its see-through
-    ends)."""
-    at, width = params.fringe_light
-    band = np.exp(-0.5 * ((down - at) * (1.0 / width)) ** 2)
-    return (params.fringe_lift * band * np.clip(1.0 + 0.5 * streaks, 0.0, 2.0)).astype(np.float32)
 
 
 def thin_ends(grow: np.ndarray, down: np.ndarray, streaks: np.ndarray, params: GrowParams = GrowParams()) -> np.ndarray:
