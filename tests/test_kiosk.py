@@ -48,6 +48,34 @@ def test_a_short_live_soak_injects_every_fault_and_recovers_from_each():
     assert all(key in report["load"]["first"] for key in ("load", "p95_ms", "cpu_ms_per_frame"))
 
 
+def test_a_session_fault_waiting_for_the_model_steps_through_the_styles_until_it_strikes(monkeypatch):
+    """Only some styles run the model: a session fault due while others are shown waited for one
+    (in a 10,000-frame soak, one in two never struck and its recovery went unmeasured). The
+    next style is asked for every ``seek_frames`` frames until the model runs, then no more."""
+    from types import SimpleNamespace
+
+    import mirror.soak.faults as faults
+
+    keys = []
+    monkeypatch.setattr(faults, "post_key", keys.append)
+    plan = FaultPlan(every=10, seek_frames=5)
+    injector = faults.Injector(plan, frames=200, bad_file="none.txt", kinds=("session_error",))
+
+    def frame(index):
+        return SimpleNamespace(frame=SimpleNamespace(index=index, image=None), face=True, output=None)
+
+    for index in range(40):
+        injector.frame_read()
+        injector.shown(frame(index))
+    assert keys == ["right"] * 6                  # frames 14, 19, ..., 39: due at frame 10
+    with pytest.raises(Exception, match="injected"):
+        injector.model_call()
+    for index in range(40, 60):
+        injector.frame_read()
+        injector.shown(frame(index))
+    assert keys == ["right"] * 6 and injector.injected == 1
+
+
 def test_a_render_thread_exception_never_reaches_the_display_thread():
     """The renderer raises inside the render thread, again and again: the display thread (the
     loop) never sees it, no frame is skipped, and the next frame shows a live edit."""

@@ -17,7 +17,8 @@ The kinds (``KINDS``), in the order they come:
   waits up to ``hold_seconds`` for the switch and goes on. Struck once the style switched before
   the drawing was done (else tried again at the next drawing).
 - ``render_error``: the renderer raises inside the render thread.
-- ``session_error``: the model's session raises, once.
+- ``session_error``: the model's session raises, once (the next style is asked for until one
+  runs the model).
 - ``key_in_idle``: a key (R) pressed while the kiosk is idle.
 - ``bad_reference``: a file that is not an image dropped on the window as a reference photo.
 
@@ -61,6 +62,9 @@ class FaultPlan:
     two_face_frames: int = 30      # two_faces: frames with two people
     give_up_frames: int = 300      # a fault waiting for its moment, or for a live edit, stops after this many frames
     hold_seconds: float = 0.5      # switch_in_flight: longest a drawing waits for the switch
+    # session_error: while no model call comes (only some styles run the model), the next style
+    # is asked for every this many frames, as a customer stepping through them would
+    seek_frames: int = 10
 
 
 @dataclass
@@ -211,6 +215,9 @@ class Injector:
             self.strike(fault)
             fault.note = f"R pressed while idle in {self.state.style.name}"
             post_key("r")
+        elif fault.kind == "session_error" and fault.started is None and \
+                (self.read - fault.due) % self.plan.seek_frames == self.plan.seek_frames - 1:
+            post_key("right")
         elif fault.kind == "bad_reference" and self._armed("bad_reference"):
             self.strike(fault)
             post_drop(self.bad_file)
