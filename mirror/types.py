@@ -79,6 +79,11 @@ class AlignedFace:
     frame: np.ndarray | None = field(default=None, repr=False)
 
     @property
+    def sees_past(self) -> bool:
+        """Whether the outer square is made, or can be cut (``mirror.face.align.outer_square``)."""
+        return self.outer is not None or self.frame is not None
+
+    @property
     def scale(self) -> int:
         """R / S, how many detail pixels a crop pixel spans."""
         return 1 if self.detail is None else self.detail.shape[0] // self.crop.shape[0]

@@ -64,7 +64,7 @@ def recolored_beyond(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, tr
         own: (2, 3) the hair's colour (the recolouring's table is the caller's to give the reach).
         trust: ``wall_contrast(aligned, own)`` if already measured.
     """
-    if outer_square(aligned) is None:
+    if not aligned.sees_past:
         return None
     size, scale = aligned.crop.shape[0], aligned.scale
     margin = edge_margin(mask.shape[0])       # edit_limit's fade at the crop's edge
@@ -219,7 +219,7 @@ def edges_shown(aligned: AlignedFace, size: int, mask_params: MaskParams = MaskP
 
 def _outer_lab(aligned: AlignedFace, rows: slice = slice(None), params: BeyondParams = BeyondParams()) -> np.ndarray:
     """(N, 2S, 3) float32: the outer square's ``rows`` in CIELAB, smoothed over beyond_blur."""
-    return cv2.GaussianBlur(to_lab(aligned.outer[rows]), (0, 0), params.beyond_blur)
+    return cv2.GaussianBlur(to_lab(outer_square(aligned)[rows]), (0, 0), params.beyond_blur)
 
 
 def _outer_hair(aligned: AlignedFace, own: np.ndarray, rows: slice = slice(None), trust: float | None = None,
@@ -251,7 +251,7 @@ def removed_beyond(aligned: AlignedFace, loss: np.ndarray, drawn: np.ndarray | N
         drawn: (R, R, 3) float32 BGR in [0, 1], what the edit draws there (None: the foot is not
             followed).
     """
-    if aligned.hair is None or aligned.person is None or outer_square(aligned) is None:
+    if aligned.hair is None or aligned.person is None or not aligned.sees_past:
         return None
     size, scale = aligned.crop.shape[0], aligned.scale
     margin = edge_margin(loss.shape[0])
@@ -297,7 +297,7 @@ def removed_beyond(aligned: AlignedFace, loss: np.ndarray, drawn: np.ndarray | N
     # (the wall beside them: off the hair, its colour's and the crop's)
     wall = (np.maximum(hairlike, out) < 0.05).astype(np.float32)
     wall[half:half + size, half:half + size] = 0.0
-    out = np.maximum(out, trust * _strands(aligned.outer, own, out, wall, params))
+    out = np.maximum(out, trust * _strands(outer_square(aligned), own, out, wall, params))
     # Past the hair's blurred edge (its strands' fringe goes too), then softened.
     reach = np.ones((2 * params.beyond_reach + 1,) * 2, np.uint8)
     out, foot = (cv2.GaussianBlur(cv2.dilate(part, reach), (0, 0), params.beyond_blur) for part in (out, foot))
@@ -313,7 +313,7 @@ def removed_beyond(aligned: AlignedFace, loss: np.ndarray, drawn: np.ndarray | N
         off = np.ones((2 * size, 2 * size), np.float32)
         off[half:half + size, half:half + size] = off_person(aligned.person, aligned.hair, size, mask_params)
         known = np.minimum(1.0 - cv2.dilate(np.maximum(hairlike[rows], out[rows]), reach), off[rows])
-        fill = fill_holes(aligned.outer[rows].astype(np.float32) / 255.0, known)
+        fill = fill_holes(outer_square(aligned)[rows].astype(np.float32) / 255.0, known)
         image[rows] = np.clip(fill * 255.0 + 0.5, 0, 255).astype(np.uint8)
     if foot.max() > 1.0 / 255:
         # Below the crop: the row the edit drew just inside its fading foot, carried on down.

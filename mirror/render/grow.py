@@ -5,7 +5,8 @@
 
 Below each column's hair, that hair is mirrored about its lower edge and stretched down over the
 new hair, its own strands and light kept; the copy ends in clumps of strands of uneven length
-that thin out softly, as a hairline does, and shades the skin just below it. A head with too little dense hair (bald) or under a cap gets none.
+that thin out softly, as a hairline does, and shades the skin just below it. A head with too
+little dense hair (bald) or under a cap gets none.
 """
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from mirror.face.align import IDENTITY, crop_move, middle_move, outer_square, then
+from mirror.face.align import IDENTITY, crop_move, middle_move, then
 from mirror.face.regions import (EYES, NOSE_TIP, edge_margin, edit_limit, eyes, face_interior, face_oval,
                                  hair_reach)
 from mirror.render.base import Effect, Scene, unchanged
@@ -262,7 +262,7 @@ def shape(aligned: AlignedFace, mask: np.ndarray, own: np.ndarray, params: Recol
     if at_edges(mask):
         trust = wall_contrast(aligned, own, params.beyond, params.color) if trust is None else trust
         if trust < 1.0:
-            mask = fade_cut(mask, trust, edges_shown(aligned, size, params.masks), crown=outer_square(aligned) is not None,
+            mask = fade_cut(mask, trust, edges_shown(aligned, size, params.masks), crown=aligned.sees_past,
                             params=params.beyond, mask_params=params.masks)
     return mask, trust
 
