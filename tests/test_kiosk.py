@@ -189,6 +189,43 @@ def test_the_heap_trim_hands_back_free_pages_amid_the_heap():
     assert float(released) > 50.0, out.stdout
 
 
+HUGE_PAGES = """
+import numpy as np
+from mirror.io.service import no_huge_pages
+
+def advised(array):
+    # the VmFlags of the mapping that holds the array's middle (NumPy marks its whole 2 MB pages
+    # only): "hg" where it was marked MADV_HUGEPAGE
+    address = array.__array_interface__["data"][0] + array.nbytes // 2
+    with open("/proc/self/smaps") as f:
+        inside = False
+        for line in f:
+            head = line.split()[0]
+            if "-" in head and ":" not in head:
+                start, end = (int(part, 16) for part in head.split("-"))
+                inside = start <= address < end
+            elif inside and head == "VmFlags:":
+                return "hg" in line.split()
+    return False
+
+before = advised(np.ones(2**21))      # 16 MB
+print(before, no_huge_pages(), advised(np.ones(2**21)))
+"""
+
+
+def test_the_mirrors_large_arrays_are_not_marked_for_huge_pages():
+    """NumPy marks its arrays of 4 MB or more for transparent huge pages, which the kernel merges
+    back after the heap trim has handed their free pages back: the loop turns that off."""
+    env = {key: value for key, value in os.environ.items() if key != "NUMPY_MADVISE_HUGEPAGE"}
+    out = subprocess.run([sys.executable, "-c", HUGE_PAGES], cwd=ROOT, capture_output=True, text=True,
+                         timeout=60, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    before, told, after = out.stdout.split()
+    if before != "True":
+        pytest.skip("this kernel does not take NumPy's huge-page advice")
+    assert (told, after) == ("True", "False"), out.stdout
+
+
 def wait_for_ready(sock: socket.socket, process: subprocess.Popen, timeout: float = 180.0) -> None:
     """Waits for the mirror's READY=1 on the notify socket (its first frame is on screen)."""
     deadline = time.monotonic() + timeout
