@@ -169,8 +169,8 @@ def rss():
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 start = rss()
-blocks = [np.ones(100_000 // 8) for _ in range(600)]   # 60 MB of 100 KB arrays: from the heap
-pin = np.ones(1000)                                   # a block in use above them
+# 60 MB of 100 KB arrays from the heap, each followed by a small block that stays in use
+blocks, pins = zip(*[(np.ones(100_000 // 8), np.ones(1000)) for _ in range(600)])
 del blocks
 freed = rss()
 trim = HeapTrim(every=2)

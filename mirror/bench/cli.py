@@ -10,6 +10,7 @@ import mirror.bench
 from mirror.bench.report import bench, bench_all, format_summary, format_table
 from mirror.cli import setup_logging
 from mirror.errors import MirrorError
+from mirror.io.service import settle_memory
 
 
 def parse_arguments(argv=None) -> argparse.Namespace:
@@ -61,6 +62,7 @@ def parse_arguments(argv=None) -> argparse.Namespace:
 
 def main(args: argparse.Namespace) -> int:
     setup_logging(args.verbose)
+    settle_memory()   # (as the live loop runs)
     try:
         if args.style == "all":
             report = bench_all(args, _style_names(args.engines))

@@ -10,8 +10,8 @@ readiness and watchdog notifications.
 
 Outside systemd (no ``$NOTIFY_SOCKET``) the notifications do nothing. See docs/DEPLOY.md.
 
-``limit_malloc_arenas()``, ``no_huge_pages()`` and ``HeapTrim`` keep a day-long run's memory down
-(see their docstrings).
+``settle_memory()`` (``limit_malloc_arenas()`` and ``no_huge_pages()``) and ``HeapTrim`` keep a
+day-long run's memory down (see their docstrings).
 """
 from __future__ import annotations
 
@@ -122,6 +122,13 @@ class Service:
 
     def stopping(self) -> None:
         self.notify("STOPPING=1")
+
+
+def settle_memory() -> None:
+    """The memory settings of a long run, made before the loop's threads start (the live loop,
+    and the bench that times it): two malloc arenas, and no huge pages for NumPy's arrays."""
+    limit_malloc_arenas()
+    no_huge_pages()
 
 
 def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:

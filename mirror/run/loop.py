@@ -23,7 +23,7 @@ from mirror.errors import MirrorError
 from mirror.io.output import Writer, save_snapshot
 from mirror.paths import DEFAULT_ENGINES
 from mirror.io.reconnect import reconnect
-from mirror.io.service import HeapTrim, Service, StopSignals, Stopped, limit_malloc_arenas, no_huge_pages
+from mirror.io.service import HeapTrim, Service, StopSignals, Stopped, settle_memory
 from mirror.io.source import ImageSource, Source, SourceLost, open_source
 from mirror.run.style_state import StyleState
 
@@ -115,8 +115,7 @@ def run(options: Options, source: Source | None = None, watch: Watch | None = No
         log.warning("no display found: running headless (--headless to silence this)")
         options.headless = True
     stats = Stats()
-    limit_malloc_arenas()  # before the loop's threads start (mirror.io.service)
-    no_huge_pages()
+    settle_memory()  # before the loop's threads start (mirror.io.service)
     with StopSignals() as stop:
         try:
             _run(options, source, watch or Watch(), stats, stop)
