@@ -17,7 +17,9 @@ shared.
 
 RSS is sampled every 50 frames; its growth is the median of the last window's samples less that
 of the first's (a single sample moves by 10-20 MB as the C allocator hands back the top of its
-heap or keeps it), with the slope over the whole run after warm-up beside it. ``rss_in_use_mb``
+heap or keeps it), with the slope over the whole run after warm-up beside it. Over a long run
+the RSS windows grow with it (``RSS_SETTLE``, ``RSS_SPAN``): the heaps fill over the first
+5,000 frames, and one thousand frames' median moves by some 13 MB with the styles shown. ``rss_in_use_mb``
 is RSS at warm-up and at the end once the allocator has handed back its free pages: what the
 process really holds, Python's and the native libraries'.
 
@@ -52,6 +54,8 @@ log = logging.getLogger(__name__)
 REPORT_KEYS = ("exceptions", "frames_in", "frames_out", "frames_refused", "faults_injected", "faults",
                "rss_growth_mb", "p95_ratio", "worst_frame_ms", "shutdown_s", "load", "targets")
 RSS_EVERY = 50    # frames between two RSS samples
+RSS_SETTLE = 0.05  # RSS growth is measured from this share of the run on (at least the warm-up) ...
+RSS_SPAN = 0.1     # ... over two windows of this share of it each (at least the latency's window)
 TRACE_SAMPLES = 6  # with trace_memory: samples of Python's allocations after warm-up
 # The loop's own threads, which must be gone once it stops (the renderer's mask worker is the
 # process's, kept between runs).
@@ -309,11 +313,15 @@ def passed(report: dict) -> bool:
 def _rss_figures(watch: LiveSoak) -> dict:
     """RSS growth as the median of the samples in the last window less that in the first after
     warm-up (one sample moves by 10-20 MB as the allocator hands back the top of its heap or
-    not), the least-squares slope after warm-up, and the median of each 1,000 frames."""
+    not), windows that grow with a long run (``RSS_SETTLE``, ``RSS_SPAN``), the least-squares
+    slope after warm-up, and the median of each 1,000 frames."""
     at = np.arange(len(watch.rss)) * RSS_EVERY
+    first, last = watch.windows["first"], watch.windows["last"]
+    start = max(first.start, int(watch.frames * RSS_SETTLE))
+    span = max(first.end - first.start, int(watch.frames * RSS_SPAN))
     medians = []
-    for window in (watch.windows["first"], watch.windows["last"]):
-        part = watch.rss[(at >= window.start) & (at < window.end)]
+    for low, high in ((start, start + span), (last.end - span, last.end)):
+        part = watch.rss[(at >= low) & (at < high)]
         medians.append(float(np.nanmedian(part)) if np.any(~np.isnan(part)) else None)
     after = (at >= watch.warmup) & ~np.isnan(watch.rss)
     slope = float(np.polyfit(at[after], watch.rss[after], 1)[0]) * 10_000 if after.sum() >= 3 else None
