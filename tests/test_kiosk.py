@@ -231,7 +231,8 @@ print(before, no_huge_pages(), advised(np.ones(2**21)))
 
 def test_the_mirrors_large_arrays_are_not_marked_for_huge_pages():
     """NumPy marks its arrays of 4 MB or more for transparent huge pages, which the kernel merges
-    back after the heap trim has handed their free pages back: the loop turns that off."""
+    back after the heap trim has handed their free pages back: ``no_huge_pages`` (which the loop
+    and the bench call) turns that off."""
     env = {key: value for key, value in os.environ.items() if key != "NUMPY_MADVISE_HUGEPAGE"}
     out = subprocess.run([sys.executable, "-c", HUGE_PAGES], cwd=ROOT, capture_output=True, text=True,
                          timeout=60, env=env)

@@ -19,8 +19,8 @@ RSS is sampled every 50 frames; its growth is the median of the last window's sa
 of the first's (a single sample moves by 10-20 MB as the C allocator hands back the top of its
 heap or keeps it), with the slope over the whole run after warm-up beside it. Over a long run
 the RSS windows grow with it (``RSS_SETTLE``, ``RSS_SPAN``): the heaps fill over the first
-5,000 frames, and one thousand frames' median moves by some 13 MB with the styles shown. ``rss_in_use_mb``
-is RSS at warm-up and at the end once the allocator has handed back its free pages: what the
+5,000 frames, and one thousand frames' median moves by some 13 MB with the styles shown.
+``rss_in_use_mb`` is RSS at warm-up and at the end once the allocator has handed back its free pages: what the
 process really holds, Python's and the native libraries'.
 
 Frames are counted by index: ``frames_in`` came from the camera, ``frames_out`` were shown, and
